@@ -1,0 +1,252 @@
+//! Read models: what the store returns and the API sends. They are plain data; the rules that
+//! produced them live with the input types.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::profile::{Anniversary, CompanyProfile, IndividualProfile};
+use crate::provenance::Provenance;
+use crate::role::Role;
+use crate::vocabulary::{
+    ContactKind, CustomerKind, Gender, LifecycleStage, OrderChannel, PrincipalRole, RelationKind,
+};
+
+/// Who created and last changed a row, and its optimistic-lock version.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RowMeta {
+    /// Optimistic-lock version; send it back with every update.
+    pub version: i64,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change time.
+    pub updated_at: DateTime<Utc>,
+    /// Creating user.
+    pub created_by: Option<i64>,
+    /// Last changing user.
+    pub updated_by: Option<i64>,
+}
+
+/// A customer as stored, with contact points attached.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Customer {
+    /// Id.
+    pub id: i64,
+    /// Person or company.
+    pub kind: CustomerKind,
+    /// Name.
+    pub name: String,
+    /// Full pinyin of a Chinese name (empty otherwise).
+    pub name_pinyin: String,
+    /// Pinyin initials of a Chinese name (empty otherwise).
+    pub name_initials: String,
+    /// Gender.
+    pub gender: Option<Gender>,
+    /// Birthday.
+    pub birthday: Option<Anniversary>,
+    /// ID number, masked unless the reader may see it (`id_number_masked` says which).
+    pub id_number: Option<String>,
+    /// True when `id_number` was masked for this reader.
+    pub id_number_masked: bool,
+    /// Province.
+    pub province: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Address.
+    pub address: Option<String>,
+    /// Employer.
+    pub employer: Option<String>,
+    /// Job title.
+    pub job_title: Option<String>,
+    /// Industry.
+    pub industry: Option<String>,
+    /// Lifecycle stage.
+    pub lifecycle_stage: LifecycleStage,
+    /// Owning user.
+    pub owner_id: Option<i64>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Provenance of the record.
+    pub source: Provenance,
+    /// Extended individual profile.
+    pub profile: Option<IndividualProfile>,
+    /// Extended company profile.
+    pub company: Option<CompanyProfile>,
+    /// Contact points (not deleted).
+    pub contact_points: Vec<ContactPoint>,
+    /// Row metadata.
+    #[serde(flatten)]
+    pub meta: RowMeta,
+}
+
+/// A contact point.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ContactPoint {
+    /// Id.
+    pub id: i64,
+    /// Owning customer.
+    pub customer_id: i64,
+    /// Kind.
+    pub kind: ContactKind,
+    /// As given.
+    pub value: String,
+    /// Normalised (E.164, lower-case email).
+    pub value_normalized: String,
+    /// Label.
+    pub label: Option<String>,
+    /// Primary of its kind.
+    pub is_primary: bool,
+    /// Marketing consent.
+    pub consent_marketing: bool,
+    /// When consent last changed.
+    pub consent_updated_at: Option<DateTime<Utc>>,
+    /// Provenance.
+    pub source: Provenance,
+    /// Row metadata.
+    #[serde(flatten)]
+    pub meta: RowMeta,
+}
+
+/// A relation between two customers, with the other side's name for display.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Relation {
+    /// Id.
+    pub id: i64,
+    /// From customer.
+    pub from_customer_id: i64,
+    /// To customer.
+    pub to_customer_id: i64,
+    /// Name of the from customer.
+    pub from_name: String,
+    /// Name of the to customer.
+    pub to_name: String,
+    /// Kind.
+    pub kind: RelationKind,
+    /// Principal role.
+    pub role: Option<PrincipalRole>,
+    /// Note.
+    pub note: Option<String>,
+    /// Provenance.
+    pub source: Provenance,
+    /// Row metadata.
+    #[serde(flatten)]
+    pub meta: RowMeta,
+}
+
+/// A user as others see it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct User {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Team.
+    pub team_id: Option<i64>,
+    /// Sees every customer even as sales.
+    pub see_all_customers: bool,
+    /// UI language (`zh-CN` or `en`).
+    pub locale: String,
+    /// Can log in.
+    pub active: bool,
+    /// Row metadata.
+    #[serde(flatten)]
+    pub meta: RowMeta,
+}
+
+/// A team.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Team {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: i64,
+}
+
+/// An order line.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct OrderLine {
+    /// Line number, from 1.
+    pub line_no: i64,
+    /// Product id.
+    pub product_id: i64,
+    /// SKU.
+    pub sku: String,
+    /// Product name.
+    pub product_name: String,
+    /// Quantity.
+    pub quantity: i64,
+    /// Unit price, minor units.
+    pub unit_price_minor: i64,
+    /// Line amount, minor units.
+    pub amount_minor: i64,
+}
+
+/// An order with its lines.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Order {
+    /// Id.
+    pub id: i64,
+    /// Customer.
+    pub customer_id: i64,
+    /// When ordered.
+    pub ordered_at: DateTime<Utc>,
+    /// Total, minor units.
+    pub total_minor: i64,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Channel.
+    pub channel: OrderChannel,
+    /// Store.
+    pub store: Option<String>,
+    /// External reference.
+    pub external_ref: Option<String>,
+    /// Lines.
+    pub lines: Vec<OrderLine>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// Id.
+    pub id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Acting user (none for the system).
+    pub actor_id: Option<i64>,
+    /// Acting user's name at the time.
+    pub actor_name: String,
+    /// create, update, delete, merge, export, read_sensitive, login …
+    pub action: String,
+    /// Entity type.
+    pub entity: String,
+    /// Entity id.
+    pub entity_id: Option<i64>,
+    /// Details: before/after for updates, counts for exports.
+    pub detail: serde_json::Value,
+}
+
+/// A ranked identification hit.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct IdentifyHit {
+    /// Customer id.
+    pub customer_id: i64,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: CustomerKind,
+    /// City.
+    pub city: Option<String>,
+    /// What matched: phone, email, name, name_part, pinyin, pinyin_part, initials.
+    pub matched_on: String,
+    /// The matched key.
+    pub matched_value: String,
+    /// Score 0–100: exact phone/email 100, exact name 95, pinyin 85, initials 70, partial less.
+    pub score: i64,
+}

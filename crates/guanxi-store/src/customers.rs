@@ -1,0 +1,698 @@
+//! The customer repository: create, read, update (optimistic locking), soft delete, merge and
+//! list with filters and keyset pagination, always within the actor's record scope.
+
+use chrono::Utc;
+use guanxi_domain::customer::{CustomerPatch, ValidContactPoint, ValidCustomer};
+use guanxi_domain::name::CustomerName;
+use guanxi_domain::records::Customer;
+use guanxi_domain::role::{Actor, RecordScope};
+use guanxi_domain::vocabulary::{ContactKind, CustomerKind, LifecycleStage, SourceChannel};
+use guanxi_domain::ValidationErrors;
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use crate::audit::{bad_cursor, diff, record, AuditEvent};
+use crate::db::{to_ms, Store};
+use crate::error::{Result, StoreError};
+use crate::rows::{ContactRow, CustomerRow, CONTACT_COLUMNS, CUSTOMER_COLUMNS};
+use crate::sql::{decode_cursor, encode_cursor, Page, SqlBuilder};
+
+/// Sort orders for the customer list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CustomerSort {
+    /// Most recently changed first (default).
+    #[default]
+    UpdatedAt,
+    /// Newest first.
+    CreatedAt,
+    /// By name.
+    Name,
+    /// By id.
+    Id,
+}
+
+impl CustomerSort {
+    /// Parses the API's `sort` parameter.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "updated_at" => Self::UpdatedAt,
+            "created_at" => Self::CreatedAt,
+            "name" => Self::Name,
+            "id" => Self::Id,
+            _ => return None,
+        })
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::UpdatedAt => "c.updated_at",
+            Self::CreatedAt => "c.created_at",
+            Self::Name => "c.name",
+            Self::Id => "c.id",
+        }
+    }
+
+    fn is_text(self) -> bool {
+        self == Self::Name
+    }
+}
+
+/// Filters for the customer list; all optional and combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// Owner.
+    pub owner_id: Option<i64>,
+    /// Lifecycle stage.
+    pub lifecycle_stage: Option<LifecycleStage>,
+    /// Person or company.
+    pub kind: Option<CustomerKind>,
+    /// City (exact).
+    pub city: Option<String>,
+    /// Tag.
+    pub tag: Option<String>,
+    /// Source channel.
+    pub source_channel: Option<SourceChannel>,
+    /// Name / pinyin / initials prefix.
+    pub q: Option<String>,
+    /// Sort column.
+    pub sort: CustomerSort,
+    /// Descending.
+    pub desc: bool,
+    /// Keyset cursor from the previous page.
+    pub cursor: Option<String>,
+    /// Page size (1–200).
+    pub limit: i64,
+}
+
+/// Appends the actor's record scope as a condition on `c` (customers).
+pub(crate) fn push_scope(q: &mut SqlBuilder, actor: &Actor) {
+    if actor.scope == RecordScope::OwnAndTeam {
+        q.push(" AND (c.owner_id = ").int(actor.id);
+        if let Some(team) = actor.team_id {
+            q.push(" OR c.owner_id IN (SELECT id FROM users WHERE team_id = ")
+                .int(team)
+                .push(")");
+        }
+        q.push(")");
+    }
+}
+
+/// Loads one live customer row within scope, or NotFound.
+pub(crate) async fn load_row(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<CustomerRow> {
+    let mut q = SqlBuilder::new(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = "
+    ));
+    q.int(id).push(" AND c.deleted_at IS NULL");
+    push_scope(&mut q, actor);
+    q.query_as::<CustomerRow>()
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+async fn contacts_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<ContactRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = SqlBuilder::new(&format!("SELECT {CONTACT_COLUMNS} FROM contact_points WHERE deleted_at IS NULL AND customer_id IN ("));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.int(*id);
+    }
+    q.push(") ORDER BY customer_id, kind, is_primary DESC, id");
+    Ok(q.query_as::<ContactRow>().fetch_all(conn).await?)
+}
+
+/// Attaches contact points to rows, preserving row order.
+async fn hydrate(conn: &mut AnyConnection, rows: Vec<CustomerRow>) -> Result<Vec<Customer>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut contacts = contacts_of(conn, &ids).await?;
+    rows.into_iter()
+        .map(|r| {
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut contacts)
+                .into_iter()
+                .partition(|c| c.customer_id == r.id);
+            contacts = rest;
+            r.into_record(
+                mine.into_iter()
+                    .map(ContactRow::into_record)
+                    .collect::<Result<_>>()?,
+            )
+        })
+        .collect()
+}
+
+/// The storage form of a phone for partial lookups: national digits ("13812345678").
+fn phone_key(e164: &str) -> String {
+    e164.strip_prefix("+86")
+        .unwrap_or(e164.trim_start_matches('+'))
+        .to_string()
+}
+
+/// Rebuilds the identification keys of one customer from its name and live contact points.
+pub(crate) async fn rebuild_search_keys(conn: &mut AnyConnection, customer_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM customer_search_keys WHERE customer_id = $1")
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    let name: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1")
+        .bind(customer_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut keys: Vec<(String, &'static str)> = CustomerName::parse(&name)
+        .map_err(|_| StoreError::Corrupt(format!("customer name {customer_id}")))?
+        .search_keys()
+        .into_iter()
+        .map(|k| (k.key, k.kind.as_str()))
+        .collect();
+    let contacts: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, value_normalized FROM contact_points WHERE customer_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (kind, v) in contacts {
+        match ContactKind::parse(&kind) {
+            Ok(ContactKind::Phone | ContactKind::Mobile) => keys.push((phone_key(&v), "phone")),
+            Ok(ContactKind::Email) => keys.push((v, "email")),
+            Ok(ContactKind::Wechat | ContactKind::Qq) => keys.push((v, "im")),
+            _ => {}
+        }
+    }
+    for (key, kind) in keys {
+        sqlx::query("INSERT INTO customer_search_keys (search_key, customer_id, kind) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(key)
+            .bind(customer_id)
+            .bind(kind)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn write_tags(conn: &mut AnyConnection, customer_id: i64, tags: &[String]) -> Result<()> {
+    sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    for t in tags {
+        sqlx::query("INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2)")
+            .bind(customer_id)
+            .bind(t.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn check_owner(conn: &mut AnyConnection, owner: Option<i64>) -> Result<()> {
+    if let Some(o) = owner {
+        let ok: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND active = TRUE")
+                .bind(o)
+                .fetch_optional(conn)
+                .await?;
+        if ok.is_none() {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "owner_id",
+                "invalid_reference",
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Inserts one validated contact point (used by create and by the contact repository).
+pub(crate) async fn insert_contact(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    customer_id: i64,
+    cp: &ValidContactPoint,
+    now: i64,
+) -> Result<i64> {
+    if cp.is_primary {
+        sqlx::query(
+            "UPDATE contact_points SET is_primary = FALSE WHERE customer_id = $1 AND kind = $2",
+        )
+        .bind(customer_id)
+        .bind(cp.kind.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO contact_points (customer_id, kind, value_raw, value_normalized, label, is_primary, \
+         consent_marketing, consent_updated_at, source_channel, source_direct, source_collected_by, \
+         source_collected_at, created_at, updated_at, created_by, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $14) RETURNING id",
+    )
+    .bind(customer_id)
+    .bind(cp.kind.as_str())
+    .bind(cp.value.raw.as_str())
+    .bind(cp.value.normalized.as_str())
+    .bind(cp.label.clone())
+    .bind(cp.is_primary)
+    .bind(cp.consent_marketing)
+    .bind(cp.consent_marketing.then_some(now))
+    .bind(cp.source.channel.as_str())
+    .bind(cp.source.direct)
+    .bind(cp.source.collected_by)
+    .bind(cp.source.collected_at.map(to_ms).unwrap_or(now))
+    .bind(now)
+    .bind(actor.user_id())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+fn opt_json<T: serde::Serialize>(v: &Option<T>) -> Option<String> {
+    v.as_ref()
+        .map(|x| serde_json::to_string(x).unwrap_or_default())
+}
+
+/// The audit view of a customer's fields: everything except the raw ID number, which is
+/// recorded only as changed/unchanged so the audit log does not become a second copy of it.
+fn audit_view(f: &guanxi_domain::customer::CustomerFields) -> serde_json::Value {
+    let mut v = serde_json::to_value(f).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        if let Some(id) = o.get_mut("id_number") {
+            if !id.is_null() {
+                *id = json!(format!(
+                    "sha256:{}",
+                    short_digest(id.as_str().unwrap_or_default())
+                ));
+            }
+        }
+    }
+    v
+}
+
+/// A short, non-reversible fingerprint so auditors can tell a changed value from an unchanged one.
+fn short_digest(s: &str) -> String {
+    // FNV-1a: not for security, only to compare before/after without storing the value.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+impl Store {
+    /// Creates a customer with its contact points; owner defaults to the actor.
+    pub async fn create_customer(
+        &self,
+        actor: &Actor,
+        c: ValidCustomer,
+        contacts: Vec<ValidContactPoint>,
+    ) -> Result<Customer> {
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        let id = self
+            .insert_customer(&mut tx, actor, &c, &contacts, now)
+            .await?;
+        tx.commit().await?;
+        self.get_customer(&Actor::system(), id).await
+    }
+
+    /// Inserts inside a caller's transaction (bulk import and demo use one transaction per batch).
+    pub async fn insert_customer(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        c: &ValidCustomer,
+        contacts: &[ValidContactPoint],
+        now: i64,
+    ) -> Result<i64> {
+        let owner = c.fields.owner_id.or(actor.user_id());
+        check_owner(conn, owner).await?;
+        let f = &c.fields;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO customers (kind, name, name_pinyin, name_initials, gender, birthday, birthday_lunar, \
+             id_number, province, city, address, employer, job_title, industry, lifecycle_stage, owner_id, tags, \
+             source_channel, source_direct, source_collected_by, source_collected_at, profile, company, \
+             created_at, updated_at, created_by, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $25) RETURNING id",
+        )
+        .bind(f.kind.as_str())
+        .bind(c.name.as_str())
+        .bind(c.name.pinyin())
+        .bind(c.name.initials())
+        .bind(f.gender.map(|g| g.as_str()))
+        .bind(f.birthday.map(|b| b.to_storage()))
+        .bind(f.birthday.is_some_and(|b| b.lunar))
+        .bind(c.id_number.clone())
+        .bind(f.province.clone())
+        .bind(f.city.clone())
+        .bind(f.address.clone())
+        .bind(f.employer.clone())
+        .bind(f.job_title.clone())
+        .bind(f.industry.clone())
+        .bind(c.lifecycle_stage.as_str())
+        .bind(owner)
+        .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
+        .bind(c.source.channel.as_str())
+        .bind(c.source.direct)
+        .bind(c.source.collected_by)
+        .bind(c.source.collected_at.map(to_ms).unwrap_or(now))
+        .bind(opt_json(&f.profile))
+        .bind(opt_json(&f.company))
+        .bind(now)
+        .bind(actor.user_id())
+        .fetch_one(&mut *conn)
+        .await?;
+        write_tags(conn, id, &f.tags).await?;
+        for cp in contacts {
+            insert_contact(conn, actor, id, cp, now).await?;
+        }
+        rebuild_search_keys(conn, id).await?;
+        let mut after = audit_view(f);
+        after["contact_points"] = json!(contacts.len());
+        record(
+            conn,
+            actor,
+            AuditEvent {
+                action: "create",
+                entity: "customer",
+                entity_id: Some(id),
+                detail: json!({"after": after}),
+            },
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// One customer within the actor's scope, unmasked (the web layer masks per reader).
+    pub async fn get_customer(&self, actor: &Actor, id: i64) -> Result<Customer> {
+        let mut conn = self.read.acquire().await?;
+        let row = load_row(&mut conn, actor, id).await?;
+        Ok(hydrate(&mut conn, vec![row]).await?.remove(0))
+    }
+
+    /// Whether the customer exists and is visible to the actor.
+    pub async fn customer_visible(&self, actor: &Actor, id: i64) -> Result<bool> {
+        let mut q = SqlBuilder::new("SELECT c.id FROM customers c WHERE c.id = ");
+        q.int(id).push(" AND c.deleted_at IS NULL");
+        push_scope(&mut q, actor);
+        Ok(q.query_as::<(i64,)>()
+            .fetch_optional(&self.read)
+            .await?
+            .is_some())
+    }
+
+    /// Applies a patch with optimistic locking; the merged record is validated as a whole.
+    pub async fn update_customer(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: CustomerPatch,
+    ) -> Result<Customer> {
+        let now = Utc::now();
+        let mut tx = self.write.begin().await?;
+        let row = load_row(&mut tx, actor, id).await?;
+        if row.version != patch.version {
+            return Err(StoreError::Conflict {
+                current: row.version,
+                updated_by: row.updated_by,
+            });
+        }
+        let before = row.fields()?;
+        let kind = before.kind;
+        let expected_version = patch.version;
+        let merged = patch.apply(before.clone());
+        if merged.kind != kind {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "kind",
+                "immutable",
+            )));
+        }
+        let valid = merged.validate(actor.id, now)?;
+        // Provenance of the record itself is fixed at creation.
+        let f = &valid.fields;
+        check_owner(&mut tx, f.owner_id).await?;
+        let n = sqlx::query(
+            "UPDATE customers SET name = $1, name_pinyin = $2, name_initials = $3, gender = $4, birthday = $5, \
+             birthday_lunar = $6, id_number = $7, province = $8, city = $9, address = $10, employer = $11, \
+             job_title = $12, industry = $13, lifecycle_stage = $14, owner_id = $15, tags = $16, profile = $17, \
+             company = $18, version = version + 1, updated_at = $19, updated_by = $20 WHERE id = $21 AND version = $22",
+        )
+        .bind(valid.name.as_str())
+        .bind(valid.name.pinyin())
+        .bind(valid.name.initials())
+        .bind(f.gender.map(|g| g.as_str()))
+        .bind(f.birthday.map(|b| b.to_storage()))
+        .bind(f.birthday.is_some_and(|b| b.lunar))
+        .bind(valid.id_number.clone())
+        .bind(f.province.clone())
+        .bind(f.city.clone())
+        .bind(f.address.clone())
+        .bind(f.employer.clone())
+        .bind(f.job_title.clone())
+        .bind(f.industry.clone())
+        .bind(valid.lifecycle_stage.as_str())
+        .bind(f.owner_id)
+        .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
+        .bind(opt_json(&f.profile))
+        .bind(opt_json(&f.company))
+        .bind(to_ms(now))
+        .bind(actor.user_id())
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict {
+                current: row.version + 1,
+                updated_by: None,
+            });
+        }
+        if f.tags != before.tags {
+            write_tags(&mut tx, id, &f.tags).await?;
+        }
+        if valid.name.as_str() != before.name {
+            rebuild_search_keys(&mut tx, id).await?;
+        }
+        let mut after = f.clone();
+        after.source = before.source.clone();
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "update",
+                entity: "customer",
+                entity_id: Some(id),
+                detail: diff(&audit_view(&before), &audit_view(&after)),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_customer(&Actor::system(), id).await
+    }
+
+    /// Soft-deletes a customer (kept for audit and order history; hidden everywhere else).
+    pub async fn delete_customer(&self, actor: &Actor, id: i64, version: i64) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let row = load_row(&mut tx, actor, id).await?;
+        if row.version != version {
+            return Err(StoreError::Conflict {
+                current: row.version,
+                updated_by: row.updated_by,
+            });
+        }
+        let now = to_ms(Utc::now());
+        sqlx::query("UPDATE customers SET deleted_at = $1, deleted_by = $2, version = version + 1, updated_at = $1, updated_by = $2 WHERE id = $3")
+            .bind(now)
+            .bind(actor.user_id())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM customer_search_keys WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "delete",
+                entity: "customer",
+                entity_id: Some(id),
+                detail: json!({"name": row.name}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Merges `loser` into `winner`: contact points, relations, orders and tags move to the
+    /// winner; the loser is soft-deleted with `merged_into` set. Both must be visible and of the
+    /// same kind; versions guard against merging a record someone just changed.
+    pub async fn merge_customers(
+        &self,
+        actor: &Actor,
+        winner: i64,
+        winner_version: i64,
+        loser: i64,
+        loser_version: i64,
+    ) -> Result<Customer> {
+        if winner == loser {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "loser_id",
+                "self_merge",
+            )));
+        }
+        let mut tx = self.write.begin().await?;
+        let w = load_row(&mut tx, actor, winner).await?;
+        let l = load_row(&mut tx, actor, loser).await?;
+        for (row, v) in [(&w, winner_version), (&l, loser_version)] {
+            if row.version != v {
+                return Err(StoreError::Conflict {
+                    current: row.version,
+                    updated_by: row.updated_by,
+                });
+            }
+        }
+        if w.kind != l.kind {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "loser_id",
+                "kind_mismatch",
+            )));
+        }
+        let now = to_ms(Utc::now());
+        let moved_contacts = sqlx::query("UPDATE contact_points SET customer_id = $1, updated_at = $2, version = version + 1 WHERE customer_id = $3 AND deleted_at IS NULL")
+            .bind(winner).bind(now).bind(loser).execute(&mut *tx).await?.rows_affected();
+        let moved_orders = sqlx::query("UPDATE orders SET customer_id = $1 WHERE customer_id = $2")
+            .bind(winner)
+            .bind(loser)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        // Relations: re-point, dropping those that would duplicate or become self-relations.
+        sqlx::query("DELETE FROM customer_relations WHERE (from_customer_id = $1 AND to_customer_id = $2) OR (from_customer_id = $2 AND to_customer_id = $1)")
+            .bind(winner).bind(loser).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM customer_relations WHERE from_customer_id = $1 AND EXISTS (SELECT 1 FROM customer_relations r WHERE r.from_customer_id = $2 AND r.to_customer_id = customer_relations.to_customer_id AND r.kind = customer_relations.kind)")
+            .bind(loser).bind(winner).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM customer_relations WHERE to_customer_id = $1 AND EXISTS (SELECT 1 FROM customer_relations r WHERE r.to_customer_id = $2 AND r.from_customer_id = customer_relations.from_customer_id AND r.kind = customer_relations.kind)")
+            .bind(loser).bind(winner).execute(&mut *tx).await?;
+        sqlx::query(
+            "UPDATE customer_relations SET from_customer_id = $1 WHERE from_customer_id = $2",
+        )
+        .bind(winner)
+        .bind(loser)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE customer_relations SET to_customer_id = $1 WHERE to_customer_id = $2")
+            .bind(winner)
+            .bind(loser)
+            .execute(&mut *tx)
+            .await?;
+        let mut wf = w.fields()?;
+        let lf = l.fields()?;
+        for t in lf.tags {
+            if !wf.tags.contains(&t) {
+                wf.tags.push(t);
+            }
+        }
+        sqlx::query("UPDATE customers SET tags = $1, version = version + 1, updated_at = $2, updated_by = $3 WHERE id = $4")
+            .bind(serde_json::to_string(&wf.tags).unwrap_or_else(|_| "[]".into()))
+            .bind(now).bind(actor.user_id()).bind(winner).execute(&mut *tx).await?;
+        write_tags(&mut tx, winner, &wf.tags).await?;
+        sqlx::query("UPDATE customers SET deleted_at = $1, deleted_by = $2, merged_into = $3, version = version + 1, updated_at = $1, updated_by = $2 WHERE id = $4")
+            .bind(now).bind(actor.user_id()).bind(winner).bind(loser).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM customer_search_keys WHERE customer_id = $1")
+            .bind(loser)
+            .execute(&mut *tx)
+            .await?;
+        rebuild_search_keys(&mut tx, winner).await?;
+        record(&mut tx, actor, AuditEvent {
+            action: "merge", entity: "customer", entity_id: Some(winner),
+            detail: json!({"winner": winner, "loser": loser, "loser_name": l.name, "moved_contact_points": moved_contacts, "moved_orders": moved_orders}),
+        }).await?;
+        tx.commit().await?;
+        self.get_customer(&Actor::system(), winner).await
+    }
+
+    /// Lists customers within scope with filters and keyset pagination.
+    pub async fn list_customers(
+        &self,
+        actor: &Actor,
+        f: &CustomerFilter,
+    ) -> Result<Page<Customer>> {
+        let col = f.sort.column();
+        let mut q = SqlBuilder::new(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.deleted_at IS NULL"
+        ));
+        push_scope(&mut q, actor);
+        if let Some(v) = f.owner_id {
+            q.push(" AND c.owner_id = ").int(v);
+        }
+        if let Some(v) = f.lifecycle_stage {
+            q.push(" AND c.lifecycle_stage = ").text(v.as_str());
+        }
+        if let Some(v) = f.kind {
+            q.push(" AND c.kind = ").text(v.as_str());
+        }
+        if let Some(v) = &f.city {
+            q.push(" AND c.city = ").text(v.clone());
+        }
+        if let Some(v) = f.source_channel {
+            q.push(" AND c.source_channel = ").text(v.as_str());
+        }
+        if let Some(v) = &f.tag {
+            q.push(" AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag = ").text(v.clone()).push(")");
+        }
+        if let Some(v) =
+            f.q.as_deref()
+                .map(guanxi_domain::name::normalize_query)
+                .filter(|s| !s.is_empty())
+        {
+            q.push(" AND c.id IN (SELECT k.customer_id FROM customer_search_keys k WHERE k.search_key >= ")
+                .text(v.clone())
+                .push(" AND k.search_key < ")
+                .text(format!("{v}\u{10FFFF}"))
+                .push(")");
+        }
+        if let Some(c) = &f.cursor {
+            let (v, id) = decode_cursor(c).ok_or_else(bad_cursor)?;
+            let op = if f.desc { "<" } else { ">" };
+            q.push(&format!(" AND ({col}, c.id) {op} ("));
+            if f.sort.is_text() {
+                q.text(v);
+            } else {
+                q.int(v.parse().map_err(|_| bad_cursor())?);
+            }
+            q.push(", ").int(id).push(")");
+        }
+        let dir = if f.desc { "DESC" } else { "ASC" };
+        let limit = f.limit.clamp(1, 200);
+        q.push(&format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT "))
+            .int(limit + 1);
+        let mut conn = self.read.acquire().await?;
+        let mut rows: Vec<CustomerRow> = q.query_as().fetch_all(&mut *conn).await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| {
+                let v = match f.sort {
+                    CustomerSort::UpdatedAt => r.updated_at.to_string(),
+                    CustomerSort::CreatedAt => r.created_at.to_string(),
+                    CustomerSort::Name => r.name.clone(),
+                    CustomerSort::Id => r.id.to_string(),
+                };
+                encode_cursor(&v, r.id)
+            })
+        } else {
+            None
+        };
+        Ok(Page {
+            items: hydrate(&mut conn, rows).await?,
+            next_cursor,
+        })
+    }
+}

@@ -1,0 +1,27 @@
+//! Guanxi's persistence: one code base over embedded SQLite (the default, a single file) and
+//! PostgreSQL (the scale-out path). Queries are runtime-checked `sqlx` through the `Any` driver
+//! with portable SQL (`$n` placeholders work on both), so a build is not tied to one live
+//! database; the rare dialect difference sits behind [`Backend`].
+//!
+//! Every write that changes the customer file goes through a repository function that also
+//! writes the audit entry in the same transaction: an audited change and its audit record commit
+//! or roll back together.
+
+pub mod audit;
+pub mod contacts;
+pub mod customers;
+mod db;
+pub mod error;
+pub mod identify;
+pub mod orders;
+pub mod relations;
+mod rows;
+mod sql;
+pub mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Backend, Store};
+pub use error::StoreError;
+pub use sql::Page;

@@ -1,0 +1,275 @@
+//! Orders and their lines. Products are keyed by SKU and created on first sight, so a till
+//! export can be loaded without a separate product master.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use guanxi_domain::order::NewOrder;
+use guanxi_domain::records::{Order, OrderLine};
+use guanxi_domain::role::Actor;
+use guanxi_domain::vocabulary::OrderChannel;
+use guanxi_domain::ValidationErrors;
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use crate::audit::{bad_cursor, record, AuditEvent};
+use crate::customers::{load_row, push_scope};
+use crate::db::{from_ms, to_ms, Store};
+use crate::error::{Result, StoreError};
+use crate::rows::code;
+use crate::sql::{decode_cursor, encode_cursor, Page, SqlBuilder};
+
+/// Filters for listing orders.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Only this customer.
+    pub customer_id: Option<i64>,
+    /// From (inclusive).
+    pub since: Option<DateTime<Utc>>,
+    /// Until (exclusive).
+    pub until: Option<DateTime<Utc>>,
+    /// Keyset cursor.
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: i64,
+    customer_id: i64,
+    ordered_at: i64,
+    total_minor: i64,
+    currency: String,
+    channel: String,
+    store: Option<String>,
+    external_ref: Option<String>,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    order_id: i64,
+    line_no: i64,
+    product_id: i64,
+    sku: String,
+    product_name: String,
+    quantity: i64,
+    unit_price_minor: i64,
+    amount_minor: i64,
+}
+
+/// Finds or creates products by SKU within one transaction, remembering ids it has seen.
+#[derive(Default)]
+pub struct ProductCache(HashMap<String, i64>);
+
+impl ProductCache {
+    /// The id of `sku`, creating the product when new.
+    pub async fn id(
+        &mut self,
+        conn: &mut AnyConnection,
+        sku: &str,
+        name: Option<&str>,
+        category: Option<&str>,
+        now: i64,
+    ) -> Result<i64> {
+        if let Some(id) = self.0.get(sku) {
+            return Ok(*id);
+        }
+        sqlx::query("INSERT INTO products (sku, name, category, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sku) DO NOTHING")
+            .bind(sku)
+            .bind(name.unwrap_or(sku))
+            .bind(category)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        let id: i64 = sqlx::query_scalar("SELECT id FROM products WHERE sku = $1")
+            .bind(sku)
+            .fetch_one(&mut *conn)
+            .await?;
+        self.0.insert(sku.to_string(), id);
+        Ok(id)
+    }
+}
+
+impl Store {
+    /// Records an order for a customer visible to the actor.
+    pub async fn create_order(&self, actor: &Actor, o: NewOrder) -> Result<Order> {
+        let total = o.validate(Utc::now())?;
+        let mut tx = self.write.begin().await?;
+        if let Err(StoreError::NotFound) = load_row(&mut tx, actor, o.customer_id).await {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "customer_id",
+                "invalid_reference",
+            )));
+        }
+        let id = self
+            .insert_order(&mut tx, actor, &o, total, &mut ProductCache::default())
+            .await?;
+        record(&mut tx, actor, AuditEvent { action: "create", entity: "order", entity_id: Some(id), detail: json!({"customer_id": o.customer_id, "total_minor": total, "currency": o.currency}) }).await?;
+        tx.commit().await?;
+        self.get_order(actor, id).await
+    }
+
+    /// Inserts a validated order inside a caller's transaction (bulk loads reuse it).
+    pub async fn insert_order(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        o: &NewOrder,
+        total: i64,
+        products: &mut ProductCache,
+    ) -> Result<i64> {
+        let now = to_ms(Utc::now());
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO orders (customer_id, ordered_at, total_minor, currency, channel, store, external_ref, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(o.customer_id)
+        .bind(to_ms(o.ordered_at))
+        .bind(total)
+        .bind(o.currency.as_str())
+        .bind(o.channel.as_str())
+        .bind(o.store.clone())
+        .bind(o.external_ref.clone())
+        .bind(now)
+        .bind(actor.user_id())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| StoreError::unique(e, "external_ref"))?;
+        for (i, l) in o.lines.iter().enumerate() {
+            let pid = products
+                .id(
+                    conn,
+                    l.sku.trim(),
+                    l.product_name.as_deref(),
+                    l.category.as_deref(),
+                    now,
+                )
+                .await?;
+            sqlx::query("INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price_minor, amount_minor) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(id)
+                .bind(i as i64 + 1)
+                .bind(pid)
+                .bind(l.quantity)
+                .bind(l.unit_price_minor)
+                .bind(l.quantity * l.unit_price_minor)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(id)
+    }
+
+    /// One order whose customer is visible to the actor.
+    pub async fn get_order(&self, actor: &Actor, id: i64) -> Result<Order> {
+        let page = self
+            .list_orders_where(
+                actor,
+                &OrderFilter {
+                    limit: 1,
+                    ..Default::default()
+                },
+                Some(id),
+            )
+            .await?;
+        page.items.into_iter().next().ok_or(StoreError::NotFound)
+    }
+
+    /// Orders newest first within the actor's scope.
+    pub async fn list_orders(&self, actor: &Actor, f: &OrderFilter) -> Result<Page<Order>> {
+        self.list_orders_where(actor, f, None).await
+    }
+
+    async fn list_orders_where(
+        &self,
+        actor: &Actor,
+        f: &OrderFilter,
+        id: Option<i64>,
+    ) -> Result<Page<Order>> {
+        let mut q = SqlBuilder::new(
+            "SELECT o.id, o.customer_id, o.ordered_at, o.total_minor, o.currency, o.channel, o.store, o.external_ref, o.created_at \
+             FROM orders o JOIN customers c ON c.id = o.customer_id WHERE 1=1",
+        );
+        push_scope(&mut q, actor);
+        if let Some(id) = id {
+            q.push(" AND o.id = ").int(id);
+        }
+        if let Some(v) = f.customer_id {
+            q.push(" AND o.customer_id = ").int(v);
+        }
+        if let Some(v) = f.since {
+            q.push(" AND o.ordered_at >= ").int(to_ms(v));
+        }
+        if let Some(v) = f.until {
+            q.push(" AND o.ordered_at < ").int(to_ms(v));
+        }
+        if let Some(c) = &f.cursor {
+            let (v, cid) = decode_cursor(c).ok_or_else(bad_cursor)?;
+            q.push(" AND (o.ordered_at, o.id) < (")
+                .int(v.parse().map_err(|_| bad_cursor())?)
+                .push(", ")
+                .int(cid)
+                .push(")");
+        }
+        let limit = f.limit.clamp(1, 500);
+        q.push(" ORDER BY o.ordered_at DESC, o.id DESC LIMIT ")
+            .int(limit + 1);
+        let mut conn = self.read.acquire().await?;
+        let mut rows: Vec<OrderRow> = q.query_as().fetch_all(&mut *conn).await?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last()
+                .map(|r| encode_cursor(&r.ordered_at.to_string(), r.id))
+        } else {
+            None
+        };
+        let mut lines: HashMap<i64, Vec<OrderLine>> = HashMap::new();
+        if !rows.is_empty() {
+            let mut lq = SqlBuilder::new(
+                "SELECT l.order_id, l.line_no, l.product_id, p.sku, p.name AS product_name, l.quantity, l.unit_price_minor, l.amount_minor \
+                 FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id IN (",
+            );
+            for (i, r) in rows.iter().enumerate() {
+                if i > 0 {
+                    lq.push(", ");
+                }
+                lq.int(r.id);
+            }
+            lq.push(") ORDER BY l.order_id, l.line_no");
+            for l in lq.query_as::<LineRow>().fetch_all(&mut *conn).await? {
+                lines.entry(l.order_id).or_default().push(OrderLine {
+                    line_no: l.line_no,
+                    product_id: l.product_id,
+                    sku: l.sku,
+                    product_name: l.product_name,
+                    quantity: l.quantity,
+                    unit_price_minor: l.unit_price_minor,
+                    amount_minor: l.amount_minor,
+                });
+            }
+        }
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                Ok(Order {
+                    id: r.id,
+                    customer_id: r.customer_id,
+                    ordered_at: from_ms(r.ordered_at),
+                    total_minor: r.total_minor,
+                    currency: r.currency,
+                    channel: code(OrderChannel::parse, &r.channel, "channel")?,
+                    store: r.store,
+                    external_ref: r.external_ref,
+                    lines: lines.remove(&r.id).unwrap_or_default(),
+                    created_at: from_ms(r.created_at),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Begins a write transaction for bulk loaders (import, demo) that batch many inserts.
+    pub async fn begin_bulk(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self.write.begin().await?)
+    }
+}

@@ -1,0 +1,509 @@
+//! Users, teams, login sessions and API tokens. Secrets never reach the database in clear:
+//! passwords arrive argon2-hashed from the web layer, session ids and API tokens are stored as
+//! SHA-256 digests (high-entropy random values need no slow hash).
+
+use chrono::{DateTime, Utc};
+use guanxi_domain::records::{Team, User};
+use guanxi_domain::role::{Actor, Role};
+use serde_json::json;
+
+use crate::audit::{record, AuditEvent};
+use crate::db::{from_ms, to_ms, Store};
+use crate::error::{Result, StoreError};
+use crate::rows::{code, meta, Flag};
+
+const USER_COLUMNS: &str = "id, username, display_name, role, team_id, see_all_customers, locale, \
+    active, version, created_at, updated_at, created_by, updated_by";
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    team_id: Option<i64>,
+    see_all_customers: Flag,
+    locale: String,
+    active: Flag,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+    created_by: Option<i64>,
+    updated_by: Option<i64>,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User> {
+        Ok(User {
+            id: self.id,
+            username: self.username,
+            display_name: self.display_name,
+            role: code(Role::parse, &self.role, "role")?,
+            team_id: self.team_id,
+            see_all_customers: self.see_all_customers.0,
+            locale: self.locale,
+            active: self.active.0,
+            meta: meta(
+                self.version,
+                self.created_at,
+                self.updated_at,
+                self.created_by,
+                self.updated_by,
+            ),
+        })
+    }
+}
+
+/// A user to insert; the password is already hashed.
+pub struct UserInsert<'a> {
+    /// Login.
+    pub username: &'a str,
+    /// Display name.
+    pub display_name: &'a str,
+    /// Argon2 PHC string.
+    pub password_hash: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Team.
+    pub team_id: Option<i64>,
+    /// Grant.
+    pub see_all_customers: bool,
+    /// Locale.
+    pub locale: &'a str,
+}
+
+/// Changes to apply to a user (already validated; password already hashed).
+#[derive(Default)]
+pub struct UserUpdate {
+    /// Version the client read.
+    pub version: i64,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// New password hash.
+    pub password_hash: Option<String>,
+    /// Role.
+    pub role: Option<Role>,
+    /// Team.
+    pub team_id: Option<Option<i64>>,
+    /// Grant.
+    pub see_all_customers: Option<bool>,
+    /// Locale.
+    pub locale: Option<String>,
+    /// Active.
+    pub active: Option<bool>,
+}
+
+/// An API token as listed (never the secret).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ApiToken {
+    /// Id.
+    pub id: i64,
+    /// Name given at creation.
+    pub name: String,
+    /// First characters, to recognise the token.
+    pub prefix: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last used.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    name: String,
+    prefix: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+/// A live login session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The logged-in user.
+    pub user: User,
+    /// The CSRF token bound to this session.
+    pub csrf_token: String,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Number of users (zero means first run: print how to create the admin).
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
+    /// Creates a team.
+    pub async fn create_team(&self, actor: &Actor, name: &str) -> Result<Team> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(StoreError::Invalid(
+                guanxi_domain::ValidationErrors::single(
+                    "name",
+                    if name.is_empty() {
+                        "required"
+                    } else {
+                        "too_long"
+                    },
+                ),
+            ));
+        }
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO teams (name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id",
+        )
+        .bind(name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "name"))?;
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "create",
+                entity: "team",
+                entity_id: Some(id),
+                detail: json!({"name": name}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Team {
+            id,
+            name: name.to_string(),
+            version: 1,
+        })
+    }
+
+    /// All teams by name.
+    pub async fn list_teams(&self) -> Result<Vec<Team>> {
+        let rows: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT id, name, version FROM teams ORDER BY name")
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, version)| Team { id, name, version })
+            .collect())
+    }
+
+    /// Creates a user.
+    pub async fn create_user(&self, actor: &Actor, u: UserInsert<'_>) -> Result<User> {
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        if let Some(t) = u.team_id {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
+                .bind(t)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                return Err(StoreError::Invalid(
+                    guanxi_domain::ValidationErrors::single("team_id", "invalid_reference"),
+                ));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (username, display_name, password_hash, role, team_id, see_all_customers, \
+             locale, active, created_at, updated_at, created_by, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $8, $9, $9) RETURNING id",
+        )
+        .bind(u.username)
+        .bind(u.display_name.trim())
+        .bind(u.password_hash)
+        .bind(u.role.as_str())
+        .bind(u.team_id)
+        .bind(u.see_all_customers)
+        .bind(u.locale)
+        .bind(now)
+        .bind(actor.user_id())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "username"))?;
+        record(&mut tx, actor, AuditEvent {
+            action: "create", entity: "user", entity_id: Some(id),
+            detail: json!({"username": u.username, "role": u.role.as_str(), "team_id": u.team_id}),
+        }).await?;
+        tx.commit().await?;
+        self.get_user(id).await
+    }
+
+    /// One user.
+    pub async fn get_user(&self, id: i64) -> Result<User> {
+        let row: Option<UserRow> =
+            sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
+        row.ok_or(StoreError::NotFound)?.into_user()
+    }
+
+    /// All users by username.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let rows: Vec<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    /// The user and password hash for a login attempt (active users only).
+    pub async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
+        let row: Option<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1 AND active = TRUE"
+        ))
+        .bind(username)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(row.id)
+            .fetch_one(&self.read)
+            .await?;
+        Ok(Some((row.into_user()?, hash)))
+    }
+
+    /// Updates a user with optimistic locking; deactivation ends sessions and revokes tokens.
+    pub async fn update_user(&self, actor: &Actor, id: i64, u: UserUpdate) -> Result<User> {
+        let before = self.get_user(id).await?;
+        if before.meta.version != u.version {
+            return Err(StoreError::Conflict {
+                current: before.meta.version,
+                updated_by: before.meta.updated_by,
+            });
+        }
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        let team_id = u.team_id.unwrap_or(before.team_id);
+        if let Some(t) = team_id {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
+                .bind(t)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                return Err(StoreError::Invalid(
+                    guanxi_domain::ValidationErrors::single("team_id", "invalid_reference"),
+                ));
+            }
+        }
+        let active = u.active.unwrap_or(before.active);
+        let n = sqlx::query(
+            "UPDATE users SET display_name = $1, role = $2, team_id = $3, see_all_customers = $4, \
+             locale = $5, active = $6, password_hash = COALESCE($7, password_hash), \
+             version = version + 1, updated_at = $8, updated_by = $9 WHERE id = $10 AND version = $11",
+        )
+        .bind(u.display_name.clone().unwrap_or(before.display_name.clone()))
+        .bind(u.role.unwrap_or(before.role).as_str())
+        .bind(team_id)
+        .bind(u.see_all_customers.unwrap_or(before.see_all_customers))
+        .bind(u.locale.clone().unwrap_or(before.locale.clone()))
+        .bind(active)
+        .bind(u.password_hash.clone())
+        .bind(now)
+        .bind(actor.user_id())
+        .bind(id)
+        .bind(u.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict {
+                current: before.meta.version + 1,
+                updated_by: None,
+            });
+        }
+        if !active || u.password_hash.is_some() {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !active {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after_role = u.role.unwrap_or(before.role);
+        record(&mut tx, actor, AuditEvent {
+            action: "update", entity: "user", entity_id: Some(id),
+            detail: crate::audit::diff(
+                &json!({"display_name": before.display_name, "role": before.role.as_str(), "team_id": before.team_id, "see_all_customers": before.see_all_customers, "locale": before.locale, "active": before.active}),
+                &json!({"display_name": u.display_name.unwrap_or(before.display_name.clone()), "role": after_role.as_str(), "team_id": team_id, "see_all_customers": u.see_all_customers.unwrap_or(before.see_all_customers), "locale": u.locale.unwrap_or(before.locale.clone()), "active": active, "password_changed": u.password_hash.is_some()}),
+            ),
+        }).await?;
+        tx.commit().await?;
+        self.get_user(id).await
+    }
+
+    /// Stores a new session (id already hashed).
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (id, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id_hash)
+            .bind(user_id)
+            .bind(csrf)
+            .bind(to_ms(Utc::now()))
+            .bind(to_ms(expires))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// A live session and its (active) user.
+    pub async fn get_session(&self, id_hash: &str) -> Result<Option<Session>> {
+        let row: Option<(i64, String, i64)> = sqlx::query_as(
+            "SELECT s.user_id, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id = $1 AND s.expires_at > $2 AND u.active = TRUE",
+        )
+        .bind(id_hash)
+        .bind(to_ms(Utc::now()))
+        .fetch_optional(&self.read)
+        .await?;
+        match row {
+            Some((uid, csrf_token, exp)) => Ok(Some(Session {
+                user: self.get_user(uid).await?,
+                csrf_token,
+                expires_at: from_ms(exp),
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a new API token (hash only) and returns its id.
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        name: &str,
+        hash: &str,
+        prefix: &str,
+        expires: Option<DateTime<Utc>>,
+    ) -> Result<i64> {
+        let mut tx = self.write.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(hash)
+        .bind(prefix)
+        .bind(to_ms(Utc::now()))
+        .bind(expires.map(to_ms))
+        .fetch_one(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "create",
+                entity: "api_token",
+                entity_id: Some(id),
+                detail: json!({"user_id": user_id, "name": name, "prefix": prefix}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// A user's tokens.
+    pub async fn list_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        let rows: Vec<TokenRow> = sqlx::query_as(
+            "SELECT id, name, prefix, created_at, last_used_at, expires_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ApiToken {
+                id: r.id,
+                name: r.name,
+                prefix: r.prefix,
+                created_at: from_ms(r.created_at),
+                last_used_at: r.last_used_at.map(from_ms),
+                expires_at: r.expires_at.map(from_ms),
+                revoked_at: r.revoked_at.map(from_ms),
+            })
+            .collect())
+    }
+
+    /// Revokes one of a user's tokens.
+    pub async fn revoke_token(&self, actor: &Actor, user_id: i64, token_id: i64) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(to_ms(Utc::now()))
+            .bind(token_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "revoke",
+                entity: "api_token",
+                entity_id: Some(token_id),
+                detail: json!({"user_id": user_id}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The active user behind a live token hash; records its use.
+    pub async fn user_for_token(&self, hash: &str) -> Result<Option<User>> {
+        let now = to_ms(Utc::now());
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT t.id, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 \
+             AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = TRUE",
+        )
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some((tid, uid)) = row else {
+            return Ok(None);
+        };
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(tid)
+            .execute(&self.write)
+            .await?;
+        Ok(Some(self.get_user(uid).await?))
+    }
+}

@@ -1,0 +1,547 @@
+//! Store tests. Every test runs on SQLite (temp file) and PostgreSQL (fresh schema).
+
+use chrono::Utc;
+use guanxi_domain::customer::{CustomerFields, CustomerPatch, NewContactPoint};
+use guanxi_domain::order::{NewOrder, NewOrderLine};
+use guanxi_domain::relation::NewRelation;
+use guanxi_domain::role::{Actor, RecordScope, Role};
+use guanxi_domain::vocabulary::{ContactKind, OrderChannel, PrincipalRole, RelationKind};
+use guanxi_store::audit::AuditFilter;
+use guanxi_store::customers::{CustomerFilter, CustomerSort};
+use guanxi_store::orders::OrderFilter;
+use guanxi_store::testing::TestDb;
+use guanxi_store::users::UserInsert;
+use guanxi_store::{Backend, Store, StoreError};
+use serde_json::json;
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() { super::$name(&guanxi_store::testing::TestDb::new(guanxi_store::Backend::Sqlite).await).await }
+            #[tokio::test]
+            async fn postgres() { super::$name(&guanxi_store::testing::TestDb::new(guanxi_store::Backend::Postgres).await).await }
+        }
+    )*};
+}
+
+on_both_backends!(
+    customer_round_trip,
+    identification_by_phone_pinyin_and_parts,
+    stale_update_conflicts_and_is_audited,
+    sales_scope_hides_other_teams,
+    keyset_pagination_and_filters,
+    orders_and_products,
+    merge_moves_everything,
+    relations_are_validated,
+    duplicate_username_is_reported,
+);
+
+async fn user(s: &Store, name: &str, role: Role, team: Option<i64>) -> Actor {
+    let u = s
+        .create_user(
+            &Actor::system(),
+            UserInsert {
+                username: name,
+                display_name: name,
+                password_hash: "x",
+                role,
+                team_id: team,
+                see_all_customers: false,
+                locale: "en",
+            },
+        )
+        .await
+        .unwrap();
+    Actor {
+        id: u.id,
+        name: u.username,
+        role,
+        team_id: team,
+        scope: role.default_scope(),
+    }
+}
+
+fn fields(v: serde_json::Value) -> CustomerFields {
+    serde_json::from_value(v).unwrap()
+}
+
+async fn person(
+    s: &Store,
+    actor: &Actor,
+    name: &str,
+    mobile: Option<&str>,
+) -> guanxi_domain::records::Customer {
+    let f = fields(json!({"kind": "individual", "name": name, "city": "上海", "tags": ["vip"]}));
+    let v = f.validate(actor.id, Utc::now()).unwrap();
+    let cps = mobile
+        .map(|m| {
+            vec![NewContactPoint {
+                kind: ContactKind::Mobile,
+                value: m.into(),
+                label: None,
+                is_primary: true,
+                consent_marketing: true,
+                source: None,
+            }
+            .validate(actor.id, Utc::now())
+            .unwrap()]
+        })
+        .unwrap_or_default();
+    s.create_customer(actor, v, cps).await.unwrap()
+}
+
+async fn schemas_match_impl() {
+    let a = TestDb::new(Backend::Sqlite).await;
+    let b = TestDb::new(Backend::Postgres).await;
+    let sa = a.store.schema().await.unwrap();
+    let sb = b.store.schema().await.unwrap();
+    assert!(sa.len() > 50, "schema looks empty: {sa:?}");
+    assert_eq!(
+        sa, sb,
+        "SQLite and PostgreSQL migrations have drifted apart"
+    );
+}
+
+#[tokio::test]
+async fn schemas_match() {
+    schemas_match_impl().await
+}
+
+async fn customer_round_trip(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let f = fields(json!({
+        "kind": "individual", "name": "张三", "gender": "male",
+        "birthday": {"year": 1985, "month": 8, "day": 8, "lunar": true},
+        "id_number": "11010519491231002x",
+        "profile": {"lifestyle": {"drinks": ["carrot juice"]}, "family": {"spouse_name": "李梅", "wedding_anniversary": {"month": 5, "day": 20}}},
+        "source": {"channel": "exhibition", "direct": true}
+    }));
+    let c = s
+        .create_customer(&admin, f.validate(admin.id, Utc::now()).unwrap(), vec![])
+        .await
+        .unwrap();
+    assert_eq!(c.name_pinyin, "zhangsan");
+    assert_eq!(c.name_initials, "zs");
+    assert_eq!(c.id_number.as_deref(), Some("11010519491231002X"));
+    assert!(c.birthday.unwrap().lunar);
+    assert_eq!(
+        c.profile
+            .as_ref()
+            .unwrap()
+            .lifestyle
+            .as_ref()
+            .unwrap()
+            .drinks,
+        ["carrot juice"]
+    );
+    assert_eq!(c.owner_id, Some(admin.id));
+    assert_eq!(c.meta.version, 1);
+    assert_eq!(c.source.channel.as_str(), "exhibition");
+    let again = s.get_customer(&admin, c.id).await.unwrap();
+    assert_eq!(again, c);
+}
+
+async fn identification_by_phone_pinyin_and_parts(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let zs = person(s, &admin, "张三", Some("+86 138-1234-5678")).await;
+    let zsf = person(s, &admin, "张三丰", None).await;
+    let js = person(s, &admin, "John Smith", None).await;
+    let top = |hits: Vec<guanxi_domain::records::IdentifyHit>| hits.first().map(|h| h.customer_id);
+    assert_eq!(
+        top(s.identify(&admin, "13812345678", 10).await.unwrap()),
+        Some(zs.id)
+    );
+    assert_eq!(
+        top(s.identify(&admin, "138 1234 5678", 10).await.unwrap()),
+        Some(zs.id)
+    );
+    assert_eq!(
+        top(s.identify(&admin, "zhangsan", 10).await.unwrap()),
+        Some(zs.id)
+    );
+    let zs_hits = s.identify(&admin, "zs", 10).await.unwrap();
+    assert_eq!(zs_hits.len(), 2, "{zs_hits:?}");
+    assert_eq!(zs_hits[0].customer_id, zs.id);
+    assert_eq!(
+        top(s.identify(&admin, "三丰", 10).await.unwrap()),
+        Some(zsf.id)
+    );
+    assert_eq!(
+        top(s.identify(&admin, "smith", 10).await.unwrap()),
+        Some(js.id)
+    );
+    assert_eq!(
+        top(s.identify(&admin, "1381234", 10).await.unwrap()),
+        Some(zs.id)
+    );
+    assert!(s.identify(&admin, "nobody", 10).await.unwrap().is_empty());
+}
+
+async fn stale_update_conflicts_and_is_audited(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let c = person(s, &admin, "王五", None).await;
+    let p = |v: serde_json::Value| -> CustomerPatch { serde_json::from_value(v).unwrap() };
+    let c2 = s
+        .update_customer(
+            &admin,
+            c.id,
+            p(json!({"version": 1, "city": "北京", "name": "王五一"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(c2.meta.version, 2);
+    assert_eq!(c2.city.as_deref(), Some("北京"));
+    assert_eq!(c2.name_pinyin, "wangwuyi");
+    match s
+        .update_customer(&admin, c.id, p(json!({"version": 1, "city": "广州"})))
+        .await
+    {
+        Err(StoreError::Conflict { current: 2, .. }) => {}
+        other => panic!("expected conflict, got {other:?}"),
+    }
+    let bad = s
+        .update_customer(&admin, c.id, p(json!({"version": 2, "name": " "})))
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
+    assert_eq!(
+        s.get_customer(&admin, c.id).await.unwrap().city.as_deref(),
+        Some("北京"),
+        "failed update must not write"
+    );
+    let log = s
+        .list_audit(&AuditFilter {
+            entity: Some("customer".into()),
+            entity_id: Some(c.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["update", "create"]);
+    assert_eq!(
+        log.items[0].detail["city"],
+        json!({"before": "上海", "after": "北京"})
+    );
+    assert_eq!(log.items[0].actor_name, "admin");
+}
+
+async fn sales_scope_hides_other_teams(db: &TestDb) {
+    let s = &db.store;
+    let sys = Actor::system();
+    let east = s.create_team(&sys, "East").await.unwrap();
+    let west = s.create_team(&sys, "West").await.unwrap();
+    let a1 = user(s, "alice", Role::Sales, Some(east.id)).await;
+    let a2 = user(s, "amy", Role::Sales, Some(east.id)).await;
+    let b1 = user(s, "bob", Role::Sales, Some(west.id)).await;
+    let ca = person(s, &a1, "客户甲", Some("13900000001")).await;
+    let cb = person(s, &b1, "客户乙", Some("13900000002")).await;
+    assert!(
+        s.customer_visible(&a2, ca.id).await.unwrap(),
+        "team mate sees it"
+    );
+    assert!(!s.customer_visible(&a1, cb.id).await.unwrap());
+    assert!(matches!(
+        s.get_customer(&a1, cb.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(s.identify(&a1, "13900000002", 5).await.unwrap().is_empty());
+    let listed = s
+        .list_customers(
+            &a1,
+            &CustomerFilter {
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [ca.id]
+    );
+    let wide = Actor {
+        scope: RecordScope::All,
+        ..a1.clone()
+    };
+    assert!(s.customer_visible(&wide, cb.id).await.unwrap());
+}
+
+async fn keyset_pagination_and_filters(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let mut ids = Vec::new();
+    for i in 0..23 {
+        ids.push(
+            person(s, &admin, &format!("Customer {i:02}"), None)
+                .await
+                .id,
+        );
+    }
+    for sort in [
+        CustomerSort::Name,
+        CustomerSort::CreatedAt,
+        CustomerSort::Id,
+        CustomerSort::UpdatedAt,
+    ] {
+        for desc in [false, true] {
+            let mut seen = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = s
+                    .list_customers(
+                        &admin,
+                        &CustomerFilter {
+                            sort,
+                            desc,
+                            cursor: cursor.clone(),
+                            limit: 10,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                seen.extend(page.items.iter().map(|c| c.id));
+                match page.next_cursor {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
+            }
+            let mut sorted = seen.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), 23, "{sort:?} desc={desc}: {seen:?}");
+        }
+    }
+    let by_q = s
+        .list_customers(
+            &admin,
+            &CustomerFilter {
+                q: Some("customer 1".into()),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_q.items.len(), 10);
+    let by_tag = s
+        .list_customers(
+            &admin,
+            &CustomerFilter {
+                tag: Some("vip".into()),
+                city: Some("上海".into()),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_tag.items.len(), 23);
+    let bad = s
+        .list_customers(
+            &admin,
+            &CustomerFilter {
+                cursor: Some("nonsense".into()),
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))));
+}
+
+async fn orders_and_products(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let c = person(s, &admin, "赵六", None).await;
+    let line = |sku: &str, q, p| NewOrderLine {
+        sku: sku.into(),
+        product_name: Some(format!("{sku} name")),
+        category: Some("tea".into()),
+        quantity: q,
+        unit_price_minor: p,
+    };
+    let o = s
+        .create_order(
+            &admin,
+            NewOrder {
+                customer_id: c.id,
+                ordered_at: Utc::now(),
+                currency: "CNY".into(),
+                channel: OrderChannel::Store,
+                store: Some("静安店".into()),
+                external_ref: Some("R-1".into()),
+                lines: vec![line("T1", 2, 1500), line("T2", 1, 999)],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(o.total_minor, 3999);
+    assert_eq!(o.lines.len(), 2);
+    let dup = s
+        .create_order(
+            &admin,
+            NewOrder {
+                customer_id: c.id,
+                ordered_at: Utc::now(),
+                currency: "CNY".into(),
+                channel: OrderChannel::Store,
+                store: None,
+                external_ref: Some("R-1".into()),
+                lines: vec![line("T1", 1, 1)],
+            },
+        )
+        .await;
+    assert!(
+        matches!(
+            dup,
+            Err(StoreError::Duplicate {
+                field: "external_ref"
+            })
+        ),
+        "{dup:?}"
+    );
+    let missing = s
+        .create_order(
+            &admin,
+            NewOrder {
+                customer_id: 999_999,
+                ordered_at: Utc::now(),
+                currency: "CNY".into(),
+                channel: OrderChannel::Store,
+                store: None,
+                external_ref: None,
+                lines: vec![line("T1", 1, 1)],
+            },
+        )
+        .await;
+    assert!(matches!(missing, Err(StoreError::Invalid(_))));
+    let list = s
+        .list_orders(
+            &admin,
+            &OrderFilter {
+                customer_id: Some(c.id),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        list.items.len(),
+        1,
+        "the failed duplicate left nothing behind"
+    );
+    assert_eq!(list.items[0].lines[0].sku, "T1");
+}
+
+async fn merge_moves_everything(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let w = person(s, &admin, "钱七", Some("13700000001")).await;
+    let l = person(s, &admin, "钱七", Some("13700000002")).await;
+    let merged = s
+        .merge_customers(&admin, w.id, w.meta.version, l.id, l.meta.version)
+        .await
+        .unwrap();
+    assert_eq!(merged.contact_points.len(), 2);
+    assert!(matches!(
+        s.get_customer(&admin, l.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let hits = s.identify(&admin, "13700000002", 5).await.unwrap();
+    assert_eq!(hits[0].customer_id, w.id);
+    let log = s
+        .list_audit(&AuditFilter {
+            action: Some("merge".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.items[0].detail["loser"], json!(l.id));
+}
+
+async fn relations_are_validated(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let p = person(s, &admin, "孙八", None).await;
+    let co = s
+        .create_customer(&admin, fields(json!({"kind": "company", "name": "上海茶叶有限公司", "company": {"legal_form": "有限责任公司", "credit_status": "good"}})).validate(admin.id, Utc::now()).unwrap(), vec![])
+        .await
+        .unwrap();
+    let bad = s
+        .add_relation(
+            &admin,
+            p.id,
+            NewRelation {
+                to_customer_id: co.id,
+                kind: RelationKind::PrincipalOf,
+                role: None,
+                note: None,
+                source: None,
+            },
+        )
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))));
+    let r = s
+        .add_relation(
+            &admin,
+            p.id,
+            NewRelation {
+                to_customer_id: co.id,
+                kind: RelationKind::PrincipalOf,
+                role: Some(PrincipalRole::LegalRepresentative),
+                note: None,
+                source: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.to_name, "上海茶叶有限公司");
+    let from_company = s.list_relations(&admin, co.id).await.unwrap();
+    assert_eq!(from_company.len(), 1);
+    let dup = s
+        .add_relation(
+            &admin,
+            p.id,
+            NewRelation {
+                to_customer_id: co.id,
+                kind: RelationKind::PrincipalOf,
+                role: Some(PrincipalRole::Owner),
+                note: None,
+                source: None,
+            },
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Duplicate { .. })));
+}
+
+async fn duplicate_username_is_reported(db: &TestDb) {
+    let s = &db.store;
+    user(s, "dup", Role::Viewer, None).await;
+    let again = s
+        .create_user(
+            &Actor::system(),
+            UserInsert {
+                username: "dup",
+                display_name: "d",
+                password_hash: "x",
+                role: Role::Viewer,
+                team_id: None,
+                see_all_customers: false,
+                locale: "en",
+            },
+        )
+        .await;
+    assert!(matches!(
+        again,
+        Err(StoreError::Duplicate { field: "username" })
+    ));
+    assert_eq!(s.count_users().await.unwrap(), 1);
+}

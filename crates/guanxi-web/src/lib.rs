@@ -1,0 +1,1 @@
+//! Guanxi web layer (in progress).
