@@ -69,6 +69,10 @@ pub struct CustomerFields {
     /// Extended company profile.
     #[serde(default)]
     pub company: Option<CompanyProfile>,
+    /// Contact points to create with the customer (create only; stored records carry theirs
+    /// separately, so this is empty when read back).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contact_points: Vec<NewContactPoint>,
 }
 
 /// A customer that passed validation, with derived name renderings.
@@ -84,6 +88,8 @@ pub struct ValidCustomer {
     pub lifecycle_stage: LifecycleStage,
     /// Provenance with collector and time filled in.
     pub source: Provenance,
+    /// Validated contact points to create with it.
+    pub contact_points: Vec<ValidContactPoint>,
 }
 
 fn trimmed(v: &Option<String>) -> Option<String> {
@@ -215,6 +221,18 @@ impl CustomerFields {
             *f = trimmed(f);
         }
         let lifecycle_stage = self.lifecycle_stage.unwrap_or(LifecycleStage::Prospect);
+        let mut contact_points = Vec::new();
+        for (i, cp) in std::mem::take(&mut self.contact_points)
+            .into_iter()
+            .enumerate()
+        {
+            if let Some(v) = e.take(&format!("contact_points[{i}]"), cp.validate(actor, now)) {
+                contact_points.push(v);
+            }
+        }
+        if contact_points.len() > MAX_TAGS {
+            e.push("contact_points", "too_many");
+        }
         match (name, source, e.is_empty()) {
             (Some(name), Some(source), true) => {
                 self.name = name.as_str().to_string();
@@ -227,6 +245,7 @@ impl CustomerFields {
                     id_number,
                     lifecycle_stage,
                     source,
+                    contact_points,
                 })
             }
             _ => Err(e),

@@ -2,7 +2,7 @@
 //! produced them live with the input types.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::profile::{Anniversary, CompanyProfile, IndividualProfile};
 use crate::provenance::Provenance;
@@ -12,7 +12,7 @@ use crate::vocabulary::{
 };
 
 /// Who created and last changed a row, and its optimistic-lock version.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RowMeta {
     /// Optimistic-lock version; send it back with every update.
     pub version: i64,
@@ -27,7 +27,7 @@ pub struct RowMeta {
 }
 
 /// A customer as stored, with contact points attached.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Customer {
     /// Id.
     pub id: i64,
@@ -79,7 +79,7 @@ pub struct Customer {
 }
 
 /// A contact point.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactPoint {
     /// Id.
     pub id: i64,
@@ -107,7 +107,7 @@ pub struct ContactPoint {
 }
 
 /// A relation between two customers, with the other side's name for display.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Relation {
     /// Id.
     pub id: i64,
@@ -133,7 +133,7 @@ pub struct Relation {
 }
 
 /// A user as others see it (never the password hash).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     /// Id.
     pub id: i64,
@@ -157,7 +157,7 @@ pub struct User {
 }
 
 /// A team.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Team {
     /// Id.
     pub id: i64,
@@ -168,7 +168,7 @@ pub struct Team {
 }
 
 /// An order line.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderLine {
     /// Line number, from 1.
     pub line_no: i64,
@@ -187,7 +187,7 @@ pub struct OrderLine {
 }
 
 /// An order with its lines.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Order {
     /// Id.
     pub id: i64,
@@ -212,7 +212,7 @@ pub struct Order {
 }
 
 /// One audit log entry.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Id.
     pub id: i64,
@@ -233,7 +233,7 @@ pub struct AuditEntry {
 }
 
 /// A ranked identification hit.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IdentifyHit {
     /// Customer id.
     pub customer_id: i64,

@@ -305,17 +305,10 @@ fn short_digest(s: &str) -> String {
 
 impl Store {
     /// Creates a customer with its contact points; owner defaults to the actor.
-    pub async fn create_customer(
-        &self,
-        actor: &Actor,
-        c: ValidCustomer,
-        contacts: Vec<ValidContactPoint>,
-    ) -> Result<Customer> {
+    pub async fn create_customer(&self, actor: &Actor, c: ValidCustomer) -> Result<Customer> {
         let now = to_ms(Utc::now());
         let mut tx = self.write.begin().await?;
-        let id = self
-            .insert_customer(&mut tx, actor, &c, &contacts, now)
-            .await?;
+        let id = self.insert_customer(&mut tx, actor, &c, now).await?;
         tx.commit().await?;
         self.get_customer(&Actor::system(), id).await
     }
@@ -326,9 +319,9 @@ impl Store {
         conn: &mut AnyConnection,
         actor: &Actor,
         c: &ValidCustomer,
-        contacts: &[ValidContactPoint],
         now: i64,
     ) -> Result<i64> {
+        let contacts = &c.contact_points;
         let owner = c.fields.owner_id.or(actor.user_id());
         check_owner(conn, owner).await?;
         let f = &c.fields;

@@ -136,6 +136,7 @@ impl CustomerRow {
             )?),
             profile: json(self.profile.as_deref(), "profile")?,
             company: json(self.company.as_deref(), "company")?,
+            contact_points: Vec::new(),
         })
     }
 

@@ -65,7 +65,7 @@ impl SqlBuilder {
 }
 
 /// One page of a keyset-paginated list.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {
     /// The rows.
     pub items: Vec<T>,

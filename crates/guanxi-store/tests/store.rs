@@ -73,8 +73,8 @@ async fn person(
     mobile: Option<&str>,
 ) -> guanxi_domain::records::Customer {
     let f = fields(json!({"kind": "individual", "name": name, "city": "上海", "tags": ["vip"]}));
-    let v = f.validate(actor.id, Utc::now()).unwrap();
-    let cps = mobile
+    let mut f = f;
+    f.contact_points = mobile
         .map(|m| {
             vec![NewContactPoint {
                 kind: ContactKind::Mobile,
@@ -83,12 +83,12 @@ async fn person(
                 is_primary: true,
                 consent_marketing: true,
                 source: None,
-            }
-            .validate(actor.id, Utc::now())
-            .unwrap()]
+            }]
         })
         .unwrap_or_default();
-    s.create_customer(actor, v, cps).await.unwrap()
+    s.create_customer(actor, f.validate(actor.id, Utc::now()).unwrap())
+        .await
+        .unwrap()
 }
 
 async fn schemas_match_impl() {
@@ -119,7 +119,7 @@ async fn customer_round_trip(db: &TestDb) {
         "source": {"channel": "exhibition", "direct": true}
     }));
     let c = s
-        .create_customer(&admin, f.validate(admin.id, Utc::now()).unwrap(), vec![])
+        .create_customer(&admin, f.validate(admin.id, Utc::now()).unwrap())
         .await
         .unwrap();
     assert_eq!(c.name_pinyin, "zhangsan");
@@ -472,7 +472,7 @@ async fn relations_are_validated(db: &TestDb) {
     let admin = user(s, "admin", Role::Admin, None).await;
     let p = person(s, &admin, "孙八", None).await;
     let co = s
-        .create_customer(&admin, fields(json!({"kind": "company", "name": "上海茶叶有限公司", "company": {"legal_form": "有限责任公司", "credit_status": "good"}})).validate(admin.id, Utc::now()).unwrap(), vec![])
+        .create_customer(&admin, fields(json!({"kind": "company", "name": "上海茶叶有限公司", "company": {"legal_form": "有限责任公司", "credit_status": "good"}})).validate(admin.id, Utc::now()).unwrap())
         .await
         .unwrap();
     let bad = s

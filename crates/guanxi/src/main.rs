@@ -1,1 +1,133 @@
-fn main() {}
+//! `guanxi`: the Guanxi CRM command line — run the server, migrate, manage users, load demo
+//! data, import customers.
+
+mod config;
+mod demo;
+mod import;
+mod users;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use guanxi_store::Store;
+use guanxi_web::AppState;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(name = "guanxi", version, about = "Guanxi (关系) CRM")]
+struct Cli {
+    /// Configuration file (optional).
+    #[arg(long, global = true, default_value = "guanxi.toml")]
+    config: PathBuf,
+    /// Database URL (overrides GUANXI_DATABASE_URL and the file).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (migrates first).
+    Serve {
+        /// Listen address (overrides GUANXI_BIND).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// Manage teams.
+    #[command(subcommand)]
+    Team(users::TeamCommand),
+    /// Fill an empty database with a realistic demo data set, then serve.
+    Demo(demo::DemoArgs),
+    /// Import data.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut config = Config::load(&cli.config)?;
+    if let Some(url) = cli.database_url {
+        config.database_url = url;
+    }
+    match cli.command {
+        Command::Serve { bind } => {
+            if let Some(b) = bind {
+                config.bind = b;
+            }
+            let store = open(&config).await?;
+            serve(store, &config).await
+        }
+        Command::Migrate => {
+            open(&config).await?;
+            println!("migrations applied to {}", redact(&config.database_url));
+            Ok(())
+        }
+        Command::User(cmd) => users::run(cmd, open(&config).await?).await,
+        Command::Team(cmd) => users::run_team(cmd, open(&config).await?).await,
+        Command::Demo(args) => {
+            if let Some(b) = &args.bind {
+                config.bind = b.clone();
+            }
+            let store = open(&config).await?;
+            demo::run(&store, &args).await?;
+            if args.no_serve {
+                Ok(())
+            } else {
+                serve(store, &config).await
+            }
+        }
+        Command::Import(cmd) => import::run(cmd, open(&config).await?).await,
+    }
+}
+
+/// Opens (creating and migrating) the database.
+async fn open(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening database {}", redact(&config.database_url)))
+}
+
+/// Hides a password in a database URL for printing.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if url[s + 3..at].contains(':') => {
+            let colon = s + 3 + url[s + 3..at].find(':').unwrap_or(0);
+            format!("{}:***{}", &url[..colon], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
+    if store.count_users().await? == 0 {
+        println!(
+            "No users yet. Create the first administrator with:\n  guanxi user add admin --role admin --display-name 'Administrator'\n\
+             (a strong password is generated and printed once; or pass --password-stdin)."
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    println!(
+        "Guanxi is listening on http://{} (API docs: /api/v1/openapi.json)",
+        listener.local_addr()?
+    );
+    guanxi_web::serve(listener, AppState::new(store, config.secure_cookies)).await?;
+    Ok(())
+}

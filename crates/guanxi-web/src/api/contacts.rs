@@ -1,0 +1,131 @@
+//! Contact point and relation endpoints.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use guanxi_domain::contact::normalize;
+use guanxi_domain::customer::{ContactPointPatch, NewContactPoint};
+use guanxi_domain::records::{ContactPoint, Relation};
+use guanxi_domain::relation::NewRelation;
+use guanxi_domain::role::Permission;
+use guanxi_domain::ValidationErrors;
+
+use crate::api::customers::VersionQuery;
+use crate::auth::Auth;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::state::AppState;
+
+/// Contact points of a customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/contact-points", tag = "contact points", params(("id" = i64, Path, description = "Customer id")),
+    responses((status = 200, body = Vec<ContactPoint>), (status = 404, body = ErrorBody)))]
+pub async fn list_contact_points(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<Vec<ContactPoint>>, ApiError> {
+    auth.require(Permission::ReadCustomers)?;
+    Ok(Json(st.store.list_contact_points(&auth.actor, id).await?))
+}
+
+/// Add a contact point.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/contact-points", tag = "contact points", params(("id" = i64, Path, description = "Customer id")), request_body = NewContactPoint,
+    responses((status = 201, body = ContactPoint), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn add_contact_point(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(cp): JsonBody<NewContactPoint>,
+) -> Result<(StatusCode, Json<ContactPoint>), ApiError> {
+    auth.require(Permission::WriteCustomers)?;
+    let valid = cp.validate(auth.actor.id, Utc::now())?;
+    Ok((
+        StatusCode::CREATED,
+        Json(st.store.add_contact_point(&auth.actor, id, valid).await?),
+    ))
+}
+
+/// Change a contact point (value, label, primary, consent).
+#[utoipa::path(patch, path = "/api/v1/contact-points/{id}", tag = "contact points", params(("id" = i64, Path, description = "Contact point id")), request_body = ContactPointPatch,
+    responses((status = 200, body = ContactPoint), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_contact_point(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(p): JsonBody<ContactPointPatch>,
+) -> Result<Json<ContactPoint>, ApiError> {
+    auth.require(Permission::WriteCustomers)?;
+    let cp = st
+        .store
+        .update_contact_point(&auth.actor, id, p, |current, patch| {
+            let mut e = ValidationErrors::new();
+            let value = match &patch.value {
+                Some(v) => e.field("value", normalize(current.kind, v)),
+                None => None,
+            };
+            if let Some(Some(l)) = &patch.label {
+                guanxi_domain::profile::check_text(&mut e, "label", Some(l), 50);
+            }
+            e.finish(|| value)
+        })
+        .await?;
+    Ok(Json(cp))
+}
+
+/// Remove a contact point.
+#[utoipa::path(delete, path = "/api/v1/contact-points/{id}", tag = "contact points", params(("id" = i64, Path, description = "Contact point id"), VersionQuery),
+    responses((status = 204), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_contact_point(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    QueryParams(v): QueryParams<VersionQuery>,
+) -> Result<StatusCode, ApiError> {
+    auth.require(Permission::WriteCustomers)?;
+    st.store
+        .delete_contact_point(&auth.actor, id, v.version)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Relations of a customer (both directions).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/relations", tag = "relations", params(("id" = i64, Path, description = "Customer id")),
+    responses((status = 200, body = Vec<Relation>), (status = 404, body = ErrorBody)))]
+pub async fn list_relations(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<Vec<Relation>>, ApiError> {
+    auth.require(Permission::ReadCustomers)?;
+    Ok(Json(st.store.list_relations(&auth.actor, id).await?))
+}
+
+/// Relate this customer to another.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/relations", tag = "relations", params(("id" = i64, Path, description = "Customer id")), request_body = NewRelation,
+    responses((status = 201, body = Relation), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_relation(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(r): JsonBody<NewRelation>,
+) -> Result<(StatusCode, Json<Relation>), ApiError> {
+    auth.require(Permission::WriteCustomers)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(st.store.add_relation(&auth.actor, id, r).await?),
+    ))
+}
+
+/// Remove a relation.
+#[utoipa::path(delete, path = "/api/v1/relations/{id}", tag = "relations", params(("id" = i64, Path, description = "Relation id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_relation(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<StatusCode, ApiError> {
+    auth.require(Permission::WriteCustomers)?;
+    st.store.delete_relation(&auth.actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

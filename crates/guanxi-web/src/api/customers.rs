@@ -1,0 +1,288 @@
+//! Customer endpoints: list, create, read, update, delete, identify, merge.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use guanxi_domain::customer::{CustomerFields, CustomerPatch};
+use guanxi_domain::masking::mask_id_number;
+use guanxi_domain::records::{Customer, IdentifyHit};
+use guanxi_domain::role::Permission;
+use guanxi_domain::vocabulary::{CustomerKind, LifecycleStage, SourceChannel};
+use guanxi_domain::ValidationError;
+use guanxi_store::audit::AuditEvent;
+use guanxi_store::customers::{CustomerFilter, CustomerSort};
+use guanxi_store::Page;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Auth, SENSITIVE};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::state::AppState;
+
+/// Masks what the reader may not see. Returns whether an unmasked sensitive value remains
+/// (the caller audits that read).
+pub(crate) fn present(auth: &Auth, mut c: Customer) -> (Customer, bool) {
+    let sensitive_shown = if auth.actor.can(SENSITIVE) {
+        c.id_number.is_some()
+    } else {
+        if let Some(v) = c.id_number.as_deref() {
+            c.id_number = Some(mask_id_number(v));
+            c.id_number_masked = true;
+        }
+        false
+    };
+    (c, sensitive_shown)
+}
+
+/// In lists the ID number is always masked: bulk reads of sensitive data go through exports,
+/// which are audited with their row counts.
+fn present_in_list(mut c: Customer) -> Customer {
+    if let Some(v) = c.id_number.as_deref() {
+        c.id_number = Some(mask_id_number(v));
+        c.id_number_masked = true;
+    }
+    c
+}
+
+/// Query parameters of the customer list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Owner user id.
+    pub owner_id: Option<i64>,
+    /// Lifecycle stage.
+    #[param(value_type = Option<String>)]
+    pub lifecycle_stage: Option<LifecycleStage>,
+    /// individual or company.
+    #[param(value_type = Option<String>)]
+    pub kind: Option<CustomerKind>,
+    /// City (exact).
+    pub city: Option<String>,
+    /// Tag.
+    pub tag: Option<String>,
+    /// Source channel.
+    #[param(value_type = Option<String>)]
+    pub source_channel: Option<SourceChannel>,
+    /// Name, pinyin, initials or phone prefix.
+    pub q: Option<String>,
+    /// updated_at (default), created_at, name, id.
+    pub sort: Option<String>,
+    /// asc or desc (default desc for times, asc for name/id).
+    pub order: Option<String>,
+    /// Cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// List customers visible to the caller.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListQuery),
+    responses((status = 200, body = Page<Customer>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list_customers(
+    State(st): State<AppState>,
+    auth: Auth,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> Result<Json<Page<Customer>>, ApiError> {
+    auth.require(Permission::ReadCustomers)?;
+    let sort = match q.sort.as_deref() {
+        None => CustomerSort::default(),
+        Some(s) => CustomerSort::parse(s).ok_or_else(|| {
+            ApiError::BadQuery(vec![ValidationError::new("sort", "unknown_value")])
+        })?,
+    };
+    let desc = match q.order.as_deref() {
+        None => matches!(sort, CustomerSort::UpdatedAt | CustomerSort::CreatedAt),
+        Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => {
+            return Err(ApiError::BadQuery(vec![ValidationError::new(
+                "order",
+                "unknown_value",
+            )]))
+        }
+    };
+    let page = st
+        .store
+        .list_customers(
+            &auth.actor,
+            &CustomerFilter {
+                owner_id: q.owner_id,
+                lifecycle_stage: q.lifecycle_stage,
+                kind: q.kind,
+                city: q.city,
+                tag: q.tag,
+                source_channel: q.source_channel,
+                q: q.q,
+                sort,
+                desc,
+                cursor: q.cursor,
+                limit: q.limit.unwrap_or(50),
+            },
+        )
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Validation(v) => ApiError::BadQuery(v),
+            other => other,
+        })?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(present_in_list).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Create a customer (with contact points).
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerFields,
+    responses((status = 201, body = Customer), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_customer(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(f): JsonBody<CustomerFields>,
+) -> Result<(StatusCode, Json<Customer>), ApiError> {
+    auth.require(Permission::WriteCustomers)?;
+    if f.owner_id.is_some_and(|o| o != auth.actor.id) {
+        auth.require(Permission::ReassignCustomers)?;
+    }
+    let valid = f.validate(auth.actor.id, Utc::now())?;
+    let c = st.store.create_customer(&auth.actor, valid).await?;
+    Ok((StatusCode::CREATED, Json(present(&auth, c).0)))
+}
+
+/// Read one customer (360 basics). Unmasked ID numbers are audited as sensitive reads.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path, description = "Customer id")),
+    responses((status = 200, body = Customer), (status = 404, body = ErrorBody)))]
+pub async fn get_customer(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<Customer>, ApiError> {
+    auth.require(Permission::ReadCustomers)?;
+    let (c, sensitive) = present(&auth, st.store.get_customer(&auth.actor, id).await?);
+    if sensitive {
+        st.store
+            .audit(
+                &auth.actor,
+                AuditEvent {
+                    action: "read_sensitive",
+                    entity: "customer",
+                    entity_id: Some(id),
+                    detail: json!({"fields": ["id_number"]}),
+                },
+            )
+            .await?;
+    }
+    Ok(Json(c))
+}
+
+/// Update a customer. `version` must match the stored version, else 409.
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path, description = "Customer id")), request_body = CustomerPatch,
+    responses((status = 200, body = Customer), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_customer(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(p): JsonBody<CustomerPatch>,
+) -> Result<Json<Customer>, ApiError> {
+    auth.require(Permission::WriteCustomers)?;
+    if let Some(new_owner) = p.owner_id {
+        let current = st.store.get_customer(&auth.actor, id).await?;
+        if current.owner_id != Some(new_owner) {
+            auth.require(Permission::ReassignCustomers)?;
+        }
+    }
+    let c = st.store.update_customer(&auth.actor, id, p).await?;
+    Ok(Json(present(&auth, c).0))
+}
+
+/// The version a delete is guarding against.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VersionQuery {
+    /// Version last read.
+    pub version: i64,
+}
+
+/// Soft-delete a customer.
+#[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path, description = "Customer id"), VersionQuery),
+    responses((status = 204), (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn delete_customer(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    QueryParams(v): QueryParams<VersionQuery>,
+) -> Result<StatusCode, ApiError> {
+    auth.require(Permission::DeleteCustomers)?;
+    st.store.delete_customer(&auth.actor, id, v.version).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Identification query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IdentifyQuery {
+    /// Phone (any format), email, name, pinyin, initials or phone prefix.
+    pub q: String,
+    /// Most hits (1–50, default 10).
+    pub limit: Option<i64>,
+}
+
+/// Identify a customer at a touchpoint; ranked hits.
+#[utoipa::path(get, path = "/api/v1/customers/identify", tag = "customers", params(IdentifyQuery),
+    responses((status = 200, body = Vec<IdentifyHit>), (status = 400, body = ErrorBody)))]
+pub async fn identify(
+    State(st): State<AppState>,
+    auth: Auth,
+    QueryParams(q): QueryParams<IdentifyQuery>,
+) -> Result<Json<Vec<IdentifyHit>>, ApiError> {
+    auth.require(Permission::ReadCustomers)?;
+    if q.q.trim().is_empty() || q.q.chars().count() > 200 {
+        return Err(ApiError::BadQuery(vec![ValidationError::new(
+            "q",
+            if q.q.trim().is_empty() {
+                "required"
+            } else {
+                "too_long"
+            },
+        )]));
+    }
+    Ok(Json(
+        st.store
+            .identify(&auth.actor, &q.q, q.limit.unwrap_or(10))
+            .await?,
+    ))
+}
+
+/// Merge request: the customer in the path survives.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// Version of the surviving customer.
+    pub version: i64,
+    /// The duplicate to fold in.
+    pub loser_id: i64,
+    /// Version of the duplicate.
+    pub loser_version: i64,
+}
+
+/// Merge a duplicate into this customer.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", params(("id" = i64, Path, description = "Surviving customer id")), request_body = MergeRequest,
+    responses((status = 200, body = Customer), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn merge_customers(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(m): JsonBody<MergeRequest>,
+) -> Result<Json<Customer>, ApiError> {
+    auth.require(Permission::WriteCustomers)?;
+    auth.require(Permission::DeleteCustomers)?;
+    let c = st
+        .store
+        .merge_customers(&auth.actor, id, m.version, m.loser_id, m.loser_version)
+        .await?;
+    Ok(Json(present(&auth, c).0))
+}

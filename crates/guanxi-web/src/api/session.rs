@@ -1,0 +1,226 @@
+//! Login, logout, the current user, and personal API tokens.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use chrono::Utc;
+use guanxi_domain::records::User;
+use guanxi_domain::role::Actor;
+use guanxi_store::audit::AuditEvent;
+use guanxi_store::users::ApiToken;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::auth::{
+    actor_for, digest, hash_password, random_secret, verify_password, Auth, SESSION_COOKIE,
+    SESSION_TTL, TOKEN_PREFIX,
+};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{JsonBody, PathId};
+use crate::state::AppState;
+
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A started session.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
+    /// The user.
+    pub user: User,
+    /// Send this as `X-CSRF-Token` on POST/PATCH/DELETE made with the session cookie.
+    pub csrf_token: String,
+}
+
+/// A placeholder hash so unknown usernames cost as much time as wrong passwords (no user
+/// enumeration by timing).
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
+
+/// Start a session: sets an HttpOnly, SameSite=Lax browser-session cookie (no Max-Age: it ends
+/// with the browser; the server also expires it after 12 hours).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> Result<(CookieJar, Json<LoginResponse>), ApiError> {
+    let username = req.username.trim().to_lowercase();
+    if !st.throttle.allowed(&username) {
+        return Err(ApiError::TooManyRequests);
+    }
+    let found = st.store.user_for_login(&username).await?;
+    let (hash, user) = match found {
+        Some((u, h)) => (h, Some(u)),
+        None => (DUMMY_HASH.to_string(), None),
+    };
+    let ok = verify_password(hash, req.password).await;
+    let Some(user) = user.filter(|_| ok) else {
+        st.throttle.failed(&username);
+        let mut sys = Actor::system();
+        sys.name = username.chars().take(50).collect();
+        st.store
+            .audit(
+                &sys,
+                AuditEvent {
+                    action: "login_failed",
+                    entity: "user",
+                    entity_id: None,
+                    detail: json!({"username": sys.name}),
+                },
+            )
+            .await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+    st.throttle.succeeded(&username);
+    let sid = random_secret();
+    let csrf = random_secret();
+    st.store
+        .create_session(&digest(&sid), user.id, &csrf, Utc::now() + SESSION_TTL)
+        .await?;
+    st.store
+        .audit(
+            &actor_for(&user),
+            AuditEvent {
+                action: "login",
+                entity: "user",
+                entity_id: Some(user.id),
+                detail: json!({}),
+            },
+        )
+        .await?;
+    let cookie = Cookie::build((SESSION_COOKIE, sid))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(st.secure_cookies)
+        .path("/")
+        .build();
+    Ok((
+        jar.add(cookie),
+        Json(LoginResponse {
+            user,
+            csrf_token: csrf,
+        }),
+    ))
+}
+
+/// End the session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(st): State<AppState>,
+    _auth: Auth,
+    jar: CookieJar,
+) -> Result<(CookieJar, StatusCode), ApiError> {
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        st.store.delete_session(&digest(c.value())).await?;
+    }
+    Ok((
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+        StatusCode::NO_CONTENT,
+    ))
+}
+
+/// The current user.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+pub async fn me(auth: Auth) -> Json<User> {
+    Json(auth.user)
+}
+
+/// A new token's name and lifetime.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// What the token is for ("nightly export").
+    pub name: String,
+    /// Days until it expires; none for no expiry.
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+}
+
+/// The secret, shown once.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreatedToken {
+    /// Token id.
+    pub id: i64,
+    /// `Authorization: Bearer <token>`; not retrievable later.
+    pub token: String,
+}
+
+/// Create a personal API token.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 422, body = ErrorBody)))]
+pub async fn create_token(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(t): JsonBody<NewToken>,
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    let mut e = guanxi_domain::ValidationErrors::new();
+    let name = t.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        e.push(
+            "name",
+            if name.is_empty() {
+                "required"
+            } else {
+                "too_long"
+            },
+        );
+    }
+    if t.expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        e.push("expires_in_days", "out_of_range");
+    }
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let token = format!("{TOKEN_PREFIX}{}", random_secret());
+    let prefix: String = token.chars().take(10).collect();
+    let expires = t
+        .expires_in_days
+        .map(|d| Utc::now() + chrono::Duration::days(d));
+    let id = st
+        .store
+        .create_token(
+            &auth.actor,
+            auth.user.id,
+            name,
+            &digest(&token),
+            &prefix,
+            expires,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(CreatedToken { id, token })))
+}
+
+/// My API tokens (secrets are never shown again).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "auth", responses((status = 200, body = Vec<ApiToken>)))]
+pub async fn list_tokens(
+    State(st): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<ApiToken>>, ApiError> {
+    Ok(Json(st.store.list_tokens(auth.user.id).await?))
+}
+
+/// Revoke one of my tokens.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "auth", params(("id" = i64, Path, description = "Token id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<StatusCode, ApiError> {
+    st.store.revoke_token(&auth.actor, auth.user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Hashes a password for the CLI's `user add` (same parameters as the API).
+pub async fn hash_for_cli(password: String) -> Result<String, ApiError> {
+    hash_password(password).await
+}

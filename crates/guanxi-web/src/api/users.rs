@@ -1,0 +1,151 @@
+//! Users and teams (administration).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use guanxi_domain::records::{Team, User};
+use guanxi_domain::role::Permission;
+use guanxi_domain::user::{NewUser, UserPatch};
+use guanxi_store::users::{UserInsert, UserUpdate};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::{hash_password, Auth};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{JsonBody, PathId};
+use crate::state::AppState;
+
+/// Creates a validated user (shared by the API and `guanxi user add`).
+pub async fn create_user_checked(
+    st: &AppState,
+    actor: &guanxi_domain::role::Actor,
+    u: NewUser,
+) -> Result<User, ApiError> {
+    u.validate()?;
+    let hash = hash_password(u.password.clone()).await?;
+    Ok(st
+        .store
+        .create_user(
+            actor,
+            UserInsert {
+                username: &u.username,
+                display_name: &u.display_name,
+                password_hash: &hash,
+                role: u.role,
+                team_id: u.team_id,
+                see_all_customers: u.see_all_customers,
+                locale: u.locale.as_deref().unwrap_or("zh-CN"),
+            },
+        )
+        .await?)
+}
+
+/// All users (any signed-in user: needed to pick owners).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<User>)))]
+pub async fn list_users(
+    State(st): State<AppState>,
+    _auth: Auth,
+) -> Result<Json<Vec<User>>, ApiError> {
+    Ok(Json(st.store.list_users().await?))
+}
+
+/// Create a user (admin).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
+    responses((status = 201, body = User), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create_user(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(u): JsonBody<NewUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    auth.require(Permission::ManageUsers)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(create_user_checked(&st, &auth.actor, u).await?),
+    ))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+pub async fn get_user(
+    State(st): State<AppState>,
+    _auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(st.store.get_user(id).await?))
+}
+
+/// Change a user. Users may change their own display name, language and password; everything
+/// else (role, team, grants, locking) is for admins.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, description = "User id")), request_body = UserPatch,
+    responses((status = 200, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_user(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(p): JsonBody<UserPatch>,
+) -> Result<Json<User>, ApiError> {
+    let self_service = id == auth.user.id
+        && p.role.is_none()
+        && p.team_id.is_none()
+        && p.see_all_customers.is_none()
+        && p.active.is_none();
+    if !self_service {
+        auth.require(Permission::ManageUsers)?;
+    }
+    p.validate()?;
+    let password_hash = match p.password.clone() {
+        Some(pw) => Some(hash_password(pw).await?),
+        None => None,
+    };
+    let u = st
+        .store
+        .update_user(
+            &auth.actor,
+            id,
+            UserUpdate {
+                version: p.version,
+                display_name: p.display_name.map(|d| d.trim().to_string()),
+                password_hash,
+                role: p.role,
+                team_id: p.team_id,
+                see_all_customers: p.see_all_customers,
+                locale: p.locale,
+                active: p.active,
+            },
+        )
+        .await?;
+    Ok(Json(u))
+}
+
+/// All teams.
+#[utoipa::path(get, path = "/api/v1/teams", tag = "users", responses((status = 200, body = Vec<Team>)))]
+pub async fn list_teams(
+    State(st): State<AppState>,
+    _auth: Auth,
+) -> Result<Json<Vec<Team>>, ApiError> {
+    Ok(Json(st.store.list_teams().await?))
+}
+
+/// A new team.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTeam {
+    /// Name.
+    pub name: String,
+}
+
+/// Create a team (admin).
+#[utoipa::path(post, path = "/api/v1/teams", tag = "users", request_body = NewTeam,
+    responses((status = 201, body = Team), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_team(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(t): JsonBody<NewTeam>,
+) -> Result<(StatusCode, Json<Team>), ApiError> {
+    auth.require(Permission::ManageUsers)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(st.store.create_team(&auth.actor, &t.name).await?),
+    ))
+}

@@ -1,0 +1,224 @@
+//! Authentication and the per-request actor. Two ways in: a session cookie (browser; unsafe
+//! methods must echo the session's CSRF token in `X-CSRF-Token`) or a bearer API token
+//! (scripts; no CSRF since browsers never attach it by themselves). Passwords are argon2id;
+//! session ids and tokens are random 256-bit values stored as SHA-256 digests.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum_extra::extract::cookie::CookieJar;
+use guanxi_domain::records::User;
+use guanxi_domain::role::{Actor, Permission, RecordScope};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "gx_session";
+/// Header carrying the CSRF token for cookie-authenticated unsafe requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Prefix of API tokens, so a leaked token is recognisable in logs and secret scanners.
+pub const TOKEN_PREFIX: &str = "gx_";
+/// Session lifetime.
+pub const SESSION_TTL: chrono::Duration = chrono::Duration::hours(12);
+
+/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes). CPU-heavy: runs on
+/// the blocking pool.
+pub async fn hash_password(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// Checks a password against a stored hash (false for a malformed hash).
+pub async fn verify_password(hash: String, password: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A fresh random secret, hex-encoded (256 bits).
+pub fn random_secret() -> String {
+    let mut b = [0u8; 32];
+    OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// SHA-256 hex digest: how session ids and tokens are stored and looked up.
+pub fn digest(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The actor for a user: role default scope, widened by the `see_all_customers` grant.
+pub fn actor_for(user: &User) -> Actor {
+    Actor {
+        id: user.id,
+        name: user.username.clone(),
+        role: user.role,
+        team_id: user.team_id,
+        scope: if user.see_all_customers {
+            RecordScope::All
+        } else {
+            user.role.default_scope()
+        },
+    }
+}
+
+/// How the request authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Session cookie.
+    Session,
+    /// Bearer token.
+    Token,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// The user.
+    pub user: User,
+    /// Actor for store calls.
+    pub actor: Actor,
+    /// How they authenticated.
+    pub via: Via,
+}
+
+impl Auth {
+    /// Fails with 403 unless the caller holds the permission.
+    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+        if self.actor.can(p) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(h) = parts.headers.get(header::AUTHORIZATION) {
+            let token = h
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(ApiError::Unauthenticated)?
+                .trim();
+            let user = state
+                .store
+                .user_for_token(&digest(token))
+                .await?
+                .ok_or(ApiError::Unauthenticated)?;
+            return Ok(Auth {
+                actor: actor_for(&user),
+                user,
+                via: Via::Token,
+            });
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        let sid = jar
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_string())
+            .ok_or(ApiError::Unauthenticated)?;
+        let session = state
+            .store
+            .get_session(&digest(&sid))
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes()) {
+                return Err(ApiError::Csrf);
+            }
+        }
+        Ok(Auth {
+            actor: actor_for(&session.user),
+            user: session.user,
+            via: Via::Session,
+        })
+    }
+}
+
+/// Failed-login throttle: after `MAX_FAILURES` within `WINDOW`, a username is refused until
+/// the window passes. Kept in memory: a restart resets it, which is acceptable for a
+/// single-node deployment and keeps the login path free of writes.
+#[derive(Default)]
+pub struct LoginThrottle(Mutex<HashMap<String, (u32, Instant)>>);
+
+const MAX_FAILURES: u32 = 5;
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+
+impl LoginThrottle {
+    /// Whether another attempt is allowed now.
+    pub fn allowed(&self, username: &str) -> bool {
+        let Ok(mut m) = self.0.lock() else {
+            return true;
+        };
+        match m.get(username) {
+            Some((n, since)) if since.elapsed() < WINDOW => *n < MAX_FAILURES,
+            Some(_) => {
+                m.remove(username);
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// Records a failure.
+    pub fn failed(&self, username: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            let e = m.entry(username.to_string()).or_insert((0, Instant::now()));
+            if e.1.elapsed() >= WINDOW {
+                *e = (0, Instant::now());
+            }
+            e.0 += 1;
+        }
+    }
+
+    /// Clears after a success.
+    pub fn succeeded(&self, username: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(username);
+        }
+    }
+}
+
+/// Permission a user needs to see unmasked sensitive fields.
+pub const SENSITIVE: Permission = Permission::ViewSensitive;

@@ -1,0 +1,244 @@
+//! Errors of the web layer and their one mapping to HTTP. Handlers return [`ApiError`]; the
+//! response carries the error as an extension and the [`localize`] middleware renders the JSON
+//! body `{error, message, fields}` in the caller's language.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use guanxi_domain::{ValidationError, ValidationErrors};
+use guanxi_store::StoreError;
+use serde::Serialize;
+
+use crate::i18n::{message, Locale};
+
+/// Everything a handler can fail with.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// Fields failed validation (422).
+    #[error("validation failed")]
+    Validation(Vec<ValidationError>),
+    /// The body could not be parsed (400), with the offending field when known.
+    #[error("malformed body")]
+    Malformed(Option<ValidationError>),
+    /// A query parameter is invalid (400).
+    #[error("bad query")]
+    BadQuery(Vec<ValidationError>),
+    /// No or invalid credentials (401).
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// Wrong username or password (401).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Authenticated but not allowed (403).
+    #[error("forbidden")]
+    Forbidden,
+    /// CSRF token missing or wrong (403).
+    #[error("csrf failed")]
+    Csrf,
+    /// Not found or not visible (404).
+    #[error("not found")]
+    NotFound,
+    /// No such route (404).
+    #[error("no route")]
+    NoRoute,
+    /// Method not allowed (405).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Stale version (409).
+    #[error("conflict")]
+    Conflict {
+        /// Current version.
+        current_version: i64,
+        /// Who changed it last.
+        updated_by: Option<i64>,
+    },
+    /// Unique value taken (409).
+    #[error("duplicate")]
+    Duplicate(&'static str),
+    /// Body too large (413).
+    #[error("payload too large")]
+    TooLarge,
+    /// Not JSON (415).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// Throttled (429).
+    #[error("too many requests")]
+    TooManyRequests,
+    /// A bug or an outage (500); details are logged, not sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(e: ValidationErrors) -> Self {
+        ApiError::Validation(e.0)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict {
+                current,
+                updated_by,
+            } => ApiError::Conflict {
+                current_version: current,
+                updated_by,
+            },
+            StoreError::Duplicate { field } => ApiError::Duplicate(field),
+            StoreError::Invalid(v) => ApiError::Validation(v.0),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    /// HTTP status and stable code.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            ApiError::BadQuery(_) => (StatusCode::BAD_REQUEST, "bad_query"),
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf_failed"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, "no_route"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Duplicate(_) => (StatusCode::CONFLICT, "duplicate"),
+            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+
+    /// The JSON body in one language.
+    pub fn body(&self, locale: Locale) -> ErrorBody {
+        let (_, code) = self.status_and_code();
+        let field = |e: &ValidationError| FieldError {
+            field: e.field.clone(),
+            code: e.code.clone(),
+            message: message(locale, &e.code).to_string(),
+        };
+        let fields = match self {
+            ApiError::Validation(v) | ApiError::BadQuery(v) => v.iter().map(field).collect(),
+            ApiError::Malformed(Some(e)) => vec![field(e)],
+            ApiError::Duplicate(f) => vec![FieldError {
+                field: (*f).to_string(),
+                code: "duplicate".into(),
+                message: message(locale, "duplicate").into(),
+            }],
+            _ => Vec::new(),
+        };
+        let (current_version, updated_by) = match self {
+            ApiError::Conflict {
+                current_version,
+                updated_by,
+            } => (Some(*current_version), *updated_by),
+            _ => (None, None),
+        };
+        ErrorBody {
+            error: code.to_string(),
+            message: message(locale, code).to_string(),
+            fields,
+            current_version,
+            updated_by,
+        }
+    }
+}
+
+/// The error body every endpoint returns.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine code.
+    pub error: String,
+    /// Localised message for people.
+    pub message: String,
+    /// Field-level problems.
+    pub fields: Vec<FieldError>,
+    /// For 409 on a stale version: the version now stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    /// For 409 on a stale version: who changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<i64>,
+}
+
+/// One field's problem.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Dotted path.
+    pub field: String,
+    /// Stable code.
+    pub code: String,
+    /// Localised message.
+    pub message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, _) = self.status_and_code();
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        // Rendered by `localize`; the English body is the fallback if that layer is absent.
+        let body = serde_json::to_vec(&self.body(Locale::En)).unwrap_or_default();
+        let mut res = (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response();
+        res.extensions_mut().insert(self);
+        res
+    }
+}
+
+/// The language for this request: `Accept-Language`, else English for API clients.
+pub fn request_locale(req: &Request) -> Locale {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|h| h.to_str().ok())
+        .and_then(Locale::from_accept_language)
+        .unwrap_or(Locale::En)
+}
+
+/// Middleware: re-renders error bodies in the request's language.
+pub async fn localize(req: Request, next: Next) -> Response {
+    let locale = request_locale(&req);
+    let mut res = next.run(req).await;
+    if let Some(err) = res.extensions_mut().remove::<ApiError>() {
+        let status = res.status();
+        let body = serde_json::to_vec(&err.body(locale)).unwrap_or_default();
+        let mut out = (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response();
+        for (k, v) in res.headers() {
+            if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+                out.headers_mut().insert(k.clone(), v.clone());
+            }
+        }
+        out.headers_mut().insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(locale.code()),
+        );
+        return out;
+    }
+    res
+}

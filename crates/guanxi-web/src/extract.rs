@@ -1,0 +1,178 @@
+//! Request extractors that speak our error format: a strict JSON body (content type checked,
+//! size limited, unknown fields rejected with the offending path) and query strings.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use guanxi_domain::ValidationError;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Most bytes accepted in a JSON body.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// A JSON body deserialised strictly.
+pub struct JsonBody<T>(pub T);
+
+/// Turns a serde error at a path into a field-level error.
+fn field_error(path: &str, msg: &str) -> ValidationError {
+    // serde_path_to_error already ends the path with an unknown field's own name.
+    let join = |leaf: &str| {
+        if path.is_empty() || path == "." {
+            leaf.to_string()
+        } else if path == leaf || path.ends_with(&format!(".{leaf}")) {
+            path.to_string()
+        } else {
+            format!("{path}.{leaf}")
+        }
+    };
+    let quoted = |m: &str| m.split('`').nth(1).unwrap_or("").to_string();
+    if msg.starts_with("unknown field") {
+        ValidationError::new(join(&quoted(msg)), "unknown_field")
+    } else if msg.starts_with("missing field") {
+        ValidationError::new(join(&quoted(msg)), "required")
+    } else if msg.starts_with("unknown variant") || msg.starts_with("unknown ") {
+        ValidationError::new(path.trim_start_matches('.'), "unknown_value")
+    } else {
+        ValidationError::new(path.trim_start_matches('.'), "invalid_type")
+    }
+}
+
+/// Parses JSON bytes into `T`, reporting the first problem with its field path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::Malformed(None)
+        } else {
+            let msg = inner.to_string();
+            ApiError::Malformed(Some(field_error(&path, &msg)))
+        }
+    })
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge
+            } else {
+                ApiError::Malformed(None)
+            }
+        })?;
+        if bytes.len() > MAX_JSON_BODY {
+            return Err(ApiError::TooLarge);
+        }
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// A query string deserialised into `T`; problems are 400 with the parameter named.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(QueryParams(v)),
+            Err(e) => {
+                let text = e.body_text();
+                let field = text.split('`').nth(1).unwrap_or("query").to_string();
+                let code = if text.contains("unknown field") {
+                    "unknown_field"
+                } else if text.contains("unknown variant") {
+                    "unknown_value"
+                } else {
+                    "invalid_type"
+                };
+                Err(ApiError::BadQuery(vec![ValidationError::new(field, code)]))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        a: i64,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Inner,
+    }
+
+    fn fields(r: Result<Outer, ApiError>) -> (String, String) {
+        match r {
+            Err(ApiError::Malformed(Some(e))) => (e.field, e.code),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn paths_are_reported() {
+        assert_eq!(
+            fields(parse_json(br#"{"inner": {"a": 1, "b": 2}}"#)),
+            ("inner.b".into(), "unknown_field".into())
+        );
+        assert_eq!(
+            fields(parse_json(br#"{"inner": {"a": 1}, "x": 1}"#)),
+            ("x".into(), "unknown_field".into())
+        );
+        assert_eq!(
+            fields(parse_json(br#"{"inner": {}}"#)),
+            ("inner.a".into(), "required".into())
+        );
+        assert_eq!(
+            fields(parse_json(br#"{"inner": {"a": "x"}}"#)),
+            ("inner.a".into(), "invalid_type".into())
+        );
+        assert!(matches!(
+            parse_json::<Outer>(b"{"),
+            Err(ApiError::Malformed(None))
+        ));
+    }
+}
+
+/// A numeric id from the path; anything else is a 400 naming `id`.
+pub struct PathId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) if id > 0 => Ok(PathId(id)),
+            _ => Err(ApiError::BadQuery(vec![ValidationError::new(
+                "id",
+                "invalid_type",
+            )])),
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Shared state of the HTTP server.
+
+use std::sync::Arc;
+
+use guanxi_store::Store;
+
+use crate::auth::LoginThrottle;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Mark cookies `Secure` (set when served behind HTTPS).
+    pub secure_cookies: bool,
+    /// Failed-login throttle.
+    pub throttle: Arc<LoginThrottle>,
+}
+
+impl AppState {
+    /// State over a store.
+    pub fn new(store: Store, secure_cookies: bool) -> Self {
+        Self {
+            store,
+            secure_cookies,
+            throttle: Arc::new(LoginThrottle::default()),
+        }
+    }
+}

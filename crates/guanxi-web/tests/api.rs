@@ -1,0 +1,551 @@
+//! API tests: the same suite on SQLite and PostgreSQL, over real HTTP.
+
+mod common;
+
+use common::{TestApp, PASSWORD};
+use guanxi_domain::role::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+on_both_backends!(
+    identify_finds_a_mobile_stored_in_another_format_and_pinyin,
+    stale_update_is_409_and_audited,
+    sales_cannot_see_another_teams_customer,
+    viewer_sees_masked_id_and_sensitive_reads_are_audited,
+    bad_input_gets_field_errors_in_the_callers_language,
+    session_login_csrf_logout_and_throttle,
+    openapi_documents_every_route,
+    contact_points_relations_orders_and_pagination,
+    users_and_teams_need_admin,
+);
+
+async fn create(api: &common::Api, body: Value) -> Value {
+    let (s, v) = api.post("/customers", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
+async fn identify_finds_a_mobile_stored_in_another_format_and_pinyin(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let c = create(&admin, json!({"kind": "individual", "name": "张三", "contact_points": [{"kind": "mobile", "value": "+86 138-1234-5678"}]})).await;
+    create(&admin, json!({"kind": "individual", "name": "Zhang Wei"})).await;
+    for q in [
+        "13812345678",
+        "138 1234 5678",
+        "+8613812345678",
+        "zhangsan",
+        "zs",
+        "张三",
+        "三",
+    ] {
+        let (s, hits) = admin
+            .get(&format!("/customers/identify?q={}", urlencode(q)))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(hits[0]["customer_id"], c["id"], "query {q}: {hits}");
+    }
+    let (_, hits) = admin.get("/customers/identify?q=13812345678").await;
+    assert_eq!(hits[0]["score"], 100);
+    assert_eq!(hits[0]["matched_on"], "phone");
+    let (s, v) = admin.get("/customers/identify?q=").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn stale_update_is_409_and_audited(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let c = create(
+        &admin,
+        json!({"kind": "individual", "name": "王五", "city": "上海"}),
+    )
+    .await;
+    let id = c["id"].as_i64().unwrap();
+    let (s, v) = admin
+        .patch(
+            &format!("/customers/{id}"),
+            json!({"version": 1, "city": "北京"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["version"], 2);
+    let (s, v) = admin
+        .patch(
+            &format!("/customers/{id}"),
+            json!({"version": 1, "city": "广州"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"], "conflict");
+    assert_eq!(v["current_version"], 2);
+    let (_, v) = admin.get(&format!("/customers/{id}")).await;
+    assert_eq!(v["city"], "北京", "the stale write changed nothing");
+    let (s, log) = admin
+        .get(&format!("/audit?entity=customer&entity_id={id}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["update", "create"]);
+    assert_eq!(
+        log["items"][0]["detail"]["city"],
+        json!({"before": "上海", "after": "北京"})
+    );
+    let (s, _) = admin.delete(&format!("/customers/{id}?version=1")).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _) = admin.delete(&format!("/customers/{id}?version=2")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = admin.get(&format!("/customers/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+async fn sales_cannot_see_another_teams_customer(app: &TestApp) {
+    let east = app.user("east1", Role::Sales, Some("East")).await;
+    let east2 = app.user("east2", Role::Sales, Some("East")).await;
+    let west = app.user("west1", Role::Sales, Some("West")).await;
+    let theirs = create(&west, json!({"kind": "individual", "name": "西区客户", "contact_points": [{"kind": "mobile", "value": "13900001111"}]})).await;
+    let ours = create(&east, json!({"kind": "individual", "name": "东区客户"})).await;
+    let tid = theirs["id"].as_i64().unwrap();
+    for path in [
+        format!("/customers/{tid}"),
+        format!("/customers/{tid}/contact-points"),
+        format!("/customers/{tid}/relations"),
+    ] {
+        let (s, v) = east.get(&path).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}: {v}");
+    }
+    let (s, _) = east
+        .patch(
+            &format!("/customers/{tid}"),
+            json!({"version": 1, "city": "x"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, hits) = east.get("/customers/identify?q=13900001111").await;
+    assert_eq!(hits, json!([]));
+    let (_, list) = east.get("/customers").await;
+    let ids: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [ours["id"].as_i64().unwrap()]);
+    let (s, _) = east2.get(&format!("/customers/{}", ours["id"])).await;
+    assert_eq!(s, StatusCode::OK, "a team mate sees the team's customers");
+    let (s, _) = east
+        .post(
+            &format!("/customers/{}/relations", ours["id"]),
+            json!({"to_customer_id": tid, "kind": "friend"}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "cannot link to an invisible customer"
+    );
+    let (s, _) = east
+        .patch(
+            &format!("/customers/{}", ours["id"]),
+            json!({"version": 1, "owner_id": west.user_id}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "sales may not reassign");
+}
+
+async fn viewer_sees_masked_id_and_sensitive_reads_are_audited(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let viewer = app.user("viewer", Role::Viewer, None).await;
+    let c = create(
+        &admin,
+        json!({"kind": "individual", "name": "赵六", "id_number": "11010519491231002X"}),
+    )
+    .await;
+    let id = c["id"].as_i64().unwrap();
+    let (s, v) = viewer.get(&format!("/customers/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["id_number"], "110***********002X");
+    assert_eq!(v["id_number_masked"], true);
+    let (_, list) = viewer.get("/customers").await;
+    assert!(
+        !list.to_string().contains("11010519491231002X"),
+        "lists never carry the raw ID"
+    );
+    let (s, _) = viewer
+        .post("/customers", json!({"kind": "individual", "name": "x"}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = viewer.get("/audit").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, v) = admin.get(&format!("/customers/{id}")).await;
+    assert_eq!(v["id_number"], "11010519491231002X");
+    let (_, log) = admin
+        .get(&format!("/audit?action=read_sensitive&entity_id={id}"))
+        .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(log["items"][0]["actor_name"], "admin");
+    let (_, log) = admin
+        .get(&format!(
+            "/audit?entity=customer&entity_id={id}&action=create"
+        ))
+        .await;
+    assert!(
+        !log.to_string().contains("11010519491231002X"),
+        "the audit log does not copy the raw ID: {log}"
+    );
+}
+
+async fn bad_input_gets_field_errors_in_the_callers_language(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let (s, v) = admin.post("/customers", json!({"kind": "individual", "name": " ", "birthday": {"month": 2, "day": 30}, "contact_points": [{"kind": "email", "value": "not-an-email"}]})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"name")
+            && fields.contains(&"birthday")
+            && fields.contains(&"contact_points[0].value"),
+        "{v}"
+    );
+    assert_eq!(v["message"], "Some fields are invalid; please check them.");
+    let zh = admin.clone().lang("zh-CN,zh;q=0.9");
+    let (s, v) = zh.post("/customers", json!({"kind": "individual", "name": "x", "contact_points": [{"kind": "mobile", "value": "12"}]})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["fields"][0]["message"], "电话号码无效。");
+    assert_eq!(v["message"], "输入有误，请检查标出的字段。");
+    let (s, v) = admin
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "x", "nmae": "typo"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v["fields"][0],
+        json!({"field": "nmae", "code": "unknown_field", "message": "Unknown field."})
+    );
+    let (s, v) = admin
+        .post("/customers", json!({"kind": "robot", "name": "x"}))
+        .await;
+    assert_eq!(
+        (s, v["fields"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("kind"))
+    );
+    let (s, _) = admin
+        .send(
+            admin
+                .raw(reqwest::Method::POST, "/customers")
+                .body("{\"kind\": "),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (s, v) = admin
+        .send(
+            admin
+                .raw(reqwest::Method::POST, "/customers")
+                .header("content-type", "application/json")
+                .body("{\"kind\": "),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let huge = json!({"kind": "individual", "name": "x".repeat(2 * 1024 * 1024)});
+    let (s, _) = admin.post("/customers", huge).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    let (s, v) = admin.get("/customers?limit=abc").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = admin.get("/customers?cursor=zz").await;
+    assert_eq!(
+        (s, v["fields"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("cursor"))
+    );
+    let (s, v) = admin.get("/customers/abc").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (_, list) = admin.get("/customers").await;
+    assert_eq!(list["items"], json!([]), "no failed request wrote anything");
+}
+
+async fn session_login_csrf_logout_and_throttle(app: &TestApp) {
+    app.user("rep", Role::Sales, None).await;
+    let browser = app.anonymous();
+    let (s, _) = browser.get("/auth/me").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let res = browser
+        .http
+        .post(format!("{}/auth/login", browser.base))
+        .json(&json!({"username": "rep", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let body: Value = res.json().await.unwrap();
+    let csrf = body["csrf_token"].as_str().unwrap().to_string();
+    let (s, me) = browser.get("/auth/me").await;
+    assert_eq!((s, me["username"].as_str()), (StatusCode::OK, Some("rep")));
+    let (s, v) = browser
+        .post("/customers", json!({"kind": "individual", "name": "x"}))
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("csrf_failed"))
+    );
+    let (s, _) = browser
+        .send(
+            browser
+                .raw(reqwest::Method::POST, "/customers")
+                .header("x-csrf-token", "wrong")
+                .json(&json!({"kind": "individual", "name": "x"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = browser
+        .send(
+            browser
+                .raw(reqwest::Method::POST, "/customers")
+                .header("x-csrf-token", &csrf)
+                .json(&json!({"kind": "individual", "name": "x"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = browser
+        .send(
+            browser
+                .raw(reqwest::Method::POST, "/auth/logout")
+                .header("x-csrf-token", &csrf),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = browser.get("/auth/me").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = browser.get("/customers").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let other = app.anonymous();
+    for _ in 0..5 {
+        let (s, v) = other
+            .post(
+                "/auth/login",
+                json!({"username": "rep", "password": "wrong password"}),
+            )
+            .await;
+        assert_eq!(
+            (s, v["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+        );
+    }
+    let (s, _) = other
+        .post(
+            "/auth/login",
+            json!({"username": "rep", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked after five failures"
+    );
+    let (s, _) = other
+        .post(
+            "/auth/login",
+            json!({"username": "nobody", "password": "whatever12"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let bad = common::Api {
+        auth: Some("Bearer gx_forged".into()),
+        ..app.anonymous()
+    };
+    let (s, _) = bad.get("/customers").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+async fn openapi_documents_every_route(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let (s, doc) = admin.get("/openapi.json").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        doc["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, item) in paths {
+        for method in ["get", "post", "patch", "delete", "put"] {
+            if item.get(method).is_none() {
+                continue;
+            }
+            operations += 1;
+            let concrete = path.replace("{id}", "1").replacen("/api/v1", "", 1);
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut req = admin.raw(m, &concrete);
+            if method != "get" && method != "delete" {
+                req = req.json(&json!({}));
+            }
+            let (s, v) = admin.send(req).await;
+            assert_ne!(
+                v["error"], "no_route",
+                "{method} {path} is documented but not routed"
+            );
+            assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(!s.is_server_error(), "{method} {path}: {s} {v}");
+        }
+    }
+    assert!(operations >= 30, "only {operations} operations documented");
+    assert!(paths.contains_key("/api/v1/customers/identify"));
+    // And the converse: an undocumented path is not routed.
+    let (_, v) = admin.get("/customers/1/secret").await;
+    assert_eq!(v["error"], "no_route");
+}
+
+async fn contact_points_relations_orders_and_pagination(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let p = create(&admin, json!({"kind": "individual", "name": "孙八"})).await;
+    let co = create(&admin, json!({"kind": "company", "name": "北京茶业有限公司", "company": {"legal_form": "有限责任公司", "credit_status": "good", "credit_incidents": [{"date": "2024-03-01", "description": "逾期付款 30 天"}]}})).await;
+    let (pid, cid) = (p["id"].as_i64().unwrap(), co["id"].as_i64().unwrap());
+    let (s, cp) = admin.post(&format!("/customers/{pid}/contact-points"), json!({"kind": "email", "value": "Sun.Ba@Example.com", "consent_marketing": false, "source": {"channel": "exhibition", "direct": true}})).await;
+    assert_eq!(s, StatusCode::CREATED, "{cp}");
+    assert_eq!(cp["value_normalized"], "sun.ba@example.com");
+    let (_, hits) = admin
+        .get("/customers/identify?q=SUN.BA%40example.com")
+        .await;
+    assert_eq!(hits[0]["customer_id"], pid);
+    let (s, cp2) = admin
+        .patch(
+            &format!("/contact-points/{}", cp["id"]),
+            json!({"version": 1, "consent_marketing": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{cp2}");
+    assert_eq!(cp2["consent_marketing"], true);
+    assert!(cp2["consent_updated_at"].is_string());
+    let (s, _) = admin
+        .patch(
+            &format!("/contact-points/{}", cp["id"]),
+            json!({"version": 1, "consent_marketing": false}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, r) = admin
+        .post(
+            &format!("/customers/{pid}/relations"),
+            json!({"to_customer_id": cid, "kind": "principal_of", "role": "legal_representative"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (_, rels) = admin.get(&format!("/customers/{cid}/relations")).await;
+    assert_eq!(rels[0]["from_name"], "孙八");
+    let (s, o) = admin.post("/orders", json!({"customer_id": pid, "ordered_at": "2026-01-15T08:00:00Z", "channel": "store", "lines": [{"sku": "TEA-1", "product_name": "龙井", "quantity": 2, "unit_price_minor": 38800}]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    assert_eq!(o["total_minor"], 77600);
+    assert_eq!(o["currency"], "CNY");
+    let (s, v) = admin.post("/orders", json!({"customer_id": pid, "ordered_at": "2099-01-01T00:00:00Z", "channel": "store", "currency": "rmb", "lines": []})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = v["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["ordered_at", "currency", "lines"]);
+    let (_, orders) = admin.get(&format!("/orders?customer_id={pid}")).await;
+    assert_eq!(orders["items"].as_array().unwrap().len(), 1);
+    for i in 0..7 {
+        create(
+            &admin,
+            json!({"kind": "individual", "name": format!("Page {i}"), "tags": ["paged"]}),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut url = "/customers?tag=paged&sort=name&limit=3".to_string();
+    loop {
+        let (s, page) = admin.get(&url).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/customers?tag=paged&sort=name&limit=3&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        (0..7).map(|i| format!("Page {i}")).collect::<Vec<_>>()
+    );
+}
+
+async fn users_and_teams_need_admin(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let rep = app.user("rep", Role::Sales, None).await;
+    let (s, _) = rep.post("/users", json!({"username": "x1", "display_name": "x", "password": "long enough pw", "role": "admin"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = admin.post("/users", json!({"username": "Bad Name", "display_name": "", "password": "short", "role": "sales"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["fields"].as_array().unwrap().len(), 3, "{v}");
+    let (s, t) = admin.post("/teams", json!({"name": "North"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, u) = admin.post("/users", json!({"username": "north.rep", "display_name": "N", "password": "long enough pw", "role": "sales", "team_id": t["id"]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{u}");
+    assert!(u.get("password_hash").is_none());
+    let (s, _) = admin.post("/users", json!({"username": "north.rep", "display_name": "N", "password": "long enough pw", "role": "sales"})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, me) = rep
+        .patch(
+            &format!("/users/{}", rep.user_id),
+            json!({"version": 1, "locale": "zh-CN"}),
+        )
+        .await;
+    assert_eq!((s, me["locale"].as_str()), (StatusCode::OK, Some("zh-CN")));
+    let (s, _) = rep
+        .patch(
+            &format!("/users/{}", rep.user_id),
+            json!({"version": 2, "role": "admin"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "no self-promotion");
+    let (s, _) = admin
+        .patch(
+            &format!("/users/{}", rep.user_id),
+            json!({"version": 2, "active": false}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = rep.get("/customers").await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "a locked user's tokens stop working"
+    );
+}

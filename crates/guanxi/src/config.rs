@@ -1,0 +1,58 @@
+//! Configuration: defaults, then `guanxi.toml` (if present), then environment variables, then
+//! command-line flags. The defaults run fully embedded: `sqlite://guanxi.db` on 127.0.0.1:8080.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// Effective configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://file.db` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub bind: String,
+    /// Mark cookies Secure (enable behind HTTPS).
+    pub secure_cookies: bool,
+    /// SMTP server for outgoing mail (used by later features).
+    pub smtp_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://guanxi.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            secure_cookies: false,
+            smtp_url: None,
+        }
+    }
+}
+
+impl Config {
+    /// Loads the file (when it exists) and applies `GUANXI_*` environment variables.
+    pub fn load(file: &Path) -> anyhow::Result<Self> {
+        let mut c = if file.exists() {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            toml::from_str(&text).with_context(|| format!("parsing {}", file.display()))?
+        } else {
+            Config::default()
+        };
+        if let Ok(v) = std::env::var("GUANXI_DATABASE_URL") {
+            c.database_url = v;
+        }
+        if let Ok(v) = std::env::var("GUANXI_BIND") {
+            c.bind = v;
+        }
+        if let Ok(v) = std::env::var("GUANXI_SECURE_COOKIES") {
+            c.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Ok(v) = std::env::var("GUANXI_SMTP_URL") {
+            c.smtp_url = Some(v);
+        }
+        Ok(c)
+    }
+}

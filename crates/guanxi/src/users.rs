@@ -1,0 +1,174 @@
+//! `guanxi user …` and `guanxi team …`.
+
+use std::io::BufRead;
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use guanxi_domain::role::{Actor, Role};
+use guanxi_domain::user::NewUser;
+use guanxi_store::Store;
+use guanxi_web::AppState;
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user. Without --password-stdin a strong password is generated and printed once.
+    Add {
+        /// Login name.
+        username: String,
+        /// admin, manager, sales, service, marketing or viewer.
+        #[arg(long)]
+        role: String,
+        /// Display name (defaults to the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Team name (created if missing).
+        #[arg(long)]
+        team: Option<String>,
+        /// Let a sales user see every customer.
+        #[arg(long)]
+        see_all: bool,
+        /// UI language: zh-CN or en.
+        #[arg(long, default_value = "zh-CN")]
+        locale: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+pub enum TeamCommand {
+    /// Create a team.
+    Add {
+        /// Team name.
+        name: String,
+    },
+    /// List teams.
+    List,
+}
+
+/// Finds a team by name, creating it when missing.
+pub async fn team_id(store: &Store, name: &str) -> anyhow::Result<i64> {
+    if let Some(t) = store
+        .list_teams()
+        .await?
+        .into_iter()
+        .find(|t| t.name == name)
+    {
+        return Ok(t.id);
+    }
+    Ok(store.create_team(&Actor::system(), name).await?.id)
+}
+
+/// A random password: 20 characters from an unambiguous alphabet (≈ 110 bits).
+pub fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..20)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+pub async fn run(cmd: UserCommand, store: Store) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add {
+            username,
+            role,
+            display_name,
+            team,
+            see_all,
+            locale,
+            password_stdin,
+        } => {
+            let role = Role::parse(&role).map_err(|_| {
+                anyhow::anyhow!(
+                    "unknown role `{role}`; use one of: {}",
+                    Role::ALL
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("reading password from stdin")?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (generate_password(), true)
+            };
+            let team_id = match &team {
+                Some(t) => Some(team_id(&store, t).await?),
+                None => None,
+            };
+            let u = NewUser {
+                display_name: display_name.unwrap_or_else(|| username.clone()),
+                username,
+                password: password.clone(),
+                role,
+                team_id,
+                see_all_customers: see_all,
+                locale: Some(locale),
+            };
+            let st = AppState::new(store, false);
+            match guanxi_web::api::users::create_user_checked(&st, &Actor::system(), u).await {
+                Ok(u) => {
+                    println!("created user {} (id {}, role {})", u.username, u.id, u.role);
+                    if generated {
+                        println!("password: {password}\n(shown once; change it after signing in)");
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    let body = e.body(guanxi_web::i18n::Locale::En);
+                    let fields: Vec<String> = body
+                        .fields
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect();
+                    bail!("{} {}", body.message, fields.join("; "))
+                }
+            }
+        }
+        UserCommand::List => {
+            let teams = store.list_teams().await?;
+            println!(
+                "{:<6} {:<20} {:<10} {:<16} {:<6} {}",
+                "id", "username", "role", "team", "active", "display name"
+            );
+            for u in store.list_users().await? {
+                let team = u
+                    .team_id
+                    .and_then(|t| teams.iter().find(|x| x.id == t))
+                    .map(|t| t.name.as_str())
+                    .unwrap_or("-");
+                println!(
+                    "{:<6} {:<20} {:<10} {:<16} {:<6} {}",
+                    u.id, u.username, u.role, team, u.active, u.display_name
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn run_team(cmd: TeamCommand, store: Store) -> anyhow::Result<()> {
+    match cmd {
+        TeamCommand::Add { name } => {
+            let t = store.create_team(&Actor::system(), &name).await?;
+            println!("created team {} (id {})", t.name, t.id);
+        }
+        TeamCommand::List => {
+            for t in store.list_teams().await? {
+                println!("{:<6} {}", t.id, t.name);
+            }
+        }
+    }
+    Ok(())
+}
