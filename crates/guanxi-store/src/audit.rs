@@ -119,7 +119,7 @@ impl Store {
             q.push(" AND at < ").int(to_ms(v));
         }
         if let Some(c) = &f.cursor {
-            let (_, id) = decode_cursor(c).ok_or_else(|| bad_cursor())?;
+            let (_, id) = decode_cursor(c).ok_or_else(bad_cursor)?;
             q.push(" AND id < ").int(id);
         }
         let limit = f.limit.clamp(1, 500);

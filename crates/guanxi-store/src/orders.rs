@@ -268,6 +268,15 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
+    /// Number of orders (and their revenue in minor units) of customers within scope.
+    pub async fn order_totals(&self, actor: &Actor) -> Result<(i64, i64)> {
+        let mut q = SqlBuilder::new(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE 1=1",
+        );
+        push_scope(&mut q, actor);
+        Ok(q.query_as::<(i64, i64)>().fetch_one(&self.read).await?)
+    }
+
     /// Begins a write transaction for bulk loaders (import, demo) that batch many inserts.
     pub async fn begin_bulk(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(self.write.begin().await?)

@@ -81,7 +81,7 @@ pub(crate) fn encode_cursor(sort_value: &str, id: i64) -> String {
 
 /// Decodes a cursor; a tampered or foreign cursor is `None` (the caller reports a 400).
 pub(crate) fn decode_cursor(c: &str) -> Option<(String, i64)> {
-    if c.len() % 2 != 0 || c.len() > 2000 {
+    if !c.len().is_multiple_of(2) || c.len() > 2000 {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..c.len())

@@ -438,6 +438,7 @@ async fn orders_and_products(db: &TestDb) {
         "the failed duplicate left nothing behind"
     );
     assert_eq!(list.items[0].lines[0].sku, "T1");
+    assert_eq!(s.order_totals(&admin).await.unwrap(), (1, 3999));
 }
 
 async fn merge_moves_everything(db: &TestDb) {

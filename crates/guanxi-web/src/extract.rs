@@ -110,6 +110,23 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for QueryPa
     }
 }
 
+/// A numeric id from the path; anything else is a 400 naming `id`.
+pub struct PathId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) if id > 0 => Ok(PathId(id)),
+            _ => Err(ApiError::BadQuery(vec![ValidationError::new(
+                "id",
+                "invalid_type",
+            )])),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,22 +174,5 @@ mod tests {
             parse_json::<Outer>(b"{"),
             Err(ApiError::Malformed(None))
         ));
-    }
-}
-
-/// A numeric id from the path; anything else is a 400 naming `id`.
-pub struct PathId(pub i64);
-
-impl<S: Send + Sync> FromRequestParts<S> for PathId {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(id)) if id > 0 => Ok(PathId(id)),
-            _ => Err(ApiError::BadQuery(vec![ValidationError::new(
-                "id",
-                "invalid_type",
-            )])),
-        }
     }
 }

@@ -782,7 +782,7 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
                 .await?;
             orders += 1;
             bar.inc(1);
-            if orders % 5000 == 0 {
+            if orders.is_multiple_of(5000) {
                 tx.commit().await?;
                 tx = store.begin_bulk().await?;
             }

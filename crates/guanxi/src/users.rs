@@ -139,8 +139,8 @@ pub async fn run(cmd: UserCommand, store: Store) -> anyhow::Result<()> {
         UserCommand::List => {
             let teams = store.list_teams().await?;
             println!(
-                "{:<6} {:<20} {:<10} {:<16} {:<6} {}",
-                "id", "username", "role", "team", "active", "display name"
+                "{:<6} {:<20} {:<10} {:<16} {:<6} display name",
+                "id", "username", "role", "team", "active"
             );
             for u in store.list_users().await? {
                 let team = u

@@ -1,0 +1,294 @@
+//! The `guanxi` binary as a user runs it: users, CSV import, demo + serve.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use guanxi_domain::role::Actor;
+use guanxi_store::customers::CustomerFilter;
+use guanxi_store::testing::TestDb;
+use guanxi_store::Backend;
+
+fn guanxi(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_guanxi"))
+        .args(args)
+        .arg("--database-url")
+        .arg(url)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run guanxi")
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+async fn count(db: &TestDb) -> usize {
+    db.store
+        .list_customers(
+            &Actor::system(),
+            &CustomerFilter {
+                limit: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items
+        .len()
+}
+
+fn write_csv(body: &str) -> tempfile_path::TempFile {
+    tempfile_path::TempFile::new(body)
+}
+
+/// A tiny temp-file helper (no extra dependency).
+mod tempfile_path {
+    pub struct TempFile(pub std::path::PathBuf);
+    impl TempFile {
+        pub fn new(body: &str) -> Self {
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "guanxi_cli_{}_{}.csv",
+                std::process::id(),
+                N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ));
+            std::fs::write(&p, body).unwrap();
+            TempFile(p)
+        }
+        pub fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+async fn users_import(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let out = guanxi(
+        &db.url,
+        &["user", "add", "boss", "--role", "admin", "--team", "HQ"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    let pw = t
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("generated password printed");
+    assert!(pw.len() >= 20);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guanxi"))
+        .args([
+            "user",
+            "add",
+            "rep",
+            "--role",
+            "sales",
+            "--password-stdin",
+            "--database-url",
+            &db.url,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "a short password is refused");
+    assert!(text(&out).contains("at least 10"), "{}", text(&out));
+    let out = guanxi(&db.url, &["user", "add", "rep", "--role", "wizard"]);
+    assert!(!out.status.success() && text(&out).contains("unknown role"));
+    let out = guanxi(&db.url, &["user", "list"]);
+    assert!(
+        text(&out).contains("boss") && text(&out).contains("HQ"),
+        "{}",
+        text(&out)
+    );
+
+    // A file with two bad rows: nothing is imported, each problem is named.
+    let bad = write_csv("姓名,手机,email,性别,生日\n张三,13812345678,zs@example.com,male,1990-08-08\n李四,12,ls@example,female,1991-02-30\n王五,13912345678,,x,\n");
+    let out = guanxi(
+        &db.url,
+        &[
+            "import",
+            "customers",
+            bad.path(),
+            "--map",
+            "姓名=name",
+            "--map",
+            "手机=mobile",
+            "--map",
+            "性别=gender",
+            "--map",
+            "生日=birthday",
+        ],
+    );
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    for expected in [
+        "line 3: column 手机",
+        "line 3: column email",
+        "line 3: column 生日",
+        "line 4: column 性别",
+        "nothing was imported",
+    ] {
+        assert!(t.contains(expected), "missing `{expected}` in:\n{t}");
+    }
+    assert_eq!(count(&db).await, 0);
+    let out = guanxi(
+        &db.url,
+        &[
+            "import",
+            "customers",
+            bad.path(),
+            "--map",
+            "姓名=name",
+            "--map",
+            "手机=mobile",
+            "--map",
+            "性别=gender",
+            "--map",
+            "生日=birthday",
+            "--skip-invalid",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("imported 1 customers; 2 rows skipped"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(count(&db).await, 1);
+    let hits = db
+        .store
+        .identify(&Actor::system(), "138 1234 5678", 5)
+        .await
+        .unwrap();
+    assert_eq!(hits[0].name, "张三");
+    // Unknown columns are refused unless ignored; malformed CSV is reported by line.
+    let odd = write_csv("name,shoe_size\nAnn,42\n");
+    let out = guanxi(&db.url, &["import", "customers", odd.path()]);
+    assert!(!out.status.success() && text(&out).contains("shoe_size"));
+    let ragged = write_csv("name,city\nAnn,上海\nBob\n");
+    let out = guanxi(&db.url, &["import", "customers", ragged.path()]);
+    assert!(
+        !out.status.success() && text(&out).contains("line 3"),
+        "{}",
+        text(&out)
+    );
+    let empty = write_csv("");
+    let out = guanxi(&db.url, &["import", "customers", empty.path()]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert_eq!(count(&db).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_and_import_sqlite() {
+    users_import(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_and_import_postgres() {
+    users_import(Backend::Postgres).await
+}
+
+/// `guanxi demo` loads the full-size demo set and leaves a server answering with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_serves_the_demo_data() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guanxi"))
+        .args([
+            "demo",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &db.url,
+        ])
+        .env("GUANXI_DEMO_PASSWORD", "demo-password-123")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..600 {
+        if http
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let result = async {
+        assert!(up, "server did not come up");
+        let r = http
+            .post(format!("{base}/auth/login"))
+            .json(&serde_json::json!({"username": "manager", "password": "demo-password-123"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        let (mut customers, mut companies, mut chinese) = (0, 0, 0);
+        let mut cursor: Option<String> = None;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{base}/customers?limit=200&cursor={c}"),
+                None => format!("{base}/customers?limit=200"),
+            };
+            let page: serde_json::Value = http.get(url).send().await.unwrap().json().await.unwrap();
+            for c in page["items"].as_array().unwrap() {
+                customers += 1;
+                companies += (c["kind"] == "company") as usize;
+                chinese += (c["name_pinyin"] != "") as usize;
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        assert!(customers >= 2000, "{customers} customers");
+        assert!(
+            companies >= 100 && chinese >= 1000 && customers - chinese >= 100,
+            "{companies} companies, {chinese} Chinese names"
+        );
+        let (n_orders, revenue) = db.store.order_totals(&Actor::system()).await.unwrap();
+        assert!(n_orders >= 50_000, "{n_orders} orders");
+        assert!(revenue > 0);
+        let hit: serde_json::Value = http
+            .get(format!("{base}/customers/identify?q=wang"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            !hit.as_array().unwrap().is_empty(),
+            "pinyin finds demo customers"
+        );
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
