@@ -9,7 +9,7 @@ use guanxi_domain::role::{Actor, RecordScope};
 use guanxi_domain::vocabulary::{ContactKind, CustomerKind, LifecycleStage, SourceChannel};
 use guanxi_domain::ValidationErrors;
 use serde_json::json;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use crate::audit::{bad_cursor, diff, record, AuditEvent};
 use crate::db::{to_ms, Store};
@@ -275,6 +275,69 @@ fn opt_json<T: serde::Serialize>(v: &Option<T>) -> Option<String> {
         .map(|x| serde_json::to_string(x).unwrap_or_default())
 }
 
+/// The columns a create or an update writes from a validated customer, in binding order.
+const EDITABLE_COLUMNS: [&str; 18] = [
+    "name",
+    "name_pinyin",
+    "name_initials",
+    "gender",
+    "birthday",
+    "birthday_lunar",
+    "id_number",
+    "province",
+    "city",
+    "address",
+    "employer",
+    "job_title",
+    "industry",
+    "lifecycle_stage",
+    "owner_id",
+    "tags",
+    "profile",
+    "company",
+];
+
+/// The JSON-encoded columns (tags, profile, company) of a customer's fields.
+fn json_columns(
+    f: &guanxi_domain::customer::CustomerFields,
+) -> (String, Option<String>, Option<String>) {
+    (
+        serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()),
+        opt_json(&f.profile),
+        opt_json(&f.company),
+    )
+}
+
+/// Binds [`EDITABLE_COLUMNS`] in order; create and update share it so they cannot drift apart.
+fn bind_editable<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    c: &'q ValidCustomer,
+    owner: Option<i64>,
+    tags: &'q str,
+    profile: &'q Option<String>,
+    company: &'q Option<String>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let f = &c.fields;
+    q.bind(c.name.as_str())
+        .bind(c.name.pinyin())
+        .bind(c.name.initials())
+        .bind(f.gender.map(|g| g.as_str()))
+        .bind(f.birthday.map(|b| b.to_storage()))
+        .bind(f.birthday.is_some_and(|b| b.lunar))
+        .bind(c.id_number.as_deref())
+        .bind(f.province.as_deref())
+        .bind(f.city.as_deref())
+        .bind(f.address.as_deref())
+        .bind(f.employer.as_deref())
+        .bind(f.job_title.as_deref())
+        .bind(f.industry.as_deref())
+        .bind(c.lifecycle_stage.as_str())
+        .bind(owner)
+        .bind(tags)
+        .bind(profile.as_deref())
+        .bind(company.as_deref())
+}
+
 /// The audit view of a customer's fields: everything except the raw ID number, which is
 /// recorded only as changed/unchanged so the audit log does not become a second copy of it.
 fn audit_view(f: &guanxi_domain::customer::CustomerFields) -> serde_json::Value {
@@ -325,40 +388,29 @@ impl Store {
         let owner = c.fields.owner_id.or(actor.user_id());
         check_owner(conn, owner).await?;
         let f = &c.fields;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO customers (kind, name, name_pinyin, name_initials, gender, birthday, birthday_lunar, \
-             id_number, province, city, address, employer, job_title, industry, lifecycle_stage, owner_id, tags, \
-             source_channel, source_direct, source_collected_by, source_collected_at, profile, company, \
-             created_at, updated_at, created_by, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $25) RETURNING id",
-        )
-        .bind(f.kind.as_str())
-        .bind(c.name.as_str())
-        .bind(c.name.pinyin())
-        .bind(c.name.initials())
-        .bind(f.gender.map(|g| g.as_str()))
-        .bind(f.birthday.map(|b| b.to_storage()))
-        .bind(f.birthday.is_some_and(|b| b.lunar))
-        .bind(c.id_number.clone())
-        .bind(f.province.clone())
-        .bind(f.city.clone())
-        .bind(f.address.clone())
-        .bind(f.employer.clone())
-        .bind(f.job_title.clone())
-        .bind(f.industry.clone())
-        .bind(c.lifecycle_stage.as_str())
-        .bind(owner)
-        .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
-        .bind(c.source.channel.as_str())
-        .bind(c.source.direct)
-        .bind(c.source.collected_by)
-        .bind(c.source.collected_at.map(to_ms).unwrap_or(now))
-        .bind(opt_json(&f.profile))
-        .bind(opt_json(&f.company))
-        .bind(now)
-        .bind(actor.user_id())
-        .fetch_one(&mut *conn)
-        .await?;
+        let placeholders: Vec<String> = (1..=EDITABLE_COLUMNS.len() + 8)
+            .map(|n| format!("${n}"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO customers ({}, kind, source_channel, source_direct, source_collected_by, \
+             source_collected_at, created_at, updated_at, created_by, updated_by) VALUES ({}, ${}) RETURNING id",
+            EDITABLE_COLUMNS.join(", "),
+            placeholders.join(", "),
+            EDITABLE_COLUMNS.len() + 8,
+        );
+        let (tags, profile, company) = json_columns(f);
+        let row = bind_editable(sqlx::query(&sql), c, owner, &tags, &profile, &company)
+            .bind(f.kind.as_str())
+            .bind(c.source.channel.as_str())
+            .bind(c.source.direct)
+            .bind(c.source.collected_by)
+            .bind(c.source.collected_at.map(to_ms).unwrap_or(now))
+            .bind(now)
+            .bind(now)
+            .bind(actor.user_id())
+            .fetch_one(&mut *conn)
+            .await?;
+        let id: i64 = row.try_get(0)?;
         write_tags(conn, id, &f.tags).await?;
         for cp in contacts {
             insert_contact(conn, actor, id, cp, now).await?;
@@ -428,30 +480,29 @@ impl Store {
         // Provenance of the record itself is fixed at creation.
         let f = &valid.fields;
         check_owner(&mut tx, f.owner_id).await?;
-        let n = sqlx::query(
-            "UPDATE customers SET name = $1, name_pinyin = $2, name_initials = $3, gender = $4, birthday = $5, \
-             birthday_lunar = $6, id_number = $7, province = $8, city = $9, address = $10, employer = $11, \
-             job_title = $12, industry = $13, lifecycle_stage = $14, owner_id = $15, tags = $16, profile = $17, \
-             company = $18, version = version + 1, updated_at = $19, updated_by = $20 WHERE id = $21 AND version = $22",
+        let n_cols = EDITABLE_COLUMNS.len();
+        let set: Vec<String> = EDITABLE_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ${}", i + 1))
+            .collect();
+        let sql = format!(
+            "UPDATE customers SET {}, version = version + 1, updated_at = ${}, updated_by = ${} WHERE id = ${} AND version = ${}",
+            set.join(", "),
+            n_cols + 1,
+            n_cols + 2,
+            n_cols + 3,
+            n_cols + 4,
+        );
+        let (tags, profile, company) = json_columns(f);
+        let n = bind_editable(
+            sqlx::query(&sql),
+            &valid,
+            f.owner_id,
+            &tags,
+            &profile,
+            &company,
         )
-        .bind(valid.name.as_str())
-        .bind(valid.name.pinyin())
-        .bind(valid.name.initials())
-        .bind(f.gender.map(|g| g.as_str()))
-        .bind(f.birthday.map(|b| b.to_storage()))
-        .bind(f.birthday.is_some_and(|b| b.lunar))
-        .bind(valid.id_number.clone())
-        .bind(f.province.clone())
-        .bind(f.city.clone())
-        .bind(f.address.clone())
-        .bind(f.employer.clone())
-        .bind(f.job_title.clone())
-        .bind(f.industry.clone())
-        .bind(valid.lifecycle_stage.as_str())
-        .bind(f.owner_id)
-        .bind(serde_json::to_string(&f.tags).unwrap_or_else(|_| "[]".into()))
-        .bind(opt_json(&f.profile))
-        .bind(opt_json(&f.company))
         .bind(to_ms(now))
         .bind(actor.user_id())
         .bind(id)
