@@ -49,6 +49,14 @@ enum Command {
     /// Import data.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Find customers at a touchpoint: phone (any format), email, name, pinyin or initials.
+    Identify {
+        /// What the caller gave: "138 1234 5678", "zhangsan", "zs", "li@example.com" …
+        query: String,
+        /// Most hits.
+        #[arg(long, default_value_t = 10)]
+        limit: i64,
+    },
 }
 
 #[tokio::main]
@@ -93,6 +101,34 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Import(cmd) => import::run(cmd, open(&config).await?).await,
+        Command::Identify { query, limit } => {
+            let store = open(&config).await?;
+            let started = std::time::Instant::now();
+            let hits = store
+                .identify(&guanxi_domain::role::Actor::system(), &query, limit)
+                .await?;
+            let took = started.elapsed();
+            if hits.is_empty() {
+                println!("no customer matches `{query}`");
+            }
+            for h in &hits {
+                println!(
+                    "{:>3}  #{:<7} {:<24} {:<8} matched {} `{}`",
+                    h.score,
+                    h.customer_id,
+                    h.name,
+                    h.city.as_deref().unwrap_or("-"),
+                    h.matched_on,
+                    h.matched_value
+                );
+            }
+            eprintln!(
+                "({} hits in {:.1} ms)",
+                hits.len(),
+                took.as_secs_f64() * 1000.0
+            );
+            Ok(())
+        }
     }
 }
 
