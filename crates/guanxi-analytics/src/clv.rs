@@ -49,7 +49,6 @@ pub fn rft_summary(
     if period_days <= 0 {
         return Err(AnalyticsError::Parameter("period_days must be positive"));
     }
-    let p = f64::from(period_days);
     // Sum of amounts per (customer, period).
     let mut rows: Vec<(i64, i32, f64)> = (0..tx.len())
         .filter(|&i| tx.day[i] <= as_of)
@@ -64,7 +63,7 @@ pub fn rft_summary(
     if rows.is_empty() {
         return Err(AnalyticsError::Empty);
     }
-    rows.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    rows.sort_by_key(|r| (r.0, r.1));
     let end = f64::from(as_of.div_euclid(period_days));
     let mut out = Vec::new();
     let mut i = 0;
@@ -93,7 +92,6 @@ pub fn rft_summary(
             },
         });
     }
-    let _ = p;
     Ok(out)
 }
 

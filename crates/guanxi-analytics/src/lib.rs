@@ -9,8 +9,8 @@
 
 pub mod activity;
 pub mod anomaly;
-// pub mod assoc;
-// pub mod churn;
+pub mod assoc;
+pub mod churn;
 pub mod clv;
 pub mod error;
 pub mod optimize;

@@ -1,0 +1,290 @@
+//! Association rules: FP-growth frequent itemsets (Han, Pei & Yin, "Mining Frequent Patterns
+//! without Candidate Generation", SIGMOD 2000) and rules with support, confidence and lift
+//! (Agrawal, Imieliński & Swami 1993) — "customers who bought X also bought Y".
+//!
+//! Support is `count / baskets` and an itemset is frequent when its support is at least
+//! `min_support`, the definition mlxtend uses (checked against it in the tests).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::error::AnalyticsError;
+
+struct Node {
+    item: u32,
+    count: u64,
+    parent: usize,
+    children: Vec<usize>,
+}
+
+struct Tree {
+    nodes: Vec<Node>,
+    /// Per item (in mining order): the nodes holding it.
+    header: Vec<(u32, Vec<usize>)>,
+}
+
+/// Builds an FP-tree from weighted transactions, keeping items whose count reaches `min_count`.
+fn build(transactions: &[(Vec<u32>, u64)], min_count: u64) -> Tree {
+    let mut counts: HashMap<u32, u64> = HashMap::new();
+    for (t, w) in transactions {
+        for &i in t {
+            *counts.entry(i).or_default() += w;
+        }
+    }
+    let mut frequent: Vec<(u32, u64)> = counts
+        .into_iter()
+        .filter(|&(_, c)| c >= min_count)
+        .collect();
+    // Most frequent first (ties by id) gives the most compact tree.
+    frequent.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let rank: HashMap<u32, usize> = frequent
+        .iter()
+        .enumerate()
+        .map(|(r, (i, _))| (*i, r))
+        .collect();
+    let mut nodes = vec![Node {
+        item: u32::MAX,
+        count: 0,
+        parent: usize::MAX,
+        children: Vec::new(),
+    }];
+    let mut header: Vec<(u32, Vec<usize>)> =
+        frequent.iter().map(|(i, _)| (*i, Vec::new())).collect();
+    let mut path: Vec<u32> = Vec::new();
+    for (t, w) in transactions {
+        path.clear();
+        path.extend(t.iter().copied().filter(|i| rank.contains_key(i)));
+        path.sort_by_key(|i| rank[i]);
+        let mut cur = 0;
+        for &item in &path {
+            let found = nodes[cur]
+                .children
+                .iter()
+                .copied()
+                .find(|&c| nodes[c].item == item);
+            cur = match found {
+                Some(c) => c,
+                None => {
+                    let id = nodes.len();
+                    nodes.push(Node {
+                        item,
+                        count: 0,
+                        parent: cur,
+                        children: Vec::new(),
+                    });
+                    nodes[cur].children.push(id);
+                    header[rank[&item]].1.push(id);
+                    id
+                }
+            };
+            nodes[cur].count += w;
+        }
+    }
+    Tree { nodes, header }
+}
+
+fn mine(tree: &Tree, suffix: &[u32], min_count: u64, out: &mut Vec<(Vec<u32>, u64)>) {
+    // Least frequent first, so conditional bases are small.
+    for (item, holders) in tree.header.iter().rev() {
+        let support: u64 = holders.iter().map(|&n| tree.nodes[n].count).sum();
+        if support < min_count {
+            continue;
+        }
+        let mut set = suffix.to_vec();
+        set.push(*item);
+        let base: Vec<(Vec<u32>, u64)> = holders
+            .iter()
+            .filter_map(|&n| {
+                let mut prefix = Vec::new();
+                let mut p = tree.nodes[n].parent;
+                while p != 0 && p != usize::MAX {
+                    prefix.push(tree.nodes[p].item);
+                    p = tree.nodes[p].parent;
+                }
+                (!prefix.is_empty()).then_some((prefix, tree.nodes[n].count))
+            })
+            .collect();
+        out.push((set.clone(), support));
+        if !base.is_empty() {
+            let sub = build(&base, min_count);
+            if !sub.header.is_empty() {
+                mine(&sub, &set, min_count, out);
+            }
+        }
+    }
+}
+
+/// A frequent itemset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Itemset {
+    /// Items, sorted.
+    pub items: Vec<String>,
+    /// Baskets containing all of them.
+    pub count: u64,
+    /// `count / baskets`.
+    pub support: f64,
+}
+
+/// Frequent itemsets of `baskets` (duplicates within a basket count once), sorted by
+/// descending support, then by items.
+pub fn frequent_itemsets(
+    baskets: &[Vec<String>],
+    min_support: f64,
+    max_len: Option<usize>,
+) -> Result<Vec<Itemset>, AnalyticsError> {
+    if baskets.is_empty() {
+        return Err(AnalyticsError::Empty);
+    }
+    if !(min_support > 0.0 && min_support <= 1.0) {
+        return Err(AnalyticsError::Parameter("0 < min_support <= 1"));
+    }
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    let tx: Vec<(Vec<u32>, u64)> = baskets
+        .iter()
+        .map(|b| {
+            let mut t: Vec<u32> = b
+                .iter()
+                .map(|s| {
+                    *ids.entry(s.as_str()).or_insert_with(|| {
+                        names.push(s.as_str());
+                        (names.len() - 1) as u32
+                    })
+                })
+                .collect();
+            t.sort_unstable();
+            t.dedup();
+            (t, 1)
+        })
+        .collect();
+    let n = baskets.len() as f64;
+    // The smallest count whose support (as a float division, like mlxtend) reaches the minimum.
+    let mut min_count = ((min_support * n).floor() as u64).saturating_sub(1).max(1);
+    while (min_count as f64) / n < min_support {
+        min_count += 1;
+    }
+    let tree = build(&tx, min_count);
+    let mut raw = Vec::new();
+    mine(&tree, &[], min_count, &mut raw);
+    let mut out: Vec<Itemset> = raw
+        .into_iter()
+        .filter(|(s, _)| max_len.is_none_or(|m| s.len() <= m))
+        .map(|(s, c)| {
+            let mut items: Vec<String> = s.iter().map(|&i| names[i as usize].to_string()).collect();
+            items.sort();
+            Itemset {
+                items,
+                count: c,
+                support: c as f64 / n,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.items.cmp(&b.items)));
+    Ok(out)
+}
+
+/// An association rule `antecedent → consequent`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    /// If a basket has these …
+    pub antecedent: Vec<String>,
+    /// … it tends to have these.
+    pub consequent: Vec<String>,
+    /// Support of the whole itemset.
+    pub support: f64,
+    /// P(consequent | antecedent).
+    pub confidence: f64,
+    /// Confidence over the consequent's own support (> 1: bought together more than by chance).
+    pub lift: f64,
+}
+
+/// All rules from the itemsets with confidence ≥ `min_confidence`, strongest lift first.
+pub fn rules(itemsets: &[Itemset], min_confidence: f64) -> Vec<Rule> {
+    let support: HashMap<&[String], f64> = itemsets
+        .iter()
+        .map(|s| (s.items.as_slice(), s.support))
+        .collect();
+    let mut out = Vec::new();
+    for s in itemsets.iter().filter(|s| s.items.len() >= 2) {
+        let k = s.items.len();
+        for mask in 1..(1u32 << k) - 1 {
+            let (a, c): (Vec<String>, Vec<String>) = {
+                let mut a = Vec::new();
+                let mut c = Vec::new();
+                for (i, it) in s.items.iter().enumerate() {
+                    if mask & (1 << i) != 0 {
+                        a.push(it.clone());
+                    } else {
+                        c.push(it.clone());
+                    }
+                }
+                (a, c)
+            };
+            let (Some(sa), Some(sc)) = (support.get(a.as_slice()), support.get(c.as_slice()))
+            else {
+                continue;
+            };
+            let confidence = s.support / sa;
+            if confidence >= min_confidence {
+                out.push(Rule {
+                    antecedent: a,
+                    consequent: c,
+                    support: s.support,
+                    confidence,
+                    lift: confidence / sc,
+                });
+            }
+        }
+    }
+    out.sort_by(|x, y| {
+        y.lift
+            .total_cmp(&x.lift)
+            .then(y.confidence.total_cmp(&x.confidence))
+            .then_with(|| x.antecedent.cmp(&y.antecedent))
+            .then_with(|| x.consequent.cmp(&y.consequent))
+    });
+    out
+}
+
+/// "Customers who bought `product` also bought": single-item rules from it, best lift first.
+pub fn also_bought<'a>(rules: &'a [Rule], product: &str, limit: usize) -> Vec<&'a Rule> {
+    rules
+        .iter()
+        .filter(|r| {
+            r.antecedent.len() == 1 && r.antecedent[0] == product && r.consequent.len() == 1
+        })
+        .take(limit)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn textbook_example() {
+        // Han et al.'s style example: 5 baskets.
+        let baskets = vec![
+            b(&["bread", "milk"]),
+            b(&["bread", "diapers", "beer", "eggs"]),
+            b(&["milk", "diapers", "beer", "cola"]),
+            b(&["bread", "milk", "diapers", "beer"]),
+            b(&["bread", "milk", "diapers", "cola"]),
+        ];
+        let sets = frequent_itemsets(&baskets, 0.6, None).unwrap();
+        let find = |items: &[&str]| sets.iter().find(|s| s.items == b(items)).map(|s| s.count);
+        assert_eq!(find(&["bread"]), Some(4));
+        assert_eq!(find(&["beer", "diapers"]), Some(3));
+        assert_eq!(find(&["bread", "milk"]), Some(3));
+        assert_eq!(find(&["beer", "bread"]), None);
+        let r = rules(&sets, 0.7);
+        let beer = r.iter().find(|r| r.antecedent == b(&["beer"])).unwrap();
+        assert_eq!(beer.consequent, b(&["diapers"]));
+        assert!((beer.confidence - 1.0).abs() < 1e-12 && (beer.lift - 1.25).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,458 @@
+//! Churn warning. A logistic regression (fitted by iteratively reweighted least squares, i.e.
+//! Newton's method on the exact likelihood, no penalty) predicts "no purchase in the next N
+//! days" from features of the purchase history: recency, frequency and spend and their trends,
+//! and the customer's inter-purchase rhythm. Quality is reported on a time-split hold-out: the
+//! model is trained on what was knowable at one cut-off and tested on the next, so it is judged
+//! the way it will be used.
+
+use serde::Serialize;
+
+use crate::error::AnalyticsError;
+use crate::summary::{median, purchase_days, Transactions};
+
+/// A fitted logistic regression.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Logistic {
+    /// Intercept.
+    pub intercept: f64,
+    /// One coefficient per feature.
+    pub coefficients: Vec<f64>,
+    /// Newton iterations used.
+    pub iterations: usize,
+}
+
+/// Solves `a x = b` for a symmetric positive-definite `a` (Cholesky); `None` if singular.
+#[allow(clippy::needless_range_loop)] // matrix algebra reads best with indices
+fn solve_spd(a: &[Vec<f64>], b: &[f64]) -> Option<Vec<f64>> {
+    let n = b.len();
+    let mut l = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
+            if i == j {
+                let d = a[i][i] - s;
+                if d <= 1e-300 {
+                    return None;
+                }
+                l[i][j] = d.sqrt();
+            } else {
+                l[i][j] = (a[i][j] - s) / l[j][j];
+            }
+        }
+    }
+    let mut y = vec![0.0; n];
+    for i in 0..n {
+        y[i] = (b[i] - (0..i).map(|k| l[i][k] * y[k]).sum::<f64>()) / l[i][i];
+    }
+    let mut x = vec![0.0; n];
+    for i in (0..n).rev() {
+        x[i] = (y[i] - (i + 1..n).map(|k| l[k][i] * x[k]).sum::<f64>()) / l[i][i];
+    }
+    Some(x)
+}
+
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+impl Logistic {
+    /// Fits `P(y = 1 | x)` by IRLS. `rows` are feature vectors of equal length; `y` is 0/1.
+    #[allow(clippy::needless_range_loop)] // matrix algebra reads best with indices
+    pub fn fit(rows: &[Vec<f64>], y: &[f64]) -> Result<Logistic, AnalyticsError> {
+        if rows.len() != y.len() {
+            return Err(AnalyticsError::Ragged("features, labels".into()));
+        }
+        if rows.is_empty() {
+            return Err(AnalyticsError::Empty);
+        }
+        let p = rows[0].len();
+        if rows.iter().any(|r| r.len() != p) {
+            return Err(AnalyticsError::Ragged("feature rows".into()));
+        }
+        if let Some(i) = rows.iter().position(|r| r.iter().any(|v| !v.is_finite())) {
+            return Err(AnalyticsError::InvalidValue {
+                column: "features",
+                row: i,
+                why: "not a finite number",
+            });
+        }
+        if let Some(i) = y.iter().position(|&v| v != 0.0 && v != 1.0) {
+            return Err(AnalyticsError::InvalidValue {
+                column: "label",
+                row: i,
+                why: "must be 0 or 1",
+            });
+        }
+        let positives = y.iter().filter(|&&v| v == 1.0).count();
+        if positives == 0 || positives == y.len() {
+            return Err(AnalyticsError::NotEnoughData("both outcomes must occur"));
+        }
+        let k = p + 1;
+        let mut beta = vec![0.0; k];
+        let x = |r: &Vec<f64>, j: usize| if j == 0 { 1.0 } else { r[j - 1] };
+        let mut last_ll = f64::NEG_INFINITY;
+        for it in 1..=100 {
+            let mut h = vec![vec![0.0; k]; k];
+            let mut g = vec![0.0; k];
+            let mut ll = 0.0;
+            for (r, &yi) in rows.iter().zip(y) {
+                let z: f64 = (0..k).map(|j| beta[j] * x(r, j)).sum();
+                let mu = sigmoid(z);
+                ll += if yi == 1.0 {
+                    mu.max(1e-300).ln()
+                } else {
+                    (1.0 - mu).max(1e-300).ln()
+                };
+                let w = mu * (1.0 - mu);
+                for a in 0..k {
+                    let xa = x(r, a);
+                    g[a] += (yi - mu) * xa;
+                    for b in 0..=a {
+                        h[a][b] += w * xa * x(r, b);
+                    }
+                }
+            }
+            for a in 0..k {
+                for b in 0..a {
+                    h[b][a] = h[a][b];
+                }
+            }
+            let step = solve_spd(&h, &g).ok_or(AnalyticsError::NotEnoughData(
+                "features are collinear or the classes are separable",
+            ))?;
+            for j in 0..k {
+                beta[j] += step[j];
+            }
+            let max_step = step.iter().fold(0.0f64, |m, s| m.max(s.abs()));
+            if beta.iter().any(|b| !b.is_finite() || b.abs() > 1e6) {
+                return Err(AnalyticsError::NoConvergence(
+                    "coefficients diverge (perfect separation?)",
+                ));
+            }
+            if max_step < 1e-12 * (1.0 + beta.iter().fold(0.0f64, |m, b| m.max(b.abs())))
+                || (ll - last_ll).abs() < 1e-14 * ll.abs()
+            {
+                return Ok(Logistic {
+                    intercept: beta[0],
+                    coefficients: beta[1..].to_vec(),
+                    iterations: it,
+                });
+            }
+            last_ll = ll;
+        }
+        Err(AnalyticsError::NoConvergence("100 Newton steps"))
+    }
+
+    /// The linear predictor's per-feature contributions for one row.
+    pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        self.coefficients
+            .iter()
+            .zip(row)
+            .map(|(c, v)| c * v)
+            .collect()
+    }
+
+    /// Predicted probability for one row.
+    pub fn predict(&self, row: &[f64]) -> f64 {
+        sigmoid(self.intercept + self.contributions(row).iter().sum::<f64>())
+    }
+}
+
+/// Area under the ROC curve (Mann–Whitney U with average ranks for ties).
+pub fn auc(scores: &[f64], labels: &[f64]) -> Option<f64> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut ranks = vec![0.0; scores.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for k in i..=j {
+            ranks[idx[k]] = avg;
+        }
+        i = j + 1;
+    }
+    let pos = labels.iter().filter(|&&l| l == 1.0).count() as f64;
+    let neg = labels.len() as f64 - pos;
+    if pos == 0.0 || neg == 0.0 {
+        return None;
+    }
+    let sum_pos: f64 = ranks
+        .iter()
+        .zip(labels)
+        .filter(|(_, &l)| l == 1.0)
+        .map(|(r, _)| r)
+        .sum();
+    Some((sum_pos - pos * (pos + 1.0) / 2.0) / (pos * neg))
+}
+
+/// Names of the history features, in column order.
+pub const FEATURES: [&str; 7] = [
+    "recency_days",
+    "orders_365d",
+    "log_spend_365d",
+    "orders_trend",
+    "typical_interval_days",
+    "overdue_ratio",
+    "tenure_days",
+];
+
+/// Features of every customer with a purchase on or before `cutoff`.
+pub fn features(tx: &Transactions, cutoff: i32) -> Vec<(i64, Vec<f64>)> {
+    let days = purchase_days(tx, Some(cutoff));
+    let mut spend: std::collections::HashMap<i64, (f64, f64, f64)> =
+        std::collections::HashMap::new();
+    for i in 0..tx.len() {
+        let d = tx.day[i];
+        if d > cutoff || d <= cutoff - 365 {
+            continue;
+        }
+        let e = spend.entry(tx.customer[i]).or_default();
+        e.0 += 1.0;
+        e.1 += tx.amount[i];
+        if d > cutoff - 90 {
+            e.2 += 1.0;
+        }
+    }
+    days.into_iter()
+        .map(|(c, d)| {
+            let last = *d.last().unwrap_or(&cutoff);
+            let first = d[0];
+            let gaps: Vec<f64> = d.windows(2).map(|w| f64::from(w[1] - w[0])).collect();
+            let typical = median(&gaps).unwrap_or(365.0).max(1.0);
+            let (n365, s365, n90) = spend.get(&c).copied().unwrap_or_default();
+            let recency = f64::from(cutoff - last);
+            // Orders in the last 90 days against the rate of the 365: >0 rising, <0 falling.
+            let trend = n90 - n365 * 90.0 / 365.0;
+            (
+                c,
+                vec![
+                    recency,
+                    n365,
+                    (1.0 + s365).ln(),
+                    trend,
+                    typical,
+                    recency / typical,
+                    f64::from(cutoff - first),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// Labels: 1 when the customer made no purchase in `(cutoff, cutoff + horizon]`.
+fn labels(tx: &Transactions, customers: &[i64], cutoff: i32, horizon: i32) -> Vec<f64> {
+    let bought: std::collections::HashSet<i64> = (0..tx.len())
+        .filter(|&i| tx.day[i] > cutoff && tx.day[i] <= cutoff + horizon)
+        .map(|i| tx.customer[i])
+        .collect();
+    customers
+        .iter()
+        .map(|c| if bought.contains(c) { 0.0 } else { 1.0 })
+        .collect()
+}
+
+/// Feature standardisation learnt on the training set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scaler {
+    /// Means.
+    pub mean: Vec<f64>,
+    /// Standard deviations (1 where a feature is constant).
+    pub std: Vec<f64>,
+}
+
+impl Scaler {
+    fn fit(rows: &[Vec<f64>]) -> Scaler {
+        let p = rows.first().map_or(0, Vec::len);
+        let n = rows.len() as f64;
+        let mean: Vec<f64> = (0..p)
+            .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n)
+            .collect();
+        let std = (0..p)
+            .map(|j| {
+                let v = rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n;
+                if v > 0.0 {
+                    v.sqrt()
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Scaler { mean, std }
+    }
+
+    /// Standardises one row.
+    pub fn apply(&self, r: &[f64]) -> Vec<f64> {
+        r.iter()
+            .zip(&self.mean)
+            .zip(&self.std)
+            .map(|((v, m), s)| (v - m) / s)
+            .collect()
+    }
+}
+
+/// One decile of the calibration table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CalibrationBin {
+    /// Customers in the bin.
+    pub count: usize,
+    /// Mean predicted churn probability.
+    pub predicted: f64,
+    /// Observed churn rate.
+    pub observed: f64,
+}
+
+/// A customer's churn risk now, with the feature that pushes it up most.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChurnRisk {
+    /// Customer.
+    pub customer: i64,
+    /// Probability of no purchase in the horizon.
+    pub probability: f64,
+    /// The feature contributing most to the risk.
+    pub main_reason: &'static str,
+    /// Raw feature values (see [`FEATURES`]).
+    pub features: Vec<f64>,
+}
+
+/// The trained warning model, its hold-out quality and today's scores.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChurnReport {
+    /// Days ahead predicted.
+    pub horizon_days: i32,
+    /// Model on standardised features.
+    pub model: Logistic,
+    /// Standardisation.
+    pub scaler: Scaler,
+    /// Training rows.
+    pub train_rows: usize,
+    /// Hold-out rows.
+    pub test_rows: usize,
+    /// Hold-out AUC.
+    pub auc: f64,
+    /// Hold-out Brier score.
+    pub brier: f64,
+    /// Hold-out calibration by predicted decile.
+    pub calibration: Vec<CalibrationBin>,
+    /// Scores at `as_of`, highest risk first.
+    pub scores: Vec<ChurnRisk>,
+}
+
+/// Trains on the cut-off `as_of − 2·horizon` (labels from the next `horizon` days), tests on
+/// `as_of − horizon`, then refits on the test window and scores everyone at `as_of`.
+pub fn churn_warning(
+    tx: &Transactions,
+    as_of: i32,
+    horizon_days: i32,
+) -> Result<ChurnReport, AnalyticsError> {
+    tx.validate()?;
+    if horizon_days <= 0 {
+        return Err(AnalyticsError::Parameter("horizon_days must be positive"));
+    }
+    let build = |cutoff: i32| {
+        let f = features(tx, cutoff);
+        let ids: Vec<i64> = f.iter().map(|r| r.0).collect();
+        let y = labels(tx, &ids, cutoff, horizon_days);
+        (f, y)
+    };
+    let (train, y_train) = build(as_of - 2 * horizon_days);
+    let (test, y_test) = build(as_of - horizon_days);
+    if train.len() < 20 || test.len() < 20 {
+        return Err(AnalyticsError::NotEnoughData(
+            "need at least 20 customers with history at both cut-offs",
+        ));
+    }
+    let scaler = Scaler::fit(&train.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    let xs: Vec<Vec<f64>> = train.iter().map(|r| scaler.apply(&r.1)).collect();
+    let model = Logistic::fit(&xs, &y_train)?;
+    let p_test: Vec<f64> = test
+        .iter()
+        .map(|r| model.predict(&scaler.apply(&r.1)))
+        .collect();
+    let auc = auc(&p_test, &y_test).ok_or(AnalyticsError::NotEnoughData(
+        "the hold-out has only one outcome",
+    ))?;
+    let brier = p_test
+        .iter()
+        .zip(&y_test)
+        .map(|(p, y)| (p - y).powi(2))
+        .sum::<f64>()
+        / p_test.len() as f64;
+    let mut order: Vec<usize> = (0..p_test.len()).collect();
+    order.sort_by(|&a, &b| p_test[a].total_cmp(&p_test[b]));
+    let calibration = order
+        .chunks(order.len().div_ceil(10))
+        .map(|c| CalibrationBin {
+            count: c.len(),
+            predicted: c.iter().map(|&i| p_test[i]).sum::<f64>() / c.len() as f64,
+            observed: c.iter().map(|&i| y_test[i]).sum::<f64>() / c.len() as f64,
+        })
+        .collect();
+    // Refit on the most recent labelled window for today's scores.
+    let scaler_now = Scaler::fit(&test.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    let xs_now: Vec<Vec<f64>> = test.iter().map(|r| scaler_now.apply(&r.1)).collect();
+    let model_now = Logistic::fit(&xs_now, &y_test)?;
+    let mut scores: Vec<ChurnRisk> = features(tx, as_of)
+        .into_iter()
+        .map(|(c, f)| {
+            let z = scaler_now.apply(&f);
+            let contrib = model_now.contributions(&z);
+            let main = contrib
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(i, _)| i);
+            ChurnRisk {
+                customer: c,
+                probability: model_now.predict(&z),
+                main_reason: FEATURES[main],
+                features: f,
+            }
+        })
+        .collect();
+    scores.sort_by(|a, b| {
+        b.probability
+            .total_cmp(&a.probability)
+            .then(a.customer.cmp(&b.customer))
+    });
+    Ok(ChurnReport {
+        horizon_days,
+        model: model_now,
+        scaler: scaler_now,
+        train_rows: train.len(),
+        test_rows: test.len(),
+        auc,
+        brier,
+        calibration,
+        scores,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_known() {
+        assert_eq!(
+            auc(&[0.1, 0.4, 0.35, 0.8], &[0.0, 0.0, 1.0, 1.0]),
+            Some(0.75)
+        );
+        assert_eq!(auc(&[0.5, 0.5], &[0.0, 1.0]), Some(0.5));
+    }
+
+    #[test]
+    fn separable_data_is_an_error_not_a_panic() {
+        let rows: Vec<Vec<f64>> = (0..10).map(|i| vec![f64::from(i)]).collect();
+        let y: Vec<f64> = (0..10).map(|i| if i < 5 { 0.0 } else { 1.0 }).collect();
+        assert!(Logistic::fit(&rows, &y).is_err());
+    }
+}
