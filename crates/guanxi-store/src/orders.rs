@@ -277,6 +277,23 @@ impl Store {
         Ok(q.query_as::<(i64, i64)>().fetch_one(&self.read).await?)
     }
 
+    /// Every order as (customer id, ordered-at ms, total minor units), for the analytics
+    /// extract. Deleted customers' orders stay: revenue happened.
+    pub async fn order_facts(&self) -> Result<Vec<(i64, i64, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT customer_id, ordered_at, total_minor FROM orders ORDER BY id")
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+
+    /// Every order line as (order id, product name), for market-basket analysis.
+    pub async fn basket_items(&self) -> Result<Vec<(i64, String)>> {
+        Ok(sqlx::query_as("SELECT l.order_id, p.name FROM order_lines l JOIN products p ON p.id = l.product_id ORDER BY l.order_id, l.line_no")
+            .fetch_all(&self.read)
+            .await?)
+    }
+
     /// Begins a write transaction for bulk loaders (import, demo) that batch many inserts.
     pub async fn begin_bulk(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(self.write.begin().await?)

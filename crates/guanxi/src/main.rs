@@ -1,6 +1,7 @@
 //! `guanxi`: the Guanxi CRM command line — run the server, migrate, manage users, load demo
 //! data, import customers.
 
+mod analyze;
 mod config;
 mod demo;
 mod import;
@@ -49,6 +50,9 @@ enum Command {
     /// Import data.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Analyse customers: RFM, grades, CLV, churn, association rules, anomalies.
+    #[command(subcommand)]
+    Analyze(analyze::AnalyzeCommand),
     /// Find customers at a touchpoint: phone (any format), email, name, pinyin or initials.
     Identify {
         /// What the caller gave: "138 1234 5678", "zhangsan", "zs", "li@example.com" …
@@ -101,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Import(cmd) => import::run(cmd, open(&config).await?).await,
+        Command::Analyze(cmd) => analyze::run(cmd, open(&config)).await,
         Command::Identify { query, limit } => {
             let store = open(&config).await?;
             let started = std::time::Instant::now();
