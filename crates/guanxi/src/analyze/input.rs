@@ -114,7 +114,37 @@ pub fn parse_date(b: &[u8]) -> Result<i32, &'static str> {
     Ok(days_from_civil(y as i32, m, d))
 }
 
+/// Plain decimals (`123`, `45.60`) exactly: the digits as an integer divided by a power of ten.
+/// Both operands are exact doubles (mantissa < 2^53, 10^k for k ≤ 22) and IEEE division rounds
+/// correctly, so the result is bit-identical to `str::parse` (Clinger's fast path) — at a
+/// fraction of the cost on ten million rows. Anything else returns `None`.
+fn fast_decimal(b: &[u8]) -> Option<f64> {
+    const POW10: [f64; 19] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18,
+    ];
+    let (mut mantissa, mut digits, mut frac, mut seen_dot) = (0u64, 0usize, 0usize, false);
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                digits += 1;
+                frac += usize::from(seen_dot);
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => return None,
+        }
+    }
+    if digits == 0 || digits > 15 || frac > 18 {
+        return None;
+    }
+    Some(mantissa as f64 / POW10[frac])
+}
+
 fn parse_amount(b: &[u8]) -> Result<f64, &'static str> {
+    if let Some(v) = fast_decimal(b) {
+        return Ok(v);
+    }
     let s = std::str::from_utf8(b.trim_ascii()).map_err(|_| "not text")?;
     let v: f64 = s.parse().map_err(|_| "not a number")?;
     if !v.is_finite() {
@@ -146,7 +176,8 @@ fn parse_plain(
 ) -> Chunk {
     let mut c = Chunk::default();
     let need = idx.0.max(idx.1).max(idx.2);
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(need + 1);
+    // The three wanted fields of the current line: customer, date, amount.
+    let mut fields: [&[u8]; 3] = [&[], &[], &[]];
     for (k, raw) in body.split(|&b| b == b'\n').enumerate() {
         let line = first_line + k as u64;
         c.lines += 1;
@@ -154,17 +185,28 @@ fn parse_plain(
         if raw.is_empty() {
             continue;
         }
-        fields.clear();
-        fields.extend(raw.split(|&b| b == b','));
-        if fields.len() <= need {
+        let mut n = 0;
+        for (k, f) in raw.split(|&b| b == b',').enumerate() {
+            n = k + 1;
+            if k == idx.0 {
+                fields[0] = f;
+            } else if k == idx.1 {
+                fields[1] = f;
+            } else if k == idx.2 {
+                fields[2] = f;
+            } else if k > need {
+                break;
+            }
+        }
+        if n <= need {
             c.error = Some(RowError {
                 line,
                 column: "-".into(),
-                why: format!("{} fields, the header has more", fields.len()),
+                why: format!("{n} fields, the header has more"),
             });
             return c;
         }
-        let cid = fields[idx.0].trim_ascii();
+        let cid = fields[0].trim_ascii();
         let id = match std::str::from_utf8(cid)
             .ok()
             .and_then(|s| s.parse::<i64>().ok())
@@ -175,24 +217,24 @@ fn parse_plain(
                 return c;
             }
         };
-        let day = match parse_date(fields[idx.1]) {
+        let day = match parse_date(fields[1]) {
             Ok(d) => d,
             Err(why) => {
                 c.error = Some(RowError {
                     line,
                     column: names.1.into(),
-                    why: format!("{why}: `{}`", String::from_utf8_lossy(fields[idx.1])),
+                    why: format!("{why}: `{}`", String::from_utf8_lossy(fields[1])),
                 });
                 return c;
             }
         };
-        let amount = match parse_amount(fields[idx.2]) {
+        let amount = match parse_amount(fields[2]) {
             Ok(a) => a,
             Err(why) => {
                 c.error = Some(RowError {
                     line,
                     column: names.2.into(),
-                    why: format!("{why}: `{}`", String::from_utf8_lossy(fields[idx.2])),
+                    why: format!("{why}: `{}`", String::from_utf8_lossy(fields[2])),
                 });
                 return c;
             }
@@ -401,6 +443,50 @@ pub async fn from_db(store: &guanxi_store::Store, utc_offset_hours: i64) -> anyh
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_decimals_equal_std_parse() {
+        for s in [
+            "0",
+            "1",
+            "12.5",
+            "0.1",
+            "0.3",
+            "227.31",
+            "999999.99",
+            "123456789.123456",
+            "5.",
+            ".5",
+            "00012.340",
+        ] {
+            assert_eq!(
+                fast_decimal(s.as_bytes()),
+                Some(s.parse::<f64>().unwrap()),
+                "{s}"
+            );
+        }
+        for s in [
+            "1e5",
+            "-1",
+            "1,000.5",
+            "",
+            ".",
+            "1.2.3",
+            "12345678901234567",
+        ] {
+            assert_eq!(fast_decimal(s.as_bytes()), None, "{s}");
+        }
+        let mut x: u64 = 1;
+        for _ in 0..100_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let s = format!("{}.{:02}", (x >> 40) % 1_000_000, (x >> 20) % 100);
+            assert_eq!(
+                fast_decimal(s.as_bytes()),
+                Some(s.parse::<f64>().unwrap()),
+                "{s}"
+            );
+        }
+    }
 
     #[test]
     fn dates() {

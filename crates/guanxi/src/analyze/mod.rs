@@ -68,6 +68,10 @@ pub enum AnalyzeCommand {
     Clv {
         #[command(flatten)]
         source: Source,
+        /// Fit on a ready summary instead of transactions: a CSV with `frequency`, `recency`,
+        /// `T` and optionally `monetary_value` (the `lifetimes` column names), one row per customer.
+        #[arg(long, conflicts_with_all = ["input", "from_db"])]
+        summary: Option<PathBuf>,
         /// Length of a model period in days (7: weeks, as in the CDNOW papers).
         #[arg(long, default_value_t = 7)]
         period_days: i32,
@@ -196,7 +200,9 @@ pub async fn run(
             window_days,
         } => {
             let (data, as_of) = load(&source, store).await?;
+            let read = started.elapsed();
             let scores = rfm::rfm(&data.tx, as_of, window_days)?;
+            let computed = started.elapsed() - read;
             let mut w = writer(&source.out)?;
             w.write_record([
                 "customer_id",
@@ -226,11 +232,14 @@ pub async fn run(
             }
             w.flush()?;
             eprintln!(
-                "RFM of {} customers ({} transactions) as of {} in {:.2?}",
+                "RFM of {} customers ({} transactions) as of {} in {:.2?} (read {:.2?}, compute {:.2?}, write {:.2?})",
                 scores.len(),
                 data.tx.len(),
                 civil_from_days(as_of),
-                started.elapsed()
+                started.elapsed(),
+                read,
+                computed,
+                started.elapsed() - read - computed
             );
             for (seg, n) in counts {
                 eprintln!("  {seg:<20} {n}");
@@ -292,19 +301,61 @@ pub async fn run(
         }
         AnalyzeCommand::Clv {
             source,
+            summary: summary_file,
             period_days,
             horizon,
             discount,
             margin,
         } => {
-            let (data, as_of) = load(&source, store).await?;
-            let summary = clv::rft_summary(&data.tx, as_of, period_days)?;
+            let (data, summary) = match &summary_file {
+                Some(path) => (
+                    Loaded {
+                        tx: guanxi_analytics::Transactions::default(),
+                        names: None,
+                    },
+                    read_summary(path)?,
+                ),
+                None => {
+                    let (data, as_of) = load(&source, store).await?;
+                    let s = clv::rft_summary(&data.tx, as_of, period_days)?;
+                    (data, s)
+                }
+            };
             let x: Vec<f64> = summary.iter().map(|s| s.frequency).collect();
             let tx_: Vec<f64> = summary.iter().map(|s| s.recency).collect();
             let t: Vec<f64> = summary.iter().map(|s| s.t).collect();
             let m: Vec<f64> = summary.iter().map(|s| s.monetary).collect();
             let bg = clv::BgNbd::fit(&x, &tx_, &t)?;
-            let gg = clv::GammaGamma::fit(&x, &m)?;
+            let gg = if m.iter().any(|v| *v > 0.0) {
+                Some(clv::GammaGamma::fit(&x, &m)?)
+            } else {
+                eprintln!("no spend column: fitted BG/NBD only; CLV columns are left empty");
+                None
+            };
+            let Some(gg) = gg else {
+                let mut w = writer(&source.out)?;
+                w.write_record([
+                    "customer_id",
+                    "frequency",
+                    "recency",
+                    "T",
+                    "p_alive",
+                    "expected_purchases",
+                ])?;
+                for s in &summary {
+                    w.write_record([
+                        data.id(s.customer),
+                        s.frequency.to_string(),
+                        s.recency.to_string(),
+                        s.t.to_string(),
+                        r6(bg.p_alive(s.frequency, s.recency, s.t)),
+                        r6(bg.expected_purchases(f64::from(horizon), s.frequency, s.recency, s.t)),
+                    ])?;
+                }
+                w.flush()?;
+                eprintln!("BG/NBD: r={:.6} alpha={:.6} a={:.6} b={:.6} (LL {:.2}); {} customers in {:.2?}", bg.r, bg.alpha, bg.a, bg.b, bg.log_likelihood, summary.len(), started.elapsed());
+                return Ok(());
+            };
             let values = clv::lifetime_values(&bg, &gg, &summary, horizon, discount, margin);
             let mut w = writer(&source.out)?;
             w.write_record([
@@ -460,6 +511,64 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// Reads a per-customer summary (`frequency`, `recency`, `T`, optional `monetary_value`,
+/// optional `ID`/`customer_id`).
+fn read_summary(path: &std::path::Path) -> anyhow::Result<Vec<clv::Rft>> {
+    let mut rdr =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let headers = rdr.headers()?.clone();
+    let col = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| headers.iter().position(|h| h == *n))
+    };
+    let (Some(fi), Some(ri), Some(ti)) = (
+        col(&["frequency", "x"]),
+        col(&["recency", "t_x"]),
+        col(&["T"]),
+    ) else {
+        bail!("{} needs columns frequency, recency and T", path.display());
+    };
+    let mi = col(&["monetary_value", "zbar", "monetary"]);
+    let ii = col(&["customer_id", "ID", "id"]);
+    let mut out = Vec::new();
+    for (n, rec) in rdr.records().enumerate() {
+        let rec = rec.with_context(|| format!("line {}: malformed CSV", n + 2))?;
+        let num = |i: usize, name: &str| -> anyhow::Result<f64> {
+            rec.get(i)
+                .unwrap_or("")
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .with_context(|| {
+                    format!("line {}, column {name}: not a non-negative number", n + 2)
+                })
+        };
+        out.push(clv::Rft {
+            customer: match ii {
+                Some(i) => {
+                    rec.get(i).unwrap_or("").trim().parse().with_context(|| {
+                        format!("line {}: customer id must be an integer", n + 2)
+                    })?
+                }
+                None => n as i64 + 1,
+            },
+            frequency: num(fi, "frequency")?,
+            recency: num(ri, "recency")?,
+            t: num(ti, "T")?,
+            monetary: match mi {
+                Some(i) => num(i, "monetary_value")?,
+                None => 0.0,
+            },
+        });
+    }
+    if out.is_empty() {
+        bail!("{} has no rows", path.display());
+    }
+    Ok(out)
 }
 
 fn read_baskets(
