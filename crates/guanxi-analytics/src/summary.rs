@@ -109,7 +109,7 @@ pub fn summarize(tx: &Transactions, from: Option<i32>, to: Option<i32>) -> Vec<C
         return Vec::new();
     };
     let span = (max as i128 - min as i128 + 1) as u128;
-    let dense_limit = (4 * tx.len() as u128).max(1 << 20).min(1 << 26);
+    let dense_limit = (4 * tx.len() as u128).clamp(1 << 20, 1 << 26);
     if span <= dense_limit {
         summarize_dense(tx, from, to, min, span as usize)
     } else {
