@@ -18,8 +18,8 @@
 use serde::Serialize;
 
 use crate::error::AnalyticsError;
-use crate::optimize::nelder_mead;
-use crate::special::{hyp2f1, ln_gamma};
+use crate::optimize::{bfgs, nelder_mead};
+use crate::special::{digamma, hyp2f1, ln_gamma};
 use crate::summary::{purchase_days, Transactions};
 
 /// One customer's repeat-purchase summary.
@@ -181,21 +181,76 @@ impl BgNbd {
                 _ => uniq.push((r, 1.0)),
             }
         }
-        let nll = |p: &[f64]| -> f64 {
+        // Distinct frequencies: the Γ and ψ terms depend on x only, so compute them once each.
+        let mut xs: Vec<f64> = uniq.iter().map(|((x, _, _), _)| *x).collect();
+        xs.dedup();
+        let slot: Vec<usize> = uniq
+            .iter()
+            .map(|((x, _, _), _)| xs.partition_point(|v| v < x))
+            .collect();
+        // Negative log-likelihood and its gradient in log-parameters (eq. 6 differentiated:
+        // ψ terms from the Gamma functions, the rest from the two-part likelihood weighted by w).
+        let nll_grad = |p: &[f64], grad: &mut [f64]| -> f64 {
             let (r, alpha, a, b) = (p[0].exp(), p[1].exp(), p[2].exp(), p[3].exp());
-            -uniq
+            let per_x: Vec<[f64; 6]> = xs
                 .iter()
-                .map(|((x, tx, t), n)| n * Self::ll_one(r, alpha, a, b, *x, *tx, *t))
-                .sum::<f64>()
+                .map(|&x| {
+                    let pos = x > 0.0;
+                    [
+                        ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x),
+                        digamma(r + x),
+                        digamma(b + x),
+                        digamma(a + b + x),
+                        if pos { (b + x - 1.0).ln() } else { 0.0 },
+                        if pos { 1.0 / (b + x - 1.0) } else { 0.0 },
+                    ]
+                })
+                .collect();
+            let c0 = -ln_gamma(r) + r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b);
+            let (psi_r, psi_ab, psi_b, ln_alpha, ln_a) =
+                (digamma(r), digamma(a + b), digamma(b), alpha.ln(), a.ln());
+            let (mut ll, mut gr, mut gal, mut ga, mut gb) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for (k, ((x, tx, t), n)) in uniq.iter().enumerate() {
+                let q = &per_x[slot[k]];
+                let (lt, ltx) = ((alpha + t).ln(), (alpha + tx).ln());
+                let a3 = -(r + x) * lt;
+                // w: the likelihood share of "dropped out right after the last purchase".
+                let (l, w) = if *x > 0.0 {
+                    let a4 = ln_a - q[4] - (r + x) * ltx;
+                    let m = a3.max(a4);
+                    let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
+                    (m + (e3 + e4).ln(), e4 / (e3 + e4))
+                } else {
+                    (a3, 0.0)
+                };
+                ll += n * (c0 + q[0] + l);
+                gr += n * (q[1] - psi_r + ln_alpha - (1.0 - w) * lt - w * ltx);
+                gal += n
+                    * (r / alpha - (1.0 - w) * (r + x) / (alpha + t) - w * (r + x) / (alpha + tx));
+                ga += n * (psi_ab - q[3] + w / a);
+                gb += n * (psi_ab + q[2] - psi_b - q[3] - w * q[5]);
+            }
+            grad[0] = -gr * r;
+            grad[1] = -gal * alpha;
+            grad[2] = -ga * a;
+            grad[3] = -gb * b;
+            -ll
         };
-        let mut best = nelder_mead(nll, &[0.0, 0.0, 0.0, 0.0], 1.0, 1e-12, 20_000);
-        // Restart from the optimum: Nelder–Mead can stall on a ridge; a fresh simplex confirms.
-        for _ in 0..3 {
-            let again = nelder_mead(nll, &best.x, 0.1, 1e-12, 20_000);
-            let improved = again.value < best.value - 1e-9;
-            best = again;
-            if !improved {
-                break;
+        let mut best = bfgs(nll_grad, &[0.0, 0.0, 0.0, 0.0], 1e-6, 500);
+        if !best.converged {
+            // Fall back to the derivative-free simplex from wherever BFGS got to.
+            let nll = |p: &[f64]| -> f64 {
+                let mut g = [0.0; 4];
+                nll_grad(p, &mut g)
+            };
+            best = nelder_mead(nll, &best.x, 1.0, 1e-12, 20_000);
+            for _ in 0..3 {
+                let again = nelder_mead(nll, &best.x, 0.1, 1e-12, 20_000);
+                let improved = again.value < best.value - 1e-9;
+                best = again;
+                if !improved {
+                    break;
+                }
             }
         }
         if !best.value.is_finite() {
