@@ -236,7 +236,7 @@ impl BgNbd {
             grad[3] = -gb * b;
             -ll
         };
-        let mut best = bfgs(nll_grad, &[0.0, 0.0, 0.0, 0.0], 1e-6, 500);
+        let mut best = bfgs(nll_grad, &[0.0, 0.0, 0.0, 0.0], 1e-9, 500);
         if !best.converged {
             // Fall back to the derivative-free simplex from wherever BFGS got to.
             let nll = |p: &[f64]| -> f64 {

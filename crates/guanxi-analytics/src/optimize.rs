@@ -150,7 +150,9 @@ mod tests {
 
 /// BFGS with a backtracking (Armijo) line search, for smooth objectives with an analytic
 /// gradient: a few dozen evaluations where Nelder–Mead needs hundreds. `fg` returns the value
-/// and writes the gradient. Converges when the gradient's largest component is below `gtol`.
+/// and writes the gradient. Converges when the gradient's largest component is below
+/// `gtol · (1 + |f|)`: a likelihood summed over thousands of customers cannot have a gradient
+/// smaller than its rounding noise, which grows with its size.
 /// No step moves a coordinate by more than 1 (the objectives here are in log-parameters).
 #[allow(clippy::needless_range_loop)] // the inverse-Hessian update reads best with indices
 pub fn bfgs(
@@ -172,7 +174,7 @@ pub fn bfgs(
         if !f.is_finite() {
             break;
         }
-        if g.iter().fold(0.0f64, |m, v| m.max(v.abs())) < gtol {
+        if g.iter().fold(0.0f64, |m, v| m.max(v.abs())) < gtol * (1.0 + f.abs()) {
             return Minimum {
                 x,
                 value: f,
