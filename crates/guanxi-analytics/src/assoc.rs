@@ -25,24 +25,27 @@ struct Tree {
 }
 
 /// Builds an FP-tree from weighted transactions, keeping items whose count reaches `min_count`.
-fn build(transactions: &[(Vec<u32>, u64)], min_count: u64) -> Tree {
-    let mut counts: HashMap<u32, u64> = HashMap::new();
+/// Item ids are dense (0..n_items), so counts and ranks are flat vectors, not hash maps: the
+/// recursion builds thousands of small conditional trees.
+fn build(transactions: &[(Vec<u32>, u64)], min_count: u64, n_items: usize) -> Tree {
+    let mut counts = vec![0u64; n_items];
     for (t, w) in transactions {
         for &i in t {
-            *counts.entry(i).or_default() += w;
+            counts[i as usize] += w;
         }
     }
     let mut frequent: Vec<(u32, u64)> = counts
-        .into_iter()
-        .filter(|&(_, c)| c >= min_count)
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c >= min_count)
+        .map(|(i, &c)| (i as u32, c))
         .collect();
     // Most frequent first (ties by id) gives the most compact tree.
     frequent.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let rank: HashMap<u32, usize> = frequent
-        .iter()
-        .enumerate()
-        .map(|(r, (i, _))| (*i, r))
-        .collect();
+    let mut rank = vec![usize::MAX; n_items];
+    for (r, (i, _)) in frequent.iter().enumerate() {
+        rank[*i as usize] = r;
+    }
     let mut nodes = vec![Node {
         item: u32::MAX,
         count: 0,
@@ -54,8 +57,12 @@ fn build(transactions: &[(Vec<u32>, u64)], min_count: u64) -> Tree {
     let mut path: Vec<u32> = Vec::new();
     for (t, w) in transactions {
         path.clear();
-        path.extend(t.iter().copied().filter(|i| rank.contains_key(i)));
-        path.sort_by_key(|i| rank[i]);
+        path.extend(
+            t.iter()
+                .copied()
+                .filter(|&i| rank[i as usize] != usize::MAX),
+        );
+        path.sort_unstable_by_key(|&i| rank[i as usize]);
         let mut cur = 0;
         for &item in &path {
             let found = nodes[cur]
@@ -74,7 +81,7 @@ fn build(transactions: &[(Vec<u32>, u64)], min_count: u64) -> Tree {
                         children: Vec::new(),
                     });
                     nodes[cur].children.push(id);
-                    header[rank[&item]].1.push(id);
+                    header[rank[item as usize]].1.push(id);
                     id
                 }
             };
@@ -84,7 +91,13 @@ fn build(transactions: &[(Vec<u32>, u64)], min_count: u64) -> Tree {
     Tree { nodes, header }
 }
 
-fn mine(tree: &Tree, suffix: &[u32], min_count: u64, out: &mut Vec<(Vec<u32>, u64)>) {
+fn mine(
+    tree: &Tree,
+    suffix: &[u32],
+    min_count: u64,
+    n_items: usize,
+    out: &mut Vec<(Vec<u32>, u64)>,
+) {
     // Least frequent first, so conditional bases are small.
     for (item, holders) in tree.header.iter().rev() {
         let support: u64 = holders.iter().map(|&n| tree.nodes[n].count).sum();
@@ -107,9 +120,9 @@ fn mine(tree: &Tree, suffix: &[u32], min_count: u64, out: &mut Vec<(Vec<u32>, u6
             .collect();
         out.push((set.clone(), support));
         if !base.is_empty() {
-            let sub = build(&base, min_count);
+            let sub = build(&base, min_count, n_items);
             if !sub.header.is_empty() {
-                mine(&sub, &set, min_count, out);
+                mine(&sub, &set, min_count, n_items, out);
             }
         }
     }
@@ -164,9 +177,9 @@ pub fn frequent_itemsets(
     while (min_count as f64) / n < min_support {
         min_count += 1;
     }
-    let tree = build(&tx, min_count);
+    let tree = build(&tx, min_count, names.len());
     let mut raw = Vec::new();
-    mine(&tree, &[], min_count, &mut raw);
+    mine(&tree, &[], min_count, names.len(), &mut raw);
     let mut out: Vec<Itemset> = raw
         .into_iter()
         .filter(|(s, _)| max_len.is_none_or(|m| s.len() <= m))
