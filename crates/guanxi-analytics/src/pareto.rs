@@ -62,8 +62,9 @@ pub struct ParetoSummary {
 }
 
 /// Grades customers by revenue. `a_share` and `b_share` are cumulative revenue cut-offs
-/// (0.8 and 0.95 by default); the customer whose revenue crosses a cut-off belongs to the
-/// class below it. `cost` (same rows as `tx`) enables the profitability grade.
+/// (0.8 and 0.95 by default); the customer whose revenue takes the total past a cut-off still
+/// belongs to the class being filled (A includes the one who crosses 80 %). `cost` (same rows
+/// as `tx`) enables the profitability grade.
 pub fn abc(
     tx: &Transactions,
     cost: Option<&[f64]>,

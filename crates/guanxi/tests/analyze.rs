@@ -186,3 +186,41 @@ fn one_customer_and_all_ties_are_fine() {
     ]);
     assert!(!ok && err.contains("not enough data"), "{err}");
 }
+
+#[test]
+fn grade_with_costs_gives_profitability() {
+    let input = file("cost.csv", "customer_id,date,amount,cost\n1,2024-01-01,100,20\n2,2024-01-02,50,45\n3,2024-01-03,40,10\n4,2024-01-04,30,10\n5,2024-01-05,20,30\n");
+    let (ok, out, err) = run(&["analyze", "grade", "--input", &input, "--cost-col", "cost"]);
+    assert!(ok, "{err}");
+    let grades: Vec<(String, String)> = out
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[4].to_string(), f[5].to_string())
+        })
+        .collect();
+    let expected = [
+        ("A", "good"),
+        ("A", "ordinary"),
+        ("A", "ordinary"),
+        ("A", "ordinary"),
+        ("B", "bad"),
+    ];
+    assert_eq!(
+        grades,
+        expected.map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    let (ok, _, err) = run(&[
+        "analyze",
+        "grade",
+        "--input",
+        &file(
+            "cost2.csv",
+            "customer_id,date,amount,cost\n1,2024-01-01,100,x\n",
+        ),
+        "--cost-col",
+        "cost",
+    ]);
+    assert!(!ok && err.contains("line 2, column cost"), "{err}");
+}

@@ -57,6 +57,10 @@ pub enum AnalyzeCommand {
     Grade {
         #[command(flatten)]
         source: Source,
+        /// Column with the cost of each order (same units as the amount): adds a
+        /// profitability grade (good / ordinary / bad) from each customer's margin.
+        #[arg(long)]
+        cost_col: Option<String>,
         /// Cumulative revenue share of class A.
         #[arg(long, default_value_t = 0.8)]
         a_share: f64,
@@ -247,11 +251,19 @@ pub async fn run(
         }
         AnalyzeCommand::Grade {
             source,
+            cost_col,
             a_share,
             b_share,
         } => {
             let (data, as_of) = load(&source, store).await?;
-            let (summary, grades) = pareto::abc(&data.tx, None, a_share, b_share)?;
+            let cost = match (&cost_col, &source.input) {
+                (Some(col), Some(path)) => Some(read_cost_column(path, col, data.tx.len())?),
+                (Some(_), None) => {
+                    bail!("--cost-col needs --input (orders in the database carry no cost yet)")
+                }
+                _ => None,
+            };
+            let (summary, grades) = pareto::abc(&data.tx, cost.as_deref(), a_share, b_share)?;
             let (thresholds, cells) = value_matrix::value_matrix(&data.tx, Some(as_of), None)?;
             let acts = activity::activity(&data.tx, as_of, activity::ActivityRules::default())?;
             let cell: std::collections::HashMap<i64, &value_matrix::MatrixPosition> =
@@ -265,6 +277,7 @@ pub async fn run(
                 "revenue_rank",
                 "cumulative_share",
                 "abc_class",
+                "profitability",
                 "frequency",
                 "average_spend",
                 "value_cell",
@@ -281,6 +294,9 @@ pub async fn run(
                     g.rank.to_string(),
                     r6(g.cumulative_share),
                     format!("{:?}", g.class),
+                    g.profitability
+                        .map(|p| format!("{p:?}").to_lowercase())
+                        .unwrap_or_default(),
                     c.map(|c| c.frequency.to_string()).unwrap_or_default(),
                     c.map(|c| format!("{:.2}", c.average_spend))
                         .unwrap_or_default(),
@@ -511,6 +527,37 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// Reads one numeric column (order cost) aligned with the transactions read from the same file.
+fn read_cost_column(path: &std::path::Path, col: &str, rows: usize) -> anyhow::Result<Vec<f64>> {
+    let mut rdr =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let i = rdr
+        .headers()?
+        .iter()
+        .position(|h| h.trim() == col)
+        .with_context(|| format!("no column `{col}` in {}", path.display()))?;
+    let mut out = Vec::with_capacity(rows);
+    for (n, rec) in rdr.records().enumerate() {
+        let rec = rec.with_context(|| format!("line {}: malformed CSV", n + 2))?;
+        let v: f64 = rec
+            .get(i)
+            .unwrap_or("")
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+            .with_context(|| format!("line {}, column {col}: not a non-negative number", n + 2))?;
+        out.push(v);
+    }
+    if out.len() != rows {
+        bail!(
+            "column {col} has {} values for {rows} transactions",
+            out.len()
+        );
+    }
+    Ok(out)
 }
 
 /// Reads a per-customer summary (`frequency`, `recency`, `T`, optional `monetary_value`,
