@@ -18,7 +18,7 @@
 use serde::Serialize;
 
 use crate::error::AnalyticsError;
-use crate::optimize::{bfgs, nelder_mead};
+use crate::optimize::{bfgs, simplex_with_restarts};
 use crate::special::{digamma, hyp2f1, ln_gamma};
 use crate::summary::{purchase_days, Transactions};
 
@@ -243,15 +243,7 @@ impl BgNbd {
                 let mut g = [0.0; 4];
                 nll_grad(p, &mut g)
             };
-            best = nelder_mead(nll, &best.x, 1.0, 1e-12, 20_000);
-            for _ in 0..3 {
-                let again = nelder_mead(nll, &best.x, 0.1, 1e-12, 20_000);
-                let improved = again.value < best.value - 1e-9;
-                best = again;
-                if !improved {
-                    break;
-                }
-            }
+            best = simplex_with_restarts(nll, &best.x);
         }
         if !best.value.is_finite() {
             return Err(AnalyticsError::NoConvergence(
@@ -338,15 +330,7 @@ impl GammaGamma {
                 .map(|(x, m)| Self::ll_one(p, q, g, *x, *m))
                 .sum::<f64>()
         };
-        let mut best = nelder_mead(nll, &[0.0, 0.0, 0.0], 1.0, 1e-12, 20_000);
-        for _ in 0..3 {
-            let again = nelder_mead(nll, &best.x, 0.1, 1e-12, 20_000);
-            let improved = again.value < best.value - 1e-9;
-            best = again;
-            if !improved {
-                break;
-            }
-        }
+        let best = simplex_with_restarts(nll, &[0.0, 0.0, 0.0]);
         if !best.value.is_finite() {
             return Err(AnalyticsError::NoConvergence(
                 "Gamma-Gamma likelihood is not finite",

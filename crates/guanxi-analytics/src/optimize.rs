@@ -148,6 +148,21 @@ mod tests {
     }
 }
 
+/// Nelder–Mead from `x0`, restarted with a small fresh simplex around the optimum until a
+/// restart stops improving (at most three): a simplex can stall on a ridge, a new one confirms.
+pub fn simplex_with_restarts(f: impl Fn(&[f64]) -> f64, x0: &[f64]) -> Minimum {
+    let mut best = nelder_mead(&f, x0, 1.0, 1e-12, 20_000);
+    for _ in 0..3 {
+        let again = nelder_mead(&f, &best.x, 0.1, 1e-12, 20_000);
+        let improved = again.value < best.value - 1e-9;
+        best = again;
+        if !improved {
+            break;
+        }
+    }
+    best
+}
+
 /// BFGS with a backtracking (Armijo) line search, for smooth objectives with an analytic
 /// gradient: a few dozen evaluations where Nelder–Mead needs hundreds. `fg` returns the value
 /// and writes the gradient. Converges when the gradient's largest component is below

@@ -37,6 +37,19 @@ fn days(date: &str) -> i32 {
     era * 146_097 + doe - 719_468
 }
 
+/// The generated transactions the RFM fixture was computed from.
+fn generated_transactions() -> Transactions {
+    let mut rdr = csv::Reader::from_path(fixture("rfm_transactions.csv")).unwrap();
+    let mut tx = Transactions::default();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        tx.customer.push(r[0].parse().unwrap());
+        tx.day.push(days(&r[1]));
+        tx.amount.push(r[2].parse().unwrap());
+    }
+    tx
+}
+
 #[test]
 fn fp_growth_equals_mlxtend_on_groceries() {
     let text = std::fs::read_to_string(shared("groceries/groceries.csv")).unwrap();
@@ -135,14 +148,7 @@ fn logistic_regression_equals_sklearn_on_telco() {
 
 #[test]
 fn rfm_equals_pandas_reference() {
-    let mut rdr = csv::Reader::from_path(fixture("rfm_transactions.csv")).unwrap();
-    let mut tx = Transactions::default();
-    for r in rdr.records() {
-        let r = r.unwrap();
-        tx.customer.push(r[0].parse().unwrap());
-        tx.day.push(days(&r[1]));
-        tx.amount.push(r[2].parse().unwrap());
-    }
+    let tx = generated_transactions();
     let ours = rfm(&tx, days("2025-12-31"), None).unwrap();
     let mut rdr = csv::Reader::from_path(fixture("rfm_pandas.csv")).unwrap();
     let theirs: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
@@ -189,14 +195,7 @@ fn rfm_equals_pandas_reference() {
 
 #[test]
 fn churn_warning_has_skill_on_generated_history() {
-    let mut rdr = csv::Reader::from_path(fixture("rfm_transactions.csv")).unwrap();
-    let mut tx = Transactions::default();
-    for r in rdr.records() {
-        let r = r.unwrap();
-        tx.customer.push(r[0].parse().unwrap());
-        tx.day.push(days(&r[1]));
-        tx.amount.push(r[2].parse().unwrap());
-    }
+    let tx = generated_transactions();
     let report = guanxi_analytics::churn::churn_warning(&tx, days("2025-12-31"), 90).unwrap();
     // The generator churns a third of customers; recency and rhythm must carry signal.
     assert!(
