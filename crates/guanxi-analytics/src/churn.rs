@@ -61,9 +61,24 @@ fn sigmoid(z: f64) -> f64 {
 }
 
 impl Logistic {
-    /// Fits `P(y = 1 | x)` by IRLS. `rows` are feature vectors of equal length; `y` is 0/1.
-    #[allow(clippy::needless_range_loop)] // matrix algebra reads best with indices
+    /// Fits `P(y = 1 | x)` by IRLS, unpenalised (the maximum-likelihood estimate that
+    /// scikit-learn's `C=inf` also finds). `rows` are feature vectors of equal length; `y` is 0/1.
     pub fn fit(rows: &[Vec<f64>], y: &[f64]) -> Result<Logistic, AnalyticsError> {
+        Self::fit_ridge(rows, y, 0.0)
+    }
+
+    /// Fits with an L2 penalty `lambda/2 · |β|²` on the coefficients (not the intercept), as
+    /// scikit-learn's default (`C = 1/lambda`). With few customers the classes can be separable
+    /// and the unpenalised optimum lies at infinity; the penalty keeps it finite.
+    #[allow(clippy::needless_range_loop)] // matrix algebra reads best with indices
+    pub fn fit_ridge(
+        rows: &[Vec<f64>],
+        y: &[f64],
+        lambda: f64,
+    ) -> Result<Logistic, AnalyticsError> {
+        if !(lambda >= 0.0 && lambda.is_finite()) {
+            return Err(AnalyticsError::Parameter("lambda must be >= 0"));
+        }
         if rows.len() != y.len() {
             return Err(AnalyticsError::Ragged("features, labels".into()));
         }
@@ -121,6 +136,11 @@ impl Logistic {
                 for b in 0..a {
                     h[b][a] = h[a][b];
                 }
+            }
+            for j in 1..k {
+                h[j][j] += lambda;
+                g[j] -= lambda * beta[j];
+                ll -= 0.5 * lambda * beta[j] * beta[j];
             }
             let step = solve_spd(&h, &g).ok_or(AnalyticsError::NotEnoughData(
                 "features are collinear or the classes are separable",
@@ -194,6 +214,10 @@ pub fn auc(scores: &[f64], labels: &[f64]) -> Option<f64> {
     Some((sum_pos - pos * (pos + 1.0) / 2.0) / (pos * neg))
 }
 
+/// Ridge penalty of the churn-warning model on standardised features (scikit-learn's default
+/// strength, C = 1).
+pub const RIDGE: f64 = 1.0;
+
 /// Names of the history features, in column order.
 pub const FEATURES: [&str; 7] = [
     "recency_days",
@@ -260,13 +284,17 @@ fn labels(tx: &Transactions, customers: &[i64], cutoff: i32, horizon: i32) -> Ve
         .collect()
 }
 
-/// Feature standardisation learnt on the training set.
+/// Feature standardisation learnt on the training set. Features that do not vary there carry
+/// no information and would make the Hessian singular (every customer joined the same day, say),
+/// so they are left out; `keep` lists the ones used, in order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scaler {
     /// Means.
     pub mean: Vec<f64>,
-    /// Standard deviations (1 where a feature is constant).
+    /// Standard deviations.
     pub std: Vec<f64>,
+    /// Indices (into [`FEATURES`]) of the features the model uses.
+    pub keep: Vec<usize>,
 }
 
 impl Scaler {
@@ -276,25 +304,20 @@ impl Scaler {
         let mean: Vec<f64> = (0..p)
             .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n)
             .collect();
-        let std = (0..p)
-            .map(|j| {
-                let v = rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n;
-                if v > 0.0 {
-                    v.sqrt()
-                } else {
-                    1.0
-                }
-            })
+        let std: Vec<f64> = (0..p)
+            .map(|j| (rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n).sqrt())
             .collect();
-        Scaler { mean, std }
+        let keep = (0..p)
+            .filter(|&j| std[j] > 1e-9 * (1.0 + mean[j].abs()))
+            .collect();
+        Scaler { mean, std, keep }
     }
 
-    /// Standardises one row.
+    /// Standardises one row, keeping only the features in `keep`.
     pub fn apply(&self, r: &[f64]) -> Vec<f64> {
-        r.iter()
-            .zip(&self.mean)
-            .zip(&self.std)
-            .map(|((v, m), s)| (v - m) / s)
+        self.keep
+            .iter()
+            .map(|&j| (r[j] - self.mean[j]) / self.std[j])
             .collect()
     }
 }
@@ -371,8 +394,13 @@ pub fn churn_warning(
         ));
     }
     let scaler = Scaler::fit(&train.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    if scaler.keep.is_empty() {
+        return Err(AnalyticsError::NotEnoughData(
+            "no history feature varies between customers",
+        ));
+    }
     let xs: Vec<Vec<f64>> = train.iter().map(|r| scaler.apply(&r.1)).collect();
-    let model = Logistic::fit(&xs, &y_train)?;
+    let model = Logistic::fit_ridge(&xs, &y_train, RIDGE)?;
     let p_test: Vec<f64> = test
         .iter()
         .map(|r| model.predict(&scaler.apply(&r.1)))
@@ -398,8 +426,13 @@ pub fn churn_warning(
         .collect();
     // Refit on the most recent labelled window for today's scores.
     let scaler_now = Scaler::fit(&test.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    if scaler_now.keep.is_empty() {
+        return Err(AnalyticsError::NotEnoughData(
+            "no history feature varies between customers",
+        ));
+    }
     let xs_now: Vec<Vec<f64>> = test.iter().map(|r| scaler_now.apply(&r.1)).collect();
-    let model_now = Logistic::fit(&xs_now, &y_test)?;
+    let model_now = Logistic::fit_ridge(&xs_now, &y_test, RIDGE)?;
     let mut scores: Vec<ChurnRisk> = features(tx, as_of)
         .into_iter()
         .map(|(c, f)| {
@@ -413,7 +446,7 @@ pub fn churn_warning(
             ChurnRisk {
                 customer: c,
                 probability: model_now.predict(&z),
-                main_reason: FEATURES[main],
+                main_reason: FEATURES[scaler_now.keep[main]],
                 features: f,
             }
         })
@@ -454,5 +487,8 @@ mod tests {
         let rows: Vec<Vec<f64>> = (0..10).map(|i| vec![f64::from(i)]).collect();
         let y: Vec<f64> = (0..10).map(|i| if i < 5 { 0.0 } else { 1.0 }).collect();
         assert!(Logistic::fit(&rows, &y).is_err());
+        // The penalised fit stays finite and still ranks the classes correctly.
+        let m = Logistic::fit_ridge(&rows, &y, 1.0).unwrap();
+        assert!(m.predict(&[9.0]) > 0.5 && m.predict(&[0.0]) < 0.5, "{m:?}");
     }
 }

@@ -16,6 +16,7 @@ pub mod identify;
 pub mod orders;
 pub mod relations;
 mod rows;
+pub mod scores;
 mod sql;
 pub mod users;
 

@@ -240,6 +240,12 @@ impl ContactRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Flag(pub bool);
 
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0
+    }
+}
+
 impl sqlx::Type<sqlx::Any> for Flag {
     fn type_info() -> sqlx::any::AnyTypeInfo {
         <bool as sqlx::Type<sqlx::Any>>::type_info()

@@ -35,6 +35,7 @@ on_both_backends!(
     merge_moves_everything,
     relations_are_validated,
     duplicate_username_is_reported,
+    scores_refresh_writes_what_the_analytics_compute,
 );
 
 async fn user(s: &Store, name: &str, role: Role, team: Option<i64>) -> Actor {
@@ -545,4 +546,90 @@ async fn duplicate_username_is_reported(db: &TestDb) {
         Err(StoreError::Duplicate { field: "username" })
     ));
     assert_eq!(s.count_users().await.unwrap(), 1);
+}
+
+async fn scores_refresh_writes_what_the_analytics_compute(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    // 60 customers; the first 20 stop buying at some point, the others keep a rhythm of their own.
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        ids.push(person(s, &admin, &format!("Score {i}"), None).await.id);
+    }
+    let now = Utc::now();
+    let mut products = guanxi_store::orders::ProductCache::default();
+    let mut tx = s.begin_bulk().await.unwrap();
+    let mut seed: u64 = 12345;
+    for (k, id) in ids.iter().enumerate() {
+        let every = 10 + (k as i64 % 5) * 25; // 10 to 110 days, some longer than the churn horizon
+                                              // A third stop buying, at staggered times (so no feature separates them perfectly).
+        let stop = if k < 20 { 60 + 17 * k as i64 } else { 0 };
+        let mut day = 730;
+        while day > stop {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let jitter = (seed >> 59) as i64; // 0..31 days
+            let o = NewOrder {
+                customer_id: *id,
+                ordered_at: now - chrono::Duration::days(day),
+                currency: "CNY".into(),
+                channel: OrderChannel::Store,
+                store: None,
+                external_ref: None,
+                lines: vec![NewOrderLine {
+                    sku: "T".into(),
+                    product_name: None,
+                    category: None,
+                    quantity: 1,
+                    unit_price_minor: 1000 + 37 * k as i64,
+                }],
+            };
+            let total = o.validate(now).unwrap();
+            s.insert_order(&mut tx, &admin, &o, total, &mut products)
+                .await
+                .unwrap();
+            day -= every + jitter;
+        }
+    }
+    tx.commit().await.unwrap();
+    let report = s
+        .refresh_scores(guanxi_store::scores::ScoreSettings::default())
+        .await
+        .unwrap();
+    assert_eq!(report.customers, 60, "{report:?}");
+    assert!(report.churn_auc.is_some(), "{report:?}");
+    // Same answer as the analytics run directly on the same orders.
+    let facts = s.order_facts().await.unwrap();
+    let mut t = guanxi_analytics::Transactions::default();
+    for (c, at, total) in facts {
+        t.customer.push(c);
+        t.day
+            .push((at + 8 * 3_600_000).div_euclid(86_400_000) as i32);
+        t.amount.push(total as f64 / 100.0);
+    }
+    let as_of = ((now.timestamp_millis() + 8 * 3_600_000).div_euclid(86_400_000)) as i32;
+    let direct = guanxi_analytics::rfm::rfm(&t, as_of, None).unwrap();
+    for d in &direct {
+        let row = s.customer_score(d.customer).await.unwrap().expect("scored");
+        assert_eq!(
+            (row.r_score, row.f_score, row.m_score),
+            (i64::from(d.r), i64::from(d.f), i64::from(d.m))
+        );
+        assert_eq!(row.rfm_segment, d.segment.code());
+        assert_eq!(row.frequency, i64::from(d.frequency));
+    }
+    // Customer 15 bought every ~25 days and stopped about 315 days ago.
+    let lapsed = s.customer_score(ids[15]).await.unwrap().unwrap();
+    assert_eq!(lapsed.activity, "lost", "{lapsed:?}");
+    assert!(lapsed.churn_probability.unwrap() > 0.5, "{lapsed:?}");
+    let steady = s.customer_score(ids[59]).await.unwrap().unwrap();
+    assert!(
+        steady.p_alive.unwrap() > 0.5 && steady.clv_minor.unwrap() > 0,
+        "{steady:?}"
+    );
+    // A second refresh replaces, it does not add.
+    s.refresh_scores(guanxi_store::scores::ScoreSettings::default())
+        .await
+        .unwrap();
+    let total: i64 = s.segment_counts().await.unwrap().iter().map(|c| c.1).sum();
+    assert_eq!(total, 60);
 }

@@ -53,6 +53,9 @@ enum Command {
     /// Analyse customers: RFM, grades, CLV, churn, association rules, anomalies.
     #[command(subcommand)]
     Analyze(analyze::AnalyzeCommand),
+    /// Customer scores in the database (RFM, grades, CLV, churn).
+    #[command(subcommand)]
+    Scores(ScoresCommand),
     /// Find customers at a touchpoint: phone (any format), email, name, pinyin or initials.
     Identify {
         /// What the caller gave: "138 1234 5678", "zhangsan", "zs", "li@example.com" …
@@ -61,6 +64,21 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         limit: i64,
     },
+}
+
+#[derive(Subcommand)]
+enum ScoresCommand {
+    /// Recompute every customer's scores from the orders and replace them in one transaction.
+    Refresh {
+        /// Shop time zone, hours east of UTC.
+        #[arg(long, default_value_t = 8)]
+        utc_offset_hours: i64,
+        /// Churn horizon in days.
+        #[arg(long, default_value_t = 90)]
+        churn_horizon_days: i32,
+    },
+    /// Customers per RFM segment, as stored.
+    Segments,
 }
 
 #[tokio::main]
@@ -105,6 +123,38 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Import(cmd) => import::run(cmd, open(&config).await?).await,
+        Command::Scores(ScoresCommand::Refresh {
+            utc_offset_hours,
+            churn_horizon_days,
+        }) => {
+            let store = open(&config).await?;
+            let settings = guanxi_store::scores::ScoreSettings {
+                utc_offset_hours,
+                churn_horizon_days,
+                ..Default::default()
+            };
+            let r = store.refresh_scores(settings).await?;
+            println!(
+                "scored {} customers from {} orders as of {} (extract {} ms, compute {} ms, write {} ms){}",
+                r.customers,
+                r.orders,
+                r.as_of,
+                r.millis[0],
+                r.millis[1],
+                r.millis[2],
+                r.churn_auc.map(|a| format!("; churn model hold-out AUC {a:.3}")).unwrap_or_default()
+            );
+            for s in &r.skipped {
+                println!("skipped {s}");
+            }
+            Ok(())
+        }
+        Command::Scores(ScoresCommand::Segments) => {
+            for (seg, n) in open(&config).await?.segment_counts().await? {
+                println!("{seg:<22} {n}");
+            }
+            Ok(())
+        }
         Command::Analyze(cmd) => analyze::run(cmd, open(&config)).await,
         Command::Identify { query, limit } => {
             let store = open(&config).await?;
