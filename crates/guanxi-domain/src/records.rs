@@ -8,7 +8,8 @@ use crate::profile::{Anniversary, CompanyProfile, IndividualProfile};
 use crate::provenance::Provenance;
 use crate::role::Role;
 use crate::vocabulary::{
-    ContactKind, CustomerKind, Gender, LifecycleStage, OrderChannel, PrincipalRole, RelationKind,
+    ContactKind, CustomerKind, Gender, InteractionChannel, InteractionDirection, LifecycleStage,
+    OrderChannel, PrincipalRole, RelationKind,
 };
 
 /// Who created and last changed a row, and its optimistic-lock version.
@@ -249,4 +250,85 @@ pub struct IdentifyHit {
     pub matched_value: String,
     /// Score 0–100: exact phone/email 100, exact name 95, pinyin 85, initials 70, partial less.
     pub score: i64,
+}
+
+/// A recorded interaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Interaction {
+    /// Id.
+    pub id: i64,
+    /// Customer.
+    pub customer_id: i64,
+    /// Channel.
+    pub channel: InteractionChannel,
+    /// Direction.
+    pub direction: InteractionDirection,
+    /// Summary.
+    pub subject: String,
+    /// Details.
+    pub body: Option<String>,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Row metadata.
+    #[serde(flatten)]
+    pub meta: RowMeta,
+}
+
+/// A follow-up task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Task {
+    /// Id.
+    pub id: i64,
+    /// Customer.
+    pub customer_id: i64,
+    /// What to do.
+    pub title: String,
+    /// Details.
+    pub note: Option<String>,
+    /// Due time.
+    pub due_at: DateTime<Utc>,
+    /// When done; none while open.
+    pub done_at: Option<DateTime<Utc>>,
+    /// Who does it.
+    pub assignee_id: Option<i64>,
+    /// Row metadata.
+    #[serde(flatten)]
+    pub meta: RowMeta,
+}
+
+/// What a timeline entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    /// A purchase.
+    Order,
+    /// A contact on some channel, or a note.
+    Interaction,
+    /// A follow-up task (placed at its due time).
+    Task,
+}
+
+/// One entry on the customer timeline, newest first: orders, interactions and tasks merged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimelineItem {
+    /// What it is.
+    pub kind: TimelineKind,
+    /// Id within its kind.
+    pub id: i64,
+    /// When (order time, interaction time, task due time).
+    pub at: DateTime<Utc>,
+    /// Sub-type code: the order channel, the interaction channel, or `open` / `done` for tasks.
+    pub code: String,
+    /// Headline: interaction subject, task title, order store.
+    pub title: Option<String>,
+    /// Longer text: interaction body, task note.
+    pub detail: Option<String>,
+    /// Order total in minor units.
+    pub amount_minor: Option<i64>,
+    /// Order currency.
+    pub currency: Option<String>,
+    /// Who recorded it (interaction author, task assignee).
+    pub user_id: Option<i64>,
+    /// Row version (tasks: needed to mark done).
+    pub version: Option<i64>,
 }

@@ -161,3 +161,23 @@ vocabulary!(
         Enterprise => "enterprise",
     }
 );
+
+vocabulary!(
+    /// The channel of an interaction on the customer timeline (面谈, 电话, 短信, 邮件, 微信, 网聊,
+    /// 信函); `note` is an internal note nobody sent.
+    InteractionChannel {
+        FaceToFace => "face_to_face",
+        Phone => "phone",
+        Sms => "sms",
+        Email => "email",
+        Wechat => "wechat",
+        WebChat => "web_chat",
+        Letter => "letter",
+        Note => "note",
+    }
+);
+
+vocabulary!(
+    /// Who started an interaction: the customer (inbound), us (outbound), or nobody (an internal note).
+    InteractionDirection { Inbound => "inbound", Outbound => "outbound", Internal => "internal" }
+);

@@ -74,6 +74,8 @@ pub struct CustomerFilter {
     pub source_channel: Option<SourceChannel>,
     /// Name / pinyin / initials prefix.
     pub q: Option<String>,
+    /// Value tier: the ABC class (`A`, `B`, `C`) from the last score refresh.
+    pub tier: Option<String>,
     /// Sort column.
     pub sort: CustomerSort,
     /// Descending.
@@ -618,6 +620,17 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        let mut moved_timeline = 0;
+        for table in ["interactions", "tasks"] {
+            moved_timeline += sqlx::query(&format!(
+                "UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"
+            ))
+            .bind(winner)
+            .bind(loser)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
         // Relations: re-point, dropping those that would duplicate or become self-relations.
         sqlx::query("DELETE FROM customer_relations WHERE (from_customer_id = $1 AND to_customer_id = $2) OR (from_customer_id = $2 AND to_customer_id = $1)")
             .bind(winner).bind(loser).execute(&mut *tx).await?;
@@ -657,7 +670,7 @@ impl Store {
         rebuild_search_keys(&mut tx, winner).await?;
         record(&mut tx, actor, AuditEvent {
             action: "merge", entity: "customer", entity_id: Some(winner),
-            detail: json!({"winner": winner, "loser": loser, "loser_name": l.name, "moved_contact_points": moved_contacts, "moved_orders": moved_orders}),
+            detail: json!({"winner": winner, "loser": loser, "loser_name": l.name, "moved_contact_points": moved_contacts, "moved_orders": moved_orders, "moved_timeline_items": moved_timeline}),
         }).await?;
         tx.commit().await?;
         self.get_customer(&Actor::system(), winner).await
@@ -688,6 +701,13 @@ impl Store {
         }
         if let Some(v) = f.source_channel {
             q.push(" AND c.source_channel = ").text(v.as_str());
+        }
+        if let Some(v) = &f.tier {
+            q.push(
+                " AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.abc_class = ",
+            )
+            .text(v.clone())
+            .push(")");
         }
         if let Some(v) = &f.tag {
             q.push(" AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag = ").text(v.clone()).push(")");

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod contacts;
 pub mod customers;
+pub mod dashboard;
 mod db;
 pub mod error;
 pub mod identify;
@@ -18,6 +19,7 @@ pub mod relations;
 mod rows;
 pub mod scores;
 mod sql;
+pub mod timeline;
 pub mod users;
 
 #[cfg(feature = "testing")]

@@ -36,6 +36,8 @@ on_both_backends!(
     relations_are_validated,
     duplicate_username_is_reported,
     scores_refresh_writes_what_the_analytics_compute,
+    timeline_merges_orders_interactions_and_tasks,
+    dashboard_counts_within_scope,
 );
 
 async fn user(s: &Store, name: &str, role: Role, team: Option<i64>) -> Actor {
@@ -632,4 +634,212 @@ async fn scores_refresh_writes_what_the_analytics_compute(db: &TestDb) {
         .unwrap();
     let total: i64 = s.segment_counts().await.unwrap().iter().map(|c| c.1).sum();
     assert_eq!(total, 60);
+}
+
+async fn timeline_merges_orders_interactions_and_tasks(db: &TestDb) {
+    use guanxi_domain::interaction::{NewInteraction, NewTask};
+    use guanxi_domain::records::TimelineKind;
+    use guanxi_domain::vocabulary::InteractionChannel;
+    let s = &db.store;
+    let t1 = s.create_team(&Actor::system(), "north").await.unwrap();
+    let t2 = s.create_team(&Actor::system(), "south").await.unwrap();
+    let rep = user(s, "rep", Role::Sales, Some(t1.id)).await;
+    let other = user(s, "other", Role::Sales, Some(t2.id)).await;
+    let c = person(s, &rep, "周九", None).await;
+    let day = |d: i64| Utc::now() - chrono::Duration::days(d);
+    s.create_order(
+        &rep,
+        NewOrder {
+            customer_id: c.id,
+            ordered_at: day(3),
+            currency: "CNY".into(),
+            channel: OrderChannel::Store,
+            store: Some("静安店".into()),
+            external_ref: None,
+            lines: vec![NewOrderLine {
+                sku: "TEA-1".into(),
+                product_name: Some("龙井".into()),
+                category: None,
+                quantity: 2,
+                unit_price_minor: 5000,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+    let note = |subject: &str, at| NewInteraction {
+        channel: InteractionChannel::Phone,
+        direction: None,
+        subject: subject.into(),
+        body: Some("谈了新茶".into()),
+        occurred_at: Some(at),
+    };
+    s.add_interaction(
+        &rep,
+        c.id,
+        note("回访", day(1)).validate(Utc::now()).unwrap(),
+    )
+    .await
+    .unwrap();
+    s.add_interaction(
+        &rep,
+        c.id,
+        note("first call", day(10)).validate(Utc::now()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let task = s
+        .add_task(
+            &rep,
+            c.id,
+            NewTask {
+                title: "寄样品".into(),
+                due_at: day(2),
+                assignee_id: None,
+                note: None,
+            }
+            .validate(rep.user_id())
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(task.assignee_id, Some(rep.id));
+
+    let tl = s.timeline(&rep, c.id, None, 50).await.unwrap();
+    let kinds: Vec<_> = tl.iter().map(|i| (i.kind, i.title.clone())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (TimelineKind::Interaction, Some("回访".to_string())),
+            (TimelineKind::Task, Some("寄样品".to_string())),
+            (TimelineKind::Order, Some("静安店".to_string())),
+            (TimelineKind::Interaction, Some("first call".to_string())),
+        ]
+    );
+    assert_eq!(tl[2].amount_minor, Some(10000));
+    assert_eq!(tl[1].code, "open");
+    // Paging backwards and limits.
+    let older = s.timeline(&rep, c.id, Some(tl[1].at), 50).await.unwrap();
+    assert_eq!(older.len(), 2);
+    assert_eq!(s.timeline(&rep, c.id, None, 1).await.unwrap().len(), 1);
+
+    // Open tasks, then done with optimistic locking.
+    let open = s.open_tasks(&rep, rep.id, 10).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].customer_name, "周九");
+    let done = s
+        .set_task_done(&rep, task.id, task.meta.version, true)
+        .await
+        .unwrap();
+    assert!(done.done_at.is_some());
+    assert!(matches!(
+        s.set_task_done(&rep, task.id, task.meta.version, false)
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(s.open_tasks(&rep, rep.id, 10).await.unwrap().is_empty());
+
+    // Another team sees none of it, and cannot write to it.
+    assert!(matches!(
+        s.timeline(&other, c.id, None, 50).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.add_interaction(
+            &other,
+            c.id,
+            note("x", day(0)).validate(Utc::now()).unwrap()
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.get_task(&other, task.id).await,
+        Err(StoreError::NotFound)
+    ));
+    // An unknown assignee is a field error, not a foreign-key crash.
+    let bad = s
+        .add_task(
+            &rep,
+            c.id,
+            NewTask {
+                title: "x".into(),
+                due_at: day(0),
+                assignee_id: Some(9999),
+                note: None,
+            }
+            .validate(None)
+            .unwrap(),
+        )
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))));
+
+    // Merging moves the timeline to the survivor.
+    let dup = person(s, &rep, "周九", None).await;
+    s.add_interaction(
+        &rep,
+        dup.id,
+        note("dup call", day(0)).validate(Utc::now()).unwrap(),
+    )
+    .await
+    .unwrap();
+    let w = s.get_customer(&rep, c.id).await.unwrap();
+    s.merge_customers(
+        &Actor::system(),
+        w.id,
+        w.meta.version,
+        dup.id,
+        dup.meta.version,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.timeline(&rep, c.id, None, 50).await.unwrap().len(), 5);
+}
+
+async fn dashboard_counts_within_scope(db: &TestDb) {
+    let s = &db.store;
+    let t1 = s.create_team(&Actor::system(), "north").await.unwrap();
+    let t2 = s.create_team(&Actor::system(), "south").await.unwrap();
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let rep = user(s, "rep", Role::Sales, Some(t1.id)).await;
+    let other = user(s, "other", Role::Sales, Some(t2.id)).await;
+    let mine = person(s, &rep, "吴十", None).await;
+    person(s, &other, "郑一", None).await;
+    // 2024-01-31 20:00 UTC is 2024-02-01 04:00 in Shanghai: it counts in February.
+    let at = chrono::DateTime::parse_from_rfc3339("2024-01-31T20:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    s.create_order(
+        &rep,
+        NewOrder {
+            customer_id: mine.id,
+            ordered_at: at,
+            currency: "CNY".into(),
+            channel: OrderChannel::Online,
+            store: None,
+            external_ref: None,
+            lines: vec![NewOrderLine {
+                sku: "A".into(),
+                product_name: None,
+                category: None,
+                quantity: 3,
+                unit_price_minor: 700,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+    let months = 12 * 10;
+    let d = s.dashboard(&rep, months, 8).await.unwrap();
+    assert_eq!(d.customers, 1);
+    assert_eq!(d.by_stage, vec![("prospect".to_string(), 1)]);
+    assert_eq!(d.revenue_per_month, vec![("2024-02".to_string(), 1, 2100)]);
+    assert_eq!((d.orders, d.revenue_minor), (1, 2100));
+    assert_eq!(d.new_per_month.iter().map(|(_, n)| n).sum::<i64>(), 1);
+    let utc = s.dashboard(&admin, months, 0).await.unwrap();
+    assert_eq!(utc.customers, 2);
+    assert_eq!(utc.revenue_per_month[0].0, "2024-01");
+    let o = s.dashboard(&other, months, 8).await.unwrap();
+    assert_eq!((o.customers, o.orders, o.revenue_minor), (1, 0, 0));
+    assert!(o.revenue_per_month.is_empty());
 }

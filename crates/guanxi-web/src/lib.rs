@@ -1,6 +1,7 @@
 //! Guanxi's HTTP layer: the JSON API (with its OpenAPI document), authentication, errors mapped
 //! to responses in one place, and i18n. Handlers are thin: parse, check permission, call the
-//! domain and the store, present. The browser UI (issue #4) will live beside `api` as `ui`.
+//! domain and the store, present. The browser pages live beside `api` in `ui` and call the same
+//! store functions with the same actor, so a page can never show more than the API would.
 
 pub mod api;
 pub mod auth;
@@ -8,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod state;
+pub mod ui;
 
 use axum::http::{header, HeaderValue};
 use axum::routing::get;
@@ -31,7 +33,8 @@ pub fn app(state: AppState) -> Router {
             async move { Json((*doc).clone()) }
         }),
     )
-    .fallback(|| async { ApiError::NoRoute })
+    .merge(ui::router())
+    .fallback(fallback)
     .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
     .layer(axum::middleware::from_fn(error::localize))
     .layer(axum::extract::DefaultBodyLimit::max(extract::MAX_JSON_BODY))
@@ -50,6 +53,16 @@ pub fn app(state: AppState) -> Router {
     .layer(CompressionLayer::new())
     .layer(TraceLayer::new_for_http())
     .with_state(state)
+}
+
+/// Unknown paths: JSON under `/api/`, the 404 page elsewhere.
+async fn fallback(req: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if req.uri().path().starts_with("/api/") {
+        ApiError::NoRoute.into_response()
+    } else {
+        ui::pages::not_found(req.headers().clone()).await
+    }
 }
 
 /// Serves the app on a bound listener until the process is stopped.

@@ -15,6 +15,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Failed-login throttle.
     pub throttle: Arc<LoginThrottle>,
+    /// The shop's time zone as hours east of UTC: pages show times in it and cut months and
+    /// days by it (default 8, China Standard Time).
+    pub utc_offset_hours: i64,
 }
 
 impl AppState {
@@ -24,6 +27,7 @@ impl AppState {
             store,
             secure_cookies,
             throttle: Arc::new(LoginThrottle::default()),
+            utc_offset_hours: 8,
         }
     }
 }

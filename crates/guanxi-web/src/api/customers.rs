@@ -69,6 +69,8 @@ pub struct ListQuery {
     pub source_channel: Option<SourceChannel>,
     /// Name, pinyin, initials or phone prefix.
     pub q: Option<String>,
+    /// Value tier (ABC class from the last score refresh): A, B or C.
+    pub tier: Option<String>,
     /// updated_at (default), created_at, name, id.
     pub sort: Option<String>,
     /// asc or desc (default desc for times, asc for name/id).
@@ -105,6 +107,15 @@ pub async fn list_customers(
             )]))
         }
     };
+    if q.tier
+        .as_deref()
+        .is_some_and(|t| !matches!(t, "A" | "B" | "C"))
+    {
+        return Err(ApiError::BadQuery(vec![ValidationError::new(
+            "tier",
+            "unknown_value",
+        )]));
+    }
     let page = st
         .store
         .list_customers(
@@ -117,6 +128,7 @@ pub async fn list_customers(
                 tag: q.tag,
                 source_channel: q.source_channel,
                 q: q.q,
+                tier: q.tier,
                 sort,
                 desc,
                 cursor: q.cursor,

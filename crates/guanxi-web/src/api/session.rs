@@ -53,7 +53,25 @@ pub async fn login(
     jar: CookieJar,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<(CookieJar, Json<LoginResponse>), ApiError> {
-    let username = req.username.trim().to_lowercase();
+    let (user, sid, csrf) = start_session(&st, &req.username, req.password).await?;
+    Ok((
+        jar.add(session_cookie(&st, sid)),
+        Json(LoginResponse {
+            user,
+            csrf_token: csrf,
+        }),
+    ))
+}
+
+/// Checks credentials (throttled, constant work for unknown users, audited either way) and
+/// opens a session. Returns the user, the session id for the cookie and the CSRF token. Shared
+/// by the API and the login page so both enforce exactly the same rules.
+pub async fn start_session(
+    st: &AppState,
+    username: &str,
+    password: String,
+) -> Result<(User, String, String), ApiError> {
+    let username = username.trim().to_lowercase();
     if !st.throttle.allowed(&username) {
         return Err(ApiError::TooManyRequests);
     }
@@ -62,7 +80,7 @@ pub async fn login(
         Some((u, h)) => (h, Some(u)),
         None => (DUMMY_HASH.to_string(), None),
     };
-    let ok = verify_password(hash, req.password).await;
+    let ok = verify_password(hash, password).await;
     let Some(user) = user.filter(|_| ok) else {
         st.throttle.failed(&username);
         let mut sys = Actor::system();
@@ -97,19 +115,17 @@ pub async fn login(
             },
         )
         .await?;
-    let cookie = Cookie::build((SESSION_COOKIE, sid))
+    Ok((user, sid, csrf))
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS, whole site, no Max-Age.
+pub fn session_cookie(st: &AppState, sid: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, sid))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(st.secure_cookies)
         .path("/")
-        .build();
-    Ok((
-        jar.add(cookie),
-        Json(LoginResponse {
-            user,
-            csrf_token: csrf,
-        }),
-    ))
+        .build()
 }
 
 /// End the session.

@@ -1,0 +1,89 @@
+//! The figures of the landing dashboard, computed by the database (grouping by month is the one
+//! dialect difference, behind [`Backend`]) and always within the reader's record scope: a rep's
+//! dashboard counts the rep's customers, a manager's the whole book.
+
+use chrono::Utc;
+use guanxi_domain::role::Actor;
+
+use crate::customers::push_scope;
+use crate::db::{to_ms, Backend, Store};
+use crate::error::Result;
+use crate::sql::SqlBuilder;
+
+/// Dashboard figures for one reader.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Dashboard {
+    /// Live customers in scope.
+    pub customers: i64,
+    /// Customers per lifecycle stage code.
+    pub by_stage: Vec<(String, i64)>,
+    /// New customers per month (`YYYY-MM`, local time), last `months` months.
+    pub new_per_month: Vec<(String, i64)>,
+    /// Orders and revenue (minor units) per month, last `months` months.
+    pub revenue_per_month: Vec<(String, i64, i64)>,
+    /// Orders in scope, all time.
+    pub orders: i64,
+    /// Revenue in scope, all time, minor units.
+    pub revenue_minor: i64,
+}
+
+impl Store {
+    /// Computes the dashboard for `actor` over the last `months` months; months are cut in the
+    /// shop's time zone (`utc_offset_hours`).
+    pub async fn dashboard(
+        &self,
+        actor: &Actor,
+        months: i64,
+        utc_offset_hours: i64,
+    ) -> Result<Dashboard> {
+        let offset = utc_offset_hours * 3_600_000;
+        let since = to_ms(Utc::now()) - months.clamp(1, 120) * 31 * 86_400_000;
+        let month = |col: &str| match self.backend() {
+            Backend::Sqlite => {
+                format!("strftime('%Y-%m', ({col} + {offset}) / 1000, 'unixepoch')")
+            }
+            Backend::Postgres => format!(
+                "to_char(to_timestamp(({col} + {offset}) / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM')"
+            ),
+        };
+        let mut conn = self.read.acquire().await?;
+
+        let mut q = SqlBuilder::new(
+            "SELECT c.lifecycle_stage, COUNT(*) FROM customers c WHERE c.deleted_at IS NULL",
+        );
+        push_scope(&mut q, actor);
+        q.push(" GROUP BY c.lifecycle_stage ORDER BY 2 DESC");
+        let by_stage: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+
+        let m = month("c.created_at");
+        let mut q = SqlBuilder::new(&format!(
+            "SELECT {m} AS m, COUNT(*) FROM customers c WHERE c.deleted_at IS NULL AND c.created_at >= "
+        ));
+        q.int(since);
+        push_scope(&mut q, actor);
+        q.push(" GROUP BY 1 ORDER BY 1");
+        let new_per_month: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+
+        let m = month("o.ordered_at");
+        let mut q = SqlBuilder::new(&format!(
+            "SELECT {m} AS m, COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) FROM orders o \
+             JOIN customers c ON c.id = o.customer_id WHERE o.ordered_at >= "
+        ));
+        q.int(since);
+        push_scope(&mut q, actor);
+        q.push(" GROUP BY 1 ORDER BY 1");
+        let revenue_per_month: Vec<(String, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+
+        drop(conn);
+        let (orders, revenue_minor) = self.order_totals(actor).await?;
+
+        Ok(Dashboard {
+            customers: by_stage.iter().map(|(_, n)| n).sum(),
+            by_stage,
+            new_per_month,
+            revenue_per_month,
+            orders,
+            revenue_minor,
+        })
+    }
+}

@@ -1,0 +1,374 @@
+//! Interactions, follow-up tasks, and the customer timeline that merges them with orders.
+//! The timeline is one `UNION ALL` ordered by time, so the database does the merge with the
+//! per-customer indexes and the page costs one round trip however many kinds there are.
+
+use chrono::{DateTime, Utc};
+use guanxi_domain::interaction::{ValidInteraction, ValidTask};
+use guanxi_domain::records::{Interaction, Task, TimelineItem, TimelineKind};
+use guanxi_domain::role::Actor;
+use guanxi_domain::vocabulary::{InteractionChannel, InteractionDirection};
+use serde_json::json;
+use sqlx::Row;
+
+use crate::audit::{record, AuditEvent};
+use crate::customers::load_row;
+use crate::db::{from_ms, to_ms, Store};
+use crate::error::{Result, StoreError};
+use crate::rows::{code, meta};
+
+/// Most timeline entries one call returns.
+pub const MAX_TIMELINE: i64 = 1000;
+
+#[derive(sqlx::FromRow)]
+struct InteractionRow {
+    id: i64,
+    customer_id: i64,
+    channel: String,
+    direction: String,
+    subject: String,
+    body: Option<String>,
+    occurred_at: i64,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+    created_by: Option<i64>,
+    updated_by: Option<i64>,
+}
+
+impl InteractionRow {
+    fn into_record(self) -> Result<Interaction> {
+        Ok(Interaction {
+            id: self.id,
+            customer_id: self.customer_id,
+            channel: code(InteractionChannel::parse, &self.channel, "channel")?,
+            direction: code(InteractionDirection::parse, &self.direction, "direction")?,
+            subject: self.subject,
+            body: self.body,
+            occurred_at: from_ms(self.occurred_at),
+            meta: meta(
+                self.version,
+                self.created_at,
+                self.updated_at,
+                self.created_by,
+                self.updated_by,
+            ),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    id: i64,
+    customer_id: i64,
+    title: String,
+    note: Option<String>,
+    due_at: i64,
+    done_at: Option<i64>,
+    assignee_id: Option<i64>,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+    created_by: Option<i64>,
+    updated_by: Option<i64>,
+}
+
+impl TaskRow {
+    fn into_record(self) -> Task {
+        Task {
+            id: self.id,
+            customer_id: self.customer_id,
+            title: self.title,
+            note: self.note,
+            due_at: from_ms(self.due_at),
+            done_at: self.done_at.map(from_ms),
+            assignee_id: self.assignee_id,
+            meta: meta(
+                self.version,
+                self.created_at,
+                self.updated_at,
+                self.created_by,
+                self.updated_by,
+            ),
+        }
+    }
+}
+
+const INTERACTION_COLUMNS: &str = "id, customer_id, channel, direction, subject, body, \
+    occurred_at, version, created_at, updated_at, created_by, updated_by";
+const TASK_COLUMNS: &str = "id, customer_id, title, note, due_at, done_at, assignee_id, \
+    version, created_at, updated_at, created_by, updated_by";
+
+/// One open task with the name of its customer, for a user's to-do list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct OpenTask {
+    /// The task.
+    pub task: Task,
+    /// Its customer's name.
+    pub customer_name: String,
+}
+
+impl Store {
+    /// Records an interaction with a customer visible to the actor.
+    pub async fn add_interaction(
+        &self,
+        actor: &Actor,
+        customer_id: i64,
+        i: ValidInteraction,
+    ) -> Result<Interaction> {
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        load_row(&mut tx, actor, customer_id).await?;
+        let row = sqlx::query(
+            "INSERT INTO interactions (customer_id, channel, direction, subject, body, occurred_at, \
+             created_at, updated_at, created_by, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(customer_id)
+        .bind(i.channel.as_str())
+        .bind(i.direction.as_str())
+        .bind(i.subject.as_str())
+        .bind(i.body.as_deref())
+        .bind(to_ms(i.occurred_at))
+        .bind(now)
+        .bind(now)
+        .bind(actor.user_id())
+        .bind(actor.user_id())
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get(0)?;
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "create",
+                entity: "interaction",
+                entity_id: Some(id),
+                detail: json!({"customer_id": customer_id, "channel": i.channel.as_str(), "subject": i.subject}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let r: InteractionRow = sqlx::query_as(&format!(
+            "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&self.read)
+        .await?;
+        r.into_record()
+    }
+
+    /// Creates a follow-up task on a customer visible to the actor.
+    pub async fn add_task(&self, actor: &Actor, customer_id: i64, t: ValidTask) -> Result<Task> {
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        load_row(&mut tx, actor, customer_id).await?;
+        if let Some(a) = t.assignee_id {
+            let active: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM users WHERE id = $1 AND active = TRUE")
+                    .bind(a)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if active.is_none() {
+                let mut e = guanxi_domain::ValidationErrors::new();
+                e.push("assignee_id", "invalid_reference");
+                return Err(StoreError::Invalid(e));
+            }
+        }
+        let row = sqlx::query(
+            "INSERT INTO tasks (customer_id, title, note, due_at, assignee_id, created_at, \
+             updated_at, created_by, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(customer_id)
+        .bind(t.title.as_str())
+        .bind(t.note.as_deref())
+        .bind(to_ms(t.due_at))
+        .bind(t.assignee_id)
+        .bind(now)
+        .bind(now)
+        .bind(actor.user_id())
+        .bind(actor.user_id())
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get(0)?;
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "create",
+                entity: "task",
+                entity_id: Some(id),
+                detail: json!({"customer_id": customer_id, "title": t.title, "assignee_id": t.assignee_id}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_task(actor, id).await
+    }
+
+    /// One task whose customer is visible to the actor.
+    pub async fn get_task(&self, actor: &Actor, id: i64) -> Result<Task> {
+        let r: TaskRow = sqlx::query_as(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !self.customer_visible(actor, r.customer_id).await? {
+            return Err(StoreError::NotFound);
+        }
+        Ok(r.into_record())
+    }
+
+    /// Marks a task done (or re-opens it) with optimistic locking.
+    pub async fn set_task_done(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        done: bool,
+    ) -> Result<Task> {
+        let current = self.get_task(actor, id).await?;
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        let n = sqlx::query(
+            "UPDATE tasks SET done_at = $1, version = version + 1, updated_at = $2, updated_by = $3 \
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(done.then_some(now))
+        .bind(now)
+        .bind(actor.user_id())
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict {
+                current: current.meta.version,
+                updated_by: current.meta.updated_by,
+            });
+        }
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "update",
+                entity: "task",
+                entity_id: Some(id),
+                detail: json!({"customer_id": current.customer_id, "done": done}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_task(actor, id).await
+    }
+
+    /// Open tasks assigned to a user (overdue first), among customers the actor may see.
+    pub async fn open_tasks(
+        &self,
+        actor: &Actor,
+        assignee: i64,
+        limit: i64,
+    ) -> Result<Vec<OpenTask>> {
+        let mut q = crate::sql::SqlBuilder::new(&format!(
+            "SELECT {}, c.name AS customer_name FROM tasks t JOIN customers c ON c.id = t.customer_id \
+             WHERE t.done_at IS NULL AND c.deleted_at IS NULL AND t.assignee_id = ",
+            TASK_COLUMNS
+                .split(", ")
+                .map(|c| format!("t.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        q.int(assignee);
+        crate::customers::push_scope(&mut q, actor);
+        q.push(" ORDER BY t.due_at, t.id LIMIT ")
+            .int(limit.clamp(1, 500));
+        let rows = q.query_as::<OpenTaskRow>().fetch_all(&self.read).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| OpenTask {
+                customer_name: r.customer_name,
+                task: r.task.into_record(),
+            })
+            .collect())
+    }
+
+    /// The newest `limit` timeline entries of a visible customer (orders, interactions and
+    /// tasks merged), optionally only those before a time (for "load older").
+    pub async fn timeline(
+        &self,
+        actor: &Actor,
+        customer_id: i64,
+        before: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> Result<Vec<TimelineItem>> {
+        let mut conn = self.read.acquire().await?;
+        load_row(&mut conn, actor, customer_id).await?;
+        let before = before.map(to_ms).unwrap_or(i64::MAX);
+        let rows: Vec<TimelineRow> = sqlx::query_as(
+            "SELECT * FROM ( \
+               SELECT 'order' AS kind, id, ordered_at AS at, channel AS code, store AS title, \
+                      CAST(NULL AS TEXT) AS detail, total_minor AS amount_minor, currency, \
+                      created_by AS user_id, CAST(NULL AS BIGINT) AS version \
+                 FROM orders WHERE customer_id = $1 AND ordered_at < $2 \
+               UNION ALL \
+               SELECT 'interaction', id, occurred_at, channel, subject, body, CAST(NULL AS BIGINT), \
+                      CAST(NULL AS TEXT), created_by, version \
+                 FROM interactions WHERE customer_id = $1 AND occurred_at < $2 \
+               UNION ALL \
+               SELECT 'task', id, due_at, CASE WHEN done_at IS NULL THEN 'open' ELSE 'done' END, \
+                      title, note, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), assignee_id, version \
+                 FROM tasks WHERE customer_id = $1 AND due_at < $2 \
+             ) t ORDER BY at DESC, id DESC LIMIT $3",
+        )
+        .bind(customer_id)
+        .bind(before)
+        .bind(limit.clamp(1, MAX_TIMELINE))
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter().map(TimelineRow::into_item).collect()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct OpenTaskRow {
+    #[sqlx(flatten)]
+    task: TaskRow,
+    customer_name: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct TimelineRow {
+    kind: String,
+    id: i64,
+    at: i64,
+    code: String,
+    title: Option<String>,
+    detail: Option<String>,
+    amount_minor: Option<i64>,
+    currency: Option<String>,
+    user_id: Option<i64>,
+    version: Option<i64>,
+}
+
+impl TimelineRow {
+    fn into_item(self) -> Result<TimelineItem> {
+        let kind = match self.kind.as_str() {
+            "order" => TimelineKind::Order,
+            "interaction" => TimelineKind::Interaction,
+            "task" => TimelineKind::Task,
+            other => return Err(StoreError::Corrupt(format!("timeline kind: {other}"))),
+        };
+        Ok(TimelineItem {
+            kind,
+            id: self.id,
+            at: from_ms(self.at),
+            code: self.code,
+            title: self.title,
+            detail: self.detail,
+            amount_minor: self.amount_minor,
+            currency: self.currency,
+            user_id: self.user_id,
+            version: self.version,
+        })
+    }
+}

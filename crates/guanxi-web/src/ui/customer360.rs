@@ -1,0 +1,1070 @@
+//! The customer 360° page: header with scores, the whole profile with each fact's source,
+//! contact points with consent switches, relations (list and graph), upcoming anniversaries and
+//! the timeline; plus the small writes made from it (contact point, interaction, task, consent).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use guanxi_domain::customer::{ContactPointPatch, NewContactPoint};
+use guanxi_domain::interaction::{NewInteraction, NewTask};
+use guanxi_domain::masking::mask_id_number;
+use guanxi_domain::profile::Anniversary;
+use guanxi_domain::provenance::Provenance;
+use guanxi_domain::records::{ContactPoint, Customer, TimelineItem, TimelineKind};
+use guanxi_domain::role::Permission;
+use guanxi_domain::vocabulary::{
+    ContactKind, CustomerKind, InteractionChannel, InteractionDirection,
+};
+use guanxi_store::audit::AuditEvent;
+use serde_json::json;
+
+use super::customers::user_names;
+use super::format;
+use super::render;
+use super::session::{Ctx, FormData, UiError, UiUser};
+use crate::i18n::Locale;
+use crate::state::AppState;
+
+/// Timeline entries shown at first and per "older" click.
+pub const TIMELINE_PAGE: i64 = 50;
+/// How far ahead anniversaries are announced.
+const ANNIVERSARY_DAYS: i64 = 60;
+
+struct Header {
+    id: i64,
+    name: String,
+    pinyin: String,
+    kind: &'static str,
+    stage: &'static str,
+    tier: String,
+    owner: String,
+    tags: Vec<String>,
+}
+
+/// A contact point as shown (and re-rendered after a consent switch).
+pub struct ContactView {
+    id: i64,
+    kind: &'static str,
+    value: String,
+    label: String,
+    primary: bool,
+    consent: bool,
+    version: i64,
+    source: String,
+    error: &'static str,
+}
+
+struct SectionView {
+    key: &'static str,
+    title: &'static str,
+    facts: Vec<(&'static str, String)>,
+    source: String,
+}
+
+struct RelationView {
+    other_id: i64,
+    other_name: String,
+    text: String,
+}
+
+/// A timeline entry as shown.
+pub struct ItemView {
+    id: i64,
+    kind: &'static str,
+    kind_label: &'static str,
+    code_label: String,
+    iso: String,
+    at: String,
+    title: String,
+    detail: String,
+    amount: String,
+    who: String,
+    open_task: bool,
+    done: bool,
+    version: i64,
+}
+
+#[derive(Default)]
+struct NewContactForm {
+    kind: String,
+    value: String,
+    error: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct PageTpl {
+    ctx: Ctx,
+    h: Header,
+    flash: &'static str,
+    scores: Vec<(&'static str, String)>,
+    basics: Vec<(&'static str, String)>,
+    source: String,
+    contacts: Vec<ContactView>,
+    new_contact: NewContactForm,
+    contact_kinds: Vec<&'static str>,
+    sections: Vec<SectionView>,
+    relations: Vec<RelationView>,
+    graph: String,
+    anniversaries: Vec<(String, String, String)>,
+    channels: Vec<&'static str>,
+    directions: Vec<&'static str>,
+    users: Vec<(i64, String)>,
+    me: i64,
+    tomorrow: String,
+    items: Vec<ItemView>,
+    older_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "timeline_fragment.html")]
+struct TimelineTpl {
+    ctx: Ctx,
+    items: Vec<ItemView>,
+    older_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "contact_fragment.html")]
+struct ContactTpl {
+    ctx: Ctx,
+    cp: ContactView,
+}
+
+fn store_err(l: Locale) -> impl Fn(guanxi_store::StoreError) -> UiError {
+    move |e| UiError::from_api(l, e.into())
+}
+
+/// Provenance in words: "门店 · 直接 · 王芳 · 2024-03-01".
+fn provenance(
+    ctx: &Ctx,
+    p: &Provenance,
+    names: &HashMap<i64, String>,
+    tz: chrono::FixedOffset,
+) -> String {
+    let mut parts = vec![
+        ctx.label("source_channel", p.channel.as_str()),
+        ctx.t(if p.direct {
+            "source.direct"
+        } else {
+            "source.indirect"
+        })
+        .to_string(),
+    ];
+    if let Some(n) = p.collected_by.and_then(|u| names.get(&u)) {
+        parts.push(n.clone());
+    }
+    if let Some(at) = p.collected_at {
+        parts.push(format::date(at, tz));
+    }
+    parts.join(" · ")
+}
+
+fn anniversary_text(ctx: &Ctx, a: &Anniversary) -> String {
+    let md = format!("{:02}-{:02}", a.month, a.day);
+    let d = match a.year {
+        Some(y) => format!("{y}-{md}"),
+        None => md,
+    };
+    if a.lunar {
+        format!("{} {d}", ctx.t("anniversary.lunar"))
+    } else {
+        d
+    }
+}
+
+/// Days until the next solar occurrence (29 Feb falls on 28 Feb in common years); lunar dates
+/// need a lunar calendar and are listed without a countdown.
+fn days_until(a: &Anniversary, today: NaiveDate) -> Option<i64> {
+    if a.lunar {
+        return None;
+    }
+    let on = |y: i32| {
+        NaiveDate::from_ymd_opt(y, a.month, a.day)
+            .or_else(|| NaiveDate::from_ymd_opt(y, a.month, a.day.saturating_sub(1)))
+    };
+    let this = on(today.year())?;
+    let next = if this >= today {
+        this
+    } else {
+        on(today.year() + 1)?
+    };
+    Some((next - today).num_days())
+}
+
+fn contact_view(
+    ctx: &Ctx,
+    cp: &ContactPoint,
+    names: &HashMap<i64, String>,
+    tz: chrono::FixedOffset,
+) -> ContactView {
+    ContactView {
+        id: cp.id,
+        kind: cp.kind.as_str(),
+        value: cp.value.clone(),
+        label: cp.label.clone().unwrap_or_default(),
+        primary: cp.is_primary,
+        consent: cp.consent_marketing,
+        version: cp.meta.version,
+        source: provenance(ctx, &cp.source, names, tz),
+        error: "",
+    }
+}
+
+fn join(v: &[String]) -> String {
+    v.join("、")
+}
+
+fn years(from: Option<i32>, to: Option<i32>) -> String {
+    match (from, to) {
+        (None, None) => String::new(),
+        (f, t) => format!(
+            "{}–{}",
+            f.map(|y| y.to_string()).unwrap_or_default(),
+            t.map(|y| y.to_string()).unwrap_or_default()
+        ),
+    }
+}
+
+fn push(facts: &mut Vec<(&'static str, String)>, key: &'static str, v: Option<String>) {
+    if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
+        facts.push((key, v));
+    }
+}
+
+/// The profile sections of an individual or a company, each with its recorded source.
+fn sections(
+    ctx: &Ctx,
+    c: &Customer,
+    names: &HashMap<i64, String>,
+    tz: chrono::FixedOffset,
+) -> Vec<SectionView> {
+    let src = |sources: &std::collections::BTreeMap<String, Provenance>, k: &str| {
+        sources
+            .get(k)
+            .map(|p| provenance(ctx, p, names, tz))
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    match c.kind {
+        CustomerKind::Individual => {
+            let p = c.profile.clone().unwrap_or_default();
+            let mut f = Vec::new();
+            for e in &p.education {
+                let detail = [
+                    e.degree.clone(),
+                    e.major.clone(),
+                    Some(years(e.from_year, e.to_year)),
+                ]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" · ");
+                f.push((
+                    "profile.school",
+                    format!("{} {detail}", e.school).trim().to_string(),
+                ));
+            }
+            out.push(SectionView {
+                key: "education",
+                title: "section.education",
+                facts: f,
+                source: src(&p.sources, "education"),
+            });
+            let mut f = Vec::new();
+            for e in &p.career {
+                let detail = [e.title.clone(), Some(years(e.from_year, e.to_year))]
+                    .into_iter()
+                    .flatten()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                f.push((
+                    "profile.employer",
+                    format!("{} {detail}", e.employer).trim().to_string(),
+                ));
+            }
+            out.push(SectionView {
+                key: "career",
+                title: "section.career",
+                facts: f,
+                source: src(&p.sources, "career"),
+            });
+            let mut f = Vec::new();
+            if let Some(fam) = &p.family {
+                push(&mut f, "profile.marital_status", fam.marital_status.clone());
+                push(&mut f, "profile.spouse_name", fam.spouse_name.clone());
+                push(
+                    &mut f,
+                    "profile.spouse_birthday",
+                    fam.spouse_birthday
+                        .as_ref()
+                        .map(|a| anniversary_text(ctx, a)),
+                );
+                push(
+                    &mut f,
+                    "profile.wedding_anniversary",
+                    fam.wedding_anniversary
+                        .as_ref()
+                        .map(|a| anniversary_text(ctx, a)),
+                );
+                for ch in &fam.children {
+                    let mut s = ch.name.clone();
+                    if let Some(b) = &ch.birthday {
+                        s.push_str(&format!(" ({})", anniversary_text(ctx, b)));
+                    }
+                    f.push(("profile.child", s));
+                }
+            }
+            out.push(SectionView {
+                key: "family",
+                title: "section.family",
+                facts: f,
+                source: src(&p.sources, "family"),
+            });
+            let mut f = Vec::new();
+            if let Some(l) = &p.lifestyle {
+                push(&mut f, "profile.food", Some(join(&l.food)));
+                push(&mut f, "profile.drinks", Some(join(&l.drinks)));
+                push(&mut f, "profile.hobbies", Some(join(&l.hobbies)));
+                push(
+                    &mut f,
+                    "profile.favourite_colour",
+                    l.favourite_colour.clone(),
+                );
+                push(&mut f, "profile.room_preference", l.room_preference.clone());
+                push(
+                    &mut f,
+                    "profile.temperature_preference",
+                    l.temperature_preference.clone(),
+                );
+                push(&mut f, "profile.notes", l.notes.clone());
+            }
+            out.push(SectionView {
+                key: "lifestyle",
+                title: "section.lifestyle",
+                facts: f,
+                source: src(&p.sources, "lifestyle"),
+            });
+            let mut f = Vec::new();
+            if let Some(x) = &p.personality {
+                push(&mut f, "profile.traits", Some(join(&x.traits)));
+                push(
+                    &mut f,
+                    "profile.communication_style",
+                    x.communication_style.clone(),
+                );
+                push(&mut f, "profile.notes", x.notes.clone());
+            }
+            out.push(SectionView {
+                key: "personality",
+                title: "section.personality",
+                facts: f,
+                source: src(&p.sources, "personality"),
+            });
+        }
+        CustomerKind::Company => {
+            let p = c.company.clone().unwrap_or_default();
+            let mut f = Vec::new();
+            push(&mut f, "company.founded", p.founded.map(|d| d.to_string()));
+            push(&mut f, "company.legal_form", p.legal_form.clone());
+            push(
+                &mut f,
+                "company.size",
+                p.size.map(|s| ctx.label("company_size", s.as_str())),
+            );
+            push(
+                &mut f,
+                "company.employees",
+                p.employees.map(format::thousands),
+            );
+            push(
+                &mut f,
+                "company.assets",
+                p.assets_minor
+                    .map(|a| format::money(a, p.currency.as_deref().unwrap_or("CNY"))),
+            );
+            push(&mut f, "company.service_area", p.service_area.clone());
+            push(&mut f, "company.traits", Some(join(&p.traits)));
+            push(&mut f, "company.website", p.website.clone());
+            out.push(SectionView {
+                key: "company",
+                title: "section.company",
+                facts: f,
+                source: src(&p.sources, "company"),
+            });
+            let mut f = Vec::new();
+            push(
+                &mut f,
+                "company.business_status",
+                p.business_status
+                    .map(|s| ctx.label("business_status", s.as_str())),
+            );
+            push(
+                &mut f,
+                "company.credit_status",
+                p.credit_status
+                    .map(|s| ctx.label("credit_status", s.as_str())),
+            );
+            push(
+                &mut f,
+                "company.payment_terms",
+                p.payment_terms_days
+                    .map(|d| ctx.t("company.days").replace("{n}", &d.to_string())),
+            );
+            for i in &p.credit_incidents {
+                let amount = i
+                    .amount_minor
+                    .map(|a| format!(" ({})", format::money(a, "CNY")))
+                    .unwrap_or_default();
+                f.push((
+                    "company.credit_incident",
+                    format!("{} {}{amount}", i.date, i.description),
+                ));
+            }
+            out.push(SectionView {
+                key: "credit",
+                title: "section.credit",
+                facts: f,
+                source: src(&p.sources, "credit"),
+            });
+        }
+    }
+    out
+}
+
+/// Turns timeline entries into views.
+pub fn item_views(
+    ctx: &Ctx,
+    items: Vec<TimelineItem>,
+    names: &HashMap<i64, String>,
+    tz: chrono::FixedOffset,
+) -> Vec<ItemView> {
+    items
+        .into_iter()
+        .map(|i| {
+            let (kind, kind_label, vocab) = match i.kind {
+                TimelineKind::Order => ("order", "timeline.order", "order_channel"),
+                TimelineKind::Interaction => {
+                    ("interaction", "timeline.interaction", "interaction_channel")
+                }
+                TimelineKind::Task => ("task", "timeline.task", "task_status"),
+            };
+            ItemView {
+                id: i.id,
+                kind,
+                kind_label: ctx.t(kind_label),
+                code_label: ctx.label(vocab, &i.code),
+                iso: i.at.to_rfc3339(),
+                at: format::datetime(i.at, tz),
+                title: i.title.unwrap_or_default(),
+                detail: i.detail.unwrap_or_default(),
+                amount: match (i.amount_minor, &i.currency) {
+                    (Some(a), Some(c)) => format::money(a, c),
+                    _ => String::new(),
+                },
+                who: i
+                    .user_id
+                    .and_then(|u| names.get(&u).cloned())
+                    .unwrap_or_default(),
+                open_task: i.kind == TimelineKind::Task && i.code == "open",
+                done: i.kind == TimelineKind::Task && i.code == "done",
+                version: i.version.unwrap_or(0),
+            }
+        })
+        .collect()
+}
+
+fn older_url(id: i64, items: &[TimelineItem]) -> String {
+    if items.len() as i64 >= TIMELINE_PAGE {
+        items
+            .last()
+            .map(|l| {
+                format!(
+                    "/customers/{id}/timeline?before={}",
+                    l.at.timestamp_millis()
+                )
+            })
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// Reads the customer as this user may see it; unmasked ID numbers are audited like the API.
+async fn load(st: &AppState, user: &UiUser, id: i64) -> Result<Customer, UiError> {
+    let mut c = st
+        .store
+        .get_customer(&user.actor, id)
+        .await
+        .map_err(store_err(user.locale))?;
+    if user.actor.can(Permission::ViewSensitive) {
+        if c.id_number.is_some() {
+            st.store
+                .audit(
+                    &user.actor,
+                    AuditEvent {
+                        action: "read_sensitive",
+                        entity: "customer",
+                        entity_id: Some(id),
+                        detail: json!({"fields": ["id_number"], "via": "ui"}),
+                    },
+                )
+                .await
+                .map_err(store_err(user.locale))?;
+        }
+    } else if let Some(v) = c.id_number.as_deref() {
+        c.id_number = Some(mask_id_number(v));
+        c.id_number_masked = true;
+    }
+    Ok(c)
+}
+
+/// Renders the 360 page, optionally with the add-contact form's error and a flash message.
+async fn render_page(
+    st: &AppState,
+    user: &UiUser,
+    id: i64,
+    new_contact: NewContactForm,
+    flash: &'static str,
+    status: StatusCode,
+) -> Result<Response, UiError> {
+    let l = user.locale;
+    let c = load(st, user, id).await?;
+    let tz = format::zone(st.utc_offset_hours);
+    let users = user_names(st, user).await?;
+    let names: HashMap<i64, String> = st
+        .store
+        .list_users()
+        .await
+        .map_err(store_err(l))?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    let ctx = user.ctx("customer.title");
+    let score = st.store.customer_score(id).await.map_err(store_err(l))?;
+    let mut scores = Vec::new();
+    let mut tier = String::new();
+    if let Some(s) = &score {
+        tier = s.abc_class.clone();
+        scores.push((
+            "scores.rfm_segment",
+            ctx.label("rfm_segment", &s.rfm_segment),
+        ));
+        scores.push((
+            "scores.rfm",
+            format!("R{} F{} M{}", s.r_score, s.f_score, s.m_score),
+        ));
+        scores.push(("scores.value_cell", ctx.label("value_cell", &s.value_cell)));
+        scores.push(("scores.activity", ctx.label("activity", &s.activity)));
+        scores.push((
+            "scores.recency",
+            ctx.t("scores.days_ago")
+                .replace("{n}", &s.recency_days.to_string()),
+        ));
+        scores.push(("scores.frequency", format::thousands(s.frequency)));
+        scores.push(("scores.monetary", format::money(s.monetary_minor, "CNY")));
+        if let Some(v) = s.clv_minor {
+            scores.push(("scores.clv", format::money(v, "CNY")));
+        }
+        if let Some(p) = s.p_alive {
+            scores.push(("scores.p_alive", format::percent(p)));
+        }
+        if let Some(p) = s.churn_probability {
+            let reason = s
+                .churn_reason
+                .as_deref()
+                .map(|r| format!(" ({})", ctx.label("churn_reason", r)))
+                .unwrap_or_default();
+            scores.push(("scores.churn", format!("{}{reason}", format::percent(p))));
+        }
+        scores.push((
+            "scores.computed_at",
+            format::datetime(
+                chrono::DateTime::from_timestamp_millis(s.computed_at).unwrap_or_default(),
+                tz,
+            ),
+        ));
+    }
+    let mut basics = Vec::new();
+    if c.kind == CustomerKind::Individual {
+        push(
+            &mut basics,
+            "field.gender",
+            c.gender.map(|g| ctx.label("gender", g.as_str())),
+        );
+        push(
+            &mut basics,
+            "field.birthday",
+            c.birthday.as_ref().map(|a| anniversary_text(&ctx, a)),
+        );
+        push(&mut basics, "field.id_number", c.id_number.clone());
+        push(&mut basics, "field.employer", c.employer.clone());
+        push(&mut basics, "field.job_title", c.job_title.clone());
+    }
+    push(&mut basics, "field.industry", c.industry.clone());
+    push(&mut basics, "field.province", c.province.clone());
+    push(&mut basics, "field.city", c.city.clone());
+    push(&mut basics, "field.address", c.address.clone());
+    push(
+        &mut basics,
+        "field.created_at",
+        Some(format::datetime(c.meta.created_at, tz)),
+    );
+    push(
+        &mut basics,
+        "field.updated_at",
+        Some(format!(
+            "{}{}",
+            format::datetime(c.meta.updated_at, tz),
+            c.meta
+                .updated_by
+                .and_then(|u| names.get(&u))
+                .map(|n| format!(" · {n}"))
+                .unwrap_or_default()
+        )),
+    );
+
+    let relations_raw = st
+        .store
+        .list_relations(&user.actor, id)
+        .await
+        .map_err(store_err(l))?;
+    let mut relations = Vec::new();
+    let mut nodes =
+        vec![json!({"name": c.name, "symbolSize": 36, "itemStyle": {"color": "#c0392b"}})];
+    let mut node_links = vec![format!("/customers/{id}")];
+    let mut edges = Vec::new();
+    for r in &relations_raw {
+        let outgoing = r.from_customer_id == id;
+        let (other_id, other_name) = if outgoing {
+            (r.to_customer_id, r.to_name.clone())
+        } else {
+            (r.from_customer_id, r.from_name.clone())
+        };
+        let mut text = ctx.label("relation_kind", r.kind.as_str());
+        if let Some(role) = r.role {
+            text.push_str(&format!(
+                " · {}",
+                ctx.label("principal_role", role.as_str())
+            ));
+        }
+        if !outgoing {
+            text.push_str(&format!(" ({})", ctx.t("relation.incoming")));
+        }
+        if !node_links.contains(&format!("/customers/{other_id}")) {
+            nodes.push(json!({"name": other_name, "symbolSize": 24}));
+            node_links.push(format!("/customers/{other_id}"));
+        }
+        let idx = node_links
+            .iter()
+            .position(|u| *u == format!("/customers/{other_id}"))
+            .unwrap_or(0);
+        edges.push(json!({"source": if outgoing {0} else {idx}, "target": if outgoing {idx} else {0}, "label": {"show": true, "formatter": text}}));
+        relations.push(RelationView {
+            other_id,
+            other_name,
+            text,
+        });
+    }
+    let graph = json!({
+        "series": [{"type": "graph", "layout": "force", "roam": true, "label": {"show": true},
+            "force": {"repulsion": 220, "edgeLength": 110}, "edgeSymbol": ["none", "arrow"],
+            "data": nodes, "links": edges}],
+        "links": node_links,
+    })
+    .to_string();
+
+    let today = format::today(tz);
+    let mut ann: Vec<(i64, String, String, String)> = Vec::new();
+    let mut add = |what: String, a: &Anniversary| {
+        let days = days_until(a, today);
+        if days.is_none_or(|d| d <= ANNIVERSARY_DAYS) {
+            let when = match days {
+                Some(0) => ctx.t("anniversary.today").to_string(),
+                Some(d) => ctx.t("anniversary.in_days").replace("{n}", &d.to_string()),
+                None => String::new(),
+            };
+            ann.push((
+                days.unwrap_or(i64::MAX),
+                what,
+                anniversary_text(&ctx, a),
+                when,
+            ));
+        }
+    };
+    if let Some(b) = &c.birthday {
+        add(ctx.t("field.birthday").into(), b);
+    }
+    if let Some(fam) = c.profile.as_ref().and_then(|p| p.family.as_ref()) {
+        if let Some(a) = &fam.wedding_anniversary {
+            add(ctx.t("profile.wedding_anniversary").into(), a);
+        }
+        if let Some(a) = &fam.spouse_birthday {
+            add(ctx.t("profile.spouse_birthday").into(), a);
+        }
+        for ch in &fam.children {
+            if let Some(a) = &ch.birthday {
+                add(format!("{} · {}", ctx.t("profile.child"), ch.name), a);
+            }
+        }
+    }
+    ann.sort_by_key(|a| a.0);
+
+    let raw = st
+        .store
+        .timeline(&user.actor, id, None, TIMELINE_PAGE)
+        .await
+        .map_err(store_err(l))?;
+    let older = older_url(id, &raw);
+    let items = item_views(&ctx, raw, &names, tz);
+    let contacts = c
+        .contact_points
+        .iter()
+        .map(|cp| contact_view(&ctx, cp, &names, tz))
+        .collect();
+    let tpl = PageTpl {
+        h: Header {
+            id,
+            name: c.name.clone(),
+            pinyin: c.name_pinyin.clone(),
+            kind: c.kind.as_str(),
+            stage: c.lifecycle_stage.as_str(),
+            tier,
+            owner: c
+                .owner_id
+                .and_then(|o| names.get(&o).cloned())
+                .unwrap_or_else(|| "—".into()),
+            tags: c.tags.clone(),
+        },
+        flash,
+        scores,
+        basics,
+        source: provenance(&ctx, &c.source, &names, tz),
+        contacts,
+        new_contact: NewContactForm {
+            kind: if new_contact.kind.is_empty() {
+                "mobile".into()
+            } else {
+                new_contact.kind
+            },
+            ..new_contact
+        },
+        contact_kinds: ContactKind::ALL.iter().map(|k| k.as_str()).collect(),
+        sections: sections(&ctx, &c, &names, tz),
+        relations,
+        graph,
+        anniversaries: ann.into_iter().map(|(_, a, b, c)| (a, b, c)).collect(),
+        channels: InteractionChannel::ALL.iter().map(|k| k.as_str()).collect(),
+        directions: InteractionDirection::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect(),
+        users,
+        me: user.user.id,
+        tomorrow: (today + chrono::Duration::days(1)).to_string(),
+        items,
+        older_url: older,
+        ctx,
+    };
+    Ok((status, render(l, &tpl)).into_response())
+}
+
+/// GET the 360 page.
+pub async fn page(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::ReadCustomers)?;
+    let flash = match q.get("saved") {
+        Some("customer") => "flash.saved",
+        Some("interaction") => "flash.interaction_logged",
+        Some("task") => "flash.task_added",
+        Some("contact") => "flash.contact_added",
+        Some("created") => "flash.created",
+        _ => "",
+    };
+    render_page(
+        &st,
+        &user,
+        id,
+        NewContactForm::default(),
+        flash,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Older timeline entries (htmx fragment, or a full page without JavaScript).
+pub async fn older(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::ReadCustomers)?;
+    let l = user.locale;
+    let before = q
+        .get("before")
+        .map(|b| {
+            b.parse::<i64>()
+                .ok()
+                .and_then(DateTime::<Utc>::from_timestamp_millis)
+                .ok_or(UiError::BadForm(l))
+        })
+        .transpose()?;
+    let raw = st
+        .store
+        .timeline(&user.actor, id, before, TIMELINE_PAGE)
+        .await
+        .map_err(store_err(l))?;
+    let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
+    let tz = format::zone(st.utc_offset_hours);
+    let ctx = user.ctx("customer.title");
+    let tpl = TimelineTpl {
+        older_url: older_url(id, &raw),
+        items: item_views(&ctx, raw, &names, tz),
+        ctx,
+    };
+    Ok(render(l, &tpl))
+}
+
+/// Adds a contact point; a bad value re-renders the page with the error beside the input.
+pub async fn add_contact(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::WriteCustomers)?;
+    let l = user.locale;
+    let kind_code = form.get("kind").unwrap_or("").to_string();
+    let value = form.get("value").unwrap_or("").to_string();
+    let retry = |error: &'static str| NewContactForm {
+        kind: kind_code.clone(),
+        value: value.clone(),
+        error,
+    };
+    let Ok(kind) = ContactKind::parse(&kind_code) else {
+        return render_page(
+            &st,
+            &user,
+            id,
+            retry("unknown_value"),
+            "",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let new = NewContactPoint {
+        kind,
+        value: value.clone(),
+        label: form.get("label").map(str::to_string),
+        is_primary: false,
+        consent_marketing: form.checked("consent"),
+        source: None,
+    };
+    let valid = match new.validate(user.actor.id, Utc::now()) {
+        Ok(v) => v,
+        Err(e) => {
+            let code =
+                e.0.first()
+                    .map(|e| e.message_key)
+                    .unwrap_or("validation_failed");
+            return render_page(
+                &st,
+                &user,
+                id,
+                retry(code),
+                "",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    match st.store.add_contact_point(&user.actor, id, valid).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=contact")).into_response()),
+        Err(guanxi_store::StoreError::Invalid(e)) => {
+            let code =
+                e.0.first()
+                    .map(|e| e.message_key)
+                    .unwrap_or("validation_failed");
+            render_page(
+                &st,
+                &user,
+                id,
+                retry(code),
+                "",
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(guanxi_store::StoreError::Duplicate { .. }) => {
+            render_page(&st, &user, id, retry("duplicate"), "", StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(store_err(l)(e)),
+    }
+}
+
+/// Switches marketing consent on a contact point; answers with the re-rendered row.
+pub async fn toggle_consent(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(cp_id): Path<i64>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::WriteCustomers)?;
+    let l = user.locale;
+    let version = form
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .ok_or(UiError::BadForm(l))?;
+    let consent = form.get("consent") == Some("1");
+    let patch = ContactPointPatch {
+        version,
+        consent_marketing: Some(consent),
+        ..Default::default()
+    };
+    let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
+    let tz = format::zone(st.utc_offset_hours);
+    let ctx = user.ctx("customer.title");
+    let (cp, error) = match st
+        .store
+        .update_contact_point(
+            &user.actor,
+            cp_id,
+            patch,
+            crate::api::contacts::revalidate_contact,
+        )
+        .await
+    {
+        Ok(cp) => (cp, ""),
+        Err(guanxi_store::StoreError::Conflict { .. }) => (
+            st.store
+                .get_contact_point(&user.actor, cp_id)
+                .await
+                .map_err(store_err(l))?,
+            "contact.changed_elsewhere",
+        ),
+        Err(e) => return Err(store_err(l)(e)),
+    };
+    if !form.is_htmx() {
+        // Without JavaScript: back to the page.
+        return Ok(Redirect::to(&format!("/customers/{}", cp.customer_id)).into_response());
+    }
+    let mut view = contact_view(&ctx, &cp, &names, tz);
+    view.error = error;
+    Ok(render(l, &ContactTpl { ctx, cp: view }))
+}
+
+/// Logs an interaction from the 360 page.
+pub async fn log_interaction(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::WriteCustomers)?;
+    let l = user.locale;
+    let channel = form
+        .get("channel")
+        .and_then(|c| InteractionChannel::parse(c).ok())
+        .ok_or(UiError::BadForm(l))?;
+    let direction = match form.get("direction") {
+        Some(d) => Some(InteractionDirection::parse(d).map_err(|_| UiError::BadForm(l))?),
+        None => None,
+    };
+    let new = NewInteraction {
+        channel,
+        direction,
+        subject: form.get("subject").unwrap_or("").to_string(),
+        body: form.get("body").map(str::to_string),
+        occurred_at: None,
+    };
+    match new.validate(Utc::now()) {
+        Ok(v) => {
+            st.store
+                .add_interaction(&user.actor, id, v)
+                .await
+                .map_err(store_err(l))?;
+            Ok(
+                Redirect::to(&format!("/customers/{id}?saved=interaction#timeline"))
+                    .into_response(),
+            )
+        }
+        Err(_) => Err(UiError::BadForm(l)),
+    }
+}
+
+/// Adds a follow-up task from the 360 page (due at 09:00 shop time on the chosen day).
+pub async fn add_task(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::WriteCustomers)?;
+    let l = user.locale;
+    let tz = format::zone(st.utc_offset_hours);
+    let due = form
+        .get("due")
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .and_then(|d| d.and_local_timezone(tz).single())
+        .ok_or(UiError::BadForm(l))?;
+    let new = NewTask {
+        title: form.get("title").unwrap_or("").to_string(),
+        due_at: due.with_timezone(&Utc),
+        assignee_id: form.get("assignee").and_then(|a| a.parse().ok()),
+        note: form.get("note").map(str::to_string),
+    };
+    let valid = new
+        .validate(user.actor.user_id())
+        .map_err(|_| UiError::BadForm(l))?;
+    match st.store.add_task(&user.actor, id, valid).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=task#timeline")).into_response()),
+        Err(guanxi_store::StoreError::Invalid(_)) => Err(UiError::BadForm(l)),
+        Err(e) => Err(store_err(l)(e)),
+    }
+}
+
+/// Marks a task done.
+pub async fn task_done(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(task_id): Path<i64>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::WriteCustomers)?;
+    let l = user.locale;
+    let version = form
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .ok_or(UiError::BadForm(l))?;
+    let t = match st
+        .store
+        .set_task_done(&user.actor, task_id, version, true)
+        .await
+    {
+        Ok(t) => t,
+        Err(guanxi_store::StoreError::Conflict { .. }) => st
+            .store
+            .get_task(&user.actor, task_id)
+            .await
+            .map_err(store_err(l))?,
+        Err(e) => return Err(store_err(l)(e)),
+    };
+    Ok(Redirect::to(&format!("/customers/{}#timeline", t.customer_id)).into_response())
+}

@@ -1,0 +1,351 @@
+//! The customer list: filters, sort, keyset pages, chosen columns, and bulk tag / reassign.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use guanxi_domain::customer::CustomerPatch;
+use guanxi_domain::records::Customer;
+use guanxi_domain::role::Permission;
+use guanxi_domain::vocabulary::{ContactKind, CustomerKind, LifecycleStage, SourceChannel};
+use guanxi_store::customers::{CustomerFilter, CustomerSort};
+
+use super::format;
+use super::pages::stage_codes;
+use super::render;
+use super::session::{urlencode, Ctx, FormData, UiError, UiUser};
+use crate::state::AppState;
+
+/// A column the user may show.
+struct Column {
+    key: &'static str,
+    label: &'static str,
+    on: bool,
+}
+
+/// Columns in display order, with the default selection.
+const COLUMNS: &[(&str, &str, bool)] = &[
+    ("phone", "field.phone", true),
+    ("email", "field.email", false),
+    ("city", "field.city", true),
+    ("stage", "field.lifecycle_stage", true),
+    ("tier", "field.tier", true),
+    ("owner", "field.owner", true),
+    ("source", "field.source_channel", false),
+    ("tags", "field.tags", false),
+    ("updated", "field.updated_at", true),
+];
+
+/// The filter values as typed, echoed back into the form.
+#[derive(Default)]
+struct Filters {
+    q: String,
+    owner: String,
+    tag: String,
+    stage: String,
+    tier: String,
+    city: String,
+    source: String,
+    kind: String,
+    sort: String,
+    order: String,
+}
+
+struct RowView {
+    id: i64,
+    name: String,
+    company: bool,
+    cells: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct ListTpl {
+    ctx: Ctx,
+    f: Filters,
+    owners: Vec<(i64, String)>,
+    stages: Vec<&'static str>,
+    tiers: Vec<&'static str>,
+    sources: Vec<&'static str>,
+    kinds: Vec<&'static str>,
+    sorts: Vec<&'static str>,
+    columns: Vec<Column>,
+    headers: Vec<&'static str>,
+    rows: Vec<RowView>,
+    next_url: String,
+    first_url: String,
+    flash: String,
+}
+
+fn parse<T>(
+    v: Option<&str>,
+    p: fn(&str) -> Result<T, &'static str>,
+    locale: crate::i18n::Locale,
+) -> Result<Option<T>, UiError> {
+    v.map(|s| p(s).map_err(|_| UiError::BadForm(locale)))
+        .transpose()
+}
+
+/// Names of the active users, by id (owners, assignees, audit actors).
+pub async fn user_names(st: &AppState, user: &UiUser) -> Result<Vec<(i64, String)>, UiError> {
+    Ok(st
+        .store
+        .list_users()
+        .await
+        .map_err(|e| UiError::from_api(user.locale, e.into()))?
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| (u.id, u.display_name))
+        .collect())
+}
+
+/// The first contact point of a kind (primary first).
+pub fn first_contact(c: &Customer, kinds: &[ContactKind]) -> String {
+    let mut cps: Vec<_> = c
+        .contact_points
+        .iter()
+        .filter(|p| kinds.contains(&p.kind))
+        .collect();
+    cps.sort_by_key(|p| !p.is_primary);
+    cps.first().map(|p| p.value.clone()).unwrap_or_default()
+}
+
+/// The list page.
+pub async fn list(
+    State(st): State<AppState>,
+    user: UiUser,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::ReadCustomers)?;
+    let l = user.locale;
+    let tier = q.get("tier").map(str::to_string);
+    if tier
+        .as_deref()
+        .is_some_and(|t| !matches!(t, "A" | "B" | "C"))
+    {
+        return Err(UiError::BadForm(l));
+    }
+    let sort = match q.get("sort") {
+        None => CustomerSort::default(),
+        Some(s) => CustomerSort::parse(s).ok_or(UiError::BadForm(l))?,
+    };
+    let desc = match q.get("order") {
+        Some("asc") => false,
+        Some("desc") => true,
+        None => matches!(sort, CustomerSort::UpdatedAt | CustomerSort::CreatedAt),
+        Some(_) => return Err(UiError::BadForm(l)),
+    };
+    let owner_id = match q.get("owner") {
+        Some(s) => Some(s.parse::<i64>().map_err(|_| UiError::BadForm(l))?),
+        None => None,
+    };
+    let filter = CustomerFilter {
+        owner_id,
+        lifecycle_stage: parse(q.get("stage"), LifecycleStage::parse, l)?,
+        kind: parse(q.get("kind"), CustomerKind::parse, l)?,
+        city: q.get("city").map(str::to_string),
+        tag: q.get("tag").map(str::to_string),
+        source_channel: parse(q.get("source"), SourceChannel::parse, l)?,
+        q: q.get("q").map(str::to_string),
+        tier,
+        sort,
+        desc,
+        cursor: q.get("cursor").map(str::to_string),
+        limit: 50,
+    };
+    let page = st
+        .store
+        .list_customers(&user.actor, &filter)
+        .await
+        .map_err(|e| match e {
+            guanxi_store::StoreError::Invalid(_) => UiError::BadForm(l),
+            other => UiError::from_api(l, other.into()),
+        })?;
+    let chosen = q.all("col");
+    let columns: Vec<Column> = COLUMNS
+        .iter()
+        .map(|(key, label, default)| Column {
+            key,
+            label,
+            on: if chosen.is_empty() {
+                *default
+            } else {
+                chosen.contains(key)
+            },
+        })
+        .collect();
+    let owners = user_names(&st, &user).await?;
+    let owner_names: HashMap<i64, &str> = owners.iter().map(|(i, n)| (*i, n.as_str())).collect();
+    let ctx = user.ctx("customers.title");
+    let tz = format::zone(st.utc_offset_hours);
+    let show_tier = columns.iter().any(|c| c.key == "tier" && c.on);
+    let mut rows = Vec::with_capacity(page.items.len());
+    for c in &page.items {
+        let tier = if show_tier {
+            st.store
+                .customer_score(c.id)
+                .await
+                .map_err(|e| UiError::from_api(l, e.into()))?
+                .map(|s| ctx.label("tier", &s.abc_class))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let cells = columns
+            .iter()
+            .filter(|col| col.on)
+            .map(|col| match col.key {
+                "phone" => first_contact(c, &[ContactKind::Mobile, ContactKind::Phone]),
+                "email" => first_contact(c, &[ContactKind::Email]),
+                "city" => c.city.clone().unwrap_or_default(),
+                "stage" => ctx.label("lifecycle_stage", c.lifecycle_stage.as_str()),
+                "tier" => tier.clone(),
+                "owner" => c
+                    .owner_id
+                    .and_then(|o| owner_names.get(&o).map(|s| s.to_string()))
+                    .unwrap_or_default(),
+                "source" => ctx.label("source_channel", c.source.channel.as_str()),
+                "tags" => c.tags.join(", "),
+                "updated" => format::datetime(c.meta.updated_at, tz),
+                _ => String::new(),
+            })
+            .collect();
+        rows.push(RowView {
+            id: c.id,
+            name: c.name.clone(),
+            company: c.kind == CustomerKind::Company,
+            cells,
+        });
+    }
+    // The same query string without the cursor, for "next" and "first" links.
+    let base: Vec<String> = [
+        "q", "owner", "tag", "stage", "tier", "city", "source", "kind", "sort", "order",
+    ]
+    .iter()
+    .filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencode(v))))
+    .chain(chosen.iter().map(|c| format!("col={}", urlencode(c))))
+    .collect();
+    let base = format!("/customers?{}", base.join("&"));
+    let next_url = page
+        .next_cursor
+        .map(|c| format!("{base}&cursor={c}"))
+        .unwrap_or_default();
+    let first_url = if q.get("cursor").is_some() {
+        base
+    } else {
+        String::new()
+    };
+    let flash = match (q.get("done"), q.get("failed")) {
+        (Some(d), f) => {
+            let mut s = ctx.t("bulk.done").replace("{n}", d);
+            if let Some(f) = f.filter(|f| *f != "0") {
+                s.push(' ');
+                s.push_str(&ctx.t("bulk.failed").replace("{n}", f));
+            }
+            s
+        }
+        _ => String::new(),
+    };
+    let tpl = ListTpl {
+        headers: columns.iter().filter(|c| c.on).map(|c| c.label).collect(),
+        f: Filters {
+            q: q.get("q").unwrap_or("").into(),
+            owner: q.get("owner").unwrap_or("").into(),
+            tag: q.get("tag").unwrap_or("").into(),
+            stage: q.get("stage").unwrap_or("").into(),
+            tier: q.get("tier").unwrap_or("").into(),
+            city: q.get("city").unwrap_or("").into(),
+            source: q.get("source").unwrap_or("").into(),
+            kind: q.get("kind").unwrap_or("").into(),
+            sort: q.get("sort").unwrap_or("updated_at").into(),
+            order: q.get("order").unwrap_or("").into(),
+        },
+        ctx,
+        owners,
+        stages: stage_codes(),
+        tiers: vec!["A", "B", "C"],
+        sources: SourceChannel::ALL.iter().map(|s| s.as_str()).collect(),
+        kinds: CustomerKind::ALL.iter().map(|s| s.as_str()).collect(),
+        sorts: vec!["updated_at", "created_at", "name", "id"],
+        columns,
+        rows,
+        next_url,
+        first_url,
+        flash,
+    };
+    Ok(render(l, &tpl))
+}
+
+/// Most customers one bulk action touches.
+const MAX_BULK: usize = 200;
+
+/// Bulk action on the ticked customers: add a tag (needs write) or assign an owner (needs
+/// reassign). Each customer is updated on its own with its current version and audited; the
+/// result page says how many were changed and how many were not.
+pub async fn bulk(
+    State(st): State<AppState>,
+    user: UiUser,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::WriteCustomers)?;
+    let l = user.locale;
+    let ids: Vec<i64> = form
+        .all("ids")
+        .iter()
+        .map(|s| s.parse::<i64>().map_err(|_| UiError::BadForm(l)))
+        .collect::<Result<_, _>>()?;
+    if ids.len() > MAX_BULK {
+        return Err(UiError::BadForm(l));
+    }
+    enum Action {
+        Tag(String),
+        Assign(i64),
+    }
+    let action = match form.get("action") {
+        Some("tag") => Action::Tag(form.get("tag").ok_or(UiError::BadForm(l))?.to_string()),
+        Some("assign") => {
+            user.require(Permission::ReassignCustomers)?;
+            Action::Assign(
+                form.get("owner")
+                    .and_then(|s| s.parse().ok())
+                    .ok_or(UiError::BadForm(l))?,
+            )
+        }
+        _ => return Err(UiError::BadForm(l)),
+    };
+    let (mut done, mut failed) = (0, 0);
+    for id in ids {
+        let Ok(c) = st.store.get_customer(&user.actor, id).await else {
+            failed += 1;
+            continue;
+        };
+        let mut patch = CustomerPatch {
+            version: c.meta.version,
+            ..Default::default()
+        };
+        match &action {
+            Action::Tag(t) => {
+                if c.tags.contains(t) {
+                    done += 1;
+                    continue;
+                }
+                let mut tags = c.tags.clone();
+                tags.push(t.clone());
+                patch.tags = Some(tags);
+            }
+            Action::Assign(o) => patch.owner_id = Some(*o),
+        }
+        match st.store.update_customer(&user.actor, id, patch).await {
+            Ok(_) => done += 1,
+            Err(_) => failed += 1,
+        }
+    }
+    let back = form
+        .get("back")
+        .filter(|b| b.starts_with("/customers"))
+        .unwrap_or("/customers");
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Ok(Redirect::to(&format!("{back}{sep}done={done}&failed={failed}")).into_response())
+}

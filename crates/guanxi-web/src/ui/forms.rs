@@ -1,0 +1,1078 @@
+//! Create and edit forms for individual and company customers. One field list drives the
+//! rendering, the mapping of the submitted form onto the domain's input (so the domain's rules
+//! are the only rules), the mapping of its errors back onto the inputs, and the comparison shown
+//! when someone else saved the record first.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use guanxi_domain::customer::{CustomerFields, CustomerPatch};
+use guanxi_domain::records::Customer;
+use guanxi_domain::role::Permission;
+use guanxi_domain::vocabulary::{
+    BusinessStatus, CompanySize, CreditStatus, CustomerKind, Gender, LifecycleStage, SourceChannel,
+};
+use guanxi_domain::ValidationError;
+use serde_json::{json, Map, Value};
+
+use super::customers::{first_contact, user_names};
+use super::format;
+use super::render;
+use super::session::{Ctx, FormData, UiError, UiUser};
+use crate::state::AppState;
+
+/// One input of a form.
+pub struct Field {
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    value: String,
+    options: Vec<(String, String)>,
+    error: &'static str,
+    hint: &'static str,
+}
+
+/// What someone else changed, shown on a 409.
+pub struct Conflict {
+    by: String,
+    at: String,
+    diffs: Vec<(&'static str, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+struct FormTpl {
+    ctx: Ctx,
+    heading: &'static str,
+    subject: String,
+    action: String,
+    cancel_url: String,
+    hidden: Vec<(&'static str, String)>,
+    fields: Vec<Field>,
+    has_errors: bool,
+    conflict: Option<Conflict>,
+}
+
+/// Create or edit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Create,
+    Edit,
+}
+
+/// (name, label, input type, hint) of every field, by kind and mode. Headings have type
+/// `heading`. Field names double as keys of the values map.
+fn layout(
+    kind: CustomerKind,
+    mode: Mode,
+    ctx: &Ctx,
+) -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+    let mut f = vec![
+        ("", "section.basics", "heading", ""),
+        ("name", "field.name", "text", ""),
+    ];
+    match kind {
+        CustomerKind::Individual => {
+            f.push(("gender", "field.gender", "select", ""));
+            f.push(("birthday", "field.birthday", "text", "hint.anniversary"));
+            f.push(("birthday_lunar", "field.birthday_lunar", "checkbox", ""));
+            if mode == Mode::Create || ctx.can_sensitive {
+                f.push(("id_number", "field.id_number", "text", ""));
+            }
+            f.push(("employer", "field.employer", "text", ""));
+            f.push(("job_title", "field.job_title", "text", ""));
+            f.push(("industry", "field.industry", "text", ""));
+        }
+        CustomerKind::Company => f.push(("industry", "field.industry", "text", "")),
+    }
+    f.extend([
+        ("province", "field.province", "text", ""),
+        ("city", "field.city", "text", ""),
+        ("address", "field.address", "text", ""),
+        ("lifecycle_stage", "field.lifecycle_stage", "select", ""),
+    ]);
+    if ctx.can_reassign {
+        f.push(("owner_id", "field.owner", "select", ""));
+    }
+    f.push(("tags", "field.tags", "text", "hint.list"));
+    if mode == Mode::Create {
+        f.push(("source_channel", "field.source_channel", "select", ""));
+        f.push(("source_indirect", "field.source_indirect", "checkbox", ""));
+        f.push(("", "section.contacts", "heading", ""));
+        match kind {
+            CustomerKind::Individual => {
+                f.push(("mobile", "contact_kind.mobile", "tel", ""));
+                f.push(("email", "contact_kind.email", "email", ""));
+                f.push(("wechat", "contact_kind.wechat", "text", ""));
+            }
+            CustomerKind::Company => {
+                f.push(("phone", "contact_kind.phone", "tel", ""));
+                f.push(("email", "contact_kind.email", "email", ""));
+            }
+        }
+        f.push(("consent", "contact.consent", "checkbox", ""));
+    }
+    match kind {
+        CustomerKind::Individual => f.extend([
+            ("", "section.education", "heading", ""),
+            (
+                "education",
+                "section.education",
+                "textarea",
+                "hint.education",
+            ),
+            ("", "section.career", "heading", ""),
+            ("career", "section.career", "textarea", "hint.career"),
+            ("", "section.family", "heading", ""),
+            ("marital_status", "profile.marital_status", "text", ""),
+            ("spouse_name", "profile.spouse_name", "text", ""),
+            (
+                "spouse_birthday",
+                "profile.spouse_birthday",
+                "text",
+                "hint.anniversary",
+            ),
+            (
+                "wedding_anniversary",
+                "profile.wedding_anniversary",
+                "text",
+                "hint.anniversary",
+            ),
+            ("", "section.lifestyle", "heading", ""),
+            ("food", "profile.food", "text", "hint.list"),
+            ("drinks", "profile.drinks", "text", "hint.list"),
+            ("hobbies", "profile.hobbies", "text", "hint.list"),
+            ("favourite_colour", "profile.favourite_colour", "text", ""),
+            ("room_preference", "profile.room_preference", "text", ""),
+            (
+                "temperature_preference",
+                "profile.temperature_preference",
+                "text",
+                "",
+            ),
+            ("lifestyle_notes", "profile.notes", "textarea", ""),
+            ("", "section.personality", "heading", ""),
+            ("traits", "profile.traits", "text", "hint.list"),
+            (
+                "communication_style",
+                "profile.communication_style",
+                "text",
+                "",
+            ),
+            ("personality_notes", "profile.notes", "textarea", ""),
+        ]),
+        CustomerKind::Company => f.extend([
+            ("", "section.company", "heading", ""),
+            ("founded", "company.founded", "date", ""),
+            ("legal_form", "company.legal_form", "text", ""),
+            ("size", "company.size", "select", ""),
+            ("employees", "company.employees", "number", ""),
+            ("assets_yuan", "company.assets_yuan", "number", ""),
+            ("service_area", "company.service_area", "text", ""),
+            ("website", "company.website", "text", ""),
+            ("company_traits", "company.traits", "text", "hint.list"),
+            ("", "section.credit", "heading", ""),
+            ("business_status", "company.business_status", "select", ""),
+            ("credit_status", "company.credit_status", "select", ""),
+            ("payment_terms_days", "company.payment_terms", "number", ""),
+        ]),
+    }
+    f
+}
+
+fn options(ctx: &Ctx, name: &str, owners: &[(i64, String)]) -> Vec<(String, String)> {
+    let vocab = |v: &str, codes: Vec<&'static str>, blank: bool| {
+        let mut o: Vec<(String, String)> = if blank {
+            vec![(String::new(), "—".into())]
+        } else {
+            vec![]
+        };
+        o.extend(codes.into_iter().map(|c| (c.to_string(), ctx.label(v, c))));
+        o
+    };
+    match name {
+        "gender" => vocab(
+            "gender",
+            Gender::ALL.iter().map(|g| g.as_str()).collect(),
+            true,
+        ),
+        "lifecycle_stage" => vocab(
+            "lifecycle_stage",
+            LifecycleStage::ALL.iter().map(|g| g.as_str()).collect(),
+            false,
+        ),
+        "source_channel" => vocab(
+            "source_channel",
+            SourceChannel::ALL.iter().map(|g| g.as_str()).collect(),
+            false,
+        ),
+        "size" => vocab(
+            "company_size",
+            CompanySize::ALL.iter().map(|g| g.as_str()).collect(),
+            true,
+        ),
+        "business_status" => vocab(
+            "business_status",
+            BusinessStatus::ALL.iter().map(|g| g.as_str()).collect(),
+            true,
+        ),
+        "credit_status" => vocab(
+            "credit_status",
+            CreditStatus::ALL.iter().map(|g| g.as_str()).collect(),
+            true,
+        ),
+        "owner_id" => owners
+            .iter()
+            .map(|(i, n)| (i.to_string(), n.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn anniversary_value(a: &guanxi_domain::profile::Anniversary) -> String {
+    match a.year {
+        Some(y) => format!("{y:04}-{:02}-{:02}", a.month, a.day),
+        None => format!("{:02}-{:02}", a.month, a.day),
+    }
+}
+
+/// `YYYY-MM-DD` or `MM-DD` (also with `/` or `.`) into an anniversary.
+fn parse_anniversary(s: &str, lunar: bool) -> Option<Value> {
+    let parts: Vec<&str> = s.split(['-', '/', '.']).map(str::trim).collect();
+    let num = |p: &str| p.parse::<i64>().ok();
+    let (year, month, day) = match parts.as_slice() {
+        [y, m, d] => (Some(num(y)?), num(m)?, num(d)?),
+        [m, d] => (None, num(m)?, num(d)?),
+        _ => return None,
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    Some(json!({"year": year, "month": month, "day": day, "lunar": lunar}))
+}
+
+fn list_value(v: &[String]) -> String {
+    v.join(", ")
+}
+
+fn split_list(s: Option<&str>) -> Vec<String> {
+    s.unwrap_or("")
+        .split([',', '，', '、', ';', '；'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// The form values of a stored customer (edit, and the "theirs" side of a conflict).
+fn record_values(c: &Customer) -> HashMap<String, String> {
+    let mut v = HashMap::new();
+    let mut set = |k: &str, s: Option<String>| {
+        v.insert(k.to_string(), s.unwrap_or_default());
+    };
+    set("name", Some(c.name.clone()));
+    set("gender", c.gender.map(|g| g.as_str().into()));
+    set("birthday", c.birthday.as_ref().map(anniversary_value));
+    set(
+        "birthday_lunar",
+        c.birthday.filter(|b| b.lunar).map(|_| "1".into()),
+    );
+    set("id_number", c.id_number.clone());
+    for (k, x) in [
+        ("province", &c.province),
+        ("city", &c.city),
+        ("address", &c.address),
+        ("employer", &c.employer),
+        ("job_title", &c.job_title),
+        ("industry", &c.industry),
+    ] {
+        set(k, x.clone());
+    }
+    set("lifecycle_stage", Some(c.lifecycle_stage.as_str().into()));
+    set("owner_id", c.owner_id.map(|o| o.to_string()));
+    set("tags", Some(list_value(&c.tags)));
+    if let Some(p) = &c.profile {
+        set(
+            "education",
+            Some(
+                p.education
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} | {} | {} | {}",
+                            e.school,
+                            e.degree.clone().unwrap_or_default(),
+                            e.major.clone().unwrap_or_default(),
+                            years_value(e.from_year, e.to_year)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        );
+        set(
+            "career",
+            Some(
+                p.career
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} | {} | {}",
+                            e.employer,
+                            e.title.clone().unwrap_or_default(),
+                            years_value(e.from_year, e.to_year)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        );
+        if let Some(f) = &p.family {
+            set("marital_status", f.marital_status.clone());
+            set("spouse_name", f.spouse_name.clone());
+            set(
+                "spouse_birthday",
+                f.spouse_birthday.as_ref().map(anniversary_value),
+            );
+            set(
+                "wedding_anniversary",
+                f.wedding_anniversary.as_ref().map(anniversary_value),
+            );
+        }
+        if let Some(l) = &p.lifestyle {
+            set("food", Some(list_value(&l.food)));
+            set("drinks", Some(list_value(&l.drinks)));
+            set("hobbies", Some(list_value(&l.hobbies)));
+            set("favourite_colour", l.favourite_colour.clone());
+            set("room_preference", l.room_preference.clone());
+            set("temperature_preference", l.temperature_preference.clone());
+            set("lifestyle_notes", l.notes.clone());
+        }
+        if let Some(x) = &p.personality {
+            set("traits", Some(list_value(&x.traits)));
+            set("communication_style", x.communication_style.clone());
+            set("personality_notes", x.notes.clone());
+        }
+    }
+    if let Some(p) = &c.company {
+        set("founded", p.founded.map(|d| d.to_string()));
+        set("legal_form", p.legal_form.clone());
+        set("size", p.size.map(|s| s.as_str().into()));
+        set("employees", p.employees.map(|e| e.to_string()));
+        set(
+            "assets_yuan",
+            p.assets_minor
+                .map(|a| format!("{}.{:02}", a / 100, (a % 100).abs())),
+        );
+        set("service_area", p.service_area.clone());
+        set("website", p.website.clone());
+        set("company_traits", Some(list_value(&p.traits)));
+        set(
+            "business_status",
+            p.business_status.map(|s| s.as_str().into()),
+        );
+        set("credit_status", p.credit_status.map(|s| s.as_str().into()));
+        set(
+            "payment_terms_days",
+            p.payment_terms_days.map(|d| d.to_string()),
+        );
+    }
+    set(
+        "mobile",
+        Some(first_contact(
+            c,
+            &[guanxi_domain::vocabulary::ContactKind::Mobile],
+        )),
+    );
+    v
+}
+
+fn years_value(from: Option<i32>, to: Option<i32>) -> String {
+    match (from, to) {
+        (None, None) => String::new(),
+        (f, t) => format!(
+            "{}-{}",
+            f.map(|y| y.to_string()).unwrap_or_default(),
+            t.map(|y| y.to_string()).unwrap_or_default()
+        ),
+    }
+}
+
+fn parse_years(s: &str) -> (Option<i64>, Option<i64>) {
+    let mut it = s
+        .split(['-', '–', '~'])
+        .map(|p| p.trim().parse::<i64>().ok());
+    (it.next().flatten(), it.next().flatten())
+}
+
+/// Maps a domain error path onto a form field name.
+fn field_for(path: &str, contact_fields: &[&'static str]) -> Option<&'static str> {
+    if let Some(rest) = path.strip_prefix("contact_points[") {
+        let i: usize = rest.split(']').next()?.parse().ok()?;
+        return contact_fields.get(i).copied();
+    }
+    let leaf = path.split('.').collect::<Vec<_>>();
+    let first = |s: &str| s.split('[').next().unwrap_or(s).to_string();
+    let key = match leaf.as_slice() {
+        ["profile", "lifestyle", "notes", ..] => "lifestyle_notes".to_string(),
+        ["profile", "personality", "notes", ..] => "personality_notes".to_string(),
+        ["profile", "education", ..] => "education".to_string(),
+        ["profile", "career", ..] => "career".to_string(),
+        ["profile", s, ..] if s.starts_with("education") => "education".to_string(),
+        ["profile", s, ..] if s.starts_with("career") => "career".to_string(),
+        ["profile", _, f, ..] => first(f),
+        ["company", "assets_minor", ..] => "assets_yuan".to_string(),
+        ["company", "traits", ..] => "company_traits".to_string(),
+        ["company", f, ..] => first(f),
+        ["birthday", ..] => "birthday".to_string(),
+        ["source", ..] => "source_channel".to_string(),
+        [f, ..] => first(f),
+        [] => return None,
+    };
+    ALL_FIELD_NAMES.iter().copied().find(|n| *n == key)
+}
+
+/// Every named field of both forms (for error mapping).
+const ALL_FIELD_NAMES: &[&str] = &[
+    "name",
+    "gender",
+    "birthday",
+    "birthday_lunar",
+    "id_number",
+    "employer",
+    "job_title",
+    "industry",
+    "province",
+    "city",
+    "address",
+    "lifecycle_stage",
+    "owner_id",
+    "tags",
+    "source_channel",
+    "source_indirect",
+    "mobile",
+    "email",
+    "wechat",
+    "phone",
+    "consent",
+    "education",
+    "career",
+    "marital_status",
+    "spouse_name",
+    "spouse_birthday",
+    "wedding_anniversary",
+    "food",
+    "drinks",
+    "hobbies",
+    "favourite_colour",
+    "room_preference",
+    "temperature_preference",
+    "lifestyle_notes",
+    "traits",
+    "communication_style",
+    "personality_notes",
+    "founded",
+    "legal_form",
+    "size",
+    "employees",
+    "assets_yuan",
+    "service_area",
+    "website",
+    "company_traits",
+    "business_status",
+    "credit_status",
+    "payment_terms_days",
+];
+
+/// The submitted form as the domain's JSON input, plus errors found while reading it (dates,
+/// numbers) and the field name behind each created contact point.
+struct Mapped {
+    json: Map<String, Value>,
+    errors: Vec<ValidationError>,
+    contact_fields: Vec<&'static str>,
+}
+
+fn opt(form: &FormData, k: &str) -> Value {
+    form.get(k)
+        .map(|s| Value::String(s.to_string()))
+        .unwrap_or(Value::Null)
+}
+
+fn map_form(
+    kind: CustomerKind,
+    mode: Mode,
+    form: &FormData,
+    existing: Option<&Customer>,
+    ctx: &Ctx,
+) -> Mapped {
+    let mut errors = Vec::new();
+    let mut m = Map::new();
+    m.insert(
+        "name".into(),
+        Value::String(form.get("name").unwrap_or("").to_string()),
+    );
+    for k in ["province", "city", "address", "industry"] {
+        m.insert(k.into(), opt(form, k));
+    }
+    if let Some(s) = form.get("lifecycle_stage") {
+        m.insert("lifecycle_stage".into(), Value::String(s.into()));
+    }
+    if ctx.can_reassign {
+        if let Some(o) = form.get("owner_id") {
+            match o.parse::<i64>() {
+                Ok(o) => {
+                    m.insert("owner_id".into(), json!(o));
+                }
+                Err(_) => errors.push(ValidationError::new("owner_id", "invalid_reference")),
+            }
+        }
+    }
+    m.insert("tags".into(), json!(split_list(form.get("tags"))));
+    let mut contact_fields = Vec::new();
+    if mode == Mode::Create {
+        m.insert("kind".into(), Value::String(kind.as_str().into()));
+        m.insert(
+            "source".into(),
+            json!({"channel": form.get("source_channel").unwrap_or("manual"), "direct": !form.checked("source_indirect")}),
+        );
+        let consent = form.checked("consent");
+        let mut cps = Vec::new();
+        for (field, ck) in [
+            ("mobile", "mobile"),
+            ("phone", "phone"),
+            ("email", "email"),
+            ("wechat", "wechat"),
+        ] {
+            if let Some(v) = form.get(field) {
+                cps.push(json!({"kind": ck, "value": v, "is_primary": true, "consent_marketing": consent}));
+                contact_fields.push(field);
+            }
+        }
+        m.insert("contact_points".into(), Value::Array(cps));
+    }
+    let anniversary =
+        |field: &'static str, lunar: bool, errors: &mut Vec<ValidationError>| match form.get(field)
+        {
+            None => Value::Null,
+            Some(s) => parse_anniversary(s, lunar).unwrap_or_else(|| {
+                errors.push(ValidationError::new(field, "invalid_date"));
+                Value::Null
+            }),
+        };
+    match kind {
+        CustomerKind::Individual => {
+            m.insert("gender".into(), opt(form, "gender"));
+            let b = anniversary("birthday", form.checked("birthday_lunar"), &mut errors);
+            m.insert("birthday".into(), b);
+            for k in ["employer", "job_title"] {
+                m.insert(k.into(), opt(form, k));
+            }
+            if mode == Mode::Create || ctx.can_sensitive {
+                m.insert("id_number".into(), opt(form, "id_number"));
+            }
+            let mut p = existing
+                .and_then(|c| c.profile.clone())
+                .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
+            let education: Vec<Value> = form.get("education").unwrap_or("").lines().filter(|l| !l.trim().is_empty()).map(|l| {
+                let parts: Vec<&str> = l.split('|').map(str::trim).collect();
+                let (from, to) = parse_years(parts.get(3).copied().unwrap_or(""));
+                json!({"school": parts.first().copied().unwrap_or(""), "degree": parts.get(1).filter(|s| !s.is_empty()), "major": parts.get(2).filter(|s| !s.is_empty()), "from_year": from, "to_year": to})
+            }).collect();
+            let career: Vec<Value> = form.get("career").unwrap_or("").lines().filter(|l| !l.trim().is_empty()).map(|l| {
+                let parts: Vec<&str> = l.split('|').map(str::trim).collect();
+                let (from, to) = parse_years(parts.get(2).copied().unwrap_or(""));
+                json!({"employer": parts.first().copied().unwrap_or(""), "title": parts.get(1).filter(|s| !s.is_empty()), "from_year": from, "to_year": to})
+            }).collect();
+            p["education"] = Value::Array(education);
+            p["career"] = Value::Array(career);
+            let mut family = p
+                .get("family")
+                .cloned()
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
+            family["marital_status"] = opt(form, "marital_status");
+            family["spouse_name"] = opt(form, "spouse_name");
+            family["spouse_birthday"] = anniversary("spouse_birthday", false, &mut errors);
+            family["wedding_anniversary"] = anniversary("wedding_anniversary", false, &mut errors);
+            p["family"] = family;
+            let mut life = p
+                .get("lifestyle")
+                .cloned()
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
+            for k in ["food", "drinks", "hobbies"] {
+                life[k] = json!(split_list(form.get(k)));
+            }
+            for k in [
+                "favourite_colour",
+                "room_preference",
+                "temperature_preference",
+            ] {
+                life[k] = opt(form, k);
+            }
+            life["notes"] = opt(form, "lifestyle_notes");
+            p["lifestyle"] = life;
+            let mut pers = p
+                .get("personality")
+                .cloned()
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
+            pers["traits"] = json!(split_list(form.get("traits")));
+            pers["communication_style"] = opt(form, "communication_style");
+            pers["notes"] = opt(form, "personality_notes");
+            p["personality"] = pers;
+            m.insert("profile".into(), p);
+        }
+        CustomerKind::Company => {
+            let mut p = existing
+                .and_then(|c| c.company.clone())
+                .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
+            for k in [
+                "founded",
+                "legal_form",
+                "size",
+                "service_area",
+                "website",
+                "business_status",
+                "credit_status",
+            ] {
+                p[k] = opt(form, k);
+            }
+            p["traits"] = json!(split_list(form.get("company_traits")));
+            for (field, key) in [
+                ("employees", "employees"),
+                ("payment_terms_days", "payment_terms_days"),
+            ] {
+                p[key] = match form.get(field) {
+                    None => Value::Null,
+                    Some(s) => s.parse::<i64>().map(|n| json!(n)).unwrap_or_else(|_| {
+                        errors.push(ValidationError::new(field, "invalid_type"));
+                        Value::Null
+                    }),
+                };
+            }
+            p["assets_minor"] = match form.get("assets_yuan") {
+                None => Value::Null,
+                Some(s) => match s.replace(',', "").parse::<f64>() {
+                    Ok(y) if y.is_finite() && y.abs() < 9e15 => json!((y * 100.0).round() as i64),
+                    _ => {
+                        errors.push(ValidationError::new("assets_yuan", "invalid_type"));
+                        Value::Null
+                    }
+                },
+            };
+            if form.get("assets_yuan").is_some() && p.get("currency").is_none_or(Value::is_null) {
+                p["currency"] = json!("CNY");
+            }
+            m.insert("company".into(), p);
+        }
+    }
+    Mapped {
+        json: m,
+        errors,
+        contact_fields,
+    }
+}
+
+/// Validates the mapped form as a whole customer, so that a form with a date typo also shows
+/// its other problems (an empty name, a bad phone) in the same round trip.
+fn dry_run(m: &Mapped, kind: CustomerKind, actor: i64) -> Vec<ValidationError> {
+    let mut json = m.json.clone();
+    json.insert("kind".into(), Value::String(kind.as_str().into()));
+    match serde_json::from_value::<CustomerFields>(Value::Object(json)) {
+        Ok(f) => f
+            .validate(actor, Utc::now())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Builds the field list with values and errors.
+fn build_fields(
+    ctx: &Ctx,
+    kind: CustomerKind,
+    mode: Mode,
+    values: &HashMap<String, String>,
+    errors: &[ValidationError],
+    contact_fields: &[&'static str],
+    owners: &[(i64, String)],
+) -> (Vec<Field>, bool) {
+    let mut by_field: HashMap<&'static str, &'static str> = HashMap::new();
+    let mut unplaced = false;
+    for e in errors {
+        match field_for(&e.field, contact_fields) {
+            Some(f) => {
+                by_field.entry(f).or_insert(e.message_key);
+            }
+            None => unplaced = true,
+        }
+    }
+    let fields = layout(kind, mode, ctx)
+        .into_iter()
+        .map(|(name, label, input, hint)| Field {
+            name,
+            label,
+            kind: input,
+            value: values.get(name).cloned().unwrap_or_default(),
+            options: options(ctx, name, owners),
+            error: by_field.get(name).copied().unwrap_or(""),
+            hint,
+        })
+        .collect();
+    (fields, unplaced || !errors.is_empty())
+}
+
+fn kind_param(form: &FormData) -> CustomerKind {
+    match form.get("kind") {
+        Some("company") => CustomerKind::Company,
+        _ => CustomerKind::Individual,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn form_page(
+    user: &UiUser,
+    kind: CustomerKind,
+    mode: Mode,
+    values: &HashMap<String, String>,
+    errors: &[ValidationError],
+    contact_fields: &[&'static str],
+    owners: &[(i64, String)],
+    target: Option<(&Customer, i64)>,
+    conflict: Option<Conflict>,
+    status: StatusCode,
+) -> Response {
+    let heading = match (mode, kind) {
+        (Mode::Create, CustomerKind::Individual) => "form.new_individual",
+        (Mode::Create, CustomerKind::Company) => "form.new_company",
+        (Mode::Edit, _) => "form.edit",
+    };
+    let ctx = user.ctx(heading);
+    let (fields, has_errors) =
+        build_fields(&ctx, kind, mode, values, errors, contact_fields, owners);
+    let (action, cancel, hidden, subject) = match target {
+        Some((c, version)) => (
+            format!("/customers/{}/edit", c.id),
+            format!("/customers/{}", c.id),
+            vec![("version", version.to_string())],
+            c.name.clone(),
+        ),
+        None => (
+            format!("/customers/new?kind={}", kind.as_str()),
+            "/customers".into(),
+            vec![("kind", kind.as_str().to_string())],
+            String::new(),
+        ),
+    };
+    let tpl = FormTpl {
+        ctx,
+        heading,
+        subject,
+        action,
+        cancel_url: cancel,
+        hidden,
+        fields,
+        has_errors,
+        conflict,
+    };
+    (status, render(user.locale, &tpl)).into_response()
+}
+
+/// GET the create form (`?kind=company` for a company).
+pub async fn new_form(
+    State(st): State<AppState>,
+    user: UiUser,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::WriteCustomers)?;
+    let owners = user_names(&st, &user).await?;
+    let mut values = HashMap::new();
+    values.insert("owner_id".to_string(), user.user.id.to_string());
+    values.insert("source_channel".to_string(), "manual".to_string());
+    values.insert("lifecycle_stage".to_string(), "prospect".to_string());
+    Ok(form_page(
+        &user,
+        kind_param(&q),
+        Mode::Create,
+        &values,
+        &[],
+        &[],
+        &owners,
+        None,
+        None,
+        StatusCode::OK,
+    ))
+}
+
+/// POST the create form.
+pub async fn create(
+    State(st): State<AppState>,
+    user: UiUser,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::WriteCustomers)?;
+    let l = user.locale;
+    let kind = kind_param(&form);
+    let owners = user_names(&st, &user).await?;
+    let ctx = user.ctx("form.new_individual");
+    let mapped = map_form(kind, Mode::Create, &form, None, &ctx);
+    let retry = |errors: &[ValidationError], status| {
+        form_page(
+            &user,
+            kind,
+            Mode::Create,
+            &form.values(),
+            errors,
+            &mapped.contact_fields,
+            &owners,
+            None,
+            None,
+            status,
+        )
+    };
+    if !mapped.errors.is_empty() {
+        let mut all = mapped.errors.clone();
+        all.extend(dry_run(&mapped, kind, user.actor.id));
+        return Ok(retry(&all, StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    let fields: CustomerFields = match serde_json::from_value(Value::Object(mapped.json.clone())) {
+        Ok(f) => f,
+        Err(_) => return Err(UiError::BadForm(l)),
+    };
+    let valid = match fields.validate(user.actor.id, Utc::now()) {
+        Ok(v) => v,
+        Err(e) => return Ok(retry(&e.0, StatusCode::UNPROCESSABLE_ENTITY)),
+    };
+    match st.store.create_customer(&user.actor, valid).await {
+        Ok(c) => Ok(Redirect::to(&format!("/customers/{}?saved=created", c.id)).into_response()),
+        Err(guanxi_store::StoreError::Invalid(e)) => {
+            Ok(retry(&e.0, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(guanxi_store::StoreError::Duplicate { field }) => Ok(retry(
+            &[ValidationError::new(field, "duplicate")],
+            StatusCode::CONFLICT,
+        )),
+        Err(e) => Err(UiError::from_api(l, e.into())),
+    }
+}
+
+async fn load_for_edit(st: &AppState, user: &UiUser, id: i64) -> Result<Customer, UiError> {
+    let mut c = st
+        .store
+        .get_customer(&user.actor, id)
+        .await
+        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
+    if !user.actor.can(Permission::ViewSensitive) {
+        c.id_number = None;
+    }
+    Ok(c)
+}
+
+/// GET the edit form.
+pub async fn edit_form(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    user.require(Permission::WriteCustomers)?;
+    let c = load_for_edit(&st, &user, id).await?;
+    let owners = user_names(&st, &user).await?;
+    let values = record_values(&c);
+    Ok(form_page(
+        &user,
+        c.kind,
+        Mode::Edit,
+        &values,
+        &[],
+        &[],
+        &owners,
+        Some((&c, c.meta.version)),
+        None,
+        StatusCode::OK,
+    ))
+}
+
+/// POST the edit form. A stale version shows who changed the record and how their values
+/// differ from what was typed; nothing is overwritten unless the user confirms.
+pub async fn update(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::WriteCustomers)?;
+    let l = user.locale;
+    let current = load_for_edit(&st, &user, id).await?;
+    let owners = user_names(&st, &user).await?;
+    let version: i64 = form
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .ok_or(UiError::BadForm(l))?;
+    let ctx = user.ctx("form.edit");
+    let mapped = map_form(current.kind, Mode::Edit, &form, Some(&current), &ctx);
+    let values = form.values();
+    let retry = |errors: &[ValidationError], conflict: Option<Conflict>, version: i64, status| {
+        form_page(
+            &user,
+            current.kind,
+            Mode::Edit,
+            &values,
+            errors,
+            &[],
+            &owners,
+            Some((&current, version)),
+            conflict,
+            status,
+        )
+    };
+    if !mapped.errors.is_empty() {
+        let mut all = mapped.errors.clone();
+        all.extend(dry_run(&mapped, current.kind, user.actor.id));
+        return Ok(retry(&all, None, version, StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    let mut patch_json = mapped.json.clone();
+    patch_json.insert("version".into(), json!(version));
+    if let Some(o) = patch_json.get("owner_id").and_then(Value::as_i64) {
+        if Some(o) == current.owner_id {
+            patch_json.remove("owner_id");
+        }
+    }
+    let patch: CustomerPatch =
+        serde_json::from_value(Value::Object(patch_json)).map_err(|_| UiError::BadForm(l))?;
+    match st.store.update_customer(&user.actor, id, patch).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=customer")).into_response()),
+        Err(guanxi_store::StoreError::Invalid(e)) => {
+            Ok(retry(&e.0, None, version, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(guanxi_store::StoreError::Conflict {
+            current: now_version,
+            updated_by,
+        }) => {
+            let names: HashMap<i64, String> = owners.iter().cloned().collect();
+            let theirs = record_values(&current);
+            let labels: HashMap<&str, &str> = layout(current.kind, Mode::Edit, &ctx)
+                .into_iter()
+                .map(|(n, lab, ..)| (n, lab))
+                .collect();
+            let mut diffs: Vec<(&'static str, String, String)> = Vec::new();
+            for (name, label, kind, _) in layout(current.kind, Mode::Edit, &ctx) {
+                if kind == "heading" {
+                    continue;
+                }
+                let mine = values
+                    .get(name)
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default();
+                let stored = theirs.get(name).cloned().unwrap_or_default();
+                let normalise = |s: &str| {
+                    s.split([',', '，', '、'])
+                        .map(str::trim)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                if normalise(&mine) != normalise(&stored) {
+                    diffs.push((labels.get(name).copied().unwrap_or(label), stored, mine));
+                }
+            }
+            let conflict = Conflict {
+                by: updated_by
+                    .and_then(|u| names.get(&u).cloned())
+                    .unwrap_or_else(|| ctx.t("conflict.someone").into()),
+                at: format::datetime(current.meta.updated_at, format::zone(st.utc_offset_hours)),
+                diffs,
+            };
+            Ok(retry(
+                &[],
+                Some(conflict),
+                now_version,
+                StatusCode::CONFLICT,
+            ))
+        }
+        Err(e) => Err(UiError::from_api(l, e.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anniversaries_parse() {
+        assert_eq!(
+            parse_anniversary("1985-03-08", false),
+            Some(json!({"year": 1985, "month": 3, "day": 8, "lunar": false}))
+        );
+        assert_eq!(
+            parse_anniversary("08/15", true),
+            Some(json!({"year": null, "month": 8, "day": 15, "lunar": true}))
+        );
+        assert_eq!(parse_anniversary("13-01", false), None);
+        assert_eq!(parse_anniversary("soon", false), None);
+    }
+
+    #[test]
+    fn error_paths_find_their_inputs() {
+        let contacts = ["mobile", "email"];
+        assert_eq!(
+            field_for("contact_points[1].value", &contacts),
+            Some("email")
+        );
+        assert_eq!(
+            field_for("contact_points[0].value", &contacts),
+            Some("mobile")
+        );
+        assert_eq!(
+            field_for("profile.lifestyle.food[2]", &contacts),
+            Some("food")
+        );
+        assert_eq!(
+            field_for("profile.lifestyle.notes", &contacts),
+            Some("lifestyle_notes")
+        );
+        assert_eq!(
+            field_for("profile.education[0].school", &contacts),
+            Some("education")
+        );
+        assert_eq!(
+            field_for("company.assets_minor", &contacts),
+            Some("assets_yuan")
+        );
+        assert_eq!(field_for("birthday", &contacts), Some("birthday"));
+        assert_eq!(field_for("name", &contacts), Some("name"));
+        assert_eq!(field_for("mystery", &contacts), None);
+    }
+
+    #[test]
+    fn a_date_typo_does_not_hide_other_errors() {
+        let form = FormData::from_pairs(vec![
+            ("name".into(), "".into()),
+            ("birthday".into(), "13-45".into()),
+            ("lifecycle_stage".into(), "active".into()),
+        ]);
+        let ctx = Ctx::anonymous(crate::i18n::Locale::En, "form.edit");
+        let m = map_form(CustomerKind::Individual, Mode::Edit, &form, None, &ctx);
+        assert_eq!(m.errors[0].field, "birthday");
+        let more = dry_run(&m, CustomerKind::Individual, 1);
+        assert!(more.iter().any(|e| e.field == "name"), "{more:?}");
+    }
+
+    #[test]
+    fn lists_split_on_chinese_and_western_commas() {
+        assert_eq!(
+            split_list(Some("茶，咖啡、 juice, ")),
+            vec!["茶", "咖啡", "juice"]
+        );
+    }
+}

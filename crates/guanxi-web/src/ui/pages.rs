@@ -1,0 +1,353 @@
+//! Sign-in, language, the dashboard, the global search and the error page.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use guanxi_domain::role::Permission;
+use guanxi_domain::vocabulary::LifecycleStage;
+use guanxi_store::users::UserUpdate;
+use serde_json::json;
+
+use super::format::{self, money_whole, thousands};
+use super::session::{anonymous_locale, urlencode, Ctx, FormData, UiError, UiUser, LANG_COOKIE};
+use super::{render, text};
+use crate::api::session::{session_cookie, start_session};
+use crate::auth::{digest, SESSION_COOKIE};
+use crate::error::ApiError;
+use crate::i18n::Locale;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTpl {
+    ctx: Ctx,
+    status: u16,
+    message: &'static str,
+}
+
+/// The error page (404, 403, 500 …) in the user's language.
+pub fn error_page(status: StatusCode, locale: Locale, message: &'static str) -> Response {
+    let tpl = ErrorTpl {
+        ctx: Ctx::anonymous(locale, message),
+        status: status.as_u16(),
+        message,
+    };
+    match tpl.render() {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        Err(_) => status.into_response(),
+    }
+}
+
+/// The 404 page for paths outside the API.
+pub async fn not_found(headers: HeaderMap) -> Response {
+    UiError::NotFound(anonymous_locale(&headers)).into_response()
+}
+
+/// Only same-site paths may be "next" targets (no open redirects).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/".into(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginTpl {
+    ctx: Ctx,
+    next: String,
+    next_encoded: String,
+    username: String,
+    error: &'static str,
+}
+
+/// The login page; `?lang=` switches its language and remembers the choice in a cookie.
+pub async fn login_form(headers: HeaderMap, jar: CookieJar, q: FormData) -> Response {
+    let mut locale = anonymous_locale(&headers);
+    let mut jar = jar;
+    if let Some(l) = q.get("lang").and_then(Locale::from_code) {
+        locale = l;
+        jar = jar.add(
+            Cookie::build((LANG_COOKIE, l.code()))
+                .path("/")
+                .same_site(SameSite::Lax)
+                .http_only(true)
+                .permanent()
+                .build(),
+        );
+    }
+    let next = safe_next(q.get("next"));
+    let tpl = LoginTpl {
+        ctx: Ctx::anonymous(locale, "login.title"),
+        next_encoded: urlencode(&next),
+        next,
+        username: String::new(),
+        error: "",
+    };
+    (jar, render(locale, &tpl)).into_response()
+}
+
+/// Signs in. On success the session cookie is set and the browser goes where it was headed.
+pub async fn login(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    form: FormData,
+) -> Response {
+    let locale = anonymous_locale(&headers);
+    let next = safe_next(form.get("next"));
+    let username = form.get("username").unwrap_or("").to_string();
+    let password = form.values().get("password").cloned().unwrap_or_default();
+    let fail = |status: StatusCode, error: &'static str, username: String, next: String| {
+        let tpl = LoginTpl {
+            ctx: Ctx::anonymous(locale, "login.title"),
+            next_encoded: urlencode(&next),
+            next,
+            username,
+            error,
+        };
+        (status, render(locale, &tpl)).into_response()
+    };
+    if username.is_empty() || password.is_empty() {
+        return fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "login.missing",
+            username,
+            next,
+        );
+    }
+    match start_session(&st, &username, password).await {
+        Ok((_, sid, _)) => (jar.add(session_cookie(&st, sid)), Redirect::to(&next)).into_response(),
+        Err(ApiError::InvalidCredentials) => fail(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            username,
+            next,
+        ),
+        Err(ApiError::TooManyRequests) => fail(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            username,
+            next,
+        ),
+        Err(e) => UiError::from_api(locale, e).into_response(),
+    }
+}
+
+/// Signs out and ends the session on the server.
+pub async fn logout(
+    State(st): State<AppState>,
+    user: UiUser,
+    jar: CookieJar,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        st.store
+            .delete_session(&digest(c.value()))
+            .await
+            .map_err(|e| UiError::Internal(user.locale, e.to_string()))?;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/")).add(
+        Cookie::build((LANG_COOKIE, user.locale.code()))
+            .path("/")
+            .same_site(SameSite::Lax)
+            .http_only(true)
+            .permanent()
+            .build(),
+    );
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+/// Switches the user's language and remembers it on the user record.
+pub async fn set_language(
+    State(st): State<AppState>,
+    user: UiUser,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    let Some(lang) = form.get("lang").and_then(Locale::from_code) else {
+        return Err(UiError::BadForm(user.locale));
+    };
+    st.store
+        .update_user(
+            &user.actor,
+            user.user.id,
+            UserUpdate {
+                version: user.user.meta.version,
+                locale: Some(lang.code().to_string()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
+    Ok(Redirect::to(&safe_next(form.get("next"))).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardTpl {
+    ctx: Ctx,
+    customers: i64,
+    orders: String,
+    revenue: String,
+    tasks: Vec<TaskView>,
+    stage_chart: String,
+    new_chart: String,
+    revenue_chart: String,
+}
+
+struct TaskView {
+    customer_id: i64,
+    customer_name: String,
+    title: String,
+    due: String,
+    overdue: bool,
+}
+
+/// The landing page: the reader's book in numbers and charts, and their open tasks.
+pub async fn dashboard(State(st): State<AppState>, user: UiUser) -> Result<Response, UiError> {
+    user.require(Permission::ReadCustomers)?;
+    let err = |e: guanxi_store::StoreError| UiError::from_api(user.locale, e.into());
+    let d = st
+        .store
+        .dashboard(&user.actor, 24, st.utc_offset_hours)
+        .await
+        .map_err(err)?;
+    let tz = format::zone(st.utc_offset_hours);
+    let now = chrono::Utc::now();
+    let tasks = st
+        .store
+        .open_tasks(&user.actor, user.user.id, 20)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|t| TaskView {
+            customer_id: t.task.customer_id,
+            customer_name: t.customer_name,
+            title: t.task.title,
+            due: format::date(t.task.due_at, tz),
+            overdue: t.task.due_at < now,
+        })
+        .collect();
+    let ctx = user.ctx("dashboard.title");
+    let stage_chart = json!({
+        "tooltip": {"trigger": "item"},
+        "series": [{"type": "pie", "radius": ["35%", "70%"],
+            "data": d.by_stage.iter().map(|(s, n)| json!({"name": ctx.label("lifecycle_stage", s), "value": n})).collect::<Vec<_>>()}],
+        "links": d.by_stage.iter().map(|(s, _)| format!("/customers?stage={s}")).collect::<Vec<_>>(),
+    });
+    let new_chart = json!({
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "category", "data": d.new_per_month.iter().map(|(m, _)| m).collect::<Vec<_>>()},
+        "yAxis": {"type": "value"},
+        "series": [{"type": "bar", "name": ctx.t("dashboard.new_customers"), "data": d.new_per_month.iter().map(|(_, n)| n).collect::<Vec<_>>()}],
+    });
+    let revenue_chart = json!({
+        "tooltip": {"trigger": "axis"},
+        "legend": {},
+        "xAxis": {"type": "category", "data": d.revenue_per_month.iter().map(|(m, ..)| m).collect::<Vec<_>>()},
+        "yAxis": [{"type": "value", "name": ctx.t("dashboard.revenue_yuan")}, {"type": "value", "name": ctx.t("dashboard.orders")}],
+        "series": [
+            {"type": "bar", "name": ctx.t("dashboard.revenue_yuan"), "data": d.revenue_per_month.iter().map(|(_, _, r)| (r + 50).div_euclid(100)).collect::<Vec<_>>()},
+            {"type": "line", "name": ctx.t("dashboard.orders"), "yAxisIndex": 1, "data": d.revenue_per_month.iter().map(|(_, o, _)| o).collect::<Vec<_>>()},
+        ],
+    });
+    let tpl = DashboardTpl {
+        ctx,
+        customers: d.customers,
+        orders: thousands(d.orders),
+        revenue: money_whole(d.revenue_minor),
+        tasks,
+        stage_chart: stage_chart.to_string(),
+        new_chart: new_chart.to_string(),
+        revenue_chart: revenue_chart.to_string(),
+    };
+    Ok(render(user.locale, &tpl))
+}
+
+#[derive(Template)]
+#[template(path = "search_results.html")]
+struct SearchTpl {
+    ctx: Ctx,
+    query_empty: bool,
+    hits: Vec<HitView>,
+}
+
+struct HitView {
+    id: i64,
+    name: String,
+    detail: String,
+    matched: &'static str,
+}
+
+/// Search-as-you-type fragment: the identification hits for what is typed so far.
+pub async fn search(
+    State(st): State<AppState>,
+    user: UiUser,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::ReadCustomers)?;
+    let query: String = q.get("q").unwrap_or("").chars().take(200).collect();
+    let hits = if query.is_empty() {
+        Vec::new()
+    } else {
+        st.store
+            .identify(&user.actor, &query, 8)
+            .await
+            .map_err(|e| UiError::from_api(user.locale, e.into()))?
+    };
+    let ctx = user.ctx("search.label");
+    let tpl = SearchTpl {
+        hits: hits
+            .into_iter()
+            .map(|h| HitView {
+                id: h.customer_id,
+                detail: [
+                    ctx.label("customer_kind", h.kind.as_str()),
+                    h.city.unwrap_or_default(),
+                    h.matched_value,
+                ]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" · "),
+                name: h.name,
+                matched: text::match_key(&h.matched_on),
+            })
+            .collect(),
+        ctx,
+        query_empty: query.is_empty(),
+    };
+    Ok(render(user.locale, &tpl))
+}
+
+/// Enter in the search box: open the best match, or the filtered list when nothing matches.
+pub async fn search_go(
+    State(st): State<AppState>,
+    user: UiUser,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::ReadCustomers)?;
+    let query: String = q.get("q").unwrap_or("").chars().take(200).collect();
+    if query.is_empty() {
+        return Ok(Redirect::to("/customers").into_response());
+    }
+    let hits = st
+        .store
+        .identify(&user.actor, &query, 1)
+        .await
+        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
+    Ok(match hits.first() {
+        Some(h) => Redirect::to(&format!("/customers/{}", h.customer_id)),
+        None => Redirect::to(&format!("/customers?q={}", urlencode(&query))),
+    }
+    .into_response())
+}
+
+/// The lifecycle stage codes in display order (for pickers).
+pub fn stage_codes() -> Vec<&'static str> {
+    LifecycleStage::ALL.iter().map(|s| s.as_str()).collect()
+}

@@ -1,0 +1,357 @@
+//! The browser side of authentication: a signed-in user taken from the session cookie (or a
+//! redirect to the login page), the per-page context every template gets, form bodies and their
+//! CSRF check.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use guanxi_domain::records::User;
+use guanxi_domain::role::{Actor, Permission};
+
+use crate::auth::{actor_for, digest, SESSION_COOKIE};
+use crate::i18n::Locale;
+use crate::state::AppState;
+use crate::ui::text;
+
+/// Cookie remembering the language chosen on the login page (before anyone is signed in).
+pub const LANG_COOKIE: &str = "gx_lang";
+
+/// A signed-in browser user.
+#[derive(Debug, Clone)]
+pub struct UiUser {
+    /// The user.
+    pub user: User,
+    /// Actor for store calls.
+    pub actor: Actor,
+    /// The session's CSRF token (rendered into forms and the htmx header).
+    pub csrf: String,
+    /// Language of the pages.
+    pub locale: Locale,
+    /// Path and query of this request (for "back to" links).
+    pub path: String,
+}
+
+impl UiUser {
+    /// The template context of a page for this user.
+    pub fn ctx(&self, title: &'static str) -> Ctx {
+        Ctx {
+            locale: self.locale,
+            signed_in: true,
+            user_name: self.user.display_name.clone(),
+            csrf: self.csrf.clone(),
+            path: self.path.clone(),
+            title,
+            can_write: self.actor.can(Permission::WriteCustomers),
+            can_reassign: self.actor.can(Permission::ReassignCustomers),
+            can_manage_users: self.actor.can(Permission::ManageUsers),
+            can_audit: self.actor.can(Permission::ReadAudit),
+            can_sensitive: self.actor.can(Permission::ViewSensitive),
+        }
+    }
+
+    /// Fails with the 403 page unless the user holds the permission.
+    pub fn require(&self, p: Permission) -> Result<(), UiError> {
+        if self.actor.can(p) {
+            Ok(())
+        } else {
+            Err(UiError::Forbidden(self.locale))
+        }
+    }
+}
+
+fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+/// Sends the browser to the login page, remembering where it was going. htmx requests get an
+/// `HX-Redirect` so the whole page navigates, not a fragment.
+fn to_login(parts: &Parts) -> Response {
+    let next = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let target = format!("/login?next={}", urlencode(next));
+    if is_htmx(&parts.headers) {
+        (StatusCode::UNAUTHORIZED, [("hx-redirect", target)]).into_response()
+    } else {
+        Redirect::to(&target).into_response()
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The language for a page nobody is signed in to: the login-page cookie, then the browser's
+/// `Accept-Language`, then Chinese (most of our users).
+pub fn anonymous_locale(headers: &HeaderMap) -> Locale {
+    let jar = CookieJar::from_headers(headers);
+    jar.get(LANG_COOKIE)
+        .and_then(|c| Locale::from_code(c.value()))
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|h| h.to_str().ok())
+                .and_then(Locale::from_accept_language)
+        })
+        .unwrap_or(Locale::ZhCn)
+}
+
+impl FromRequestParts<AppState> for UiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(sid) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return Err(to_login(parts));
+        };
+        let session = match st.store.get_session(&digest(&sid)).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Err(to_login(parts)),
+            Err(e) => {
+                return Err(
+                    UiError::Internal(anonymous_locale(&parts.headers), e.to_string())
+                        .into_response(),
+                )
+            }
+        };
+        let locale = Locale::from_code(&session.user.locale).unwrap_or(Locale::ZhCn);
+        Ok(UiUser {
+            actor: actor_for(&session.user),
+            user: session.user,
+            csrf: session.csrf_token,
+            locale,
+            path: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
+        })
+    }
+}
+
+/// What every page template gets: language, who is signed in, the CSRF token, permissions
+/// that decide which controls to show (the handlers check again on submit).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Page language.
+    pub locale: Locale,
+    /// Whether the navigation bar is shown.
+    pub signed_in: bool,
+    /// Display name of the user.
+    pub user_name: String,
+    /// CSRF token for forms and htmx.
+    pub csrf: String,
+    /// Current path and query.
+    pub path: String,
+    /// Catalogue key of the page title.
+    pub title: &'static str,
+    /// May create and edit customers.
+    pub can_write: bool,
+    /// May change owners.
+    pub can_reassign: bool,
+    /// May manage users and teams.
+    pub can_manage_users: bool,
+    /// May read the audit log.
+    pub can_audit: bool,
+    /// Sees unmasked ID numbers.
+    pub can_sensitive: bool,
+}
+
+impl Ctx {
+    /// Context of a page shown before sign-in.
+    pub fn anonymous(locale: Locale, title: &'static str) -> Self {
+        Ctx {
+            locale,
+            signed_in: false,
+            user_name: String::new(),
+            csrf: String::new(),
+            path: "/".into(),
+            title,
+            can_write: false,
+            can_reassign: false,
+            can_manage_users: false,
+            can_audit: false,
+            can_sensitive: false,
+        }
+    }
+
+    /// A catalogue text in the page language.
+    pub fn t(&self, key: &str) -> &'static str {
+        text::t(self.locale, key)
+    }
+
+    /// The label of a vocabulary code ("lifecycle_stage", "active") in the page language.
+    pub fn label(&self, vocabulary: &str, code: &str) -> String {
+        text::label(self.locale, vocabulary, code)
+    }
+
+    /// The `lang` attribute.
+    pub fn lang(&self) -> &'static str {
+        self.locale.code()
+    }
+
+    /// Whether the page is in Chinese (for the language switch).
+    pub fn is_zh(&self) -> bool {
+        self.locale == Locale::ZhCn
+    }
+}
+
+/// A submitted form: every `name=value` pair in order (checkbox groups repeat a name).
+#[derive(Debug, Clone, Default)]
+pub struct FormData {
+    pairs: Vec<(String, String)>,
+    header_csrf: Option<String>,
+    htmx: bool,
+}
+
+impl FormData {
+    /// Builds from pairs (tests and internal callers).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self {
+            pairs,
+            header_csrf: None,
+            htmx: false,
+        }
+    }
+
+    /// First value of a field, trimmed; empty counts as absent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Every value of a field.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    /// Whether a checkbox was ticked.
+    pub fn checked(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The values as a map (last wins), for re-rendering a form with what the user typed.
+    pub fn values(&self) -> HashMap<String, String> {
+        self.pairs.iter().cloned().collect()
+    }
+
+    /// Whether htmx sent it (answer with a fragment, not a redirect).
+    pub fn is_htmx(&self) -> bool {
+        self.htmx
+    }
+
+    /// Checks the CSRF token sent in the `_csrf` field or the `X-CSRF-Token` header (htmx).
+    pub fn check_csrf(&self, user: &UiUser) -> Result<(), UiError> {
+        let sent = self
+            .get("_csrf")
+            .map(str::to_string)
+            .or_else(|| self.header_csrf.clone())
+            .unwrap_or_default();
+        if crate::auth::constant_time_eq(sent.as_bytes(), user.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(UiError::Csrf(user.locale))
+        }
+    }
+}
+
+/// Most bytes accepted in a form body.
+pub const MAX_FORM: usize = 256 * 1024;
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let locale = anonymous_locale(req.headers());
+        let htmx = is_htmx(req.headers());
+        let header_csrf = req
+            .headers()
+            .get(crate::auth::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = if req.method() == Method::GET {
+            req.uri().query().unwrap_or("").as_bytes().to_vec().into()
+        } else {
+            axum::body::Bytes::from_request(req, state)
+                .await
+                .map_err(|_| UiError::BadForm(locale).into_response())?
+        };
+        if bytes.len() > MAX_FORM {
+            return Err(UiError::BadForm(locale).into_response());
+        }
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| UiError::BadForm(locale).into_response())?;
+        Ok(FormData {
+            pairs,
+            header_csrf,
+            htmx,
+        })
+    }
+}
+
+/// Failures of a page request, rendered as a page in the user's language.
+#[derive(Debug)]
+pub enum UiError {
+    /// 404, or a record the user may not see (the two look the same on purpose).
+    NotFound(Locale),
+    /// 403.
+    Forbidden(Locale),
+    /// CSRF token missing or wrong.
+    Csrf(Locale),
+    /// Unparseable form.
+    BadForm(Locale),
+    /// A bug or an outage; logged, not shown.
+    Internal(Locale, String),
+}
+
+impl UiError {
+    /// Maps a store or API error met while serving a page.
+    pub fn from_api(locale: Locale, e: crate::error::ApiError) -> Self {
+        use crate::error::ApiError as A;
+        match e {
+            A::NotFound | A::NoRoute => UiError::NotFound(locale),
+            A::Forbidden => UiError::Forbidden(locale),
+            A::Csrf => UiError::Csrf(locale),
+            other => UiError::Internal(locale, other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let (status, locale, key) = match &self {
+            UiError::NotFound(l) => (StatusCode::NOT_FOUND, *l, "error.not_found"),
+            UiError::Forbidden(l) => (StatusCode::FORBIDDEN, *l, "error.forbidden"),
+            UiError::Csrf(l) => (StatusCode::FORBIDDEN, *l, "error.csrf"),
+            UiError::BadForm(l) => (StatusCode::BAD_REQUEST, *l, "error.bad_form"),
+            UiError::Internal(l, detail) => {
+                tracing::error!(%detail, "page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, *l, "error.internal")
+            }
+        };
+        crate::ui::pages::error_page(status, locale, key)
+    }
+}

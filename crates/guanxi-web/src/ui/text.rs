@@ -1,0 +1,663 @@
+//! The page texts, zh-CN and en. Keys are `area.name`; field-level validation codes (no dot)
+//! fall through to the API's catalogue in [`crate::i18n`], so a field error reads the same in a
+//! page and in a JSON response. Vocabulary codes get their labels from [`label`].
+
+use crate::i18n::{message, Locale};
+
+/// Looks a key up; `None` for unknown keys (tests assert every used key is known).
+pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
+        "action.cancel" => ("取消", "Cancel"),
+        "action.edit" => ("编辑", "Edit"),
+        "action.save" => ("保存", "Save"),
+        "admin.audit" => ("审计日志", "Audit log"),
+        "admin.create_team" => ("新建团队", "Create team"),
+        "admin.create_user" => ("创建用户", "Create user"),
+        "admin.new_user" => ("新用户", "New user"),
+        "admin.team_name" => ("团队名称", "Team name"),
+        "admin.teams" => ("团队", "Teams"),
+        "admin.users" => ("用户与权限", "Users and roles"),
+        "anniversary.in_days" => ("还有 {n} 天", "in {n} days"),
+        "anniversary.lunar" => ("农历", "Lunar"),
+        "anniversary.none" => ("近期没有纪念日。", "No anniversaries coming up."),
+        "anniversary.today" => ("就是今天", "today"),
+        "app.name" => ("关系 Guanxi", "Guanxi 关系"),
+        "audit.action" => ("操作", "Action"),
+        "audit.actor" => ("操作人", "Who"),
+        "audit.at" => ("时间", "When"),
+        "audit.detail" => ("详情", "Detail"),
+        "audit.empty" => ("没有符合条件的记录。", "No entries match."),
+        "audit.entity" => ("对象", "Record type"),
+        "audit.entity_id" => ("对象编号", "Record id"),
+        "audit.since" => ("起始日期", "From"),
+        "audit.until" => ("截止日期", "To"),
+        "bulk.add_tag" => ("添加标签", "Add tag"),
+        "bulk.apply_owner" => ("分配", "Assign"),
+        "bulk.apply_tag" => ("打标签", "Tag"),
+        "bulk.assign_owner" => ("分配给", "Assign to"),
+        "bulk.done" => ("已更新 {n} 位客户。", "{n} customers updated."),
+        "bulk.failed" => (
+            "{n} 位未能更新（无权限或已被他人修改）。",
+            "{n} could not be updated (no permission or changed by someone else).",
+        ),
+        "bulk.select_all" => ("全选", "Select all"),
+        "bulk.title" => ("批量操作（勾选的客户）", "Bulk action on ticked customers"),
+        "company.assets" => ("资产", "Assets"),
+        "company.assets_yuan" => ("资产（元）", "Assets (yuan)"),
+        "company.business_status" => ("经营状态", "Business status"),
+        "company.credit_incident" => ("信用事件", "Credit incident"),
+        "company.credit_status" => ("信用状况", "Credit standing"),
+        "company.days" => ("{n} 天", "{n} days"),
+        "company.employees" => ("员工人数", "Employees"),
+        "company.founded" => ("成立日期", "Founded"),
+        "company.legal_form" => ("企业类型", "Legal form"),
+        "company.payment_terms" => ("付款期限（天）", "Payment terms (days)"),
+        "company.service_area" => ("服务区域", "Service area"),
+        "company.size" => ("规模", "Size"),
+        "company.traits" => ("企业特点", "Traits"),
+        "company.website" => ("网站", "Website"),
+        "conflict.field" => ("字段", "Field"),
+        "conflict.mine" => ("您填写的", "Yours"),
+        "conflict.or" => ("或", "or"),
+        "conflict.overwrite" => ("仍然保存我的修改", "Save mine anyway"),
+        "conflict.reload" => ("重新载入（放弃我的修改）", "Reload (discard mine)"),
+        "conflict.someone" => ("其他人", "someone else"),
+        "conflict.theirs" => ("当前保存的", "Saved now"),
+        "conflict.title" => (
+            "这条记录在您编辑期间已被修改：",
+            "This record was changed while you were editing it:",
+        ),
+        "contact.add" => ("添加", "Add"),
+        "contact.changed_elsewhere" => (
+            "已被他人修改，显示的是最新状态。",
+            "Changed by someone else; showing the latest.",
+        ),
+        "contact.consent" => ("同意营销", "Marketing consent"),
+        "contact.consent_no" => ("未同意", "No consent"),
+        "contact.consent_toggle" => ("点击切换营销同意", "Click to switch marketing consent"),
+        "contact.consent_yes" => ("已同意", "Consented"),
+        "contact.kind" => ("类型", "Type"),
+        "contact.none" => ("还没有联系方式。", "No contact points yet."),
+        "contact.primary" => ("主要", "primary"),
+        "contact.value" => ("号码 / 地址", "Number / address"),
+        "contact_kind.email" => ("邮箱", "Email"),
+        "contact_kind.mobile" => ("手机", "Mobile"),
+        "contact_kind.phone" => ("电话", "Phone"),
+        "contact_kind.wechat" => ("微信", "WeChat"),
+        "customer.title" => ("客户", "Customer"),
+        "customers.empty" => ("没有符合条件的客户。", "No customers match."),
+        "customers.new_company" => ("新建企业客户", "New company"),
+        "customers.new_individual" => ("新建个人客户", "New individual"),
+        "customers.title" => ("客户列表", "Customers"),
+        "dashboard.by_stage" => ("客户生命周期", "Customers by lifecycle stage"),
+        "dashboard.customers" => ("客户", "Customers"),
+        "dashboard.empty" => ("还没有客户。", "No customers yet."),
+        "dashboard.empty_hint" => (
+            "也可以用 guanxi import customers 导入，或运行 guanxi demo 查看示例数据。",
+            "You can also import with guanxi import customers, or run guanxi demo for sample data.",
+        ),
+        "dashboard.my_tasks" => ("我的待办", "My open tasks"),
+        "dashboard.new_customers" => ("新客户", "New customers"),
+        "dashboard.new_per_month" => ("每月新客户", "New customers per month"),
+        "dashboard.no_tasks" => ("没有待办事项。", "Nothing to do."),
+        "dashboard.open_tasks" => ("待办", "Open tasks"),
+        "dashboard.orders" => ("订单", "Orders"),
+        "dashboard.revenue" => ("销售额", "Revenue"),
+        "dashboard.revenue_per_month" => ("每月销售额与订单数", "Revenue and orders per month"),
+        "dashboard.revenue_yuan" => ("销售额（元）", "Revenue (yuan)"),
+        "dashboard.title" => ("工作台", "Dashboard"),
+        "error.bad_form" => (
+            "提交的内容无法识别。",
+            "The request could not be understood.",
+        ),
+        "error.csrf" => (
+            "安全校验失败，请刷新页面后重试。",
+            "Security check failed; reload the page and try again.",
+        ),
+        "error.forbidden" => (
+            "您没有权限查看此页面。",
+            "You do not have permission to see this page.",
+        ),
+        "error.home" => ("返回工作台", "Back to the dashboard"),
+        "error.internal" => (
+            "服务器出错了，已记录，请稍后再试。",
+            "Something went wrong on our side; it has been logged.",
+        ),
+        "error.not_found" => (
+            "找不到该页面或记录，或您无权查看。",
+            "Not found, or you may not see it.",
+        ),
+        "field.address" => ("地址", "Address"),
+        "field.birthday" => ("生日", "Birthday"),
+        "field.birthday_lunar" => ("农历生日", "Lunar birthday"),
+        "field.city" => ("城市", "City"),
+        "field.created_at" => ("创建时间", "Created"),
+        "field.customer" => ("客户", "Customer"),
+        "field.email" => ("邮箱", "Email"),
+        "field.employer" => ("工作单位", "Employer"),
+        "field.gender" => ("性别", "Gender"),
+        "field.id_number" => ("证件号码", "ID number"),
+        "field.industry" => ("行业", "Industry"),
+        "field.job_title" => ("职务", "Job title"),
+        "field.kind" => ("类型", "Kind"),
+        "field.lifecycle_stage" => ("生命周期", "Lifecycle stage"),
+        "field.name" => ("名称", "Name"),
+        "field.owner" => ("负责人", "Owner"),
+        "field.phone" => ("电话", "Phone"),
+        "field.province" => ("省份", "Province"),
+        "field.source_channel" => ("来源渠道", "Source channel"),
+        "field.source_indirect" => (
+            "间接获得（非客户本人提供）",
+            "Indirect (not from the customer)",
+        ),
+        "field.tag" => ("标签", "Tag"),
+        "field.tags" => ("标签", "Tags"),
+        "field.tier" => ("价值等级", "Value tier"),
+        "field.updated_at" => ("最近修改", "Last changed"),
+        "filter.any" => ("全部", "Any"),
+        "filter.apply" => ("筛选", "Apply"),
+        "filter.asc" => ("升序", "Ascending"),
+        "filter.columns" => ("显示的列", "Columns"),
+        "filter.default" => ("默认", "Default"),
+        "filter.desc" => ("降序", "Descending"),
+        "filter.order" => ("顺序", "Order"),
+        "filter.q" => ("姓名 / 拼音 / 电话", "Name / pinyin / phone"),
+        "filter.reset" => ("清除", "Reset"),
+        "filter.sort" => ("排序", "Sort by"),
+        "flash.contact_added" => ("联系方式已添加。", "Contact point added."),
+        "flash.created" => ("客户已创建。", "Customer created."),
+        "flash.interaction_logged" => ("互动已记录。", "Interaction logged."),
+        "flash.saved" => ("已保存。", "Saved."),
+        "flash.task_added" => ("待办已添加。", "Task added."),
+        "flash.team_saved" => ("团队已创建。", "Team created."),
+        "flash.user_saved" => ("用户已保存。", "User saved."),
+        "form.edit" => ("编辑客户", "Edit customer"),
+        "form.has_errors" => (
+            "有字段需要修改，请看标红的地方。",
+            "Some fields need fixing; see the marked ones.",
+        ),
+        "form.new_company" => ("新建企业客户", "New company customer"),
+        "form.new_individual" => ("新建个人客户", "New individual customer"),
+        "hint.anniversary" => (
+            "格式：1985-03-08，或不知年份时 03-08",
+            "Format: 1985-03-08, or 03-08 without the year",
+        ),
+        "hint.career" => (
+            "每行一条：单位 | 职务 | 2015-2020",
+            "One per line: employer | title | 2015-2020",
+        ),
+        "hint.education" => (
+            "每行一条：学校 | 学历 | 专业 | 2001-2005",
+            "One per line: school | degree | major | 2001-2005",
+        ),
+        "hint.list" => ("多项用逗号或顿号分隔", "Separate several with commas"),
+        "interaction.body" => ("内容", "Details"),
+        "interaction.channel" => ("渠道", "Channel"),
+        "interaction.direction" => ("方向", "Direction"),
+        "interaction.log" => ("记录互动", "Log interaction"),
+        "interaction.subject" => (
+            "摘要（如：回访，询问新品）",
+            "Summary (e.g. follow-up call about new tea)",
+        ),
+        "login.missing" => ("请输入用户名和密码。", "Enter your username and password."),
+        "login.password" => ("密码", "Password"),
+        "login.submit" => ("登录", "Sign in"),
+        "login.tagline" => ("客户关系管理", "Customer relationship management"),
+        "login.title" => ("登录", "Sign in"),
+        "login.username" => ("用户名", "Username"),
+        "match.email" => ("邮箱", "email"),
+        "match.initials" => ("拼音首字母", "initials"),
+        "match.name" => ("姓名", "name"),
+        "match.name_part" => ("姓名部分", "part of name"),
+        "match.phone" => ("电话", "phone"),
+        "match.pinyin" => ("拼音", "pinyin"),
+        "match.pinyin_part" => ("拼音部分", "part of pinyin"),
+        "match.other" => ("匹配", "match"),
+        "nav.audit" => ("审计", "Audit"),
+        "nav.customers" => ("客户", "Customers"),
+        "nav.dashboard" => ("工作台", "Dashboard"),
+        "nav.logout" => ("退出", "Sign out"),
+        "nav.main" => ("主导航", "Main navigation"),
+        "nav.new_customer" => ("新建客户", "New customer"),
+        "nav.skip" => ("跳到正文", "Skip to content"),
+        "nav.users" => ("用户", "Users"),
+        "pager.first" => ("第一页", "First page"),
+        "pager.next" => ("下一页", "Next page"),
+        "profile.child" => ("子女", "Child"),
+        "profile.communication_style" => ("沟通方式", "Communication style"),
+        "profile.drinks" => ("饮品", "Drinks"),
+        "profile.employer" => ("单位", "Employer"),
+        "profile.favourite_colour" => ("喜欢的颜色", "Favourite colour"),
+        "profile.food" => ("饮食", "Food"),
+        "profile.hobbies" => ("爱好", "Hobbies"),
+        "profile.marital_status" => ("婚姻状况", "Marital status"),
+        "profile.notes" => ("备注", "Notes"),
+        "profile.room_preference" => ("房间偏好", "Room preference"),
+        "profile.school" => ("学校", "School"),
+        "profile.spouse_birthday" => ("配偶生日", "Spouse's birthday"),
+        "profile.spouse_name" => ("配偶姓名", "Spouse's name"),
+        "profile.temperature_preference" => ("温度偏好", "Temperature preference"),
+        "profile.traits" => ("性格特点", "Traits"),
+        "profile.wedding_anniversary" => ("结婚纪念日", "Wedding anniversary"),
+        "relation.incoming" => ("对方关系", "their side"),
+        "relation.none" => ("还没有关联的客户。", "No related customers yet."),
+        "scores.activity" => ("活跃状态", "Activity"),
+        "scores.churn" => ("流失风险", "Churn risk"),
+        "scores.clv" => ("客户终身价值", "Customer lifetime value"),
+        "scores.computed_at" => ("计算时间", "Computed"),
+        "scores.days_ago" => ("{n} 天前", "{n} days ago"),
+        "scores.frequency" => ("购买次数", "Orders"),
+        "scores.monetary" => ("累计消费", "Total spend"),
+        "scores.none" => (
+            "还没有评分：客户尚无订单，或评分尚未计算（guanxi scores refresh）。",
+            "No scores yet: no orders, or scores not computed yet (guanxi scores refresh).",
+        ),
+        "scores.p_alive" => ("仍活跃概率", "P(alive)"),
+        "scores.recency" => ("最近购买", "Last purchase"),
+        "scores.rfm" => ("RFM 分值", "RFM scores"),
+        "scores.rfm_segment" => ("RFM 细分", "RFM segment"),
+        "scores.title" => ("客户评分", "Scores"),
+        "scores.value_cell" => ("价值矩阵", "Value matrix"),
+        "search.hint" => ("按 / 键快速搜索", "Press / to search"),
+        "search.label" => ("识别客户", "Identify a customer"),
+        "search.none" => ("没有找到。", "No match."),
+        "search.placeholder" => (
+            "电话、邮箱、姓名、拼音或首字母…",
+            "Phone, email, name, pinyin or initials…",
+        ),
+        "section.anniversaries" => ("近期纪念日", "Upcoming anniversaries"),
+        "section.basics" => ("基本信息", "Basics"),
+        "section.career" => ("工作经历", "Career"),
+        "section.company" => ("企业概况", "Company"),
+        "section.contacts" => ("联系方式", "Contact points"),
+        "section.credit" => ("经营与信用", "Business and credit"),
+        "section.education" => ("教育背景", "Education"),
+        "section.empty" => ("暂无资料。", "Nothing recorded yet."),
+        "section.family" => ("家庭与纪念日", "Family and anniversaries"),
+        "section.lifestyle" => ("生活方式与偏好", "Lifestyle and preferences"),
+        "section.personality" => ("个性", "Personality"),
+        "section.principals" => ("负责人与关联人员", "Principals and linked people"),
+        "section.relations" => ("客户关系", "Relations"),
+        "section.timeline" => ("时间线", "Timeline"),
+        "source.direct" => ("直接", "direct"),
+        "source.indirect" => ("间接", "indirect"),
+        "source.label" => ("来源", "Source"),
+        "task.add" => ("添加待办", "Add task"),
+        "task.assignee" => ("执行人", "Assignee"),
+        "task.due" => ("截止", "Due"),
+        "task.mark_done" => ("完成", "Done"),
+        "task.overdue" => ("已逾期", "overdue"),
+        "task.title" => ("待办事项", "Task"),
+        "timeline.empty" => ("还没有订单或互动记录。", "No orders or interactions yet."),
+        "timeline.interaction" => ("互动", "Interaction"),
+        "timeline.older" => ("更早的记录", "Older entries"),
+        "timeline.order" => ("订单", "Order"),
+        "timeline.task" => ("待办", "Task"),
+        "user.active" => ("启用", "Active"),
+        "user.display_name" => ("显示名", "Display name"),
+        "user.password" => ("密码", "Password"),
+        "user.role" => ("角色", "Role"),
+        "user.see_all" => ("查看全部客户", "Sees all customers"),
+        "user.team" => ("团队", "Team"),
+        "user.username" => ("用户名", "Username"),
+        "user.version" => ("版本", "Version"),
+        "user.name" => ("团队名称", "Team name"),
+        _ => return None,
+    })
+}
+
+/// A page text in a language. Keys without a dot are validation / error codes.
+pub fn t(locale: Locale, key: &str) -> &'static str {
+    match lookup(key) {
+        Some((zh, en)) => match locale {
+            Locale::ZhCn => zh,
+            Locale::En => en,
+        },
+        None if !key.contains('.') => message(locale, key),
+        None => match locale {
+            Locale::ZhCn => "（未翻译）",
+            Locale::En => "(untranslated)",
+        },
+    }
+}
+
+/// Looks a vocabulary label up.
+pub fn lookup_label(vocabulary: &str, code: &str) -> Option<(&'static str, &'static str)> {
+    Some(match (vocabulary, code) {
+        ("lifecycle_stage", "prospect") => ("潜在客户", "Prospect"),
+        ("lifecycle_stage", "new") => ("新客户", "New"),
+        ("lifecycle_stage", "active") => ("活跃", "Active"),
+        ("lifecycle_stage", "dormant") => ("沉睡", "Dormant"),
+        ("lifecycle_stage", "lost") => ("流失", "Lost"),
+        ("tier", "A") => ("A 类（重要）", "A (key)"),
+        ("tier", "B") => ("B 类（一般）", "B (regular)"),
+        ("tier", "C") => ("C 类（次要）", "C (minor)"),
+        ("customer_kind", "individual") => ("个人", "Individual"),
+        ("customer_kind", "company") => ("企业", "Company"),
+        ("sort", "updated_at") => ("最近修改", "Last changed"),
+        ("sort", "created_at") => ("创建时间", "Created"),
+        ("sort", "name") => ("名称", "Name"),
+        ("sort", "id") => ("编号", "Id"),
+        ("gender", "male") => ("男", "Male"),
+        ("gender", "female") => ("女", "Female"),
+        ("gender", "other") => ("其他", "Other"),
+        ("gender", "unspecified") => ("未说明", "Unspecified"),
+        ("source_channel", "survey") => ("问卷调查", "Survey"),
+        ("source_channel", "campaign") => ("营销活动", "Campaign"),
+        ("source_channel", "service") => ("客户服务", "Service"),
+        ("source_channel", "point_of_sale") => ("门店销售", "Point of sale"),
+        ("source_channel", "exhibition") => ("展会", "Exhibition"),
+        ("source_channel", "complaint") => ("投诉", "Complaint"),
+        ("source_channel", "website") => ("网站", "Website"),
+        ("source_channel", "call_centre") => ("呼叫中心", "Call centre"),
+        ("source_channel", "purchased_list") => ("购买名单", "Purchased list"),
+        ("source_channel", "public_records") => ("公开资料", "Public records"),
+        ("source_channel", "partner") => ("合作伙伴", "Partner"),
+        ("source_channel", "referral") => ("转介绍", "Referral"),
+        ("source_channel", "import") => ("批量导入", "Import"),
+        ("source_channel", "manual") => ("手工录入", "Manual entry"),
+        ("contact_kind", "phone") => ("电话", "Phone"),
+        ("contact_kind", "mobile") => ("手机", "Mobile"),
+        ("contact_kind", "email") => ("邮箱", "Email"),
+        ("contact_kind", "wechat") => ("微信", "WeChat"),
+        ("contact_kind", "qq") => ("QQ", "QQ"),
+        ("contact_kind", "address") => ("地址", "Address"),
+        ("relation_kind", "spouse") => ("配偶", "Spouse"),
+        ("relation_kind", "parent") => ("父母", "Parent"),
+        ("relation_kind", "colleague") => ("同事", "Colleague"),
+        ("relation_kind", "principal_of") => ("企业负责人", "Principal of"),
+        ("relation_kind", "referred_by") => ("介绍人", "Referred by"),
+        ("relation_kind", "friend") => ("朋友", "Friend"),
+        ("principal_role", "owner") => ("所有者", "Owner"),
+        ("principal_role", "legal_representative") => ("法定代表人", "Legal representative"),
+        ("principal_role", "manager") => ("经理", "Manager"),
+        ("principal_role", "contact") => ("联系人", "Contact"),
+        ("order_channel", "store") => ("门店", "Store"),
+        ("order_channel", "online") => ("线上", "Online"),
+        ("order_channel", "phone") => ("电话", "Phone"),
+        ("order_channel", "wechat") => ("微信", "WeChat"),
+        ("order_channel", "partner") => ("合作伙伴", "Partner"),
+        ("interaction_channel", "face_to_face") => ("面谈", "Face to face"),
+        ("interaction_channel", "phone") => ("电话", "Phone"),
+        ("interaction_channel", "sms") => ("短信", "SMS"),
+        ("interaction_channel", "email") => ("邮件", "Email"),
+        ("interaction_channel", "wechat") => ("微信", "WeChat"),
+        ("interaction_channel", "web_chat") => ("网页聊天", "Web chat"),
+        ("interaction_channel", "letter") => ("信函", "Letter"),
+        ("interaction_channel", "note") => ("内部备注", "Note"),
+        ("interaction_direction", "inbound") => ("客户来访/来电", "Inbound"),
+        ("interaction_direction", "outbound") => ("主动联系", "Outbound"),
+        ("interaction_direction", "internal") => ("内部", "Internal"),
+        ("task_status", "open") => ("待办", "Open"),
+        ("task_status", "done") => ("已完成", "Done"),
+        ("business_status", "operating") => ("在业", "Operating"),
+        ("business_status", "suspended") => ("停业", "Suspended"),
+        ("business_status", "dissolved") => ("注销", "Dissolved"),
+        ("business_status", "unknown") => ("未知", "Unknown"),
+        ("credit_status", "good") => ("良好", "Good"),
+        ("credit_status", "watch") => ("关注", "Watch"),
+        ("credit_status", "poor") => ("较差", "Poor"),
+        ("credit_status", "unknown") => ("未知", "Unknown"),
+        ("company_size", "micro") => ("微型", "Micro"),
+        ("company_size", "small") => ("小型", "Small"),
+        ("company_size", "medium") => ("中型", "Medium"),
+        ("company_size", "large") => ("大型", "Large"),
+        ("company_size", "enterprise") => ("特大型", "Enterprise"),
+        ("rfm_segment", "champions") => ("重要价值客户", "Champions"),
+        ("rfm_segment", "loyal_customers") => ("忠诚客户", "Loyal Customers"),
+        ("rfm_segment", "potential_loyalists") => ("潜力客户", "Potential Loyalists"),
+        ("rfm_segment", "new_customers") => ("新客户", "New Customers"),
+        ("rfm_segment", "promising") => ("有希望的客户", "Promising"),
+        ("rfm_segment", "need_attention") => ("需要关注", "Need Attention"),
+        ("rfm_segment", "about_to_sleep") => ("即将沉睡", "About to Sleep"),
+        ("rfm_segment", "at_risk") => ("有流失风险", "At Risk"),
+        ("rfm_segment", "cant_lose_them") => ("不能失去的客户", "Can't Lose Them"),
+        ("rfm_segment", "hibernating") => ("休眠客户", "Hibernating"),
+        ("rfm_segment", "lost") => ("已流失", "Lost"),
+        ("value_cell", "best") => ("最佳客户（高频高额）", "Best (frequent, big spend)"),
+        ("value_cell", "spenders") => ("高额低频", "Spenders (big spend, rare)"),
+        ("value_cell", "frequent") => ("高频低额", "Frequent (often, small spend)"),
+        ("value_cell", "uncertain") => ("不确定", "Uncertain"),
+        ("activity", "active") => ("活跃", "Active"),
+        ("activity", "potential") => ("潜在流失", "At the edge"),
+        ("activity", "dormant") => ("沉睡", "Dormant"),
+        ("activity", "lost") => ("流失", "Lost"),
+        ("churn_reason", "recency_days") => ("很久没有购买", "long since last purchase"),
+        ("churn_reason", "orders_365d") => ("近一年购买次数少", "few orders in the last year"),
+        ("churn_reason", "log_spend_365d") => ("近一年消费低", "low spend in the last year"),
+        ("churn_reason", "orders_trend") => ("购买次数在下降", "orders falling"),
+        ("churn_reason", "typical_interval_days") => ("购买间隔长", "long gaps between purchases"),
+        ("churn_reason", "overdue_ratio") => ("超出平常购买间隔", "overdue against own rhythm"),
+        ("churn_reason", "tenure_days") => ("客户时长", "tenure"),
+        ("role", "admin") => ("管理员", "Admin"),
+        ("role", "manager") => ("经理", "Manager"),
+        ("role", "sales") => ("销售", "Sales"),
+        ("role", "service") => ("客服", "Service"),
+        ("role", "marketing") => ("营销", "Marketing"),
+        ("role", "viewer") => ("只读", "Viewer"),
+        ("audit_action", "create") => ("创建", "Create"),
+        ("audit_action", "update") => ("修改", "Update"),
+        ("audit_action", "delete") => ("删除", "Delete"),
+        ("audit_action", "merge") => ("合并", "Merge"),
+        ("audit_action", "export") => ("导出", "Export"),
+        ("audit_action", "read_sensitive") => ("查看敏感信息", "Sensitive read"),
+        ("audit_action", "login") => ("登录", "Sign-in"),
+        ("audit_action", "login_failed") => ("登录失败", "Failed sign-in"),
+        ("audit_entity", "customer") => ("客户", "Customer"),
+        ("audit_entity", "contact_point") => ("联系方式", "Contact point"),
+        ("audit_entity", "relation") => ("客户关系", "Relation"),
+        ("audit_entity", "order") => ("订单", "Order"),
+        ("audit_entity", "user") => ("用户", "User"),
+        ("audit_entity", "team") => ("团队", "Team"),
+        ("audit_entity", "token") => ("API 令牌", "API token"),
+        ("audit_entity", "interaction") => ("互动", "Interaction"),
+        ("audit_entity", "task") => ("待办", "Task"),
+        _ => return None,
+    })
+}
+
+/// The label of a vocabulary code; an unknown code shows as itself (data from a newer
+/// version stays readable).
+pub fn label(locale: Locale, vocabulary: &str, code: &str) -> String {
+    match lookup_label(vocabulary, code) {
+        Some((zh, en)) => match locale {
+            Locale::ZhCn => zh,
+            Locale::En => en,
+        }
+        .to_string(),
+        None => code.to_string(),
+    }
+}
+
+/// The catalogue key saying what an identification hit matched on.
+pub fn match_key(matched_on: &str) -> &'static str {
+    match matched_on {
+        "phone" => "match.phone",
+        "email" => "match.email",
+        "name" => "match.name",
+        "name_part" => "match.name_part",
+        "pinyin" => "match.pinyin",
+        "pinyin_part" => "match.pinyin_part",
+        "initials" => "match.initials",
+        _ => "match.other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guanxi_domain::vocabulary::*;
+
+    /// Every `t("…")` key in a template or a page module exists in both languages.
+    #[test]
+    fn every_used_key_is_translated() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/");
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for sub in ["templates", "src/ui"] {
+            for entry in std::fs::read_dir(format!("{dir}{sub}")).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                for piece in text.split("t(\"").skip(1) {
+                    let key: String = piece.chars().take_while(|c| *c != '"').collect();
+                    if key.contains('.')
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+                    {
+                        seen += 1;
+                        match lookup(&key) {
+                            Some((zh, en)) if !zh.is_empty() && !en.is_empty() && zh != en => {}
+                            _ => missing.push(format!("{}: {key}", path.display())),
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen > 150, "scanned only {seen} keys");
+        assert!(missing.is_empty(), "untranslated: {missing:#?}");
+    }
+
+    /// Every member of every vocabulary shown on a page has a label in both languages.
+    #[test]
+    fn every_vocabulary_code_has_labels() {
+        fn check(v: &str, codes: Vec<&str>, missing: &mut Vec<String>) {
+            for c in codes {
+                match lookup_label(v, c) {
+                    Some((zh, en)) if !zh.is_empty() && !en.is_empty() => {}
+                    _ => missing.push(format!("{v}.{c}")),
+                }
+            }
+        }
+        let mut m = Vec::new();
+        check(
+            "lifecycle_stage",
+            LifecycleStage::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "customer_kind",
+            CustomerKind::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "gender",
+            Gender::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "source_channel",
+            SourceChannel::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "contact_kind",
+            ContactKind::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "relation_kind",
+            RelationKind::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "principal_role",
+            PrincipalRole::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "order_channel",
+            OrderChannel::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "interaction_channel",
+            InteractionChannel::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "interaction_direction",
+            InteractionDirection::ALL
+                .iter()
+                .map(|x| x.as_str())
+                .collect(),
+            &mut m,
+        );
+        check(
+            "business_status",
+            BusinessStatus::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "credit_status",
+            CreditStatus::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "company_size",
+            CompanySize::ALL.iter().map(|x| x.as_str()).collect(),
+            &mut m,
+        );
+        check(
+            "role",
+            guanxi_domain::role::Role::ALL
+                .iter()
+                .map(|x| x.as_str())
+                .collect(),
+            &mut m,
+        );
+        check("churn_reason", guanxi_analytics_features(), &mut m);
+        check(
+            "audit_action",
+            crate::ui::admin::AUDIT_ACTIONS.to_vec(),
+            &mut m,
+        );
+        check(
+            "audit_entity",
+            crate::ui::admin::AUDIT_ENTITIES.to_vec(),
+            &mut m,
+        );
+        check("task_status", vec!["open", "done"], &mut m);
+        check("tier", vec!["A", "B", "C"], &mut m);
+        check(
+            "value_cell",
+            vec!["best", "spenders", "frequent", "uncertain"],
+            &mut m,
+        );
+        check(
+            "activity",
+            vec!["active", "potential", "dormant", "lost"],
+            &mut m,
+        );
+        check(
+            "rfm_segment",
+            vec![
+                "champions",
+                "loyal_customers",
+                "potential_loyalists",
+                "new_customers",
+                "promising",
+                "need_attention",
+                "about_to_sleep",
+                "at_risk",
+                "cant_lose_them",
+                "hibernating",
+                "lost",
+            ],
+            &mut m,
+        );
+        assert!(m.is_empty(), "no label: {m:?}");
+    }
+
+    fn guanxi_analytics_features() -> Vec<&'static str> {
+        vec![
+            "recency_days",
+            "orders_365d",
+            "log_spend_365d",
+            "orders_trend",
+            "typical_interval_days",
+            "overdue_ratio",
+            "tenure_days",
+        ]
+    }
+}

@@ -1,0 +1,371 @@
+// Browser tests: the real `guanxi` binary on a fresh SQLite database with a small demo data set,
+// driven in headless Debian Chromium by playwright-core. Run by ./test.sh (so by .ci/run).
+// Screenshots of every page visited go to target/e2e/ for review.
+//
+//   GUANXI_BIN   the binary to test (default: target/debug/guanxi)
+//   CHROMIUM     the browser (default: /usr/bin/chromium); never downloaded.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const bin = process.env.GUANXI_BIN || join(root, "target/debug/guanxi");
+const browserPath = process.env.CHROMIUM || "/usr/bin/chromium";
+const shots = join(root, "target/e2e");
+const password = "e2e-password-" + Math.random().toString(36).slice(2);
+
+if (!existsSync(bin)) throw new Error(`guanxi binary not found at ${bin}; build it first`);
+if (!existsSync(browserPath)) throw new Error(`Chromium not found at ${browserPath}; apt-get install chromium`);
+mkdirSync(shots, { recursive: true });
+
+let server, base, browser, dir;
+const fixtures = {};
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); });
+    s.on("error", fail);
+  });
+}
+
+async function waitFor(url, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try { const r = await fetch(url); if (r.ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`server did not answer at ${url}`);
+}
+
+/** A JSON API session (cookie + CSRF) for setting up fixtures. */
+async function api(username) {
+  const r = await fetch(`${base}/api/v1/auth/login`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  assert.equal(r.status, 200, `login ${username}`);
+  const cookie = r.headers.get("set-cookie").split(";")[0];
+  const { csrf_token, user } = await r.json();
+  const call = async (method, path, body) => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method, headers: { cookie, "x-csrf-token": csrf_token, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  return { call, user };
+}
+
+/** A PRC resident ID with a correct check digit (ISO 7064 MOD 11-2). */
+function prcId(body17) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...body17].reduce((s, d, i) => s + Number(d) * w[i], 0);
+  return body17 + "10X98765432"[sum % 11];
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "guanxi-e2e-"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ["demo", "--customers", "150", "--orders", "1500", "--bind", `127.0.0.1:${port}`], {
+    cwd: dir,
+    env: { ...process.env, GUANXI_DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, GUANXI_DEMO_PASSWORD: password, RUST_LOG: "warn" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  server.on("exit", (code) => { if (code) console.error(`guanxi exited with ${code}`); });
+  await waitFor(`${base}/api/v1/health`, 120_000);
+
+  const admin = await api("admin");
+  const users = await admin.call("GET", "/users");
+  const id = (name) => users.find((u) => u.username === name).id;
+  fixtures.mine = await admin.call("POST", "/customers", {
+    kind: "individual", name: "张晓梅", gender: "female", city: "上海", owner_id: id("sales.east"),
+    id_number: prcId("11010519491231002"), birthday: { month: 12, day: 31 },
+    tags: ["e2e"],
+    contact_points: [{ kind: "mobile", value: "13912345678", consent_marketing: true }],
+    profile: { lifestyle: { drinks: ["胡萝卜汁"], room_preference: "安静的房间" } },
+  });
+  fixtures.theirs = await admin.call("POST", "/customers", {
+    kind: "individual", name: "欧阳娜娜", city: "广州", owner_id: id("sales.south"),
+    id_number: prcId("44010619800101001"),
+    contact_points: [{ kind: "mobile", value: "13787654321" }],
+  });
+  // A few orders so the 360 timeline has purchases.
+  for (let i = 0; i < 3; i++) {
+    await admin.call("POST", "/orders", {
+      customer_id: fixtures.mine.id, ordered_at: new Date(Date.now() - (i + 1) * 86400000).toISOString(),
+      channel: "store", store: "静安店", lines: [{ sku: "TEA-LJ", product_name: "龙井", quantity: 1 + i, unit_price_minor: 12800 }],
+    });
+  }
+
+  browser = await chromium.launch({
+    executablePath: browserPath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.kill("SIGINT");
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function newPage(lang) {
+  const context = await browser.newContext({ locale: lang, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (e) => { throw new Error(`page error: ${e.message}`); });
+  return page;
+}
+
+async function login(page, username) {
+  await page.goto(`${base}/`);
+  assert.match(page.url(), /\/login\?next=/);
+  await page.fill("#username", username);
+  await page.fill("#password", password);
+  await Promise.all([page.waitForURL(`${base}/`), page.click("#login-submit")]);
+}
+
+const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+/** The whole rep flow in one language; `t` holds the texts expected in that language. */
+async function repFlow(lang, t) {
+  const page = await newPage(lang);
+  // Wrong password first: a clear message, still on the login page.
+  await page.goto(`${base}/login`);
+  await page.fill("#username", "sales.east");
+  await page.fill("#password", "wrong-password");
+  await page.click("#login-submit");
+  assert.equal((await page.textContent("#login-error")).trim(), t.badLogin);
+  await shot(page, `${lang}-login-error`);
+
+  await login(page, "sales.east");
+  if ((await page.getAttribute("html", "lang")) !== lang) {
+    await Promise.all([page.waitForLoadState("load"), page.click("#lang-switch")]);
+  }
+  assert.equal(await page.getAttribute("html", "lang"), lang);
+  await page.waitForSelector("#chart-revenue[data-rendered='1']");
+  assert.equal((await page.textContent("h1")).trim(), t.dashboard);
+  await shot(page, `${lang}-dashboard`);
+
+  // Identify by pinyin: results as you type, Enter opens the best match.
+  await page.click("#global-search");
+  await page.keyboard.type("zhangxiaomei");
+  await page.waitForSelector("#search-results a.hit");
+  assert.match(await page.textContent("#search-results"), /张晓梅/);
+  await shot(page, `${lang}-search-pinyin`);
+  await Promise.all([page.waitForURL(`${base}/customers/${fixtures.mine.id}`), page.keyboard.press("Enter")]);
+  assert.match(await page.textContent("#customer-name"), /张晓梅/);
+
+  // Identify by a phone number typed with spaces; pick the hit with the keyboard.
+  await page.click("#customer-name");
+  await page.keyboard.press("/");
+  await page.keyboard.type("139 1234 5678");
+  await page.waitForSelector(`#search-results a.hit[href='/customers/${fixtures.mine.id}']`);
+  await shot(page, `${lang}-search-phone`);
+  await page.keyboard.press("ArrowDown");
+  await Promise.all([page.waitForURL(`${base}/customers/${fixtures.mine.id}`), page.keyboard.press("Enter")]);
+
+  // The 360 page: masked ID for a sales rep, the lifestyle fact, the timeline with orders.
+  const idText = (await page.textContent("#id-number")).trim();
+  assert.match(idText, /\*{4,}/, "sales sees a masked ID number");
+  assert.ok(!idText.includes(fixtures.mine.id_number.slice(6, 14)), "birth date part is hidden");
+  assert.match(await page.textContent("#section-lifestyle"), /胡萝卜汁/);
+  assert.ok((await page.locator("#timeline li.tl-order").count()) >= 3);
+  await shot(page, `${lang}-customer-360`);
+
+  // Log an interaction; it lands at the top of the timeline.
+  await page.fill("#interaction-subject", t.callSubject);
+  await Promise.all([page.waitForLoadState("load"), page.click("#log-interaction-submit")]);
+  assert.match(await page.textContent("#timeline li:first-child"), new RegExp(t.callSubject));
+
+  // Switch consent off in place (htmx) and back.
+  const sw = page.locator("#contacts button.switch").first();
+  await sw.click();
+  await page.waitForSelector("#contacts button.switch:not(.on)");
+  await page.locator("#contacts button.switch").first().click();
+  await page.waitForSelector("#contacts button.switch.on");
+
+  // Edit a field.
+  await Promise.all([page.waitForLoadState("load"), page.click("#edit-customer")]);
+  await shot(page, `${lang}-customer-edit`);
+  await page.fill("#f-city", t.city);
+  await Promise.all([page.waitForURL(/saved=customer/), page.click("#save")]);
+  assert.match(await page.textContent("#basics"), new RegExp(t.city));
+  assert.equal((await page.textContent("#flash")).trim(), t.saved);
+
+  // A bad email: the field's error, nothing saved.
+  const before = await page.locator("#contacts tbody tr").count();
+  await page.selectOption("#contact-kind", "email");
+  await page.fill("#contact-value", "not-an-email");
+  await Promise.all([page.waitForLoadState("load"), page.click("#add-contact-submit")]);
+  assert.equal((await page.textContent("#contact-error")).trim(), t.badEmail);
+  assert.equal(await page.getAttribute("#contact-value", "aria-invalid"), "true");
+  assert.equal(await page.locator("#contacts tbody tr").count(), before);
+  await shot(page, `${lang}-bad-email`);
+
+  // Bad input on the edit form is shown beside the field.
+  await page.goto(`${base}/customers/${fixtures.mine.id}/edit`);
+  await page.fill("#f-name", "");
+  await page.fill("#f-birthday", "13-45");
+  await page.click("#save");
+  await page.waitForSelector("#form-errors");
+  assert.equal((await page.textContent("#e-name")).trim(), t.required);
+  assert.equal((await page.textContent("#e-birthday")).trim(), t.badDate);
+  await shot(page, `${lang}-edit-errors`);
+
+  // The customer list with a filter, and the company page.
+  await page.goto(`${base}/customers?tag=e2e`);
+  assert.match(await page.textContent("#customer-table"), /张晓梅/);
+  await page.goto(`${base}/customers?kind=company`);
+  await shot(page, `${lang}-customers`);
+
+  // Log out.
+  await Promise.all([page.waitForURL(/\/login/), page.click("#logout")]);
+  await page.goto(`${base}/customers/${fixtures.mine.id}`);
+  assert.match(page.url(), /\/login\?next=/);
+  await shot(page, `${lang}-logged-out`);
+  await page.context().close();
+}
+
+test("a sales rep's day in English", async () => {
+  await repFlow("en", {
+    badLogin: "Wrong username or password.", dashboard: "Dashboard", callSubject: "Follow-up call",
+    city: "Hangzhou", saved: "Saved.", badEmail: "Not a valid email address.", required: "Required.",
+    badDate: "Not a valid date.",
+  });
+});
+
+test("同一流程（中文）", async () => {
+  await repFlow("zh-CN", {
+    badLogin: "用户名或密码不正确。", dashboard: "工作台", callSubject: "电话回访",
+    city: "杭州", saved: "已保存。", badEmail: "邮箱地址无效。", required: "必填。",
+    badDate: "日期无效。",
+  });
+});
+
+test("no page or fragment shows another team's customer or an unmasked ID to those without permission", async () => {
+  const theirs = fixtures.theirs;
+  const page = await newPage("en");
+  await login(page, "sales.east");
+  for (const path of [`/customers/${theirs.id}`, `/customers/${theirs.id}/edit`, `/customers/${theirs.id}/timeline`]) {
+    const r = await page.goto(`${base}${path}`);
+    assert.equal(r.status(), 404, path);
+    assert.ok(!(await page.content()).includes("欧阳娜娜"), path);
+  }
+  await shot(page, "en-404");
+  for (const q of ["ouyang", "欧阳", "137 8765 4321", "oynn"]) {
+    const r = await page.goto(`${base}/search?q=${encodeURIComponent(q)}`);
+    assert.equal(r.status(), 200);
+    assert.ok(!(await page.content()).includes("欧阳娜娜"), `search ${q}`);
+    const l = await page.goto(`${base}/customers?q=${encodeURIComponent(q)}`);
+    assert.equal(l.status(), 200);
+    assert.ok(!(await page.content()).includes("欧阳娜娜"), `list ${q}`);
+  }
+  // Writes to it are refused too (with the page's own CSRF token).
+  const csrf = await page.evaluate(() => JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRF-Token"]);
+  const post = await page.request.post(`${base}/customers/${theirs.id}/interactions`, {
+    form: { _csrf: csrf, channel: "phone", subject: "x" }, maxRedirects: 0,
+  });
+  assert.equal(post.status(), 404);
+  // Without the token nothing is written either.
+  const forged = await page.request.post(`${base}/customers/${fixtures.mine.id}/interactions`, {
+    form: { channel: "phone", subject: "forged" }, maxRedirects: 0,
+  });
+  assert.equal(forged.status(), 403);
+  // Admin pages are not for sales.
+  assert.equal((await page.goto(`${base}/admin/users`)).status(), 403);
+  assert.equal((await page.goto(`${base}/admin/audit`)).status(), 403);
+  await page.context().close();
+
+  // A viewer sees every customer (read-only) but never an unmasked ID number.
+  const viewer = await newPage("en");
+  await login(viewer, "viewer");
+  for (const c of [fixtures.mine, theirs]) {
+    await viewer.goto(`${base}/customers/${c.id}`);
+    const shown = (await viewer.textContent("#id-number")).trim();
+    assert.match(shown, /\*{4,}/);
+    assert.ok(!(await viewer.content()).includes(c.id_number), "full ID never in the HTML");
+    assert.equal(await viewer.locator("#edit-customer").count(), 0, "no edit button for a viewer");
+  }
+  await viewer.goto(`${base}/customers?tag=e2e&col=phone&col=tags`);
+  assert.ok(!(await viewer.content()).includes(fixtures.mine.id_number));
+  await viewer.context().close();
+
+  // An admin sees it in full, and that read is in the audit log.
+  const admin = await newPage("en");
+  await login(admin, "admin");
+  await admin.goto(`${base}/customers/${theirs.id}`);
+  assert.equal((await admin.textContent("#id-number")).trim(), theirs.id_number);
+  await admin.goto(`${base}/admin/audit?action=read_sensitive&entity=customer&entity_id=${theirs.id}`);
+  assert.match(await admin.textContent("#audit"), /admin/);
+  await shot(admin, "en-audit");
+  await admin.goto(`${base}/admin/users`);
+  await shot(admin, "en-admin-users");
+  await admin.context().close();
+});
+
+test("optimistic locking: a stale edit shows who changed what, and saves only when confirmed", async () => {
+  const page = await newPage("en");
+  await login(page, "manager");
+  await page.goto(`${base}/customers/${fixtures.mine.id}/edit`);
+  // Someone else saves first.
+  const admin = await api("admin");
+  const now = await admin.call("GET", `/customers/${fixtures.mine.id}`);
+  await admin.call("PATCH", `/customers/${fixtures.mine.id}`, { version: now.version, address: "南京西路 1 号" });
+  await page.fill("#f-job_title", "采购经理");
+  await page.click("#save");
+  await page.waitForSelector("#conflict");
+  assert.match(await page.textContent("#conflict"), /管理员 Admin/);
+  assert.match(await page.textContent("#conflict-diff"), /南京西路 1 号/);
+  await shot(page, "en-conflict");
+  let stored = await admin.call("GET", `/customers/${fixtures.mine.id}`);
+  assert.equal(stored.job_title, null, "nothing written on conflict");
+  await Promise.all([page.waitForURL(/saved=customer/), page.click("#conflict-overwrite")]);
+  stored = await admin.call("GET", `/customers/${fixtures.mine.id}`);
+  assert.equal(stored.job_title, "采购经理");
+  await page.context().close();
+});
+
+test("create a customer with inline validation, then bulk-tag from the list", async () => {
+  const page = await newPage("zh-CN");
+  await login(page, "sales.east");
+  await page.goto(`${base}/customers/new`);
+  await page.fill("#f-name", "李思远");
+  await page.fill("#f-mobile", "12345");
+  await page.fill("#f-email", "li@");
+  await page.click("#save");
+  await page.waitForSelector("#form-errors");
+  assert.equal((await page.textContent("#e-mobile")).trim(), "电话号码无效。");
+  assert.equal((await page.textContent("#e-email")).trim(), "邮箱地址无效。");
+  assert.equal(await page.inputValue("#f-name"), "李思远", "what was typed is kept");
+  await shot(page, "zh-CN-create-errors");
+  await page.fill("#f-mobile", "138 0013 8000");
+  await page.fill("#f-email", "li.siyuan@example.com");
+  await page.fill("#f-drinks", "普洱，胡萝卜汁");
+  await Promise.all([page.waitForURL(/saved=created/), page.click("#save")]);
+  assert.match(await page.textContent("#customer-name"), /李思远/);
+  assert.match(await page.textContent("#section-lifestyle"), /普洱、胡萝卜汁/);
+
+  await page.goto(`${base}/customers?q=lisiyuan`);
+  await page.check(`#customer-table input[name=ids]`);
+  await page.fill("#bulk-tag", "茶友");
+  await Promise.all([page.waitForURL(/done=1/), page.click("#bulk-tag-submit")]);
+  assert.match(await page.textContent("#flash"), /已更新 1 位客户/);
+  await page.goto(`${base}/customers?tag=${encodeURIComponent("茶友")}`);
+  assert.match(await page.textContent("#customer-table"), /李思远/);
+  // Sales may tag but not reassign: the control is not offered.
+  assert.equal(await page.locator("#bulk-assign-submit").count(), 0);
+  await shot(page, "zh-CN-customers-tagged");
+  await page.context().close();
+});
