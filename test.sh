@@ -40,6 +40,27 @@ mkdir -p target
 log=target/test-output.log
 cargo test --workspace --locked 2>&1 | tee "$log"
 
+step "browser tests (tests/e2e: playwright-core + Debian Chromium)"
+# The browser is the system's Chromium; playwright must never download its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+for tool in node npm; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "ERROR: $tool is required for the browser tests (apt-get install nodejs npm)." >&2; exit 1; }
+done
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+[ -x "$CHROMIUM" ] || { echo "ERROR: Chromium not found at $CHROMIUM (apt-get install chromium)." >&2; exit 1; }
+export CHROMIUM
+cargo build -p guanxi --locked --quiet
+export GUANXI_BIN="$PWD/target/debug/guanxi"
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+e2e_log=target/e2e-output.log
+set +e
+(cd tests/e2e && node --test-reporter=tap run.mjs) 2>&1 | tee "$e2e_log"
+e2e_status=${PIPESTATUS[0]}
+set -e
+
 # One closing line for the whole run (cargo's own last line is the doc-test runner's).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
-     END { printf "\ntests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' "$log"
+     END { printf "\nrust tests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' "$log"
+awk '/^# pass / { p = $3 } /^# fail / { f = $3 }
+     END { printf "browser tests: %d passed, %d failed (screenshots in target/e2e/)\n", p, f; if (p == 0 || f > 0) exit 1 }' "$e2e_log"
+exit "$e2e_status"
