@@ -25,6 +25,7 @@ if (!existsSync(browserPath)) throw new Error(`Chromium not found at ${browserPa
 mkdirSync(shots, { recursive: true });
 
 let server, base, browser, dir;
+const consoleErrors = [];
 const fixtures = {};
 
 function freePort() {
@@ -124,7 +125,8 @@ async function newPage(lang) {
   const context = await browser.newContext({ locale: lang, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
-  page.on("pageerror", (e) => { throw new Error(`page error: ${e.message}`); });
+  page.on("pageerror", (e) => consoleErrors.push(`page error: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error" && !/status of 4\d\d/.test(m.text())) consoleErrors.push(`${page.url()}: ${m.text()}`); });
   return page;
 }
 
@@ -368,4 +370,8 @@ test("create a customer with inline validation, then bulk-tag from the list", as
   assert.equal(await page.locator("#bulk-assign-submit").count(), 0);
   await shot(page, "zh-CN-customers-tagged");
   await page.context().close();
+});
+
+test("no script errors or Content-Security-Policy violations on any page visited", () => {
+  assert.deepEqual(consoleErrors, []);
 });

@@ -8,7 +8,7 @@ use guanxi_domain::records::{Interaction, Task, TimelineItem, TimelineKind};
 use guanxi_domain::role::Actor;
 use guanxi_domain::vocabulary::{InteractionChannel, InteractionDirection};
 use serde_json::json;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::audit::{record, AuditEvent};
 use crate::customers::load_row;
@@ -118,6 +118,29 @@ impl Store {
         let now = to_ms(Utc::now());
         let mut tx = self.write.begin().await?;
         load_row(&mut tx, actor, customer_id).await?;
+        let id = self
+            .insert_interaction(&mut tx, actor, customer_id, &i, now)
+            .await?;
+        tx.commit().await?;
+        let r: InteractionRow = sqlx::query_as(&format!(
+            "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&self.read)
+        .await?;
+        r.into_record()
+    }
+
+    /// Inserts an interaction inside a caller's transaction, audited; the caller has checked
+    /// the customer (bulk loads and the demo use one transaction per batch).
+    pub async fn insert_interaction(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        customer_id: i64,
+        i: &ValidInteraction,
+        now: i64,
+    ) -> Result<i64> {
         let row = sqlx::query(
             "INSERT INTO interactions (customer_id, channel, direction, subject, body, occurred_at, \
              created_at, updated_at, created_by, updated_by) \
@@ -133,11 +156,11 @@ impl Store {
         .bind(now)
         .bind(actor.user_id())
         .bind(actor.user_id())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *conn)
         .await?;
         let id: i64 = row.try_get(0)?;
         record(
-            &mut tx,
+            conn,
             actor,
             AuditEvent {
                 action: "create",
@@ -147,14 +170,7 @@ impl Store {
             },
         )
         .await?;
-        tx.commit().await?;
-        let r: InteractionRow = sqlx::query_as(&format!(
-            "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_one(&self.read)
-        .await?;
-        r.into_record()
+        Ok(id)
     }
 
     /// Creates a follow-up task on a customer visible to the actor.

@@ -17,6 +17,7 @@ on_both_backends!(
     openapi_documents_every_route,
     contact_points_relations_orders_and_pagination,
     users_and_teams_need_admin,
+    interactions_tasks_and_timeline,
 );
 
 async fn create(api: &common::Api, body: Value) -> Value {
@@ -548,4 +549,85 @@ async fn users_and_teams_need_admin(app: &TestApp) {
         StatusCode::UNAUTHORIZED,
         "a locked user's tokens stop working"
     );
+}
+
+async fn interactions_tasks_and_timeline(app: &TestApp) {
+    let east = app.user("east1", Role::Sales, Some("East")).await;
+    let west = app.user("west1", Role::Sales, Some("West")).await;
+    let c = create(&east, json!({"kind": "individual", "name": "何静"})).await;
+    let id = c["id"].as_i64().unwrap();
+    let (s, i) = east
+        .post(
+            &format!("/customers/{id}/interactions"),
+            json!({"channel": "wechat", "subject": "问了新茶的价格", "direction": "inbound"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{i}");
+    let (s, e) = east
+        .post(
+            &format!("/customers/{id}/interactions"),
+            json!({"channel": "fax", "subject": ""}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["fields"][0]["field"], "channel");
+    let (s, e) = east
+        .post(
+            &format!("/customers/{id}/interactions"),
+            json!({"channel": "phone", "subject": "  "}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["field"], "subject");
+    let (s, t) = east
+        .post(
+            &format!("/customers/{id}/tasks"),
+            json!({"title": "寄样品", "due_at": "2030-01-01T01:00:00Z"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let (_, tl) = east
+        .get(&format!("/customers/{id}/timeline?limit=10"))
+        .await;
+    let kinds: Vec<&str> = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["task", "interaction"]);
+    let (_, mine) = east.get("/tasks").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let tid = t["id"].as_i64().unwrap();
+    let (s, done) = east
+        .patch(
+            &format!("/tasks/{tid}"),
+            json!({"version": 1, "done": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert!(done["done_at"].is_string());
+    let (s, _) = east
+        .patch(
+            &format!("/tasks/{tid}"),
+            json!({"version": 1, "done": false}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // Another team: not found, for reads and writes.
+    for (s, _) in [
+        west.get(&format!("/customers/{id}/timeline")).await,
+        west.post(
+            &format!("/customers/{id}/interactions"),
+            json!({"channel": "phone", "subject": "x"}),
+        )
+        .await,
+        west.patch(
+            &format!("/tasks/{tid}"),
+            json!({"version": 2, "done": false}),
+        )
+        .await,
+    ] {
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
 }

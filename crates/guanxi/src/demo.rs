@@ -822,6 +822,48 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
     }
     tx.commit().await?;
     bar.finish_and_clear();
+
+    // Interactions on every channel and some open follow-ups, so timelines look lived in.
+    let mut tx = store.begin_bulk().await?;
+    let mut interactions = 0usize;
+    for (cid, weight, _) in &buyers {
+        let n = rng.gen_range(0..=(weight.sqrt().ceil() as usize).clamp(1, 8));
+        for _ in 0..n {
+            let (channel, subject, body) = *pick(&mut rng, CONTACTS);
+            let day = random_day(&mut rng, start, today);
+            let i = guanxi_domain::interaction::NewInteraction {
+                channel,
+                direction: None,
+                subject: subject.into(),
+                body: Some(body.into()),
+                occurred_at: Some(at_time(&mut rng, day).min(now)),
+            }
+            .validate(now)
+            .map_err(|e| anyhow::anyhow!("demo interaction invalid: {:?}", e.0))?;
+            let by = *pick(&mut rng, &owners);
+            store
+                .insert_interaction(&mut tx, by, *cid, &i, guanxi_store_ms(now))
+                .await?;
+            interactions += 1;
+        }
+    }
+    tx.commit().await?;
+    let mut tasks = 0usize;
+    for (cid, _, _) in buyers.iter().step_by(12) {
+        let title = *pick(&mut rng, FOLLOW_UPS);
+        let assignee = *pick(&mut rng, &owners);
+        let t = guanxi_domain::interaction::NewTask {
+            title: title.into(),
+            due_at: now + Duration::days(rng.gen_range(-10..21)),
+            assignee_id: Some(assignee.id),
+            note: None,
+        }
+        .validate(None)
+        .map_err(|e| anyhow::anyhow!("demo task invalid: {:?}", e.0))?;
+        store.add_task(&sys, *cid, t).await?;
+        tasks += 1;
+    }
+    println!("Timelines: {interactions} interactions, {tasks} open follow-up tasks.");
     Ok(Generated {
         customers: individual_ids.len() + company_ids.len(),
         companies: company_ids.len(),
@@ -829,6 +871,64 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
         lines,
     })
 }
+
+/// Demo interactions: channel, summary, details.
+const CONTACTS: &[(InteractionChannel, &str, &str)] = &[
+    (
+        InteractionChannel::Phone,
+        "电话回访",
+        "询问上次购买的茶叶是否满意，客户表示很喜欢。",
+    ),
+    (
+        InteractionChannel::Wechat,
+        "微信咨询新品",
+        "客户问秋季新茶什么时候到店。",
+    ),
+    (
+        InteractionChannel::FaceToFace,
+        "到店品茶",
+        "带朋友来店里试了三款乌龙。",
+    ),
+    (
+        InteractionChannel::Sms,
+        "生日祝福短信",
+        "发送生日祝福和优惠券。",
+    ),
+    (
+        InteractionChannel::Email,
+        "Quarterly catalogue",
+        "Sent the new catalogue; asked for a tasting visit.",
+    ),
+    (
+        InteractionChannel::WebChat,
+        "网站咨询配送",
+        "询问上海同城配送时间。",
+    ),
+    (
+        InteractionChannel::Letter,
+        "会员升级通知",
+        "寄出会员升级信函。",
+    ),
+    (
+        InteractionChannel::Note,
+        "偏好备注",
+        "喜欢安静的包间，只喝温水。",
+    ),
+    (
+        InteractionChannel::Phone,
+        "Follow-up call",
+        "Happy with the last order; wants a gift box for New Year.",
+    ),
+];
+
+/// Demo follow-up tasks.
+const FOLLOW_UPS: &[&str] = &[
+    "回电确认报价",
+    "寄送样品",
+    "Send the gift-box price list",
+    "预约到店品鉴",
+    "生日前一周送贺卡",
+];
 
 fn guanxi_store_ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()

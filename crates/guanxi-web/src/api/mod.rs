@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod customers;
 pub mod orders;
 pub mod session;
+pub mod timeline;
 pub mod users;
 
 use axum::extract::State;
@@ -19,7 +20,7 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Guanxi CRM API", description = "Customer file, identification, orders, users and audit. \
+    info(title = "Guanxi CRM API", description = "Customer file, identification, orders, interactions and tasks (the timeline), users and audit. \
         Authenticate with `Authorization: Bearer <token>` (create one at POST /api/v1/tokens) or with the \
         session cookie from POST /api/v1/auth/login plus `X-CSRF-Token` on writes. Errors are \
         `{error, message, fields}`; messages follow `Accept-Language` (zh-CN or en)."),
@@ -105,5 +106,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(orders::create_order, orders::list_orders))
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::list_audit))
+        .routes(routes!(timeline::add_interaction))
+        .routes(routes!(timeline::add_task))
+        .routes(routes!(timeline::timeline))
+        .routes(routes!(timeline::update_task))
+        .routes(routes!(timeline::my_tasks))
         .split_for_parts()
 }
