@@ -314,6 +314,13 @@ test("no page or fragment shows another team's customer or an unmasked ID to tho
   await shot(admin, "en-audit");
   await admin.goto(`${base}/admin/users`);
   await shot(admin, "en-admin-users");
+  // Value tiers from the demo's score refresh: filter by tier, open one, see its scores.
+  await admin.goto(`${base}/customers?tier=A&sort=name`);
+  await shot(admin, "en-customers-tier-a");
+  await Promise.all([admin.waitForURL(/\/customers\/\d+$/), admin.click("#customer-table tbody tr:first-child td:nth-child(2) a")]);
+  assert.equal(await admin.locator("#no-scores").count(), 0, "scored customer shows its scores");
+  assert.match(await admin.textContent("#customer-tier"), /^A/);
+  await shot(admin, "en-customer-360-scored");
   await admin.context().close();
 });
 

@@ -291,6 +291,14 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
         "Demo data loaded: {} customers ({} companies), {} orders with {} lines.",
         g.customers, g.companies, g.orders, g.lines
     );
+    // Score the demo book so the 360 page, tiers and dashboards have numbers from the start.
+    let r = store
+        .refresh_scores(guanxi_store::scores::ScoreSettings::default())
+        .await?;
+    println!(
+        "Scored {} customers (RFM, value matrix, ABC, activity, CLV, churn); refresh again with `guanxi scores refresh`.",
+        r.customers
+    );
     Ok(())
 }
 
