@@ -379,6 +379,23 @@ test("create a customer with inline validation, then bulk-tag from the list", as
   await page.context().close();
 });
 
+test("on a phone: the search, the list and the 360 page fit the screen", async () => {
+  const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`); });
+  await login(page, "sales.east");
+  for (const [path, name] of [["/", "phone-dashboard"], ["/customers", "phone-customers"], [`/customers/${fixtures.mine.id}`, "phone-customer-360"]]) {
+    await page.goto(`${base}${path}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${path} scrolls sideways by ${overflow}px`);
+    await shot(page, name);
+  }
+  await page.fill("#global-search", "zxm");
+  await page.waitForSelector("#search-results a.hit");
+  await shot(page, "phone-search");
+  await context.close();
+});
+
 test("no script errors or Content-Security-Policy violations on any page visited", () => {
   assert.deepEqual(consoleErrors, []);
 });
