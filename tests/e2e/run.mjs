@@ -314,6 +314,16 @@ test("no page or fragment shows another team's customer or an unmasked ID to tho
   await shot(admin, "en-audit");
   await admin.goto(`${base}/admin/users`);
   await shot(admin, "en-admin-users");
+  // Refresh the scores from the dashboard (a background job; the page reports when it is done).
+  await admin.goto(`${base}/`);
+  await Promise.all([admin.waitForURL(/refresh=started/), admin.click("#refresh-scores")]);
+  for (let i = 0; i < 100 && (await admin.locator("#scores-running").count()) > 0; i++) {
+    await admin.waitForTimeout(200);
+    await admin.reload();
+  }
+  assert.equal(await admin.locator("#scores-running").count(), 0, "refresh finished");
+  assert.match(await admin.textContent("#scores-last-run"), /\d{4}-\d{2}-\d{2}/);
+  await shot(admin, "en-dashboard-scores-refreshed");
   // Value tiers from the demo's score refresh: filter by tier, open one, see its scores.
   await admin.goto(`${base}/customers?tier=A&sort=name`);
   await shot(admin, "en-customers-tier-a");

@@ -36,6 +36,8 @@ pub enum Permission {
     ReadAudit,
     /// Export data.
     Export,
+    /// Start analytics jobs (score refresh) for the whole book.
+    RunAnalytics,
 }
 
 /// Which customers a user sees.

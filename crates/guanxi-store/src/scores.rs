@@ -208,6 +208,17 @@ impl Store {
         })
     }
 
+    /// When the stored scores were computed (ms) and how many customers they cover.
+    pub async fn scores_summary(&self) -> Result<(Option<i64>, i64)> {
+        Ok(
+            sqlx::query_as(
+                "SELECT CAST(MAX(computed_at) AS BIGINT), COUNT(*) FROM customer_scores",
+            )
+            .fetch_one(&self.read)
+            .await?,
+        )
+    }
+
     /// The stored scores of one customer, if computed.
     pub async fn customer_score(&self, customer_id: i64) -> Result<Option<ScoreRow>> {
         Ok(sqlx::query_as(&format!(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use guanxi_store::Store;
 
 use crate::auth::LoginThrottle;
+use crate::jobs::ScoresJob;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -18,6 +19,8 @@ pub struct AppState {
     /// The shop's time zone as hours east of UTC: pages show times in it and cut months and
     /// days by it (default 8, China Standard Time).
     pub utc_offset_hours: i64,
+    /// The background score refresh (one at a time).
+    pub scores_job: Arc<ScoresJob>,
 }
 
 impl AppState {
@@ -28,6 +31,7 @@ impl AppState {
             secure_cookies,
             throttle: Arc::new(LoginThrottle::default()),
             utc_offset_hours: 8,
+            scores_job: Arc::new(ScoresJob::default()),
         }
     }
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     contact_points_relations_orders_and_pagination,
     users_and_teams_need_admin,
     interactions_tasks_and_timeline,
+    score_refresh_job_on_demand,
 );
 
 async fn create(api: &common::Api, body: Value) -> Value {
@@ -630,4 +631,34 @@ async fn interactions_tasks_and_timeline(app: &TestApp) {
     ] {
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
+}
+
+async fn score_refresh_job_on_demand(app: &TestApp) {
+    let manager = app.user("boss", Role::Manager, None).await;
+    let rep = app.user("rep", Role::Sales, Some("East")).await;
+    let c = create(&rep, json!({"kind": "individual", "name": "冯丽"})).await;
+    let id = c["id"].as_i64().unwrap();
+    for (days, amount) in [(300, 5000), (200, 8000), (100, 12000), (10, 9000)] {
+        let at = (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+        let (s, o) = rep
+            .post("/orders", json!({"customer_id": id, "ordered_at": at, "channel": "store", "lines": [{"sku": "TEA", "quantity": 1, "unit_price_minor": amount}]}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+    }
+    let (s, _) = rep.post("/scores/refresh", json!(null)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "sales may not start the job");
+    let (s, st) = manager.post("/scores/refresh", json!(null)).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{st}");
+    assert_eq!(st["requested_by"], "boss");
+    app.state.scores_job.wait_idle().await;
+    let (_, st) = rep.get("/scores/status").await;
+    assert_eq!(st["running"], false);
+    assert_eq!(st["customers"], 1, "{st}");
+    assert_eq!(st["orders"], 4);
+    assert!(st["error"].is_null(), "{st}");
+    let score = app.db.store.customer_score(id).await.unwrap().unwrap();
+    assert_eq!((score.frequency, score.monetary_minor), (4, 34000));
+    let (_, log) = manager.get("/audit?action=refresh_scores").await;
+    assert_eq!(log["items"][0]["actor_name"], "boss");
+    assert_eq!(log["items"][0]["detail"]["customers"], 1);
 }

@@ -141,6 +141,17 @@ async fn pages_respect_scope_and_masking(app: &TestApp) {
         dash.contains("id=\"stat-customers\">1<"),
         "dashboard counts only the rep's book"
     );
+    assert!(
+        !dash.contains("id=\"scores-job\""),
+        "no score refresh control for sales"
+    );
+    let csrf = rep.csrf().await;
+    assert_eq!(
+        rep.post("/scores/refresh", &[("_csrf", csrf.as_str())])
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
     let (_, edit) = rep.get(&format!("/customers/{mine_id}/edit")).await;
     assert!(
         !edit.contains(MINE_ID) && !edit.contains("f-id_number"),
@@ -166,6 +177,11 @@ async fn pages_respect_scope_and_masking(app: &TestApp) {
     );
 
     let boss = Browser::login(app, "admin").await;
+    let (_, dash) = boss.get("/").await;
+    assert!(
+        dash.contains("id=\"scores-job\""),
+        "admins can refresh scores"
+    );
     let (_, page) = boss.get(&format!("/customers/{theirs_id}")).await;
     assert!(page.contains(THEIRS_ID), "admin sees the ID number");
     let (s, log) = admin

@@ -18,6 +18,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// SMTP server for outgoing mail (used by later features).
     pub smtp_url: Option<String>,
+    /// Hours between automatic score refreshes while serving; 0 turns the schedule off.
+    pub scores_refresh_hours: u64,
 }
 
 impl Default for Config {
@@ -27,6 +29,7 @@ impl Default for Config {
             bind: "127.0.0.1:8080".into(),
             secure_cookies: false,
             smtp_url: None,
+            scores_refresh_hours: 24,
         }
     }
 }
@@ -52,6 +55,11 @@ impl Config {
         }
         if let Ok(v) = std::env::var("GUANXI_SMTP_URL") {
             c.smtp_url = Some(v);
+        }
+        if let Ok(v) = std::env::var("GUANXI_SCORES_REFRESH_HOURS") {
+            c.scores_refresh_hours = v.parse().with_context(|| {
+                format!("GUANXI_SCORES_REFRESH_HOURS: not a number of hours: {v}")
+            })?;
         }
         Ok(c)
     }

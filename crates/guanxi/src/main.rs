@@ -219,6 +219,14 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
         "Guanxi is listening on http://{} (API docs: /api/v1/openapi.json)",
         listener.local_addr()?
     );
-    guanxi_web::serve(listener, AppState::new(store, config.secure_cookies)).await?;
+    let state = AppState::new(store.clone(), config.secure_cookies);
+    if config.scores_refresh_hours > 0 {
+        state.scores_job.schedule(
+            store,
+            state.utc_offset_hours,
+            std::time::Duration::from_secs(config.scores_refresh_hours * 3600),
+        );
+    }
+    guanxi_web::serve(listener, state).await?;
     Ok(())
 }

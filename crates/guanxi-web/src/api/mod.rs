@@ -5,6 +5,7 @@
 pub mod contacts;
 pub mod customers;
 pub mod orders;
+pub mod scores;
 pub mod session;
 pub mod timeline;
 pub mod users;
@@ -111,5 +112,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(timeline::timeline))
         .routes(routes!(timeline::update_task))
         .routes(routes!(timeline::my_tasks))
+        .routes(routes!(scores::refresh))
+        .routes(routes!(scores::status))
         .split_for_parts()
 }

@@ -257,6 +257,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "read_sensitive",
     "login",
     "login_failed",
+    "refresh_scores",
 ];
 /// Entities the audit log records (for the filter).
 pub const AUDIT_ENTITIES: &[&str] = &[
@@ -269,6 +270,7 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "token",
     "interaction",
     "task",
+    "customer_scores",
 ];
 
 /// The audit log with filters (who, what, which record, when).

@@ -60,5 +60,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/teams", post(admin::create_team))
         .route("/admin/audit", get(admin::audit))
+        .route("/scores/refresh", post(pages::refresh_scores))
         .route("/static/{file}", get(assets::serve))
 }

@@ -197,6 +197,15 @@ struct DashboardTpl {
     stage_chart: String,
     new_chart: String,
     revenue_chart: String,
+    scores: Option<ScoresView>,
+}
+
+/// The score job as the dashboard shows it to those who may run it.
+struct ScoresView {
+    last_run: String,
+    running: bool,
+    error: String,
+    just_started: bool,
 }
 
 struct TaskView {
@@ -208,7 +217,11 @@ struct TaskView {
 }
 
 /// The landing page: the reader's book in numbers and charts, and their open tasks.
-pub async fn dashboard(State(st): State<AppState>, user: UiUser) -> Result<Response, UiError> {
+pub async fn dashboard(
+    State(st): State<AppState>,
+    user: UiUser,
+    q: FormData,
+) -> Result<Response, UiError> {
     user.require(Permission::ReadCustomers)?;
     let err = |e: guanxi_store::StoreError| UiError::from_api(user.locale, e.into());
     let d = st
@@ -255,7 +268,26 @@ pub async fn dashboard(State(st): State<AppState>, user: UiUser) -> Result<Respo
             {"type": "line", "name": ctx.t("dashboard.orders"), "yAxisIndex": 1, "data": d.revenue_per_month.iter().map(|(_, o, _)| o).collect::<Vec<_>>()},
         ],
     });
+    let scores = if user.actor.can(Permission::RunAnalytics) {
+        let (at, customers) = st.store.scores_summary().await.map_err(err)?;
+        let job = st.scores_job.status();
+        Some(ScoresView {
+            last_run: match at.and_then(chrono::DateTime::from_timestamp_millis) {
+                Some(t) => ctx
+                    .t("scores.last_run")
+                    .replace("{at}", &format::datetime(t, tz))
+                    .replace("{n}", &thousands(customers)),
+                None => ctx.t("scores.never").to_string(),
+            },
+            running: job.running,
+            error: job.error.unwrap_or_default(),
+            just_started: q.get("refresh") == Some("started"),
+        })
+    } else {
+        None
+    };
     let tpl = DashboardTpl {
+        scores,
         ctx,
         customers: d.customers,
         orders: thousands(d.orders),
@@ -350,4 +382,17 @@ pub async fn search_go(
 /// The lifecycle stage codes in display order (for pickers).
 pub fn stage_codes() -> Vec<&'static str> {
     LifecycleStage::ALL.iter().map(|s| s.as_str()).collect()
+}
+
+/// Starts a score refresh from the dashboard (managers and admins).
+pub async fn refresh_scores(
+    State(st): State<AppState>,
+    user: UiUser,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::RunAnalytics)?;
+    st.scores_job
+        .start(st.store.clone(), st.utc_offset_hours, user.actor.clone());
+    Ok(Redirect::to("/?refresh=started").into_response())
 }

@@ -302,6 +302,23 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "user.username" => ("用户名", "Username"),
         "user.version" => ("版本", "Version"),
         "user.name" => ("团队名称", "Team name"),
+        "scores.job" => ("客户评分计算", "Score refresh"),
+        "scores.never" => ("还没有计算过评分。", "Scores have not been computed yet."),
+        "scores.last_run" => (
+            "上次计算：{at}，共 {n} 位客户。",
+            "Last computed {at} for {n} customers.",
+        ),
+        "scores.running" => ("正在计算…", "Running…"),
+        "scores.failed" => (
+            "上次计算失败，详情见服务器日志。",
+            "The last refresh failed; the server log has the details.",
+        ),
+        "scores.done" => ("已重新计算完成。", "Refresh finished."),
+        "scores.refresh_now" => ("立即重新计算", "Refresh now"),
+        "scores.schedule_hint" => (
+            "服务器按计划自动计算（默认每 24 小时）。",
+            "The server also refreshes on a schedule (every 24 hours by default).",
+        ),
         _ => return None,
     })
 }
@@ -452,6 +469,8 @@ pub fn lookup_label(vocabulary: &str, code: &str) -> Option<(&'static str, &'sta
         ("audit_entity", "token") => ("API 令牌", "API token"),
         ("audit_entity", "interaction") => ("互动", "Interaction"),
         ("audit_entity", "task") => ("待办", "Task"),
+        ("audit_action", "refresh_scores") => ("计算评分", "Score refresh"),
+        ("audit_entity", "customer_scores") => ("客户评分", "Customer scores"),
         _ => return None,
     })
 }
