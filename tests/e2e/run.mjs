@@ -330,6 +330,9 @@ test("no page or fragment shows another team's customer or an unmasked ID to tho
   await Promise.all([admin.waitForURL(/\/customers\/\d+$/), admin.click("#customer-table tbody tr:first-child td:nth-child(2) a")]);
   assert.equal(await admin.locator("#no-scores").count(), 0, "scored customer shows its scores");
   assert.match(await admin.textContent("#customer-tier"), /^A/);
+  // The scores in plain words (the language is the admin's: zh-CN from the demo).
+  assert.match(await admin.textContent("#score-explanation"), /天前|days ago/);
+  assert.ok((await admin.locator("#also-bought li").count()) > 0, "also-bought suggestions from the demo baskets");
   await shot(admin, "en-customer-360-scored");
   await admin.context().close();
 });

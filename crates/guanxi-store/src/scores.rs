@@ -4,7 +4,7 @@
 //! never a mix.
 
 use chrono::Utc;
-use guanxi_analytics::{activity, churn, clv, pareto, rfm, value_matrix, Transactions};
+use guanxi_analytics::{activity, assoc, churn, clv, pareto, rfm, value_matrix, Transactions};
 use serde::Serialize;
 
 use crate::db::{to_ms, Store};
@@ -52,6 +52,24 @@ pub struct RefreshReport {
     pub skipped: Vec<String>,
     /// Milliseconds spent extracting, computing and writing.
     pub millis: [u128; 3],
+}
+
+/// Lowest support of a product pair worth storing (0.2 % of orders).
+pub const PAIR_MIN_SUPPORT: f64 = 0.002;
+/// Most partners stored per product.
+pub const PAIRS_PER_PRODUCT: usize = 20;
+
+/// A recommendation for the 360 page.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct AlsoBought {
+    /// The product to suggest.
+    pub product: String,
+    /// The product the customer bought that leads to it.
+    pub because: String,
+    /// P(suggested | bought).
+    pub confidence: f64,
+    /// Lift of the pair.
+    pub lift: f64,
 }
 
 /// One row of `customer_scores`.
@@ -196,6 +214,9 @@ impl Store {
             q.execute(&mut *db).await?;
         }
         db.commit().await?;
+        if let Some(why) = self.refresh_product_pairs(computed_at).await? {
+            skipped.push(why);
+        }
         let t_write = t0.elapsed().as_millis() - t_extract - t_compute;
         let (y, m, d) = civil(as_of);
         Ok(RefreshReport {
@@ -206,6 +227,110 @@ impl Store {
             skipped,
             millis: [t_extract, t_compute, t_write],
         })
+    }
+
+    /// Mines product pairs ("also bought") from the order baskets with FP-growth and replaces
+    /// `product_pairs`: for each product, up to [`PAIRS_PER_PRODUCT`] partners with confidence
+    /// ≥ 5 %, best lift first. Returns why it was skipped, if it was.
+    pub async fn refresh_product_pairs(&self, computed_at: i64) -> Result<Option<String>> {
+        let lines: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT order_id, product_id FROM order_lines ORDER BY order_id, line_no",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let mut baskets: Vec<Vec<String>> = Vec::new();
+        let mut last = None;
+        for (order, product) in lines {
+            if last != Some(order) {
+                baskets.push(Vec::new());
+                last = Some(order);
+            }
+            if let Some(b) = baskets.last_mut() {
+                b.push(product.to_string());
+            }
+        }
+        let multi = baskets.iter().filter(|b| b.len() > 1).count();
+        if multi < 20 {
+            return Ok(Some(format!(
+                "also-bought pairs: only {multi} orders with two or more products"
+            )));
+        }
+        let sets = match assoc::frequent_itemsets(&baskets, PAIR_MIN_SUPPORT, Some(2)) {
+            Ok(s) => s,
+            Err(e) => return Ok(Some(format!("also-bought pairs: {e}"))),
+        };
+        let mut rules = assoc::rules(&sets, 0.05);
+        rules.sort_by(|a, b| {
+            a.antecedent
+                .cmp(&b.antecedent)
+                .then(b.lift.total_cmp(&a.lift))
+                .then(a.consequent.cmp(&b.consequent))
+        });
+        let mut db = self.write.begin().await?;
+        sqlx::query("DELETE FROM product_pairs")
+            .execute(&mut *db)
+            .await?;
+        let mut per: Option<(String, usize)> = None;
+        for r in &rules {
+            let (Some(a), Some(c)) = (r.antecedent.first(), r.consequent.first()) else {
+                continue;
+            };
+            let n = match &mut per {
+                Some((p, n)) if p == a => {
+                    *n += 1;
+                    *n
+                }
+                _ => {
+                    per = Some((a.clone(), 1));
+                    1
+                }
+            };
+            if n > PAIRS_PER_PRODUCT {
+                continue;
+            }
+            let (Ok(a), Ok(c)) = (a.parse::<i64>(), c.parse::<i64>()) else {
+                continue;
+            };
+            sqlx::query(
+                "INSERT INTO product_pairs (product_id, other_id, support, confidence, lift, computed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(a)
+            .bind(c)
+            .bind(r.support)
+            .bind(r.confidence)
+            .bind(r.lift)
+            .bind(computed_at)
+            .execute(&mut *db)
+            .await?;
+        }
+        db.commit().await?;
+        Ok(None)
+    }
+
+    /// "Customers who bought what this customer bought also bought": products the customer has
+    /// not bought yet, best lift first, with the product that led there.
+    pub async fn also_bought(&self, customer_id: i64, limit: i64) -> Result<Vec<AlsoBought>> {
+        Ok(sqlx::query_as(
+            "SELECT o.name AS product, b.name AS because, pp.confidence, pp.lift \
+             FROM product_pairs pp \
+             JOIN products o ON o.id = pp.other_id JOIN products b ON b.id = pp.product_id \
+             WHERE pp.product_id IN (SELECT l.product_id FROM order_lines l JOIN orders r ON r.id = l.order_id WHERE r.customer_id = $1) \
+               AND pp.other_id NOT IN (SELECT l.product_id FROM order_lines l JOIN orders r ON r.id = l.order_id WHERE r.customer_id = $1) \
+             ORDER BY pp.lift DESC, pp.confidence DESC, o.name LIMIT $2",
+        )
+        .bind(customer_id)
+        .bind(limit.clamp(1, 50) * 4)
+        .fetch_all(&self.read)
+        .await?
+        .into_iter()
+        .fold(Vec::<AlsoBought>::new(), |mut acc, r: AlsoBought| {
+            // Several bought products can lead to the same suggestion; keep its best reason.
+            if !acc.iter().any(|x| x.product == r.product) && (acc.len() as i64) < limit {
+                acc.push(r);
+            }
+            acc
+        }))
     }
 
     /// When the stored scores were computed (ms) and how many customers they cover.

@@ -38,6 +38,7 @@ on_both_backends!(
     scores_refresh_writes_what_the_analytics_compute,
     timeline_merges_orders_interactions_and_tasks,
     dashboard_counts_within_scope,
+    also_bought_comes_from_basket_pairs,
 );
 
 async fn user(s: &Store, name: &str, role: Role, team: Option<i64>) -> Actor {
@@ -842,4 +843,64 @@ async fn dashboard_counts_within_scope(db: &TestDb) {
     let o = s.dashboard(&other, months, 8).await.unwrap();
     assert_eq!((o.customers, o.orders, o.revenue_minor), (1, 0, 0));
     assert!(o.revenue_per_month.is_empty());
+}
+
+async fn also_bought_comes_from_basket_pairs(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let heavy = person(s, &admin, "卫一", None).await;
+    let light = person(s, &admin, "卫二", None).await;
+    let line = |sku: &str| NewOrderLine {
+        sku: sku.into(),
+        product_name: Some(format!("茶 {sku}")),
+        category: None,
+        quantity: 1,
+        unit_price_minor: 1000,
+    };
+    let mut n = 0;
+    let mut order = |c: i64, skus: &[&str]| {
+        n += 1;
+        NewOrder {
+            customer_id: c,
+            ordered_at: Utc::now() - chrono::Duration::days(n),
+            currency: "CNY".into(),
+            channel: OrderChannel::Store,
+            store: None,
+            external_ref: None,
+            lines: skus.iter().map(|k| line(k)).collect(),
+        }
+    };
+    let mut orders = Vec::new();
+    for _ in 0..30 {
+        orders.push(order(heavy.id, &["A", "B"]));
+    }
+    for _ in 0..20 {
+        orders.push(order(heavy.id, &["C", "B"]));
+    }
+    for _ in 0..10 {
+        orders.push(order(light.id, &["A"]));
+    }
+    for o in orders {
+        s.create_order(&admin, o).await.unwrap();
+    }
+    let r = s
+        .refresh_scores(guanxi_store::scores::ScoreSettings::default())
+        .await
+        .unwrap();
+    assert!(
+        !r.skipped.iter().any(|x| x.contains("also-bought")),
+        "{:?}",
+        r.skipped
+    );
+    let recs = s.also_bought(light.id, 5).await.unwrap();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(
+        (recs[0].product.as_str(), recs[0].because.as_str()),
+        ("茶 B", "茶 A")
+    );
+    // confidence(A -> B) = 30 / 40; lift = 0.75 / P(B) = 0.75 / (50 / 60).
+    assert!((recs[0].confidence - 0.75).abs() < 1e-9);
+    assert!((recs[0].lift - 0.9).abs() < 1e-9);
+    // Someone who bought everything gets no suggestion of what they already have.
+    assert!(s.also_bought(heavy.id, 5).await.unwrap().is_empty());
 }

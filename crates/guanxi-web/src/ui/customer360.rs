@@ -102,6 +102,9 @@ struct PageTpl {
     h: Header,
     flash: &'static str,
     scores: Vec<(&'static str, String)>,
+    explanation: String,
+    action: String,
+    also_bought: Vec<String>,
     basics: Vec<(&'static str, String)>,
     source: String,
     contacts: Vec<ContactView>,
@@ -549,6 +552,21 @@ async fn render_page(
     let ctx = user.ctx("customer.title");
     let score = st.store.customer_score(id).await.map_err(store_err(l))?;
     let mut scores = Vec::new();
+    let (explanation, action) = score.as_ref().map(|s| explain(&ctx, s)).unwrap_or_default();
+    let also_bought = st
+        .store
+        .also_bought(id, 5)
+        .await
+        .map_err(store_err(l))?
+        .into_iter()
+        .map(|a| {
+            ctx.t("also.line")
+                .replace("{product}", &a.product)
+                .replace("{because}", &a.because)
+                .replace("{confidence}", &format::percent(a.confidence))
+                .replace("{lift}", &format!("{:.2}", a.lift))
+        })
+        .collect();
     let mut tier = String::new();
     if let Some(s) = &score {
         tier = s.abc_class.clone();
@@ -744,6 +762,9 @@ async fn render_page(
         },
         flash,
         scores,
+        explanation,
+        action,
+        also_bought,
         basics,
         source: provenance(&ctx, &c.source, &names, tz),
         contacts,
@@ -773,6 +794,59 @@ async fn render_page(
         ctx,
     };
     Ok((status, render(l, &tpl)).into_response())
+}
+
+/// The scores in plain words: "At Risk: last bought 142 days ago, used to buy about every 30
+/// days; 12 orders, ¥3,400 in total; churn risk 71%, mainly long since last purchase." and the
+/// recommended action for the customer's value-matrix cell.
+pub fn explain(ctx: &Ctx, s: &guanxi_store::scores::ScoreRow) -> (String, String) {
+    let n = |key: &str, v: String| ctx.t(key).replace("{n}", &v);
+    let mut parts = vec![n("explain.recency", s.recency_days.to_string())];
+    if s.frequency > 1 && s.typical_interval_days > 0.0 {
+        parts.push(n(
+            "explain.interval",
+            format!("{:.0}", s.typical_interval_days.round()),
+        ));
+        let overdue = s.recency_days as f64 / s.typical_interval_days;
+        if overdue >= 1.5 {
+            parts.push(n("explain.overdue", format!("{overdue:.1}")));
+        }
+    }
+    parts.push(
+        ctx.t(if s.frequency == 1 {
+            "explain.one_order"
+        } else {
+            "explain.orders"
+        })
+        .replace("{f}", &format::thousands(s.frequency))
+        .replace("{m}", &format::money(s.monetary_minor, "CNY")),
+    );
+    if s.orders_falling {
+        parts.push(ctx.t("explain.falling").to_string());
+    }
+    if let Some(p) = s.churn_probability {
+        let reason = s
+            .churn_reason
+            .as_deref()
+            .map(|r| ctx.label("churn_reason", r))
+            .unwrap_or_default();
+        parts.push(
+            ctx.t("explain.churn")
+                .replace("{p}", &format::percent(p))
+                .replace("{reason}", &reason),
+        );
+    }
+    if let Some(v) = s.clv_minor {
+        parts.push(n("explain.clv", format::money(v, "CNY")));
+    }
+    let sep = ctx.t("explain.separator");
+    let text = format!(
+        "{}{}{}",
+        ctx.label("rfm_segment", &s.rfm_segment),
+        ctx.t("explain.colon"),
+        parts.join(sep)
+    );
+    (text, ctx.label("value_action", &s.value_cell))
 }
 
 /// GET the 360 page.
@@ -1067,4 +1141,59 @@ pub async fn task_done(
         Err(e) => return Err(store_err(l)(e)),
     };
     Ok(Redirect::to(&format!("/customers/{}#timeline", t.customer_id)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> guanxi_store::scores::ScoreRow {
+        guanxi_store::scores::ScoreRow {
+            customer_id: 1,
+            recency_days: 142,
+            frequency: 12,
+            monetary_minor: 340_000,
+            r_score: 1,
+            f_score: 4,
+            m_score: 4,
+            rfm_segment: "at_risk".into(),
+            value_cell: "frequent".into(),
+            abc_class: "B".into(),
+            activity: "dormant".into(),
+            typical_interval_days: 30.2,
+            orders_falling: true,
+            clv_minor: Some(51_000),
+            p_alive: Some(0.31),
+            expected_purchases: Some(1.2),
+            churn_probability: Some(0.714),
+            churn_reason: Some("recency_days".into()),
+            computed_at: 0,
+        }
+    }
+
+    #[test]
+    fn scores_in_plain_words() {
+        let en = Ctx::anonymous(Locale::En, "customer.title");
+        let (text, action) = explain(&en, &row());
+        assert_eq!(
+            text,
+            "At Risk: last bought 142 days ago; used to buy about every 30 days; 4.7× their usual gap; \
+             12 orders, ¥3,400.00 in total; buying less often than before; churn risk 71.4%, mainly \
+             long since last purchase; expected future value ¥510.00"
+        );
+        assert!(action.starts_with("Raise spend per visit"));
+        let zh = Ctx::anonymous(Locale::ZhCn, "customer.title");
+        let (text, _) = explain(&zh, &row());
+        assert!(
+            text.starts_with("有流失风险：最近一次购买在 142 天前；平时约每 30 天买一次"),
+            "{text}"
+        );
+        // One order: no interval to compare with.
+        let mut one = row();
+        one.frequency = 1;
+        one.churn_probability = None;
+        one.clv_minor = None;
+        let (text, _) = explain(&en, &one);
+        assert_eq!(text, "At Risk: last bought 142 days ago; 1 order, ¥3,400.00 in total; buying less often than before");
+    }
 }

@@ -319,6 +319,28 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "服务器按计划自动计算（默认每 24 小时）。",
             "The server also refreshes on a schedule (every 24 hours by default).",
         ),
+        "explain.recency" => ("最近一次购买在 {n} 天前", "last bought {n} days ago"),
+        "explain.interval" => ("平时约每 {n} 天买一次", "used to buy about every {n} days"),
+        "explain.overdue" => ("已是平常间隔的 {n} 倍", "{n}× their usual gap"),
+        "explain.orders" => ("共 {f} 单，累计 {m}", "{f} orders, {m} in total"),
+        "explain.one_order" => ("共 1 单，累计 {m}", "1 order, {m} in total"),
+        "also.title" => (
+            "买过同样商品的客户还买了",
+            "Customers who bought the same also bought",
+        ),
+        "also.line" => (
+            "{product}（因为买过{because}；置信度 {confidence}，提升度 {lift}）",
+            "{product} (bought {because}; confidence {confidence}, lift {lift})",
+        ),
+        "explain.falling" => ("购买次数在下降", "buying less often than before"),
+        "explain.churn" => (
+            "流失风险 {p}，主要因为{reason}",
+            "churn risk {p}, mainly {reason}",
+        ),
+        "explain.clv" => ("预计未来价值 {n}", "expected future value {n}"),
+        "explain.separator" => ("；", "; "),
+        "explain.colon" => ("：", ": "),
+        "explain.action" => ("建议", "Suggested"),
         _ => return None,
     })
 }
@@ -471,6 +493,10 @@ pub fn lookup_label(vocabulary: &str, code: &str) -> Option<(&'static str, &'sta
         ("audit_entity", "task") => ("待办", "Task"),
         ("audit_action", "refresh_scores") => ("计算评分", "Score refresh"),
         ("audit_entity", "customer_scores") => ("客户评分", "Customer scores"),
+        ("value_action", "best") => ("重点维系：会员礼遇、新品优先、专人联系，防止被竞争对手抢走。", "Retain and reward: loyalty benefits, early access, personal contact; protect from competitors."),
+        ("value_action", "spenders") => ("提高购买频率：提醒、订阅、更多回店理由。", "Raise frequency: reminders, subscriptions, reasons to come back more often."),
+        ("value_action", "frequent") => ("提高客单价：交叉销售、组合装、高端产品。", "Raise spend per visit: cross-sell, bundles, premium lines."),
+        ("value_action", "uncertain") => ("低成本培育：找出有潜力的客户，其余少投入。", "Low-cost nurturing; find the ones who can grow, spend little on the rest."),
         _ => return None,
     })
 }
@@ -640,6 +666,11 @@ mod tests {
         check("tier", vec!["A", "B", "C"], &mut m);
         check(
             "value_cell",
+            vec!["best", "spenders", "frequent", "uncertain"],
+            &mut m,
+        );
+        check(
+            "value_action",
             vec!["best", "spenders", "frequent", "uncertain"],
             &mut m,
         );
