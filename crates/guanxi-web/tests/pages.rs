@@ -36,6 +36,7 @@ impl Browser {
         let root = app.base.trim_end_matches("/api/v1").to_string();
         let http = reqwest::Client::builder()
             .cookie_store(true)
+            .pool_max_idle_per_host(0)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
@@ -277,7 +278,7 @@ async fn page_writes_need_the_csrf_token(app: &TestApp) {
 async fn unknown_paths_and_languages(app: &TestApp) {
     app.user("admin", Role::Admin, None).await;
     let root = app.base.trim_end_matches("/api/v1").to_string();
-    let http = reqwest::Client::new();
+    let http = common::client(false);
     let r = http
         .get(format!("{root}/no/such/page"))
         .header("accept-language", "zh-CN")

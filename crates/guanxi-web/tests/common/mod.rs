@@ -88,7 +88,7 @@ impl TestApp {
             .unwrap();
         Api {
             base: self.base.clone(),
-            http: reqwest::Client::new(),
+            http: client(false),
             auth: Some(format!("Bearer {token}")),
             lang: None,
             user_id: u.id,
@@ -99,15 +99,23 @@ impl TestApp {
     pub fn anonymous(&self) -> Api {
         Api {
             base: self.base.clone(),
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .unwrap(),
+            http: client(true),
             auth: None,
             lang: None,
             user_id: 0,
         }
     }
+}
+
+/// A test HTTP client. No connection reuse: the server rightly closes a connection after
+/// refusing a body it did not read (413, 415), and a pooled client racing to reuse that
+/// connection fails with `IncompleteMessage` — a flake in the client, not in the server.
+pub fn client(cookies: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(cookies)
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
 }
 
 #[derive(Clone)]
