@@ -392,6 +392,36 @@ test("create a customer with inline validation, then bulk-tag from the list", as
   await page.context().close();
 });
 
+test("analytics: charts render, and each chart's click-through lists exactly the customers it counts", async () => {
+  const page = await newPage("en");
+  await login(page, "manager");
+  await page.goto(`${base}/analytics`);
+  if ((await page.getAttribute("html", "lang")) !== "en") {
+    await Promise.all([page.waitForLoadState("load"), page.click("#lang-switch")]);
+  }
+  for (const id of ["chart-rf", "chart-value", "chart-pareto", "chart-segments", "chart-clv"]) {
+    await page.waitForSelector(`#${id}[data-rendered='1']`);
+  }
+  assert.match(await page.textContent("#pareto-figure"), /top 20% of customers bring \d+\.\d% of revenue/);
+  await shot(page, "en-analytics");
+  const opt = JSON.parse(await page.getAttribute("#chart-segments", "data-chart"));
+  const counts = opt.series[0].data;
+  const i = counts.findIndex((n) => n > 0 && n <= 50);
+  assert.ok(i >= 0, "a segment small enough to list on one page");
+  await page.goto(`${base}${opt.links[i]}`);
+  assert.equal(await page.locator("#customer-table tbody tr").count(), counts[i]);
+  assert.match(await page.textContent("#score-filter"), new RegExp(opt.yAxis.data[i]));
+  await page.goto(`${base}/analytics`);
+  const rf = JSON.parse(await page.getAttribute("#chart-rf", "data-chart"));
+  const cell = rf.series[0].data.findIndex((d) => d[2] > 0 && d[2] <= 50);
+  await page.goto(`${base}${rf.links[cell]}`);
+  assert.equal(await page.locator("#customer-table tbody tr").count(), rf.series[0].data[cell][2]);
+  await shot(page, "en-customers-rf-cell");
+  await page.goto(`${base}/analytics`);
+  await Promise.all([page.waitForURL(/\/customers\/\d+$/), page.click("#churn-risk tbody tr:first-child a")]);
+  await page.context().close();
+});
+
 test("on a phone: the search, the list and the 360 page fit the screen", async () => {
   const context = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();

@@ -76,6 +76,12 @@ pub struct CustomerFilter {
     pub q: Option<String>,
     /// Value tier: the ABC class (`A`, `B`, `C`) from the last score refresh.
     pub tier: Option<String>,
+    /// RFM segment code from the last score refresh.
+    pub rfm_segment: Option<String>,
+    /// Value-matrix cell from the last score refresh.
+    pub value_cell: Option<String>,
+    /// R and F scores (1–5 each) from the last score refresh: one cell of the RFM grid.
+    pub rf: Option<(i64, i64)>,
     /// Sort column.
     pub sort: CustomerSort,
     /// Descending.
@@ -708,6 +714,25 @@ impl Store {
             )
             .text(v.clone())
             .push(")");
+        }
+        for (col, v) in [
+            ("rfm_segment", &f.rfm_segment),
+            ("value_cell", &f.value_cell),
+        ] {
+            if let Some(v) = v {
+                q.push(&format!(
+                    " AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.{col} = "
+                ))
+                .text(v.clone())
+                .push(")");
+            }
+        }
+        if let Some((r, fs)) = f.rf {
+            q.push(" AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.r_score = ")
+                .int(r)
+                .push(" AND s.f_score = ")
+                .int(fs)
+                .push(")");
         }
         if let Some(v) = &f.tag {
             q.push(" AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag = ").text(v.clone()).push(")");

@@ -14,6 +14,7 @@ pub mod dashboard;
 mod db;
 pub mod error;
 pub mod identify;
+pub mod insights;
 pub mod orders;
 pub mod relations;
 mod rows;

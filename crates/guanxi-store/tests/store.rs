@@ -903,4 +903,49 @@ async fn also_bought_comes_from_basket_pairs(db: &TestDb) {
     assert!((recs[0].lift - 0.9).abs() < 1e-9);
     // Someone who bought everything gets no suggestion of what they already have.
     assert!(s.also_bought(heavy.id, 5).await.unwrap().is_empty());
+
+    // The analytics aggregates agree with the stored scores, within scope.
+    let i = s.insights(&admin, 10).await.unwrap();
+    let total =
+        |cells: &[guanxi_store::insights::Cell]| cells.iter().map(|c| c.customers).sum::<i64>();
+    assert_eq!(total(&i.segments), 2);
+    assert_eq!(total(&i.rf_grid), 2);
+    assert_eq!(total(&i.value_cells), 2);
+    assert_eq!(i.revenue_ranked, vec![100_000, 10_000]);
+    let revenue: i64 = i.segments.iter().map(|c| c.revenue_minor).sum();
+    assert_eq!(revenue, 110_000);
+    assert_eq!(i.top_clv.len(), i.clv.len().min(10));
+    let team = s.create_team(&Actor::system(), "elsewhere").await.unwrap();
+    let outsider = user(s, "outsider", Role::Sales, Some(team.id)).await;
+    let none = s.insights(&outsider, 10).await.unwrap();
+    assert!(
+        none.segments.is_empty() && none.revenue_ranked.is_empty() && none.churn_risk.is_empty()
+    );
+    // The list filters behind the chart click-throughs.
+    let seg = &i.segments[0].key;
+    let page = s
+        .list_customers(
+            &admin,
+            &CustomerFilter {
+                rfm_segment: Some(seg.clone()),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len() as i64, i.segments[0].customers);
+    let (r, f) = i.rf_grid[0].key.split_once(',').unwrap();
+    let page = s
+        .list_customers(
+            &admin,
+            &CustomerFilter {
+                rf: Some((r.parse().unwrap(), f.parse().unwrap())),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len() as i64, i.rf_grid[0].customers);
 }

@@ -158,6 +158,21 @@ async fn pages_respect_scope_and_masking(app: &TestApp) {
         !edit.contains(MINE_ID) && !edit.contains("f-id_number"),
         "no ID field for sales"
     );
+    // The analytics page renders (no scores yet: its empty state); bad click-through values are 400.
+    let (s, html) = rep.get("/analytics").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"analytics-empty\""));
+    assert_eq!(
+        rep.get("/customers?segment=nonsense").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        rep.get("/customers?rf=9,1").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (s, html) = rep.get("/customers?segment=at_risk&rf=1,5").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"score-filter\""));
     // Admin pages are not for sales.
     assert_eq!(rep.get("/admin/users").await.0, StatusCode::FORBIDDEN);
     assert_eq!(rep.get("/admin/audit").await.0, StatusCode::FORBIDDEN);

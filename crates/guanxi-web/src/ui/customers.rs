@@ -76,6 +76,32 @@ struct ListTpl {
     next_url: String,
     first_url: String,
     flash: String,
+    score_filter: String,
+    hidden_score: Vec<(&'static str, String)>,
+}
+
+/// RFM segment codes (the analytics crate's, as stored in `customer_scores`).
+pub const SEGMENTS: &[&str] = &[
+    "champions",
+    "loyal_customers",
+    "potential_loyalists",
+    "new_customers",
+    "promising",
+    "need_attention",
+    "about_to_sleep",
+    "at_risk",
+    "cant_lose_them",
+    "hibernating",
+    "lost",
+];
+/// Value-matrix cells.
+pub const VALUE_CELLS: &[&str] = &["best", "spenders", "frequent", "uncertain"];
+
+/// Parses `r,f` (each 1–5).
+fn parse_rf(s: &str) -> Option<(i64, i64)> {
+    let (r, f) = s.split_once(',')?;
+    let (r, f) = (r.trim().parse().ok()?, f.trim().parse().ok()?);
+    ((1..=5).contains(&r) && (1..=5).contains(&f)).then_some((r, f))
 }
 
 fn parse<T>(
@@ -140,6 +166,18 @@ pub async fn list(
         Some(s) => Some(s.parse::<i64>().map_err(|_| UiError::BadForm(l))?),
         None => None,
     };
+    let segment = q.get("segment").map(str::to_string);
+    if segment.as_deref().is_some_and(|s| !SEGMENTS.contains(&s)) {
+        return Err(UiError::BadForm(l));
+    }
+    let cell = q.get("cell").map(str::to_string);
+    if cell.as_deref().is_some_and(|s| !VALUE_CELLS.contains(&s)) {
+        return Err(UiError::BadForm(l));
+    }
+    let rf = match q.get("rf") {
+        Some(s) => Some(parse_rf(s).ok_or(UiError::BadForm(l))?),
+        None => None,
+    };
     let filter = CustomerFilter {
         owner_id,
         lifecycle_stage: parse(q.get("stage"), LifecycleStage::parse, l)?,
@@ -149,6 +187,9 @@ pub async fn list(
         source_channel: parse(q.get("source"), SourceChannel::parse, l)?,
         q: q.get("q").map(str::to_string),
         tier,
+        rfm_segment: segment.clone(),
+        value_cell: cell.clone(),
+        rf,
         sort,
         desc,
         cursor: q.get("cursor").map(str::to_string),
@@ -220,7 +261,8 @@ pub async fn list(
     }
     // The same query string without the cursor, for "next" and "first" links.
     let base: Vec<String> = [
-        "q", "owner", "tag", "stage", "tier", "city", "source", "kind", "sort", "order",
+        "q", "owner", "tag", "stage", "tier", "city", "source", "kind", "sort", "order", "segment",
+        "cell", "rf",
     ]
     .iter()
     .filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencode(v))))
@@ -247,7 +289,23 @@ pub async fn list(
         }
         _ => String::new(),
     };
+    let mut score_filter = Vec::new();
+    let mut hidden_score = Vec::new();
+    if let Some(s) = &segment {
+        score_filter.push(ctx.label("rfm_segment", s));
+        hidden_score.push(("segment", s.clone()));
+    }
+    if let Some(c) = &cell {
+        score_filter.push(ctx.label("value_cell", c));
+        hidden_score.push(("cell", c.clone()));
+    }
+    if let Some((r, f)) = rf {
+        score_filter.push(format!("R{r} F{f}"));
+        hidden_score.push(("rf", format!("{r},{f}")));
+    }
     let tpl = ListTpl {
+        score_filter: score_filter.join(" · "),
+        hidden_score,
         headers: columns.iter().filter(|c| c.on).map(|c| c.label).collect(),
         f: Filters {
             q: q.get("q").unwrap_or("").into(),

@@ -4,6 +4,7 @@
 //! same store functions with the same actor.
 
 pub mod admin;
+pub mod analytics;
 pub mod assets;
 pub mod customer360;
 pub mod customers;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/lang", post(pages::set_language))
         .route("/search", get(pages::search))
         .route("/search/go", get(pages::search_go))
+        .route("/analytics", get(analytics::page))
         .route("/customers", get(customers::list))
         .route("/customers/bulk", post(customers::bulk))
         .route("/customers/new", get(forms::new_form).post(forms::create))
