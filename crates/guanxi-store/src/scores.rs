@@ -213,6 +213,14 @@ impl Store {
             }
             q.execute(&mut *db).await?;
         }
+        sqlx::query(
+            "INSERT INTO segment_history (computed_at, rfm_segment, customers, revenue_minor) \
+             SELECT $1, rfm_segment, COUNT(*), CAST(COALESCE(SUM(monetary_minor), 0) AS BIGINT) \
+             FROM customer_scores GROUP BY rfm_segment",
+        )
+        .bind(computed_at)
+        .execute(&mut *db)
+        .await?;
         db.commit().await?;
         if let Some(why) = self.refresh_product_pairs(computed_at).await? {
             skipped.push(why);
@@ -331,6 +339,20 @@ impl Store {
             }
             acc
         }))
+    }
+
+    /// Segment sizes after each of the last `refreshes` refreshes, oldest first: (computed at
+    /// ms, segment, customers). Whole-book figures (not scoped), for readers who see all.
+    pub async fn segment_history(&self, refreshes: i64) -> Result<Vec<(i64, String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT h.computed_at, h.rfm_segment, h.customers FROM segment_history h \
+             WHERE h.computed_at IN (SELECT DISTINCT computed_at FROM segment_history \
+                                     ORDER BY computed_at DESC LIMIT $1) \
+             ORDER BY h.computed_at, h.rfm_segment",
+        )
+        .bind(refreshes.clamp(1, 365))
+        .fetch_all(&self.read)
+        .await?)
     }
 
     /// When the stored scores were computed (ms) and how many customers they cover.

@@ -904,6 +904,20 @@ async fn also_bought_comes_from_basket_pairs(db: &TestDb) {
     // Someone who bought everything gets no suggestion of what they already have.
     assert!(s.also_bought(heavy.id, 5).await.unwrap().is_empty());
 
+    // Each refresh records the segment sizes: two refreshes, two points in time.
+    let h1 = s.segment_history(10).await.unwrap();
+    assert_eq!(h1.iter().map(|r| r.2).sum::<i64>(), 2);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    s.refresh_scores(guanxi_store::scores::ScoreSettings::default())
+        .await
+        .unwrap();
+    let h2 = s.segment_history(10).await.unwrap();
+    let mut times: Vec<i64> = h2.iter().map(|r| r.0).collect();
+    times.dedup();
+    assert_eq!(times.len(), 2);
+    assert_eq!(h2.iter().map(|r| r.2).sum::<i64>(), 4);
+    assert_eq!(s.segment_history(1).await.unwrap().len(), h1.len());
+
     // The analytics aggregates agree with the stored scores, within scope.
     let i = s.insights(&admin, 10).await.unwrap();
     let total =

@@ -38,6 +38,7 @@ struct AnalyticsTpl {
     pareto_chart: String,
     segment_chart: String,
     clv_chart: String,
+    history_chart: String,
     top_clv: Vec<RankedView>,
     churn: Vec<RankedView>,
 }
@@ -199,7 +200,47 @@ pub async fn page(State(st): State<AppState>, user: UiUser) -> Result<Response, 
         "series": [{"type": "bar", "name": ctx.t("dashboard.customers"), "data": counts}],
     });
 
+    // Segment sizes over time: whole-book figures, so only for readers who see the whole book.
+    let history_chart = if user.actor.scope == guanxi_domain::role::RecordScope::All {
+        let h = st
+            .store
+            .segment_history(30)
+            .await
+            .map_err(|e| UiError::from_api(l, e.into()))?;
+        let mut times: Vec<i64> = h.iter().map(|r| r.0).collect();
+        times.dedup();
+        if times.len() < 2 {
+            String::new()
+        } else {
+            let tz = format::zone(st.utc_offset_hours);
+            let series: Vec<_> = SEGMENTS
+                .iter()
+                .map(|seg| {
+                    let data: Vec<i64> = times
+                        .iter()
+                        .map(|t| {
+                            h.iter()
+                                .find(|r| r.0 == *t && r.1 == *seg)
+                                .map_or(0, |r| r.2)
+                        })
+                        .collect();
+                    json!({"type": "line", "name": ctx.label("rfm_segment", seg), "data": data})
+                })
+                .collect();
+            json!({
+                "tooltip": {"trigger": "axis"},
+                "legend": {"type": "scroll"},
+                "xAxis": {"type": "category", "data": times.iter().map(|t| chrono::DateTime::from_timestamp_millis(*t).map(|d| format::datetime(d, tz)).unwrap_or_default()).collect::<Vec<_>>()},
+                "yAxis": {"type": "value", "name": ctx.t("dashboard.customers")},
+                "series": series,
+            })
+            .to_string()
+        }
+    } else {
+        String::new()
+    };
     let tpl = AnalyticsTpl {
+        history_chart,
         summary: ctx
             .t("analytics.summary")
             .replace("{n}", &format::thousands(scored as i64)),

@@ -354,6 +354,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "analytics.clv_distribution" => ("客户终身价值分布", "Customer lifetime value distribution"),
         "analytics.top_clv" => ("终身价值最高的客户", "Top customers by lifetime value"),
         "analytics.churn_risk" => ("流失风险最高的客户", "Customers most at risk of churning"),
+        "analytics.segment_history" => ("RFM 细分人数变化（每次评分计算）", "Segment sizes over time (per score refresh)"),
         "analytics.reason" => ("主要原因", "Main reason"),
         "analytics.f_axis" => ("购买频率分（F）", "Frequency score (F)"),
         "analytics.r_axis" => ("最近购买分（R）", "Recency score (R)"),
