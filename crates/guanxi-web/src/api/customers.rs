@@ -7,12 +7,12 @@ use chrono::Utc;
 use guanxi_domain::customer::{CustomerFields, CustomerPatch};
 use guanxi_domain::masking::mask_id_number;
 use guanxi_domain::records::{Customer, IdentifyHit};
-use guanxi_domain::role::Permission;
+use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::vocabulary::{CustomerKind, LifecycleStage, SourceChannel};
 use guanxi_domain::ValidationError;
 use guanxi_store::audit::AuditEvent;
 use guanxi_store::customers::{CustomerFilter, CustomerSort};
-use guanxi_store::Page;
+use guanxi_store::{Page, Store, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -22,28 +22,60 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::state::AppState;
 
+/// Masks the ID number.
+fn mask(c: &mut Customer) {
+    if let Some(v) = c.id_number.as_deref() {
+        c.id_number = Some(mask_id_number(v));
+        c.id_number_masked = true;
+    }
+}
+
 /// Masks what the reader may not see. Returns whether an unmasked sensitive value remains
 /// (the caller audits that read).
-pub(crate) fn present(auth: &Auth, mut c: Customer) -> (Customer, bool) {
-    let sensitive_shown = if auth.actor.can(SENSITIVE) {
+pub(crate) fn present(actor: &Actor, mut c: Customer) -> (Customer, bool) {
+    let sensitive_shown = if actor.can(SENSITIVE) {
         c.id_number.is_some()
     } else {
-        if let Some(v) = c.id_number.as_deref() {
-            c.id_number = Some(mask_id_number(v));
-            c.id_number_masked = true;
-        }
+        mask(&mut c);
         false
     };
     (c, sensitive_shown)
 }
 
+/// One customer as `actor` may see it, for the API and the 360 page alike: masked for readers
+/// without the permission, and an unmasked ID number is audited as a sensitive read (`via`
+/// names the channel in the audit detail when it is not the API).
+pub(crate) async fn read_customer(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    via: Option<&str>,
+) -> Result<Customer, StoreError> {
+    let (c, sensitive) = present(actor, store.get_customer(actor, id).await?);
+    if sensitive {
+        let mut detail = json!({"fields": ["id_number"]});
+        if let Some(v) = via {
+            detail["via"] = json!(v);
+        }
+        store
+            .audit(
+                actor,
+                AuditEvent {
+                    action: "read_sensitive",
+                    entity: "customer",
+                    entity_id: Some(id),
+                    detail,
+                },
+            )
+            .await?;
+    }
+    Ok(c)
+}
+
 /// In lists the ID number is always masked: bulk reads of sensitive data go through exports,
 /// which are audited with their row counts.
 fn present_in_list(mut c: Customer) -> Customer {
-    if let Some(v) = c.id_number.as_deref() {
-        c.id_number = Some(mask_id_number(v));
-        c.id_number_masked = true;
-    }
+    mask(&mut c);
     c
 }
 
@@ -163,7 +195,7 @@ pub async fn create_customer(
     }
     let valid = f.validate(auth.actor.id, Utc::now())?;
     let c = st.store.create_customer(&auth.actor, valid).await?;
-    Ok((StatusCode::CREATED, Json(present(&auth, c).0)))
+    Ok((StatusCode::CREATED, Json(present(&auth.actor, c).0)))
 }
 
 /// Read one customer (360 basics). Unmasked ID numbers are audited as sensitive reads.
@@ -175,21 +207,7 @@ pub async fn get_customer(
     PathId(id): PathId,
 ) -> Result<Json<Customer>, ApiError> {
     auth.require(Permission::ReadCustomers)?;
-    let (c, sensitive) = present(&auth, st.store.get_customer(&auth.actor, id).await?);
-    if sensitive {
-        st.store
-            .audit(
-                &auth.actor,
-                AuditEvent {
-                    action: "read_sensitive",
-                    entity: "customer",
-                    entity_id: Some(id),
-                    detail: json!({"fields": ["id_number"]}),
-                },
-            )
-            .await?;
-    }
-    Ok(Json(c))
+    Ok(Json(read_customer(&st.store, &auth.actor, id, None).await?))
 }
 
 /// Update a customer. `version` must match the stored version, else 409.
@@ -209,7 +227,7 @@ pub async fn update_customer(
         }
     }
     let c = st.store.update_customer(&auth.actor, id, p).await?;
-    Ok(Json(present(&auth, c).0))
+    Ok(Json(present(&auth.actor, c).0))
 }
 
 /// The version a delete is guarding against.
@@ -299,5 +317,5 @@ pub async fn merge_customers(
         .store
         .merge_customers(&auth.actor, id, m.version, m.loser_id, m.loser_version)
         .await?;
-    Ok(Json(present(&auth, c).0))
+    Ok(Json(present(&auth.actor, c).0))
 }

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use guanxi_domain::customer::{ContactPointPatch, NewContactPoint};
 use guanxi_domain::interaction::{NewInteraction, NewTask};
-use guanxi_domain::masking::mask_id_number;
 use guanxi_domain::profile::Anniversary;
 use guanxi_domain::provenance::Provenance;
 use guanxi_domain::records::{ContactPoint, Customer, TimelineItem, TimelineKind};
@@ -19,10 +18,9 @@ use guanxi_domain::role::Permission;
 use guanxi_domain::vocabulary::{
     ContactKind, CustomerKind, InteractionChannel, InteractionDirection,
 };
-use guanxi_store::audit::AuditEvent;
 use serde_json::json;
 
-use super::customers::user_names;
+use super::customers::{active_names, user_names};
 use super::format;
 use super::render;
 use super::session::{Ctx, FormData, UiError, UiUser};
@@ -501,31 +499,9 @@ fn older_url(id: i64, items: &[TimelineItem]) -> String {
 
 /// Reads the customer as this user may see it; unmasked ID numbers are audited like the API.
 async fn load(st: &AppState, user: &UiUser, id: i64) -> Result<Customer, UiError> {
-    let mut c = st
-        .store
-        .get_customer(&user.actor, id)
+    crate::api::customers::read_customer(&st.store, &user.actor, id, Some("ui"))
         .await
-        .map_err(store_err(user.locale))?;
-    if user.actor.can(Permission::ViewSensitive) {
-        if c.id_number.is_some() {
-            st.store
-                .audit(
-                    &user.actor,
-                    AuditEvent {
-                        action: "read_sensitive",
-                        entity: "customer",
-                        entity_id: Some(id),
-                        detail: json!({"fields": ["id_number"], "via": "ui"}),
-                    },
-                )
-                .await
-                .map_err(store_err(user.locale))?;
-        }
-    } else if let Some(v) = c.id_number.as_deref() {
-        c.id_number = Some(mask_id_number(v));
-        c.id_number_masked = true;
-    }
-    Ok(c)
+        .map_err(store_err(user.locale))
 }
 
 /// Renders the 360 page, optionally with the add-contact form's error and a flash message.
@@ -540,12 +516,10 @@ async fn render_page(
     let l = user.locale;
     let c = load(st, user, id).await?;
     let tz = format::zone(st.utc_offset_hours);
-    let users = user_names(st, user).await?;
-    let names: HashMap<i64, String> = st
-        .store
-        .list_users()
-        .await
-        .map_err(store_err(l))?
+    // One read of the users: every name (authors may have left) and the active ones to pick.
+    let all_users = st.store.list_users().await.map_err(store_err(l))?;
+    let users = active_names(&all_users);
+    let names: HashMap<i64, String> = all_users
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();

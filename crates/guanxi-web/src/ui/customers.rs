@@ -115,15 +115,21 @@ fn parse<T>(
 
 /// Names of the active users, by id (owners, assignees, audit actors).
 pub async fn user_names(st: &AppState, user: &UiUser) -> Result<Vec<(i64, String)>, UiError> {
-    Ok(st
-        .store
-        .list_users()
-        .await
-        .map_err(|e| UiError::from_api(user.locale, e.into()))?
-        .into_iter()
+    Ok(active_names(
+        &st.store
+            .list_users()
+            .await
+            .map_err(|e| UiError::from_api(user.locale, e.into()))?,
+    ))
+}
+
+/// The active users of a list as (id, display name), for pickers.
+pub fn active_names(users: &[guanxi_domain::records::User]) -> Vec<(i64, String)> {
+    users
+        .iter()
         .filter(|u| u.active)
-        .map(|u| (u.id, u.display_name))
-        .collect())
+        .map(|u| (u.id, u.display_name.clone()))
+        .collect()
 }
 
 /// The first contact point of a kind (primary first).
