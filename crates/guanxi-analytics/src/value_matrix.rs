@@ -21,6 +21,9 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// Every cell, best first.
+    pub const ALL: [Cell; 4] = [Cell::Best, Cell::Spenders, Cell::Frequent, Cell::Uncertain];
+
     /// Stable code.
     pub fn code(self) -> &'static str {
         match self {

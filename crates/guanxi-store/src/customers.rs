@@ -92,6 +92,41 @@ pub struct CustomerFilter {
     pub limit: i64,
 }
 
+/// Score filters must name codes the score refresh writes; anything else is a field error
+/// (the API answers 400, the pages their bad-request page), never an empty list.
+fn check_score_filters(f: &CustomerFilter) -> Result<()> {
+    use guanxi_analytics::{rfm::Segment, value_matrix::Cell};
+    let mut e = ValidationErrors::new();
+    if f.tier
+        .as_deref()
+        .is_some_and(|t| !matches!(t, "A" | "B" | "C"))
+    {
+        e.push("tier", "unknown_value");
+    }
+    if f.rfm_segment
+        .as_deref()
+        .is_some_and(|v| !Segment::ALL.iter().any(|s| s.code() == v))
+    {
+        e.push("rfm_segment", "unknown_value");
+    }
+    if f.value_cell
+        .as_deref()
+        .is_some_and(|v| !Cell::ALL.iter().any(|c| c.code() == v))
+    {
+        e.push("value_cell", "unknown_value");
+    }
+    if f.rf
+        .is_some_and(|(r, fs)| !(1..=5).contains(&r) || !(1..=5).contains(&fs))
+    {
+        e.push("rf", "out_of_range");
+    }
+    if e.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(e))
+    }
+}
+
 /// Appends the actor's record scope as a condition on `c` (customers).
 pub(crate) fn push_scope(q: &mut SqlBuilder, actor: &Actor) {
     if actor.scope == RecordScope::OwnAndTeam {
@@ -688,6 +723,7 @@ impl Store {
         actor: &Actor,
         f: &CustomerFilter,
     ) -> Result<Page<Customer>> {
+        check_score_filters(f)?;
         let col = f.sort.column();
         let mut q = SqlBuilder::new(&format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.deleted_at IS NULL"

@@ -366,6 +366,29 @@ impl Store {
         )
     }
 
+    /// ABC classes of some customers (one query for a page of the list); customers without
+    /// scores are absent.
+    pub async fn abc_classes(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let mut q = crate::sql::SqlBuilder::new(
+            "SELECT customer_id, abc_class FROM customer_scores WHERE customer_id IN (",
+        );
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.int(*id);
+        }
+        q.push(")");
+        Ok(q.query_as::<(i64, String)>()
+            .fetch_all(&self.read)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
     /// The stored scores of one customer, if computed.
     pub async fn customer_score(&self, customer_id: i64) -> Result<Option<ScoreRow>> {
         Ok(sqlx::query_as(&format!(

@@ -935,6 +935,40 @@ async fn also_bought_comes_from_basket_pairs(db: &TestDb) {
     assert!(
         none.segments.is_empty() && none.revenue_ranked.is_empty() && none.churn_risk.is_empty()
     );
+    // The list's tier column reads a whole page's classes at once.
+    let classes = s.abc_classes(&[heavy.id, light.id, 999_999]).await.unwrap();
+    assert_eq!(classes.len(), 2);
+    // Score filters only accept codes the refresh writes.
+    for bad in [
+        CustomerFilter {
+            tier: Some("Z".into()),
+            limit: 5,
+            ..Default::default()
+        },
+        CustomerFilter {
+            rfm_segment: Some("vip".into()),
+            limit: 5,
+            ..Default::default()
+        },
+        CustomerFilter {
+            value_cell: Some("gold".into()),
+            limit: 5,
+            ..Default::default()
+        },
+        CustomerFilter {
+            rf: Some((6, 1)),
+            limit: 5,
+            ..Default::default()
+        },
+    ] {
+        assert!(
+            matches!(
+                s.list_customers(&admin, &bad).await,
+                Err(StoreError::Invalid(_))
+            ),
+            "{bad:?}"
+        );
+    }
     // The list filters behind the chart click-throughs.
     let seg = &i.segments[0].key;
     let page = s

@@ -139,15 +139,6 @@ pub async fn list_customers(
             )]))
         }
     };
-    if q.tier
-        .as_deref()
-        .is_some_and(|t| !matches!(t, "A" | "B" | "C"))
-    {
-        return Err(ApiError::BadQuery(vec![ValidationError::new(
-            "tier",
-            "unknown_value",
-        )]));
-    }
     let page = st
         .store
         .list_customers(
