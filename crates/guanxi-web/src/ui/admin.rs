@@ -115,7 +115,7 @@ pub async fn create_user(
     let new = NewUser {
         username: form.get("username").unwrap_or("").to_string(),
         display_name: form.get("display_name").unwrap_or("").to_string(),
-        password: form.values().get("password").cloned().unwrap_or_default(),
+        password: form.raw("password").unwrap_or_default().to_string(),
         role,
         team_id: form.get("team").and_then(|t| t.parse().ok()),
         see_all_customers: false,
@@ -142,10 +142,7 @@ pub async fn update_user(
     form.check_csrf(&user)?;
     user.require(Permission::ManageUsers)?;
     let l = user.locale;
-    let version = form
-        .get("version")
-        .and_then(|v| v.parse().ok())
-        .ok_or(UiError::BadForm(l))?;
+    let version = form.version(l)?;
     let role = Role::parse(form.get("role").unwrap_or("")).map_err(|_| UiError::BadForm(l))?;
     let team = match form.get("team") {
         Some(t) => Some(t.parse::<i64>().map_err(|_| UiError::BadForm(l))?),

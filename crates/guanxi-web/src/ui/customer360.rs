@@ -972,10 +972,7 @@ pub async fn toggle_consent(
     form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
-    let version = form
-        .get("version")
-        .and_then(|v| v.parse().ok())
-        .ok_or(UiError::BadForm(l))?;
+    let version = form.version(l)?;
     let consent = form.get("consent") == Some("1");
     let patch = ContactPointPatch {
         version,
@@ -1097,10 +1094,7 @@ pub async fn task_done(
     form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
-    let version = form
-        .get("version")
-        .and_then(|v| v.parse().ok())
-        .ok_or(UiError::BadForm(l))?;
+    let version = form.version(l)?;
     let t = match st
         .store
         .set_task_done(&user.actor, task_id, version, true)

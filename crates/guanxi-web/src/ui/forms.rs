@@ -916,10 +916,7 @@ pub async fn update(
     let l = user.locale;
     let current = load_for_edit(&st, &user, id).await?;
     let owners = user_names(&st, &user).await?;
-    let version: i64 = form
-        .get("version")
-        .and_then(|v| v.parse().ok())
-        .ok_or(UiError::BadForm(l))?;
+    let version: i64 = form.version(l)?;
     let ctx = user.ctx("form.edit");
     let mapped = map_form(current.kind, Mode::Edit, &form, Some(&current), &ctx);
     let values = form.values();

@@ -99,7 +99,7 @@ pub async fn login(
     let locale = anonymous_locale(&headers);
     let next = safe_next(form.get("next"));
     let username = form.get("username").unwrap_or("").to_string();
-    let password = form.values().get("password").cloned().unwrap_or_default();
+    let password = form.raw("password").unwrap_or_default().to_string();
     let fail = |status: StatusCode, error: &'static str, username: String, next: String| {
         let tpl = LoginTpl {
             ctx: Ctx::anonymous(locale, "login.title"),

@@ -238,6 +238,22 @@ impl FormData {
             .filter(|v| !v.is_empty())
     }
 
+    /// A field exactly as typed, untrimmed (passwords).
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `version` field a form carries for optimistic locking; missing or not a number is
+    /// a bad form.
+    pub fn version(&self, locale: Locale) -> Result<i64, UiError> {
+        self.get("version")
+            .and_then(|v| v.parse().ok())
+            .ok_or(UiError::BadForm(locale))
+    }
+
     /// Every value of a field.
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.pairs
