@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, existsSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -420,6 +420,85 @@ test("analytics: charts render, and each chart's click-through lists exactly the
   await shot(page, "en-customers-rf-cell");
   await page.goto(`${base}/analytics`);
   await Promise.all([page.waitForURL(/\/customers\/\d+$/), page.click("#churn-risk tbody tr:first-child a")]);
+  await page.context().close();
+});
+
+test("a marketer builds a segment, sees its size as she edits, opens its customers and exports it", async () => {
+  const page = await newPage("en");
+  await login(page, "marketing");
+  if ((await page.getAttribute("html", "lang")) !== "en") {
+    await Promise.all([page.waitForLoadState("load"), page.click("#lang-switch")]);
+  }
+  const marketing = await api("marketing");
+  await page.goto(`${base}/segments`);
+  await shot(page, "en-segments-empty");
+  await Promise.all([page.waitForURL(`${base}/segments/new`), page.click("#new-segment")]);
+  await page.fill("#seg-name", "Recent Longjing buyers");
+  // Row 1: the product bought, with a bad "days" first — the preview names the clause.
+  const row1 = page.locator("#seg-rows .seg-row").nth(0);
+  await row1.locator("select.seg-field").selectOption("bought_product");
+  assert.deepEqual(await row1.locator("select.seg-op option").evaluateAll((os) => os.map((o) => o.value)), ["bought", "not_bought"]);
+  await row1.locator("[name=value]").fill("TEA-LJ");
+  await row1.locator("[name=days]").fill("ninety");
+  await page.waitForSelector("#preview-problems");
+  assert.match(await page.textContent("#preview-problems"), /Condition 1 \(Product \(SKU\)\): Enter a number\./);
+  await row1.locator("[name=days]").fill("90");
+  await page.waitForSelector("#preview-size");
+  const rule1 = { clauses: [{ field: "bought_product", op: "bought", value: "TEA-LJ", days: "90" }] };
+  const size1 = (await marketing.call("POST", "/segments/preview", { rule: rule1 })).size;
+  assert.ok(size1 >= 1, "the fixture customer bought TEA-LJ this week");
+  await page.waitForFunction((n) => document.querySelector("#preview-size")?.dataset.size === String(n), size1);
+  // Row 2: a code field offers its codes; "tier in A,B,C" keeps every scored buyer.
+  await page.click("#add-clause");
+  const row2 = page.locator("#seg-rows .seg-row").nth(1);
+  await row2.locator("select.seg-field").selectOption("rfm_segment");
+  assert.ok((await row2.locator("select[name=value] option").count()) === 11, "RFM segments offered");
+  await row2.locator("select.seg-field").selectOption("order_count");
+  await row2.locator("select.seg-op").selectOption("gte");
+  await row2.locator("[name=value]").fill("1");
+  const rule2 = { clauses: [...rule1.clauses, { field: "order_count", op: "gte", value: "1", days: "" }] };
+  const size2 = (await marketing.call("POST", "/segments/preview", { rule: rule2 })).size;
+  assert.equal(size2, size1, "everyone who bought has at least one order");
+  await page.waitForFunction((n) => document.querySelector("#preview-size")?.dataset.size === String(n), size2);
+  await shot(page, "en-segment-editor");
+  await Promise.all([page.waitForURL(/\/segments\/\d+\?saved=1$/), page.click("#save-segment")]);
+  const segId = Number(page.url().match(/\/segments\/(\d+)/)[1]);
+  assert.equal(await page.getAttribute("#segment-size", "data-size"), String(size2));
+  assert.match(await page.textContent("#segment-summary"), /Product \(SKU\) bought TEA-LJ \(last 90 days\) and Number of orders at least 1/);
+  await shot(page, "en-segment");
+  // Its customers: exactly the segment's size, the fixture among them.
+  await Promise.all([page.waitForURL(`${base}/customers?segment_id=${segId}`), page.click("#open-customers")]);
+  assert.equal(await page.locator("#customer-table tbody tr").count(), size2);
+  assert.match(await page.textContent("#customer-table"), /张晓梅/);
+  assert.match(await page.textContent("#segment-filter"), /Recent Longjing buyers/);
+  await shot(page, "en-segment-customers");
+  // Export: a CSV with one row per member, ID numbers masked for marketing, audited with the count.
+  await page.goBack();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-csv")]);
+  const csvPath = join(dir, "segment.csv");
+  await download.saveAs(csvPath);
+  const csv = readFileSync(csvPath, "utf8").replace(/^\uFEFF/, "");
+  const lines = csv.trim().split(/\r?\n/);
+  assert.equal(lines.length, size2 + 1, "header plus one line per member");
+  assert.match(lines[0], /^Id,Name,Kind/);
+  const mine = lines.find((l) => l.includes("张晓梅"));
+  assert.ok(mine && !mine.includes(fixtures.mine.id_number) && /110\*+/.test(mine), `masked ID in ${mine}`);
+  const admin = await api("admin");
+  const audit = await admin.call("GET", `/audit?entity=segment&entity_id=${segId}&action=export&limit=5`);
+  assert.equal(audit.items.length, 1);
+  assert.equal(audit.items[0].detail.rows, size2);
+  assert.equal(audit.items[0].actor_name, "marketing");
+  // An invalid rule is refused on save with the message beside its row; nothing is stored.
+  await page.goto(`${base}/segments/new`);
+  await page.fill("#seg-name", "Broken");
+  await page.locator("#seg-rows .seg-row").nth(0).locator("select.seg-field").selectOption("total_spend");
+  await page.locator("#seg-rows .seg-row").nth(0).locator("[name=value]").fill("lots");
+  await Promise.all([page.waitForLoadState("load"), page.click("#save-segment")]);
+  assert.equal((await page.locator(".seg-row .field-error").first().textContent()).trim(), "Enter a number.");
+  assert.equal((await marketing.call("GET", "/segments")).length, 1);
+  await page.goto(`${base}/segments`);
+  assert.match(await page.textContent("#segment-table"), /Recent Longjing buyers/);
+  await shot(page, "en-segments");
   await page.context().close();
 });
 

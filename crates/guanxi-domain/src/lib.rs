@@ -17,6 +17,7 @@ pub mod provenance;
 pub mod records;
 pub mod relation;
 pub mod role;
+pub mod segment;
 pub mod user;
 pub mod vocabulary;
 

@@ -38,6 +38,8 @@ pub enum Permission {
     Export,
     /// Start analytics jobs (score refresh) for the whole book.
     RunAnalytics,
+    /// Create, change and delete saved segments (marketing's daily tool).
+    ManageSegments,
 }
 
 /// Which customers a user sees.
@@ -59,7 +61,7 @@ impl Role {
             Manager => !matches!(p, ManageUsers),
             Sales => matches!(p, ReadCustomers | WriteCustomers | WriteOrders),
             Service => matches!(p, ReadCustomers | WriteCustomers | WriteOrders),
-            Marketing => matches!(p, ReadCustomers | Export),
+            Marketing => matches!(p, ReadCustomers | Export | ManageSegments),
             Viewer => matches!(p, ReadCustomers),
         }
     }

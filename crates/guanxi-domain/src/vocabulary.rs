@@ -16,6 +16,9 @@ macro_rules! vocabulary {
             /// Every member, in declaration order (for pickers and validation messages).
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// Every wire code, in declaration order (for catalogues built at compile time).
+            pub const CODES: &'static [&'static str] = &[$($code),+];
+
             /// The stable wire / storage code.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $code),+ }

@@ -82,6 +82,8 @@ pub struct CustomerFilter {
     pub value_cell: Option<String>,
     /// R and F scores (1–5 each) from the last score refresh: one cell of the RFM grid.
     pub rf: Option<(i64, i64)>,
+    /// A resolved segment rule (saved or being edited): only its members.
+    pub segment: Option<guanxi_domain::segment::SegmentFilter>,
     /// Sort column.
     pub sort: CustomerSort,
     /// Descending.
@@ -769,6 +771,10 @@ impl Store {
                 .push(" AND s.f_score = ")
                 .int(fs)
                 .push(")");
+        }
+        if let Some(sf) = &f.segment {
+            q.push(" AND ");
+            crate::segments::push_segment(&mut q, sf);
         }
         if let Some(v) = &f.tag {
             q.push(" AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag = ").text(v.clone()).push(")");

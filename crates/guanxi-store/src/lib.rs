@@ -19,6 +19,7 @@ pub mod orders;
 pub mod relations;
 mod rows;
 pub mod scores;
+pub mod segments;
 mod sql;
 pub mod timeline;
 pub mod users;

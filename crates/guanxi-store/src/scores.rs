@@ -366,27 +366,28 @@ impl Store {
         )
     }
 
-    /// ABC classes of some customers (one query for a page of the list); customers without
-    /// scores are absent.
-    pub async fn abc_classes(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
-        if ids.is_empty() {
-            return Ok(Default::default());
-        }
-        let mut q = crate::sql::SqlBuilder::new(
-            "SELECT customer_id, abc_class FROM customer_scores WHERE customer_id IN (",
-        );
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
+    /// The stored scores of some customers in one query (a page of the list, an export);
+    /// customers without scores are absent.
+    pub async fn scores_of(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, ScoreRow>> {
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        // Bounded IN lists: an export may ask for every customer of a segment.
+        for chunk in ids.chunks(500) {
+            let mut q = crate::sql::SqlBuilder::new(&format!(
+                "SELECT {} FROM customer_scores WHERE customer_id IN (",
+                COLUMNS.join(", ")
+            ));
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.int(*id);
             }
-            q.int(*id);
+            q.push(")");
+            for row in q.query_as::<ScoreRow>().fetch_all(&self.read).await? {
+                out.insert(row.customer_id, row);
+            }
         }
-        q.push(")");
-        Ok(q.query_as::<(i64, String)>()
-            .fetch_all(&self.read)
-            .await?
-            .into_iter()
-            .collect())
+        Ok(out)
     }
 
     /// The stored scores of one customer, if computed.

@@ -9,6 +9,7 @@ use sqlx::Any;
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
     Int(i64),
+    Float(f64),
     Text(String),
 }
 
@@ -57,10 +58,23 @@ impl SqlBuilder {
         for a in &self.args {
             q = match a {
                 Arg::Int(v) => q.bind(*v),
+                Arg::Float(v) => q.bind(*v),
                 Arg::Text(v) => q.bind(v.as_str()),
             };
         }
         q
+    }
+
+    /// Appends `(v1, v2, …)` with each value bound.
+    pub fn text_list(&mut self, values: &[String]) -> &mut Self {
+        self.push("(");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.text(v.clone());
+        }
+        self.push(")")
     }
 }
 

@@ -175,6 +175,15 @@ pub fn message(locale: Locale, code: &str) -> &'static str {
             "Only customers of the same kind can be merged.",
         ),
         "invalid_cursor" => ("分页游标无效。", "Invalid page cursor."),
+        "unknown_op" => (
+            "这个字段不能用这个条件。",
+            "This condition does not apply to this field.",
+        ),
+        "not_allowed" => ("这个字段不适用天数。", "Days do not apply to this field."),
+        "not_a_number" => ("请填写数字。", "Enter a number."),
+        "too_deep" => ("条件组最多嵌套三层。", "Groups nest at most three deep."),
+        "too_many_clauses" => ("条件最多 40 条。", "At most 40 conditions."),
+        "too_many_values" => ("最多 100 个取值。", "At most 100 values."),
         _ => ("输入有误。", "Invalid input."),
     };
     match locale {

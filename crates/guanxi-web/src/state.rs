@@ -24,6 +24,17 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The moment segment rules are resolved at: now, and today's date in the shop's time
+    /// zone (birthdays turn over at local midnight, not UTC's).
+    pub fn as_of(&self) -> guanxi_domain::segment::AsOf {
+        let now = chrono::Utc::now();
+        let tz = crate::ui::format::zone(self.utc_offset_hours);
+        guanxi_domain::segment::AsOf {
+            now,
+            today: now.with_timezone(&tz).date_naive(),
+        }
+    }
+
     /// State over a store.
     pub fn new(store: Store, secure_cookies: bool) -> Self {
         Self {

@@ -42,6 +42,72 @@
       document.querySelectorAll('input[name="ids"]').forEach(function (b) { b.checked = all.checked; });
     });
 
+    // Confirm destructive buttons (delete a segment).
+    document.querySelectorAll("[data-confirm]").forEach(function (b) {
+      b.addEventListener("click", function (e) { if (!window.confirm(b.getAttribute("data-confirm"))) e.preventDefault(); });
+    });
+
+    // Segment editor: a row's field decides its conditions, its value box (text or a list of
+    // codes) and whether "last N days" applies; rows are added from a template and removed in
+    // place. Every change asks the server for the size again (htmx, event "segchange").
+    var segForm = document.getElementById("segment-form");
+    var catEl = document.getElementById("seg-catalogue");
+    if (segForm && catEl) {
+      var cat = {};
+      try { JSON.parse(catEl.textContent).forEach(function (f) { cat[f.code] = f; }); } catch (err) { cat = {}; }
+      var rows = document.getElementById("seg-rows");
+      var changed = function () { segForm.dispatchEvent(new Event("segchange", { bubbles: true })); };
+      var option = function (pair) { var o = document.createElement("option"); o.value = pair[0]; o.textContent = pair[1]; return o; };
+      var valueBox = function (row) {
+        var spec = cat[row.querySelector(".seg-field").value], op = row.querySelector(".seg-op").value;
+        var label = row.querySelector(".seg-value"), old = label.querySelector("[name=value]");
+        var el;
+        if (spec && spec.choices.length && op !== "in") {
+          el = document.createElement("select");
+          spec.choices.forEach(function (c) { el.appendChild(option(c)); });
+        } else {
+          el = document.createElement("input");
+          if (spec && (spec.kind === "number" || spec.kind === "days")) el.setAttribute("inputmode", "decimal");
+          if (op === "empty" || op === "not_empty") el.placeholder = "—";
+        }
+        el.name = "value";
+        label.replaceChild(el, old);
+      };
+      var fieldChanged = function (row) {
+        var spec = cat[row.querySelector(".seg-field").value];
+        if (!spec) return;
+        var ops = row.querySelector(".seg-op");
+        ops.innerHTML = "";
+        spec.ops.forEach(function (o) { ops.appendChild(option(o)); });
+        var days = row.querySelector(".seg-days");
+        days.hidden = !spec.days;
+        if (!spec.days) days.querySelector("input").value = "";
+        valueBox(row);
+      };
+      rows.addEventListener("change", function (e) {
+        var row = e.target.closest(".seg-row");
+        if (!row) return;
+        if (e.target.classList.contains("seg-field")) fieldChanged(row);
+        else if (e.target.classList.contains("seg-op")) {
+          var v = row.querySelector("[name=value]");
+          var wantsText = e.target.value === "in";
+          if ((v.tagName === "SELECT") === wantsText) valueBox(row);
+        }
+      });
+      rows.addEventListener("click", function (e) {
+        if (!e.target.classList.contains("seg-remove")) return;
+        e.target.closest(".seg-row").remove();
+        changed();
+      });
+      document.getElementById("add-clause").addEventListener("click", function () {
+        var t = document.getElementById("seg-row-template");
+        rows.appendChild(t.content.cloneNode(true));
+        var added = rows.lastElementChild;
+        if (added) { var f = added.querySelector(".seg-field"); if (f) f.focus(); }
+        changed();
+      });
+    }
+
     // Charts: options come from the server as JSON; an optional `links` array makes each data
     // point (or graph node) a link to the customers behind it.
     if (window.echarts) {

@@ -19,6 +19,7 @@ on_both_backends!(
     users_and_teams_need_admin,
     interactions_tasks_and_timeline,
     score_refresh_job_on_demand,
+    segments_are_sized_listed_and_exported_within_scope,
 );
 
 async fn create(api: &common::Api, body: Value) -> Value {
@@ -661,4 +662,114 @@ async fn score_refresh_job_on_demand(app: &TestApp) {
     let (_, log) = manager.get("/audit?action=refresh_scores").await;
     assert_eq!(log["items"][0]["actor_name"], "boss");
     assert_eq!(log["items"][0]["detail"]["customers"], 1);
+}
+
+async fn segments_are_sized_listed_and_exported_within_scope(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let marketing = app.user("mkt", Role::Marketing, None).await;
+    let east = app.user("east1", Role::Sales, Some("East")).await;
+    let viewer = app.user("viewer", Role::Viewer, None).await;
+    create(&east, json!({"kind": "individual", "name": "东一", "city": "上海", "id_number": "11010519491231002X"})).await;
+    create(
+        &admin,
+        json!({"kind": "individual", "name": "总部一", "city": "上海"}),
+    )
+    .await;
+    create(
+        &admin,
+        json!({"kind": "individual", "name": "总部二", "city": "北京"}),
+    )
+    .await;
+    // A bad clause is a 422 naming it, in the caller's language.
+    let (s, v) = marketing
+        .clone()
+        .lang("zh-CN")
+        .post(
+            "/segments",
+            json!({"name": "上海", "rule": {"clauses": [
+                {"field": "city", "op": "eq", "value": "上海"},
+                {"field": "city", "op": "between", "value": "x"}]}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["fields"][0]["field"], "rule.clauses[1].op", "{v}");
+    assert_eq!(v["fields"][0]["message"], "这个字段不能用这个条件。", "{v}");
+    let (s, _) = viewer
+        .post("/segments", json!({"name": "x", "rule": {"clauses": []}}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "viewers do not manage segments");
+    let rule = json!({"clauses": [{"field": "city", "op": "eq", "value": "上海"}]});
+    let (s, seg) = marketing
+        .post("/segments", json!({"name": "上海客户", "rule": rule}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{seg}");
+    assert_eq!(seg["size"], 2);
+    let id = seg["id"].as_i64().unwrap();
+    let (s, _) = marketing
+        .post("/segments", json!({"name": "上海客户", "rule": rule}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "names are unique");
+    // Sizes and members are the reader's: the rep sees his own customer only.
+    let (_, p) = east.post("/segments/preview", json!({"rule": rule})).await;
+    assert_eq!(p["size"], 1);
+    let (_, one) = east.get(&format!("/segments/{id}")).await;
+    assert_eq!(one["size"], 1);
+    let (_, list) = east.get(&format!("/customers?segment_id={id}")).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["name"], "东一");
+    let (_, list) = admin
+        .get(&format!("/customers?segment_id={id}&sort=name"))
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    let (s, v) = admin.get("/customers?segment_id=999999").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["fields"][0]["field"], "segment_id");
+    // Export: marketing gets a CSV with masked ID numbers; the export is audited with its rows.
+    let res = marketing
+        .raw(reqwest::Method::GET, &format!("/segments/{id}/export"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let body = res.text().await.unwrap();
+    let lines: Vec<&str> = body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 3, "{body}");
+    assert!(body.contains("110***********002X") && !body.contains("11010519491231002X"));
+    let (s, _) = viewer.get(&format!("/segments/{id}/export")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "viewers do not export");
+    let (_, log) = admin
+        .get(&format!(
+            "/audit?entity=segment&entity_id={id}&action=export"
+        ))
+        .await;
+    assert_eq!(log["items"][0]["detail"]["rows"], 2, "{log}");
+    assert_eq!(log["items"][0]["detail"]["id_numbers"], "masked", "{log}");
+    // Change with the version read; a stale version is a 409; delete.
+    let (s, v) = marketing
+        .send(
+            marketing
+                .raw(reqwest::Method::PUT, &format!("/segments/{id}"))
+                .json(&json!({"version": 1, "name": "沪上客户", "rule": rule})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["name"].as_str(), v["version"].as_i64()),
+        (Some("沪上客户"), Some(2))
+    );
+    let stale = marketing
+        .raw(reqwest::Method::PUT, &format!("/segments/{id}"))
+        .json(&json!({"version": 1, "name": "x", "rule": rule}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let (s, _) = marketing.delete(&format!("/segments/{id}?version=2")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, all) = marketing.get("/segments").await;
+    assert_eq!(all, json!([]));
 }

@@ -103,6 +103,8 @@ pub struct ListQuery {
     pub q: Option<String>,
     /// Value tier (ABC class from the last score refresh): A, B or C.
     pub tier: Option<String>,
+    /// Only the members of this saved segment (see /api/v1/segments).
+    pub segment_id: Option<i64>,
     /// updated_at (default), created_at, name, id.
     pub sort: Option<String>,
     /// asc or desc (default desc for times, asc for name/id).
@@ -139,11 +141,27 @@ pub async fn list_customers(
             )]))
         }
     };
+    let segment = match q.segment_id {
+        Some(id) => Some(
+            crate::api::segments::resolve_saved(&st, id)
+                .await
+                .map_err(|e| match e {
+                    ApiError::NotFound => ApiError::BadQuery(vec![ValidationError::new(
+                        "segment_id",
+                        "invalid_reference",
+                    )]),
+                    other => other,
+                })?
+                .1,
+        ),
+        None => None,
+    };
     let page = st
         .store
         .list_customers(
             &auth.actor,
             &CustomerFilter {
+                segment,
                 owner_id: q.owner_id,
                 lifecycle_stage: q.lifecycle_stage,
                 kind: q.kind,

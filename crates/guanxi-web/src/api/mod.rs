@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod customers;
 pub mod orders;
 pub mod scores;
+pub mod segments;
 pub mod session;
 pub mod timeline;
 pub mod users;
@@ -21,7 +22,7 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Guanxi CRM API", description = "Customer file, identification, orders, interactions and tasks (the timeline), users and audit. \
+    info(title = "Guanxi CRM API", description = "Customer file, identification, orders, interactions and tasks (the timeline), scores, segments and exports, users and audit. \
         Authenticate with `Authorization: Bearer <token>` (create one at POST /api/v1/tokens) or with the \
         session cookie from POST /api/v1/auth/login plus `X-CSRF-Token` on writes. Errors are \
         `{error, message, fields}`; messages follow `Accept-Language` (zh-CN or en)."),
@@ -114,5 +115,13 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(timeline::my_tasks))
         .routes(routes!(scores::refresh))
         .routes(routes!(scores::status))
+        .routes(routes!(segments::list_segments, segments::create_segment))
+        .routes(routes!(segments::preview))
+        .routes(routes!(
+            segments::get_segment,
+            segments::update_segment,
+            segments::delete_segment
+        ))
+        .routes(routes!(segments::export_segment))
         .split_for_parts()
 }

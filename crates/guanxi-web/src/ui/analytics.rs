@@ -9,11 +9,11 @@ use guanxi_domain::role::Permission;
 use guanxi_store::insights::RankedCustomer;
 use serde_json::json;
 
-use super::customers::{SEGMENTS, VALUE_CELLS};
 use super::format;
 use super::render;
 use super::session::{Ctx, UiError, UiUser};
 use crate::state::AppState;
+use guanxi_domain::segment::{RFM_SEGMENTS as SEGMENTS, VALUE_CELLS};
 
 struct RankedView {
     id: i64,

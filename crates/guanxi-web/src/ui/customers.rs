@@ -77,25 +77,10 @@ struct ListTpl {
     first_url: String,
     flash: String,
     score_filter: String,
+    /// The saved segment the list is restricted to (id, name).
+    saved_segment: Option<(i64, String)>,
     hidden_score: Vec<(&'static str, String)>,
 }
-
-/// RFM segment codes (the analytics crate's, as stored in `customer_scores`).
-pub const SEGMENTS: &[&str] = &[
-    "champions",
-    "loyal_customers",
-    "potential_loyalists",
-    "new_customers",
-    "promising",
-    "need_attention",
-    "about_to_sleep",
-    "at_risk",
-    "cant_lose_them",
-    "hibernating",
-    "lost",
-];
-/// Value-matrix cells.
-pub const VALUE_CELLS: &[&str] = &["best", "spenders", "frequent", "uncertain"];
 
 /// Parses `r,f`; the store checks the range (1–5 each).
 fn parse_rf(s: &str) -> Option<(i64, i64)> {
@@ -171,7 +156,19 @@ pub async fn list(
         Some(s) => Some(parse_rf(s).ok_or(UiError::BadForm(l))?),
         None => None,
     };
+    let saved = match q.get("segment_id") {
+        Some(s) => {
+            let id = s.parse::<i64>().map_err(|_| UiError::BadForm(l))?;
+            Some(
+                crate::api::segments::resolve_saved(&st, id)
+                    .await
+                    .map_err(|e| UiError::from_api(l, e))?,
+            )
+        }
+        None => None,
+    };
     let filter = CustomerFilter {
+        segment: saved.as_ref().map(|s| s.1.clone()),
         owner_id,
         lifecycle_stage: parse(q.get("stage"), LifecycleStage::parse, l)?,
         kind: parse(q.get("kind"), CustomerKind::parse, l)?,
@@ -217,7 +214,7 @@ pub async fn list(
     let tiers = if show_tier {
         let ids: Vec<i64> = page.items.iter().map(|c| c.id).collect();
         st.store
-            .abc_classes(&ids)
+            .scores_of(&ids)
             .await
             .map_err(|e| UiError::from_api(l, e.into()))?
     } else {
@@ -227,7 +224,7 @@ pub async fn list(
     for c in &page.items {
         let tier = tiers
             .get(&c.id)
-            .map(|t| ctx.label("tier", t))
+            .map(|t| ctx.label("tier", &t.abc_class))
             .unwrap_or_default();
         let cells = columns
             .iter()
@@ -257,8 +254,20 @@ pub async fn list(
     }
     // The same query string without the cursor, for "next" and "first" links.
     let base: Vec<String> = [
-        "q", "owner", "tag", "stage", "tier", "city", "source", "kind", "sort", "order", "segment",
-        "cell", "rf",
+        "q",
+        "owner",
+        "tag",
+        "stage",
+        "tier",
+        "city",
+        "source",
+        "kind",
+        "sort",
+        "order",
+        "segment",
+        "cell",
+        "rf",
+        "segment_id",
     ]
     .iter()
     .filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencode(v))))
@@ -299,7 +308,11 @@ pub async fn list(
         score_filter.push(format!("R{r} F{f}"));
         hidden_score.push(("rf", format!("{r},{f}")));
     }
+    if let Some((seg, _)) = &saved {
+        hidden_score.push(("segment_id", seg.id.to_string()));
+    }
     let tpl = ListTpl {
+        saved_segment: saved.map(|(s, _)| (s.id, s.name)),
         score_filter: score_filter.join(" · "),
         hidden_score,
         headers: columns.iter().filter(|c| c.on).map(|c| c.label).collect(),

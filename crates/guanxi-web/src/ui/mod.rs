@@ -11,6 +11,7 @@ pub mod customers;
 pub mod format;
 pub mod forms;
 pub mod pages;
+pub mod segments;
 pub mod session;
 pub mod text;
 
@@ -63,5 +64,18 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams", post(admin::create_team))
         .route("/admin/audit", get(admin::audit))
         .route("/scores/refresh", post(pages::refresh_scores))
+        .route("/segments", get(segments::list))
+        .route(
+            "/segments/new",
+            get(segments::new_form).post(segments::create),
+        )
+        .route("/segments/preview", post(segments::preview))
+        .route("/segments/{id}", get(segments::page))
+        .route(
+            "/segments/{id}/edit",
+            get(segments::edit_form).post(segments::update),
+        )
+        .route("/segments/{id}/delete", post(segments::delete))
+        .route("/segments/{id}/export.csv", get(segments::export))
         .route("/static/{file}", get(assets::serve))
 }

@@ -264,6 +264,16 @@ impl FormData {
             .collect()
     }
 
+    /// Every value of a repeated field, trimmed, empty ones kept: rows of inputs (a segment's
+    /// clauses) stay aligned by position.
+    pub fn column(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .collect()
+    }
+
     /// Whether a checkbox was ticked.
     pub fn checked(&self, name: &str) -> bool {
         self.get(name).is_some()

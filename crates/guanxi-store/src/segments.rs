@@ -1,0 +1,464 @@
+//! Saved segments and the compiler that turns a resolved [`SegmentFilter`] into one SQL
+//! condition on `customers c`. The condition is portable (no date functions: cut-offs are
+//! resolved to milliseconds by the domain, birthdays to `MM-DD` keys), so one compiler serves
+//! SQLite and PostgreSQL. It is appended to the same statement as the reader's record scope, so
+//! a segment never shows anybody the reader could not see in the plain list.
+
+use chrono::{DateTime, Utc};
+use guanxi_domain::role::Actor;
+use guanxi_domain::segment::{
+    AsOf, Condition, ProductRef, SegmentFilter, SegmentInput, SegmentRule, Test,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::{record, AuditEvent};
+use crate::customers::{push_scope, CustomerFilter, CustomerSort};
+use crate::db::{from_ms, to_ms, Store};
+use crate::error::{Result, StoreError};
+use crate::sql::{Arg, SqlBuilder};
+use guanxi_domain::records::Customer;
+
+/// A saved segment.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Segment {
+    /// Id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// The rule as saved.
+    pub rule: SegmentRule,
+    /// Optimistic-lock version.
+    pub version: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Creator (user id).
+    pub created_by: Option<i64>,
+    /// Last editor (user id).
+    pub updated_by: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SegmentRow {
+    id: i64,
+    name: String,
+    description: String,
+    rule: String,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+    created_by: Option<i64>,
+    updated_by: Option<i64>,
+}
+
+const SEGMENT_COLUMNS: &str =
+    "id, name, description, rule, version, created_at, updated_at, created_by, updated_by";
+
+impl SegmentRow {
+    fn into_record(self) -> Result<Segment> {
+        let rule = serde_json::from_str(&self.rule)
+            .map_err(|_| StoreError::Corrupt(format!("segments.rule of {}", self.id)))?;
+        Ok(Segment {
+            id: self.id,
+            name: self.name,
+            description: self.description,
+            rule,
+            version: self.version,
+            created_at: from_ms(self.created_at),
+            updated_at: from_ms(self.updated_at),
+            created_by: self.created_by,
+            updated_by: self.updated_by,
+        })
+    }
+}
+
+/// Appends the filter as one parenthesised condition on `customers c`.
+pub(crate) fn push_segment(q: &mut SqlBuilder, f: &SegmentFilter) {
+    if f.conditions.is_empty() {
+        q.push("(1 = 1)");
+        return;
+    }
+    q.push("(");
+    for (i, c) in f.conditions.iter().enumerate() {
+        if i > 0 {
+            q.push(if f.match_all { " AND " } else { " OR " });
+        }
+        push_condition(q, c);
+    }
+    q.push(")");
+}
+
+fn push_condition(q: &mut SqlBuilder, c: &Condition) {
+    q.push(if c.negate { "NOT (" } else { "(" });
+    push_test(q, &c.test);
+    q.push(")");
+}
+
+/// `AND o.ordered_at >= $n` when there is a cut-off.
+fn push_since(q: &mut SqlBuilder, since_ms: Option<i64>) {
+    if let Some(t) = since_ms {
+        q.push(" AND o.ordered_at >= ").int(t);
+    }
+}
+
+/// Escapes LIKE's wildcards so a typed `%` or `_` means itself.
+fn like_pattern(needle: &str) -> String {
+    let mut p = String::from("%");
+    for ch in needle.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+fn push_test(q: &mut SqlBuilder, t: &Test) {
+    match t {
+        // Missing values compare as '' so "city ≠ 上海" includes customers without a city.
+        Test::In { column, values } => {
+            q.push(&format!("COALESCE(c.{column}, '') IN "))
+                .text_list(values);
+        }
+        Test::Contains { column, needle } => {
+            q.push(&format!("LOWER(COALESCE(c.{column}, '')) LIKE "))
+                .text(like_pattern(needle))
+                .push(" ESCAPE '\\'");
+        }
+        Test::Empty { column } if *column == "owner_id" => {
+            q.push("c.owner_id IS NULL");
+        }
+        Test::Empty { column } => {
+            q.push(&format!("COALESCE(c.{column}, '') = ''"));
+        }
+        Test::Owner(id) => {
+            q.push("COALESCE(c.owner_id, 0) = ").int(*id);
+        }
+        Test::Tag(tag) => {
+            q.push("EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag = ")
+                .text(tag.clone())
+                .push(")");
+        }
+        Test::Consent(kind) => {
+            q.push(
+                "EXISTS (SELECT 1 FROM contact_points p WHERE p.customer_id = c.id \
+                 AND p.deleted_at IS NULL AND p.consent_marketing = TRUE",
+            );
+            if let Some(k) = kind {
+                q.push(" AND p.kind = ").text(k.as_str());
+            }
+            q.push(")");
+        }
+        Test::ScoreIn { column, values } => {
+            q.push(&format!(
+                "EXISTS (SELECT 1 FROM customer_scores s WHERE s.customer_id = c.id AND s.{column} IN "
+            ))
+            .text_list(values)
+            .push(")");
+        }
+        Test::ScoreCmp { column, cmp, value } => {
+            q.push(&format!(
+                "EXISTS (SELECT 1 FROM customer_scores s WHERE s.customer_id = c.id AND s.{column} {} ",
+                cmp.sql()
+            ));
+            if column.ends_with("_minor") {
+                q.int(*value as i64);
+            } else {
+                q.arg(Arg::Float(*value));
+            }
+            q.push(")");
+        }
+        Test::Bought { product, since_ms } => {
+            q.push(
+                "EXISTS (SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id \
+                 JOIN products pr ON pr.id = l.product_id WHERE o.customer_id = c.id",
+            );
+            push_since(q, *since_ms);
+            match product {
+                ProductRef::Sku(s) => q.push(" AND pr.sku = ").text(s.clone()),
+                ProductRef::Category(s) => q.push(" AND pr.category = ").text(s.clone()),
+            };
+            q.push(")");
+        }
+        Test::OrderCount {
+            cmp,
+            value,
+            since_ms,
+        } => {
+            q.push("(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id");
+            push_since(q, *since_ms);
+            q.push(&format!(") {} ", cmp.sql())).int(*value);
+        }
+        Test::Spend {
+            cmp,
+            value_minor,
+            since_ms,
+        } => {
+            q.push(
+                "(SELECT COALESCE(SUM(o.total_minor), 0) FROM orders o WHERE o.customer_id = c.id",
+            );
+            push_since(q, *since_ms);
+            q.push(&format!(") {} ", cmp.sql())).int(*value_minor);
+        }
+        Test::OrderedSince(t) => {
+            q.push("EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id");
+            push_since(q, Some(*t));
+            q.push(")");
+        }
+        Test::BirthdayOn(keys) => {
+            // Stored as `YYYY-MM-DD` or, year unknown, `--MM-DD`: the last five characters.
+            q.push(
+                "c.birthday_lunar = FALSE AND SUBSTR(c.birthday, LENGTH(c.birthday) - 4, 5) IN ",
+            )
+            .text_list(keys);
+        }
+        Test::CreatedSince(t) => {
+            q.push("c.created_at >= ").int(*t);
+        }
+        Test::Group(f) => push_segment(q, f),
+    }
+}
+
+/// Size of a segment for one reader: how many live customers in their scope match.
+pub(crate) async fn count_matching(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    f: &SegmentFilter,
+) -> Result<i64> {
+    let mut q = SqlBuilder::new("SELECT COUNT(*) FROM customers c WHERE c.deleted_at IS NULL");
+    push_scope(&mut q, actor);
+    q.push(" AND ");
+    push_segment(&mut q, f);
+    let (n,): (i64,) = q.query_as().fetch_one(conn).await?;
+    Ok(n)
+}
+
+impl Store {
+    /// Every saved segment, by name.
+    pub async fn list_segments(&self) -> Result<Vec<Segment>> {
+        let rows: Vec<SegmentRow> = sqlx::query_as(&format!(
+            "SELECT {SEGMENT_COLUMNS} FROM segments ORDER BY name"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(SegmentRow::into_record).collect()
+    }
+
+    /// One saved segment.
+    pub async fn get_segment(&self, id: i64) -> Result<Segment> {
+        let row: Option<SegmentRow> = sqlx::query_as(&format!(
+            "SELECT {SEGMENT_COLUMNS} FROM segments WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.ok_or(StoreError::NotFound)?.into_record()
+    }
+
+    /// How many customers in the actor's scope the filter matches (the editor's live preview).
+    pub async fn segment_size(&self, actor: &Actor, f: &SegmentFilter) -> Result<i64> {
+        let mut conn = self.read.acquire().await?;
+        count_matching(&mut conn, actor, f).await
+    }
+
+    /// Every customer the filter selects in the actor's scope, in id order, for an export. The
+    /// export is audited here with its row count (`detail` says what else was exported, e.g.
+    /// the segment and whether values were masked), so no export leaves without a log entry.
+    pub async fn export_customers(
+        &self,
+        actor: &Actor,
+        filter: &CustomerFilter,
+        entity: &str,
+        entity_id: Option<i64>,
+        mut detail: serde_json::Value,
+    ) -> Result<Vec<Customer>> {
+        let mut f = filter.clone();
+        f.sort = CustomerSort::Id;
+        f.desc = false;
+        f.limit = 200;
+        f.cursor = None;
+        let mut out = Vec::new();
+        loop {
+            let page = self.list_customers(actor, &f).await?;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => f.cursor = Some(c),
+                None => break,
+            }
+        }
+        if let Some(o) = detail.as_object_mut() {
+            o.insert("rows".into(), json!(out.len()));
+        }
+        self.audit(
+            actor,
+            AuditEvent {
+                action: "export",
+                entity,
+                entity_id,
+                detail,
+            },
+        )
+        .await?;
+        Ok(out)
+    }
+
+    /// Saves a new segment (audited). The rule is checked at `as_of`.
+    pub async fn create_segment(
+        &self,
+        actor: &Actor,
+        input: &SegmentInput,
+        as_of: AsOf,
+    ) -> Result<Segment> {
+        let v = input.validate(as_of)?;
+        let rule = serde_json::to_string(&v.rule)
+            .map_err(|e| StoreError::Corrupt(format!("segment rule: {e}")))?;
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO segments (name, description, rule, version, created_at, updated_at, \
+             created_by, updated_by) VALUES ($1, $2, $3, 1, $4, $4, $5, $5) RETURNING id",
+        )
+        .bind(v.name.as_str())
+        .bind(v.description.as_str())
+        .bind(rule.as_str())
+        .bind(now)
+        .bind(actor.user_id())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "name"))?;
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "create",
+                entity: "segment",
+                entity_id: Some(id),
+                detail: json!({"name": v.name, "rule": v.rule}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_segment(id).await
+    }
+
+    /// Changes a segment; a stale `version` is a conflict, never a silent overwrite.
+    pub async fn update_segment(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        input: &SegmentInput,
+        as_of: AsOf,
+    ) -> Result<Segment> {
+        let v = input.validate(as_of)?;
+        let before = self.get_segment(id).await?;
+        if before.version != version {
+            return Err(StoreError::Conflict {
+                current: before.version,
+                updated_by: before.updated_by,
+            });
+        }
+        let rule = serde_json::to_string(&v.rule)
+            .map_err(|e| StoreError::Corrupt(format!("segment rule: {e}")))?;
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE segments SET name = $1, description = $2, rule = $3, version = version + 1, \
+             updated_at = $4, updated_by = $5 WHERE id = $6 AND version = $7",
+        )
+        .bind(v.name.as_str())
+        .bind(v.description.as_str())
+        .bind(rule.as_str())
+        .bind(to_ms(Utc::now()))
+        .bind(actor.user_id())
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::unique(e, "name"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict {
+                current: before.version + 1,
+                updated_by: None,
+            });
+        }
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "update",
+                entity: "segment",
+                entity_id: Some(id),
+                detail: json!({"before": {"name": before.name, "rule": before.rule},
+                               "after": {"name": v.name, "rule": v.rule}}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_segment(id).await
+    }
+
+    /// Deletes a segment (audited, with its rule, so it can be rebuilt from the log).
+    pub async fn delete_segment(&self, actor: &Actor, id: i64, version: i64) -> Result<()> {
+        let before = self.get_segment(id).await?;
+        if before.version != version {
+            return Err(StoreError::Conflict {
+                current: before.version,
+                updated_by: before.updated_by,
+            });
+        }
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM segments WHERE id = $1 AND version = $2")
+            .bind(id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "delete",
+                entity: "segment",
+                entity_id: Some(id),
+                detail: json!({"name": before.name, "rule": before.rule}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_off"), "%50\\%\\_off%");
+        assert_eq!(like_pattern("ABC"), "%abc%");
+    }
+
+    #[test]
+    fn rfm_codes_match_the_analytics_crate() {
+        let ours = guanxi_domain::segment::RFM_SEGMENTS;
+        let theirs: Vec<&str> = guanxi_analytics::rfm::Segment::ALL
+            .iter()
+            .map(|s| s.code())
+            .collect();
+        let mut a = ours.to_vec();
+        let mut b = theirs;
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        let cells: Vec<&str> = guanxi_analytics::value_matrix::Cell::ALL
+            .iter()
+            .map(|c| c.code())
+            .collect();
+        assert_eq!(guanxi_domain::segment::VALUE_CELLS, cells.as_slice());
+    }
+}

@@ -1,0 +1,780 @@
+//! Segments in the browser: the list (with each segment's size for the reader), the editor
+//! (rows of field · condition · value, live size preview over htmx), a segment's page (its rule
+//! in words, its size, links to its customers and its export) and the CSV export.
+//!
+//! The editor posts rows as aligned repeated fields (`field`, `op`, `value`, `days`); the rule
+//! they make is checked by the domain, and its errors come back with clause paths that are
+//! mapped onto the rows, so a message sits beside the row it is about.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use guanxi_domain::role::Permission;
+use guanxi_domain::segment::{
+    field_spec, RuleClause, SegmentInput, SegmentRule, ValueKind, FIELDS,
+};
+use guanxi_domain::ValidationError;
+use guanxi_store::customers::CustomerFilter;
+use guanxi_store::segments::Segment;
+
+use super::customers::user_names;
+use super::format;
+use super::render;
+use super::session::{Ctx, FormData, UiError, UiUser};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A choice in a select.
+struct Opt {
+    code: String,
+    label: String,
+    selected: bool,
+}
+
+/// One editor row.
+struct RowView {
+    fields: Vec<Opt>,
+    ops: Vec<Opt>,
+    /// Choices of a code field (a select instead of a text box).
+    choices: Vec<Opt>,
+    value: String,
+    /// `text`, `number`, `days`, `user`, `none` (the input's kind).
+    kind: &'static str,
+    days: String,
+    days_on: bool,
+    /// A nested group kept as JSON (edited through the API; shown in words here).
+    group: String,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "segment_edit.html")]
+struct EditTpl {
+    ctx: Ctx,
+    id: i64,
+    version: i64,
+    name: String,
+    description: String,
+    match_any: bool,
+    rows: Vec<RowView>,
+    /// Errors not tied to a row: (field key, message).
+    errors: Vec<(String, String)>,
+    catalogue: String,
+    blank: RowView,
+}
+
+struct ListRow {
+    id: i64,
+    name: String,
+    description: String,
+    summary: String,
+    size: i64,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "segments.html")]
+struct ListTpl {
+    ctx: Ctx,
+    rows: Vec<ListRow>,
+    can_manage: bool,
+}
+
+#[derive(Template)]
+#[template(path = "segment.html")]
+struct ViewTpl {
+    ctx: Ctx,
+    seg: Segment,
+    summary: String,
+    size: i64,
+    updated: String,
+    can_manage: bool,
+    can_export: bool,
+    flash: String,
+}
+
+#[derive(Template)]
+#[template(path = "segment_preview.html")]
+struct PreviewTpl {
+    ctx: Ctx,
+    size: Option<i64>,
+    problems: Vec<String>,
+}
+
+/// Which vocabulary labels a code field's values.
+fn vocabulary_of(field: &str) -> &str {
+    match field {
+        "kind" => "customer_kind",
+        "consent" => "contact_kind",
+        other => other,
+    }
+}
+
+fn value_label(ctx: &Ctx, field: &str, value: &str, users: &HashMap<i64, String>) -> String {
+    match field_spec(field).map(|f| f.value) {
+        Some(ValueKind::Code) if field == "consent" && value == "any" => {
+            ctx.t("segment.any_channel").to_string()
+        }
+        Some(ValueKind::Code) => value
+            .split([',', '，', '、'])
+            .map(|v| ctx.label(vocabulary_of(field), v.trim()))
+            .collect::<Vec<_>>()
+            .join(" / "),
+        Some(ValueKind::User) => value
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| users.get(&id).cloned())
+            .unwrap_or_else(|| value.to_string()),
+        _ => value.to_string(),
+    }
+}
+
+/// The rule in words: "城市 等于 上海 且 RFM 分群 等于 有流失风险 且 购买了商品 TEA-01（近 90 天）".
+pub fn describe(ctx: &Ctx, rule: &SegmentRule, users: &HashMap<i64, String>) -> String {
+    if rule.clauses.is_empty() {
+        return ctx.t("segment.everyone").to_string();
+    }
+    let joiner = if rule.match_ == "any" {
+        ctx.t("segment.or")
+    } else {
+        ctx.t("segment.and")
+    };
+    rule.clauses
+        .iter()
+        .map(|c| {
+            if c.field == "group" {
+                let inner = c
+                    .rule
+                    .as_deref()
+                    .map(|r| describe(ctx, r, users))
+                    .unwrap_or_default();
+                let not = if c.op == "not" {
+                    ctx.t("segment.not")
+                } else {
+                    ""
+                };
+                return format!("{not}({inner})");
+            }
+            let mut s = format!(
+                "{} {}",
+                ctx.t(&format!("segfield.{}", c.field)),
+                ctx.t(&format!("segop.{}", c.op))
+            );
+            if !matches!(c.op.as_str(), "empty" | "not_empty") {
+                s.push(' ');
+                s.push_str(&value_label(ctx, &c.field, &c.value, users));
+            }
+            if field_spec(&c.field).is_some_and(|f| f.value == ValueKind::Days) {
+                s.push(' ');
+                s.push_str(ctx.t("segment.days_unit"));
+            }
+            if !c.days.is_empty() {
+                s.push_str(&ctx.t("segment.in_last_days").replace("{n}", &c.days));
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(joiner)
+}
+
+fn kind_code(k: ValueKind) -> &'static str {
+    match k {
+        ValueKind::Text => "text",
+        ValueKind::Code => "code",
+        ValueKind::User => "user",
+        ValueKind::Days => "days",
+        ValueKind::Number => "number",
+        ValueKind::None => "none",
+    }
+}
+
+/// The editor's catalogue as JSON for `app.js` (labels in the page language), so changing a
+/// row's field offers that field's conditions and values without a round trip.
+fn catalogue(ctx: &Ctx, users: &[(i64, String)]) -> String {
+    let fields: Vec<serde_json::Value> = FIELDS
+        .iter()
+        .map(|f| {
+            let choices: Vec<serde_json::Value> = if f.value == ValueKind::User {
+                users
+                    .iter()
+                    .map(|(id, n)| serde_json::json!([id.to_string(), n]))
+                    .collect()
+            } else {
+                f.choices
+                    .iter()
+                    .map(|c| serde_json::json!([c, value_label(ctx, f.code, c, &HashMap::new())]))
+                    .collect()
+            };
+            serde_json::json!({
+                "code": f.code,
+                "label": ctx.t(&format!("segfield.{}", f.code)),
+                "ops": f.ops.iter().map(|o| serde_json::json!([o, ctx.t(&format!("segop.{o}"))])).collect::<Vec<_>>(),
+                "kind": kind_code(f.value),
+                "choices": choices,
+                "days": f.days,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(fields).to_string()
+}
+
+fn row_view(ctx: &Ctx, c: &RuleClause, users: &[(i64, String)], errors: Vec<String>) -> RowView {
+    let spec = field_spec(&c.field).unwrap_or(&FIELDS[0]);
+    let group = if c.field == "group" {
+        c.rule
+            .as_deref()
+            .and_then(|r| serde_json::to_string(r).ok())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let opts = |items: Vec<(String, String)>, sel: &str| -> Vec<Opt> {
+        items
+            .into_iter()
+            .map(|(code, label)| Opt {
+                selected: code == sel,
+                code,
+                label,
+            })
+            .collect()
+    };
+    let choices = match spec.value {
+        ValueKind::Code => spec
+            .choices
+            .iter()
+            .map(|v| {
+                (
+                    v.to_string(),
+                    value_label(ctx, spec.code, v, &HashMap::new()),
+                )
+            })
+            .collect(),
+        ValueKind::User => users
+            .iter()
+            .map(|(i, n)| (i.to_string(), n.clone()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    // A code row with an `in` list keeps a text box, so several codes can be typed.
+    let as_select = !choices.is_empty() && c.op != "in";
+    RowView {
+        fields: opts(
+            FIELDS
+                .iter()
+                .map(|f| {
+                    (
+                        f.code.to_string(),
+                        ctx.t(&format!("segfield.{}", f.code)).to_string(),
+                    )
+                })
+                .collect(),
+            spec.code,
+        ),
+        ops: opts(
+            spec.ops
+                .iter()
+                .map(|o| (o.to_string(), ctx.t(&format!("segop.{o}")).to_string()))
+                .collect(),
+            &c.op,
+        ),
+        choices: if as_select {
+            opts(choices, &c.value)
+        } else {
+            Vec::new()
+        },
+        value: c.value.clone(),
+        kind: kind_code(spec.value),
+        days: c.days.clone(),
+        days_on: spec.days,
+        group,
+        errors,
+    }
+}
+
+/// Reads the editor's rows back into a rule; a group row carries its nested rule as JSON.
+fn rule_from_form(form: &FormData) -> Result<SegmentRule, ()> {
+    let fields = form.column("field");
+    let ops = form.column("op");
+    let values = form.column("value");
+    let days = form.column("days");
+    if ops.len() != fields.len() || values.len() != fields.len() || days.len() != fields.len() {
+        return Err(());
+    }
+    let mut clauses = Vec::with_capacity(fields.len());
+    for i in 0..fields.len() {
+        let mut c = RuleClause {
+            field: fields[i].to_string(),
+            op: ops[i].to_string(),
+            value: values[i].to_string(),
+            days: days[i].to_string(),
+            rule: None,
+        };
+        if c.field == "group" {
+            c.rule = Some(Box::new(serde_json::from_str(&c.value).map_err(|_| ())?));
+            c.value.clear();
+        }
+        clauses.push(c);
+    }
+    Ok(SegmentRule {
+        match_: if form.get("match") == Some("any") {
+            "any".into()
+        } else {
+            "all".into()
+        },
+        clauses,
+    })
+}
+
+fn input_from_form(form: &FormData, l: crate::i18n::Locale) -> Result<SegmentInput, UiError> {
+    Ok(SegmentInput {
+        name: form.get("name").unwrap_or("").to_string(),
+        description: form.get("description").unwrap_or("").to_string(),
+        rule: rule_from_form(form).map_err(|_| UiError::BadForm(l))?,
+    })
+}
+
+/// The top-level clause an error path is about: `rule.clauses[2].value` → 2 (a nested group's
+/// error belongs to the group's row).
+fn clause_index(path: &str) -> Option<usize> {
+    path.strip_prefix("rule.")
+        .unwrap_or(path)
+        .strip_prefix("clauses[")
+        .and_then(|p| p.split_once(']'))
+        .and_then(|(n, _)| n.parse().ok())
+}
+
+/// Splits errors into per-row messages and the rest. `rule.clauses[2].value` → row 2.
+fn split_errors(
+    ctx: &Ctx,
+    errors: &[ValidationError],
+    rows: usize,
+) -> (Vec<Vec<String>>, Vec<(String, String)>) {
+    let mut per_row = vec![Vec::new(); rows];
+    let mut rest = Vec::new();
+    for e in errors {
+        let row = clause_index(&e.field).filter(|n| *n < rows);
+        match row {
+            Some(n) => per_row[n].push(ctx.t(&e.code).to_string()),
+            None => rest.push((e.field.clone(), ctx.t(&e.code).to_string())),
+        }
+    }
+    (per_row, rest)
+}
+
+/// Problems in words, each naming its clause: "第 3 条条件（城市）：必填。".
+fn problems(ctx: &Ctx, rule: &SegmentRule, errors: &[ValidationError]) -> Vec<String> {
+    errors
+        .iter()
+        .map(|e| {
+            let path = e.field.strip_prefix("rule.").unwrap_or(&e.field);
+            match clause_index(&e.field).and_then(|n| rule.clauses.get(n).map(|c| (n, c))) {
+                Some((n, c)) => ctx
+                    .t("segment.clause_problem")
+                    .replace("{n}", &(n + 1).to_string())
+                    .replace("{field}", ctx.t(&format!("segfield.{}", c.field)))
+                    .replace("{message}", ctx.t(&e.code)),
+                None => format!(
+                    "{}: {}",
+                    ctx.t(&format!(
+                        "segment.{}",
+                        path.split('[').next().unwrap_or(path)
+                    )),
+                    ctx.t(&e.code)
+                ),
+            }
+        })
+        .collect()
+}
+
+async fn editor(
+    st: &AppState,
+    user: &UiUser,
+    id: i64,
+    version: i64,
+    input: &SegmentInput,
+    errors: &[ValidationError],
+    status: StatusCode,
+) -> Result<Response, UiError> {
+    let ctx = user.ctx(if id == 0 {
+        "segment.new"
+    } else {
+        "segment.edit"
+    });
+    let users = user_names(st, user).await?;
+    let (per_row, rest) = split_errors(&ctx, errors, input.rule.clauses.len());
+    let rows = input
+        .rule
+        .clauses
+        .iter()
+        .zip(per_row)
+        .map(|(c, e)| row_view(&ctx, c, &users, e))
+        .collect();
+    let blank = row_view(
+        &ctx,
+        &RuleClause {
+            field: FIELDS[0].code.into(),
+            op: FIELDS[0].ops[0].into(),
+            ..Default::default()
+        },
+        &users,
+        Vec::new(),
+    );
+    let tpl = EditTpl {
+        catalogue: catalogue(&ctx, &users),
+        id,
+        version,
+        name: input.name.clone(),
+        description: input.description.clone(),
+        match_any: input.rule.match_ == "any",
+        rows,
+        errors: rest
+            .into_iter()
+            .map(|(f, m)| {
+                let key = format!("segment.{}", f.split('.').next().unwrap_or(&f));
+                (ctx.t(&key).to_string(), m)
+            })
+            .collect(),
+        blank,
+        ctx,
+    };
+    Ok((status, render(user.locale, &tpl)).into_response())
+}
+
+fn validation(e: ApiError) -> Option<Vec<ValidationError>> {
+    match e {
+        ApiError::Validation(v) | ApiError::BadQuery(v) => Some(v),
+        ApiError::Duplicate(f) => Some(vec![ValidationError::new(f, "duplicate")]),
+        ApiError::Conflict { .. } => Some(vec![ValidationError::new("version", "conflict")]),
+        _ => None,
+    }
+}
+
+/// The list of segments with sizes.
+pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, UiError> {
+    user.require(Permission::ReadCustomers)?;
+    let l = user.locale;
+    let ctx = user.ctx("segment.list_title");
+    let users: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
+    let tz = format::zone(st.utc_offset_hours);
+    let mut rows = Vec::new();
+    for seg in st
+        .store
+        .list_segments()
+        .await
+        .map_err(|e| UiError::from_api(l, e.into()))?
+    {
+        let size = crate::api::segments::size_for(&st, &user.actor, &seg)
+            .await
+            .map_err(|e| UiError::from_api(l, e))?
+            .unwrap_or(-1);
+        rows.push(ListRow {
+            summary: describe(&ctx, &seg.rule, &users),
+            updated: format::datetime(seg.updated_at, tz),
+            id: seg.id,
+            name: seg.name,
+            description: seg.description,
+            size,
+        });
+    }
+    let tpl = ListTpl {
+        can_manage: user.actor.can(Permission::ManageSegments),
+        ctx,
+        rows,
+    };
+    Ok(render(l, &tpl))
+}
+
+/// A new segment's editor (one empty row to start from; `?rfm_segment=at_risk` style links
+/// from the analytics page may prefill one clause).
+pub async fn new_form(
+    State(st): State<AppState>,
+    user: UiUser,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::ManageSegments)?;
+    let clause = match (q.get("field"), q.get("value")) {
+        (Some(f), Some(v)) if field_spec(f).is_some() => RuleClause {
+            field: f.into(),
+            op: field_spec(f).map(|s| s.ops[0]).unwrap_or("eq").into(),
+            value: v.into(),
+            ..Default::default()
+        },
+        _ => RuleClause {
+            field: "city".into(),
+            op: "eq".into(),
+            ..Default::default()
+        },
+    };
+    let input = SegmentInput {
+        rule: SegmentRule {
+            match_: "all".into(),
+            clauses: vec![clause],
+        },
+        ..Default::default()
+    };
+    editor(&st, &user, 0, 0, &input, &[], StatusCode::OK).await
+}
+
+/// Saves a new segment; errors come back beside their rows (422).
+pub async fn create(
+    State(st): State<AppState>,
+    user: UiUser,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::ManageSegments)?;
+    let input = input_from_form(&form, user.locale)?;
+    match st
+        .store
+        .create_segment(&user.actor, &input, st.as_of())
+        .await
+    {
+        Ok(seg) => Ok(Redirect::to(&format!("/segments/{}?saved=1", seg.id)).into_response()),
+        Err(e) => match validation(e.into()) {
+            Some(errs) => {
+                editor(
+                    &st,
+                    &user,
+                    0,
+                    0,
+                    &input,
+                    &errs,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            None => Err(UiError::Internal(user.locale, "segment create".into())),
+        },
+    }
+}
+
+/// A segment's page: its rule in words, its size for the reader, links to its customers and
+/// its export.
+pub async fn page(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::ReadCustomers)?;
+    let l = user.locale;
+    let seg = st
+        .store
+        .get_segment(id)
+        .await
+        .map_err(|e| UiError::from_api(l, e.into()))?;
+    let ctx = user.ctx("segment.title");
+    let users: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
+    let size = crate::api::segments::size_for(&st, &user.actor, &seg)
+        .await
+        .map_err(|e| UiError::from_api(l, e))?
+        .unwrap_or(-1);
+    let tpl = ViewTpl {
+        summary: describe(&ctx, &seg.rule, &users),
+        updated: format::datetime(seg.updated_at, format::zone(st.utc_offset_hours)),
+        can_manage: user.actor.can(Permission::ManageSegments),
+        can_export: user.actor.can(Permission::Export),
+        flash: if q.get("saved").is_some() {
+            ctx.t("segment.saved").to_string()
+        } else {
+            String::new()
+        },
+        ctx,
+        seg,
+        size,
+    };
+    Ok(render(l, &tpl))
+}
+
+/// The editor of a saved segment.
+pub async fn edit_form(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    user.require(Permission::ManageSegments)?;
+    let seg = st
+        .store
+        .get_segment(id)
+        .await
+        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
+    let input = SegmentInput {
+        name: seg.name,
+        description: seg.description,
+        rule: seg.rule,
+    };
+    editor(&st, &user, id, seg.version, &input, &[], StatusCode::OK).await
+}
+
+/// Saves changes (a stale version is shown as a conflict beside the name, nothing lost).
+pub async fn update(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::ManageSegments)?;
+    let version = form.version(user.locale)?;
+    let input = input_from_form(&form, user.locale)?;
+    match st
+        .store
+        .update_segment(&user.actor, id, version, &input, st.as_of())
+        .await
+    {
+        Ok(seg) => Ok(Redirect::to(&format!("/segments/{}?saved=1", seg.id)).into_response()),
+        Err(e) => match validation(e.into()) {
+            Some(errs) => {
+                let status = if errs.iter().any(|e| e.code == "conflict") {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                editor(&st, &user, id, version, &input, &errs, status).await
+            }
+            None => Err(UiError::NotFound(user.locale)),
+        },
+    }
+}
+
+/// Deletes a segment.
+pub async fn delete(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::ManageSegments)?;
+    let version = form.version(user.locale)?;
+    st.store
+        .delete_segment(&user.actor, id, version)
+        .await
+        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
+    Ok(Redirect::to("/segments").into_response())
+}
+
+/// The live size preview (htmx fragment): the size for this reader, or every problem naming
+/// its clause.
+pub async fn preview(
+    State(st): State<AppState>,
+    user: UiUser,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::ReadCustomers)?;
+    let l = user.locale;
+    let ctx = user.ctx("segment.edit");
+    let rule = rule_from_form(&form).map_err(|_| UiError::BadForm(l))?;
+    let tpl = match rule.resolve(st.as_of()) {
+        Ok(f) => PreviewTpl {
+            size: Some(
+                st.store
+                    .segment_size(&user.actor, &f)
+                    .await
+                    .map_err(|e| UiError::from_api(l, e.into()))?,
+            ),
+            problems: Vec::new(),
+            ctx,
+        },
+        Err(e) => PreviewTpl {
+            size: None,
+            problems: problems(&ctx, &rule, &e.0),
+            ctx,
+        },
+    };
+    Ok(render(l, &tpl))
+}
+
+/// The segment's customers (in the reader's scope) as CSV; audited with the row count.
+pub async fn export(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    user.require(Permission::Export)?;
+    let l = user.locale;
+    let (seg, f) = crate::api::segments::resolve_saved(&st, id)
+        .await
+        .map_err(|e| UiError::from_api(l, e))?;
+    let filter = CustomerFilter {
+        segment: Some(f),
+        ..Default::default()
+    };
+    let body = crate::export::customers_csv(&st, &user.actor, l, &filter, "segment", Some(id))
+        .await
+        .map_err(|e| UiError::from_api(l, e))?;
+    Ok(crate::api::segments::csv_response(&seg.name, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Locale;
+
+    #[test]
+    fn every_field_and_condition_has_words() {
+        for f in FIELDS {
+            let key = format!("segfield.{}", f.code);
+            assert!(super::super::text::lookup(&key).is_some(), "{key}");
+            for o in f.ops {
+                let key = format!("segop.{o}");
+                assert!(super::super::text::lookup(&key).is_some(), "{key}");
+            }
+        }
+        // Problems not tied to a row are shown under these keys.
+        for k in [
+            "segop.not",
+            "segfield.group",
+            "segment.name",
+            "segment.description",
+            "segment.match",
+            "segment.clauses",
+            "segment.version",
+        ] {
+            assert!(super::super::text::lookup(k).is_some(), "{k}");
+        }
+    }
+
+    #[test]
+    fn rules_read_as_sentences() {
+        let rule: SegmentRule = serde_json::from_value(serde_json::json!({"clauses": [
+            {"field": "city", "op": "eq", "value": "上海"},
+            {"field": "rfm_segment", "op": "eq", "value": "at_risk"},
+            {"field": "bought_product", "op": "bought", "value": "TEA-01", "days": 90},
+            {"field": "birthday", "op": "within", "value": 7}]}))
+        .expect("rule");
+        let zh = Ctx::anonymous(Locale::ZhCn, "segment.title");
+        assert_eq!(
+            describe(&zh, &rule, &HashMap::new()),
+            "城市 等于 上海 且 RFM 分群 等于 有流失风险 且 商品（SKU） 买过 TEA-01（近 90 天） 且 生日 在 7 天内"
+        );
+        let en = Ctx::anonymous(Locale::En, "segment.title");
+        assert_eq!(
+            describe(&en, &rule, &HashMap::new()),
+            "City is 上海 and RFM segment is At Risk and Product (SKU) bought TEA-01 (last 90 days) and Birthday within 7 days"
+        );
+    }
+
+    #[test]
+    fn problems_name_their_clause() {
+        let rule: SegmentRule = serde_json::from_value(serde_json::json!({"clauses": [
+            {"field": "city", "op": "eq", "value": "上海"},
+            {"field": "total_spend", "op": "gte", "value": "lots"}]}))
+        .expect("rule");
+        let en = Ctx::anonymous(Locale::En, "segment.title");
+        let errs = rule
+            .resolve(guanxi_domain::segment::AsOf {
+                now: chrono::Utc::now(),
+                today: chrono::Utc::now().date_naive(),
+            })
+            .expect_err("bad");
+        assert_eq!(
+            problems(&en, &rule, &errs.0),
+            ["Condition 2 (Total spent (yuan)): Enter a number."]
+        );
+    }
+}
