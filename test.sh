@@ -29,6 +29,19 @@ if [ "$PG_URL" = "postgres://postgres@127.0.0.1:5432/test" ]; then
     || psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE test"
 fi
 
+step "Python reference packages (target/pyenv from tests/requirements.txt)"
+# The warehouse export test loads the export into DuckDB, as a user would.
+command -v python3 >/dev/null 2>&1 || { echo "ERROR: python3 is required (apt-get install python3 python3-venv)." >&2; exit 1; }
+mkdir -p target
+if [ ! -x target/pyenv/bin/python ] || ! cmp -s tests/requirements.txt target/pyenv/requirements.txt; then
+  rm -rf target/pyenv
+  python3 -m venv target/pyenv
+  target/pyenv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+  cp tests/requirements.txt target/pyenv/requirements.txt
+fi
+target/pyenv/bin/python -c "import duckdb; print('duckdb', duckdb.__version__)"
+export GUANXI_PYTHON="$PWD/target/pyenv/bin/python"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

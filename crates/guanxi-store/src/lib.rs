@@ -23,6 +23,7 @@ pub mod segments;
 mod sql;
 pub mod timeline;
 pub mod users;
+pub mod warehouse;
 
 #[cfg(feature = "testing")]
 pub mod testing;

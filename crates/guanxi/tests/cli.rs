@@ -1,30 +1,16 @@
 //! The `guanxi` binary as a user runs it: users, CSV import, demo + serve.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
+
+use common::{free_port, guanxi, text, wait_for_health};
 
 use guanxi_domain::role::Actor;
 use guanxi_store::customers::CustomerFilter;
 use guanxi_store::testing::TestDb;
 use guanxi_store::Backend;
-
-fn guanxi(url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_guanxi"))
-        .args(args)
-        .arg("--database-url")
-        .arg(url)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run guanxi")
-}
-
-fn text(o: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 async fn count(db: &TestDb) -> usize {
     db.store
@@ -203,11 +189,7 @@ async fn users_and_import_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_serves_the_demo_data() {
     let db = TestDb::new(Backend::Sqlite).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_guanxi"))
         .args([
             "demo",
@@ -226,19 +208,7 @@ async fn demo_serves_the_demo_data() {
         .cookie_store(true)
         .build()
         .unwrap();
-    let mut up = false;
-    for _ in 0..600 {
-        if http
-            .get(format!("{base}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let up = wait_for_health(&http, &base, 120).await;
     let result = async {
         assert!(up, "server did not come up");
         let r = http

@@ -1,0 +1,280 @@
+//! The numbers a manager sees agree with `guanxi analyze` on the same data. The demo loads and
+//! scores a book; the server's analytics page (RFM grid, value matrix, segment sizes) and saved
+//! segments (`rfm_segment = at_risk`, `tier = A`) are read over HTTP, exactly as a browser gets
+//! them, and compared customer for customer with `guanxi analyze rfm` and `guanxi analyze grade`
+//! run on the same database. Runs on SQLite and PostgreSQL.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+
+use chrono::{Duration, Utc};
+use common::{free_port, guanxi, text, wait_for_health};
+use guanxi_store::testing::TestDb;
+use guanxi_store::Backend;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "demo-numbers-password";
+
+/// Reads a CSV `guanxi analyze` wrote into rows of column → value.
+fn read_csv(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The JSON in an element's `data-chart` attribute (HTML-unescaped).
+fn chart(html: &str, id: &str) -> Value {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let rest = &html[start..];
+    let attr = rest.find("data-chart=\"").unwrap() + "data-chart=\"".len();
+    let raw = &rest[attr..attr + rest[attr..].find('"').unwrap()];
+    let mut out = String::new();
+    let mut it = raw.split('&');
+    out.push_str(it.next().unwrap_or(""));
+    for part in it {
+        let (entity, tail) = part.split_once(';').unwrap();
+        let ch = match entity {
+            "amp" => '&',
+            "quot" => '"',
+            "lt" => '<',
+            "gt" => '>',
+            e if e.starts_with('#') => char::from_u32(e[1..].parse().unwrap()).unwrap(),
+            other => panic!("entity {other}"),
+        };
+        out.push(ch);
+        out.push_str(tail);
+    }
+    serde_json::from_str(&out).unwrap()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn numbers_agree(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let demo = Command::new(env!("CARGO_BIN_EXE_guanxi"))
+        .args([
+            "demo",
+            "--customers",
+            "400",
+            "--orders",
+            "6000",
+            "--no-serve",
+            "--database-url",
+            &db.url,
+        ])
+        .env("GUANXI_DEMO_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(demo.status.success(), "{}", text(&demo));
+
+    // `guanxi analyze` as of today in the shop's time zone (the refresh's as-of day).
+    let today = (Utc::now() + Duration::hours(8))
+        .format("%Y-%m-%d")
+        .to_string();
+    let dir = std::env::temp_dir().join(format!(
+        "guanxi-numbers-{}-{:?}",
+        std::process::id(),
+        backend
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (rfm_csv, grade_csv) = (dir.join("rfm.csv"), dir.join("grade.csv"));
+    for (cmd, out) in [("rfm", &rfm_csv), ("grade", &grade_csv)] {
+        let o = guanxi(
+            &db.url,
+            &[
+                "analyze",
+                cmd,
+                "--from-db",
+                "--as-of",
+                &today,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let rfm = read_csv(&rfm_csv);
+    let grade = read_csv(&grade_csv);
+    assert!(rfm.len() > 300, "{} customers scored", rfm.len());
+    let name_to_code: BTreeMap<&str, &str> = guanxi_analytics::rfm::Segment::ALL
+        .iter()
+        .map(|s| (s.name(), s.code()))
+        .collect();
+    let mut by_segment: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_rf: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for r in &rfm {
+        *by_segment
+            .entry(name_to_code[r["segment"].as_str()].to_string())
+            .or_default() += 1;
+        *by_rf
+            .entry((r["r"].parse().unwrap(), r["f"].parse().unwrap()))
+            .or_default() += 1;
+    }
+    let mut cell_customers: BTreeMap<String, i64> = BTreeMap::new();
+    let mut cell_revenue_fen: BTreeMap<String, i64> = BTreeMap::new();
+    let mut tier: BTreeMap<String, i64> = BTreeMap::new();
+    for g in &grade {
+        *cell_customers.entry(g["value_cell"].clone()).or_default() += 1;
+        let fen = (g["revenue"].parse::<f64>().unwrap() * 100.0).round() as i64;
+        *cell_revenue_fen.entry(g["value_cell"].clone()).or_default() += fen;
+        *tier.entry(g["abc_class"].clone()).or_default() += 1;
+    }
+
+    // The server, as a manager sees it.
+    let port = free_port();
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_guanxi"))
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                &db.url,
+            ])
+            .env("GUANXI_SCORES_REFRESH_HOURS", "0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    assert!(
+        wait_for_health(&http, &format!("{base}/api/v1"), 60).await,
+        "server did not start"
+    );
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "manager", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let csrf = login["csrf_token"].as_str().unwrap().to_string();
+    let html = http
+        .get(format!("{base}/analytics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // Segment sizes: the chart's bars in the domain's segment order.
+    let seg = chart(&html, "chart-segments");
+    for (i, code) in guanxi_domain::segment::RFM_SEGMENTS.iter().enumerate() {
+        assert_eq!(
+            seg["series"][0]["data"][i].as_i64().unwrap(),
+            by_segment.get(*code).copied().unwrap_or(0),
+            "segment {code}"
+        );
+    }
+    // The R × F grid: [F-1, R-1, customers, revenue].
+    let rf = chart(&html, "chart-rf");
+    let mut page_rf: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for d in rf["series"][0]["data"].as_array().unwrap() {
+        page_rf.insert(
+            (d[1].as_i64().unwrap() + 1, d[0].as_i64().unwrap() + 1),
+            d[2].as_i64().unwrap(),
+        );
+    }
+    assert_eq!(page_rf, by_rf, "R × F grid");
+    // The value matrix: customers and revenue (whole yuan) per cell.
+    let vm = chart(&html, "chart-value");
+    for (i, cell) in guanxi_domain::segment::VALUE_CELLS.iter().enumerate() {
+        assert_eq!(
+            vm["series"][0]["data"][i].as_i64().unwrap(),
+            cell_customers.get(*cell).copied().unwrap_or(0),
+            "{cell}"
+        );
+        let fen = cell_revenue_fen.get(*cell).copied().unwrap_or(0);
+        assert_eq!(
+            vm["series"][1]["data"][i].as_i64().unwrap(),
+            (fen + 50).div_euclid(100),
+            "{cell} revenue"
+        );
+    }
+
+    // Saved segments over the same scores.
+    for (name, rule, want) in [
+        (
+            "At risk",
+            json!({"clauses": [{"field": "rfm_segment", "op": "eq", "value": "at_risk"}]}),
+            by_segment.get("at_risk").copied().unwrap_or(0),
+        ),
+        (
+            "Tier A",
+            json!({"clauses": [{"field": "tier", "op": "eq", "value": "A"}]}),
+            tier["A"],
+        ),
+        (
+            "Best or frequent",
+            json!({"clauses": [{"field": "value_cell", "op": "in", "value": "best,frequent"}]}),
+            cell_customers.get("best").copied().unwrap_or(0)
+                + cell_customers.get("frequent").copied().unwrap_or(0),
+        ),
+    ] {
+        let r = http
+            .post(format!("{base}/api/v1/segments"))
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"name": name, "rule": rule}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let seg: Value = r.json().await.unwrap();
+        assert_eq!(seg["size"].as_i64().unwrap(), want, "{name}");
+        let page = http
+            .get(format!("{base}/segments/{}", seg["id"]))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("data-size=\"{want}\"")),
+            "{name} page shows {want}"
+        );
+    }
+    assert!(
+        by_segment.get("at_risk").copied().unwrap_or(0) > 0,
+        "the demo has customers at risk"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_numbers_agree_with_analyze_sqlite() {
+    numbers_agree(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_numbers_agree_with_analyze_postgres() {
+    numbers_agree(Backend::Postgres).await
+}
