@@ -19,6 +19,14 @@ use serde::Serialize;
 
 use crate::error::AnalyticsError;
 use crate::optimize::{bfgs, simplex_with_restarts};
+
+/// ln(b/a) beyond which the BG/NBD drop-out probability a/(a+b) (< 2·10⁻⁹ per purchase) is
+/// indistinguishable from zero: the fit has reached the no-drop-out limit.
+const NO_DROPOUT_LN_RATIO: f64 = 20.0;
+
+/// ln a and ln b both beyond this (a, b > 22,000): the Beta mixing distribution of the drop-out
+/// probability has collapsed to a point (its spread is below 1 % of its mean for any mean).
+const DEGENERATE_BETA_LN: f64 = 10.0;
 use crate::special::{digamma, hyp2f1, ln_gamma};
 use crate::summary::{purchase_days, Transactions};
 
@@ -237,7 +245,15 @@ impl BgNbd {
             -ll
         };
         let mut best = bfgs(nll_grad, &[0.0, 0.0, 0.0, 0.0], 1e-9, 500);
-        if !best.converged {
+        // Data with (almost) no heterogeneity in drop-out put the maximum at a boundary: a/(a+b)
+        // → 0 (nobody drops out), or a, b → ∞ together (everyone shares one drop-out
+        // probability). BFGS then walks up a ridge where the likelihood no longer changes; that
+        // point *is* the answer in the limit, and a simplex fallback would wander the flat ridge
+        // for minutes on a large book, so it only runs for interior failures.
+        let at_boundary = best.value.is_finite()
+            && (best.x[3] - best.x[2] > NO_DROPOUT_LN_RATIO
+                || best.x[2].min(best.x[3]) > DEGENERATE_BETA_LN);
+        if !best.converged && !at_boundary {
             // Fall back to the derivative-free simplex from wherever BFGS got to.
             let nll = |p: &[f64]| -> f64 {
                 let mut g = [0.0; 4];

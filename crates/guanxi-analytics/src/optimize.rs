@@ -185,9 +185,25 @@ pub fn bfgs(
         .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
         .collect();
     let mut g_new = vec![0.0; n];
+    // Value ten iterations ago: on a flat ridge (a maximum at infinity) the gradient never
+    // vanishes in relative terms but the value stops changing; stop there (not converged, so
+    // the caller decides what a ridge means for its model).
+    let mut history: std::collections::VecDeque<f64> = std::collections::VecDeque::new();
     for it in 1..=max_iter {
         if !f.is_finite() {
             break;
+        }
+        history.push_back(f);
+        if history.len() > 10 {
+            let old = history.pop_front().unwrap_or(f);
+            if (old - f).abs() <= 1e-10 * (1.0 + f.abs()) {
+                return Minimum {
+                    x,
+                    value: f,
+                    iterations: it,
+                    converged: false,
+                };
+            }
         }
         if g.iter().fold(0.0f64, |m, v| m.max(v.abs())) < gtol * (1.0 + f.abs()) {
             return Minimum {

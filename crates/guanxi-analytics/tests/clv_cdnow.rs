@@ -94,3 +94,31 @@ fn gamma_gamma_matches_the_note() {
         );
     }
 }
+
+/// A book where nobody has dropped out (every customer bought in each of the last weeks up to
+/// today): the likelihood's maximum is the no-drop-out limit. The fit must stop there with a
+/// vanishing drop-out probability and P(alive) = 1, not wander the flat ridge.
+#[test]
+fn bg_nbd_without_dropouts_reaches_the_limit() {
+    let (mut x, mut t_x, mut t) = (Vec::new(), Vec::new(), Vec::new());
+    for c in 0..3000 {
+        let age = 20.0 + (c % 80) as f64; // weeks since first purchase
+        let rate = 0.2 + (c % 7) as f64 * 0.1; // purchases per week
+        let n = (age * rate).floor();
+        x.push(n);
+        t_x.push(if n > 0.0 {
+            age - 0.5 * (c % 2) as f64
+        } else {
+            0.0
+        });
+        t.push(age);
+    }
+    let fit = guanxi_analytics::clv::BgNbd::fit(&x, &t_x, &t).unwrap();
+    assert!(
+        fit.a / (fit.a + fit.b) < 1e-6,
+        "drop-out probability {fit:?}"
+    );
+    assert!(fit.p_alive(10.0, 50.0, 50.0) > 0.999);
+    let uniform = fit.expected_purchases(52.0, 10.0, 50.0, 50.0);
+    assert!(uniform.is_finite() && uniform > 5.0, "{uniform}");
+}
