@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::i18n::Locale;
 use crate::state::AppState;
 use crate::ui::customers::first_contact;
+use crate::ui::format::plain_money;
 use crate::ui::text::{label, t};
 
 /// Column keys (catalogue `field.*`) in file order.
@@ -39,13 +40,6 @@ const COLUMNS: &[&str] = &[
     "field.clv",
     "field.id_number",
 ];
-
-/// Plain yuan with two decimals (`1234.50`), exact from minor units.
-fn yuan(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", m / 100, m % 100)
-}
 
 /// Exports the customers a filter selects (within the actor's scope) as CSV bytes. `entity`
 /// and `entity_id` name what was exported for the audit log (e.g. `segment`, its id).
@@ -131,7 +125,9 @@ fn row(
         s.map(|s| label(locale, "rfm_segment", &s.rfm_segment))
             .unwrap_or_default(),
         s.map(|s| s.abc_class.clone()).unwrap_or_default(),
-        s.and_then(|s| s.clv_minor).map(yuan).unwrap_or_default(),
+        s.and_then(|s| s.clv_minor)
+            .map(plain_money)
+            .unwrap_or_default(),
         c.id_number
             .as_deref()
             .map(|v| {
@@ -143,16 +139,4 @@ fn row(
             })
             .unwrap_or_default(),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn yuan_is_exact() {
-        assert_eq!(yuan(123_450), "1234.50");
-        assert_eq!(yuan(7), "0.07");
-        assert_eq!(yuan(-250), "-2.50");
-    }
 }

@@ -24,6 +24,7 @@ use guanxi_store::audit::AuditEvent;
 use guanxi_store::warehouse::{WarehouseLine, WarehouseTotals};
 use guanxi_store::Store;
 use guanxi_web::i18n::Locale;
+use guanxi_web::ui::format::plain_money as money;
 use guanxi_web::ui::text::label;
 use parquet::basic::Compression;
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
@@ -156,12 +157,6 @@ fn date_of(days: i32) -> Option<NaiveDate> {
 fn days_of(d: NaiveDate) -> i32 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(d);
     (d - epoch).num_days() as i32
-}
-
-fn money(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", m / 100, m % 100)
 }
 
 impl TableWriter {
@@ -361,8 +356,11 @@ async fn write_all(store: &Store, dir: &Path, utc_offset_hours: i64) -> Result<R
     let mut after = 0;
     loop {
         let lines: Vec<WarehouseLine> = store.warehouse_lines(after, BATCH).await?;
-        let Some(last) = lines.last() else { break };
-        after = last.id;
+        // An empty first batch is still written: an empty book gets a well-formed table with
+        // its header and schema (later empty batches write nothing).
+        if let Some(last) = lines.last() {
+            after = last.id;
+        }
         // Store keys are assigned in order of first appearance; the dimension is sorted by key.
         for l in &lines {
             if let Some(s) = &l.store {
@@ -465,12 +463,6 @@ async fn write_all(store: &Store, dir: &Path, utc_offset_hours: i64) -> Result<R
         if (lines.len() as i64) < BATCH {
             break;
         }
-    }
-    if fact.rows == 0 {
-        // An empty book still gets a well-formed (empty) table with its header and schema.
-        fact.write(&Batch {
-            columns: empty_fact_columns(),
-        })?;
     }
     let mut tables = vec![fact.finish()?];
 
@@ -819,37 +811,6 @@ async fn write_all(store: &Store, dir: &Path, utc_offset_hours: i64) -> Result<R
         tables: counts,
         totals,
     })
-}
-
-fn empty_fact_columns() -> Vec<Column> {
-    let names = [
-        ("order_line_id", 'i'),
-        ("order_id", 'i'),
-        ("line_no", 'i'),
-        ("date_key", 'd'),
-        ("customer_key", 'i'),
-        ("product_key", 'i'),
-        ("channel_key", 'i'),
-        ("store_key", 'i'),
-        ("ordered_at", 't'),
-        ("currency", 's'),
-        ("quantity", 'i'),
-        ("unit_price", 'm'),
-        ("amount", 'm'),
-    ];
-    names
-        .iter()
-        .map(|(n, k)| {
-            let values = match k {
-                'd' => Values::Int32(Vec::new()),
-                't' => Values::Timestamp(Vec::new()),
-                's' => Values::Text(Vec::new()),
-                'm' => Values::Money(Vec::new()),
-                _ => Values::Int(Vec::new()),
-            };
-            col(n, values, "")
-        })
-        .collect()
 }
 
 type Finished = (

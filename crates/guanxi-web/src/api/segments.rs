@@ -186,15 +186,26 @@ pub async fn export_segment(
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
     auth.require(Permission::Export)?;
-    let (seg, f) = resolve_saved(&st, id).await?;
+    let locale =
+        crate::i18n::Locale::from_code(&auth.user.locale).unwrap_or(crate::i18n::Locale::ZhCn);
+    segment_csv(&st, &auth.actor, locale, id).await
+}
+
+/// A saved segment's customers in the reader's scope as a CSV download (the page and the API
+/// both serve this); the export is audited with its row count.
+pub async fn segment_csv(
+    st: &AppState,
+    actor: &guanxi_domain::role::Actor,
+    locale: crate::i18n::Locale,
+    id: i64,
+) -> Result<Response, ApiError> {
+    let (seg, f) = resolve_saved(st, id).await?;
     let filter = CustomerFilter {
         segment: Some(f),
         ..Default::default()
     };
-    let locale =
-        crate::i18n::Locale::from_code(&auth.user.locale).unwrap_or(crate::i18n::Locale::ZhCn);
-    let body = crate::export::customers_csv(&st, &auth.actor, locale, &filter, "segment", Some(id))
-        .await?;
+    let body =
+        crate::export::customers_csv(st, actor, locale, &filter, "segment", Some(id)).await?;
     Ok(csv_response(&seg.name, body))
 }
 

@@ -14,9 +14,8 @@ use guanxi_store::users::UserUpdate;
 use super::customers::user_names;
 use super::format;
 use super::render;
-use super::session::{urlencode, Ctx, FormData, UiError, UiUser};
+use super::session::{api_errors, urlencode, Ctx, FormData, UiError, UiUser};
 use crate::api::users::create_user_checked;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 struct UserRow {
@@ -91,15 +90,6 @@ pub async fn users(
         _ => "",
     };
     users_page(&st, &user, flash, Vec::new(), StatusCode::OK).await
-}
-
-fn api_errors(e: ApiError) -> Option<Vec<ValidationError>> {
-    match e {
-        ApiError::Validation(v) => Some(v),
-        ApiError::Duplicate(f) => Some(vec![ValidationError::new(f, "duplicate")]),
-        ApiError::Conflict { .. } => Some(vec![ValidationError::new("version", "conflict")]),
-        _ => None,
-    }
 }
 
 /// Creates a user (same checks as the API: username shape, password length, argon2 hash).

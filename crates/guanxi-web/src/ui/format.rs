@@ -54,6 +54,14 @@ pub fn money(minor: i64, currency: &str) -> String {
     }
 }
 
+/// Money from minor units as plain decimal text, `1234.50` / `-0.05`: for files a program
+/// reads (CSV exports), exact to the fen.
+pub fn plain_money(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let m = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", m / 100, m % 100)
+}
+
 /// Money rounded to whole units, for dashboard tiles: `¥1,234,567`.
 pub fn money_whole(minor: i64) -> String {
     format!("¥{}", thousands((minor + 50).div_euclid(100)))
@@ -78,6 +86,9 @@ mod tests {
         assert_eq!(money(-5, "USD"), "-0.05 USD");
         assert_eq!(money_whole(123_456_789), "¥1,234,568");
         assert_eq!(percent(0.8123), "81.2%");
+        assert_eq!(plain_money(123_450), "1234.50");
+        assert_eq!(plain_money(7), "0.07");
+        assert_eq!(plain_money(-250), "-2.50");
     }
 
     #[test]

@@ -17,14 +17,12 @@ use guanxi_domain::segment::{
     field_spec, RuleClause, SegmentInput, SegmentRule, ValueKind, FIELDS,
 };
 use guanxi_domain::ValidationError;
-use guanxi_store::customers::CustomerFilter;
 use guanxi_store::segments::Segment;
 
 use super::customers::user_names;
 use super::format;
 use super::render;
-use super::session::{Ctx, FormData, UiError, UiUser};
-use crate::error::ApiError;
+use super::session::{api_errors, Ctx, FormData, UiError, UiUser};
 use crate::state::AppState;
 
 /// A choice in a select.
@@ -443,15 +441,6 @@ async fn editor(
     Ok((status, render(user.locale, &tpl)).into_response())
 }
 
-fn validation(e: ApiError) -> Option<Vec<ValidationError>> {
-    match e {
-        ApiError::Validation(v) | ApiError::BadQuery(v) => Some(v),
-        ApiError::Duplicate(f) => Some(vec![ValidationError::new(f, "duplicate")]),
-        ApiError::Conflict { .. } => Some(vec![ValidationError::new("version", "conflict")]),
-        _ => None,
-    }
-}
-
 /// The list of segments with sizes.
 pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, UiError> {
     user.require(Permission::ReadCustomers)?;
@@ -533,7 +522,7 @@ pub async fn create(
         .await
     {
         Ok(seg) => Ok(Redirect::to(&format!("/segments/{}?saved=1", seg.id)).into_response()),
-        Err(e) => match validation(e.into()) {
+        Err(e) => match api_errors(e.into()) {
             Some(errs) => {
                 editor(
                     &st,
@@ -626,7 +615,7 @@ pub async fn update(
         .await
     {
         Ok(seg) => Ok(Redirect::to(&format!("/segments/{}?saved=1", seg.id)).into_response()),
-        Err(e) => match validation(e.into()) {
+        Err(e) => match api_errors(e.into()) {
             Some(errs) => {
                 let status = if errs.iter().any(|e| e.code == "conflict") {
                     StatusCode::CONFLICT
@@ -696,18 +685,9 @@ pub async fn export(
     Path(id): Path<i64>,
 ) -> Result<Response, UiError> {
     user.require(Permission::Export)?;
-    let l = user.locale;
-    let (seg, f) = crate::api::segments::resolve_saved(&st, id)
+    crate::api::segments::segment_csv(&st, &user.actor, user.locale, id)
         .await
-        .map_err(|e| UiError::from_api(l, e))?;
-    let filter = CustomerFilter {
-        segment: Some(f),
-        ..Default::default()
-    };
-    let body = crate::export::customers_csv(&st, &user.actor, l, &filter, "segment", Some(id))
-        .await
-        .map_err(|e| UiError::from_api(l, e))?;
-    Ok(crate::api::segments::csv_response(&seg.name, body))
+        .map_err(|e| UiError::from_api(user.locale, e))
 }
 
 #[cfg(test)]

@@ -338,6 +338,19 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     }
 }
 
+/// The field errors a form page shows for a failed save (validation, a taken unique value, a
+/// stale version); `None` for failures that are not the user's input.
+pub fn api_errors(e: crate::error::ApiError) -> Option<Vec<guanxi_domain::ValidationError>> {
+    use crate::error::ApiError;
+    use guanxi_domain::ValidationError;
+    match e {
+        ApiError::Validation(v) => Some(v),
+        ApiError::Duplicate(f) => Some(vec![ValidationError::new(f, "duplicate")]),
+        ApiError::Conflict { .. } => Some(vec![ValidationError::new("version", "conflict")]),
+        _ => None,
+    }
+}
+
 /// Failures of a page request, rendered as a page in the user's language.
 #[derive(Debug)]
 pub enum UiError {
