@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_domain::role::Permission;
 use guanxi_domain::segment::{
-    field_spec, RuleClause, SegmentInput, SegmentRule, ValueKind, FIELDS,
+    field_spec, FieldSpec, RuleClause, SegmentInput, SegmentRule, ValueKind, FIELDS,
 };
 use guanxi_domain::ValidationError;
 use guanxi_store::segments::Segment;
@@ -189,29 +189,36 @@ fn kind_code(k: ValueKind) -> &'static str {
     }
 }
 
+/// The values a field offers as (code, label): the codes of a code field, the active users of
+/// the owner field, nothing for free input. The server-rendered rows and the catalogue `app.js`
+/// rebuilds rows from share it.
+fn choices(ctx: &Ctx, f: &FieldSpec, users: &[(i64, String)]) -> Vec<(String, String)> {
+    match f.value {
+        ValueKind::Code => f
+            .choices
+            .iter()
+            .map(|v| (v.to_string(), value_label(ctx, f.code, v, &HashMap::new())))
+            .collect(),
+        ValueKind::User => users
+            .iter()
+            .map(|(i, n)| (i.to_string(), n.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The editor's catalogue as JSON for `app.js` (labels in the page language), so changing a
 /// row's field offers that field's conditions and values without a round trip.
 fn catalogue(ctx: &Ctx, users: &[(i64, String)]) -> String {
     let fields: Vec<serde_json::Value> = FIELDS
         .iter()
         .map(|f| {
-            let choices: Vec<serde_json::Value> = if f.value == ValueKind::User {
-                users
-                    .iter()
-                    .map(|(id, n)| serde_json::json!([id.to_string(), n]))
-                    .collect()
-            } else {
-                f.choices
-                    .iter()
-                    .map(|c| serde_json::json!([c, value_label(ctx, f.code, c, &HashMap::new())]))
-                    .collect()
-            };
             serde_json::json!({
                 "code": f.code,
                 "label": ctx.t(&format!("segfield.{}", f.code)),
                 "ops": f.ops.iter().map(|o| serde_json::json!([o, ctx.t(&format!("segop.{o}"))])).collect::<Vec<_>>(),
                 "kind": kind_code(f.value),
-                "choices": choices,
+                "choices": choices(ctx, f, users),
                 "days": f.days,
             })
         })
@@ -239,23 +246,7 @@ fn row_view(ctx: &Ctx, c: &RuleClause, users: &[(i64, String)], errors: Vec<Stri
             })
             .collect()
     };
-    let choices = match spec.value {
-        ValueKind::Code => spec
-            .choices
-            .iter()
-            .map(|v| {
-                (
-                    v.to_string(),
-                    value_label(ctx, spec.code, v, &HashMap::new()),
-                )
-            })
-            .collect(),
-        ValueKind::User => users
-            .iter()
-            .map(|(i, n)| (i.to_string(), n.clone()))
-            .collect(),
-        _ => Vec::new(),
-    };
+    let choices = choices(ctx, spec, users);
     // A code row with an `in` list keeps a text box, so several codes can be typed.
     let as_select = !choices.is_empty() && c.op != "in";
     RowView {
