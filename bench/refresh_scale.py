@@ -128,16 +128,17 @@ def main():
             fill_postgres(url, a.customers, a.orders, now_ms)
         print(f"generated {a.customers:,} customers and {a.orders:,} orders in {time.time() - t:.0f} s "
               f"({a.backend}; not part of the measurement)")
-    print(f"{'run':>4} {'wall s':>8} {'extract s':>10} {'compute s':>10} {'write s':>8}  customers  orders")
+    print(f"{'run':>4} {'wall s':>8} {'extract s':>10} {'compute s':>10} {'write s':>8} {'pairs s':>8}  customers  orders")
     for i in range(a.runs):
         wall, out = run([bin_, "scores", "refresh", "--database-url", url])
-        m = re.search(r"scored (\d+) customers from (\d+) orders .*extract (\d+) ms, compute (\d+) ms, write (\d+) ms", out)
+        m = re.search(r"scored (\d+) customers from (\d+) orders .*extract (\d+) ms, compute (\d+) ms, "
+                      r"write (\d+) ms, product pairs (\d+) ms", out)
         if not m:
             sys.exit(f"unexpected output: {out}")
-        n, o, ex, co, wr = (int(x) for x in m.groups())
-        print(f"{i + 1:>4} {wall:>8.1f} {ex / 1000:>10.1f} {co / 1000:>10.1f} {wr / 1000:>8.1f}  {n:>9,} {o:>9,}")
+        n, o, ex, co, wr, pa = (int(x) for x in m.groups())
+        print(f"{i + 1:>4} {wall:>8.1f} {ex / 1000:>10.1f} {co / 1000:>10.1f} {wr / 1000:>8.1f} {pa / 1000:>8.1f}  {n:>9,} {o:>9,}")
         for line in out.splitlines():
-            if line.startswith("skipped"):
+            if line.startswith(("skipped", "compute steps")):
                 print("     ", line)
 
 

@@ -35,6 +35,17 @@ fn benches(c: &mut Criterion) {
     c.bench_function("rfm 1M transactions", |b| {
         b.iter(|| rfm::rfm(black_box(&tx), 20_000, None).unwrap())
     });
+    // Every model of a score refresh (RFM, value matrix, ABC, activity, BG/NBD + Gamma-Gamma
+    // CLV, churn) on the same book.
+    c.bench_function("scorecard 1M transactions", |b| {
+        b.iter(|| {
+            guanxi_analytics::scorecard::scorecard(
+                black_box(&tx),
+                20_000,
+                guanxi_analytics::scorecard::ScorecardSettings::default(),
+            )
+        })
+    });
 
     let mut rdr = csv::Reader::from_path(shared("cdnow/cdnow_customers_summary.csv")).unwrap();
     let (mut x, mut tx_, mut t) = (Vec::new(), Vec::new(), Vec::new());

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::error::AnalyticsError;
-use crate::summary::{median, purchase_days, Transactions};
+use crate::summary::{median, median_gap, History, Transactions};
 
 /// Status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -20,6 +20,18 @@ pub enum Activity {
     Dormant,
     /// Silent far beyond their rhythm or beyond the hard limit (流失).
     Lost,
+}
+
+impl Activity {
+    /// The stored code ("active", "potential", "dormant", "lost").
+    pub fn code(self) -> &'static str {
+        match self {
+            Activity::Active => "active",
+            Activity::Potential => "potential",
+            Activity::Dormant => "dormant",
+            Activity::Lost => "lost",
+        }
+    }
 }
 
 /// Thresholds in multiples of the customer's typical interval.
@@ -79,6 +91,15 @@ pub fn activity(
     rules: ActivityRules,
 ) -> Result<Vec<ActivityStatus>, AnalyticsError> {
     tx.validate()?;
+    activity_of(&History::new(tx), as_of, rules)
+}
+
+/// [`activity`] over a book already grouped by customer.
+pub fn activity_of(
+    history: &History,
+    as_of: i32,
+    rules: ActivityRules,
+) -> Result<Vec<ActivityStatus>, AnalyticsError> {
     if !(rules.active_within > 0.0
         && rules.active_within < rules.potential_within
         && rules.potential_within < rules.dormant_within)
@@ -87,42 +108,40 @@ pub fn activity(
             "0 < active_within < potential_within < dormant_within",
         ));
     }
-    let days = purchase_days(tx, Some(as_of));
-    if days.is_empty() {
-        return Err(AnalyticsError::Empty);
-    }
-    let own: Vec<Option<f64>> = days
-        .iter()
-        .map(|(_, d)| {
-            let gaps: Vec<f64> = d.windows(2).map(|w| f64::from(w[1] - w[0])).collect();
-            median(&gaps)
-        })
-        .collect();
-    let all_gaps: Vec<f64> = own.iter().flatten().copied().collect();
-    let population = median(&all_gaps)
-        .unwrap_or(f64::from(rules.lost_after_days) / rules.dormant_within)
-        .max(1.0);
     // Order counts per period use every order row, not distinct days.
     let recent_from = as_of - rules.trend_period_days + 1;
     let previous_from = recent_from - rules.trend_period_days;
-    let mut counts: std::collections::HashMap<i64, (u32, u32)> = std::collections::HashMap::new();
-    for i in 0..tx.len() {
-        let d = tx.day[i];
-        if d > as_of || d < previous_from {
+    // Per customer with a purchase up to as_of: (index, last day, own median gap, counts).
+    let mut rows: Vec<(usize, i32, Option<f64>, u32, u32)> = Vec::new();
+    let (mut days, mut scratch) = (Vec::new(), Vec::new());
+    for k in 0..history.customers.len() {
+        history.purchase_days_into(k, Some(as_of), &mut days);
+        let Some(&last) = days.last() else {
             continue;
+        };
+        let (mut recent, mut previous) = (0, 0);
+        for &(d, _) in history.orders(k) {
+            if d > as_of {
+                break;
+            }
+            if d >= recent_from {
+                recent += 1;
+            } else if d >= previous_from {
+                previous += 1;
+            }
         }
-        let e = counts.entry(tx.customer[i]).or_default();
-        if d >= recent_from {
-            e.0 += 1;
-        } else {
-            e.1 += 1;
-        }
+        rows.push((k, last, median_gap(&days, &mut scratch), recent, previous));
     }
-    Ok(days
-        .iter()
-        .zip(own)
-        .map(|((c, d), own)| {
-            let last = *d.last().unwrap_or(&as_of);
+    if rows.is_empty() {
+        return Err(AnalyticsError::Empty);
+    }
+    let all_gaps: Vec<f64> = rows.iter().filter_map(|r| r.2).collect();
+    let population = median(&all_gaps)
+        .unwrap_or(f64::from(rules.lost_after_days) / rules.dormant_within)
+        .max(1.0);
+    Ok(rows
+        .into_iter()
+        .map(|(k, last, own, recent, previous)| {
             let since = as_of - last;
             let typical = own.unwrap_or(population).max(1.0);
             let ratio = f64::from(since) / typical;
@@ -135,9 +154,8 @@ pub fn activity(
             } else {
                 Activity::Active
             };
-            let (recent, previous) = counts.get(c).copied().unwrap_or_default();
             ActivityStatus {
-                customer: *c,
+                customer: history.customers[k],
                 days_since_last: since,
                 typical_interval: typical,
                 own_interval: own.is_some(),

@@ -172,29 +172,112 @@ pub fn frequent_itemsets(
         })
         .collect();
     let n = baskets.len() as f64;
-    // The smallest count whose support (as a float division, like mlxtend) reaches the minimum.
-    let mut min_count = ((min_support * n).floor() as u64).saturating_sub(1).max(1);
-    while (min_count as f64) / n < min_support {
-        min_count += 1;
-    }
+    let min_count = min_count(min_support, n);
     let tree = build(&tx, min_count, names.len());
     let mut raw = Vec::new();
     mine(&tree, &[], min_count, names.len(), &mut raw);
+    raw.retain(|(s, _)| max_len.is_none_or(|m| s.len() <= m));
+    Ok(itemsets(raw, &names, n))
+}
+
+/// The smallest count whose support (as a float division, like mlxtend) reaches the minimum.
+fn min_count(min_support: f64, baskets: f64) -> u64 {
+    let mut min_count = ((min_support * baskets).floor() as u64)
+        .saturating_sub(1)
+        .max(1);
+    while (min_count as f64) / baskets < min_support {
+        min_count += 1;
+    }
+    min_count
+}
+
+/// Named, sorted itemsets from item-id sets with counts: by descending count, then items.
+fn itemsets<S: AsRef<str>>(raw: Vec<(Vec<u32>, u64)>, names: &[S], baskets: f64) -> Vec<Itemset> {
     let mut out: Vec<Itemset> = raw
         .into_iter()
-        .filter(|(s, _)| max_len.is_none_or(|m| s.len() <= m))
         .map(|(s, c)| {
-            let mut items: Vec<String> = s.iter().map(|&i| names[i as usize].to_string()).collect();
+            let mut items: Vec<String> = s
+                .iter()
+                .map(|&i| names[i as usize].as_ref().to_string())
+                .collect();
             items.sort();
             Itemset {
                 items,
                 count: c,
-                support: c as f64 / n,
+                support: c as f64 / baskets,
             }
         })
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.items.cmp(&b.items)));
-    Ok(out)
+    out
+}
+
+/// Frequent single items and pairs: what [`frequent_itemsets`] returns with `max_len` 2, by
+/// direct counting — one pass over the baskets and a flat table of pair counts, no tree — for
+/// books of millions of orders, where "also bought" needs pairs only. `baskets` yields each
+/// basket's item ids (indices into `names`; duplicates within a basket count once).
+pub fn frequent_pairs<'a>(
+    baskets: impl Iterator<Item = &'a [u32]>,
+    names: &[String],
+    min_support: f64,
+) -> Result<Vec<Itemset>, AnalyticsError> {
+    if !(min_support > 0.0 && min_support <= 1.0) {
+        return Err(AnalyticsError::Parameter("0 < min_support <= 1"));
+    }
+    let k = names.len();
+    // Pair (i < j) counts: a dense triangle-free square for catalogues up to 4,096 items
+    // (64 MiB at most), a hash map beyond.
+    let dense = k <= 4_096;
+    let mut square = if dense { vec![0u64; k * k] } else { Vec::new() };
+    let mut sparse: HashMap<(u32, u32), u64> = HashMap::new();
+    let mut single = vec![0u64; k];
+    let mut basket: Vec<u32> = Vec::new();
+    let mut n = 0u64;
+    for b in baskets {
+        n += 1;
+        basket.clear();
+        basket.extend_from_slice(b);
+        basket.sort_unstable();
+        basket.dedup();
+        if basket.last().is_some_and(|&i| i as usize >= k) {
+            return Err(AnalyticsError::Parameter("an item id has no name"));
+        }
+        for (x, &i) in basket.iter().enumerate() {
+            single[i as usize] += 1;
+            for &j in &basket[x + 1..] {
+                if dense {
+                    square[i as usize * k + j as usize] += 1;
+                } else {
+                    *sparse.entry((i, j)).or_default() += 1;
+                }
+            }
+        }
+    }
+    if n == 0 {
+        return Err(AnalyticsError::Empty);
+    }
+    let min = min_count(min_support, n as f64);
+    let mut raw: Vec<(Vec<u32>, u64)> = (0..k as u32)
+        .filter(|&i| single[i as usize] >= min)
+        .map(|i| (vec![i], single[i as usize]))
+        .collect();
+    if dense {
+        for i in 0..k {
+            for j in i + 1..k {
+                if square[i * k + j] >= min {
+                    raw.push((vec![i as u32, j as u32], square[i * k + j]));
+                }
+            }
+        }
+    } else {
+        raw.extend(
+            sparse
+                .into_iter()
+                .filter(|(_, c)| *c >= min)
+                .map(|((i, j), c)| (vec![i, j], c)),
+        );
+    }
+    Ok(itemsets(raw, names, n as f64))
 }
 
 /// An association rule `antecedent → consequent`.

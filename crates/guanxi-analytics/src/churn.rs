@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::error::AnalyticsError;
-use crate::summary::{median, purchase_days, Transactions};
+use crate::summary::{median_gap, History, Transactions};
 
 /// A fitted logistic regression.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -229,35 +229,42 @@ pub const FEATURES: [&str; 7] = [
     "tenure_days",
 ];
 
-/// Features of every customer with a purchase on or before `cutoff`.
-pub fn features(tx: &Transactions, cutoff: i32) -> Vec<(i64, Vec<f64>)> {
-    let days = purchase_days(tx, Some(cutoff));
-    let mut spend: std::collections::HashMap<i64, (f64, f64, f64)> =
-        std::collections::HashMap::new();
-    for i in 0..tx.len() {
-        let d = tx.day[i];
-        if d > cutoff || d <= cutoff - 365 {
-            continue;
-        }
-        let e = spend.entry(tx.customer[i]).or_default();
-        e.0 += 1.0;
-        e.1 += tx.amount[i];
-        if d > cutoff - 90 {
-            e.2 += 1.0;
-        }
-    }
-    days.into_iter()
-        .map(|(c, d)| {
-            let last = *d.last().unwrap_or(&cutoff);
-            let first = d[0];
-            let gaps: Vec<f64> = d.windows(2).map(|w| f64::from(w[1] - w[0])).collect();
-            let typical = median(&gaps).unwrap_or(365.0).max(1.0);
-            let (n365, s365, n90) = spend.get(&c).copied().unwrap_or_default();
+/// Features and labels at several cut-offs in one walk over the customers (each customer's
+/// orders are read while they are in cache). Per cut-off: the features of every customer with
+/// a purchase on or before it and, with a horizon, their labels — 1 when the customer made no
+/// purchase in `(cutoff, cutoff + horizon]`.
+type Snapshot = (Vec<(i64, Vec<f64>)>, Vec<f64>);
+
+fn snapshots<const N: usize>(history: &History, cutoffs: [(i32, Option<i32>); N]) -> [Snapshot; N] {
+    let mut out: [Snapshot; N] = std::array::from_fn(|_| (Vec::new(), Vec::new()));
+    let (mut days, mut scratch) = (Vec::new(), Vec::new());
+    for k in 0..history.customers.len() {
+        for (n, &(cutoff, horizon)) in cutoffs.iter().enumerate() {
+            history.purchase_days_into(k, Some(cutoff), &mut days);
+            let (Some(&first), Some(&last)) = (days.first(), days.last()) else {
+                continue;
+            };
+            let typical = median_gap(&days, &mut scratch).unwrap_or(365.0).max(1.0);
+            let (mut n365, mut s365, mut n90, mut bought_after) = (0.0, 0.0, 0.0, false);
+            for &(d, amount) in history.orders(k) {
+                if d > cutoff {
+                    bought_after = horizon.is_some_and(|h| d <= cutoff + h);
+                    break;
+                }
+                if d > cutoff - 365 {
+                    n365 += 1.0;
+                    s365 += amount;
+                    if d > cutoff - 90 {
+                        n90 += 1.0;
+                    }
+                }
+            }
             let recency = f64::from(cutoff - last);
             // Orders in the last 90 days against the rate of the 365: >0 rising, <0 falling.
             let trend = n90 - n365 * 90.0 / 365.0;
-            (
-                c,
+            let (rows, labels) = &mut out[n];
+            rows.push((
+                history.customers[k],
                 vec![
                     recency,
                     n365,
@@ -267,21 +274,13 @@ pub fn features(tx: &Transactions, cutoff: i32) -> Vec<(i64, Vec<f64>)> {
                     recency / typical,
                     f64::from(cutoff - first),
                 ],
-            )
-        })
-        .collect()
-}
-
-/// Labels: 1 when the customer made no purchase in `(cutoff, cutoff + horizon]`.
-fn labels(tx: &Transactions, customers: &[i64], cutoff: i32, horizon: i32) -> Vec<f64> {
-    let bought: std::collections::HashSet<i64> = (0..tx.len())
-        .filter(|&i| tx.day[i] > cutoff && tx.day[i] <= cutoff + horizon)
-        .map(|i| tx.customer[i])
-        .collect();
-    customers
-        .iter()
-        .map(|c| if bought.contains(c) { 0.0 } else { 1.0 })
-        .collect()
+            ));
+            if horizon.is_some() {
+                labels.push(if bought_after { 0.0 } else { 1.0 });
+            }
+        }
+    }
+    out
 }
 
 /// Feature standardisation learnt on the training set. Features that do not vary there carry
@@ -298,14 +297,14 @@ pub struct Scaler {
 }
 
 impl Scaler {
-    fn fit(rows: &[Vec<f64>]) -> Scaler {
-        let p = rows.first().map_or(0, Vec::len);
+    fn fit(rows: &[(i64, Vec<f64>)]) -> Scaler {
+        let p = rows.first().map_or(0, |r| r.1.len());
         let n = rows.len() as f64;
         let mean: Vec<f64> = (0..p)
-            .map(|j| rows.iter().map(|r| r[j]).sum::<f64>() / n)
+            .map(|j| rows.iter().map(|r| r.1[j]).sum::<f64>() / n)
             .collect();
         let std: Vec<f64> = (0..p)
-            .map(|j| (rows.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n).sqrt())
+            .map(|j| (rows.iter().map(|r| (r.1[j] - mean[j]).powi(2)).sum::<f64>() / n).sqrt())
             .collect();
         let keep = (0..p)
             .filter(|&j| std[j] > 1e-9 * (1.0 + mean[j].abs()))
@@ -377,23 +376,32 @@ pub fn churn_warning(
     horizon_days: i32,
 ) -> Result<ChurnReport, AnalyticsError> {
     tx.validate()?;
+    churn_warning_of(&History::new(tx), as_of, horizon_days)
+}
+
+/// [`churn_warning`] over a book already grouped by customer.
+pub fn churn_warning_of(
+    history: &History,
+    as_of: i32,
+    horizon_days: i32,
+) -> Result<ChurnReport, AnalyticsError> {
     if horizon_days <= 0 {
         return Err(AnalyticsError::Parameter("horizon_days must be positive"));
     }
-    let build = |cutoff: i32| {
-        let f = features(tx, cutoff);
-        let ids: Vec<i64> = f.iter().map(|r| r.0).collect();
-        let y = labels(tx, &ids, cutoff, horizon_days);
-        (f, y)
-    };
-    let (train, y_train) = build(as_of - 2 * horizon_days);
-    let (test, y_test) = build(as_of - horizon_days);
+    let [(train, y_train), (test, y_test), (now, _)] = snapshots(
+        history,
+        [
+            (as_of - 2 * horizon_days, Some(horizon_days)),
+            (as_of - horizon_days, Some(horizon_days)),
+            (as_of, None),
+        ],
+    );
     if train.len() < 20 || test.len() < 20 {
         return Err(AnalyticsError::NotEnoughData(
             "need at least 20 customers with history at both cut-offs",
         ));
     }
-    let scaler = Scaler::fit(&train.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    let scaler = Scaler::fit(&train);
     if scaler.keep.is_empty() {
         return Err(AnalyticsError::NotEnoughData(
             "no history feature varies between customers",
@@ -425,7 +433,7 @@ pub fn churn_warning(
         })
         .collect();
     // Refit on the most recent labelled window for today's scores.
-    let scaler_now = Scaler::fit(&test.iter().map(|r| r.1.clone()).collect::<Vec<_>>());
+    let scaler_now = Scaler::fit(&test);
     if scaler_now.keep.is_empty() {
         return Err(AnalyticsError::NotEnoughData(
             "no history feature varies between customers",
@@ -433,7 +441,7 @@ pub fn churn_warning(
     }
     let xs_now: Vec<Vec<f64>> = test.iter().map(|r| scaler_now.apply(&r.1)).collect();
     let model_now = Logistic::fit_ridge(&xs_now, &y_test, RIDGE)?;
-    let mut scores: Vec<ChurnRisk> = features(tx, as_of)
+    let mut scores: Vec<ChurnRisk> = now
         .into_iter()
         .map(|(c, f)| {
             let z = scaler_now.apply(&f);

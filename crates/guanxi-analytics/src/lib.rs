@@ -16,6 +16,7 @@ pub mod error;
 pub mod optimize;
 pub mod pareto;
 pub mod rfm;
+pub mod scorecard;
 pub mod special;
 pub mod summary;
 pub mod value_matrix;

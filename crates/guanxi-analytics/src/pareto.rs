@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::error::AnalyticsError;
-use crate::summary::Transactions;
+use crate::summary::{IdMap, Transactions};
 
 /// ABC class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -16,6 +16,17 @@ pub enum AbcClass {
     B,
     /// The long tail.
     C,
+}
+
+impl AbcClass {
+    /// The stored code ("A", "B", "C").
+    pub fn code(self) -> &'static str {
+        match self {
+            AbcClass::A => "A",
+            AbcClass::B => "B",
+            AbcClass::C => "C",
+        }
+    }
 }
 
 /// Profitability grade from margin.
@@ -78,7 +89,8 @@ pub fn abc(
     if cost.is_some_and(|c| c.len() != tx.len()) {
         return Err(AnalyticsError::Ragged("cost".into()));
     }
-    let mut by: std::collections::HashMap<i64, (f64, f64)> = std::collections::HashMap::new();
+    let mut by: IdMap<(f64, f64)> =
+        IdMap::with_capacity_and_hasher(tx.len() / 8, Default::default());
     for i in 0..tx.len() {
         let e = by.entry(tx.customer[i]).or_default();
         e.0 += tx.amount[i];

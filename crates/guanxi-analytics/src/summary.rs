@@ -105,16 +105,21 @@ pub struct CustomerSummary {
 /// range across the cores — each thread reads every row but updates only its own customers, so
 /// each customer's sum still runs in input order. Sparse ids go through a hash map.
 pub fn summarize(tx: &Transactions, from: Option<i32>, to: Option<i32>) -> Vec<CustomerSummary> {
-    let (Some(&min), Some(&max)) = (tx.customer.iter().min(), tx.customer.iter().max()) else {
-        return Vec::new();
-    };
+    match id_layout(tx) {
+        None => Vec::new(),
+        Some((min, Some(span))) => summarize_dense(tx, from, to, min, span),
+        Some((_, None)) => summarize_sparse(tx, from, to),
+    }
+}
+
+/// The smallest customer id and, when the ids are dense enough to index a flat array (the span
+/// of ids at most four per row, between 1 Mi and 64 Mi slots), the number of slots; `None` for
+/// an empty book.
+fn id_layout(tx: &Transactions) -> Option<(i64, Option<usize>)> {
+    let (&min, &max) = (tx.customer.iter().min()?, tx.customer.iter().max()?);
     let span = (max as i128 - min as i128 + 1) as u128;
     let dense_limit = (4 * tx.len() as u128).clamp(1 << 20, 1 << 26);
-    if span <= dense_limit {
-        summarize_dense(tx, from, to, min, span as usize)
-    } else {
-        summarize_sparse(tx, from, to)
-    }
+    Some((min, (span <= dense_limit).then_some(span as usize)))
 }
 
 /// One customer's running aggregate; 32 bytes so two share a cache line.
@@ -235,23 +240,137 @@ fn summarize_sparse(tx: &Transactions, from: Option<i32>, to: Option<i32>) -> Ve
 /// Each customer's purchase days, sorted and de-duplicated (same-day orders count once), in
 /// customer-id order. Used where the models count purchase occasions (CLV, activity).
 pub fn purchase_days(tx: &Transactions, to: Option<i32>) -> Vec<(i64, Vec<i32>)> {
-    let mut idx: Vec<usize> = (0..tx.len())
-        .filter(|&i| to.is_none_or(|t| tx.day[i] <= t))
-        .collect();
-    idx.sort_unstable_by_key(|&i| (tx.customer[i], tx.day[i]));
-    let mut out: Vec<(i64, Vec<i32>)> = Vec::new();
-    for i in idx {
-        let (c, d) = (tx.customer[i], tx.day[i]);
-        match out.last_mut() {
-            Some((lc, days)) if *lc == c => {
-                if days.last() != Some(&d) {
-                    days.push(d);
-                }
-            }
-            _ => out.push((c, vec![d])),
+    let history = History::new(tx);
+    let mut out = Vec::with_capacity(history.customers.len());
+    let mut days = Vec::new();
+    for k in 0..history.customers.len() {
+        history.purchase_days_into(k, to, &mut days);
+        if !days.is_empty() {
+            out.push((history.customers[k], days.clone()));
         }
     }
     out
+}
+
+/// The book regrouped by customer: each customer's orders together and in day order (same-day
+/// orders in input order). Models that walk purchase histories at several cut-offs (activity,
+/// churn) build it once instead of sorting ten million rows per cut-off.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// Customers in id order.
+    pub customers: Vec<i64>,
+    /// `orders[offsets[k]..offsets[k + 1]]` are customer k's orders.
+    offsets: Vec<usize>,
+    /// (day, amount) per order.
+    orders: Vec<(i32, f64)>,
+}
+
+impl History {
+    /// Groups `tx` by customer. Dense ids (database keys) take a counting sort — two passes,
+    /// no comparison sort of the whole book; sparse ids sort row indices by customer.
+    pub fn new(tx: &Transactions) -> History {
+        let mut h = match id_layout(tx) {
+            None => return History::default(),
+            Some((min, Some(span))) => Self::by_counting(tx, min, span),
+            Some((_, None)) => Self::by_sorting(tx),
+        };
+        for k in 0..h.customers.len() {
+            // Stable: same-day orders keep their input order.
+            h.orders[h.offsets[k]..h.offsets[k + 1]].sort_by_key(|o| o.0);
+        }
+        h
+    }
+
+    fn by_counting(tx: &Transactions, min: i64, span: usize) -> History {
+        let mut start = vec![0usize; span + 1];
+        for &c in &tx.customer {
+            start[(c - min) as usize + 1] += 1;
+        }
+        for k in 0..span {
+            start[k + 1] += start[k];
+        }
+        let mut next = start.clone();
+        let mut orders = vec![(0i32, 0.0f64); tx.len()];
+        for i in 0..tx.len() {
+            let slot = &mut next[(tx.customer[i] - min) as usize];
+            orders[*slot] = (tx.day[i], tx.amount[i]);
+            *slot += 1;
+        }
+        let mut customers = Vec::new();
+        let mut offsets = vec![0];
+        for k in 0..span {
+            if start[k + 1] > start[k] {
+                customers.push(min + k as i64);
+                offsets.push(start[k + 1]);
+            }
+        }
+        History {
+            customers,
+            offsets,
+            orders,
+        }
+    }
+
+    fn by_sorting(tx: &Transactions) -> History {
+        let mut idx: Vec<usize> = (0..tx.len()).collect();
+        idx.sort_by_key(|&i| tx.customer[i]);
+        let mut h = History {
+            customers: Vec::new(),
+            offsets: vec![0],
+            orders: Vec::with_capacity(tx.len()),
+        };
+        for i in idx {
+            let c = tx.customer[i];
+            if h.customers.last() != Some(&c) {
+                if !h.customers.is_empty() {
+                    h.offsets.push(h.orders.len());
+                }
+                h.customers.push(c);
+            }
+            h.orders.push((tx.day[i], tx.amount[i]));
+        }
+        h.offsets.push(h.orders.len());
+        h
+    }
+
+    /// Customer k's orders as (day, amount), in day order.
+    pub fn orders(&self, k: usize) -> &[(i32, f64)] {
+        &self.orders[self.offsets[k]..self.offsets[k + 1]]
+    }
+
+    /// Customer k's distinct purchase days up to `to` (inclusive), ascending, into `out`.
+    pub fn purchase_days_into(&self, k: usize, to: Option<i32>, out: &mut Vec<i32>) {
+        out.clear();
+        for &(d, _) in self.orders(k) {
+            if to.is_some_and(|t| d > t) {
+                break;
+            }
+            if out.last() != Some(&d) {
+                out.push(d);
+            }
+        }
+    }
+}
+
+/// The median of gaps between consecutive purchase days, computed in `scratch` without
+/// allocating; `None` with fewer than two days.
+pub fn median_gap(days: &[i32], scratch: &mut Vec<f64>) -> Option<f64> {
+    scratch.clear();
+    scratch.extend(days.windows(2).map(|w| f64::from(w[1] - w[0])));
+    let n = scratch.len();
+    if n == 0 {
+        return None;
+    }
+    let (_, &mut upper, _) = scratch.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        return Some(upper);
+    }
+    // The lower middle is the largest of the elements left of the upper one.
+    let lower = scratch[..n / 2]
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    Some((lower + upper) / 2.0)
 }
 
 /// The median of a slice (mean of the middle two for even lengths); `None` when empty.

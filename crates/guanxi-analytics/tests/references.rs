@@ -51,6 +51,37 @@ fn generated_transactions() -> Transactions {
 }
 
 #[test]
+fn pair_counting_equals_fp_growth_on_groceries() {
+    let text = std::fs::read_to_string(shared("groceries/groceries.csv")).unwrap();
+    let baskets: Vec<Vec<String>> = text
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    let mut names: Vec<String> = baskets.iter().flatten().cloned().collect();
+    names.sort();
+    names.dedup();
+    let coded: Vec<Vec<u32>> = baskets
+        .iter()
+        .map(|b| {
+            b.iter()
+                .map(|s| names.binary_search(s).unwrap() as u32)
+                .collect()
+        })
+        .collect();
+    for support in [0.002, 0.01] {
+        let fp = frequent_itemsets(&baskets, support, Some(2)).unwrap();
+        let pairs = guanxi_analytics::assoc::frequent_pairs(
+            coded.iter().map(Vec::as_slice),
+            &names,
+            support,
+        )
+        .unwrap();
+        assert!(fp.iter().any(|s| s.items.len() == 2));
+        assert_eq!(pairs, fp, "support {support}");
+    }
+}
+
+#[test]
 fn fp_growth_equals_mlxtend_on_groceries() {
     let text = std::fs::read_to_string(shared("groceries/groceries.csv")).unwrap();
     let baskets: Vec<Vec<String>> = text

@@ -25,6 +25,8 @@ pub struct Store {
     backend: Backend,
     pub(crate) write: AnyPool,
     pub(crate) read: AnyPool,
+    /// The URL, for the native connections of the bulk paths.
+    pub(crate) location: crate::bulk::Location,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -72,6 +74,7 @@ impl Store {
                 backend: Backend::Sqlite,
                 write,
                 read,
+                location: crate::bulk::Location(url),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
@@ -83,6 +86,7 @@ impl Store {
                 backend: Backend::Postgres,
                 write: pool.clone(),
                 read: pool,
+                location: crate::bulk::Location(url.to_string()),
             })
         } else {
             Err(sqlx::Error::Configuration(
@@ -129,6 +133,41 @@ impl Store {
         Ok(sqlx::query_as::<_, (String, String)>(sql)
             .fetch_all(&self.read)
             .await?)
+    }
+
+    /// A table's indexes and constraints as the database describes them, sorted. The score
+    /// refresh rebuilds `customer_scores` from the catalogue; tests compare this before and
+    /// after to show nothing was lost.
+    pub async fn table_layout(&self, table: &str) -> Result<Vec<String>> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT 'index ' || name || ': ' || COALESCE(sql, 'automatic') FROM sqlite_master \
+                 WHERE type = 'index' AND tbl_name = $1 \
+                 UNION ALL SELECT 'foreign key ' || \"from\" || ' -> ' || \"table\" || '.' || \"to\" \
+                 FROM pragma_foreign_key_list($1) \
+                 UNION ALL SELECT 'column ' || name || ' ' || type || CASE WHEN \"notnull\" = 1 \
+                 THEN ' NOT NULL' ELSE '' END || CASE WHEN pk > 0 THEN ' PRIMARY KEY' ELSE '' END \
+                 FROM pragma_table_info($1) ORDER BY 1"
+            }
+            Backend::Postgres => {
+                "SELECT 'index ' || indexname || ': ' || indexdef FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND tablename = $1 \
+                 UNION ALL SELECT 'constraint ' || conname || ': ' || pg_get_constraintdef(c.oid) \
+                 FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+                 JOIN pg_namespace n ON n.oid = t.relnamespace \
+                 WHERE t.relname = $1 AND n.nspname = current_schema() \
+                 UNION ALL SELECT 'column ' || column_name || ' ' || data_type || ' ' || is_nullable \
+                 || ' ' || COALESCE(column_default, '') FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1 ORDER BY 1"
+            }
+        };
+        Ok(sqlx::query_as::<_, (String,)>(sql)
+            .bind(table)
+            .fetch_all(&self.read)
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect())
     }
 }
 

@@ -36,6 +36,12 @@ pub enum StoreError {
     /// Stored data could not be decoded (a bug or a hand-edited database).
     #[error("corrupt stored value in {0}")]
     Corrupt(String),
+    /// The embedded database failed on a bulk path (rusqlite).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A blocking task of a bulk path died.
+    #[error("background task failed: {0}")]
+    Task(String),
 }
 
 impl StoreError {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use guanxi_analytics::Transactions;
 use guanxi_domain::order::NewOrder;
 use guanxi_domain::records::{Order, OrderLine};
 use guanxi_domain::role::Actor;
@@ -277,14 +278,25 @@ impl Store {
         Ok(q.query_as::<(i64, i64)>().fetch_one(&self.read).await?)
     }
 
-    /// Every order as (customer id, ordered-at ms, total minor units), for the analytics
-    /// extract. Deleted customers' orders stay: revenue happened.
-    pub async fn order_facts(&self) -> Result<Vec<(i64, i64, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT customer_id, ordered_at, total_minor FROM orders ORDER BY id")
-                .fetch_all(&self.read)
-                .await?,
-        )
+    /// Every order as analytics input: customer, day in the shop's time zone
+    /// (`utc_offset_hours` east of UTC), total in currency units; in storage order (id order on
+    /// SQLite). Deleted customers' orders stay: revenue happened. Read through the bulk path,
+    /// as the score refresh and `guanxi analyze` read millions of orders.
+    pub async fn order_transactions(&self, utc_offset_hours: i64) -> Result<Transactions> {
+        let facts: Vec<[i64; 3]> = self
+            .bulk_i64_rows("SELECT customer_id, ordered_at, total_minor FROM orders")
+            .await?;
+        let offset = utc_offset_hours * 3_600_000;
+        let mut tx = Transactions::default();
+        tx.customer.reserve(facts.len());
+        tx.day.reserve(facts.len());
+        tx.amount.reserve(facts.len());
+        for [c, at, total] in facts {
+            tx.customer.push(c);
+            tx.day.push((at + offset).div_euclid(86_400_000) as i32);
+            tx.amount.push(total as f64 / 100.0);
+        }
+        Ok(tx)
     }
 
     /// Every order line as (order id, product name), for market-basket analysis.

@@ -4,35 +4,27 @@
 //! never a mix.
 
 use chrono::Utc;
-use guanxi_analytics::{activity, assoc, churn, clv, pareto, rfm, value_matrix, Transactions};
+use guanxi_analytics::assoc;
+use guanxi_analytics::scorecard::{scorecard, Scorecard, ScorecardSettings};
 use serde::Serialize;
 
 use crate::db::{to_ms, Store};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 
 /// Settings of a refresh.
 #[derive(Debug, Clone, Copy)]
 pub struct ScoreSettings {
     /// Shop time zone, hours east of UTC: decides which day an order falls on.
     pub utc_offset_hours: i64,
-    /// Churn horizon in days.
-    pub churn_horizon_days: i32,
-    /// CLV horizon in weeks.
-    pub clv_horizon_weeks: u32,
-    /// Weekly discount rate.
-    pub weekly_discount: f64,
-    /// Margin on revenue for CLV.
-    pub margin: f64,
+    /// Horizons, discount and margin of the models.
+    pub models: ScorecardSettings,
 }
 
 impl Default for ScoreSettings {
     fn default() -> Self {
         Self {
             utc_offset_hours: 8,
-            churn_horizon_days: 90,
-            clv_horizon_weeks: 52,
-            weekly_discount: 0.0019,
-            margin: 1.0,
+            models: ScorecardSettings::default(),
         }
     }
 }
@@ -50,8 +42,11 @@ pub struct RefreshReport {
     pub churn_auc: Option<f64>,
     /// Models that were skipped and why (too little data, …).
     pub skipped: Vec<String>,
-    /// Milliseconds spent extracting, computing and writing.
-    pub millis: [u128; 3],
+    /// Milliseconds spent extracting the orders, computing, writing the scores, and mining and
+    /// writing the product pairs.
+    pub millis: [u128; 4],
+    /// Milliseconds per model within the compute phase (two threads, so they overlap).
+    pub steps: Vec<(String, u128)>,
 }
 
 /// Lowest support of a product pair worth storing (0.2 % of orders).
@@ -116,7 +111,7 @@ pub struct ScoreRow {
     pub computed_at: i64,
 }
 
-const COLUMNS: [&str; 19] = [
+pub(crate) const COLUMNS: [&str; 19] = [
     "customer_id",
     "recency_days",
     "frequency",
@@ -138,132 +133,106 @@ const COLUMNS: [&str; 19] = [
     "computed_at",
 ];
 
-/// Rows per INSERT statement. Small on purpose: SQLite resolves each `$N` placeholder by name
-/// in a linear scan, so the cost of one statement grows with the square of its parameters
-/// (measured on the demo data: 500 rows/statement wrote 2,400 rows in 1.4 s, 25 in 0.12 s).
-const BATCH: usize = 25;
-
 impl Store {
-    /// Recomputes every customer's scores from the orders and replaces `customer_scores`.
+    /// Recomputes every customer's scores from the orders and replaces `customer_scores`, then
+    /// the "also bought" product pairs. Reads and writes go through the bulk paths
+    /// ([`crate::bulk`]): at a million customers the `Any` driver was the bottleneck.
     pub async fn refresh_scores(&self, settings: ScoreSettings) -> Result<RefreshReport> {
         let t0 = std::time::Instant::now();
-        let facts = self.order_facts().await?;
+        let tx = self.order_transactions(settings.utc_offset_hours).await?;
         let offset = settings.utc_offset_hours * 3_600_000;
-        let mut tx = Transactions::default();
-        for (c, at, total) in &facts {
-            tx.customer.push(*c);
-            tx.day.push((at + offset).div_euclid(86_400_000) as i32);
-            tx.amount.push(*total as f64 / 100.0);
-        }
+        let orders = tx.len();
         let t_extract = t0.elapsed().as_millis();
         let now = Utc::now();
         let as_of = ((now.timestamp_millis() + offset).div_euclid(86_400_000)) as i32;
-        let mut skipped = Vec::new();
-        let (rows, churn_auc) = if tx.is_empty() {
-            skipped.push("everything: no orders yet".into());
-            (Vec::new(), None)
+        let card = if tx.is_empty() {
+            Scorecard {
+                skipped: vec!["everything: no orders yet".into()],
+                ..Scorecard::default()
+            }
         } else {
-            compute(&tx, as_of, settings, &mut skipped)
+            let st = settings.models;
+            // Seconds of number crunching: off the async runtime's threads.
+            tokio::task::spawn_blocking(move || scorecard(&tx, as_of, st))
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?
         };
         let t_compute = t0.elapsed().as_millis() - t_extract;
         let computed_at = to_ms(now);
-        let mut db = self.write.begin().await?;
-        sqlx::query("DELETE FROM customer_scores")
-            .execute(&mut *db)
-            .await?;
-        for chunk in rows.chunks(BATCH) {
-            let mut sql = format!(
-                "INSERT INTO customer_scores ({}) VALUES ",
-                COLUMNS.join(", ")
-            );
-            for (r, _) in chunk.iter().enumerate() {
-                if r > 0 {
-                    sql.push_str(", ");
-                }
-                let ph: Vec<String> = (1..=COLUMNS.len())
-                    .map(|k| format!("${}", r * COLUMNS.len() + k))
-                    .collect();
-                sql.push('(');
-                sql.push_str(&ph.join(", "));
-                sql.push(')');
-            }
-            // Only customers that still exist: orders of hard-removed rows cannot be scored.
-            let mut q = sqlx::query(&sql);
-            for s in chunk {
-                q = q
-                    .bind(s.customer_id)
-                    .bind(s.recency_days)
-                    .bind(s.frequency)
-                    .bind(s.monetary_minor)
-                    .bind(s.r_score)
-                    .bind(s.f_score)
-                    .bind(s.m_score)
-                    .bind(s.rfm_segment.as_str())
-                    .bind(s.value_cell.as_str())
-                    .bind(s.abc_class.as_str())
-                    .bind(s.activity.as_str())
-                    .bind(s.typical_interval_days)
-                    .bind(s.orders_falling)
-                    .bind(s.clv_minor)
-                    .bind(s.p_alive)
-                    .bind(s.expected_purchases)
-                    .bind(s.churn_probability)
-                    .bind(s.churn_reason.as_deref())
-                    .bind(computed_at);
-            }
-            q.execute(&mut *db).await?;
-        }
-        sqlx::query(
-            "INSERT INTO segment_history (computed_at, rfm_segment, customers, revenue_minor) \
-             SELECT $1, rfm_segment, COUNT(*), CAST(COALESCE(SUM(monetary_minor), 0) AS BIGINT) \
-             FROM customer_scores GROUP BY rfm_segment",
-        )
-        .bind(computed_at)
-        .execute(&mut *db)
-        .await?;
-        db.commit().await?;
+        let Scorecard {
+            scores,
+            churn_auc,
+            mut skipped,
+            steps,
+        } = card;
+        let customers = scores.len();
+        self.bulk_replace_scores(scores, computed_at).await?;
+        let t_write = t0.elapsed().as_millis() - t_extract - t_compute;
         if let Some(why) = self.refresh_product_pairs(computed_at).await? {
             skipped.push(why);
         }
-        let t_write = t0.elapsed().as_millis() - t_extract - t_compute;
+        let t_pairs = t0.elapsed().as_millis() - t_extract - t_compute - t_write;
         let (y, m, d) = civil(as_of);
         Ok(RefreshReport {
-            customers: rows.len(),
-            orders: facts.len(),
+            customers,
+            orders,
             as_of: format!("{y:04}-{m:02}-{d:02}"),
             churn_auc,
             skipped,
-            millis: [t_extract, t_compute, t_write],
+            millis: [t_extract, t_compute, t_write, t_pairs],
+            steps: steps
+                .into_iter()
+                .map(|(name, d)| (name.to_string(), d.as_millis()))
+                .collect(),
         })
     }
 
-    /// Mines product pairs ("also bought") from the order baskets with FP-growth and replaces
-    /// `product_pairs`: for each product, up to [`PAIRS_PER_PRODUCT`] partners with confidence
-    /// ≥ 5 %, best lift first. Returns why it was skipped, if it was.
+    /// Mines product pairs ("also bought") from the order baskets and replaces `product_pairs`:
+    /// for each product, up to [`PAIRS_PER_PRODUCT`] partners with confidence ≥ 5 %, best lift
+    /// first. Pairs are counted directly ([`assoc::frequent_pairs`], equal to FP-growth with
+    /// itemsets of two). Returns why it was skipped, if it was.
     pub async fn refresh_product_pairs(&self, computed_at: i64) -> Result<Option<String>> {
-        let lines: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT order_id, product_id FROM order_lines ORDER BY order_id, line_no",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        let mut baskets: Vec<Vec<String>> = Vec::new();
-        let mut last = None;
-        for (order, product) in lines {
-            if last != Some(order) {
-                baskets.push(Vec::new());
-                last = Some(order);
-            }
-            if let Some(b) = baskets.last_mut() {
-                b.push(product.to_string());
-            }
+        // Lines come in storage order, which is almost always order-id order; sorting here when
+        // it is not is cheaper than asking the database to sort twenty million rows.
+        let mut lines: Vec<[i64; 2]> = self
+            .bulk_i64_rows("SELECT order_id, product_id FROM order_lines")
+            .await?;
+        if !lines.is_sorted_by_key(|l| l[0]) {
+            lines.sort_unstable_by_key(|l| l[0]);
         }
-        let multi = baskets.iter().filter(|b| b.len() > 1).count();
+        // Product ids to dense codes; baskets as code slices of one flat vector.
+        let mut products: Vec<i64> = lines.iter().map(|l| l[1]).collect();
+        products.sort_unstable();
+        products.dedup();
+        let mut codes = Vec::with_capacity(lines.len());
+        let mut starts = Vec::new();
+        let mut multi = 0usize;
+        let mut last = None;
+        for [order, product] in &lines {
+            if last != Some(*order) {
+                if starts.last().is_some_and(|&s| codes.len() - s > 1) {
+                    multi += 1;
+                }
+                starts.push(codes.len());
+                last = Some(*order);
+            }
+            codes.push(products.binary_search(product).unwrap_or(0) as u32);
+        }
+        if starts.last().is_some_and(|&s| codes.len() - s > 1) {
+            multi += 1;
+        }
+        drop(lines);
         if multi < 20 {
             return Ok(Some(format!(
                 "also-bought pairs: only {multi} orders with two or more products"
             )));
         }
-        let sets = match assoc::frequent_itemsets(&baskets, PAIR_MIN_SUPPORT, Some(2)) {
+        let names: Vec<String> = products.iter().map(i64::to_string).collect();
+        let baskets = (0..starts.len()).map(|k| {
+            let end = starts.get(k + 1).copied().unwrap_or(codes.len());
+            &codes[starts[k]..end]
+        });
+        let sets = match assoc::frequent_pairs(baskets, &names, PAIR_MIN_SUPPORT) {
             Ok(s) => s,
             Err(e) => return Ok(Some(format!("also-bought pairs: {e}"))),
         };
@@ -419,97 +388,4 @@ fn civil(z: i32) -> (i32, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (yoe + era * 400 + i32::from(m <= 2), m, d)
-}
-
-/// Runs every model; a model without enough data is recorded in `skipped`, not fatal.
-fn compute(
-    tx: &Transactions,
-    as_of: i32,
-    st: ScoreSettings,
-    skipped: &mut Vec<String>,
-) -> (Vec<ScoreRow>, Option<f64>) {
-    let Ok(scores) = rfm::rfm(tx, as_of, None) else {
-        skipped.push("rfm: no orders up to today".into());
-        return (Vec::new(), None);
-    };
-    let cells: std::collections::HashMap<i64, value_matrix::Cell> =
-        value_matrix::value_matrix(tx, Some(as_of), None)
-            .map(|(_, v)| v.into_iter().map(|p| (p.customer, p.cell)).collect())
-            .unwrap_or_default();
-    let abc: std::collections::HashMap<i64, pareto::AbcClass> = pareto::abc(tx, None, 0.8, 0.95)
-        .map(|(_, g)| g.into_iter().map(|g| (g.customer, g.class)).collect())
-        .unwrap_or_default();
-    let act: std::collections::HashMap<i64, activity::ActivityStatus> =
-        activity::activity(tx, as_of, activity::ActivityRules::default())
-            .map(|v| v.into_iter().map(|a| (a.customer, a)).collect())
-            .unwrap_or_default();
-    let mut clv_by: std::collections::HashMap<i64, clv::CustomerValue> =
-        std::collections::HashMap::new();
-    match clv::rft_summary(tx, as_of, 7).and_then(|s| {
-        let x: Vec<f64> = s.iter().map(|c| c.frequency).collect();
-        let r: Vec<f64> = s.iter().map(|c| c.recency).collect();
-        let t: Vec<f64> = s.iter().map(|c| c.t).collect();
-        let m: Vec<f64> = s.iter().map(|c| c.monetary).collect();
-        let bg = clv::BgNbd::fit(&x, &r, &t)?;
-        let gg = clv::GammaGamma::fit(&x, &m)?;
-        Ok(clv::lifetime_values(
-            &bg,
-            &gg,
-            &s,
-            st.clv_horizon_weeks,
-            st.weekly_discount,
-            st.margin,
-        ))
-    }) {
-        Ok(v) => clv_by = v.into_iter().map(|c| (c.customer, c)).collect(),
-        Err(e) => skipped.push(format!("clv: {e}")),
-    }
-    let (churn_by, auc) = match churn::churn_warning(tx, as_of, st.churn_horizon_days) {
-        Ok(rep) => (
-            rep.scores
-                .into_iter()
-                .map(|s| (s.customer, (s.probability, s.main_reason)))
-                .collect::<std::collections::HashMap<_, _>>(),
-            Some(rep.auc),
-        ),
-        Err(e) => {
-            skipped.push(format!("churn: {e}"));
-            (std::collections::HashMap::new(), None)
-        }
-    };
-    let rows = scores
-        .into_iter()
-        .map(|s| {
-            let a = act.get(&s.customer);
-            let v = clv_by.get(&s.customer);
-            let c = churn_by.get(&s.customer);
-            ScoreRow {
-                customer_id: s.customer,
-                recency_days: i64::from(s.recency_days),
-                frequency: i64::from(s.frequency),
-                monetary_minor: (s.monetary * 100.0).round() as i64,
-                r_score: i64::from(s.r),
-                f_score: i64::from(s.f),
-                m_score: i64::from(s.m),
-                rfm_segment: s.segment.code().to_string(),
-                value_cell: cells
-                    .get(&s.customer)
-                    .map_or("uncertain", |c| c.code())
-                    .to_string(),
-                abc_class: abc
-                    .get(&s.customer)
-                    .map_or("C".into(), |c| format!("{c:?}")),
-                activity: a.map_or("lost".into(), |a| format!("{:?}", a.status).to_lowercase()),
-                typical_interval_days: a.map_or(0.0, |a| a.typical_interval),
-                orders_falling: a.is_some_and(|a| a.orders_falling),
-                clv_minor: v.map(|v| (v.clv * 100.0).round() as i64),
-                p_alive: v.map(|v| v.p_alive),
-                expected_purchases: v.map(|v| v.expected_purchases),
-                churn_probability: c.map(|c| c.0),
-                churn_reason: c.map(|c| c.1.to_string()),
-                computed_at: 0,
-            }
-        })
-        .collect();
-    (rows, auc)
 }

@@ -596,21 +596,22 @@ async fn scores_refresh_writes_what_the_analytics_compute(db: &TestDb) {
         }
     }
     tx.commit().await.unwrap();
+    let layout = s.table_layout("customer_scores").await.unwrap();
+    assert!(
+        layout.iter().any(|l| l.contains("customer_scores_churn")),
+        "{layout:?}"
+    );
     let report = s
         .refresh_scores(guanxi_store::scores::ScoreSettings::default())
         .await
         .unwrap();
     assert_eq!(report.customers, 60, "{report:?}");
+    // The refresh loads a fresh copy of the table and swaps it in: same columns, indexes and
+    // constraints as the migrations made.
+    assert_eq!(s.table_layout("customer_scores").await.unwrap(), layout);
     assert!(report.churn_auc.is_some(), "{report:?}");
     // Same answer as the analytics run directly on the same orders.
-    let facts = s.order_facts().await.unwrap();
-    let mut t = guanxi_analytics::Transactions::default();
-    for (c, at, total) in facts {
-        t.customer.push(c);
-        t.day
-            .push((at + 8 * 3_600_000).div_euclid(86_400_000) as i32);
-        t.amount.push(total as f64 / 100.0);
-    }
+    let t = s.order_transactions(8).await.unwrap();
     let as_of = ((now.timestamp_millis() + 8 * 3_600_000).div_euclid(86_400_000)) as i32;
     let direct = guanxi_analytics::rfm::rfm(&t, as_of, None).unwrap();
     for d in &direct {
@@ -637,6 +638,7 @@ async fn scores_refresh_writes_what_the_analytics_compute(db: &TestDb) {
         .unwrap();
     let total: i64 = s.segment_counts().await.unwrap().iter().map(|c| c.1).sum();
     assert_eq!(total, 60);
+    assert_eq!(s.table_layout("customer_scores").await.unwrap(), layout);
 }
 
 async fn timeline_merges_orders_interactions_and_tasks(db: &TestDb) {

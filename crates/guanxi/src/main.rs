@@ -150,20 +150,31 @@ async fn main() -> anyhow::Result<()> {
             let store = open(&config).await?;
             let settings = guanxi_store::scores::ScoreSettings {
                 utc_offset_hours,
-                churn_horizon_days,
-                ..Default::default()
+                models: guanxi_analytics::scorecard::ScorecardSettings {
+                    churn_horizon_days,
+                    ..Default::default()
+                },
             };
             let r = store.refresh_scores(settings).await?;
             println!(
-                "scored {} customers from {} orders as of {} (extract {} ms, compute {} ms, write {} ms){}",
+                "scored {} customers from {} orders as of {} (extract {} ms, compute {} ms, write {} ms, product pairs {} ms){}",
                 r.customers,
                 r.orders,
                 r.as_of,
                 r.millis[0],
                 r.millis[1],
                 r.millis[2],
+                r.millis[3],
                 r.churn_auc.map(|a| format!("; churn model hold-out AUC {a:.3}")).unwrap_or_default()
             );
+            let steps: Vec<String> = r
+                .steps
+                .iter()
+                .map(|(name, ms)| format!("{name} {ms}"))
+                .collect();
+            if !steps.is_empty() {
+                println!("compute steps (ms, on two threads): {}", steps.join(", "));
+            }
             for s in &r.skipped {
                 println!("skipped {s}");
             }

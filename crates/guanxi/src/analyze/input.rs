@@ -426,16 +426,9 @@ fn read_quoted(
 
 /// Orders from the database; days in the shop's time zone (`utc_offset_hours`).
 pub async fn from_db(store: &guanxi_store::Store, utc_offset_hours: i64) -> anyhow::Result<Loaded> {
-    let facts = store.order_facts().await?;
-    if facts.is_empty() {
+    let tx = store.order_transactions(utc_offset_hours).await?;
+    if tx.is_empty() {
         bail!("the database has no orders to analyse (load some, or try `guanxi demo`)");
-    }
-    let offset = utc_offset_hours * 3_600_000;
-    let mut tx = Transactions::default();
-    for (c, at, total) in facts {
-        tx.customer.push(c);
-        tx.day.push((at + offset).div_euclid(86_400_000) as i32);
-        tx.amount.push(total as f64 / 100.0);
     }
     Ok(Loaded { tx, names: None })
 }
