@@ -4,7 +4,7 @@
 //! payment terms. Each section may carry its own provenance, since a spouse's birthday learnt at
 //! a dinner and a credit rating bought from an agency deserve different trust.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationErrors;
@@ -53,6 +53,33 @@ impl Anniversary {
             return Err("in_future");
         }
         Ok(())
+    }
+
+    /// The next solar day, on or after `from`, on which this date is celebrated. A 29 February
+    /// falls on 28 February in common years; a lunar 30th on the 29th when the month is short,
+    /// and a lunar date in its regular month, not in a leap month that repeats it. `None` past
+    /// the lunar table (2099).
+    pub fn next_occurrence(&self, from: NaiveDate) -> Option<NaiveDate> {
+        let on = |y: i32| -> Option<NaiveDate> {
+            if self.lunar {
+                let day = self.day.min(crate::lunar::month_days(y, self.month)?);
+                crate::lunar::to_solar(crate::lunar::LunarDate {
+                    year: y,
+                    month: self.month,
+                    day,
+                    leap: false,
+                })
+            } else {
+                NaiveDate::from_ymd_opt(y, self.month, self.day)
+                    .or_else(|| NaiveDate::from_ymd_opt(y, self.month, self.day.saturating_sub(1)))
+            }
+        };
+        let year = if self.lunar {
+            crate::lunar::to_lunar(from)?.year
+        } else {
+            from.year()
+        };
+        (year..=year + 1).filter_map(on).find(|d| *d >= from)
     }
 
     /// Storage form: ISO `YYYY-MM-DD`, or `--MM-DD` when the year is unknown (ISO 8601).
@@ -546,6 +573,54 @@ mod tests {
         ] {
             assert_eq!(Anniversary::from_storage(&a.to_storage(), a.lunar), Some(a));
         }
+    }
+
+    #[test]
+    fn next_occurrence_in_either_calendar() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        let solar = |month, day| Anniversary {
+            year: None,
+            month,
+            day,
+            lunar: false,
+        };
+        let lunar = |month, day| Anniversary {
+            year: Some(1985),
+            month,
+            day,
+            lunar: true,
+        };
+        assert_eq!(
+            solar(12, 1).next_occurrence(d(2026, 12, 1)),
+            Some(d(2026, 12, 1))
+        );
+        assert_eq!(
+            solar(11, 30).next_occurrence(d(2026, 12, 1)),
+            Some(d(2027, 11, 30))
+        );
+        assert_eq!(
+            solar(2, 29).next_occurrence(d(2027, 1, 1)),
+            Some(d(2027, 2, 28))
+        );
+        // 中秋 (8/15) 2026 was 25 September; from 1 December the next one is in 2027.
+        assert_eq!(
+            lunar(8, 15).next_occurrence(d(2026, 9, 25)),
+            Some(d(2026, 9, 25))
+        );
+        assert_eq!(
+            lunar(8, 15).next_occurrence(d(2026, 12, 1)),
+            Some(d(2027, 9, 15))
+        );
+        // Lunar 12/30 in a year whose twelfth month has 29 days: 除夕 2027-02-05.
+        assert_eq!(
+            lunar(12, 30).next_occurrence(d(2027, 1, 1)),
+            Some(d(2027, 2, 5))
+        );
+        // A sixth-month birthday in 2025 (leap sixth month): the regular month, 2025-06-25.
+        assert_eq!(
+            lunar(6, 1).next_occurrence(d(2025, 6, 1)),
+            Some(d(2025, 6, 25))
+        );
     }
 
     #[test]

@@ -347,8 +347,14 @@ pub enum Test {
     },
     /// Ordered at or after the cut-off.
     OrderedSince(i64),
-    /// Solar birthday (`MM-DD`) is one of these days; lunar birthdays are not matched here.
-    BirthdayOn(Vec<String>),
+    /// Birthday falls on one of these days: `solar` keys (`MM-DD`) for solar birthdays, `lunar`
+    /// keys (lunar `MM-DD`) for birthdays kept in the lunar calendar.
+    BirthdayOn {
+        /// Solar month-days of the window.
+        solar: Vec<String>,
+        /// Lunar month-days of the window.
+        lunar: Vec<String>,
+    },
     /// Created at or after the cut-off.
     CreatedSince(i64),
     /// A nested filter.
@@ -610,7 +616,10 @@ fn resolve_clause(c: &RuleClause, as_of: AsOf, e: &mut ValidationErrors) -> Opti
                 e.push("value", "out_of_range");
                 return None;
             }
-            Test::BirthdayOn(birthday_keys(as_of.today, days))
+            Test::BirthdayOn {
+                solar: birthday_keys(as_of.today, days),
+                lunar: lunar_birthday_keys(as_of.today, days),
+            }
         }
         _ => {
             e.push("field", "unknown_field");
@@ -719,6 +728,30 @@ pub fn birthday_keys(today: NaiveDate, days: u32) -> Vec<String> {
         let leap = NaiveDate::from_ymd_opt(d.year(), 2, 29).is_some();
         if !leap && d.month() == 2 && d.day() == 28 {
             out.push("02-29".into());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The lunar `MM-DD` keys of today and the next `days` days. A birthday on the 30th of a month
+/// is celebrated on the 29th in years when that month is short, so `MM-30` joins the window with
+/// a short month's 29th. Days of a leap month (闰月) give no keys: a birthday in the fifth month
+/// is celebrated in the regular fifth month, not its repeat. Outside the table (after lunar
+/// 2099) the window has no lunar keys.
+pub fn lunar_birthday_keys(today: NaiveDate, days: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..=i64::from(days) {
+        let Some(l) = crate::lunar::to_lunar(today + Duration::days(i)) else {
+            continue;
+        };
+        if l.leap {
+            continue;
+        }
+        out.push(format!("{:02}-{:02}", l.month, l.day));
+        if l.day == 29 && crate::lunar::month_days(l.year, l.month) == Some(29) {
+            out.push(format!("{:02}-30", l.month));
         }
     }
     out.sort();
@@ -841,10 +874,11 @@ mod tests {
             }
         );
         match &f.conditions[3].test {
-            Test::BirthdayOn(keys) => {
-                assert_eq!(keys.first().map(String::as_str), Some("11-23"));
-                assert_eq!(keys.last().map(String::as_str), Some("11-30"));
-                assert_eq!(keys.len(), 8);
+            Test::BirthdayOn { solar, lunar } => {
+                assert_eq!(solar.first().map(String::as_str), Some("11-23"));
+                assert_eq!(solar.last().map(String::as_str), Some("11-30"));
+                assert_eq!(solar.len(), 8);
+                assert_eq!(lunar.len(), 8, "{lunar:?}");
             }
             other => panic!("{other:?}"),
         }
@@ -975,6 +1009,20 @@ mod tests {
             birthday_keys(dec30, 3),
             ["01-01", "01-02", "12-30", "12-31"]
         );
+    }
+
+    #[test]
+    fn lunar_birthdays_follow_the_lunar_calendar() {
+        // 2026-09-25 is the 15th of the eighth lunar month (中秋).
+        let mid_autumn = NaiveDate::from_ymd_opt(2026, 9, 25).expect("date");
+        assert_eq!(lunar_birthday_keys(mid_autumn, 0), ["08-15"]);
+        // The twelfth month of lunar 2026 has 29 days (its 29th is 2027-02-05, 除夕): a
+        // birthday on the 30th is celebrated that day.
+        let eve = NaiveDate::from_ymd_opt(2027, 2, 5).expect("date");
+        assert_eq!(lunar_birthday_keys(eve, 0), ["12-29", "12-30"]);
+        // 2025's leap sixth month (2025-07-25 to 2025-08-22) gives no keys.
+        let leap = NaiveDate::from_ymd_opt(2025, 7, 25).expect("date");
+        assert!(lunar_birthday_keys(leap, 10).is_empty());
     }
 
     #[test]

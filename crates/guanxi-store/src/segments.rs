@@ -210,12 +210,21 @@ fn push_test(q: &mut SqlBuilder, t: &Test) {
             push_since(q, Some(*t));
             q.push(")");
         }
-        Test::BirthdayOn(keys) => {
-            // Stored as `YYYY-MM-DD` or, year unknown, `--MM-DD`: the last five characters.
-            q.push(
-                "c.birthday_lunar = FALSE AND SUBSTR(c.birthday, LENGTH(c.birthday) - 4, 5) IN ",
-            )
-            .text_list(keys);
+        Test::BirthdayOn { solar, lunar } => {
+            // Stored as `YYYY-MM-DD` or, year unknown, `--MM-DD`: the last five characters,
+            // read in the calendar the birthday was given in.
+            let month_day = "SUBSTR(c.birthday, LENGTH(c.birthday) - 4, 5) IN ";
+            for (k, (lunar_flag, keys)) in [("FALSE", solar), ("TRUE", lunar)].iter().enumerate() {
+                q.push(if k == 0 { "((" } else { " OR (" });
+                q.push(&format!("c.birthday_lunar = {lunar_flag} AND "));
+                if keys.is_empty() {
+                    q.push("1 = 0");
+                } else {
+                    q.push(month_day).text_list(keys);
+                }
+                q.push(")");
+            }
+            q.push(")");
         }
         Test::CreatedSince(t) => {
             q.push("c.created_at >= ").int(*t);

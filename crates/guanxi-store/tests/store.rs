@@ -1176,6 +1176,35 @@ async fn segments_select_exactly_their_members(db: &TestDb) {
     for (rule, want) in cases {
         assert_eq!(members(s, &admin, rule.clone()).await, want, "{rule}");
     }
+    // Lunar birthdays are matched in the lunar calendar: 丁 was born on the lunar month-day of
+    // a day in the coming week, 戊 on a lunar month-day that only *as a solar date* is in it.
+    let coming = (1..=5)
+        .map(|k| Utc::now().date_naive() + chrono::Duration::days(k))
+        .find_map(|d| guanxi_domain::lunar::to_lunar(d).filter(|l| !l.leap))
+        .unwrap();
+    for (name, (month, day)) in [
+        ("丁", (coming.month, coming.day)),
+        ("戊", (soon.month(), soon.day().min(29))),
+    ] {
+        s.create_customer(
+            &admin,
+            mk(json!({"kind": "individual", "name": name,
+                "birthday": {"month": month, "day": day, "lunar": true}})),
+        )
+        .await
+        .unwrap();
+    }
+    let lunar_window = guanxi_domain::segment::lunar_birthday_keys(Utc::now().date_naive(), 7);
+    let soon_as_lunar_key = format!("{:02}-{:02}", soon.month(), soon.day().min(29));
+    let mut want = vec!["丁", "甲"];
+    if lunar_window.contains(&soon_as_lunar_key) {
+        want.push("戊");
+        want.sort();
+    }
+    assert_eq!(
+        members(s, &admin, one("birthday", "within", "7")).await,
+        want
+    );
     // Scores: the customers of a segment are exactly those the refresh put there.
     let sc1 = s.customer_score(c1.id).await.unwrap().unwrap();
     let seg_members = members(s, &admin, one("rfm_segment", "eq", &sc1.rfm_segment)).await;

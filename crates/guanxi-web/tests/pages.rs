@@ -96,7 +96,17 @@ async fn pages_respect_scope_and_masking(app: &TestApp) {
     let east = app.user("rep", Role::Sales, Some("east")).await;
     let south = app.user("south", Role::Sales, Some("south")).await;
     app.user("viewer", Role::Viewer, None).await;
+    // Her birthday is kept in the lunar calendar and falls a few days from today (shop time).
+    let shop_today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let (in_days, lunar) = (3..10)
+        .find_map(|k| {
+            guanxi_domain::lunar::to_lunar(shop_today + chrono::Duration::days(k))
+                .filter(|l| !l.leap)
+                .map(|l| (k, l))
+        })
+        .unwrap();
     let mine = customer(&admin, json!({"kind": "individual", "name": "张晓梅", "owner_id": east.user_id, "id_number": MINE_ID,
+        "birthday": {"month": lunar.month, "day": lunar.day, "lunar": true},
         "contact_points": [{"kind": "mobile", "value": "+86 139-1234-5678"}]})).await;
     let theirs = customer(&admin, json!({"kind": "individual", "name": "欧阳娜娜", "owner_id": south.user_id, "id_number": THEIRS_ID,
         "contact_points": [{"kind": "mobile", "value": "13787654321"}]})).await;
@@ -131,6 +141,16 @@ async fn pages_respect_scope_and_masking(app: &TestApp) {
     let (s, page) = rep.get(&format!("/customers/{mine_id}")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("张晓梅"));
+    // The lunar birthday counts down like a solar one.
+    let countdown = [format!("还有 {in_days} 天"), format!("in {in_days} days")];
+    assert!(
+        page.contains("农历") || page.contains("Lunar"),
+        "lunar birthday listed"
+    );
+    assert!(
+        countdown.iter().any(|c| page.contains(c.as_str())),
+        "countdown to the lunar birthday: {countdown:?}"
+    );
     assert!(
         !page.contains(MINE_ID) && !page.contains("19491231"),
         "ID unmasked for sales"

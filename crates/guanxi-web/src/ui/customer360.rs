@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use guanxi_domain::customer::{ContactPointPatch, NewContactPoint};
 use guanxi_domain::interaction::{NewInteraction, NewTask};
 use guanxi_domain::profile::Anniversary;
@@ -178,23 +178,9 @@ fn anniversary_text(ctx: &Ctx, a: &Anniversary) -> String {
     }
 }
 
-/// Days until the next solar occurrence (29 Feb falls on 28 Feb in common years); lunar dates
-/// need a lunar calendar and are listed without a countdown.
+/// Days until the next occurrence, solar or lunar ([`Anniversary::next_occurrence`]).
 fn days_until(a: &Anniversary, today: NaiveDate) -> Option<i64> {
-    if a.lunar {
-        return None;
-    }
-    let on = |y: i32| {
-        NaiveDate::from_ymd_opt(y, a.month, a.day)
-            .or_else(|| NaiveDate::from_ymd_opt(y, a.month, a.day.saturating_sub(1)))
-    };
-    let this = on(today.year())?;
-    let next = if this >= today {
-        this
-    } else {
-        on(today.year() + 1)?
-    };
-    Some((next - today).num_days())
+    a.next_occurrence(today).map(|d| (d - today).num_days())
 }
 
 fn contact_view(
