@@ -350,7 +350,8 @@ impl Store {
         self.get_user(id).await
     }
 
-    /// Stores a new session (id already hashed).
+    /// Stores a new session (id already hashed). Expired sessions are swept first: each login
+    /// clears what earlier logins left, so the table holds live sessions, not years of history.
     pub async fn create_session(
         &self,
         id_hash: &str,
@@ -358,6 +359,7 @@ impl Store {
         csrf: &str,
         expires: DateTime<Utc>,
     ) -> Result<()> {
+        self.purge_expired_sessions().await?;
         sqlx::query("INSERT INTO sessions (id, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id_hash)
             .bind(user_id)
@@ -387,6 +389,15 @@ impl Store {
             })),
             None => Ok(None),
         }
+    }
+
+    /// Deletes sessions past their expiry; returns how many.
+    pub async fn purge_expired_sessions(&self) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(to_ms(Utc::now()))
+            .execute(&self.write)
+            .await?
+            .rows_affected())
     }
 
     /// Ends a session.

@@ -41,7 +41,24 @@ on_both_backends!(
     also_bought_comes_from_basket_pairs,
     segments_select_exactly_their_members,
     saved_segments_are_checked_versioned_and_audited,
+    expired_sessions_are_swept_at_login,
 );
+
+async fn expired_sessions_are_swept_at_login(db: &TestDb) {
+    let s = &db.store;
+    let u = user(s, "sleeper", Role::Sales, None).await;
+    let past = Utc::now() - chrono::Duration::hours(1);
+    let future = Utc::now() + chrono::Duration::hours(8);
+    s.create_session("old-1", u.id, "c1", past).await.unwrap();
+    s.create_session("old-2", u.id, "c2", past).await.unwrap();
+    // The second login swept the first session; a third sweeps the second.
+    s.create_session("live", u.id, "c3", future).await.unwrap();
+    assert_eq!(s.purge_expired_sessions().await.unwrap(), 0);
+    assert!(s.get_session("live").await.unwrap().is_some());
+    s.create_session("old-3", u.id, "c4", past).await.unwrap();
+    assert_eq!(s.purge_expired_sessions().await.unwrap(), 1);
+    assert!(s.get_session("live").await.unwrap().is_some());
+}
 
 async fn user(s: &Store, name: &str, role: Role, team: Option<i64>) -> Actor {
     let u = s
