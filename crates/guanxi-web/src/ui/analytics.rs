@@ -241,9 +241,7 @@ pub async fn page(State(st): State<AppState>, user: UiUser) -> Result<Response, 
     };
     let tpl = AnalyticsTpl {
         history_chart,
-        summary: ctx
-            .t("analytics.summary")
-            .replace("{n}", &format::thousands(scored as i64)),
+        summary: ctx.count("analytics.summary", scored as i64),
         pareto_text: ctx
             .t("analytics.pareto_text")
             .replace("{p}", &format::percent(share20)),

@@ -285,7 +285,10 @@ pub async fn list(
     };
     let flash = match (q.get("done"), q.get("failed")) {
         (Some(d), f) => {
-            let mut s = ctx.t("bulk.done").replace("{n}", d);
+            let mut s = match d.parse::<i64>() {
+                Ok(n) => ctx.count("bulk.done", n),
+                Err(_) => ctx.t("bulk.done").replace("{n}", d),
+            };
             if let Some(f) = f.filter(|f| *f != "0") {
                 s.push(' ');
                 s.push_str(&ctx.t("bulk.failed").replace("{n}", f));

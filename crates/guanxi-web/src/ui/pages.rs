@@ -274,9 +274,8 @@ pub async fn dashboard(
         Some(ScoresView {
             last_run: match at.and_then(chrono::DateTime::from_timestamp_millis) {
                 Some(t) => ctx
-                    .t("scores.last_run")
-                    .replace("{at}", &format::datetime(t, tz))
-                    .replace("{n}", &thousands(customers)),
+                    .count("scores.last_run", customers)
+                    .replace("{at}", &format::datetime(t, tz)),
                 None => ctx.t("scores.never").to_string(),
             },
             running: job.running,

@@ -195,6 +195,12 @@ impl Ctx {
         text::t(self.locale, key)
     }
 
+    /// A text about `n` things, singular or plural ([`text::count`]). Takes `&i64` too, as
+    /// templates pass fields by reference.
+    pub fn count(&self, key: &str, n: impl std::borrow::Borrow<i64>) -> String {
+        text::count(self.locale, key, *n.borrow())
+    }
+
     /// The label of a vocabulary code ("lifecycle_stage", "active") in the page language.
     pub fn label(&self, vocabulary: &str, code: &str) -> String {
         text::label(self.locale, vocabulary, code)

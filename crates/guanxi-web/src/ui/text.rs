@@ -36,6 +36,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "bulk.apply_tag" => ("打标签", "Tag"),
         "bulk.assign_owner" => ("分配给", "Assign to"),
         "bulk.done" => ("已更新 {n} 位客户。", "{n} customers updated."),
+        "bulk.done.one" => ("已更新 1 位客户。", "1 customer updated."),
         "bulk.failed" => (
             "{n} 位未能更新（无权限或已被他人修改）。",
             "{n} could not be updated (no permission or changed by someone else).",
@@ -192,6 +193,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "segment.op" => ("条件", "Condition"),
         "segment.size" => ("人数", "Size"),
         "segment.size_now" => ("当前 {n} 位客户", "{n} customers now"),
+        "segment.size_now.one" => ("当前 1 位客户", "1 customer now"),
         "segment.scope_note" => ("人数按你可见的客户计算；评分类条件取最近一次评分刷新。", "Sizes count the customers you may see; score conditions use the latest score refresh."),
         "segment.open_customers" => ("查看客户", "Open customers"),
         "segment.export_csv" => ("导出 CSV", "Export CSV"),
@@ -399,6 +401,10 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "上次计算：{at}，共 {n} 位客户。",
             "Last computed {at} for {n} customers.",
         ),
+        "scores.last_run.one" => (
+            "上次计算：{at}，共 1 位客户。",
+            "Last computed {at} for 1 customer.",
+        ),
         "scores.running" => ("正在计算…", "Running…"),
         "scores.failed" => (
             "上次计算失败，详情见服务器日志。",
@@ -436,6 +442,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "analytics.title" => ("客户分析", "Customer analytics"),
         "analytics.empty" => ("还没有评分数据：有订单后运行一次评分计算（工作台上的“立即重新计算”）。", "No scores yet: once there are orders, run a score refresh (\"Refresh now\" on the dashboard)."),
         "analytics.summary" => ("基于最近一次评分计算，共 {n} 位有订单的客户（仅限您可见的客户）。", "From the last score refresh: {n} customers with orders (those you may see)."),
+        "analytics.summary.one" => ("基于最近一次评分计算，共 1 位有订单的客户（仅限您可见的客户）。", "From the last score refresh: 1 customer with orders (those you may see)."),
         "analytics.click_hint" => ("点击图中的格子或柱子查看对应客户。", "Click a cell or bar to open those customers."),
         "analytics.rf_grid" => ("RFM 矩阵（最近购买 × 购买频率）", "RFM grid (recency × frequency)"),
         "analytics.value_matrix" => ("价值矩阵（频率 × 客单价）", "Value matrix (frequency × average spend)"),
@@ -470,6 +477,18 @@ pub fn t(locale: Locale, key: &str) -> &'static str {
             Locale::En => "(untranslated)",
         },
     }
+}
+
+/// A text about `n` things with `{n}` filled in (thousands separated). English needs its
+/// singular: a key's `.one` variant, when the catalogue has one, is used for exactly one.
+pub fn count(locale: Locale, key: &str, n: i64) -> String {
+    let one = format!("{key}.one");
+    let text = if n == 1 && lookup(&one).is_some() {
+        t(locale, &one)
+    } else {
+        t(locale, key)
+    };
+    text.replace("{n}", &super::format::thousands(n))
 }
 
 /// Looks a vocabulary label up.
@@ -673,6 +692,23 @@ mod tests {
         }
         assert!(seen > 150, "scanned only {seen} keys");
         assert!(missing.is_empty(), "untranslated: {missing:#?}");
+    }
+
+    /// One customer is "1 customer" in English; other counts and Chinese are unchanged.
+    #[test]
+    fn counts_agree_in_number() {
+        assert_eq!(count(Locale::En, "segment.size_now", 1), "1 customer now");
+        assert_eq!(count(Locale::En, "segment.size_now", 0), "0 customers now");
+        assert_eq!(
+            count(Locale::En, "segment.size_now", 12_345),
+            "12,345 customers now"
+        );
+        assert_eq!(count(Locale::ZhCn, "segment.size_now", 1), "当前 1 位客户");
+        // A key without a singular variant keeps its one form.
+        assert_eq!(
+            count(Locale::En, "bulk.failed", 1),
+            t(Locale::En, "bulk.failed").replace("{n}", "1")
+        );
     }
 
     /// Every member of every vocabulary shown on a page has a label in both languages.
