@@ -499,6 +499,43 @@ test("a marketer builds a segment, sees its size as she edits, opens its custome
   await page.goto(`${base}/segments`);
   assert.match(await page.textContent("#segment-table"), /Recent Longjing buyers/);
   await shot(page, "en-segments");
+  // A group: "Number of orders at least 1 and (RFM segment is Champions or … Loyal Customers)".
+  await Promise.all([page.waitForURL(`${base}/segments/new`), page.click("#new-segment")]);
+  await page.fill("#seg-name", "Best customers");
+  const first = page.locator("#seg-rows .seg-row").nth(0);
+  await first.locator("select.seg-field").selectOption("order_count");
+  await first.locator("select.seg-op").selectOption("gte");
+  await first.locator("[name=value]").fill("1");
+  await page.click("#add-group");
+  const head = page.locator("#seg-rows .seg-row.group-head");
+  assert.equal(await head.locator("select[name=value]").inputValue(), "any", "a new group joins by or");
+  const kids = page.locator("#seg-rows .seg-row.nested");
+  assert.equal(await kids.count(), 2);
+  for (const [k, code] of [[0, "champions"], [1, "loyal_customers"]]) {
+    await kids.nth(k).locator("select.seg-field").selectOption("rfm_segment");
+    await kids.nth(k).locator("select[name=value]").selectOption(code);
+  }
+  const rule3 = { match: "all", clauses: [
+    { field: "order_count", op: "gte", value: "1", days: "" },
+    { field: "group", op: "match", rule: { match: "any", clauses: [
+      { field: "rfm_segment", op: "eq", value: "champions", days: "" },
+      { field: "rfm_segment", op: "eq", value: "loyal_customers", days: "" }] } }] };
+  const size3 = (await marketing.call("POST", "/segments/preview", { rule: rule3 })).size;
+  await page.waitForFunction((n) => document.querySelector("#preview-size")?.dataset.size === String(n), size3);
+  // A third condition added to the group and removed again.
+  await head.locator(".seg-add-child").click();
+  assert.equal(await kids.count(), 3);
+  await kids.nth(2).locator(".seg-remove").click();
+  assert.equal(await kids.count(), 2);
+  await shot(page, "en-segment-group");
+  await Promise.all([page.waitForURL(/\/segments\/\d+\?saved=1$/), page.click("#save-segment")]);
+  assert.equal(await page.getAttribute("#segment-size", "data-size"), String(size3));
+  assert.match(await page.textContent("#segment-summary"), /Number of orders at least 1 and \(RFM segment is Champions or RFM segment is Loyal Customers\)/);
+  // Its editor shows the group again, editable.
+  const groupId = Number(page.url().match(/\/segments\/(\d+)/)[1]);
+  await page.goto(`${base}/segments/${groupId}/edit`);
+  assert.equal(await page.locator("#seg-rows .seg-row.group-head").count(), 1);
+  assert.equal(await page.locator("#seg-rows .seg-row.nested").count(), 2);
   await page.context().close();
 });
 

@@ -94,16 +94,42 @@
           if ((v.tagName === "SELECT") === wantsText) valueBox(row);
         }
       });
+      // A group is a header row followed by its conditions (class "nested", depth 1).
+      var lastOfGroup = function (head) {
+        var last = head;
+        while (last.nextElementSibling && last.nextElementSibling.classList.contains("nested")) last = last.nextElementSibling;
+        return last;
+      };
+      var insertAfter = function (templateId, after) {
+        var node = document.getElementById(templateId).content.firstElementChild.cloneNode(true);
+        if (after) after.after(node); else rows.appendChild(node);
+        var f = node.querySelector(".seg-field"); if (f) f.focus();
+        return node;
+      };
       rows.addEventListener("click", function (e) {
+        var row = e.target.closest(".seg-row");
+        if (!row) return;
+        if (e.target.classList.contains("seg-add-child")) {
+          insertAfter("seg-child-template", lastOfGroup(row));
+          changed();
+          return;
+        }
         if (!e.target.classList.contains("seg-remove")) return;
-        e.target.closest(".seg-row").remove();
+        if (row.classList.contains("group-head")) {
+          while (row.nextElementSibling && row.nextElementSibling.classList.contains("nested")) row.nextElementSibling.remove();
+        }
+        row.remove();
         changed();
       });
       document.getElementById("add-clause").addEventListener("click", function () {
-        var t = document.getElementById("seg-row-template");
-        rows.appendChild(t.content.cloneNode(true));
-        var added = rows.lastElementChild;
-        if (added) { var f = added.querySelector(".seg-field"); if (f) f.focus(); }
+        insertAfter("seg-row-template", null);
+        changed();
+      });
+      var addGroup = document.getElementById("add-group");
+      if (addGroup) addGroup.addEventListener("click", function () {
+        var head = insertAfter("seg-group-template", null);
+        insertAfter("seg-child-template", head);
+        insertAfter("seg-child-template", lastOfGroup(head));
         changed();
       });
     }

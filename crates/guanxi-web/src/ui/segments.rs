@@ -43,8 +43,16 @@ struct RowView {
     kind: &'static str,
     days: String,
     days_on: bool,
-    /// A nested group kept as JSON (edited through the API; shown in words here).
+    /// A nested group kept as JSON (deeper than the editor edits; shown read-only).
     group: String,
+    /// 0 for a top-level row, 1 for a condition inside an editable group.
+    depth: u8,
+    /// The header of an editable group (its conditions follow as depth-1 rows).
+    group_header: bool,
+    /// The group's conditions are joined by "any" (else "all").
+    group_any: bool,
+    /// The group is negated ("none of").
+    group_not: bool,
     errors: Vec<String>,
 }
 
@@ -62,6 +70,8 @@ struct EditTpl {
     errors: Vec<(String, String)>,
     catalogue: String,
     blank: RowView,
+    blank_child: RowView,
+    blank_group: RowView,
 }
 
 struct ListRow {
@@ -226,9 +236,23 @@ fn catalogue(ctx: &Ctx, users: &[(i64, String)]) -> String {
     serde_json::Value::Array(fields).to_string()
 }
 
-fn row_view(ctx: &Ctx, c: &RuleClause, users: &[(i64, String)], errors: Vec<String>) -> RowView {
+/// A group the editor edits in place: one level, plain conditions inside.
+fn editable_group(c: &RuleClause) -> Option<&SegmentRule> {
+    c.rule
+        .as_deref()
+        .filter(|r| c.field == "group" && r.clauses.iter().all(|x| x.field != "group"))
+}
+
+fn row_view(
+    ctx: &Ctx,
+    c: &RuleClause,
+    users: &[(i64, String)],
+    errors: Vec<String>,
+    depth: u8,
+) -> RowView {
     let spec = field_spec(&c.field).unwrap_or(&FIELDS[0]);
-    let group = if c.field == "group" {
+    let header = editable_group(c);
+    let group = if c.field == "group" && header.is_none() {
         c.rule
             .as_deref()
             .and_then(|r| serde_json::to_string(r).ok())
@@ -279,20 +303,48 @@ fn row_view(ctx: &Ctx, c: &RuleClause, users: &[(i64, String)], errors: Vec<Stri
         days: c.days.clone(),
         days_on: spec.days,
         group,
+        depth,
+        group_header: header.is_some(),
+        group_any: header.is_some_and(|r| r.match_ == "any"),
+        group_not: c.op == "not",
         errors,
     }
 }
 
-/// Reads the editor's rows back into a rule; a group row carries its nested rule as JSON.
+/// The editor's rows in order with the clause path each stands for: a top-level clause is
+/// `rule.clauses[i]`; an editable group's header is followed by its conditions,
+/// `rule.clauses[i].rule.clauses[j]`.
+fn flatten(rule: &SegmentRule) -> Vec<(String, &RuleClause, u8)> {
+    let mut out = Vec::new();
+    for (i, c) in rule.clauses.iter().enumerate() {
+        let path = format!("rule.clauses[{i}]");
+        let inner = editable_group(c);
+        out.push((path.clone(), c, 0));
+        for (j, x) in inner.iter().flat_map(|r| r.clauses.iter().enumerate()) {
+            out.push((format!("{path}.rule.clauses[{j}]"), x, 1));
+        }
+    }
+    out
+}
+
+/// Reads the editor's rows back into a rule. A group header row (`field` = `group`) carries
+/// its joiner ("all"/"any") as value and is followed by its conditions (`depth` 1); a group
+/// the editor does not edit carries its nested rule as JSON.
 fn rule_from_form(form: &FormData) -> Result<SegmentRule, ()> {
     let fields = form.column("field");
     let ops = form.column("op");
     let values = form.column("value");
     let days = form.column("days");
+    let depths = form.column("depth");
     if ops.len() != fields.len() || values.len() != fields.len() || days.len() != fields.len() {
         return Err(());
     }
-    let mut clauses = Vec::with_capacity(fields.len());
+    if !depths.is_empty() && depths.len() != fields.len() {
+        return Err(());
+    }
+    let mut clauses: Vec<RuleClause> = Vec::with_capacity(fields.len());
+    // The editable group the following depth-1 rows belong to.
+    let mut open: Option<usize> = None;
     for i in 0..fields.len() {
         let mut c = RuleClause {
             field: fields[i].to_string(),
@@ -301,11 +353,30 @@ fn rule_from_form(form: &FormData) -> Result<SegmentRule, ()> {
             days: days[i].to_string(),
             rule: None,
         };
+        let nested = depths.get(i).is_some_and(|d| *d == "1");
+        let mut opens = false;
         if c.field == "group" {
-            c.rule = Some(Box::new(serde_json::from_str(&c.value).map_err(|_| ())?));
+            if c.value.trim_start().starts_with('{') {
+                c.rule = Some(Box::new(serde_json::from_str(&c.value).map_err(|_| ())?));
+            } else {
+                c.rule = Some(Box::new(SegmentRule {
+                    match_: if c.value == "any" { "any" } else { "all" }.into(),
+                    clauses: Vec::new(),
+                }));
+                opens = !nested;
+            }
             c.value.clear();
         }
+        if nested {
+            let group = open
+                .and_then(|g| clauses.get_mut(g))
+                .and_then(|g| g.rule.as_deref_mut())
+                .ok_or(())?;
+            group.clauses.push(c);
+            continue;
+        }
         clauses.push(c);
+        open = opens.then(|| clauses.len() - 1);
     }
     Ok(SegmentRule {
         match_: if form.get("match") == Some("any") {
@@ -335,16 +406,32 @@ fn clause_index(path: &str) -> Option<usize> {
         .and_then(|(n, _)| n.parse().ok())
 }
 
-/// Splits errors into per-row messages and the rest. `rule.clauses[2].value` → row 2.
+/// Splits errors into per-row messages and the rest: an error belongs to the row whose clause
+/// path is the longest prefix of the error's (`rule.clauses[1].rule.clauses[0].value` → the
+/// first condition of the group in clause 1).
 fn split_errors(
     ctx: &Ctx,
     errors: &[ValidationError],
-    rows: usize,
+    paths: &[String],
 ) -> (Vec<Vec<String>>, Vec<(String, String)>) {
-    let mut per_row = vec![Vec::new(); rows];
+    let mut per_row = vec![Vec::new(); paths.len()];
     let mut rest = Vec::new();
     for e in errors {
-        let row = clause_index(&e.field).filter(|n| *n < rows);
+        let field = if e.field.starts_with("rule.") {
+            e.field.clone()
+        } else {
+            format!("rule.{}", e.field)
+        };
+        let row = paths
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                field
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|r| r.is_empty() || r.starts_with('.'))
+            })
+            .max_by_key(|(_, p)| p.len())
+            .map(|(k, _)| k);
         match row {
             Some(n) => per_row[n].push(ctx.t(&e.code).to_string()),
             None => rest.push((e.field.clone(), ctx.t(&e.code).to_string())),
@@ -393,23 +480,35 @@ async fn editor(
         "segment.edit"
     });
     let users = user_names(st, user).await?;
-    let (per_row, rest) = split_errors(&ctx, errors, input.rule.clauses.len());
-    let rows = input
-        .rule
-        .clauses
+    let flat = flatten(&input.rule);
+    let paths: Vec<String> = flat.iter().map(|f| f.0.clone()).collect();
+    let (per_row, rest) = split_errors(&ctx, errors, &paths);
+    let rows = flat
         .iter()
         .zip(per_row)
-        .map(|(c, e)| row_view(&ctx, c, &users, e))
+        .map(|((_, c, depth), e)| row_view(&ctx, c, &users, e, *depth))
         .collect();
-    let blank = row_view(
+    let first = RuleClause {
+        field: FIELDS[0].code.into(),
+        op: FIELDS[0].ops[0].into(),
+        ..Default::default()
+    };
+    let blank = row_view(&ctx, &first, &users, Vec::new(), 0);
+    let blank_child = row_view(&ctx, &first, &users, Vec::new(), 1);
+    let blank_group = row_view(
         &ctx,
         &RuleClause {
-            field: FIELDS[0].code.into(),
-            op: FIELDS[0].ops[0].into(),
+            field: "group".into(),
+            op: "match".into(),
+            rule: Some(Box::new(SegmentRule {
+                match_: "any".into(),
+                clauses: Vec::new(),
+            })),
             ..Default::default()
         },
         &users,
         Vec::new(),
+        0,
     );
     let tpl = EditTpl {
         catalogue: catalogue(&ctx, &users),
@@ -427,6 +526,8 @@ async fn editor(
             })
             .collect(),
         blank,
+        blank_child,
+        blank_group,
         ctx,
     };
     Ok((status, render(user.locale, &tpl)).into_response())
@@ -685,6 +786,83 @@ pub async fn export(
 mod tests {
     use super::*;
     use crate::i18n::Locale;
+
+    fn form(rows: &[[&str; 5]], match_: &str) -> FormData {
+        let mut pairs = vec![("match".to_string(), match_.to_string())];
+        for r in rows {
+            for (k, v) in ["depth", "field", "op", "value", "days"].iter().zip(r) {
+                pairs.push((k.to_string(), v.to_string()));
+            }
+        }
+        FormData::from_pairs(pairs)
+    }
+
+    /// "(city = 上海 or city = 北京) and not (tag = vip)": the editor's flat rows become the
+    /// nested rule, and the rule flattens back to the same rows.
+    #[test]
+    fn group_rows_round_trip() {
+        let rows = [
+            ["0", "group", "match", "any", ""],
+            ["1", "city", "eq", "上海", ""],
+            ["1", "city", "eq", "北京", ""],
+            ["0", "group", "not", "all", ""],
+            ["1", "tags", "has", "vip", ""],
+            ["0", "order_count", "gte", "1", "90"],
+        ];
+        let rule = rule_from_form(&form(&rows, "all")).unwrap();
+        assert_eq!(rule.clauses.len(), 3);
+        let g = rule.clauses[0].rule.as_deref().unwrap();
+        assert_eq!((g.match_.as_str(), g.clauses.len()), ("any", 2));
+        assert_eq!(g.clauses[1].value, "北京");
+        assert_eq!(rule.clauses[1].op, "not");
+        assert_eq!(
+            rule.clauses[1].rule.as_deref().unwrap().clauses[0].field,
+            "tags"
+        );
+        let flat = flatten(&rule);
+        let back: Vec<(String, u8)> = flat.iter().map(|(_, c, d)| (c.field.clone(), *d)).collect();
+        let want: Vec<(String, u8)> = rows
+            .iter()
+            .map(|r| (r[1].to_string(), if r[0] == "1" { 1 } else { 0 }))
+            .collect();
+        assert_eq!(back, want);
+        assert_eq!(flat[2].0, "rule.clauses[0].rule.clauses[1]");
+        // A condition inside a group with no group above it is a broken form, not a guess.
+        assert!(rule_from_form(&form(&[["1", "city", "eq", "上海", ""]], "all")).is_err());
+    }
+
+    /// An error inside a group lands on its row, not on the group header.
+    #[test]
+    fn nested_errors_find_their_row() {
+        let ctx = Ctx::anonymous(Locale::En, "segment.edit");
+        let paths: Vec<String> = [
+            "rule.clauses[0]",
+            "rule.clauses[0].rule.clauses[0]",
+            "rule.clauses[0].rule.clauses[1]",
+            "rule.clauses[1]",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let err = |field: &str| ValidationError {
+            field: field.into(),
+            code: "required".into(),
+            message_key: "required",
+        };
+        let (per_row, rest) = split_errors(
+            &ctx,
+            &[
+                err("rule.clauses[0].rule.clauses[1].value"),
+                err("rule.clauses[1].op"),
+                err("rule.clauses[10].value"),
+                err("name"),
+            ],
+            &paths,
+        );
+        let counts: Vec<usize> = per_row.iter().map(Vec::len).collect();
+        assert_eq!(counts, [0, 0, 1, 1]);
+        assert_eq!(rest.len(), 2);
+    }
 
     #[test]
     fn every_field_and_condition_has_words() {
