@@ -421,6 +421,37 @@ impl Store {
         self.get_customer(&Actor::system(), id).await
     }
 
+    /// Moves a customer's `created_at` back to their first order or interaction when that came
+    /// earlier; returns how many customers moved. For a book loaded together with its history
+    /// (the demo): someone who first bought three years ago has been a customer since then, not
+    /// since the day the rows were loaded, so "created within N days" segments and the 360 page
+    /// tell the truth. `updated_at` is left alone.
+    pub async fn backdate_created_to_history(&self) -> Result<u64> {
+        let first = |table: &str, at: &str| {
+            format!("(SELECT MIN(h.{at}) FROM {table} h WHERE h.customer_id = customers.id)")
+        };
+        let histories = [
+            first("orders", "ordered_at"),
+            first("interactions", "occurred_at"),
+        ];
+        let mut tx = self.write.begin().await?;
+        let (moved,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM customers WHERE created_at > {} OR created_at > {}",
+            histories[0], histories[1]
+        ))
+        .fetch_one(&mut *tx)
+        .await?;
+        for first in &histories {
+            sqlx::query(&format!(
+                "UPDATE customers SET created_at = {first} WHERE created_at > {first}"
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(u64::try_from(moved).unwrap_or(0))
+    }
+
     /// Inserts inside a caller's transaction (bulk import and demo use one transaction per batch).
     pub async fn insert_customer(
         &self,

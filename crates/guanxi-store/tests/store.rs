@@ -816,6 +816,24 @@ async fn timeline_merges_orders_interactions_and_tasks(db: &TestDb) {
     .await
     .unwrap();
     assert_eq!(s.timeline(&rep, c.id, None, 50).await.unwrap().len(), 5);
+
+    // A book loaded with its history (the demo): a customer has been one since the first
+    // order or contact (the call ten days ago), a customer without history keeps its date.
+    let before = s.get_customer(&rep, c.id).await.unwrap().meta;
+    let fresh = person(s, &rep, "吴十", None).await;
+    assert_eq!(s.backdate_created_to_history().await.unwrap(), 1);
+    let after = s.get_customer(&rep, c.id).await.unwrap().meta;
+    let moved_days = (before.created_at - after.created_at).num_hours() as f64 / 24.0;
+    assert!((moved_days - 10.0).abs() < 0.1, "{moved_days}");
+    assert_eq!(
+        (after.updated_at, after.version),
+        (before.updated_at, before.version)
+    );
+    assert_eq!(
+        s.get_customer(&rep, fresh.id).await.unwrap().meta,
+        fresh.meta
+    );
+    assert_eq!(s.backdate_created_to_history().await.unwrap(), 0);
 }
 
 async fn dashboard_counts_within_scope(db: &TestDb) {

@@ -427,11 +427,14 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
             ],
         );
         let collected_day = random_day(&mut rng, start, today);
+        // The record was made when its first facts were collected (moved back to the first
+        // order or contact once the history is loaded).
+        let collected_at = at_time(&mut rng, collected_day).min(now);
         let source = Provenance {
             channel,
             direct: channel != SourceChannel::Partner,
             collected_by: Some(owner.id),
-            collected_at: Some(at_time(&mut rng, collected_day)),
+            collected_at: Some(collected_at),
         };
         let mut tags: Vec<String> = Vec::new();
         if rng.gen_bool(0.3) {
@@ -628,7 +631,7 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
             .validate(owner.id, now)
             .map_err(|e| anyhow::anyhow!("demo customer {i} invalid: {:?}", e.0))?;
         let id = store
-            .insert_customer(&mut tx, owner, &valid, guanxi_store_ms(now))
+            .insert_customer(&mut tx, owner, &valid, guanxi_store_ms(collected_at))
             .await?;
         if is_company {
             company_ids.push((id, owner.id));
@@ -872,6 +875,8 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
         tasks += 1;
     }
     println!("Timelines: {interactions} interactions, {tasks} open follow-up tasks.");
+    // Customers since their first order or contact, not since the load.
+    store.backdate_created_to_history().await?;
     Ok(Generated {
         customers: individual_ids.len() + company_ids.len(),
         companies: company_ids.len(),
