@@ -229,6 +229,20 @@ pub const FEATURES: [&str; 7] = [
     "tenure_days",
 ];
 
+/// Reason codes per feature (same order as [`FEATURES`]): `[above the book's average, below
+/// it]` (the average of the model's latest labelled cut-off, [`Scaler::mean`]). A customer's main reason is the feature whose term raises their risk most, and which
+/// side of the average they are on says what it means: in one book few orders raise the risk,
+/// in another a long tenure does, and "tenure" alone would not tell a reader which.
+pub const REASONS: [[&str; 2]; 7] = [
+    ["recency_days_high", "recency_days_low"],
+    ["orders_365d_high", "orders_365d_low"],
+    ["log_spend_365d_high", "log_spend_365d_low"],
+    ["orders_trend_high", "orders_trend_low"],
+    ["typical_interval_days_high", "typical_interval_days_low"],
+    ["overdue_ratio_high", "overdue_ratio_low"],
+    ["tenure_days_high", "tenure_days_low"],
+];
+
 /// Features and labels at several cut-offs in one walk over the customers (each customer's
 /// orders are read while they are in cache). Per cut-off: the features of every customer with
 /// a purchase on or before it and, with a horizon, their labels — 1 when the customer made no
@@ -339,8 +353,10 @@ pub struct ChurnRisk {
     pub customer: i64,
     /// Probability of no purchase in the horizon.
     pub probability: f64,
-    /// The feature contributing most to the risk.
-    pub main_reason: &'static str,
+    /// Why the risk is above an average customer's: the feature raising it most and the side
+    /// of the book's average the customer is on (a code of [`REASONS`]); none when the risk is
+    /// at or below an average customer's.
+    pub main_reason: Option<&'static str>,
     /// Raw feature values (see [`FEATURES`]).
     pub features: Vec<f64>,
 }
@@ -446,15 +462,18 @@ pub fn churn_warning_of(
         .map(|(c, f)| {
             let z = scaler_now.apply(&f);
             let contrib = model_now.contributions(&z);
-            let main = contrib
+            // A reason says why the risk is above an average customer's; below it, none.
+            let above_average = contrib.iter().sum::<f64>() > 0.0;
+            let main_reason = contrib
                 .iter()
                 .enumerate()
                 .max_by(|a, b| a.1.total_cmp(b.1))
-                .map_or(0, |(i, _)| i);
+                .filter(|_| above_average)
+                .map(|(i, _)| REASONS[scaler_now.keep[i]][usize::from(z[i] < 0.0)]);
             ChurnRisk {
                 customer: c,
                 probability: model_now.predict(&z),
-                main_reason: FEATURES[scaler_now.keep[main]],
+                main_reason,
                 features: f,
             }
         })

@@ -111,7 +111,7 @@ pub fn scorecard(tx: &Transactions, as_of: i32, st: ScorecardSettings) -> Scorec
                 let (by, auc, err) =
                     match churn::churn_warning_of(history, as_of, st.churn_horizon_days) {
                         Ok(rep) => {
-                            let by: IdMap<(f64, &'static str)> = rep
+                            let by: IdMap<(f64, Option<&'static str>)> = rep
                                 .scores
                                 .into_iter()
                                 .map(|s| (s.customer, (s.probability, s.main_reason)))
@@ -170,7 +170,7 @@ pub fn scorecard(tx: &Transactions, as_of: i32, st: ScorecardSettings) -> Scorec
                 p_alive: v.map(|v| v.p_alive),
                 expected_purchases: v.map(|v| v.expected_purchases),
                 churn_probability: c.map(|c| c.0),
-                churn_reason: c.map(|c| c.1),
+                churn_reason: c.and_then(|c| c.1),
             }
         })
         .collect();

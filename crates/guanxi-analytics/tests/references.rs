@@ -241,4 +241,41 @@ fn churn_warning_has_skill_on_generated_history() {
     }
     let top = &report.scores[0];
     assert!(top.probability > 0.9, "{top:?}");
+    // A reason says which side of the book's average (at the model's cut-off) the customer is
+    // on, and agrees with their own numbers: "long since last purchase" only for customers
+    // whose recency is above that mean, "bought recently" only below it.
+    let mean_recency = report.scaler.mean[0];
+    let mut seen = std::collections::BTreeSet::new();
+    for s in &report.scores {
+        match s.main_reason.unwrap_or_default() {
+            "recency_days_high" => assert!(s.features[0] > mean_recency, "{s:?}"),
+            "recency_days_low" => assert!(s.features[0] < mean_recency, "{s:?}"),
+            _ => {}
+        }
+        seen.insert(s.main_reason);
+    }
+    let codes: Vec<&str> = guanxi_analytics::churn::REASONS.concat();
+    assert!(seen.iter().flatten().all(|r| codes.contains(r)), "{seen:?}");
+    // A reason explains a risk above an average customer's (all features at the mean); a
+    // customer at or below it has none.
+    let average = 1.0 / (1.0 + (-report.model.intercept).exp());
+    for s in &report.scores {
+        assert_eq!(
+            s.main_reason.is_some(),
+            s.probability > average,
+            "{s:?} vs {average}"
+        );
+    }
+    // The riskiest tenth are there for signs of lapsing (the generator's churners stop
+    // buying): long since the last purchase, overdue against their rhythm, few or falling
+    // orders — never for buying recently or a rising trend.
+    let lapsing = [
+        "recency_days_high",
+        "overdue_ratio_high",
+        "orders_365d_low",
+        "orders_trend_low",
+    ];
+    for s in &report.scores[..report.scores.len() / 10] {
+        assert!(s.main_reason.is_some_and(|r| lapsing.contains(&r)), "{s:?}");
+    }
 }

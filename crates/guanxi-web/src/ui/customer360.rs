@@ -785,16 +785,14 @@ pub fn explain(ctx: &Ctx, s: &guanxi_store::scores::ScoreRow) -> (String, String
         parts.push(ctx.t("explain.falling").to_string());
     }
     if let Some(p) = s.churn_probability {
-        let reason = s
-            .churn_reason
-            .as_deref()
-            .map(|r| ctx.label("churn_reason", r))
-            .unwrap_or_default();
-        parts.push(
-            ctx.t("explain.churn")
-                .replace("{p}", &format::percent(p))
-                .replace("{reason}", &reason),
-        );
+        // A reason is given only for a risk above an average customer's.
+        let text = match s.churn_reason.as_deref() {
+            Some(r) => ctx
+                .t("explain.churn")
+                .replace("{reason}", &ctx.label("churn_reason", r)),
+            None => ctx.t("explain.churn_low").to_string(),
+        };
+        parts.push(text.replace("{p}", &format::percent(p)));
     }
     if let Some(v) = s.clv_minor {
         parts.push(n("explain.clv", format::money(v, "CNY")));
@@ -1120,7 +1118,7 @@ mod tests {
             p_alive: Some(0.31),
             expected_purchases: Some(1.2),
             churn_probability: Some(0.714),
-            churn_reason: Some("recency_days".into()),
+            churn_reason: Some("recency_days_high".into()),
             computed_at: 0,
         }
     }
@@ -1149,5 +1147,16 @@ mod tests {
         one.clv_minor = None;
         let (text, _) = explain(&en, &one);
         assert_eq!(text, "At Risk: last bought 142 days ago; 1 order, ¥3,400.00 in total; buying less often than before");
+        // A risk at or below an average customer's comes without a reason.
+        let mut safe = row();
+        safe.churn_probability = Some(0.03);
+        safe.churn_reason = None;
+        let (text, _) = explain(&en, &safe);
+        assert!(
+            text.contains("churn risk 3.0%, no higher than an average customer's;"),
+            "{text}"
+        );
+        let (text, _) = explain(&zh, &safe);
+        assert!(text.contains("流失风险 3.0%，不高于一般客户"), "{text}");
     }
 }

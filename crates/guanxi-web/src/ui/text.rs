@@ -439,6 +439,10 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "流失风险 {p}，主要因为{reason}",
             "churn risk {p}, mainly {reason}",
         ),
+        "explain.churn_low" => (
+            "流失风险 {p}，不高于一般客户",
+            "churn risk {p}, no higher than an average customer's",
+        ),
         "explain.clv" => ("预计未来价值 {n}", "expected future value {n}"),
         "explain.separator" => ("；", "; "),
         "explain.colon" => ("：", ": "),
@@ -597,13 +601,22 @@ pub fn lookup_label(vocabulary: &str, code: &str) -> Option<(&'static str, &'sta
         ("activity", "potential") => ("潜在流失", "At the edge"),
         ("activity", "dormant") => ("沉睡", "Dormant"),
         ("activity", "lost") => ("流失", "Lost"),
-        ("churn_reason", "recency_days") => ("很久没有购买", "long since last purchase"),
-        ("churn_reason", "orders_365d") => ("近一年购买次数少", "few orders in the last year"),
-        ("churn_reason", "log_spend_365d") => ("近一年消费低", "low spend in the last year"),
-        ("churn_reason", "orders_trend") => ("购买次数在下降", "orders falling"),
-        ("churn_reason", "typical_interval_days") => ("购买间隔长", "long gaps between purchases"),
-        ("churn_reason", "overdue_ratio") => ("超出平常购买间隔", "overdue against own rhythm"),
-        ("churn_reason", "tenure_days") => ("客户时长", "tenure"),
+        // What raises a customer's churn risk most, by the side of the book's average they
+        // are on (guanxi_analytics::churn::REASONS).
+        ("churn_reason", "recency_days_high") => ("很久没有购买", "long since last purchase"),
+        ("churn_reason", "recency_days_low") => ("最近刚购买过", "bought recently"),
+        ("churn_reason", "orders_365d_high") => ("近一年购买次数多", "many orders in the last year"),
+        ("churn_reason", "orders_365d_low") => ("近一年购买次数少", "few orders in the last year"),
+        ("churn_reason", "log_spend_365d_high") => ("近一年消费高", "high spend in the last year"),
+        ("churn_reason", "log_spend_365d_low") => ("近一年消费低", "low spend in the last year"),
+        ("churn_reason", "orders_trend_high") => ("购买次数在上升", "orders rising"),
+        ("churn_reason", "orders_trend_low") => ("购买次数在下降", "orders falling"),
+        ("churn_reason", "typical_interval_days_high") => ("购买间隔长", "long gaps between purchases"),
+        ("churn_reason", "typical_interval_days_low") => ("购买间隔短", "short gaps between purchases"),
+        ("churn_reason", "overdue_ratio_high") => ("超出平常购买间隔", "overdue against own rhythm"),
+        ("churn_reason", "overdue_ratio_low") => ("仍在平常购买间隔内", "within own rhythm"),
+        ("churn_reason", "tenure_days_high") => ("老客户（客户时间长）", "long-standing customer"),
+        ("churn_reason", "tenure_days_low") => ("新客户（客户时间短）", "new customer"),
         ("role", "admin") => ("管理员", "Admin"),
         ("role", "manager") => ("经理", "Manager"),
         ("role", "sales") => ("销售", "Sales"),
@@ -804,7 +817,11 @@ mod tests {
                 .collect(),
             &mut m,
         );
-        check("churn_reason", guanxi_analytics_features(), &mut m);
+        check(
+            "churn_reason",
+            guanxi_analytics::churn::REASONS.concat(),
+            &mut m,
+        );
         check(
             "audit_action",
             crate::ui::admin::AUDIT_ACTIONS.to_vec(),
@@ -838,17 +855,5 @@ mod tests {
             &mut m,
         );
         assert!(m.is_empty(), "no label: {m:?}");
-    }
-
-    fn guanxi_analytics_features() -> Vec<&'static str> {
-        vec![
-            "recency_days",
-            "orders_365d",
-            "log_spend_365d",
-            "orders_trend",
-            "typical_interval_days",
-            "overdue_ratio",
-            "tenure_days",
-        ]
     }
 }

@@ -418,7 +418,7 @@ pub async fn run(
                 let mut row = vec![
                     data.id(s.customer),
                     r6(s.probability),
-                    s.main_reason.to_string(),
+                    s.main_reason.unwrap_or_default().to_string(),
                 ];
                 row.extend(s.features.iter().map(|f| format!("{f:.4}")));
                 w.write_record(&row)?;
