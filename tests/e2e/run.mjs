@@ -418,7 +418,31 @@ test("analytics: charts render, and each chart's click-through lists exactly the
   await page.goto(`${base}${rf.links[cell]}`);
   assert.equal(await page.locator("#customer-table tbody tr").count(), rf.series[0].data[cell][2]);
   await shot(page, "en-customers-rf-cell");
+  // A CLV bar opens the customers in it, the filter said in words.
   await page.goto(`${base}/analytics`);
+  const clv = JSON.parse(await page.getAttribute("#chart-clv", "data-chart"));
+  const bars = clv.series[0].data;
+  const bar = bars.findIndex((n, k) => k > 0 && k < bars.length - 1 && n > 0 && n <= 50);
+  assert.ok(bar > 0, "a CLV bar small enough to list on one page");
+  // A real click on the middle of the bar (app.js follows the chart's link).
+  await page.waitForSelector("#chart-clv[data-rendered='1']");
+  await page.locator("#chart-clv").scrollIntoViewIfNeeded();
+  const [px, py] = await page.evaluate(([k, n]) => {
+    const el = document.getElementById("chart-clv");
+    return window.echarts.getInstanceByDom(el).convertToPixel({ seriesIndex: 0 }, [k, n / 2]);
+  }, [bar, bars[bar]]);
+  const box = await page.locator("#chart-clv").boundingBox();
+  await Promise.all([page.waitForURL(/\/customers\?rule=/), page.mouse.click(box.x + px, box.y + py)]);
+  const ruleOf = (u) => JSON.parse(new URL(u, base).searchParams.get("rule"));
+  assert.deepEqual(ruleOf(page.url()), ruleOf(clv.links[bar]));
+  assert.equal(await page.locator("#customer-table tbody tr").count(), bars[bar]);
+  assert.match(await page.textContent("#score-filter"), /Lifetime value \(yuan\) at least [\d.]+ and Lifetime value \(yuan\) at most [\d.]+/);
+  await shot(page, "en-customers-clv-bar");
+  // A line of the segment history opens that segment's customers now.
+  await page.goto(`${base}/analytics`);
+  const hist = JSON.parse(await page.getAttribute("#chart-history", "data-chart"));
+  assert.equal(hist.series_links.length, hist.series.length);
+  assert.equal(hist.series_links[i], opt.links[i]);
   await Promise.all([page.waitForURL(/\/customers\/\d+$/), page.click("#churn-risk tbody tr:first-child a")]);
   await page.context().close();
 });

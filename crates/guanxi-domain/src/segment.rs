@@ -83,6 +83,8 @@ pub enum ValueKind {
     Days,
     /// A number (money in yuan, probabilities 0–1).
     Number,
+    /// A calendar month, `YYYY-MM`, in the business's time zone.
+    Month,
     /// No value.
     None,
 }
@@ -195,9 +197,21 @@ pub const FIELDS: &[FieldSpec] = &[
         days: true,
     },
     days_field("last_order", &["within", "not_within"]),
+    month_field("order_month", &["during", "not_during"]),
     days_field("birthday", &["within"]),
     days_field("created", &["within", "not_within"]),
+    month_field("created_month", &["eq", "ne"]),
 ];
+
+const fn month_field(code: &'static str, ops: &'static [&'static str]) -> FieldSpec {
+    FieldSpec {
+        code,
+        ops,
+        value: ValueKind::Month,
+        choices: &[],
+        days: false,
+    }
+}
 
 const fn text_field(code: &'static str) -> FieldSpec {
     FieldSpec {
@@ -357,6 +371,20 @@ pub enum Test {
     },
     /// Created at or after the cut-off.
     CreatedSince(i64),
+    /// Ordered at least once in `[from, to)` (ms).
+    OrderedBetween {
+        /// Start, inclusive.
+        from: i64,
+        /// End, exclusive.
+        to: i64,
+    },
+    /// Created in `[from, to)` (ms).
+    CreatedBetween {
+        /// Start, inclusive.
+        from: i64,
+        /// End, exclusive.
+        to: i64,
+    },
     /// A nested filter.
     Group(SegmentFilter),
 }
@@ -386,9 +414,28 @@ pub struct AsOf {
     pub now: DateTime<Utc>,
     /// Today in the business's time zone.
     pub today: NaiveDate,
+    /// The business's time zone, hours east of UTC: where its months begin and end.
+    pub utc_offset_hours: i64,
 }
 
 impl SegmentRule {
+    /// A rule that holds where every one of `rules` holds, each kept whole as a group (a saved
+    /// segment narrowed by a chart's click-through).
+    pub fn all_of(rules: Vec<SegmentRule>) -> SegmentRule {
+        SegmentRule {
+            match_: "all".into(),
+            clauses: rules
+                .into_iter()
+                .map(|r| RuleClause {
+                    field: "group".into(),
+                    op: "match".into(),
+                    rule: Some(Box::new(r)),
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+
     /// Checks every clause and resolves the rule at `as_of`. All problems are reported, each
     /// with the path of its clause (`clauses[1].value`, `clauses[0].rule.clauses[2].op`).
     pub fn resolve(&self, as_of: AsOf) -> Result<SegmentFilter, ValidationErrors> {
@@ -502,7 +549,7 @@ fn resolve_clause(c: &RuleClause, as_of: AsOf, e: &mut ValidationErrors) -> Opti
     };
     let negate = matches!(
         op,
-        "ne" | "not_empty" | "not_has" | "not_granted" | "not_bought" | "not_within"
+        "ne" | "not_empty" | "not_has" | "not_granted" | "not_bought" | "not_within" | "not_during"
     );
     let needs_value = !matches!(op, "empty" | "not_empty");
     if needs_value && value.is_empty() {
@@ -610,6 +657,14 @@ fn resolve_clause(c: &RuleClause, as_of: AsOf, e: &mut ValidationErrors) -> Opti
             Test::OrderedSince(cutoff(as_of, e.field("value", parse_days(value))?))
         }
         ("created", _) => Test::CreatedSince(cutoff(as_of, e.field("value", parse_days(value))?)),
+        ("order_month", _) => {
+            let (from, to) = e.field("value", month_span(value, as_of.utc_offset_hours))?;
+            Test::OrderedBetween { from, to }
+        }
+        ("created_month", _) => {
+            let (from, to) = e.field("value", month_span(value, as_of.utc_offset_hours))?;
+            Test::CreatedBetween { from, to }
+        }
         ("birthday", _) => {
             let days = e.field("value", parse_days(value))?;
             if days > 366 {
@@ -672,6 +727,22 @@ fn split_list(v: &str) -> Result<Vec<String>, &'static str> {
         n if n > 100 => Err("too_many_values"),
         _ => Ok(out),
     }
+}
+
+/// The instants (ms) a `YYYY-MM` month begins and ends, local midnight to local midnight.
+fn month_span(v: &str, utc_offset_hours: i64) -> Result<(i64, i64), &'static str> {
+    let first = NaiveDate::parse_from_str(&format!("{}-01", v.trim()), "%Y-%m-%d")
+        .map_err(|_| "not_a_month")?;
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .ok_or("out_of_range")?;
+    let ms = |d: NaiveDate| {
+        d.and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis()
+            - utc_offset_hours * 3_600_000
+    };
+    Ok((ms(first), ms(next)))
 }
 
 fn parse_days(v: &str) -> Result<u32, &'static str> {
@@ -819,6 +890,7 @@ mod tests {
                 .map(|d| d.with_timezone(&Utc))
                 .expect("date"),
             today: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
+            utc_offset_hours: 8,
         }
     }
 
@@ -1009,6 +1081,64 @@ mod tests {
             birthday_keys(dec30, 3),
             ["01-01", "01-02", "12-30", "12-31"]
         );
+    }
+
+    #[test]
+    fn months_run_from_local_midnight_to_local_midnight() {
+        let f = rule(vec![
+            clause("order_month", "not_during", "2026-02"),
+            clause("created_month", "eq", " 2025-12 "),
+        ])
+        .resolve(as_of())
+        .expect("valid");
+        let ms = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("date")
+                .timestamp_millis()
+        };
+        // Shop time is UTC+8: February 2026 begins at 16:00 UTC on 31 January.
+        assert!(f.conditions[0].negate);
+        assert_eq!(
+            f.conditions[0].test,
+            Test::OrderedBetween {
+                from: ms("2026-01-31T16:00:00Z"),
+                to: ms("2026-02-28T16:00:00Z"),
+            }
+        );
+        // December runs into the next year.
+        assert_eq!(
+            f.conditions[1].test,
+            Test::CreatedBetween {
+                from: ms("2025-11-30T16:00:00Z"),
+                to: ms("2025-12-31T16:00:00Z"),
+            }
+        );
+        for bad in ["2026-13", "March", "2026-3-1", ""] {
+            let e = rule(vec![clause("order_month", "during", bad)])
+                .resolve(as_of())
+                .expect_err(bad);
+            assert_eq!(e.0[0].field, "clauses[0].value", "{bad}");
+        }
+        let e = rule(vec![clause("created_month", "during", "2026-01")])
+            .resolve(as_of())
+            .expect_err("op");
+        assert_eq!(e.0[0].code, "unknown_op");
+    }
+
+    #[test]
+    fn all_of_keeps_each_rule_whole() {
+        let any = SegmentRule {
+            match_: "any".into(),
+            clauses: vec![clause("city", "eq", "上海"), clause("city", "eq", "杭州")],
+        };
+        let both = SegmentRule::all_of(vec![any.clone(), rule(vec![clause("tier", "eq", "A")])]);
+        let f = both.resolve(as_of()).expect("valid");
+        assert!(f.match_all);
+        assert_eq!(f.conditions.len(), 2);
+        match &f.conditions[0].test {
+            Test::Group(g) => assert!(!g.match_all && g.conditions.len() == 2),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

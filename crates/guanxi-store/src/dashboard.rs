@@ -2,7 +2,7 @@
 //! dialect difference, behind [`Backend`]) and always within the reader's record scope: a rep's
 //! dashboard counts the rep's customers, a manager's the whole book.
 
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use guanxi_domain::role::Actor;
 
 use crate::customers::push_scope;
@@ -37,7 +37,7 @@ impl Store {
         utc_offset_hours: i64,
     ) -> Result<Dashboard> {
         let offset = utc_offset_hours * 3_600_000;
-        let since = to_ms(Utc::now()) - months.clamp(1, 120) * 31 * 86_400_000;
+        let since = first_of_month(to_ms(Utc::now()), months.clamp(1, 120), offset);
         let month = |col: &str| match self.backend() {
             Backend::Sqlite => {
                 format!("strftime('%Y-%m', ({col} + {offset}) / 1000, 'unixepoch')")
@@ -85,5 +85,56 @@ impl Store {
             orders,
             revenue_minor,
         })
+    }
+}
+
+/// Local midnight (ms) starting the month `months - 1` months before the one `now_ms` falls
+/// in: the charts show `months` whole months, the current one included, never a first bar
+/// holding only the tail of its month.
+fn first_of_month(now_ms: i64, months: i64, offset_ms: i64) -> i64 {
+    let local = chrono::DateTime::from_timestamp_millis(now_ms + offset_ms)
+        .unwrap_or_default()
+        .date_naive();
+    let index = i64::from(local.year()) * 12 + i64::from(local.month0()) - (months - 1);
+    let first = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(index.div_euclid(12)).unwrap_or(1970),
+        u32::try_from(index.rem_euclid(12) + 1).unwrap_or(1),
+        1,
+    )
+    .unwrap_or_default();
+    first
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp_millis()
+        - offset_ms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_of_month;
+
+    #[test]
+    fn charts_start_on_a_month_boundary() {
+        let ms = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .timestamp_millis()
+        };
+        let h8 = 8 * 3_600_000;
+        // 2026-12-01 02:00 UTC is 10:00 on 1 December in UTC+8: 24 months back from December
+        // 2026 begins on 1 January 2025, local midnight.
+        assert_eq!(
+            first_of_month(ms("2026-12-01T02:00:00Z"), 24, h8),
+            ms("2024-12-31T16:00:00Z")
+        );
+        // 30 November 20:00 UTC is already 1 December in UTC+8.
+        assert_eq!(
+            first_of_month(ms("2026-11-30T20:00:00Z"), 1, h8),
+            ms("2026-11-30T16:00:00Z")
+        );
+        assert_eq!(
+            first_of_month(ms("2026-03-15T00:00:00Z"), 3, 0),
+            ms("2026-01-01T00:00:00Z")
+        );
     }
 }

@@ -229,6 +229,21 @@ fn push_test(q: &mut SqlBuilder, t: &Test) {
         Test::CreatedSince(t) => {
             q.push("c.created_at >= ").int(*t);
         }
+        Test::OrderedBetween { from, to } => {
+            q.push(
+                "EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.ordered_at >= ",
+            )
+            .int(*from)
+            .push(" AND o.ordered_at < ")
+            .int(*to)
+            .push(")");
+        }
+        Test::CreatedBetween { from, to } => {
+            q.push("c.created_at >= ")
+                .int(*from)
+                .push(" AND c.created_at < ")
+                .int(*to);
+        }
         Test::Group(f) => push_segment(q, f),
     }
 }

@@ -1046,6 +1046,7 @@ fn as_of() -> guanxi_domain::segment::AsOf {
     guanxi_domain::segment::AsOf {
         now,
         today: now.date_naive(),
+        utc_offset_hours: 0,
     }
 }
 
@@ -1147,6 +1148,11 @@ async fn segments_select_exactly_their_members(db: &TestDb) {
         .unwrap();
 
     let one = |field: &str, op: &str, value: &str| json!({"clauses": [{"field": field, "op": op, "value": value}]});
+    let month_ago = |days: i64| {
+        (Utc::now() - chrono::Duration::days(days))
+            .format("%Y-%m")
+            .to_string()
+    };
     let cases: Vec<(serde_json::Value, Vec<&str>)> = vec![
         (json!({"clauses": []}), vec!["丙公司", "乙", "甲"]),
         (one("city", "eq", "上海"), vec!["甲"]),
@@ -1195,6 +1201,22 @@ async fn segments_select_exactly_their_members(db: &TestDb) {
         (one("last_order", "not_within", "30"), vec!["丙公司", "乙"]),
         (one("birthday", "within", "7"), vec!["甲"]),
         (one("created", "within", "1"), vec!["丙公司", "乙", "甲"]),
+        // Calendar months (UTC here): 甲 ordered ten days ago, 乙 150 days ago.
+        (one("order_month", "during", &month_ago(10)), vec!["甲"]),
+        (
+            one("order_month", "not_during", &month_ago(10)),
+            vec!["丙公司", "乙"],
+        ),
+        (one("order_month", "during", &month_ago(150)), vec!["乙"]),
+        (
+            one("created_month", "eq", &month_ago(0)),
+            vec!["丙公司", "乙", "甲"],
+        ),
+        (one("created_month", "eq", "2001-01"), vec![]),
+        (
+            one("created_month", "ne", "2001-01"),
+            vec!["丙公司", "乙", "甲"],
+        ),
         (
             json!({"match": "any", "clauses": [
                 {"field": "city", "op": "eq", "value": "上海"},

@@ -181,6 +181,10 @@ pub fn message(locale: Locale, code: &str) -> &'static str {
         ),
         "not_allowed" => ("这个字段不适用天数。", "Days do not apply to this field."),
         "not_a_number" => ("请填写数字。", "Enter a number."),
+        "not_a_month" => (
+            "请按 YYYY-MM 填写月份，如 2026-03。",
+            "Enter a month as YYYY-MM, e.g. 2026-03.",
+        ),
         "too_deep" => ("条件组最多嵌套三层。", "Groups nest at most three deep."),
         "too_many_clauses" => ("条件最多 40 条。", "At most 40 conditions."),
         "too_many_values" => ("最多 100 个取值。", "At most 100 values."),

@@ -32,6 +32,7 @@ impl AppState {
         guanxi_domain::segment::AsOf {
             now,
             today: now.with_timezone(&tz).date_naive(),
+            utc_offset_hours: self.utc_offset_hours,
         }
     }
 

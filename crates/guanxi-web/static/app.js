@@ -68,6 +68,7 @@
         } else {
           el = document.createElement("input");
           if (spec && (spec.kind === "number" || spec.kind === "days")) el.setAttribute("inputmode", "decimal");
+          if (spec && spec.kind === "month") { el.type = "month"; el.placeholder = "YYYY-MM"; }
           if (op === "empty" || op === "not_empty") el.placeholder = "—";
         }
         el.name = "value";
@@ -135,15 +136,19 @@
     }
 
     // Charts: options come from the server as JSON; an optional `links` array makes each data
-    // point (or graph node) a link to the customers behind it.
+    // point (or graph node) a link to the customers behind it, `series_links` each series (a
+    // line over time links to the customers it counts now).
     if (window.echarts) {
       document.querySelectorAll("[data-chart]").forEach(function (el) {
         var opt;
         try { opt = JSON.parse(el.getAttribute("data-chart")); } catch (err) { return; }
-        var links = opt.links; delete opt.links;
+        var links = opt.links, seriesLinks = opt.series_links; delete opt.links; delete opt.series_links;
         var chart = window.echarts.init(el, null, { renderer: "svg" });
         chart.setOption(opt);
-        if (links) chart.on("click", function (p) { var u = links[p.dataIndex]; if (u && p.dataType !== "edge") window.location.href = u; });
+        if (links || seriesLinks) chart.on("click", function (p) {
+          var u = seriesLinks ? seriesLinks[p.seriesIndex] : links[p.dataIndex];
+          if (u && p.dataType !== "edge") window.location.href = u;
+        });
         window.addEventListener("resize", function () { chart.resize(); });
         el.setAttribute("data-rendered", "1");
       });

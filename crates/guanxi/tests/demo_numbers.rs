@@ -33,6 +33,11 @@ fn read_csv(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
+/// A page's HTML.
+async fn page_text(http: &reqwest::Client, url: String) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// The JSON in an element's `data-chart` attribute (HTML-unescaped).
 fn chart(html: &str, id: &str) -> Value {
     let start = html
@@ -176,14 +181,7 @@ async fn numbers_agree(backend: Backend) {
         .await
         .unwrap();
     let csrf = login["csrf_token"].as_str().unwrap().to_string();
-    let html = http
-        .get(format!("{base}/analytics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&http, format!("{base}/analytics")).await;
 
     // Segment sizes: the chart's bars in the domain's segment order.
     let seg = chart(&html, "chart-segments");
@@ -220,6 +218,55 @@ async fn numbers_agree(backend: Backend) {
         );
     }
 
+    // Click-through: each bar of the CLV histogram and of the dashboard's new-customers chart
+    // opens exactly the customers it counts (the rule in its link has the bar's size); each
+    // month of the revenue chart opens the customers who ordered that month (some, and no
+    // more than its orders).
+    let dashboard = page_text(&http, format!("{base}/")).await;
+    let mut checked = 0;
+    for (page, id) in [
+        (&html, "chart-clv"),
+        (&dashboard, "chart-new"),
+        (&dashboard, "chart-revenue"),
+    ] {
+        let c = chart(page, id);
+        let links = c["links"].as_array().unwrap();
+        let bars = c["series"][0]["data"].as_array().unwrap();
+        assert_eq!(links.len(), bars.len(), "{id}");
+        for (i, link) in links.iter().enumerate() {
+            let link = link.as_str().unwrap();
+            let url = reqwest::Url::parse(&format!("{base}{link}")).unwrap();
+            let rule: Value =
+                serde_json::from_str(&url.query_pairs().find(|(k, _)| k == "rule").unwrap().1)
+                    .unwrap();
+            let preview: Value = http
+                .post(format!("{base}/api/v1/segments/preview"))
+                .header("x-csrf-token", &csrf)
+                .json(&json!({ "rule": rule }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let size = preview["size"].as_i64().unwrap_or(-1);
+            if id == "chart-revenue" {
+                let orders = c["series"][1]["data"][i].as_i64().unwrap();
+                assert!(size > 0 && size <= orders, "{link}: {size} vs {orders}");
+            } else {
+                assert_eq!(size, bars[i].as_i64().unwrap(), "{id} {link}");
+            }
+            checked += 1;
+        }
+        // The list page opens with the rule in words.
+        let first = format!("{base}{}", links[0].as_str().unwrap());
+        let r = http.get(first).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{id}");
+        let list = r.text().await.unwrap();
+        assert!(list.contains("id=\"score-filter\""), "{id}: filter shown");
+    }
+    assert!(checked > 20, "{checked} bars checked");
+
     // Saved segments over the same scores.
     for (name, rule, want) in [
         (
@@ -249,14 +296,7 @@ async fn numbers_agree(backend: Backend) {
         assert_eq!(r.status(), 201);
         let seg: Value = r.json().await.unwrap();
         assert_eq!(seg["size"].as_i64().unwrap(), want, "{name}");
-        let page = http
-            .get(format!("{base}/segments/{}", seg["id"]))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_text(&http, format!("{base}/segments/{}", seg["id"])).await;
         assert!(
             page.contains(&format!("data-size=\"{want}\"")),
             "{name} page shows {want}"

@@ -54,7 +54,8 @@ pub struct SegmentUpdate {
 }
 
 /// A rule's errors as a 422 with paths under `rule` (`rule.clauses[2].value`).
-fn rule_errors(e: guanxi_domain::ValidationErrors) -> ApiError {
+/// A rule's problems as a validation error, each path under `rule`.
+pub(crate) fn rule_errors(e: guanxi_domain::ValidationErrors) -> ApiError {
     ApiError::Validation(e.0.into_iter().map(|x| x.under("rule")).collect())
 }
 

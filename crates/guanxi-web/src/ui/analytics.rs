@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::format;
 use super::render;
-use super::session::{Ctx, UiError, UiUser};
+use super::session::{urlencode, Ctx, UiError, UiUser};
 use crate::state::AppState;
 use guanxi_domain::segment::{RFM_SEGMENTS as SEGMENTS, VALUE_CELLS};
 
@@ -87,6 +87,26 @@ pub fn histogram(values: &[i64], bins: usize) -> (Vec<i64>, Vec<i64>) {
         counts[b] += 1;
     }
     ((0..bins as i64).map(|b| b * width).collect(), counts)
+}
+
+/// The customers behind each bar of the CLV histogram: a rule "CLV at least the bar's lower
+/// edge and at most the next edge less one fen" (the first bar has no lower bound, the last no
+/// upper), so the list counts exactly the customers in the bar.
+fn clv_links(edges: &[i64]) -> Vec<String> {
+    let yuan = |fen: i64| format!("{}.{:02}", fen.div_euclid(100), fen.rem_euclid(100));
+    (0..edges.len())
+        .map(|b| {
+            let mut clauses = Vec::new();
+            if b > 0 {
+                clauses.push(json!({"field": "clv", "op": "gte", "value": yuan(edges[b])}));
+            }
+            if let Some(next) = edges.get(b + 1) {
+                clauses.push(json!({"field": "clv", "op": "lte", "value": yuan(next - 1)}));
+            }
+            let rule = json!({"match": "all", "clauses": clauses}).to_string();
+            format!("/customers?rule={}", urlencode(&rule))
+        })
+        .collect()
 }
 
 fn ranked_view(ctx: &Ctx, r: RankedCustomer) -> RankedView {
@@ -198,6 +218,7 @@ pub async fn page(State(st): State<AppState>, user: UiUser) -> Result<Response, 
             "data": edges.iter().map(|e| format!("≥{}", format::thousands(e / 100))).collect::<Vec<_>>()},
         "yAxis": {"type": "value", "name": ctx.t("dashboard.customers")},
         "series": [{"type": "bar", "name": ctx.t("dashboard.customers"), "data": counts}],
+        "links": clv_links(&edges),
     });
 
     // Segment sizes over time: whole-book figures, so only for readers who see the whole book.
@@ -233,6 +254,7 @@ pub async fn page(State(st): State<AppState>, user: UiUser) -> Result<Response, 
                 "xAxis": {"type": "category", "data": times.iter().map(|t| chrono::DateTime::from_timestamp_millis(*t).map(|d| format::datetime(d, tz)).unwrap_or_default()).collect::<Vec<_>>()},
                 "yAxis": {"type": "value", "name": ctx.t("dashboard.customers")},
                 "series": series,
+                "series_links": SEGMENTS.iter().map(|k| format!("/customers?segment={k}")).collect::<Vec<_>>(),
             })
             .to_string()
         }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_domain::customer::CustomerPatch;
 use guanxi_domain::records::Customer;
 use guanxi_domain::role::Permission;
+use guanxi_domain::segment::SegmentRule;
 use guanxi_domain::vocabulary::{ContactKind, CustomerKind, LifecycleStage, SourceChannel};
 use guanxi_store::customers::{CustomerFilter, CustomerSort};
 
@@ -167,8 +168,27 @@ pub async fn list(
         }
         None => None,
     };
+    // An ad-hoc rule (a chart's click-through, "CLV between ¥1,000 and ¥2,000"), on top of a
+    // saved segment when both are given. A bad rule is refused with its clause named.
+    let adhoc = match q.get("rule") {
+        Some(s) => Some(serde_json::from_str::<SegmentRule>(s).map_err(|_| UiError::BadForm(l))?),
+        None => None,
+    };
+    let segment_filter = match (&saved, &adhoc) {
+        (saved, None) => saved.as_ref().map(|s| s.1.clone()),
+        (saved, Some(rule)) => {
+            let rule = match saved {
+                Some((seg, _)) => SegmentRule::all_of(vec![seg.rule.clone(), rule.clone()]),
+                None => rule.clone(),
+            };
+            Some(
+                rule.resolve(st.as_of())
+                    .map_err(|e| UiError::from_api(l, crate::api::segments::rule_errors(e)))?,
+            )
+        }
+    };
     let filter = CustomerFilter {
-        segment: saved.as_ref().map(|s| s.1.clone()),
+        segment: segment_filter,
         owner_id,
         lifecycle_stage: parse(q.get("stage"), LifecycleStage::parse, l)?,
         kind: parse(q.get("kind"), CustomerKind::parse, l)?,
@@ -268,6 +288,7 @@ pub async fn list(
         "cell",
         "rf",
         "segment_id",
+        "rule",
     ]
     .iter()
     .filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencode(v))))
@@ -313,6 +334,11 @@ pub async fn list(
     }
     if let Some((seg, _)) = &saved {
         hidden_score.push(("segment_id", seg.id.to_string()));
+    }
+    if let (Some(rule), Some(json)) = (&adhoc, q.get("rule")) {
+        let names: HashMap<i64, String> = owners.iter().cloned().collect();
+        score_filter.push(super::segments::describe(&ctx, rule, &names));
+        hidden_score.push(("rule", json.to_string()));
     }
     let tpl = ListTpl {
         saved_segment: saved.map(|(s, _)| (s.id, s.name)),

@@ -216,6 +216,14 @@ struct TaskView {
     overdue: bool,
 }
 
+/// The customer list behind one month of a dashboard chart: a one-clause rule on a month
+/// field (`created_month` is 2026-03, `order_month` includes 2026-03), in the shop's months
+/// like the chart.
+fn month_link(field: &str, op: &str, month: &str) -> String {
+    let rule = json!({"clauses": [{"field": field, "op": op, "value": month}]}).to_string();
+    format!("/customers?rule={}", super::session::urlencode(&rule))
+}
+
 /// The landing page: the reader's book in numbers and charts, and their open tasks.
 pub async fn dashboard(
     State(st): State<AppState>,
@@ -257,6 +265,7 @@ pub async fn dashboard(
         "xAxis": {"type": "category", "data": d.new_per_month.iter().map(|(m, _)| m).collect::<Vec<_>>()},
         "yAxis": {"type": "value"},
         "series": [{"type": "bar", "name": ctx.t("dashboard.new_customers"), "data": d.new_per_month.iter().map(|(_, n)| n).collect::<Vec<_>>()}],
+        "links": d.new_per_month.iter().map(|(m, _)| month_link("created_month", "eq", m)).collect::<Vec<_>>(),
     });
     let revenue_chart = json!({
         "tooltip": {"trigger": "axis"},
@@ -267,6 +276,7 @@ pub async fn dashboard(
             {"type": "bar", "name": ctx.t("dashboard.revenue_yuan"), "data": d.revenue_per_month.iter().map(|(_, _, r)| (r + 50).div_euclid(100)).collect::<Vec<_>>()},
             {"type": "line", "name": ctx.t("dashboard.orders"), "yAxisIndex": 1, "data": d.revenue_per_month.iter().map(|(_, o, _)| o).collect::<Vec<_>>()},
         ],
+        "links": d.revenue_per_month.iter().map(|(m, ..)| month_link("order_month", "during", m)).collect::<Vec<_>>(),
     });
     let scores = if user.actor.can(Permission::RunAnalytics) {
         let (at, customers) = st.store.scores_summary().await.map_err(err)?;

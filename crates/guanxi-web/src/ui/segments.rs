@@ -195,6 +195,7 @@ fn kind_code(k: ValueKind) -> &'static str {
         ValueKind::User => "user",
         ValueKind::Days => "days",
         ValueKind::Number => "number",
+        ValueKind::Month => "month",
         ValueKind::None => "none",
     }
 }
@@ -919,6 +920,7 @@ mod tests {
             .resolve(guanxi_domain::segment::AsOf {
                 now: chrono::Utc::now(),
                 today: chrono::Utc::now().date_naive(),
+                utc_offset_hours: 0,
             })
             .expect_err("bad");
         assert_eq!(

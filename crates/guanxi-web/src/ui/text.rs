@@ -130,6 +130,8 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "field.address" => ("地址", "Address"),
         "segfield.city" => ("城市", "City"),
+        "segfield.order_month" => ("下单月份", "Order months"),
+        "segfield.created_month" => ("建档月份", "Month created"),
         "segfield.province" => ("省份", "Province"),
         "segfield.industry" => ("行业", "Industry"),
         "segfield.employer" => ("工作单位", "Employer"),
@@ -170,6 +172,8 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "segop.bought" => ("买过", "bought"),
         "segop.not_bought" => ("没买过", "not bought"),
         "segop.within" => ("在", "within"),
+        "segop.during" => ("包括", "includes"),
+        "segop.not_during" => ("不包括", "excludes"),
         "segop.not_within" => ("不在", "not within"),
         "segop.not" => ("不满足", "not"),
         "segop.match" => ("满足", "match"),
@@ -468,7 +472,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "analytics.customer_share" => ("客户占比 %", "Share of customers %"),
         "analytics.revenue_share" => ("收入占比 %", "Share of revenue %"),
         "analytics.clv_yuan" => ("终身价值（元）", "Lifetime value (yuan)"),
-        "filter.scores" => ("按评分筛选", "Filtered by score"),
+        "filter.scores" => ("筛选条件", "Filtered by"),
         _ => return None,
     })
 }
