@@ -724,6 +724,51 @@ async fn segments_are_sized_listed_and_exported_within_scope(app: &TestApp) {
     let (s, v) = admin.get("/customers?segment_id=999999").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["fields"][0]["field"], "segment_id");
+    // An ad-hoc rule narrows the list, alone or on top of the saved segment; a bad one names
+    // its clause.
+    let enc = |r: serde_json::Value| urlencode(&r.to_string());
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let not_shanghai = json!({"clauses": [{"field": "city", "op": "ne", "value": "上海"}]});
+    let (s, alone) = admin
+        .get(&format!("/customers?rule={}", enc(not_shanghai.clone())))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{alone}");
+    assert_eq!(names(&alone), ["总部二"]);
+    let (s, both) = admin
+        .get(&format!(
+            "/customers?segment_id={id}&rule={}",
+            enc(not_shanghai)
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{both}");
+    assert!(names(&both).is_empty(), "{both}");
+    let shanghai_people =
+        json!({"clauses": [{"field": "kind", "op": "eq", "value": "individual"}]});
+    let (_, both) = east
+        .get(&format!(
+            "/customers?segment_id={id}&rule={}",
+            enc(shanghai_people)
+        ))
+        .await;
+    assert_eq!(names(&both), ["东一"], "within the reader's scope");
+    let (s, v) = admin
+        .get(&format!(
+            "/customers?rule={}",
+            enc(json!({"clauses": [{"field": "clv", "op": "gte", "value": "lots"}]}))
+        ))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["fields"][0]["field"], "rule.clauses[0].value", "{v}");
+    let (s, v) = admin.get("/customers?rule=%7Bnot%20json").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["fields"][0]["field"], "rule", "{v}");
     // Export: marketing gets a CSV with masked ID numbers; the export is audited with its rows.
     let res = marketing
         .raw(reqwest::Method::GET, &format!("/segments/{id}/export"))

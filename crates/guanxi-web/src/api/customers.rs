@@ -105,6 +105,9 @@ pub struct ListQuery {
     pub tier: Option<String>,
     /// Only the members of this saved segment (see /api/v1/segments).
     pub segment_id: Option<i64>,
+    /// Only the customers matching this segment rule, as JSON (`{"clauses": [{"field": "clv",
+    /// "op": "gte", "value": "1000"}]}`); with `segment_id`, both must hold.
+    pub rule: Option<String>,
     /// updated_at (default), created_at, name, id.
     pub sort: Option<String>,
     /// asc or desc (default desc for times, asc for name/id).
@@ -141,21 +144,9 @@ pub async fn list_customers(
             )]))
         }
     };
-    let segment = match q.segment_id {
-        Some(id) => Some(
-            crate::api::segments::resolve_saved(&st, id)
-                .await
-                .map_err(|e| match e {
-                    ApiError::NotFound => ApiError::BadQuery(vec![ValidationError::new(
-                        "segment_id",
-                        "invalid_reference",
-                    )]),
-                    other => other,
-                })?
-                .1,
-        ),
-        None => None,
-    };
+    let segment = crate::api::segments::list_narrowing(&st, q.segment_id, q.rule.as_deref())
+        .await?
+        .filter;
     let page = st
         .store
         .list_customers(

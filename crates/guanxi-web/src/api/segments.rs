@@ -55,7 +55,7 @@ pub struct SegmentUpdate {
 
 /// A rule's errors as a 422 with paths under `rule` (`rule.clauses[2].value`).
 /// A rule's problems as a validation error, each path under `rule`.
-pub(crate) fn rule_errors(e: guanxi_domain::ValidationErrors) -> ApiError {
+fn rule_errors(e: guanxi_domain::ValidationErrors) -> ApiError {
     ApiError::Validation(e.0.into_iter().map(|x| x.under("rule")).collect())
 }
 
@@ -65,6 +65,65 @@ pub async fn resolve_saved(st: &AppState, id: i64) -> Result<(Segment, SegmentFi
     let seg = st.store.get_segment(id).await?;
     let f = seg.rule.resolve(st.as_of()).map_err(rule_errors)?;
     Ok((seg, f))
+}
+
+/// What a customer list is narrowed to: a saved segment, an ad-hoc rule (JSON, as a chart's
+/// click-through sends it), or both at once (both must hold). One place for the page and the
+/// API, so `/customers?rule=…` means the same in both. Problems are query errors (400) naming
+/// `segment_id` or the rule's clause (`rule.clauses[0].value`).
+pub async fn list_narrowing(
+    st: &AppState,
+    segment_id: Option<i64>,
+    rule_json: Option<&str>,
+) -> Result<ListNarrowing, ApiError> {
+    let saved = match segment_id {
+        Some(id) => Some(resolve_saved(st, id).await.map_err(|e| match e {
+            ApiError::NotFound => ApiError::BadQuery(vec![guanxi_domain::ValidationError::new(
+                "segment_id",
+                "invalid_reference",
+            )]),
+            ApiError::Validation(v) => ApiError::BadQuery(v),
+            other => other,
+        })?),
+        None => None,
+    };
+    let rule = match rule_json {
+        Some(s) => Some(serde_json::from_str::<SegmentRule>(s).map_err(|_| {
+            ApiError::BadQuery(vec![guanxi_domain::ValidationError::new(
+                "rule",
+                "malformed_json",
+            )])
+        })?),
+        None => None,
+    };
+    let filter = match (&saved, &rule) {
+        (saved, None) => saved.as_ref().map(|s| s.1.clone()),
+        (saved, Some(rule)) => {
+            let rule = match saved {
+                Some((seg, _)) => SegmentRule::all_of(vec![seg.rule.clone(), rule.clone()]),
+                None => rule.clone(),
+            };
+            Some(rule.resolve(st.as_of()).map_err(|e| match rule_errors(e) {
+                ApiError::Validation(v) => ApiError::BadQuery(v),
+                other => other,
+            })?)
+        }
+    };
+    Ok(ListNarrowing {
+        segment: saved.map(|s| s.0),
+        rule,
+        filter,
+    })
+}
+
+/// A customer list's saved segment and ad-hoc rule, and the filter they make together.
+pub struct ListNarrowing {
+    /// The saved segment, for its name and link.
+    pub segment: Option<Segment>,
+    /// The ad-hoc rule, to say in words.
+    pub rule: Option<SegmentRule>,
+    /// Both together, for the store.
+    pub filter: Option<SegmentFilter>,
 }
 
 /// The size of a saved segment for a reader; `None` when its rule no longer resolves (saved by

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_domain::customer::CustomerPatch;
 use guanxi_domain::records::Customer;
 use guanxi_domain::role::Permission;
-use guanxi_domain::segment::SegmentRule;
 use guanxi_domain::vocabulary::{ContactKind, CustomerKind, LifecycleStage, SourceChannel};
 use guanxi_store::customers::{CustomerFilter, CustomerSort};
 
@@ -157,38 +156,16 @@ pub async fn list(
         Some(s) => Some(parse_rf(s).ok_or(UiError::BadForm(l))?),
         None => None,
     };
-    let saved = match q.get("segment_id") {
-        Some(s) => {
-            let id = s.parse::<i64>().map_err(|_| UiError::BadForm(l))?;
-            Some(
-                crate::api::segments::resolve_saved(&st, id)
-                    .await
-                    .map_err(|e| UiError::from_api(l, e))?,
-            )
-        }
+    let segment_id = match q.get("segment_id") {
+        Some(s) => Some(s.parse::<i64>().map_err(|_| UiError::BadForm(l))?),
         None => None,
     };
-    // An ad-hoc rule (a chart's click-through, "CLV between ¥1,000 and ¥2,000"), on top of a
-    // saved segment when both are given. A bad rule is refused with its clause named.
-    let adhoc = match q.get("rule") {
-        Some(s) => Some(serde_json::from_str::<SegmentRule>(s).map_err(|_| UiError::BadForm(l))?),
-        None => None,
-    };
-    let segment_filter = match (&saved, &adhoc) {
-        (saved, None) => saved.as_ref().map(|s| s.1.clone()),
-        (saved, Some(rule)) => {
-            let rule = match saved {
-                Some((seg, _)) => SegmentRule::all_of(vec![seg.rule.clone(), rule.clone()]),
-                None => rule.clone(),
-            };
-            Some(
-                rule.resolve(st.as_of())
-                    .map_err(|e| UiError::from_api(l, crate::api::segments::rule_errors(e)))?,
-            )
-        }
-    };
+    // A saved segment and/or an ad-hoc rule (a chart's click-through: "CLV between …").
+    let narrowing = crate::api::segments::list_narrowing(&st, segment_id, q.get("rule"))
+        .await
+        .map_err(|e| UiError::from_api(l, e))?;
     let filter = CustomerFilter {
-        segment: segment_filter,
+        segment: narrowing.filter.clone(),
         owner_id,
         lifecycle_stage: parse(q.get("stage"), LifecycleStage::parse, l)?,
         kind: parse(q.get("kind"), CustomerKind::parse, l)?,
@@ -332,16 +309,16 @@ pub async fn list(
         score_filter.push(format!("R{r} F{f}"));
         hidden_score.push(("rf", format!("{r},{f}")));
     }
-    if let Some((seg, _)) = &saved {
+    if let Some(seg) = &narrowing.segment {
         hidden_score.push(("segment_id", seg.id.to_string()));
     }
-    if let (Some(rule), Some(json)) = (&adhoc, q.get("rule")) {
+    if let (Some(rule), Some(json)) = (&narrowing.rule, q.get("rule")) {
         let names: HashMap<i64, String> = owners.iter().cloned().collect();
         score_filter.push(super::segments::describe(&ctx, rule, &names));
         hidden_score.push(("rule", json.to_string()));
     }
     let tpl = ListTpl {
-        saved_segment: saved.map(|(s, _)| (s.id, s.name)),
+        saved_segment: narrowing.segment.map(|s| (s.id, s.name)),
         score_filter: score_filter.join(" · "),
         hidden_score,
         headers: columns.iter().filter(|c| c.on).map(|c| c.label).collect(),
