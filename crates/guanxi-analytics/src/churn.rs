@@ -230,9 +230,10 @@ pub const FEATURES: [&str; 7] = [
 ];
 
 /// Reason codes per feature (same order as [`FEATURES`]): `[above the book's average, below
-/// it]` (the average of the model's latest labelled cut-off, [`Scaler::mean`]). A customer's main reason is the feature whose term raises their risk most, and which
-/// side of the average they are on says what it means: in one book few orders raise the risk,
-/// in another a long tenure does, and "tenure" alone would not tell a reader which.
+/// it]` (the average at the model's latest labelled cut-off, [`Scaler::mean`]). A customer's
+/// main reason is the feature whose term raises their risk most, and which side of the average
+/// they are on says what it means: in one book few orders raise the risk, in another a long
+/// tenure does, and "tenure" alone would not tell a reader which.
 pub const REASONS: [[&str; 2]; 7] = [
     ["recency_days_high", "recency_days_low"],
     ["orders_365d_high", "orders_365d_low"],

@@ -523,16 +523,22 @@ pub fn purchase_occasions(tx: &Transactions, as_of: i32) -> Vec<(i64, usize)> {
 mod tests {
     use super::*;
 
+    /// Uniform draws in [0, 1) from a small linear congruential generator: repeatable books
+    /// without a random-number crate.
+    fn uniform(seed: u64) -> impl FnMut() -> f64 {
+        let mut s = seed;
+        move || {
+            s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
     /// The grouped Gamma-Gamma fit maximises the plain per-customer likelihood: at its optimum
     /// the plain sum equals the reported value and no small step in any parameter improves it.
     #[test]
     fn gamma_gamma_grouped_fit_is_the_plain_optimum() {
         let (mut x, mut m) = (Vec::new(), Vec::new());
-        let mut s: u64 = 9;
-        let mut next = || {
-            s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(9);
         for _ in 0..5_000 {
             // Customers differ in their mean spend (10 to 200), and each mean is of 1–12
             // repeat purchases that scatter around it.
@@ -566,11 +572,7 @@ mod tests {
     #[test]
     fn gamma_gamma_without_spend_spread_reaches_the_limit() {
         let (mut x, mut m) = (Vec::new(), Vec::new());
-        let mut s: u64 = 5;
-        let mut next = || {
-            s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(5);
         for _ in 0..20_000 {
             // Each order is 10 to 100 whoever places it; a customer's mean is of 1–12 orders.
             let n = (1.0 + 12.0 * next()).floor();

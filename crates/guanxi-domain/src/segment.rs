@@ -736,13 +736,19 @@ fn month_span(v: &str, utc_offset_hours: i64) -> Result<(i64, i64), &'static str
     let next = first
         .checked_add_months(chrono::Months::new(1))
         .ok_or("out_of_range")?;
-    let ms = |d: NaiveDate| {
-        d.and_time(chrono::NaiveTime::MIN)
-            .and_utc()
-            .timestamp_millis()
-            - utc_offset_hours * 3_600_000
-    };
-    Ok((ms(first), ms(next)))
+    Ok((
+        local_midnight_ms(first, utc_offset_hours),
+        local_midnight_ms(next, utc_offset_hours),
+    ))
+}
+
+/// The instant (ms since the epoch) a day begins in a time zone `utc_offset_hours` east of
+/// UTC: where a shop's days and months begin, for segment rules and dashboard charts alike.
+pub fn local_midnight_ms(day: NaiveDate, utc_offset_hours: i64) -> i64 {
+    day.and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .timestamp_millis()
+        - utc_offset_hours * 3_600_000
 }
 
 fn parse_days(v: &str) -> Result<u32, &'static str> {

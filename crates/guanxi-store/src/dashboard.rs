@@ -37,7 +37,7 @@ impl Store {
         utc_offset_hours: i64,
     ) -> Result<Dashboard> {
         let offset = utc_offset_hours * 3_600_000;
-        let since = first_of_month(to_ms(Utc::now()), months.clamp(1, 120), offset);
+        let since = first_of_month(to_ms(Utc::now()), months.clamp(1, 120), utc_offset_hours);
         let month = |col: &str| match self.backend() {
             Backend::Sqlite => {
                 format!("strftime('%Y-%m', ({col} + {offset}) / 1000, 'unixepoch')")
@@ -91,22 +91,16 @@ impl Store {
 /// Local midnight (ms) starting the month `months - 1` months before the one `now_ms` falls
 /// in: the charts show `months` whole months, the current one included, never a first bar
 /// holding only the tail of its month.
-fn first_of_month(now_ms: i64, months: i64, offset_ms: i64) -> i64 {
-    let local = chrono::DateTime::from_timestamp_millis(now_ms + offset_ms)
+fn first_of_month(now_ms: i64, months: i64, utc_offset_hours: i64) -> i64 {
+    let local = chrono::DateTime::from_timestamp_millis(now_ms + utc_offset_hours * 3_600_000)
         .unwrap_or_default()
         .date_naive();
-    let index = i64::from(local.year()) * 12 + i64::from(local.month0()) - (months - 1);
-    let first = chrono::NaiveDate::from_ymd_opt(
-        i32::try_from(index.div_euclid(12)).unwrap_or(1970),
-        u32::try_from(index.rem_euclid(12) + 1).unwrap_or(1),
-        1,
-    )
-    .unwrap_or_default();
-    first
-        .and_time(chrono::NaiveTime::MIN)
-        .and_utc()
-        .timestamp_millis()
-        - offset_ms
+    let back = chrono::Months::new(u32::try_from(months - 1).unwrap_or(0));
+    let first = local
+        .with_day(1)
+        .and_then(|d| d.checked_sub_months(back))
+        .unwrap_or_default();
+    guanxi_domain::segment::local_midnight_ms(first, utc_offset_hours)
 }
 
 #[cfg(test)]
@@ -120,7 +114,7 @@ mod tests {
                 .unwrap()
                 .timestamp_millis()
         };
-        let h8 = 8 * 3_600_000;
+        let h8 = 8;
         // 2026-12-01 02:00 UTC is 10:00 on 1 December in UTC+8: 24 months back from December
         // 2026 begins on 1 January 2025, local midnight.
         assert_eq!(

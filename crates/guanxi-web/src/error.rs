@@ -95,6 +95,15 @@ impl From<StoreError> for ApiError {
 }
 
 impl ApiError {
+    /// The same error met while reading a query string: field problems there are a 400
+    /// (`bad_query`), not the 422 of a request body.
+    pub fn in_query(self) -> ApiError {
+        match self {
+            ApiError::Validation(v) => ApiError::BadQuery(v),
+            other => other,
+        }
+    }
+
     /// HTTP status and stable code.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {

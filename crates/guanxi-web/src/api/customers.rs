@@ -171,10 +171,7 @@ pub async fn list_customers(
             },
         )
         .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Validation(v) => ApiError::BadQuery(v),
-            other => other,
-        })?;
+        .map_err(|e| ApiError::from(e).in_query())?;
     Ok(Json(Page {
         items: page.items.into_iter().map(present_in_list).collect(),
         next_cursor: page.next_cursor,

@@ -19,10 +19,7 @@ use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::state::AppState;
 
 fn as_bad_query(e: guanxi_store::StoreError) -> ApiError {
-    match ApiError::from(e) {
-        ApiError::Validation(v) => ApiError::BadQuery(v),
-        other => other,
-    }
+    ApiError::from(e).in_query()
 }
 
 /// Record an order.

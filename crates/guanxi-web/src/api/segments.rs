@@ -54,7 +54,6 @@ pub struct SegmentUpdate {
 }
 
 /// A rule's errors as a 422 with paths under `rule` (`rule.clauses[2].value`).
-/// A rule's problems as a validation error, each path under `rule`.
 fn rule_errors(e: guanxi_domain::ValidationErrors) -> ApiError {
     ApiError::Validation(e.0.into_iter().map(|x| x.under("rule")).collect())
 }
@@ -82,8 +81,7 @@ pub async fn list_narrowing(
                 "segment_id",
                 "invalid_reference",
             )]),
-            ApiError::Validation(v) => ApiError::BadQuery(v),
-            other => other,
+            other => other.in_query(),
         })?),
         None => None,
     };
@@ -96,17 +94,17 @@ pub async fn list_narrowing(
         })?),
         None => None,
     };
-    let filter = match (&saved, &rule) {
-        (saved, None) => saved.as_ref().map(|s| s.1.clone()),
-        (saved, Some(rule)) => {
-            let rule = match saved {
+    let filter = match &rule {
+        None => saved.as_ref().map(|s| s.1.clone()),
+        Some(rule) => {
+            let rule = match &saved {
                 Some((seg, _)) => SegmentRule::all_of(vec![seg.rule.clone(), rule.clone()]),
                 None => rule.clone(),
             };
-            Some(rule.resolve(st.as_of()).map_err(|e| match rule_errors(e) {
-                ApiError::Validation(v) => ApiError::BadQuery(v),
-                other => other,
-            })?)
+            Some(
+                rule.resolve(st.as_of())
+                    .map_err(|e| rule_errors(e).in_query())?,
+            )
         }
     };
     Ok(ListNarrowing {

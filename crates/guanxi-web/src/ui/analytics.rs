@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::format;
 use super::render;
-use super::session::{urlencode, Ctx, UiError, UiUser};
+use super::session::{Ctx, UiError, UiUser};
 use crate::state::AppState;
 use guanxi_domain::segment::{RFM_SEGMENTS as SEGMENTS, VALUE_CELLS};
 
@@ -103,8 +103,7 @@ fn clv_links(edges: &[i64]) -> Vec<String> {
             if let Some(next) = edges.get(b + 1) {
                 clauses.push(json!({"field": "clv", "op": "lte", "value": yuan(next - 1)}));
             }
-            let rule = json!({"match": "all", "clauses": clauses}).to_string();
-            format!("/customers?rule={}", urlencode(&rule))
+            super::customers::list_link(&json!({"match": "all", "clauses": clauses}))
         })
         .collect()
 }

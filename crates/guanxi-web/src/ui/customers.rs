@@ -350,6 +350,11 @@ pub async fn list(
     Ok(render(l, &tpl))
 }
 
+/// The customer list narrowed by a segment rule (JSON), as the charts link to it.
+pub fn list_link(rule: &serde_json::Value) -> String {
+    format!("/customers?rule={}", urlencode(&rule.to_string()))
+}
+
 /// Most customers one bulk action touches.
 const MAX_BULK: usize = 200;
 
