@@ -150,7 +150,9 @@
           if (u && p.dataType !== "edge") window.location.href = u;
         });
         window.addEventListener("resize", function () { chart.resize(); });
-        el.setAttribute("data-rendered", "1");
+        // "Rendered" means drawn to the end of the opening animation: until then a bar is
+        // shorter than its value and a click on it can miss.
+        chart.on("finished", function () { el.setAttribute("data-rendered", "1"); });
       });
     }
   });
