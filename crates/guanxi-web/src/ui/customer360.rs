@@ -650,9 +650,13 @@ async fn render_page(
             text,
         });
     }
+    // The layout is settled before the first paint (a customer has a handful of relations):
+    // no nodes drifting apart on screen. Names sit under their nodes, apart from the edge's
+    // own label, so long company names stay readable.
     let graph = json!({
-        "series": [{"type": "graph", "layout": "force", "roam": true, "label": {"show": true},
-            "force": {"repulsion": 220, "edgeLength": 110}, "edgeSymbol": ["none", "arrow"],
+        "series": [{"type": "graph", "layout": "force", "roam": true, "label": {"show": true, "position": "bottom"},
+            "edgeLabel": {"fontSize": 11, "color": "#666"},
+            "force": {"repulsion": 500, "edgeLength": 160, "layoutAnimation": false}, "edgeSymbol": ["none", "arrow"],
             "data": nodes, "links": edges}],
         "links": node_links,
     })
