@@ -17,9 +17,11 @@ pub struct Dashboard {
     pub customers: i64,
     /// Customers per lifecycle stage code.
     pub by_stage: Vec<(String, i64)>,
-    /// New customers per month (`YYYY-MM`, local time), last `months` months.
+    /// New customers per month (`YYYY-MM`, local time), every one of the last `months` months
+    /// with months of none as 0, so a chart's axis never skips a month.
     pub new_per_month: Vec<(String, i64)>,
-    /// Orders and revenue (minor units) per month, last `months` months.
+    /// Orders and revenue (minor units) per month, every one of the last `months` months (0
+    /// where there were none).
     pub revenue_per_month: Vec<(String, i64, i64)>,
     /// Orders in scope, all time.
     pub orders: i64,
@@ -37,7 +39,9 @@ impl Store {
         utc_offset_hours: i64,
     ) -> Result<Dashboard> {
         let offset = utc_offset_hours * 3_600_000;
-        let since = first_of_month(to_ms(Utc::now()), months.clamp(1, 120), utc_offset_hours);
+        let months = months.clamp(1, 120);
+        let since = first_of_month(to_ms(Utc::now()), months, utc_offset_hours);
+        let labels = month_labels(since + offset, months);
         let month = |col: &str| match self.backend() {
             Backend::Sqlite => {
                 format!("strftime('%Y-%m', ({col} + {offset}) / 1000, 'unixepoch')")
@@ -62,7 +66,8 @@ impl Store {
         q.int(since);
         push_scope(&mut q, actor);
         q.push(" GROUP BY 1 ORDER BY 1");
-        let new_per_month: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let found: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let new_per_month = every_month(&labels, found, |r| &r.0, |m| (m, 0));
 
         let m = month("o.ordered_at");
         let mut q = SqlBuilder::new(&format!(
@@ -72,7 +77,8 @@ impl Store {
         q.int(since);
         push_scope(&mut q, actor);
         q.push(" GROUP BY 1 ORDER BY 1");
-        let revenue_per_month: Vec<(String, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let found: Vec<(String, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let revenue_per_month = every_month(&labels, found, |r| &r.0, |m| (m, 0, 0));
 
         drop(conn);
         let (orders, revenue_minor) = self.order_totals(actor).await?;
@@ -86,6 +92,36 @@ impl Store {
             revenue_minor,
         })
     }
+}
+
+/// The `YYYY-MM` labels of `months` consecutive months from the one holding `first_local_ms`
+/// (a local time as if it were UTC), oldest first.
+fn month_labels(first_local_ms: i64, months: i64) -> Vec<String> {
+    let first = chrono::DateTime::from_timestamp_millis(first_local_ms)
+        .unwrap_or_default()
+        .date_naive();
+    (0..u32::try_from(months).unwrap_or(0))
+        .filter_map(|k| first.checked_add_months(chrono::Months::new(k)))
+        .map(|d| d.format("%Y-%m").to_string())
+        .collect()
+}
+
+/// Rows keyed by month (`month_of`) on every label in `labels` — `empty` makes the row of a
+/// month with none — plus any later month the rows hold (an order dated ahead), in month order.
+fn every_month<T>(
+    labels: &[String],
+    rows: Vec<T>,
+    month_of: impl Fn(&T) -> &str,
+    empty: impl Fn(String) -> T,
+) -> Vec<T> {
+    let mut by_month: std::collections::BTreeMap<String, T> = labels
+        .iter()
+        .map(|m| (m.clone(), empty(m.clone())))
+        .collect();
+    for row in rows {
+        by_month.insert(month_of(&row).to_string(), row);
+    }
+    by_month.into_values().collect()
 }
 
 /// Local midnight (ms) starting the month `months - 1` months before the one `now_ms` falls
@@ -105,7 +141,22 @@ fn first_of_month(now_ms: i64, months: i64, utc_offset_hours: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::first_of_month;
+    use super::{every_month, first_of_month, month_labels};
+
+    #[test]
+    fn every_month_of_the_window_has_a_row() {
+        let jan_2025 = 1_735_689_600_000; // 2025-01-01T00:00:00Z
+        let labels = month_labels(jan_2025, 14);
+        assert_eq!(labels.first().map(String::as_str), Some("2025-01"));
+        assert_eq!(labels.last().map(String::as_str), Some("2026-02"));
+        assert_eq!(labels.len(), 14);
+        let rows = vec![("2025-03".to_string(), 2), ("2027-01".to_string(), 1)];
+        let dense = every_month(&labels, rows, |r| &r.0, |m| (m, 0));
+        assert_eq!(dense.len(), 15, "the window plus an order dated ahead");
+        assert_eq!(dense[1], ("2025-02".to_string(), 0));
+        assert_eq!(dense[2], ("2025-03".to_string(), 2));
+        assert_eq!(dense[14], ("2027-01".to_string(), 1));
+    }
 
     #[test]
     fn charts_start_on_a_month_boundary() {
