@@ -70,6 +70,20 @@ pub fn normalize_phone(raw: &str) -> Result<String, &'static str> {
     Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
 }
 
+/// How a stored (E.164) phone number is shown: a number in the default region as it is dialled
+/// there ("138 0013 8000", "021 6099 1761"), any other in international form
+/// ("+852 2123 4567"). Customers type the same number many ways; one shape per number makes a
+/// list readable and two entries of one number recognisable. `None` if it does not parse.
+pub fn display_phone(e164: &str) -> Option<String> {
+    let parsed = phonenumber::parse(Some(DEFAULT_REGION), e164).ok()?;
+    let mode = if parsed.country().id() == Some(DEFAULT_REGION) {
+        phonenumber::Mode::National
+    } else {
+        phonenumber::Mode::International
+    };
+    Some(parsed.format().mode(mode).to_string())
+}
+
 /// Lower-cases and checks the shape of an email address (one @, a dotted domain, no spaces).
 pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
     let e = raw.trim().to_lowercase();
@@ -153,6 +167,28 @@ pub fn classify_query(q: &str) -> QueryShape {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn phones_are_shown_one_way_whatever_was_typed() {
+        for typed in [
+            "138 0013 8000",
+            "+86-138-0013-8000",
+            "008613800138000",
+            "13800138000",
+        ] {
+            let e164 = normalize_phone(typed).unwrap();
+            assert_eq!(
+                display_phone(&e164).as_deref(),
+                Some("138 0013 8000"),
+                "{typed}"
+            );
+        }
+        let landline = normalize_phone("021 60991761").unwrap();
+        assert_eq!(display_phone(&landline).as_deref(), Some("021 6099 1761"));
+        let hong_kong = normalize_phone("+852 2123 4567").unwrap();
+        assert_eq!(display_phone(&hong_kong).as_deref(), Some("+852 2123 4567"));
+        assert_eq!(display_phone("not a number"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -138,6 +138,10 @@ async fn pages_respect_scope_and_masking(app: &TestApp) {
     // The rep's own customer: found by a phone typed with spaces, ID masked everywhere.
     let (_, hits) = rep.get("/search?q=139%201234%205678").await;
     assert!(hits.contains(&format!("/customers/{mine_id}")), "{hits}");
+    assert!(
+        hits.contains("139 1234 5678") && !hits.contains("+86 139-1234-5678"),
+        "the matched phone in one shape: {hits}"
+    );
     let (s, page) = rep.get(&format!("/customers/{mine_id}")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("张晓梅"));
@@ -155,8 +159,14 @@ async fn pages_respect_scope_and_masking(app: &TestApp) {
         !page.contains(MINE_ID) && !page.contains("19491231"),
         "ID unmasked for sales"
     );
+    // Typed "+86 139-1234-5678": shown as dialled in China, the typed form kept as hover text.
+    assert!(
+        page.contains("title=\"+86 139-1234-5678\">139 1234 5678<"),
+        "the phone in one shape on the 360 page"
+    );
     let (_, list) = rep.get("/customers?col=phone&col=tags").await;
     assert!(list.contains("张晓梅") && !list.contains("欧阳娜娜"));
+    assert!(list.contains("139 1234 5678") && !list.contains("+86 139-1234-5678"));
     let (_, dash) = rep.get("/").await;
     assert!(
         dash.contains("id=\"stat-customers\">1<"),

@@ -47,7 +47,10 @@ struct Header {
 pub struct ContactView {
     id: i64,
     kind: &'static str,
+    /// As shown: a phone in one shape however it was typed.
     value: String,
+    /// As the customer gave it (hover text).
+    typed: String,
     label: String,
     primary: bool,
     consent: bool,
@@ -192,7 +195,8 @@ fn contact_view(
     ContactView {
         id: cp.id,
         kind: cp.kind.as_str(),
-        value: cp.value.clone(),
+        value: super::customers::shown_value(cp),
+        typed: cp.value.clone(),
         label: cp.label.clone().unwrap_or_default(),
         primary: cp.is_primary,
         consent: cp.consent_marketing,

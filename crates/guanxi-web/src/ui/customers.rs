@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_domain::customer::CustomerPatch;
-use guanxi_domain::records::Customer;
+use guanxi_domain::records::{ContactPoint, Customer};
 use guanxi_domain::role::Permission;
 use guanxi_domain::vocabulary::{ContactKind, CustomerKind, LifecycleStage, SourceChannel};
 use guanxi_store::customers::{CustomerFilter, CustomerSort};
@@ -117,14 +117,34 @@ pub fn active_names(users: &[guanxi_domain::records::User]) -> Vec<(i64, String)
 }
 
 /// The first contact point of a kind (primary first).
-pub fn first_contact(c: &Customer, kinds: &[ContactKind]) -> String {
+fn first_contact_point<'a>(c: &'a Customer, kinds: &[ContactKind]) -> Option<&'a ContactPoint> {
     let mut cps: Vec<_> = c
         .contact_points
         .iter()
         .filter(|p| kinds.contains(&p.kind))
         .collect();
     cps.sort_by_key(|p| !p.is_primary);
-    cps.first().map(|p| p.value.clone()).unwrap_or_default()
+    cps.first().copied()
+}
+
+/// The value of the first contact point of a kind (primary first), as the customer gave it:
+/// what forms and exports carry.
+pub fn first_contact(c: &Customer, kinds: &[ContactKind]) -> String {
+    first_contact_point(c, kinds)
+        .map(|p| p.value.clone())
+        .unwrap_or_default()
+}
+
+/// A contact value as pages show it: a phone in one shape whatever way it was typed
+/// ([`guanxi_domain::contact::display_phone`]), anything else as given.
+pub fn shown_value(cp: &ContactPoint) -> String {
+    match cp.kind {
+        ContactKind::Mobile | ContactKind::Phone => {
+            guanxi_domain::contact::display_phone(&cp.value_normalized)
+                .unwrap_or_else(|| cp.value.clone())
+        }
+        _ => cp.value.clone(),
+    }
 }
 
 /// The list page.
@@ -227,7 +247,9 @@ pub async fn list(
             .iter()
             .filter(|col| col.on)
             .map(|col| match col.key {
-                "phone" => first_contact(c, &[ContactKind::Mobile, ContactKind::Phone]),
+                "phone" => first_contact_point(c, &[ContactKind::Mobile, ContactKind::Phone])
+                    .map(shown_value)
+                    .unwrap_or_default(),
                 "email" => first_contact(c, &[ContactKind::Email]),
                 "city" => c.city.clone().unwrap_or_default(),
                 "stage" => ctx.label("lifecycle_stage", c.lifecycle_stage.as_str()),

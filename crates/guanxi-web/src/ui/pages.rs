@@ -348,7 +348,14 @@ pub async fn search(
                 detail: [
                     ctx.label("customer_kind", h.kind.as_str()),
                     h.city.unwrap_or_default(),
-                    h.matched_value,
+                    // A phone hit in the shape the rest of the UI shows phones in.
+                    match h.matched_on.as_str() {
+                        "phone" => guanxi_domain::contact::normalize_phone(&h.matched_value)
+                            .ok()
+                            .and_then(|e164| guanxi_domain::contact::display_phone(&e164))
+                            .unwrap_or(h.matched_value),
+                        _ => h.matched_value,
+                    },
                 ]
                 .into_iter()
                 .filter(|s| !s.is_empty())
