@@ -172,6 +172,19 @@ async fn pages_respect_scope_and_masking(app: &TestApp) {
         dash.contains("id=\"stat-customers\">1<"),
         "dashboard counts only the rep's book"
     );
+    let this_month = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .format("%Y-%m")
+        .to_string();
+    assert!(
+        [
+            format!("{this_month}（至今）"),
+            format!("{this_month} (to date)")
+        ]
+        .iter()
+        .any(|l| dash.contains(l.as_str())),
+        "the running month is marked as such on the month charts"
+    );
     assert!(
         !dash.contains("id=\"scores-job\""),
         "no score refresh control for sales"

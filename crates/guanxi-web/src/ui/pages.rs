@@ -259,9 +259,18 @@ pub async fn dashboard(
             "data": d.by_stage.iter().map(|(s, n)| json!({"name": ctx.label("lifecycle_stage", s), "value": n})).collect::<Vec<_>>()}],
         "links": d.by_stage.iter().map(|(s, _)| format!("/customers?stage={s}")).collect::<Vec<_>>(),
     });
+    // The current month is still running: its bar says so, lest a low count read as a collapse.
+    let this_month = format::today(tz).format("%Y-%m").to_string();
+    let month_label = |m: &String| {
+        if *m == this_month {
+            ctx.t("dashboard.month_to_date").replace("{m}", m)
+        } else {
+            m.clone()
+        }
+    };
     let new_chart = json!({
         "tooltip": {"trigger": "axis"},
-        "xAxis": {"type": "category", "data": d.new_per_month.iter().map(|(m, _)| m).collect::<Vec<_>>()},
+        "xAxis": {"type": "category", "data": d.new_per_month.iter().map(|(m, _)| month_label(m)).collect::<Vec<_>>()},
         "yAxis": {"type": "value"},
         "series": [{"type": "bar", "name": ctx.t("dashboard.new_customers"), "data": d.new_per_month.iter().map(|(_, n)| n).collect::<Vec<_>>()}],
         "links": d.new_per_month.iter().map(|(m, _)| month_link("created_month", "eq", m)).collect::<Vec<_>>(),
@@ -269,7 +278,7 @@ pub async fn dashboard(
     let revenue_chart = json!({
         "tooltip": {"trigger": "axis"},
         "legend": {},
-        "xAxis": {"type": "category", "data": d.revenue_per_month.iter().map(|(m, ..)| m).collect::<Vec<_>>()},
+        "xAxis": {"type": "category", "data": d.revenue_per_month.iter().map(|(m, ..)| month_label(m)).collect::<Vec<_>>()},
         "yAxis": [{"type": "value", "name": ctx.t("dashboard.revenue_yuan")}, {"type": "value", "name": ctx.t("dashboard.orders")}],
         "series": [
             {"type": "bar", "name": ctx.t("dashboard.revenue_yuan"), "data": d.revenue_per_month.iter().map(|(_, _, r)| (r + 50).div_euclid(100)).collect::<Vec<_>>()},

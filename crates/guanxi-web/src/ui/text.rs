@@ -105,6 +105,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "dashboard.orders" => ("订单", "Orders"),
         "dashboard.revenue" => ("销售额", "Revenue"),
         "dashboard.revenue_per_month" => ("每月销售额与订单数", "Revenue and orders per month"),
+        "dashboard.month_to_date" => ("{m}（至今）", "{m} (to date)"),
         "dashboard.revenue_yuan" => ("销售额（元）", "Revenue (yuan)"),
         "dashboard.title" => ("工作台", "Dashboard"),
         "error.bad_form" => (
