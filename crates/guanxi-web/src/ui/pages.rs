@@ -259,7 +259,8 @@ pub async fn dashboard(
             "data": d.by_stage.iter().map(|(s, n)| json!({"name": ctx.label("lifecycle_stage", s), "value": n})).collect::<Vec<_>>()}],
         "links": d.by_stage.iter().map(|(s, _)| format!("/customers?stage={s}")).collect::<Vec<_>>(),
     });
-    // The current month is still running: its bar says so, lest a low count read as a collapse.
+    // The current month is still running: its label says so and its bar is paler, lest a low
+    // figure read as a collapse. Its label is always shown, however the axis thins the rest.
     let this_month = format::today(tz).format("%Y-%m").to_string();
     let month_label = |m: &String| {
         if *m == this_month {
@@ -268,20 +269,28 @@ pub async fn dashboard(
             m.clone()
         }
     };
+    let month_bar = |m: &String, v: i64| {
+        if *m == this_month {
+            json!({"value": v, "itemStyle": {"opacity": 0.45}})
+        } else {
+            json!(v)
+        }
+    };
+    let month_axis = |labels: Vec<String>| json!({"type": "category", "data": labels, "axisLabel": {"showMaxLabel": true}});
     let new_chart = json!({
         "tooltip": {"trigger": "axis"},
-        "xAxis": {"type": "category", "data": d.new_per_month.iter().map(|(m, _)| month_label(m)).collect::<Vec<_>>()},
+        "xAxis": month_axis(d.new_per_month.iter().map(|(m, _)| month_label(m)).collect()),
         "yAxis": {"type": "value"},
-        "series": [{"type": "bar", "name": ctx.t("dashboard.new_customers"), "data": d.new_per_month.iter().map(|(_, n)| n).collect::<Vec<_>>()}],
+        "series": [{"type": "bar", "name": ctx.t("dashboard.new_customers"), "data": d.new_per_month.iter().map(|(m, n)| month_bar(m, *n)).collect::<Vec<_>>()}],
         "links": d.new_per_month.iter().map(|(m, _)| month_link("created_month", "eq", m)).collect::<Vec<_>>(),
     });
     let revenue_chart = json!({
         "tooltip": {"trigger": "axis"},
         "legend": {},
-        "xAxis": {"type": "category", "data": d.revenue_per_month.iter().map(|(m, ..)| month_label(m)).collect::<Vec<_>>()},
+        "xAxis": month_axis(d.revenue_per_month.iter().map(|(m, ..)| month_label(m)).collect()),
         "yAxis": [{"type": "value", "name": ctx.t("dashboard.revenue_yuan")}, {"type": "value", "name": ctx.t("dashboard.orders")}],
         "series": [
-            {"type": "bar", "name": ctx.t("dashboard.revenue_yuan"), "data": d.revenue_per_month.iter().map(|(_, _, r)| (r + 50).div_euclid(100)).collect::<Vec<_>>()},
+            {"type": "bar", "name": ctx.t("dashboard.revenue_yuan"), "data": d.revenue_per_month.iter().map(|(m, _, r)| month_bar(m, (r + 50).div_euclid(100))).collect::<Vec<_>>()},
             {"type": "line", "name": ctx.t("dashboard.orders"), "yAxisIndex": 1, "data": d.revenue_per_month.iter().map(|(_, o, _)| o).collect::<Vec<_>>()},
         ],
         "links": d.revenue_per_month.iter().map(|(m, ..)| month_link("order_month", "during", m)).collect::<Vec<_>>(),
