@@ -167,6 +167,8 @@ pub fn classify_query(q: &str) -> QueryShape {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn phones_are_shown_one_way_whatever_was_typed() {
         for typed in [
@@ -188,8 +190,6 @@ mod tests {
         assert_eq!(display_phone(&hong_kong).as_deref(), Some("+852 2123 4567"));
         assert_eq!(display_phone("not a number"), None);
     }
-
-    use super::*;
 
     #[test]
     fn the_same_mobile_in_every_format_normalises_alike() {

@@ -40,8 +40,8 @@ impl Store {
     ) -> Result<Dashboard> {
         let offset = utc_offset_hours * 3_600_000;
         let months = months.clamp(1, 120);
-        let since = first_of_month(to_ms(Utc::now()), months, utc_offset_hours);
-        let labels = month_labels(since + offset, months);
+        let (first, since) = first_of_month(to_ms(Utc::now()), months, utc_offset_hours);
+        let labels = month_labels(first, months);
         let month = |col: &str| match self.backend() {
             Backend::Sqlite => {
                 format!("strftime('%Y-%m', ({col} + {offset}) / 1000, 'unixepoch')")
@@ -94,12 +94,9 @@ impl Store {
     }
 }
 
-/// The `YYYY-MM` labels of `months` consecutive months from the one holding `first_local_ms`
-/// (a local time as if it were UTC), oldest first.
-fn month_labels(first_local_ms: i64, months: i64) -> Vec<String> {
-    let first = chrono::DateTime::from_timestamp_millis(first_local_ms)
-        .unwrap_or_default()
-        .date_naive();
+/// The `YYYY-MM` labels of `months` consecutive months from the one `first` falls in, oldest
+/// first.
+fn month_labels(first: chrono::NaiveDate, months: i64) -> Vec<String> {
     (0..u32::try_from(months).unwrap_or(0))
         .filter_map(|k| first.checked_add_months(chrono::Months::new(k)))
         .map(|d| d.format("%Y-%m").to_string())
@@ -124,10 +121,10 @@ fn every_month<T>(
     by_month.into_values().collect()
 }
 
-/// Local midnight (ms) starting the month `months - 1` months before the one `now_ms` falls
-/// in: the charts show `months` whole months, the current one included, never a first bar
-/// holding only the tail of its month.
-fn first_of_month(now_ms: i64, months: i64, utc_offset_hours: i64) -> i64 {
+/// The first day of the month `months - 1` months before the one `now_ms` falls in (local),
+/// and its local midnight (ms): the charts show `months` whole months, the current one
+/// included, never a first bar holding only the tail of its month.
+fn first_of_month(now_ms: i64, months: i64, utc_offset_hours: i64) -> (chrono::NaiveDate, i64) {
     let local = chrono::DateTime::from_timestamp_millis(now_ms + utc_offset_hours * 3_600_000)
         .unwrap_or_default()
         .date_naive();
@@ -136,7 +133,10 @@ fn first_of_month(now_ms: i64, months: i64, utc_offset_hours: i64) -> i64 {
         .with_day(1)
         .and_then(|d| d.checked_sub_months(back))
         .unwrap_or_default();
-    guanxi_domain::segment::local_midnight_ms(first, utc_offset_hours)
+    (
+        first,
+        guanxi_domain::segment::local_midnight_ms(first, utc_offset_hours),
+    )
 }
 
 #[cfg(test)]
@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn every_month_of_the_window_has_a_row() {
-        let jan_2025 = 1_735_689_600_000; // 2025-01-01T00:00:00Z
+        let jan_2025 = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
         let labels = month_labels(jan_2025, 14);
         assert_eq!(labels.first().map(String::as_str), Some("2025-01"));
         assert_eq!(labels.last().map(String::as_str), Some("2026-02"));
@@ -169,16 +169,16 @@ mod tests {
         // 2026-12-01 02:00 UTC is 10:00 on 1 December in UTC+8: 24 months back from December
         // 2026 begins on 1 January 2025, local midnight.
         assert_eq!(
-            first_of_month(ms("2026-12-01T02:00:00Z"), 24, h8),
+            first_of_month(ms("2026-12-01T02:00:00Z"), 24, h8).1,
             ms("2024-12-31T16:00:00Z")
         );
         // 30 November 20:00 UTC is already 1 December in UTC+8.
         assert_eq!(
-            first_of_month(ms("2026-11-30T20:00:00Z"), 1, h8),
+            first_of_month(ms("2026-11-30T20:00:00Z"), 1, h8).1,
             ms("2026-11-30T16:00:00Z")
         );
         assert_eq!(
-            first_of_month(ms("2026-03-15T00:00:00Z"), 3, 0),
+            first_of_month(ms("2026-03-15T00:00:00Z"), 3, 0).1,
             ms("2026-01-01T00:00:00Z")
         );
     }
