@@ -19,6 +19,7 @@ pub mod records;
 pub mod relation;
 pub mod role;
 pub mod segment;
+pub mod spreadsheet;
 pub mod user;
 pub mod vocabulary;
 

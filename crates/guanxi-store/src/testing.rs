@@ -36,6 +36,15 @@ fn unique(prefix: &str) -> String {
 }
 
 impl TestDb {
+    /// Runs one SQL statement on the write pool: for a test that must put the database in a
+    /// state no use case produces (a timestamp in the past, say).
+    pub async fn execute(&self, sql: &str) {
+        sqlx::query(sql)
+            .execute(&self.store.write)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     /// A fresh database on `backend`.
     pub async fn new(backend: Backend) -> TestDb {
         match backend {

@@ -112,6 +112,9 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// How fresh a token's `last_used_at` is kept (one minute).
+pub const TOKEN_USE_RESOLUTION_MS: i64 = 60_000;
+
 #[derive(sqlx::FromRow)]
 struct TokenRow {
     id: i64,
@@ -499,22 +502,26 @@ impl Store {
     /// The active user behind a live token hash; records its use.
     pub async fn user_for_token(&self, hash: &str) -> Result<Option<User>> {
         let now = to_ms(Utc::now());
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT t.id, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 \
+        let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 \
              AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = TRUE",
         )
         .bind(hash)
         .bind(now)
         .fetch_optional(&self.read)
         .await?;
-        let Some((tid, uid)) = row else {
+        let Some((tid, uid, last_used)) = row else {
             return Ok(None);
         };
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(tid)
-            .execute(&self.write)
-            .await?;
+        // "Last used" is kept to the minute: a script calling every second must not queue a
+        // write behind every read (on SQLite all writes share one connection).
+        if last_used.is_none_or(|t| now - t >= TOKEN_USE_RESOLUTION_MS) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(tid)
+                .execute(&self.write)
+                .await?;
+        }
         Ok(Some(self.get_user(uid).await?))
     }
 }

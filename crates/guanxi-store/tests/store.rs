@@ -42,7 +42,37 @@ on_both_backends!(
     segments_select_exactly_their_members,
     saved_segments_are_checked_versioned_and_audited,
     expired_sessions_are_swept_at_login,
+    token_use_is_recorded_at_most_once_a_minute,
 );
+
+async fn token_use_is_recorded_at_most_once_a_minute(db: &TestDb) {
+    let s = &db.store;
+    let u = user(s, "script", Role::Sales, None).await;
+    s.create_token(&Actor::system(), u.id, "cron", "digest-1", "gx_abc", None)
+        .await
+        .unwrap();
+    let last_used = || async {
+        s.list_tokens(u.id).await.unwrap()[0]
+            .last_used_at
+            .expect("used")
+    };
+    assert_eq!(
+        s.user_for_token("digest-1").await.unwrap().unwrap().id,
+        u.id
+    );
+    let first = last_used().await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    for _ in 0..3 {
+        assert!(s.user_for_token("digest-1").await.unwrap().is_some());
+    }
+    assert_eq!(last_used().await, first, "no write within the minute");
+    // A use older than the minute is refreshed on the next call.
+    let stale = (Utc::now() - chrono::Duration::minutes(2)).timestamp_millis();
+    db.execute(&format!("UPDATE api_tokens SET last_used_at = {stale}"))
+        .await;
+    assert!(s.user_for_token("digest-1").await.unwrap().is_some());
+    assert!(last_used().await > first);
+}
 
 async fn expired_sessions_are_swept_at_login(db: &TestDb) {
     let s = &db.store;

@@ -4,6 +4,7 @@
 //! session ids and tokens are random 256-bit values stored as SHA-256 digests.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -176,35 +177,67 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// Failed-login throttle: after `MAX_FAILURES` within `WINDOW`, a username is refused until
-/// the window passes. Kept in memory: a restart resets it, which is acceptable for a
-/// single-node deployment and keeps the login path free of writes.
-#[derive(Default)]
-pub struct LoginThrottle(Mutex<HashMap<String, (u32, Instant)>>);
+/// Failed-login throttle, kept in memory (a restart resets it, which is acceptable for a
+/// single-node deployment and keeps the login path free of writes). Three counters, each
+/// over a 15-minute window:
+/// - a username *from one client address*: 5 failures lock that pair, so someone guessing
+///   a colleague's password from one machine cannot lock the colleague out at another;
+/// - one client address over all usernames: 20 failures, so one attacker cannot spray
+///   passwords over every account (nor lock out more than a handful of pairs);
+/// - one username over all addresses: 100 failures, the ceiling on a distributed guess.
+///
+/// Without a known address (a test server without connect info) the pair falls back to the
+/// username alone.
+pub struct LoginThrottle {
+    pair: Counter,
+    address: Counter,
+    username: Counter,
+}
 
-const MAX_FAILURES: u32 = 5;
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            pair: Counter::new(5),
+            address: Counter::new(20),
+            username: Counter::new(100),
+        }
+    }
+}
+
 const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Past this many keys, expired ones are swept so the maps cannot grow without bound.
+const SWEEP_ABOVE: usize = 10_000;
 
-impl LoginThrottle {
-    /// Whether another attempt is allowed now.
-    pub fn allowed(&self, username: &str) -> bool {
-        let Ok(mut m) = self.0.lock() else {
-            return true;
-        };
-        match m.get(username) {
-            Some((n, since)) if since.elapsed() < WINDOW => *n < MAX_FAILURES,
-            Some(_) => {
-                m.remove(username);
-                true
-            }
-            None => true,
+/// Failures per key within the window.
+struct Counter {
+    limit: u32,
+    seen: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl Counter {
+    fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            seen: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Records a failure.
-    pub fn failed(&self, username: &str) {
-        if let Ok(mut m) = self.0.lock() {
-            let e = m.entry(username.to_string()).or_insert((0, Instant::now()));
+    fn allowed(&self, key: &str) -> bool {
+        let Ok(m) = self.seen.lock() else {
+            return true;
+        };
+        match m.get(key) {
+            Some((n, since)) if since.elapsed() < WINDOW => *n < self.limit,
+            _ => true,
+        }
+    }
+
+    fn failed(&self, key: &str) {
+        if let Ok(mut m) = self.seen.lock() {
+            if m.len() > SWEEP_ABOVE {
+                m.retain(|_, (_, since)| since.elapsed() < WINDOW);
+            }
+            let e = m.entry(key.to_string()).or_insert((0, Instant::now()));
             if e.1.elapsed() >= WINDOW {
                 *e = (0, Instant::now());
             }
@@ -212,11 +245,41 @@ impl LoginThrottle {
         }
     }
 
-    /// Clears after a success.
-    pub fn succeeded(&self, username: &str) {
-        if let Ok(mut m) = self.0.lock() {
-            m.remove(username);
+    fn clear(&self, key: &str) {
+        if let Ok(mut m) = self.seen.lock() {
+            m.remove(key);
         }
+    }
+}
+
+fn pair_key(username: &str, client: Option<IpAddr>) -> String {
+    match client {
+        Some(ip) => format!("{username}@{ip}"),
+        None => username.to_string(),
+    }
+}
+
+impl LoginThrottle {
+    /// Whether another attempt for this username from this address is allowed now.
+    pub fn allowed(&self, username: &str, client: Option<IpAddr>) -> bool {
+        self.pair.allowed(&pair_key(username, client))
+            && self.username.allowed(username)
+            && client.is_none_or(|ip| self.address.allowed(&ip.to_string()))
+    }
+
+    /// Records a failure.
+    pub fn failed(&self, username: &str, client: Option<IpAddr>) {
+        self.pair.failed(&pair_key(username, client));
+        self.username.failed(username);
+        if let Some(ip) = client {
+            self.address.failed(&ip.to_string());
+        }
+    }
+
+    /// Clears the pair after a success (the address and username counters keep counting:
+    /// one good password must not reset a spray).
+    pub fn succeeded(&self, username: &str, client: Option<IpAddr>) {
+        self.pair.clear(&pair_key(username, client));
     }
 }
 

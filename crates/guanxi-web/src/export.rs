@@ -1,7 +1,8 @@
 //! Customer exports as CSV (a saved segment from its page or the API). One writer serves both,
 //! so an export reads the same whichever way it was asked for: headers in the reader's
 //! language, codes as labels, money as plain yuan, ID numbers masked unless the reader may see
-//! them, and a UTF-8 byte-order mark so Excel opens Chinese text correctly. The store audits
+//! them, a UTF-8 byte-order mark so Excel opens Chinese text correctly, and every cell
+//! formula-safe (`guanxi_domain::spreadsheet`: a name starting with `=` stays text). The store audits
 //! every export with its row count before a byte leaves.
 
 use std::collections::HashMap;
@@ -9,6 +10,7 @@ use std::collections::HashMap;
 use guanxi_domain::masking::mask_id_number;
 use guanxi_domain::records::Customer;
 use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::spreadsheet::formula_safe;
 use guanxi_domain::vocabulary::ContactKind;
 use guanxi_store::customers::CustomerFilter;
 use serde_json::json;
@@ -79,7 +81,8 @@ pub async fn customers_csv(
     w.write_record(COLUMNS.iter().map(|k| t(locale, k)))
         .map_err(io)?;
     for c in &customers {
-        w.write_record(row(c, locale, unmasked, &scores, &owners))
+        let cells = row(c, locale, unmasked, &scores, &owners);
+        w.write_record(cells.iter().map(|cell| formula_safe(cell).into_owned()))
             .map_err(io)?;
     }
     w.into_inner()

@@ -49,12 +49,14 @@
 
     // Segment editor: a row's field decides its conditions, its value box (text or a list of
     // codes) and whether "last N days" applies; rows are added from a template and removed in
-    // place. Every change asks the server for the size again (htmx, event "segchange").
+    // place. Every change asks the server for the size again (htmx, event "segchange"). The
+    // catalogue is JSON in an attribute, escaped like any other attribute (a user named
+    // `</script>` stays text): never raw JSON inside a <script>.
     var segForm = document.getElementById("segment-form");
     var catEl = document.getElementById("seg-catalogue");
     if (segForm && catEl) {
       var cat = {};
-      try { JSON.parse(catEl.textContent).forEach(function (f) { cat[f.code] = f; }); } catch (err) { cat = {}; }
+      try { JSON.parse(catEl.getAttribute("data-catalogue")).forEach(function (f) { cat[f.code] = f; }); } catch (err) { cat = {}; }
       var rows = document.getElementById("seg-rows");
       var changed = function () { segForm.dispatchEvent(new Event("segchange", { bubbles: true })); };
       var option = function (pair) { var o = document.createElement("option"); o.value = pair[0]; o.textContent = pair[1]; return o; };

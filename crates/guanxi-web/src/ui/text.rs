@@ -112,6 +112,10 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "提交的内容无法识别。",
             "The request could not be understood.",
         ),
+        "error.bad_query" => (
+            "链接中的筛选条件有误：",
+            "This link's filter cannot be used:",
+        ),
         "error.csrf" => (
             "安全校验失败，请刷新页面后重试。",
             "Security check failed; reload the page and try again.",
@@ -301,6 +305,10 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "interaction.subject" => (
             "摘要（如：回访，询问新品）",
             "Summary (e.g. follow-up call about new tea)",
+        ),
+        "login.expired" => (
+            "登录表单已过期，请重新输入后登录。",
+            "The sign-in form had expired; please sign in again.",
         ),
         "login.missing" => ("请输入用户名和密码。", "Enter your username and password."),
         "login.password" => ("密码", "Password"),

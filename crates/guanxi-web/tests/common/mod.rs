@@ -26,6 +26,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
         let app = guanxi_web::app(state.clone());
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         TestApp { db, base, state }
     }
@@ -92,6 +93,20 @@ impl TestApp {
             auth: Some(format!("Bearer {token}")),
             lang: None,
             user_id: u.id,
+        }
+    }
+
+    /// A client with no credentials connecting from another loopback address (127.0.0.x):
+    /// the login throttle counts per client address.
+    pub fn anonymous_from(&self, ip: [u8; 4]) -> Api {
+        Api {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .pool_max_idle_per_host(0)
+                .local_address(std::net::IpAddr::from(ip))
+                .build()
+                .unwrap(),
+            ..self.anonymous()
         }
     }
 
