@@ -82,9 +82,9 @@ COPY (
     GROUP BY customer_id
   ), ranked AS (
     SELECT *, count(*) OVER () AS n,
-      row_number() OVER (ORDER BY recency DESC, customer_id) AS rr,
-      row_number() OVER (ORDER BY frequency, customer_id) AS fr,
-      row_number() OVER (ORDER BY monetary, customer_id) AS mr
+      rank() OVER (ORDER BY recency DESC) AS rr,
+      rank() OVER (ORDER BY frequency) AS fr,
+      rank() OVER (ORDER BY monetary) AS mr
     FROM c
   ), scored AS (
     SELECT customer_id, recency, frequency, monetary,

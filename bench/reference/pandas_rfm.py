@@ -1,13 +1,21 @@
 """RFM scores and segments the way an analyst writes them in pandas: the fixture the Rust RFM
-is checked against (rank(method="first") + qcut into quintiles; recency ranked descending;
-the R x F segment map documented in crates/guanxi-analytics/src/rfm.rs).
+is checked against (rank(method="min"), so identical customers share a score, placed among
+the quintile edges of the ranks 1..n as qcut would place distinct ranks; recency ranked
+descending; the R x F segment map documented in crates/guanxi-analytics/src/rfm.rs).
 
     python bench/reference/pandas_rfm.py INPUT.csv AS_OF OUTPUT.csv
 """
 import re
 import sys
 
+import numpy as np
 import pandas as pd
+
+def score(values: pd.Series, ascending: bool = True) -> np.ndarray:
+    """1-5: how many quintile edges of the ranks 1..n lie strictly below the (min) rank."""
+    ranks = values.rank(method="min", ascending=ascending)
+    edges = np.quantile(np.arange(1, len(values) + 1), np.linspace(0, 1, 6))
+    return np.searchsorted(edges, ranks.to_numpy(), side="left").clip(1, 5)
 
 def rfm(tx: pd.DataFrame, as_of: str) -> pd.DataFrame:
     as_of = pd.Timestamp(as_of)
@@ -15,10 +23,9 @@ def rfm(tx: pd.DataFrame, as_of: str) -> pd.DataFrame:
     g = tx.groupby("customer_id").agg(last=("date", "max"), frequency=("date", "size"), monetary=("amount", "sum"))
     g = g.sort_index()
     g["recency"] = (as_of - g["last"]).dt.days
-    labels = [1, 2, 3, 4, 5]
-    g["r"] = pd.qcut(g["recency"].rank(method="first", ascending=False), 5, labels=labels).astype(int)
-    g["f"] = pd.qcut(g["frequency"].rank(method="first"), 5, labels=labels).astype(int)
-    g["m"] = pd.qcut(g["monetary"].rank(method="first"), 5, labels=labels).astype(int)
+    g["r"] = score(g["recency"], ascending=False)
+    g["f"] = score(g["frequency"])
+    g["m"] = score(g["monetary"])
     segments = [
         (r"11", "Lost"),
         (r"[1-2][1-2]", "Hibernating"),

@@ -4,6 +4,13 @@
 //!
 //! Support is `count / baskets` and an itemset is frequent when its support is at least
 //! `min_support`, the definition mlxtend uses (checked against it in the tests).
+//!
+//! Thresholds are compared on counts: confidence is `count(A∪C) / count(A)` and lift
+//! `count(A∪C) · baskets / (count(A) · count(C))`, each one division of exact integers, so a
+//! rule at 16 of 20 baskets passes `min_confidence 0.8` (a ratio of two rounded supports can
+//! fall a hair short). Itemsets are at most [`DEFAULT_MAX_LEN`] items unless asked otherwise,
+//! and mining stops with what to change once the result passes [`ITEMSET_BUDGET`] — one
+//! 22-item basket has four million subsets — so memory stays bounded whatever the input.
 
 use std::collections::HashMap;
 
@@ -91,13 +98,23 @@ fn build(transactions: &[(Vec<u32>, u64)], min_count: u64, n_items: usize) -> Tr
     Tree { nodes, header }
 }
 
+/// Longest itemset mined by default: rules of up to three items imply one.
+pub const DEFAULT_MAX_LEN: usize = 4;
+
+/// Most itemsets a mining run may produce (each costs ~100 bytes with its names: ~200 MB).
+pub const ITEMSET_BUDGET: u64 = 2_000_000;
+
+/// Mining stopped: the result would pass [`ITEMSET_BUDGET`].
+struct Overflow;
+
 fn mine(
     tree: &Tree,
     suffix: &[u32],
     min_count: u64,
     n_items: usize,
+    max_len: usize,
     out: &mut Vec<(Vec<u32>, u64)>,
-) {
+) -> Result<(), Overflow> {
     // Least frequent first, so conditional bases are small.
     for (item, holders) in tree.header.iter().rev() {
         let support: u64 = holders.iter().map(|&n| tree.nodes[n].count).sum();
@@ -119,13 +136,17 @@ fn mine(
             })
             .collect();
         out.push((set.clone(), support));
-        if !base.is_empty() {
+        if out.len() as u64 > ITEMSET_BUDGET {
+            return Err(Overflow);
+        }
+        if !base.is_empty() && set.len() < max_len {
             let sub = build(&base, min_count, n_items);
             if !sub.header.is_empty() {
-                mine(&sub, &set, min_count, n_items, out);
+                mine(&sub, &set, min_count, n_items, max_len, out)?;
             }
         }
     }
+    Ok(())
 }
 
 /// A frequent itemset.
@@ -137,10 +158,15 @@ pub struct Itemset {
     pub count: u64,
     /// `count / baskets`.
     pub support: f64,
+    /// Baskets in all (the support's denominator), for exact rule thresholds.
+    #[serde(skip)]
+    pub baskets: u64,
 }
 
-/// Frequent itemsets of `baskets` (duplicates within a basket count once), sorted by
-/// descending support, then by items.
+/// Frequent itemsets of `baskets` (duplicates within a basket count once) of at most
+/// `max_len` items (`None`: [`DEFAULT_MAX_LEN`]; `Some(0)`: no limit), sorted by descending
+/// support, then by items. Fails with [`AnalyticsError::TooMuchWork`] when the result
+/// would pass [`ITEMSET_BUDGET`].
 pub fn frequent_itemsets(
     baskets: &[Vec<String>],
     min_support: f64,
@@ -173,10 +199,19 @@ pub fn frequent_itemsets(
         .collect();
     let n = baskets.len() as f64;
     let min_count = min_count(min_support, n);
+    let max_len = match max_len {
+        None => DEFAULT_MAX_LEN,
+        Some(0) => usize::MAX,
+        Some(m) => m,
+    };
     let tree = build(&tx, min_count, names.len());
     let mut raw = Vec::new();
-    mine(&tree, &[], min_count, names.len(), &mut raw);
-    raw.retain(|(s, _)| max_len.is_none_or(|m| s.len() <= m));
+    mine(&tree, &[], min_count, names.len(), max_len, &mut raw).map_err(|Overflow| {
+        AnalyticsError::TooMuchWork {
+            budget: ITEMSET_BUDGET,
+            advice: "raise the minimum support or lower the maximum itemset length",
+        }
+    })?;
     Ok(itemsets(raw, &names, n))
 }
 
@@ -205,6 +240,7 @@ fn itemsets<S: AsRef<str>>(raw: Vec<(Vec<u32>, u64)>, names: &[S], baskets: f64)
                 items,
                 count: c,
                 support: c as f64 / baskets,
+                baskets: baskets as u64,
             }
         })
         .collect();
@@ -289,6 +325,8 @@ pub struct Rule {
     pub consequent: Vec<String>,
     /// Support of the whole itemset.
     pub support: f64,
+    /// Baskets holding the whole itemset.
+    pub count: u64,
     /// P(consequent | antecedent).
     pub confidence: f64,
     /// Confidence over the consequent's own support (> 1: bought together more than by chance).
@@ -296,10 +334,12 @@ pub struct Rule {
 }
 
 /// All rules from the itemsets with confidence ≥ `min_confidence`, strongest lift first.
+/// Confidence and lift come from the counts, each one division, so a threshold is met
+/// exactly when the true ratio meets it (rounding to the nearest double keeps order).
 pub fn rules(itemsets: &[Itemset], min_confidence: f64) -> Vec<Rule> {
-    let support: HashMap<&[String], f64> = itemsets
+    let count: HashMap<&[String], u64> = itemsets
         .iter()
-        .map(|s| (s.items.as_slice(), s.support))
+        .map(|s| (s.items.as_slice(), s.count))
         .collect();
     let mut out = Vec::new();
     for s in itemsets.iter().filter(|s| s.items.len() >= 2) {
@@ -317,18 +357,21 @@ pub fn rules(itemsets: &[Itemset], min_confidence: f64) -> Vec<Rule> {
                 }
                 (a, c)
             };
-            let (Some(sa), Some(sc)) = (support.get(a.as_slice()), support.get(c.as_slice()))
-            else {
+            let (Some(&ca), Some(&cc)) = (count.get(a.as_slice()), count.get(c.as_slice())) else {
                 continue;
             };
-            let confidence = s.support / sa;
+            let confidence = s.count as f64 / ca as f64;
             if confidence >= min_confidence {
+                // Products in u128 are exact; their quotient is rounded once.
+                let lift =
+                    (s.count as u128 * s.baskets as u128) as f64 / (ca as u128 * cc as u128) as f64;
                 out.push(Rule {
                     antecedent: a,
                     consequent: c,
                     support: s.support,
+                    count: s.count,
                     confidence,
-                    lift: confidence / sc,
+                    lift,
                 });
             }
         }
@@ -382,5 +425,50 @@ mod tests {
         let beer = r.iter().find(|r| r.antecedent == b(&["beer"])).unwrap();
         assert_eq!(beer.consequent, b(&["diapers"]));
         assert!((beer.confidence - 1.0).abs() < 1e-12 && (beer.lift - 1.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn thresholds_are_met_on_exact_counts() {
+        // 24 baskets, A in 20, A and B in 16: confidence exactly 0.8, though
+        // (16/24) / (20/24) is 0.7999… in floating point.
+        let mut baskets = vec![b(&["a", "b"]); 16];
+        baskets.extend(vec![b(&["a"]); 4]);
+        baskets.extend(vec![b(&["b"]); 4]);
+        let sets = frequent_itemsets(&baskets, 0.1, None).unwrap();
+        let r = rules(&sets, 0.8);
+        let ab = r
+            .iter()
+            .find(|r| r.antecedent == b(&["a"]) && r.consequent == b(&["b"]))
+            .expect("a → b at exactly 0.8 passes");
+        assert_eq!(ab.confidence, 0.8);
+        // lift = 16 · 24 / (20 · 20) = 0.96 exactly.
+        assert_eq!(ab.lift, 0.96);
+    }
+
+    #[test]
+    fn itemsets_stop_at_the_maximum_length() {
+        let basket = b(&["a", "b", "c", "d", "e", "f"]);
+        let sets = frequent_itemsets(&[basket.clone(), basket.clone()], 0.5, None).unwrap();
+        assert_eq!(
+            sets.iter().map(|s| s.items.len()).max(),
+            Some(DEFAULT_MAX_LEN)
+        );
+        // C(6,1) + … + C(6,4) = 6 + 15 + 20 + 15.
+        assert_eq!(sets.len(), 56);
+        let all = frequent_itemsets(&[basket.clone(), basket], 0.5, Some(0)).unwrap();
+        assert_eq!(all.len(), 63);
+    }
+
+    #[test]
+    fn a_huge_basket_is_refused_not_mined() {
+        let names: Vec<String> = (0..22).map(|i| format!("item{i}")).collect();
+        // Unlimited length: 2^22 - 1 subsets, over the budget.
+        match frequent_itemsets(std::slice::from_ref(&names), 1.0, Some(0)) {
+            Err(AnalyticsError::TooMuchWork { budget, .. }) => assert_eq!(budget, ITEMSET_BUDGET),
+            other => panic!("{other:?}"),
+        }
+        // At the default length it is a few thousand itemsets.
+        let sets = frequent_itemsets(&[names], 1.0, None).unwrap();
+        assert_eq!(sets.len(), 22 + 231 + 1540 + 7315);
     }
 }

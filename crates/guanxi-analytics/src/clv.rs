@@ -466,9 +466,42 @@ pub struct CustomerValue {
     pub clv: f64,
 }
 
+/// Longest CLV horizon accepted (ten years): the models extrapolate a few years of history,
+/// and past a decade the figure says more about the model than the customer.
+pub const MAX_HORIZON_DAYS: i64 = 3_653;
+
+/// Checks a CLV horizon of `periods` periods of `period_days` days.
+pub fn check_horizon(periods: u32, period_days: i32) -> Result<(), AnalyticsError> {
+    if period_days <= 0 {
+        return Err(AnalyticsError::Parameter("period_days must be positive"));
+    }
+    if i64::from(periods) * i64::from(period_days) > MAX_HORIZON_DAYS {
+        return Err(AnalyticsError::Parameter(
+            "the horizon must be at most 10 years (3653 days)",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a per-period discount rate (zero or more) and a profit margin (0–1).
+pub fn check_rates(discount_rate: f64, margin: f64) -> Result<(), AnalyticsError> {
+    if !(discount_rate.is_finite() && discount_rate >= 0.0) {
+        return Err(AnalyticsError::Parameter(
+            "the discount rate must be zero or positive",
+        ));
+    }
+    if !(0.0..=1.0).contains(&margin) {
+        return Err(AnalyticsError::Parameter(
+            "the margin must be between 0 and 1",
+        ));
+    }
+    Ok(())
+}
+
 /// CLV over `horizon_periods`, discounting each period's expected margin at `discount_rate`
 /// per period (`lifetimes.customer_lifetime_value` with its monthly steps generalised to any
-/// period length): Σ_i (E[N(i)] − E[N(i−1)]) · spend · margin / (1 + d)^i.
+/// period length): Σ_i (E[N(i)] − E[N(i−1)]) · spend · margin / (1 + d)^i. A negative or
+/// non-finite discount rate, or a margin outside 0–1, is refused.
 pub fn lifetime_values(
     bg: &BgNbd,
     gg: &GammaGamma,
@@ -476,7 +509,8 @@ pub fn lifetime_values(
     horizon_periods: u32,
     discount_rate: f64,
     margin: f64,
-) -> Vec<CustomerValue> {
+) -> Result<Vec<CustomerValue>, AnalyticsError> {
+    check_rates(discount_rate, margin)?;
     // E[N(i)] = lead(x) · numerator(i, x, T) / denominator(x, t_x, T): only the numerator
     // changes with i, and it does not depend on t_x. The discounted sum of its increments is
     // computed once per distinct (x, T) — a few thousand in a book of a million customers,
@@ -484,7 +518,7 @@ pub fn lifetime_values(
     // hypergeometric series.
     let mut per_xt: std::collections::HashMap<(u64, u64), (f64, f64)> =
         std::collections::HashMap::new();
-    customers
+    Ok(customers
         .iter()
         .map(|c| {
             let (discounted, last) = *per_xt
@@ -508,7 +542,7 @@ pub fn lifetime_values(
                 clv: scale * discounted * spend * margin,
             }
         })
-        .collect()
+        .collect())
 }
 
 /// Convenience: repeat-purchase summary of transactions by distinct purchase days.

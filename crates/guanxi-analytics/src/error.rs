@@ -25,6 +25,14 @@ pub enum AnalyticsError {
     /// Too little variation or too few rows for the model to be identified.
     #[error("not enough data: {0}")]
     NotEnoughData(&'static str),
+    /// The input would need more work or memory than the budget allows: say how to ask less.
+    #[error("too much work: more than {budget} itemsets; {advice}")]
+    TooMuchWork {
+        /// What is allowed.
+        budget: u64,
+        /// What to change.
+        advice: &'static str,
+    },
     /// The fit did not converge.
     #[error("the fit did not converge: {0}")]
     NoConvergence(&'static str),

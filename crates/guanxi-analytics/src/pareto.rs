@@ -99,6 +99,12 @@ pub fn abc(
     let mut rows: Vec<(i64, f64, f64)> = by.into_iter().map(|(c, (r, k))| (c, r, r - k)).collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let total: f64 = rows.iter().map(|r| r.1).sum();
+    if total <= 0.0 {
+        // Shares of nothing are not a grade: say so rather than call everyone class A.
+        return Err(AnalyticsError::NotEnoughData(
+            "every amount is zero: there is no revenue to grade",
+        ));
+    }
     let n = rows.len();
     let margin_cut = cost.map(|_| {
         let mut m: Vec<f64> = rows.iter().map(|r| r.2).collect();
@@ -112,13 +118,9 @@ pub fn abc(
     let mut counts = [0usize; 3];
     let mut customers_for_80 = None;
     for (i, (c, r, margin)) in rows.iter().enumerate() {
-        let before = if total > 0.0 { cum / total } else { 0.0 };
+        let before = cum / total;
         cum += r;
-        let share = if total > 0.0 {
-            cum / total
-        } else {
-            (i + 1) as f64 / n as f64
-        };
+        let share = cum / total;
         let class = if before < a_share {
             AbcClass::A
         } else if before < b_share {
@@ -154,7 +156,7 @@ pub fn abc(
         ParetoSummary {
             customers: n,
             revenue: total,
-            top20_share: if total > 0.0 { top20 / total } else { 0.0 },
+            top20_share: top20 / total,
             customers_for_80: customers_for_80.unwrap_or(1.0),
             class_counts: counts,
         },
@@ -210,5 +212,18 @@ mod tests {
                 Profitability::Bad
             ]
         );
+    }
+
+    #[test]
+    fn all_zero_amounts_are_reported_not_graded() {
+        let tx = Transactions {
+            customer: vec![1, 2, 2],
+            day: vec![1, 2, 3],
+            amount: vec![0.0, 0.0, 0.0],
+        };
+        assert!(matches!(
+            abc(&tx, None, 0.8, 0.95),
+            Err(AnalyticsError::NotEnoughData(_))
+        ));
     }
 }

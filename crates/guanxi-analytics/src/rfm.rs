@@ -3,11 +3,14 @@
 //!
 //! **Scoring** follows the convention of the pandas recipe most analysts use, so the numbers
 //! agree with what they would compute themselves (checked against such a script in the tests):
-//! each metric is ranked with ties broken by order of appearance (customers in ascending id
-//! order — pandas' `rank(method="first")`), the ranks are cut into five equal-frequency bins
-//! (`pd.qcut(rank, 5, labels=[1, 2, 3, 4, 5])`), and recency is ranked descending so that the
-//! most recent buyers score 5. Ranking first makes all-ties data well defined: identical values
-//! are spread over the quintiles in id order instead of failing as a plain `qcut` would.
+//! each metric is ranked with ties sharing the lowest rank of their group (pandas'
+//! `rank(method="min")`), and the rank is placed among the quintile edges of the ranks
+//! `1..n` (`np.quantile(np.arange(1, n + 1), np.linspace(0, 1, 6))`): the score is the number
+//! of edges strictly below the rank, kept within 1–5 — what `pd.qcut(rank, 5)` does for
+//! distinct ranks. Recency is ranked descending so that the most recent buyers score 5.
+//! Identical customers therefore always get identical scores (every one-time buyer has the
+//! same F), and all-ties data is well defined (everyone scores 1) instead of failing as a
+//! plain `qcut` would.
 //!
 //! **Segments** use the widely published R × F map (R score, F score):
 //!
@@ -146,8 +149,8 @@ pub struct RfmScore {
     pub segment: Segment,
 }
 
-/// Quintile scores 1–5 of `values` by rank with ties in input order, as pandas'
-/// `qcut(rank(method="first", ascending=...), 5, labels=[1..5])`.
+/// Quintile scores 1–5 of `values` by rank, ties sharing their group's lowest rank (see the
+/// module notes for the pandas recipe).
 pub fn quintile_scores(values: &[f64], descending: bool) -> Vec<u8> {
     let n = values.len();
     if n == 0 {
@@ -177,8 +180,11 @@ pub fn quintile_scores(values: &[f64], descending: bool) -> Vec<u8> {
         })
         .collect();
     let mut scores = vec![0u8; n];
+    let mut rank = 1.0;
     for (pos, &i) in order.iter().enumerate() {
-        let rank = (pos + 1) as f64;
+        if pos > 0 && values[i].total_cmp(&values[order[pos - 1]]).is_ne() {
+            rank = (pos + 1) as f64;
+        }
         let below = edges.iter().filter(|&&e| e < rank).count();
         scores[i] = below.clamp(1, 5) as u8;
     }
@@ -234,9 +240,14 @@ mod tests {
     }
 
     #[test]
-    fn ties_follow_input_order_and_one_customer_is_defined() {
-        assert_eq!(quintile_scores(&[7.0; 5], false), [1, 2, 3, 4, 5]);
+    fn ties_share_a_score_and_one_customer_is_defined() {
+        assert_eq!(quintile_scores(&[7.0; 5], false), [1, 1, 1, 1, 1]);
         assert_eq!(quintile_scores(&[7.0], false), [1]);
+        // Customers alike get the same score, whatever their order (values from pandas:
+        // bench/reference/pandas_rfm.py `score`).
+        let v = [1.0, 3.0, 2.0, 3.0, 5.0, 4.0, 3.0, 1.0, 6.0, 7.0];
+        assert_eq!(quintile_scores(&v, false), [1, 2, 2, 2, 4, 4, 2, 1, 5, 5]);
+        assert_eq!(quintile_scores(&v, true), [5, 3, 4, 3, 2, 2, 3, 5, 1, 1]);
     }
 
     #[test]

@@ -214,6 +214,7 @@ fn lifetime_values(
     steps: &mut Vec<(&'static str, Duration)>,
 ) -> Result<IdMap<clv::CustomerValue>, crate::AnalyticsError> {
     let t = Instant::now();
+    clv::check_horizon(st.clv_horizon_weeks, 7)?;
     let s = clv::rft_summary_of(history, as_of, 7)?;
     let x: Vec<f64> = s.iter().map(|c| c.frequency).collect();
     let r: Vec<f64> = s.iter().map(|c| c.recency).collect();
@@ -234,7 +235,7 @@ fn lifetime_values(
         st.clv_horizon_weeks,
         st.weekly_discount,
         st.margin,
-    )
+    )?
     .into_iter()
     .map(|c| (c.customer, c))
     .collect();

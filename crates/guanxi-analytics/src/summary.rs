@@ -28,6 +28,16 @@ impl Transactions {
         self.customer.is_empty()
     }
 
+    /// The rows on or before `as_of`: an analysis "as of" a day must not see later orders.
+    pub fn up_to(&self, as_of: i32) -> Transactions {
+        let keep: Vec<usize> = (0..self.len()).filter(|&i| self.day[i] <= as_of).collect();
+        Transactions {
+            customer: keep.iter().map(|&i| self.customer[i]).collect(),
+            day: keep.iter().map(|&i| self.day[i]).collect(),
+            amount: keep.iter().map(|&i| self.amount[i]).collect(),
+        }
+    }
+
     /// Checks the columns line up and amounts are finite and non-negative.
     pub fn validate(&self) -> Result<(), AnalyticsError> {
         if self.customer.len() != self.day.len() || self.customer.len() != self.amount.len() {

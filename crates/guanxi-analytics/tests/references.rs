@@ -89,7 +89,7 @@ fn fp_growth_equals_mlxtend_on_groceries() {
         .map(|l| l.split(',').map(str::to_string).collect())
         .collect();
     assert_eq!(baskets.len(), 9835);
-    let ours = frequent_itemsets(&baskets, 0.005, None).unwrap();
+    let ours = frequent_itemsets(&baskets, 0.005, Some(0)).unwrap();
     let mut rdr = csv::Reader::from_path(fixture("groceries_mlxtend_itemsets.csv")).unwrap();
     let theirs: HashMap<String, (u64, f64)> = rdr
         .records()

@@ -51,6 +51,9 @@ pub struct RefreshReport {
 
 /// Lowest support of a product pair worth storing (0.2 % of orders).
 pub const PAIR_MIN_SUPPORT: f64 = 0.002;
+/// Fewest orders a pair must share to be suggested: below it a "pattern" is one customer's
+/// habit or chance.
+pub const PAIR_MIN_BASKETS: u64 = 5;
 /// Most partners stored per product.
 pub const PAIRS_PER_PRODUCT: usize = 20;
 
@@ -188,8 +191,9 @@ impl Store {
     }
 
     /// Mines product pairs ("also bought") from the order baskets and replaces `product_pairs`:
-    /// for each product, up to [`PAIRS_PER_PRODUCT`] partners with confidence ≥ 5 %, best lift
-    /// first. Pairs are counted directly ([`assoc::frequent_pairs`], equal to FP-growth with
+    /// for each product, up to [`PAIRS_PER_PRODUCT`] partners with confidence ≥ 5 %, lift > 1
+    /// (bought together more often than chance would have it) and at least
+    /// [`PAIR_MIN_BASKETS`] shared orders, best lift first. Pairs are counted directly ([`assoc::frequent_pairs`], equal to FP-growth with
     /// itemsets of two). Returns why it was skipped, if it was.
     pub async fn refresh_product_pairs(&self, computed_at: i64) -> Result<Option<String>> {
         // Lines come in storage order, which is almost always order-id order; sorting here when
@@ -237,6 +241,7 @@ impl Store {
             Err(e) => return Ok(Some(format!("also-bought pairs: {e}"))),
         };
         let mut rules = assoc::rules(&sets, 0.05);
+        rules.retain(|r| r.lift > 1.0 && r.count >= PAIR_MIN_BASKETS);
         rules.sort_by(|a, b| {
             a.antecedent
                 .cmp(&b.antecedent)

@@ -950,12 +950,20 @@ async fn also_bought_comes_from_basket_pairs(db: &TestDb) {
             lines: skus.iter().map(|k| line(k)).collect(),
         }
     };
+    // 119 orders: A and B together more often than chance (lift > 1); A and F together in
+    // six orders but less often than chance (lift < 1); A and E in only three orders.
     let mut orders = Vec::new();
-    for _ in 0..30 {
-        orders.push(order(heavy.id, &["A", "B"]));
-    }
-    for _ in 0..20 {
-        orders.push(order(heavy.id, &["C", "B"]));
+    for (times, skus) in [
+        (30, &["A", "B"][..]),
+        (20, &["C", "D"][..]),
+        (10, &["B"][..]),
+        (3, &["A", "E"][..]),
+        (6, &["A", "F"][..]),
+        (40, &["F"][..]),
+    ] {
+        for _ in 0..times {
+            orders.push(order(heavy.id, skus));
+        }
     }
     for _ in 0..10 {
         orders.push(order(light.id, &["A"]));
@@ -973,14 +981,18 @@ async fn also_bought_comes_from_basket_pairs(db: &TestDb) {
         r.skipped
     );
     let recs = s.also_bought(light.id, 5).await.unwrap();
-    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(
+        recs.len(),
+        1,
+        "F (lift < 1) and E (3 orders) are not suggested: {recs:?}"
+    );
     assert_eq!(
         (recs[0].product.as_str(), recs[0].because.as_str()),
         ("茶 B", "茶 A")
     );
-    // confidence(A -> B) = 30 / 40; lift = 0.75 / P(B) = 0.75 / (50 / 60).
-    assert!((recs[0].confidence - 0.75).abs() < 1e-9);
-    assert!((recs[0].lift - 0.9).abs() < 1e-9);
+    // A in 49 orders, B in 40, both in 30, of 119: confidence 30/49, lift 30·119/(49·40).
+    assert!((recs[0].confidence - 30.0 / 49.0).abs() < 1e-9);
+    assert!((recs[0].lift - 30.0 * 119.0 / (49.0 * 40.0)).abs() < 1e-9);
     // Someone who bought everything gets no suggestion of what they already have.
     assert!(s.also_bought(heavy.id, 5).await.unwrap().is_empty());
 

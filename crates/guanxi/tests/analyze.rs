@@ -167,6 +167,13 @@ fn one_customer_and_all_ties_are_fine() {
     ]);
     assert!(ok, "{err}");
     assert_eq!(out.lines().count(), 4);
+    // Identical customers get identical scores.
+    let scores: std::collections::HashSet<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.splitn(2, ',').nth(1).unwrap())
+        .collect();
+    assert_eq!(scores.len(), 1, "{out}");
     let (ok, _, err) = run(&[
         "analyze",
         "grade",
@@ -223,4 +230,114 @@ fn grade_with_costs_gives_profitability() {
         "cost",
     ]);
     assert!(!ok && err.contains("line 2, column cost"), "{err}");
+}
+
+/// One 22-item basket has four million subsets: without a length limit the run is refused
+/// with what to change, and at the default length (4) it is mined.
+#[test]
+fn association_mining_refuses_work_past_its_budget() {
+    let path = std::env::temp_dir().join(format!("gx_big_basket_{}.csv", std::process::id()));
+    let basket: Vec<String> = (0..22).map(|i| format!("item{i}")).collect();
+    std::fs::write(&path, basket.join(",") + "\n").unwrap();
+    let file = path.to_string_lossy().to_string();
+    let args = |len: &'static str| {
+        vec![
+            "analyze",
+            "assoc",
+            "--one-basket-per-line",
+            "--itemsets",
+            "--min-support",
+            "1",
+            "--max-len",
+            len,
+            "--input",
+        ]
+    };
+    let mut a = args("0");
+    a.push(&file);
+    let (ok, _, err) = run(&a);
+    assert!(!ok, "refused");
+    assert!(err.contains("raise the minimum support"), "{err}");
+    let mut a = args("4");
+    a.push(&file);
+    let (ok, out, err) = run(&a);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 1 + 22 + 231 + 1540 + 7315);
+    let _ = std::fs::remove_file(path);
+}
+
+/// `--as-of` means as of that day for every analysis, and out-of-range model parameters or
+/// an all-zero book are refused with the reason.
+#[test]
+fn as_of_and_parameters_are_respected() {
+    let later = file(
+        "later.csv",
+        "customer_id,date,amount\n1,2024-01-05,100\n2,2024-01-10,10\n2,2024-03-01,1000\n",
+    );
+    let (ok, out, err) = run(&[
+        "analyze",
+        "grade",
+        "--input",
+        &later,
+        "--as-of",
+        "2024-01-31",
+    ]);
+    assert!(ok, "{err}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!((rows[0][0], rows[0][1]), ("1", "100.00"), "{out}");
+    assert_eq!(
+        (rows[1][0], rows[1][1]),
+        ("2", "10.00"),
+        "the March order is after --as-of"
+    );
+
+    let mut regular = String::from("customer_id,date,amount\n");
+    for d in 1..=9 {
+        regular.push_str(&format!("1,2024-01-0{d},{}\n", 50 + d));
+    }
+    regular.push_str("1,2024-02-01,5000\n");
+    let regular = file("regular.csv", &regular);
+    let (ok, out, err) = run(&["analyze", "anomalies", "--input", &regular]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 2, "the 5000 is flagged: {out}");
+    let (ok, out, err) = run(&[
+        "analyze",
+        "anomalies",
+        "--input",
+        &regular,
+        "--as-of",
+        "2024-01-31",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 1, "the 5000 is after --as-of: {out}");
+
+    let cdnow = format!(
+        "{}/../../../shared/data/cdnow/cdnow_customers_summary.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for (flag, value, why) in [
+        (
+            "--discount",
+            "-0.01",
+            "discount rate must be zero or positive",
+        ),
+        ("--margin", "-0.2", "margin must be between 0 and 1"),
+        ("--margin", "1.5", "margin must be between 0 and 1"),
+        ("--horizon", "600", "at most 10 years"),
+    ] {
+        let arg = format!("{flag}={value}");
+        let (ok, _, err) = run(&["analyze", "clv", "--summary", &cdnow, &arg]);
+        assert!(!ok && err.contains(why), "{flag} {value}: {err}");
+    }
+
+    let zero = file(
+        "zero.csv",
+        "customer_id,date,amount\n1,2024-01-01,0\n2,2024-01-02,0\n",
+    );
+    let (ok, _, err) = run(&["analyze", "grade", "--input", &zero]);
+    assert!(!ok && err.contains("every amount is zero"), "{err}");
 }

@@ -106,6 +106,7 @@ struct PageTpl {
     explanation: String,
     action: String,
     also_bought: Vec<String>,
+    also_basis: String,
     basics: Vec<(&'static str, String)>,
     source: String,
     contacts: Vec<ContactView>,
@@ -741,6 +742,9 @@ async fn render_page(
         explanation,
         action,
         also_bought,
+        also_basis: ctx
+            .t("also.basis")
+            .replace("{n}", &guanxi_store::scores::PAIR_MIN_BASKETS.to_string()),
         basics,
         source: provenance(&ctx, &c.source, &names, tz),
         contacts,

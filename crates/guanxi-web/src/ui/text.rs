@@ -443,6 +443,10 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "买过同样商品的客户还买了",
             "Customers who bought the same also bought",
         ),
+        "also.basis" => (
+            "只列出一起购买多于偶然（提升度大于 1）且至少 {n} 单同时出现的商品。",
+            "Only products bought together more often than chance (lift above 1) in at least {n} orders are listed.",
+        ),
         "also.line" => (
             "{product}（因为买过{because}；置信度 {confidence}，提升度 {lift}）",
             "{product} (bought {because}; confidence {confidence}, lift {lift})",

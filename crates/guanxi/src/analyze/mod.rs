@@ -121,6 +121,10 @@ pub enum AnalyzeCommand {
         /// Minimum confidence of a rule.
         #[arg(long, default_value_t = 0.2)]
         min_confidence: f64,
+        /// Longest itemset mined (0: no limit). Input whose result could exceed two million
+        /// itemsets is refused with advice instead of exhausting memory.
+        #[arg(long, default_value_t = guanxi_analytics::assoc::DEFAULT_MAX_LEN)]
+        max_len: usize,
         /// Write frequent itemsets instead of rules.
         #[arg(long)]
         itemsets: bool,
@@ -263,9 +267,18 @@ pub async fn run(
                 }
                 _ => None,
             };
-            let (summary, grades) = pareto::abc(&data.tx, cost.as_deref(), a_share, b_share)?;
-            let (thresholds, cells) = value_matrix::value_matrix(&data.tx, Some(as_of), None)?;
-            let acts = activity::activity(&data.tx, as_of, activity::ActivityRules::default())?;
+            // Grades as of a day see only the orders up to it (and their costs).
+            let keep: Vec<bool> = data.tx.day.iter().map(|&d| d <= as_of).collect();
+            let cost: Option<Vec<f64>> = cost.map(|c| {
+                c.into_iter()
+                    .zip(&keep)
+                    .filter_map(|(v, &k)| k.then_some(v))
+                    .collect()
+            });
+            let tx = data.tx.up_to(as_of);
+            let (summary, grades) = pareto::abc(&tx, cost.as_deref(), a_share, b_share)?;
+            let (thresholds, cells) = value_matrix::value_matrix(&tx, Some(as_of), None)?;
+            let acts = activity::activity(&tx, as_of, activity::ActivityRules::default())?;
             let cell: std::collections::HashMap<i64, &value_matrix::MatrixPosition> =
                 cells.iter().map(|c| (c.customer, c)).collect();
             let act: std::collections::HashMap<i64, &activity::ActivityStatus> =
@@ -323,6 +336,8 @@ pub async fn run(
             discount,
             margin,
         } => {
+            clv::check_horizon(horizon, period_days)?;
+            clv::check_rates(discount, margin)?;
             let (data, summary) = match &summary_file {
                 Some(path) => (
                     Loaded {
@@ -372,7 +387,7 @@ pub async fn run(
                 eprintln!("BG/NBD: r={:.6} alpha={:.6} a={:.6} b={:.6} (LL {:.2}); {} customers in {:.2?}", bg.r, bg.alpha, bg.a, bg.b, bg.log_likelihood, summary.len(), started.elapsed());
                 return Ok(());
             };
-            let values = clv::lifetime_values(&bg, &gg, &summary, horizon, discount, margin);
+            let values = clv::lifetime_values(&bg, &gg, &summary, horizon, discount, margin)?;
             let mut w = writer(&source.out)?;
             w.write_record([
                 "customer_id",
@@ -441,6 +456,7 @@ pub async fn run(
             item_col,
             min_support,
             min_confidence,
+            max_len,
             itemsets,
             out,
         } => {
@@ -456,7 +472,7 @@ pub async fn run(
                 }
                 _ => bail!("give --input FILE or --from-db"),
             };
-            let sets = assoc::frequent_itemsets(&baskets, min_support, None)?;
+            let sets = assoc::frequent_itemsets(&baskets, min_support, Some(max_len))?;
             let mut w = writer(&out)?;
             if itemsets {
                 w.write_record(["items", "count", "support"])?;
@@ -491,8 +507,8 @@ pub async fn run(
             threshold,
             min_history,
         } => {
-            let (data, _) = load(&source, store).await?;
-            let found = anomaly::anomalies(&data.tx, threshold, min_history)?;
+            let (data, as_of) = load(&source, store).await?;
+            let found = anomaly::anomalies(&data.tx.up_to(as_of), threshold, min_history)?;
             let mut w = writer(&source.out)?;
             w.write_record([
                 "customer_id",
