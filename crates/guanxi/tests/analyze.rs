@@ -171,7 +171,7 @@ fn one_customer_and_all_ties_are_fine() {
     let scores: std::collections::HashSet<&str> = out
         .lines()
         .skip(1)
-        .map(|l| l.splitn(2, ',').nth(1).unwrap())
+        .map(|l| l.split_once(',').unwrap().1)
         .collect();
     assert_eq!(scores.len(), 1, "{out}");
     let (ok, _, err) = run(&[
