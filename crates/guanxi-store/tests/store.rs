@@ -1017,9 +1017,10 @@ async fn also_bought_comes_from_basket_pairs(db: &TestDb) {
     assert_eq!(total(&i.segments), 2);
     assert_eq!(total(&i.rf_grid), 2);
     assert_eq!(total(&i.value_cells), 2);
-    assert_eq!(i.revenue_ranked, vec![100_000, 10_000]);
+    // 168 lines of 10 yuan for the heavy buyer, 10 for the light one.
+    assert_eq!(i.revenue_ranked, vec![168_000, 10_000]);
     let revenue: i64 = i.segments.iter().map(|c| c.revenue_minor).sum();
-    assert_eq!(revenue, 110_000);
+    assert_eq!(revenue, 178_000);
     assert_eq!(i.top_clv.len(), i.clv.len().min(10));
     let team = s.create_team(&Actor::system(), "elsewhere").await.unwrap();
     let outsider = user(s, "outsider", Role::Sales, Some(team.id)).await;
