@@ -184,14 +184,7 @@ struct Browser {
 
 impl Browser {
     async fn login(app: &TestApp, username: &str) -> Browser {
-        let root = app.base.trim_end_matches("/api/v1").to_string();
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .pool_max_idle_per_host(0)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let b = Browser { root, http };
+        let b = Browser::anonymous(app);
         let token = b.login_token().await;
         let (s, _) = b
             .post(
