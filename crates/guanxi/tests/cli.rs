@@ -5,7 +5,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{free_port, guanxi, text, wait_for_health};
+use common::{free_port, guanxi, serve_command, text, wait_for_health};
 
 use guanxi_domain::role::Actor;
 use guanxi_store::customers::CustomerFilter;
@@ -269,14 +269,7 @@ async fn demo_serves_the_demo_data() {
 async fn sigterm_shuts_the_server_down_gracefully() {
     let db = TestDb::new(Backend::Sqlite).await;
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guanxi"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            &db.url,
-        ])
+    let mut child = serve_command(&db.url, port)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

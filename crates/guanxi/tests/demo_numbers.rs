@@ -148,14 +148,7 @@ async fn numbers_agree(backend: Backend) {
     // The server, as a manager sees it.
     let port = free_port();
     let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_guanxi"))
-            .args([
-                "serve",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--database-url",
-                &db.url,
-            ])
+        common::serve_command(&db.url, port)
             .env("GUANXI_SCORES_REFRESH_HOURS", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

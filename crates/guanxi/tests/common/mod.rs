@@ -3,6 +3,19 @@
 
 use std::process::Command;
 
+/// `guanxi serve` on 127.0.0.1:`port` over the database at `url`, ready for more settings.
+pub fn serve_command(url: &str, port: u16) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_guanxi"));
+    c.args([
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--database-url",
+        url,
+    ]);
+    c
+}
+
 /// Runs `guanxi ARGS --database-url URL` and returns its output.
 pub fn guanxi(url: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_guanxi"))
