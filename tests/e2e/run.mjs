@@ -189,7 +189,19 @@ async function repFlow(lang, t) {
   // Log an interaction; it lands at the top of the timeline.
   await page.fill("#interaction-subject", t.callSubject);
   await Promise.all([page.waitForLoadState("load"), page.click("#log-interaction-submit")]);
-  assert.match(await page.textContent("#timeline li:first-child"), new RegExp(t.callSubject));
+  // Newest interaction first (a task due tomorrow sorts above it by its due time).
+  assert.match(await page.textContent("#timeline li.tl-interaction >> nth=0"), new RegExp(t.callSubject));
+
+  // Add a follow-up task, find it on the task page, tick it off in place (htmx).
+  await page.fill("#add-task input[name=title]", t.taskTitle);
+  await Promise.all([page.waitForLoadState("load"), page.click("#add-task-submit")]);
+  await Promise.all([page.waitForLoadState("load"), page.click("nav a[href='/tasks']")]);
+  const row = page.locator("#task-table tr", { hasText: t.taskTitle });
+  await row.locator("button[id^=done-]").click();
+  await row.locator("button[id^=reopen-]").waitFor();
+  assert.equal(new URL(page.url()).pathname, "/tasks", "ticked off without leaving the page");
+  await shot(page, `${lang}-tasks`);
+  await page.goto(`${base}/customers/${fixtures.mine.id}`);
 
   // Switch consent off in place (htmx) and back.
   const sw = page.locator("#contacts button.switch").first();
@@ -243,7 +255,7 @@ async function repFlow(lang, t) {
 test("a sales rep's day in English", async () => {
   await repFlow("en", {
     badLogin: "Wrong username or password.", dashboard: "Dashboard", callSubject: "Follow-up call",
-    city: "Hangzhou", saved: "Saved.", badEmail: "Not a valid email address.", required: "Required.",
+    city: "Hangzhou", saved: "Saved.", taskTitle: "Send the tea samples", badEmail: "Not a valid email address.", required: "Required.",
     badDate: "Not a valid date.",
   });
 });
@@ -251,7 +263,7 @@ test("a sales rep's day in English", async () => {
 test("同一流程（中文）", async () => {
   await repFlow("zh-CN", {
     badLogin: "用户名或密码不正确。", dashboard: "工作台", callSubject: "电话回访",
-    city: "杭州", saved: "已保存。", badEmail: "邮箱地址无效。", required: "必填。",
+    city: "杭州", saved: "已保存。", taskTitle: "寄茶叶样品", badEmail: "邮箱地址无效。", required: "必填。",
     badDate: "日期无效。",
   });
 });

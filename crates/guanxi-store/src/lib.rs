@@ -22,6 +22,7 @@ mod rows;
 pub mod scores;
 pub mod segments;
 mod sql;
+pub mod tasks;
 pub mod timeline;
 pub mod users;
 pub mod warehouse;

@@ -16,7 +16,7 @@ use crate::audit::{record, AuditEvent};
 use crate::customers::{push_scope, CustomerFilter, CustomerSort};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
-use crate::sql::{Arg, SqlBuilder};
+use crate::sql::{like_pattern, Arg, SqlBuilder};
 use guanxi_domain::records::Customer;
 
 /// A saved segment.
@@ -103,19 +103,6 @@ fn push_since(q: &mut SqlBuilder, since_ms: Option<i64>) {
     if let Some(t) = since_ms {
         q.push(" AND o.ordered_at >= ").int(t);
     }
-}
-
-/// Escapes LIKE's wildcards so a typed `%` or `_` means itself.
-fn like_pattern(needle: &str) -> String {
-    let mut p = String::from("%");
-    for ch in needle.to_lowercase().chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(ch);
-    }
-    p.push('%');
-    p
 }
 
 fn push_test(q: &mut SqlBuilder, t: &Test) {
@@ -459,14 +446,6 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("50%_off"), "%50\\%\\_off%");
-        assert_eq!(like_pattern("ABC"), "%abc%");
-    }
-
     #[test]
     fn rfm_codes_match_the_analytics_crate() {
         let ours = guanxi_domain::segment::RFM_SEGMENTS;

@@ -78,6 +78,19 @@ impl SqlBuilder {
     }
 }
 
+/// Escapes LIKE's wildcards so a typed `%` or `_` means itself.
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let mut p = String::from("%");
+    for ch in needle.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
 /// One page of a keyset-paginated list.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {
@@ -109,6 +122,12 @@ pub(crate) fn decode_cursor(c: &str) -> Option<(String, i64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_off"), "%50\\%\\_off%");
+        assert_eq!(like_pattern("ABC"), "%abc%");
+    }
 
     #[test]
     fn cursor_round_trip_and_garbage() {

@@ -57,7 +57,7 @@ impl InteractionRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct TaskRow {
+pub(crate) struct TaskRow {
     id: i64,
     customer_id: i64,
     title: String,
@@ -73,7 +73,7 @@ struct TaskRow {
 }
 
 impl TaskRow {
-    fn into_record(self) -> Task {
+    pub(crate) fn into_record(self) -> Task {
         Task {
             id: self.id,
             customer_id: self.customer_id,
@@ -95,7 +95,8 @@ impl TaskRow {
 
 const INTERACTION_COLUMNS: &str = "id, customer_id, channel, direction, subject, body, \
     occurred_at, version, created_at, updated_at, created_by, updated_by";
-const TASK_COLUMNS: &str = "id, customer_id, title, note, due_at, done_at, assignee_id, \
+pub(crate) const TASK_COLUMNS: &str =
+    "id, customer_id, title, note, due_at, done_at, assignee_id, \
     version, created_at, updated_at, created_by, updated_by";
 
 /// One open task with the name of its customer, for a user's to-do list.
@@ -285,27 +286,11 @@ impl Store {
         assignee: i64,
         limit: i64,
     ) -> Result<Vec<OpenTask>> {
-        let mut q = crate::sql::SqlBuilder::new(&format!(
-            "SELECT {}, c.name AS customer_name FROM tasks t JOIN customers c ON c.id = t.customer_id \
-             WHERE t.done_at IS NULL AND c.deleted_at IS NULL AND t.assignee_id = ",
-            TASK_COLUMNS
-                .split(", ")
-                .map(|c| format!("t.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        q.int(assignee);
-        crate::customers::push_scope(&mut q, actor);
-        q.push(" ORDER BY t.due_at, t.id LIMIT ")
-            .int(limit.clamp(1, 500));
-        let rows = q.query_as::<OpenTaskRow>().fetch_all(&self.read).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| OpenTask {
-                customer_name: r.customer_name,
-                task: r.task.into_record(),
-            })
-            .collect())
+        let filter = crate::tasks::TaskFilter {
+            limit,
+            ..crate::tasks::TaskFilter::open_for(crate::tasks::TaskWho::User(assignee))
+        };
+        self.list_tasks(actor, &filter).await
     }
 
     /// The newest `limit` timeline entries of a visible customer (orders, interactions and
@@ -346,10 +331,10 @@ impl Store {
 }
 
 #[derive(sqlx::FromRow)]
-struct OpenTaskRow {
+pub(crate) struct OpenTaskRow {
     #[sqlx(flatten)]
-    task: TaskRow,
-    customer_name: String,
+    pub(crate) task: TaskRow,
+    pub(crate) customer_name: String,
 }
 
 #[derive(sqlx::FromRow)]

@@ -43,7 +43,121 @@ on_both_backends!(
     saved_segments_are_checked_versioned_and_audited,
     expired_sessions_are_swept_at_login,
     token_use_is_recorded_at_most_once_a_minute,
+    task_lists_count_everything_and_respect_scope,
 );
+
+async fn task_lists_count_everything_and_respect_scope(db: &TestDb) {
+    use guanxi_domain::interaction::NewTask;
+    use guanxi_store::tasks::{TaskFilter, TaskStatus, TaskWho};
+    let s = &db.store;
+    let north = s.create_team(&Actor::system(), "north").await.unwrap();
+    let south = s.create_team(&Actor::system(), "south").await.unwrap();
+    let ann = user(s, "ann", Role::Sales, Some(north.id)).await;
+    let bob = user(s, "bob", Role::Sales, Some(north.id)).await;
+    let cat = user(s, "cat", Role::Sales, Some(south.id)).await;
+    let mine = person(s, &ann, "吴十", None).await;
+    let theirs = person(s, &cat, "郑十一", None).await;
+    let now = Utc::now();
+    let task = |title: &str, hours: i64, assignee: i64| NewTask {
+        title: title.into(),
+        due_at: now + chrono::Duration::hours(hours),
+        assignee_id: Some(assignee),
+        note: None,
+    };
+    // 25 for ann, 10 of them overdue: more than any first page or dashboard list shows.
+    for i in 0..25 {
+        let t = task(&format!("回电 {i}"), i - 10, ann.id)
+            .validate(None)
+            .unwrap();
+        s.add_task(&ann, mine.id, t).await.unwrap();
+    }
+    let quote = task("寄报价单", 48, bob.id).validate(None).unwrap();
+    let quote = s.add_task(&ann, mine.id, quote).await.unwrap();
+    let t = task("回电 cat", -1, cat.id).validate(None).unwrap();
+    s.add_task(&cat, theirs.id, t).await.unwrap();
+
+    let now_ms = now.timestamp_millis();
+    let ann_open = TaskFilter::open_for(TaskWho::User(ann.id));
+    let page = s.task_list(&ann, &ann_open, now_ms).await.unwrap();
+    assert_eq!((page.items.len(), page.total, page.overdue), (25, 25, 10));
+    assert_eq!(
+        page.items[0].task.title, "回电 0",
+        "overdue first, earliest first"
+    );
+    let small = TaskFilter {
+        limit: 20,
+        offset: 20,
+        ..ann_open.clone()
+    };
+    let rest = s.task_list(&ann, &small, now_ms).await.unwrap();
+    assert_eq!((rest.items.len(), rest.total), (5, 25));
+    assert_eq!(rest.items[0].task.title, "回电 20");
+
+    // The team view holds bob's task too; "anyone" for ann stops at her team's customers.
+    let team = TaskFilter::open_for(TaskWho::Team(north.id));
+    assert_eq!(s.count_tasks(&ann, &team, now_ms).await.unwrap(), (26, 10));
+    let anyone = TaskFilter::open_for(TaskWho::Anyone);
+    assert_eq!(
+        s.count_tasks(&ann, &anyone, now_ms).await.unwrap(),
+        (26, 10)
+    );
+    assert_eq!(s.count_tasks(&cat, &anyone, now_ms).await.unwrap(), (1, 1));
+    // cat may ask for ann's tasks but sees none of her customers.
+    assert_eq!(
+        s.count_tasks(&cat, &ann_open, now_ms).await.unwrap(),
+        (0, 0)
+    );
+
+    // Words match the title or the customer's name; wildcards mean themselves.
+    let words = |q: &str| TaskFilter {
+        q: Some(q.into()),
+        ..anyone.clone()
+    };
+    assert_eq!(
+        s.count_tasks(&ann, &words("报价"), now_ms).await.unwrap().0,
+        1
+    );
+    assert_eq!(
+        s.count_tasks(&ann, &words("吴十"), now_ms).await.unwrap().0,
+        26
+    );
+    assert_eq!(s.count_tasks(&ann, &words("%"), now_ms).await.unwrap().0, 0);
+    // Due before a time: overdue is "before now".
+    let overdue = TaskFilter {
+        due_before: Some(now_ms),
+        ..ann_open.clone()
+    };
+    assert_eq!(
+        s.count_tasks(&ann, &overdue, now_ms).await.unwrap(),
+        (10, 10)
+    );
+
+    // Done leaves the open list and heads the done list.
+    s.set_task_done(&bob, quote.id, quote.meta.version, true)
+        .await
+        .unwrap();
+    let bob_open = TaskFilter::open_for(TaskWho::User(bob.id));
+    assert_eq!(s.count_tasks(&bob, &bob_open, now_ms).await.unwrap().0, 0);
+    let done = TaskFilter {
+        status: TaskStatus::Done,
+        ..TaskFilter::open_for(TaskWho::Team(north.id))
+    };
+    let done = s.task_list(&bob, &done, now_ms).await.unwrap();
+    assert_eq!(done.items.len(), 1);
+    assert_eq!(done.items[0].task.title, "寄报价单");
+    assert_eq!(done.overdue, 0);
+    let all = TaskFilter {
+        status: TaskStatus::All,
+        ..team
+    };
+    assert_eq!(s.count_tasks(&ann, &all, now_ms).await.unwrap().0, 26);
+
+    // A deleted customer's tasks leave every list.
+    s.delete_customer(&ann, mine.id, mine.meta.version)
+        .await
+        .unwrap();
+    assert_eq!(s.count_tasks(&ann, &all, now_ms).await.unwrap(), (0, 0));
+}
 
 async fn token_use_is_recorded_at_most_once_a_minute(db: &TestDb) {
     let s = &db.store;

@@ -629,6 +629,22 @@ async fn interactions_tasks_and_timeline(app: &TestApp) {
     assert_eq!(kinds, vec!["task", "interaction"]);
     let (_, mine) = east.get("/tasks").await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
+    // Filters, the total beside a short page, and a bad filter value named.
+    let res = east
+        .raw(reqwest::Method::GET, "/tasks?limit=1&q=%E6%A0%B7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-total-count"], "1");
+    let (_, none) = east.get("/tasks?due_before=2029-01-01T00:00:00Z").await;
+    assert_eq!(none.as_array().unwrap().len(), 0);
+    let (_, theirs) = west.get("/tasks?who=all").await;
+    assert_eq!(theirs.as_array().unwrap().len(), 0);
+    let (s, e) = east.get("/tasks?status=later").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["fields"][0]["field"], "status");
+    let (s, _) = east.get("/tasks?limit=0").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
     let tid = t["id"].as_i64().unwrap();
     let (s, done) = east
         .patch(

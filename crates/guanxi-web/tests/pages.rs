@@ -27,7 +27,113 @@ on_both_backends!(
     bad_list_links_get_a_400_page,
     relation_graph_keeps_namesakes_apart,
     embedded_json_cannot_close_its_element,
+    task_page_counts_everything_and_ticks_off_in_place,
 );
+
+async fn task_page_counts_everything_and_ticks_off_in_place(app: &TestApp) {
+    let rep = app.user("rep", Role::Sales, Some("East")).await;
+    let mate = app.user("mate", Role::Sales, Some("East")).await;
+    let c = customer(&rep, json!({"kind": "individual", "name": "冯十二"})).await;
+    let id = c["id"].as_i64().unwrap();
+    let mut first = 0;
+    for i in 0..23 {
+        // Three overdue, the rest due over the coming days.
+        let due = chrono::Utc::now() + chrono::Duration::hours(i * 24 - 60);
+        let (s, t) = rep
+            .post(
+                &format!("/customers/{id}/tasks"),
+                json!({"title": format!("跟进 {i}"), "due_at": due}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        if i == 0 {
+            first = t["id"].as_i64().unwrap();
+        }
+    }
+    let (s, _) = rep
+        .post(
+            &format!("/customers/{id}/tasks"),
+            json!({"title": "同事的事", "due_at": "2031-01-01T00:00:00Z", "assignee_id": mate.user_id}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    let b = Browser::login(app, "rep").await;
+    let (_, dash) = b.get("/").await;
+    assert!(
+        dash.contains("id=\"stat-tasks\">23<"),
+        "the whole count, not the 20 listed"
+    );
+    assert!(dash.contains("id=\"stat-overdue\""));
+    let (s, page) = b.get("/tasks").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains(&format!("id=\"task-{first}\" class=\"overdue\"")));
+    assert!(!page.contains("同事的事"), "mine only by default");
+    let (_, team) = b.get("/tasks?who=team&q=%E5%90%8C%E4%BA%8B").await;
+    assert!(team.contains("同事的事"));
+    let (_, overdue) = b.get("/tasks?due=overdue").await;
+    assert_eq!(overdue.matches("<tr id=\"task-").count(), 3);
+
+    // Ticked off in place: htmx gets the row back, now with "reopen".
+    let csrf = b.csrf().await;
+    let r = b
+        .submit(
+            &format!("/tasks/{first}/done"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("version", "1"),
+                ("next", "/tasks?due=overdue"),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let row = r.text().await.unwrap();
+    assert!(
+        row.starts_with(&format!("<tr id=\"task-{first}\"")),
+        "{row}"
+    );
+    assert!(row.contains(&format!("id=\"reopen-{first}\"")));
+    let (_, overdue) = b.get("/tasks?due=overdue").await;
+    assert_eq!(overdue.matches("<tr id=\"task-").count(), 2);
+    let (_, done) = b.get("/tasks?status=done").await;
+    assert!(done.contains("跟进 0"));
+    // Without JavaScript the form comes back to the list it was sent from; a foreign `next`
+    // goes to the dashboard.
+    let r = b
+        .submit(
+            &format!("/tasks/{first}/done"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("version", "2"),
+                ("done", "0"),
+                ("next", "/tasks?due=overdue"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/tasks?due=overdue");
+    let (_, overdue) = b.get("/tasks?due=overdue").await;
+    assert_eq!(overdue.matches("<tr id=\"task-").count(), 3, "reopened");
+    let r = b
+        .submit(
+            &format!("/tasks/{first}/done"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("version", "3"),
+                ("next", "//evil.example/"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(r.headers()["location"], "/");
+    // Someone outside the team sees none of it.
+    app.user("west", Role::Sales, Some("West")).await;
+    let w = Browser::login(app, "west").await;
+    let (_, theirs) = w.get("/tasks?who=all").await;
+    assert!(theirs.contains("id=\"no-tasks\""));
+}
 
 async fn login_needs_its_form_token_and_stays_on_this_site(app: &TestApp) {
     app.user("rep", Role::Sales, None).await;
@@ -261,6 +367,16 @@ impl Browser {
             .await
             .unwrap();
         (r.status(), r.text().await.unwrap())
+    }
+
+    /// Posts a form as the browser would, with htmx's header when `htmx`, and returns the
+    /// response itself (status, headers, body) for the caller to inspect.
+    async fn submit(&self, path: &str, form: &[(&str, &str)], htmx: bool) -> reqwest::Response {
+        let mut r = self.http.post(format!("{}{path}", self.root)).form(form);
+        if htmx {
+            r = r.header("hx-request", "true");
+        }
+        r.send().await.unwrap()
     }
 
     async fn csrf(&self) -> String {

@@ -2,12 +2,14 @@
 //! the 360 page makes).
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use guanxi_domain::interaction::{NewInteraction, NewTask};
 use guanxi_domain::records::{Interaction, Task, TimelineItem};
 use guanxi_domain::role::Permission;
+use guanxi_domain::ValidationErrors;
+use guanxi_store::tasks::{TaskFilter, TaskStatus, TaskWho};
 use guanxi_store::timeline::OpenTask;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -78,15 +80,94 @@ pub async fn update_task(
     ))
 }
 
-/// My open tasks, overdue first.
-#[utoipa::path(get, path = "/api/v1/tasks", tag = "timeline", responses((status = 200, body = Vec<OpenTask>)))]
+/// Which tasks `GET /tasks` lists; by default my open ones.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TaskQuery {
+    /// `mine` (default), `team` (assigned to anyone in my team) or `all` (any assignee on the
+    /// customers I may see). Ignored when `assignee` is given.
+    pub who: Option<String>,
+    /// One colleague's tasks (user id).
+    #[param(minimum = 1)]
+    pub assignee: Option<i64>,
+    /// `open` (default), `done` or `all`.
+    pub status: Option<String>,
+    /// Only tasks due before this time (now = overdue).
+    pub due_before: Option<DateTime<Utc>>,
+    /// Words in the title or the customer's name.
+    pub q: Option<String>,
+    /// Most rows (1–500, default 500).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// Rows to skip (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+}
+
+impl TaskQuery {
+    /// The store filter, or the field that is wrong.
+    fn filter(self, auth: &Auth) -> Result<TaskFilter, ApiError> {
+        let bad =
+            |field: &str| ApiError::BadQuery(ValidationErrors::single(field, "unknown_value").0);
+        let who = match (self.assignee, self.who.as_deref()) {
+            (Some(a), _) if a > 0 => TaskWho::User(a),
+            (Some(_), _) => return Err(bad("assignee")),
+            (None, None | Some("mine")) => TaskWho::User(auth.user.id),
+            (None, Some("team")) => match auth.actor.team_id {
+                Some(t) => TaskWho::Team(t),
+                None => TaskWho::User(auth.user.id),
+            },
+            (None, Some("all")) => TaskWho::Anyone,
+            (None, Some(_)) => return Err(bad("who")),
+        };
+        let status = match self.status.as_deref() {
+            None | Some("open") => TaskStatus::Open,
+            Some("done") => TaskStatus::Done,
+            Some("all") => TaskStatus::All,
+            Some(_) => return Err(bad("status")),
+        };
+        let limit = self.limit.unwrap_or(500);
+        if !(1..=500).contains(&limit) {
+            return Err(bad("limit"));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(bad("offset"));
+        }
+        Ok(TaskFilter {
+            who,
+            status,
+            due_before: self.due_before.map(|t| t.timestamp_millis()),
+            q: self.q,
+            limit,
+            offset,
+        })
+    }
+}
+
+/// Tasks across customers: mine by default, open ones overdue first (done ones most recent
+/// first). `X-Total-Count` is the number of all matching tasks, not only this page's.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "timeline", params(TaskQuery),
+    responses((status = 200, body = Vec<OpenTask>, headers(("x-total-count" = i64, description = "Tasks matching the filter in all"))),
+        (status = 400, body = ErrorBody)))]
 pub async fn my_tasks(
     State(st): State<AppState>,
     auth: Auth,
-) -> Result<Json<Vec<OpenTask>>, ApiError> {
+    QueryParams(q): QueryParams<TaskQuery>,
+) -> Result<([(HeaderName, String); 1], Json<Vec<OpenTask>>), ApiError> {
     auth.require(Permission::ReadCustomers)?;
-    Ok(Json(
-        st.store.open_tasks(&auth.actor, auth.user.id, 500).await?,
+    let filter = q.filter(&auth)?;
+    let list = st
+        .store
+        .task_list(&auth.actor, &filter, Utc::now().timestamp_millis())
+        .await?;
+    Ok((
+        [(
+            HeaderName::from_static("x-total-count"),
+            list.total.to_string(),
+        )],
+        Json(list.items),
     ))
 }
 

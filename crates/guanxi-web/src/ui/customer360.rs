@@ -1088,33 +1088,6 @@ pub async fn add_task(
     }
 }
 
-/// Marks a task done.
-pub async fn task_done(
-    State(st): State<AppState>,
-    user: UiUser,
-    Path(task_id): Path<i64>,
-    form: FormData,
-) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
-    user.require(Permission::WriteCustomers)?;
-    let l = user.locale;
-    let version = form.version(l)?;
-    let t = match st
-        .store
-        .set_task_done(&user.actor, task_id, version, true)
-        .await
-    {
-        Ok(t) => t,
-        Err(guanxi_store::StoreError::Conflict { .. }) => st
-            .store
-            .get_task(&user.actor, task_id)
-            .await
-            .map_err(store_err(l))?,
-        Err(e) => return Err(store_err(l)(e)),
-    };
-    Ok(Redirect::to(&format!("/customers/{}#timeline", t.customer_id)).into_response())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub mod forms;
 pub mod pages;
 pub mod segments;
 pub mod session;
+pub mod tasks;
 pub mod text;
 
 use askama::Template;
@@ -58,7 +59,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/customers/{id}/tasks", post(customer360::add_task))
         .route("/contacts/{id}/consent", post(customer360::toggle_consent))
-        .route("/tasks/{id}/done", post(customer360::task_done))
+        .route("/tasks", get(tasks::list))
+        .route("/tasks/{id}/done", post(tasks::set_done))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/teams", post(admin::create_team))

@@ -262,6 +262,8 @@ struct DashboardTpl {
     orders: String,
     revenue: String,
     tasks: Vec<TaskView>,
+    open_tasks: String,
+    overdue_tasks: i64,
     stage_chart: String,
     new_chart: String,
     revenue_chart: String,
@@ -320,6 +322,13 @@ pub async fn dashboard(
             overdue: t.task.due_at < now,
         })
         .collect();
+    let mine =
+        guanxi_store::tasks::TaskFilter::open_for(guanxi_store::tasks::TaskWho::User(user.user.id));
+    let (open_tasks, overdue_tasks) = st
+        .store
+        .count_tasks(&user.actor, &mine, now.timestamp_millis())
+        .await
+        .map_err(err)?;
     let ctx = user.ctx("dashboard.title");
     let stage_chart = json!({
         "tooltip": {"trigger": "item"},
@@ -387,6 +396,8 @@ pub async fn dashboard(
         orders: thousands(d.orders),
         revenue: money_whole(d.revenue_minor),
         tasks,
+        open_tasks: thousands(open_tasks),
+        overdue_tasks,
         stage_chart: stage_chart.to_string(),
         new_chart: new_chart.to_string(),
         revenue_chart: revenue_chart.to_string(),
