@@ -165,9 +165,47 @@ pub fn classify_query(q: &str) -> QueryShape {
     QueryShape::Text(crate::name::normalize_query(q))
 }
 
+/// The digits of a phone number typed in part ("137 3672", "137-3672", "(137)3672",
+/// "+86 137", "021-6099"), as the identification keys hold them: China's +86 / 0086 country
+/// code and a landline's leading trunk 0 dropped, since keys keep national numbers without
+/// either. `None` unless the query is only digits and phone punctuation with at least 3 digits
+/// (fewer would match half the book).
+pub fn phone_digits(q: &str) -> Option<String> {
+    let q = q.trim();
+    if !q
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '.' | '/'))
+    {
+        return None;
+    }
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    let international = q.starts_with('+') || digits.starts_with("00");
+    let national = if international {
+        let d = digits.trim_start_matches("00");
+        d.strip_prefix("86").unwrap_or(d)
+    } else {
+        digits.strip_prefix('0').unwrap_or(&digits)
+    };
+    (national.len() >= 3).then(|| national.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_phones_keep_only_the_digits_keys_hold() {
+        for typed in ["137 3672", "137-3672", "(137)3672", "137.3672", " 1373672 "] {
+            assert_eq!(phone_digits(typed).as_deref(), Some("1373672"), "{typed}");
+        }
+        assert_eq!(phone_digits("+86 137 36").as_deref(), Some("13736"));
+        assert_eq!(phone_digits("0086-137").as_deref(), Some("137"));
+        assert_eq!(phone_digits("021-6099").as_deref(), Some("216099"));
+        assert_eq!(phone_digits("+852 2123").as_deref(), Some("8522123"));
+        assert_eq!(phone_digits("13"), None, "too short to mean anything");
+        assert_eq!(phone_digits("王 137"), None);
+        assert_eq!(phone_digits("zhang"), None);
+    }
 
     #[test]
     fn phones_are_shown_one_way_whatever_was_typed() {

@@ -73,6 +73,10 @@ pub struct CustomerFields {
     /// separately, so this is empty when read back).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contact_points: Vec<NewContactPoint>,
+    /// Create even though a customer you can see already has this mobile, email, WeChat or ID
+    /// number (create only; without it such a create answers 409 with the candidates).
+    #[serde(default, skip_serializing)]
+    pub allow_duplicate: bool,
 }
 
 /// A customer that passed validation, with derived name renderings.
@@ -90,6 +94,32 @@ pub struct ValidCustomer {
     pub source: Provenance,
     /// Validated contact points to create with it.
     pub contact_points: Vec<ValidContactPoint>,
+}
+
+impl ValidCustomer {
+    /// The values that identify a person whoever types them: (what, input field, normalised
+    /// value) for the ID number and each mobile or phone (compared as one kind: a number is a
+    /// number), email and WeChat id. Duplicate warnings compare these and nothing else.
+    pub fn identity_keys(&self) -> Vec<(&'static str, String, String)> {
+        let mut keys = Vec::new();
+        if let Some(id) = &self.id_number {
+            keys.push(("id_number", "id_number".to_string(), id.clone()));
+        }
+        for (i, cp) in self.contact_points.iter().enumerate() {
+            let what = match cp.kind {
+                ContactKind::Mobile | ContactKind::Phone => "mobile",
+                ContactKind::Email => "email",
+                ContactKind::Wechat => "wechat",
+                ContactKind::Qq | ContactKind::Address => continue,
+            };
+            keys.push((
+                what,
+                format!("contact_points[{i}].value"),
+                cp.value.normalized.clone(),
+            ));
+        }
+        keys
+    }
 }
 
 fn trimmed(v: &Option<String>) -> Option<String> {
@@ -150,6 +180,39 @@ pub fn normalize_tags(errs: &mut ValidationErrors, tags: &[String]) -> Vec<Strin
 }
 
 impl CustomerFields {
+    /// These fields with an imported row's values laid over them: what the row has overwrites,
+    /// what it leaves empty is kept, tags are added to, and the kind, owner and provenance of
+    /// the existing record stay (an import does not silently move a customer to another owner).
+    /// It is what `guanxi import --on-duplicate update` writes.
+    pub fn overlaid_with(mut self, row: &CustomerFields) -> CustomerFields {
+        if !row.name.trim().is_empty() {
+            self.name = row.name.clone();
+        }
+        macro_rules! take {
+            ($($field:ident),*) => { $(if row.$field.is_some() { self.$field = row.$field.clone(); })* };
+        }
+        take!(
+            gender,
+            birthday,
+            id_number,
+            province,
+            city,
+            address,
+            employer,
+            job_title,
+            industry,
+            lifecycle_stage,
+            profile,
+            company
+        );
+        for t in &row.tags {
+            if !self.tags.contains(t) {
+                self.tags.push(t.clone());
+            }
+        }
+        self
+    }
+
     /// Validates everything, collecting all problems. `actor` and `now` fill provenance defaults.
     pub fn validate(
         mut self,
@@ -456,6 +519,28 @@ mod tests {
 
     fn person(name: &str) -> CustomerFields {
         serde_json::from_value(serde_json::json!({"kind": "individual", "name": name})).unwrap()
+    }
+
+    #[test]
+    fn an_imported_row_overwrites_what_it_has_and_keeps_the_rest() {
+        let mut stored = person("张三");
+        stored.city = Some("上海".into());
+        stored.employer = Some("老东家".into());
+        stored.tags = vec!["vip".into()];
+        stored.owner_id = Some(7);
+        let mut row = person("张三");
+        row.employer = Some("新东家".into());
+        row.tags = vec!["展会".into(), "vip".into()];
+        row.owner_id = Some(9);
+        let merged = stored.overlaid_with(&row);
+        assert_eq!(
+            merged.city.as_deref(),
+            Some("上海"),
+            "kept: the row has none"
+        );
+        assert_eq!(merged.employer.as_deref(), Some("新东家"), "overwritten");
+        assert_eq!(merged.tags, ["vip", "展会"]);
+        assert_eq!(merged.owner_id, Some(7), "owner is not moved by an import");
     }
 
     #[test]

@@ -51,6 +51,14 @@ impl CustomerName {
         &self.initials
     }
 
+    /// The key customer lists sort names by, so 张三 files under Z beside Zhang Wei and not
+    /// after every Latin name by code point: each Han character becomes its toneless syllable,
+    /// other letters and digits are lower-cased, and words end with `0`, which sorts before any
+    /// letter (so 詹 "zhan" comes before 张 "zhang", and 张三 before 张三丰) under byte order.
+    pub fn sort_key(&self) -> String {
+        name_sort_key(&self.name)
+    }
+
     /// Every key under which this name should be found by a prefix lookup.
     pub fn search_keys(&self) -> Vec<SearchKey> {
         search_keys(&self.name, &self.pinyin, &self.initials)
@@ -112,6 +120,57 @@ pub fn normalize_query(q: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase()
+}
+
+/// The forms of a normalised text query to look up: as typed, and, for letters typed with
+/// spaces ("zhang qiang", "huang yong"), the run-together form pinyin keys are stored in. A
+/// Latin name ("john smith") is found by its first form, pinyin by its second.
+pub fn query_forms(normalized: &str) -> Vec<String> {
+    let mut forms = vec![normalized.to_string()];
+    if normalized.contains(' ')
+        && normalized
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '\'')
+    {
+        forms.push(
+            normalized
+                .chars()
+                .filter(|c| c.is_ascii_alphabetic())
+                .collect(),
+        );
+    }
+    forms
+}
+
+fn name_sort_key(name: &str) -> String {
+    let mut key = String::new();
+    let mut in_word = false;
+    for (ch, py) in name.chars().zip(name.to_pinyin()) {
+        match py {
+            Some(p) => {
+                if in_word {
+                    key.push('0');
+                }
+                key.push_str(p.plain());
+                key.push('0');
+                in_word = false;
+            }
+            None if ch.is_alphanumeric() => {
+                key.extend(ch.to_lowercase());
+                in_word = true;
+            }
+            None => {
+                if in_word {
+                    key.push('0');
+                }
+                in_word = false;
+            }
+        }
+    }
+    if in_word {
+        key.push('0');
+    }
+    key
 }
 
 fn pinyin_of(name: &str) -> (String, String) {
@@ -201,6 +260,57 @@ fn search_keys(name: &str, pinyin: &str, initials: &str) -> Vec<SearchKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sort_by_pinyin_beside_latin_names() {
+        let mut names = [
+            "张三丰",
+            "Zhang Wei",
+            "王五",
+            "詹姆",
+            "张三",
+            "Alice Wu",
+            "阿明",
+            "章三",
+        ];
+        names.sort_by_key(|n| CustomerName::parse(n).unwrap().sort_key());
+        assert_eq!(
+            names,
+            [
+                "阿明",
+                "Alice Wu",
+                "王五",
+                "詹姆",
+                "张三",
+                "章三",
+                "张三丰",
+                "Zhang Wei"
+            ]
+        );
+        assert_eq!(
+            CustomerName::parse("张三").unwrap().sort_key(),
+            "zhang0san0"
+        );
+        assert_eq!(
+            CustomerName::parse("John  Smith").unwrap().sort_key(),
+            "john0smith0"
+        );
+    }
+
+    #[test]
+    fn spaced_pinyin_is_also_looked_up_run_together() {
+        assert_eq!(
+            query_forms("zhang qiang"),
+            vec!["zhang qiang", "zhangqiang"]
+        );
+        assert_eq!(query_forms("xi'an"), vec!["xi'an"]);
+        assert_eq!(query_forms("zhangwei"), vec!["zhangwei"]);
+        assert_eq!(
+            query_forms("张 伟"),
+            vec!["张 伟"],
+            "Han characters are not pinyin"
+        );
+    }
 
     #[test]
     fn chinese_name_gets_pinyin_and_initials() {

@@ -12,7 +12,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::{bad_cursor, diff, record, AuditEvent};
-use crate::db::{to_ms, Store};
+use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
 use crate::rows::{ContactRow, CustomerRow, CONTACT_COLUMNS, CUSTOMER_COLUMNS};
 use crate::sql::{decode_cursor, encode_cursor, Page, SqlBuilder};
@@ -47,7 +47,7 @@ impl CustomerSort {
         match self {
             Self::UpdatedAt => "c.updated_at",
             Self::CreatedAt => "c.created_at",
-            Self::Name => "c.name",
+            Self::Name => "c.name_sort",
             Self::Id => "c.id",
         }
     }
@@ -140,6 +140,88 @@ pub(crate) fn push_scope(q: &mut SqlBuilder, actor: &Actor) {
         }
         q.push(")");
     }
+}
+
+/// Writes a customer's merged fields over its stored row (optimistic on `expected_version`),
+/// refreshes tags and search keys, and audits the difference. Shared by edits and by imports
+/// that update an existing customer, so both validate, index and audit alike.
+async fn write_update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    row: CustomerRow,
+    before: guanxi_domain::customer::CustomerFields,
+    merged: guanxi_domain::customer::CustomerFields,
+    expected_version: i64,
+    now: chrono::DateTime<Utc>,
+) -> Result<()> {
+    let kind = before.kind;
+    let id = row.id;
+    if merged.kind != kind {
+        return Err(StoreError::Invalid(ValidationErrors::single(
+            "kind",
+            "immutable",
+        )));
+    }
+    let valid = merged.validate(actor.id, now)?;
+    // Provenance of the record itself is fixed at creation.
+    let f = &valid.fields;
+    check_owner(&mut *conn, f.owner_id).await?;
+    let n_cols = EDITABLE_COLUMNS.len();
+    let set: Vec<String> = EDITABLE_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+            "UPDATE customers SET {}, version = version + 1, updated_at = ${}, updated_by = ${} WHERE id = ${} AND version = ${}",
+            set.join(", "),
+            n_cols + 1,
+            n_cols + 2,
+            n_cols + 3,
+            n_cols + 4,
+        );
+    let (tags, profile, company) = json_columns(f);
+    let n = bind_editable(
+        sqlx::query(&sql),
+        &valid,
+        f.owner_id,
+        &tags,
+        &profile,
+        &company,
+    )
+    .bind(to_ms(now))
+    .bind(actor.user_id())
+    .bind(id)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::Conflict {
+            current: row.version + 1,
+            updated_by: None,
+        });
+    }
+    if f.tags != before.tags {
+        write_tags(&mut *conn, id, &f.tags).await?;
+    }
+    if valid.name.as_str() != before.name {
+        rebuild_search_keys(&mut *conn, id).await?;
+    }
+    let mut after = f.clone();
+    after.source = before.source.clone();
+    record(
+        &mut *conn,
+        actor,
+        AuditEvent {
+            action: "update",
+            entity: "customer",
+            entity_id: Some(id),
+            detail: diff(&audit_view(&before), &audit_view(&after)),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Loads one live customer row within scope, or NotFound.
@@ -321,10 +403,11 @@ fn opt_json<T: serde::Serialize>(v: &Option<T>) -> Option<String> {
 }
 
 /// The columns a create or an update writes from a validated customer, in binding order.
-const EDITABLE_COLUMNS: [&str; 18] = [
+const EDITABLE_COLUMNS: [&str; 19] = [
     "name",
     "name_pinyin",
     "name_initials",
+    "name_sort",
     "gender",
     "birthday",
     "birthday_lunar",
@@ -366,6 +449,7 @@ fn bind_editable<'q>(
     q.bind(c.name.as_str())
         .bind(c.name.pinyin())
         .bind(c.name.initials())
+        .bind(c.name.sort_key())
         .bind(f.gender.map(|g| g.as_str()))
         .bind(f.birthday.map(|b| b.to_storage()))
         .bind(f.birthday.is_some_and(|b| b.lunar))
@@ -508,6 +592,48 @@ impl Store {
         Ok(id)
     }
 
+    /// Lays an imported row over an existing customer inside the import's transaction (see
+    /// [`guanxi_domain::customer::CustomerFields::overlaid_with`]) and adds the row's contact
+    /// points the customer does not have yet (as secondary ones where it has that kind).
+    pub async fn import_update(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        id: i64,
+        v: &ValidCustomer,
+        now: i64,
+    ) -> Result<()> {
+        let row = load_row(conn, actor, id).await?;
+        let before = row.fields()?;
+        let version = row.version;
+        let merged = before.clone().overlaid_with(&v.fields);
+        write_update(conn, actor, row, before, merged, version, from_ms(now)).await?;
+        let existing: Vec<(String, String)> = sqlx::query_as(
+            "SELECT kind, value_normalized FROM contact_points WHERE customer_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut added = false;
+        for cp in &v.contact_points {
+            let kind = cp.kind.as_str();
+            if existing
+                .iter()
+                .any(|(k, n)| k == kind && *n == cp.value.normalized)
+            {
+                continue;
+            }
+            let mut cp = cp.clone();
+            cp.is_primary = cp.is_primary && !existing.iter().any(|(k, _)| k == kind);
+            insert_contact(conn, actor, id, &cp, now).await?;
+            added = true;
+        }
+        if added {
+            rebuild_search_keys(conn, id).await?;
+        }
+        Ok(())
+    }
+
     /// One customer within the actor's scope, unmasked (the web layer masks per reader).
     pub async fn get_customer(&self, actor: &Actor, id: i64) -> Result<Customer> {
         let mut conn = self.read.acquire().await?;
@@ -543,74 +669,9 @@ impl Store {
             });
         }
         let before = row.fields()?;
-        let kind = before.kind;
         let expected_version = patch.version;
         let merged = patch.apply(before.clone());
-        if merged.kind != kind {
-            return Err(StoreError::Invalid(ValidationErrors::single(
-                "kind",
-                "immutable",
-            )));
-        }
-        let valid = merged.validate(actor.id, now)?;
-        // Provenance of the record itself is fixed at creation.
-        let f = &valid.fields;
-        check_owner(&mut tx, f.owner_id).await?;
-        let n_cols = EDITABLE_COLUMNS.len();
-        let set: Vec<String> = EDITABLE_COLUMNS
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c} = ${}", i + 1))
-            .collect();
-        let sql = format!(
-            "UPDATE customers SET {}, version = version + 1, updated_at = ${}, updated_by = ${} WHERE id = ${} AND version = ${}",
-            set.join(", "),
-            n_cols + 1,
-            n_cols + 2,
-            n_cols + 3,
-            n_cols + 4,
-        );
-        let (tags, profile, company) = json_columns(f);
-        let n = bind_editable(
-            sqlx::query(&sql),
-            &valid,
-            f.owner_id,
-            &tags,
-            &profile,
-            &company,
-        )
-        .bind(to_ms(now))
-        .bind(actor.user_id())
-        .bind(id)
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict {
-                current: row.version + 1,
-                updated_by: None,
-            });
-        }
-        if f.tags != before.tags {
-            write_tags(&mut tx, id, &f.tags).await?;
-        }
-        if valid.name.as_str() != before.name {
-            rebuild_search_keys(&mut tx, id).await?;
-        }
-        let mut after = f.clone();
-        after.source = before.source.clone();
-        record(
-            &mut tx,
-            actor,
-            AuditEvent {
-                action: "update",
-                entity: "customer",
-                entity_id: Some(id),
-                detail: diff(&audit_view(&before), &audit_view(&after)),
-            },
-        )
-        .await?;
+        write_update(&mut tx, actor, row, before, merged, expected_version, now).await?;
         tx.commit().await?;
         self.get_customer(&Actor::system(), id).await
     }
@@ -844,7 +905,7 @@ impl Store {
                 let v = match f.sort {
                     CustomerSort::UpdatedAt => r.updated_at.to_string(),
                     CustomerSort::CreatedAt => r.created_at.to_string(),
-                    CustomerSort::Name => r.name.clone(),
+                    CustomerSort::Name => r.name_sort.clone(),
                     CustomerSort::Id => r.id.to_string(),
                 };
                 encode_cursor(&v, r.id)

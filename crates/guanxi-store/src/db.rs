@@ -102,7 +102,36 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATOR.run(&self.write).await?,
             Backend::Postgres => POSTGRES_MIGRATOR.run(&self.write).await?,
         }
-        Ok(())
+        self.fill_name_sort_keys().await
+    }
+
+    /// Computes the sort key of customers that have none yet (rows from before migration 0007),
+    /// a thousand per transaction. A no-op once done: one indexed probe at each start.
+    async fn fill_name_sort_keys(&self) -> Result<()> {
+        loop {
+            let rows: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT id, name FROM customers WHERE name_sort = '' ORDER BY id LIMIT 1000",
+            )
+            .fetch_all(&self.write)
+            .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.write.begin().await?;
+            for (id, name) in rows {
+                // A name that no longer parses still gets a key, so the loop always ends.
+                let key = guanxi_domain::name::CustomerName::parse(&name)
+                    .map(|n| n.sort_key())
+                    .unwrap_or_default();
+                let key = if key.is_empty() { "0".to_string() } else { key };
+                sqlx::query("UPDATE customers SET name_sort = $1 WHERE id = $2")
+                    .bind(key)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
     }
 
     /// Which backend this is.

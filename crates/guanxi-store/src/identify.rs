@@ -5,7 +5,8 @@
 
 use std::collections::HashMap;
 
-use guanxi_domain::contact::{classify_query, QueryShape};
+use guanxi_domain::contact::{classify_query, phone_digits, QueryShape};
+use guanxi_domain::name::query_forms;
 use guanxi_domain::records::IdentifyHit;
 use guanxi_domain::role::Actor;
 use guanxi_domain::vocabulary::CustomerKind;
@@ -48,79 +49,213 @@ struct Candidate {
     matched_value: String,
 }
 
+/// One index lookup of identification.
+enum Lookup {
+    /// Contact points whose normalised value is exactly this (phone or email).
+    Exact {
+        kinds: &'static str,
+        tag: &'static str,
+        value: String,
+    },
+    /// Search keys starting with this.
+    Prefix(String),
+}
+
 impl Store {
     /// Finds customers for a touchpoint query, best first, within the actor's scope.
+    ///
+    /// What people type is forgiven: a partial phone with separators (`137 3672`, `(137)3672`)
+    /// is looked up by its digits, spaced pinyin (`zhang qiang`) also run together, and a query
+    /// of several words that matches nothing as a whole (`王 1391`, `zhang 138`) finds the
+    /// customers every word matches.
     pub async fn identify(&self, actor: &Actor, raw: &str, limit: i64) -> Result<Vec<IdentifyHit>> {
         let limit = limit.clamp(1, 50);
         let shape = classify_query(raw);
-        let mut q;
-        match &shape {
+        let mut hits = match &shape {
             QueryShape::Phone(v) | QueryShape::Email(v) => {
-                let kinds = if matches!(shape, QueryShape::Phone(_)) {
-                    "('phone', 'mobile', 'wechat')"
-                } else {
-                    "('email')"
+                let phone = matches!(shape, QueryShape::Phone(_));
+                let exact = Lookup::Exact {
+                    kinds: if phone {
+                        "('phone', 'mobile', 'wechat')"
+                    } else {
+                        "('email')"
+                    },
+                    tag: if phone { "phone_exact" } else { "email_exact" },
+                    value: v.clone(),
                 };
-                let tag = if matches!(shape, QueryShape::Phone(_)) {
-                    "phone_exact"
-                } else {
-                    "email_exact"
-                };
-                q = SqlBuilder::new(&format!(
-                    "SELECT c.id AS customer_id, c.name, c.kind, c.city, '{tag}' AS matched_kind, p.value_raw AS matched_value \
-                     FROM contact_points p JOIN customers c ON c.id = p.customer_id \
-                     WHERE p.deleted_at IS NULL AND c.deleted_at IS NULL AND p.kind IN {kinds} AND p.value_normalized = "
-                ));
-                q.text(v.clone());
-            }
-            QueryShape::Text(v) => {
-                if v.is_empty() {
-                    return Ok(Vec::new());
+                let mut found = self.rank(actor, &[exact], v).await?;
+                if found.is_empty() && phone {
+                    // A number that parses but is not on file whole may be the start of one.
+                    if let Some(d) = phone_digits(raw) {
+                        found = self.rank(actor, &[Lookup::Prefix(d.clone())], &d).await?;
+                    }
                 }
-                q = SqlBuilder::new(
-                    "SELECT c.id AS customer_id, c.name, c.kind, c.city, k.kind AS matched_kind, k.search_key AS matched_value \
-                     FROM customer_search_keys k JOIN customers c ON c.id = k.customer_id \
-                     WHERE c.deleted_at IS NULL AND k.search_key >= ",
-                );
-                q.text(v.clone())
-                    .push(" AND k.search_key < ")
-                    .text(format!("{v}\u{10FFFF}"));
+                found
             }
-        }
-        push_scope(&mut q, actor);
-        q.push(" LIMIT ").int(MAX_CANDIDATES);
-        let rows: Vec<Candidate> = q.query_as().fetch_all(&self.read).await?;
-        let needle = match &shape {
-            QueryShape::Phone(v) | QueryShape::Email(v) | QueryShape::Text(v) => v.clone(),
+            QueryShape::Text(v) if v.is_empty() => return Ok(Vec::new()),
+            QueryShape::Text(v) => match phone_digits(raw) {
+                Some(d) => self.rank(actor, &[Lookup::Prefix(d.clone())], &d).await?,
+                None => {
+                    let forms: Vec<Lookup> =
+                        query_forms(v).into_iter().map(Lookup::Prefix).collect();
+                    let found = self.rank(actor, &forms, v).await?;
+                    if found.is_empty() && v.contains(' ') {
+                        self.every_word(actor, v).await?
+                    } else {
+                        found
+                    }
+                }
+            },
         };
-        let mut best: HashMap<i64, IdentifyHit> = HashMap::new();
-        for r in rows {
-            let exact = r.matched_kind.ends_with("_exact") || r.matched_value == needle;
-            let s = score(&r.matched_kind, exact);
-            let hit = IdentifyHit {
-                customer_id: r.customer_id,
-                kind: code(CustomerKind::parse, &r.kind, "kind")?,
-                name: r.name,
-                city: r.city,
-                matched_on: r.matched_kind.trim_end_matches("_exact").to_string(),
-                matched_value: r.matched_value,
-                score: s,
-            };
-            match best.get(&hit.customer_id) {
-                Some(b) if b.score >= s => {}
-                _ => {
-                    best.insert(hit.customer_id, hit);
-                }
-            }
-        }
-        let mut hits: Vec<IdentifyHit> = best.into_values().collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .cmp(&a.score)
-                .then_with(|| a.name.cmp(&b.name))
-                .then(a.customer_id.cmp(&b.customer_id))
-        });
         hits.truncate(limit as usize);
         Ok(hits)
     }
+
+    /// Customers matched by every word of a query, each scored by its weakest word (the
+    /// match is only as sure as its least sure part). Words are at most four.
+    async fn every_word(&self, actor: &Actor, q: &str) -> Result<Vec<IdentifyHit>> {
+        let mut words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).take(4).collect();
+        // The most telling word first (digits, then the longest): its hits bound the rest,
+        // which are then looked up only among them.
+        words.sort_by_key(|w| {
+            (
+                phone_digits(w).is_none(),
+                std::cmp::Reverse(w.chars().count()),
+            )
+        });
+        let mut common: Option<HashMap<i64, IdentifyHit>> = None;
+        for word in words {
+            let lookup = match phone_digits(word) {
+                Some(d) => Lookup::Prefix(d),
+                None => Lookup::Prefix(word.to_string()),
+            };
+            let needle = match &lookup {
+                Lookup::Prefix(n) => n.clone(),
+                Lookup::Exact { value, .. } => value.clone(),
+            };
+            let within: Option<Vec<i64>> = common.as_ref().map(|c| c.keys().copied().collect());
+            if within.as_ref().is_some_and(Vec::is_empty) {
+                break;
+            }
+            let found: HashMap<i64, IdentifyHit> = self
+                .rank_within(actor, &[lookup], &needle, within.as_deref())
+                .await?
+                .into_iter()
+                .map(|h| (h.customer_id, h))
+                .collect();
+            common = Some(match common {
+                None => found,
+                Some(mut acc) => {
+                    acc.retain(|id, _| found.contains_key(id));
+                    for (id, h) in acc.iter_mut() {
+                        if let Some(f) = found.get(id) {
+                            if f.score < h.score {
+                                h.score = f.score;
+                            }
+                            // Say what identified them: a contact beats a name fragment.
+                            if f.matched_on != "name" && f.matched_on != "name_part" {
+                                h.matched_on = f.matched_on.clone();
+                                h.matched_value = f.matched_value.clone();
+                            }
+                        }
+                    }
+                    acc
+                }
+            });
+        }
+        Ok(sorted(common.unwrap_or_default().into_values().collect()))
+    }
+
+    /// Runs lookups and keeps each customer's best-scoring match, best first.
+    async fn rank(
+        &self,
+        actor: &Actor,
+        lookups: &[Lookup],
+        needle: &str,
+    ) -> Result<Vec<IdentifyHit>> {
+        self.rank_within(actor, lookups, needle, None).await
+    }
+
+    /// [`Self::rank`] among some customers only (`None`: all the actor may see).
+    async fn rank_within(
+        &self,
+        actor: &Actor,
+        lookups: &[Lookup],
+        needle: &str,
+        within: Option<&[i64]>,
+    ) -> Result<Vec<IdentifyHit>> {
+        let mut best: HashMap<i64, IdentifyHit> = HashMap::new();
+        for lookup in lookups {
+            let mut q;
+            match lookup {
+                Lookup::Exact { kinds, tag, value } => {
+                    q = SqlBuilder::new(&format!(
+                        "SELECT c.id AS customer_id, c.name, c.kind, c.city, '{tag}' AS matched_kind, p.value_raw AS matched_value \
+                         FROM contact_points p JOIN customers c ON c.id = p.customer_id \
+                         WHERE p.deleted_at IS NULL AND c.deleted_at IS NULL AND p.kind IN {kinds} AND p.value_normalized = "
+                    ));
+                    q.text(value.clone());
+                }
+                Lookup::Prefix(v) => {
+                    q = SqlBuilder::new(
+                        "SELECT c.id AS customer_id, c.name, c.kind, c.city, k.kind AS matched_kind, k.search_key AS matched_value \
+                         FROM customer_search_keys k JOIN customers c ON c.id = k.customer_id \
+                         WHERE c.deleted_at IS NULL AND k.search_key >= ",
+                    );
+                    q.text(v.clone())
+                        .push(" AND k.search_key < ")
+                        .text(format!("{v}\u{10FFFF}"));
+                }
+            }
+            push_scope(&mut q, actor);
+            if let Some(ids) = within {
+                q.push(" AND c.id IN (");
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        q.push(", ");
+                    }
+                    q.int(*id);
+                }
+                q.push(")");
+            }
+            q.push(" LIMIT ").int(MAX_CANDIDATES);
+            let rows: Vec<Candidate> = q.query_as().fetch_all(&self.read).await?;
+            let forms = match lookup {
+                Lookup::Prefix(v) => vec![v.as_str(), needle],
+                Lookup::Exact { .. } => vec![needle],
+            };
+            for r in rows {
+                let exact =
+                    r.matched_kind.ends_with("_exact") || forms.contains(&r.matched_value.as_str());
+                let s = score(&r.matched_kind, exact);
+                let hit = IdentifyHit {
+                    customer_id: r.customer_id,
+                    kind: code(CustomerKind::parse, &r.kind, "kind")?,
+                    name: r.name,
+                    city: r.city,
+                    matched_on: r.matched_kind.trim_end_matches("_exact").to_string(),
+                    matched_value: r.matched_value,
+                    score: s,
+                };
+                match best.get(&hit.customer_id) {
+                    Some(b) if b.score >= s => {}
+                    _ => {
+                        best.insert(hit.customer_id, hit);
+                    }
+                }
+            }
+        }
+        Ok(sorted(best.into_values().collect()))
+    }
+}
+
+/// Best score first, then by name and id so equal scores come in a stable order.
+fn sorted(mut hits: Vec<IdentifyHit>) -> Vec<IdentifyHit> {
+    hits.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then_with(|| a.name.cmp(&b.name))
+            .then(a.customer_id.cmp(&b.customer_id))
+    });
+    hits
 }

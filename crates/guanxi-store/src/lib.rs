@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod customers;
 pub mod dashboard;
 mod db;
+pub mod duplicates;
 pub mod error;
 pub mod identify;
 pub mod insights;

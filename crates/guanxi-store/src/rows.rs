@@ -56,7 +56,8 @@ pub(crate) fn meta(
 }
 
 /// Column list matching [`CustomerRow`], for `SELECT … FROM customers c`.
-pub(crate) const CUSTOMER_COLUMNS: &str = "c.id, c.kind, c.name, c.name_pinyin, c.name_initials, \
+pub(crate) const CUSTOMER_COLUMNS: &str =
+    "c.id, c.kind, c.name, c.name_pinyin, c.name_initials, c.name_sort, \
     c.gender, c.birthday, c.birthday_lunar, c.id_number, c.province, c.city, c.address, \
     c.employer, c.job_title, c.industry, c.lifecycle_stage, c.owner_id, c.tags, c.source_channel, \
     c.source_direct, c.source_collected_by, c.source_collected_at, c.profile, c.company, \
@@ -69,6 +70,8 @@ pub(crate) struct CustomerRow {
     pub name: String,
     pub name_pinyin: String,
     pub name_initials: String,
+    /// The list's sort key for the name (pinyin order).
+    pub name_sort: String,
     pub gender: Option<String>,
     pub birthday: Option<String>,
     pub birthday_lunar: Flag,
@@ -137,6 +140,7 @@ impl CustomerRow {
             profile: json(self.profile.as_deref(), "profile")?,
             company: json(self.company.as_deref(), "company")?,
             contact_points: Vec::new(),
+            allow_duplicate: false,
         })
     }
 

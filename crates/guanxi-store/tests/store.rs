@@ -44,7 +44,61 @@ on_both_backends!(
     expired_sessions_are_swept_at_login,
     token_use_is_recorded_at_most_once_a_minute,
     task_lists_count_everything_and_respect_scope,
+    names_sort_by_pinyin_across_pages,
 );
+
+async fn names_sort_by_pinyin_across_pages(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    for n in [
+        "张三丰",
+        "Zhang Wei",
+        "王五",
+        "詹姆",
+        "张三",
+        "Alice Wu",
+        "阿明",
+    ] {
+        person(s, &admin, n, None).await;
+    }
+    let admin = &admin;
+    let names = |desc: bool| async move {
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let f = CustomerFilter {
+                sort: CustomerSort::Name,
+                desc,
+                cursor,
+                limit: 2,
+                ..Default::default()
+            };
+            let page = s.list_customers(admin, &f).await.unwrap();
+            out.extend(page.items.into_iter().map(|c| c.name));
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return out,
+            }
+        }
+    };
+    let want = [
+        "阿明",
+        "Alice Wu",
+        "王五",
+        "詹姆",
+        "张三",
+        "张三丰",
+        "Zhang Wei",
+    ];
+    assert_eq!(names(false).await, want);
+    let mut back = want.to_vec();
+    back.reverse();
+    assert_eq!(names(true).await, back);
+    // Rows from before the key existed get it when the store migrates.
+    db.execute("UPDATE customers SET name_sort = ''").await;
+    s.migrate().await.unwrap();
+    assert_eq!(names(false).await, want);
+}
 
 async fn task_lists_count_everything_and_respect_scope(db: &TestDb) {
     use guanxi_domain::interaction::NewTask;
@@ -345,6 +399,61 @@ async fn identification_by_phone_pinyin_and_parts(db: &TestDb) {
         Some(zs.id)
     );
     assert!(s.identify(&admin, "nobody", 10).await.unwrap().is_empty());
+
+    // Forgiving input: a partial phone with separators, spaced pinyin, several words.
+    let zq = person(s, &admin, "张强", Some("137 3672 0001")).await;
+    let hy = person(s, &admin, "黄勇", Some("021 6099 1761")).await;
+    for typed in [
+        "137 3672",
+        "137-3672",
+        "(137)3672",
+        "+86 137 3672",
+        "13736720001",
+    ] {
+        let hits = s.identify(&admin, typed, 10).await.unwrap();
+        assert_eq!(top(hits.clone()), Some(zq.id), "{typed}: {hits:?}");
+        assert_eq!(hits[0].matched_on, "phone", "{typed}");
+    }
+    assert_eq!(
+        top(s.identify(&admin, "021-6099", 10).await.unwrap()),
+        Some(hy.id)
+    );
+    let hits = s.identify(&admin, "zhang qiang", 10).await.unwrap();
+    assert_eq!(top(hits.clone()), Some(zq.id), "{hits:?}");
+    assert_eq!(hits[0].matched_on, "pinyin");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(
+        top(s.identify(&admin, "huang yong", 10).await.unwrap()),
+        Some(hy.id)
+    );
+    assert_eq!(
+        top(s.identify(&admin, "  Huang   Yong ", 10).await.unwrap()),
+        Some(hy.id)
+    );
+    // Latin names keep their space.
+    assert_eq!(
+        top(s.identify(&admin, "john smith", 10).await.unwrap()),
+        Some(js.id)
+    );
+    // Mixed: a name and part of a number pick the one customer both fit.
+    let zq2 = person(s, &admin, "张强", Some("139 1111 2222")).await;
+    for typed in ["张强 1391", "zhang 1391", "1391 zhangqiang"] {
+        let hits = s.identify(&admin, typed, 10).await.unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.customer_id).collect::<Vec<_>>(),
+            vec![zq2.id],
+            "{typed}"
+        );
+    }
+    assert!(s
+        .identify(&admin, "张强 1500", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // Two namesakes score alike: callers can tell it is a tie.
+    let hits = s.identify(&admin, "张强", 10).await.unwrap();
+    assert_eq!(hits.len(), 2);
+    assert_eq!(hits[0].score, hits[1].score);
 }
 
 async fn stale_update_conflicts_and_is_audited(db: &TestDb) {

@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use guanxi_domain::{ValidationError, ValidationErrors};
+use guanxi_store::duplicates::DuplicateCandidate;
 use guanxi_store::StoreError;
 use serde::Serialize;
 
@@ -56,6 +57,10 @@ pub enum ApiError {
     /// Unique value taken (409).
     #[error("duplicate")]
     Duplicate(&'static str),
+    /// A customer the caller can see already has this mobile, email, WeChat or ID number (409);
+    /// send `allow_duplicate: true` to create anyway.
+    #[error("possible duplicate")]
+    PossibleDuplicate(Vec<DuplicateCandidate>),
     /// Body too large (413).
     #[error("payload too large")]
     TooLarge,
@@ -119,6 +124,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
             ApiError::Duplicate(_) => (StatusCode::CONFLICT, "duplicate"),
+            ApiError::PossibleDuplicate(_) => (StatusCode::CONFLICT, "possible_duplicate"),
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
@@ -144,6 +150,19 @@ impl ApiError {
                 code: "duplicate".into(),
                 message: message(locale, "duplicate").into(),
             }],
+            ApiError::PossibleDuplicate(c) => {
+                let mut fields: Vec<FieldError> = Vec::new();
+                for d in c {
+                    if !fields.iter().any(|f| f.field == d.field) {
+                        fields.push(FieldError {
+                            field: d.field.clone(),
+                            code: "possible_duplicate".into(),
+                            message: message(locale, "possible_duplicate").into(),
+                        });
+                    }
+                }
+                fields
+            }
             _ => Vec::new(),
         };
         let (current_version, updated_by) = match self {
@@ -159,6 +178,10 @@ impl ApiError {
             fields,
             current_version,
             updated_by,
+            candidates: match self {
+                ApiError::PossibleDuplicate(c) => c.clone(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -178,6 +201,9 @@ pub struct ErrorBody {
     /// For 409 on a stale version: who changed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<i64>,
+    /// For 409 `possible_duplicate`: the customers (visible to you) that already have the value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<DuplicateCandidate>,
 }
 
 /// One field's problem.

@@ -82,6 +82,18 @@ pub fn message(locale: Locale, code: &str) -> &'static str {
             "This record was changed by someone else; reload and try again.",
         ),
         "duplicate" => ("该值已被使用。", "That value is already taken."),
+        "duplicate_in_file" => (
+            "与文件中前面的一行是同一个号码或证件。",
+            "Same number or ID as an earlier row of the file.",
+        ),
+        "ambiguous_duplicate" => (
+            "与多位已有客户相同，无法确定更新哪一位。",
+            "Matches several existing customers; cannot tell which to update.",
+        ),
+        "possible_duplicate" => (
+            "已有客户使用这个号码或证件，可能是同一位客户。",
+            "A customer already has this; it may be the same customer.",
+        ),
         "payload_too_large" => ("请求内容过大。", "The request is too large."),
         "unsupported_media_type" => (
             "请以 application/json 提交。",

@@ -21,7 +21,56 @@ on_both_backends!(
     score_refresh_job_on_demand,
     segments_are_sized_listed_and_exported_within_scope,
     exported_cells_cannot_run_as_formulas,
+    a_likely_duplicate_is_named_unless_allowed,
 );
+
+async fn a_likely_duplicate_is_named_unless_allowed(app: &TestApp) {
+    let east = app.user("east1", Role::Sales, Some("East")).await;
+    let west = app.user("west1", Role::Sales, Some("West")).await;
+    let first = create(&east, json!({"kind": "individual", "name": "卫十三", "id_number": "11010519491231002X",
+        "contact_points": [{"kind": "mobile", "value": "138 0000 1111"}, {"kind": "email", "value": "wei@example.com"}]})).await;
+    let again = json!({"kind": "individual", "name": "卫 十三",
+        "contact_points": [{"kind": "wechat", "value": "wei_shisan"}, {"kind": "mobile", "value": "+86 138-0000-1111"}]});
+    let (s, e) = east.post("/customers", again.clone()).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"], "possible_duplicate");
+    assert_eq!(e["candidates"][0]["customer_id"], first["id"]);
+    assert_eq!(e["candidates"][0]["matched_on"], "mobile");
+    assert_eq!(e["fields"][0]["field"], "contact_points[1].value");
+    // Same email in other letters, same ID number in lower case: the same warning.
+    let (s, e) = east
+        .post("/customers", json!({"kind": "individual", "name": "x", "contact_points": [{"kind": "email", "value": "WEI@example.com"}]}))
+        .await;
+    assert_eq!(
+        (s, e["candidates"][0]["matched_on"].as_str()),
+        (StatusCode::CONFLICT, Some("email"))
+    );
+    let (s, e) = east
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "y", "id_number": "11010519491231002x"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["candidates"][0]["matched_on"].as_str()),
+        (StatusCode::CONFLICT, Some("id_number"))
+    );
+    // Nothing was stored by the refusals.
+    let (_, list) = east.get("/customers?limit=50").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    // Confirmed: created.
+    let mut allowed = again.clone();
+    allowed["allow_duplicate"] = json!(true);
+    let second = create(&east, allowed).await;
+    assert_ne!(second["id"], first["id"]);
+    assert!(
+        second.get("allow_duplicate").is_none(),
+        "a request flag, not a field"
+    );
+    // Another team's customer is never revealed: west creates the same number freely.
+    let (s, v) = west.post("/customers", again).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
 
 async fn create(api: &common::Api, body: Value) -> Value {
     let (s, v) = api.post("/customers", body).await;

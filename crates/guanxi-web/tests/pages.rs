@@ -28,7 +28,114 @@ on_both_backends!(
     relation_graph_keeps_namesakes_apart,
     embedded_json_cannot_close_its_element,
     task_page_counts_everything_and_ticks_off_in_place,
+    search_forgives_and_enter_never_guesses,
+    the_create_form_warns_of_a_likely_duplicate,
 );
+
+async fn the_create_form_warns_of_a_likely_duplicate(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let first = customer(&admin, json!({"kind": "individual", "name": "褚十四", "contact_points": [{"kind": "mobile", "value": "139 0000 2222"}]})).await;
+    let b = Browser::login(app, "admin").await;
+    let csrf = b.csrf().await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("kind", "individual"),
+        ("name", "褚 十四"),
+        ("lifecycle_stage", "prospect"),
+        ("source_channel", "manual"),
+        ("mobile", "13900002222"),
+    ];
+    let (s, page) = b.post("/customers/new?kind=individual", &form).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains(&format!("id=\"duplicate-{}\"", first["id"])));
+    assert!(page.contains("id=\"create-anyway\""));
+    assert!(
+        page.contains("value=\"13900002222\""),
+        "what was typed is kept"
+    );
+    let (_, list) = admin.get("/customers?limit=50").await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "nothing stored yet"
+    );
+    let mut anyway = form.to_vec();
+    anyway.push(("allow_duplicate", "1"));
+    let (s, _) = b.post("/customers/new?kind=individual", &anyway).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, list) = admin.get("/customers?limit=50").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+}
+
+async fn search_forgives_and_enter_never_guesses(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let mobile = |m: &str| json!([{"kind": "mobile", "value": m}]);
+    let a = customer(
+        &admin,
+        json!({"kind": "individual", "name": "张强", "contact_points": mobile("137 3672 0001")}),
+    )
+    .await;
+    let b2 = customer(
+        &admin,
+        json!({"kind": "individual", "name": "张强", "city": "杭州"}),
+    )
+    .await;
+    let hy = customer(&admin, json!({"kind": "individual", "name": "黄勇"})).await;
+    let id = |v: &Value| v["id"].as_i64().unwrap();
+    let b = Browser::login(app, "admin").await;
+    let location = |r: &reqwest::Response| {
+        r.headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let go = |q: &str| {
+        let url = format!("{}/search/go?q={}", b.root, q);
+        let http = b.http.clone();
+        async move { http.get(url).send().await.unwrap() }
+    };
+
+    // As you type: a partial number with separators, spaced pinyin.
+    for typed in ["137%203672", "137-3672", "(137)3672"] {
+        let (_, frag) = b.get(&format!("/search?q={typed}")).await;
+        assert!(
+            frag.contains(&format!("href=\"/customers/{}\"", id(&a))),
+            "{typed}: {frag}"
+        );
+    }
+    let r = go("huang%20yong").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), format!("/customers/{}", id(&hy)));
+    // One best match opens; namesakes that tie become choices.
+    let r = go("137-3672").await;
+    assert_eq!(location(&r), format!("/customers/{}", id(&a)));
+    let r = go("%E5%BC%A0%E5%BC%BA").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=\"search-choices\""));
+    for c in [&a, &b2] {
+        assert!(page.contains(&format!("href=\"/customers/{}\"", id(c))));
+    }
+    // An unknown caller: offered as a new customer with the number filled in.
+    let (_, frag) = b.get("/search?q=139%209999%200000").await;
+    assert!(frag.contains("id=\"search-new-customer\""), "{frag}");
+    let r = go("139%209999%200000").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=\"search-unknown\""));
+    let new = attribute(&page, "new-with-number", "href");
+    assert_eq!(new, "/customers/new?mobile=139%209999%200000");
+    let (_, form) = b.get(&new).await;
+    assert!(form.contains("value=\"139 9999 0000\""), "prefilled");
+    // Other text with no match still opens the filtered list.
+    let r = go("nobody").await;
+    assert_eq!(location(&r), "/customers?q=nobody");
+    // Someone who may not create customers is not offered to.
+    app.user("viewer", Role::Viewer, None).await;
+    let v = Browser::login(app, "viewer").await;
+    let (_, frag) = v.get("/search?q=139%209999%200000").await;
+    assert!(!frag.contains("search-new-customer"));
+}
 
 async fn task_page_counts_everything_and_ticks_off_in_place(app: &TestApp) {
     let rep = app.user("rep", Role::Sales, Some("East")).await;

@@ -516,6 +516,7 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
                     consent_marketing: false,
                     source: None,
                 }],
+                allow_duplicate: false,
             }
         } else {
             let chinese = rng.gen_bool(0.85);
@@ -625,6 +626,7 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
                 }),
                 company: None,
                 contact_points,
+                allow_duplicate: false,
             }
         };
         let valid = f

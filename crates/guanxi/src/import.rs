@@ -48,7 +48,101 @@ pub enum ImportCommand {
         /// Language of the error report: en or zh-CN.
         #[arg(long, default_value = "en")]
         lang: String,
+        /// What to do with a row whose mobile/phone, email, WeChat id or ID number already
+        /// belongs to a customer (or to an earlier row of the file): report it as a problem
+        /// (`fail`, the default), leave it out (`skip`), lay it over the existing customer
+        /// (`update`: the row's values overwrite, empty cells keep, new contacts are added), or
+        /// create it anyway (`create`). Each such row is reported by line.
+        #[arg(long, value_enum, default_value_t = OnDuplicate::Fail)]
+        on_duplicate: OnDuplicate,
     },
+}
+
+/// `--on-duplicate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnDuplicate {
+    /// Report as a problem.
+    Fail,
+    /// Leave the row out.
+    Skip,
+    /// Update the existing customer from the row.
+    Update,
+    /// Create a new customer anyway.
+    Create,
+}
+
+/// What the import does with one valid row once duplicates are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Plan {
+    /// A new customer.
+    Insert,
+    /// Laid over this existing customer.
+    Update(i64),
+    /// Left out; the reason for the report.
+    Skip(String),
+}
+
+/// Decides each valid row's fate: finds its duplicates among stored customers and earlier rows
+/// of the file, and either plans it or reports a problem (column named as in the file).
+async fn plan_rows(
+    store: &Store,
+    actor: &Actor,
+    rows: &[(u64, ValidCustomer)],
+    on_duplicate: OnDuplicate,
+    header_of: &dyn Fn(&ValidCustomer, &str) -> String,
+) -> anyhow::Result<(Vec<Plan>, Vec<RowError>)> {
+    let mut seen: HashMap<(&'static str, String), u64> = HashMap::new();
+    let mut plans = Vec::with_capacity(rows.len());
+    let mut problems = Vec::new();
+    for (line, v) in rows {
+        let keys = v.identity_keys();
+        let earlier = keys.iter().find_map(|(what, field, value)| {
+            seen.get(&(*what, value.clone()))
+                .map(|l| (*l, field.clone()))
+        });
+        for (what, _, value) in &keys {
+            seen.entry((*what, value.clone())).or_insert(*line);
+        }
+        let stored = if on_duplicate == OnDuplicate::Create {
+            Vec::new()
+        } else {
+            store.duplicate_candidates(actor, v).await?
+        };
+        let problem = |code: &str, field: &str| RowError {
+            line: *line,
+            column: header_of(v, field),
+            code: code.to_string(),
+        };
+        let plan = match (on_duplicate, stored.as_slice(), &earlier) {
+            (OnDuplicate::Create, ..) | (_, [], None) => Some(Plan::Insert),
+            (OnDuplicate::Skip, [first, ..], _) => Some(Plan::Skip(format!(
+                "duplicate of customer #{} {} ({})",
+                first.customer_id, first.name, first.matched_on
+            ))),
+            (OnDuplicate::Skip, [], Some((l, _))) => {
+                Some(Plan::Skip(format!("duplicate of line {l}")))
+            }
+            (OnDuplicate::Update, [one], None) => Some(Plan::Update(one.customer_id)),
+            (OnDuplicate::Update, _, Some((_, field))) => {
+                problems.push(problem("duplicate_in_file", field));
+                None
+            }
+            (OnDuplicate::Update, [first, ..], None) => {
+                problems.push(problem("ambiguous_duplicate", &first.field));
+                None
+            }
+            (OnDuplicate::Fail, [first, ..], _) => {
+                problems.push(problem("possible_duplicate", &first.field));
+                None
+            }
+            (OnDuplicate::Fail, [], Some((_, field))) => {
+                problems.push(problem("duplicate_in_file", field));
+                None
+            }
+        };
+        plans.push(plan.unwrap_or_else(|| Plan::Skip(String::new())));
+    }
+    Ok((plans, problems))
 }
 
 /// Fields a column can map to.
@@ -231,6 +325,7 @@ fn row_to_fields(
         profile: None,
         company: None,
         contact_points: contact_points.clone(),
+        allow_duplicate: false,
     };
     // Map validation paths back to the file's column names.
     let column_of = |path: &str| -> String {
@@ -270,6 +365,7 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
         errors,
         source,
         lang,
+        on_duplicate,
     } = cmd;
     let locale = Locale::from_code(&lang).unwrap_or(Locale::En);
     let default_source = SourceChannel::parse(&source)
@@ -358,6 +454,47 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    // The column a duplicate was found in, as the file names it.
+    let header_of = |v: &ValidCustomer, field: &str| -> String {
+        let name = match field
+            .strip_prefix("contact_points[")
+            .and_then(|r| r.split(']').next())
+        {
+            Some(i) => i
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| v.contact_points.get(i))
+                .map(|cp| cp.kind.as_str())
+                .unwrap_or("contact_points"),
+            None => field,
+        };
+        columns
+            .get(name)
+            .map(|(_, h)| h.clone())
+            .unwrap_or_else(|| name.to_string())
+    };
+    let (plans, duplicate_problems) =
+        plan_rows(&store, &actor, &valid, on_duplicate, &header_of).await?;
+    let duplicate_lines: std::collections::BTreeSet<u64> =
+        duplicate_problems.iter().map(|p| p.line).collect();
+    problems.extend(duplicate_problems);
+    problems.sort_by_key(|p| p.line);
+    let mut valid: Vec<(u64, ValidCustomer, Plan)> = valid
+        .into_iter()
+        .zip(plans)
+        .filter(|((line, _), _)| !duplicate_lines.contains(line))
+        .map(|((line, v), plan)| (line, v, plan))
+        .collect();
+    for (line, _, plan) in &valid {
+        if let Plan::Skip(why) = plan {
+            eprintln!("line {line}: skipped, {why}");
+        }
+    }
+    let skipped = valid
+        .iter()
+        .filter(|(_, _, p)| matches!(p, Plan::Skip(_)))
+        .count();
+    valid.retain(|(_, _, p)| !matches!(p, Plan::Skip(_)));
     let bad_rows: std::collections::BTreeSet<u64> = problems.iter().map(|p| p.line).collect();
     for p in &problems {
         let msg = if p.code.starts_with("malformed_csv") {
@@ -381,7 +518,7 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
         }
         w.flush()?;
     }
-    let total = valid.len() + bad_rows.len();
+    let total = valid.len() + bad_rows.len() + skipped;
     if !problems.is_empty() && !skip_invalid {
         bail!("{} of {} rows have problems; nothing was imported. Fix them, or pass --skip-invalid to import the {} valid rows.", bad_rows.len(), total, valid.len());
     }
@@ -401,11 +538,19 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
     );
     let mut tx = store.begin_bulk().await?;
     let now = Utc::now().timestamp_millis();
-    for (line, v) in &valid {
-        store
-            .insert_customer(&mut tx, &actor, v, now)
-            .await
-            .with_context(|| format!("line {line}: writing failed; nothing was imported"))?;
+    let mut updated = 0;
+    for (line, v, plan) in &valid {
+        let written = match plan {
+            Plan::Update(id) => {
+                updated += 1;
+                store.import_update(&mut tx, &actor, *id, v, now).await
+            }
+            _ => store
+                .insert_customer(&mut tx, &actor, v, now)
+                .await
+                .map(|_| ()),
+        };
+        written.with_context(|| format!("line {line}: writing failed; nothing was imported"))?;
         bar.inc(1);
     }
     tx.commit()
@@ -413,8 +558,8 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
         .context("committing the import; nothing was imported")?;
     bar.finish_and_clear();
     println!(
-        "imported {} customers; {} rows skipped as invalid.",
-        valid.len(),
+        "imported {} customers, updated {updated}; {skipped} rows skipped as duplicates, {} as invalid.",
+        valid.len() - updated,
         bad_rows.len()
     );
     Ok(())

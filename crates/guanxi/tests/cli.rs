@@ -147,7 +147,9 @@ async fn users_import(backend: Backend) {
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("imported 1 customers; 2 rows skipped"),
+        text(&out).contains(
+            "imported 1 customers, updated 0; 0 rows skipped as duplicates, 2 as invalid"
+        ),
         "{}",
         text(&out)
     );
@@ -158,6 +160,72 @@ async fn users_import(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(hits[0].name, "张三");
+    // Duplicates of a stored customer (line 2: 张三's mobile in another format) and of an
+    // earlier row (line 4: line 3's email) are problems by default, reported by line.
+    let dups = write_csv("name,mobile,email,city\n张三,+86 138-1234-5678,,杭州\n赵六,13700000001,zl@example.com,\n赵 六,,ZL@example.com,\n");
+    let import = |mode: &str| {
+        guanxi(
+            &db.url,
+            &["import", "customers", dups.path(), "--on-duplicate", mode],
+        )
+    };
+    let out = import("fail");
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("line 2: column mobile"), "{t}");
+    assert!(t.contains("line 4: column email"), "{t}");
+    assert!(t.contains("nothing was imported"), "{t}");
+    assert_eq!(count(&db).await, 1);
+    let out = import("skip");
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains("line 2: skipped, duplicate of customer #"),
+        "{t}"
+    );
+    assert!(t.contains("line 4: skipped, duplicate of line 3"), "{t}");
+    assert!(
+        t.contains("imported 1 customers, updated 0; 2 rows skipped as duplicates"),
+        "{t}"
+    );
+    assert_eq!(count(&db).await, 2);
+    // Update: 张三 gets the city, 赵六 is updated from line 3; two rows of the file for one
+    // customer (line 4) cannot both be laid over it, so that row is a problem.
+    let out = import("update");
+    assert!(!out.status.success(), "{}", text(&out));
+    let out = guanxi(
+        &db.url,
+        &[
+            "import",
+            "customers",
+            dups.path(),
+            "--on-duplicate",
+            "update",
+            "--skip-invalid",
+        ],
+    );
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("line 4: column email"), "{t}");
+    assert!(
+        t.contains("imported 0 customers, updated 2; 0 rows skipped as duplicates, 1 as invalid"),
+        "{t}"
+    );
+    let zs = db
+        .store
+        .identify(&Actor::system(), "13812345678", 5)
+        .await
+        .unwrap();
+    let zs = db
+        .store
+        .get_customer(&Actor::system(), zs[0].customer_id)
+        .await
+        .unwrap();
+    assert_eq!(zs.city.as_deref(), Some("杭州"));
+    assert_eq!(count(&db).await, 2);
+    let out = import("create");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&db).await, 5);
     // Unknown columns are refused unless ignored; malformed CSV is reported by line.
     let odd = write_csv("name,shoe_size\nAnn,42\n");
     let out = guanxi(&db.url, &["import", "customers", odd.path()]);
@@ -172,7 +240,7 @@ async fn users_import(backend: Backend) {
     let empty = write_csv("");
     let out = guanxi(&db.url, &["import", "customers", empty.path()]);
     assert!(!out.status.success(), "{}", text(&out));
-    assert_eq!(count(&db).await, 1);
+    assert_eq!(count(&db).await, 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -180,7 +180,8 @@ pub async fn list_customers(
 
 /// Create a customer (with contact points).
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerFields,
-    responses((status = 201, body = Customer), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = Customer), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "A customer you can see already has this mobile, email, WeChat or ID number: `possible_duplicate` with `candidates`; resend with `allow_duplicate: true` to create anyway", body = ErrorBody)))]
 pub async fn create_customer(
     State(st): State<AppState>,
     auth: Auth,
@@ -190,7 +191,14 @@ pub async fn create_customer(
     if f.owner_id.is_some_and(|o| o != auth.actor.id) {
         auth.require(Permission::ReassignCustomers)?;
     }
+    let allow_duplicate = f.allow_duplicate;
     let valid = f.validate(auth.actor.id, Utc::now())?;
+    if !allow_duplicate {
+        let candidates = st.store.duplicate_candidates(&auth.actor, &valid).await?;
+        if !candidates.is_empty() {
+            return Err(ApiError::PossibleDuplicate(candidates));
+        }
+    }
     let c = st.store.create_customer(&auth.actor, valid).await?;
     Ok((StatusCode::CREATED, Json(present(&auth.actor, c).0)))
 }

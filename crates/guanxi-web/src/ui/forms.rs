@@ -17,6 +17,7 @@ use guanxi_domain::vocabulary::{
     BusinessStatus, CompanySize, CreditStatus, CustomerKind, Gender, LifecycleStage, SourceChannel,
 };
 use guanxi_domain::ValidationError;
+use guanxi_store::duplicates::DuplicateCandidate;
 use serde_json::{json, Map, Value};
 
 use super::customers::{first_contact, user_names};
@@ -55,6 +56,28 @@ struct FormTpl {
     fields: Vec<Field>,
     has_errors: bool,
     conflict: Option<Conflict>,
+    /// (customer id, name, text key of what they share).
+    duplicates: Vec<(i64, String, &'static str)>,
+}
+
+/// The text key saying what a duplicate candidate shares.
+fn shared_key(matched_on: &str) -> &'static str {
+    match matched_on {
+        "email" => "duplicates.email",
+        "wechat" => "duplicates.wechat",
+        "id_number" => "duplicates.id_number",
+        _ => "duplicates.mobile",
+    }
+}
+
+/// What a form page warns about above its fields, besides field errors.
+#[derive(Default)]
+struct Notice {
+    /// Someone saved the record meanwhile (409 on edit).
+    conflict: Option<Conflict>,
+    /// Customers you can see that already have this mobile, email, WeChat or ID number (409 on
+    /// create): open one, or create anyway.
+    duplicates: Vec<DuplicateCandidate>,
 }
 
 /// Create or edit.
@@ -749,7 +772,7 @@ fn form_page(
     contact_fields: &[&'static str],
     owners: &[(i64, String)],
     target: Option<(&Customer, i64)>,
-    conflict: Option<Conflict>,
+    notice: Notice,
     status: StatusCode,
 ) -> Response {
     let heading = match (mode, kind) {
@@ -783,7 +806,12 @@ fn form_page(
         hidden,
         fields,
         has_errors,
-        conflict,
+        conflict: notice.conflict,
+        duplicates: notice
+            .duplicates
+            .into_iter()
+            .map(|d| (d.customer_id, d.name, shared_key(&d.matched_on)))
+            .collect(),
     };
     (status, render(user.locale, &tpl)).into_response()
 }
@@ -800,6 +828,12 @@ pub async fn new_form(
     values.insert("owner_id".to_string(), user.user.id.to_string());
     values.insert("source_channel".to_string(), "manual".to_string());
     values.insert("lifecycle_stage".to_string(), "prospect".to_string());
+    // Prefilled from a link, e.g. the unknown caller's number from the search box.
+    for field in ["name", "mobile", "phone", "email", "wechat"] {
+        if let Some(v) = q.get(field) {
+            values.insert(field.to_string(), v.chars().take(200).collect());
+        }
+    }
     Ok(form_page(
         &user,
         kind_param(&q),
@@ -809,7 +843,7 @@ pub async fn new_form(
         &[],
         &owners,
         None,
-        None,
+        Notice::default(),
         StatusCode::OK,
     ))
 }
@@ -827,7 +861,7 @@ pub async fn create(
     let owners = user_names(&st, &user).await?;
     let ctx = user.ctx("form.new_individual");
     let mapped = map_form(kind, Mode::Create, &form, None, &ctx);
-    let retry = |errors: &[ValidationError], status| {
+    let retry_with = |errors: &[ValidationError], duplicates: Vec<DuplicateCandidate>, status| {
         form_page(
             &user,
             kind,
@@ -837,10 +871,14 @@ pub async fn create(
             &mapped.contact_fields,
             &owners,
             None,
-            None,
+            Notice {
+                duplicates,
+                ..Notice::default()
+            },
             status,
         )
     };
+    let retry = |errors: &[ValidationError], status| retry_with(errors, Vec::new(), status);
     if !mapped.errors.is_empty() {
         let mut all = mapped.errors.clone();
         all.extend(dry_run(&mapped, kind, user.actor.id));
@@ -854,6 +892,20 @@ pub async fn create(
         Ok(v) => v,
         Err(e) => return Ok(retry(&e.0, StatusCode::UNPROCESSABLE_ENTITY)),
     };
+    if form.get("allow_duplicate") != Some("1") {
+        let candidates = st
+            .store
+            .duplicate_candidates(&user.actor, &valid)
+            .await
+            .map_err(|e| UiError::from_api(l, e.into()))?;
+        if !candidates.is_empty() {
+            let marks: Vec<ValidationError> = candidates
+                .iter()
+                .map(|d| ValidationError::new(d.field.clone(), "possible_duplicate"))
+                .collect();
+            return Ok(retry_with(&marks, candidates, StatusCode::CONFLICT));
+        }
+    }
     match st.store.create_customer(&user.actor, valid).await {
         Ok(c) => Ok(Redirect::to(&format!("/customers/{}?saved=created", c.id)).into_response()),
         Err(guanxi_store::StoreError::Invalid(e)) => {
@@ -898,7 +950,7 @@ pub async fn edit_form(
         &[],
         &owners,
         Some((&c, c.meta.version)),
-        None,
+        Notice::default(),
         StatusCode::OK,
     ))
 }
@@ -930,7 +982,10 @@ pub async fn update(
             &[],
             &owners,
             Some((&current, version)),
-            conflict,
+            Notice {
+                conflict,
+                ..Notice::default()
+            },
             status,
         )
     };

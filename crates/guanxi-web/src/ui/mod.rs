@@ -11,6 +11,7 @@ pub mod customers;
 pub mod format;
 pub mod forms;
 pub mod pages;
+pub mod search;
 pub mod segments;
 pub mod session;
 pub mod tasks;
@@ -40,8 +41,8 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/lang", post(pages::set_language))
-        .route("/search", get(pages::search))
-        .route("/search/go", get(pages::search_go))
+        .route("/search", get(search::hits))
+        .route("/search/go", get(search::go))
         .route("/analytics", get(analytics::page))
         .route("/customers", get(customers::list))
         .route("/customers/bulk", post(customers::bulk))

@@ -11,8 +11,8 @@ use guanxi_store::users::UserUpdate;
 use serde_json::json;
 
 use super::format::{self, money_whole, thousands};
+use super::render;
 use super::session::{anonymous_locale, urlencode, Ctx, FormData, UiError, UiUser, LANG_COOKIE};
-use super::{render, text};
 use crate::api::session::{session_cookie, start_session};
 use crate::auth::{digest, SESSION_COOKIE};
 use crate::error::ApiError;
@@ -403,92 +403,6 @@ pub async fn dashboard(
         revenue_chart: revenue_chart.to_string(),
     };
     Ok(render(user.locale, &tpl))
-}
-
-#[derive(Template)]
-#[template(path = "search_results.html")]
-struct SearchTpl {
-    ctx: Ctx,
-    query_empty: bool,
-    hits: Vec<HitView>,
-}
-
-struct HitView {
-    id: i64,
-    name: String,
-    detail: String,
-    matched: &'static str,
-}
-
-/// Search-as-you-type fragment: the identification hits for what is typed so far.
-pub async fn search(
-    State(st): State<AppState>,
-    user: UiUser,
-    q: FormData,
-) -> Result<Response, UiError> {
-    user.require(Permission::ReadCustomers)?;
-    let query: String = q.get("q").unwrap_or("").chars().take(200).collect();
-    let hits = if query.is_empty() {
-        Vec::new()
-    } else {
-        st.store
-            .identify(&user.actor, &query, 8)
-            .await
-            .map_err(|e| UiError::from_api(user.locale, e.into()))?
-    };
-    let ctx = user.ctx("search.label");
-    let tpl = SearchTpl {
-        hits: hits
-            .into_iter()
-            .map(|h| HitView {
-                id: h.customer_id,
-                detail: [
-                    ctx.label("customer_kind", h.kind.as_str()),
-                    h.city.unwrap_or_default(),
-                    // A phone hit in the shape the rest of the UI shows phones in.
-                    match h.matched_on.as_str() {
-                        "phone" => guanxi_domain::contact::normalize_phone(&h.matched_value)
-                            .ok()
-                            .and_then(|e164| guanxi_domain::contact::display_phone(&e164))
-                            .unwrap_or(h.matched_value),
-                        _ => h.matched_value,
-                    },
-                ]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" · "),
-                name: h.name,
-                matched: text::match_key(&h.matched_on),
-            })
-            .collect(),
-        ctx,
-        query_empty: query.is_empty(),
-    };
-    Ok(render(user.locale, &tpl))
-}
-
-/// Enter in the search box: open the best match, or the filtered list when nothing matches.
-pub async fn search_go(
-    State(st): State<AppState>,
-    user: UiUser,
-    q: FormData,
-) -> Result<Response, UiError> {
-    user.require(Permission::ReadCustomers)?;
-    let query: String = q.get("q").unwrap_or("").chars().take(200).collect();
-    if query.is_empty() {
-        return Ok(Redirect::to("/customers").into_response());
-    }
-    let hits = st
-        .store
-        .identify(&user.actor, &query, 1)
-        .await
-        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
-    Ok(match hits.first() {
-        Some(h) => Redirect::to(&format!("/customers/{}", h.customer_id)),
-        None => Redirect::to(&format!("/customers?q={}", urlencode(&query))),
-    }
-    .into_response())
 }
 
 /// The lifecycle stage codes in display order (for pickers).
