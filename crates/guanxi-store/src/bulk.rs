@@ -37,7 +37,7 @@ impl fmt::Debug for Location {
 
 impl Location {
     /// The SQLite file path of a `sqlite://path?options` URL.
-    fn sqlite_path(&self) -> &str {
+    pub(crate) fn sqlite_path(&self) -> &str {
         let rest = self
             .0
             .strip_prefix("sqlite://")
@@ -49,7 +49,7 @@ impl Location {
 
 impl Store {
     /// Opens rusqlite on the store's file (read-only unless `write`).
-    fn rusqlite(&self, write: bool) -> Result<rusqlite::Connection> {
+    pub(crate) fn rusqlite(&self, write: bool) -> Result<rusqlite::Connection> {
         use rusqlite::OpenFlags;
         let path = self.location.sqlite_path();
         // A second connection to an in-memory database would open a different, empty one.

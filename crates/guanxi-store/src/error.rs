@@ -39,6 +39,10 @@ pub enum StoreError {
     /// The embedded database failed on a bulk path (rusqlite).
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A backup or restore cannot go ahead (file exists, not a Guanxi database, tool missing …);
+    /// the message says what to do.
+    #[error("{0}")]
+    Backup(String),
     /// A blocking task of a bulk path died.
     #[error("background task failed: {0}")]
     Task(String),

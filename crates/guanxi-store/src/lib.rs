@@ -8,6 +8,7 @@
 //! or roll back together.
 
 pub mod audit;
+pub mod backup;
 mod bulk;
 pub mod contacts;
 pub mod customers;

@@ -60,6 +60,23 @@ enum Command {
     /// Export data.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Write a consistent copy of the whole database to FILE while the server runs (SQLite:
+    /// online backup; PostgreSQL: pg_dump custom format).
+    Backup {
+        /// The backup file to write.
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Replace the database with a backup and migrate it. Stop the server first.
+    Restore {
+        /// A file written by `guanxi backup`.
+        file: PathBuf,
+        /// Replace a database that already holds customers (SQLite keeps it as .pre-restore).
+        #[arg(long)]
+        replace: bool,
+    },
     /// Find customers at a touchpoint: phone (any format), email, name, pinyin or initials.
     Identify {
         /// What the caller gave: "138 1234 5678", "zhangsan", "zs", "li@example.com" …
@@ -143,6 +160,43 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Import(cmd) => import::run(cmd, open(&config).await?).await,
+        Command::Backup { file, overwrite } => {
+            let store = open(&config).await?;
+            let started = std::time::Instant::now();
+            let b = store.backup_to(&file, overwrite).await?;
+            // A backup carries the whole customer file: audited like any export.
+            store
+                .audit(
+                    &guanxi_domain::role::Actor::system(),
+                    guanxi_store::audit::AuditEvent {
+                        action: "backup",
+                        entity: "database",
+                        entity_id: None,
+                        detail: serde_json::json!({"file": file.display().to_string(), "bytes": b.bytes, "customers": b.customers, "orders": b.orders}),
+                    },
+                )
+                .await?;
+            println!(
+                "backed up {} customers and {} orders to {} ({} bytes, {} ms)",
+                b.customers,
+                b.orders,
+                b.file.display(),
+                b.bytes,
+                started.elapsed().as_millis()
+            );
+            Ok(())
+        }
+        Command::Restore { file, replace } => {
+            let b = guanxi_store::backup::restore(&config.database_url, &file, replace).await?;
+            println!(
+                "restored {} customers and {} orders from {} into {}",
+                b.customers,
+                b.orders,
+                b.file.display(),
+                redact(&config.database_url)
+            );
+            Ok(())
+        }
         Command::Scores(ScoresCommand::Refresh {
             utc_offset_hours,
             churn_horizon_days,
