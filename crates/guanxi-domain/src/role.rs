@@ -40,6 +40,9 @@ pub enum Permission {
     RunAnalytics,
     /// Create, change and delete saved segments (marketing's daily tool).
     ManageSegments,
+    /// Answer a customer's data-subject request: hand over everything held about them, erase
+    /// them. Admins only: the file is complete and unmasked, and an erasure cannot be undone.
+    DataSubjectRights,
 }
 
 /// Which customers a user sees.
@@ -58,7 +61,7 @@ impl Role {
         use Role::*;
         match self {
             Admin => true,
-            Manager => !matches!(p, ManageUsers),
+            Manager => !matches!(p, ManageUsers | DataSubjectRights),
             Sales => matches!(p, ReadCustomers | WriteCustomers | WriteOrders),
             Service => matches!(p, ReadCustomers | WriteCustomers | WriteOrders),
             Marketing => matches!(p, ReadCustomers | Export | ManageSegments),

@@ -76,8 +76,12 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
+/// The columns of [`AuditRow`], for `SELECT … FROM audit_log`.
+pub(crate) const AUDIT_COLUMNS: &str =
+    "id, at, actor_id, actor_name, action, entity, entity_id, detail";
+
 #[derive(sqlx::FromRow)]
-struct AuditRow {
+pub(crate) struct AuditRow {
     id: i64,
     at: i64,
     actor_id: Option<i64>,
@@ -86,6 +90,22 @@ struct AuditRow {
     entity: String,
     entity_id: Option<i64>,
     detail: String,
+}
+
+impl AuditRow {
+    pub(crate) fn into_entry(self) -> Result<AuditEntry> {
+        Ok(AuditEntry {
+            id: self.id,
+            at: from_ms(self.at),
+            actor_id: self.actor_id,
+            actor_name: self.actor_name,
+            action: self.action,
+            entity: self.entity,
+            entity_id: self.entity_id,
+            detail: serde_json::from_str(&self.detail)
+                .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
+        })
+    }
 }
 
 impl Store {
@@ -97,9 +117,7 @@ impl Store {
 
     /// Lists the audit log newest first.
     pub async fn list_audit(&self, f: &AuditFilter) -> Result<Page<AuditEntry>> {
-        let mut q = SqlBuilder::new(
-            "SELECT id, at, actor_id, actor_name, action, entity, entity_id, detail FROM audit_log WHERE 1=1",
-        );
+        let mut q = SqlBuilder::new(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE 1=1"));
         if let Some(v) = f.actor_id {
             q.push(" AND actor_id = ").int(v);
         }
@@ -133,19 +151,7 @@ impl Store {
         };
         let items = rows
             .into_iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    id: r.id,
-                    at: from_ms(r.at),
-                    actor_id: r.actor_id,
-                    actor_name: r.actor_name,
-                    action: r.action,
-                    entity: r.entity,
-                    entity_id: r.entity_id,
-                    detail: serde_json::from_str(&r.detail)
-                        .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
-                })
-            })
+            .map(AuditRow::into_entry)
             .collect::<Result<_>>()?;
         Ok(Page { items, next_cursor })
     }

@@ -20,7 +20,7 @@ use crate::rows::{code, meta};
 pub const MAX_TIMELINE: i64 = 1000;
 
 #[derive(sqlx::FromRow)]
-struct InteractionRow {
+pub(crate) struct InteractionRow {
     id: i64,
     customer_id: i64,
     channel: String,
@@ -36,7 +36,7 @@ struct InteractionRow {
 }
 
 impl InteractionRow {
-    fn into_record(self) -> Result<Interaction> {
+    pub(crate) fn into_record(self) -> Result<Interaction> {
         Ok(Interaction {
             id: self.id,
             customer_id: self.customer_id,
@@ -93,7 +93,7 @@ impl TaskRow {
     }
 }
 
-const INTERACTION_COLUMNS: &str = "id, customer_id, channel, direction, subject, body, \
+pub(crate) const INTERACTION_COLUMNS: &str = "id, customer_id, channel, direction, subject, body, \
     occurred_at, version, created_at, updated_at, created_by, updated_by";
 pub(crate) const TASK_COLUMNS: &str =
     "id, customer_id, title, note, due_at, done_at, assignee_id, \

@@ -143,3 +143,190 @@ fn row(
             .unwrap_or_default(),
     ]
 }
+
+/// The file format of a customer's own data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DossierFormat {
+    /// One JSON document (machine-readable, complete).
+    Json,
+    /// A workbook with one sheet per section (for the customer to read).
+    Xlsx,
+}
+
+/// A file to send: bytes, media type and download name.
+pub struct Download {
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// Its media type.
+    pub content_type: &'static str,
+    /// The name a browser saves it under.
+    pub filename: String,
+}
+
+/// Everything held about one customer as a file, for a data-subject access request (admins).
+/// Audited before it is written; unmasked, because it is the customer's own data.
+pub async fn customer_dossier(
+    st: &AppState,
+    actor: &Actor,
+    locale: Locale,
+    id: i64,
+    format: DossierFormat,
+) -> Result<Download, ApiError> {
+    if !actor.can(Permission::DataSubjectRights) {
+        return Err(ApiError::Forbidden);
+    }
+    let d = st.store.dossier(actor, id).await?;
+    let format_code = match format {
+        DossierFormat::Json => "json",
+        DossierFormat::Xlsx => "xlsx",
+    };
+    st.store
+        .audit(
+            actor,
+            guanxi_store::audit::AuditEvent {
+                action: "export",
+                entity: "customer",
+                entity_id: Some(id),
+                detail: json!({"what": "everything_held", "format": format_code,
+                    "orders": d.orders.len(), "interactions": d.interactions.len(),
+                    "tasks": d.tasks.len(), "audit_entries": d.audit.len()}),
+            },
+        )
+        .await?;
+    let value = serde_json::to_value(&d).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(match format {
+        DossierFormat::Json => Download {
+            bytes: serde_json::to_vec_pretty(&value)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            content_type: "application/json",
+            filename: format!("customer-{id}.json"),
+        },
+        DossierFormat::Xlsx => Download {
+            bytes: dossier_workbook(&value, locale)
+                .map_err(|e| ApiError::Internal(format!("xlsx: {e}")))?,
+            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename: format!("customer-{id}.xlsx"),
+        },
+    })
+}
+
+/// The dossier's sections as rows of JSON objects, in sheet order: (catalogue key of the
+/// sheet name, rows).
+fn dossier_sections(d: &serde_json::Value) -> Vec<(&'static str, Vec<serde_json::Value>)> {
+    let list = |v: &serde_json::Value| v.as_array().cloned().unwrap_or_default();
+    let mut customer = d["customer"].clone();
+    let contacts = customer
+        .as_object_mut()
+        .and_then(|o| o.remove("contact_points"))
+        .unwrap_or_default();
+    // The customer as field/value pairs: one record reads better down than across.
+    let fields = customer
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| json!({"field": k, "value": v}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut lines = Vec::new();
+    let orders: Vec<serde_json::Value> = list(&d["orders"])
+        .into_iter()
+        .map(|mut o| {
+            let order_id = o["id"].clone();
+            if let Some(ls) = o.as_object_mut().and_then(|m| m.remove("lines")) {
+                for mut l in list(&ls) {
+                    if let Some(m) = l.as_object_mut() {
+                        m.insert("order_id".into(), order_id.clone());
+                    }
+                    lines.push(l);
+                }
+            }
+            o
+        })
+        .collect();
+    vec![
+        ("dossier.customer", fields),
+        ("dossier.contact_points", list(&contacts)),
+        ("dossier.relations", list(&d["relations"])),
+        ("dossier.orders", orders),
+        ("dossier.order_lines", lines),
+        ("dossier.interactions", list(&d["interactions"])),
+        ("dossier.tasks", list(&d["tasks"])),
+        (
+            "dossier.scores",
+            if d["scores"].is_null() {
+                Vec::new()
+            } else {
+                vec![d["scores"].clone()]
+            },
+        ),
+        ("dossier.audit", list(&d["audit"])),
+    ]
+}
+
+/// Writes the sections as a workbook: a sheet each, a header row of the JSON keys (the same
+/// names as the JSON file), numbers as numbers, nested values as JSON text, text formula-safe.
+fn dossier_workbook(
+    d: &serde_json::Value,
+    locale: Locale,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (key, rows) in dossier_sections(d) {
+        let sheet = book.add_worksheet();
+        sheet.set_name(t(locale, key))?;
+        let mut columns: Vec<String> = Vec::new();
+        for r in &rows {
+            for k in r
+                .as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+            {
+                if !columns.contains(&k) {
+                    columns.push(k);
+                }
+            }
+        }
+        for (c, name) in columns.iter().enumerate() {
+            sheet.write_string(0, c as u16, name)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, name) in columns.iter().enumerate() {
+                let (r, c) = (r as u32 + 1, c as u16);
+                match &row[name] {
+                    serde_json::Value::Null => {}
+                    serde_json::Value::Number(n) => {
+                        sheet.write_number(r, c, n.as_f64().unwrap_or_default())?;
+                    }
+                    serde_json::Value::Bool(b) => {
+                        sheet.write_boolean(r, c, *b)?;
+                    }
+                    serde_json::Value::String(s) => {
+                        sheet.write_string(r, c, formula_safe(s).as_ref())?;
+                    }
+                    other => {
+                        sheet.write_string(r, c, formula_safe(&other.to_string()).as_ref())?;
+                    }
+                }
+            }
+        }
+    }
+    book.save_to_buffer()
+}
+
+impl axum::response::IntoResponse for Download {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::header;
+        (
+            [
+                (header::CONTENT_TYPE, self.content_type.to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}\"", self.filename),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+            ],
+            self.bytes,
+        )
+            .into_response()
+    }
+}

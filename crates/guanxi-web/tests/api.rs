@@ -22,7 +22,85 @@ on_both_backends!(
     segments_are_sized_listed_and_exported_within_scope,
     exported_cells_cannot_run_as_formulas,
     a_likely_duplicate_is_named_unless_allowed,
+    data_subject_requests_export_everything_and_erase,
 );
+
+async fn data_subject_requests_export_everything_and_erase(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let manager = app.user("boss", Role::Manager, None).await;
+    let c = create(
+        &admin,
+        json!({"kind": "individual", "name": "=HYPERLINK(\"x\")", "id_number": "11010519491231002X",
+        "contact_points": [{"kind": "mobile", "value": "136 0000 7777"}]}),
+    )
+    .await;
+    let id = c["id"].as_i64().unwrap();
+    let (s, _) = admin
+        .post(
+            &format!("/customers/{id}/interactions"),
+            json!({"channel": "phone", "subject": "要求查看个人信息"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // Everything held, unmasked, as JSON; audited.
+    let (s, d) = admin.get(&format!("/customers/{id}/export")).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(d["customer"]["id_number"], "11010519491231002X");
+    assert_eq!(d["customer"]["contact_points"][0]["value"], "136 0000 7777");
+    assert_eq!(d["interactions"][0]["subject"], "要求查看个人信息");
+    assert!(d["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["action"] == "create"));
+    // The same as a workbook.
+    let (s, kind, bytes) = admin
+        .download(&format!("/customers/{id}/export?format=xlsx"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(kind.contains("spreadsheetml"), "{kind}");
+    assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip");
+    assert!(bytes.windows(15).any(|w| w == b"xl/workbook.xml"));
+    let (s, _) = admin
+        .get(&format!("/customers/{id}/export?format=pdf"))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (_, log) = admin.get("/audit?action=export&entity=customer").await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 2, "{log}");
+    // Managers may not: the file is complete and an erasure final.
+    let (s, _) = manager.get(&format!("/customers/{id}/export")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = manager
+        .post(&format!("/customers/{id}/erase"), json!({"reason": "x"}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Erasure: a reason is required; then the customer is gone, once.
+    let (s, e) = admin
+        .post(&format!("/customers/{id}/erase"), json!({"reason": " "}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["field"], "reason");
+    let (s, r) = admin
+        .post(
+            &format!("/customers/{id}/erase"),
+            json!({"reason": "书面申请"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["contact_points"], 1);
+    assert_eq!(r["interactions"], 1);
+    let (s, _) = admin.get(&format!("/customers/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = admin
+        .post(
+            &format!("/customers/{id}/erase"),
+            json!({"reason": "again"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, hits) = admin.get("/customers/identify?q=13600007777").await;
+    assert_eq!(hits.as_array().unwrap().len(), 0, "{hits}");
+}
 
 async fn a_likely_duplicate_is_named_unless_allowed(app: &TestApp) {
     let east = app.user("east1", Role::Sales, Some("East")).await;
@@ -864,17 +942,10 @@ async fn segments_are_sized_listed_and_exported_within_scope(app: &TestApp) {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(v["fields"][0]["field"], "rule", "{v}");
     // Export: marketing gets a CSV with masked ID numbers; the export is audited with its rows.
-    let res = marketing
-        .raw(reqwest::Method::GET, &format!("/segments/{id}/export"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/csv"));
-    let body = res.text().await.unwrap();
+    let (s, kind, body) = marketing.download(&format!("/segments/{id}/export")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let body = String::from_utf8(body).unwrap();
     let lines: Vec<&str> = body.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(lines.len(), 3, "{body}");
     assert!(body.contains("110***********002X") && !body.contains("11010519491231002X"));

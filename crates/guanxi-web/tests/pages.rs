@@ -30,7 +30,62 @@ on_both_backends!(
     task_page_counts_everything_and_ticks_off_in_place,
     search_forgives_and_enter_never_guesses,
     the_create_form_warns_of_a_likely_duplicate,
+    erasure_from_the_page_needs_the_name_typed,
 );
+
+async fn erasure_from_the_page_needs_the_name_typed(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    app.user("boss", Role::Manager, None).await;
+    let c = customer(&admin, json!({"kind": "individual", "name": "沈十六"})).await;
+    let id = c["id"].as_i64().unwrap();
+    let m = Browser::login(app, "boss").await;
+    let (_, page) = m.get(&format!("/customers/{id}")).await;
+    assert!(
+        !page.contains("id=\"data-subject\""),
+        "managers are not offered it"
+    );
+    let (s, _) = m.get(&format!("/customers/{id}/export?format=json")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let b = Browser::login(app, "admin").await;
+    let (_, page) = b.get(&format!("/customers/{id}")).await;
+    assert!(page.contains("id=\"erase-form\""));
+    let (s, json) = b.get(&format!("/customers/{id}/export?format=json")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(json.contains("沈十六"));
+    let csrf = b.csrf().await;
+    let path = format!("/customers/{id}/erase");
+    let (s, page) = b
+        .post(
+            &path,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("reason", "书面申请"),
+                ("confirm", "沈十"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"error-problems\""), "{page}");
+    let (s, _) = admin.get(&format!("/customers/{id}")).await;
+    assert_eq!(s, StatusCode::OK, "nothing erased");
+    let r = b
+        .submit(
+            &path,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("reason", "书面申请"),
+                ("confirm", "沈十六"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/customers?erased=1");
+    let (_, list) = b.get("/customers?erased=1").await;
+    assert!(list.contains("id=\"flash\""));
+    let (s, _) = admin.get(&format!("/customers/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
 
 async fn the_create_form_warns_of_a_likely_duplicate(app: &TestApp) {
     let admin = app.user("admin", Role::Admin, None).await;

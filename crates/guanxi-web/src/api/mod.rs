@@ -5,6 +5,7 @@
 pub mod contacts;
 pub mod customers;
 pub mod orders;
+pub mod privacy;
 pub mod scores;
 pub mod segments;
 pub mod session;
@@ -92,6 +93,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             customers::delete_customer
         ))
         .routes(routes!(customers::merge_customers))
+        .routes(routes!(privacy::export_customer))
+        .routes(routes!(privacy::erase_customer))
         .routes(routes!(
             contacts::list_contact_points,
             contacts::add_contact_point

@@ -304,6 +304,7 @@ pub async fn list(
         String::new()
     };
     let flash = match (q.get("done"), q.get("failed")) {
+        _ if q.get("erased").is_some() => ctx.t("dsr.erased").to_string(),
         (Some(d), f) => {
             let mut s = match d.parse::<i64>() {
                 Ok(n) => ctx.count("bulk.done", n),

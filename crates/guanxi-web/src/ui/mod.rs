@@ -11,6 +11,7 @@ pub mod customers;
 pub mod format;
 pub mod forms;
 pub mod pages;
+pub mod privacy;
 pub mod search;
 pub mod segments;
 pub mod session;
@@ -59,6 +60,8 @@ pub fn router() -> Router<AppState> {
             post(customer360::log_interaction),
         )
         .route("/customers/{id}/tasks", post(customer360::add_task))
+        .route("/customers/{id}/export", get(privacy::export))
+        .route("/customers/{id}/erase", post(privacy::erase))
         .route("/contacts/{id}/consent", post(customer360::toggle_consent))
         .route("/tasks", get(tasks::list))
         .route("/tasks/{id}/done", post(tasks::set_done))

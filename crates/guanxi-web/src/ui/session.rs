@@ -50,6 +50,7 @@ impl UiUser {
             can_manage_users: self.actor.can(Permission::ManageUsers),
             can_audit: self.actor.can(Permission::ReadAudit),
             can_sensitive: self.actor.can(Permission::ViewSensitive),
+            can_dsr: self.actor.can(Permission::DataSubjectRights),
         }
     }
 
@@ -170,6 +171,8 @@ pub struct Ctx {
     pub can_audit: bool,
     /// Sees unmasked ID numbers.
     pub can_sensitive: bool,
+    /// Answers data-subject requests (export everything, erase).
+    pub can_dsr: bool,
 }
 
 impl Ctx {
@@ -187,6 +190,7 @@ impl Ctx {
             can_manage_users: false,
             can_audit: false,
             can_sensitive: false,
+            can_dsr: false,
         }
     }
 

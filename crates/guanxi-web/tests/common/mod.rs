@@ -189,6 +189,18 @@ impl Api {
         self.send(self.req(reqwest::Method::DELETE, path)).await
     }
 
+    /// GETs a file: status, media type and bytes.
+    pub async fn download(&self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let res = self.req(reqwest::Method::GET, path).send().await.unwrap();
+        let status = res.status();
+        let kind = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, kind, res.bytes().await.unwrap().to_vec())
+    }
+
     pub fn raw(&self, m: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.req(m, path)
     }

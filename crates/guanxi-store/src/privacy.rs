@@ -1,0 +1,253 @@
+//! Data-subject rights (PIPL art. 45 and 47, GDPR art. 15 and 17): everything held about one
+//! customer in one file, and erasure.
+//!
+//! Erasure anonymises rather than deletes, because orders are accounting records the shop must
+//! keep: the customer row stays (so each order still has its customer, and totals still add
+//! up) but its name becomes `#id`, every personal field is emptied, contact points lose their
+//! values, interactions and tasks lose their free text, relations and scores go, and audit
+//! entries about the customer keep who did what and when but lose the before/after values. The
+//! record is soft-deleted as well, so it leaves every list. Records merged into it earlier
+//! (duplicates of the same person) are erased with it. The erasure itself is audited with its
+//! reason.
+
+use chrono::Utc;
+use guanxi_domain::records::{AuditEntry, Customer, Interaction, Order, Relation, Task};
+use guanxi_domain::role::Actor;
+use serde_json::json;
+
+use crate::audit::{record, AuditEvent, AuditRow, AUDIT_COLUMNS};
+use crate::db::{to_ms, Store};
+use crate::error::{Result, StoreError};
+use crate::orders::OrderFilter;
+use crate::scores::ScoreRow;
+use crate::timeline::{InteractionRow, TaskRow, INTERACTION_COLUMNS, TASK_COLUMNS};
+
+/// Everything held about one customer, as handed to them on request.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Dossier {
+    /// When this was put together.
+    pub exported_at: chrono::DateTime<Utc>,
+    /// The customer file with its contact points (unmasked: it is their own data).
+    pub customer: Customer,
+    /// Relations to other customers.
+    pub relations: Vec<Relation>,
+    /// Orders with their lines.
+    pub orders: Vec<Order>,
+    /// Interactions on every channel.
+    pub interactions: Vec<Interaction>,
+    /// Follow-up tasks about them.
+    pub tasks: Vec<Task>,
+    /// The scores last computed for them (profiling the law lets them see).
+    pub scores: Option<ScoreRow>,
+    /// Audit entries about them, their contact points, interactions and tasks, oldest first.
+    pub audit: Vec<AuditEntry>,
+}
+
+/// What an erasure changed, for the reply and the audit entry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ErasureReport {
+    /// The erased customer.
+    pub customer_id: i64,
+    /// Contact points emptied.
+    pub contact_points: u64,
+    /// Interactions whose text was removed.
+    pub interactions: u64,
+    /// Tasks whose text was removed.
+    pub tasks: u64,
+    /// Relations removed.
+    pub relations: u64,
+    /// Audit entries whose values were removed.
+    pub audit_entries: u64,
+    /// Orders kept (anonymised through their customer).
+    pub orders_kept: u64,
+}
+
+/// Audit entries about a customer and the records hanging off it (`$1` is the customer id).
+const ABOUT_CUSTOMER: &str = "(entity = 'customer' AND entity_id = $1) \
+    OR (entity = 'customer' AND entity_id IN (SELECT id FROM customers WHERE merged_into = $1)) \
+    OR (entity = 'contact_point' AND entity_id IN (SELECT id FROM contact_points WHERE customer_id = $1)) \
+    OR (entity = 'interaction' AND entity_id IN (SELECT id FROM interactions WHERE customer_id = $1)) \
+    OR (entity = 'task' AND entity_id IN (SELECT id FROM tasks WHERE customer_id = $1)) \
+    OR (entity = 'relation' AND entity_id IN (SELECT id FROM customer_relations WHERE from_customer_id = $1 OR to_customer_id = $1))";
+
+impl Store {
+    /// Everything held about a customer the actor may see.
+    pub async fn dossier(&self, actor: &Actor, id: i64) -> Result<Dossier> {
+        let customer = self.get_customer(actor, id).await?;
+        let relations = self.list_relations(actor, id).await?;
+        let mut orders = Vec::new();
+        let mut cursor = None;
+        loop {
+            let f = OrderFilter {
+                customer_id: Some(id),
+                cursor,
+                limit: 500,
+                ..Default::default()
+            };
+            let page = self.list_orders(actor, &f).await?;
+            orders.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let interactions: Vec<InteractionRow> = sqlx::query_as(&format!(
+            "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE customer_id = $1 ORDER BY occurred_at, id"
+        ))
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?;
+        let tasks: Vec<TaskRow> = sqlx::query_as(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE customer_id = $1 ORDER BY due_at, id"
+        ))
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?;
+        let audit: Vec<AuditRow> = sqlx::query_as(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {ABOUT_CUSTOMER} ORDER BY at, id"
+        ))
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(Dossier {
+            exported_at: Utc::now(),
+            customer,
+            relations,
+            orders,
+            interactions: interactions
+                .into_iter()
+                .map(InteractionRow::into_record)
+                .collect::<Result<_>>()?,
+            tasks: tasks.into_iter().map(TaskRow::into_record).collect(),
+            scores: self.customer_score(id).await?,
+            audit: audit
+                .into_iter()
+                .map(AuditRow::into_entry)
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    /// Erases a customer the actor may see (see the module notes), in one transaction. The
+    /// reason is required and kept in the audit log; an erased customer cannot be erased again.
+    pub async fn erase_customer(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> Result<ErasureReport> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid(
+                guanxi_domain::ValidationErrors::single("reason", "required"),
+            ));
+        }
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        // Deleted customers can be erased too (a request may come after a delete); only the
+        // scope decides, and an erased one is gone.
+        let erased: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT erased_at FROM customers WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match erased {
+            None | Some((Some(_),)) => return Err(StoreError::NotFound),
+            Some((None,)) => {}
+        }
+        let mut q = crate::sql::SqlBuilder::new("SELECT c.id FROM customers c WHERE c.id = ");
+        q.int(id);
+        crate::customers::push_scope(&mut q, actor);
+        if q.query_as::<(i64,)>()
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::NotFound);
+        }
+        // Audit first: the sub-selects find the entries through rows this erasure changes.
+        let audit_entries = sqlx::query(&format!(
+            "UPDATE audit_log SET detail = '{{\"erased\": true}}' WHERE {ABOUT_CUSTOMER}"
+        ))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let run = |sql: &'static str| sqlx::query(sql).bind(now).bind(id);
+        sqlx::query(
+            "UPDATE customers SET name = '#' || CAST(id AS TEXT), name_pinyin = '', name_initials = '', \
+             name_sort = '0', gender = NULL, birthday = NULL, birthday_lunar = $3, id_number = NULL, \
+             province = NULL, city = NULL, address = NULL, employer = NULL, job_title = NULL, \
+             industry = NULL, tags = '[]', profile = NULL, company = NULL, \
+             deleted_at = COALESCE(deleted_at, $1), erased_at = $1, version = version + 1, updated_at = $1 \
+             WHERE id = $2 OR merged_into = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(false)
+        .execute(&mut *tx)
+        .await?;
+        let contact_points = run(
+            "UPDATE contact_points SET value_raw = '', value_normalized = '', label = NULL, \
+             consent_marketing = $3, deleted_at = COALESCE(deleted_at, $1), updated_at = $1, \
+             version = version + 1 WHERE customer_id = $2",
+        )
+        .bind(false)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let interactions = run(
+            "UPDATE interactions SET subject = '-', body = NULL, updated_at = $1, version = version + 1 \
+             WHERE customer_id = $2",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let tasks = run(
+            "UPDATE tasks SET title = '-', note = NULL, done_at = COALESCE(done_at, $1), updated_at = $1, \
+             version = version + 1 WHERE customer_id = $2",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let relations = sqlx::query(
+            "DELETE FROM customer_relations WHERE from_customer_id = $1 OR to_customer_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        for table in ["customer_tags", "customer_search_keys", "customer_scores"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE customer_id = $1"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let (orders_kept,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM orders WHERE customer_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let report = ErasureReport {
+            customer_id: id,
+            contact_points,
+            interactions,
+            tasks,
+            relations,
+            audit_entries,
+            orders_kept: orders_kept as u64,
+        };
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "erase",
+                entity: "customer",
+                entity_id: Some(id),
+                detail: json!({"reason": reason, "report": report}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,58 @@
+//! The data-subject actions on the 360 page (admins): download everything held about the
+//! customer, and erase them after typing their name. Both go through the same functions as the
+//! API (`export::customer_dossier`, `Store::erase_customer`).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use guanxi_domain::role::Permission;
+
+use super::session::{FormData, UiError, UiUser};
+use crate::api::privacy::dossier_format;
+use crate::export::customer_dossier;
+use crate::state::AppState;
+
+/// `GET /customers/{id}/export?format=json|xlsx`.
+pub async fn export(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::DataSubjectRights)?;
+    let l = user.locale;
+    let format = dossier_format(q.get("format")).map_err(|e| UiError::from_api(l, e))?;
+    Ok(customer_dossier(&st, &user.actor, l, id, format)
+        .await
+        .map_err(|e| UiError::from_api(l, e))?
+        .into_response())
+}
+
+/// `POST /customers/{id}/erase` with a reason and the customer's name typed as confirmation.
+pub async fn erase(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, UiError> {
+    form.check_csrf(&user)?;
+    user.require(Permission::DataSubjectRights)?;
+    let l = user.locale;
+    let err = |e: guanxi_store::StoreError| UiError::from_api(l, e.into());
+    let customer = st.store.get_customer(&user.actor, id).await.map_err(err)?;
+    if form.get("confirm") != Some(customer.name.trim()) {
+        return Err(UiError::Invalid(
+            l,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![format!(
+                "confirm: {}",
+                super::text::t(l, "dsr.confirm_mismatch")
+            )],
+        ));
+    }
+    st.store
+        .erase_customer(&user.actor, id, form.get("reason").unwrap_or(""))
+        .await
+        .map_err(err)?;
+    Ok(Redirect::to("/customers?erased=1").into_response())
+}
