@@ -18,6 +18,7 @@ pub mod duplicates;
 pub mod error;
 pub mod identify;
 pub mod insights;
+pub mod lifecycle;
 pub mod orders;
 pub mod privacy;
 pub mod relations;

@@ -47,6 +47,8 @@ pub struct RefreshReport {
     pub millis: [u128; 4],
     /// Milliseconds per model within the compute phase (two threads, so they overlap).
     pub steps: Vec<(String, u128)>,
+    /// Customers whose lifecycle stage the rule changed ([`guanxi_domain::lifecycle`]).
+    pub stages_changed: u64,
 }
 
 /// Lowest support of a product pair worth storing (0.2 % of orders).
@@ -170,6 +172,7 @@ impl Store {
         } = card;
         let customers = scores.len();
         self.bulk_replace_scores(scores, computed_at).await?;
+        let stages_changed = self.apply_lifecycle_rule(computed_at).await?;
         let t_write = t0.elapsed().as_millis() - t_extract - t_compute;
         if let Some(why) = self.refresh_product_pairs(computed_at).await? {
             skipped.push(why);
@@ -177,6 +180,7 @@ impl Store {
         let t_pairs = t0.elapsed().as_millis() - t_extract - t_compute - t_write;
         let (y, m, d) = civil(as_of);
         Ok(RefreshReport {
+            stages_changed,
             customers,
             orders,
             as_of: format!("{y:04}-{m:02}-{d:02}"),

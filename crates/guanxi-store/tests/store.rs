@@ -46,7 +46,90 @@ on_both_backends!(
     task_lists_count_everything_and_respect_scope,
     names_sort_by_pinyin_across_pages,
     a_customer_gets_everything_held_and_erasure_leaves_only_the_books,
+    the_lifecycle_stage_follows_the_purchases_at_each_refresh,
 );
+
+async fn the_lifecycle_stage_follows_the_purchases_at_each_refresh(db: &TestDb) {
+    use guanxi_domain::lifecycle::stage_from_purchases;
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let now = Utc::now();
+    let order = |customer_id: i64, days_ago: i64| NewOrder {
+        customer_id,
+        ordered_at: now - chrono::Duration::days(days_ago),
+        currency: "CNY".into(),
+        channel: OrderChannel::Store,
+        store: None,
+        external_ref: None,
+        lines: vec![NewOrderLine {
+            sku: "T".into(),
+            product_name: None,
+            category: None,
+            quantity: 1,
+            unit_price_minor: 1000,
+        }],
+    };
+    let stage = |v: &str| -> CustomerPatch {
+        serde_json::from_value(json!({"version": 1, "lifecycle_stage": v})).unwrap()
+    };
+    // A prospect who bought once last week; a regular; one set "active" by hand who last
+    // bought two years ago; a hand-set "dormant" without any order.
+    let first = person(s, &admin, "新客", None).await;
+    s.create_order(&admin, order(first.id, 7)).await.unwrap();
+    let regular = person(s, &admin, "常客", None).await;
+    for d in [5, 35, 65, 95, 125, 155] {
+        s.create_order(&admin, order(regular.id, d)).await.unwrap();
+    }
+    let gone = person(s, &admin, "老客", None).await;
+    s.update_customer(&admin, gone.id, stage("active"))
+        .await
+        .unwrap();
+    for d in [700, 730, 760] {
+        s.create_order(&admin, order(gone.id, d)).await.unwrap();
+    }
+    let none = person(s, &admin, "未购", None).await;
+    s.update_customer(&admin, none.id, stage("dormant"))
+        .await
+        .unwrap();
+    let r = s
+        .refresh_scores(guanxi_store::scores::ScoreSettings::default())
+        .await
+        .unwrap();
+    assert_eq!(r.stages_changed, 3, "{r:?}");
+    let got = |id: i64| async move { s.get_customer(&Actor::system(), id).await.unwrap() };
+    assert_eq!(got(first.id).await.lifecycle_stage.as_str(), "new");
+    assert_eq!(got(regular.id).await.lifecycle_stage.as_str(), "active");
+    assert_eq!(got(gone.id).await.lifecycle_stage.as_str(), "lost");
+    assert_eq!(
+        got(none.id).await.lifecycle_stage.as_str(),
+        "dormant",
+        "no purchases: kept as set"
+    );
+    // The SQL applies exactly the domain's rule.
+    for c in [&first, &regular, &gone] {
+        let sc = s.customer_score(c.id).await.unwrap().unwrap();
+        let want = stage_from_purchases(sc.frequency, sc.recency_days, &sc.activity).unwrap();
+        assert_eq!(got(c.id).await.lifecycle_stage, want);
+    }
+    // A stage changed under someone's open edit form is a conflict, not a silent overwrite.
+    assert!(got(gone.id).await.meta.version > 2);
+    // Audited once for the run; a second refresh changes nothing.
+    let log = s
+        .list_audit(&AuditFilter {
+            action: Some("lifecycle_rule".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.items.len(), 1);
+    assert_eq!(log.items[0].detail["changed"], 3);
+    let r = s
+        .refresh_scores(guanxi_store::scores::ScoreSettings::default())
+        .await
+        .unwrap();
+    assert_eq!(r.stages_changed, 0);
+}
 
 async fn a_customer_gets_everything_held_and_erasure_leaves_only_the_books(db: &TestDb) {
     use guanxi_domain::interaction::{NewInteraction, NewTask};

@@ -49,6 +49,11 @@ async fn erasure_from_the_page_needs_the_name_typed(app: &TestApp) {
     let b = Browser::login(app, "admin").await;
     let (_, page) = b.get(&format!("/customers/{id}")).await;
     assert!(page.contains("id=\"erase-form\""));
+    assert!(
+        page.contains("id=\"stage-rule\"")
+            && page.contains(&guanxi_domain::lifecycle::NEW_WITHIN_DAYS.to_string()),
+        "the stage rule is shown with its figure"
+    );
     let (s, json) = b.get(&format!("/customers/{id}/export?format=json")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(json.contains("沈十六"));

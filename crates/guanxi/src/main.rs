@@ -229,6 +229,10 @@ async fn main() -> anyhow::Result<()> {
             if !steps.is_empty() {
                 println!("compute steps (ms, on two threads): {}", steps.join(", "));
             }
+            println!(
+                "lifecycle stage rule: {} customers changed stage",
+                r.stages_changed
+            );
             for s in &r.skipped {
                 println!("skipped {s}");
             }

@@ -97,6 +97,10 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "也可以用 guanxi import customers 导入，或运行 guanxi demo 查看示例数据。",
             "You can also import with guanxi import customers, or run guanxi demo for sample data.",
         ),
+        "stage.rule" => (
+            "生命周期阶段随购买自动更新（每次评分刷新）：只买过一次且在 90 天内为“新客户”；按自身购买节奏活跃或稍有逾期为“活跃”；沉睡为“沉睡”；流失为“流失”。没有订单的客户保留手动设置的阶段。",
+            "The lifecycle stage follows the purchases at each score refresh: one order within 90 days is “new”; buying at their own rhythm or a little overdue is “active”; dormant is “dormant”; lost is “lost”. Customers without orders keep the stage set by hand.",
+        ),
         "dsr.title" => ("个人信息权利请求", "Data-subject request"),
         "dsr.export_hint" => (
             "下载本系统保存的该客户的全部信息（含审计记录，不打码）：",
