@@ -224,6 +224,75 @@ async fn write_update(
     Ok(())
 }
 
+/// Appends a customer list's conditions (scope and every filter but the cursor) after a
+/// `WHERE` that already holds one condition: the list and its count share them.
+fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter) {
+    push_scope(q, actor);
+    if let Some(v) = f.owner_id {
+        q.push(" AND c.owner_id = ").int(v);
+    }
+    if let Some(v) = f.lifecycle_stage {
+        q.push(" AND c.lifecycle_stage = ").text(v.as_str());
+    }
+    if let Some(v) = f.kind {
+        q.push(" AND c.kind = ").text(v.as_str());
+    }
+    if let Some(v) = &f.city {
+        q.push(" AND c.city = ").text(v.clone());
+    }
+    if let Some(v) = f.source_channel {
+        q.push(" AND c.source_channel = ").text(v.as_str());
+    }
+    if let Some(v) = &f.tier {
+        q.push(" AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.abc_class = ")
+            .text(v.clone())
+            .push(")");
+    }
+    for (col, v) in [
+        ("rfm_segment", &f.rfm_segment),
+        ("value_cell", &f.value_cell),
+    ] {
+        if let Some(v) = v {
+            q.push(&format!(
+                " AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.{col} = "
+            ))
+            .text(v.clone())
+            .push(")");
+        }
+    }
+    if let Some((r, fs)) = f.rf {
+        q.push(" AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.r_score = ")
+            .int(r)
+            .push(" AND s.f_score = ")
+            .int(fs)
+            .push(")");
+    }
+    if let Some(sf) = &f.segment {
+        q.push(" AND ");
+        crate::segments::push_segment(q, sf);
+    }
+    if let Some(v) = &f.tag {
+        q.push(
+            " AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag = ",
+        )
+        .text(v.clone())
+        .push(")");
+    }
+    if let Some(v) =
+        f.q.as_deref()
+            .map(guanxi_domain::name::normalize_query)
+            .filter(|s| !s.is_empty())
+    {
+        q.push(
+            " AND c.id IN (SELECT k.customer_id FROM customer_search_keys k WHERE k.search_key >= ",
+        )
+        .text(v.clone())
+        .push(" AND k.search_key < ")
+        .text(format!("{v}\u{10FFFF}"))
+        .push(")");
+    }
+}
+
 /// Loads one live customer row within scope, or NotFound.
 pub(crate) async fn load_row(
     conn: &mut AnyConnection,
@@ -811,6 +880,24 @@ impl Store {
         self.get_customer(&Actor::system(), winner).await
     }
 
+    /// How many customers a list's filter selects, counted up to `cap` (a list of a million
+    /// says "10,000+" rather than scanning them all): `(count, capped)`.
+    pub async fn count_customers(
+        &self,
+        actor: &Actor,
+        f: &CustomerFilter,
+        cap: i64,
+    ) -> Result<(i64, bool)> {
+        check_score_filters(f)?;
+        let mut q = SqlBuilder::new(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM customers c WHERE c.deleted_at IS NULL",
+        );
+        push_list_filter(&mut q, actor, f);
+        q.push(" LIMIT ").int(cap + 1).push(") t");
+        let (n,): (i64,) = q.query_as().fetch_one(&self.read).await?;
+        Ok((n.min(cap), n > cap))
+    }
+
     /// Lists customers within scope with filters and keyset pagination.
     pub async fn list_customers(
         &self,
@@ -822,66 +909,7 @@ impl Store {
         let mut q = SqlBuilder::new(&format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.deleted_at IS NULL"
         ));
-        push_scope(&mut q, actor);
-        if let Some(v) = f.owner_id {
-            q.push(" AND c.owner_id = ").int(v);
-        }
-        if let Some(v) = f.lifecycle_stage {
-            q.push(" AND c.lifecycle_stage = ").text(v.as_str());
-        }
-        if let Some(v) = f.kind {
-            q.push(" AND c.kind = ").text(v.as_str());
-        }
-        if let Some(v) = &f.city {
-            q.push(" AND c.city = ").text(v.clone());
-        }
-        if let Some(v) = f.source_channel {
-            q.push(" AND c.source_channel = ").text(v.as_str());
-        }
-        if let Some(v) = &f.tier {
-            q.push(
-                " AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.abc_class = ",
-            )
-            .text(v.clone())
-            .push(")");
-        }
-        for (col, v) in [
-            ("rfm_segment", &f.rfm_segment),
-            ("value_cell", &f.value_cell),
-        ] {
-            if let Some(v) = v {
-                q.push(&format!(
-                    " AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.{col} = "
-                ))
-                .text(v.clone())
-                .push(")");
-            }
-        }
-        if let Some((r, fs)) = f.rf {
-            q.push(" AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.r_score = ")
-                .int(r)
-                .push(" AND s.f_score = ")
-                .int(fs)
-                .push(")");
-        }
-        if let Some(sf) = &f.segment {
-            q.push(" AND ");
-            crate::segments::push_segment(&mut q, sf);
-        }
-        if let Some(v) = &f.tag {
-            q.push(" AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag = ").text(v.clone()).push(")");
-        }
-        if let Some(v) =
-            f.q.as_deref()
-                .map(guanxi_domain::name::normalize_query)
-                .filter(|s| !s.is_empty())
-        {
-            q.push(" AND c.id IN (SELECT k.customer_id FROM customer_search_keys k WHERE k.search_key >= ")
-                .text(v.clone())
-                .push(" AND k.search_key < ")
-                .text(format!("{v}\u{10FFFF}"))
-                .push(")");
-        }
+        push_list_filter(&mut q, actor, f);
         if let Some(c) = &f.cursor {
             let (v, id) = decode_cursor(c).ok_or_else(bad_cursor)?;
             let op = if f.desc { "<" } else { ">" };

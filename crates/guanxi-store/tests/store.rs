@@ -877,6 +877,24 @@ async fn keyset_pagination_and_filters(db: &TestDb) {
             assert_eq!(sorted.len(), 23, "{sort:?} desc={desc}: {seen:?}");
         }
     }
+    let all = CustomerFilter::default();
+    assert_eq!(
+        s.count_customers(&admin, &all, 100).await.unwrap(),
+        (23, false)
+    );
+    assert_eq!(
+        s.count_customers(&admin, &all, 20).await.unwrap(),
+        (20, true),
+        "capped"
+    );
+    let some = CustomerFilter {
+        q: Some("customer 1".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.count_customers(&admin, &some, 100).await.unwrap(),
+        (10, false)
+    );
     let by_q = s
         .list_customers(
             &admin,

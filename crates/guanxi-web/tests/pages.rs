@@ -31,7 +31,64 @@ on_both_backends!(
     search_forgives_and_enter_never_guesses,
     the_create_form_warns_of_a_likely_duplicate,
     erasure_from_the_page_needs_the_name_typed,
+    the_list_counts_and_bulk_reaches_all_matching,
 );
+
+async fn the_list_counts_and_bulk_reaches_all_matching(app: &TestApp) {
+    let rep = app.user("rep", Role::Sales, Some("East")).await;
+    let west = app.user("west", Role::Sales, Some("West")).await;
+    for i in 0..57 {
+        customer(
+            &rep,
+            json!({"kind": "individual", "name": format!("展会客户{i}"), "tags": ["expo"]}),
+        )
+        .await;
+    }
+    customer(
+        &west,
+        json!({"kind": "individual", "name": "别队客户", "tags": ["expo"]}),
+    )
+    .await;
+    let b = Browser::login(app, "rep").await;
+    let (_, page) = b.get("/customers?tag=expo").await;
+    assert!(
+        page.contains("id=\"list-total\">57 customers<"),
+        "{}",
+        &page[page.find("list-total").unwrap_or(0)..][..80]
+    );
+    assert_eq!(page.matches("name=\"ids\"").count(), 50, "one page of 50");
+    assert!(page.contains("id=\"bulk-all\""));
+    let csrf = b.csrf().await;
+    let r = b
+        .submit(
+            "/customers/bulk",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("back", "/customers?tag=expo"),
+                ("query", "tag=expo"),
+                ("all", "1"),
+                ("action", "tag"),
+                ("tag", "2026展会"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        "/customers?tag=expo&done=57&failed=0"
+    );
+    let (_, tagged) = b.get("/customers?tag=2026%E5%B1%95%E4%BC%9A").await;
+    assert!(tagged.contains("id=\"list-total\">57 customers<"));
+    // Another team's customer matched the filter but is outside the rep's scope: untouched.
+    let (_, theirs) = west.get("/customers?tag=2026%E5%B1%95%E4%BC%9A").await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
+    // A page that shows everything needs no "all matching".
+    let (_, small) = b
+        .get("/customers?q=%E5%B1%95%E4%BC%9A%E5%AE%A2%E6%88%B71")
+        .await;
+    assert!(!small.contains("id=\"bulk-all\""));
+}
 
 async fn erasure_from_the_page_needs_the_name_typed(app: &TestApp) {
     let admin = app.user("admin", Role::Admin, None).await;

@@ -80,7 +80,19 @@ struct ListTpl {
     /// The saved segment the list is restricted to (id, name).
     saved_segment: Option<(i64, String)>,
     hidden_score: Vec<(&'static str, String)>,
+    /// "1,234 customers" or "10,000+ customers".
+    total: String,
+    /// How many match, when a bulk action may take them all (else 0).
+    all_matching: i64,
+    /// The list's query string (no cursor), for "all matching".
+    query: String,
 }
+
+/// Lists count their customers up to this many; beyond, "10,000+".
+const LIST_COUNT_CAP: i64 = 10_000;
+/// Most customers one "all matching" bulk action changes (each is updated and audited on its
+/// own, within the request).
+const MAX_BULK_ALL: i64 = 2_000;
 
 /// Parses `r,f`; the store checks the range (1–5 each).
 fn parse_rf(s: &str) -> Option<(i64, i64)> {
@@ -147,13 +159,13 @@ pub fn shown_value(cp: &ContactPoint) -> String {
     }
 }
 
-/// The list page.
-pub async fn list(
-    State(st): State<AppState>,
-    user: UiUser,
-    q: FormData,
-) -> Result<Response, UiError> {
-    user.require(Permission::ReadCustomers)?;
+/// The customer filter a list's query string asks for (the page and "all matching" bulk
+/// actions read it the same way).
+async fn filter_from(
+    st: &AppState,
+    user: &UiUser,
+    q: &FormData,
+) -> Result<(CustomerFilter, crate::api::segments::ListNarrowing), UiError> {
     let l = user.locale;
     let tier = q.get("tier").map(str::to_string);
     let sort = match q.get("sort") {
@@ -181,7 +193,7 @@ pub async fn list(
         None => None,
     };
     // A saved segment and/or an ad-hoc rule (a chart's click-through: "CLV between …").
-    let narrowing = crate::api::segments::list_narrowing(&st, segment_id, q.get("rule"))
+    let narrowing = crate::api::segments::list_narrowing(st, segment_id, q.get("rule"))
         .await
         .map_err(|e| UiError::from_api(l, e))?;
     let filter = CustomerFilter {
@@ -202,6 +214,26 @@ pub async fn list(
         cursor: q.get("cursor").map(str::to_string),
         limit: 50,
     };
+    Ok((filter, narrowing))
+}
+
+/// The list page.
+pub async fn list(
+    State(st): State<AppState>,
+    user: UiUser,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::ReadCustomers)?;
+    let l = user.locale;
+    let (filter, narrowing) = filter_from(&st, &user, &q).await?;
+    let rf = filter.rf;
+    let segment = q.get("segment").map(str::to_string);
+    let cell = q.get("cell").map(str::to_string);
+    let (count, capped) = st
+        .store
+        .count_customers(&user.actor, &filter, LIST_COUNT_CAP)
+        .await
+        .map_err(|e| UiError::from_api(l, e.into()))?;
     let page = st
         .store
         .list_customers(&user.actor, &filter)
@@ -293,7 +325,8 @@ pub async fn list(
     .filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencode(v))))
     .chain(chosen.iter().map(|c| format!("col={}", urlencode(c))))
     .collect();
-    let base = format!("/customers?{}", base.join("&"));
+    let query = base.join("&");
+    let base = format!("/customers?{query}");
     let next_url = page
         .next_cursor
         .map(|c| format!("{base}&cursor={c}"))
@@ -340,6 +373,17 @@ pub async fn list(
         score_filter.push(super::segments::describe(&ctx, rule, &names));
         hidden_score.push(("rule", json.to_string()));
     }
+    let total = if capped {
+        ctx.t("customers.total_capped")
+            .replace("{n}", &format::thousands(count))
+    } else {
+        ctx.count("customers.total", count)
+    };
+    let all_matching = if !capped && count > rows.len() as i64 && count <= MAX_BULK_ALL {
+        count
+    } else {
+        0
+    };
     let tpl = ListTpl {
         saved_segment: narrowing.segment.map(|s| (s.id, s.name)),
         score_filter: score_filter.join(" · "),
@@ -365,6 +409,9 @@ pub async fn list(
         kinds: CustomerKind::ALL.iter().map(|s| s.as_str()).collect(),
         sorts: vec!["updated_at", "created_at", "name", "id"],
         columns,
+        query,
+        total,
+        all_matching,
         rows,
         next_url,
         first_url,
@@ -376,6 +423,46 @@ pub async fn list(
 /// The customer list narrowed by a segment rule (JSON), as the charts link to it.
 pub fn list_link(rule: &serde_json::Value) -> String {
     format!("/customers?rule={}", urlencode(&rule.to_string()))
+}
+
+/// The ids of every customer a list's query string selects (for "apply to all matching"),
+/// refused with the reason when more than [`MAX_BULK_ALL`] match.
+async fn all_matching_ids(st: &AppState, user: &UiUser, query: &str) -> Result<Vec<i64>, UiError> {
+    let l = user.locale;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|_| UiError::BadForm(l))?;
+    let q = FormData::from_pairs(pairs);
+    let (mut filter, _) = filter_from(st, user, &q).await?;
+    let err = |e: guanxi_store::StoreError| UiError::from_api(l, e.into());
+    let (_, capped) = st
+        .store
+        .count_customers(&user.actor, &filter, MAX_BULK_ALL)
+        .await
+        .map_err(err)?;
+    if capped {
+        return Err(UiError::Invalid(
+            l,
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            vec![
+                super::text::t(l, "bulk.too_many").replace("{n}", &format::thousands(MAX_BULK_ALL))
+            ],
+        ));
+    }
+    filter.cursor = None;
+    filter.limit = 200;
+    let mut ids = Vec::new();
+    loop {
+        let page = st
+            .store
+            .list_customers(&user.actor, &filter)
+            .await
+            .map_err(err)?;
+        ids.extend(page.items.iter().map(|c| c.id));
+        match page.next_cursor {
+            Some(c) => filter.cursor = Some(c),
+            None => return Ok(ids),
+        }
+    }
 }
 
 /// Most customers one bulk action touches.
@@ -392,14 +479,19 @@ pub async fn bulk(
     form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
-    let ids: Vec<i64> = form
-        .all("ids")
-        .iter()
-        .map(|s| s.parse::<i64>().map_err(|_| UiError::BadForm(l)))
-        .collect::<Result<_, _>>()?;
-    if ids.len() > MAX_BULK {
-        return Err(UiError::BadForm(l));
-    }
+    let ids: Vec<i64> = if form.get("all") == Some("1") {
+        all_matching_ids(&st, &user, form.get("query").unwrap_or("")).await?
+    } else {
+        let ids: Vec<i64> = form
+            .all("ids")
+            .iter()
+            .map(|s| s.parse::<i64>().map_err(|_| UiError::BadForm(l)))
+            .collect::<Result<_, _>>()?;
+        if ids.len() > MAX_BULK {
+            return Err(UiError::BadForm(l));
+        }
+        ids
+    };
     enum Action {
         Tag(String),
         Assign(i64),

@@ -101,6 +101,11 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "生命周期阶段随购买自动更新（每次评分刷新）：只买过一次且在 90 天内为“新客户”；按自身购买节奏活跃或稍有逾期为“活跃”；沉睡为“沉睡”；流失为“流失”。没有订单的客户保留手动设置的阶段。",
             "The lifecycle stage follows the purchases at each score refresh: one order within 90 days is “new”; buying at their own rhythm or a little overdue is “active”; dormant is “dormant”; lost is “lost”. Customers without orders keep the stage set by hand.",
         ),
+        "customers.total" => ("共 {n} 位客户", "{n} customers"),
+        "customers.total.one" => ("共 1 位客户", "1 customer"),
+        "customers.total_capped" => ("超过 {n} 位客户", "More than {n} customers"),
+        "bulk.all_matching" => ("应用到全部 {n} 位符合条件的客户（不只是本页勾选的）", "Apply to all {n} matching customers (not only those ticked on this page)"),
+        "bulk.too_many" => ("符合条件的客户超过 {n} 位，请缩小筛选范围后再批量操作。", "More than {n} customers match; narrow the filter for a bulk action."),
         "dsr.title" => ("个人信息权利请求", "Data-subject request"),
         "dsr.export_hint" => (
             "下载本系统保存的该客户的全部信息（含审计记录，不打码）：",
