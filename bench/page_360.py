@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Server time of the customer 360 page for a customer with 500 timeline items, on demo data.
+"""Server time of the customer 360 page for a customer with 500 timeline items, and of the
+dashboard for three readers, on demo data.
 
 Loads `guanxi demo` (2,400 customers, 60,000 orders) into a fresh SQLite file, serves it with the
 release binary, gives one customer 500 timeline entries in all (its orders plus interactions and
 tasks added over the API), then requests its 360 page repeatedly as a signed-in manager and as an
 admin (whose view of an ID number is also written to the audit log). Server time is read from the
 `Server-Timing` header the app sets on every response (time inside the server, no network);
-wall time is what the client saw on loopback.
+wall time is what the client saw on loopback. The dashboard (`GET /`) is measured for a
+manager and an admin (whole book) and a sales rep (own and team's customers only).
 
     cargo build --release -p guanxi
     python3 bench/page_360.py [--requests 300] [--backend sqlite|postgres]
@@ -150,6 +152,19 @@ def main():
                 _, _, s, _ = c.page(f"/customers/{cid}/timeline?before=1767225600000")
                 older.append(s)
             rows.append((f"{who}: older-entries fragment", 0, summary(older), None))
+        dash = []
+        for who in ["manager", "admin", "sales.east"]:
+            c = Client(base)
+            c.login(who)
+            for _ in range(20):  # warm-up
+                c.page("/")
+            server_ms, wall_ms = [], []
+            for _ in range(args.requests):
+                status, body, s, w = c.page("/")
+                assert status == 200 and b"stat-customers" in body
+                server_ms.append(s)
+                wall_ms.append(w)
+            dash.append((who, len(body), summary(server_ms), summary(wall_ms)))
         print()
         print(f"360 page, {args.requests} requests each, {args.backend}, customer with {total} timeline entries")
         print("| reader | page size (KiB) | server p50 (ms) | p95 | p99 | max | client wall p50 (ms) |")
@@ -160,6 +175,14 @@ def main():
             print(f"| {who} | {kib} | {s[0]:.2f} | {s[1]:.2f} | {s[2]:.2f} | {s[3]:.2f} | {wall} |")
         worst_p95 = max(r[2][1] for r in rows)
         print(f"\ntarget (issue #4): server time < 50 ms — {'met' if worst_p95 < 50 else 'NOT met'} (worst p95 {worst_p95:.2f} ms)")
+        print()
+        print(f"dashboard (GET /), {args.requests} requests each, {args.backend}")
+        print("| reader | page size (KiB) | server p50 (ms) | p95 | p99 | max | client wall p50 (ms) |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for who, size, s, w in dash:
+            print(f"| {who} | {size / 1024:.0f} | {s[0]:.2f} | {s[1]:.2f} | {s[2]:.2f} | {s[3]:.2f} | {w[0]:.2f} |")
+        worst = max(r[2][1] for r in dash)
+        print(f"\ntarget (issue #11): dashboard server time < 20 ms — {'met' if worst < 20 else 'NOT met'} (worst p95 {worst:.2f} ms)")
     finally:
         server.terminate()
         server.wait()

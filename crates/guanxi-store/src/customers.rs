@@ -131,14 +131,21 @@ fn check_score_filters(f: &CustomerFilter) -> Result<()> {
 
 /// Appends the actor's record scope as a condition on `c` (customers).
 pub(crate) fn push_scope(q: &mut SqlBuilder, actor: &Actor) {
+    // One `IN` over the owners (the user and their team), not `owner = me OR owner IN team`:
+    // SQLite then walks the owner index instead of scanning every customer.
     if actor.scope == RecordScope::OwnAndTeam {
-        q.push(" AND (c.owner_id = ").int(actor.id);
-        if let Some(team) = actor.team_id {
-            q.push(" OR c.owner_id IN (SELECT id FROM users WHERE team_id = ")
-                .int(team)
-                .push(")");
+        match actor.team_id {
+            Some(team) => {
+                q.push(" AND c.owner_id IN (SELECT id FROM users WHERE id = ")
+                    .int(actor.id)
+                    .push(" OR team_id = ")
+                    .int(team)
+                    .push(")");
+            }
+            None => {
+                q.push(" AND c.owner_id = ").int(actor.id);
+            }
         }
-        q.push(")");
     }
 }
 

@@ -1,12 +1,13 @@
-//! The figures of the landing dashboard, computed by the database (grouping by month is the one
-//! dialect difference, behind [`Backend`]) and always within the reader's record scope: a rep's
-//! dashboard counts the rep's customers, a manager's the whole book.
+//! The figures of the landing dashboard, computed by the database and always within the
+//! reader's record scope: a rep's dashboard counts the rep's customers, a manager's the whole
+//! book. Months are cut in the shop's time zone as ranges of timestamps, one index range per
+//! month, so no date function runs on each row and both backends share the SQL.
 
 use chrono::{Datelike, Utc};
 use guanxi_domain::role::Actor;
 
 use crate::customers::push_scope;
-use crate::db::{to_ms, Backend, Store};
+use crate::db::{to_ms, Store};
 use crate::error::Result;
 use crate::sql::SqlBuilder;
 
@@ -38,18 +39,9 @@ impl Store {
         months: i64,
         utc_offset_hours: i64,
     ) -> Result<Dashboard> {
-        let offset = utc_offset_hours * 3_600_000;
         let months = months.clamp(1, 120);
-        let (first, since) = first_of_month(to_ms(Utc::now()), months, utc_offset_hours);
+        let (first, _) = first_of_month(to_ms(Utc::now()), months, utc_offset_hours);
         let labels = month_labels(first, months);
-        let month = |col: &str| match self.backend() {
-            Backend::Sqlite => {
-                format!("strftime('%Y-%m', ({col} + {offset}) / 1000, 'unixepoch')")
-            }
-            Backend::Postgres => format!(
-                "to_char(to_timestamp(({col} + {offset}) / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM')"
-            ),
-        };
         let mut conn = self.read.acquire().await?;
 
         let mut q = SqlBuilder::new(
@@ -59,26 +51,58 @@ impl Store {
         q.push(" GROUP BY c.lifecycle_stage ORDER BY 2 DESC");
         let by_stage: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
 
-        let m = month("c.created_at");
-        let mut q = SqlBuilder::new(&format!(
-            "SELECT {m} AS m, COUNT(*) FROM customers c WHERE c.deleted_at IS NULL AND c.created_at >= "
-        ));
-        q.int(since);
-        push_scope(&mut q, actor);
-        q.push(" GROUP BY 1 ORDER BY 1");
-        let found: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
-        let new_per_month = every_month(&labels, found, |r| &r.0, |m| (m, 0));
+        // One index range per month (UNION ALL), not a date function on every row: the
+        // covering indexes answer each month from their entries alone.
+        let bounds = month_bounds(first, months, utc_offset_hours);
+        let mut q = SqlBuilder::new("");
+        for (k, (from, to)) in bounds.iter().enumerate() {
+            if k > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push(&format!("SELECT {k} AS k, COUNT(*) FROM customers c WHERE c.deleted_at IS NULL AND c.created_at >= "))
+                .int(*from)
+                .push(" AND c.created_at < ")
+                .int(*to);
+            push_scope(&mut q, actor);
+        }
+        let counts: Vec<(i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let mut new_per_month: Vec<(String, i64)> = labels.iter().map(|m| (m.clone(), 0)).collect();
+        for (k, n) in counts {
+            if let Some(slot) = usize::try_from(k)
+                .ok()
+                .and_then(|k| new_per_month.get_mut(k))
+            {
+                slot.1 = n;
+            }
+        }
 
-        let m = month("o.ordered_at");
-        let mut q = SqlBuilder::new(&format!(
-            "SELECT {m} AS m, COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) FROM orders o \
-             JOIN customers c ON c.id = o.customer_id WHERE o.ordered_at >= "
-        ));
-        q.int(since);
-        push_scope(&mut q, actor);
-        q.push(" GROUP BY 1 ORDER BY 1");
-        let found: Vec<(String, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
-        let revenue_per_month = every_month(&labels, found, |r| &r.0, |m| (m, 0, 0));
+        let mut q = SqlBuilder::new("");
+        for (k, (from, to)) in bounds.iter().enumerate() {
+            if k > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push(&format!(
+                "SELECT {k} AS k, COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) FROM {} \
+                 o.ordered_at >= ",
+                orders_from(actor)
+            ))
+            .int(*from)
+            .push(" AND o.ordered_at < ")
+            .int(*to);
+            push_scope(&mut q, actor);
+        }
+        let sums: Vec<(i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let mut revenue_per_month: Vec<(String, i64, i64)> =
+            labels.iter().map(|m| (m.clone(), 0, 0)).collect();
+        for (k, n, r) in sums {
+            if let Some(slot) = usize::try_from(k)
+                .ok()
+                .and_then(|k| revenue_per_month.get_mut(k))
+            {
+                slot.1 = n;
+                slot.2 = r;
+            }
+        }
 
         drop(conn);
         let (orders, revenue_minor) = self.order_totals(actor).await?;
@@ -94,6 +118,43 @@ impl Store {
     }
 }
 
+/// Local-midnight bounds `[from, to)` (ms) of `months` consecutive months from `first`.
+fn month_bounds(first: chrono::NaiveDate, months: i64, utc_offset_hours: i64) -> Vec<(i64, i64)> {
+    (0..u32::try_from(months).unwrap_or(0))
+        .filter_map(|k| {
+            let a = first.checked_add_months(chrono::Months::new(k))?;
+            let b = first.checked_add_months(chrono::Months::new(k + 1))?;
+            Some((
+                guanxi_domain::segment::local_midnight_ms(a, utc_offset_hours),
+                guanxi_domain::segment::local_midnight_ms(b, utc_offset_hours),
+            ))
+        })
+        .collect()
+}
+
+/// The join to customers that a reader's scope needs on an orders query (`FROM orders o…`):
+/// none for a reader who sees every customer (their orders are all orders; a covering index
+/// then answers alone). For a rep, the customers come first (SQLite keeps the order of a
+/// `CROSS JOIN`): their few customers by owner, then each one's orders by the per-customer
+/// index, instead of every order of the book looked up against its customer.
+pub(crate) fn scope_join(actor: &Actor) -> &'static str {
+    match actor.scope {
+        guanxi_domain::role::RecordScope::All => "",
+        guanxi_domain::role::RecordScope::OwnAndTeam => " JOIN customers c ON c.id = o.customer_id",
+    }
+}
+
+/// `FROM … WHERE …` of an orders query within the reader's scope, customers first for a rep
+/// (the join condition in `WHERE`, as PostgreSQL wants for a `CROSS JOIN`).
+fn orders_from(actor: &Actor) -> &'static str {
+    match actor.scope {
+        guanxi_domain::role::RecordScope::All => "orders o WHERE",
+        guanxi_domain::role::RecordScope::OwnAndTeam => {
+            "customers c CROSS JOIN orders o WHERE o.customer_id = c.id AND"
+        }
+    }
+}
+
 /// The `YYYY-MM` labels of `months` consecutive months from the one `first` falls in, oldest
 /// first.
 fn month_labels(first: chrono::NaiveDate, months: i64) -> Vec<String> {
@@ -101,24 +162,6 @@ fn month_labels(first: chrono::NaiveDate, months: i64) -> Vec<String> {
         .filter_map(|k| first.checked_add_months(chrono::Months::new(k)))
         .map(|d| d.format("%Y-%m").to_string())
         .collect()
-}
-
-/// Rows keyed by month (`month_of`) on every label in `labels` — `empty` makes the row of a
-/// month with none — plus any later month the rows hold (an order dated ahead), in month order.
-fn every_month<T>(
-    labels: &[String],
-    rows: Vec<T>,
-    month_of: impl Fn(&T) -> &str,
-    empty: impl Fn(String) -> T,
-) -> Vec<T> {
-    let mut by_month: std::collections::BTreeMap<String, T> = labels
-        .iter()
-        .map(|m| (m.clone(), empty(m.clone())))
-        .collect();
-    for row in rows {
-        by_month.insert(month_of(&row).to_string(), row);
-    }
-    by_month.into_values().collect()
 }
 
 /// The first day of the month `months - 1` months before the one `now_ms` falls in (local),
@@ -141,21 +184,23 @@ fn first_of_month(now_ms: i64, months: i64, utc_offset_hours: i64) -> (chrono::N
 
 #[cfg(test)]
 mod tests {
-    use super::{every_month, first_of_month, month_labels};
+    use super::{first_of_month, month_bounds, month_labels};
 
     #[test]
-    fn every_month_of_the_window_has_a_row() {
+    fn every_month_of_the_window_is_one_range() {
         let jan_2025 = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
         let labels = month_labels(jan_2025, 14);
         assert_eq!(labels.first().map(String::as_str), Some("2025-01"));
         assert_eq!(labels.last().map(String::as_str), Some("2026-02"));
-        assert_eq!(labels.len(), 14);
-        let rows = vec![("2025-03".to_string(), 2), ("2027-01".to_string(), 1)];
-        let dense = every_month(&labels, rows, |r| &r.0, |m| (m, 0));
-        assert_eq!(dense.len(), 15, "the window plus an order dated ahead");
-        assert_eq!(dense[1], ("2025-02".to_string(), 0));
-        assert_eq!(dense[2], ("2025-03".to_string(), 2));
-        assert_eq!(dense[14], ("2027-01".to_string(), 1));
+        let bounds = month_bounds(jan_2025, 14, 8);
+        assert_eq!(bounds.len(), labels.len());
+        // Local midnight of 1 January 2025 in UTC+8 is 16:00 UTC the day before.
+        assert_eq!(bounds[0].0, 1_735_660_800_000);
+        for w in bounds.windows(2) {
+            assert_eq!(w[0].1, w[1].0, "months meet without gap or overlap");
+        }
+        // February 2025 has 28 days.
+        assert_eq!(bounds[1].1 - bounds[1].0, 28 * 86_400_000);
     }
 
     #[test]
