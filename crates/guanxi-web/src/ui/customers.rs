@@ -229,19 +229,22 @@ pub async fn list(
     let rf = filter.rf;
     let segment = q.get("segment").map(str::to_string);
     let cell = q.get("cell").map(str::to_string);
+    // A filter value the store refuses (an unknown RFM segment, R/F out of range) came from
+    // the query string: 400, whichever query meets it first.
+    let bad_query = |e: guanxi_store::StoreError| match e {
+        guanxi_store::StoreError::Invalid(_) => UiError::BadForm(l),
+        other => UiError::from_api(l, other.into()),
+    };
     let (count, capped) = st
         .store
         .count_customers(&user.actor, &filter, LIST_COUNT_CAP)
         .await
-        .map_err(|e| UiError::from_api(l, e.into()))?;
+        .map_err(bad_query)?;
     let page = st
         .store
         .list_customers(&user.actor, &filter)
         .await
-        .map_err(|e| match e {
-            guanxi_store::StoreError::Invalid(_) => UiError::BadForm(l),
-            other => UiError::from_api(l, other.into()),
-        })?;
+        .map_err(bad_query)?;
     let chosen = q.all("col");
     let columns: Vec<Column> = COLUMNS
         .iter()
