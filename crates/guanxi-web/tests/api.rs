@@ -767,6 +767,26 @@ async fn interactions_tasks_and_timeline(app: &TestApp) {
     assert_eq!(none.as_array().unwrap().len(), 0);
     let (_, theirs) = west.get("/tasks?who=all").await;
     assert_eq!(theirs.as_array().unwrap().len(), 0);
+    // The customer list counts its matches when asked.
+    let (s, kind, _) = east.download("/customers?limit=1").await;
+    assert_eq!((s, kind.as_str()), (StatusCode::OK, "application/json"));
+    let res = east
+        .raw(reqwest::Method::GET, "/customers?limit=1&total=true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-total-count"], "1");
+    assert_eq!(res.headers()["x-total-count-capped"], "false");
+    let res = west
+        .raw(reqwest::Method::GET, "/customers?total=true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["x-total-count"],
+        "0",
+        "another team counts none of them"
+    );
     let (s, e) = east.get("/tasks?status=later").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(e["fields"][0]["field"], "status");

@@ -116,16 +116,25 @@ pub struct ListQuery {
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
     pub limit: Option<i64>,
+    /// Also count every match (`X-Total-Count`, up to 10,000; `X-Total-Count-Capped: true`
+    /// beyond). Off by default: a client paging through the book need not count on every page.
+    pub total: Option<bool>,
 }
+
+/// Most customers a list counts before it says "more than".
+pub const LIST_COUNT_CAP: i64 = 10_000;
 
 /// List customers visible to the caller.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListQuery),
-    responses((status = 200, body = Page<Customer>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Page<Customer>, headers(
+            ("x-total-count" = i64, description = "With `total=true`: the customers matching, counted up to 10,000"),
+            ("x-total-count-capped" = bool, description = "With `total=true`: more match than were counted"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_customers(
     State(st): State<AppState>,
     auth: Auth,
     QueryParams(q): QueryParams<ListQuery>,
-) -> Result<Json<Page<Customer>>, ApiError> {
+) -> Result<(axum::http::HeaderMap, Json<Page<Customer>>), ApiError> {
     auth.require(Permission::ReadCustomers)?;
     let sort = match q.sort.as_deref() {
         None => CustomerSort::default(),
@@ -147,35 +156,49 @@ pub async fn list_customers(
     let segment = crate::api::segments::list_narrowing(&st, q.segment_id, q.rule.as_deref())
         .await?
         .filter;
+    let filter = CustomerFilter {
+        segment,
+        owner_id: q.owner_id,
+        lifecycle_stage: q.lifecycle_stage,
+        kind: q.kind,
+        city: q.city,
+        tag: q.tag,
+        source_channel: q.source_channel,
+        q: q.q,
+        tier: q.tier,
+        rfm_segment: None,
+        value_cell: None,
+        rf: None,
+        sort,
+        desc,
+        cursor: q.cursor,
+        limit: q.limit.unwrap_or(50),
+    };
     let page = st
         .store
-        .list_customers(
-            &auth.actor,
-            &CustomerFilter {
-                segment,
-                owner_id: q.owner_id,
-                lifecycle_stage: q.lifecycle_stage,
-                kind: q.kind,
-                city: q.city,
-                tag: q.tag,
-                source_channel: q.source_channel,
-                q: q.q,
-                tier: q.tier,
-                rfm_segment: None,
-                value_cell: None,
-                rf: None,
-                sort,
-                desc,
-                cursor: q.cursor,
-                limit: q.limit.unwrap_or(50),
-            },
-        )
+        .list_customers(&auth.actor, &filter)
         .await
         .map_err(|e| ApiError::from(e).in_query())?;
-    Ok(Json(Page {
-        items: page.items.into_iter().map(present_in_list).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    let mut headers = axum::http::HeaderMap::new();
+    if q.total == Some(true) {
+        let (n, capped) = st
+            .store
+            .count_customers(&auth.actor, &filter, LIST_COUNT_CAP)
+            .await
+            .map_err(|e| ApiError::from(e).in_query())?;
+        headers.insert("x-total-count", n.into());
+        headers.insert(
+            "x-total-count-capped",
+            axum::http::HeaderValue::from_static(if capped { "true" } else { "false" }),
+        );
+    }
+    Ok((
+        headers,
+        Json(Page {
+            items: page.items.into_iter().map(present_in_list).collect(),
+            next_cursor: page.next_cursor,
+        }),
+    ))
 }
 
 /// Create a customer (with contact points).

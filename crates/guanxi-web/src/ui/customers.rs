@@ -15,6 +15,7 @@ use super::format;
 use super::pages::stage_codes;
 use super::render;
 use super::session::{urlencode, Ctx, FormData, UiError, UiUser};
+use crate::api::customers::LIST_COUNT_CAP;
 use crate::state::AppState;
 
 /// A column the user may show.
@@ -88,8 +89,6 @@ struct ListTpl {
     query: String,
 }
 
-/// Lists count their customers up to this many; beyond, "10,000+".
-const LIST_COUNT_CAP: i64 = 10_000;
 /// Most customers one "all matching" bulk action changes (each is updated and audited on its
 /// own, within the request).
 const MAX_BULK_ALL: i64 = 2_000;
