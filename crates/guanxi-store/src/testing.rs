@@ -77,7 +77,11 @@ impl TestDb {
                     .await
                     .expect("create test schema");
                 let sep = if admin_url.contains('?') { '&' } else { '?' };
-                let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+                // The schema's name as application_name too, so the cleanup can find this
+                // test's own sessions.
+                let url = format!(
+                    "{admin_url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}"
+                );
                 let store = Store::connect(&url)
                     .await
                     .expect("open PostgreSQL test schema");
@@ -111,6 +115,17 @@ impl Drop for TestDb {
                             if let Ok(mut c) =
                                 <sqlx::AnyConnection as sqlx::Connection>::connect(&url).await
                             {
+                                // The test is over, but a connection of its pool may still
+                                // hold a transaction whose rollback waits for the test's
+                                // runtime (blocked right here in `drop`): end this test's own
+                                // sessions first, or the DROP would wait for them forever.
+                                let _ = sqlx::query(
+                                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                                     WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                                )
+                                .bind(schema.as_str())
+                                .execute(&mut c)
+                                .await;
                                 let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
                                     .execute(&mut c)
                                     .await;
