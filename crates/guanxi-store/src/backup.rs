@@ -96,11 +96,11 @@ impl Store {
         }
         let partial = partial_of(dest);
         let _ = std::fs::remove_file(&partial);
-        match self.backend() {
+        let (customers, orders) = match self.backend() {
             Backend::Sqlite => {
                 let src = self.rusqlite(false)?;
                 let (dest_owned, partial_owned) = (dest.to_path_buf(), partial.clone());
-                tokio::task::spawn_blocking(move || -> Result<()> {
+                tokio::task::spawn_blocking(move || -> Result<(i64, i64)> {
                     let mut dst = rusqlite::Connection::open(&partial_owned)?;
                     {
                         let b = rusqlite::backup::Backup::new(&src, &mut dst)?;
@@ -115,16 +115,17 @@ impl Store {
                         }
                     }
                     drop(dst);
-                    check_sqlite_file(&partial_owned)?;
+                    // Checked once, before it counts as a backup; its counts are the summary's.
+                    let held = check_sqlite_file(&partial_owned)?;
                     std::fs::File::open(&partial_owned)
                         .and_then(|f| f.sync_all())
                         .map_err(|e| fail(format!("syncing the backup: {e}")))?;
                     std::fs::rename(&partial_owned, &dest_owned)
                         .map_err(|e| fail(format!("moving the backup into place: {e}")))?;
-                    Ok(())
+                    Ok(held)
                 })
                 .await
-                .map_err(|e| StoreError::Task(e.to_string()))??;
+                .map_err(|e| StoreError::Task(e.to_string()))??
             }
             Backend::Postgres => {
                 let part = partial.to_string_lossy().to_string();
@@ -153,14 +154,10 @@ impl Store {
                 .map_err(|e| StoreError::Task(e.to_string()))??;
                 std::fs::rename(&partial, dest)
                     .map_err(|e| fail(format!("moving the backup into place: {e}")))?;
+                self.book_size().await?
             }
-        }
-        let (customers, orders) = self.book_size().await?;
-        let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
-        let (customers, orders) = match self.backend() {
-            Backend::Sqlite => check_sqlite_file(dest)?,
-            Backend::Postgres => (customers, orders),
         };
+        let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
         Ok(BackupSummary {
             file: dest.to_path_buf(),
             bytes,

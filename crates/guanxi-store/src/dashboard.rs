@@ -132,21 +132,13 @@ fn month_bounds(first: chrono::NaiveDate, months: i64, utc_offset_hours: i64) ->
         .collect()
 }
 
-/// The join to customers that a reader's scope needs on an orders query (`FROM orders o…`):
-/// none for a reader who sees every customer (their orders are all orders; a covering index
-/// then answers alone). For a rep, the customers come first (SQLite keeps the order of a
-/// `CROSS JOIN`): their few customers by owner, then each one's orders by the per-customer
+/// `FROM … WHERE …` of an orders query within the reader's scope (the caller appends its
+/// first condition and then `push_scope`). A reader who sees every customer reads orders
+/// alone: their orders are all orders, and a covering index answers. For a rep, the customers
+/// come first (SQLite keeps the order of a `CROSS JOIN`; the join condition is in `WHERE`, as
+/// PostgreSQL wants): their few customers by owner, then each one's orders by the per-customer
 /// index, instead of every order of the book looked up against its customer.
-pub(crate) fn scope_join(actor: &Actor) -> &'static str {
-    match actor.scope {
-        guanxi_domain::role::RecordScope::All => "",
-        guanxi_domain::role::RecordScope::OwnAndTeam => " JOIN customers c ON c.id = o.customer_id",
-    }
-}
-
-/// `FROM … WHERE …` of an orders query within the reader's scope, customers first for a rep
-/// (the join condition in `WHERE`, as PostgreSQL wants for a `CROSS JOIN`).
-fn orders_from(actor: &Actor) -> &'static str {
+pub(crate) fn orders_from(actor: &Actor) -> &'static str {
     match actor.scope {
         guanxi_domain::role::RecordScope::All => "orders o WHERE",
         guanxi_domain::role::RecordScope::OwnAndTeam => {

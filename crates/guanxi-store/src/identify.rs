@@ -125,20 +125,18 @@ impl Store {
         });
         let mut common: Option<HashMap<i64, IdentifyHit>> = None;
         for word in words {
-            let lookup = match phone_digits(word) {
-                Some(d) => Lookup::Prefix(d),
-                None => Lookup::Prefix(word.to_string()),
-            };
-            let needle = match &lookup {
-                Lookup::Prefix(n) => n.clone(),
-                Lookup::Exact { value, .. } => value.clone(),
-            };
+            let needle = phone_digits(word).unwrap_or_else(|| word.to_string());
             let within: Option<Vec<i64>> = common.as_ref().map(|c| c.keys().copied().collect());
             if within.as_ref().is_some_and(Vec::is_empty) {
                 break;
             }
             let found: HashMap<i64, IdentifyHit> = self
-                .rank_within(actor, &[lookup], &needle, within.as_deref())
+                .rank_within(
+                    actor,
+                    &[Lookup::Prefix(needle.clone())],
+                    &needle,
+                    within.as_deref(),
+                )
                 .await?
                 .into_iter()
                 .map(|h| (h.customer_id, h))

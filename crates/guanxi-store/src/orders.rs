@@ -272,8 +272,8 @@ impl Store {
     /// Number of orders (and their revenue in minor units) of customers within scope.
     pub async fn order_totals(&self, actor: &Actor) -> Result<(i64, i64)> {
         let mut q = SqlBuilder::new(&format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) FROM orders o{} WHERE 1=1",
-            crate::dashboard::scope_join(actor)
+            "SELECT COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) FROM {} 1=1",
+            crate::dashboard::orders_from(actor)
         ));
         push_scope(&mut q, actor);
         Ok(q.query_as::<(i64, i64)>().fetch_one(&self.read).await?)
