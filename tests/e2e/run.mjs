@@ -371,6 +371,45 @@ test("optimistic locking: a stale edit shows who changed what, and saves only wh
   await page.context().close();
 });
 
+test("a manager compares two duplicates side by side, merges them and undoes it", async () => {
+  const admin = await api("admin");
+  const kept = await admin.call("POST", "/customers", {
+    kind: "individual", name: "赵明远", city: "杭州",
+    contact_points: [{ kind: "mobile", value: "13655554444" }],
+  });
+  const dup = await admin.call("POST", "/customers", {
+    kind: "individual", name: "赵明远", city: "宁波", employer: "阿里巴巴", allow_duplicate: true,
+    contact_points: [{ kind: "mobile", value: "136 5555 4444" }, { kind: "email", value: "zhao.my@example.com" }],
+  });
+  await admin.call("POST", `/customers/${dup.id}/interactions`, { channel: "wechat", subject: "咨询新茶" });
+  const page = await newPage("zh-CN");
+  await login(page, "manager");
+  await page.goto(`${base}/customers/${kept.id}`);
+  await Promise.all([page.waitForURL(/\/merge\?other=/), page.click(`#compare-${dup.id}`)]);
+  assert.ok(await page.isChecked("#take-employer"), "empty on the kept record: taken by default");
+  assert.ok(await page.isChecked("#keep-city"));
+  assert.match(await page.textContent("#merge-moves"), /2 个联系方式/);
+  assert.match(await page.textContent("#merge-moves"), /1 条互动记录/);
+  await page.check("#take-city");
+  await shot(page, "zh-CN-merge-compare");
+  await Promise.all([page.waitForURL(/merged=\d+/), page.click("#merge-submit")]);
+  assert.match(await page.textContent("#flash"), /已合并/);
+  assert.match(await page.textContent("#basics"), /宁波/);
+  assert.match(await page.textContent("#basics"), /阿里巴巴/);
+  assert.match(await page.textContent("#merge-history"), /赵明远/);
+  await shot(page, "zh-CN-merged");
+  let stored = await admin.call("GET", `/customers/${kept.id}`);
+  assert.equal(stored.contact_points.length, 3);
+  await Promise.all([page.waitForURL(/saved=unmerged/), page.click("#merge-history button")]);
+  assert.match(page.url(), new RegExp(`/customers/${dup.id}\\?`));
+  assert.match(await page.textContent("#flash"), /合并已撤销/);
+  stored = await admin.call("GET", `/customers/${kept.id}`);
+  assert.equal(stored.city, "杭州");
+  assert.equal(stored.employer, null);
+  assert.equal(stored.contact_points.length, 1);
+  await page.context().close();
+});
+
 test("create a customer with inline validation, then bulk-tag from the list", async () => {
   const page = await newPage("zh-CN");
   await login(page, "sales.east");

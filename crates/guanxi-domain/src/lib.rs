@@ -12,6 +12,7 @@ pub mod interaction;
 pub mod lifecycle;
 pub mod lunar;
 pub mod masking;
+pub mod merge;
 pub mod name;
 pub mod order;
 pub mod profile;

@@ -1,4 +1,4 @@
-//! The customer repository: create, read, update (optimistic locking), soft delete, merge and
+//! The customer repository: create, read, update (optimistic locking), soft delete and
 //! list with filters and keyset pagination, always within the actor's record scope.
 
 use chrono::Utc;
@@ -152,7 +152,7 @@ pub(crate) fn push_scope(q: &mut SqlBuilder, actor: &Actor) {
 /// Writes a customer's merged fields over its stored row (optimistic on `expected_version`),
 /// refreshes tags and search keys, and audits the difference. Shared by edits and by imports
 /// that update an existing customer, so both validate, index and audit alike.
-async fn write_update(
+pub(crate) async fn write_update(
     conn: &mut AnyConnection,
     actor: &Actor,
     row: CustomerRow,
@@ -786,105 +786,6 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Merges `loser` into `winner`: contact points, relations, orders and tags move to the
-    /// winner; the loser is soft-deleted with `merged_into` set. Both must be visible and of the
-    /// same kind; versions guard against merging a record someone just changed.
-    pub async fn merge_customers(
-        &self,
-        actor: &Actor,
-        winner: i64,
-        winner_version: i64,
-        loser: i64,
-        loser_version: i64,
-    ) -> Result<Customer> {
-        if winner == loser {
-            return Err(StoreError::Invalid(ValidationErrors::single(
-                "loser_id",
-                "self_merge",
-            )));
-        }
-        let mut tx = self.write.begin().await?;
-        let w = load_row(&mut tx, actor, winner).await?;
-        let l = load_row(&mut tx, actor, loser).await?;
-        for (row, v) in [(&w, winner_version), (&l, loser_version)] {
-            if row.version != v {
-                return Err(StoreError::Conflict {
-                    current: row.version,
-                    updated_by: row.updated_by,
-                });
-            }
-        }
-        if w.kind != l.kind {
-            return Err(StoreError::Invalid(ValidationErrors::single(
-                "loser_id",
-                "kind_mismatch",
-            )));
-        }
-        let now = to_ms(Utc::now());
-        let moved_contacts = sqlx::query("UPDATE contact_points SET customer_id = $1, updated_at = $2, version = version + 1 WHERE customer_id = $3 AND deleted_at IS NULL")
-            .bind(winner).bind(now).bind(loser).execute(&mut *tx).await?.rows_affected();
-        let moved_orders = sqlx::query("UPDATE orders SET customer_id = $1 WHERE customer_id = $2")
-            .bind(winner)
-            .bind(loser)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let mut moved_timeline = 0;
-        for table in ["interactions", "tasks"] {
-            moved_timeline += sqlx::query(&format!(
-                "UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"
-            ))
-            .bind(winner)
-            .bind(loser)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
-        // Relations: re-point, dropping those that would duplicate or become self-relations.
-        sqlx::query("DELETE FROM customer_relations WHERE (from_customer_id = $1 AND to_customer_id = $2) OR (from_customer_id = $2 AND to_customer_id = $1)")
-            .bind(winner).bind(loser).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM customer_relations WHERE from_customer_id = $1 AND EXISTS (SELECT 1 FROM customer_relations r WHERE r.from_customer_id = $2 AND r.to_customer_id = customer_relations.to_customer_id AND r.kind = customer_relations.kind)")
-            .bind(loser).bind(winner).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM customer_relations WHERE to_customer_id = $1 AND EXISTS (SELECT 1 FROM customer_relations r WHERE r.to_customer_id = $2 AND r.from_customer_id = customer_relations.from_customer_id AND r.kind = customer_relations.kind)")
-            .bind(loser).bind(winner).execute(&mut *tx).await?;
-        sqlx::query(
-            "UPDATE customer_relations SET from_customer_id = $1 WHERE from_customer_id = $2",
-        )
-        .bind(winner)
-        .bind(loser)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE customer_relations SET to_customer_id = $1 WHERE to_customer_id = $2")
-            .bind(winner)
-            .bind(loser)
-            .execute(&mut *tx)
-            .await?;
-        let mut wf = w.fields()?;
-        let lf = l.fields()?;
-        for t in lf.tags {
-            if !wf.tags.contains(&t) {
-                wf.tags.push(t);
-            }
-        }
-        sqlx::query("UPDATE customers SET tags = $1, version = version + 1, updated_at = $2, updated_by = $3 WHERE id = $4")
-            .bind(serde_json::to_string(&wf.tags).unwrap_or_else(|_| "[]".into()))
-            .bind(now).bind(actor.user_id()).bind(winner).execute(&mut *tx).await?;
-        write_tags(&mut tx, winner, &wf.tags).await?;
-        sqlx::query("UPDATE customers SET deleted_at = $1, deleted_by = $2, merged_into = $3, version = version + 1, updated_at = $1, updated_by = $2 WHERE id = $4")
-            .bind(now).bind(actor.user_id()).bind(winner).bind(loser).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM customer_search_keys WHERE customer_id = $1")
-            .bind(loser)
-            .execute(&mut *tx)
-            .await?;
-        rebuild_search_keys(&mut tx, winner).await?;
-        record(&mut tx, actor, AuditEvent {
-            action: "merge", entity: "customer", entity_id: Some(winner),
-            detail: json!({"winner": winner, "loser": loser, "loser_name": l.name, "moved_contact_points": moved_contacts, "moved_orders": moved_orders, "moved_timeline_items": moved_timeline}),
-        }).await?;
-        tx.commit().await?;
-        self.get_customer(&Actor::system(), winner).await
     }
 
     /// How many customers a list's filter selects, counted up to `cap` (a list of a million

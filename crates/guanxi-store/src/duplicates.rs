@@ -76,4 +76,54 @@ impl Store {
         out.truncate(MAX_CANDIDATES as usize);
         Ok(out)
     }
+
+    /// Visible customers that share a mobile or phone, email, WeChat id or ID number with the
+    /// stored customer `id` (itself excluded), for the "possible duplicates" list on its page:
+    /// the same keys as [`Store::duplicate_candidates`], at most ten, each named once.
+    pub async fn duplicates_of(&self, actor: &Actor, id: i64) -> Result<Vec<DuplicateCandidate>> {
+        let mut q = SqlBuilder::new(
+            "SELECT c.id, c.name, CASE WHEN p.kind = 'phone' THEN 'mobile' ELSE p.kind END AS matched \
+             FROM contact_points p JOIN contact_points o ON o.value_normalized = p.value_normalized \
+               AND (o.kind = p.kind OR (o.kind IN ('mobile', 'phone') AND p.kind IN ('mobile', 'phone'))) \
+             JOIN customers c ON c.id = o.customer_id \
+             WHERE p.customer_id = ",
+        );
+        q.int(id)
+            .push(" AND p.deleted_at IS NULL AND o.deleted_at IS NULL AND p.kind IN ('mobile', 'phone', 'email', 'wechat') \
+                   AND c.deleted_at IS NULL AND c.id <> ")
+            .int(id);
+        push_scope(&mut q, actor);
+        q.push(
+            " UNION ALL SELECT c.id, c.name, 'id_number' AS matched FROM customers me \
+             JOIN customers c ON c.id_number = me.id_number WHERE me.id = ",
+        )
+        .int(id)
+        .push(" AND me.id_number IS NOT NULL AND c.deleted_at IS NULL AND c.id <> ")
+        .int(id);
+        push_scope(&mut q, actor);
+        q.push(" ORDER BY 1 LIMIT ").int(MAX_CANDIDATES * 4);
+        let mut out: Vec<DuplicateCandidate> = Vec::new();
+        for (customer_id, name, matched) in q
+            .query_as::<(i64, String, String)>()
+            .fetch_all(&self.read)
+            .await?
+        {
+            if out.iter().any(|o| o.customer_id == customer_id) {
+                continue;
+            }
+            let field = if matched == "id_number" {
+                "id_number"
+            } else {
+                "contact_points"
+            };
+            out.push(DuplicateCandidate {
+                customer_id,
+                name,
+                matched_on: matched,
+                field: field.into(),
+            });
+        }
+        out.truncate(MAX_CANDIDATES as usize);
+        Ok(out)
+    }
 }

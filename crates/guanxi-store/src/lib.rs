@@ -19,6 +19,7 @@ pub mod error;
 pub mod identify;
 pub mod insights;
 pub mod lifecycle;
+pub mod merge;
 pub mod orders;
 pub mod privacy;
 pub mod relations;

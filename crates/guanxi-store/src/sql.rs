@@ -65,6 +65,31 @@ impl SqlBuilder {
         q
     }
 
+    /// The statement as a plain query, for statements that return no rows.
+    pub fn query(&self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.sql);
+        for a in &self.args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Float(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_str()),
+            };
+        }
+        q
+    }
+
+    /// Appends `(v1, v2, …)` of bound integers.
+    pub fn int_list(&mut self, values: &[i64]) -> &mut Self {
+        self.push("(");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.int(*v);
+        }
+        self.push(")")
+    }
+
     /// Appends `(v1, v2, …)` with each value bound.
     pub fn text_list(&mut self, values: &[String]) -> &mut Self {
         self.push("(");

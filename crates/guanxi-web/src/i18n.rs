@@ -186,6 +186,19 @@ pub fn message(locale: Locale, code: &str) -> &'static str {
             "只能合并同类客户。",
             "Only customers of the same kind can be merged.",
         ),
+        "invalid_merge" => (
+            "这两条记录无法按所选字段合并。",
+            "These two records cannot be merged with the chosen fields.",
+        ),
+        "already_undone" => ("这次合并已经撤销过了。", "This merge has already been undone."),
+        "undo_expired" => (
+            "合并超过 30 天，不能再撤销。",
+            "This merge is more than 30 days old and can no longer be undone.",
+        ),
+        "loser_changed" => (
+            "被合并的客户此后又被合并或删除，不能撤销。",
+            "The merged-away customer has since been merged on or erased; the merge cannot be undone.",
+        ),
         "invalid_cursor" => ("分页游标无效。", "Invalid page cursor."),
         "unknown_op" => (
             "这个字段不能用这个条件。",

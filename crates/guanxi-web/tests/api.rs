@@ -23,7 +23,77 @@ on_both_backends!(
     exported_cells_cannot_run_as_formulas,
     a_likely_duplicate_is_named_unless_allowed,
     data_subject_requests_export_everything_and_erase,
+    merge_previews_chooses_fields_and_undoes,
 );
+
+async fn merge_previews_chooses_fields_and_undoes(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let rep = app.user("rep", Role::Sales, None).await;
+    let w = create(
+        &admin,
+        json!({"kind": "individual", "name": "杨十八", "city": "上海"}),
+    )
+    .await;
+    let l = create(
+        &admin,
+        json!({"kind": "individual", "name": "杨十八", "city": "南京", "job_title": "经理",
+        "contact_points": [{"kind": "mobile", "value": "135 0000 8888"}]}),
+    )
+    .await;
+    let (wi, li) = (w["id"].as_i64().unwrap(), l["id"].as_i64().unwrap());
+    let (s, _) = rep
+        .get(&format!("/customers/{wi}/merge-preview?loser_id={li}"))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, p) = admin
+        .get(&format!("/customers/{wi}/merge-preview?loser_id={li}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["differing"], json!(["city", "job_title"]));
+    assert_eq!(p["suggested"], json!(["job_title"]));
+    assert_eq!(p["moves"]["contact_points"], 1);
+    let (s, _) = admin
+        .get(&format!("/customers/{wi}/merge-preview?loser_id=0"))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let body = |take: Value| json!({"version": w["version"], "loser_id": li, "loser_version": l["version"], "take": take});
+    let (s, e) = admin
+        .post(&format!("/customers/{wi}/merge"), body(json!(["kind"])))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["field"], "take[0]");
+    let (s, m) = admin
+        .post(&format!("/customers/{wi}/merge"), body(json!(["city"])))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["city"], "南京");
+    assert_eq!(
+        m["job_title"],
+        Value::Null,
+        "not chosen: the survivor's (empty) value"
+    );
+    let (s, list) = admin.get(&format!("/customers/{wi}/merges")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["loser_id"], li);
+    assert_eq!(list[0]["moved"]["contact_points"], 1);
+    let merge_id = list[0]["id"].as_i64().unwrap();
+    let (s, back) = admin
+        .post(&format!("/merges/{merge_id}/undo"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{back}");
+    assert_eq!(back["id"], li);
+    assert_eq!(back["contact_points"].as_array().unwrap().len(), 1);
+    let (_, w2) = admin.get(&format!("/customers/{wi}")).await;
+    assert_eq!(w2["city"], "上海");
+    let (s, e) = admin
+        .post(&format!("/merges/{merge_id}/undo"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["fields"][0]["code"], "already_undone");
+    let (s, _) = admin.post("/merges/999999/undo", json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
 
 async fn data_subject_requests_export_everything_and_erase(app: &TestApp) {
     let admin = app.user("admin", Role::Admin, None).await;

@@ -32,7 +32,165 @@ on_both_backends!(
     the_create_form_warns_of_a_likely_duplicate,
     erasure_from_the_page_needs_the_name_typed,
     the_list_counts_and_bulk_reaches_all_matching,
+    duplicates_merge_side_by_side_and_undo,
 );
+
+async fn duplicates_merge_side_by_side_and_undo(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    app.user("rep", Role::Sales, None).await;
+    let a = customer(
+        &admin,
+        json!({"kind": "individual", "name": "韩十七", "city": "上海",
+        "contact_points": [{"kind": "mobile", "value": "139 0000 3333"}]}),
+    )
+    .await;
+    let b = customer(&admin, json!({"kind": "individual", "name": "韩十七", "city": "北京", "employer": "华为",
+        "allow_duplicate": true, "tags": ["b2b"],
+        "contact_points": [{"kind": "mobile", "value": "13900003333"}, {"kind": "email", "value": "han@example.com"}]})).await;
+    let (ai, bi) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
+    let (s, _) = admin
+        .post(
+            &format!("/customers/{bi}/interactions"),
+            json!({"channel": "phone", "subject": "来电"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    let rep = Browser::login(app, "rep").await;
+    let (s, _) = rep.get(&format!("/customers/{ai}/merge?other={bi}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "sales may not merge");
+
+    let br = Browser::login(app, "admin").await;
+    let (_, page) = br.get(&format!("/customers/{ai}")).await;
+    assert!(
+        page.contains(&format!("id=\"compare-{bi}\"")),
+        "the duplicate is offered"
+    );
+    let (_, choose) = br
+        .get(&format!("/customers/{ai}/merge?q=han%40example.com"))
+        .await;
+    assert!(
+        choose.contains("id=\"merge-hits\"") && choose.contains(&format!("id=\"compare-{bi}\"")),
+        "{choose}"
+    );
+    let (s, cmp) = br.get(&format!("/customers/{ai}/merge?other={bi}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(cmp.contains("id=\"row-city\"") && cmp.contains("id=\"row-employer\""));
+    assert!(
+        !cmp.contains("id=\"row-name\""),
+        "the same name is no choice"
+    );
+    let checked = |html: &str, id: &str| {
+        let at = html.find(&format!("id=\"{id}\"")).unwrap();
+        html[at..at + html[at..].find('>').unwrap()].contains("checked")
+    };
+    assert!(
+        checked(&cmp, "take-employer"),
+        "empty on the kept record: taken by default"
+    );
+    assert!(checked(&cmp, "keep-city"));
+    assert!(
+        cmp.contains("2 contact points") || cmp.contains("2 个联系方式"),
+        "{cmp}"
+    );
+    let csrf = br.csrf().await;
+    let version = hidden(&cmp, "version");
+    let other_version = hidden(&cmp, "other_version");
+    let path = format!("/customers/{ai}/merge");
+    let other = bi.to_string();
+    let form = |v: &str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("other", other.clone()),
+            ("version", v.to_string()),
+            ("other_version", other_version.clone()),
+            ("take_city", "other".to_string()),
+            ("take_employer", "other".to_string()),
+        ]
+    };
+    let stale = form("1000");
+    let stale: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, again) = br.post(&path, &stale).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(again.contains("id=\"merge-error\""));
+    let good = form(&version);
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = br.submit(&path, &good, false).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with(&format!("/customers/{ai}?merged=")), "{to}");
+    let merge_id = to.rsplit('=').next().unwrap().to_string();
+    let (_, kept) = br.get(&to).await;
+    assert!(
+        kept.contains("id=\"flash\"") && kept.contains(&format!("id=\"undo-merge-{merge_id}\""))
+    );
+    let (_, v) = admin.get(&format!("/customers/{ai}")).await;
+    assert_eq!(v["city"], "北京");
+    assert_eq!(v["employer"], "华为");
+    assert_eq!(v["contact_points"].as_array().unwrap().len(), 3);
+    assert_eq!(v["tags"], json!(["b2b"]));
+    let (s, _) = admin.get(&format!("/customers/{bi}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, tl) = admin.get(&format!("/customers/{ai}/timeline")).await;
+    assert_eq!(tl.as_array().map(Vec::len), Some(1), "{tl}");
+
+    let r = br
+        .submit(
+            &format!("/merges/{merge_id}/undo"),
+            &[("_csrf", csrf.as_str())],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/customers/{bi}?saved=unmerged").as_str()
+    );
+    let (_, v) = admin.get(&format!("/customers/{bi}")).await;
+    assert_eq!(v["contact_points"].as_array().unwrap().len(), 2);
+    let (_, v) = admin.get(&format!("/customers/{ai}")).await;
+    assert_eq!(v["city"], "上海");
+    assert_eq!(v["employer"], Value::Null);
+    assert_eq!(v["contact_points"].as_array().unwrap().len(), 1);
+    let (s, _) = br
+        .post(
+            &format!("/merges/{merge_id}/undo"),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "undone once only");
+
+    // The create form's warning offers "create, then merge".
+    let new = [
+        ("_csrf", csrf.as_str()),
+        ("kind", "individual"),
+        ("name", "韩十七"),
+        ("lifecycle_stage", "prospect"),
+        ("source_channel", "manual"),
+        ("mobile", "13900003333"),
+    ];
+    let (s, warn) = br.post("/customers/new?kind=individual", &new).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(
+        warn.contains(&format!("id=\"create-merge-{ai}\"")),
+        "{warn}"
+    );
+    let mut then_merge = new.to_vec();
+    let into = ai.to_string();
+    then_merge.push(("merge_into", into.as_str()));
+    let r = br
+        .submit("/customers/new?kind=individual", &then_merge, false)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        to.starts_with(&format!("/customers/{ai}/merge?other=")),
+        "{to}"
+    );
+    let (s, cmp) = br.get(&to).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(cmp.contains("id=\"merge-form\""));
+}
 
 async fn the_list_counts_and_bulk_reaches_all_matching(app: &TestApp) {
     let rep = app.user("rep", Role::Sales, Some("East")).await;

@@ -1,4 +1,4 @@
-//! Customer endpoints: list, create, read, update, delete, identify, merge.
+//! Customer endpoints: list, create, read, update, delete, identify.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,7 +15,7 @@ use guanxi_store::customers::{CustomerFilter, CustomerSort};
 use guanxi_store::{Page, Store, StoreError};
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::auth::{Auth, SENSITIVE};
 use crate::error::{ApiError, ErrorBody};
@@ -316,34 +316,4 @@ pub async fn identify(
             .identify(&auth.actor, &q.q, q.limit.unwrap_or(10))
             .await?,
     ))
-}
-
-/// Merge request: the customer in the path survives.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MergeRequest {
-    /// Version of the surviving customer.
-    pub version: i64,
-    /// The duplicate to fold in.
-    pub loser_id: i64,
-    /// Version of the duplicate.
-    pub loser_version: i64,
-}
-
-/// Merge a duplicate into this customer.
-#[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", params(("id" = i64, Path, description = "Surviving customer id")), request_body = MergeRequest,
-    responses((status = 200, body = Customer), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn merge_customers(
-    State(st): State<AppState>,
-    auth: Auth,
-    PathId(id): PathId,
-    JsonBody(m): JsonBody<MergeRequest>,
-) -> Result<Json<Customer>, ApiError> {
-    auth.require(Permission::WriteCustomers)?;
-    auth.require(Permission::DeleteCustomers)?;
-    let c = st
-        .store
-        .merge_customers(&auth.actor, id, m.version, m.loser_id, m.loser_version)
-        .await?;
-    Ok(Json(present(&auth.actor, c).0))
 }

@@ -4,6 +4,7 @@
 
 pub mod contacts;
 pub mod customers;
+pub mod merge;
 pub mod orders;
 pub mod privacy;
 pub mod scores;
@@ -92,7 +93,10 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             customers::update_customer,
             customers::delete_customer
         ))
-        .routes(routes!(customers::merge_customers))
+        .routes(routes!(merge::merge_customers))
+        .routes(routes!(merge::merge_preview))
+        .routes(routes!(merge::list_merges))
+        .routes(routes!(merge::undo_merge))
         .routes(routes!(privacy::export_customer))
         .routes(routes!(privacy::erase_customer))
         .routes(routes!(

@@ -123,6 +123,7 @@ struct PageTpl {
     tomorrow: String,
     items: Vec<ItemView>,
     older_url: String,
+    merge: super::merge::MergeSection,
 }
 
 #[derive(Template)]
@@ -169,7 +170,8 @@ fn provenance(
     parts.join(" · ")
 }
 
-fn anniversary_text(ctx: &Ctx, a: &Anniversary) -> String {
+/// An anniversary as the page writes it (`农历 03-05`, `1985-03-05`).
+pub(super) fn anniversary_text(ctx: &Ctx, a: &Anniversary) -> String {
     let md = format!("{:02}-{:02}", a.month, a.day);
     let d = match a.year {
         Some(y) => format!("{y}-{md}"),
@@ -226,6 +228,17 @@ fn push(facts: &mut Vec<(&'static str, String)>, key: &'static str, v: Option<St
     if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
         facts.push((key, v));
     }
+}
+
+/// The profile (or company) sections that hold facts, as "title (n)", for comparing two
+/// records at a glance.
+pub(super) fn section_summary(ctx: &Ctx, c: &Customer) -> String {
+    sections(ctx, c, &HashMap::new(), format::zone(0))
+        .into_iter()
+        .filter(|s| !s.facts.is_empty())
+        .map(|s| format!("{} ({})", ctx.t(s.title), s.facts.len()))
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 /// The profile sections of an individual or a company, each with its recorded source.
@@ -771,6 +784,7 @@ async fn render_page(
         tomorrow: (today + chrono::Duration::days(1)).to_string(),
         items,
         older_url: older,
+        merge: super::merge::section(st, user, id, tz).await?,
         ctx,
     };
     Ok((status, render(l, &tpl)).into_response())
@@ -841,6 +855,8 @@ pub async fn page(
         Some("task") => "flash.task_added",
         Some("contact") => "flash.contact_added",
         Some("created") => "flash.created",
+        Some("unmerged") => "flash.unmerged",
+        _ if q.get("merged").is_some() => "flash.merged",
         _ => "",
     };
     render_page(

@@ -61,7 +61,7 @@ struct FormTpl {
 }
 
 /// The text key saying what a duplicate candidate shares.
-fn shared_key(matched_on: &str) -> &'static str {
+pub(super) fn shared_key(matched_on: &str) -> &'static str {
     match matched_on {
         "email" => "duplicates.email",
         "wechat" => "duplicates.wechat",
@@ -807,11 +807,7 @@ fn form_page(
         fields,
         has_errors,
         conflict: notice.conflict,
-        duplicates: notice
-            .duplicates
-            .into_iter()
-            .map(|d| (d.customer_id, d.name, shared_key(&d.matched_on)))
-            .collect(),
+        duplicates: super::merge::candidate_views(notice.duplicates),
     };
     (status, render(user.locale, &tpl)).into_response()
 }
@@ -892,7 +888,12 @@ pub async fn create(
         Ok(v) => v,
         Err(e) => return Ok(retry(&e.0, StatusCode::UNPROCESSABLE_ENTITY)),
     };
-    if form.get("allow_duplicate") != Some("1") {
+    // "Create and merge": the new record is created, then compared with the one it duplicates.
+    let merge_into = form
+        .get("merge_into")
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|_| super::merge::can_merge(&user));
+    if form.get("allow_duplicate") != Some("1") && merge_into.is_none() {
         let candidates = st
             .store
             .duplicate_candidates(&user.actor, &valid)
@@ -907,7 +908,11 @@ pub async fn create(
         }
     }
     match st.store.create_customer(&user.actor, valid).await {
-        Ok(c) => Ok(Redirect::to(&format!("/customers/{}?saved=created", c.id)).into_response()),
+        Ok(c) => Ok(Redirect::to(&match merge_into {
+            Some(into) => format!("/customers/{into}/merge?other={}", c.id),
+            None => format!("/customers/{}?saved=created", c.id),
+        })
+        .into_response()),
         Err(guanxi_store::StoreError::Invalid(e)) => {
             Ok(retry(&e.0, StatusCode::UNPROCESSABLE_ENTITY))
         }

@@ -10,6 +10,7 @@ pub mod customer360;
 pub mod customers;
 pub mod format;
 pub mod forms;
+pub mod merge;
 pub mod pages;
 pub mod privacy;
 pub mod search;
@@ -60,6 +61,8 @@ pub fn router() -> Router<AppState> {
             post(customer360::log_interaction),
         )
         .route("/customers/{id}/tasks", post(customer360::add_task))
+        .route("/customers/{id}/merge", get(merge::page).post(merge::merge))
+        .route("/merges/{id}/undo", post(merge::undo))
         .route("/customers/{id}/export", get(privacy::export))
         .route("/customers/{id}/erase", post(privacy::erase))
         .route("/contacts/{id}/consent", post(customer360::toggle_consent))

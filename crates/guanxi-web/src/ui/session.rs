@@ -51,6 +51,7 @@ impl UiUser {
             can_audit: self.actor.can(Permission::ReadAudit),
             can_sensitive: self.actor.can(Permission::ViewSensitive),
             can_dsr: self.actor.can(Permission::DataSubjectRights),
+            can_merge: super::merge::can_merge(self),
         }
     }
 
@@ -173,6 +174,8 @@ pub struct Ctx {
     pub can_sensitive: bool,
     /// Answers data-subject requests (export everything, erase).
     pub can_dsr: bool,
+    /// May merge duplicates (writes one record, deletes the other).
+    pub can_merge: bool,
 }
 
 impl Ctx {
@@ -191,6 +194,7 @@ impl Ctx {
             can_audit: false,
             can_sensitive: false,
             can_dsr: false,
+            can_merge: false,
         }
     }
 

@@ -8,6 +8,70 @@ use crate::i18n::{message, Locale};
 pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     Some(match key {
         "action.cancel" => ("取消", "Cancel"),
+        "action.search" => ("搜索", "Search"),
+        "field.profile" => ("个人档案", "Personal profile"),
+        "field.company" => ("企业档案", "Company profile"),
+        "merge.title" => ("合并重复客户", "Merge duplicate customers"),
+        "merge.explain" => (
+            "左边的记录保留，右边的记录并入后删除。逐项选择保留哪个值；标签合并。",
+            "The record on the left is kept; the one on the right is merged into it and deleted. Choose which value to keep for each field; tags are combined.",
+        ),
+        "merge.kept" => ("保留", "kept"),
+        "merge.merged_away" => ("并入", "merged in"),
+        "merge.same" => ("两边相同", "same on both"),
+        "merge.tags_union" => ("两边的标签合并", "tags of both records"),
+        "merge.moves_title" => ("将移到保留记录的内容", "What moves to the kept record"),
+        "merge.moves_contacts" => ("{n} 个联系方式", "{n} contact points"),
+        "merge.moves_contacts.one" => ("{n} 个联系方式", "{n} contact point"),
+        "merge.moves_orders" => ("{n} 笔订单", "{n} orders"),
+        "merge.moves_orders.one" => ("{n} 笔订单", "{n} order"),
+        "merge.moves_interactions" => ("{n} 条互动记录", "{n} interactions"),
+        "merge.moves_interactions.one" => ("{n} 条互动记录", "{n} interaction"),
+        "merge.moves_tasks" => ("{n} 个待办", "{n} tasks"),
+        "merge.moves_tasks.one" => ("{n} 个待办", "{n} task"),
+        "merge.moves_relations" => ("{n} 个客户关系", "{n} relations"),
+        "merge.moves_relations.one" => ("{n} 个客户关系", "{n} relation"),
+        "merge.moves_tags" => ("{n} 个新标签", "{n} new tags"),
+        "merge.moves_tags.one" => ("{n} 个新标签", "{n} new tag"),
+        "merge.moves_nothing" => (
+            "另一条记录没有联系方式、订单、互动、待办或关系需要移动。",
+            "The other record has no contact points, orders, interactions, tasks or relations to move.",
+        ),
+        "merge.undo_hint" => (
+            "合并会记入审计日志，30 天内可在保留记录的页面撤销。",
+            "The merge is audited and can be undone from the kept record's page for 30 days.",
+        ),
+        "merge.submit" => ("合并", "Merge"),
+        "merge.swap" => ("改为保留右边的记录", "Keep the other record instead"),
+        "merge.conflict" => (
+            "有人刚修改了其中一条记录，下面是最新内容，请重新确认。",
+            "Someone changed one of these records meanwhile; below is the latest. Check and merge again.",
+        ),
+        "merge.compare" => ("对比并合并", "Compare and merge"),
+        "merge.choose_hint" => (
+            "选择要并入这位客户的重复记录。",
+            "Choose the duplicate record to merge into this customer.",
+        ),
+        "merge.possible" => ("可能的重复记录", "Possible duplicates"),
+        "merge.none_found" => (
+            "没有发现与其手机、邮箱、微信或证件号码相同的客户。",
+            "No customer shares this one's mobile, email, WeChat or ID number.",
+        ),
+        "merge.find" => ("查找其他记录", "Find another record"),
+        "merge.section" => ("重复与合并", "Duplicates and merges"),
+        "merge.other" => ("合并其他记录…", "Merge another record…"),
+        "merge.history" => ("已并入的记录", "Records merged into this one"),
+        "merge.undo" => ("撤销合并", "Undo merge"),
+        "merge.undo_until" => ("可撤销至 {date}", "can be undone until {date}"),
+        "flash.merged" => (
+            "已合并。30 天内可在下方“重复与合并”中撤销。",
+            "Merged. You can undo it under “Duplicates and merges” below for 30 days.",
+        ),
+        "flash.unmerged" => (
+            "合并已撤销，这条记录已恢复。",
+            "The merge was undone; this record is back.",
+        ),
+        "duplicates.create_and_merge" => ("新建后与其合并", "Create, then merge with it"),
         "action.edit" => ("编辑", "Edit"),
         "action.save" => ("保存", "Save"),
         "admin.audit" => ("审计日志", "Audit log"),
@@ -774,9 +838,23 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/");
         let mut missing = Vec::new();
         let mut seen = 0;
-        for sub in ["templates", "src/ui"] {
-            for entry in std::fs::read_dir(format!("{dir}{sub}")).unwrap() {
+        let mut files = Vec::new();
+        let mut dirs: Vec<std::path::PathBuf> = ["templates", "src/ui"]
+            .iter()
+            .map(|s| format!("{dir}{s}").into())
+            .collect();
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(d).unwrap() {
                 let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        {
+            for path in files {
                 let text = std::fs::read_to_string(&path).unwrap();
                 for piece in text.split("t(\"").skip(1) {
                     let key: String = piece.chars().take_while(|c| *c != '"').collect();
