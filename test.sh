@@ -53,6 +53,15 @@ mkdir -p target
 log=target/test-output.log
 cargo test --workspace --locked 2>&1 | tee "$log"
 
+step "API fuzzing (schemathesis against the served OpenAPI document)"
+cargo build -p guanxi --locked --quiet
+export GUANXI_BIN="$PWD/target/debug/guanxi"
+st_log=target/schemathesis-output.log
+set +e
+PYTHON="$GUANXI_PYTHON" tests/schemathesis/run.sh 2>&1 | tee "$st_log"
+st_status=${PIPESTATUS[0]}
+set -e
+
 step "browser tests (tests/e2e: playwright-core + Debian Chromium)"
 # The browser is the system's Chromium; playwright must never download its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
@@ -62,8 +71,6 @@ done
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 [ -x "$CHROMIUM" ] || { echo "ERROR: Chromium not found at $CHROMIUM (apt-get install chromium)." >&2; exit 1; }
 export CHROMIUM
-cargo build -p guanxi --locked --quiet
-export GUANXI_BIN="$PWD/target/debug/guanxi"
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 e2e_log=target/e2e-output.log
 set +e
@@ -76,4 +83,10 @@ awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += 
      END { printf "\nrust tests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' "$log"
 awk '/^# pass / { p = $3 } /^# fail / { f = $3 }
      END { printf "browser tests: %d passed, %d failed (screenshots in target/e2e/)\n", p, f; if (p == 0 || f > 0) exit 1 }' "$e2e_log"
+if [ "$st_status" -eq 0 ]; then
+  echo "schemathesis: $(grep -Eo '[0-9]+ generated, [0-9]+ passed' "$st_log" | tail -n1), 0 server errors, 0 schema violations"
+else
+  echo "schemathesis: FAILED (see $st_log)"
+  exit "$st_status"
+fi
 exit "$e2e_status"

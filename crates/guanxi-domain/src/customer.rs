@@ -64,10 +64,10 @@ pub struct CustomerFields {
     #[serde(default)]
     pub source: Option<Provenance>,
     /// Extended individual profile.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub profile: Option<IndividualProfile>,
     /// Extended company profile.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub company: Option<CompanyProfile>,
     /// Contact points to create with the customer (create only; stored records carry theirs
     /// separately, so this is empty when read back).
@@ -325,6 +325,33 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// A JSON object or `null`, and nothing else: serde's derived struct decoding also takes an
+/// array of the fields in order (`[null, null]`), which the API's schema does not allow and no
+/// client means. Used for the profile blocks, where such an array would silently clear data.
+pub fn object_or_null<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+where
+    T: serde::de::DeserializeOwned,
+    D: Deserializer<'de>,
+{
+    use serde::de::Error;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        v @ serde_json::Value::Object(_) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(D::Error::custom),
+        _ => Err(D::Error::custom("expected an object or null")),
+    }
+}
+
+/// [`object_or_null`] for a patch field, where absent and `null` differ.
+pub fn patch_object<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::de::DeserializeOwned,
+    D: Deserializer<'de>,
+{
+    object_or_null(d).map(Some)
+}
+
 /// A partial update. Absent fields stay as they are; `null` clears a clearable field.
 /// `version` is required: it is the optimistic lock that turns a lost update into a 409.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -381,11 +408,11 @@ pub struct CustomerPatch {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     /// Replaces the extended individual profile (null clears).
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "patch_object")]
     #[schema(value_type = Option<IndividualProfile>)]
     pub profile: Option<Option<IndividualProfile>>,
     /// Replaces the extended company profile (null clears).
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "patch_object")]
     #[schema(value_type = Option<CompanyProfile>)]
     pub company: Option<Option<CompanyProfile>>,
 }
@@ -519,6 +546,35 @@ mod tests {
 
     fn person(name: &str) -> CustomerFields {
         serde_json::from_value(serde_json::json!({"kind": "individual", "name": name})).unwrap()
+    }
+
+    /// Found by schemathesis: `"company": [null, null]` decoded as an empty profile and
+    /// cleared the stored one.
+    #[test]
+    fn profile_blocks_are_objects_or_null_only() {
+        let patch = |company: serde_json::Value| {
+            serde_json::from_value::<CustomerPatch>(
+                serde_json::json!({"version": 1, "company": company}),
+            )
+        };
+        assert!(patch(serde_json::json!([null, null])).is_err());
+        assert!(patch(serde_json::json!("x")).is_err());
+        assert_eq!(patch(serde_json::Value::Null).unwrap().company, Some(None));
+        assert!(patch(serde_json::json!({}))
+            .unwrap()
+            .company
+            .unwrap()
+            .is_some());
+        let create = serde_json::from_value::<CustomerFields>(
+            serde_json::json!({"kind": "individual", "name": "张三", "profile": [[]]}),
+        );
+        assert!(create.is_err());
+        assert!(
+            serde_json::from_value::<CustomerPatch>(serde_json::json!({"version": 1}))
+                .unwrap()
+                .company
+                .is_none()
+        );
     }
 
     #[test]

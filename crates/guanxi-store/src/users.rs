@@ -286,6 +286,20 @@ impl Store {
                 updated_by: before.meta.updated_by,
             });
         }
+        // Nobody locks themselves out: the last door back in would be the database.
+        if actor.id == id {
+            if u.active == Some(false) {
+                return Err(
+                    guanxi_domain::ValidationErrors::single("active", "self_lockout").into(),
+                );
+            }
+            if before.role == guanxi_domain::role::Role::Admin
+                && u.role
+                    .is_some_and(|r| r != guanxi_domain::role::Role::Admin)
+            {
+                return Err(guanxi_domain::ValidationErrors::single("role", "self_lockout").into());
+            }
+        }
         let now = to_ms(Utc::now());
         let mut tx = self.write.begin().await?;
         let team_id = u.team_id.unwrap_or(before.team_id);

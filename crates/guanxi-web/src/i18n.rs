@@ -182,6 +182,10 @@ pub fn message(locale: Locale, code: &str) -> &'static str {
         ),
         "immutable" => ("创建后不能修改。", "Cannot be changed after creation."),
         "self_merge" => ("不能与自己合并。", "Cannot merge a record with itself."),
+        "self_lockout" => (
+            "不能停用自己的账号或取消自己的管理员角色，请让另一位管理员操作。",
+            "You cannot deactivate your own account or drop your own admin role; ask another admin.",
+        ),
         "kind_mismatch" => (
             "只能合并同类客户。",
             "Only customers of the same kind can be merged.",

@@ -777,6 +777,19 @@ async fn users_and_teams_need_admin(app: &TestApp) {
         StatusCode::UNAUTHORIZED,
         "a locked user's tokens stop working"
     );
+    // An admin cannot lock themselves out (deactivate or demote); a fuzzing run otherwise could.
+    let (_, me) = admin.get(&format!("/users/{}", admin.user_id)).await;
+    for change in [json!({"active": false}), json!({"role": "sales"})] {
+        let mut body = change.clone();
+        body["version"] = me["version"].clone();
+        let (s, e) = admin
+            .patch(&format!("/users/{}", admin.user_id), body)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{change}: {e}");
+        assert_eq!(e["fields"][0]["code"], "self_lockout");
+    }
+    let (s, _) = admin.get("/customers").await;
+    assert_eq!(s, StatusCode::OK, "still an active admin");
 }
 
 async fn interactions_tasks_and_timeline(app: &TestApp) {

@@ -10,6 +10,7 @@ pub mod privacy;
 pub mod scores;
 pub mod segments;
 pub mod session;
+pub mod statuses;
 pub mod timeline;
 pub mod users;
 
@@ -76,7 +77,7 @@ pub async fn health(State(st): State<AppState>) -> Result<Json<Health>, crate::e
 
 /// The API routes and their OpenAPI document.
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
@@ -129,6 +130,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             segments::update_segment,
             segments::delete_segment
         ))
-        .routes(routes!(segments::export_segment))
-        .split_for_parts()
+        .routes(routes!(segments::export_segment));
+    let (router, mut doc) = api.split_for_parts();
+    statuses::declare_shared_statuses(&mut doc);
+    (router, doc)
 }
