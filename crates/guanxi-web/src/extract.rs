@@ -127,6 +127,19 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// A page size from the query: `default` when absent, 400 when outside `1..=max` (the range
+/// the OpenAPI document declares), rather than a silent clamp the caller never learns of.
+pub fn page_limit(v: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match v {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::BadQuery(vec![ValidationError::new(
+            "limit",
+            "out_of_range",
+        )])),
+    }
+}
+
 /// The client's network address, when the server was started with connect info (the real
 /// server always is): the login throttle counts failures per address. Proxies are not
 /// trusted: behind one, every client shares the proxy's address and its ceiling.

@@ -481,6 +481,19 @@ async fn bad_input_gets_field_errors_in_the_callers_language(app: &TestApp) {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     let (_, list) = admin.get("/customers").await;
     assert_eq!(list["items"], json!([]), "no failed request wrote anything");
+    // Page sizes outside the documented range are refused, not silently clamped.
+    for path in [
+        "/customers?limit=0",
+        "/customers?limit=201",
+        "/customers/identify?q=zhang&limit=51",
+        "/orders?limit=501",
+    ] {
+        let (s, e) = admin.get(path).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {e}");
+        assert_eq!(e["fields"][0]["field"], "limit", "{path}");
+    }
+    let (s, _) = admin.get("/customers?limit=200").await;
+    assert_eq!(s, StatusCode::OK);
 }
 
 async fn session_login_csrf_logout_and_throttle(app: &TestApp) {

@@ -115,6 +115,7 @@ pub struct ListQuery {
     /// Cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// Also count every match (`X-Total-Count`, up to 10,000; `X-Total-Count-Capped: true`
     /// beyond). Off by default: a client paging through the book need not count on every page.
@@ -172,7 +173,7 @@ pub async fn list_customers(
         sort,
         desc,
         cursor: q.cursor,
-        limit: q.limit.unwrap_or(50),
+        limit: crate::extract::page_limit(q.limit, 50, 200)?,
     };
     let page = st
         .store
@@ -289,6 +290,7 @@ pub struct IdentifyQuery {
     /// Phone (any format), email, name, pinyin, initials or phone prefix.
     pub q: String,
     /// Most hits (1–50, default 10).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
 }
 
@@ -313,7 +315,11 @@ pub async fn identify(
     }
     Ok(Json(
         st.store
-            .identify(&auth.actor, &q.q, q.limit.unwrap_or(10))
+            .identify(
+                &auth.actor,
+                &q.q,
+                crate::extract::page_limit(q.limit, 10, 50)?,
+            )
             .await?,
     ))
 }

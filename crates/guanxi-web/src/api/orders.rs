@@ -51,6 +51,7 @@ pub struct OrderQuery {
     /// Cursor.
     pub cursor: Option<String>,
     /// Page size (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -68,7 +69,7 @@ pub async fn list_orders(
         since: q.since,
         until: q.until,
         cursor: q.cursor,
-        limit: q.limit.unwrap_or(50),
+        limit: crate::extract::page_limit(q.limit, 50, 500)?,
     };
     Ok(Json(
         st.store
@@ -110,6 +111,7 @@ pub struct AuditQuery {
     /// Cursor.
     pub cursor: Option<String>,
     /// Page size (1–500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -130,7 +132,7 @@ pub async fn list_audit(
         since: q.since,
         until: q.until,
         cursor: q.cursor,
-        limit: q.limit.unwrap_or(100),
+        limit: crate::extract::page_limit(q.limit, 100, 500)?,
     };
     Ok(Json(st.store.list_audit(&f).await.map_err(as_bad_query)?))
 }

@@ -127,10 +127,7 @@ impl TaskQuery {
             Some("all") => TaskStatus::All,
             Some(_) => return Err(bad("status")),
         };
-        let limit = self.limit.unwrap_or(500);
-        if !(1..=500).contains(&limit) {
-            return Err(bad("limit"));
-        }
+        let limit = crate::extract::page_limit(self.limit, 500, 500)?;
         let offset = self.offset.unwrap_or(0);
         if offset < 0 {
             return Err(bad("offset"));
@@ -179,6 +176,7 @@ pub struct TimelineQuery {
     /// Only entries before this time (the `at` of the last entry of the previous page).
     pub before: Option<DateTime<Utc>>,
     /// Most entries (1–1000, default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -194,7 +192,12 @@ pub async fn timeline(
     auth.require(Permission::ReadCustomers)?;
     Ok(Json(
         st.store
-            .timeline(&auth.actor, id, q.before, q.limit.unwrap_or(50))
+            .timeline(
+                &auth.actor,
+                id,
+                q.before,
+                crate::extract::page_limit(q.limit, 50, guanxi_store::timeline::MAX_TIMELINE)?,
+            )
             .await?,
     ))
 }
