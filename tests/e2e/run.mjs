@@ -410,6 +410,39 @@ test("a manager compares two duplicates side by side, merges them and undoes it"
   await page.context().close();
 });
 
+test("an admin downloads everything held about a customer, then erases them after typing the name", async () => {
+  const admin = await api("admin");
+  const c = await admin.call("POST", "/customers", {
+    kind: "individual", name: "沈文静", city: "苏州",
+    contact_points: [{ kind: "mobile", value: "13566667777" }],
+  });
+  await admin.call("POST", `/customers/${c.id}/interactions`, { channel: "phone", subject: "要求删除个人信息" });
+  const page = await newPage("en");
+  await login(page, "admin");
+  await page.goto(`${base}/customers/${c.id}`);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#dsr-json")]);
+  const dossier = JSON.parse(readFileSync(await download.path(), "utf8"));
+  assert.equal(dossier.customer.name, "沈文静");
+  await page.click("#data-subject summary");
+  await page.fill("#erase-reason", "Written request of 2026-12-03");
+  await page.fill("#erase-confirm", "沈文");
+  await page.click("#erase-submit");
+  await page.waitForSelector("#error-problems");
+  // The admin's own language setting (zh-CN in the demo) wins over the browser's.
+  assert.match(await page.textContent("#error-problems"), /nothing was erased|未删除/);
+  assert.equal((await admin.call("GET", `/customers/${c.id}`)).name, "沈文静", "nothing erased");
+  await page.goto(`${base}/customers/${c.id}`);
+  await page.click("#data-subject summary");
+  await page.fill("#erase-reason", "Written request of 2026-12-03");
+  await page.fill("#erase-confirm", "沈文静");
+  await Promise.all([page.waitForURL(/erased=1/), page.click("#erase-submit")]);
+  assert.match(await page.textContent("#flash"), /was erased|已删除/);
+  await assert.rejects(admin.call("GET", `/customers/${c.id}`), /404/);
+  const hits = await admin.call("GET", `/customers/identify?q=13566667777`);
+  assert.equal(hits.length, 0, "the number no longer finds anyone");
+  await page.context().close();
+});
+
 test("create a customer with inline validation, then bulk-tag from the list", async () => {
   const page = await newPage("zh-CN");
   await login(page, "sales.east");
