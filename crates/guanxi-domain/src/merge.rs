@@ -79,6 +79,17 @@ pub fn suggested(winner: &CustomerFields, loser: &CustomerFields) -> Vec<&'stati
         .collect()
 }
 
+/// The kept record's tags after a merge: its own, then the other record's it lacks.
+pub fn merged_tags(winner: &CustomerFields, loser: &CustomerFields) -> Vec<String> {
+    let mut tags = winner.tags.clone();
+    for t in &loser.tags {
+        if !tags.contains(t) {
+            tags.push(t.clone());
+        }
+    }
+    tags
+}
+
 /// The kept record's fields after the merge: its own values, the loser's for each field in
 /// `take_from_loser`, and the union of both records' tags. An unknown field name is a
 /// validation error on `take` (a form or API client naming something that cannot merge).
@@ -102,11 +113,7 @@ pub fn combine(
     }
     errors.finish(|| ())?;
     let mut merged = from_map(out)?;
-    for t in &loser.tags {
-        if !merged.tags.contains(t) {
-            merged.tags.push(t.clone());
-        }
-    }
+    merged.tags = merged_tags(winner, loser);
     merged.contact_points.clear();
     merged.allow_duplicate = false;
     Ok(merged)

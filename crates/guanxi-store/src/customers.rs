@@ -333,7 +333,10 @@ async fn contacts_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Contac
 }
 
 /// Attaches contact points to rows, preserving row order.
-async fn hydrate(conn: &mut AnyConnection, rows: Vec<CustomerRow>) -> Result<Vec<Customer>> {
+pub(crate) async fn hydrate(
+    conn: &mut AnyConnection,
+    rows: Vec<CustomerRow>,
+) -> Result<Vec<Customer>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut contacts = contacts_of(conn, &ids).await?;
     rows.into_iter()

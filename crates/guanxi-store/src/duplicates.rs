@@ -28,6 +28,13 @@ pub struct DuplicateCandidate {
     pub field: String,
 }
 
+/// Adds a candidate unless that customer is already named (each is named by its first match).
+fn add_once(out: &mut Vec<DuplicateCandidate>, d: DuplicateCandidate) {
+    if !out.iter().any(|o| o.customer_id == d.customer_id) {
+        out.push(d);
+    }
+}
+
 impl Store {
     /// Visible customers sharing an identifying value with `c`, each named once (by its first
     /// match), at most ten.
@@ -37,11 +44,6 @@ impl Store {
         c: &ValidCustomer,
     ) -> Result<Vec<DuplicateCandidate>> {
         let mut out: Vec<DuplicateCandidate> = Vec::new();
-        let seen = |out: &mut Vec<DuplicateCandidate>, d: DuplicateCandidate| {
-            if !out.iter().any(|o| o.customer_id == d.customer_id) {
-                out.push(d);
-            }
-        };
         for (what, field, value) in c.identity_keys() {
             let mut q = if what == "id_number" {
                 SqlBuilder::new(
@@ -62,7 +64,7 @@ impl Store {
             push_scope(&mut q, actor);
             q.push(" ORDER BY c.id LIMIT ").int(MAX_CANDIDATES);
             for (id, name) in q.query_as::<(i64, String)>().fetch_all(&self.read).await? {
-                seen(
+                add_once(
                     &mut out,
                     DuplicateCandidate {
                         customer_id: id,
@@ -108,20 +110,20 @@ impl Store {
             .fetch_all(&self.read)
             .await?
         {
-            if out.iter().any(|o| o.customer_id == customer_id) {
-                continue;
-            }
             let field = if matched == "id_number" {
                 "id_number"
             } else {
                 "contact_points"
             };
-            out.push(DuplicateCandidate {
-                customer_id,
-                name,
-                matched_on: matched,
-                field: field.into(),
-            });
+            add_once(
+                &mut out,
+                DuplicateCandidate {
+                    customer_id,
+                    name,
+                    matched_on: matched,
+                    field: field.into(),
+                },
+            );
         }
         out.truncate(MAX_CANDIDATES as usize);
         Ok(out)

@@ -20,9 +20,10 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::audit::{record, AuditEvent};
-use crate::customers::{load_row, rebuild_search_keys, write_update};
+use crate::customers::{hydrate, load_row, rebuild_search_keys, write_update};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
+use crate::rows::CustomerRow;
 use crate::sql::SqlBuilder;
 
 /// The rows a merge moves, by id: what an undo moves back.
@@ -81,6 +82,8 @@ pub struct MergePreview {
     pub suggested: Vec<&'static str>,
     /// What moves.
     pub moves: MergeCounts,
+    /// The kept record's tags after the merge (both records' tags).
+    pub tags_after: Vec<String>,
 }
 
 /// A merge that happened, for the kept record's page (and its undo button).
@@ -222,12 +225,40 @@ async fn move_all(
     Ok(())
 }
 
-fn new_tags(winner: &CustomerFields, loser: &CustomerFields) -> usize {
-    loser
-        .tags
-        .iter()
-        .filter(|t| !winner.tags.contains(t))
-        .count()
+/// The tags `other` has that `kept` lacks: what a merge adds to the kept record.
+fn new_tags(kept: &CustomerFields, other: &CustomerFields) -> usize {
+    other.tags.iter().filter(|t| !kept.tags.contains(t)).count()
+}
+
+/// Both records of a merge, as the actor may see them, checked as the preview and the merge
+/// both need: two different records, at the `versions` the client read (when it says), of
+/// the same kind.
+async fn load_pair(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    winner: i64,
+    loser: i64,
+    versions: Option<(i64, i64)>,
+) -> Result<(CustomerRow, CustomerRow)> {
+    if winner == loser {
+        return Err(ValidationErrors::single("loser_id", "self_merge").into());
+    }
+    let w = load_row(conn, actor, winner).await?;
+    let l = load_row(conn, actor, loser).await?;
+    if let Some((wv, lv)) = versions {
+        for (row, v) in [(&w, wv), (&l, lv)] {
+            if row.version != v {
+                return Err(StoreError::Conflict {
+                    current: row.version,
+                    updated_by: row.updated_by,
+                });
+            }
+        }
+    }
+    if w.kind != l.kind {
+        return Err(ValidationErrors::single("loser_id", "kind_mismatch").into());
+    }
+    Ok((w, l))
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String> {
@@ -270,24 +301,22 @@ impl Store {
         winner: i64,
         loser: i64,
     ) -> Result<MergePreview> {
-        if winner == loser {
-            return Err(ValidationErrors::single("loser_id", "self_merge").into());
-        }
         let mut conn = self.read.acquire().await?;
-        let w = load_row(&mut conn, actor, winner).await?;
-        let l = load_row(&mut conn, actor, loser).await?;
-        if w.kind != l.kind {
-            return Err(ValidationErrors::single("loser_id", "kind_mismatch").into());
-        }
+        let (w, l) = load_pair(&mut conn, actor, winner, loser, None).await?;
         let (wf, lf) = (w.fields()?, l.fields()?);
         let moved = movable(&mut conn, winner, loser).await?;
-        drop(conn);
+        // The rows already read become the two records shown, contact points added.
+        let mut both = hydrate(&mut conn, vec![w, l]).await?.into_iter();
+        let (Some(winner), Some(loser)) = (both.next(), both.next()) else {
+            return Err(StoreError::NotFound);
+        };
         Ok(MergePreview {
             differing: merge::differing(&wf, &lf),
             suggested: merge::suggested(&wf, &lf),
             moves: moved.counts(new_tags(&wf, &lf)),
-            winner: self.get_customer(actor, winner).await?,
-            loser: self.get_customer(actor, loser).await?,
+            tags_after: merge::merged_tags(&wf, &lf),
+            winner,
+            loser,
         })
     }
 
@@ -304,23 +333,15 @@ impl Store {
         loser_version: i64,
         take_from_loser: &[String],
     ) -> Result<Merged> {
-        if winner == loser {
-            return Err(ValidationErrors::single("loser_id", "self_merge").into());
-        }
         let mut tx = self.write.begin().await?;
-        let w = load_row(&mut tx, actor, winner).await?;
-        let l = load_row(&mut tx, actor, loser).await?;
-        for (row, v) in [(&w, winner_version), (&l, loser_version)] {
-            if row.version != v {
-                return Err(StoreError::Conflict {
-                    current: row.version,
-                    updated_by: row.updated_by,
-                });
-            }
-        }
-        if w.kind != l.kind {
-            return Err(ValidationErrors::single("loser_id", "kind_mismatch").into());
-        }
+        let (w, l) = load_pair(
+            &mut tx,
+            actor,
+            winner,
+            loser,
+            Some((winner_version, loser_version)),
+        )
+        .await?;
         let (wf, lf) = (w.fields()?, l.fields()?);
         let combined = merge::combine(&wf, &lf, take_from_loser)?;
         let now = Utc::now();
@@ -386,11 +407,7 @@ impl Store {
                 let before: CustomerFields = from_json(&m.winner_before)?;
                 let after: CustomerFields = from_json(&m.winner_after)?;
                 let moved: MovedIds = from_json(&m.moved)?;
-                let tags = after
-                    .tags
-                    .iter()
-                    .filter(|t| !before.tags.contains(t))
-                    .count();
+                let tags = new_tags(&before, &after);
                 Ok(MergeRecord {
                     id: m.id,
                     winner_id: m.winner_id,

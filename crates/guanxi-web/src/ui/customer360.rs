@@ -23,8 +23,7 @@ use serde_json::json;
 use super::customers::{active_names, user_names};
 use super::format;
 use super::render;
-use super::session::{Ctx, FormData, UiError, UiUser};
-use crate::i18n::Locale;
+use super::session::{store_err, Ctx, FormData, UiError, UiUser};
 use crate::state::AppState;
 
 /// Timeline entries shown at first and per "older" click.
@@ -139,10 +138,6 @@ struct TimelineTpl {
 struct ContactTpl {
     ctx: Ctx,
     cp: ContactView,
-}
-
-fn store_err(l: Locale) -> impl Fn(guanxi_store::StoreError) -> UiError {
-    move |e| UiError::from_api(l, e.into())
 }
 
 /// Provenance in words: "门店 · 直接 · 王芳 · 2024-03-01".
@@ -1107,6 +1102,7 @@ pub async fn add_task(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Locale;
 
     fn row() -> guanxi_store::scores::ScoreRow {
         guanxi_store::scores::ScoreRow {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_domain::merge::MERGE_FIELDS;
 use guanxi_domain::records::{Customer, IdentifyHit};
 use guanxi_domain::role::Permission;
@@ -18,7 +18,8 @@ use guanxi_store::StoreError;
 
 use super::customer360::{anniversary_text, section_summary};
 use super::format;
-use super::session::{Ctx, FormData, UiError, UiUser};
+use super::render;
+use super::session::{store_err, Ctx, FormData, UiError, UiUser};
 use crate::api::customers::present;
 use crate::state::AppState;
 
@@ -64,10 +65,6 @@ struct ChooseTpl {
     q: String,
     duplicates: Vec<(i64, String, &'static str)>,
     hits: Vec<IdentifyHit>,
-}
-
-fn store_err(user: &UiUser) -> impl Fn(StoreError) -> UiError + '_ {
-    move |e| UiError::from_api(user.locale, e.into())
 }
 
 /// The label key of a mergeable field.
@@ -147,7 +144,7 @@ async fn render_compare(
         .store
         .list_users()
         .await
-        .map_err(store_err(user))?
+        .map_err(store_err(user.locale))?
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();
@@ -168,24 +165,16 @@ async fn render_compare(
             take_other: p.suggested.contains(&f),
         })
         .collect();
-    let mut tags_after = kept.tags.clone();
-    for t in &other.tags {
-        if !tags_after.contains(t) {
-            tags_after.push(t.clone());
-        }
-    }
-    let html = CompareTpl {
+    let tpl = CompareTpl {
         ctx,
         moves: move_list(user, &p.moves),
         kept,
         other,
         rows,
-        tags_after,
+        tags_after: p.tags_after,
         error,
-    }
-    .render()
-    .map_err(|e| UiError::Internal(user.locale, e.to_string()))?;
-    Ok((status, Html(html)).into_response())
+    };
+    Ok((status, render(user.locale, &tpl)).into_response())
 }
 
 fn id_param(user: &UiUser, form: &FormData, name: &str) -> Result<Option<i64>, UiError> {
@@ -236,20 +225,20 @@ pub async fn page(
             .store
             .merge_preview(&user.actor, id, other)
             .await
-            .map_err(store_err(&user))?;
+            .map_err(store_err(user.locale))?;
         return render_compare(&st, &user, p, String::new(), StatusCode::OK).await;
     }
     let kept = st
         .store
         .get_customer(&user.actor, id)
         .await
-        .map_err(store_err(&user))?;
+        .map_err(store_err(user.locale))?;
     let kept = present(&user.actor, kept).0;
     let duplicates = candidate_views(
         st.store
             .duplicates_of(&user.actor, id)
             .await
-            .map_err(store_err(&user))?,
+            .map_err(store_err(user.locale))?,
     );
     let needle = q.get("q").unwrap_or("").trim().to_string();
     let hits = if needle.is_empty() {
@@ -258,21 +247,19 @@ pub async fn page(
         st.store
             .identify(&user.actor, &needle, 20)
             .await
-            .map_err(store_err(&user))?
+            .map_err(store_err(user.locale))?
             .into_iter()
             .filter(|h| h.customer_id != id && h.kind == kept.kind)
             .collect()
     };
-    let html = ChooseTpl {
+    let tpl = ChooseTpl {
         ctx: user.ctx("merge.title"),
         kept,
         q: needle,
         duplicates,
         hits,
-    }
-    .render()
-    .map_err(|e| UiError::Internal(user.locale, e.to_string()))?;
-    Ok(Html(html).into_response())
+    };
+    Ok(render(user.locale, &tpl))
 }
 
 /// `POST /customers/{id}/merge`: `other`, both versions, and `take_<field>=other` for each
@@ -318,11 +305,11 @@ pub async fn merge(
                 .store
                 .merge_preview(&user.actor, id, other)
                 .await
-                .map_err(store_err(&user))?;
+                .map_err(store_err(user.locale))?;
             let msg = super::text::t(user.locale, "merge.conflict").to_string();
             render_compare(&st, &user, p, msg, StatusCode::CONFLICT).await
         }
-        Err(e) => Err(store_err(&user)(e)),
+        Err(e) => Err(store_err(user.locale)(e)),
     }
 }
 
@@ -339,7 +326,7 @@ pub async fn undo(
         .store
         .undo_merge(&user.actor, merge_id)
         .await
-        .map_err(store_err(&user))?;
+        .map_err(store_err(user.locale))?;
     Ok(Redirect::to(&format!("/customers/{}?saved=unmerged", c.id)).into_response())
 }
 
@@ -369,13 +356,13 @@ pub async fn section(
         st.store
             .duplicates_of(&user.actor, id)
             .await
-            .map_err(store_err(user))?,
+            .map_err(store_err(user.locale))?,
     );
     let undoable = st
         .store
         .undoable_merges(&user.actor, id)
         .await
-        .map_err(store_err(user))?
+        .map_err(store_err(user.locale))?
         .into_iter()
         .map(|m| {
             (

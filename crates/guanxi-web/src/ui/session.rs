@@ -383,6 +383,11 @@ pub enum UiError {
     Internal(Locale, String),
 }
 
+/// Maps a store error met while serving a page, in the reader's language: for `map_err`.
+pub fn store_err(l: Locale) -> impl Fn(guanxi_store::StoreError) -> UiError {
+    move |e| UiError::from_api(l, e.into())
+}
+
 impl UiError {
     /// Maps a store or API error met while serving a page.
     pub fn from_api(locale: Locale, e: crate::error::ApiError) -> Self {
