@@ -71,7 +71,7 @@ impl Store {
         Ok(conn)
     }
 
-    async fn pg(&self) -> Result<sqlx::PgConnection> {
+    pub(crate) async fn pg(&self) -> Result<sqlx::PgConnection> {
         Ok(sqlx::PgConnection::connect(&self.location.0).await?)
     }
 

@@ -12,7 +12,8 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::{bad_cursor, diff, record, AuditEvent};
-use crate::db::{from_ms, to_ms, Store};
+use crate::cells::{placeholders, Cell};
+use crate::db::{to_ms, Store};
 use crate::error::{Result, StoreError};
 use crate::rows::{ContactRow, CustomerRow, CONTACT_COLUMNS, CUSTOMER_COLUMNS};
 use crate::sql::{decode_cursor, encode_cursor, Page, SqlBuilder};
@@ -149,6 +150,107 @@ pub(crate) fn push_scope(q: &mut SqlBuilder, actor: &Actor) {
     }
 }
 
+/// An update of one customer, checked and computed but not yet written: what
+/// [`write_update`] and the bulk import's native writer both apply.
+pub(crate) struct UpdatePlan {
+    /// The customer.
+    pub(crate) id: i64,
+    /// The version the update expects to find (optimistic locking).
+    pub(crate) expected_version: i64,
+    /// The version the row had when it was read (a conflict reports the one after it).
+    pub(crate) read_version: i64,
+    /// [`EDITABLE_COLUMNS`] values.
+    pub(crate) cells: Vec<Cell>,
+    /// The new tags, when they changed.
+    pub(crate) tags: Option<Vec<String>>,
+    /// The customer's validated name (its search keys are rebuilt when it changed).
+    pub(crate) name: CustomerName,
+    /// Whether the name changed.
+    pub(crate) name_changed: bool,
+    /// The audit detail (the difference).
+    pub(crate) detail: serde_json::Value,
+    /// When.
+    pub(crate) now: i64,
+}
+
+/// `UPDATE customers SET … WHERE id = … AND version = …` for an [`UpdatePlan`]'s cells
+/// followed by updated_at, updated_by, id and the expected version.
+pub(crate) fn update_sql() -> String {
+    let n_cols = EDITABLE_COLUMNS.len();
+    let set: Vec<String> = EDITABLE_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect();
+    format!(
+        "UPDATE customers SET {}, version = version + 1, updated_at = ${}, updated_by = ${} WHERE id = ${} AND version = ${}",
+        set.join(", "),
+        n_cols + 1,
+        n_cols + 2,
+        n_cols + 3,
+        n_cols + 4,
+    )
+}
+
+impl UpdatePlan {
+    /// The cells [`update_sql`] binds, in order.
+    pub(crate) fn update_cells(&self, actor: &Actor) -> Vec<Cell> {
+        let mut cells = self.cells.clone();
+        cells.extend([
+            Cell::Int(Some(self.now)),
+            Cell::Int(actor.user_id()),
+            Cell::Int(Some(self.id)),
+            Cell::Int(Some(self.expected_version)),
+        ]);
+        cells
+    }
+
+    /// The error when the row was not at the expected version.
+    pub(crate) fn conflict(&self) -> StoreError {
+        StoreError::Conflict {
+            current: self.read_version + 1,
+            updated_by: None,
+        }
+    }
+}
+
+/// Checks a customer's merged fields against its stored row and computes the update: kind is
+/// immutable, the fields validate, the owner exists; the difference is what gets audited.
+pub(crate) async fn plan_update(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    row: &CustomerRow,
+    before: guanxi_domain::customer::CustomerFields,
+    merged: guanxi_domain::customer::CustomerFields,
+    expected_version: i64,
+    now: chrono::DateTime<Utc>,
+) -> Result<(UpdatePlan, ValidCustomer)> {
+    if merged.kind != before.kind {
+        return Err(StoreError::Invalid(ValidationErrors::single(
+            "kind",
+            "immutable",
+        )));
+    }
+    let valid = merged.validate(actor.id, now)?;
+    let f = &valid.fields;
+    check_owner(&mut *conn, f.owner_id).await?;
+    // Provenance of the record itself is fixed at creation.
+    let mut after = f.clone();
+    after.source = before.source.clone();
+    let plan = UpdatePlan {
+        id: row.id,
+        expected_version,
+        read_version: row.version,
+        cells: editable_cells(&valid, f.owner_id),
+        tags: (f.tags != before.tags).then(|| f.tags.clone()),
+        name: valid.name.clone(),
+        name_changed: valid.name.as_str() != before.name,
+        detail: diff(&audit_view(&before), &audit_view(&after)),
+        now: to_ms(now),
+    };
+    Ok((plan, valid))
+}
+
 /// Writes a customer's merged fields over its stored row (optimistic on `expected_version`),
 /// refreshes tags and search keys, and audits the difference. Shared by edits and by imports
 /// that update an existing customer, so both validate, index and audit alike.
@@ -161,70 +263,32 @@ pub(crate) async fn write_update(
     expected_version: i64,
     now: chrono::DateTime<Utc>,
 ) -> Result<()> {
-    let kind = before.kind;
-    let id = row.id;
-    if merged.kind != kind {
-        return Err(StoreError::Invalid(ValidationErrors::single(
-            "kind",
-            "immutable",
-        )));
-    }
-    let valid = merged.validate(actor.id, now)?;
-    // Provenance of the record itself is fixed at creation.
-    let f = &valid.fields;
-    check_owner(&mut *conn, f.owner_id).await?;
-    let n_cols = EDITABLE_COLUMNS.len();
-    let set: Vec<String> = EDITABLE_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{c} = ${}", i + 1))
-        .collect();
-    let sql = format!(
-            "UPDATE customers SET {}, version = version + 1, updated_at = ${}, updated_by = ${} WHERE id = ${} AND version = ${}",
-            set.join(", "),
-            n_cols + 1,
-            n_cols + 2,
-            n_cols + 3,
-            n_cols + 4,
-        );
-    let (tags, profile, company) = json_columns(f);
-    let n = bind_editable(
-        sqlx::query(&sql),
-        &valid,
-        f.owner_id,
-        &tags,
-        &profile,
-        &company,
-    )
-    .bind(to_ms(now))
-    .bind(actor.user_id())
-    .bind(id)
-    .bind(expected_version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    let (plan, _) = plan_update(conn, actor, &row, before, merged, expected_version, now).await?;
+    let sql = update_sql();
+    let n = plan
+        .update_cells(actor)
+        .into_iter()
+        .fold(sqlx::query(&sql), |q, c| c.bind(q))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     if n == 0 {
-        return Err(StoreError::Conflict {
-            current: row.version + 1,
-            updated_by: None,
-        });
+        return Err(plan.conflict());
     }
-    if f.tags != before.tags {
-        write_tags(&mut *conn, id, &f.tags).await?;
+    if let Some(tags) = &plan.tags {
+        write_tags(&mut *conn, plan.id, tags).await?;
     }
-    if valid.name.as_str() != before.name {
-        rebuild_search_keys(&mut *conn, id).await?;
+    if plan.name_changed {
+        rebuild_search_keys(&mut *conn, plan.id).await?;
     }
-    let mut after = f.clone();
-    after.source = before.source.clone();
     record(
         &mut *conn,
         actor,
         AuditEvent {
             action: "update",
             entity: "customer",
-            entity_id: Some(id),
-            detail: diff(&audit_view(&before), &audit_view(&after)),
+            entity_id: Some(plan.id),
+            detail: plan.detail,
         },
     )
     .await?;
@@ -290,13 +354,13 @@ fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter) {
             .map(guanxi_domain::name::normalize_query)
             .filter(|s| !s.is_empty())
     {
-        q.push(
-            " AND c.id IN (SELECT k.customer_id FROM customer_search_keys k WHERE k.search_key >= ",
-        )
-        .text(v.clone())
-        .push(" AND k.search_key < ")
-        .text(format!("{v}\u{10FFFF}"))
-        .push(")");
+        q.push(" AND c.id IN (SELECT k.customer_id FROM customer_search_keys k WHERE k.kind IN ")
+            .text_list(&crate::identify::KEY_KINDS.map(String::from))
+            .push(" AND k.search_key >= ")
+            .text(v.clone())
+            .push(" AND k.search_key < ")
+            .text(format!("{v}\u{10FFFF}"))
+            .push(")");
     }
 }
 
@@ -371,26 +435,20 @@ pub(crate) async fn rebuild_search_keys(conn: &mut AnyConnection, customer_id: i
         .bind(customer_id)
         .fetch_one(&mut *conn)
         .await?;
-    let mut keys: Vec<(String, &'static str)> = CustomerName::parse(&name)
-        .map_err(|_| StoreError::Corrupt(format!("customer name {customer_id}")))?
-        .search_keys()
-        .into_iter()
-        .map(|k| (k.key, k.kind.as_str()))
-        .collect();
+    let name = CustomerName::parse(&name)
+        .map_err(|_| StoreError::Corrupt(format!("customer name {customer_id}")))?;
     let contacts: Vec<(String, String)> = sqlx::query_as(
         "SELECT kind, value_normalized FROM contact_points WHERE customer_id = $1 AND deleted_at IS NULL",
     )
     .bind(customer_id)
     .fetch_all(&mut *conn)
     .await?;
-    for (kind, v) in contacts {
-        match ContactKind::parse(&kind) {
-            Ok(ContactKind::Phone | ContactKind::Mobile) => keys.push((phone_key(&v), "phone")),
-            Ok(ContactKind::Email) => keys.push((v, "email")),
-            Ok(ContactKind::Wechat | ContactKind::Qq) => keys.push((v, "im")),
-            _ => {}
-        }
-    }
+    let keys = search_keys_of(
+        &name,
+        contacts
+            .iter()
+            .filter_map(|(k, v)| ContactKind::parse(k).ok().map(|k| (k, v.as_str()))),
+    );
     for (key, kind) in keys {
         sqlx::query("INSERT INTO customer_search_keys (search_key, customer_id, kind) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(key)
@@ -417,7 +475,7 @@ async fn write_tags(conn: &mut AnyConnection, customer_id: i64, tags: &[String])
     Ok(())
 }
 
-async fn check_owner(conn: &mut AnyConnection, owner: Option<i64>) -> Result<()> {
+pub(crate) async fn check_owner(conn: &mut AnyConnection, owner: Option<i64>) -> Result<()> {
     if let Some(o) = owner {
         let ok: Option<i64> =
             sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND active = TRUE")
@@ -451,29 +509,16 @@ pub(crate) async fn insert_contact(
         .execute(&mut *conn)
         .await?;
     }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO contact_points (customer_id, kind, value_raw, value_normalized, label, is_primary, \
-         consent_marketing, consent_updated_at, source_channel, source_direct, source_collected_by, \
-         source_collected_at, created_at, updated_at, created_by, updated_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $14) RETURNING id",
-    )
-    .bind(customer_id)
-    .bind(cp.kind.as_str())
-    .bind(cp.value.raw.as_str())
-    .bind(cp.value.normalized.as_str())
-    .bind(cp.label.clone())
-    .bind(cp.is_primary)
-    .bind(cp.consent_marketing)
-    .bind(cp.consent_marketing.then_some(now))
-    .bind(cp.source.channel.as_str())
-    .bind(cp.source.direct)
-    .bind(cp.source.collected_by)
-    .bind(cp.source.collected_at.map(to_ms).unwrap_or(now))
-    .bind(now)
-    .bind(actor.user_id())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(id)
+    let sql = format!(
+        "INSERT INTO contact_points ({CONTACT_INSERT_COLUMNS}) VALUES ({}) RETURNING id",
+        placeholders(16)
+    );
+    let row = contact_cells(customer_id, cp, actor, now)
+        .into_iter()
+        .fold(sqlx::query(&sql), |q, c| c.bind(q))
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get(0)?)
 }
 
 fn opt_json<T: serde::Serialize>(v: &Option<T>) -> Option<String> {
@@ -504,6 +549,9 @@ const EDITABLE_COLUMNS: [&str; 19] = [
     "company",
 ];
 
+/// How many columns [`editable_cells`] fills.
+pub(crate) const EDITABLE_COLUMN_COUNT: usize = EDITABLE_COLUMNS.len();
+
 /// The JSON-encoded columns (tags, profile, company) of a customer's fields.
 fn json_columns(
     f: &guanxi_domain::customer::CustomerFields,
@@ -515,40 +563,133 @@ fn json_columns(
     )
 }
 
-/// Binds [`EDITABLE_COLUMNS`] in order; create and update share it so they cannot drift apart.
-fn bind_editable<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    c: &'q ValidCustomer,
-    owner: Option<i64>,
-    tags: &'q str,
-    profile: &'q Option<String>,
-    company: &'q Option<String>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+/// The values of [`EDITABLE_COLUMNS`] in order; create, update and the bulk import share it so
+/// they cannot drift apart.
+pub(crate) fn editable_cells(c: &ValidCustomer, owner: Option<i64>) -> Vec<Cell> {
     let f = &c.fields;
-    q.bind(c.name.as_str())
-        .bind(c.name.pinyin())
-        .bind(c.name.initials())
-        .bind(c.name.sort_key())
-        .bind(f.gender.map(|g| g.as_str()))
-        .bind(f.birthday.map(|b| b.to_storage()))
-        .bind(f.birthday.is_some_and(|b| b.lunar))
-        .bind(c.id_number.as_deref())
-        .bind(f.province.as_deref())
-        .bind(f.city.as_deref())
-        .bind(f.address.as_deref())
-        .bind(f.employer.as_deref())
-        .bind(f.job_title.as_deref())
-        .bind(f.industry.as_deref())
-        .bind(c.lifecycle_stage.as_str())
-        .bind(owner)
-        .bind(tags)
-        .bind(profile.as_deref())
-        .bind(company.as_deref())
+    let (tags, profile, company) = json_columns(f);
+    let opt = |v: &Option<String>| Cell::Text(v.clone());
+    vec![
+        Cell::text(c.name.as_str()),
+        Cell::text(c.name.pinyin()),
+        Cell::text(c.name.initials()),
+        Cell::text(c.name.sort_key()),
+        Cell::Text(f.gender.map(|g| g.as_str().to_string())),
+        Cell::Text(f.birthday.map(|b| b.to_storage())),
+        Cell::Bool(f.birthday.is_some_and(|b| b.lunar)),
+        opt(&c.id_number),
+        opt(&f.province),
+        opt(&f.city),
+        opt(&f.address),
+        opt(&f.employer),
+        opt(&f.job_title),
+        opt(&f.industry),
+        Cell::text(c.lifecycle_stage.as_str()),
+        Cell::Int(owner),
+        Cell::Text(Some(tags)),
+        Cell::Text(profile),
+        Cell::Text(company),
+    ]
+}
+
+/// The columns a new customer row sets, in the order of [`insert_cells`].
+pub(crate) fn insert_columns() -> String {
+    format!(
+        "{}, kind, source_channel, source_direct, source_collected_by, source_collected_at, \
+         created_at, updated_at, created_by, updated_by",
+        EDITABLE_COLUMNS.join(", ")
+    )
+}
+
+/// A new customer row's values: its owner is the given one (checked by the caller).
+pub(crate) fn insert_cells(
+    c: &ValidCustomer,
+    owner: Option<i64>,
+    actor: &Actor,
+    now: i64,
+) -> Vec<Cell> {
+    let mut cells = editable_cells(c, owner);
+    cells.extend([
+        Cell::text(c.fields.kind.as_str()),
+        Cell::text(c.source.channel.as_str()),
+        Cell::Bool(c.source.direct),
+        Cell::Int(c.source.collected_by),
+        Cell::Int(Some(c.source.collected_at.map(to_ms).unwrap_or(now))),
+        Cell::Int(Some(now)),
+        Cell::Int(Some(now)),
+        Cell::Int(actor.user_id()),
+        Cell::Int(actor.user_id()),
+    ]);
+    cells
+}
+
+/// The columns a new contact point sets, in the order of [`contact_cells`].
+pub(crate) const CONTACT_INSERT_COLUMNS: &str =
+    "customer_id, kind, value_raw, value_normalized, label, is_primary, consent_marketing, \
+     consent_updated_at, source_channel, source_direct, source_collected_by, source_collected_at, \
+     created_at, updated_at, created_by, updated_by";
+
+/// A new contact point's values.
+pub(crate) fn contact_cells(
+    customer_id: i64,
+    cp: &ValidContactPoint,
+    actor: &Actor,
+    now: i64,
+) -> Vec<Cell> {
+    vec![
+        Cell::Int(Some(customer_id)),
+        Cell::text(cp.kind.as_str()),
+        Cell::text(cp.value.raw.as_str()),
+        Cell::text(cp.value.normalized.as_str()),
+        Cell::Text(cp.label.clone()),
+        Cell::Bool(cp.is_primary),
+        Cell::Bool(cp.consent_marketing),
+        Cell::Int(cp.consent_marketing.then_some(now)),
+        Cell::text(cp.source.channel.as_str()),
+        Cell::Bool(cp.source.direct),
+        Cell::Int(cp.source.collected_by),
+        Cell::Int(Some(cp.source.collected_at.map(to_ms).unwrap_or(now))),
+        Cell::Int(Some(now)),
+        Cell::Int(Some(now)),
+        Cell::Int(actor.user_id()),
+        Cell::Int(actor.user_id()),
+    ]
+}
+
+/// The identification keys of a customer: its name's renderings and its live contact points'
+/// values (kind, normalised value), each key once.
+pub(crate) fn search_keys_of<'a>(
+    name: &CustomerName,
+    contacts: impl IntoIterator<Item = (ContactKind, &'a str)>,
+) -> Vec<(String, &'static str)> {
+    let mut keys: Vec<(String, &'static str)> = name
+        .search_keys()
+        .into_iter()
+        .map(|k| (k.key, k.kind.as_str()))
+        .collect();
+    for (kind, v) in contacts {
+        match kind {
+            ContactKind::Phone | ContactKind::Mobile => keys.push((phone_key(v), "phone")),
+            ContactKind::Email => keys.push((v.to_string(), "email")),
+            ContactKind::Wechat | ContactKind::Qq => keys.push((v.to_string(), "im")),
+            ContactKind::Address => {}
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|(k, _)| seen.insert(k.clone()));
+    keys
+}
+
+/// The audit detail of a created customer.
+pub(crate) fn created_detail(c: &ValidCustomer) -> serde_json::Value {
+    let mut after = audit_view(&c.fields);
+    after["contact_points"] = json!(c.contact_points.len());
+    json!({ "after": after })
 }
 
 /// The audit view of a customer's fields: everything except the raw ID number, which is
 /// recorded only as changed/unchanged so the audit log does not become a second copy of it.
-fn audit_view(f: &guanxi_domain::customer::CustomerFields) -> serde_json::Value {
+pub(crate) fn audit_view(f: &guanxi_domain::customer::CustomerFields) -> serde_json::Value {
     let mut v = serde_json::to_value(f).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         if let Some(id) = o.get_mut("id_number") {
@@ -627,26 +768,14 @@ impl Store {
         let owner = c.fields.owner_id.or(actor.user_id());
         check_owner(conn, owner).await?;
         let f = &c.fields;
-        let placeholders: Vec<String> = (1..=EDITABLE_COLUMNS.len() + 8)
-            .map(|n| format!("${n}"))
-            .collect();
         let sql = format!(
-            "INSERT INTO customers ({}, kind, source_channel, source_direct, source_collected_by, \
-             source_collected_at, created_at, updated_at, created_by, updated_by) VALUES ({}, ${}) RETURNING id",
-            EDITABLE_COLUMNS.join(", "),
-            placeholders.join(", "),
-            EDITABLE_COLUMNS.len() + 8,
+            "INSERT INTO customers ({}) VALUES ({}) RETURNING id",
+            insert_columns(),
+            placeholders(EDITABLE_COLUMNS.len() + 9)
         );
-        let (tags, profile, company) = json_columns(f);
-        let row = bind_editable(sqlx::query(&sql), c, owner, &tags, &profile, &company)
-            .bind(f.kind.as_str())
-            .bind(c.source.channel.as_str())
-            .bind(c.source.direct)
-            .bind(c.source.collected_by)
-            .bind(c.source.collected_at.map(to_ms).unwrap_or(now))
-            .bind(now)
-            .bind(now)
-            .bind(actor.user_id())
+        let row = insert_cells(c, owner, actor, now)
+            .into_iter()
+            .fold(sqlx::query(&sql), |q, c| c.bind(q))
             .fetch_one(&mut *conn)
             .await?;
         let id: i64 = row.try_get(0)?;
@@ -655,8 +784,6 @@ impl Store {
             insert_contact(conn, actor, id, cp, now).await?;
         }
         rebuild_search_keys(conn, id).await?;
-        let mut after = audit_view(f);
-        after["contact_points"] = json!(contacts.len());
         record(
             conn,
             actor,
@@ -664,53 +791,11 @@ impl Store {
                 action: "create",
                 entity: "customer",
                 entity_id: Some(id),
-                detail: json!({"after": after}),
+                detail: created_detail(c),
             },
         )
         .await?;
         Ok(id)
-    }
-
-    /// Lays an imported row over an existing customer inside the import's transaction (see
-    /// [`guanxi_domain::customer::CustomerFields::overlaid_with`]) and adds the row's contact
-    /// points the customer does not have yet (as secondary ones where it has that kind).
-    pub async fn import_update(
-        &self,
-        conn: &mut AnyConnection,
-        actor: &Actor,
-        id: i64,
-        v: &ValidCustomer,
-        now: i64,
-    ) -> Result<()> {
-        let row = load_row(conn, actor, id).await?;
-        let before = row.fields()?;
-        let version = row.version;
-        let merged = before.clone().overlaid_with(&v.fields);
-        write_update(conn, actor, row, before, merged, version, from_ms(now)).await?;
-        let existing: Vec<(String, String)> = sqlx::query_as(
-            "SELECT kind, value_normalized FROM contact_points WHERE customer_id = $1 AND deleted_at IS NULL",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut added = false;
-        for cp in &v.contact_points {
-            let kind = cp.kind.as_str();
-            if existing
-                .iter()
-                .any(|(k, n)| k == kind && *n == cp.value.normalized)
-            {
-                continue;
-            }
-            let mut cp = cp.clone();
-            cp.is_primary = cp.is_primary && !existing.iter().any(|(k, _)| k == kind);
-            insert_contact(conn, actor, id, &cp, now).await?;
-            added = true;
-        }
-        if added {
-            rebuild_search_keys(conn, id).await?;
-        }
-        Ok(())
     }
 
     /// One customer within the actor's scope, unmasked (the web layer masks per reader).

@@ -4,6 +4,8 @@
 //! customer outside the creator's scope is never named, so a warning cannot be used to probe
 //! another team's book.
 
+use std::collections::{BTreeSet, HashMap};
+
 use guanxi_domain::customer::ValidCustomer;
 use guanxi_domain::role::Actor;
 
@@ -14,6 +16,9 @@ use crate::sql::SqlBuilder;
 
 /// Most candidates one check names.
 const MAX_CANDIDATES: i64 = 10;
+
+/// Identifying values looked up per query (well under both backends' parameter limits).
+const LOOKUP_CHUNK: usize = 500;
 
 /// An existing customer that shares an identifying value with one about to be created.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -43,40 +48,89 @@ impl Store {
         actor: &Actor,
         c: &ValidCustomer,
     ) -> Result<Vec<DuplicateCandidate>> {
-        let mut out: Vec<DuplicateCandidate> = Vec::new();
-        for (what, field, value) in c.identity_keys() {
-            let mut q = if what == "id_number" {
-                SqlBuilder::new(
-                    "SELECT c.id, c.name FROM customers c WHERE c.deleted_at IS NULL AND c.id_number = ",
-                )
-            } else {
-                let kinds = match what {
-                    "mobile" => "('mobile', 'phone')",
-                    "email" => "('email')",
-                    _ => "('wechat')",
+        Ok(self
+            .duplicate_candidates_of_many(actor, &[c])
+            .await?
+            .remove(0))
+    }
+
+    /// [`Store::duplicate_candidates`] for many customers at once (an import's rows): the
+    /// identifying values are looked up a few hundred per query, not one query per value.
+    pub async fn duplicate_candidates_of_many(
+        &self,
+        actor: &Actor,
+        rows: &[&ValidCustomer],
+    ) -> Result<Vec<Vec<DuplicateCandidate>>> {
+        let keys: Vec<Vec<(&'static str, String, String)>> =
+            rows.iter().map(|c| c.identity_keys()).collect();
+        let mut wanted: HashMap<&'static str, BTreeSet<&str>> = HashMap::new();
+        for (what, _, value) in keys.iter().flatten() {
+            wanted.entry(what).or_default().insert(value.as_str());
+        }
+        // (what, value) -> matching customers in id order, at most ten.
+        let mut found: HashMap<(&'static str, String), Vec<(i64, String)>> = HashMap::new();
+        for (what, values) in wanted {
+            let values: Vec<&str> = values.into_iter().collect();
+            for chunk in values.chunks(LOOKUP_CHUNK) {
+                let mut q = if what == "id_number" {
+                    SqlBuilder::new(
+                        "SELECT c.id_number, c.id, c.name FROM customers c \
+                         WHERE c.deleted_at IS NULL AND c.id_number IN (",
+                    )
+                } else {
+                    let kinds = match what {
+                        "mobile" => "('mobile', 'phone')",
+                        "email" => "('email')",
+                        _ => "('wechat')",
+                    };
+                    SqlBuilder::new(&format!(
+                        "SELECT DISTINCT p.value_normalized, c.id, c.name FROM contact_points p \
+                         JOIN customers c ON c.id = p.customer_id WHERE p.deleted_at IS NULL \
+                         AND c.deleted_at IS NULL AND p.kind IN {kinds} AND p.value_normalized IN ("
+                    ))
                 };
-                SqlBuilder::new(&format!(
-                    "SELECT DISTINCT c.id, c.name FROM contact_points p JOIN customers c ON c.id = p.customer_id \
-                     WHERE p.deleted_at IS NULL AND c.deleted_at IS NULL AND p.kind IN {kinds} AND p.value_normalized = "
-                ))
-            };
-            q.text(value);
-            push_scope(&mut q, actor);
-            q.push(" ORDER BY c.id LIMIT ").int(MAX_CANDIDATES);
-            for (id, name) in q.query_as::<(i64, String)>().fetch_all(&self.read).await? {
-                add_once(
-                    &mut out,
-                    DuplicateCandidate {
-                        customer_id: id,
-                        name,
-                        matched_on: what.into(),
-                        field: field.clone(),
-                    },
-                );
+                for (i, v) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        q.push(", ");
+                    }
+                    q.text(v.to_string());
+                }
+                q.push(")");
+                push_scope(&mut q, actor);
+                q.push(" ORDER BY 2");
+                for (value, id, name) in q
+                    .query_as::<(String, i64, String)>()
+                    .fetch_all(&self.read)
+                    .await?
+                {
+                    let hits = found.entry((what, value)).or_default();
+                    if hits.len() < MAX_CANDIDATES as usize {
+                        hits.push((id, name));
+                    }
+                }
             }
         }
-        out.truncate(MAX_CANDIDATES as usize);
-        Ok(out)
+        Ok(keys
+            .into_iter()
+            .map(|keys| {
+                let mut out: Vec<DuplicateCandidate> = Vec::new();
+                for (what, field, value) in keys {
+                    for (id, name) in found.get(&(what, value)).into_iter().flatten() {
+                        add_once(
+                            &mut out,
+                            DuplicateCandidate {
+                                customer_id: *id,
+                                name: name.clone(),
+                                matched_on: what.into(),
+                                field: field.clone(),
+                            },
+                        );
+                    }
+                }
+                out.truncate(MAX_CANDIDATES as usize);
+                out
+            })
+            .collect())
     }
 
     /// Visible customers that share a mobile or phone, email, WeChat id or ID number with the

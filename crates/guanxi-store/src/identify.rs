@@ -17,8 +17,23 @@ use crate::error::Result;
 use crate::rows::code;
 use crate::sql::SqlBuilder;
 
-/// Most candidate keys read for one text query before ranking.
+/// Most keys of one kind read for a query that is narrowed by further words ("王 1391"): its
+/// hits bound the words after it, so it reads more than a page of them.
 const MAX_CANDIDATES: i64 = 400;
+
+/// Every kind of search key, best-scoring first. The key index leads with the kind, so a
+/// lookup by key alone names them all (`kind IN`) and identification reads each kind's best
+/// few as one short index range.
+pub(crate) const KEY_KINDS: [&str; 8] = [
+    "name",
+    "pinyin",
+    "phone",
+    "email",
+    "im",
+    "initials",
+    "name_part",
+    "pinyin_part",
+];
 
 /// Score of an exact (or prefix) match on a key of the given kind.
 fn score(kind: &str, exact: bool) -> i64 {
@@ -83,22 +98,27 @@ impl Store {
                     tag: if phone { "phone_exact" } else { "email_exact" },
                     value: v.clone(),
                 };
-                let mut found = self.rank(actor, &[exact], v).await?;
+                let mut found = self.rank(actor, &[exact], v, limit).await?;
                 if found.is_empty() && phone {
                     // A number that parses but is not on file whole may be the start of one.
                     if let Some(d) = phone_digits(raw) {
-                        found = self.rank(actor, &[Lookup::Prefix(d.clone())], &d).await?;
+                        found = self
+                            .rank(actor, &[Lookup::Prefix(d.clone())], &d, limit)
+                            .await?;
                     }
                 }
                 found
             }
             QueryShape::Text(v) if v.is_empty() => return Ok(Vec::new()),
             QueryShape::Text(v) => match phone_digits(raw) {
-                Some(d) => self.rank(actor, &[Lookup::Prefix(d.clone())], &d).await?,
+                Some(d) => {
+                    self.rank(actor, &[Lookup::Prefix(d.clone())], &d, limit)
+                        .await?
+                }
                 None => {
                     let forms: Vec<Lookup> =
                         query_forms(v).into_iter().map(Lookup::Prefix).collect();
-                    let found = self.rank(actor, &forms, v).await?;
+                    let found = self.rank(actor, &forms, v, limit).await?;
                     if found.is_empty() && v.contains(' ') {
                         self.every_word(actor, v).await?
                     } else {
@@ -136,6 +156,7 @@ impl Store {
                     &[Lookup::Prefix(needle.clone())],
                     &needle,
                     within.as_deref(),
+                    MAX_CANDIDATES,
                 )
                 .await?
                 .into_iter()
@@ -164,23 +185,35 @@ impl Store {
         Ok(sorted(common.unwrap_or_default().into_values().collect()))
     }
 
-    /// Runs lookups and keeps each customer's best-scoring match, best first.
+    /// Runs lookups and keeps each customer's best-scoring match, best first; enough of them
+    /// for a page of `limit`.
     async fn rank(
         &self,
         actor: &Actor,
         lookups: &[Lookup],
         needle: &str,
+        limit: i64,
     ) -> Result<Vec<IdentifyHit>> {
-        self.rank_within(actor, lookups, needle, None).await
+        // Twice the page per kind: one customer may hold several keys of a kind in the range
+        // ("wei" and "weiguo"), and each distinct customer counts once.
+        self.rank_within(actor, lookups, needle, None, 2 * limit)
+            .await
     }
 
-    /// [`Self::rank`] among some customers only (`None`: all the actor may see).
+    /// [`Self::rank`] among some customers only (`None`: all the actor may see), reading at
+    /// most `per_kind` keys of each kind.
+    ///
+    /// A key's kind fixes its score (and an exact match, the first entry of its range, beats
+    /// a longer key), so the best hits of each kind are the first entries of its range in the
+    /// key index: each kind is read as a short range that stops after `per_kind` keys, however
+    /// many customers share a common name.
     async fn rank_within(
         &self,
         actor: &Actor,
         lookups: &[Lookup],
         needle: &str,
         within: Option<&[i64]>,
+        per_kind: i64,
     ) -> Result<Vec<IdentifyHit>> {
         let mut best: HashMap<i64, IdentifyHit> = HashMap::new();
         for lookup in lookups {
@@ -195,28 +228,31 @@ impl Store {
                     q.text(value.clone());
                 }
                 Lookup::Prefix(v) => {
-                    q = SqlBuilder::new(
-                        "SELECT c.id AS customer_id, c.name, c.kind, c.city, k.kind AS matched_kind, k.search_key AS matched_value \
-                         FROM customer_search_keys k JOIN customers c ON c.id = k.customer_id \
-                         WHERE c.deleted_at IS NULL AND k.search_key >= ",
-                    );
-                    q.text(v.clone())
+                    q = SqlBuilder::new("");
+                    for (i, kind) in KEY_KINDS.iter().enumerate() {
+                        if i > 0 {
+                            q.push(" UNION ALL ");
+                        }
+                        q.push(&format!(
+                            "SELECT * FROM (SELECT c.id AS customer_id, c.name, c.kind, c.city, k.kind AS matched_kind, k.search_key AS matched_value \
+                             FROM customer_search_keys k JOIN customers c ON c.id = k.customer_id \
+                             WHERE k.kind = '{kind}' AND k.search_key >= "
+                        ))
+                        .text(v.clone())
                         .push(" AND k.search_key < ")
-                        .text(format!("{v}\u{10FFFF}"));
-                }
-            }
-            push_scope(&mut q, actor);
-            if let Some(ids) = within {
-                q.push(" AND c.id IN (");
-                for (i, id) in ids.iter().enumerate() {
-                    if i > 0 {
-                        q.push(", ");
+                        .text(format!("{v}\u{10FFFF}"))
+                        .push(" AND c.deleted_at IS NULL");
+                        narrow(&mut q, actor, within);
+                        q.push(" ORDER BY k.search_key, k.customer_id LIMIT ")
+                            .int(per_kind)
+                            .push(&format!(") AS k{i}"));
                     }
-                    q.int(*id);
                 }
-                q.push(")");
             }
-            q.push(" LIMIT ").int(MAX_CANDIDATES);
+            if let Lookup::Exact { .. } = lookup {
+                narrow(&mut q, actor, within);
+                q.push(" LIMIT ").int(MAX_CANDIDATES);
+            }
             let rows: Vec<Candidate> = q.query_as().fetch_all(&self.read).await?;
             let forms = match lookup {
                 Lookup::Prefix(v) => vec![v.as_str(), needle],
@@ -244,6 +280,14 @@ impl Store {
             }
         }
         Ok(sorted(best.into_values().collect()))
+    }
+}
+
+/// Keeps a lookup to the customers the actor may see and, when given, to some of them.
+fn narrow(q: &mut SqlBuilder, actor: &Actor, within: Option<&[i64]>) {
+    push_scope(q, actor);
+    if let Some(ids) = within {
+        q.push(" AND c.id IN ").int_list(ids);
     }
 }
 

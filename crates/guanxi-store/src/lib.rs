@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod backup;
 mod bulk;
+mod cells;
 pub mod contacts;
 pub mod customers;
 pub mod dashboard;
@@ -17,6 +18,7 @@ mod db;
 pub mod duplicates;
 pub mod error;
 pub mod identify;
+pub mod import;
 pub mod insights;
 pub mod lifecycle;
 pub mod merge;

@@ -7,6 +7,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::db::{Backend, Store};
 
+/// Declares, for each named `async fn name(db: &TestDb)`, a test module `name` with a `sqlite`
+/// and a `postgres` test: every store test runs on both backends, and a test file cannot forget
+/// one of them.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() { super::$name(&$crate::testing::TestDb::new($crate::Backend::Sqlite).await).await }
+            #[tokio::test]
+            async fn postgres() { super::$name(&$crate::testing::TestDb::new($crate::Backend::Postgres).await).await }
+        }
+    )*};
+}
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Default PostgreSQL URL for tests.

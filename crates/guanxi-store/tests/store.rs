@@ -14,20 +14,12 @@ use guanxi_store::users::UserInsert;
 use guanxi_store::{Backend, Store, StoreError};
 use serde_json::json;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() { super::$name(&guanxi_store::testing::TestDb::new(guanxi_store::Backend::Sqlite).await).await }
-            #[tokio::test]
-            async fn postgres() { super::$name(&guanxi_store::testing::TestDb::new(guanxi_store::Backend::Postgres).await).await }
-        }
-    )*};
-}
+use guanxi_store::on_both_backends;
 
 on_both_backends!(
     customer_round_trip,
     identification_by_phone_pinyin_and_parts,
+    a_common_name_does_not_hide_a_better_match,
     stale_update_conflicts_and_is_audited,
     sales_scope_hides_other_teams,
     keyset_pagination_and_filters,
@@ -653,6 +645,67 @@ async fn customer_round_trip(db: &TestDb) {
     assert_eq!(c.source.channel.as_str(), "exhibition");
     let again = s.get_customer(&admin, c.id).await.unwrap();
     assert_eq!(again, c);
+}
+
+/// Identification ranks in the index: 450 customers whose given name is 伟 all hold the key
+/// "wei" (given-name pinyin), yet the one customer *named* Wei, created last, comes first for
+/// "wei"; and a rep who owns one of the 450 finds that one, however far down the key range.
+async fn a_common_name_does_not_hide_a_better_match(db: &TestDb) {
+    use guanxi_store::import::ImportWrite;
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let many: Vec<ImportWrite> = (0..450)
+        .map(|i| {
+            let surname = ["李", "王", "张"][i % 3];
+            let f = fields(json!({"kind": "individual", "name": format!("{surname}伟")}));
+            ImportWrite::Insert(f.validate(admin.id, Utc::now()).unwrap())
+        })
+        .collect();
+    s.import_customers(&admin, many, std::sync::Arc::new(|_| {}))
+        .await
+        .unwrap();
+    let mut mine = fields(json!({"kind": "individual", "name": "赵伟"}));
+    mine.owner_id = Some(rep.id);
+    let mine = s
+        .create_customer(&admin, mine.validate(admin.id, Utc::now()).unwrap())
+        .await
+        .unwrap();
+    let wei = person(s, &admin, "Wei", None).await;
+
+    let hits = s.identify(&admin, "wei", 10).await.unwrap();
+    assert_eq!(hits.len(), 10, "{hits:?}");
+    assert_eq!(hits[0].customer_id, wei.id, "{hits:?}");
+    assert_eq!(hits[0].matched_on, "name");
+    assert!(hits[1..].iter().all(|h| h.matched_on == "pinyin_part"));
+    // Equal scores come by name, then id.
+    let order: Vec<(String, i64)> = hits[1..]
+        .iter()
+        .map(|h| (h.name.clone(), h.customer_id))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+
+    let theirs = s.identify(&rep, "wei", 10).await.unwrap();
+    assert_eq!(
+        theirs.iter().map(|h| h.customer_id).collect::<Vec<_>>(),
+        [mine.id]
+    );
+    // The list's search box reads the same keys.
+    let listed = s
+        .list_customers(
+            &rep,
+            &CustomerFilter {
+                q: Some("wei".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(listed.len(), 1);
 }
 
 async fn identification_by_phone_pinyin_and_parts(db: &TestDb) {

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use chrono::Utc;
@@ -15,9 +16,11 @@ use guanxi_domain::provenance::Provenance;
 use guanxi_domain::role::Actor;
 use guanxi_domain::vocabulary::{ContactKind, CustomerKind, Gender, LifecycleStage, SourceChannel};
 use guanxi_domain::ValidationErrors;
+use guanxi_store::import::ImportWrite;
 use guanxi_store::Store;
 use guanxi_web::i18n::{message, Locale};
 use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
@@ -94,7 +97,13 @@ async fn plan_rows(
     let mut seen: HashMap<(&'static str, String), u64> = HashMap::new();
     let mut plans = Vec::with_capacity(rows.len());
     let mut problems = Vec::new();
-    for (line, v) in rows {
+    let stored_all = if on_duplicate == OnDuplicate::Create {
+        vec![Vec::new(); rows.len()]
+    } else {
+        let all: Vec<&ValidCustomer> = rows.iter().map(|(_, v)| v).collect();
+        store.duplicate_candidates_of_many(actor, &all).await?
+    };
+    for ((line, v), stored) in rows.iter().zip(stored_all) {
         let keys = v.identity_keys();
         let earlier = keys.iter().find_map(|(what, field, value)| {
             seen.get(&(*what, value.clone()))
@@ -103,11 +112,6 @@ async fn plan_rows(
         for (what, _, value) in &keys {
             seen.entry((*what, value.clone())).or_insert(*line);
         }
-        let stored = if on_duplicate == OnDuplicate::Create {
-            Vec::new()
-        } else {
-            store.duplicate_candidates(actor, v).await?
-        };
         let problem = |code: &str, field: &str| RowError {
             line: *line,
             column: header_of(v, field),
@@ -236,7 +240,7 @@ fn row_to_fields(
     get: &dyn Fn(&str) -> Option<(String, String)>,
     default_source: SourceChannel,
     actor: &Actor,
-) -> Result<ValidCustomer, Vec<(String, &'static str)>> {
+) -> RowCheck {
     let mut errs: Vec<(String, &'static str)> = Vec::new();
     let take = |field: &str| -> Option<(String, String)> {
         get(field).filter(|(_, v)| !v.trim().is_empty())
@@ -417,17 +421,24 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
         bail!("no column maps to `name` (use --map YOUR_HEADER=name)");
     }
     let actor = Actor::system();
+    let started = std::time::Instant::now();
+    let mut phases: Vec<(&str, u128)> = Vec::new();
+    let mut phase = |name: &'static str, since: &mut std::time::Instant| {
+        phases.push((name, since.elapsed().as_millis()));
+        *since = std::time::Instant::now();
+    };
+    let mut since = started;
     let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} checked {pos} rows ({per_sec})")
+        ProgressStyle::with_template("{spinner} read {pos} rows ({per_sec})")
             .context("progress template")?,
     );
-    let mut valid: Vec<(u64, ValidCustomer)> = Vec::new();
+    let mut records: Vec<(u64, csv::StringRecord)> = Vec::new();
     let mut problems: Vec<RowError> = Vec::new();
     for (n, rec) in rdr.records().enumerate() {
         let line = n as u64 + 2;
-        let rec = match rec {
-            Ok(r) => r,
+        match rec {
+            Ok(r) => records.push((line, r)),
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(line);
                 problems.push(RowError {
@@ -435,15 +446,20 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
                     column: "-".into(),
                     code: format!("malformed_csv: {e}"),
                 });
-                continue;
             }
-        };
-        let get = |field: &str| {
-            columns
-                .get(field)
-                .map(|(i, h)| (h.clone(), rec.get(*i).unwrap_or("").to_string()))
-        };
-        match row_to_fields(&get, default_source, &actor) {
+        }
+        if n % 4096 == 0 {
+            bar.set_position(n as u64);
+        }
+    }
+    bar.finish_and_clear();
+    phase("read", &mut since);
+    let checked = check_rows(&records, &columns, default_source, &actor);
+    phase("check", &mut since);
+    drop(records);
+    let mut valid: Vec<(u64, ValidCustomer)> = Vec::with_capacity(checked.len());
+    for (line, result) in checked {
+        match result {
             Ok(v) => valid.push((line, v)),
             Err(es) => problems.extend(es.into_iter().map(|(column, code)| RowError {
                 line,
@@ -451,9 +467,7 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
                 code: code.to_string(),
             })),
         }
-        bar.inc(1);
     }
-    bar.finish_and_clear();
     // The column a duplicate was found in, as the file names it.
     let header_of = |v: &ValidCustomer, field: &str| -> String {
         let name = match field
@@ -475,6 +489,7 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
     };
     let (plans, duplicate_problems) =
         plan_rows(&store, &actor, &valid, on_duplicate, &header_of).await?;
+    phase("duplicates", &mut since);
     let duplicate_lines: std::collections::BTreeSet<u64> =
         duplicate_problems.iter().map(|p| p.line).collect();
     problems.extend(duplicate_problems);
@@ -536,33 +551,60 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
             .context("progress template")?
             .progress_chars("=> "),
     );
-    let mut tx = store.begin_bulk().await?;
-    let now = Utc::now().timestamp_millis();
-    let mut updated = 0;
-    for (line, v, plan) in &valid {
-        let written = match plan {
-            Plan::Update(id) => {
-                updated += 1;
-                store.import_update(&mut tx, &actor, *id, v, now).await
-            }
-            _ => store
-                .insert_customer(&mut tx, &actor, v, now)
-                .await
-                .map(|_| ()),
-        };
-        written.with_context(|| format!("line {line}: writing failed; nothing was imported"))?;
-        bar.inc(1);
-    }
-    tx.commit()
+    let writes: Vec<ImportWrite> = valid
+        .into_iter()
+        .map(|(_, v, plan)| match plan {
+            Plan::Update(id) => ImportWrite::Update(id, v),
+            _ => ImportWrite::Insert(v),
+        })
+        .collect();
+    let shown = bar.clone();
+    let counts = store
+        .import_customers(&actor, writes, Arc::new(move |n| shown.set_position(n)))
         .await
-        .context("committing the import; nothing was imported")?;
+        .context("writing the import; nothing was imported")?;
     bar.finish_and_clear();
+    phase("write", &mut since);
     println!(
-        "imported {} customers, updated {updated}; {skipped} rows skipped as duplicates, {} as invalid.",
-        valid.len() - updated,
+        "imported {} customers, updated {}; {skipped} rows skipped as duplicates, {} as invalid.",
+        counts.inserted,
+        counts.updated,
         bad_rows.len()
     );
+    let phases: Vec<String> = phases
+        .iter()
+        .map(|(n, ms)| format!("{n} {ms} ms"))
+        .collect();
+    eprintln!(
+        "timing: {} ({} ms in all)",
+        phases.join(", "),
+        started.elapsed().as_millis()
+    );
     Ok(())
+}
+
+/// A row turned into a customer, or its problems as (column, message key).
+type RowCheck = Result<ValidCustomer, Vec<(String, &'static str)>>;
+
+/// Turns each record into a validated customer or its problems, on every core (pinyin and
+/// validation are most of an import's computing), keeping the file's order.
+fn check_rows(
+    records: &[(u64, csv::StringRecord)],
+    columns: &HashMap<String, (usize, String)>,
+    default_source: SourceChannel,
+    actor: &Actor,
+) -> Vec<(u64, RowCheck)> {
+    records
+        .par_iter()
+        .map(|(line, rec)| {
+            let get = |field: &str| {
+                columns
+                    .get(field)
+                    .map(|(i, h)| (h.clone(), rec.get(*i).unwrap_or("").to_string()))
+            };
+            (*line, row_to_fields(&get, default_source, actor))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,0 +1,514 @@
+//! Bulk customer import: every row of a file in one transaction on the native driver, so a
+//! hundred thousand customers are written in seconds and a failure leaves nothing behind.
+//!
+//! Through the `Any` pool an imported customer cost some twenty statements, each handed across
+//! sqlx's worker thread (≈ 700 rows/s). Here the rows are computed first — the same column
+//! values as a single create ([`crate::customers::insert_cells`] and friends), the same search
+//! keys and audit entries — and then written:
+//!
+//! * **SQLite**: rusqlite on a blocking thread, one `IMMEDIATE` transaction, five prepared
+//!   statements stepped per row, while the store's writer connection is held so in-process
+//!   writers queue behind the import as behind any write.
+//! * **PostgreSQL**: one native connection and transaction; customer ids are drawn from the
+//!   table's sequence up front, then customers, tags, contact points, search keys and audit
+//!   entries each arrive through one `COPY … FROM STDIN`.
+//!
+//! Rows that update an existing customer are planned on the read pool (load, overlay, validate,
+//! diff — [`crate::customers::plan_update`], as an edit does) and applied in the same
+//! transaction with a version check: a customer edited meanwhile fails the whole import.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::Utc;
+use guanxi_domain::customer::{ValidContactPoint, ValidCustomer};
+use guanxi_domain::role::Actor;
+use guanxi_domain::vocabulary::ContactKind;
+use rayon::prelude::*;
+use serde_json::json;
+use sqlx::Connection;
+
+use crate::cells::{copy_line, placeholders, Cell};
+use crate::customers::{
+    check_owner, contact_cells, created_detail, insert_cells, insert_columns, load_row,
+    plan_update, search_keys_of, update_sql, UpdatePlan, CONTACT_INSERT_COLUMNS,
+    EDITABLE_COLUMN_COUNT,
+};
+use crate::db::{from_ms, Backend, Store};
+use crate::error::{Result, StoreError};
+
+/// What one imported row does.
+#[derive(Debug, Clone)]
+pub enum ImportWrite {
+    /// Creates a customer.
+    Insert(ValidCustomer),
+    /// Lays the row over this existing customer: the row's values overwrite, empty cells keep,
+    /// contact points the customer lacks are added (as secondary ones where it has that kind).
+    Update(i64, ValidCustomer),
+}
+
+/// What an import wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    /// Customers created.
+    pub inserted: u64,
+    /// Customers updated.
+    pub updated: u64,
+}
+
+/// Told how many rows are written so far (a progress bar).
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// An update with the contact points the row adds and the search keys to rebuild.
+struct PlannedUpdate {
+    plan: UpdatePlan,
+    contacts: Vec<ValidContactPoint>,
+    /// All search keys after the update, when they change (name changed or contacts added).
+    keys: Option<Vec<(String, &'static str)>>,
+}
+
+/// Rows written per progress report.
+const PROGRESS_EVERY: usize = 2_000;
+
+/// `COPY` data sent per message.
+const COPY_CHUNK: usize = 1 << 20;
+
+impl Store {
+    /// Writes an import in one transaction on the native driver: all of it or, on any error,
+    /// none of it. New customers are owned by their row's owner or else the actor.
+    pub async fn import_customers(
+        &self,
+        actor: &Actor,
+        writes: Vec<ImportWrite>,
+        progress: Progress,
+    ) -> Result<ImportCounts> {
+        let now = Utc::now().timestamp_millis();
+        let mut inserts = Vec::new();
+        let mut updates = Vec::new();
+        {
+            let mut conn = self.read.acquire().await?;
+            let mut owners = BTreeSet::new();
+            for w in writes {
+                match w {
+                    ImportWrite::Insert(c) => {
+                        owners.insert(c.fields.owner_id.or(actor.user_id()));
+                        inserts.push(c);
+                    }
+                    ImportWrite::Update(id, c) => {
+                        updates.push(plan_import_update(&mut conn, actor, id, &c, now).await?);
+                    }
+                }
+            }
+            for owner in owners {
+                check_owner(&mut conn, owner).await?;
+            }
+        }
+        let counts = ImportCounts {
+            inserted: inserts.len() as u64,
+            updated: updates.len() as u64,
+        };
+        let prepare_actor = actor.clone();
+        let inserts = tokio::task::spawn_blocking(move || {
+            inserts
+                .into_par_iter()
+                .map(|c| prepare_insert(&prepare_actor, now, c))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        let job = Job {
+            actor: actor.clone(),
+            inserts,
+            updates,
+            now,
+            progress,
+        };
+        match self.backend() {
+            Backend::Sqlite => {
+                let _writer = self.write.acquire().await?;
+                let store = self.clone();
+                tokio::task::spawn_blocking(move || job.write_sqlite(&store))
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))??;
+            }
+            Backend::Postgres => {
+                let mut conn = self.pg().await?;
+                job.write_postgres(&mut conn).await?;
+                conn.close().await?;
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// Plans one row laid over a stored customer (see [`ImportWrite::Update`]).
+async fn plan_import_update(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    id: i64,
+    v: &ValidCustomer,
+    now: i64,
+) -> Result<PlannedUpdate> {
+    let row = load_row(conn, actor, id).await?;
+    let before = row.fields()?;
+    let merged = before.clone().overlaid_with(&v.fields);
+    let version = row.version;
+    let (plan, _) = plan_update(conn, actor, &row, before, merged, version, from_ms(now)).await?;
+    let existing: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, value_normalized FROM contact_points WHERE customer_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut contacts: Vec<ValidContactPoint> = Vec::new();
+    for cp in &v.contact_points {
+        let kind = cp.kind.as_str();
+        if existing
+            .iter()
+            .any(|(k, n)| k == kind && *n == cp.value.normalized)
+        {
+            continue;
+        }
+        let mut cp = cp.clone();
+        cp.is_primary = cp.is_primary && !existing.iter().any(|(k, _)| k == kind);
+        contacts.push(cp);
+    }
+    let keys = (plan.name_changed || !contacts.is_empty()).then(|| {
+        let stored = existing
+            .iter()
+            .filter_map(|(k, v)| ContactKind::parse(k).ok().map(|k| (k, v.as_str())));
+        let added = contacts
+            .iter()
+            .map(|cp| (cp.kind, cp.value.normalized.as_str()));
+        search_keys_of(&plan.name, stored.chain(added))
+    });
+    Ok(PlannedUpdate {
+        plan,
+        contacts,
+        keys,
+    })
+}
+
+/// Derives a new customer's rows but for its id (see [`PreparedInsert`]).
+fn prepare_insert(actor: &Actor, now: i64, c: ValidCustomer) -> PreparedInsert {
+    let owner = c.fields.owner_id.or(actor.user_id());
+    let keys = search_keys_of(
+        &c.name,
+        c.contact_points
+            .iter()
+            .map(|cp| (cp.kind, cp.value.normalized.as_str())),
+    );
+    PreparedInsert {
+        cells: insert_cells(&c, owner, actor, now),
+        detail: created_detail(&c).to_string(),
+        keys,
+        customer: c,
+    }
+}
+
+/// A new customer with what is costly to derive (cells, pinyin search keys, the audit JSON)
+/// computed in parallel before the write lock is taken; only its id is left for the writer.
+struct PreparedInsert {
+    customer: ValidCustomer,
+    cells: Vec<Cell>,
+    keys: Vec<(String, &'static str)>,
+    detail: String,
+}
+
+/// Everything an import writes, computed; handed to one backend's writer.
+struct Job {
+    actor: Actor,
+    inserts: Vec<PreparedInsert>,
+    updates: Vec<PlannedUpdate>,
+    now: i64,
+    progress: Progress,
+}
+
+/// The rows that hang off one customer, keyed by its id.
+struct Dependents {
+    tags: Vec<[Cell; 2]>,
+    contacts: Vec<Vec<Cell>>,
+    audit: [Cell; 7],
+}
+
+impl Job {
+    fn audit_cells(&self, action: &str, id: i64, detail: String) -> [Cell; 7] {
+        [
+            Cell::Int(Some(self.now)),
+            Cell::Int(self.actor.user_id()),
+            Cell::text(self.actor.name.as_str()),
+            Cell::text(action),
+            Cell::text("customer"),
+            Cell::Int(Some(id)),
+            Cell::Text(Some(detail)),
+        ]
+    }
+
+    fn key_cells(id: i64, keys: &[(String, &'static str)]) -> Vec<[Cell; 3]> {
+        keys.iter()
+            .map(|(k, kind)| {
+                [
+                    Cell::text(k.as_str()),
+                    Cell::Int(Some(id)),
+                    Cell::text(*kind),
+                ]
+            })
+            .collect()
+    }
+
+    fn tag_cells(id: i64, tags: &[String]) -> Vec<[Cell; 2]> {
+        let mut seen = BTreeSet::new();
+        tags.iter()
+            .filter(|t| seen.insert(t.as_str()))
+            .map(|t| [Cell::Int(Some(id)), Cell::text(t.as_str())])
+            .collect()
+    }
+
+    /// A prepared customer's rows under the id it was given (its search keys are written
+    /// apart, in an order that suits the backend).
+    fn dependents(&self, id: i64, p: &PreparedInsert) -> Dependents {
+        let c = &p.customer;
+        Dependents {
+            tags: Self::tag_cells(id, &c.fields.tags),
+            contacts: c
+                .contact_points
+                .iter()
+                .map(|cp| contact_cells(id, cp, &self.actor, self.now))
+                .collect(),
+            audit: self.audit_cells("create", id, p.detail.clone()),
+        }
+    }
+
+    fn update_audit(&self, u: &PlannedUpdate) -> [Cell; 7] {
+        let mut detail = u.plan.detail.clone();
+        if !u.contacts.is_empty() {
+            detail["contact_points_added"] = json!(u.contacts.len());
+        }
+        self.audit_cells("update", u.plan.id, detail.to_string())
+    }
+
+    fn write_sqlite(self, store: &Store) -> Result<()> {
+        let mut conn = store.rusqlite(true)?;
+        conn.pragma_update(None, "cache_size", -262_144)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut customer = tx.prepare(&format!(
+                "INSERT INTO customers ({}) VALUES ({})",
+                insert_columns(),
+                placeholders(EDITABLE_COLUMN_COUNT + 9)
+            ))?;
+            let mut tag = tx.prepare(TAG_SQL)?;
+            let mut contact = tx.prepare(&contact_sql())?;
+            let mut key = tx.prepare(KEY_SQL)?;
+            let mut audit = tx.prepare(AUDIT_SQL)?;
+            for (i, p) in self.inserts.iter().enumerate() {
+                customer.execute(rusqlite::params_from_iter(&p.cells))?;
+                let id = tx.last_insert_rowid();
+                let d = self.dependents(id, p);
+                for t in &d.tags {
+                    tag.execute(rusqlite::params_from_iter(t))?;
+                }
+                for c in &d.contacts {
+                    contact.execute(rusqlite::params_from_iter(c))?;
+                }
+                for k in Self::key_cells(id, &p.keys) {
+                    key.execute(rusqlite::params_from_iter(&k))?;
+                }
+                audit.execute(rusqlite::params_from_iter(&d.audit))?;
+                if i % PROGRESS_EVERY == 0 {
+                    (self.progress)(i as u64);
+                }
+            }
+            let mut update = tx.prepare(&update_sql())?;
+            let mut drop_tags = tx.prepare("DELETE FROM customer_tags WHERE customer_id = $1")?;
+            let mut drop_keys =
+                tx.prepare("DELETE FROM customer_search_keys WHERE customer_id = $1")?;
+            for (i, u) in self.updates.iter().enumerate() {
+                let n =
+                    update.execute(rusqlite::params_from_iter(u.plan.update_cells(&self.actor)))?;
+                if n == 0 {
+                    return Err(u.plan.conflict());
+                }
+                let id = u.plan.id;
+                if let Some(tags) = &u.plan.tags {
+                    drop_tags.execute([id])?;
+                    for t in Self::tag_cells(id, tags) {
+                        tag.execute(rusqlite::params_from_iter(&t))?;
+                    }
+                }
+                for cp in &u.contacts {
+                    contact.execute(rusqlite::params_from_iter(contact_cells(
+                        id,
+                        cp,
+                        &self.actor,
+                        self.now,
+                    )))?;
+                }
+                if let Some(keys) = &u.keys {
+                    drop_keys.execute([id])?;
+                    for k in Self::key_cells(id, keys) {
+                        key.execute(rusqlite::params_from_iter(&k))?;
+                    }
+                }
+                audit.execute(rusqlite::params_from_iter(&self.update_audit(u)))?;
+                if i % PROGRESS_EVERY == 0 {
+                    (self.progress)((self.inserts.len() + i) as u64);
+                }
+            }
+        }
+        tx.commit()?;
+        (self.progress)((self.inserts.len() + self.updates.len()) as u64);
+        Ok(())
+    }
+
+    async fn write_postgres(self, conn: &mut sqlx::PgConnection) -> Result<()> {
+        let mut tx = conn.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, $1)",
+        )
+        .bind(self.inserts.len() as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        if ids.len() != self.inserts.len() {
+            return Err(StoreError::Corrupt("customer id sequence".into()));
+        }
+        let mut customers = Copy::new(&format!("customers (id, {})", insert_columns()));
+        let mut tags = Copy::new("customer_tags (customer_id, tag)");
+        let mut contacts = Copy::new(&format!("contact_points ({CONTACT_INSERT_COLUMNS})"));
+        let mut keys = Copy::new("customer_search_keys (search_key, customer_id, kind)");
+        let mut audits = Copy::new(AUDIT_COLUMNS);
+        let mut new_keys = Vec::new();
+        for (i, (p, id)) in self.inserts.iter().zip(&ids).enumerate() {
+            let mut row = Vec::with_capacity(p.cells.len() + 1);
+            row.push(Cell::Int(Some(*id)));
+            row.extend(p.cells.iter().cloned());
+            customers.row(&row);
+            let d = self.dependents(*id, p);
+            d.tags.iter().for_each(|t| tags.row(t));
+            d.contacts.iter().for_each(|c| contacts.row(c));
+            new_keys.extend(p.keys.iter().map(|(k, kind)| (*kind, k.as_str(), *id)));
+            audits.row(&d.audit);
+            if i % PROGRESS_EVERY == 0 {
+                (self.progress)(i as u64);
+            }
+        }
+        // In key order, a B-tree insert lands beside the last one: a third of the time of
+        // random order on PostgreSQL. (SQLite gains nothing from it: there the file's order,
+        // customer by customer, keeps the customer-id index local instead.)
+        new_keys.par_sort_unstable();
+        for (kind, k, id) in new_keys {
+            keys.row(&[Cell::text(k), Cell::Int(Some(id)), Cell::text(kind)]);
+        }
+        // Parents before children: the foreign keys are checked row by row.
+        for table in [customers, tags, contacts, keys] {
+            table.send(&mut tx).await?;
+        }
+        for (i, u) in self.updates.iter().enumerate() {
+            let n = u
+                .plan
+                .update_cells(&self.actor)
+                .into_iter()
+                .fold(sqlx::query(&update_sql()), |q, c| c.bind(q))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(u.plan.conflict());
+            }
+            let id = u.plan.id;
+            if let Some(t) = &u.plan.tags {
+                sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                for cells in Self::tag_cells(id, t) {
+                    bind_all(TAG_SQL, cells).execute(&mut *tx).await?;
+                }
+            }
+            for cp in &u.contacts {
+                bind_all(&contact_sql(), contact_cells(id, cp, &self.actor, self.now))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if let Some(k) = &u.keys {
+                sqlx::query("DELETE FROM customer_search_keys WHERE customer_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                for cells in Self::key_cells(id, k) {
+                    bind_all(KEY_SQL, cells).execute(&mut *tx).await?;
+                }
+            }
+            audits.row(&self.update_audit(u));
+            if i % PROGRESS_EVERY == 0 {
+                (self.progress)((self.inserts.len() + i) as u64);
+            }
+        }
+        audits.send(&mut tx).await?;
+        tx.commit().await?;
+        (self.progress)((self.inserts.len() + self.updates.len()) as u64);
+        Ok(())
+    }
+}
+
+const TAG_SQL: &str = "INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2)";
+const KEY_SQL: &str =
+    "INSERT INTO customer_search_keys (search_key, customer_id, kind) VALUES ($1, $2, $3) \
+                       ON CONFLICT DO NOTHING";
+const AUDIT_COLUMNS: &str =
+    "audit_log (at, actor_id, actor_name, action, entity, entity_id, detail)";
+const AUDIT_SQL: &str =
+    "INSERT INTO audit_log (at, actor_id, actor_name, action, entity, entity_id, detail) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+fn contact_sql() -> String {
+    format!(
+        "INSERT INTO contact_points ({CONTACT_INSERT_COLUMNS}) VALUES ({})",
+        placeholders(16)
+    )
+}
+
+/// A PostgreSQL query with every cell bound.
+fn bind_all<'q>(
+    sql: &'q str,
+    cells: impl IntoIterator<Item = Cell>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    cells.into_iter().fold(sqlx::query(sql), |q, c| c.bind(q))
+}
+
+/// One table's `COPY … FROM STDIN` data, collected and then sent in chunks.
+struct Copy {
+    target: String,
+    data: String,
+}
+
+impl Copy {
+    fn new(target: &str) -> Self {
+        Self {
+            target: target.to_string(),
+            data: String::new(),
+        }
+    }
+
+    fn row(&mut self, cells: &[Cell]) {
+        copy_line(cells, &mut self.data);
+    }
+
+    async fn send(self, conn: &mut sqlx::PgConnection) -> Result<()> {
+        if self.data.is_empty() {
+            return Ok(());
+        }
+        let mut copy = conn
+            .copy_in_raw(&format!("COPY {} FROM STDIN", self.target))
+            .await?;
+        let bytes = self.data.as_bytes();
+        for chunk in bytes.chunks(COPY_CHUNK) {
+            if let Err(e) = copy.send(chunk).await {
+                copy.abort("import failed").await.ok();
+                return Err(e.into());
+            }
+        }
+        copy.finish().await?;
+        Ok(())
+    }
+}
