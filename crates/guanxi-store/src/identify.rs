@@ -227,6 +227,23 @@ impl Store {
                     ));
                     q.text(value.clone());
                 }
+                Lookup::Prefix(v) if within.is_some() => {
+                    // Among known customers: read their own keys (by the customer index) and
+                    // keep those in range, rather than a key range per kind filtered by a long
+                    // list of ids.
+                    q = SqlBuilder::new(
+                        "SELECT c.id AS customer_id, c.name, c.kind, c.city, k.kind AS matched_kind, k.search_key AS matched_value \
+                         FROM customer_search_keys k JOIN customers c ON c.id = k.customer_id \
+                         WHERE k.customer_id IN ",
+                    );
+                    q.int_list(within.unwrap_or_default())
+                        .push(" AND k.search_key >= ")
+                        .text(v.clone())
+                        .push(" AND k.search_key < ")
+                        .text(format!("{v}\u{10FFFF}"))
+                        .push(" AND c.deleted_at IS NULL");
+                    push_scope(&mut q, actor);
+                }
                 Lookup::Prefix(v) => {
                     q = SqlBuilder::new("");
                     for (i, kind) in KEY_KINDS.iter().enumerate() {
@@ -242,7 +259,7 @@ impl Store {
                         .push(" AND k.search_key < ")
                         .text(format!("{v}\u{10FFFF}"))
                         .push(" AND c.deleted_at IS NULL");
-                        narrow(&mut q, actor, within);
+                        push_scope(&mut q, actor);
                         q.push(" ORDER BY k.search_key, k.customer_id LIMIT ")
                             .int(per_kind)
                             .push(&format!(") AS k{i}"));
