@@ -5,7 +5,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use guanxi_domain::role::{Actor, Role};
+
 use crate::db::{Backend, Store};
+use crate::users::UserInsert;
 
 /// Declares, for each named `async fn name(db: &TestDb)`, a test module `name` with a `sqlite`
 /// and a `postgres` test: every store test runs on both backends, and a test file cannot forget
@@ -20,6 +23,33 @@ macro_rules! on_both_backends {
             async fn postgres() { super::$name(&$crate::testing::TestDb::new($crate::Backend::Postgres).await).await }
         }
     )*};
+}
+
+/// A user of `role` (in `team`, if any) created by the system, as the actor a use case gets:
+/// every store test starts from one.
+pub async fn user(s: &Store, name: &str, role: Role, team: Option<i64>) -> Actor {
+    let u = s
+        .create_user(
+            &Actor::system(),
+            UserInsert {
+                username: name,
+                display_name: name,
+                password_hash: "x",
+                role,
+                team_id: team,
+                see_all_customers: false,
+                locale: "en",
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create user {name}: {e}"));
+    Actor {
+        id: u.id,
+        name: u.username,
+        role,
+        team_id: team,
+        scope: role.default_scope(),
+    }
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);

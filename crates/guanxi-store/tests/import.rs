@@ -12,8 +12,7 @@ use guanxi_store::audit::AuditFilter;
 use guanxi_store::customers::CustomerFilter;
 use guanxi_store::import::{ImportCounts, ImportWrite, Progress};
 use guanxi_store::on_both_backends;
-use guanxi_store::testing::TestDb;
-use guanxi_store::users::UserInsert;
+use guanxi_store::testing::{user, TestDb};
 use guanxi_store::{Store, StoreError};
 use serde_json::json;
 
@@ -24,28 +23,7 @@ on_both_backends!(
 );
 
 async fn admin(s: &Store) -> Actor {
-    let u = s
-        .create_user(
-            &Actor::system(),
-            UserInsert {
-                username: "admin",
-                display_name: "Admin",
-                password_hash: "x",
-                role: Role::Admin,
-                team_id: None,
-                see_all_customers: true,
-                locale: "en",
-            },
-        )
-        .await
-        .unwrap();
-    Actor {
-        id: u.id,
-        name: u.username,
-        role: Role::Admin,
-        team_id: None,
-        scope: Role::Admin.default_scope(),
-    }
+    user(s, "admin", Role::Admin, None).await
 }
 
 fn valid(actor: &Actor, v: serde_json::Value) -> ValidCustomer {
@@ -75,6 +53,15 @@ async fn listed(s: &Store, a: &Actor, tag: Option<&str>) -> Vec<guanxi_domain::r
         ..Default::default()
     };
     s.list_customers(a, &f).await.unwrap().items
+}
+
+/// Audit entries written so far (up to 500).
+async fn audit_count(s: &Store) -> usize {
+    let f = AuditFilter {
+        limit: 500,
+        ..Default::default()
+    };
+    s.list_audit(&f).await.unwrap().items.len()
 }
 
 /// Counts progress reports and remembers the last.
@@ -263,15 +250,7 @@ async fn a_failure_mid_import_writes_nothing(db: &TestDb) {
         )
         .await
         .unwrap();
-    let audit_before = s
-        .list_audit(&AuditFilter {
-            limit: 500,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .items
-        .len();
+    let audit_before = audit_count(s).await;
     // The second update of the same customer finds the version the first one moved on: the
     // import fails after its new customers and first update were written, and takes them back.
     let update = |city: &str| {
@@ -301,15 +280,7 @@ async fn a_failure_mid_import_writes_nothing(db: &TestDb) {
     assert_eq!(all[0].meta.version, stored.meta.version);
     assert!(s.identify(&a, "13700000001", 10).await.unwrap().is_empty());
     assert!(s.identify(&a, "zhaoliu", 10).await.unwrap().is_empty());
-    let audit_after = s
-        .list_audit(&AuditFilter {
-            limit: 500,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .items
-        .len();
+    let audit_after = audit_count(s).await;
     assert_eq!(audit_before, audit_after);
     // An owner that does not exist is refused before anything is written.
     let mut orphan = valid(&a, json!({"kind": "individual", "name": "钱七"}));

@@ -9,7 +9,7 @@ use guanxi_domain::vocabulary::{ContactKind, OrderChannel, PrincipalRole, Relati
 use guanxi_store::audit::AuditFilter;
 use guanxi_store::customers::{CustomerFilter, CustomerSort};
 use guanxi_store::orders::OrderFilter;
-use guanxi_store::testing::TestDb;
+use guanxi_store::testing::{user, TestDb};
 use guanxi_store::users::UserInsert;
 use guanxi_store::{Backend, Store, StoreError};
 use serde_json::json;
@@ -520,31 +520,6 @@ async fn expired_sessions_are_swept_at_login(db: &TestDb) {
     s.create_session("old-3", u.id, "c4", past).await.unwrap();
     assert_eq!(s.purge_expired_sessions().await.unwrap(), 1);
     assert!(s.get_session("live").await.unwrap().is_some());
-}
-
-async fn user(s: &Store, name: &str, role: Role, team: Option<i64>) -> Actor {
-    let u = s
-        .create_user(
-            &Actor::system(),
-            UserInsert {
-                username: name,
-                display_name: name,
-                password_hash: "x",
-                role,
-                team_id: team,
-                see_all_customers: false,
-                locale: "en",
-            },
-        )
-        .await
-        .unwrap();
-    Actor {
-        id: u.id,
-        name: u.username,
-        role,
-        team_id: team,
-        scope: role.default_scope(),
-    }
 }
 
 /// A one-line ¥10 store order.
