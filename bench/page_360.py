@@ -16,11 +16,9 @@ manager and an admin (whole book) and a sales rep (own and team's customers only
 Standard library only.
 """
 import argparse
-import http.cookiejar
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,52 +26,14 @@ import tempfile
 import time
 import urllib.request
 
+from serving import Client, percentile, start_server
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = "bench-password-360"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Client:
-    def __init__(self, base):
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        self.csrf = None
-
-    def api(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + "/api/v1" + path, data=data, method=method)
-        req.add_header("content-type", "application/json")
-        if self.csrf:
-            req.add_header("x-csrf-token", self.csrf)
-        with self.opener.open(req) as r:
-            text = r.read()
-            return json.loads(text) if text else None
-
-    def login(self, username):
-        out = self.api("POST", "/auth/login", {"username": username, "password": PASSWORD})
-        self.csrf = out["csrf_token"]
-        return out["user"]
-
-    def page(self, path):
-        t0 = time.perf_counter()
-        with self.opener.open(self.base + path) as r:
-            body = r.read()
-            timing = r.headers.get("server-timing", "")
-        wall = (time.perf_counter() - t0) * 1000
-        server = float(timing.split("dur=")[1]) if "dur=" in timing else float("nan")
-        return r.status, body, server, wall
-
-
 def summary(xs):
-    xs = sorted(xs)
-    pick = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))]
-    return statistics.median(xs), pick(0.95), pick(0.99), xs[-1]
+    return statistics.median(xs), percentile(xs, 0.95), percentile(xs, 0.99), max(xs)
 
 
 def main():
@@ -99,19 +59,10 @@ def main():
     t0 = time.time()
     subprocess.run([args.bin, "demo", "--no-serve"], cwd=work, env=env, check=True, stdout=subprocess.DEVNULL)
     print(f"demo data loaded in {time.time() - t0:.1f} s ({args.backend})")
-    port = free_port()
-    server = subprocess.Popen([args.bin, "serve", "--bind", f"127.0.0.1:{port}"], cwd=work, env=env,
-                              stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(args.bin, env, cwd=work)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/api/v1/health")
-                break
-            except OSError:
-                time.sleep(0.1)
         admin = Client(base)
-        admin.login("admin")
+        admin.login("admin", PASSWORD)
         # The heaviest buyer: the most orders, so the page also carries real purchase history.
         best, best_n = None, -1
         page = admin.api("GET", "/customers?limit=200&sort=id&order=asc")
@@ -137,7 +88,7 @@ def main():
         rows = []
         for who in ["manager", "admin"]:
             c = Client(base)
-            c.login(who)
+            c.login(who, PASSWORD)
             for _ in range(20):  # warm-up
                 c.page(f"/customers/{cid}")
             server_ms, wall_ms = [], []
@@ -155,7 +106,7 @@ def main():
         dash = []
         for who in ["manager", "admin", "sales.east"]:
             c = Client(base)
-            c.login(who)
+            c.login(who, PASSWORD)
             for _ in range(20):  # warm-up
                 c.page("/")
             server_ms, wall_ms = [], []
