@@ -2,7 +2,8 @@
 """Customer import at scale: writes a CSV of N customers (Chinese and Latin names, a unique
 mobile each, an email for half, city, gender, birthday, tags), then times
 `guanxi import customers` into an empty database and into one that already holds B customers
-(each with a mobile and an email, so duplicate detection has a real index to search).
+(each with a mobile, an email and their identification keys, so duplicate detection and the
+key indexes are as large as a real book's).
 
     python3 bench/import_scale.py --backend sqlite   [--rows 100000 --book 1000000]
     python3 bench/import_scale.py --backend postgres [--pg postgres://postgres@127.0.0.1:5432/test]
@@ -66,6 +67,13 @@ def fill_sqlite(path, book, now_ms):
                 source_channel, source_direct, source_collected_at, created_at, updated_at)
             SELECT id, '{kind}', v, v, 1, 'import', 1, {now_ms}, {now_ms}, {now_ms}
             FROM (SELECT id, {value.replace('customer_id', 'id')} AS v FROM customers)""")
+    # The book's own identification keys (name, phone, email), so the key index is as large as
+    # a real 1 M-customer book's.
+    con.execute(
+        """INSERT INTO customer_search_keys (search_key, customer_id, kind)
+        SELECT 'book ' || id, id, 'name' FROM customers
+        UNION ALL SELECT '15' || printf('%09d', id), id, 'phone' FROM customers
+        UNION ALL SELECT 'book' || id || '@example.org', id, 'email' FROM customers""")
     con.commit()
     con.execute("ANALYZE")
     con.close()
@@ -84,6 +92,10 @@ def fill_postgres(url, book, now_ms):
     FROM customers, LATERAL (VALUES ('mobile'), ('email')) k(kind),
          LATERAL (SELECT CASE k.kind WHEN 'mobile' THEN '+8615' || lpad(id::text, 9, '0')
                                      ELSE 'book' || id || '@example.org' END AS v) v;
+    INSERT INTO customer_search_keys (search_key, customer_id, kind)
+    SELECT 'book ' || id, id, 'name' FROM customers
+    UNION ALL SELECT '15' || lpad(id::text, 9, '0'), id, 'phone' FROM customers
+    UNION ALL SELECT 'book' || id || '@example.org', id, 'email' FROM customers;
     SELECT setval(pg_get_serial_sequence('customers', 'id'), {max(book, 1)});
     ANALYZE;
     """
