@@ -54,28 +54,31 @@ impl SqlBuilder {
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
     {
-        let mut q = sqlx::query_as::<_, T>(&self.sql);
-        for a in &self.args {
-            q = match a {
-                Arg::Int(v) => q.bind(*v),
-                Arg::Float(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.as_str()),
-            };
-        }
-        q
+        sqlx::query_as_with(&self.sql, self.arguments())
     }
 
     /// The statement as a plain query, for statements that return no rows.
     pub fn query(&self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
-        let mut q = sqlx::query(&self.sql);
+        sqlx::query_with(&self.sql, self.arguments())
+    }
+
+    /// The bound values in placeholder order. Binding an integer, float or string to the Any
+    /// driver cannot fail; were it to, the statement is sent with fewer arguments and the
+    /// database rejects it, so nothing runs with a value missing.
+    fn arguments(&self) -> AnyArguments<'_> {
+        use sqlx::Arguments;
+        let mut args = AnyArguments::default();
         for a in &self.args {
-            q = match a {
-                Arg::Int(v) => q.bind(*v),
-                Arg::Float(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.as_str()),
+            let added = match a {
+                Arg::Int(v) => args.add(*v),
+                Arg::Float(v) => args.add(*v),
+                Arg::Text(v) => args.add(v.as_str()),
             };
+            if let Err(e) = added {
+                tracing::error!("binding a statement argument failed: {e}");
+            }
         }
-        q
+        args
     }
 
     /// Appends `(v1, v2, …)` of bound integers.
