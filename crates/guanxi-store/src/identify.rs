@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use guanxi_domain::contact::{classify_query, phone_digits, QueryShape};
 use guanxi_domain::name::query_forms;
 use guanxi_domain::records::IdentifyHit;
-use guanxi_domain::role::Actor;
+use guanxi_domain::role::{Actor, RecordScope};
 use guanxi_domain::vocabulary::CustomerKind;
 
 use crate::customers::push_scope;
@@ -20,6 +20,31 @@ use crate::sql::SqlBuilder;
 /// Most keys of one kind read for a query that is narrowed by further words ("王 1391"): its
 /// hits bound the words after it, so it reads more than a page of them.
 const MAX_CANDIDATES: i64 = 400;
+
+/// Candidates of a several-word query narrowed by its other words at a time.
+const NARROW_CHUNK: usize = 100;
+
+/// Each customer's best-scoring key among `keys` matched by `needle`.
+fn best_per_customer(needle: &str, keys: Vec<KeyMatch>) -> HashMap<i64, WordMatch> {
+    let mut found: HashMap<i64, WordMatch> = HashMap::new();
+    for k in keys {
+        let s = score(&k.matched_kind, k.matched_value == needle);
+        match found.get(&k.customer_id) {
+            Some(b) if b.score >= s => {}
+            _ => {
+                found.insert(
+                    k.customer_id,
+                    WordMatch {
+                        score: s,
+                        on: k.matched_kind,
+                        value: k.matched_value,
+                    },
+                );
+            }
+        }
+    }
+    found
+}
 
 /// Every kind of search key, best-scoring first. The key index leads with the kind, so a
 /// lookup by key alone names them all (`kind IN`) and identification reads each kind's best
@@ -52,6 +77,21 @@ fn score(kind: &str, exact: bool) -> i64 {
     } else {
         p
     }
+}
+
+/// A search key one word of a query matched.
+#[derive(sqlx::FromRow)]
+struct KeyMatch {
+    customer_id: i64,
+    matched_kind: String,
+    matched_value: String,
+}
+
+/// A customer's best match for the words read so far.
+struct WordMatch {
+    score: i64,
+    on: String,
+    value: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -120,7 +160,7 @@ impl Store {
                         query_forms(v).into_iter().map(Lookup::Prefix).collect();
                     let found = self.rank(actor, &forms, v, limit).await?;
                     if found.is_empty() && v.contains(' ') {
-                        self.every_word(actor, v).await?
+                        self.every_word(actor, v, limit).await?
                     } else {
                         found
                     }
@@ -133,60 +173,155 @@ impl Store {
 
     /// Customers matched by every word of a query, each scored by its weakest word (the
     /// match is only as sure as its least sure part). Words are at most four.
-    async fn every_word(&self, actor: &Actor, q: &str) -> Result<Vec<IdentifyHit>> {
+    ///
+    /// The most telling word's matches (at most [`MAX_CANDIDATES`] keys of each kind, best
+    /// first) are narrowed by the other words a chunk at a time, on search keys alone, and the
+    /// search stops once a page of customers matches every word: two common words ("王 1391")
+    /// cost a chunk or two of key reads, not every candidate's keys.
+    async fn every_word(&self, actor: &Actor, q: &str, limit: i64) -> Result<Vec<IdentifyHit>> {
         let mut words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).take(4).collect();
-        // The most telling word first (digits, then the longest): its hits bound the rest,
-        // which are then looked up only among them.
+        // The most telling word first (digits, then the longest): its hits bound the rest.
         words.sort_by_key(|w| {
             (
                 phone_digits(w).is_none(),
                 std::cmp::Reverse(w.chars().count()),
             )
         });
-        let mut common: Option<HashMap<i64, IdentifyHit>> = None;
-        for word in words {
-            let needle = phone_digits(word).unwrap_or_else(|| word.to_string());
-            let within: Option<Vec<i64>> = common.as_ref().map(|c| c.keys().copied().collect());
-            if within.as_ref().is_some_and(Vec::is_empty) {
-                break;
-            }
-            let found: HashMap<i64, IdentifyHit> = self
-                .rank_within(
-                    actor,
-                    &[Lookup::Prefix(needle.clone())],
-                    &needle,
-                    within.as_deref(),
-                    MAX_CANDIDATES,
-                )
-                .await?
+        let needles: Vec<String> = words
+            .iter()
+            .map(|w| phone_digits(w).unwrap_or_else(|| w.to_string()))
+            .collect();
+        let Some((first, rest)) = needles.split_first() else {
+            return Ok(Vec::new());
+        };
+        let mut candidates: Vec<(i64, WordMatch)> =
+            best_per_customer(first, self.word_keys(actor, first, None).await?)
                 .into_iter()
-                .map(|h| (h.customer_id, h))
                 .collect();
-            common = Some(match common {
-                None => found,
-                Some(mut acc) => {
-                    acc.retain(|id, _| found.contains_key(id));
-                    for (id, h) in acc.iter_mut() {
-                        if let Some(f) = found.get(id) {
-                            if f.score < h.score {
-                                h.score = f.score;
-                            }
-                            // Say what identified them: a contact beats a name fragment.
-                            if f.matched_on != "name" && f.matched_on != "name_part" {
-                                h.matched_on = f.matched_on.clone();
-                                h.matched_value = f.matched_value.clone();
-                            }
+        candidates.sort_by(|a, b| b.1.score.cmp(&a.1.score).then(a.0.cmp(&b.0)));
+        let mut hits = Vec::new();
+        let mut candidates = candidates.into_iter().peekable();
+        while candidates.peek().is_some() && hits.len() < limit as usize {
+            let mut common: HashMap<i64, WordMatch> =
+                candidates.by_ref().take(NARROW_CHUNK).collect();
+            for needle in rest {
+                if common.is_empty() {
+                    break;
+                }
+                let ids: Vec<i64> = common.keys().copied().collect();
+                let mut found =
+                    best_per_customer(needle, self.word_keys(actor, needle, Some(&ids)).await?);
+                common.retain(|id, _| found.contains_key(id));
+                for (id, h) in common.iter_mut() {
+                    if let Some(f) = found.remove(id) {
+                        h.score = h.score.min(f.score);
+                        // Say what identified them: a contact beats a name fragment.
+                        if f.on != "name" && f.on != "name_part" {
+                            h.on = f.on;
+                            h.value = f.value;
                         }
                     }
-                    acc
                 }
-            });
+            }
+            hits.extend(self.live_hits(actor, common).await?);
         }
-        Ok(sorted(common.unwrap_or_default().into_values().collect()))
+        Ok(sorted(hits))
+    }
+
+    /// The customers of `matches` that are live and visible to the actor, as hits.
+    async fn live_hits(
+        &self,
+        actor: &Actor,
+        matches: HashMap<i64, WordMatch>,
+    ) -> Result<Vec<IdentifyHit>> {
+        if matches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = matches.keys().copied().collect();
+        // `+` keeps SQLite on the primary key: without statistics it would otherwise read
+        // every live customer by the `deleted_at` index (100 ms at 1 M) to keep these few.
+        let mut q =
+            SqlBuilder::new("SELECT c.id, c.name, c.kind, c.city FROM customers c WHERE c.id IN ");
+        q.int_list(&ids).push(" AND +c.deleted_at IS NULL");
+        push_scope(&mut q, actor);
+        let rows: Vec<(i64, String, String, Option<String>)> =
+            q.query_as().fetch_all(&self.read).await?;
+        let mut hits = Vec::with_capacity(rows.len());
+        for (id, name, kind, city) in rows {
+            if let Some(m) = matches.get(&id) {
+                hits.push(IdentifyHit {
+                    customer_id: id,
+                    kind: code(CustomerKind::parse, &kind, "kind")?,
+                    name,
+                    city,
+                    matched_on: m.on.clone(),
+                    matched_value: m.value.clone(),
+                    score: m.score,
+                });
+            }
+        }
+        Ok(hits)
+    }
+
+    /// The search keys starting with `needle`: of the given customers only (read by the
+    /// customer index), or else at most [`MAX_CANDIDATES`] of each kind. A reader who sees the
+    /// whole book reads keys alone; a rep's keys are joined to their customers inside each
+    /// range, so other reps' customers do not use up the budget.
+    async fn word_keys(
+        &self,
+        actor: &Actor,
+        needle: &str,
+        within: Option<&[i64]>,
+    ) -> Result<Vec<KeyMatch>> {
+        let upper = format!("{needle}\u{10FFFF}");
+        let mut q;
+        if let Some(ids) = within {
+            q = SqlBuilder::new(
+                "SELECT k.customer_id, k.kind AS matched_kind, k.search_key AS matched_value \
+                 FROM customer_search_keys k WHERE k.customer_id IN ",
+            );
+            q.int_list(ids)
+                .push(" AND k.search_key >= ")
+                .text(needle.to_string())
+                .push(" AND k.search_key < ")
+                .text(upper);
+        } else {
+            let scoped = actor.scope != RecordScope::All;
+            q = SqlBuilder::new("");
+            for (i, kind) in KEY_KINDS.iter().enumerate() {
+                if i > 0 {
+                    q.push(" UNION ALL ");
+                }
+                q.push(&format!(
+                    "SELECT * FROM (SELECT k.customer_id, k.kind AS matched_kind, k.search_key AS matched_value \
+                     FROM customer_search_keys k{} WHERE k.kind = '{kind}' AND k.search_key >= ",
+                    if scoped { " CROSS JOIN customers c" } else { "" }
+                ))
+                .text(needle.to_string())
+                .push(" AND k.search_key < ")
+                .text(upper.clone());
+                if scoped {
+                    q.push(" AND c.id = k.customer_id AND c.deleted_at IS NULL");
+                    push_scope(&mut q, actor);
+                }
+                q.push(" ORDER BY k.search_key, k.customer_id LIMIT ")
+                    .int(MAX_CANDIDATES)
+                    .push(&format!(") AS k{i}"));
+            }
+        }
+        Ok(q.query_as().fetch_all(&self.read).await?)
     }
 
     /// Runs lookups and keeps each customer's best-scoring match, best first; enough of them
     /// for a page of `limit`.
+    ///
+    /// A key's kind fixes its score (and an exact match, the first entry of its range, beats
+    /// a longer key), so the best hits of each kind are the first entries of its range in the
+    /// key index: each kind is read as a short range that stops after twice the page of keys
+    /// (one customer may hold several keys of a kind in the range, "wei" and "weiguo"),
+    /// however many customers share a common name. `CROSS JOIN` keeps SQLite's join order
+    /// (keys, then their customers): without statistics it would otherwise walk every live
+    /// customer by the `deleted_at` index (PostgreSQL plans it as the inner join it is).
     async fn rank(
         &self,
         actor: &Actor,
@@ -194,29 +329,7 @@ impl Store {
         needle: &str,
         limit: i64,
     ) -> Result<Vec<IdentifyHit>> {
-        // Twice the page per kind: one customer may hold several keys of a kind in the range
-        // ("wei" and "weiguo"), and each distinct customer counts once.
-        self.rank_within(actor, lookups, needle, None, 2 * limit)
-            .await
-    }
-
-    /// [`Self::rank`] among some customers only (`None`: all the actor may see), reading at
-    /// most `per_kind` keys of each kind.
-    ///
-    /// A key's kind fixes its score (and an exact match, the first entry of its range, beats
-    /// a longer key), so the best hits of each kind are the first entries of its range in the
-    /// key index: each kind is read as a short range that stops after `per_kind` keys, however
-    /// many customers share a common name. `CROSS JOIN` keeps SQLite's join order (keys, then
-    /// their customers): without statistics it would otherwise walk every live customer by the
-    /// `deleted_at` index (PostgreSQL plans it as the inner join it is).
-    async fn rank_within(
-        &self,
-        actor: &Actor,
-        lookups: &[Lookup],
-        needle: &str,
-        within: Option<&[i64]>,
-        per_kind: i64,
-    ) -> Result<Vec<IdentifyHit>> {
+        let per_kind = 2 * limit;
         let mut best: HashMap<i64, IdentifyHit> = HashMap::new();
         for lookup in lookups {
             let mut q;
@@ -228,23 +341,6 @@ impl Store {
                          WHERE p.deleted_at IS NULL AND c.deleted_at IS NULL AND p.kind IN {kinds} AND p.value_normalized = "
                     ));
                     q.text(value.clone());
-                }
-                Lookup::Prefix(v) if within.is_some() => {
-                    // Among known customers: read their own keys (by the customer index) and
-                    // keep those in range, rather than a key range per kind filtered by a long
-                    // list of ids.
-                    q = SqlBuilder::new(
-                        "SELECT c.id AS customer_id, c.name, c.kind, c.city, k.kind AS matched_kind, k.search_key AS matched_value \
-                         FROM customer_search_keys k CROSS JOIN customers c \
-                         WHERE c.id = k.customer_id AND k.customer_id IN ",
-                    );
-                    q.int_list(within.unwrap_or_default())
-                        .push(" AND k.search_key >= ")
-                        .text(v.clone())
-                        .push(" AND k.search_key < ")
-                        .text(format!("{v}\u{10FFFF}"))
-                        .push(" AND c.deleted_at IS NULL");
-                    push_scope(&mut q, actor);
                 }
                 Lookup::Prefix(v) => {
                     q = SqlBuilder::new("");
@@ -269,7 +365,7 @@ impl Store {
                 }
             }
             if let Lookup::Exact { .. } = lookup {
-                narrow(&mut q, actor, within);
+                push_scope(&mut q, actor);
                 q.push(" LIMIT ").int(MAX_CANDIDATES);
             }
             let rows: Vec<Candidate> = q.query_as().fetch_all(&self.read).await?;
@@ -299,14 +395,6 @@ impl Store {
             }
         }
         Ok(sorted(best.into_values().collect()))
-    }
-}
-
-/// Keeps a lookup to the customers the actor may see and, when given, to some of them.
-fn narrow(q: &mut SqlBuilder, actor: &Actor, within: Option<&[i64]>) {
-    push_scope(q, actor);
-    if let Some(ids) = within {
-        q.push(" AND c.id IN ").int_list(ids);
     }
 }
 
