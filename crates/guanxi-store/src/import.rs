@@ -70,6 +70,9 @@ struct PlannedUpdate {
 /// Rows written per progress report.
 const PROGRESS_EVERY: usize = 2_000;
 
+/// Rows an import writes before it refreshes the planner's statistics.
+const RESTATISTICS_AFTER: u64 = 10_000;
+
 /// `COPY` data sent per message.
 const COPY_CHUNK: usize = 1 << 20;
 
@@ -136,6 +139,12 @@ impl Store {
                 job.write_postgres(&mut conn).await?;
                 conn.close().await?;
             }
+        }
+        // A large load changes the tables' shape; a few rows do not, and are not worth a
+        // statistics pass on the user's clock.
+        if counts.inserted + counts.updated >= RESTATISTICS_AFTER {
+            self.refresh_statistics(&["customers", "contact_points", "customer_search_keys"])
+                .await?;
         }
         Ok(counts)
     }

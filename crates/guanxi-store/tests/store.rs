@@ -1626,6 +1626,36 @@ async fn dashboard_counts_within_scope(db: &TestDb) {
     let o = s.dashboard(&other, months, 8).await.unwrap();
     assert_eq!((o.customers, o.orders, o.revenue_minor), (1, 0, 0));
     assert!(with_orders(&o).is_empty());
+    // All-time totals count the orders before the window too: a short window holds today's
+    // order only, the totals both.
+    let later = Utc::now() - chrono::Duration::hours(1);
+    s.create_order(
+        &rep,
+        NewOrder {
+            customer_id: mine.id,
+            ordered_at: later,
+            currency: "CNY".into(),
+            channel: OrderChannel::Online,
+            store: None,
+            external_ref: None,
+            lines: vec![NewOrderLine {
+                sku: "B".into(),
+                product_name: None,
+                category: None,
+                quantity: 1,
+                unit_price_minor: 500,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+    for reader in [&rep, &admin] {
+        let short = s.dashboard(reader, 3, 8).await.unwrap();
+        assert_eq!(with_orders(&short).iter().map(|m| m.1).sum::<i64>(), 1);
+        assert_eq!((short.orders, short.revenue_minor), (2, 2600));
+    }
+    let o = s.dashboard(&other, 3, 8).await.unwrap();
+    assert_eq!((o.orders, o.revenue_minor), (0, 0));
 }
 
 async fn also_bought_comes_from_basket_pairs(db: &TestDb) {

@@ -287,6 +287,7 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let g = generate(store, args).await?;
+    store.refresh_statistics(&[]).await?;
     println!(
         "Demo data loaded: {} customers ({} companies), {} orders with {} lines.",
         g.customers, g.companies, g.orders, g.lines
