@@ -115,24 +115,19 @@ async fn whole_book_orders(
         return Ok(Vec::new());
     };
     let mut q = SqlBuilder::new("");
-    let outside = [(" o.ordered_at < ", *start), (" o.ordered_at >= ", *end)];
-    let ranges = bounds
-        .iter()
-        .enumerate()
-        .map(|(k, (from, to))| (k, *from, *to));
-    for (i, (k, from, to)) in ranges.enumerate() {
-        if i > 0 {
+    for (k, (from, to)) in bounds.iter().enumerate() {
+        if k > 0 {
             q.push(" UNION ALL ");
         }
         q.push(&format!(
             "SELECT {k} AS k, COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) \
              FROM orders o WHERE o.ordered_at >= "
         ))
-        .int(from)
+        .int(*from)
         .push(" AND o.ordered_at < ")
-        .int(to);
+        .int(*to);
     }
-    for (cond, at) in outside {
+    for (cond, at) in [(" o.ordered_at < ", *start), (" o.ordered_at >= ", *end)] {
         q.push(
             " UNION ALL SELECT -1 AS k, COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) \
              FROM orders o WHERE",
@@ -162,7 +157,7 @@ async fn scoped_orders(
     };
     let mut q = SqlBuilder::new("SELECT CASE WHEN o.ordered_at < ");
     q.int(*start)
-        .push(" THEN -1 WHEN o.ordered_at >= ")
+        .push(" OR o.ordered_at >= ")
         .int(*end)
         .push(" THEN -1 ELSE (o.ordered_at - ")
         .int(*start)
