@@ -331,4 +331,41 @@ pub struct TimelineItem {
     pub user_id: Option<i64>,
     /// Row version (tasks: needed to mark done).
     pub version: Option<i64>,
+    /// Where this entry sits in the customer's event stream: pass it back as `cursor` to read
+    /// the entries after it (entries sharing a time are all reached, in stream order).
+    pub cursor: String,
+}
+
+/// A position in a customer's event stream: the `(at, id)` of an entry. Paging "older than
+/// this" by the pair, not by time alone, reaches every entry that shares a timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimelineCursor {
+    /// The entry's time, milliseconds since the epoch.
+    pub at_ms: i64,
+    /// The entry's id in the event stream.
+    pub event_id: i64,
+}
+
+impl TimelineCursor {
+    /// Everything strictly before a time (the older `before=<time>` form of paging).
+    pub fn before_time(at: DateTime<Utc>) -> Self {
+        Self {
+            at_ms: at.timestamp_millis(),
+            event_id: 0,
+        }
+    }
+
+    /// Reads the `<at_ms>.<event_id>` form [`TimelineCursor::encode`] writes; `None` for
+    /// anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (at, id) = s.split_once('.')?;
+        let at_ms = at.parse().ok()?;
+        let event_id = id.parse().ok()?;
+        (event_id >= 0).then_some(Self { at_ms, event_id })
+    }
+
+    /// The text form: short, URL-safe, and readable in a log.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.at_ms, self.event_id)
+    }
 }

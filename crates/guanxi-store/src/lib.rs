@@ -17,6 +17,7 @@ pub mod dashboard;
 mod db;
 pub mod duplicates;
 pub mod error;
+pub mod events;
 pub mod identify;
 pub mod import;
 pub mod insights;

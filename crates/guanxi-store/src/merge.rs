@@ -23,8 +23,11 @@ use crate::audit::{record, AuditEvent};
 use crate::customers::{hydrate, load_row, rebuild_search_keys, write_update};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
+use crate::events;
+use crate::orders::ORDER_EVENTS;
 use crate::rows::CustomerRow;
 use crate::sql::SqlBuilder;
+use crate::timeline::{INTERACTION_EVENTS, TASK_EVENTS};
 
 /// The rows a merge moves, by id: what an undo moves back.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -191,6 +194,7 @@ async fn move_all(
     )
     .await?;
     repoint(conn, "orders", "customer_id", None, &m.orders, from, to).await?;
+    events::repoint(conn, ORDER_EVENTS.kind, &m.orders, from, to).await?;
     repoint(
         conn,
         "interactions",
@@ -201,7 +205,9 @@ async fn move_all(
         to,
     )
     .await?;
+    events::repoint(conn, INTERACTION_EVENTS.kind, &m.interactions, from, to).await?;
     repoint(conn, "tasks", "customer_id", None, &m.tasks, from, to).await?;
+    events::repoint(conn, TASK_EVENTS.kind, &m.tasks, from, to).await?;
     repoint(
         conn,
         "customer_relations",

@@ -17,6 +17,7 @@ use crate::audit::{bad_cursor, record, AuditEvent};
 use crate::customers::{load_row, push_scope};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
+use crate::events::{project, EventSource, Rows};
 use crate::rows::code;
 use crate::sql::{decode_cursor, encode_cursor, Page, SqlBuilder};
 
@@ -93,6 +94,15 @@ impl ProductCache {
     }
 }
 
+/// Orders on the timeline, at the time they were placed, with their total.
+pub(crate) const ORDER_EVENTS: EventSource = EventSource {
+    kind: "order",
+    select:
+        "SELECT customer_id, ordered_at AS at, 'order' AS kind, id AS ref_id, channel AS code, \
+             store AS title, CAST(NULL AS TEXT) AS detail, total_minor AS amount_minor, currency, \
+             created_by AS user_id, CAST(NULL AS BIGINT) AS version FROM orders",
+};
+
 impl Store {
     /// Records an order for a customer visible to the actor.
     pub async fn create_order(&self, actor: &Actor, o: NewOrder) -> Result<Order> {
@@ -138,6 +148,7 @@ impl Store {
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| StoreError::unique(e, "external_ref"))?;
+        project(conn, &ORDER_EVENTS, Rows::Id(id)).await?;
         for (i, l) in o.lines.iter().enumerate() {
             let pid = products
                 .id(

@@ -18,9 +18,12 @@ use serde_json::json;
 use crate::audit::{record, AuditEvent, AuditRow, AUDIT_COLUMNS};
 use crate::db::{to_ms, Store};
 use crate::error::{Result, StoreError};
+use crate::events::{project, Rows};
 use crate::orders::OrderFilter;
 use crate::scores::ScoreRow;
-use crate::timeline::{InteractionRow, TaskRow, INTERACTION_COLUMNS, TASK_COLUMNS};
+use crate::timeline::{
+    InteractionRow, TaskRow, INTERACTION_COLUMNS, INTERACTION_EVENTS, TASK_COLUMNS, TASK_EVENTS,
+};
 
 /// Everything held about one customer, as handed to them on request.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -209,6 +212,8 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        project(&mut tx, &INTERACTION_EVENTS, Rows::Customer(id)).await?;
+        project(&mut tx, &TASK_EVENTS, Rows::Customer(id)).await?;
         let relations = sqlx::query(
             "DELETE FROM customer_relations WHERE from_customer_id = $1 OR to_customer_id = $1",
         )

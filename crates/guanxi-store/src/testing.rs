@@ -90,6 +90,15 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// Reads one integer with one SQL statement: for a test that checks a table no use case
+    /// reads back directly (what an erasure left behind, say).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.store.read)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// A fresh database on `backend`.
     pub async fn new(backend: Backend) -> TestDb {
         match backend {

@@ -1,10 +1,11 @@
-//! Interactions, follow-up tasks, and the customer timeline that merges them with orders.
-//! The timeline is one `UNION ALL` ordered by time, so the database does the merge with the
-//! per-customer indexes and the page costs one round trip however many kinds there are.
+//! Interactions, follow-up tasks, and the customer timeline. The timeline reads the
+//! customer-event stream ([`crate::events`]), into which orders, interactions and tasks (and
+//! every later area) project their rows as they are written: one index range per page, paged by
+//! the `(at, id)` keyset so entries that share a time are never skipped.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use guanxi_domain::interaction::{ValidInteraction, ValidTask};
-use guanxi_domain::records::{Interaction, Task, TimelineItem, TimelineKind};
+use guanxi_domain::records::{Interaction, Task, TimelineCursor, TimelineItem, TimelineKind};
 use guanxi_domain::role::Actor;
 use guanxi_domain::vocabulary::{InteractionChannel, InteractionDirection};
 use serde_json::json;
@@ -14,7 +15,25 @@ use crate::audit::{record, AuditEvent};
 use crate::customers::load_row;
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
+use crate::events::{project, EventSource, Rows};
 use crate::rows::{code, meta};
+
+/// Interactions on the timeline, at the time they happened.
+pub(crate) const INTERACTION_EVENTS: EventSource = EventSource {
+    kind: "interaction",
+    select: "SELECT customer_id, occurred_at AS at, 'interaction' AS kind, id AS ref_id, \
+             channel AS code, subject AS title, body AS detail, CAST(NULL AS BIGINT) AS amount_minor, \
+             CAST(NULL AS TEXT) AS currency, created_by AS user_id, version FROM interactions",
+};
+
+/// Follow-up tasks on the timeline, at their due time, coded `open` or `done`.
+pub(crate) const TASK_EVENTS: EventSource = EventSource {
+    kind: "task",
+    select: "SELECT customer_id, due_at AS at, 'task' AS kind, id AS ref_id, \
+             CASE WHEN done_at IS NULL THEN 'open' ELSE 'done' END AS code, title, note AS detail, \
+             CAST(NULL AS BIGINT) AS amount_minor, CAST(NULL AS TEXT) AS currency, \
+             assignee_id AS user_id, version FROM tasks",
+};
 
 /// Most timeline entries one call returns.
 pub const MAX_TIMELINE: i64 = 1000;
@@ -160,6 +179,7 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         let id: i64 = row.try_get(0)?;
+        project(conn, &INTERACTION_EVENTS, Rows::Id(id)).await?;
         record(
             conn,
             actor,
@@ -207,6 +227,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get(0)?;
+        project(&mut tx, &TASK_EVENTS, Rows::Id(id)).await?;
         record(
             &mut tx,
             actor,
@@ -264,6 +285,7 @@ impl Store {
                 updated_by: current.meta.updated_by,
             });
         }
+        project(&mut tx, &TASK_EVENTS, Rows::Id(id)).await?;
         record(
             &mut tx,
             actor,
@@ -293,36 +315,31 @@ impl Store {
         self.list_tasks(actor, &filter).await
     }
 
-    /// The newest `limit` timeline entries of a visible customer (orders, interactions and
-    /// tasks merged), optionally only those before a time (for "load older").
+    /// The newest `limit` timeline entries of a visible customer, optionally only those
+    /// older than a position in the stream (the `cursor` of the last entry of the previous
+    /// page, for "load older").
     pub async fn timeline(
         &self,
         actor: &Actor,
         customer_id: i64,
-        before: Option<DateTime<Utc>>,
+        before: Option<TimelineCursor>,
         limit: i64,
     ) -> Result<Vec<TimelineItem>> {
         let mut conn = self.read.acquire().await?;
         load_row(&mut conn, actor, customer_id).await?;
-        let before = before.map(to_ms).unwrap_or(i64::MAX);
+        let before = before.unwrap_or(TimelineCursor {
+            at_ms: i64::MAX,
+            event_id: i64::MAX,
+        });
         let rows: Vec<TimelineRow> = sqlx::query_as(
-            "SELECT * FROM ( \
-               SELECT 'order' AS kind, id, ordered_at AS at, channel AS code, store AS title, \
-                      CAST(NULL AS TEXT) AS detail, total_minor AS amount_minor, currency, \
-                      created_by AS user_id, CAST(NULL AS BIGINT) AS version \
-                 FROM orders WHERE customer_id = $1 AND ordered_at < $2 \
-               UNION ALL \
-               SELECT 'interaction', id, occurred_at, channel, subject, body, CAST(NULL AS BIGINT), \
-                      CAST(NULL AS TEXT), created_by, version \
-                 FROM interactions WHERE customer_id = $1 AND occurred_at < $2 \
-               UNION ALL \
-               SELECT 'task', id, due_at, CASE WHEN done_at IS NULL THEN 'open' ELSE 'done' END, \
-                      title, note, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), assignee_id, version \
-                 FROM tasks WHERE customer_id = $1 AND due_at < $2 \
-             ) t ORDER BY at DESC, id DESC LIMIT $3",
+            "SELECT id AS event_id, kind, ref_id, at, code, title, detail, amount_minor, \
+             currency, user_id, version FROM customer_events \
+             WHERE customer_id = $1 AND (at < $2 OR (at = $2 AND id < $3)) \
+             ORDER BY at DESC, id DESC LIMIT $4",
         )
         .bind(customer_id)
-        .bind(before)
+        .bind(before.at_ms)
+        .bind(before.event_id)
         .bind(limit.clamp(1, MAX_TIMELINE))
         .fetch_all(&mut *conn)
         .await?;
@@ -339,8 +356,9 @@ pub(crate) struct OpenTaskRow {
 
 #[derive(sqlx::FromRow)]
 struct TimelineRow {
+    event_id: i64,
     kind: String,
-    id: i64,
+    ref_id: i64,
     at: i64,
     code: String,
     title: Option<String>,
@@ -361,7 +379,12 @@ impl TimelineRow {
         };
         Ok(TimelineItem {
             kind,
-            id: self.id,
+            id: self.ref_id,
+            cursor: TimelineCursor {
+                at_ms: self.at,
+                event_id: self.event_id,
+            }
+            .encode(),
             at: from_ms(self.at),
             code: self.code,
             title: self.title,

@@ -3,6 +3,7 @@
 use chrono::Utc;
 use guanxi_domain::customer::{CustomerFields, CustomerPatch, NewContactPoint};
 use guanxi_domain::order::{NewOrder, NewOrderLine};
+use guanxi_domain::records::TimelineCursor;
 use guanxi_domain::relation::NewRelation;
 use guanxi_domain::role::{Actor, RecordScope, Role};
 use guanxi_domain::vocabulary::{ContactKind, OrderChannel, PrincipalRole, RelationKind};
@@ -29,6 +30,7 @@ on_both_backends!(
     duplicate_username_is_reported,
     scores_refresh_writes_what_the_analytics_compute,
     timeline_merges_orders_interactions_and_tasks,
+    timeline_reaches_every_entry_that_shares_a_time,
     dashboard_counts_within_scope,
     also_bought_comes_from_basket_pairs,
     segments_select_exactly_their_members,
@@ -1390,6 +1392,129 @@ async fn scores_refresh_writes_what_the_analytics_compute(db: &TestDb) {
     assert_eq!(s.table_layout("customer_scores").await.unwrap(), layout);
 }
 
+/// Regression: paging by time alone (`at < before`) skipped for good every entry sharing the
+/// boundary time; two tasks due the same minute left the second unreachable.
+async fn timeline_reaches_every_entry_that_shares_a_time(db: &TestDb) {
+    use guanxi_domain::interaction::NewTask;
+    use guanxi_domain::records::TimelineKind;
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let c = person(s, &admin, "王伟", None).await;
+    let minute = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:30:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    for title in ["报价", "寄样品", "回电"] {
+        let t = NewTask {
+            title: title.into(),
+            due_at: minute,
+            assignee_id: None,
+            note: None,
+        };
+        s.add_task(&admin, c.id, t.validate(admin.user_id()).unwrap())
+            .await
+            .unwrap();
+    }
+    s.create_order(&admin, ten_yuan_order(c.id, minute))
+        .await
+        .unwrap();
+    s.create_order(
+        &admin,
+        ten_yuan_order(c.id, minute - chrono::Duration::days(1)),
+    )
+    .await
+    .unwrap();
+
+    // One entry per page, following each page's cursor, reaches all five exactly once.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = s.timeline(&admin, c.id, cursor, 1).await.unwrap();
+        let Some(last) = page.last() else { break };
+        seen.push((last.kind, last.id));
+        cursor = Some(TimelineCursor::parse(&last.cursor).unwrap());
+        assert!(seen.len() <= 5, "paging does not end: {seen:?}");
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    let mut distinct = seen.clone();
+    distinct.sort_by_key(|(k, id)| (format!("{k:?}"), *id));
+    distinct.dedup();
+    assert_eq!(distinct.len(), 5);
+    assert_eq!(
+        seen.iter()
+            .filter(|(k, _)| *k == TimelineKind::Task)
+            .count(),
+        3
+    );
+    // Pages of two agree with the one-by-one walk.
+    let first = s.timeline(&admin, c.id, None, 2).await.unwrap();
+    let rest = s
+        .timeline(&admin, c.id, TimelineCursor::parse(&first[1].cursor), 10)
+        .await
+        .unwrap();
+    let both: Vec<_> = first.iter().chain(&rest).map(|i| (i.kind, i.id)).collect();
+    assert_eq!(both, seen);
+    // Time-only paging still means "strictly before".
+    let before = s
+        .timeline(&admin, c.id, Some(TimelineCursor::before_time(minute)), 10)
+        .await
+        .unwrap();
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].kind, TimelineKind::Order);
+
+    // Marking a task done rewrites its entry in place; merging moves the entries; erasure
+    // blanks their text.
+    let task = s
+        .get_task(
+            &admin,
+            seen.iter()
+                .find(|(k, _)| *k == TimelineKind::Task)
+                .unwrap()
+                .1,
+        )
+        .await
+        .unwrap();
+    s.set_task_done(&admin, task.id, task.meta.version, true)
+        .await
+        .unwrap();
+    let tl = s.timeline(&admin, c.id, None, 10).await.unwrap();
+    assert_eq!(tl.len(), 5);
+    let entry = tl
+        .iter()
+        .find(|i| i.kind == TimelineKind::Task && i.id == task.id)
+        .unwrap();
+    assert_eq!((entry.code.as_str(), entry.version), ("done", Some(2)));
+    let winner = person(s, &admin, "王伟", None).await;
+    let loser = s.get_customer(&admin, c.id).await.unwrap();
+    s.merge_customers(
+        &admin,
+        winner.id,
+        winner.meta.version,
+        loser.id,
+        loser.meta.version,
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.timeline(&admin, winner.id, None, 10).await.unwrap().len(),
+        5
+    );
+    s.erase_customer(&admin, winner.id, "客户申请")
+        .await
+        .unwrap();
+    let texts = format!(
+        "SELECT COUNT(*) FROM customer_events WHERE customer_id = {} AND kind = 'task' \
+         AND (title <> '-' OR detail IS NOT NULL)",
+        winner.id
+    );
+    assert_eq!(db.scalar(&texts).await, 0);
+    let tasks = format!(
+        "SELECT COUNT(*) FROM customer_events WHERE customer_id = {} AND kind = 'task'",
+        winner.id
+    );
+    assert_eq!(db.scalar(&tasks).await, 3);
+}
+
 async fn timeline_merges_orders_interactions_and_tasks(db: &TestDb) {
     use guanxi_domain::interaction::{NewInteraction, NewTask};
     use guanxi_domain::records::TimelineKind;
@@ -1473,7 +1598,10 @@ async fn timeline_merges_orders_interactions_and_tasks(db: &TestDb) {
     assert_eq!(tl[2].amount_minor, Some(10000));
     assert_eq!(tl[1].code, "open");
     // Paging backwards and limits.
-    let older = s.timeline(&rep, c.id, Some(tl[1].at), 50).await.unwrap();
+    let older = s
+        .timeline(&rep, c.id, TimelineCursor::parse(&tl[1].cursor), 50)
+        .await
+        .unwrap();
     assert_eq!(older.len(), 2);
     assert_eq!(s.timeline(&rep, c.id, None, 1).await.unwrap().len(), 1);
 

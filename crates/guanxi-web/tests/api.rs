@@ -850,6 +850,22 @@ async fn interactions_tasks_and_timeline(app: &TestApp) {
         .map(|x| x["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, vec!["task", "interaction"]);
+    // The first entry's cursor pages to the second; a mangled cursor is a named 400.
+    let cursor = tl[0]["cursor"].as_str().unwrap().to_string();
+    let (s, older) = east
+        .get(&format!(
+            "/customers/{id}/timeline?limit=10&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{older}");
+    assert_eq!(older.as_array().unwrap().len(), 1);
+    assert_eq!(older[0]["kind"], "interaction");
+    let (s, bad) = east
+        .get(&format!("/customers/{id}/timeline?cursor=yesterday"))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["fields"][0]["field"], "cursor", "{bad}");
+    assert_eq!(bad["fields"][0]["code"], "invalid_cursor", "{bad}");
     let (_, mine) = east.get("/tasks").await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
     // Filters, the total beside a short page, and a bad filter value named.

@@ -6,7 +6,7 @@ use axum::http::{HeaderName, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use guanxi_domain::interaction::{NewInteraction, NewTask};
-use guanxi_domain::records::{Interaction, Task, TimelineItem};
+use guanxi_domain::records::{Interaction, Task, TimelineCursor, TimelineItem};
 use guanxi_domain::role::Permission;
 use guanxi_domain::ValidationErrors;
 use guanxi_store::tasks::{TaskFilter, TaskStatus, TaskWho};
@@ -173,7 +173,11 @@ pub async fn my_tasks(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TimelineQuery {
-    /// Only entries before this time (the `at` of the last entry of the previous page).
+    /// Only entries older than this one: the `cursor` of the last entry of the previous page.
+    /// Reaches every entry, including several that share a time.
+    pub cursor: Option<String>,
+    /// Only entries strictly before this time (kept for older clients; entries sharing the
+    /// boundary time are skipped, so page with `cursor`).
     pub before: Option<DateTime<Utc>>,
     /// Most entries (1–1000, default 50).
     #[param(minimum = 1, maximum = 1000)]
@@ -190,12 +194,19 @@ pub async fn timeline(
     QueryParams(q): QueryParams<TimelineQuery>,
 ) -> Result<Json<Vec<TimelineItem>>, ApiError> {
     auth.require(Permission::ReadCustomers)?;
+    let before = match (&q.cursor, q.before) {
+        (Some(c), _) => Some(TimelineCursor::parse(c).ok_or_else(|| {
+            ApiError::BadQuery(ValidationErrors::single("cursor", "invalid_cursor").0)
+        })?),
+        (None, Some(t)) => Some(TimelineCursor::before_time(t)),
+        (None, None) => None,
+    };
     Ok(Json(
         st.store
             .timeline(
                 &auth.actor,
                 id,
-                q.before,
+                before,
                 crate::extract::page_limit(q.limit, 50, guanxi_store::timeline::MAX_TIMELINE)?,
             )
             .await?,

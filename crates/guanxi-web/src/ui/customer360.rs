@@ -8,12 +8,12 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use guanxi_domain::customer::{ContactPointPatch, NewContactPoint};
 use guanxi_domain::interaction::{NewInteraction, NewTask};
 use guanxi_domain::profile::Anniversary;
 use guanxi_domain::provenance::Provenance;
-use guanxi_domain::records::{ContactPoint, Customer, TimelineItem, TimelineKind};
+use guanxi_domain::records::{ContactPoint, Customer, TimelineCursor, TimelineItem, TimelineKind};
 use guanxi_domain::role::Permission;
 use guanxi_domain::vocabulary::{
     ContactKind, CustomerKind, InteractionChannel, InteractionDirection,
@@ -484,12 +484,7 @@ fn older_url(id: i64, items: &[TimelineItem]) -> String {
     if items.len() as i64 >= TIMELINE_PAGE {
         items
             .last()
-            .map(|l| {
-                format!(
-                    "/customers/{id}/timeline?before={}",
-                    l.at.timestamp_millis()
-                )
-            })
+            .map(|l| format!("/customers/{id}/timeline?cursor={}", l.cursor))
             .unwrap_or_default()
     } else {
         String::new()
@@ -875,13 +870,8 @@ pub async fn older(
     user.require(Permission::ReadCustomers)?;
     let l = user.locale;
     let before = q
-        .get("before")
-        .map(|b| {
-            b.parse::<i64>()
-                .ok()
-                .and_then(DateTime::<Utc>::from_timestamp_millis)
-                .ok_or(UiError::BadForm(l))
-        })
+        .get("cursor")
+        .map(|c| TimelineCursor::parse(c).ok_or(UiError::BadForm(l)))
         .transpose()?;
     let raw = st
         .store
