@@ -21,6 +21,7 @@ pub mod events;
 pub mod identify;
 pub mod import;
 pub mod insights;
+pub mod jobs;
 pub mod lifecycle;
 pub mod merge;
 pub mod orders;

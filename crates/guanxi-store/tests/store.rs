@@ -31,6 +31,7 @@ on_both_backends!(
     scores_refresh_writes_what_the_analytics_compute,
     timeline_merges_orders_interactions_and_tasks,
     timeline_reaches_every_entry_that_shares_a_time,
+    the_job_queue_leases_fences_retries_and_dedupes,
     dashboard_counts_within_scope,
     also_bought_comes_from_basket_pairs,
     segments_select_exactly_their_members,
@@ -1390,6 +1391,143 @@ async fn scores_refresh_writes_what_the_analytics_compute(db: &TestDb) {
     let total: i64 = s.segment_counts().await.unwrap().iter().map(|c| c.1).sum();
     assert_eq!(total, 60);
     assert_eq!(s.table_layout("customer_scores").await.unwrap(), layout);
+}
+
+async fn the_job_queue_leases_fences_retries_and_dedupes(db: &TestDb) {
+    use guanxi_store::audit::AuditEvent;
+    use guanxi_store::jobs::{Enqueued, JobFilter, JobState, NewJob};
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let job = |key: Option<&str>| NewJob {
+        kind: "test.echo".into(),
+        dedupe_key: key.map(String::from),
+        payload: json!({"n": 1}),
+        run_at: None,
+        max_attempts: 2,
+    };
+    // One active job per key; other keys and keyless jobs queue freely.
+    let first = s.enqueue_job(&admin, job(Some("k"))).await.unwrap();
+    assert!(matches!(first, Enqueued::Created(_)));
+    assert_eq!(
+        s.enqueue_job(&admin, job(Some("k"))).await.unwrap(),
+        Enqueued::AlreadyActive(first.id())
+    );
+    let later = NewJob {
+        run_at: Some(Utc::now() + chrono::Duration::hours(1)),
+        ..job(Some("other"))
+    };
+    s.enqueue_job(&admin, later).await.unwrap();
+    // Only due jobs of the asked kinds are claimed.
+    assert!(s
+        .claim_job("w1", &["nope"], 60_000)
+        .await
+        .unwrap()
+        .is_none());
+    let lease = s
+        .claim_job("w1", &["test.echo"], -1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((lease.id, lease.attempt), (first.id(), 1));
+    assert_eq!(lease.payload, json!({"n": 1}));
+    assert_eq!(lease.requested_by_name, "admin");
+    // Running counts as active for the key.
+    assert_eq!(
+        s.enqueue_job(&admin, job(Some("k"))).await.unwrap(),
+        Enqueued::AlreadyActive(first.id())
+    );
+    // Its lease has run out (a killed worker): another worker takes it over, and the first
+    // worker's heartbeat and completion are refused.
+    let taken = s
+        .claim_job("w2", &["test.echo"], 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.id, taken.attempt), (first.id(), 2));
+    assert!(!s.extend_job_lease(&lease, 60_000).await.unwrap());
+    assert!(matches!(
+        s.complete_job(&lease, json!({}), None).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(s.fail_job(&lease, "late").await.unwrap(), None);
+    assert!(s.extend_job_lease(&taken, 60_000).await.unwrap());
+    // Nothing else is due while w2 holds it.
+    assert!(s
+        .claim_job("w3", &["test.echo"], 60_000)
+        .await
+        .unwrap()
+        .is_none());
+    let ev = AuditEvent {
+        action: "test_echo",
+        entity: "jobs",
+        entity_id: Some(taken.id),
+        detail: json!({}),
+    };
+    s.complete_job(&taken, json!({"echo": 1}), Some((&admin, ev)))
+        .await
+        .unwrap();
+    let done = s.get_job(first.id()).await.unwrap();
+    assert_eq!(done.state, JobState::Done);
+    assert_eq!(done.result, Some(json!({"echo": 1})));
+    assert_eq!(done.attempts, 2);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'test_echo'")
+            .await,
+        1
+    );
+    // A finished job frees its key.
+    assert!(matches!(
+        s.enqueue_job(&admin, job(Some("k"))).await.unwrap(),
+        Enqueued::Created(_)
+    ));
+
+    // Failures retry after a backoff and give up after max_attempts.
+    let f = s.enqueue_job(&admin, job(None)).await.unwrap().id();
+    db.execute(&format!("UPDATE jobs SET run_at = 0 WHERE id <> {f}"))
+        .await;
+    db.execute(&format!("UPDATE jobs SET state = 'done' WHERE id <> {f}"))
+        .await;
+    let a1 = s
+        .claim_job("w1", &["test.echo"], 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a1.id, f);
+    assert_eq!(
+        s.fail_job(&a1, "boom").await.unwrap(),
+        Some(JobState::Queued)
+    );
+    let retry = s.get_job(f).await.unwrap();
+    assert!(retry.run_at > Utc::now() + chrono::Duration::seconds(5));
+    assert_eq!(retry.last_error.as_deref(), Some("boom"));
+    assert!(s
+        .claim_job("w1", &["test.echo"], 60_000)
+        .await
+        .unwrap()
+        .is_none());
+    db.execute(&format!("UPDATE jobs SET run_at = 0 WHERE id = {f}"))
+        .await;
+    let a2 = s
+        .claim_job("w1", &["test.echo"], 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.fail_job(&a2, "boom again").await.unwrap(),
+        Some(JobState::Failed)
+    );
+    let failed = s.get_job(f).await.unwrap();
+    assert_eq!((failed.state, failed.attempts), (JobState::Failed, 2));
+    assert!(failed.finished_at.is_some());
+    let listed = s
+        .list_jobs(&JobFilter {
+            state: Some(JobState::Failed),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![f]);
 }
 
 /// Regression: paging by time alone (`at < before`) skipped for good every entry sharing the
