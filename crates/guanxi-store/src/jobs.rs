@@ -173,6 +173,17 @@ struct JobRow {
     finished_at: Option<i64>,
 }
 
+#[derive(sqlx::FromRow)]
+struct LeaseRow {
+    id: i64,
+    kind: String,
+    payload: String,
+    attempts: i64,
+    max_attempts: i64,
+    requested_by: Option<i64>,
+    requested_by_name: String,
+}
+
 const JOB_COLUMNS: &str = "id, kind, dedupe_key, payload, state, run_at, attempts, max_attempts, \
     worker, last_error, result, requested_by, requested_by_name, created_at, started_at, finished_at";
 
@@ -298,22 +309,19 @@ impl Store {
         q.push(
             ") RETURNING id, kind, payload, attempts, max_attempts, requested_by, requested_by_name",
         );
-        let row: Option<(i64, String, String, i64, i64, Option<i64>, String)> =
-            q.query_as().fetch_optional(&self.write).await?;
-        row.map(
-            |(id, kind, payload, attempt, max_attempts, requested_by, requested_by_name)| {
-                Ok(Lease {
-                    id,
-                    kind,
-                    payload: json("payload", &payload)?,
-                    attempt,
-                    max_attempts,
-                    worker: worker.to_string(),
-                    requested_by,
-                    requested_by_name,
-                })
-            },
-        )
+        let row: Option<LeaseRow> = q.query_as().fetch_optional(&self.write).await?;
+        row.map(|r| {
+            Ok(Lease {
+                id: r.id,
+                payload: json("payload", &r.payload)?,
+                kind: r.kind,
+                attempt: r.attempts,
+                max_attempts: r.max_attempts,
+                worker: worker.to_string(),
+                requested_by: r.requested_by,
+                requested_by_name: r.requested_by_name,
+            })
+        })
         .transpose()
     }
 
