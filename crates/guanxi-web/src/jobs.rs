@@ -1,23 +1,35 @@
-//! Background jobs of the server. One for now: the customer-score refresh, run on a schedule
-//! and on demand (dashboard button, `POST /api/v1/scores/refresh`, `guanxi scores refresh`).
-//! At most one refresh runs at a time; asking again while one runs just reports it.
+//! The server's worker over the durable job queue ([`guanxi_store::jobs`]): it claims due jobs
+//! one at a time, keeps the lease alive while a job runs, and completes or fails it. Work asked
+//! for by a page, the API, the CLI or the schedule is a row in `jobs`, so it survives a crash or
+//! `kill -9`: the next worker takes it over once the lease runs out, and the completion (with
+//! its audit entry) is written exactly once.
+//!
+//! One handler for now: the customer-score refresh (`scores.refresh`), at most one queued or
+//! running at a time (dedupe key `all`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use guanxi_domain::role::Actor;
 use guanxi_store::audit::AuditEvent;
+use guanxi_store::jobs::{Enqueued, JobFilter, JobState, Lease, NewJob};
 use guanxi_store::scores::ScoreSettings;
-use guanxi_store::Store;
+use guanxi_store::{Store, StoreError};
 use serde::Serialize;
 use serde_json::json;
+use tokio::sync::{watch, Notify};
 
-/// What the last and the current refresh did.
+/// The score refresh's job kind.
+pub const SCORES_REFRESH: &str = "scores.refresh";
+
+/// What the last and the current refresh did (read from the newest `scores.refresh` job).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RefreshStatus {
-    /// A refresh is running now.
+    /// A refresh is queued or running now.
     pub running: bool,
+    /// The job's id in the queue (admin page `/admin/jobs`).
+    pub job_id: Option<i64>,
     /// When the running (or last) refresh started.
     pub started_at: Option<DateTime<Utc>>,
     /// When the last refresh finished.
@@ -28,97 +40,372 @@ pub struct RefreshStatus {
     pub orders: Option<usize>,
     /// Milliseconds the last refresh took (extract + compute + write).
     pub took_ms: Option<u128>,
-    /// Why the last refresh failed, if it did.
+    /// Why the last attempt failed, if it did.
     pub error: Option<String>,
     /// Who asked for the running or last refresh (`system` for the schedule).
     pub requested_by: Option<String>,
 }
 
-/// The score-refresh job.
-#[derive(Default)]
-pub struct ScoresJob {
-    status: Mutex<RefreshStatus>,
+/// Where a test or an operator wants the worker to stop for a while: `before_run` (job
+/// claimed, nothing done) or `before_complete` (effect committed, completion not yet). Read
+/// from `GUANXI_JOB_PAUSE=<stage>:<milliseconds>`; it exists so the kill -9 test can kill the
+/// server at exactly those points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseAt {
+    /// After the claim.
+    BeforeRun,
+    /// After the handler's effect, before the completion.
+    BeforeComplete,
 }
 
-impl ScoresJob {
-    /// The current status.
-    pub fn status(&self) -> RefreshStatus {
-        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+/// How the worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// The lease a claim takes; renewed every third of it while a job runs. A killed worker's
+    /// job is taken over this long after its last renewal.
+    pub lease: Duration,
+    /// How often an idle worker looks for due jobs (it is also woken when a job is queued here).
+    pub poll: Duration,
+    /// Shop time zone, hours east of UTC (for the score refresh's days and months).
+    pub utc_offset_hours: i64,
+    /// Test hook: pause at a stage for a while.
+    pub pause: Option<(PauseAt, Duration)>,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(60),
+            poll: Duration::from_secs(2),
+            utc_offset_hours: 8,
+            pause: None,
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// Reads `GUANXI_JOB_PAUSE` (see [`PauseAt`]); anything malformed is ignored with a warning.
+    pub fn pause_from_env() -> Option<(PauseAt, Duration)> {
+        let v = std::env::var("GUANXI_JOB_PAUSE").ok()?;
+        let parsed = v.split_once(':').and_then(|(stage, ms)| {
+            let stage = match stage {
+                "before_run" => PauseAt::BeforeRun,
+                "before_complete" => PauseAt::BeforeComplete,
+                _ => return None,
+            };
+            Some((stage, Duration::from_millis(ms.parse().ok()?)))
+        });
+        if parsed.is_none() {
+            tracing::warn!(value = %v, "GUANXI_JOB_PAUSE ignored: expected before_run|before_complete:<ms>");
+        }
+        parsed
+    }
+}
+
+/// The queue as the server uses it: enqueue, wake the worker, read status, shut down.
+pub struct Jobs {
+    store: Store,
+    config: WorkerConfig,
+    worker: String,
+    wake: Notify,
+    stop: watch::Sender<bool>,
+    busy: watch::Sender<bool>,
+}
+
+/// What a handler reports: the job's result and the audit entry written with its completion.
+struct Outcome {
+    result: serde_json::Value,
+    audit: Option<(&'static str, &'static str, serde_json::Value)>,
+}
+
+impl Jobs {
+    /// The queue over a store, with its worker not yet started ([`Jobs::start`]).
+    pub fn new(store: Store, config: WorkerConfig) -> Arc<Self> {
+        let worker = format!(
+            "{}-{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "guanxi".into()),
+            std::process::id(),
+            Utc::now().timestamp_millis()
+        );
+        Arc::new(Self {
+            store,
+            config,
+            worker,
+            wake: Notify::new(),
+            stop: watch::channel(false).0,
+            busy: watch::channel(false).0,
+        })
     }
 
-    /// Starts a refresh in the background unless one is running; returns whether it started.
-    /// The compute part is CPU-bound, so it runs on the blocking pool, not on a request thread.
-    pub fn start(self: &Arc<Self>, store: Store, utc_offset_hours: i64, by: Actor) -> bool {
-        {
-            let Ok(mut s) = self.status.lock() else {
-                return false;
-            };
-            if s.running {
-                return false;
+    /// Starts the worker loop on the runtime; it runs until [`Jobs::shutdown`].
+    pub fn start(self: &Arc<Self>) {
+        let jobs = Arc::clone(self);
+        tokio::spawn(async move { jobs.work().await });
+    }
+
+    async fn work(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            if *stop.borrow() {
+                return;
             }
-            s.running = true;
-            s.started_at = Some(Utc::now());
-            s.requested_by = Some(by.name.clone());
-        }
-        let job = Arc::clone(self);
-        let handle = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
-            let settings = ScoreSettings {
-                utc_offset_hours,
-                ..Default::default()
+            let ran = match self.run_one().await {
+                Ok(ran) => ran,
+                Err(e) => {
+                    tracing::error!(error = ?e, "job queue: claiming or finishing a job failed");
+                    false
+                }
             };
-            let result = handle.block_on(async {
-                let r = store.refresh_scores(settings).await?;
-                store
-                    .audit(
-                        &by,
-                        AuditEvent {
-                            action: "refresh_scores",
-                            entity: "customer_scores",
-                            entity_id: None,
-                            detail: json!({"customers": r.customers, "orders": r.orders, "millis": r.millis, "skipped": r.skipped}),
-                        },
-                    )
-                    .await?;
-                Ok::<_, guanxi_store::StoreError>(r)
-            });
-            if let Ok(mut s) = job.status.lock() {
-                s.running = false;
-                s.finished_at = Some(Utc::now());
-                match result {
-                    Ok(r) => {
-                        s.customers = Some(r.customers);
-                        s.orders = Some(r.orders);
-                        s.took_ms = Some(r.millis.iter().sum());
-                        s.error = None;
+            if ran {
+                continue;
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.config.poll) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// Claims and runs one due job; `false` when none was due.
+    pub async fn run_one(&self) -> Result<bool, StoreError> {
+        let lease_ms = self.config.lease.as_millis() as i64;
+        let Some(lease) = self
+            .store
+            .claim_job(&self.worker, &[SCORES_REFRESH], lease_ms)
+            .await?
+        else {
+            return Ok(false);
+        };
+        self.busy.send_replace(true);
+        let r = self.run_claimed(&lease, lease_ms).await;
+        self.busy.send_replace(false);
+        r.map(|_| true)
+    }
+
+    async fn run_claimed(&self, lease: &Lease, lease_ms: i64) -> Result<(), StoreError> {
+        tracing::info!(job = lease.id, kind = %lease.kind, attempt = lease.attempt, "job started");
+        // Heartbeat: renew the lease every third of it while the handler runs.
+        let (done_tx, mut done_rx) = watch::channel(false);
+        let beat = {
+            let store = self.store.clone();
+            let lease = lease.clone();
+            let every = self.config.lease / 3;
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(every) => {}
+                        _ = done_rx.changed() => return,
                     }
-                    Err(e) => {
-                        tracing::error!(error = %e, "score refresh failed");
-                        s.error = Some(e.to_string());
+                    match store.extend_job_lease(&lease, lease_ms).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!(job = lease.id, "job lease lost to another worker");
+                            return;
+                        }
+                        Err(e) => {
+                            tracing::warn!(job = lease.id, error = ?e, "job lease renewal failed")
+                        }
                     }
                 }
+            })
+        };
+        self.pause(PauseAt::BeforeRun).await;
+        let outcome = self.handle(lease).await;
+        if outcome.is_ok() {
+            self.pause(PauseAt::BeforeComplete).await;
+        }
+        let _ = done_tx.send(true);
+        let _ = beat.await;
+        match outcome {
+            Ok(o) => {
+                let actor = self.requester(lease).await;
+                let audit = o.audit.map(|(action, entity, detail)| {
+                    (
+                        &actor,
+                        AuditEvent {
+                            action,
+                            entity,
+                            entity_id: None,
+                            detail,
+                        },
+                    )
+                });
+                match self.store.complete_job(lease, o.result, audit).await {
+                    Ok(()) => tracing::info!(job = lease.id, "job done"),
+                    Err(StoreError::Conflict { .. }) => {
+                        tracing::warn!(
+                            job = lease.id,
+                            "job finished after its lease was lost; the newer attempt wins"
+                        )
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-        });
-        true
+            Err(e) => {
+                tracing::error!(job = lease.id, error = ?e, "job failed");
+                let state = self.store.fail_job(lease, &e.to_string()).await?;
+                if state == Some(JobState::Failed) {
+                    tracing::error!(job = lease.id, "job gave up after its last attempt");
+                }
+            }
+        }
+        Ok(())
     }
 
-    /// Refreshes every `every` (first run after one interval), for the life of the server.
-    pub fn schedule(self: &Arc<Self>, store: Store, utc_offset_hours: i64, every: Duration) {
-        let job = Arc::clone(self);
+    async fn pause(&self, at: PauseAt) {
+        if let Some((stage, d)) = self.config.pause {
+            if stage == at {
+                tracing::warn!(
+                    ?stage,
+                    millis = d.as_millis() as u64,
+                    "job worker pausing (GUANXI_JOB_PAUSE)"
+                );
+                tokio::time::sleep(d).await;
+            }
+        }
+    }
+
+    /// Who the audit entry of a job is signed by: the user who asked for it, as they are now;
+    /// the system (under the recorded name) when they are gone or it was the schedule.
+    async fn requester(&self, lease: &Lease) -> Actor {
+        if let Some(id) = lease.requested_by {
+            if let Ok(u) = self.store.get_user(id).await {
+                return crate::auth::actor_for(&u);
+            }
+        }
+        Actor {
+            name: lease.requested_by_name.clone(),
+            ..Actor::system()
+        }
+    }
+
+    async fn handle(&self, lease: &Lease) -> Result<Outcome, StoreError> {
+        match lease.kind.as_str() {
+            SCORES_REFRESH => {
+                let utc_offset_hours = lease.payload["utc_offset_hours"]
+                    .as_i64()
+                    .unwrap_or(self.config.utc_offset_hours);
+                let store = self.store.clone();
+                let handle = tokio::runtime::Handle::current();
+                // The compute part is CPU-bound: the blocking pool, not a request thread.
+                let r = tokio::task::spawn_blocking(move || {
+                    handle.block_on(store.refresh_scores(ScoreSettings {
+                        utc_offset_hours,
+                        ..Default::default()
+                    }))
+                })
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))??;
+                let detail = json!({"customers": r.customers, "orders": r.orders, "millis": r.millis, "skipped": r.skipped});
+                Ok(Outcome {
+                    result: detail.clone(),
+                    audit: Some(("refresh_scores", "customer_scores", detail)),
+                })
+            }
+            other => Err(StoreError::Corrupt(format!("jobs.kind: {other}"))),
+        }
+    }
+
+    /// Queues a score refresh for `by` unless one is queued or running, and wakes the worker.
+    pub async fn request_score_refresh(&self, by: &Actor) -> Result<Enqueued, StoreError> {
+        let e = self
+            .store
+            .enqueue_job(
+                by,
+                NewJob {
+                    kind: SCORES_REFRESH.into(),
+                    dedupe_key: Some("all".into()),
+                    payload: json!({"utc_offset_hours": self.config.utc_offset_hours}),
+                    run_at: None,
+                    max_attempts: 3,
+                },
+            )
+            .await?;
+        self.wake.notify_one();
+        Ok(e)
+    }
+
+    /// The newest score refresh's status, with the last successful run's figures.
+    pub async fn score_status(&self) -> Result<RefreshStatus, StoreError> {
+        let recent = self
+            .store
+            .list_jobs(&JobFilter {
+                kind: Some(SCORES_REFRESH.into()),
+                state: None,
+                limit: 20,
+            })
+            .await?;
+        let Some(newest) = recent.first() else {
+            return Ok(RefreshStatus::default());
+        };
+        let last_done = recent.iter().find(|j| j.state == JobState::Done);
+        let figures = last_done.and_then(|j| j.result.as_ref());
+        let n = |k: &str| figures.and_then(|r| r[k].as_u64()).map(|v| v as usize);
+        Ok(RefreshStatus {
+            running: matches!(newest.state, JobState::Queued | JobState::Running),
+            job_id: Some(newest.id),
+            started_at: newest.started_at,
+            finished_at: last_done.and_then(|j| j.finished_at),
+            customers: n("customers"),
+            orders: n("orders"),
+            took_ms: figures
+                .and_then(|r| r["millis"].as_array())
+                .map(|m| m.iter().filter_map(|v| v.as_u64()).map(u128::from).sum()),
+            error: newest.last_error.clone(),
+            requested_by: Some(newest.requested_by_name.clone()),
+        })
+    }
+
+    /// Queues a refresh every `every` (first after one interval), for the life of the server.
+    pub fn schedule_score_refresh(self: &Arc<Self>, every: Duration) {
+        let jobs = Arc::clone(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await; // the first tick is immediate; skip it
             loop {
                 tick.tick().await;
-                job.start(store.clone(), utc_offset_hours, Actor::system());
+                if let Err(e) = jobs.request_score_refresh(&Actor::system()).await {
+                    tracing::error!(error = ?e, "scheduled score refresh could not be queued");
+                }
             }
         });
     }
 
-    /// Waits until no refresh is running (tests and the CLI).
+    /// Waits until nothing is queued or running and the worker is idle (tests and the CLI).
     pub async fn wait_idle(&self) {
-        while self.status().running {
+        loop {
+            let active = self
+                .store
+                .list_jobs(&JobFilter {
+                    limit: 500,
+                    ..Default::default()
+                })
+                .await
+                .map(|j| {
+                    j.iter().any(|j| {
+                        matches!(j.state, JobState::Queued | JobState::Running)
+                            && j.run_at <= Utc::now()
+                    })
+                })
+                .unwrap_or(false);
+            if !active && !*self.busy.borrow() {
+                return;
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops claiming and waits for the job in hand to finish (graceful shutdown): its effect
+    /// and completion commit, or — if the process is killed harder — its lease runs out and
+    /// another worker redoes it.
+    pub async fn shutdown(&self) {
+        self.stop.send_replace(true);
+        let mut busy = self.busy.subscribe();
+        while *busy.borrow_and_update() {
+            if busy.changed().await.is_err() {
+                return;
+            }
         }
     }
 }

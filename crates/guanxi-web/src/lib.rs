@@ -98,14 +98,14 @@ async fn fallback(req: axum::extract::Request) -> axum::response::Response {
 /// finish, and then waits for a running score refresh: its swap is one transaction, so it
 /// either commits or — if the process is killed harder — rolls back; never half-written.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    let job = state.scores_job.clone();
+    let jobs = state.jobs.clone();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
-    job.wait_idle().await;
+    jobs.shutdown().await;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use guanxi_store::Store;
 
 use crate::auth::LoginThrottle;
-use crate::jobs::ScoresJob;
+use crate::jobs::{Jobs, WorkerConfig};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -19,8 +19,8 @@ pub struct AppState {
     /// The shop's time zone as hours east of UTC: pages show times in it and cut months and
     /// days by it (default 8, China Standard Time).
     pub utc_offset_hours: i64,
-    /// The background score refresh (one at a time).
-    pub scores_job: Arc<ScoresJob>,
+    /// The durable job queue and this server's worker over it.
+    pub jobs: Arc<Jobs>,
 }
 
 impl AppState {
@@ -36,14 +36,23 @@ impl AppState {
         }
     }
 
-    /// State over a store.
+    /// State over a store, with a job worker of default settings started (call from inside
+    /// the Tokio runtime).
     pub fn new(store: Store, secure_cookies: bool) -> Self {
+        Self::with_worker(store, secure_cookies, WorkerConfig::default())
+    }
+
+    /// State over a store with a job worker of these settings started.
+    pub fn with_worker(store: Store, secure_cookies: bool, worker: WorkerConfig) -> Self {
+        let utc_offset_hours = worker.utc_offset_hours;
+        let jobs = Jobs::new(store.clone(), worker);
+        jobs.start();
         Self {
             store,
             secure_cookies,
             throttle: Arc::new(LoginThrottle::default()),
-            utc_offset_hours: 8,
-            scores_job: Arc::new(ScoresJob::default()),
+            utc_offset_hours,
+            jobs,
         }
     }
 }

@@ -955,7 +955,7 @@ async fn score_refresh_job_on_demand(app: &TestApp) {
     let (s, st) = manager.post("/scores/refresh", json!(null)).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{st}");
     assert_eq!(st["requested_by"], "boss");
-    app.state.scores_job.wait_idle().await;
+    app.state.jobs.wait_idle().await;
     let (_, st) = rep.get("/scores/status").await;
     assert_eq!(st["running"], false);
     assert_eq!(st["customers"], 1, "{st}");

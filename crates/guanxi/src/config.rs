@@ -20,6 +20,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Hours between automatic score refreshes while serving; 0 turns the schedule off.
     pub scores_refresh_hours: u64,
+    /// Seconds a background job's lease lasts: a job whose server died is taken over this long
+    /// after its last heartbeat.
+    pub job_lease_seconds: u64,
 }
 
 impl Default for Config {
@@ -30,6 +33,7 @@ impl Default for Config {
             secure_cookies: false,
             smtp_url: None,
             scores_refresh_hours: 24,
+            job_lease_seconds: 60,
         }
     }
 }
@@ -59,6 +63,11 @@ impl Config {
         if let Ok(v) = std::env::var("GUANXI_SCORES_REFRESH_HOURS") {
             c.scores_refresh_hours = v.parse().with_context(|| {
                 format!("GUANXI_SCORES_REFRESH_HOURS: not a number of hours: {v}")
+            })?;
+        }
+        if let Ok(v) = std::env::var("GUANXI_JOB_LEASE_SECONDS") {
+            c.job_lease_seconds = v.parse().ok().filter(|s| *s > 0).with_context(|| {
+                format!("GUANXI_JOB_LEASE_SECONDS: not a positive number of seconds: {v}")
             })?;
         }
         Ok(c)

@@ -306,7 +306,6 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
 async fn demo_users(store: &Store) -> anyhow::Result<Vec<Actor>> {
     let password =
         std::env::var("GUANXI_DEMO_PASSWORD").unwrap_or_else(|_| crate::users::generate_password());
-    let st = guanxi_web::AppState::new(store.clone(), false);
     let east = crate::users::team_id(store, "华东销售 East").await?;
     let south = crate::users::team_id(store, "华南销售 South").await?;
     let specs: &[(&str, &str, guanxi_domain::role::Role, Option<i64>)] = &[
@@ -362,7 +361,7 @@ async fn demo_users(store: &Store) -> anyhow::Result<Vec<Actor>> {
     let mut actors = Vec::new();
     for (username, display, role, team) in specs {
         let u = guanxi_web::api::users::create_user_checked(
-            &st,
+            store,
             &Actor::system(),
             guanxi_domain::user::NewUser {
                 username: (*username).into(),

@@ -328,13 +328,19 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
         "Guanxi is listening on http://{} (API docs: /api/v1/openapi.json)",
         listener.local_addr()?
     );
-    let state = AppState::new(store.clone(), config.secure_cookies);
+    let worker = guanxi_web::jobs::WorkerConfig {
+        lease: std::time::Duration::from_secs(config.job_lease_seconds),
+        poll: std::time::Duration::from_secs(config.job_lease_seconds.clamp(1, 5)),
+        pause: guanxi_web::jobs::WorkerConfig::pause_from_env(),
+        ..Default::default()
+    };
+    let state = AppState::with_worker(store, config.secure_cookies, worker);
     if config.scores_refresh_hours > 0 {
-        state.scores_job.schedule(
-            store,
-            state.utc_offset_hours,
-            std::time::Duration::from_secs(config.scores_refresh_hours * 3600),
-        );
+        state
+            .jobs
+            .schedule_score_refresh(std::time::Duration::from_secs(
+                config.scores_refresh_hours * 3600,
+            ));
     }
     guanxi_web::serve(listener, state).await?;
     Ok(())

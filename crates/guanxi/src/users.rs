@@ -7,7 +7,6 @@ use clap::Subcommand;
 use guanxi_domain::role::{Actor, Role};
 use guanxi_domain::user::NewUser;
 use guanxi_store::Store;
-use guanxi_web::AppState;
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -116,8 +115,7 @@ pub async fn run(cmd: UserCommand, store: Store) -> anyhow::Result<()> {
                 see_all_customers: see_all,
                 locale: Some(locale),
             };
-            let st = AppState::new(store, false);
-            match guanxi_web::api::users::create_user_checked(&st, &Actor::system(), u).await {
+            match guanxi_web::api::users::create_user_checked(&store, &Actor::system(), u).await {
                 Ok(u) => {
                     println!("created user {} (id {}, role {})", u.username, u.id, u.role);
                     if generated {

@@ -10,8 +10,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::jobs::RefreshStatus;
 use crate::state::AppState;
 
-/// Start a score refresh in the background (managers and admins). Answers 202 with the job's
-/// status; if one is already running, that one's status (nothing is started twice).
+/// Queue a score refresh on the durable job queue (managers and admins). Answers 202 with the
+/// job's status; if one is already queued or running, that one's status (nothing runs twice).
 #[utoipa::path(post, path = "/api/v1/scores/refresh", tag = "analytics",
     responses((status = 202, body = RefreshStatus), (status = 403, body = ErrorBody)))]
 pub async fn refresh(
@@ -19,9 +19,8 @@ pub async fn refresh(
     auth: Auth,
 ) -> Result<(StatusCode, Json<RefreshStatus>), ApiError> {
     auth.require(Permission::RunAnalytics)?;
-    st.scores_job
-        .start(st.store.clone(), st.utc_offset_hours, auth.actor.clone());
-    Ok((StatusCode::ACCEPTED, Json(st.scores_job.status())))
+    st.jobs.request_score_refresh(&auth.actor).await?;
+    Ok((StatusCode::ACCEPTED, Json(st.jobs.score_status().await?)))
 }
 
 /// Status of the running or last score refresh.
@@ -32,5 +31,5 @@ pub async fn status(
     auth: Auth,
 ) -> Result<Json<RefreshStatus>, ApiError> {
     auth.require(Permission::ReadCustomers)?;
-    Ok(Json(st.scores_job.status()))
+    Ok(Json(st.jobs.score_status().await?))
 }

@@ -17,14 +17,13 @@ use crate::state::AppState;
 
 /// Creates a validated user (shared by the API and `guanxi user add`).
 pub async fn create_user_checked(
-    st: &AppState,
+    store: &guanxi_store::Store,
     actor: &guanxi_domain::role::Actor,
     u: NewUser,
 ) -> Result<User, ApiError> {
     u.validate()?;
     let hash = hash_password(u.password.clone()).await?;
-    Ok(st
-        .store
+    Ok(store
         .create_user(
             actor,
             UserInsert {
@@ -60,7 +59,7 @@ pub async fn create_user(
     auth.require(Permission::ManageUsers)?;
     Ok((
         StatusCode::CREATED,
-        Json(create_user_checked(&st, &auth.actor, u).await?),
+        Json(create_user_checked(&st.store, &auth.actor, u).await?),
     ))
 }
 

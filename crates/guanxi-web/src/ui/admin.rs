@@ -111,7 +111,7 @@ pub async fn create_user(
         see_all_customers: false,
         locale: Some(user.locale.code().to_string()),
     };
-    match create_user_checked(&st, &user.actor, new).await {
+    match create_user_checked(&st.store, &user.actor, new).await {
         Ok(_) => Ok(Redirect::to("/admin/users?saved=user").into_response()),
         Err(e) => match api_errors(e.clone()) {
             Some(errors) => {

@@ -374,7 +374,7 @@ pub async fn dashboard(
     });
     let scores = if user.actor.can(Permission::RunAnalytics) {
         let (at, customers) = st.store.scores_summary().await.map_err(err)?;
-        let job = st.scores_job.status();
+        let job = st.jobs.score_status().await.map_err(err)?;
         Some(ScoresView {
             last_run: match at.and_then(chrono::DateTime::from_timestamp_millis) {
                 Some(t) => ctx
@@ -418,7 +418,9 @@ pub async fn refresh_scores(
 ) -> Result<Response, UiError> {
     form.check_csrf(&user)?;
     user.require(Permission::RunAnalytics)?;
-    st.scores_job
-        .start(st.store.clone(), st.utc_offset_hours, user.actor.clone());
+    st.jobs
+        .request_score_refresh(&user.actor)
+        .await
+        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
     Ok(Redirect::to("/?refresh=started").into_response())
 }

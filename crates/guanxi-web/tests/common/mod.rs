@@ -60,7 +60,7 @@ impl TestApp {
             None => None,
         };
         let u = guanxi_web::api::users::create_user_checked(
-            &self.state,
+            &self.state.store,
             &Actor::system(),
             NewUser {
                 username: username.into(),
