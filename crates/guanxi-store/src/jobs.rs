@@ -229,6 +229,19 @@ pub struct JobFilter {
     pub limit: i64,
 }
 
+/// Runs `set` (an `UPDATE jobs SET …` without its `WHERE`) only while the job is still running
+/// under this lease's attempt and worker — the fencing rule every heartbeat, completion and
+/// failure obeys. `false` when the lease was lost and nothing changed.
+async fn update_held(conn: &mut AnyConnection, lease: &Lease, mut set: SqlBuilder) -> Result<bool> {
+    set.push(" WHERE id = ")
+        .int(lease.id)
+        .push(" AND state = 'running' AND attempts = ")
+        .int(lease.attempt)
+        .push(" AND worker = ")
+        .text(lease.worker.as_str());
+    Ok(set.query().execute(&mut *conn).await?.rows_affected() == 1)
+}
+
 /// The wait before retry `attempt` (1-based) after a failure: 10 s doubling, at most an hour.
 pub fn retry_backoff_ms(attempt: i64) -> i64 {
     let exp = attempt.clamp(1, 20) - 1;
@@ -328,18 +341,9 @@ impl Store {
     /// Extends a held lease (a long job's heartbeat). `false` when the lease was lost: the job
     /// is no longer running under this attempt, and the worker should stop.
     pub async fn extend_job_lease(&self, lease: &Lease, lease_ms: i64) -> Result<bool> {
-        let n = sqlx::query(
-            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND state = 'running' \
-             AND attempts = $3 AND worker = $4",
-        )
-        .bind(to_ms(Utc::now()) + lease_ms)
-        .bind(lease.id)
-        .bind(lease.attempt)
-        .bind(lease.worker.as_str())
-        .execute(&self.write)
-        .await?
-        .rows_affected();
-        Ok(n == 1)
+        let mut set = SqlBuilder::new("UPDATE jobs SET lease_until = ");
+        set.int(to_ms(Utc::now()) + lease_ms);
+        update_held(&mut *self.write.acquire().await?, lease, set).await
     }
 
     /// Marks a held job done with its result, writing `audit` in the same transaction.
@@ -367,20 +371,13 @@ impl Store {
         lease: &Lease,
         result: serde_json::Value,
     ) -> Result<()> {
-        let now = to_ms(Utc::now());
-        let n = sqlx::query(
-            "UPDATE jobs SET state = 'done', result = $1, finished_at = $2, lease_until = NULL, \
-             last_error = NULL WHERE id = $3 AND state = 'running' AND attempts = $4 AND worker = $5",
-        )
-        .bind(result.to_string())
-        .bind(now)
-        .bind(lease.id)
-        .bind(lease.attempt)
-        .bind(lease.worker.as_str())
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if n == 1 {
+        let mut set = SqlBuilder::new("UPDATE jobs SET state = 'done', result = ");
+        set.text(result.to_string())
+            .push(", finished_at = ")
+            .int(to_ms(Utc::now()))
+            .push(", lease_until = NULL, last_error = NULL");
+        let held = update_held(conn, lease, set).await?;
+        if held {
             Ok(())
         } else {
             Err(StoreError::Conflict {
@@ -400,21 +397,20 @@ impl Store {
         } else {
             JobState::Queued
         };
-        let n = sqlx::query(
-            "UPDATE jobs SET state = $1, last_error = $2, run_at = $3, finished_at = $4, \
-             lease_until = NULL WHERE id = $5 AND state = 'running' AND attempts = $6 AND worker = $7",
-        )
-        .bind(state.as_str())
-        .bind(error)
-        .bind(now + retry_backoff_ms(lease.attempt))
-        .bind(give_up.then_some(now))
-        .bind(lease.id)
-        .bind(lease.attempt)
-        .bind(lease.worker.as_str())
-        .execute(&self.write)
-        .await?
-        .rows_affected();
-        Ok((n == 1).then_some(state))
+        let mut set = SqlBuilder::new("UPDATE jobs SET state = ");
+        set.text(state.as_str())
+            .push(", last_error = ")
+            .text(error)
+            .push(", run_at = ")
+            .int(now + retry_backoff_ms(lease.attempt))
+            .push(", lease_until = NULL, finished_at = ");
+        if give_up {
+            set.int(now);
+        } else {
+            set.push("NULL");
+        }
+        let held = update_held(&mut *self.write.acquire().await?, lease, set).await?;
+        Ok(held.then_some(state))
     }
 
     /// One job.
