@@ -17,7 +17,8 @@
 
 use chrono::Utc;
 use guanxi_domain::role::Actor;
-use serde::Serialize;
+use guanxi_domain::ValidationErrors;
+use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
 use crate::audit::{record, AuditEvent};
@@ -27,7 +28,7 @@ use crate::sql::SqlBuilder;
 
 /// The states a job goes through: queued → running → done, or back to queued with a later
 /// `run_at` after a failure, until `max_attempts` makes it failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     /// Waiting for its `run_at`.
@@ -38,9 +39,25 @@ pub enum JobState {
     Done,
     /// Gave up after its last attempt.
     Failed,
+    /// Withdrawn by an operator before it ran.
+    Cancelled,
 }
 
 impl JobState {
+    /// Every state, for filters.
+    pub const ALL: [JobState; 5] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Done,
+        JobState::Failed,
+        JobState::Cancelled,
+    ];
+
+    /// The state for a stored or query-string code.
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::parse(s).ok()
+    }
+
     /// The stored code.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,6 +65,7 @@ impl JobState {
             JobState::Running => "running",
             JobState::Done => "done",
             JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
         }
     }
 
@@ -57,6 +75,7 @@ impl JobState {
             "running" => JobState::Running,
             "done" => JobState::Done,
             "failed" => JobState::Failed,
+            "cancelled" => JobState::Cancelled,
             other => return Err(StoreError::Corrupt(format!("jobs.state: {other}"))),
         })
     }
@@ -242,6 +261,16 @@ async fn update_held(conn: &mut AnyConnection, lease: &Lease, mut set: SqlBuilde
     Ok(set.query().execute(&mut *conn).await?.rows_affected() == 1)
 }
 
+/// The audit entry of an operator's action on a job.
+fn job_audit(action: &'static str, id: i64) -> AuditEvent<'static> {
+    AuditEvent {
+        action,
+        entity: "job",
+        entity_id: Some(id),
+        detail: serde_json::Value::Null,
+    }
+}
+
 /// The wait before retry `attempt` (1-based) after a failure: 10 s doubling, at most an hour.
 pub fn retry_backoff_ms(attempt: i64) -> i64 {
     let exp = attempt.clamp(1, 20) - 1;
@@ -411,6 +440,65 @@ impl Store {
         }
         let held = update_held(&mut *self.write.acquire().await?, lease, set).await?;
         Ok(held.then_some(state))
+    }
+
+    /// Puts a failed or cancelled job back on the queue, due now, with a fresh budget of
+    /// attempts, on behalf of `actor` (audited). A job that is queued, running or done is
+    /// refused (`job_state`), as is one whose kind and key already have an active job
+    /// (`job_active`: that one will do the work).
+    pub async fn retry_job(&self, actor: &Actor, id: i64) -> Result<Job> {
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE jobs SET state = 'queued', run_at = $2, max_attempts = attempts + max_attempts, \
+             finished_at = NULL, lease_until = NULL, worker = NULL \
+             WHERE id = $1 AND state IN ('failed', 'cancelled')",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match updated {
+            Ok(r) if r.rows_affected() == 1 => {}
+            Ok(_) => return Err(self.job_state_error(id).await),
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                return Err(ValidationErrors::single("state", "job_active").into())
+            }
+            Err(e) => return Err(e.into()),
+        }
+        record(&mut tx, actor, job_audit("retry_job", id)).await?;
+        tx.commit().await?;
+        self.get_job(id).await
+    }
+
+    /// Withdraws a queued job before a worker takes it, on behalf of `actor` (audited). A job
+    /// already running, done, failed or cancelled is refused (`job_state`).
+    pub async fn cancel_job(&self, actor: &Actor, id: i64) -> Result<Job> {
+        let now = to_ms(Utc::now());
+        let mut tx = self.write.begin().await?;
+        let r = sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', finished_at = $2, last_error = $3 \
+             WHERE id = $1 AND state = 'queued'",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(format!("cancelled by {}", actor.name))
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Err(self.job_state_error(id).await);
+        }
+        record(&mut tx, actor, job_audit("cancel_job", id)).await?;
+        tx.commit().await?;
+        self.get_job(id).await
+    }
+
+    /// Why a state change found no row: the job is missing, or in the wrong state.
+    async fn job_state_error(&self, id: i64) -> StoreError {
+        match self.get_job(id).await {
+            Ok(_) => ValidationErrors::single("state", "job_state").into(),
+            Err(e) => e,
+        }
     }
 
     /// One job.

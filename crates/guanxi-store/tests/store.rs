@@ -1528,6 +1528,50 @@ async fn the_job_queue_leases_fences_retries_and_dedupes(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(listed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![f]);
+
+    // An operator retries the failed job: due now, a fresh budget, audited.
+    let again = s.retry_job(&admin, f).await.unwrap();
+    assert_eq!(again.state, JobState::Queued);
+    assert_eq!((again.attempts, again.max_attempts), (2, 4));
+    assert!(again.finished_at.is_none() && again.run_at <= Utc::now());
+    let a3 = s
+        .claim_job("w1", &["test.echo"], 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((a3.id, a3.attempt), (f, 3));
+    // Only failed or cancelled jobs can be retried; only queued ones cancelled.
+    let refused = |r: Result<guanxi_store::jobs::Job, StoreError>, code: &str| match r {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].code, code),
+        other => panic!("expected {code}, got {other:?}"),
+    };
+    refused(s.retry_job(&admin, f).await, "job_state");
+    refused(s.cancel_job(&admin, f).await, "job_state");
+    assert!(matches!(
+        s.retry_job(&admin, 999_999).await,
+        Err(StoreError::NotFound)
+    ));
+    s.complete_job(&a3, json!({}), None).await.unwrap();
+    let queued = s.enqueue_job(&admin, job(Some("c"))).await.unwrap().id();
+    let cancelled = s.cancel_job(&admin, queued).await.unwrap();
+    assert_eq!(cancelled.state, JobState::Cancelled);
+    assert_eq!(cancelled.last_error.as_deref(), Some("cancelled by admin"));
+    assert!(s
+        .claim_job("w1", &["test.echo"], 60_000)
+        .await
+        .unwrap()
+        .is_none());
+    // Retrying a cancelled job whose key is taken by a newer active job is refused.
+    let newer = s.enqueue_job(&admin, job(Some("c"))).await.unwrap();
+    assert!(matches!(newer, Enqueued::Created(_)));
+    refused(s.retry_job(&admin, queued).await, "job_active");
+    assert_eq!(
+        db.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'job' AND action IN ('retry_job', 'cancel_job')"
+        )
+        .await,
+        2
+    );
 }
 
 /// Regression: paging by time alone (`at < before`) skipped for good every entry sharing the

@@ -204,6 +204,14 @@ pub fn message(locale: Locale, code: &str) -> &'static str {
             "The merged-away customer has since been merged on or erased; the merge cannot be undone.",
         ),
         "invalid_cursor" => ("分页游标无效。", "Invalid page cursor."),
+        "job_state" => (
+            "这个任务当前的状态不允许此操作：只能重试失败或已取消的任务，只能取消排队中的任务。",
+            "The job's state does not allow this: only failed or cancelled jobs can be retried, only queued ones cancelled.",
+        ),
+        "job_active" => (
+            "同类任务已在排队或运行中，它会完成这项工作。",
+            "An equal job is already queued or running; it will do this work.",
+        ),
         "unknown_op" => (
             "这个字段不能用这个条件。",
             "This condition does not apply to this field.",

@@ -307,6 +307,11 @@ impl Jobs {
         }
     }
 
+    /// Wakes the worker (a job was queued or put back outside [`Jobs`]).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
     /// Queues a score refresh for `by` unless one is queued or running, and wakes the worker.
     pub async fn request_score_refresh(&self, by: &Actor) -> Result<Enqueued, StoreError> {
         let e = self

@@ -966,6 +966,49 @@ async fn score_refresh_job_on_demand(app: &TestApp) {
     let (_, log) = manager.get("/audit?action=refresh_scores").await;
     assert_eq!(log["items"][0]["actor_name"], "boss");
     assert_eq!(log["items"][0]["detail"]["customers"], 1);
+
+    // The queue itself is admins' (ManageJobs): a permission added after the manager role was
+    // written is not the manager's.
+    let (s, _) = manager.get("/jobs").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "managers lack ManageJobs");
+    let admin = app.user("ops", Role::Admin, None).await;
+    let (s, jobs) = admin.get("/jobs?kind=scores.refresh&state=done").await;
+    assert_eq!(s, StatusCode::OK, "{jobs}");
+    let job = &jobs[0];
+    assert_eq!(job["state"], "done");
+    assert_eq!(job["requested_by_name"], "boss");
+    assert_eq!(job["result"]["customers"], 1);
+    let jid = job["id"].as_i64().unwrap();
+    let (s, one) = admin.get(&format!("/jobs/{jid}")).await;
+    assert_eq!((s, one["id"].as_i64()), (StatusCode::OK, Some(jid)));
+    let (s, e) = admin.get("/jobs?state=sleeping").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    // A done job can be neither retried nor cancelled; the refusal names why.
+    let (s, e) = admin.post(&format!("/jobs/{jid}/retry"), json!(null)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["code"], "job_state", "{e}");
+    let (s, _) = admin
+        .post(&format!("/jobs/{jid}/cancel"), json!(null))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = admin.post("/jobs/999999/retry", json!(null)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // A failed job is retried and runs again.
+    app.db
+        .execute(&format!(
+            "UPDATE jobs SET state = 'failed', last_error = 'disk full' WHERE id = {jid}"
+        ))
+        .await;
+    let (s, again) = admin.post(&format!("/jobs/{jid}/retry"), json!(null)).await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(again["state"], "queued");
+    app.state.jobs.wait_idle().await;
+    let (_, done) = admin.get(&format!("/jobs/{jid}")).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["attempts"], 2, "{done}");
+    let (_, log) = admin.get("/audit?action=retry_job").await;
+    assert_eq!(log["items"][0]["actor_name"], "ops", "{log}");
+    assert_eq!(log["items"][0]["entity_id"].as_i64(), Some(jid));
 }
 
 async fn segments_are_sized_listed_and_exported_within_scope(app: &TestApp) {

@@ -33,7 +33,111 @@ on_both_backends!(
     erasure_from_the_page_needs_the_name_typed,
     the_list_counts_and_bulk_reaches_all_matching,
     duplicates_merge_side_by_side_and_undo,
+    the_job_queue_page_lists_retries_and_cancels,
 );
+
+async fn the_job_queue_page_lists_retries_and_cancels(app: &TestApp) {
+    use guanxi_domain::role::Actor;
+    use guanxi_store::jobs::NewJob;
+    app.user("admin", Role::Admin, None).await;
+    app.user("boss", Role::Manager, None).await;
+    let s = &app.db.store;
+    let job = |kind: &str, hours: i64| NewJob {
+        kind: kind.into(),
+        dedupe_key: None,
+        payload: json!({}),
+        run_at: Some(chrono::Utc::now() + chrono::Duration::hours(hours)),
+        max_attempts: 1,
+    };
+    // One waiting an hour (cancellable), one failed (retryable).
+    let waiting = s
+        .enqueue_job(&Actor::system(), job("scores.refresh", 1))
+        .await
+        .unwrap()
+        .id();
+    let failed = s
+        .enqueue_job(&Actor::system(), job("scores.refresh", 2))
+        .await
+        .unwrap()
+        .id();
+    app.db
+        .execute(&format!(
+            "UPDATE jobs SET state = 'failed', attempts = 1, last_error = 'disk <full>' WHERE id = {failed}"
+        ))
+        .await;
+    let boss = Browser::login(app, "boss").await;
+    assert_eq!(boss.get("/admin/jobs").await.0, StatusCode::FORBIDDEN);
+    let (_, dash) = boss.get("/").await;
+    assert!(
+        !dash.contains("href=\"/admin/jobs\""),
+        "no jobs link for managers"
+    );
+    let b = Browser::login(app, "admin").await;
+    let (st, html) = b.get("/admin/jobs").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        html.contains("href=\"/admin/jobs\""),
+        "admins get the navigation link"
+    );
+    assert!(html.contains(&format!("data-job=\"{waiting}\" data-state=\"queued\"")));
+    assert!(html.contains(&format!("data-job=\"{failed}\" data-state=\"failed\"")));
+    assert!(
+        html.contains("disk &#60;full&#62;") || html.contains("disk &lt;full&gt;"),
+        "errors are escaped"
+    );
+    assert!(html.contains(&format!("/admin/jobs/{waiting}/cancel")));
+    assert!(html.contains(&format!("/admin/jobs/{failed}/retry")));
+    assert!(!html.contains(&format!("/admin/jobs/{failed}/cancel")));
+    let (_, only_failed) = b.get("/admin/jobs?state=failed").await;
+    assert!(!only_failed.contains(&format!("data-job=\"{waiting}\"")));
+    assert_eq!(
+        b.get("/admin/jobs?state=sleeping").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    // Actions need the form token.
+    let (st, _) = b.post(&format!("/admin/jobs/{waiting}/cancel"), &[]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let csrf = b.csrf().await;
+    let (st, _) = b
+        .post(
+            &format!("/admin/jobs/{waiting}/cancel"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("next", "/admin/jobs?state=queued"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.get_job(waiting).await.unwrap().state,
+        guanxi_store::jobs::JobState::Cancelled
+    );
+    // Cancelling twice is refused with the reason on the list, not an error page.
+    let r = b
+        .submit(
+            &format!("/admin/jobs/{waiting}/cancel"),
+            &[("_csrf", csrf.as_str())],
+            false,
+        )
+        .await;
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(to, "/admin/jobs?refusal=job_state");
+    let (_, html) = b.get(&to).await;
+    assert!(html.contains("id=\"refusal\""));
+    let (st, _) = b
+        .post(
+            &format!("/admin/jobs/{failed}/retry"),
+            &[("_csrf", csrf.as_str()), ("next", "https://evil.example/")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    // Back on the queue (the worker may already have taken it).
+    let j = s.get_job(failed).await.unwrap();
+    assert_ne!(j.state, guanxi_store::jobs::JobState::Failed, "{j:?}");
+    assert_eq!(j.max_attempts, 2);
+    let (_, html) = b.get("/admin/jobs?notice=jobs.retried").await;
+    assert!(html.contains("id=\"flash\""));
+}
 
 async fn duplicates_merge_side_by_side_and_undo(app: &TestApp) {
     let admin = app.user("admin", Role::Admin, None).await;

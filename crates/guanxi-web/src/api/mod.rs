@@ -130,7 +130,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
             segments::update_segment,
             segments::delete_segment
         ))
-        .routes(routes!(segments::export_segment));
+        .routes(routes!(segments::export_segment))
+        .merge(crate::features::api_routes());
     let (router, mut doc) = api.split_for_parts();
     statuses::declare_shared_statuses(&mut doc);
     (router, doc)

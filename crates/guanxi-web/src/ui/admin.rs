@@ -245,6 +245,8 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "login",
     "login_failed",
     "refresh_scores",
+    "retry_job",
+    "cancel_job",
 ];
 /// Entities the audit log records (for the filter).
 pub const AUDIT_ENTITIES: &[&str] = &[
@@ -258,6 +260,7 @@ pub const AUDIT_ENTITIES: &[&str] = &[
     "interaction",
     "task",
     "customer_scores",
+    "job",
 ];
 
 /// The audit log with filters (who, what, which record, when).

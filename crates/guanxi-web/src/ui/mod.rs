@@ -87,4 +87,5 @@ pub fn router() -> Router<AppState> {
         .route("/segments/{id}/delete", post(segments::delete))
         .route("/segments/{id}/export.csv", get(segments::export))
         .route("/static/{file}", get(assets::serve))
+        .merge(crate::features::page_routes())
 }

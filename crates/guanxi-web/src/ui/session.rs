@@ -52,6 +52,7 @@ impl UiUser {
             can_sensitive: self.actor.can(Permission::ViewSensitive),
             can_dsr: self.actor.can(Permission::DataSubjectRights),
             can_merge: super::merge::can_merge(self),
+            role: Some(self.actor.role),
         }
     }
 
@@ -176,6 +177,8 @@ pub struct Ctx {
     pub can_dsr: bool,
     /// May merge duplicates (writes one record, deletes the other).
     pub can_merge: bool,
+    /// The signed-in user's role (none before sign-in), for [`Ctx::can`].
+    pub role: Option<guanxi_domain::role::Role>,
 }
 
 impl Ctx {
@@ -195,7 +198,14 @@ impl Ctx {
             can_sensitive: false,
             can_dsr: false,
             can_merge: false,
+            role: None,
         }
+    }
+
+    /// Whether the signed-in user's role holds `p` — what a feature's template asks to decide
+    /// which controls to show, without a flag per permission here (handlers check again).
+    pub fn can(&self, p: Permission) -> bool {
+        self.role.is_some_and(|r| r.can(p))
     }
 
     /// A catalogue text in the page language.
@@ -349,6 +359,30 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
             header_csrf,
             htmx,
         })
+    }
+}
+
+/// A form posted by a signed-in user whose CSRF token checked out: the only way a page
+/// handler that changes something receives its body, so no handler can forget the check.
+/// Put it last among the handler's arguments (it reads the body).
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// Who posted it.
+    pub user: UiUser,
+    /// What they posted.
+    pub form: FormData,
+}
+
+impl FromRequest<AppState> for Submitted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let user = UiUser::from_request_parts(&mut parts, st).await?;
+        let form = FormData::from_request(Request::from_parts(parts, body), st).await?;
+        form.check_csrf(&user)
+            .map_err(IntoResponse::into_response)?;
+        Ok(Submitted { user, form })
     }
 }
 

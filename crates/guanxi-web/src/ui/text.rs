@@ -8,6 +8,26 @@ use crate::i18n::{message, Locale};
 pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     Some(match key {
         "action.cancel" => ("取消", "Cancel"),
+        "nav.jobs" => ("后台任务", "Jobs"),
+        "jobs.title" => ("后台任务", "Background jobs"),
+        "jobs.explain" => (
+            "评分计算等后台工作都在这个队列里运行：服务器重启或崩溃后会自动接着做，同一项工作不会同时运行两次。",
+            "Background work such as the score refresh runs through this queue: it carries on after a restart or crash, and the same work never runs twice at once.",
+        ),
+        "jobs.id" => ("编号", "ID"),
+        "jobs.kind" => ("类型", "Kind"),
+        "jobs.state" => ("状态", "State"),
+        "jobs.attempts" => ("尝试次数", "Attempts"),
+        "jobs.requested_by" => ("发起人", "Requested by"),
+        "jobs.created" => ("加入时间", "Queued"),
+        "jobs.started" => ("开始时间", "Started"),
+        "jobs.finished" => ("结束时间", "Finished"),
+        "jobs.outcome" => ("结果", "Outcome"),
+        "jobs.retry" => ("重试", "Retry"),
+        "jobs.cancel" => ("取消任务", "Cancel job"),
+        "jobs.empty" => ("没有符合条件的任务。", "No jobs match."),
+        "jobs.retried" => ("任务已重新排队。", "The job is queued again."),
+        "jobs.cancelled" => ("任务已取消。", "The job was cancelled."),
         "action.search" => ("搜索", "Search"),
         "field.profile" => ("个人档案", "Personal profile"),
         "field.company" => ("企业档案", "Company profile"),
@@ -792,6 +812,15 @@ pub fn lookup_label(vocabulary: &str, code: &str) -> Option<(&'static str, &'sta
         ("audit_entity", "task") => ("待办", "Task"),
         ("audit_action", "refresh_scores") => ("计算评分", "Score refresh"),
         ("audit_entity", "customer_scores") => ("客户评分", "Customer scores"),
+        ("audit_entity", "job") => ("后台任务", "Background job"),
+        ("audit_action", "retry_job") => ("重试任务", "Job retry"),
+        ("audit_action", "cancel_job") => ("取消任务", "Job cancel"),
+        ("job_state", "queued") => ("排队中", "Queued"),
+        ("job_state", "running") => ("运行中", "Running"),
+        ("job_state", "done") => ("已完成", "Done"),
+        ("job_state", "failed") => ("失败", "Failed"),
+        ("job_state", "cancelled") => ("已取消", "Cancelled"),
+        ("job_kind", "scores.refresh") => ("客户评分计算", "Customer score refresh"),
         ("value_action", "best") => ("重点维系：会员礼遇、新品优先、专人联系，防止被竞争对手抢走。", "Retain and reward: loyalty benefits, early access, personal contact; protect from competitors."),
         ("value_action", "spenders") => ("提高购买频率：提醒、订阅、更多回店理由。", "Raise frequency: reminders, subscriptions, reasons to come back more often."),
         ("value_action", "frequent") => ("提高客单价：交叉销售、组合装、高端产品。", "Raise spend per visit: cross-sell, bundles, premium lines."),
@@ -839,7 +868,7 @@ mod tests {
         let mut missing = Vec::new();
         let mut seen = 0;
         let mut files = Vec::new();
-        let mut dirs: Vec<std::path::PathBuf> = ["templates", "src/ui"]
+        let mut dirs: Vec<std::path::PathBuf> = ["templates", "src/ui", "src/features"]
             .iter()
             .map(|s| format!("{dir}{s}").into())
             .collect();
