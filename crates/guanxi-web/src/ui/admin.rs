@@ -1,5 +1,6 @@
 //! Administration pages: users, roles and teams; the audit log viewer.
 
+use crate::ui::session::Submitted;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -95,10 +96,8 @@ pub async fn users(
 /// Creates a user (same checks as the API: username shape, password length, argon2 hash).
 pub async fn create_user(
     State(st): State<AppState>,
-    user: UiUser,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::ManageUsers)?;
     let l = user.locale;
     let role = Role::parse(form.get("role").unwrap_or("")).map_err(|_| UiError::BadForm(l))?;
@@ -125,11 +124,9 @@ pub async fn create_user(
 /// Changes a user's role, team, grant and active flag.
 pub async fn update_user(
     State(st): State<AppState>,
-    user: UiUser,
     Path(id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::ManageUsers)?;
     let l = user.locale;
     let version = form.version(l)?;
@@ -177,10 +174,8 @@ pub async fn update_user(
 /// Creates a team.
 pub async fn create_team(
     State(st): State<AppState>,
-    user: UiUser,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::ManageUsers)?;
     let name = form.get("name").unwrap_or("");
     match st.store.create_team(&user.actor, name).await {

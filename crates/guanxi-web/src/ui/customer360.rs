@@ -2,6 +2,7 @@
 //! contact points with consent switches, relations (list and graph), upcoming anniversaries and
 //! the timeline; plus the small writes made from it (contact point, interaction, task, consent).
 
+use crate::ui::session::Submitted;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -892,11 +893,9 @@ pub async fn older(
 /// Adds a contact point; a bad value re-renders the page with the error beside the input.
 pub async fn add_contact(
     State(st): State<AppState>,
-    user: UiUser,
     Path(id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
     let kind_code = form.get("kind").unwrap_or("").to_string();
@@ -970,11 +969,9 @@ pub async fn add_contact(
 /// Switches marketing consent on a contact point; answers with the re-rendered row.
 pub async fn toggle_consent(
     State(st): State<AppState>,
-    user: UiUser,
     Path(cp_id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
     let version = form.version(l)?;
@@ -1019,11 +1016,9 @@ pub async fn toggle_consent(
 /// Logs an interaction from the 360 page.
 pub async fn log_interaction(
     State(st): State<AppState>,
-    user: UiUser,
     Path(id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
     let channel = form
@@ -1059,11 +1054,9 @@ pub async fn log_interaction(
 /// Adds a follow-up task from the 360 page (due at 09:00 shop time on the chosen day).
 pub async fn add_task(
     State(st): State<AppState>,
-    user: UiUser,
     Path(id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
     let tz = format::zone(st.utc_offset_hours);

@@ -1,5 +1,6 @@
 //! The customer list: filters, sort, keyset pages, chosen columns, and bulk tag / reassign.
 
+use crate::ui::session::Submitted;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -475,10 +476,8 @@ const MAX_BULK: usize = 200;
 /// result page says how many were changed and how many were not.
 pub async fn bulk(
     State(st): State<AppState>,
-    user: UiUser,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
     let ids: Vec<i64> = if form.get("all") == Some("1") {

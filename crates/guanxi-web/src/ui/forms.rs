@@ -3,6 +3,7 @@
 //! are the only rules), the mapping of its errors back onto the inputs, and the comparison shown
 //! when someone else saved the record first.
 
+use crate::ui::session::Submitted;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -847,10 +848,8 @@ pub async fn new_form(
 /// POST the create form.
 pub async fn create(
     State(st): State<AppState>,
-    user: UiUser,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
     let kind = kind_param(&form);
@@ -964,11 +963,9 @@ pub async fn edit_form(
 /// differ from what was typed; nothing is overwritten unless the user confirms.
 pub async fn update(
     State(st): State<AppState>,
-    user: UiUser,
     Path(id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
     let current = load_for_edit(&st, &user, id).await?;

@@ -3,6 +3,7 @@
 //! field, see what moves, merge, and undo within 30 days. The same store functions as the API
 //! (`merge_preview`, `merge_customers`, `undo_merge`) do the work.
 
+use crate::ui::session::Submitted;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -267,11 +268,9 @@ pub async fn page(
 /// again, fresh, with the conflict said (409).
 pub async fn merge(
     State(st): State<AppState>,
-    user: UiUser,
     Path(id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     require_merge(&user)?;
     let bad = |name: &str| {
         UiError::Invalid(
@@ -316,11 +315,9 @@ pub async fn merge(
 /// `POST /merges/{id}/undo`: the merged-away record comes back; its page opens.
 pub async fn undo(
     State(st): State<AppState>,
-    user: UiUser,
     Path(merge_id): Path<i64>,
-    form: FormData,
+    Submitted { user, .. }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     require_merge(&user)?;
     let c = st
         .store

@@ -1,5 +1,6 @@
 //! Sign-in, language, the dashboard, the global search and the error page.
 
+use crate::ui::session::Submitted;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -207,11 +208,9 @@ pub async fn login(
 /// Signs out and ends the session on the server.
 pub async fn logout(
     State(st): State<AppState>,
-    user: UiUser,
     jar: CookieJar,
-    form: FormData,
+    Submitted { user, .. }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     if let Some(c) = jar.get(SESSION_COOKIE) {
         st.store
             .delete_session(&digest(c.value()))
@@ -232,10 +231,8 @@ pub async fn logout(
 /// Switches the user's language and remembers it on the user record.
 pub async fn set_language(
     State(st): State<AppState>,
-    user: UiUser,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     let Some(lang) = form.get("lang").and_then(Locale::from_code) else {
         return Err(UiError::BadForm(user.locale));
     };
@@ -413,10 +410,8 @@ pub fn stage_codes() -> Vec<&'static str> {
 /// Starts a score refresh from the dashboard (managers and admins).
 pub async fn refresh_scores(
     State(st): State<AppState>,
-    user: UiUser,
-    form: FormData,
+    Submitted { user, .. }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::RunAnalytics)?;
     st.jobs
         .request_score_refresh(&user.actor)

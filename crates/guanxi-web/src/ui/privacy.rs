@@ -2,6 +2,7 @@
 //! customer, and erase them after typing their name. Both go through the same functions as the
 //! API (`export::customer_dossier`, `Store::erase_customer`).
 
+use crate::ui::session::Submitted;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -31,11 +32,9 @@ pub async fn export(
 /// `POST /customers/{id}/erase` with a reason and the customer's name typed as confirmation.
 pub async fn erase(
     State(st): State<AppState>,
-    user: UiUser,
     Path(id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::DataSubjectRights)?;
     let l = user.locale;
     let err = |e: guanxi_store::StoreError| UiError::from_api(l, e.into());

@@ -6,6 +6,7 @@
 //! they make is checked by the domain, and its errors come back with clause paths that are
 //! mapped onto the rows, so a message sits beside the row it is about.
 
+use crate::ui::session::Submitted;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -603,10 +604,8 @@ pub async fn new_form(
 /// Saves a new segment; errors come back beside their rows (422).
 pub async fn create(
     State(st): State<AppState>,
-    user: UiUser,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::ManageSegments)?;
     let input = input_from_form(&form, user.locale)?;
     match st
@@ -694,11 +693,9 @@ pub async fn edit_form(
 /// Saves changes (a stale version is shown as a conflict beside the name, nothing lost).
 pub async fn update(
     State(st): State<AppState>,
-    user: UiUser,
     Path(id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::ManageSegments)?;
     let version = form.version(user.locale)?;
     let input = input_from_form(&form, user.locale)?;
@@ -725,11 +722,9 @@ pub async fn update(
 /// Deletes a segment.
 pub async fn delete(
     State(st): State<AppState>,
-    user: UiUser,
     Path(id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::ManageSegments)?;
     let version = form.version(user.locale)?;
     st.store
@@ -743,10 +738,8 @@ pub async fn delete(
 /// its clause.
 pub async fn preview(
     State(st): State<AppState>,
-    user: UiUser,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::ReadCustomers)?;
     let l = user.locale;
     let ctx = user.ctx("segment.edit");

@@ -314,7 +314,7 @@ impl FormData {
     }
 
     /// Checks the CSRF token sent in the `_csrf` field or the `X-CSRF-Token` header (htmx).
-    pub fn check_csrf(&self, user: &UiUser) -> Result<(), UiError> {
+    fn check_csrf(&self, user: &UiUser) -> Result<(), UiError> {
         let sent = self
             .get("_csrf")
             .map(str::to_string)

@@ -3,6 +3,7 @@
 //! JavaScript the form posts and comes back to the same list). The counts are the whole
 //! filter's, not the page's.
 
+use crate::ui::session::Submitted;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -216,11 +217,9 @@ pub async fn list(
 /// colleague who ticked it first already did what was asked.
 pub async fn set_done(
     State(st): State<AppState>,
-    user: UiUser,
     Path(task_id): Path<i64>,
-    form: FormData,
+    Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
-    form.check_csrf(&user)?;
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
     let err = |e: guanxi_store::StoreError| UiError::from_api(l, e.into());
