@@ -40,10 +40,10 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+            .map_err(|e| ApiError::bug(format!("argon2: {e}")))
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(ApiError::internal)?
 }
 
 /// Checks a password against a stored hash (false for a malformed hash).

@@ -70,9 +70,57 @@ pub enum ApiError {
     /// Throttled (429).
     #[error("too many requests")]
     TooManyRequests,
-    /// A bug or an outage (500); details are logged, not sent.
+    /// A bug or an outage (500); the cause with its whole source chain is logged, not sent.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Cause),
+}
+
+/// The cause of an internal error, kept as an error (not a string) so its source chain
+/// reaches the log; shared so [`ApiError`] stays `Clone`.
+#[derive(Debug, Clone)]
+pub struct Cause(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl ApiError {
+    /// An internal error caused by `e` (its source chain is kept for the log).
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ApiError::Internal(Cause(std::sync::Arc::new(e)))
+    }
+
+    /// An internal error described in words (a broken invariant, no underlying error).
+    pub fn bug(what: impl Into<String>) -> Self {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Bug(String);
+        Self::internal(Bug(what.into()))
+    }
+}
+
+/// An error and every source under it, `outer: inner: innermost` — what the log records.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let text = s.to_string();
+        // Many errors repeat their source in their own message; say each part once.
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = s.source();
+    }
+    out
 }
 
 impl From<ValidationErrors> for ApiError {
@@ -94,7 +142,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Duplicate { field } => ApiError::Duplicate(field),
             StoreError::Invalid(v) => ApiError::Validation(v.0),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::internal(other),
         }
     }
 }
@@ -182,6 +230,7 @@ impl ApiError {
                 ApiError::PossibleDuplicate(c) => c.clone(),
                 _ => Vec::new(),
             },
+            request_id: crate::request_id::current(),
         }
     }
 }
@@ -204,6 +253,9 @@ pub struct ErrorBody {
     /// For 409 `possible_duplicate`: the customers (visible to you) that already have the value.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub candidates: Vec<DuplicateCandidate>,
+    /// The request's id (also the `X-Request-Id` header): quote it when reporting a problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// One field's problem.
@@ -220,8 +272,8 @@ pub struct FieldError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, _) = self.status_and_code();
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(error = %chain(cause), "internal error");
         }
         // Rendered by `localize`; the English body is the fallback if that layer is absent.
         let body = serde_json::to_vec(&self.body(Locale::En)).unwrap_or_default();
@@ -276,4 +328,23 @@ pub async fn localize(req: Request, next: Next) -> Response {
         return out;
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log line of an internal error names every cause, not only the outermost.
+    #[test]
+    fn an_internal_error_keeps_its_source_chain() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("backup failed")]
+        struct Outer(#[source] std::io::Error);
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "disk is read-only");
+        let e = ApiError::internal(Outer(io));
+        let text = chain(&e);
+        assert!(text.starts_with("internal error: backup failed"), "{text}");
+        assert!(text.contains("disk is read-only"), "{text}");
+        assert_eq!(e.status_and_code().0, StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

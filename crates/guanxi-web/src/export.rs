@@ -77,7 +77,7 @@ pub async fn customers_csv(
         .map(|u| (u.id, u.display_name))
         .collect();
     let mut w = csv::Writer::from_writer(Vec::from(*b"\xEF\xBB\xBF"));
-    let io = |e: csv::Error| ApiError::Internal(e.to_string());
+    let io = |e: csv::Error| ApiError::internal(e);
     w.write_record(COLUMNS.iter().map(|k| t(locale, k)))
         .map_err(io)?;
     for c in &customers {
@@ -85,8 +85,7 @@ pub async fn customers_csv(
         w.write_record(cells.iter().map(|cell| formula_safe(cell).into_owned()))
             .map_err(io)?;
     }
-    w.into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    w.into_inner().map_err(ApiError::internal)
 }
 
 fn row(
@@ -193,17 +192,15 @@ pub async fn customer_dossier(
             },
         )
         .await?;
-    let value = serde_json::to_value(&d).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let value = serde_json::to_value(&d).map_err(ApiError::internal)?;
     Ok(match format {
         DossierFormat::Json => Download {
-            bytes: serde_json::to_vec_pretty(&value)
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            bytes: serde_json::to_vec_pretty(&value).map_err(ApiError::internal)?,
             content_type: "application/json",
             filename: format!("customer-{id}.json"),
         },
         DossierFormat::Xlsx => Download {
-            bytes: dossier_workbook(&value, locale)
-                .map_err(|e| ApiError::Internal(format!("xlsx: {e}")))?,
+            bytes: dossier_workbook(&value, locale).map_err(ApiError::internal)?,
             content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             filename: format!("customer-{id}.xlsx"),
         },

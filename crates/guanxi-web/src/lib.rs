@@ -11,6 +11,7 @@ pub mod extract;
 pub mod features;
 pub mod i18n;
 pub mod jobs;
+pub mod request_id;
 pub mod state;
 pub mod ui;
 
@@ -66,6 +67,8 @@ pub fn app(state: AppState) -> Router {
     ))
     .layer(CompressionLayer::new())
     .layer(TraceLayer::new_for_http())
+    // Outermost: every log line of the request, the trace layer's included, carries its id.
+    .layer(axum::middleware::from_fn(request_id::assign))
     .with_state(state)
 }
 

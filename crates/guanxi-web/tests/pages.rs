@@ -1157,14 +1157,34 @@ async fn unknown_paths_and_languages(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert!(r.text().await.unwrap().contains("找不到该页面"));
+    // Every response carries a request id; the error page shows it for the user to quote.
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 16, "{id}");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("找不到该页面"));
+    assert!(
+        page.contains(&format!("<code id=\"request-id\">{id}</code>")),
+        "{page}"
+    );
     let r = http
         .get(format!("{root}/api/v1/nothing"))
+        .header("x-request-id", "proxy-assigned-0042")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"], "no_route");
+    assert_eq!(r.headers()["x-request-id"], "proxy-assigned-0042");
+    let body = r.json::<Value>().await.unwrap();
+    assert_eq!(body["error"], "no_route");
+    assert_eq!(body["request_id"], "proxy-assigned-0042", "{body}");
+    // An id that could forge a log line is replaced, not echoed.
+    let r = http
+        .get(format!("{root}/api/v1/nothing"))
+        .header("x-request-id", "x\"} forged")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.headers()["x-request-id"], "x\"} forged");
     let r = http
         .get(format!("{root}/login"))
         .header("accept-language", "en-US,en;q=0.9")

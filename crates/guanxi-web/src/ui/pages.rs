@@ -28,6 +28,7 @@ struct ErrorTpl {
     status: u16,
     message: &'static str,
     problems: Vec<String>,
+    request_id: String,
 }
 
 /// The error page (404, 403, 500 …) in the user's language.
@@ -47,6 +48,7 @@ pub fn error_page_with(
         status: status.as_u16(),
         message,
         problems: problems.to_vec(),
+        request_id: crate::request_id::current().unwrap_or_default(),
     };
     match tpl.render() {
         Ok(html) => (status, axum::response::Html(html)).into_response(),

@@ -126,10 +126,11 @@ impl FromRequestParts<AppState> for UiUser {
             Ok(Some(s)) => s,
             Ok(None) => return Err(to_login(parts)),
             Err(e) => {
-                return Err(
-                    UiError::Internal(anonymous_locale(&parts.headers), e.to_string())
-                        .into_response(),
+                return Err(UiError::Internal(
+                    anonymous_locale(&parts.headers),
+                    crate::error::chain(&e),
                 )
+                .into_response())
             }
         };
         let locale = Locale::from_code(&session.user.locale).unwrap_or(Locale::ZhCn);
@@ -440,7 +441,7 @@ impl UiError {
                     .collect();
                 UiError::Invalid(locale, status, problems)
             }
-            other => UiError::Internal(locale, other.to_string()),
+            other => UiError::Internal(locale, crate::error::chain(&other)),
         }
     }
 }
@@ -456,7 +457,7 @@ impl IntoResponse for UiError {
                 return crate::ui::pages::error_page_with(*status, *l, "error.bad_query", problems);
             }
             UiError::Internal(l, detail) => {
-                tracing::error!(%detail, "page failed");
+                tracing::error!(error = %detail, "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, *l, "error.internal")
             }
         };

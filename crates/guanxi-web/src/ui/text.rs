@@ -8,6 +8,7 @@ use crate::i18n::{message, Locale};
 pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     Some(match key {
         "action.cancel" => ("取消", "Cancel"),
+        "error.request_id" => ("请求编号（反馈问题时请提供）：", "Request id (quote it when reporting a problem):"),
         "nav.jobs" => ("后台任务", "Jobs"),
         "jobs.title" => ("后台任务", "Background jobs"),
         "jobs.explain" => (
