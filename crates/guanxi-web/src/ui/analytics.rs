@@ -122,9 +122,7 @@ fn ranked_view(ctx: &Ctx, r: RankedCustomer) -> RankedView {
             .as_deref()
             .map(|c| ctx.label("churn_reason", c))
             .unwrap_or_default(),
-        recency: ctx
-            .t("scores.days_ago")
-            .replace("{n}", &r.recency_days.to_string()),
+        recency: ctx.tf("scores.days_ago", &[("n", &r.recency_days.to_string())]),
         revenue: format::money(r.monetary_minor, "CNY"),
         segment: ctx.label("rfm_segment", &r.rfm_segment),
     }
@@ -263,9 +261,7 @@ pub async fn page(State(st): State<AppState>, user: UiUser) -> Result<Response, 
     let tpl = AnalyticsTpl {
         history_chart,
         summary: ctx.count("analytics.summary", scored as i64),
-        pareto_text: ctx
-            .t("analytics.pareto_text")
-            .replace("{p}", &format::percent(share20)),
+        pareto_text: ctx.tf("analytics.pareto_text", &[("p", &format::percent(share20))]),
         top_clv: i
             .top_clv
             .into_iter()

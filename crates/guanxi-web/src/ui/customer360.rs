@@ -416,7 +416,7 @@ fn sections(
                 &mut f,
                 "company.payment_terms",
                 p.payment_terms_days
-                    .map(|d| ctx.t("company.days").replace("{n}", &d.to_string())),
+                    .map(|d| ctx.tf("company.days", &[("n", &d.to_string())])),
             );
             for i in &p.credit_incidents {
                 let amount = i
@@ -529,11 +529,15 @@ async fn render_page(
         .map_err(store_err(l))?
         .into_iter()
         .map(|a| {
-            ctx.t("also.line")
-                .replace("{product}", &a.product)
-                .replace("{because}", &a.because)
-                .replace("{confidence}", &format::percent(a.confidence))
-                .replace("{lift}", &format!("{:.2}", a.lift))
+            ctx.tf(
+                "also.line",
+                &[
+                    ("product", &a.product),
+                    ("because", &a.because),
+                    ("confidence", &format::percent(a.confidence)),
+                    ("lift", &format!("{:.2}", a.lift)),
+                ],
+            )
         })
         .collect();
     let mut tier = String::new();
@@ -551,8 +555,7 @@ async fn render_page(
         scores.push(("scores.activity", ctx.label("activity", &s.activity)));
         scores.push((
             "scores.recency",
-            ctx.t("scores.days_ago")
-                .replace("{n}", &s.recency_days.to_string()),
+            ctx.tf("scores.days_ago", &[("n", &s.recency_days.to_string())]),
         ));
         scores.push(("scores.frequency", format::thousands(s.frequency)));
         scores.push(("scores.monetary", format::money(s.monetary_minor, "CNY")));
@@ -686,7 +689,7 @@ async fn render_page(
         if days.is_none_or(|d| d <= ANNIVERSARY_DAYS) {
             let when = match days {
                 Some(0) => ctx.t("anniversary.today").to_string(),
-                Some(d) => ctx.t("anniversary.in_days").replace("{n}", &d.to_string()),
+                Some(d) => ctx.tf("anniversary.in_days", &[("n", &d.to_string())]),
                 None => String::new(),
             };
             ann.push((
@@ -746,9 +749,10 @@ async fn render_page(
         explanation,
         action,
         also_bought,
-        also_basis: ctx
-            .t("also.basis")
-            .replace("{n}", &guanxi_store::scores::PAIR_MIN_BASKETS.to_string()),
+        also_basis: ctx.tf(
+            "also.basis",
+            &[("n", &guanxi_store::scores::PAIR_MIN_BASKETS.to_string())],
+        ),
         basics,
         source: provenance(&ctx, &c.source, &names, tz),
         contacts,
@@ -785,7 +789,7 @@ async fn render_page(
 /// days; 12 orders, ¥3,400 in total; churn risk 71%, mainly long since last purchase." and the
 /// recommended action for the customer's value-matrix cell.
 pub fn explain(ctx: &Ctx, s: &guanxi_store::scores::ScoreRow) -> (String, String) {
-    let n = |key: &str, v: String| ctx.t(key).replace("{n}", &v);
+    let n = |key: &str, v: String| ctx.tf(key, &[("n", &v)]);
     let mut parts = vec![n("explain.recency", s.recency_days.to_string())];
     if s.frequency > 1 && s.typical_interval_days > 0.0 {
         parts.push(n(
@@ -797,27 +801,30 @@ pub fn explain(ctx: &Ctx, s: &guanxi_store::scores::ScoreRow) -> (String, String
             parts.push(n("explain.overdue", format!("{overdue:.1}")));
         }
     }
-    parts.push(
-        ctx.t(if s.frequency == 1 {
+    parts.push(ctx.tf(
+        if s.frequency == 1 {
             "explain.one_order"
         } else {
             "explain.orders"
-        })
-        .replace("{f}", &format::thousands(s.frequency))
-        .replace("{m}", &format::money(s.monetary_minor, "CNY")),
-    );
+        },
+        &[
+            ("f", &format::thousands(s.frequency)),
+            ("m", &format::money(s.monetary_minor, "CNY")),
+        ],
+    ));
     if s.orders_falling {
         parts.push(ctx.t("explain.falling").to_string());
     }
     if let Some(p) = s.churn_probability {
         // A reason is given only for a risk above an average customer's.
-        let text = match s.churn_reason.as_deref() {
-            Some(r) => ctx
-                .t("explain.churn")
-                .replace("{reason}", &ctx.label("churn_reason", r)),
-            None => ctx.t("explain.churn_low").to_string(),
-        };
-        parts.push(text.replace("{p}", &format::percent(p)));
+        let pct = format::percent(p);
+        parts.push(match s.churn_reason.as_deref() {
+            Some(r) => ctx.tf(
+                "explain.churn",
+                &[("reason", &ctx.label("churn_reason", r)), ("p", &pct)],
+            ),
+            None => ctx.tf("explain.churn_low", &[("p", &pct)]),
+        });
     }
     if let Some(v) = s.clv_minor {
         parts.push(n("explain.clv", format::money(v, "CNY")));

@@ -344,11 +344,11 @@ pub async fn list(
         (Some(d), f) => {
             let mut s = match d.parse::<i64>() {
                 Ok(n) => ctx.count("bulk.done", n),
-                Err(_) => ctx.t("bulk.done").replace("{n}", d),
+                Err(_) => ctx.tf("bulk.done", &[("n", &d)]),
             };
             if let Some(f) = f.filter(|f| *f != "0") {
                 s.push(' ');
-                s.push_str(&ctx.t("bulk.failed").replace("{n}", f));
+                s.push_str(&ctx.tf("bulk.failed", &[("n", &f)]));
             }
             s
         }
@@ -377,8 +377,10 @@ pub async fn list(
         hidden_score.push(("rule", json.to_string()));
     }
     let total = if capped {
-        ctx.t("customers.total_capped")
-            .replace("{n}", &format::thousands(count))
+        ctx.tf(
+            "customers.total_capped",
+            &[("n", &format::thousands(count))],
+        )
     } else {
         ctx.count("customers.total", count)
     };
@@ -446,9 +448,11 @@ async fn all_matching_ids(st: &AppState, user: &UiUser, query: &str) -> Result<V
         return Err(UiError::Invalid(
             l,
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            vec![
-                super::text::t(l, "bulk.too_many").replace("{n}", &format::thousands(MAX_BULK_ALL))
-            ],
+            vec![super::text::tf(
+                l,
+                "bulk.too_many",
+                &[("n", &format::thousands(MAX_BULK_ALL))],
+            )],
         ));
     }
     filter.cursor = None;

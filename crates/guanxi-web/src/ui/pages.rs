@@ -340,7 +340,7 @@ pub async fn dashboard(
     let this_month = format::today(tz).format("%Y-%m").to_string();
     let month_label = |m: &String| {
         if *m == this_month {
-            ctx.t("dashboard.month_to_date").replace("{m}", m)
+            ctx.tf("dashboard.month_to_date", &[("m", &m)])
         } else {
             m.clone()
         }
@@ -376,9 +376,11 @@ pub async fn dashboard(
         let job = st.jobs.score_status().await.map_err(err)?;
         Some(ScoresView {
             last_run: match at.and_then(chrono::DateTime::from_timestamp_millis) {
-                Some(t) => ctx
-                    .count("scores.last_run", customers)
-                    .replace("{at}", &format::datetime(t, tz)),
+                Some(t) => ctx.count_with(
+                    "scores.last_run",
+                    customers,
+                    &[("at", &format::datetime(t, tz))],
+                ),
                 None => ctx.t("scores.never").to_string(),
             },
             running: job.running,

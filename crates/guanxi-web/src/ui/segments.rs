@@ -181,7 +181,7 @@ pub fn describe(ctx: &Ctx, rule: &SegmentRule, users: &HashMap<i64, String>) -> 
                 s.push_str(ctx.t("segment.days_unit"));
             }
             if !c.days.is_empty() {
-                s.push_str(&ctx.t("segment.in_last_days").replace("{n}", &c.days));
+                s.push_str(&ctx.tf("segment.in_last_days", &[("n", &c.days)]));
             }
             s
         })
@@ -449,11 +449,14 @@ fn problems(ctx: &Ctx, rule: &SegmentRule, errors: &[ValidationError]) -> Vec<St
         .map(|e| {
             let path = e.field.strip_prefix("rule.").unwrap_or(&e.field);
             match clause_index(&e.field).and_then(|n| rule.clauses.get(n).map(|c| (n, c))) {
-                Some((n, c)) => ctx
-                    .t("segment.clause_problem")
-                    .replace("{n}", &(n + 1).to_string())
-                    .replace("{field}", ctx.t(&format!("segfield.{}", c.field)))
-                    .replace("{message}", ctx.t(&e.code)),
+                Some((n, c)) => ctx.tf(
+                    "segment.clause_problem",
+                    &[
+                        ("n", &(n + 1).to_string()),
+                        ("field", &ctx.t(&format!("segfield.{}", c.field))),
+                        ("message", &ctx.t(&e.code)),
+                    ],
+                ),
                 None => format!(
                     "{}: {}",
                     ctx.t(&format!(

@@ -220,6 +220,37 @@ impl Ctx {
         text::count(self.locale, key, *n.borrow())
     }
 
+    /// A text with named placeholders: `ctx.tf("dsr.confirm", &[("name", &name)])`.
+    pub fn tf(&self, key: &str, args: &text::Args<'_>) -> String {
+        text::tf(self.locale, key, args)
+    }
+
+    /// A text with one named placeholder, for templates: `ctx.t_with("dsr.confirm", "name", h.name)`.
+    pub fn t_with(&self, key: &str, name: &str, value: &str) -> String {
+        text::tf(self.locale, key, &[(name, &value)])
+    }
+
+    /// A text about `n` things with one more named placeholder, for templates.
+    pub fn count_and(
+        &self,
+        key: &str,
+        n: impl std::borrow::Borrow<i64>,
+        name: &str,
+        value: &str,
+    ) -> String {
+        text::count_with(self.locale, key, *n.borrow(), &[(name, &value)])
+    }
+
+    /// A text about `n` things with more named placeholders.
+    pub fn count_with(
+        &self,
+        key: &str,
+        n: impl std::borrow::Borrow<i64>,
+        args: &text::Args<'_>,
+    ) -> String {
+        text::count_with(self.locale, key, *n.borrow(), args)
+    }
+
     /// The label of a vocabulary code ("lifecycle_stage", "active") in the page language.
     pub fn label(&self, vocabulary: &str, code: &str) -> String {
         text::label(self.locale, vocabulary, code)
