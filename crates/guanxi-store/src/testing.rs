@@ -99,6 +99,14 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// Reads one text value with one SQL statement (a stored hash, say).
+    pub async fn scalar_text(&self, sql: &str) -> String {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.store.read)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// A fresh database on `backend`.
     pub async fn new(backend: Backend) -> TestDb {
         match backend {

@@ -9,8 +9,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, Method};
@@ -32,34 +30,12 @@ pub const TOKEN_PREFIX: &str = "gx_";
 /// Session lifetime.
 pub const SESSION_TTL: chrono::Duration = chrono::Duration::hours(12);
 
-/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes). CPU-heavy: runs on
-/// the blocking pool.
+/// Hashes a password (argon2id, on the blocking pool; see [`guanxi_app::passwords`]).
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| ApiError::bug(format!("argon2: {e}")))
-    })
-    .await
-    .map_err(ApiError::internal)?
+    Ok(guanxi_app::passwords::hash_password(password).await?)
 }
 
-/// Checks a password against a stored hash (false for a malformed hash).
-pub async fn verify_password(hash: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
-}
+pub use guanxi_app::passwords::verify_password;
 
 /// A fresh random secret, hex-encoded (256 bits).
 pub fn random_secret() -> String {

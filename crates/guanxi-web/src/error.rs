@@ -129,6 +129,18 @@ impl From<ValidationErrors> for ApiError {
     }
 }
 
+impl From<guanxi_app::AppError> for ApiError {
+    fn from(e: guanxi_app::AppError) -> Self {
+        use guanxi_app::AppError;
+        match e {
+            AppError::Forbidden => ApiError::Forbidden,
+            AppError::Invalid(v) => ApiError::Validation(v.0),
+            AppError::Store(s) => s.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -740,7 +740,7 @@ async fn relation_graph_keeps_namesakes_apart(app: &TestApp) {
 
 async fn embedded_json_cannot_close_its_element(app: &TestApp) {
     let evil = "</script><script>alert(1)</script>";
-    guanxi_web::api::users::create_user_checked(
+    guanxi_app::users::create_user(
         &app.state.store,
         &guanxi_domain::role::Actor::system(),
         guanxi_domain::user::NewUser {

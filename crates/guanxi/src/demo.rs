@@ -360,7 +360,7 @@ async fn demo_users(store: &Store) -> anyhow::Result<Vec<Actor>> {
     ];
     let mut actors = Vec::new();
     for (username, display, role, team) in specs {
-        let u = guanxi_web::api::users::create_user_checked(
+        let u = guanxi_app::users::create_user(
             store,
             &Actor::system(),
             guanxi_domain::user::NewUser {

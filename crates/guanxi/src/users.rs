@@ -115,7 +115,7 @@ pub async fn run(cmd: UserCommand, store: Store) -> anyhow::Result<()> {
                 see_all_customers: see_all,
                 locale: Some(locale),
             };
-            match guanxi_web::api::users::create_user_checked(&store, &Actor::system(), u).await {
+            match guanxi_app::users::create_user(&store, &Actor::system(), u).await {
                 Ok(u) => {
                     println!("created user {} (id {}, role {})", u.username, u.id, u.role);
                     if generated {
@@ -124,7 +124,8 @@ pub async fn run(cmd: UserCommand, store: Store) -> anyhow::Result<()> {
                     Ok(())
                 }
                 Err(e) => {
-                    let body = e.body(guanxi_web::i18n::Locale::En);
+                    let body =
+                        guanxi_web::error::ApiError::from(e).body(guanxi_web::i18n::Locale::En);
                     let fields: Vec<String> = body
                         .fields
                         .iter()

@@ -5,79 +5,20 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
 use guanxi_domain::customer::{CustomerFields, CustomerPatch};
-use guanxi_domain::masking::mask_id_number;
 use guanxi_domain::records::{Customer, IdentifyHit};
-use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::role::Permission;
 use guanxi_domain::vocabulary::{CustomerKind, LifecycleStage, SourceChannel};
 use guanxi_domain::ValidationError;
-use guanxi_store::audit::AuditEvent;
 use guanxi_store::customers::{CustomerFilter, CustomerSort};
-use guanxi_store::{Page, Store, StoreError};
+use guanxi_store::Page;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::IntoParams;
 
-use crate::auth::{Auth, SENSITIVE};
+use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::state::AppState;
-
-/// Masks the ID number.
-fn mask(c: &mut Customer) {
-    if let Some(v) = c.id_number.as_deref() {
-        c.id_number = Some(mask_id_number(v));
-        c.id_number_masked = true;
-    }
-}
-
-/// Masks what the reader may not see. Returns whether an unmasked sensitive value remains
-/// (the caller audits that read).
-pub(crate) fn present(actor: &Actor, mut c: Customer) -> (Customer, bool) {
-    let sensitive_shown = if actor.can(SENSITIVE) {
-        c.id_number.is_some()
-    } else {
-        mask(&mut c);
-        false
-    };
-    (c, sensitive_shown)
-}
-
-/// One customer as `actor` may see it, for the API and the 360 page alike: masked for readers
-/// without the permission, and an unmasked ID number is audited as a sensitive read (`via`
-/// names the channel in the audit detail when it is not the API).
-pub(crate) async fn read_customer(
-    store: &Store,
-    actor: &Actor,
-    id: i64,
-    via: Option<&str>,
-) -> Result<Customer, StoreError> {
-    let (c, sensitive) = present(actor, store.get_customer(actor, id).await?);
-    if sensitive {
-        let mut detail = json!({"fields": ["id_number"]});
-        if let Some(v) = via {
-            detail["via"] = json!(v);
-        }
-        store
-            .audit(
-                actor,
-                AuditEvent {
-                    action: "read_sensitive",
-                    entity: "customer",
-                    entity_id: Some(id),
-                    detail,
-                },
-            )
-            .await?;
-    }
-    Ok(c)
-}
-
-/// In lists the ID number is always masked: bulk reads of sensitive data go through exports,
-/// which are audited with their row counts.
-fn present_in_list(mut c: Customer) -> Customer {
-    mask(&mut c);
-    c
-}
+use guanxi_app::customers::{present, present_in_list, read_customer, LIST_COUNT_CAP};
 
 /// Query parameters of the customer list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -121,9 +62,6 @@ pub struct ListQuery {
     /// beyond). Off by default: a client paging through the book need not count on every page.
     pub total: Option<bool>,
 }
-
-/// Most customers a list counts before it says "more than".
-pub const LIST_COUNT_CAP: i64 = 10_000;
 
 /// List customers visible to the caller.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListQuery),

@@ -10,11 +10,11 @@ use guanxi_store::merge::{MergeCounts, MergeRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::customers::present;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::state::AppState;
+use guanxi_app::customers::present;
 
 /// Merge request: the customer in the path survives.
 #[derive(Debug, Deserialize, ToSchema)]

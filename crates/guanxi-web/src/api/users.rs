@@ -6,7 +6,7 @@ use axum::Json;
 use guanxi_domain::records::{Team, User};
 use guanxi_domain::role::Permission;
 use guanxi_domain::user::{NewUser, UserPatch};
-use guanxi_store::users::{UserInsert, UserUpdate};
+use guanxi_store::users::UserUpdate;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -14,30 +14,6 @@ use crate::auth::{hash_password, Auth};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathId};
 use crate::state::AppState;
-
-/// Creates a validated user (shared by the API and `guanxi user add`).
-pub async fn create_user_checked(
-    store: &guanxi_store::Store,
-    actor: &guanxi_domain::role::Actor,
-    u: NewUser,
-) -> Result<User, ApiError> {
-    u.validate()?;
-    let hash = hash_password(u.password.clone()).await?;
-    Ok(store
-        .create_user(
-            actor,
-            UserInsert {
-                username: &u.username,
-                display_name: &u.display_name,
-                password_hash: &hash,
-                role: u.role,
-                team_id: u.team_id,
-                see_all_customers: u.see_all_customers,
-                locale: u.locale.as_deref().unwrap_or("zh-CN"),
-            },
-        )
-        .await?)
-}
 
 /// All users (any signed-in user: needed to pick owners).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<User>)))]
@@ -59,7 +35,7 @@ pub async fn create_user(
     auth.require(Permission::ManageUsers)?;
     Ok((
         StatusCode::CREATED,
-        Json(create_user_checked(&st.store, &auth.actor, u).await?),
+        Json(guanxi_app::users::create_user(&st.store, &auth.actor, u).await?),
     ))
 }
 

@@ -16,7 +16,6 @@ use super::customers::user_names;
 use super::format;
 use super::render;
 use super::session::{api_errors, urlencode, Ctx, FormData, UiError, UiUser};
-use crate::api::users::create_user_checked;
 use crate::state::AppState;
 
 struct UserRow {
@@ -110,7 +109,10 @@ pub async fn create_user(
         see_all_customers: false,
         locale: Some(user.locale.code().to_string()),
     };
-    match create_user_checked(&st.store, &user.actor, new).await {
+    match guanxi_app::users::create_user(&st.store, &user.actor, new)
+        .await
+        .map_err(crate::error::ApiError::from)
+    {
         Ok(_) => Ok(Redirect::to("/admin/users?saved=user").into_response()),
         Err(e) => match api_errors(e.clone()) {
             Some(errors) => {

@@ -494,9 +494,9 @@ fn older_url(id: i64, items: &[TimelineItem]) -> String {
 
 /// Reads the customer as this user may see it; unmasked ID numbers are audited like the API.
 async fn load(st: &AppState, user: &UiUser, id: i64) -> Result<Customer, UiError> {
-    crate::api::customers::read_customer(&st.store, &user.actor, id, Some("ui"))
+    guanxi_app::customers::read_customer(&st.store, &user.actor, id, Some("ui"))
         .await
-        .map_err(store_err(user.locale))
+        .map_err(|e| UiError::from_api(user.locale, e.into()))
 }
 
 /// Renders the 360 page, optionally with the add-contact form's error and a flash message.

@@ -16,8 +16,8 @@ use super::format;
 use super::pages::stage_codes;
 use super::render;
 use super::session::{urlencode, Ctx, FormData, UiError, UiUser};
-use crate::api::customers::LIST_COUNT_CAP;
 use crate::state::AppState;
+use guanxi_app::customers::LIST_COUNT_CAP;
 
 /// A column the user may show.
 struct Column {

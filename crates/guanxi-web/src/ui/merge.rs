@@ -21,8 +21,8 @@ use super::customer360::{anniversary_text, section_summary};
 use super::format;
 use super::render;
 use super::session::{store_err, Ctx, FormData, UiError, UiUser};
-use crate::api::customers::present;
 use crate::state::AppState;
+use guanxi_app::customers::present;
 
 /// Who may merge: both records are written and one is deleted.
 pub fn can_merge(user: &UiUser) -> bool {

@@ -59,7 +59,7 @@ impl TestApp {
             Some(t) => Some(self.team(t).await),
             None => None,
         };
-        let u = guanxi_web::api::users::create_user_checked(
+        let u = guanxi_app::users::create_user(
             &self.state.store,
             &Actor::system(),
             NewUser {

@@ -1,0 +1,25 @@
+//! The application layer: one function per use case, taking the actor and typed input and
+//! doing, in order, authorisation (the role's allow-list), validation, the store calls and the
+//! audit entry. The JSON API, the pages and the CLI are adapters over these functions, so a
+//! rule (who may, what is masked, what is audited) is written once and holds everywhere.
+//!
+//! Areas move here one by one (see docs/ARCHITECTURE.md): customers (reading with masking and
+//! the sensitive-read audit) and users (creation with password hashing) first.
+
+pub mod customers;
+pub mod error;
+pub mod passwords;
+pub mod users;
+
+pub use error::AppError;
+
+use guanxi_domain::role::{Actor, Permission};
+
+/// Fails with [`AppError::Forbidden`] unless the actor's role lists the permission.
+pub fn require(actor: &Actor, p: Permission) -> Result<(), AppError> {
+    if actor.can(p) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
