@@ -249,7 +249,7 @@ mod tests {
                         )
                     })
                     .collect();
-                let bundle = &lang_of(l).bundle;
+                let bundle = &super::lang(l).bundle;
                 let pattern = bundle
                     .get_message(&id)
                     .and_then(|m| m.value())
@@ -267,10 +267,6 @@ mod tests {
                 assert!(!text.contains('{'), "{lang} {id}: {text}");
             }
         }
-    }
-
-    fn lang_of(l: Locale) -> &'static Language {
-        lang(l)
     }
 
     /// English plurals follow CLDR; Chinese has one form.
