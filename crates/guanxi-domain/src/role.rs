@@ -214,6 +214,23 @@ impl Actor {
         }
     }
 
+    /// The actor for a signed-in user: the role's default record scope, widened to every
+    /// customer by the user's `see_all_customers` grant. One rule for sessions, tokens, the
+    /// worker and the demo, so a user acts with the same rights whichever way they came in.
+    pub fn for_user(user: &crate::records::User) -> Self {
+        Self {
+            id: user.id,
+            name: user.username.clone(),
+            role: user.role,
+            team_id: user.team_id,
+            scope: if user.see_all_customers {
+                RecordScope::All
+            } else {
+                user.role.default_scope()
+            },
+        }
+    }
+
     /// Whether this actor holds a permission.
     pub fn can(&self, p: Permission) -> bool {
         self.role.can(p)

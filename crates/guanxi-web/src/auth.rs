@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum_extra::extract::cookie::CookieJar;
 use guanxi_domain::records::User;
-use guanxi_domain::role::{Actor, Permission, RecordScope};
+use guanxi_domain::role::{Actor, Permission};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -51,21 +51,6 @@ pub fn digest(secret: &str) -> String {
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// The actor for a user: role default scope, widened by the `see_all_customers` grant.
-pub fn actor_for(user: &User) -> Actor {
-    Actor {
-        id: user.id,
-        name: user.username.clone(),
-        role: user.role,
-        team_id: user.team_id,
-        scope: if user.see_all_customers {
-            RecordScope::All
-        } else {
-            user.role.default_scope()
-        },
-    }
 }
 
 /// How the request authenticated.
@@ -119,7 +104,7 @@ impl FromRequestParts<AppState> for Auth {
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
             return Ok(Auth {
-                actor: actor_for(&user),
+                actor: Actor::for_user(&user),
                 user,
                 via: Via::Token,
             });
@@ -146,7 +131,7 @@ impl FromRequestParts<AppState> for Auth {
             }
         }
         Ok(Auth {
-            actor: actor_for(&session.user),
+            actor: Actor::for_user(&session.user),
             user: session.user,
             via: Via::Session,
         })

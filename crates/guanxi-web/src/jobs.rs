@@ -271,7 +271,7 @@ impl Jobs {
     async fn requester(&self, lease: &Lease) -> Actor {
         if let Some(id) = lease.requested_by {
             if let Ok(u) = self.store.get_user(id).await {
-                return crate::auth::actor_for(&u);
+                return Actor::for_user(&u);
             }
         }
         Actor {

@@ -5,12 +5,10 @@
 
 pub mod api;
 pub mod auth;
-pub mod catalog;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod features;
-pub mod i18n;
 pub mod jobs;
 pub mod request_id;
 pub mod state;
@@ -23,6 +21,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+pub use guanxi_text::{catalog, i18n};
 pub use state::AppState;
 
 use crate::error::ApiError;
@@ -179,5 +178,46 @@ mod layering {
         }
         offenders.sort();
         assert_eq!(offenders, NOT_YET_MOVED, "page modules importing api");
+    }
+
+    /// The CLI is an adapter over the application layer too: it reaches into this crate only
+    /// to run the server (`serve`, its state and the worker's settings), never for a use case,
+    /// a text or an error's wording (those are `guanxi-app` and `guanxi-text`).
+    #[test]
+    fn the_cli_uses_the_web_crate_only_to_serve() {
+        const SERVING: &[&str] = &[
+            "guanxi_web::AppState",
+            "guanxi_web::jobs::WorkerConfig",
+            "guanxi_web::serve",
+        ];
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../guanxi/src/");
+        let mut dirs = vec![std::path::PathBuf::from(root)];
+        let mut used = std::collections::BTreeSet::new();
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for (i, _) in text.match_indices("guanxi_web::") {
+                        let tail: String = text[i..]
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                            .collect();
+                        used.insert(tail);
+                    }
+                }
+            }
+        }
+        let outside: Vec<&String> = used
+            .iter()
+            .filter(|u| !SERVING.iter().any(|s| u.starts_with(s)))
+            .collect();
+        assert!(used.len() >= 2, "scanned the CLI: {used:?}");
+        assert!(
+            outside.is_empty(),
+            "the CLI uses the web crate for {outside:?}"
+        );
     }
 }

@@ -375,7 +375,7 @@ async fn demo_users(store: &Store) -> anyhow::Result<Vec<Actor>> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("creating demo user {username}: {e}"))?;
-        actors.push(guanxi_web::auth::actor_for(&u));
+        actors.push(guanxi_domain::role::Actor::for_user(&u));
     }
     println!("Demo users (password for all: {password}): admin, manager, sales.east, sales.east2, sales.south, service, marketing, viewer");
     Ok(actors)

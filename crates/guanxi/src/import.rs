@@ -18,7 +18,7 @@ use guanxi_domain::vocabulary::{ContactKind, CustomerKind, Gender, LifecycleStag
 use guanxi_domain::ValidationErrors;
 use guanxi_store::import::ImportWrite;
 use guanxi_store::Store;
-use guanxi_web::i18n::{message, Locale};
+use guanxi_text::i18n::{message, Locale};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 

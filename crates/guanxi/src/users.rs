@@ -123,16 +123,7 @@ pub async fn run(cmd: UserCommand, store: Store) -> anyhow::Result<()> {
                     }
                     Ok(())
                 }
-                Err(e) => {
-                    let body =
-                        guanxi_web::error::ApiError::from(e).body(guanxi_web::i18n::Locale::En);
-                    let fields: Vec<String> = body
-                        .fields
-                        .iter()
-                        .map(|f| format!("{}: {}", f.field, f.message))
-                        .collect();
-                    bail!("{} {}", body.message, fields.join("; "))
-                }
+                Err(e) => bail!("{}", describe(&e)),
             }
         }
         UserCommand::List => {
@@ -170,4 +161,26 @@ pub async fn run_team(cmd: TeamCommand, store: Store) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// An application error in words for the terminal: each field problem as `field: message`.
+fn describe(e: &guanxi_app::AppError) -> String {
+    use guanxi_app::AppError;
+    use guanxi_store::StoreError;
+    use guanxi_text::i18n::{message, Locale};
+    let l = Locale::En;
+    match e {
+        AppError::Invalid(v) | AppError::Store(StoreError::Invalid(v)) => {
+            let fields: Vec<String> =
+                v.0.iter()
+                    .map(|f| format!("{}: {}", f.field, message(l, &f.code)))
+                    .collect();
+            format!("{} {}", message(l, "validation_failed"), fields.join("; "))
+        }
+        AppError::Store(StoreError::Duplicate { field }) => {
+            format!("{field}: {}", message(l, "duplicate"))
+        }
+        AppError::Forbidden => message(l, "forbidden").to_string(),
+        other => other.to_string(),
+    }
 }

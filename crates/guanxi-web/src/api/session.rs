@@ -14,8 +14,8 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::auth::{
-    actor_for, digest, hash_password, random_secret, verify_password, Auth, SESSION_COOKIE,
-    SESSION_TTL, TOKEN_PREFIX,
+    digest, hash_password, random_secret, verify_password, Auth, SESSION_COOKIE, SESSION_TTL,
+    TOKEN_PREFIX,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ClientAddr, JsonBody, PathId};
@@ -108,7 +108,7 @@ pub async fn start_session(
         .await?;
     st.store
         .audit(
-            &actor_for(&user),
+            &Actor::for_user(&user),
             AuditEvent {
                 action: "login",
                 entity: "user",

@@ -8,7 +8,6 @@ pub mod analytics;
 pub mod assets;
 pub mod customer360;
 pub mod customers;
-pub mod format;
 pub mod forms;
 pub mod merge;
 pub mod pages;
@@ -18,6 +17,8 @@ pub mod segments;
 pub mod session;
 pub mod tasks;
 pub mod text;
+
+pub use guanxi_text::format;
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};

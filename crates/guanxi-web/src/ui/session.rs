@@ -12,7 +12,7 @@ use axum_extra::extract::cookie::CookieJar;
 use guanxi_domain::records::User;
 use guanxi_domain::role::{Actor, Permission};
 
-use crate::auth::{actor_for, digest, SESSION_COOKIE};
+use crate::auth::{digest, SESSION_COOKIE};
 use crate::i18n::Locale;
 use crate::state::AppState;
 use crate::ui::text;
@@ -135,7 +135,7 @@ impl FromRequestParts<AppState> for UiUser {
         };
         let locale = Locale::from_code(&session.user.locale).unwrap_or(Locale::ZhCn);
         Ok(UiUser {
-            actor: actor_for(&session.user),
+            actor: Actor::for_user(&session.user),
             user: session.user,
             csrf: session.csrf_token,
             locale,
