@@ -16,6 +16,19 @@ pub enum AppError {
     /// The store refused or failed (not found, conflict, duplicate, database error …).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A request's query (filters, a rule, a referenced segment) is malformed or refers to
+    /// nothing: the adapter answers as for a bad query string (HTTP 400), not a bad body.
+    #[error("invalid query")]
+    InvalidQuery(ValidationErrors),
+    /// Writing an export file failed (CSV or workbook encoding).
+    #[error("writing the file failed: {0}")]
+    File(String),
+    /// Wrong username or password (which of the two is not said).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Too many failed sign-ins for this username or address within the window.
+    #[error("too many attempts")]
+    TooManyAttempts,
     /// Password hashing failed (a bug or an exhausted machine).
     #[error("password hashing failed: {0}")]
     Hashing(String),

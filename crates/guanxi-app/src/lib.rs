@@ -8,7 +8,11 @@
 
 pub mod customers;
 pub mod error;
+pub mod export;
 pub mod passwords;
+pub mod privacy;
+pub mod segments;
+pub mod sessions;
 pub mod users;
 
 pub use error::AppError;

@@ -53,3 +53,121 @@ async fn creating_users_needs_manage_users_sqlite() {
 async fn creating_users_needs_manage_users_postgres() {
     creating_users_needs_manage_users(Backend::Postgres).await
 }
+
+fn as_of() -> guanxi_domain::segment::AsOf {
+    let now = chrono::Utc::now();
+    guanxi_domain::segment::AsOf {
+        now,
+        today: now.date_naive(),
+        utc_offset_hours: 0,
+    }
+}
+
+/// A customer in 上海 owned by `owner`.
+async fn shanghai_customer(s: &guanxi_store::Store, owner: &Actor, name: &str) {
+    let f: guanxi_domain::customer::CustomerFields = serde_json::from_value(
+        serde_json::json!({"kind": "individual", "name": name, "city": "上海"}),
+    )
+    .unwrap();
+    s.create_customer(owner, f.validate(owner.id, chrono::Utc::now()).unwrap())
+        .await
+        .unwrap();
+}
+
+/// Segments through the application layer: who may save, size and export (the allow-list,
+/// before anything is stored or read), sizes in the reader's own scope, an export through the
+/// one writer (formula-safe, audited with its row count), and a list narrowed by a bad rule or
+/// a missing segment is a query problem, not a server error.
+async fn segments_are_authorised_and_sized_for_the_reader(backend: Backend) {
+    use guanxi_app::segments as uc;
+    use guanxi_domain::segment::{RuleClause, SegmentInput, SegmentRule};
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let other = user(s, "rep2", Role::Sales, None).await;
+    let marketer = user(s, "mkt", Role::Marketing, None).await;
+    shanghai_customer(s, &rep, "张三").await;
+    shanghai_customer(s, &other, "=HYPERLINK(\"x\")").await;
+    shanghai_customer(s, &other, "李四").await;
+    let input = SegmentInput {
+        name: "上海客户".into(),
+        description: String::new(),
+        rule: SegmentRule {
+            match_: "all".into(),
+            clauses: vec![RuleClause {
+                field: "city".into(),
+                op: "eq".into(),
+                value: "上海".into(),
+                ..Default::default()
+            }],
+        },
+    };
+    let r = uc::create_segment(s, as_of(), &rep, &input).await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM segments").await, 0);
+    let (seg, size) = uc::create_segment(s, as_of(), &marketer, &input)
+        .await
+        .unwrap();
+    assert_eq!(size, 3, "marketing sees the whole book");
+    let (_, rep_size) = uc::get_sized(s, as_of(), &rep, seg.id).await.unwrap();
+    assert_eq!(
+        rep_size, 1,
+        "a rep sees how many of his own customers match"
+    );
+    assert_eq!(uc::preview(s, as_of(), &rep, &input.rule).await.unwrap(), 1);
+
+    // Export: the rep lacks the permission; marketing's file is formula-safe and audited.
+    let r = uc::export_csv(s, as_of(), &rep, guanxi_text::Locale::En, seg.id).await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    let (name, bytes) = uc::export_csv(s, as_of(), &marketer, guanxi_text::Locale::En, seg.id)
+        .await
+        .unwrap();
+    assert_eq!(name, "上海客户");
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        4,
+        "header and three customers:\n{text}"
+    );
+    assert!(text.contains("'=HYPERLINK"), "formula neutralised:\n{text}");
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'export' AND entity = 'segment'")
+            .await,
+        1
+    );
+
+    // Narrowing a list: a missing segment or a malformed rule is a query problem.
+    let r = uc::list_narrowing(s, as_of(), Some(seg.id + 100), None).await;
+    match r {
+        Err(AppError::InvalidQuery(v)) => assert_eq!(v.0[0].field, "segment_id"),
+        other => panic!("{:?}", other.err()),
+    }
+    let r = uc::list_narrowing(s, as_of(), None, Some("{not json")).await;
+    assert!(matches!(r, Err(AppError::InvalidQuery(_))), "{:?}", r.err());
+    let n = uc::list_narrowing(s, as_of(), Some(seg.id), None)
+        .await
+        .unwrap();
+    assert_eq!(n.segment.map(|x| x.id), Some(seg.id));
+    assert!(n.filter.is_some());
+
+    // Changing and deleting need the version last read and the permission.
+    let r = uc::delete_segment(s, &rep, seg.id, seg.version).await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    uc::delete_segment(s, &marketer, seg.id, seg.version)
+        .await
+        .unwrap();
+    assert!(uc::list_segments(s, as_of(), &marketer)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn segments_are_authorised_and_sized_for_the_reader_sqlite() {
+    segments_are_authorised_and_sized_for_the_reader(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn segments_are_authorised_and_sized_for_the_reader_postgres() {
+    segments_are_authorised_and_sized_for_the_reader(Backend::Postgres).await
+}

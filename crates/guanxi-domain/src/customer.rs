@@ -536,6 +536,26 @@ pub struct ContactPointPatch {
     pub consent_marketing: Option<bool>,
 }
 
+impl ContactPointPatch {
+    /// Checks what the patch changes against the stored point: the new value normalised for
+    /// the point's kind (a mobile stays a mobile), the label's length. Returns the new value
+    /// when there is one. One rule for the API and the pages.
+    pub fn revalidate(
+        &self,
+        current: &crate::records::ContactPoint,
+    ) -> Result<Option<ContactValue>, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let value = match &self.value {
+            Some(v) => e.field("value", crate::contact::normalize(current.kind, v)),
+            None => None,
+        };
+        if let Some(Some(l)) = &self.label {
+            check_text(&mut e, "label", Some(l), 50);
+        }
+        e.finish(|| value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

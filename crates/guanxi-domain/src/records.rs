@@ -79,6 +79,20 @@ pub struct Customer {
     pub meta: RowMeta,
 }
 
+impl Customer {
+    /// The first contact point of one of `kinds`, the primary one first: the number or address
+    /// a form, a list column or an export shows for the customer.
+    pub fn first_contact(&self, kinds: &[ContactKind]) -> Option<&ContactPoint> {
+        let mut cps: Vec<_> = self
+            .contact_points
+            .iter()
+            .filter(|p| kinds.contains(&p.kind))
+            .collect();
+        cps.sort_by_key(|p| !p.is_primary);
+        cps.first().copied()
+    }
+}
+
 /// A contact point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactPoint {

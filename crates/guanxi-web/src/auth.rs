@@ -3,20 +3,12 @@
 //! (scripts; no CSRF since browsers never attach it by themselves). Passwords are argon2id;
 //! session ids and tokens are random 256-bit values stored as SHA-256 digests.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use argon2::password_hash::rand_core::OsRng;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum_extra::extract::cookie::CookieJar;
 use guanxi_domain::records::User;
 use guanxi_domain::role::{Actor, Permission};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -27,8 +19,6 @@ pub const SESSION_COOKIE: &str = "gx_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Prefix of API tokens, so a leaked token is recognisable in logs and secret scanners.
 pub const TOKEN_PREFIX: &str = "gx_";
-/// Session lifetime.
-pub const SESSION_TTL: chrono::Duration = chrono::Duration::hours(12);
 
 /// Hashes a password (argon2id, on the blocking pool; see [`guanxi_app::passwords`]).
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
@@ -37,16 +27,16 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
 
 pub use guanxi_app::passwords::verify_password;
 
-/// A fresh random secret, hex-encoded (256 bits).
-pub fn random_secret() -> String {
-    let mut b = [0u8; 32];
-    OsRng.fill_bytes(&mut b);
-    hex::encode(b)
-}
+pub use guanxi_app::sessions::{digest, random_secret, LoginThrottle, SESSION_TTL};
 
-/// SHA-256 hex digest: how session ids and tokens are stored and looked up.
-pub fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+/// The session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS, whole site, no Max-Age.
+pub fn session_cookie(st: &AppState, sid: String) -> axum_extra::extract::cookie::Cookie<'static> {
+    axum_extra::extract::cookie::Cookie::build((SESSION_COOKIE, sid))
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Lax)
+        .secure(st.secure_cookies)
+        .path("/")
+        .build()
 }
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -135,112 +125,6 @@ impl FromRequestParts<AppState> for Auth {
             user: session.user,
             via: Via::Session,
         })
-    }
-}
-
-/// Failed-login throttle, kept in memory (a restart resets it, which is acceptable for a
-/// single-node deployment and keeps the login path free of writes). Three counters, each
-/// over a 15-minute window:
-/// - a username *from one client address*: 5 failures lock that pair, so someone guessing
-///   a colleague's password from one machine cannot lock the colleague out at another;
-/// - one client address over all usernames: 20 failures, so one attacker cannot spray
-///   passwords over every account (nor lock out more than a handful of pairs);
-/// - one username over all addresses: 100 failures, the ceiling on a distributed guess.
-///
-/// Without a known address (a test server without connect info) the pair falls back to the
-/// username alone.
-pub struct LoginThrottle {
-    pair: Counter,
-    address: Counter,
-    username: Counter,
-}
-
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        Self {
-            pair: Counter::new(5),
-            address: Counter::new(20),
-            username: Counter::new(100),
-        }
-    }
-}
-
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Past this many keys, expired ones are swept so the maps cannot grow without bound.
-const SWEEP_ABOVE: usize = 10_000;
-
-/// Failures per key within the window.
-struct Counter {
-    limit: u32,
-    seen: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl Counter {
-    fn new(limit: u32) -> Self {
-        Self {
-            limit,
-            seen: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn allowed(&self, key: &str) -> bool {
-        let Ok(m) = self.seen.lock() else {
-            return true;
-        };
-        match m.get(key) {
-            Some((n, since)) if since.elapsed() < WINDOW => *n < self.limit,
-            _ => true,
-        }
-    }
-
-    fn failed(&self, key: &str) {
-        if let Ok(mut m) = self.seen.lock() {
-            if m.len() > SWEEP_ABOVE {
-                m.retain(|_, (_, since)| since.elapsed() < WINDOW);
-            }
-            let e = m.entry(key.to_string()).or_insert((0, Instant::now()));
-            if e.1.elapsed() >= WINDOW {
-                *e = (0, Instant::now());
-            }
-            e.0 += 1;
-        }
-    }
-
-    fn clear(&self, key: &str) {
-        if let Ok(mut m) = self.seen.lock() {
-            m.remove(key);
-        }
-    }
-}
-
-fn pair_key(username: &str, client: Option<IpAddr>) -> String {
-    match client {
-        Some(ip) => format!("{username}@{ip}"),
-        None => username.to_string(),
-    }
-}
-
-impl LoginThrottle {
-    /// Whether another attempt for this username from this address is allowed now.
-    pub fn allowed(&self, username: &str, client: Option<IpAddr>) -> bool {
-        self.pair.allowed(&pair_key(username, client))
-            && self.username.allowed(username)
-            && client.is_none_or(|ip| self.address.allowed(&ip.to_string()))
-    }
-
-    /// Records a failure.
-    pub fn failed(&self, username: &str, client: Option<IpAddr>) {
-        self.pair.failed(&pair_key(username, client));
-        self.username.failed(username);
-        if let Some(ip) = client {
-            self.address.failed(&ip.to_string());
-        }
-    }
-
-    /// Clears the pair after a success (the address and username counters keep counting:
-    /// one good password must not reset a spray).
-    pub fn succeeded(&self, username: &str, client: Option<IpAddr>) {
-        self.pair.clear(&pair_key(username, client));
     }
 }
 

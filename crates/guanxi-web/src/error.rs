@@ -135,6 +135,9 @@ impl From<guanxi_app::AppError> for ApiError {
         match e {
             AppError::Forbidden => ApiError::Forbidden,
             AppError::Invalid(v) => ApiError::Validation(v.0),
+            AppError::InvalidQuery(v) => ApiError::BadQuery(v.0),
+            AppError::InvalidCredentials => ApiError::InvalidCredentials,
+            AppError::TooManyAttempts => ApiError::TooManyRequests,
             AppError::Store(s) => s.into(),
             other => ApiError::internal(other),
         }

@@ -5,8 +5,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod download;
 pub mod error;
-pub mod export;
 pub mod extract;
 pub mod features;
 pub mod jobs;
@@ -142,26 +142,13 @@ pub async fn shutdown_signal() {
 #[cfg(test)]
 mod layering {
     /// The page modules that still reach into `api` (use cases not yet moved to
-    /// `guanxi-app`). The list only shrinks: a new import fails the test, and so does a moved
-    /// one left on the list.
-    const NOT_YET_MOVED: &[&str] = &[
-        "ui/customer360.rs",
-        "ui/customers.rs",
-        "ui/pages.rs",
-        "ui/privacy.rs",
-        "ui/segments.rs",
-    ];
+    /// `guanxi-app`). Empty now; a new import fails the test.
+    const NOT_YET_MOVED: &[&str] = &[];
 
-    /// Pages and features are adapters over the application layer, never over the API
-    /// module: nothing under `ui/` or `features/` imports `api` beyond [`NOT_YET_MOVED`].
-    #[test]
-    fn pages_do_not_import_the_api() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
-        let mut dirs: Vec<std::path::PathBuf> = ["ui", "features"]
-            .iter()
-            .map(|d| format!("{root}{d}").into())
-            .collect();
-        let mut offenders = Vec::new();
+    /// Every `.rs` file below `dir`, with its text.
+    fn rust_files(dir: &str) -> Vec<(std::path::PathBuf, String)> {
+        let mut dirs = vec![std::path::PathBuf::from(dir)];
+        let mut out = Vec::new();
         while let Some(d) = dirs.pop() {
             for entry in std::fs::read_dir(d).unwrap() {
                 let path = entry.unwrap().path();
@@ -169,10 +156,28 @@ mod layering {
                     dirs.push(path);
                 } else if path.extension().is_some_and(|e| e == "rs") {
                     let text = std::fs::read_to_string(&path).unwrap();
-                    if text.contains("crate::api::") || text.contains("super::api::") {
-                        let rel = path.strip_prefix(root).unwrap().display().to_string();
-                        offenders.push(rel);
-                    }
+                    out.push((path, text));
+                }
+            }
+        }
+        out
+    }
+
+    /// Pages and features are adapters over the application layer, never over the API
+    /// module: nothing under `ui/` or `features/` imports `api` (a feature's pages do not
+    /// import its own `api.rs` either).
+    #[test]
+    fn pages_do_not_import_the_api() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
+        let mut offenders = Vec::new();
+        for d in ["ui", "features"] {
+            for (path, text) in rust_files(&format!("{root}{d}")) {
+                // A feature's own `api.rs` is an API adapter and may share the API's types.
+                let api_adapter = d == "features" && path.ends_with("api.rs");
+                if !api_adapter && (text.contains("crate::api::") || text.contains("super::api::"))
+                {
+                    let rel = path.strip_prefix(root).unwrap().display().to_string();
+                    offenders.push(rel);
                 }
             }
         }
@@ -190,24 +195,14 @@ mod layering {
             "guanxi_web::jobs::WorkerConfig",
             "guanxi_web::serve",
         ];
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../guanxi/src/");
-        let mut dirs = vec![std::path::PathBuf::from(root)];
         let mut used = std::collections::BTreeSet::new();
-        while let Some(d) = dirs.pop() {
-            for entry in std::fs::read_dir(d).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    for (i, _) in text.match_indices("guanxi_web::") {
-                        let tail: String = text[i..]
-                            .chars()
-                            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-                            .collect();
-                        used.insert(tail);
-                    }
-                }
+        for (_, text) in rust_files(concat!(env!("CARGO_MANIFEST_DIR"), "/../guanxi/src/")) {
+            for (i, _) in text.match_indices("guanxi_web::") {
+                let tail: String = text[i..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                used.insert(tail);
             }
         }
         let outside: Vec<&String> = used

@@ -4,12 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use guanxi_domain::contact::normalize;
 use guanxi_domain::customer::{ContactPointPatch, NewContactPoint};
 use guanxi_domain::records::{ContactPoint, Relation};
 use guanxi_domain::relation::NewRelation;
 use guanxi_domain::role::Permission;
-use guanxi_domain::ValidationErrors;
 
 use crate::api::customers::VersionQuery;
 use crate::auth::Auth;
@@ -58,26 +56,9 @@ pub async fn update_contact_point(
     auth.require(Permission::WriteCustomers)?;
     let cp = st
         .store
-        .update_contact_point(&auth.actor, id, p, revalidate_contact)
+        .update_contact_point(&auth.actor, id, p, |cur, patch| patch.revalidate(cur))
         .await?;
     Ok(Json(cp))
-}
-
-/// Re-checks what a contact-point patch changes: the new value normalised for the point's
-/// kind, the label's length. Shared by the API and the pages.
-pub fn revalidate_contact(
-    current: &ContactPoint,
-    patch: &ContactPointPatch,
-) -> Result<Option<guanxi_domain::contact::ContactValue>, ValidationErrors> {
-    let mut e = ValidationErrors::new();
-    let value = match &patch.value {
-        Some(v) => e.field("value", normalize(current.kind, v)),
-        None => None,
-    };
-    if let Some(Some(l)) = &patch.label {
-        guanxi_domain::profile::check_text(&mut e, "label", Some(l), 50);
-    }
-    e.finish(|| value)
 }
 
 /// Remove a contact point.

@@ -92,9 +92,14 @@ pub async fn list_customers(
             )]))
         }
     };
-    let segment = crate::api::segments::list_narrowing(&st, q.segment_id, q.rule.as_deref())
-        .await?
-        .filter;
+    let segment = guanxi_app::segments::list_narrowing(
+        &st.store,
+        st.as_of(),
+        q.segment_id,
+        q.rule.as_deref(),
+    )
+    .await?
+    .filter;
     let filter = CustomerFilter {
         segment,
         owner_id: q.owner_id,

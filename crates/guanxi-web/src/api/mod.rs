@@ -8,7 +8,6 @@ pub mod merge;
 pub mod orders;
 pub mod privacy;
 pub mod scores;
-pub mod segments;
 pub mod session;
 pub mod statuses;
 pub mod timeline;
@@ -123,14 +122,6 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(timeline::my_tasks))
         .routes(routes!(scores::refresh))
         .routes(routes!(scores::status))
-        .routes(routes!(segments::list_segments, segments::create_segment))
-        .routes(routes!(segments::preview))
-        .routes(routes!(
-            segments::get_segment,
-            segments::update_segment,
-            segments::delete_segment
-        ))
-        .routes(routes!(segments::export_segment))
         .merge(crate::features::api_routes());
     let (router, mut doc) = api.split_for_parts();
     statuses::declare_shared_statuses(&mut doc);

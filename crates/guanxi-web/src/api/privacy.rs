@@ -2,7 +2,7 @@
 //! and erasure. The 360 page offers the same two actions through the same functions.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use guanxi_domain::role::Permission;
 use guanxi_store::privacy::ErasureReport;
@@ -11,10 +11,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::export::{customer_dossier, DossierFormat};
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::i18n::Locale;
 use crate::state::AppState;
+use guanxi_app::export::{customer_dossier, DossierFormat};
 
 /// The file format of an export.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -23,17 +23,6 @@ use crate::state::AppState;
 pub struct DossierQuery {
     /// `json` (default) or `xlsx`.
     pub format: Option<String>,
-}
-
-/// Parses `format`.
-pub fn dossier_format(f: Option<&str>) -> Result<DossierFormat, ApiError> {
-    match f {
-        None | Some("json") => Ok(DossierFormat::Json),
-        Some("xlsx") => Ok(DossierFormat::Xlsx),
-        Some(_) => Err(ApiError::BadQuery(
-            guanxi_domain::ValidationErrors::single("format", "unknown_value").0,
-        )),
-    }
 }
 
 /// Everything held about a customer (profile, contact points, relations, orders with lines,
@@ -49,11 +38,11 @@ pub async fn export_customer(
     QueryParams(q): QueryParams<DossierQuery>,
 ) -> Result<Response, ApiError> {
     auth.require(Permission::DataSubjectRights)?;
-    let format = dossier_format(q.format.as_deref())?;
+    let format = DossierFormat::parse(q.format.as_deref()).map_err(|e| ApiError::BadQuery(e.0))?;
     let locale = Locale::from_code(&auth.user.locale).unwrap_or(Locale::ZhCn);
-    Ok(customer_dossier(&st, &auth.actor, locale, id, format)
-        .await?
-        .into_response())
+    Ok(crate::download::file(
+        customer_dossier(&st.store, &auth.actor, locale, id, format).await?,
+    ))
 }
 
 /// Why a customer is erased.
@@ -76,8 +65,7 @@ pub async fn erase_customer(
     PathId(id): PathId,
     JsonBody(r): JsonBody<EraseRequest>,
 ) -> Result<Json<ErasureReport>, ApiError> {
-    auth.require(Permission::DataSubjectRights)?;
     Ok(Json(
-        st.store.erase_customer(&auth.actor, id, &r.reason).await?,
+        guanxi_app::privacy::erase_customer(&st.store, &auth.actor, id, &r.reason).await?,
     ))
 }

@@ -3,20 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
 use chrono::Utc;
 use guanxi_domain::records::User;
-use guanxi_domain::role::Actor;
-use guanxi_store::audit::AuditEvent;
 use guanxi_store::users::ApiToken;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::auth::{
-    digest, hash_password, random_secret, verify_password, Auth, SESSION_COOKIE, SESSION_TTL,
-    TOKEN_PREFIX,
-};
+use crate::auth::{digest, hash_password, random_secret, Auth, SESSION_COOKIE, TOKEN_PREFIX};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ClientAddr, JsonBody, PathId};
 use crate::state::AppState;
@@ -40,10 +34,6 @@ pub struct LoginResponse {
     pub csrf_token: String,
 }
 
-/// A placeholder hash so unknown usernames cost as much time as wrong passwords (no user
-/// enumeration by timing).
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
-
 /// Start a session: sets an HttpOnly, SameSite=Lax browser-session cookie (no Max-Age: it ends
 /// with the browser; the server also expires it after 12 hours).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
@@ -54,80 +44,21 @@ pub async fn login(
     jar: CookieJar,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<(CookieJar, Json<LoginResponse>), ApiError> {
-    let (user, sid, csrf) = start_session(&st, &req.username, req.password, client).await?;
+    let (user, sid, csrf) = guanxi_app::sessions::start_session(
+        &st.store,
+        &st.throttle,
+        &req.username,
+        req.password,
+        client,
+    )
+    .await?;
     Ok((
-        jar.add(session_cookie(&st, sid)),
+        jar.add(crate::auth::session_cookie(&st, sid)),
         Json(LoginResponse {
             user,
             csrf_token: csrf,
         }),
     ))
-}
-
-/// Checks credentials (throttled, constant work for unknown users, audited either way) and
-/// opens a session. Returns the user, the session id for the cookie and the CSRF token. Shared
-/// by the API and the login page so both enforce exactly the same rules.
-pub async fn start_session(
-    st: &AppState,
-    username: &str,
-    password: String,
-    client: Option<std::net::IpAddr>,
-) -> Result<(User, String, String), ApiError> {
-    let username = username.trim().to_lowercase();
-    if !st.throttle.allowed(&username, client) {
-        return Err(ApiError::TooManyRequests);
-    }
-    let found = st.store.user_for_login(&username).await?;
-    let (hash, user) = match found {
-        Some((u, h)) => (h, Some(u)),
-        None => (DUMMY_HASH.to_string(), None),
-    };
-    let ok = verify_password(hash, password).await;
-    let Some(user) = user.filter(|_| ok) else {
-        st.throttle.failed(&username, client);
-        let mut sys = Actor::system();
-        sys.name = username.chars().take(50).collect();
-        st.store
-            .audit(
-                &sys,
-                AuditEvent {
-                    action: "login_failed",
-                    entity: "user",
-                    entity_id: None,
-                    detail: json!({"username": sys.name}),
-                },
-            )
-            .await?;
-        return Err(ApiError::InvalidCredentials);
-    };
-    st.throttle.succeeded(&username, client);
-    let sid = random_secret();
-    let csrf = random_secret();
-    st.store
-        .create_session(&digest(&sid), user.id, &csrf, Utc::now() + SESSION_TTL)
-        .await?;
-    st.store
-        .audit(
-            &Actor::for_user(&user),
-            AuditEvent {
-                action: "login",
-                entity: "user",
-                entity_id: Some(user.id),
-                detail: json!({}),
-            },
-        )
-        .await?;
-    Ok((user, sid, csrf))
-}
-
-/// The session cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS, whole site, no Max-Age.
-pub fn session_cookie(st: &AppState, sid: String) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, sid))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(st.secure_cookies)
-        .path("/")
-        .build()
 }
 
 /// End the session.

@@ -4,6 +4,7 @@
 //! (besides the navigation and a locale file per language). See docs/ARCHITECTURE.md.
 
 pub mod jobs;
+pub mod segments;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -11,10 +12,14 @@ use crate::state::AppState;
 
 /// Every feature's API routes (with their OpenAPI operations).
 pub fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(jobs::api::routes())
+    OpenApiRouter::new()
+        .merge(jobs::api::routes())
+        .merge(segments::api::routes())
 }
 
 /// Every feature's page routes.
 pub fn page_routes() -> axum::Router<AppState> {
-    axum::Router::new().merge(jobs::pages::routes())
+    axum::Router::new()
+        .merge(jobs::pages::routes())
+        .merge(segments::pages::routes())
 }

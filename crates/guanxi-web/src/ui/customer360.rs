@@ -993,12 +993,9 @@ pub async fn toggle_consent(
     let ctx = user.ctx("customer.title");
     let (cp, error) = match st
         .store
-        .update_contact_point(
-            &user.actor,
-            cp_id,
-            patch,
-            crate::api::contacts::revalidate_contact,
-        )
+        .update_contact_point(&user.actor, cp_id, patch, |cur, patch| {
+            patch.revalidate(cur)
+        })
         .await
     {
         Ok(cp) => (cp, ""),

@@ -128,21 +128,10 @@ pub fn active_names(users: &[guanxi_domain::records::User]) -> Vec<(i64, String)
         .collect()
 }
 
-/// The first contact point of a kind (primary first).
-fn first_contact_point<'a>(c: &'a Customer, kinds: &[ContactKind]) -> Option<&'a ContactPoint> {
-    let mut cps: Vec<_> = c
-        .contact_points
-        .iter()
-        .filter(|p| kinds.contains(&p.kind))
-        .collect();
-    cps.sort_by_key(|p| !p.is_primary);
-    cps.first().copied()
-}
-
 /// The value of the first contact point of a kind (primary first), as the customer gave it:
 /// what forms and exports carry.
 pub fn first_contact(c: &Customer, kinds: &[ContactKind]) -> String {
-    first_contact_point(c, kinds)
+    c.first_contact(kinds)
         .map(|p| p.value.clone())
         .unwrap_or_default()
 }
@@ -165,7 +154,7 @@ async fn filter_from(
     st: &AppState,
     user: &UiUser,
     q: &FormData,
-) -> Result<(CustomerFilter, crate::api::segments::ListNarrowing), UiError> {
+) -> Result<(CustomerFilter, guanxi_app::segments::ListNarrowing), UiError> {
     let l = user.locale;
     let tier = q.get("tier").map(str::to_string);
     let sort = match q.get("sort") {
@@ -193,9 +182,10 @@ async fn filter_from(
         None => None,
     };
     // A saved segment and/or an ad-hoc rule (a chart's click-through: "CLV between …").
-    let narrowing = crate::api::segments::list_narrowing(st, segment_id, q.get("rule"))
-        .await
-        .map_err(|e| UiError::from_api(l, e))?;
+    let narrowing =
+        guanxi_app::segments::list_narrowing(&st.store, st.as_of(), segment_id, q.get("rule"))
+            .await
+            .map_err(super::session::app_err(l))?;
     let filter = CustomerFilter {
         segment: narrowing.filter.clone(),
         owner_id,
@@ -282,7 +272,8 @@ pub async fn list(
             .iter()
             .filter(|col| col.on)
             .map(|col| match col.key {
-                "phone" => first_contact_point(c, &[ContactKind::Mobile, ContactKind::Phone])
+                "phone" => c
+                    .first_contact(&[ContactKind::Mobile, ContactKind::Phone])
                     .map(shown_value)
                     .unwrap_or_default(),
                 "email" => first_contact(c, &[ContactKind::Email]),
@@ -373,7 +364,9 @@ pub async fn list(
     }
     if let (Some(rule), Some(json)) = (&narrowing.rule, q.get("rule")) {
         let names: HashMap<i64, String> = owners.iter().cloned().collect();
-        score_filter.push(super::segments::describe(&ctx, rule, &names));
+        score_filter.push(crate::features::segments::pages::describe(
+            &ctx, rule, &names,
+        ));
         hidden_score.push(("rule", json.to_string()));
     }
     let total = if capped {

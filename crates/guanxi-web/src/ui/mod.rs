@@ -13,7 +13,6 @@ pub mod merge;
 pub mod pages;
 pub mod privacy;
 pub mod search;
-pub mod segments;
 pub mod session;
 pub mod tasks;
 pub mod text;
@@ -74,19 +73,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams", post(admin::create_team))
         .route("/admin/audit", get(admin::audit))
         .route("/scores/refresh", post(pages::refresh_scores))
-        .route("/segments", get(segments::list))
-        .route(
-            "/segments/new",
-            get(segments::new_form).post(segments::create),
-        )
-        .route("/segments/preview", post(segments::preview))
-        .route("/segments/{id}", get(segments::page))
-        .route(
-            "/segments/{id}/edit",
-            get(segments::edit_form).post(segments::update),
-        )
-        .route("/segments/{id}/delete", post(segments::delete))
-        .route("/segments/{id}/export.csv", get(segments::export))
         .route("/static/{file}", get(assets::serve))
         .merge(crate::features::page_routes())
 }

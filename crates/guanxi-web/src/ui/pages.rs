@@ -14,12 +14,12 @@ use serde_json::json;
 use super::format::{self, money_whole, thousands};
 use super::render;
 use super::session::{anonymous_locale, urlencode, Ctx, FormData, UiError, UiUser, LANG_COOKIE};
-use crate::api::session::{session_cookie, start_session};
+use crate::auth::session_cookie;
 use crate::auth::{digest, SESSION_COOKIE};
-use crate::error::ApiError;
 use crate::extract::ClientAddr;
 use crate::i18n::Locale;
 use crate::state::AppState;
+use guanxi_app::sessions::start_session;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -189,21 +189,21 @@ pub async fn login(
             next,
         );
     }
-    match start_session(&st, &username, password, client).await {
+    match start_session(&st.store, &st.throttle, &username, password, client).await {
         Ok((_, sid, _)) => (jar.add(session_cookie(&st, sid)), Redirect::to(&next)).into_response(),
-        Err(ApiError::InvalidCredentials) => fail(
+        Err(guanxi_app::AppError::InvalidCredentials) => fail(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             username,
             next,
         ),
-        Err(ApiError::TooManyRequests) => fail(
+        Err(guanxi_app::AppError::TooManyAttempts) => fail(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
             username,
             next,
         ),
-        Err(e) => UiError::from_api(locale, e).into_response(),
+        Err(e) => UiError::from_api(locale, e.into()).into_response(),
     }
 }
 

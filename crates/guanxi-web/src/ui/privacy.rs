@@ -1,6 +1,6 @@
 //! The data-subject actions on the 360 page (admins): download everything held about the
 //! customer, and erase them after typing their name. Both go through the same functions as the
-//! API (`export::customer_dossier`, `Store::erase_customer`).
+//! API (`guanxi_app::export::customer_dossier`, `guanxi_app::privacy::erase_customer`).
 
 use crate::ui::session::Submitted;
 use axum::extract::{Path, State};
@@ -9,9 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_domain::role::Permission;
 
 use super::session::{FormData, UiError, UiUser};
-use crate::api::privacy::dossier_format;
-use crate::export::customer_dossier;
 use crate::state::AppState;
+use guanxi_app::export::{customer_dossier, DossierFormat};
 
 /// `GET /customers/{id}/export?format=json|xlsx`.
 pub async fn export(
@@ -22,11 +21,13 @@ pub async fn export(
 ) -> Result<Response, UiError> {
     user.require(Permission::DataSubjectRights)?;
     let l = user.locale;
-    let format = dossier_format(q.get("format")).map_err(|e| UiError::from_api(l, e))?;
-    Ok(customer_dossier(&st, &user.actor, l, id, format)
-        .await
-        .map_err(|e| UiError::from_api(l, e))?
-        .into_response())
+    let format = DossierFormat::parse(q.get("format"))
+        .map_err(|e| UiError::from_api(l, crate::error::ApiError::BadQuery(e.0)))?;
+    Ok(crate::download::file(
+        customer_dossier(&st.store, &user.actor, l, id, format)
+            .await
+            .map_err(|e| UiError::from_api(l, e.into()))?,
+    ))
 }
 
 /// `POST /customers/{id}/erase` with a reason and the customer's name typed as confirmation.
@@ -49,9 +50,13 @@ pub async fn erase(
             )],
         ));
     }
-    st.store
-        .erase_customer(&user.actor, id, form.get("reason").unwrap_or(""))
-        .await
-        .map_err(err)?;
+    guanxi_app::privacy::erase_customer(
+        &st.store,
+        &user.actor,
+        id,
+        form.get("reason").unwrap_or(""),
+    )
+    .await
+    .map_err(|e| UiError::from_api(l, e.into()))?;
     Ok(Redirect::to("/customers?erased=1").into_response())
 }

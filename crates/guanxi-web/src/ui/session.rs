@@ -454,6 +454,12 @@ pub fn store_err(l: Locale) -> impl Fn(guanxi_store::StoreError) -> UiError {
     move |e| UiError::from_api(l, e.into())
 }
 
+/// Maps an application-layer failure to the page error in the reader's language (the same
+/// status and field messages as the API's answer).
+pub fn app_err(l: Locale) -> impl Fn(guanxi_app::AppError) -> UiError {
+    move |e| UiError::from_api(l, e.into())
+}
+
 impl UiError {
     /// Maps a store or API error met while serving a page.
     pub fn from_api(locale: Locale, e: crate::error::ApiError) -> Self {

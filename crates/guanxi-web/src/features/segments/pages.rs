@@ -20,11 +20,26 @@ use guanxi_domain::segment::{
 use guanxi_domain::ValidationError;
 use guanxi_store::segments::Segment;
 
-use super::customers::user_names;
-use super::format;
-use super::render;
-use super::session::{api_errors, Ctx, FormData, UiError, UiUser};
+use axum::routing::{get, post};
+use guanxi_app::segments as uc;
+
 use crate::state::AppState;
+use crate::ui::customers::user_names;
+use crate::ui::format;
+use crate::ui::render;
+use crate::ui::session::{api_errors, app_err, Ctx, FormData, UiError, UiUser};
+
+/// The segment pages.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/segments", get(list))
+        .route("/segments/new", get(new_form).post(create))
+        .route("/segments/preview", post(preview))
+        .route("/segments/{id}", get(page))
+        .route("/segments/{id}/edit", get(edit_form).post(update))
+        .route("/segments/{id}/delete", post(delete))
+        .route("/segments/{id}/export.csv", get(export))
+}
 
 /// A choice in a select.
 struct Opt {
@@ -58,7 +73,7 @@ struct RowView {
 }
 
 #[derive(Template)]
-#[template(path = "segment_edit.html")]
+#[template(path = "segments/edit.html")]
 struct EditTpl {
     ctx: Ctx,
     id: i64,
@@ -85,7 +100,7 @@ struct ListRow {
 }
 
 #[derive(Template)]
-#[template(path = "segments.html")]
+#[template(path = "segments/list.html")]
 struct ListTpl {
     ctx: Ctx,
     rows: Vec<ListRow>,
@@ -93,7 +108,7 @@ struct ListTpl {
 }
 
 #[derive(Template)]
-#[template(path = "segment.html")]
+#[template(path = "segments/page.html")]
 struct ViewTpl {
     ctx: Ctx,
     seg: Segment,
@@ -106,7 +121,7 @@ struct ViewTpl {
 }
 
 #[derive(Template)]
-#[template(path = "segment_preview.html")]
+#[template(path = "segments/preview.html")]
 struct PreviewTpl {
     ctx: Ctx,
     size: Option<i64>,
@@ -540,21 +555,18 @@ async fn editor(
 
 /// The list of segments with sizes.
 pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, UiError> {
-    user.require(Permission::ReadCustomers)?;
     let l = user.locale;
+    let saved = uc::saved_segments(&st.store, &user.actor)
+        .await
+        .map_err(app_err(l))?;
     let ctx = user.ctx("segment.list_title");
     let users: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
     let tz = format::zone(st.utc_offset_hours);
     let mut rows = Vec::new();
-    for seg in st
-        .store
-        .list_segments()
-        .await
-        .map_err(|e| UiError::from_api(l, e.into()))?
-    {
-        let size = crate::api::segments::size_for(&st, &user.actor, &seg)
+    for seg in saved {
+        let size = uc::size_for(&st.store, st.as_of(), &user.actor, &seg)
             .await
-            .map_err(|e| UiError::from_api(l, e))?
+            .map_err(app_err(l))?
             .unwrap_or(-1);
         rows.push(ListRow {
             summary: describe(&ctx, &seg.rule, &users),
@@ -611,12 +623,8 @@ pub async fn create(
 ) -> Result<Response, UiError> {
     user.require(Permission::ManageSegments)?;
     let input = input_from_form(&form, user.locale)?;
-    match st
-        .store
-        .create_segment(&user.actor, &input, st.as_of())
-        .await
-    {
-        Ok(seg) => Ok(Redirect::to(&format!("/segments/{}?saved=1", seg.id)).into_response()),
+    match uc::create_segment(&st.store, st.as_of(), &user.actor, &input).await {
+        Ok((seg, _)) => Ok(Redirect::to(&format!("/segments/{}?saved=1", seg.id)).into_response()),
         Err(e) => match api_errors(e.into()) {
             Some(errs) => {
                 editor(
@@ -643,18 +651,15 @@ pub async fn page(
     Path(id): Path<i64>,
     q: FormData,
 ) -> Result<Response, UiError> {
-    user.require(Permission::ReadCustomers)?;
     let l = user.locale;
-    let seg = st
-        .store
-        .get_segment(id)
+    let seg = uc::get_segment(&st.store, &user.actor, id)
         .await
-        .map_err(|e| UiError::from_api(l, e.into()))?;
+        .map_err(app_err(l))?;
     let ctx = user.ctx("segment.title");
     let users: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
-    let size = crate::api::segments::size_for(&st, &user.actor, &seg)
+    let size = uc::size_for(&st.store, st.as_of(), &user.actor, &seg)
         .await
-        .map_err(|e| UiError::from_api(l, e))?
+        .map_err(app_err(l))?
         .unwrap_or(-1);
     let tpl = ViewTpl {
         summary: describe(&ctx, &seg.rule, &users),
@@ -680,11 +685,9 @@ pub async fn edit_form(
     Path(id): Path<i64>,
 ) -> Result<Response, UiError> {
     user.require(Permission::ManageSegments)?;
-    let seg = st
-        .store
-        .get_segment(id)
+    let seg = uc::get_segment(&st.store, &user.actor, id)
         .await
-        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
+        .map_err(app_err(user.locale))?;
     let input = SegmentInput {
         name: seg.name,
         description: seg.description,
@@ -702,12 +705,8 @@ pub async fn update(
     user.require(Permission::ManageSegments)?;
     let version = form.version(user.locale)?;
     let input = input_from_form(&form, user.locale)?;
-    match st
-        .store
-        .update_segment(&user.actor, id, version, &input, st.as_of())
-        .await
-    {
-        Ok(seg) => Ok(Redirect::to(&format!("/segments/{}?saved=1", seg.id)).into_response()),
+    match uc::update_segment(&st.store, st.as_of(), &user.actor, id, version, &input).await {
+        Ok((seg, _)) => Ok(Redirect::to(&format!("/segments/{}?saved=1", seg.id)).into_response()),
         Err(e) => match api_errors(e.into()) {
             Some(errs) => {
                 let status = if errs.iter().any(|e| e.code == "conflict") {
@@ -730,10 +729,9 @@ pub async fn delete(
 ) -> Result<Response, UiError> {
     user.require(Permission::ManageSegments)?;
     let version = form.version(user.locale)?;
-    st.store
-        .delete_segment(&user.actor, id, version)
+    uc::delete_segment(&st.store, &user.actor, id, version)
         .await
-        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
+        .map_err(app_err(user.locale))?;
     Ok(Redirect::to("/segments").into_response())
 }
 
@@ -747,22 +745,18 @@ pub async fn preview(
     let l = user.locale;
     let ctx = user.ctx("segment.edit");
     let rule = rule_from_form(&form).map_err(|_| UiError::BadForm(l))?;
-    let tpl = match rule.resolve(st.as_of()) {
-        Ok(f) => PreviewTpl {
-            size: Some(
-                st.store
-                    .segment_size(&user.actor, &f)
-                    .await
-                    .map_err(|e| UiError::from_api(l, e.into()))?,
-            ),
+    let tpl = match uc::preview(&st.store, st.as_of(), &user.actor, &rule).await {
+        Ok(size) => PreviewTpl {
+            size: Some(size),
             problems: Vec::new(),
             ctx,
         },
-        Err(e) => PreviewTpl {
+        Err(guanxi_app::AppError::Invalid(e)) => PreviewTpl {
             size: None,
             problems: problems(&ctx, &rule, &e.0),
             ctx,
         },
+        Err(e) => return Err(app_err(l)(e)),
     };
     Ok(render(l, &tpl))
 }
@@ -773,10 +767,10 @@ pub async fn export(
     user: UiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, UiError> {
-    user.require(Permission::Export)?;
-    crate::api::segments::segment_csv(&st, &user.actor, user.locale, id)
+    let (name, body) = uc::export_csv(&st.store, st.as_of(), &user.actor, user.locale, id)
         .await
-        .map_err(|e| UiError::from_api(user.locale, e))
+        .map_err(app_err(user.locale))?;
+    Ok(crate::download::csv(&name, body))
 }
 
 #[cfg(test)]
@@ -865,10 +859,10 @@ mod tests {
     fn every_field_and_condition_has_words() {
         for f in FIELDS {
             let key = format!("segfield.{}", f.code);
-            assert!(super::super::text::lookup(&key).is_some(), "{key}");
+            assert!(crate::ui::text::lookup(&key).is_some(), "{key}");
             for o in f.ops {
                 let key = format!("segop.{o}");
-                assert!(super::super::text::lookup(&key).is_some(), "{key}");
+                assert!(crate::ui::text::lookup(&key).is_some(), "{key}");
             }
         }
         // Problems not tied to a row are shown under these keys.
@@ -881,7 +875,7 @@ mod tests {
             "segment.clauses",
             "segment.version",
         ] {
-            assert!(super::super::text::lookup(k).is_some(), "{k}");
+            assert!(crate::ui::text::lookup(k).is_some(), "{k}");
         }
     }
 

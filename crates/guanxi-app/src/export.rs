@@ -1,4 +1,5 @@
-//! Customer exports as CSV (a saved segment from its page or the API). One writer serves both,
+//! The one export writer. Customer exports as CSV (a saved segment from its page or the API) and
+//! a customer's own data for a data-subject request. One writer serves every adapter,
 //! so an export reads the same whichever way it was asked for: headers in the reader's
 //! language, codes as labels, money as plain yuan, ID numbers masked unless the reader may see
 //! them, a UTF-8 byte-order mark so Excel opens Chinese text correctly, and every cell
@@ -15,12 +16,12 @@ use guanxi_domain::vocabulary::ContactKind;
 use guanxi_store::customers::CustomerFilter;
 use serde_json::json;
 
-use crate::error::ApiError;
-use crate::i18n::Locale;
-use crate::state::AppState;
-use crate::ui::customers::first_contact;
-use crate::ui::format::plain_money;
-use crate::ui::text::{label, t};
+use guanxi_store::Store;
+use guanxi_text::format::plain_money;
+use guanxi_text::i18n::Locale;
+use guanxi_text::text::{label, t};
+
+use crate::{require, AppError};
 
 /// Column keys (catalogue `field.*`) in file order.
 const COLUMNS: &[&str] = &[
@@ -46,19 +47,16 @@ const COLUMNS: &[&str] = &[
 /// Exports the customers a filter selects (within the actor's scope) as CSV bytes. `entity`
 /// and `entity_id` name what was exported for the audit log (e.g. `segment`, its id).
 pub async fn customers_csv(
-    st: &AppState,
+    store: &Store,
     actor: &Actor,
     locale: Locale,
     filter: &CustomerFilter,
     entity: &str,
     entity_id: Option<i64>,
-) -> Result<Vec<u8>, ApiError> {
-    if !actor.can(Permission::Export) {
-        return Err(ApiError::Forbidden);
-    }
+) -> Result<Vec<u8>, AppError> {
+    require(actor, Permission::Export)?;
     let unmasked = actor.can(Permission::ViewSensitive);
-    let customers = st
-        .store
+    let customers = store
         .export_customers(
             actor,
             filter,
@@ -68,16 +66,15 @@ pub async fn customers_csv(
         )
         .await?;
     let ids: Vec<i64> = customers.iter().map(|c| c.id).collect();
-    let scores = st.store.scores_of(&ids).await?;
-    let owners: HashMap<i64, String> = st
-        .store
+    let scores = store.scores_of(&ids).await?;
+    let owners: HashMap<i64, String> = store
         .list_users()
         .await?
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();
     let mut w = csv::Writer::from_writer(Vec::from(*b"\xEF\xBB\xBF"));
-    let io = |e: csv::Error| ApiError::internal(e);
+    let io = |e: csv::Error| AppError::File(e.to_string());
     w.write_record(COLUMNS.iter().map(|k| t(locale, k)))
         .map_err(io)?;
     for c in &customers {
@@ -85,7 +82,7 @@ pub async fn customers_csv(
         w.write_record(cells.iter().map(|cell| formula_safe(cell).into_owned()))
             .map_err(io)?;
     }
-    w.into_inner().map_err(ApiError::internal)
+    w.into_inner().map_err(|e| AppError::File(e.to_string()))
 }
 
 fn row(
@@ -143,6 +140,13 @@ fn row(
     ]
 }
 
+/// The value of the customer's first contact point of a kind, as the customer gave it.
+fn first_contact(c: &Customer, kinds: &[ContactKind]) -> String {
+    c.first_contact(kinds)
+        .map(|p| p.value.clone())
+        .unwrap_or_default()
+}
+
 /// The file format of a customer's own data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DossierFormat {
@@ -150,6 +154,21 @@ pub enum DossierFormat {
     Json,
     /// A workbook with one sheet per section (for the customer to read).
     Xlsx,
+}
+
+impl DossierFormat {
+    /// Parses the `format` a request names (`json` when none); anything else is a problem with
+    /// the field `format`.
+    pub fn parse(f: Option<&str>) -> Result<Self, guanxi_domain::ValidationErrors> {
+        match f {
+            None | Some("json") => Ok(Self::Json),
+            Some("xlsx") => Ok(Self::Xlsx),
+            Some(_) => Err(guanxi_domain::ValidationErrors::single(
+                "format",
+                "unknown_value",
+            )),
+        }
+    }
 }
 
 /// A file to send: bytes, media type and download name.
@@ -165,21 +184,19 @@ pub struct Download {
 /// Everything held about one customer as a file, for a data-subject access request (admins).
 /// Audited before it is written; unmasked, because it is the customer's own data.
 pub async fn customer_dossier(
-    st: &AppState,
+    store: &Store,
     actor: &Actor,
     locale: Locale,
     id: i64,
     format: DossierFormat,
-) -> Result<Download, ApiError> {
-    if !actor.can(Permission::DataSubjectRights) {
-        return Err(ApiError::Forbidden);
-    }
-    let d = st.store.dossier(actor, id).await?;
+) -> Result<Download, AppError> {
+    require(actor, Permission::DataSubjectRights)?;
+    let d = store.dossier(actor, id).await?;
     let format_code = match format {
         DossierFormat::Json => "json",
         DossierFormat::Xlsx => "xlsx",
     };
-    st.store
+    store
         .audit(
             actor,
             guanxi_store::audit::AuditEvent {
@@ -192,15 +209,15 @@ pub async fn customer_dossier(
             },
         )
         .await?;
-    let value = serde_json::to_value(&d).map_err(ApiError::internal)?;
+    let value = serde_json::to_value(&d).map_err(|e| AppError::File(e.to_string()))?;
     Ok(match format {
         DossierFormat::Json => Download {
-            bytes: serde_json::to_vec_pretty(&value).map_err(ApiError::internal)?,
+            bytes: serde_json::to_vec_pretty(&value).map_err(|e| AppError::File(e.to_string()))?,
             content_type: "application/json",
             filename: format!("customer-{id}.json"),
         },
         DossierFormat::Xlsx => Download {
-            bytes: dossier_workbook(&value, locale).map_err(ApiError::internal)?,
+            bytes: dossier_workbook(&value, locale).map_err(|e| AppError::File(e.to_string()))?,
             content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             filename: format!("customer-{id}.xlsx"),
         },
@@ -308,22 +325,4 @@ fn dossier_workbook(
         }
     }
     book.save_to_buffer()
-}
-
-impl axum::response::IntoResponse for Download {
-    fn into_response(self) -> axum::response::Response {
-        use axum::http::header;
-        (
-            [
-                (header::CONTENT_TYPE, self.content_type.to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{}\"", self.filename),
-                ),
-                (header::CACHE_CONTROL, "no-store".to_string()),
-            ],
-            self.bytes,
-        )
-            .into_response()
-    }
 }

@@ -1,0 +1,235 @@
+//! Saved segments: list with sizes, save, change, delete, size a rule, narrow a customer list,
+//! export. Sizes and members are always the reader's (a rep sees how many of *his* customers
+//! match), and rules are kept as written and resolved at each use with the caller's `as_of`,
+//! so "last 90 days" moves.
+
+use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::segment::{AsOf, SegmentFilter, SegmentInput, SegmentRule};
+use guanxi_domain::{ValidationError, ValidationErrors};
+use guanxi_store::customers::CustomerFilter;
+use guanxi_store::segments::Segment;
+use guanxi_store::{Store, StoreError};
+use guanxi_text::i18n::Locale;
+
+use crate::{require, AppError};
+
+/// A rule's problems with paths under `rule` (`rule.clauses[2].value`).
+fn rule_errors(e: ValidationErrors) -> ValidationErrors {
+    ValidationErrors(e.0.into_iter().map(|x| x.under("rule")).collect())
+}
+
+/// Resolves a saved segment's rule now. A rule saved by an older version that no longer
+/// resolves is a validation problem under `rule`, not a server error.
+async fn resolve_saved(
+    store: &Store,
+    as_of: AsOf,
+    id: i64,
+) -> Result<(Segment, SegmentFilter), AppError> {
+    let seg = store.get_segment(id).await?;
+    let f = seg
+        .rule
+        .resolve(as_of)
+        .map_err(|e| AppError::Invalid(rule_errors(e)))?;
+    Ok((seg, f))
+}
+
+/// A customer list's saved segment and ad-hoc rule, and the filter they make together.
+pub struct ListNarrowing {
+    /// The saved segment, for its name and link.
+    pub segment: Option<Segment>,
+    /// The ad-hoc rule, to say in words.
+    pub rule: Option<SegmentRule>,
+    /// Both together, for the store.
+    pub filter: Option<SegmentFilter>,
+}
+
+/// What a customer list is narrowed to: a saved segment, an ad-hoc rule (JSON, as a chart's
+/// click-through sends it), or both at once (both must hold). One place for the page and the
+/// API, so `/customers?rule=…` means the same in both. Problems are query problems
+/// ([`AppError::InvalidQuery`]) naming `segment_id` or the rule's clause.
+pub async fn list_narrowing(
+    store: &Store,
+    as_of: AsOf,
+    segment_id: Option<i64>,
+    rule_json: Option<&str>,
+) -> Result<ListNarrowing, AppError> {
+    let saved = match segment_id {
+        Some(id) => Some(resolve_saved(store, as_of, id).await.map_err(|e| match e {
+            AppError::Store(StoreError::NotFound) => AppError::InvalidQuery(ValidationErrors(
+                vec![ValidationError::new("segment_id", "invalid_reference")],
+            )),
+            AppError::Invalid(v) => AppError::InvalidQuery(v),
+            other => other,
+        })?),
+        None => None,
+    };
+    let rule = match rule_json {
+        Some(s) => Some(serde_json::from_str::<SegmentRule>(s).map_err(|_| {
+            AppError::InvalidQuery(ValidationErrors(vec![ValidationError::new(
+                "rule",
+                "malformed_json",
+            )]))
+        })?),
+        None => None,
+    };
+    let filter = match &rule {
+        None => saved.as_ref().map(|s| s.1.clone()),
+        Some(rule) => {
+            let rule = match &saved {
+                Some((seg, _)) => SegmentRule::all_of(vec![seg.rule.clone(), rule.clone()]),
+                None => rule.clone(),
+            };
+            Some(
+                rule.resolve(as_of)
+                    .map_err(|e| AppError::InvalidQuery(rule_errors(e)))?,
+            )
+        }
+    };
+    Ok(ListNarrowing {
+        segment: saved.map(|s| s.0),
+        rule,
+        filter,
+    })
+}
+
+/// The size of a saved segment for a reader; `None` when its rule no longer resolves (saved by
+/// an older version), so a list of segments still shows the others.
+pub async fn size_for(
+    store: &Store,
+    as_of: AsOf,
+    actor: &Actor,
+    seg: &Segment,
+) -> Result<Option<i64>, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    match seg.rule.resolve(as_of) {
+        Ok(f) => Ok(Some(store.segment_size(actor, &f).await?)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// A segment with its size for the reader; a rule that no longer resolves is a problem under
+/// `rule`.
+async fn sized(
+    store: &Store,
+    as_of: AsOf,
+    actor: &Actor,
+    seg: Segment,
+) -> Result<(Segment, i64), AppError> {
+    let f = seg
+        .rule
+        .resolve(as_of)
+        .map_err(|e| AppError::Invalid(rule_errors(e)))?;
+    let size = store.segment_size(actor, &f).await?;
+    Ok((seg, size))
+}
+
+/// Every saved segment with its size for the reader.
+pub async fn list_segments(
+    store: &Store,
+    as_of: AsOf,
+    actor: &Actor,
+) -> Result<Vec<(Segment, i64)>, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    let mut out = Vec::new();
+    for seg in store.list_segments().await? {
+        out.push(sized(store, as_of, actor, seg).await?);
+    }
+    Ok(out)
+}
+
+/// Every saved segment as stored (for a page that sizes each on its own and shows the others
+/// when one no longer resolves).
+pub async fn saved_segments(store: &Store, actor: &Actor) -> Result<Vec<Segment>, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    Ok(store.list_segments().await?)
+}
+
+/// One saved segment as stored.
+pub async fn get_segment(store: &Store, actor: &Actor, id: i64) -> Result<Segment, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    Ok(store.get_segment(id).await?)
+}
+
+/// One saved segment with its size for the reader.
+pub async fn get_sized(
+    store: &Store,
+    as_of: AsOf,
+    actor: &Actor,
+    id: i64,
+) -> Result<(Segment, i64), AppError> {
+    let seg = get_segment(store, actor, id).await?;
+    sized(store, as_of, actor, seg).await
+}
+
+/// Saves a segment (marketing, managers, admins); audited by the store.
+pub async fn create_segment(
+    store: &Store,
+    as_of: AsOf,
+    actor: &Actor,
+    input: &SegmentInput,
+) -> Result<(Segment, i64), AppError> {
+    require(actor, Permission::ManageSegments)?;
+    let seg = store.create_segment(actor, input, as_of).await?;
+    sized(store, as_of, actor, seg).await
+}
+
+/// Changes a segment guarded by the version last read (a stale one is a conflict).
+pub async fn update_segment(
+    store: &Store,
+    as_of: AsOf,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    input: &SegmentInput,
+) -> Result<(Segment, i64), AppError> {
+    require(actor, Permission::ManageSegments)?;
+    let seg = store
+        .update_segment(actor, id, version, input, as_of)
+        .await?;
+    sized(store, as_of, actor, seg).await
+}
+
+/// Deletes a segment guarded by the version last read.
+pub async fn delete_segment(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+) -> Result<(), AppError> {
+    require(actor, Permission::ManageSegments)?;
+    Ok(store.delete_segment(actor, id, version).await?)
+}
+
+/// The size of a rule without saving it (the editor's preview).
+pub async fn preview(
+    store: &Store,
+    as_of: AsOf,
+    actor: &Actor,
+    rule: &SegmentRule,
+) -> Result<i64, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    let f = rule
+        .resolve(as_of)
+        .map_err(|e| AppError::Invalid(rule_errors(e)))?;
+    Ok(store.segment_size(actor, &f).await?)
+}
+
+/// A saved segment's customers in the reader's scope as CSV through the one export writer
+/// (masked, formula-safe, audited with the row count): the segment's name and the bytes.
+pub async fn export_csv(
+    store: &Store,
+    as_of: AsOf,
+    actor: &Actor,
+    locale: Locale,
+    id: i64,
+) -> Result<(String, Vec<u8>), AppError> {
+    require(actor, Permission::Export)?;
+    let (seg, f) = resolve_saved(store, as_of, id).await?;
+    let filter = CustomerFilter {
+        segment: Some(f),
+        ..Default::default()
+    };
+    let body =
+        crate::export::customers_csv(store, actor, locale, &filter, "segment", Some(id)).await?;
+    Ok((seg.name, body))
+}
