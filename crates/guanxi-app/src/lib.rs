@@ -6,6 +6,7 @@
 //! Areas move here one by one (see docs/ARCHITECTURE.md): customers (reading with masking and
 //! the sensitive-read audit) and users (creation with password hashing) first.
 
+pub mod contacts;
 pub mod customers;
 pub mod error;
 pub mod export;

@@ -171,3 +171,80 @@ async fn segments_are_authorised_and_sized_for_the_reader_sqlite() {
 async fn segments_are_authorised_and_sized_for_the_reader_postgres() {
     segments_are_authorised_and_sized_for_the_reader(Backend::Postgres).await
 }
+
+/// Contact points through the application layer: a viewer may read but not add, a value is
+/// normalised for its kind on the way in and checked against the stored kind on a change, and
+/// a change on a stale version is a conflict that leaves the stored point as it was.
+async fn contact_points_are_authorised_normalised_and_versioned(backend: Backend) {
+    use guanxi_app::contacts as uc;
+    use guanxi_domain::customer::{ContactPointPatch, NewContactPoint};
+    use guanxi_domain::vocabulary::ContactKind;
+    use guanxi_store::StoreError;
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let viewer = user(s, "look", Role::Viewer, None).await;
+    shanghai_customer(s, &rep, "王五").await;
+    let id = db.scalar("SELECT MAX(id) FROM customers").await;
+    let mobile = |v: &str| NewContactPoint {
+        kind: ContactKind::Mobile,
+        value: v.into(),
+        label: None,
+        is_primary: true,
+        consent_marketing: false,
+        source: None,
+    };
+    let r = uc::add_contact_point(s, &viewer, id, mobile("13912345678")).await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    let r = uc::add_contact_point(s, &rep, id, mobile("12345")).await;
+    assert!(matches!(r, Err(AppError::Invalid(_))), "{r:?}");
+    let cp = uc::add_contact_point(s, &rep, id, mobile("139 1234 5678"))
+        .await
+        .unwrap();
+    assert_eq!(cp.value_normalized, "+8613912345678");
+    assert_eq!(
+        uc::list_contact_points(s, &viewer, id).await.unwrap().len(),
+        1
+    );
+
+    // A new value must still be a mobile; a stale version is refused.
+    let bad = ContactPointPatch {
+        version: cp.meta.version,
+        value: Some("not a phone".into()),
+        ..Default::default()
+    };
+    let r = uc::update_contact_point(s, &rep, cp.id, bad).await;
+    assert!(
+        matches!(r, Err(AppError::Store(StoreError::Invalid(ref v))) if v.0[0].field == "value"),
+        "{r:?}"
+    );
+    let consent = |version| ContactPointPatch {
+        version,
+        consent_marketing: Some(true),
+        ..Default::default()
+    };
+    let cp2 = uc::update_contact_point(s, &rep, cp.id, consent(cp.meta.version))
+        .await
+        .unwrap();
+    assert!(cp2.consent_marketing);
+    let r = uc::update_contact_point(s, &rep, cp.id, consent(cp.meta.version)).await;
+    assert!(
+        matches!(r, Err(AppError::Store(StoreError::Conflict { .. }))),
+        "{r:?}"
+    );
+    let now = uc::get_contact_point(s, &rep, cp.id).await.unwrap();
+    assert_eq!(
+        now.meta.version, cp2.meta.version,
+        "the refused change wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn contact_points_are_authorised_normalised_and_versioned_sqlite() {
+    contact_points_are_authorised_normalised_and_versioned(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn contact_points_are_authorised_normalised_and_versioned_postgres() {
+    contact_points_are_authorised_normalised_and_versioned(Backend::Postgres).await
+}

@@ -3,11 +3,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
+use guanxi_app::contacts as uc;
 use guanxi_domain::customer::{ContactPointPatch, NewContactPoint};
 use guanxi_domain::records::{ContactPoint, Relation};
 use guanxi_domain::relation::NewRelation;
-use guanxi_domain::role::Permission;
 
 use crate::api::customers::VersionQuery;
 use crate::auth::Auth;
@@ -23,8 +22,9 @@ pub async fn list_contact_points(
     auth: Auth,
     PathId(id): PathId,
 ) -> Result<Json<Vec<ContactPoint>>, ApiError> {
-    auth.require(Permission::ReadCustomers)?;
-    Ok(Json(st.store.list_contact_points(&auth.actor, id).await?))
+    Ok(Json(
+        uc::list_contact_points(&st.store, &auth.actor, id).await?,
+    ))
 }
 
 /// Add a contact point.
@@ -36,11 +36,9 @@ pub async fn add_contact_point(
     PathId(id): PathId,
     JsonBody(cp): JsonBody<NewContactPoint>,
 ) -> Result<(StatusCode, Json<ContactPoint>), ApiError> {
-    auth.require(Permission::WriteCustomers)?;
-    let valid = cp.validate(auth.actor.id, Utc::now())?;
     Ok((
         StatusCode::CREATED,
-        Json(st.store.add_contact_point(&auth.actor, id, valid).await?),
+        Json(uc::add_contact_point(&st.store, &auth.actor, id, cp).await?),
     ))
 }
 
@@ -53,12 +51,9 @@ pub async fn update_contact_point(
     PathId(id): PathId,
     JsonBody(p): JsonBody<ContactPointPatch>,
 ) -> Result<Json<ContactPoint>, ApiError> {
-    auth.require(Permission::WriteCustomers)?;
-    let cp = st
-        .store
-        .update_contact_point(&auth.actor, id, p, |cur, patch| patch.revalidate(cur))
-        .await?;
-    Ok(Json(cp))
+    Ok(Json(
+        uc::update_contact_point(&st.store, &auth.actor, id, p).await?,
+    ))
 }
 
 /// Remove a contact point.
@@ -70,10 +65,7 @@ pub async fn delete_contact_point(
     PathId(id): PathId,
     QueryParams(v): QueryParams<VersionQuery>,
 ) -> Result<StatusCode, ApiError> {
-    auth.require(Permission::WriteCustomers)?;
-    st.store
-        .delete_contact_point(&auth.actor, id, v.version)
-        .await?;
+    uc::delete_contact_point(&st.store, &auth.actor, id, v.version).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -85,8 +77,7 @@ pub async fn list_relations(
     auth: Auth,
     PathId(id): PathId,
 ) -> Result<Json<Vec<Relation>>, ApiError> {
-    auth.require(Permission::ReadCustomers)?;
-    Ok(Json(st.store.list_relations(&auth.actor, id).await?))
+    Ok(Json(uc::list_relations(&st.store, &auth.actor, id).await?))
 }
 
 /// Relate this customer to another.
@@ -98,10 +89,9 @@ pub async fn add_relation(
     PathId(id): PathId,
     JsonBody(r): JsonBody<NewRelation>,
 ) -> Result<(StatusCode, Json<Relation>), ApiError> {
-    auth.require(Permission::WriteCustomers)?;
     Ok((
         StatusCode::CREATED,
-        Json(st.store.add_relation(&auth.actor, id, r).await?),
+        Json(uc::add_relation(&st.store, &auth.actor, id, r).await?),
     ))
 }
 
@@ -113,7 +103,6 @@ pub async fn delete_relation(
     auth: Auth,
     PathId(id): PathId,
 ) -> Result<StatusCode, ApiError> {
-    auth.require(Permission::WriteCustomers)?;
-    st.store.delete_relation(&auth.actor, id).await?;
+    uc::delete_relation(&st.store, &auth.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

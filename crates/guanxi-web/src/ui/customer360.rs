@@ -24,7 +24,7 @@ use serde_json::json;
 use super::customers::{active_names, user_names};
 use super::format;
 use super::render;
-use super::session::{store_err, Ctx, FormData, UiError, UiUser};
+use super::session::{app_err, store_err, Ctx, FormData, UiError, UiUser};
 use crate::state::AppState;
 
 /// Timeline entries shown at first and per "older" click.
@@ -991,22 +991,22 @@ pub async fn toggle_consent(
     let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
     let tz = format::zone(st.utc_offset_hours);
     let ctx = user.ctx("customer.title");
-    let (cp, error) = match st
-        .store
-        .update_contact_point(&user.actor, cp_id, patch, |cur, patch| {
-            patch.revalidate(cur)
-        })
-        .await
+    let (cp, error) = match guanxi_app::contacts::update_contact_point(
+        &st.store,
+        &user.actor,
+        cp_id,
+        patch,
+    )
+    .await
     {
         Ok(cp) => (cp, ""),
-        Err(guanxi_store::StoreError::Conflict { .. }) => (
-            st.store
-                .get_contact_point(&user.actor, cp_id)
+        Err(guanxi_app::AppError::Store(guanxi_store::StoreError::Conflict { .. })) => (
+            guanxi_app::contacts::get_contact_point(&st.store, &user.actor, cp_id)
                 .await
-                .map_err(store_err(l))?,
+                .map_err(app_err(l))?,
             "contact.changed_elsewhere",
         ),
-        Err(e) => return Err(store_err(l)(e)),
+        Err(e) => return Err(app_err(l)(e)),
     };
     if !form.is_htmx() {
         // Without JavaScript: back to the page.
