@@ -3,8 +3,9 @@
 //! audit entry. The JSON API, the pages and the CLI are adapters over these functions, so a
 //! rule (who may, what is masked, what is audited) is written once and holds everywhere.
 //!
-//! Areas move here one by one (see docs/ARCHITECTURE.md): customers (reading with masking and
-//! the sensitive-read audit) and users (creation with password hashing) first.
+//! Areas move here one by one (see docs/ARCHITECTURE.md). Here so far: reading customers
+//! (masking, the sensitive-read audit), contact points and relations, users, sessions,
+//! segments, erasure, and the one export writer.
 
 pub mod contacts;
 pub mod customers;
