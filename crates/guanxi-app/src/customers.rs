@@ -1,10 +1,15 @@
-//! Reading customers: what a reader may see of a record, and the audit of sensitive reads.
+//! The customer file: creating (with the duplicate check), changing (reassigning an owner
+//! needs its own permission), deleting, listing, counting and identifying customers, and what
+//! a reader may see of a record with the audit of sensitive reads.
 
+use chrono::Utc;
+use guanxi_domain::customer::{CustomerFields, CustomerPatch};
 use guanxi_domain::masking::mask_id_number;
-use guanxi_domain::records::Customer;
+use guanxi_domain::records::{Customer, IdentifyHit};
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_store::audit::AuditEvent;
-use guanxi_store::Store;
+use guanxi_store::customers::CustomerFilter;
+use guanxi_store::{Page, Store};
 use serde_json::json;
 
 use crate::{require, AppError};
@@ -39,6 +44,20 @@ pub fn present_in_list(mut c: Customer) -> Customer {
     c
 }
 
+/// One customer as stored, for a change the actor is about to make (the edit form, a bulk
+/// action, the merge comparison): needs `WriteCustomers`, within the actor's scope.
+pub async fn load_for_change(store: &Store, actor: &Actor, id: i64) -> Result<Customer, AppError> {
+    require(actor, Permission::WriteCustomers)?;
+    Ok(store.get_customer(actor, id).await?)
+}
+
+/// One customer as a list shows it (ID number always masked, so no sensitive-read audit): for
+/// a row that names the customer beside something else, such as a task.
+pub async fn read_in_list(store: &Store, actor: &Actor, id: i64) -> Result<Customer, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    Ok(present_in_list(store.get_customer(actor, id).await?))
+}
+
 /// One customer as `actor` may see it, for the API and the 360 page alike: masked for readers
 /// without the permission, and an unmasked ID number is audited as a sensitive read (`via`
 /// names the channel in the audit detail when it is not the API).
@@ -68,4 +87,111 @@ pub async fn read_customer(
             .await?;
     }
     Ok(c)
+}
+
+/// Creates a customer. Naming an owner other than oneself needs `ReassignCustomers`. Unless
+/// `allow_duplicate`, a customer the actor can see who shares a mobile or phone, email, WeChat
+/// id or ID number stops the creation with the matches ([`AppError::PossibleDuplicate`]); one
+/// outside the actor's scope is never named.
+pub async fn create_customer(
+    store: &Store,
+    actor: &Actor,
+    fields: CustomerFields,
+    allow_duplicate: bool,
+) -> Result<Customer, AppError> {
+    require(actor, Permission::WriteCustomers)?;
+    if fields.owner_id.is_some_and(|o| o != actor.id) {
+        require(actor, Permission::ReassignCustomers)?;
+    }
+    let valid = fields.validate(actor.id, Utc::now())?;
+    if !allow_duplicate {
+        let candidates = store.duplicate_candidates(actor, &valid).await?;
+        if !candidates.is_empty() {
+            return Err(AppError::PossibleDuplicate(candidates));
+        }
+    }
+    let c = store.create_customer(actor, valid).await?;
+    Ok(present(actor, c).0)
+}
+
+/// Changes a customer guarded by the version last read (a stale one is a conflict naming who
+/// saved since). Moving the customer to another owner needs `ReassignCustomers`.
+pub async fn update_customer(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    patch: CustomerPatch,
+) -> Result<Customer, AppError> {
+    require(actor, Permission::WriteCustomers)?;
+    if let Some(new_owner) = patch.owner_id {
+        let current = store.get_customer(actor, id).await?;
+        if current.owner_id != Some(new_owner) {
+            require(actor, Permission::ReassignCustomers)?;
+        }
+    }
+    let c = store.update_customer(actor, id, patch).await?;
+    Ok(present(actor, c).0)
+}
+
+/// Deletes a customer (soft; guarded by the version last read).
+pub async fn delete_customer(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+) -> Result<(), AppError> {
+    require(actor, Permission::DeleteCustomers)?;
+    Ok(store.delete_customer(actor, id, version).await?)
+}
+
+/// A page of customers by a filter, as lists show them (ID numbers masked). A filter value the
+/// store refuses is a query problem.
+pub async fn list_customers(
+    store: &Store,
+    actor: &Actor,
+    filter: &CustomerFilter,
+) -> Result<Page<Customer>, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    let page = store
+        .list_customers(actor, filter)
+        .await
+        .map_err(in_query)?;
+    Ok(Page {
+        items: page.items.into_iter().map(present_in_list).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// How many customers match a filter, counted up to `cap` (and whether it stopped there).
+pub async fn count_customers(
+    store: &Store,
+    actor: &Actor,
+    filter: &CustomerFilter,
+    cap: i64,
+) -> Result<(i64, bool), AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    store
+        .count_customers(actor, filter, cap)
+        .await
+        .map_err(in_query)
+}
+
+/// Finds customers from what someone typed at a touchpoint: a phone in any format, an email, a
+/// name, pinyin or initials, or several words at once; best first, within the actor's scope.
+pub async fn identify(
+    store: &Store,
+    actor: &Actor,
+    query: &str,
+    limit: i64,
+) -> Result<Vec<IdentifyHit>, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    Ok(store.identify(actor, query, limit).await?)
+}
+
+/// A filter the store refuses is a problem with the query, not with a body.
+fn in_query(e: guanxi_store::StoreError) -> AppError {
+    match e {
+        guanxi_store::StoreError::Invalid(v) => AppError::InvalidQuery(v),
+        other => other.into(),
+    }
 }

@@ -20,6 +20,10 @@ pub enum AppError {
     /// nothing: the adapter answers as for a bad query string (HTTP 400), not a bad body.
     #[error("invalid query")]
     InvalidQuery(ValidationErrors),
+    /// A new record matches customers the actor can see (same phone, email, WeChat id or ID
+    /// number); the caller may confirm and create it anyway.
+    #[error("possible duplicate")]
+    PossibleDuplicate(Vec<guanxi_store::duplicates::DuplicateCandidate>),
     /// Writing an export file failed (CSV or workbook encoding).
     #[error("writing the file failed: {0}")]
     File(String),

@@ -7,14 +7,20 @@
 //! (masking, the sensitive-read audit), contact points and relations, users, sessions,
 //! segments, erasure, and the one export writer.
 
+pub mod analytics;
+pub mod audit;
 pub mod contacts;
 pub mod customers;
 pub mod error;
 pub mod export;
+pub mod jobs;
+pub mod merge;
+pub mod orders;
 pub mod passwords;
 pub mod privacy;
 pub mod segments;
 pub mod sessions;
+pub mod timeline;
 pub mod users;
 
 pub use error::AppError;

@@ -200,3 +200,81 @@ impl LoginThrottle {
         self.pair.clear(&pair_key(username, client));
     }
 }
+
+/// Prefix of API tokens, so a leaked token is recognisable in logs and secret scanners.
+pub const TOKEN_PREFIX: &str = "gx_";
+
+/// A new personal API token: the secret (shown once) and its id.
+pub struct CreatedToken {
+    /// Token id.
+    pub id: i64,
+    /// The bearer secret; only its digest is stored.
+    pub token: String,
+}
+
+/// Creates a personal API token for the actor: a name (1–100 characters) and an optional
+/// lifetime of 1–3650 days. Only the digest is stored; audited by the store.
+pub async fn create_token(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    expires_in_days: Option<i64>,
+) -> Result<CreatedToken, AppError> {
+    let mut e = guanxi_domain::ValidationErrors::new();
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        e.push(
+            "name",
+            if name.is_empty() {
+                "required"
+            } else {
+                "too_long"
+            },
+        );
+    }
+    if expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        e.push("expires_in_days", "out_of_range");
+    }
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let token = format!("{TOKEN_PREFIX}{}", random_secret());
+    let prefix: String = token.chars().take(10).collect();
+    let expires = expires_in_days.map(|d| Utc::now() + chrono::Duration::days(d));
+    let id = store
+        .create_token(actor, actor.id, name, &digest(&token), &prefix, expires)
+        .await?;
+    Ok(CreatedToken { id, token })
+}
+
+/// The actor's own API tokens (secrets are never shown again).
+pub async fn list_tokens(
+    store: &Store,
+    actor: &Actor,
+) -> Result<Vec<guanxi_store::users::ApiToken>, AppError> {
+    Ok(store.list_tokens(actor.id).await?)
+}
+
+/// Revokes one of the actor's own tokens.
+pub async fn revoke_token(store: &Store, actor: &Actor, token_id: i64) -> Result<(), AppError> {
+    Ok(store.revoke_token(actor, actor.id, token_id).await?)
+}
+
+/// Ends a session (signing out): its cookie's secret is looked up by digest.
+pub async fn end_session(store: &Store, session_secret: &str) -> Result<(), AppError> {
+    Ok(store.delete_session(&digest(session_secret)).await?)
+}
+
+/// The signed-in session a cookie's secret names, if it is live and its user active.
+pub async fn session_for(
+    store: &Store,
+    session_secret: &str,
+) -> Result<Option<guanxi_store::users::Session>, AppError> {
+    Ok(store.get_session(&digest(session_secret)).await?)
+}
+
+/// The active user a bearer token belongs to, if it is live (last use noted at most once a
+/// minute, so reads stay off the writer).
+pub async fn user_for_token(store: &Store, token: &str) -> Result<Option<User>, AppError> {
+    Ok(store.user_for_token(&digest(token)).await?)
+}

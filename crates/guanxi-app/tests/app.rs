@@ -248,3 +248,83 @@ async fn contact_points_are_authorised_normalised_and_versioned_sqlite() {
 async fn contact_points_are_authorised_normalised_and_versioned_postgres() {
     contact_points_are_authorised_normalised_and_versioned(Backend::Postgres).await
 }
+
+/// Creating and changing customers through the application layer: naming another owner needs
+/// `ReassignCustomers` (a rep is refused and nothing is stored; a manager may), a likely
+/// duplicate the actor can see stops the creation with the match unless confirmed, and one
+/// the actor cannot see is never named.
+async fn customers_need_the_reassign_permission_and_warn_of_duplicates(backend: Backend) {
+    use guanxi_app::customers as uc;
+    use guanxi_domain::customer::{CustomerFields, CustomerPatch};
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let other = user(s, "rep2", Role::Sales, None).await;
+    let boss = user(s, "boss", Role::Manager, None).await;
+    let fields = |name: &str, owner: Option<i64>, mobile: &str| -> CustomerFields {
+        serde_json::from_value(serde_json::json!({
+            "kind": "individual", "name": name, "owner_id": owner,
+            "contact_points": [{"kind": "mobile", "value": mobile}]
+        }))
+        .unwrap()
+    };
+    let r = uc::create_customer(
+        s,
+        &rep,
+        fields("赵一", Some(other.id), "13800000001"),
+        false,
+    )
+    .await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM customers").await, 0);
+    let mine = uc::create_customer(s, &rep, fields("赵一", None, "13800000001"), false)
+        .await
+        .unwrap();
+    assert_eq!(mine.owner_id, Some(rep.id));
+
+    // The same number again: the rep is shown his own customer; the other rep, who cannot see
+    // it, is not told about it.
+    let r = uc::create_customer(s, &rep, fields("赵一一", None, "138 0000 0001"), false).await;
+    match r {
+        Err(AppError::PossibleDuplicate(c)) => assert_eq!(c[0].customer_id, mine.id),
+        other => panic!("{:?}", other.map(|c| c.id)),
+    }
+    let theirs = uc::create_customer(s, &other, fields("赵一一", None, "13800000001"), false)
+        .await
+        .unwrap();
+    assert_ne!(theirs.id, mine.id);
+    uc::create_customer(s, &rep, fields("赵一二", None, "13800000001"), true)
+        .await
+        .unwrap();
+
+    // Moving a customer to another owner: refused for the rep, allowed for the manager.
+    let move_to = |owner, version| CustomerPatch {
+        version,
+        owner_id: Some(owner),
+        ..Default::default()
+    };
+    let r = uc::update_customer(s, &rep, mine.id, move_to(other.id, mine.meta.version)).await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    let same = uc::update_customer(s, &rep, mine.id, move_to(rep.id, mine.meta.version))
+        .await
+        .unwrap();
+    assert_eq!(
+        same.owner_id,
+        Some(rep.id),
+        "naming the same owner is no move"
+    );
+    let moved = uc::update_customer(s, &boss, mine.id, move_to(other.id, same.meta.version))
+        .await
+        .unwrap();
+    assert_eq!(moved.owner_id, Some(other.id));
+}
+
+#[tokio::test]
+async fn customers_need_the_reassign_permission_and_warn_of_duplicates_sqlite() {
+    customers_need_the_reassign_permission_and_warn_of_duplicates(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn customers_need_the_reassign_permission_and_warn_of_duplicates_postgres() {
+    customers_need_the_reassign_permission_and_warn_of_duplicates(Backend::Postgres).await
+}

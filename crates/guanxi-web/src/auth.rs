@@ -17,8 +17,6 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "gx_session";
 /// Header carrying the CSRF token for cookie-authenticated unsafe requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Prefix of API tokens, so a leaked token is recognisable in logs and secret scanners.
-pub const TOKEN_PREFIX: &str = "gx_";
 
 /// Hashes a password (argon2id, on the blocking pool; see [`guanxi_app::passwords`]).
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
@@ -88,9 +86,7 @@ impl FromRequestParts<AppState> for Auth {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .ok_or(ApiError::Unauthenticated)?
                 .trim();
-            let user = state
-                .store
-                .user_for_token(&digest(token))
+            let user = guanxi_app::sessions::user_for_token(&state.store, token)
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
             return Ok(Auth {
@@ -104,9 +100,7 @@ impl FromRequestParts<AppState> for Auth {
             .get(SESSION_COOKIE)
             .map(|c| c.value().to_string())
             .ok_or(ApiError::Unauthenticated)?;
-        let session = state
-            .store
-            .get_session(&digest(&sid))
+        let session = guanxi_app::sessions::session_for(&state.store, &sid)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);

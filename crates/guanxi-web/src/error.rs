@@ -136,6 +136,7 @@ impl From<guanxi_app::AppError> for ApiError {
             AppError::Forbidden => ApiError::Forbidden,
             AppError::Invalid(v) => ApiError::Validation(v.0),
             AppError::InvalidQuery(v) => ApiError::BadQuery(v.0),
+            AppError::PossibleDuplicate(c) => ApiError::PossibleDuplicate(c),
             AppError::InvalidCredentials => ApiError::InvalidCredentials,
             AppError::TooManyAttempts => ApiError::TooManyRequests,
             AppError::Store(s) => s.into(),

@@ -215,4 +215,61 @@ mod layering {
             "the CLI uses the web crate for {outside:?}"
         );
     }
+
+    /// The store calls a file makes directly (a method called on `st.store`), not through
+    /// `guanxi-app`.
+    fn direct_store_calls(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, _) in text.match_indices(".store") {
+            let rest = text[i + ".store".len()..].trim_start();
+            let Some(rest) = rest.strip_prefix('.') else {
+                continue;
+            };
+            let name: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let after = rest.trim_start()[name.len()..].trim_start();
+            if !name.is_empty() && after.starts_with('(') && name != "clone" {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    /// Every handler, page and API alike, reaches the store through the application layer,
+    /// which authorises by allow-list first. What remains direct is infrastructure: the health
+    /// check and the background worker (which runs as the job's requester).
+    #[test]
+    fn handlers_reach_the_store_only_through_the_application_layer() {
+        const INFRASTRUCTURE: &[(&str, &str)] = &[
+            ("api/mod.rs", "backend"),
+            ("api/mod.rs", "count_users"),
+            ("jobs.rs", "claim_job"),
+            ("jobs.rs", "complete_job"),
+            ("jobs.rs", "enqueue_job"),
+            ("jobs.rs", "fail_job"),
+            ("jobs.rs", "get_user"),
+            ("jobs.rs", "list_jobs"),
+        ];
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
+        let mut direct = Vec::new();
+        for (path, text) in rust_files(root) {
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            for name in direct_store_calls(&text) {
+                if !INFRASTRUCTURE.contains(&(rel.as_str(), name.as_str())) {
+                    direct.push(format!("{rel}: {name}"));
+                }
+            }
+        }
+        assert!(
+            direct_store_calls("st\n        .store\n        .list_users()").len() == 1,
+            "the scanner sees a call split over lines"
+        );
+        assert!(
+            direct.is_empty(),
+            "store called around the application layer: {direct:#?}"
+        );
+    }
 }

@@ -34,6 +34,7 @@ on_both_backends!(
     the_list_counts_and_bulk_reaches_all_matching,
     duplicates_merge_side_by_side_and_undo,
     the_job_queue_page_lists_retries_and_cancels,
+    a_rep_cannot_hand_a_customer_to_someone_else_through_the_form,
 );
 
 async fn the_job_queue_page_lists_retries_and_cancels(app: &TestApp) {
@@ -444,6 +445,53 @@ async fn the_create_form_warns_of_a_likely_duplicate(app: &TestApp) {
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, list) = admin.get("/customers?limit=50").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
+}
+
+/// The owner field is hidden from a sales rep, and a hand-made POST that names another owner
+/// anyway does not move the customer: the new customer is the rep's, and an edit leaves the
+/// owner as it was (the use case behind the form would refuse the move without
+/// `ReassignCustomers`; see guanxi-app's tests).
+async fn a_rep_cannot_hand_a_customer_to_someone_else_through_the_form(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let (_, me) = app
+        .user("rep1", Role::Sales, None)
+        .await
+        .get("/auth/me")
+        .await;
+    let (_, other) = app
+        .user("rep2", Role::Sales, None)
+        .await
+        .get("/auth/me")
+        .await;
+    let other_id = other["id"].as_i64().unwrap().to_string();
+    let b = Browser::login(app, "rep1").await;
+    let csrf = b.csrf().await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("kind", "individual"),
+        ("name", "卫十五"),
+        ("lifecycle_stage", "prospect"),
+        ("source_channel", "manual"),
+        ("owner_id", other_id.as_str()),
+    ];
+    let (s, _) = b.post("/customers/new?kind=individual", &form).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, list) = admin.get("/customers?limit=50").await;
+    let c = &list["items"][0];
+    assert_eq!(c["owner_id"], me["id"], "the rep's own customer");
+    let id = c["id"].as_i64().unwrap();
+    let version = c["version"].as_i64().unwrap().to_string();
+    let edit = [
+        ("_csrf", csrf.as_str()),
+        ("version", version.as_str()),
+        ("name", "卫十五"),
+        ("lifecycle_stage", "prospect"),
+        ("owner_id", other_id.as_str()),
+    ];
+    let (s, _) = b.post(&format!("/customers/{id}/edit"), &edit).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, now) = admin.get(&format!("/customers/{id}")).await;
+    assert_eq!(now["owner_id"], me["id"], "still the rep's");
 }
 
 async fn search_forgives_and_enter_never_guesses(app: &TestApp) {

@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
 use guanxi_domain::customer::{CustomerFields, CustomerPatch};
 use guanxi_domain::records::{Customer, IdentifyHit};
 use guanxi_domain::role::Permission;
@@ -18,7 +17,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::state::AppState;
-use guanxi_app::customers::{present, present_in_list, read_customer, LIST_COUNT_CAP};
+use guanxi_app::customers::{self as uc, LIST_COUNT_CAP};
 
 /// Query parameters of the customer list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -118,31 +117,18 @@ pub async fn list_customers(
         cursor: q.cursor,
         limit: crate::extract::page_limit(q.limit, 50, 200)?,
     };
-    let page = st
-        .store
-        .list_customers(&auth.actor, &filter)
-        .await
-        .map_err(|e| ApiError::from(e).in_query())?;
+    let page = uc::list_customers(&st.store, &auth.actor, &filter).await?;
     let mut headers = axum::http::HeaderMap::new();
     if q.total == Some(true) {
-        let (n, capped) = st
-            .store
-            .count_customers(&auth.actor, &filter, LIST_COUNT_CAP)
-            .await
-            .map_err(|e| ApiError::from(e).in_query())?;
+        let (n, capped) =
+            uc::count_customers(&st.store, &auth.actor, &filter, LIST_COUNT_CAP).await?;
         headers.insert("x-total-count", n.into());
         headers.insert(
             "x-total-count-capped",
             axum::http::HeaderValue::from_static(if capped { "true" } else { "false" }),
         );
     }
-    Ok((
-        headers,
-        Json(Page {
-            items: page.items.into_iter().map(present_in_list).collect(),
-            next_cursor: page.next_cursor,
-        }),
-    ))
+    Ok((headers, Json(page)))
 }
 
 /// Create a customer (with contact points).
@@ -154,20 +140,9 @@ pub async fn create_customer(
     auth: Auth,
     JsonBody(f): JsonBody<CustomerFields>,
 ) -> Result<(StatusCode, Json<Customer>), ApiError> {
-    auth.require(Permission::WriteCustomers)?;
-    if f.owner_id.is_some_and(|o| o != auth.actor.id) {
-        auth.require(Permission::ReassignCustomers)?;
-    }
     let allow_duplicate = f.allow_duplicate;
-    let valid = f.validate(auth.actor.id, Utc::now())?;
-    if !allow_duplicate {
-        let candidates = st.store.duplicate_candidates(&auth.actor, &valid).await?;
-        if !candidates.is_empty() {
-            return Err(ApiError::PossibleDuplicate(candidates));
-        }
-    }
-    let c = st.store.create_customer(&auth.actor, valid).await?;
-    Ok((StatusCode::CREATED, Json(present(&auth.actor, c).0)))
+    let c = uc::create_customer(&st.store, &auth.actor, f, allow_duplicate).await?;
+    Ok((StatusCode::CREATED, Json(c)))
 }
 
 /// Read one customer (360 basics). Unmasked ID numbers are audited as sensitive reads.
@@ -178,8 +153,9 @@ pub async fn get_customer(
     auth: Auth,
     PathId(id): PathId,
 ) -> Result<Json<Customer>, ApiError> {
-    auth.require(Permission::ReadCustomers)?;
-    Ok(Json(read_customer(&st.store, &auth.actor, id, None).await?))
+    Ok(Json(
+        uc::read_customer(&st.store, &auth.actor, id, None).await?,
+    ))
 }
 
 /// Update a customer. `version` must match the stored version, else 409.
@@ -191,15 +167,9 @@ pub async fn update_customer(
     PathId(id): PathId,
     JsonBody(p): JsonBody<CustomerPatch>,
 ) -> Result<Json<Customer>, ApiError> {
-    auth.require(Permission::WriteCustomers)?;
-    if let Some(new_owner) = p.owner_id {
-        let current = st.store.get_customer(&auth.actor, id).await?;
-        if current.owner_id != Some(new_owner) {
-            auth.require(Permission::ReassignCustomers)?;
-        }
-    }
-    let c = st.store.update_customer(&auth.actor, id, p).await?;
-    Ok(Json(present(&auth.actor, c).0))
+    Ok(Json(
+        uc::update_customer(&st.store, &auth.actor, id, p).await?,
+    ))
 }
 
 /// The version a delete is guarding against.
@@ -220,8 +190,7 @@ pub async fn delete_customer(
     PathId(id): PathId,
     QueryParams(v): QueryParams<VersionQuery>,
 ) -> Result<StatusCode, ApiError> {
-    auth.require(Permission::DeleteCustomers)?;
-    st.store.delete_customer(&auth.actor, id, v.version).await?;
+    uc::delete_customer(&st.store, &auth.actor, id, v.version).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -256,13 +225,8 @@ pub async fn identify(
             },
         )]));
     }
+    let limit = crate::extract::page_limit(q.limit, 10, 50)?;
     Ok(Json(
-        st.store
-            .identify(
-                &auth.actor,
-                &q.q,
-                crate::extract::page_limit(q.limit, 10, 50)?,
-            )
-            .await?,
+        uc::identify(&st.store, &auth.actor, &q.q, limit).await?,
     ))
 }

@@ -54,17 +54,16 @@ pub async fn merge_customers(
     JsonBody(m): JsonBody<MergeRequest>,
 ) -> Result<Json<Customer>, ApiError> {
     require_merge(&auth)?;
-    let merged = st
-        .store
-        .merge_customers(
-            &auth.actor,
-            id,
-            m.version,
-            m.loser_id,
-            m.loser_version,
-            &m.take,
-        )
-        .await?;
+    let merged = guanxi_app::merge::merge(
+        &st.store,
+        &auth.actor,
+        id,
+        m.version,
+        m.loser_id,
+        m.loser_version,
+        &m.take,
+    )
+    .await?;
     Ok(Json(present(&auth.actor, merged.customer).0))
 }
 
@@ -109,7 +108,7 @@ pub async fn merge_preview(
             guanxi_domain::ValidationErrors::single("loser_id", "out_of_range").0,
         ));
     }
-    let p = st.store.merge_preview(&auth.actor, id, q.loser_id).await?;
+    let p = guanxi_app::merge::preview(&st.store, &auth.actor, id, q.loser_id).await?;
     let names = |v: Vec<&'static str>| v.into_iter().map(String::from).collect();
     Ok(Json(MergePreviewBody {
         winner: present(&auth.actor, p.winner).0,
@@ -129,7 +128,9 @@ pub async fn list_merges(
     PathId(id): PathId,
 ) -> Result<Json<Vec<MergeRecord>>, ApiError> {
     require_merge(&auth)?;
-    Ok(Json(st.store.undoable_merges(&auth.actor, id).await?))
+    Ok(Json(
+        guanxi_app::merge::undoable(&st.store, &auth.actor, id).await?,
+    ))
 }
 
 /// Undo a merge: the duplicate comes back with the rows the merge moved; the survivor's fields
@@ -142,6 +143,6 @@ pub async fn undo_merge(
     PathId(id): PathId,
 ) -> Result<Json<Customer>, ApiError> {
     require_merge(&auth)?;
-    let c = st.store.undo_merge(&auth.actor, id).await?;
+    let c = guanxi_app::merge::undo(&st.store, &auth.actor, id).await?;
     Ok(Json(present(&auth.actor, c).0))
 }

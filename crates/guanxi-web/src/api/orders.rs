@@ -18,7 +18,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::state::AppState;
 
-fn as_bad_query(e: guanxi_store::StoreError) -> ApiError {
+fn as_bad_query(e: guanxi_app::AppError) -> ApiError {
     ApiError::from(e).in_query()
 }
 
@@ -30,10 +30,9 @@ pub async fn create_order(
     auth: Auth,
     JsonBody(o): JsonBody<NewOrder>,
 ) -> Result<(StatusCode, Json<Order>), ApiError> {
-    auth.require(Permission::WriteOrders)?;
     Ok((
         StatusCode::CREATED,
-        Json(st.store.create_order(&auth.actor, o).await?),
+        Json(guanxi_app::orders::create_order(&st.store, &auth.actor, o).await?),
     ))
 }
 
@@ -72,8 +71,7 @@ pub async fn list_orders(
         limit: crate::extract::page_limit(q.limit, 50, 500)?,
     };
     Ok(Json(
-        st.store
-            .list_orders(&auth.actor, &f)
+        guanxi_app::orders::list_orders(&st.store, &auth.actor, &f)
             .await
             .map_err(as_bad_query)?,
     ))
@@ -87,8 +85,9 @@ pub async fn get_order(
     auth: Auth,
     PathId(id): PathId,
 ) -> Result<Json<Order>, ApiError> {
-    auth.require(Permission::ReadCustomers)?;
-    Ok(Json(st.store.get_order(&auth.actor, id).await?))
+    Ok(Json(
+        guanxi_app::orders::get_order(&st.store, &auth.actor, id).await?,
+    ))
 }
 
 /// Audit log filters.
@@ -134,5 +133,9 @@ pub async fn list_audit(
         cursor: q.cursor,
         limit: crate::extract::page_limit(q.limit, 100, 500)?,
     };
-    Ok(Json(st.store.list_audit(&f).await.map_err(as_bad_query)?))
+    Ok(Json(
+        guanxi_app::audit::list_audit(&st.store, &auth.actor, &f)
+            .await
+            .map_err(as_bad_query)?,
+    ))
 }

@@ -4,13 +4,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use axum_extra::extract::cookie::{Cookie, CookieJar};
-use chrono::Utc;
 use guanxi_domain::records::User;
 use guanxi_store::users::ApiToken;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{digest, hash_password, random_secret, Auth, SESSION_COOKIE, TOKEN_PREFIX};
+use crate::auth::{hash_password, Auth, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ClientAddr, JsonBody, PathId};
 use crate::state::AppState;
@@ -69,7 +68,7 @@ pub async fn logout(
     jar: CookieJar,
 ) -> Result<(CookieJar, StatusCode), ApiError> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
-        st.store.delete_session(&digest(c.value())).await?;
+        guanxi_app::sessions::end_session(&st.store, c.value()).await?;
     }
     Ok((
         jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
@@ -111,41 +110,16 @@ pub async fn create_token(
     auth: Auth,
     JsonBody(t): JsonBody<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let mut e = guanxi_domain::ValidationErrors::new();
-    let name = t.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        e.push(
-            "name",
-            if name.is_empty() {
-                "required"
-            } else {
-                "too_long"
-            },
-        );
-    }
-    if t.expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
-        e.push("expires_in_days", "out_of_range");
-    }
-    if !e.is_empty() {
-        return Err(e.into());
-    }
-    let token = format!("{TOKEN_PREFIX}{}", random_secret());
-    let prefix: String = token.chars().take(10).collect();
-    let expires = t
-        .expires_in_days
-        .map(|d| Utc::now() + chrono::Duration::days(d));
-    let id = st
-        .store
-        .create_token(
-            &auth.actor,
-            auth.user.id,
-            name,
-            &digest(&token),
-            &prefix,
-            expires,
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { id, token })))
+    let created =
+        guanxi_app::sessions::create_token(&st.store, &auth.actor, &t.name, t.expires_in_days)
+            .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            id: created.id,
+            token: created.token,
+        }),
+    ))
 }
 
 /// My API tokens (secrets are never shown again).
@@ -154,7 +128,9 @@ pub async fn list_tokens(
     State(st): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Vec<ApiToken>>, ApiError> {
-    Ok(Json(st.store.list_tokens(auth.user.id).await?))
+    Ok(Json(
+        guanxi_app::sessions::list_tokens(&st.store, &auth.actor).await?,
+    ))
 }
 
 /// Revoke one of my tokens.
@@ -165,7 +141,7 @@ pub async fn revoke_token(
     auth: Auth,
     PathId(id): PathId,
 ) -> Result<StatusCode, ApiError> {
-    st.store.revoke_token(&auth.actor, auth.user.id, id).await?;
+    guanxi_app::sessions::revoke_token(&st.store, &auth.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -14,6 +14,8 @@ use guanxi_store::timeline::OpenTask;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use guanxi_app::timeline as uc;
+
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathId, QueryParams};
@@ -28,11 +30,9 @@ pub async fn add_interaction(
     PathId(id): PathId,
     JsonBody(i): JsonBody<NewInteraction>,
 ) -> Result<(StatusCode, Json<Interaction>), ApiError> {
-    auth.require(Permission::WriteCustomers)?;
-    let valid = i.validate(Utc::now())?;
     Ok((
         StatusCode::CREATED,
-        Json(st.store.add_interaction(&auth.actor, id, valid).await?),
+        Json(uc::add_interaction(&st.store, &auth.actor, id, i).await?),
     ))
 }
 
@@ -45,11 +45,9 @@ pub async fn add_task(
     PathId(id): PathId,
     JsonBody(t): JsonBody<NewTask>,
 ) -> Result<(StatusCode, Json<Task>), ApiError> {
-    auth.require(Permission::WriteCustomers)?;
-    let valid = t.validate(auth.actor.user_id())?;
     Ok((
         StatusCode::CREATED,
-        Json(st.store.add_task(&auth.actor, id, valid).await?),
+        Json(uc::add_task(&st.store, &auth.actor, id, t).await?),
     ))
 }
 
@@ -72,11 +70,8 @@ pub async fn update_task(
     PathId(id): PathId,
     JsonBody(t): JsonBody<TaskDone>,
 ) -> Result<Json<Task>, ApiError> {
-    auth.require(Permission::WriteCustomers)?;
     Ok(Json(
-        st.store
-            .set_task_done(&auth.actor, id, t.version, t.done)
-            .await?,
+        uc::set_task_done(&st.store, &auth.actor, id, t.version, t.done).await?,
     ))
 }
 
@@ -155,10 +150,13 @@ pub async fn my_tasks(
 ) -> Result<([(HeaderName, String); 1], Json<Vec<OpenTask>>), ApiError> {
     auth.require(Permission::ReadCustomers)?;
     let filter = q.filter(&auth)?;
-    let list = st
-        .store
-        .task_list(&auth.actor, &filter, Utc::now().timestamp_millis())
-        .await?;
+    let list = uc::task_list(
+        &st.store,
+        &auth.actor,
+        &filter,
+        Utc::now().timestamp_millis(),
+    )
+    .await?;
     Ok((
         [(
             HeaderName::from_static("x-total-count"),
@@ -201,14 +199,8 @@ pub async fn timeline(
         (None, Some(t)) => Some(TimelineCursor::before_time(t)),
         (None, None) => None,
     };
+    let limit = crate::extract::page_limit(q.limit, 50, guanxi_store::timeline::MAX_TIMELINE)?;
     Ok(Json(
-        st.store
-            .timeline(
-                &auth.actor,
-                id,
-                before,
-                crate::extract::page_limit(q.limit, 50, guanxi_store::timeline::MAX_TIMELINE)?,
-            )
-            .await?,
+        uc::timeline(&st.store, &auth.actor, id, before, limit).await?,
     ))
 }

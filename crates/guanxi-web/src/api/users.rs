@@ -6,11 +6,10 @@ use axum::Json;
 use guanxi_domain::records::{Team, User};
 use guanxi_domain::role::Permission;
 use guanxi_domain::user::{NewUser, UserPatch};
-use guanxi_store::users::UserUpdate;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::{hash_password, Auth};
+use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathId};
 use crate::state::AppState;
@@ -21,7 +20,9 @@ pub async fn list_users(
     State(st): State<AppState>,
     _auth: Auth,
 ) -> Result<Json<Vec<User>>, ApiError> {
-    Ok(Json(st.store.list_users().await?))
+    Ok(Json(
+        guanxi_app::users::directory(&st.store, &_auth.actor).await?,
+    ))
 }
 
 /// Create a user (admin).
@@ -47,7 +48,9 @@ pub async fn get_user(
     _auth: Auth,
     PathId(id): PathId,
 ) -> Result<Json<User>, ApiError> {
-    Ok(Json(st.store.get_user(id).await?))
+    Ok(Json(
+        guanxi_app::users::get_user(&st.store, &_auth.actor, id).await?,
+    ))
 }
 
 /// Change a user. Users may change their own display name, language and password; everything
@@ -60,37 +63,9 @@ pub async fn update_user(
     PathId(id): PathId,
     JsonBody(p): JsonBody<UserPatch>,
 ) -> Result<Json<User>, ApiError> {
-    let self_service = id == auth.user.id
-        && p.role.is_none()
-        && p.team_id.is_none()
-        && p.see_all_customers.is_none()
-        && p.active.is_none();
-    if !self_service {
-        auth.require(Permission::ManageUsers)?;
-    }
-    p.validate()?;
-    let password_hash = match p.password.clone() {
-        Some(pw) => Some(hash_password(pw).await?),
-        None => None,
-    };
-    let u = st
-        .store
-        .update_user(
-            &auth.actor,
-            id,
-            UserUpdate {
-                version: p.version,
-                display_name: p.display_name.map(|d| d.trim().to_string()),
-                password_hash,
-                role: p.role,
-                team_id: p.team_id,
-                see_all_customers: p.see_all_customers,
-                locale: p.locale,
-                active: p.active,
-            },
-        )
-        .await?;
-    Ok(Json(u))
+    Ok(Json(
+        guanxi_app::users::update_user(&st.store, &auth.actor, id, p).await?,
+    ))
 }
 
 /// All teams.
@@ -99,7 +74,9 @@ pub async fn list_teams(
     State(st): State<AppState>,
     _auth: Auth,
 ) -> Result<Json<Vec<Team>>, ApiError> {
-    Ok(Json(st.store.list_teams().await?))
+    Ok(Json(
+        guanxi_app::users::list_teams(&st.store, &_auth.actor).await?,
+    ))
 }
 
 /// A new team.
@@ -121,6 +98,6 @@ pub async fn create_team(
     auth.require(Permission::ManageUsers)?;
     Ok((
         StatusCode::CREATED,
-        Json(st.store.create_team(&auth.actor, &t.name).await?),
+        Json(guanxi_app::users::create_team(&st.store, &auth.actor, &t.name).await?),
     ))
 }

@@ -10,7 +10,6 @@ use guanxi_domain::role::{Permission, Role};
 use guanxi_domain::user::NewUser;
 use guanxi_domain::ValidationError;
 use guanxi_store::audit::AuditFilter;
-use guanxi_store::users::UserUpdate;
 
 use super::customers::user_names;
 use super::format;
@@ -48,9 +47,13 @@ async fn users_page(
     status: StatusCode,
 ) -> Result<Response, UiError> {
     let l = user.locale;
-    let err = |e: guanxi_store::StoreError| UiError::from_api(l, e.into());
-    let users = st.store.list_users().await.map_err(err)?;
-    let teams = st.store.list_teams().await.map_err(err)?;
+    let err = crate::ui::session::page_err(l);
+    let users = guanxi_app::users::list_users(&st.store, &user.actor)
+        .await
+        .map_err(&err)?;
+    let teams = guanxi_app::users::list_teams(&st.store, &user.actor)
+        .await
+        .map_err(&err)?;
     let tpl = UsersTpl {
         ctx: user.ctx("admin.users"),
         users: users
@@ -149,21 +152,20 @@ pub async fn update_user(
         )
         .await;
     }
-    match st
-        .store
-        .update_user(
-            &user.actor,
-            id,
-            UserUpdate {
-                version,
-                role: Some(role),
-                team_id: Some(team),
-                see_all_customers: Some(form.checked("see_all")),
-                active: Some(active),
-                ..Default::default()
-            },
-        )
-        .await
+    match guanxi_app::users::update_user(
+        &st.store,
+        &user.actor,
+        id,
+        guanxi_domain::user::UserPatch {
+            version,
+            role: Some(role),
+            team_id: Some(team),
+            see_all_customers: Some(form.checked("see_all")),
+            active: Some(active),
+            ..Default::default()
+        },
+    )
+    .await
     {
         Ok(_) => Ok(Redirect::to("/admin/users?saved=user").into_response()),
         Err(e) => match api_errors(e.into()) {
@@ -180,7 +182,7 @@ pub async fn create_team(
 ) -> Result<Response, UiError> {
     user.require(Permission::ManageUsers)?;
     let name = form.get("name").unwrap_or("");
-    match st.store.create_team(&user.actor, name).await {
+    match guanxi_app::users::create_team(&st.store, &user.actor, name).await {
         Ok(_) => Ok(Redirect::to("/admin/users?saved=team").into_response()),
         Err(e) => match api_errors(e.into()) {
             Some(errors) => {
@@ -305,10 +307,14 @@ pub async fn audit(
         cursor: q.get("cursor").map(str::to_string),
         limit: 100,
     };
-    let page = st.store.list_audit(&filter).await.map_err(|e| match e {
-        guanxi_store::StoreError::Invalid(_) => UiError::BadForm(l),
-        other => UiError::from_api(l, other.into()),
-    })?;
+    let page = guanxi_app::audit::list_audit(&st.store, &user.actor, &filter)
+        .await
+        .map_err(|e| match e {
+            guanxi_app::AppError::Store(guanxi_store::StoreError::Invalid(_)) => {
+                UiError::BadForm(l)
+            }
+            other => UiError::from_api(l, other.into()),
+        })?;
     let base: Vec<String> = ["actor", "action", "entity", "entity_id", "since", "until"]
         .iter()
         .filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencode(v))))

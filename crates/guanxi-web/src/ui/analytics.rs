@@ -132,9 +132,7 @@ fn ranked_view(ctx: &Ctx, r: RankedCustomer) -> RankedView {
 pub async fn page(State(st): State<AppState>, user: UiUser) -> Result<Response, UiError> {
     user.require(Permission::ReadCustomers)?;
     let l = user.locale;
-    let i = st
-        .store
-        .insights(&user.actor, 20)
+    let i = guanxi_app::analytics::insights(&st.store, &user.actor, 20)
         .await
         .map_err(|e| UiError::from_api(l, e.into()))?;
     let ctx = user.ctx("analytics.title");
@@ -220,9 +218,7 @@ pub async fn page(State(st): State<AppState>, user: UiUser) -> Result<Response, 
 
     // Segment sizes over time: whole-book figures, so only for readers who see the whole book.
     let history_chart = if user.actor.scope == guanxi_domain::role::RecordScope::All {
-        let h = st
-            .store
-            .segment_history(30)
+        let h = guanxi_app::analytics::segment_history(&st.store, &user.actor, 30)
             .await
             .map_err(|e| UiError::from_api(l, e.into()))?;
         let mut times: Vec<i64> = h.iter().map(|r| r.0).collect();

@@ -24,7 +24,7 @@ use serde_json::json;
 use super::customers::{active_names, user_names};
 use super::format;
 use super::render;
-use super::session::{app_err, store_err, Ctx, FormData, UiError, UiUser};
+use super::session::{page_err, Ctx, FormData, UiError, UiUser};
 use crate::state::AppState;
 
 /// Timeline entries shown at first and per "older" click.
@@ -512,21 +512,23 @@ async fn render_page(
     let c = load(st, user, id).await?;
     let tz = format::zone(st.utc_offset_hours);
     // One read of the users: every name (authors may have left) and the active ones to pick.
-    let all_users = st.store.list_users().await.map_err(store_err(l))?;
+    let all_users = guanxi_app::users::directory(&st.store, &user.actor)
+        .await
+        .map_err(page_err(l))?;
     let users = active_names(&all_users);
     let names: HashMap<i64, String> = all_users
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();
     let ctx = user.ctx("customer.title");
-    let score = st.store.customer_score(id).await.map_err(store_err(l))?;
+    let score = guanxi_app::analytics::customer_score(&st.store, &user.actor, id)
+        .await
+        .map_err(page_err(l))?;
     let mut scores = Vec::new();
     let (explanation, action) = score.as_ref().map(|s| explain(&ctx, s)).unwrap_or_default();
-    let also_bought = st
-        .store
-        .also_bought(id, 5)
+    let also_bought = guanxi_app::analytics::also_bought(&st.store, &user.actor, id, 5)
         .await
-        .map_err(store_err(l))?
+        .map_err(page_err(l))?
         .into_iter()
         .map(|a| {
             ctx.tf(
@@ -620,11 +622,9 @@ async fn render_page(
         )),
     );
 
-    let relations_raw = st
-        .store
-        .list_relations(&user.actor, id)
+    let relations_raw = guanxi_app::contacts::list_relations(&st.store, &user.actor, id)
         .await
-        .map_err(store_err(l))?;
+        .map_err(page_err(l))?;
     let mut relations = Vec::new();
     // Nodes are keyed by customer id and labelled by name: two relations named 王伟 are two
     // nodes (ECharts keys a node by `id`, else by `name`, and drops a graph with a repeated key).
@@ -718,11 +718,9 @@ async fn render_page(
     }
     ann.sort_by_key(|a| a.0);
 
-    let raw = st
-        .store
-        .timeline(&user.actor, id, None, TIMELINE_PAGE)
+    let raw = guanxi_app::timeline::timeline(&st.store, &user.actor, id, None, TIMELINE_PAGE)
         .await
-        .map_err(store_err(l))?;
+        .map_err(page_err(l))?;
     let older = older_url(id, &raw);
     let items = item_views(&ctx, raw, &names, tz);
     let contacts = c
@@ -881,11 +879,9 @@ pub async fn older(
         .get("cursor")
         .map(|c| TimelineCursor::parse(c).ok_or(UiError::BadForm(l)))
         .transpose()?;
-    let raw = st
-        .store
-        .timeline(&user.actor, id, before, TIMELINE_PAGE)
+    let raw = guanxi_app::timeline::timeline(&st.store, &user.actor, id, before, TIMELINE_PAGE)
         .await
-        .map_err(store_err(l))?;
+        .map_err(page_err(l))?;
     let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
     let tz = format::zone(st.utc_offset_hours);
     let ctx = user.ctx("customer.title");
@@ -931,27 +927,12 @@ pub async fn add_contact(
         consent_marketing: form.checked("consent"),
         source: None,
     };
-    let valid = match new.validate(user.actor.id, Utc::now()) {
-        Ok(v) => v,
-        Err(e) => {
-            let code =
-                e.0.first()
-                    .map(|e| e.message_key)
-                    .unwrap_or("validation_failed");
-            return render_page(
-                &st,
-                &user,
-                id,
-                retry(code),
-                "",
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    match st.store.add_contact_point(&user.actor, id, valid).await {
+    match guanxi_app::contacts::add_contact_point(&st.store, &user.actor, id, new).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=contact")).into_response()),
-        Err(guanxi_store::StoreError::Invalid(e)) => {
+        Err(
+            guanxi_app::AppError::Invalid(e)
+            | guanxi_app::AppError::Store(guanxi_store::StoreError::Invalid(e)),
+        ) => {
             let code =
                 e.0.first()
                     .map(|e| e.message_key)
@@ -966,10 +947,10 @@ pub async fn add_contact(
             )
             .await
         }
-        Err(guanxi_store::StoreError::Duplicate { .. }) => {
+        Err(guanxi_app::AppError::Store(guanxi_store::StoreError::Duplicate { .. })) => {
             render_page(&st, &user, id, retry("duplicate"), "", StatusCode::CONFLICT).await
         }
-        Err(e) => Err(store_err(l)(e)),
+        Err(e) => Err(page_err(l)(e)),
     }
 }
 
@@ -1003,10 +984,10 @@ pub async fn toggle_consent(
         Err(guanxi_app::AppError::Store(guanxi_store::StoreError::Conflict { .. })) => (
             guanxi_app::contacts::get_contact_point(&st.store, &user.actor, cp_id)
                 .await
-                .map_err(app_err(l))?,
+                .map_err(page_err(l))?,
             "contact.changed_elsewhere",
         ),
-        Err(e) => return Err(app_err(l)(e)),
+        Err(e) => return Err(page_err(l)(e)),
     };
     if !form.is_htmx() {
         // Without JavaScript: back to the page.
@@ -1040,18 +1021,12 @@ pub async fn log_interaction(
         body: form.get("body").map(str::to_string),
         occurred_at: None,
     };
-    match new.validate(Utc::now()) {
-        Ok(v) => {
-            st.store
-                .add_interaction(&user.actor, id, v)
-                .await
-                .map_err(store_err(l))?;
-            Ok(
-                Redirect::to(&format!("/customers/{id}?saved=interaction#timeline"))
-                    .into_response(),
-            )
-        }
-        Err(_) => Err(UiError::BadForm(l)),
+    match guanxi_app::timeline::add_interaction(&st.store, &user.actor, id, new).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/customers/{id}?saved=interaction#timeline")).into_response(),
+        ),
+        Err(guanxi_app::AppError::Invalid(_)) => Err(UiError::BadForm(l)),
+        Err(e) => Err(page_err(l)(e)),
     }
 }
 
@@ -1076,13 +1051,13 @@ pub async fn add_task(
         assignee_id: form.get("assignee").and_then(|a| a.parse().ok()),
         note: form.get("note").map(str::to_string),
     };
-    let valid = new
-        .validate(user.actor.user_id())
-        .map_err(|_| UiError::BadForm(l))?;
-    match st.store.add_task(&user.actor, id, valid).await {
+    match guanxi_app::timeline::add_task(&st.store, &user.actor, id, new).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=task#timeline")).into_response()),
-        Err(guanxi_store::StoreError::Invalid(_)) => Err(UiError::BadForm(l)),
-        Err(e) => Err(store_err(l)(e)),
+        Err(
+            guanxi_app::AppError::Invalid(_)
+            | guanxi_app::AppError::Store(guanxi_store::StoreError::Invalid(_)),
+        ) => Err(UiError::BadForm(l)),
+        Err(e) => Err(page_err(l)(e)),
     }
 }
 

@@ -112,8 +112,7 @@ fn parse<T>(
 /// Names of the active users, by id (owners, assignees, audit actors).
 pub async fn user_names(st: &AppState, user: &UiUser) -> Result<Vec<(i64, String)>, UiError> {
     Ok(active_names(
-        &st.store
-            .list_users()
+        &guanxi_app::users::directory(&st.store, &user.actor)
             .await
             .map_err(|e| UiError::from_api(user.locale, e.into()))?,
     ))
@@ -185,7 +184,7 @@ async fn filter_from(
     let narrowing =
         guanxi_app::segments::list_narrowing(&st.store, st.as_of(), segment_id, q.get("rule"))
             .await
-            .map_err(super::session::app_err(l))?;
+            .map_err(super::session::page_err(l))?;
     let filter = CustomerFilter {
         segment: narrowing.filter.clone(),
         owner_id,
@@ -221,18 +220,16 @@ pub async fn list(
     let cell = q.get("cell").map(str::to_string);
     // A filter value the store refuses (an unknown RFM segment, R/F out of range) came from
     // the query string: 400, whichever query meets it first.
-    let bad_query = |e: guanxi_store::StoreError| match e {
-        guanxi_store::StoreError::Invalid(_) => UiError::BadForm(l),
+    let bad_query = |e: guanxi_app::AppError| match e {
+        guanxi_app::AppError::InvalidQuery(_)
+        | guanxi_app::AppError::Store(guanxi_store::StoreError::Invalid(_)) => UiError::BadForm(l),
         other => UiError::from_api(l, other.into()),
     };
-    let (count, capped) = st
-        .store
-        .count_customers(&user.actor, &filter, LIST_COUNT_CAP)
-        .await
-        .map_err(bad_query)?;
-    let page = st
-        .store
-        .list_customers(&user.actor, &filter)
+    let (count, capped) =
+        guanxi_app::customers::count_customers(&st.store, &user.actor, &filter, LIST_COUNT_CAP)
+            .await
+            .map_err(bad_query)?;
+    let page = guanxi_app::customers::list_customers(&st.store, &user.actor, &filter)
         .await
         .map_err(bad_query)?;
     let chosen = q.all("col");
@@ -255,8 +252,7 @@ pub async fn list(
     let show_tier = columns.iter().any(|c| c.key == "tier" && c.on);
     let tiers = if show_tier {
         let ids: Vec<i64> = page.items.iter().map(|c| c.id).collect();
-        st.store
-            .scores_of(&ids)
+        guanxi_app::analytics::scores_of(&st.store, &user.actor, &ids)
             .await
             .map_err(|e| UiError::from_api(l, e.into()))?
     } else {
@@ -431,12 +427,11 @@ async fn all_matching_ids(st: &AppState, user: &UiUser, query: &str) -> Result<V
         serde_urlencoded::from_str(query).map_err(|_| UiError::BadForm(l))?;
     let q = FormData::from_pairs(pairs);
     let (mut filter, _) = filter_from(st, user, &q).await?;
-    let err = |e: guanxi_store::StoreError| UiError::from_api(l, e.into());
-    let (_, capped) = st
-        .store
-        .count_customers(&user.actor, &filter, MAX_BULK_ALL)
-        .await
-        .map_err(err)?;
+    let err = |e: guanxi_app::AppError| UiError::from_api(l, e.into());
+    let (_, capped) =
+        guanxi_app::customers::count_customers(&st.store, &user.actor, &filter, MAX_BULK_ALL)
+            .await
+            .map_err(err)?;
     if capped {
         return Err(UiError::Invalid(
             l,
@@ -452,9 +447,7 @@ async fn all_matching_ids(st: &AppState, user: &UiUser, query: &str) -> Result<V
     filter.limit = 200;
     let mut ids = Vec::new();
     loop {
-        let page = st
-            .store
-            .list_customers(&user.actor, &filter)
+        let page = guanxi_app::customers::list_customers(&st.store, &user.actor, &filter)
             .await
             .map_err(err)?;
         ids.extend(page.items.iter().map(|c| c.id));
@@ -508,7 +501,7 @@ pub async fn bulk(
     };
     let (mut done, mut failed) = (0, 0);
     for id in ids {
-        let Ok(c) = st.store.get_customer(&user.actor, id).await else {
+        let Ok(c) = guanxi_app::customers::load_for_change(&st.store, &user.actor, id).await else {
             failed += 1;
             continue;
         };
@@ -528,7 +521,7 @@ pub async fn bulk(
             }
             Action::Assign(o) => patch.owner_id = Some(*o),
         }
-        match st.store.update_customer(&user.actor, id, patch).await {
+        match guanxi_app::customers::update_customer(&st.store, &user.actor, id, patch).await {
             Ok(_) => done += 1,
             Err(_) => failed += 1,
         }

@@ -24,8 +24,9 @@ use serde_json::{json, Map, Value};
 use super::customers::{first_contact, user_names};
 use super::format;
 use super::render;
-use super::session::{Ctx, FormData, UiError, UiUser};
+use super::session::{page_err, Ctx, FormData, UiError, UiUser};
 use crate::state::AppState;
+use guanxi_app::AppError;
 
 /// One input of a form.
 pub struct Field {
@@ -883,50 +884,40 @@ pub async fn create(
         Ok(f) => f,
         Err(_) => return Err(UiError::BadForm(l)),
     };
-    let valid = match fields.validate(user.actor.id, Utc::now()) {
-        Ok(v) => v,
-        Err(e) => return Ok(retry(&e.0, StatusCode::UNPROCESSABLE_ENTITY)),
-    };
     // "Create and merge": the new record is created, then compared with the one it duplicates.
     let merge_into = form
         .get("merge_into")
         .and_then(|v| v.parse::<i64>().ok())
         .filter(|_| super::merge::can_merge(&user));
-    if form.get("allow_duplicate") != Some("1") && merge_into.is_none() {
-        let candidates = st
-            .store
-            .duplicate_candidates(&user.actor, &valid)
-            .await
-            .map_err(|e| UiError::from_api(l, e.into()))?;
-        if !candidates.is_empty() {
-            let marks: Vec<ValidationError> = candidates
-                .iter()
-                .map(|d| ValidationError::new(d.field.clone(), "possible_duplicate"))
-                .collect();
-            return Ok(retry_with(&marks, candidates, StatusCode::CONFLICT));
-        }
-    }
-    match st.store.create_customer(&user.actor, valid).await {
+    let allow_duplicate = form.get("allow_duplicate") == Some("1") || merge_into.is_some();
+    match guanxi_app::customers::create_customer(&st.store, &user.actor, fields, allow_duplicate)
+        .await
+    {
         Ok(c) => Ok(Redirect::to(&match merge_into {
             Some(into) => format!("/customers/{into}/merge?other={}", c.id),
             None => format!("/customers/{}?saved=created", c.id),
         })
         .into_response()),
-        Err(guanxi_store::StoreError::Invalid(e)) => {
+        Err(AppError::PossibleDuplicate(candidates)) => {
+            let marks: Vec<ValidationError> = candidates
+                .iter()
+                .map(|d| ValidationError::new(d.field.clone(), "possible_duplicate"))
+                .collect();
+            Ok(retry_with(&marks, candidates, StatusCode::CONFLICT))
+        }
+        Err(AppError::Invalid(e) | AppError::Store(guanxi_store::StoreError::Invalid(e))) => {
             Ok(retry(&e.0, StatusCode::UNPROCESSABLE_ENTITY))
         }
-        Err(guanxi_store::StoreError::Duplicate { field }) => Ok(retry(
+        Err(AppError::Store(guanxi_store::StoreError::Duplicate { field })) => Ok(retry(
             &[ValidationError::new(field, "duplicate")],
             StatusCode::CONFLICT,
         )),
-        Err(e) => Err(UiError::from_api(l, e.into())),
+        Err(e) => Err(page_err(l)(e)),
     }
 }
 
 async fn load_for_edit(st: &AppState, user: &UiUser, id: i64) -> Result<Customer, UiError> {
-    let mut c = st
-        .store
-        .get_customer(&user.actor, id)
+    let mut c = guanxi_app::customers::load_for_change(&st.store, &user.actor, id)
         .await
         .map_err(|e| UiError::from_api(user.locale, e.into()))?;
     if !user.actor.can(Permission::ViewSensitive) {
@@ -1005,15 +996,15 @@ pub async fn update(
     }
     let patch: CustomerPatch =
         serde_json::from_value(Value::Object(patch_json)).map_err(|_| UiError::BadForm(l))?;
-    match st.store.update_customer(&user.actor, id, patch).await {
+    match guanxi_app::customers::update_customer(&st.store, &user.actor, id, patch).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=customer")).into_response()),
-        Err(guanxi_store::StoreError::Invalid(e)) => {
+        Err(AppError::Store(guanxi_store::StoreError::Invalid(e))) => {
             Ok(retry(&e.0, None, version, StatusCode::UNPROCESSABLE_ENTITY))
         }
-        Err(guanxi_store::StoreError::Conflict {
+        Err(AppError::Store(guanxi_store::StoreError::Conflict {
             current: now_version,
             updated_by,
-        }) => {
+        })) => {
             let names: HashMap<i64, String> = owners.iter().cloned().collect();
             let theirs = record_values(&current);
             let labels: HashMap<&str, &str> = layout(current.kind, Mode::Edit, &ctx)
@@ -1054,7 +1045,7 @@ pub async fn update(
                 StatusCode::CONFLICT,
             ))
         }
-        Err(e) => Err(UiError::from_api(l, e.into())),
+        Err(e) => Err(page_err(l)(e)),
     }
 }
 

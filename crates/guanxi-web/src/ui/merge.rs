@@ -20,7 +20,7 @@ use guanxi_store::StoreError;
 use super::customer360::{anniversary_text, section_summary};
 use super::format;
 use super::render;
-use super::session::{store_err, Ctx, FormData, UiError, UiUser};
+use super::session::{page_err, Ctx, FormData, UiError, UiUser};
 use crate::state::AppState;
 use guanxi_app::customers::present;
 
@@ -141,11 +141,9 @@ async fn render_compare(
     status: StatusCode,
 ) -> Result<Response, UiError> {
     let ctx = user.ctx("merge.title");
-    let names: HashMap<i64, String> = st
-        .store
-        .list_users()
+    let names: HashMap<i64, String> = guanxi_app::users::directory(&st.store, &user.actor)
         .await
-        .map_err(store_err(user.locale))?
+        .map_err(page_err(user.locale))?
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();
@@ -222,33 +220,27 @@ pub async fn page(
 ) -> Result<Response, UiError> {
     require_merge(&user)?;
     if let Some(other) = id_param(&user, &q, "other")? {
-        let p = st
-            .store
-            .merge_preview(&user.actor, id, other)
+        let p = guanxi_app::merge::preview(&st.store, &user.actor, id, other)
             .await
-            .map_err(store_err(user.locale))?;
+            .map_err(page_err(user.locale))?;
         return render_compare(&st, &user, p, String::new(), StatusCode::OK).await;
     }
-    let kept = st
-        .store
-        .get_customer(&user.actor, id)
+    let kept = guanxi_app::customers::load_for_change(&st.store, &user.actor, id)
         .await
-        .map_err(store_err(user.locale))?;
+        .map_err(page_err(user.locale))?;
     let kept = present(&user.actor, kept).0;
     let duplicates = candidate_views(
-        st.store
-            .duplicates_of(&user.actor, id)
+        guanxi_app::merge::duplicates_of(&st.store, &user.actor, id)
             .await
-            .map_err(store_err(user.locale))?,
+            .map_err(page_err(user.locale))?,
     );
     let needle = q.get("q").unwrap_or("").trim().to_string();
     let hits = if needle.is_empty() {
         Vec::new()
     } else {
-        st.store
-            .identify(&user.actor, &needle, 20)
+        guanxi_app::customers::identify(&st.store, &user.actor, &needle, 20)
             .await
-            .map_err(store_err(user.locale))?
+            .map_err(page_err(user.locale))?
             .into_iter()
             .filter(|h| h.customer_id != id && h.kind == kept.kind)
             .collect()
@@ -291,24 +283,28 @@ pub async fn merge(
         .filter(|f| form.get(&format!("take_{f}")) == Some("other"))
         .map(String::from)
         .collect();
-    match st
-        .store
-        .merge_customers(&user.actor, id, version, other, other_version, &take)
-        .await
+    match guanxi_app::merge::merge(
+        &st.store,
+        &user.actor,
+        id,
+        version,
+        other,
+        other_version,
+        &take,
+    )
+    .await
     {
         Ok(m) => {
             Ok(Redirect::to(&format!("/customers/{id}?merged={}", m.merge_id)).into_response())
         }
-        Err(StoreError::Conflict { .. }) => {
-            let p = st
-                .store
-                .merge_preview(&user.actor, id, other)
+        Err(guanxi_app::AppError::Store(StoreError::Conflict { .. })) => {
+            let p = guanxi_app::merge::preview(&st.store, &user.actor, id, other)
                 .await
-                .map_err(store_err(user.locale))?;
+                .map_err(page_err(user.locale))?;
             let msg = super::text::t(user.locale, "merge.conflict").to_string();
             render_compare(&st, &user, p, msg, StatusCode::CONFLICT).await
         }
-        Err(e) => Err(store_err(user.locale)(e)),
+        Err(e) => Err(page_err(user.locale)(e)),
     }
 }
 
@@ -319,11 +315,9 @@ pub async fn undo(
     Submitted { user, .. }: Submitted,
 ) -> Result<Response, UiError> {
     require_merge(&user)?;
-    let c = st
-        .store
-        .undo_merge(&user.actor, merge_id)
+    let c = guanxi_app::merge::undo(&st.store, &user.actor, merge_id)
         .await
-        .map_err(store_err(user.locale))?;
+        .map_err(page_err(user.locale))?;
     Ok(Redirect::to(&format!("/customers/{}?saved=unmerged", c.id)).into_response())
 }
 
@@ -350,16 +344,13 @@ pub async fn section(
         });
     }
     let duplicates = candidate_views(
-        st.store
-            .duplicates_of(&user.actor, id)
+        guanxi_app::merge::duplicates_of(&st.store, &user.actor, id)
             .await
-            .map_err(store_err(user.locale))?,
+            .map_err(page_err(user.locale))?,
     );
-    let undoable = st
-        .store
-        .undoable_merges(&user.actor, id)
+    let undoable = guanxi_app::merge::undoable(&st.store, &user.actor, id)
         .await
-        .map_err(store_err(user.locale))?
+        .map_err(page_err(user.locale))?
         .into_iter()
         .map(|m| {
             (

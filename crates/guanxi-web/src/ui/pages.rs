@@ -8,14 +8,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use guanxi_domain::role::Permission;
 use guanxi_domain::vocabulary::LifecycleStage;
-use guanxi_store::users::UserUpdate;
 use serde_json::json;
 
 use super::format::{self, money_whole, thousands};
 use super::render;
-use super::session::{anonymous_locale, urlencode, Ctx, FormData, UiError, UiUser, LANG_COOKIE};
+use super::session::{
+    anonymous_locale, page_err, urlencode, Ctx, FormData, UiError, UiUser, LANG_COOKIE,
+};
 use crate::auth::session_cookie;
-use crate::auth::{digest, SESSION_COOKIE};
+use crate::auth::SESSION_COOKIE;
 use crate::extract::ClientAddr;
 use crate::i18n::Locale;
 use crate::state::AppState;
@@ -214,10 +215,9 @@ pub async fn logout(
     Submitted { user, .. }: Submitted,
 ) -> Result<Response, UiError> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
-        st.store
-            .delete_session(&digest(c.value()))
+        guanxi_app::sessions::end_session(&st.store, c.value())
             .await
-            .map_err(|e| UiError::Internal(user.locale, e.to_string()))?;
+            .map_err(page_err(user.locale))?;
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/")).add(
         Cookie::build((LANG_COOKIE, user.locale.code()))
@@ -238,18 +238,18 @@ pub async fn set_language(
     let Some(lang) = form.get("lang").and_then(Locale::from_code) else {
         return Err(UiError::BadForm(user.locale));
     };
-    st.store
-        .update_user(
-            &user.actor,
-            user.user.id,
-            UserUpdate {
-                version: user.user.meta.version,
-                locale: Some(lang.code().to_string()),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
+    guanxi_app::users::update_user(
+        &st.store,
+        &user.actor,
+        user.user.id,
+        guanxi_domain::user::UserPatch {
+            version: user.user.meta.version,
+            locale: Some(lang.code().to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(page_err(user.locale))?;
     Ok(Redirect::to(&safe_next(form.get("next"))).into_response())
 }
 
@@ -299,19 +299,15 @@ pub async fn dashboard(
     q: FormData,
 ) -> Result<Response, UiError> {
     user.require(Permission::ReadCustomers)?;
-    let err = |e: guanxi_store::StoreError| UiError::from_api(user.locale, e.into());
-    let d = st
-        .store
-        .dashboard(&user.actor, 24, st.utc_offset_hours)
+    let err = page_err(user.locale);
+    let d = guanxi_app::analytics::dashboard(&st.store, &user.actor, 24, st.utc_offset_hours)
         .await
         .map_err(err)?;
     let tz = format::zone(st.utc_offset_hours);
     let now = chrono::Utc::now();
-    let tasks = st
-        .store
-        .open_tasks(&user.actor, user.user.id, 20)
+    let tasks = guanxi_app::timeline::open_tasks(&st.store, &user.actor, user.user.id, 20)
         .await
-        .map_err(err)?
+        .map_err(page_err(user.locale))?
         .into_iter()
         .map(|t| TaskView {
             customer_id: t.task.customer_id,
@@ -323,11 +319,10 @@ pub async fn dashboard(
         .collect();
     let mine =
         guanxi_store::tasks::TaskFilter::open_for(guanxi_store::tasks::TaskWho::User(user.user.id));
-    let (open_tasks, overdue_tasks) = st
-        .store
-        .count_tasks(&user.actor, &mine, now.timestamp_millis())
-        .await
-        .map_err(err)?;
+    let (open_tasks, overdue_tasks) =
+        guanxi_app::timeline::count_tasks(&st.store, &user.actor, &mine, now.timestamp_millis())
+            .await
+            .map_err(page_err(user.locale))?;
     let ctx = user.ctx("dashboard.title");
     let stage_chart = json!({
         "tooltip": {"trigger": "item"},
@@ -372,8 +367,14 @@ pub async fn dashboard(
         "links": d.revenue_per_month.iter().map(|(m, ..)| month_link("order_month", "during", m)).collect::<Vec<_>>(),
     });
     let scores = if user.actor.can(Permission::RunAnalytics) {
-        let (at, customers) = st.store.scores_summary().await.map_err(err)?;
-        let job = st.jobs.score_status().await.map_err(err)?;
+        let (at, customers) = guanxi_app::analytics::scores_summary(&st.store, &user.actor)
+            .await
+            .map_err(page_err(user.locale))?;
+        let job = st
+            .jobs
+            .score_status()
+            .await
+            .map_err(page_err(user.locale))?;
         Some(ScoresView {
             last_run: match at.and_then(chrono::DateTime::from_timestamp_millis) {
                 Some(t) => ctx.count_with(

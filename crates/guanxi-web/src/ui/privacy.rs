@@ -38,8 +38,9 @@ pub async fn erase(
 ) -> Result<Response, UiError> {
     user.require(Permission::DataSubjectRights)?;
     let l = user.locale;
-    let err = |e: guanxi_store::StoreError| UiError::from_api(l, e.into());
-    let customer = st.store.get_customer(&user.actor, id).await.map_err(err)?;
+    let customer = guanxi_app::customers::read_in_list(&st.store, &user.actor, id)
+        .await
+        .map_err(super::session::page_err(l))?;
     if form.get("confirm") != Some(customer.name.trim()) {
         return Err(UiError::Invalid(
             l,

@@ -99,8 +99,7 @@ pub async fn hits(
     let hits = if query.is_empty() {
         Vec::new()
     } else {
-        st.store
-            .identify(&user.actor, &query, AS_YOU_TYPE)
+        guanxi_app::customers::identify(&st.store, &user.actor, &query, AS_YOU_TYPE)
             .await
             .map_err(|e| UiError::from_api(user.locale, e.into()))?
     };
@@ -130,9 +129,7 @@ pub async fn go(
     if query.is_empty() {
         return Ok(Redirect::to("/customers").into_response());
     }
-    let mut hits = st
-        .store
-        .identify(&user.actor, &query, CHOICES)
+    let mut hits = guanxi_app::customers::identify(&st.store, &user.actor, &query, CHOICES)
         .await
         .map_err(|e| UiError::from_api(user.locale, e.into()))?;
     let best = hits.first().map(|h| h.score);

@@ -12,7 +12,7 @@ use axum_extra::extract::cookie::CookieJar;
 use guanxi_domain::records::User;
 use guanxi_domain::role::{Actor, Permission};
 
-use crate::auth::{digest, SESSION_COOKIE};
+use crate::auth::SESSION_COOKIE;
 use crate::i18n::Locale;
 use crate::state::AppState;
 use crate::ui::text;
@@ -122,7 +122,7 @@ impl FromRequestParts<AppState> for UiUser {
         let Some(sid) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
             return Err(to_login(parts));
         };
-        let session = match st.store.get_session(&digest(&sid)).await {
+        let session = match guanxi_app::sessions::session_for(&st.store, &sid).await {
             Ok(Some(s)) => s,
             Ok(None) => return Err(to_login(parts)),
             Err(e) => {
@@ -449,14 +449,9 @@ pub enum UiError {
     Internal(Locale, String),
 }
 
-/// Maps a store error met while serving a page, in the reader's language: for `map_err`.
-pub fn store_err(l: Locale) -> impl Fn(guanxi_store::StoreError) -> UiError {
-    move |e| UiError::from_api(l, e.into())
-}
-
-/// Maps an application-layer failure to the page error in the reader's language (the same
-/// status and field messages as the API's answer).
-pub fn app_err(l: Locale) -> impl Fn(guanxi_app::AppError) -> UiError {
+/// Maps a failure of the application layer or the store to the page error in the reader's
+/// language: the same status and field messages as the API's answer.
+pub fn page_err<E: Into<crate::error::ApiError>>(l: Locale) -> impl Fn(E) -> UiError {
     move |e| UiError::from_api(l, e.into())
 }
 

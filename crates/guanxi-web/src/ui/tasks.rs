@@ -17,8 +17,9 @@ use super::customers::user_names;
 use super::format;
 use super::pages::safe_next;
 use super::render;
-use super::session::{urlencode, Ctx, FormData, UiError, UiUser};
+use super::session::{page_err, urlencode, Ctx, FormData, UiError, UiUser};
 use crate::state::AppState;
+use guanxi_app::timeline as uc;
 
 /// Rows per page.
 const PAGE: i64 = 50;
@@ -176,11 +177,14 @@ pub async fn list(
     user.require(Permission::ReadCustomers)?;
     let tz = format::zone(st.utc_offset_hours);
     let (filter, echo) = filter_of(&user, &q, tz);
-    let list = st
-        .store
-        .task_list(&user.actor, &filter, Utc::now().timestamp_millis())
-        .await
-        .map_err(|e| UiError::from_api(user.locale, e.into()))?;
+    let list = uc::task_list(
+        &st.store,
+        &user.actor,
+        &filter,
+        Utc::now().timestamp_millis(),
+    )
+    .await
+    .map_err(page_err(user.locale))?;
     let people = user_names(&st, &user).await?;
     let names: HashMap<i64, String> = people.iter().cloned().collect();
     let page = filter.offset / PAGE + 1;
@@ -222,17 +226,15 @@ pub async fn set_done(
 ) -> Result<Response, UiError> {
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
-    let err = |e: guanxi_store::StoreError| UiError::from_api(l, e.into());
+    let err = page_err(l);
     let version = form.version(l)?;
     let done = form.get("done") != Some("0");
-    let t = match st
-        .store
-        .set_task_done(&user.actor, task_id, version, done)
-        .await
-    {
+    let t = match uc::set_task_done(&st.store, &user.actor, task_id, version, done).await {
         Ok(t) => t,
-        Err(guanxi_store::StoreError::Conflict { .. }) => {
-            st.store.get_task(&user.actor, task_id).await.map_err(err)?
+        Err(guanxi_app::AppError::Store(guanxi_store::StoreError::Conflict { .. })) => {
+            uc::get_task(&st.store, &user.actor, task_id)
+                .await
+                .map_err(&err)?
         }
         Err(e) => return Err(err(e)),
     };
@@ -240,9 +242,7 @@ pub async fn set_done(
     if form.is_htmx() {
         let tz = format::zone(st.utc_offset_hours);
         let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
-        let customer = st
-            .store
-            .get_customer(&user.actor, t.customer_id)
+        let customer = guanxi_app::customers::read_in_list(&st.store, &user.actor, t.customer_id)
             .await
             .map_err(err)?;
         let tpl = TaskRowTpl {

@@ -51,7 +51,9 @@ pub async fn list_jobs(
         state: q.state,
         limit: crate::extract::page_limit(q.limit, 100, 500)?,
     };
-    Ok(Json(st.store.list_jobs(&f).await?))
+    Ok(Json(
+        guanxi_app::jobs::list_jobs(&st.store, &auth.actor, &f).await?,
+    ))
 }
 
 /// One job.
@@ -63,7 +65,9 @@ pub async fn get_job(
     PathId(id): PathId,
 ) -> Result<Json<Job>, ApiError> {
     auth.require(Permission::ManageJobs)?;
-    Ok(Json(st.store.get_job(id).await?))
+    Ok(Json(
+        guanxi_app::jobs::get_job(&st.store, &auth.actor, id).await?,
+    ))
 }
 
 /// Put a failed or cancelled job back on the queue, due now (422 `job_state` otherwise;
@@ -76,7 +80,7 @@ pub async fn retry_job(
     PathId(id): PathId,
 ) -> Result<Json<Job>, ApiError> {
     auth.require(Permission::ManageJobs)?;
-    let job = st.store.retry_job(&auth.actor, id).await?;
+    let job = guanxi_app::jobs::retry_job(&st.store, &auth.actor, id).await?;
     st.jobs.wake();
     Ok(Json(job))
 }
@@ -90,5 +94,7 @@ pub async fn cancel_job(
     PathId(id): PathId,
 ) -> Result<Json<Job>, ApiError> {
     auth.require(Permission::ManageJobs)?;
-    Ok(Json(st.store.cancel_job(&auth.actor, id).await?))
+    Ok(Json(
+        guanxi_app::jobs::cancel_job(&st.store, &auth.actor, id).await?,
+    ))
 }

@@ -105,15 +105,17 @@ pub async fn list(
         ))?),
     };
     let kind = allowed(KINDS, q.get("kind"));
-    let jobs = st
-        .store
-        .list_jobs(&JobFilter {
+    let jobs = guanxi_app::jobs::list_jobs(
+        &st.store,
+        &user.actor,
+        &JobFilter {
             kind: (!kind.is_empty()).then(|| kind.to_string()),
             state,
             limit: 200,
-        })
-        .await
-        .map_err(crate::ui::session::store_err(l))?;
+        },
+    )
+    .await
+    .map_err(crate::ui::session::page_err(l))?;
     let tz = format::zone(st.utc_offset_hours);
     let tpl = ListTpl {
         ctx: user.ctx("jobs.title"),
@@ -145,10 +147,10 @@ fn back_to(form: &FormData, key: &str, value: &str) -> Redirect {
 fn refused(
     l: crate::i18n::Locale,
     form: &FormData,
-    e: guanxi_store::StoreError,
+    e: guanxi_app::AppError,
 ) -> Result<Redirect, UiError> {
     match e {
-        guanxi_store::StoreError::Invalid(v) => {
+        guanxi_app::AppError::Store(guanxi_store::StoreError::Invalid(v)) => {
             let code = v.0.first().map(|e| e.code.as_str()).unwrap_or("job_state");
             Ok(back_to(form, "refusal", code))
         }
@@ -163,7 +165,7 @@ pub async fn retry(
     Submitted { user, form }: Submitted,
 ) -> Result<Redirect, UiError> {
     user.require(Permission::ManageJobs)?;
-    match st.store.retry_job(&user.actor, id).await {
+    match guanxi_app::jobs::retry_job(&st.store, &user.actor, id).await {
         Ok(_) => {
             st.jobs.wake();
             Ok(back_to(&form, "notice", "jobs.retried"))
@@ -179,7 +181,7 @@ pub async fn cancel(
     Submitted { user, form }: Submitted,
 ) -> Result<Redirect, UiError> {
     user.require(Permission::ManageJobs)?;
-    match st.store.cancel_job(&user.actor, id).await {
+    match guanxi_app::jobs::cancel_job(&st.store, &user.actor, id).await {
         Ok(_) => Ok(back_to(&form, "notice", "jobs.cancelled")),
         Err(e) => refused(user.locale, &form, e),
     }

@@ -27,7 +27,7 @@ use crate::state::AppState;
 use crate::ui::customers::user_names;
 use crate::ui::format;
 use crate::ui::render;
-use crate::ui::session::{api_errors, app_err, Ctx, FormData, UiError, UiUser};
+use crate::ui::session::{api_errors, page_err, Ctx, FormData, UiError, UiUser};
 
 /// The segment pages.
 pub fn routes() -> axum::Router<AppState> {
@@ -558,7 +558,7 @@ pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, 
     let l = user.locale;
     let saved = uc::saved_segments(&st.store, &user.actor)
         .await
-        .map_err(app_err(l))?;
+        .map_err(page_err(l))?;
     let ctx = user.ctx("segment.list_title");
     let users: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
     let tz = format::zone(st.utc_offset_hours);
@@ -566,7 +566,7 @@ pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, 
     for seg in saved {
         let size = uc::size_for(&st.store, st.as_of(), &user.actor, &seg)
             .await
-            .map_err(app_err(l))?
+            .map_err(page_err(l))?
             .unwrap_or(-1);
         rows.push(ListRow {
             summary: describe(&ctx, &seg.rule, &users),
@@ -654,12 +654,12 @@ pub async fn page(
     let l = user.locale;
     let seg = uc::get_segment(&st.store, &user.actor, id)
         .await
-        .map_err(app_err(l))?;
+        .map_err(page_err(l))?;
     let ctx = user.ctx("segment.title");
     let users: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
     let size = uc::size_for(&st.store, st.as_of(), &user.actor, &seg)
         .await
-        .map_err(app_err(l))?
+        .map_err(page_err(l))?
         .unwrap_or(-1);
     let tpl = ViewTpl {
         summary: describe(&ctx, &seg.rule, &users),
@@ -687,7 +687,7 @@ pub async fn edit_form(
     user.require(Permission::ManageSegments)?;
     let seg = uc::get_segment(&st.store, &user.actor, id)
         .await
-        .map_err(app_err(user.locale))?;
+        .map_err(page_err(user.locale))?;
     let input = SegmentInput {
         name: seg.name,
         description: seg.description,
@@ -731,7 +731,7 @@ pub async fn delete(
     let version = form.version(user.locale)?;
     uc::delete_segment(&st.store, &user.actor, id, version)
         .await
-        .map_err(app_err(user.locale))?;
+        .map_err(page_err(user.locale))?;
     Ok(Redirect::to("/segments").into_response())
 }
 
@@ -756,7 +756,7 @@ pub async fn preview(
             problems: problems(&ctx, &rule, &e.0),
             ctx,
         },
-        Err(e) => return Err(app_err(l)(e)),
+        Err(e) => return Err(page_err(l)(e)),
     };
     Ok(render(l, &tpl))
 }
@@ -769,7 +769,7 @@ pub async fn export(
 ) -> Result<Response, UiError> {
     let (name, body) = uc::export_csv(&st.store, st.as_of(), &user.actor, user.locale, id)
         .await
-        .map_err(app_err(user.locale))?;
+        .map_err(page_err(user.locale))?;
     Ok(crate::download::csv(&name, body))
 }
 

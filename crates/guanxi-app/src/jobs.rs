@@ -1,0 +1,33 @@
+//! The background job queue as operators see it (`ManageJobs`, admins): list, read, retry a
+//! failed or cancelled job, cancel a queued one. Retrying and cancelling are audited by the
+//! store; the worker that runs jobs lives with the server.
+
+use guanxi_domain::role::{Actor, Permission};
+use guanxi_store::jobs::{Job, JobFilter};
+use guanxi_store::Store;
+
+use crate::{require, AppError};
+
+/// Jobs by kind and state, newest first.
+pub async fn list_jobs(store: &Store, actor: &Actor, f: &JobFilter) -> Result<Vec<Job>, AppError> {
+    require(actor, Permission::ManageJobs)?;
+    Ok(store.list_jobs(f).await?)
+}
+
+/// One job.
+pub async fn get_job(store: &Store, actor: &Actor, id: i64) -> Result<Job, AppError> {
+    require(actor, Permission::ManageJobs)?;
+    Ok(store.get_job(id).await?)
+}
+
+/// Puts a failed or cancelled job back on the queue, due now.
+pub async fn retry_job(store: &Store, actor: &Actor, id: i64) -> Result<Job, AppError> {
+    require(actor, Permission::ManageJobs)?;
+    Ok(store.retry_job(actor, id).await?)
+}
+
+/// Cancels a queued job.
+pub async fn cancel_job(store: &Store, actor: &Actor, id: i64) -> Result<Job, AppError> {
+    require(actor, Permission::ManageJobs)?;
+    Ok(store.cancel_job(actor, id).await?)
+}
