@@ -2,16 +2,8 @@
 //! which takes the path and method from the handler's `#[utoipa::path]`: the router and the
 //! OpenAPI document are built from the same list and cannot disagree.
 
-pub mod contacts;
-pub mod customers;
-pub mod merge;
-pub mod orders;
-pub mod privacy;
-pub mod scores;
 pub mod session;
 pub mod statuses;
-pub mod timeline;
-pub mod users;
 
 use axum::extract::State;
 use axum::Json;
@@ -83,45 +75,6 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(session::me))
         .routes(routes!(session::create_token, session::list_tokens))
         .routes(routes!(session::revoke_token))
-        .routes(routes!(
-            customers::list_customers,
-            customers::create_customer
-        ))
-        .routes(routes!(customers::identify))
-        .routes(routes!(
-            customers::get_customer,
-            customers::update_customer,
-            customers::delete_customer
-        ))
-        .routes(routes!(merge::merge_customers))
-        .routes(routes!(merge::merge_preview))
-        .routes(routes!(merge::list_merges))
-        .routes(routes!(merge::undo_merge))
-        .routes(routes!(privacy::export_customer))
-        .routes(routes!(privacy::erase_customer))
-        .routes(routes!(
-            contacts::list_contact_points,
-            contacts::add_contact_point
-        ))
-        .routes(routes!(
-            contacts::update_contact_point,
-            contacts::delete_contact_point
-        ))
-        .routes(routes!(contacts::list_relations, contacts::add_relation))
-        .routes(routes!(contacts::delete_relation))
-        .routes(routes!(users::list_users, users::create_user))
-        .routes(routes!(users::get_user, users::update_user))
-        .routes(routes!(users::list_teams, users::create_team))
-        .routes(routes!(orders::create_order, orders::list_orders))
-        .routes(routes!(orders::get_order))
-        .routes(routes!(orders::list_audit))
-        .routes(routes!(timeline::add_interaction))
-        .routes(routes!(timeline::add_task))
-        .routes(routes!(timeline::timeline))
-        .routes(routes!(timeline::update_task))
-        .routes(routes!(timeline::my_tasks))
-        .routes(routes!(scores::refresh))
-        .routes(routes!(scores::status))
         .merge(crate::features::api_routes());
     let (router, mut doc) = api.split_for_parts();
     statuses::declare_shared_statuses(&mut doc);

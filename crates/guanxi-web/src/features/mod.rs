@@ -1,25 +1,45 @@
-//! Feature areas, one folder each (`<feature>/{api,pages}.rs` with the feature's templates in
-//! `templates/<feature>/`). A feature exposes its API routes and its page routes; the crate's
-//! routers merge them from the lists here, which are the only shared files a new area edits
-//! (besides the navigation and a locale file per language). See docs/ARCHITECTURE.md.
+//! Feature areas, one folder each (`<area>/{mod,api,pages}.rs`, with the area's templates in
+//! `templates/<area>/` for the newer ones). Each area's `mod.rs` gives its API routes and its
+//! page routes; the lists here are the only shared lines a new area adds (besides the
+//! navigation and a locale file per language). See docs/ARCHITECTURE.md.
 
+pub mod admin;
+pub mod analytics;
+pub mod customers;
 pub mod jobs;
+pub mod merge;
+pub mod orders;
+pub mod privacy;
 pub mod segments;
+pub mod timeline;
 
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
-/// Every feature's API routes (with their OpenAPI operations).
+/// Every area's API routes (with their OpenAPI operations).
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .merge(jobs::api::routes())
-        .merge(segments::api::routes())
+        .merge(customers::api_routes())
+        .merge(merge::api_routes())
+        .merge(privacy::api_routes())
+        .merge(admin::api_routes())
+        .merge(orders::api_routes())
+        .merge(timeline::api_routes())
+        .merge(analytics::api_routes())
+        .merge(segments::api_routes())
+        .merge(jobs::api_routes())
 }
 
-/// Every feature's page routes.
+/// Every area's page routes.
 pub fn page_routes() -> axum::Router<AppState> {
     axum::Router::new()
-        .merge(jobs::pages::routes())
-        .merge(segments::pages::routes())
+        .merge(customers::page_routes())
+        .merge(merge::page_routes())
+        .merge(privacy::page_routes())
+        .merge(timeline::page_routes())
+        .merge(admin::page_routes())
+        .merge(analytics::page_routes())
+        .merge(segments::page_routes())
+        .merge(jobs::page_routes())
 }

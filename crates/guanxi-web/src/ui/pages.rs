@@ -289,7 +289,9 @@ struct TaskView {
 /// field (`created_month` is 2026-03, `order_month` includes 2026-03), in the shop's months
 /// like the chart.
 fn month_link(field: &str, op: &str, month: &str) -> String {
-    super::customers::list_link(&json!({"clauses": [{"field": field, "op": op, "value": month}]}))
+    crate::features::customers::list::list_link(
+        &json!({"clauses": [{"field": field, "op": op, "value": month}]}),
+    )
 }
 
 /// The landing page: the reader's book in numbers and charts, and their open tasks.

@@ -51,7 +51,7 @@ impl UiUser {
             can_audit: self.actor.can(Permission::ReadAudit),
             can_sensitive: self.actor.can(Permission::ViewSensitive),
             can_dsr: self.actor.can(Permission::DataSubjectRights),
-            can_merge: super::merge::can_merge(self),
+            can_merge: crate::features::merge::pages::can_merge(self),
             role: Some(self.actor.role),
         }
     }

@@ -189,12 +189,12 @@ mod tests {
         );
         check(
             "audit_action",
-            crate::ui::admin::AUDIT_ACTIONS.to_vec(),
+            crate::features::admin::pages::AUDIT_ACTIONS.to_vec(),
             &mut m,
         );
         check(
             "audit_entity",
-            crate::ui::admin::AUDIT_ENTITIES.to_vec(),
+            crate::features::admin::pages::AUDIT_ENTITIES.to_vec(),
             &mut m,
         );
         check("task_status", vec!["open", "done"], &mut m);

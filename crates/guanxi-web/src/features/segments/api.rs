@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::customers::VersionQuery;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::features::customers::api::VersionQuery;
 use crate::state::AppState;
 
 /// The segment routes (with their OpenAPI operations).

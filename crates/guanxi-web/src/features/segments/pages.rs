@@ -23,8 +23,8 @@ use guanxi_store::segments::Segment;
 use axum::routing::{get, post};
 use guanxi_app::segments as uc;
 
+use crate::features::customers::list::user_names;
 use crate::state::AppState;
-use crate::ui::customers::user_names;
 use crate::ui::format;
 use crate::ui::render;
 use crate::ui::session::{api_errors, page_err, Ctx, FormData, UiError, UiUser};

@@ -21,11 +21,11 @@ use guanxi_domain::ValidationError;
 use guanxi_store::duplicates::DuplicateCandidate;
 use serde_json::{json, Map, Value};
 
-use super::customers::{first_contact, user_names};
-use super::format;
-use super::render;
-use super::session::{page_err, Ctx, FormData, UiError, UiUser};
+use crate::features::customers::list::{first_contact, user_names};
 use crate::state::AppState;
+use crate::ui::format;
+use crate::ui::render;
+use crate::ui::session::{page_err, Ctx, FormData, UiError, UiUser};
 use guanxi_app::AppError;
 
 /// One input of a form.
@@ -47,7 +47,7 @@ pub struct Conflict {
 }
 
 #[derive(Template)]
-#[template(path = "form.html")]
+#[template(path = "customers/form.html")]
 struct FormTpl {
     ctx: Ctx,
     heading: &'static str,
@@ -63,7 +63,7 @@ struct FormTpl {
 }
 
 /// The text key saying what a duplicate candidate shares.
-pub(super) fn shared_key(matched_on: &str) -> &'static str {
+pub(crate) fn shared_key(matched_on: &str) -> &'static str {
     match matched_on {
         "email" => "duplicates.email",
         "wechat" => "duplicates.wechat",
@@ -809,7 +809,7 @@ fn form_page(
         fields,
         has_errors,
         conflict: notice.conflict,
-        duplicates: super::merge::candidate_views(notice.duplicates),
+        duplicates: crate::features::merge::pages::candidate_views(notice.duplicates),
     };
     (status, render(user.locale, &tpl)).into_response()
 }
@@ -888,7 +888,7 @@ pub async fn create(
     let merge_into = form
         .get("merge_into")
         .and_then(|v| v.parse::<i64>().ok())
-        .filter(|_| super::merge::can_merge(&user));
+        .filter(|_| crate::features::merge::pages::can_merge(&user));
     let allow_duplicate = form.get("allow_duplicate") == Some("1") || merge_into.is_some();
     match guanxi_app::customers::create_customer(&st.store, &user.actor, fields, allow_duplicate)
         .await

@@ -12,11 +12,11 @@ use guanxi_domain::role::Permission;
 use guanxi_domain::vocabulary::{ContactKind, CustomerKind, LifecycleStage, SourceChannel};
 use guanxi_store::customers::{CustomerFilter, CustomerSort};
 
-use super::format;
-use super::pages::stage_codes;
-use super::render;
-use super::session::{urlencode, Ctx, FormData, UiError, UiUser};
 use crate::state::AppState;
+use crate::ui::format;
+use crate::ui::pages::stage_codes;
+use crate::ui::render;
+use crate::ui::session::{urlencode, Ctx, FormData, UiError, UiUser};
 use guanxi_app::customers::LIST_COUNT_CAP;
 
 /// A column the user may show.
@@ -62,7 +62,7 @@ struct RowView {
 }
 
 #[derive(Template)]
-#[template(path = "customers.html")]
+#[template(path = "customers/list.html")]
 struct ListTpl {
     ctx: Ctx,
     f: Filters,
@@ -184,7 +184,7 @@ async fn filter_from(
     let narrowing =
         guanxi_app::segments::list_narrowing(&st.store, st.as_of(), segment_id, q.get("rule"))
             .await
-            .map_err(super::session::page_err(l))?;
+            .map_err(crate::ui::session::page_err(l))?;
     let filter = CustomerFilter {
         segment: narrowing.filter.clone(),
         owner_id,
@@ -436,7 +436,7 @@ async fn all_matching_ids(st: &AppState, user: &UiUser, query: &str) -> Result<V
         return Err(UiError::Invalid(
             l,
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            vec![super::text::tf(
+            vec![crate::ui::text::tf(
                 l,
                 "bulk.too_many",
                 &[("n", &format::thousands(MAX_BULK_ALL))],

@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_domain::role::Permission;
 
-use super::session::{FormData, UiError, UiUser};
 use crate::state::AppState;
+use crate::ui::session::{FormData, UiError, UiUser};
 use guanxi_app::export::{customer_dossier, DossierFormat};
 
 /// `GET /customers/{id}/export?format=json|xlsx`.
@@ -40,14 +40,14 @@ pub async fn erase(
     let l = user.locale;
     let customer = guanxi_app::customers::read_in_list(&st.store, &user.actor, id)
         .await
-        .map_err(super::session::page_err(l))?;
+        .map_err(crate::ui::session::page_err(l))?;
     if form.get("confirm") != Some(customer.name.trim()) {
         return Err(UiError::Invalid(
             l,
             StatusCode::UNPROCESSABLE_ENTITY,
             vec![format!(
                 "confirm: {}",
-                super::text::t(l, "dsr.confirm_mismatch")
+                crate::ui::text::t(l, "dsr.confirm_mismatch")
             )],
         ));
     }

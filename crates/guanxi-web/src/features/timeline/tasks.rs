@@ -13,12 +13,12 @@ use guanxi_domain::role::Permission;
 use guanxi_store::tasks::{TaskFilter, TaskStatus, TaskWho};
 use std::collections::HashMap;
 
-use super::customers::user_names;
-use super::format;
-use super::pages::safe_next;
-use super::render;
-use super::session::{page_err, urlencode, Ctx, FormData, UiError, UiUser};
+use crate::features::customers::list::user_names;
 use crate::state::AppState;
+use crate::ui::format;
+use crate::ui::pages::safe_next;
+use crate::ui::render;
+use crate::ui::session::{page_err, urlencode, Ctx, FormData, UiError, UiUser};
 use guanxi_app::timeline as uc;
 
 /// Rows per page.
@@ -49,7 +49,7 @@ struct Echo {
 }
 
 #[derive(Template)]
-#[template(path = "tasks.html")]
+#[template(path = "timeline/tasks.html")]
 struct TasksTpl {
     ctx: Ctx,
     f: Echo,
@@ -64,7 +64,7 @@ struct TasksTpl {
 }
 
 #[derive(Template)]
-#[template(path = "task_row.html")]
+#[template(path = "timeline/task_row.html")]
 struct TaskRowTpl {
     ctx: Ctx,
     back: String,

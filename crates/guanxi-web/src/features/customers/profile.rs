@@ -21,11 +21,11 @@ use guanxi_domain::vocabulary::{
 };
 use serde_json::json;
 
-use super::customers::{active_names, user_names};
-use super::format;
-use super::render;
-use super::session::{page_err, Ctx, FormData, UiError, UiUser};
+use crate::features::customers::list::{active_names, user_names};
 use crate::state::AppState;
+use crate::ui::format;
+use crate::ui::render;
+use crate::ui::session::{page_err, Ctx, FormData, UiError, UiUser};
 
 /// Timeline entries shown at first and per "older" click.
 pub const TIMELINE_PAGE: i64 = 50;
@@ -97,7 +97,7 @@ struct NewContactForm {
 }
 
 #[derive(Template)]
-#[template(path = "customer.html")]
+#[template(path = "customers/profile.html")]
 struct PageTpl {
     ctx: Ctx,
     h: Header,
@@ -123,11 +123,11 @@ struct PageTpl {
     tomorrow: String,
     items: Vec<ItemView>,
     older_url: String,
-    merge: super::merge::MergeSection,
+    merge: crate::features::merge::pages::MergeSection,
 }
 
 #[derive(Template)]
-#[template(path = "timeline_fragment.html")]
+#[template(path = "customers/timeline_fragment.html")]
 struct TimelineTpl {
     ctx: Ctx,
     items: Vec<ItemView>,
@@ -135,7 +135,7 @@ struct TimelineTpl {
 }
 
 #[derive(Template)]
-#[template(path = "contact_fragment.html")]
+#[template(path = "customers/contact_fragment.html")]
 struct ContactTpl {
     ctx: Ctx,
     cp: ContactView,
@@ -167,7 +167,7 @@ fn provenance(
 }
 
 /// An anniversary as the page writes it (`农历 03-05`, `1985-03-05`).
-pub(super) fn anniversary_text(ctx: &Ctx, a: &Anniversary) -> String {
+pub(crate) fn anniversary_text(ctx: &Ctx, a: &Anniversary) -> String {
     let md = format!("{:02}-{:02}", a.month, a.day);
     let d = match a.year {
         Some(y) => format!("{y}-{md}"),
@@ -194,7 +194,7 @@ fn contact_view(
     ContactView {
         id: cp.id,
         kind: cp.kind.as_str(),
-        value: super::customers::shown_value(cp),
+        value: crate::features::customers::list::shown_value(cp),
         typed: cp.value.clone(),
         label: cp.label.clone().unwrap_or_default(),
         primary: cp.is_primary,
@@ -228,7 +228,7 @@ fn push(facts: &mut Vec<(&'static str, String)>, key: &'static str, v: Option<St
 
 /// The profile (or company) sections that hold facts, as "title (n)", for comparing two
 /// records at a glance.
-pub(super) fn section_summary(ctx: &Ctx, c: &Customer) -> String {
+pub(crate) fn section_summary(ctx: &Ctx, c: &Customer) -> String {
     sections(ctx, c, &HashMap::new(), format::zone(0))
         .into_iter()
         .filter(|s| !s.facts.is_empty())
@@ -777,7 +777,7 @@ async fn render_page(
         tomorrow: (today + chrono::Duration::days(1)).to_string(),
         items,
         older_url: older,
-        merge: super::merge::section(st, user, id, tz).await?,
+        merge: crate::features::merge::pages::section(st, user, id, tz).await?,
         ctx,
     };
     Ok((status, render(l, &tpl)).into_response())

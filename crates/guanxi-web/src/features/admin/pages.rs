@@ -11,11 +11,11 @@ use guanxi_domain::user::NewUser;
 use guanxi_domain::ValidationError;
 use guanxi_store::audit::AuditFilter;
 
-use super::customers::user_names;
-use super::format;
-use super::render;
-use super::session::{api_errors, urlencode, Ctx, FormData, UiError, UiUser};
+use crate::features::customers::list::user_names;
 use crate::state::AppState;
+use crate::ui::format;
+use crate::ui::render;
+use crate::ui::session::{api_errors, urlencode, Ctx, FormData, UiError, UiUser};
 
 struct UserRow {
     id: i64,
@@ -29,7 +29,7 @@ struct UserRow {
 }
 
 #[derive(Template)]
-#[template(path = "admin_users.html")]
+#[template(path = "admin/users.html")]
 struct UsersTpl {
     ctx: Ctx,
     users: Vec<UserRow>,
@@ -221,7 +221,7 @@ struct AuditRowView {
 }
 
 #[derive(Template)]
-#[template(path = "admin_audit.html")]
+#[template(path = "admin/audit.html")]
 struct AuditTpl {
     ctx: Ctx,
     f: AuditFilters,

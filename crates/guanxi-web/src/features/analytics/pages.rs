@@ -9,10 +9,10 @@ use guanxi_domain::role::Permission;
 use guanxi_store::insights::RankedCustomer;
 use serde_json::json;
 
-use super::format;
-use super::render;
-use super::session::{Ctx, UiError, UiUser};
 use crate::state::AppState;
+use crate::ui::format;
+use crate::ui::render;
+use crate::ui::session::{Ctx, UiError, UiUser};
 use guanxi_domain::segment::{RFM_SEGMENTS as SEGMENTS, VALUE_CELLS};
 
 struct RankedView {
@@ -27,7 +27,7 @@ struct RankedView {
 }
 
 #[derive(Template)]
-#[template(path = "analytics.html")]
+#[template(path = "analytics/page.html")]
 struct AnalyticsTpl {
     ctx: Ctx,
     scored: usize,
@@ -103,7 +103,9 @@ fn clv_links(edges: &[i64]) -> Vec<String> {
             if let Some(next) = edges.get(b + 1) {
                 clauses.push(json!({"field": "clv", "op": "lte", "value": yuan(next - 1)}));
             }
-            super::customers::list_link(&json!({"match": "all", "clauses": clauses}))
+            crate::features::customers::list::list_link(
+                &json!({"match": "all", "clauses": clauses}),
+            )
         })
         .collect()
 }

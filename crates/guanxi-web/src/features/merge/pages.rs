@@ -17,11 +17,11 @@ use guanxi_store::duplicates::DuplicateCandidate;
 use guanxi_store::merge::{MergeCounts, MergePreview};
 use guanxi_store::StoreError;
 
-use super::customer360::{anniversary_text, section_summary};
-use super::format;
-use super::render;
-use super::session::{page_err, Ctx, FormData, UiError, UiUser};
+use crate::features::customers::profile::{anniversary_text, section_summary};
 use crate::state::AppState;
+use crate::ui::format;
+use crate::ui::render;
+use crate::ui::session::{page_err, Ctx, FormData, UiError, UiUser};
 use guanxi_app::customers::present;
 
 /// Who may merge: both records are written and one is deleted.
@@ -129,7 +129,7 @@ fn move_list(user: &UiUser, m: &MergeCounts) -> Vec<(&'static str, String)> {
     ]
     .into_iter()
     .filter(|(_, n)| *n > 0)
-    .map(|(key, n)| (key, super::text::count(user.locale, key, n as i64)))
+    .map(|(key, n)| (key, crate::ui::text::count(user.locale, key, n as i64)))
     .collect()
 }
 
@@ -204,7 +204,7 @@ pub fn candidate_views(d: Vec<DuplicateCandidate>) -> Vec<(i64, String, &'static
             (
                 d.customer_id,
                 d.name,
-                super::forms::shared_key(&d.matched_on),
+                crate::features::customers::form::shared_key(&d.matched_on),
             )
         })
         .collect()
@@ -301,7 +301,7 @@ pub async fn merge(
             let p = guanxi_app::merge::preview(&st.store, &user.actor, id, other)
                 .await
                 .map_err(page_err(user.locale))?;
-            let msg = super::text::t(user.locale, "merge.conflict").to_string();
+            let msg = crate::ui::text::t(user.locale, "merge.conflict").to_string();
             render_compare(&st, &user, p, msg, StatusCode::CONFLICT).await
         }
         Err(e) => Err(page_err(user.locale)(e)),

@@ -10,10 +10,10 @@ use guanxi_domain::contact::{display_phone, normalize_phone, phone_digits};
 use guanxi_domain::records::IdentifyHit;
 use guanxi_domain::role::Permission;
 
-use super::render;
-use super::session::{urlencode, Ctx, FormData, UiError, UiUser};
-use super::text;
 use crate::state::AppState;
+use crate::ui::render;
+use crate::ui::session::{urlencode, Ctx, FormData, UiError, UiUser};
+use crate::ui::text;
 
 /// Hits shown as you type.
 const AS_YOU_TYPE: i64 = 8;
@@ -29,7 +29,7 @@ pub struct HitView {
 }
 
 #[derive(Template)]
-#[template(path = "search_results.html")]
+#[template(path = "customers/search_results.html")]
 struct HitsTpl {
     ctx: Ctx,
     query_empty: bool,
@@ -38,7 +38,7 @@ struct HitsTpl {
 }
 
 #[derive(Template)]
-#[template(path = "search_choices.html")]
+#[template(path = "customers/search_choices.html")]
 struct ChoicesTpl {
     ctx: Ctx,
     query: String,

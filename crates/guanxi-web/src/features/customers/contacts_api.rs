@@ -8,10 +8,10 @@ use guanxi_domain::customer::{ContactPointPatch, NewContactPoint};
 use guanxi_domain::records::{ContactPoint, Relation};
 use guanxi_domain::relation::NewRelation;
 
-use crate::api::customers::VersionQuery;
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::features::customers::api::VersionQuery;
 use crate::state::AppState;
 
 /// Contact points of a customer.
