@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod lunar;
 pub mod masking;
 pub mod merge;
+pub mod money;
 pub mod name;
 pub mod order;
 pub mod profile;

@@ -11,6 +11,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::money::parse_money;
 use crate::vocabulary::{ContactKind, CustomerKind, Gender, LifecycleStage, SourceChannel};
 use crate::ValidationErrors;
 
@@ -767,29 +768,6 @@ fn parse_number(v: &str) -> Result<f64, &'static str> {
         .ok_or("not_a_number")
 }
 
-/// Parses yuan as typed ("1000", "1,000.5", "¥1000") into minor units (分), exactly: no float
-/// rounding touches money.
-pub fn parse_money(v: &str) -> Result<i64, &'static str> {
-    let s: String = v
-        .trim()
-        .trim_start_matches(['¥', '￥'])
-        .chars()
-        .filter(|c| *c != ',' && *c != '，')
-        .collect();
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("not_a_number");
-    }
-    if frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("not_a_number");
-    }
-    let yuan: i64 = int.parse().map_err(|_| "out_of_range")?;
-    let fen: i64 = format!("{frac:0<2}").parse().map_err(|_| "not_a_number")?;
-    yuan.checked_mul(100)
-        .and_then(|m| m.checked_add(fen))
-        .ok_or("out_of_range")
-}
-
 fn cutoff(as_of: AsOf, days: u32) -> i64 {
     (as_of.now - Duration::days(i64::from(days))).timestamp_millis()
 }
@@ -1062,16 +1040,6 @@ mod tests {
         .expect_err("invalid");
         let fields: Vec<&str> = e.0.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(fields, ["name", "description", "rule.clauses[0].value"]);
-    }
-
-    #[test]
-    fn money_is_exact() {
-        assert_eq!(parse_money("1000"), Ok(100_000));
-        assert_eq!(parse_money("¥1,000.5"), Ok(100_050));
-        assert_eq!(parse_money("0.07"), Ok(7));
-        assert_eq!(parse_money("1.005"), Err("not_a_number"));
-        assert_eq!(parse_money("-3"), Err("not_a_number"));
-        assert_eq!(parse_money("99999999999999999999"), Err("out_of_range"));
     }
 
     #[test]

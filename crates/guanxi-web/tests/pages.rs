@@ -35,6 +35,7 @@ on_both_backends!(
     duplicates_merge_side_by_side_and_undo,
     the_job_queue_page_lists_retries_and_cancels,
     a_rep_cannot_hand_a_customer_to_someone_else_through_the_form,
+    typed_forms_name_the_field_and_money_stays_exact,
 );
 
 async fn the_job_queue_page_lists_retries_and_cancels(app: &TestApp) {
@@ -492,6 +493,82 @@ async fn a_rep_cannot_hand_a_customer_to_someone_else_through_the_form(app: &Tes
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, now) = admin.get(&format!("/customers/{id}")).await;
     assert_eq!(now["owner_id"], me["id"], "still the rep's");
+}
+
+/// Page forms are parsed into typed inputs before the handler runs: a task due on a day that
+/// does not exist is a 422 naming the field and stores nothing; a company's assets typed in
+/// yuan are kept to the fen even beyond what a float holds (2^53 fen).
+async fn typed_forms_name_the_field_and_money_stays_exact(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let c = customer(&admin, json!({"kind": "individual", "name": "蒋十六"})).await;
+    let id = c["id"].as_i64().unwrap();
+    let b = Browser::login(app, "admin").await;
+    let csrf = b.csrf().await;
+    let (s, page) = b
+        .post(
+            &format!("/customers/{id}/tasks"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("title", "回电"),
+                ("due", "2026-13-40"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("due"), "the field is named: {page}");
+    let (_, timeline) = admin.get(&format!("/customers/{id}/timeline")).await;
+    assert_eq!(timeline.as_array().unwrap().len(), 0, "no task stored");
+    let (s, _) = b
+        .post(
+            &format!("/customers/{id}/tasks"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("title", "回电"),
+                ("due", "2031-01-02"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+
+    let (s, page) = b
+        .post(
+            "/customers/new?kind=company",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("kind", "company"),
+                ("name", "大额资产有限公司"),
+                ("lifecycle_stage", "prospect"),
+                ("source_channel", "manual"),
+                ("assets_yuan", "90071992547409.93"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+    let (_, list) = admin.get("/customers?kind=company&limit=5").await;
+    let company_id = list["items"][0]["id"].as_i64().unwrap();
+    let (_, co) = admin.get(&format!("/customers/{company_id}")).await;
+    assert_eq!(
+        co["company"]["assets_minor"],
+        json!(9_007_199_254_740_993_i64)
+    );
+    let (s, _) = b
+        .post(
+            "/customers/new?kind=company",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("kind", "company"),
+                ("name", "小数太多公司"),
+                ("lifecycle_stage", "prospect"),
+                ("source_channel", "manual"),
+                ("assets_yuan", "1.005"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "more than two decimals of a yuan"
+    );
 }
 
 async fn search_forgives_and_enter_never_guesses(app: &TestApp) {

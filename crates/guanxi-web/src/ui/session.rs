@@ -418,6 +418,53 @@ impl FromRequest<AppState> for Submitted {
     }
 }
 
+/// A form posted by a signed-in user, its CSRF token checked (as [`Submitted`]) and its fields
+/// parsed into a typed input `T` through `TryFrom<&FormData>`: a handler receives domain types,
+/// not strings. A form whose fields do not parse is answered 422 with each problem named by
+/// field, in the user's language, before the handler runs. The raw form stays available for
+/// what is not input (`next`, htmx).
+#[derive(Debug, Clone)]
+pub struct Typed<T> {
+    /// Who posted it.
+    pub user: UiUser,
+    /// The parsed input.
+    pub input: T,
+    /// The form as posted.
+    pub form: FormData,
+}
+
+impl<T> FromRequest<AppState> for Typed<T>
+where
+    T: for<'a> TryFrom<&'a FormData, Error = guanxi_domain::ValidationErrors>,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, Response> {
+        let Submitted { user, form } = Submitted::from_request(req, st).await?;
+        let input = T::try_from(&form).map_err(|e| {
+            UiError::from_api(user.locale, crate::error::ApiError::Validation(e.0)).into_response()
+        })?;
+        Ok(Typed { user, input, form })
+    }
+}
+
+/// A required field parsed by `parse`; its absence or a value `parse` refuses is a problem named
+/// by the field (`required`, or the code `parse` gives).
+pub fn field<T>(
+    form: &FormData,
+    e: &mut guanxi_domain::ValidationErrors,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Option<T> {
+    match form.get(name) {
+        None => {
+            e.push(name, "required");
+            None
+        }
+        Some(v) => e.field(name, parse(v)),
+    }
+}
+
 /// The field errors a form page shows for a failed save (validation, a taken unique value, a
 /// stale version); `None` for failures that are not the user's input.
 pub fn api_errors(e: crate::error::ApiError) -> Option<Vec<guanxi_domain::ValidationError>> {

@@ -15,7 +15,7 @@ use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::render;
-use crate::ui::session::{api_errors, urlencode, Ctx, FormData, UiError, UiUser};
+use crate::ui::session::{api_errors, field, urlencode, Ctx, FormData, Typed, UiError, UiUser};
 
 struct UserRow {
     id: i64,
@@ -126,22 +126,49 @@ pub async fn create_user(
     }
 }
 
+/// The admin's row for one user as a change: the version last read, the role, the team (none
+/// when left empty), the see-all grant and whether the account is active (checkboxes).
+pub struct UserForm(pub guanxi_domain::user::UserPatch);
+
+impl TryFrom<&FormData> for UserForm {
+    type Error = guanxi_domain::ValidationErrors;
+
+    fn try_from(form: &FormData) -> Result<Self, Self::Error> {
+        let mut e = guanxi_domain::ValidationErrors::new();
+        let version = field(form, &mut e, "version", |v| {
+            v.parse().map_err(|_| "invalid_type")
+        });
+        let role = field(form, &mut e, "role", Role::parse);
+        let team = match form.get("team") {
+            Some(t) => e.field("team", t.parse::<i64>().map_err(|_| "invalid_reference")),
+            None => None,
+        };
+        e.finish(|| {
+            UserForm(guanxi_domain::user::UserPatch {
+                version: version.unwrap_or_default(),
+                role,
+                team_id: Some(team),
+                see_all_customers: Some(form.checked("see_all")),
+                active: Some(form.checked("active")),
+                ..Default::default()
+            })
+        })
+    }
+}
+
 /// Changes a user's role, team, grant and active flag.
 pub async fn update_user(
     State(st): State<AppState>,
     Path(id): Path<i64>,
-    Submitted { user, form }: Submitted,
+    Typed {
+        user,
+        input: UserForm(patch),
+        ..
+    }: Typed<UserForm>,
 ) -> Result<Response, UiError> {
     user.require(Permission::ManageUsers)?;
     let l = user.locale;
-    let version = form.version(l)?;
-    let role = Role::parse(form.get("role").unwrap_or("")).map_err(|_| UiError::BadForm(l))?;
-    let team = match form.get("team") {
-        Some(t) => Some(t.parse::<i64>().map_err(|_| UiError::BadForm(l))?),
-        None => None,
-    };
-    let active = form.checked("active");
-    if id == user.user.id && (!active || role != Role::Admin) {
+    if id == user.user.id && (patch.active == Some(false) || patch.role != Some(Role::Admin)) {
         // An admin locking themselves out is almost always a slip.
         return users_page(
             &st,
@@ -152,21 +179,7 @@ pub async fn update_user(
         )
         .await;
     }
-    match guanxi_app::users::update_user(
-        &st.store,
-        &user.actor,
-        id,
-        guanxi_domain::user::UserPatch {
-            version,
-            role: Some(role),
-            team_id: Some(team),
-            see_all_customers: Some(form.checked("see_all")),
-            active: Some(active),
-            ..Default::default()
-        },
-    )
-    .await
-    {
+    match guanxi_app::users::update_user(&st.store, &user.actor, id, patch).await {
         Ok(_) => Ok(Redirect::to("/admin/users?saved=user").into_response()),
         Err(e) => match api_errors(e.into()) {
             Some(errors) => users_page(&st, &user, "", errors, StatusCode::CONFLICT).await,

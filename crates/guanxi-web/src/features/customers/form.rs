@@ -684,12 +684,13 @@ fn map_form(
                     }),
                 };
             }
+            // Exactly, in fen: a float loses cents on large sums.
             p["assets_minor"] = match form.get("assets_yuan") {
                 None => Value::Null,
-                Some(s) => match s.replace(',', "").parse::<f64>() {
-                    Ok(y) if y.is_finite() && y.abs() < 9e15 => json!((y * 100.0).round() as i64),
-                    _ => {
-                        errors.push(ValidationError::new("assets_yuan", "invalid_type"));
+                Some(s) => match guanxi_domain::money::parse_money(s) {
+                    Ok(minor) => json!(minor),
+                    Err(code) => {
+                        errors.push(ValidationError::new("assets_yuan", code));
                         Value::Null
                     }
                 },

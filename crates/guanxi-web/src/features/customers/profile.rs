@@ -25,7 +25,8 @@ use crate::features::customers::list::{active_names, user_names};
 use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::render;
-use crate::ui::session::{page_err, Ctx, FormData, UiError, UiUser};
+use crate::ui::session::{field, page_err, Ctx, FormData, Typed, UiError, UiUser};
+use guanxi_domain::ValidationErrors;
 
 /// Timeline entries shown at first and per "older" click.
 pub const TIMELINE_PAGE: i64 = 50;
@@ -958,17 +959,14 @@ pub async fn add_contact(
 pub async fn toggle_consent(
     State(st): State<AppState>,
     Path(cp_id): Path<i64>,
-    Submitted { user, form }: Submitted,
+    Typed {
+        user,
+        input: ConsentForm(patch),
+        form,
+    }: Typed<ConsentForm>,
 ) -> Result<Response, UiError> {
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
-    let version = form.version(l)?;
-    let consent = form.get("consent") == Some("1");
-    let patch = ContactPointPatch {
-        version,
-        consent_marketing: Some(consent),
-        ..Default::default()
-    };
     let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
     let tz = format::zone(st.utc_offset_hours);
     let ctx = user.ctx("customer.title");
@@ -998,35 +996,111 @@ pub async fn toggle_consent(
     Ok(render(l, &ContactTpl { ctx, cp: view }))
 }
 
+/// The consent switch as a contact-point change: the version last read and the new consent
+/// (`consent=1` on, anything else off).
+pub struct ConsentForm(pub ContactPointPatch);
+
+impl TryFrom<&FormData> for ConsentForm {
+    type Error = ValidationErrors;
+
+    fn try_from(form: &FormData) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let version = field(form, &mut e, "version", |v| {
+            v.parse().map_err(|_| "invalid_type")
+        });
+        e.finish(|| {
+            ConsentForm(ContactPointPatch {
+                version: version.unwrap_or_default(),
+                consent_marketing: Some(form.get("consent") == Some("1")),
+                ..Default::default()
+            })
+        })
+    }
+}
+
 /// Logs an interaction from the 360 page.
 pub async fn log_interaction(
     State(st): State<AppState>,
     Path(id): Path<i64>,
-    Submitted { user, form }: Submitted,
+    Typed { user, input, .. }: Typed<InteractionForm>,
 ) -> Result<Response, UiError> {
     user.require(Permission::WriteCustomers)?;
-    let l = user.locale;
-    let channel = form
-        .get("channel")
-        .and_then(|c| InteractionChannel::parse(c).ok())
-        .ok_or(UiError::BadForm(l))?;
-    let direction = match form.get("direction") {
-        Some(d) => Some(InteractionDirection::parse(d).map_err(|_| UiError::BadForm(l))?),
-        None => None,
-    };
-    let new = NewInteraction {
-        channel,
-        direction,
-        subject: form.get("subject").unwrap_or("").to_string(),
-        body: form.get("body").map(str::to_string),
-        occurred_at: None,
-    };
-    match guanxi_app::timeline::add_interaction(&st.store, &user.actor, id, new).await {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/customers/{id}?saved=interaction#timeline")).into_response(),
-        ),
-        Err(guanxi_app::AppError::Invalid(_)) => Err(UiError::BadForm(l)),
-        Err(e) => Err(page_err(l)(e)),
+    guanxi_app::timeline::add_interaction(&st.store, &user.actor, id, input.0)
+        .await
+        .map_err(page_err(user.locale))?;
+    Ok(Redirect::to(&format!("/customers/{id}?saved=interaction#timeline")).into_response())
+}
+
+/// The 360 page's "log an interaction" form as the domain's input: channel, optional
+/// direction, subject and notes (the time is now).
+pub struct InteractionForm(pub NewInteraction);
+
+impl TryFrom<&FormData> for InteractionForm {
+    type Error = ValidationErrors;
+
+    fn try_from(form: &FormData) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let channel = field(form, &mut e, "channel", InteractionChannel::parse);
+        let direction = match form.get("direction") {
+            Some(d) => e.field("direction", InteractionDirection::parse(d)),
+            None => None,
+        };
+        e.finish(|| {
+            InteractionForm(NewInteraction {
+                channel: channel.unwrap_or(InteractionChannel::Phone),
+                direction,
+                subject: form.get("subject").unwrap_or("").to_string(),
+                body: form.get("body").map(str::to_string),
+                occurred_at: None,
+            })
+        })
+    }
+}
+
+/// The 360 page's "add a follow-up task" form: a title, the day it is due (at 09:00 shop time,
+/// which [`TaskForm::into_task`] fixes), an optional assignee and a note.
+pub struct TaskForm {
+    title: String,
+    due: NaiveDate,
+    assignee_id: Option<i64>,
+    note: Option<String>,
+}
+
+impl TryFrom<&FormData> for TaskForm {
+    type Error = ValidationErrors;
+
+    fn try_from(form: &FormData) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let due = field(form, &mut e, "due", |d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "invalid_date")
+        });
+        let assignee_id = match form.get("assignee") {
+            Some(a) => e.field("assignee", a.parse().map_err(|_| "invalid_reference")),
+            None => None,
+        };
+        e.finish(|| TaskForm {
+            title: form.get("title").unwrap_or("").to_string(),
+            due: due.unwrap_or_default(),
+            assignee_id,
+            note: form.get("note").map(str::to_string),
+        })
+    }
+}
+
+impl TaskForm {
+    /// The task, due at 09:00 on the chosen day in the shop's time zone.
+    pub fn into_task(self, tz: chrono::FixedOffset) -> Result<NewTask, ValidationErrors> {
+        let due = self
+            .due
+            .and_hms_opt(9, 0, 0)
+            .and_then(|d| d.and_local_timezone(tz).single())
+            .ok_or_else(|| ValidationErrors::single("due", "invalid_date"))?;
+        Ok(NewTask {
+            title: self.title,
+            due_at: due.with_timezone(&Utc),
+            assignee_id: self.assignee_id,
+            note: self.note,
+        })
     }
 }
 
@@ -1034,31 +1108,17 @@ pub async fn log_interaction(
 pub async fn add_task(
     State(st): State<AppState>,
     Path(id): Path<i64>,
-    Submitted { user, form }: Submitted,
+    Typed { user, input, .. }: Typed<TaskForm>,
 ) -> Result<Response, UiError> {
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
-    let tz = format::zone(st.utc_offset_hours);
-    let due = form
-        .get("due")
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .and_then(|d| d.and_hms_opt(9, 0, 0))
-        .and_then(|d| d.and_local_timezone(tz).single())
-        .ok_or(UiError::BadForm(l))?;
-    let new = NewTask {
-        title: form.get("title").unwrap_or("").to_string(),
-        due_at: due.with_timezone(&Utc),
-        assignee_id: form.get("assignee").and_then(|a| a.parse().ok()),
-        note: form.get("note").map(str::to_string),
-    };
-    match guanxi_app::timeline::add_task(&st.store, &user.actor, id, new).await {
-        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=task#timeline")).into_response()),
-        Err(
-            guanxi_app::AppError::Invalid(_)
-            | guanxi_app::AppError::Store(guanxi_store::StoreError::Invalid(_)),
-        ) => Err(UiError::BadForm(l)),
-        Err(e) => Err(page_err(l)(e)),
-    }
+    let new = input
+        .into_task(format::zone(st.utc_offset_hours))
+        .map_err(|e| page_err(l)(guanxi_app::AppError::Invalid(e)))?;
+    guanxi_app::timeline::add_task(&st.store, &user.actor, id, new)
+        .await
+        .map_err(page_err(l))?;
+    Ok(Redirect::to(&format!("/customers/{id}?saved=task#timeline")).into_response())
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! JavaScript the form posts and comes back to the same list). The counts are the whole
 //! filter's, not the page's.
 
-use crate::ui::session::Submitted;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,7 +17,7 @@ use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::pages::safe_next;
 use crate::ui::render;
-use crate::ui::session::{page_err, urlencode, Ctx, FormData, UiError, UiUser};
+use crate::ui::session::{field, page_err, urlencode, Ctx, FormData, Typed, UiError, UiUser};
 use guanxi_app::timeline as uc;
 
 /// Rows per page.
@@ -215,6 +214,28 @@ pub async fn list(
     Ok(render(user.locale, &tpl))
 }
 
+/// Ticking a task off or reopening it: the version last read and `done` (`done=0` reopens;
+/// anything else, or no value, ticks it off).
+pub struct TaskDoneForm {
+    version: i64,
+    done: bool,
+}
+
+impl TryFrom<&FormData> for TaskDoneForm {
+    type Error = guanxi_domain::ValidationErrors;
+
+    fn try_from(form: &FormData) -> Result<Self, Self::Error> {
+        let mut e = guanxi_domain::ValidationErrors::new();
+        let version = field(form, &mut e, "version", |v| {
+            v.parse().map_err(|_| "invalid_type")
+        });
+        e.finish(|| TaskDoneForm {
+            version: version.unwrap_or_default(),
+            done: form.get("done") != Some("0"),
+        })
+    }
+}
+
 /// Ticks a task off (or re-opens it with `done=0`). From the task page with htmx the row is
 /// swapped in place; a plain form goes back to `next` (the list it came from) or the
 /// customer's timeline. A stale version shows the task as it now is rather than an error: the
@@ -222,13 +243,15 @@ pub async fn list(
 pub async fn set_done(
     State(st): State<AppState>,
     Path(task_id): Path<i64>,
-    Submitted { user, form }: Submitted,
+    Typed {
+        user,
+        input: TaskDoneForm { version, done },
+        form,
+    }: Typed<TaskDoneForm>,
 ) -> Result<Response, UiError> {
     user.require(Permission::WriteCustomers)?;
     let l = user.locale;
     let err = page_err(l);
-    let version = form.version(l)?;
-    let done = form.get("done") != Some("0");
     let t = match uc::set_task_done(&st.store, &user.actor, task_id, version, done).await {
         Ok(t) => t,
         Err(guanxi_app::AppError::Store(guanxi_store::StoreError::Conflict { .. })) => {
