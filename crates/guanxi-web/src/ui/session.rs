@@ -465,6 +465,13 @@ pub fn field<T>(
     }
 }
 
+/// The `version` a form carries (the one the user last read, for optimistic locking).
+pub fn version_field(form: &FormData, e: &mut guanxi_domain::ValidationErrors) -> Option<i64> {
+    field(form, e, "version", |v| {
+        v.parse().map_err(|_| "invalid_type")
+    })
+}
+
 /// The field errors a form page shows for a failed save (validation, a taken unique value, a
 /// stale version); `None` for failures that are not the user's input.
 pub fn api_errors(e: crate::error::ApiError) -> Option<Vec<guanxi_domain::ValidationError>> {

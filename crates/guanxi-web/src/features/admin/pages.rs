@@ -15,7 +15,9 @@ use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::render;
-use crate::ui::session::{api_errors, field, urlencode, Ctx, FormData, Typed, UiError, UiUser};
+use crate::ui::session::{
+    api_errors, field, urlencode, version_field, Ctx, FormData, Typed, UiError, UiUser,
+};
 
 struct UserRow {
     id: i64,
@@ -135,9 +137,7 @@ impl TryFrom<&FormData> for UserForm {
 
     fn try_from(form: &FormData) -> Result<Self, Self::Error> {
         let mut e = guanxi_domain::ValidationErrors::new();
-        let version = field(form, &mut e, "version", |v| {
-            v.parse().map_err(|_| "invalid_type")
-        });
+        let version = version_field(form, &mut e);
         let role = field(form, &mut e, "role", Role::parse);
         let team = match form.get("team") {
             Some(t) => e.field("team", t.parse::<i64>().map_err(|_| "invalid_reference")),

@@ -25,7 +25,7 @@ use crate::features::customers::list::{active_names, user_names};
 use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::render;
-use crate::ui::session::{field, page_err, Ctx, FormData, Typed, UiError, UiUser};
+use crate::ui::session::{field, page_err, version_field, Ctx, FormData, Typed, UiError, UiUser};
 use guanxi_domain::ValidationErrors;
 
 /// Timeline entries shown at first and per "older" click.
@@ -1005,9 +1005,7 @@ impl TryFrom<&FormData> for ConsentForm {
 
     fn try_from(form: &FormData) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::new();
-        let version = field(form, &mut e, "version", |v| {
-            v.parse().map_err(|_| "invalid_type")
-        });
+        let version = version_field(form, &mut e);
         e.finish(|| {
             ConsentForm(ContactPointPatch {
                 version: version.unwrap_or_default(),

@@ -17,7 +17,9 @@ use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::pages::safe_next;
 use crate::ui::render;
-use crate::ui::session::{field, page_err, urlencode, Ctx, FormData, Typed, UiError, UiUser};
+use crate::ui::session::{
+    page_err, urlencode, version_field, Ctx, FormData, Typed, UiError, UiUser,
+};
 use guanxi_app::timeline as uc;
 
 /// Rows per page.
@@ -226,9 +228,7 @@ impl TryFrom<&FormData> for TaskDoneForm {
 
     fn try_from(form: &FormData) -> Result<Self, Self::Error> {
         let mut e = guanxi_domain::ValidationErrors::new();
-        let version = field(form, &mut e, "version", |v| {
-            v.parse().map_err(|_| "invalid_type")
-        });
+        let version = version_field(form, &mut e);
         e.finish(|| TaskDoneForm {
             version: version.unwrap_or_default(),
             done: form.get("done") != Some("0"),
