@@ -10,7 +10,7 @@
 # The budget is fixed (seed 1, 20 examples per operation and phase), so a run is repeatable
 # and takes about a minute. Two things are left out, on purpose:
 # - DELETE /api/v1/tokens/{id} (`revoke_token`): revoking the token the run signs in with ends
-#   the run's authentication; revocation is covered by tests/api.rs.
+#   the run's authentication; revocation is covered by crates/guanxi-web/tests/web/api.rs.
 # - the `positive_data_acceptance` check: it counts a 404 for a random id, or a 422 for a
 #   random string that is not a phone number, as a "valid request rejected". Those answers are
 #   right; the other checks still judge their status, body and headers.

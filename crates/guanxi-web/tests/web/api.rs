@@ -1,8 +1,6 @@
 //! API tests: the same suite on SQLite and PostgreSQL, over real HTTP.
 
-mod common;
-
-use common::{TestApp, PASSWORD};
+use crate::common::{TestApp, PASSWORD};
 use guanxi_domain::role::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -220,7 +218,7 @@ async fn a_likely_duplicate_is_named_unless_allowed(app: &TestApp) {
     assert_eq!(s, StatusCode::CREATED, "{v}");
 }
 
-async fn create(api: &common::Api, body: Value) -> Value {
+async fn create(api: &crate::common::Api, body: Value) -> Value {
     let (s, v) = api.post("/customers", body).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     v
@@ -620,7 +618,7 @@ async fn session_login_csrf_logout_and_throttle(app: &TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let bad = common::Api {
+    let bad = crate::common::Api {
         auth: Some("Bearer gx_forged".into()),
         ..app.anonymous()
     };

@@ -1,11 +1,9 @@
 //! The `guanxi` binary as a user runs it: users, CSV import, demo + serve.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{free_port, guanxi, serve_command, text, wait_for_health};
+use crate::common::{free_port, guanxi, serve_command, text, wait_for_health};
 
 use guanxi_domain::role::Actor;
 use guanxi_store::customers::CustomerFilter;

@@ -212,9 +212,9 @@ macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { super::$name(&super::common::TestApp::spawn(guanxi_store::Backend::Sqlite).await).await }
+            async fn sqlite() { super::$name(&$crate::common::TestApp::spawn(guanxi_store::Backend::Sqlite).await).await }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { super::$name(&super::common::TestApp::spawn(guanxi_store::Backend::Postgres).await).await }
+            async fn postgres() { super::$name(&$crate::common::TestApp::spawn(guanxi_store::Backend::Postgres).await).await }
         }
     )*};
 }

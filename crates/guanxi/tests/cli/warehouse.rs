@@ -2,12 +2,10 @@
 //! warehouse user would use) from both the CSV and the Parquet files, with the database's
 //! totals, no orphan keys and exact decimal money. Runs on SQLite and PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use common::{guanxi, python, repo_root, text};
+use crate::common::{guanxi, python, repo_root, text};
 use guanxi_domain::role::Actor;
 use guanxi_store::audit::AuditFilter;
 use guanxi_store::testing::TestDb;

@@ -1,9 +1,7 @@
 //! Page tests over HTTP on both backends: record scope and masking hold in every page and
 //! fragment, page writes need the CSRF token, unknown paths get the right kind of 404.
 
-mod common;
-
-use common::{TestApp, PASSWORD};
+use crate::common::{TestApp, PASSWORD};
 use guanxi_domain::role::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -1020,7 +1018,7 @@ fn attribute(html: &str, id: &str, attr: &str) -> String {
         .replace("&amp;", "&")
 }
 
-async fn customer(admin: &common::Api, body: Value) -> Value {
+async fn customer(admin: &crate::common::Api, body: Value) -> Value {
     let (s, v) = admin.post("/customers", body).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     v
@@ -1274,7 +1272,7 @@ async fn page_writes_need_the_csrf_token(app: &TestApp) {
 async fn unknown_paths_and_languages(app: &TestApp) {
     app.user("admin", Role::Admin, None).await;
     let root = app.base.trim_end_matches("/api/v1").to_string();
-    let http = common::client(false);
+    let http = crate::common::client(false);
     let r = http
         .get(format!("{root}/no/such/page"))
         .header("accept-language", "zh-CN")

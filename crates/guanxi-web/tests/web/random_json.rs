@@ -1,9 +1,7 @@
 //! Property test: random JSON thrown at create and update never yields a 5xx, and a refused
 //! request writes nothing (customer count, contact-point count and the target record unchanged).
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use guanxi_domain::role::Role;
 use proptest::prelude::*;
 use reqwest::StatusCode;

@@ -4,13 +4,11 @@
 //! them, and compared customer for customer with `guanxi analyze rfm` and `guanxi analyze grade`
 //! run on the same database. Runs on SQLite and PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 
+use crate::common::{free_port, guanxi, text, wait_for_health};
 use chrono::{Duration, Utc};
-use common::{free_port, guanxi, text, wait_for_health};
 use guanxi_store::testing::TestDb;
 use guanxi_store::Backend;
 use serde_json::{json, Value};
@@ -148,7 +146,7 @@ async fn numbers_agree(backend: Backend) {
     // The server, as a manager sees it.
     let port = free_port();
     let _server = Server(
-        common::serve_command(&db.url, port)
+        crate::common::serve_command(&db.url, port)
             .env("GUANXI_SCORES_REFRESH_HOURS", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -3,13 +3,11 @@
 //! the lease runs out and completes exactly once — one `done` row, one audit entry — on both
 //! backends.
 
-mod common;
-
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{free_port, serve_command, wait_for_health};
 use chrono::Utc;
-use common::{free_port, serve_command, wait_for_health};
 use guanxi_domain::customer::CustomerFields;
 use guanxi_domain::order::{NewOrder, NewOrderLine};
 use guanxi_domain::role::Role;

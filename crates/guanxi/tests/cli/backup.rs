@@ -2,13 +2,11 @@
 //! the database as of one instant during the backup — every customer acknowledged before the
 //! backup began is there, nothing written after it finished is, and there is no gap between.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{guanxi, text};
+use crate::common::{guanxi, text};
 use guanxi_domain::customer::CustomerFields;
 use guanxi_domain::role::Actor;
 use guanxi_store::customers::{CustomerFilter, CustomerSort};
