@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 
 use guanxi_domain::role::{Actor, Permission};
+use guanxi_store::audit::AuditEvent;
 use guanxi_store::dashboard::Dashboard;
 use guanxi_store::insights::Insights;
-use guanxi_store::scores::{AlsoBought, ScoreRow};
+use guanxi_store::scores::{AlsoBought, RefreshReport, ScoreRow, ScoreSettings};
 use guanxi_store::Store;
 
 use crate::{require, AppError};
@@ -77,4 +78,29 @@ pub async fn also_bought(
 ) -> Result<Vec<AlsoBought>, AppError> {
     require(actor, Permission::ReadCustomers)?;
     Ok(store.also_bought(customer_id, limit).await?)
+}
+
+/// Recomputes every customer's scores now, in the caller's task (the CLI's `scores refresh`;
+/// the server runs the same store refresh on its job queue, audited in the job's completion),
+/// and audits the run with what it covered.
+pub async fn refresh_scores(
+    store: &Store,
+    actor: &Actor,
+    settings: ScoreSettings,
+) -> Result<RefreshReport, AppError> {
+    require(actor, Permission::RunAnalytics)?;
+    let r = store.refresh_scores(settings).await?;
+    store
+        .audit(
+            actor,
+            AuditEvent {
+                action: "refresh_scores",
+                entity: "customer_scores",
+                entity_id: None,
+                detail: serde_json::json!({"customers": r.customers, "orders": r.orders,
+                    "millis": r.millis, "skipped": r.skipped}),
+            },
+        )
+        .await?;
+    Ok(r)
 }

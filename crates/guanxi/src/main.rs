@@ -163,19 +163,14 @@ async fn main() -> anyhow::Result<()> {
         Command::Backup { file, overwrite } => {
             let store = open(&config).await?;
             let started = std::time::Instant::now();
-            let b = store.backup_to(&file, overwrite).await?;
             // A backup carries the whole customer file: audited like any export.
-            store
-                .audit(
-                    &guanxi_domain::role::Actor::system(),
-                    guanxi_store::audit::AuditEvent {
-                        action: "backup",
-                        entity: "database",
-                        entity_id: None,
-                        detail: serde_json::json!({"file": file.display().to_string(), "bytes": b.bytes, "customers": b.customers, "orders": b.orders}),
-                    },
-                )
-                .await?;
+            let b = guanxi_app::maintenance::backup(
+                &store,
+                &guanxi_domain::role::Actor::system(),
+                &file,
+                overwrite,
+            )
+            .await?;
             println!(
                 "backed up {} customers and {} orders to {} ({} bytes, {} ms)",
                 b.customers,
@@ -209,7 +204,12 @@ async fn main() -> anyhow::Result<()> {
                     ..Default::default()
                 },
             };
-            let r = store.refresh_scores(settings).await?;
+            let r = guanxi_app::analytics::refresh_scores(
+                &store,
+                &guanxi_domain::role::Actor::system(),
+                settings,
+            )
+            .await?;
             println!(
                 "scored {} customers from {} orders as of {} (extract {} ms, compute {} ms, write {} ms, product pairs {} ms){}",
                 r.customers,
@@ -268,9 +268,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Identify { query, limit } => {
             let store = open(&config).await?;
             let started = std::time::Instant::now();
-            let hits = store
-                .identify(&guanxi_domain::role::Actor::system(), &query, limit)
-                .await?;
+            let hits = guanxi_app::customers::identify(
+                &store,
+                &guanxi_domain::role::Actor::system(),
+                &query,
+                limit,
+            )
+            .await?;
             let took = started.elapsed();
             if hits.is_empty() {
                 println!("no customer matches `{query}`");

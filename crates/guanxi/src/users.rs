@@ -50,15 +50,18 @@ pub enum TeamCommand {
 
 /// Finds a team by name, creating it when missing.
 pub async fn team_id(store: &Store, name: &str) -> anyhow::Result<i64> {
-    if let Some(t) = store
-        .list_teams()
+    if let Some(t) = guanxi_app::users::list_teams(store, &Actor::system())
         .await?
         .into_iter()
         .find(|t| t.name == name)
     {
         return Ok(t.id);
     }
-    Ok(store.create_team(&Actor::system(), name).await?.id)
+    Ok(
+        guanxi_app::users::create_team(store, &Actor::system(), name)
+            .await?
+            .id,
+    )
 }
 
 /// A random password: 20 characters from an unambiguous alphabet (≈ 110 bits).
@@ -127,12 +130,12 @@ pub async fn run(cmd: UserCommand, store: Store) -> anyhow::Result<()> {
             }
         }
         UserCommand::List => {
-            let teams = store.list_teams().await?;
+            let teams = guanxi_app::users::list_teams(&store, &Actor::system()).await?;
             println!(
                 "{:<6} {:<20} {:<10} {:<16} {:<6} display name",
                 "id", "username", "role", "team", "active"
             );
-            for u in store.list_users().await? {
+            for u in guanxi_app::users::list_users(&store, &Actor::system()).await? {
                 let team = u
                     .team_id
                     .and_then(|t| teams.iter().find(|x| x.id == t))
@@ -151,11 +154,11 @@ pub async fn run(cmd: UserCommand, store: Store) -> anyhow::Result<()> {
 pub async fn run_team(cmd: TeamCommand, store: Store) -> anyhow::Result<()> {
     match cmd {
         TeamCommand::Add { name } => {
-            let t = store.create_team(&Actor::system(), &name).await?;
+            let t = guanxi_app::users::create_team(&store, &Actor::system(), &name).await?;
             println!("created team {} (id {})", t.name, t.id);
         }
         TeamCommand::List => {
-            for t in store.list_teams().await? {
+            for t in guanxi_app::users::list_teams(&store, &Actor::system()).await? {
                 println!("{:<6} {}", t.id, t.name);
             }
         }

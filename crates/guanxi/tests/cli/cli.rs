@@ -239,6 +239,14 @@ async fn users_import(backend: Backend) {
     let out = guanxi(&db.url, &["import", "customers", empty.path()]);
     assert!(!out.status.success(), "{}", text(&out));
     assert_eq!(count(&db).await, 5);
+    // The CLI's score refresh goes through the same use case as the server's: audited once.
+    let out = guanxi(&db.url, &["scores", "refresh"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'refresh_scores' AND actor_name = 'system'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
