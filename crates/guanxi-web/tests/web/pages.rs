@@ -567,6 +567,32 @@ async fn typed_forms_name_the_field_and_money_stays_exact(app: &TestApp) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "more than two decimals of a yuan"
     );
+    // A value outside its vocabulary or a date that does not exist is named beside its field
+    // (it used to be a bare 400 "bad form"), what was typed is kept, and nothing is stored.
+    let (s, page) = b
+        .post(
+            "/customers/new?kind=company",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("kind", "company"),
+                ("name", "成立日期有误公司"),
+                ("lifecycle_stage", "prospect"),
+                ("source_channel", "manual"),
+                ("founded", "2020-02-30"),
+                ("size", "gigantic"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("id=\"e-founded\""), "{page}");
+    assert!(page.contains("id=\"e-size\""), "{page}");
+    assert!(page.contains("2020-02-30"), "kept as typed");
+    let (_, list) = admin.get("/customers?kind=company&limit=5").await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "nothing new stored"
+    );
 }
 
 async fn search_forgives_and_enter_never_guesses(app: &TestApp) {

@@ -10,16 +10,21 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
-use guanxi_domain::customer::{CustomerFields, CustomerPatch};
+use chrono::{NaiveDate, Utc};
+use guanxi_domain::customer::{CustomerFields, CustomerPatch, NewContactPoint};
+use guanxi_domain::money::parse_money;
+use guanxi_domain::profile::{
+    Anniversary, CareerEntry, CompanyProfile, EducationEntry, IndividualProfile,
+};
+use guanxi_domain::provenance::Provenance;
 use guanxi_domain::records::Customer;
 use guanxi_domain::role::Permission;
 use guanxi_domain::vocabulary::{
-    BusinessStatus, CompanySize, CreditStatus, CustomerKind, Gender, LifecycleStage, SourceChannel,
+    BusinessStatus, CompanySize, ContactKind, CreditStatus, CustomerKind, Gender, LifecycleStage,
+    SourceChannel,
 };
 use guanxi_domain::ValidationError;
 use guanxi_store::duplicates::DuplicateCandidate;
-use serde_json::{json, Map, Value};
 
 use crate::features::customers::list::{first_contact, user_names};
 use crate::state::AppState;
@@ -266,18 +271,26 @@ fn anniversary_value(a: &guanxi_domain::profile::Anniversary) -> String {
 }
 
 /// `YYYY-MM-DD` or `MM-DD` (also with `/` or `.`) into an anniversary.
-fn parse_anniversary(s: &str, lunar: bool) -> Option<Value> {
+fn parse_anniversary(s: &str, lunar: bool) -> Option<Anniversary> {
     let parts: Vec<&str> = s.split(['-', '/', '.']).map(str::trim).collect();
-    let num = |p: &str| p.parse::<i64>().ok();
     let (year, month, day) = match parts.as_slice() {
-        [y, m, d] => (Some(num(y)?), num(m)?, num(d)?),
-        [m, d] => (None, num(m)?, num(d)?),
+        [y, m, d] => (
+            Some(y.parse::<i32>().ok()?),
+            m.parse::<u32>().ok()?,
+            d.parse::<u32>().ok()?,
+        ),
+        [m, d] => (None, m.parse::<u32>().ok()?, d.parse::<u32>().ok()?),
         _ => return None,
     };
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
-    Some(json!({"year": year, "month": month, "day": day, "lunar": lunar}))
+    Some(Anniversary {
+        year,
+        month,
+        day,
+        lunar,
+    })
 }
 
 fn list_value(v: &[String]) -> String {
@@ -427,10 +440,10 @@ fn years_value(from: Option<i32>, to: Option<i32>) -> String {
     }
 }
 
-fn parse_years(s: &str) -> (Option<i64>, Option<i64>) {
+fn parse_years(s: &str) -> (Option<i32>, Option<i32>) {
     let mut it = s
         .split(['-', '–', '~'])
-        .map(|p| p.trim().parse::<i64>().ok());
+        .map(|p| p.trim().parse::<i32>().ok());
     (it.next().flatten(), it.next().flatten())
 }
 
@@ -513,18 +526,112 @@ const ALL_FIELD_NAMES: &[&str] = &[
     "payment_terms_days",
 ];
 
-/// The submitted form as the domain's JSON input, plus errors found while reading it (dates,
-/// numbers) and the field name behind each created contact point.
+/// The customer form parsed into the domain's own input types: what create turns into
+/// [`CustomerFields`] and edit into a [`CustomerPatch`]. Every value is typed on the way in
+/// (enums by their parsers, dates, whole numbers, money through the exact parser); a value
+/// that does not parse is a problem named by its form field, and the rest of the form is still
+/// read so the page can show every problem at once.
 struct Mapped {
-    json: Map<String, Value>,
     errors: Vec<ValidationError>,
     contact_fields: Vec<&'static str>,
+    kind: CustomerKind,
+    name: String,
+    province: Option<String>,
+    city: Option<String>,
+    address: Option<String>,
+    industry: Option<String>,
+    lifecycle_stage: Option<LifecycleStage>,
+    owner_id: Option<i64>,
+    tags: Vec<String>,
+    source: Option<Provenance>,
+    contact_points: Vec<NewContactPoint>,
+    /// Individuals: gender, birthday, employer, job title, the ID number (outer `None` when the
+    /// form does not carry it) and the profile, laid over the stored one.
+    person: Option<PersonPart>,
+    /// Companies: the company profile, laid over the stored one.
+    company: Option<CompanyProfile>,
 }
 
-fn opt(form: &FormData, k: &str) -> Value {
-    form.get(k)
-        .map(|s| Value::String(s.to_string()))
-        .unwrap_or(Value::Null)
+struct PersonPart {
+    gender: Option<Gender>,
+    birthday: Option<Anniversary>,
+    employer: Option<String>,
+    job_title: Option<String>,
+    id_number: Option<Option<String>>,
+    profile: IndividualProfile,
+}
+
+impl Mapped {
+    /// The whole customer, for a create (and for checking a form as a whole).
+    fn fields(&self) -> CustomerFields {
+        let person = self.person.as_ref();
+        CustomerFields {
+            kind: self.kind,
+            name: self.name.clone(),
+            gender: person.and_then(|p| p.gender),
+            birthday: person.and_then(|p| p.birthday),
+            id_number: person.and_then(|p| p.id_number.clone().flatten()),
+            province: self.province.clone(),
+            city: self.city.clone(),
+            address: self.address.clone(),
+            employer: person.and_then(|p| p.employer.clone()),
+            job_title: person.and_then(|p| p.job_title.clone()),
+            industry: self.industry.clone(),
+            lifecycle_stage: self.lifecycle_stage,
+            owner_id: self.owner_id,
+            tags: self.tags.clone(),
+            source: self.source.clone(),
+            profile: person.map(|p| p.profile.clone()),
+            company: self.company.clone(),
+            contact_points: self.contact_points.clone(),
+            allow_duplicate: false,
+        }
+    }
+
+    /// The change an edit makes: every field the form carries is set (an empty one cleared).
+    fn patch(&self, version: i64) -> CustomerPatch {
+        let person = self.person.as_ref();
+        CustomerPatch {
+            version,
+            name: Some(self.name.clone()),
+            gender: person.map(|p| p.gender),
+            birthday: person.map(|p| p.birthday),
+            id_number: person.and_then(|p| p.id_number.clone()),
+            province: Some(self.province.clone()),
+            city: Some(self.city.clone()),
+            address: Some(self.address.clone()),
+            employer: person.map(|p| p.employer.clone()),
+            job_title: person.map(|p| p.job_title.clone()),
+            industry: Some(self.industry.clone()),
+            lifecycle_stage: self.lifecycle_stage,
+            owner_id: self.owner_id,
+            tags: Some(self.tags.clone()),
+            profile: person.map(|p| Some(p.profile.clone())),
+            company: self.company.clone().map(Some),
+        }
+    }
+}
+
+/// A text field: trimmed, `None` when empty.
+fn text(form: &FormData, k: &str) -> Option<String> {
+    form.get(k).map(str::to_string)
+}
+
+/// An optional field parsed by `parse`; a value it refuses is a problem named by the field.
+fn parsed<T>(
+    form: &FormData,
+    errors: &mut Vec<ValidationError>,
+    k: &str,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Option<T> {
+    match form.get(k).map(&parse) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(code)) => {
+            errors.push(ValidationError::new(k, code));
+            None
+        }
+    }
 }
 
 fn map_form(
@@ -535,192 +642,181 @@ fn map_form(
     ctx: &Ctx,
 ) -> Mapped {
     let mut errors = Vec::new();
-    let mut m = Map::new();
-    m.insert(
-        "name".into(),
-        Value::String(form.get("name").unwrap_or("").to_string()),
-    );
-    for k in ["province", "city", "address", "industry"] {
-        m.insert(k.into(), opt(form, k));
-    }
-    if let Some(s) = form.get("lifecycle_stage") {
-        m.insert("lifecycle_stage".into(), Value::String(s.into()));
-    }
-    if ctx.can_reassign {
-        if let Some(o) = form.get("owner_id") {
-            match o.parse::<i64>() {
-                Ok(o) => {
-                    m.insert("owner_id".into(), json!(o));
-                }
-                Err(_) => errors.push(ValidationError::new("owner_id", "invalid_reference")),
-            }
-        }
-    }
-    m.insert("tags".into(), json!(split_list(form.get("tags"))));
+    let owner_id = if ctx.can_reassign {
+        parsed(form, &mut errors, "owner_id", |o| {
+            o.parse::<i64>().map_err(|_| "invalid_reference")
+        })
+    } else {
+        None
+    };
+    let lifecycle_stage = parsed(form, &mut errors, "lifecycle_stage", LifecycleStage::parse);
     let mut contact_fields = Vec::new();
+    let mut contact_points = Vec::new();
+    let mut source = None;
     if mode == Mode::Create {
-        m.insert("kind".into(), Value::String(kind.as_str().into()));
-        m.insert(
-            "source".into(),
-            json!({"channel": form.get("source_channel").unwrap_or("manual"), "direct": !form.checked("source_indirect")}),
-        );
+        let channel = form.get("source_channel").unwrap_or("manual");
+        source = match SourceChannel::parse(channel) {
+            Ok(channel) => Some(Provenance {
+                channel,
+                direct: !form.checked("source_indirect"),
+                collected_by: None,
+                collected_at: None,
+            }),
+            Err(code) => {
+                errors.push(ValidationError::new("source_channel", code));
+                None
+            }
+        };
         let consent = form.checked("consent");
-        let mut cps = Vec::new();
-        for (field, ck) in [
-            ("mobile", "mobile"),
-            ("phone", "phone"),
-            ("email", "email"),
-            ("wechat", "wechat"),
+        for (field, kind) in [
+            ("mobile", ContactKind::Mobile),
+            ("phone", ContactKind::Phone),
+            ("email", ContactKind::Email),
+            ("wechat", ContactKind::Wechat),
         ] {
             if let Some(v) = form.get(field) {
-                cps.push(json!({"kind": ck, "value": v, "is_primary": true, "consent_marketing": consent}));
+                contact_points.push(NewContactPoint {
+                    kind,
+                    value: v.to_string(),
+                    label: None,
+                    is_primary: true,
+                    consent_marketing: consent,
+                    source: None,
+                });
                 contact_fields.push(field);
             }
         }
-        m.insert("contact_points".into(), Value::Array(cps));
     }
-    let anniversary =
-        |field: &'static str, lunar: bool, errors: &mut Vec<ValidationError>| match form.get(field)
-        {
-            None => Value::Null,
-            Some(s) => parse_anniversary(s, lunar).unwrap_or_else(|| {
-                errors.push(ValidationError::new(field, "invalid_date"));
-                Value::Null
-            }),
-        };
+    let anniversary = |field: &str, lunar: bool, errors: &mut Vec<ValidationError>| {
+        parsed(form, errors, field, |s| {
+            parse_anniversary(s, lunar).ok_or("invalid_date")
+        })
+    };
+    let mut person = None;
+    let mut company = None;
     match kind {
         CustomerKind::Individual => {
-            m.insert("gender".into(), opt(form, "gender"));
-            let b = anniversary("birthday", form.checked("birthday_lunar"), &mut errors);
-            m.insert("birthday".into(), b);
-            for k in ["employer", "job_title"] {
-                m.insert(k.into(), opt(form, k));
-            }
-            if mode == Mode::Create || ctx.can_sensitive {
-                m.insert("id_number".into(), opt(form, "id_number"));
-            }
-            let mut p = existing
-                .and_then(|c| c.profile.clone())
-                .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
-                .filter(Value::is_object)
-                .unwrap_or_else(|| json!({}));
-            let education: Vec<Value> = form.get("education").unwrap_or("").lines().filter(|l| !l.trim().is_empty()).map(|l| {
-                let parts: Vec<&str> = l.split('|').map(str::trim).collect();
-                let (from, to) = parse_years(parts.get(3).copied().unwrap_or(""));
-                json!({"school": parts.first().copied().unwrap_or(""), "degree": parts.get(1).filter(|s| !s.is_empty()), "major": parts.get(2).filter(|s| !s.is_empty()), "from_year": from, "to_year": to})
-            }).collect();
-            let career: Vec<Value> = form.get("career").unwrap_or("").lines().filter(|l| !l.trim().is_empty()).map(|l| {
-                let parts: Vec<&str> = l.split('|').map(str::trim).collect();
-                let (from, to) = parse_years(parts.get(2).copied().unwrap_or(""));
-                json!({"employer": parts.first().copied().unwrap_or(""), "title": parts.get(1).filter(|s| !s.is_empty()), "from_year": from, "to_year": to})
-            }).collect();
-            p["education"] = Value::Array(education);
-            p["career"] = Value::Array(career);
-            let mut family = p
-                .get("family")
-                .cloned()
-                .filter(Value::is_object)
-                .unwrap_or_else(|| json!({}));
-            family["marital_status"] = opt(form, "marital_status");
-            family["spouse_name"] = opt(form, "spouse_name");
-            family["spouse_birthday"] = anniversary("spouse_birthday", false, &mut errors);
-            family["wedding_anniversary"] = anniversary("wedding_anniversary", false, &mut errors);
-            p["family"] = family;
-            let mut life = p
-                .get("lifestyle")
-                .cloned()
-                .filter(Value::is_object)
-                .unwrap_or_else(|| json!({}));
-            for k in ["food", "drinks", "hobbies"] {
-                life[k] = json!(split_list(form.get(k)));
-            }
-            for k in [
-                "favourite_colour",
-                "room_preference",
-                "temperature_preference",
-            ] {
-                life[k] = opt(form, k);
-            }
-            life["notes"] = opt(form, "lifestyle_notes");
-            p["lifestyle"] = life;
-            let mut pers = p
-                .get("personality")
-                .cloned()
-                .filter(Value::is_object)
-                .unwrap_or_else(|| json!({}));
-            pers["traits"] = json!(split_list(form.get("traits")));
-            pers["communication_style"] = opt(form, "communication_style");
-            pers["notes"] = opt(form, "personality_notes");
-            p["personality"] = pers;
-            m.insert("profile".into(), p);
+            let gender = parsed(form, &mut errors, "gender", Gender::parse);
+            let birthday = anniversary("birthday", form.checked("birthday_lunar"), &mut errors);
+            let id_number =
+                (mode == Mode::Create || ctx.can_sensitive).then(|| text(form, "id_number"));
+            let mut profile = existing.and_then(|c| c.profile.clone()).unwrap_or_default();
+            profile.education = lines(form, "education")
+                .map(|parts| {
+                    let (from_year, to_year) = parse_years(part(&parts, 3).unwrap_or(""));
+                    EducationEntry {
+                        school: part(&parts, 0).unwrap_or("").to_string(),
+                        degree: part(&parts, 1).map(str::to_string),
+                        major: part(&parts, 2).map(str::to_string),
+                        from_year,
+                        to_year,
+                    }
+                })
+                .collect();
+            profile.career = lines(form, "career")
+                .map(|parts| {
+                    let (from_year, to_year) = parse_years(part(&parts, 2).unwrap_or(""));
+                    CareerEntry {
+                        employer: part(&parts, 0).unwrap_or("").to_string(),
+                        title: part(&parts, 1).map(str::to_string),
+                        from_year,
+                        to_year,
+                    }
+                })
+                .collect();
+            let mut family = profile.family.take().unwrap_or_default();
+            family.marital_status = text(form, "marital_status");
+            family.spouse_name = text(form, "spouse_name");
+            family.spouse_birthday = anniversary("spouse_birthday", false, &mut errors);
+            family.wedding_anniversary = anniversary("wedding_anniversary", false, &mut errors);
+            profile.family = Some(family);
+            let mut life = profile.lifestyle.take().unwrap_or_default();
+            life.food = split_list(form.get("food"));
+            life.drinks = split_list(form.get("drinks"));
+            life.hobbies = split_list(form.get("hobbies"));
+            life.favourite_colour = text(form, "favourite_colour");
+            life.room_preference = text(form, "room_preference");
+            life.temperature_preference = text(form, "temperature_preference");
+            life.notes = text(form, "lifestyle_notes");
+            profile.lifestyle = Some(life);
+            let mut pers = profile.personality.take().unwrap_or_default();
+            pers.traits = split_list(form.get("traits"));
+            pers.communication_style = text(form, "communication_style");
+            pers.notes = text(form, "personality_notes");
+            profile.personality = Some(pers);
+            person = Some(PersonPart {
+                gender,
+                birthday,
+                employer: text(form, "employer"),
+                job_title: text(form, "job_title"),
+                id_number,
+                profile,
+            });
         }
         CustomerKind::Company => {
-            let mut p = existing
-                .and_then(|c| c.company.clone())
-                .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
-                .filter(Value::is_object)
-                .unwrap_or_else(|| json!({}));
-            for k in [
-                "founded",
-                "legal_form",
-                "size",
-                "service_area",
-                "website",
-                "business_status",
-                "credit_status",
-            ] {
-                p[k] = opt(form, k);
-            }
-            p["traits"] = json!(split_list(form.get("company_traits")));
-            for (field, key) in [
-                ("employees", "employees"),
-                ("payment_terms_days", "payment_terms_days"),
-            ] {
-                p[key] = match form.get(field) {
-                    None => Value::Null,
-                    Some(s) => s.parse::<i64>().map(|n| json!(n)).unwrap_or_else(|_| {
-                        errors.push(ValidationError::new(field, "invalid_type"));
-                        Value::Null
-                    }),
-                };
-            }
+            let mut p = existing.and_then(|c| c.company.clone()).unwrap_or_default();
+            p.founded = parsed(form, &mut errors, "founded", |d| {
+                NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "invalid_date")
+            });
+            p.legal_form = text(form, "legal_form");
+            p.size = parsed(form, &mut errors, "size", CompanySize::parse);
+            p.service_area = text(form, "service_area");
+            p.website = text(form, "website");
+            p.business_status = parsed(form, &mut errors, "business_status", BusinessStatus::parse);
+            p.credit_status = parsed(form, &mut errors, "credit_status", CreditStatus::parse);
+            p.traits = split_list(form.get("company_traits"));
+            let whole = |v: &str| v.parse::<i64>().map_err(|_| "invalid_type");
+            p.employees = parsed(form, &mut errors, "employees", whole);
+            p.payment_terms_days = parsed(form, &mut errors, "payment_terms_days", whole);
             // Exactly, in fen: a float loses cents on large sums.
-            p["assets_minor"] = match form.get("assets_yuan") {
-                None => Value::Null,
-                Some(s) => match guanxi_domain::money::parse_money(s) {
-                    Ok(minor) => json!(minor),
-                    Err(code) => {
-                        errors.push(ValidationError::new("assets_yuan", code));
-                        Value::Null
-                    }
-                },
-            };
-            if form.get("assets_yuan").is_some() && p.get("currency").is_none_or(Value::is_null) {
-                p["currency"] = json!("CNY");
+            p.assets_minor = parsed(form, &mut errors, "assets_yuan", parse_money);
+            if form.get("assets_yuan").is_some() && p.currency.is_none() {
+                p.currency = Some("CNY".into());
             }
-            m.insert("company".into(), p);
+            company = Some(p);
         }
     }
     Mapped {
-        json: m,
         errors,
         contact_fields,
+        kind,
+        name: form.get("name").unwrap_or("").to_string(),
+        province: text(form, "province"),
+        city: text(form, "city"),
+        address: text(form, "address"),
+        industry: text(form, "industry"),
+        lifecycle_stage,
+        owner_id,
+        tags: split_list(form.get("tags")),
+        source,
+        contact_points,
+        person,
+        company,
     }
+}
+
+/// The non-empty lines of a multi-line field, each split on `|` into trimmed parts.
+fn lines<'a>(form: &'a FormData, k: &str) -> impl Iterator<Item = Vec<&'a str>> {
+    form.get(k)
+        .unwrap_or("")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split('|').map(str::trim).collect())
+}
+
+/// The `i`th part of a line, `None` when missing or empty.
+fn part<'a>(parts: &[&'a str], i: usize) -> Option<&'a str> {
+    parts.get(i).copied().filter(|s| !s.is_empty())
 }
 
 /// Validates the mapped form as a whole customer, so that a form with a date typo also shows
 /// its other problems (an empty name, a bad phone) in the same round trip.
-fn dry_run(m: &Mapped, kind: CustomerKind, actor: i64) -> Vec<ValidationError> {
-    let mut json = m.json.clone();
-    json.insert("kind".into(), Value::String(kind.as_str().into()));
-    match serde_json::from_value::<CustomerFields>(Value::Object(json)) {
-        Ok(f) => f
-            .validate(actor, Utc::now())
-            .err()
-            .map(|e| e.0)
-            .unwrap_or_default(),
-        Err(_) => Vec::new(),
-    }
+fn dry_run(m: &Mapped, actor: i64) -> Vec<ValidationError> {
+    m.fields()
+        .validate(actor, Utc::now())
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default()
 }
 
 /// Builds the field list with values and errors.
@@ -878,13 +974,10 @@ pub async fn create(
     let retry = |errors: &[ValidationError], status| retry_with(errors, Vec::new(), status);
     if !mapped.errors.is_empty() {
         let mut all = mapped.errors.clone();
-        all.extend(dry_run(&mapped, kind, user.actor.id));
+        all.extend(dry_run(&mapped, user.actor.id));
         return Ok(retry(&all, StatusCode::UNPROCESSABLE_ENTITY));
     }
-    let fields: CustomerFields = match serde_json::from_value(Value::Object(mapped.json.clone())) {
-        Ok(f) => f,
-        Err(_) => return Err(UiError::BadForm(l)),
-    };
+    let fields = mapped.fields();
     // "Create and merge": the new record is created, then compared with the one it duplicates.
     let merge_into = form
         .get("merge_into")
@@ -985,18 +1078,14 @@ pub async fn update(
     };
     if !mapped.errors.is_empty() {
         let mut all = mapped.errors.clone();
-        all.extend(dry_run(&mapped, current.kind, user.actor.id));
+        all.extend(dry_run(&mapped, user.actor.id));
         return Ok(retry(&all, None, version, StatusCode::UNPROCESSABLE_ENTITY));
     }
-    let mut patch_json = mapped.json.clone();
-    patch_json.insert("version".into(), json!(version));
-    if let Some(o) = patch_json.get("owner_id").and_then(Value::as_i64) {
-        if Some(o) == current.owner_id {
-            patch_json.remove("owner_id");
-        }
+    let mut patch = mapped.patch(version);
+    // Naming the current owner again is no move.
+    if patch.owner_id == current.owner_id {
+        patch.owner_id = None;
     }
-    let patch: CustomerPatch =
-        serde_json::from_value(Value::Object(patch_json)).map_err(|_| UiError::BadForm(l))?;
     match guanxi_app::customers::update_customer(&st.store, &user.actor, id, patch).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=customer")).into_response()),
         Err(AppError::Store(guanxi_store::StoreError::Invalid(e))) => {
@@ -1056,13 +1145,19 @@ mod tests {
 
     #[test]
     fn anniversaries_parse() {
+        let day = |year, month, day, lunar| Anniversary {
+            year,
+            month,
+            day,
+            lunar,
+        };
         assert_eq!(
             parse_anniversary("1985-03-08", false),
-            Some(json!({"year": 1985, "month": 3, "day": 8, "lunar": false}))
+            Some(day(Some(1985), 3, 8, false))
         );
         assert_eq!(
             parse_anniversary("08/15", true),
-            Some(json!({"year": null, "month": 8, "day": 15, "lunar": true}))
+            Some(day(None, 8, 15, true))
         );
         assert_eq!(parse_anniversary("13-01", false), None);
         assert_eq!(parse_anniversary("soon", false), None);
@@ -1110,7 +1205,7 @@ mod tests {
         let ctx = Ctx::anonymous(crate::i18n::Locale::En, "form.edit");
         let m = map_form(CustomerKind::Individual, Mode::Edit, &form, None, &ctx);
         assert_eq!(m.errors[0].field, "birthday");
-        let more = dry_run(&m, CustomerKind::Individual, 1);
+        let more = dry_run(&m, 1);
         assert!(more.iter().any(|e| e.field == "name"), "{more:?}");
     }
 
