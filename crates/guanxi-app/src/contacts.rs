@@ -42,9 +42,7 @@ pub async fn update_contact_point(
     patch: ContactPointPatch,
 ) -> Result<ContactPoint, AppError> {
     require(actor, Permission::WriteCustomers)?;
-    Ok(store
-        .update_contact_point(actor, id, patch, |cur, p| p.revalidate(cur))
-        .await?)
+    Ok(store.update_contact_point(actor, id, patch).await?)
 }
 
 /// One contact point as stored now (to show after a conflicting change).

@@ -58,20 +58,13 @@ impl Store {
         Ok(self.get_customer(actor, customer_id).await?.contact_points)
     }
 
-    /// Changes a contact point with optimistic locking. `validate` turns the merged value into a
-    /// validated one (the domain's rules live with the caller's input type).
+    /// Changes a contact point with optimistic locking. The new value is checked against the
+    /// stored point's kind by the domain's rule ([`ContactPointPatch::revalidate`]).
     pub async fn update_contact_point(
         &self,
         actor: &Actor,
         id: i64,
         patch: ContactPointPatch,
-        revalidate: impl FnOnce(
-            &ContactPoint,
-            &ContactPointPatch,
-        ) -> std::result::Result<
-            Option<guanxi_domain::contact::ContactValue>,
-            guanxi_domain::ValidationErrors,
-        >,
     ) -> Result<ContactPoint> {
         let current = self.get_contact_point(actor, id).await?;
         if current.meta.version != patch.version {
@@ -80,7 +73,7 @@ impl Store {
                 updated_by: current.meta.updated_by,
             });
         }
-        let new_value = revalidate(&current, &patch)?;
+        let new_value = patch.revalidate(&current)?;
         let now = to_ms(Utc::now());
         let mut tx = self.write.begin().await?;
         load_row(&mut tx, actor, current.customer_id).await?;
