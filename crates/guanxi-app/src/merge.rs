@@ -15,7 +15,9 @@ pub fn can_merge(actor: &Actor) -> bool {
     actor.can(Permission::WriteCustomers) && actor.can(Permission::DeleteCustomers)
 }
 
-fn require_merge(actor: &Actor) -> Result<(), AppError> {
+/// Fails with [`AppError::Forbidden`] unless the actor may merge ([`can_merge`]); adapters call
+/// it to refuse before reading a request's details.
+pub fn require_merge(actor: &Actor) -> Result<(), AppError> {
     require(actor, Permission::WriteCustomers)?;
     require(actor, Permission::DeleteCustomers)
 }

@@ -18,11 +18,6 @@ pub const SESSION_COOKIE: &str = "gx_session";
 /// Header carrying the CSRF token for cookie-authenticated unsafe requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// Hashes a password (argon2id, on the blocking pool; see [`guanxi_app::passwords`]).
-pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    Ok(guanxi_app::passwords::hash_password(password).await?)
-}
-
 pub use guanxi_app::passwords::verify_password;
 
 pub use guanxi_app::sessions::{digest, random_secret, LoginThrottle, SESSION_TTL};

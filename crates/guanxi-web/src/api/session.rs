@@ -9,7 +9,7 @@ use guanxi_store::users::ApiToken;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{hash_password, Auth, SESSION_COOKIE};
+use crate::auth::{Auth, SESSION_COOKIE};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ClientAddr, JsonBody, PathId};
 use crate::state::AppState;
@@ -143,9 +143,4 @@ pub async fn revoke_token(
 ) -> Result<StatusCode, ApiError> {
     guanxi_app::sessions::revoke_token(&st.store, &auth.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Hashes a password for the CLI's `user add` (same parameters as the API).
-pub async fn hash_for_cli(password: String) -> Result<String, ApiError> {
-    hash_password(password).await
 }

@@ -18,10 +18,10 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<User>)))]
 pub async fn list_users(
     State(st): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
 ) -> Result<Json<Vec<User>>, ApiError> {
     Ok(Json(
-        guanxi_app::users::directory(&st.store, &_auth.actor).await?,
+        guanxi_app::users::directory(&st.store, &auth.actor).await?,
     ))
 }
 
@@ -45,11 +45,11 @@ pub async fn create_user(
     responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
 pub async fn get_user(
     State(st): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     PathId(id): PathId,
 ) -> Result<Json<User>, ApiError> {
     Ok(Json(
-        guanxi_app::users::get_user(&st.store, &_auth.actor, id).await?,
+        guanxi_app::users::get_user(&st.store, &auth.actor, id).await?,
     ))
 }
 
@@ -72,10 +72,10 @@ pub async fn update_user(
 #[utoipa::path(get, path = "/api/v1/teams", tag = "users", responses((status = 200, body = Vec<Team>)))]
 pub async fn list_teams(
     State(st): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
 ) -> Result<Json<Vec<Team>>, ApiError> {
     Ok(Json(
-        guanxi_app::users::list_teams(&st.store, &_auth.actor).await?,
+        guanxi_app::users::list_teams(&st.store, &auth.actor).await?,
     ))
 }
 

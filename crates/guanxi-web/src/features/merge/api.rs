@@ -5,7 +5,6 @@
 use axum::extract::State;
 use axum::Json;
 use guanxi_domain::records::Customer;
-use guanxi_domain::role::Permission;
 use guanxi_store::merge::{MergeCounts, MergeRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -35,12 +34,6 @@ pub struct MergeRequest {
     pub take: Vec<String>,
 }
 
-/// Both sides of a merge must be writable and deletable by the caller.
-fn require_merge(auth: &Auth) -> Result<(), ApiError> {
-    auth.require(Permission::WriteCustomers)?;
-    auth.require(Permission::DeleteCustomers)
-}
-
 /// Merge a duplicate into this customer. Contact points, orders, interactions, tasks and
 /// relations move to the survivor; the duplicate is deleted with `merged_into` set. Undoable
 /// for 30 days (see `GET /api/v1/customers/{id}/merges`).
@@ -53,7 +46,7 @@ pub async fn merge_customers(
     PathId(id): PathId,
     JsonBody(m): JsonBody<MergeRequest>,
 ) -> Result<Json<Customer>, ApiError> {
-    require_merge(&auth)?;
+    guanxi_app::merge::require_merge(&auth.actor)?;
     let merged = guanxi_app::merge::merge(
         &st.store,
         &auth.actor,
@@ -102,7 +95,7 @@ pub async fn merge_preview(
     PathId(id): PathId,
     QueryParams(q): QueryParams<PreviewQuery>,
 ) -> Result<Json<MergePreviewBody>, ApiError> {
-    require_merge(&auth)?;
+    guanxi_app::merge::require_merge(&auth.actor)?;
     if q.loser_id < 1 {
         return Err(ApiError::BadQuery(
             guanxi_domain::ValidationErrors::single("loser_id", "out_of_range").0,
@@ -127,7 +120,7 @@ pub async fn list_merges(
     auth: Auth,
     PathId(id): PathId,
 ) -> Result<Json<Vec<MergeRecord>>, ApiError> {
-    require_merge(&auth)?;
+    guanxi_app::merge::require_merge(&auth.actor)?;
     Ok(Json(
         guanxi_app::merge::undoable(&st.store, &auth.actor, id).await?,
     ))
@@ -142,7 +135,7 @@ pub async fn undo_merge(
     auth: Auth,
     PathId(id): PathId,
 ) -> Result<Json<Customer>, ApiError> {
-    require_merge(&auth)?;
+    guanxi_app::merge::require_merge(&auth.actor)?;
     let c = guanxi_app::merge::undo(&st.store, &auth.actor, id).await?;
     Ok(Json(present(&auth.actor, c).0))
 }

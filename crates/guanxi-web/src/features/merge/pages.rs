@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_domain::merge::MERGE_FIELDS;
 use guanxi_domain::records::{Customer, IdentifyHit};
-use guanxi_domain::role::Permission;
 use guanxi_store::duplicates::DuplicateCandidate;
 use guanxi_store::merge::{MergeCounts, MergePreview};
 use guanxi_store::StoreError;
@@ -24,14 +23,13 @@ use crate::ui::render;
 use crate::ui::session::{page_err, Ctx, FormData, UiError, UiUser};
 use guanxi_app::customers::present;
 
-/// Who may merge: both records are written and one is deleted.
+/// Who may merge (the application layer's rule): pages offer the action only to them.
 pub fn can_merge(user: &UiUser) -> bool {
-    user.actor.can(Permission::WriteCustomers) && user.actor.can(Permission::DeleteCustomers)
+    guanxi_app::merge::can_merge(&user.actor)
 }
 
 fn require_merge(user: &UiUser) -> Result<(), UiError> {
-    user.require(Permission::WriteCustomers)?;
-    user.require(Permission::DeleteCustomers)
+    guanxi_app::merge::require_merge(&user.actor).map_err(page_err(user.locale))
 }
 
 /// One row of the side-by-side table.
