@@ -456,13 +456,21 @@ pub fn field<T>(
     name: &str,
     parse: impl Fn(&str) -> Result<T, &'static str>,
 ) -> Option<T> {
-    match form.get(name) {
-        None => {
-            e.push(name, "required");
-            None
-        }
-        Some(v) => e.field(name, parse(v)),
+    if form.get(name).is_none() {
+        e.push(name, "required");
     }
+    optional_field(form, e, name, parse)
+}
+
+/// An optional field parsed by `parse`: `None` when empty; a value `parse` refuses is a problem
+/// named by the field (with the code `parse` gives).
+pub fn optional_field<T>(
+    form: &FormData,
+    e: &mut guanxi_domain::ValidationErrors,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Option<T> {
+    form.get(name).and_then(|v| e.field(name, parse(v)))
 }
 
 /// The `version` a form carries (the one the user last read, for optimistic locking).

@@ -16,7 +16,8 @@ use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::render;
 use crate::ui::session::{
-    api_errors, field, urlencode, version_field, Ctx, FormData, Typed, UiError, UiUser,
+    api_errors, field, optional_field, urlencode, version_field, Ctx, FormData, Typed, UiError,
+    UiUser,
 };
 
 struct UserRow {
@@ -139,10 +140,9 @@ impl TryFrom<&FormData> for UserForm {
         let mut e = guanxi_domain::ValidationErrors::new();
         let version = version_field(form, &mut e);
         let role = field(form, &mut e, "role", Role::parse);
-        let team = match form.get("team") {
-            Some(t) => e.field("team", t.parse::<i64>().map_err(|_| "invalid_reference")),
-            None => None,
-        };
+        let team = optional_field(form, &mut e, "team", |t| {
+            t.parse::<i64>().map_err(|_| "invalid_reference")
+        });
         e.finish(|| {
             UserForm(guanxi_domain::user::UserPatch {
                 version: version.unwrap_or_default(),

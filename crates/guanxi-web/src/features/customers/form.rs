@@ -23,14 +23,14 @@ use guanxi_domain::vocabulary::{
     BusinessStatus, CompanySize, ContactKind, CreditStatus, CustomerKind, Gender, LifecycleStage,
     SourceChannel,
 };
-use guanxi_domain::ValidationError;
+use guanxi_domain::{ValidationError, ValidationErrors};
 use guanxi_store::duplicates::DuplicateCandidate;
 
 use crate::features::customers::list::{first_contact, user_names};
 use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::render;
-use crate::ui::session::{page_err, Ctx, FormData, UiError, UiUser};
+use crate::ui::session::{optional_field, page_err, Ctx, FormData, UiError, UiUser};
 use guanxi_app::AppError;
 
 /// One input of a form.
@@ -617,23 +617,6 @@ fn text(form: &FormData, k: &str) -> Option<String> {
     form.get(k).map(str::to_string)
 }
 
-/// An optional field parsed by `parse`; a value it refuses is a problem named by the field.
-fn parsed<T>(
-    form: &FormData,
-    errors: &mut Vec<ValidationError>,
-    k: &str,
-    parse: impl Fn(&str) -> Result<T, &'static str>,
-) -> Option<T> {
-    match form.get(k).map(&parse) {
-        None => None,
-        Some(Ok(v)) => Some(v),
-        Some(Err(code)) => {
-            errors.push(ValidationError::new(k, code));
-            None
-        }
-    }
-}
-
 fn map_form(
     kind: CustomerKind,
     mode: Mode,
@@ -641,15 +624,16 @@ fn map_form(
     existing: Option<&Customer>,
     ctx: &Ctx,
 ) -> Mapped {
-    let mut errors = Vec::new();
+    let mut errors = ValidationErrors::new();
     let owner_id = if ctx.can_reassign {
-        parsed(form, &mut errors, "owner_id", |o| {
+        optional_field(form, &mut errors, "owner_id", |o| {
             o.parse::<i64>().map_err(|_| "invalid_reference")
         })
     } else {
         None
     };
-    let lifecycle_stage = parsed(form, &mut errors, "lifecycle_stage", LifecycleStage::parse);
+    let lifecycle_stage =
+        optional_field(form, &mut errors, "lifecycle_stage", LifecycleStage::parse);
     let mut contact_fields = Vec::new();
     let mut contact_points = Vec::new();
     let mut source = None;
@@ -663,7 +647,7 @@ fn map_form(
                 collected_at: None,
             }),
             Err(code) => {
-                errors.push(ValidationError::new("source_channel", code));
+                errors.push("source_channel", code);
                 None
             }
         };
@@ -687,8 +671,8 @@ fn map_form(
             }
         }
     }
-    let anniversary = |field: &str, lunar: bool, errors: &mut Vec<ValidationError>| {
-        parsed(form, errors, field, |s| {
+    let anniversary = |field: &str, lunar: bool, errors: &mut ValidationErrors| {
+        optional_field(form, errors, field, |s| {
             parse_anniversary(s, lunar).ok_or("invalid_date")
         })
     };
@@ -696,7 +680,7 @@ fn map_form(
     let mut company = None;
     match kind {
         CustomerKind::Individual => {
-            let gender = parsed(form, &mut errors, "gender", Gender::parse);
+            let gender = optional_field(form, &mut errors, "gender", Gender::parse);
             let birthday = anniversary("birthday", form.checked("birthday_lunar"), &mut errors);
             let id_number =
                 (mode == Mode::Create || ctx.can_sensitive).then(|| text(form, "id_number"));
@@ -755,21 +739,23 @@ fn map_form(
         }
         CustomerKind::Company => {
             let mut p = existing.and_then(|c| c.company.clone()).unwrap_or_default();
-            p.founded = parsed(form, &mut errors, "founded", |d| {
+            p.founded = optional_field(form, &mut errors, "founded", |d| {
                 NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "invalid_date")
             });
             p.legal_form = text(form, "legal_form");
-            p.size = parsed(form, &mut errors, "size", CompanySize::parse);
+            p.size = optional_field(form, &mut errors, "size", CompanySize::parse);
             p.service_area = text(form, "service_area");
             p.website = text(form, "website");
-            p.business_status = parsed(form, &mut errors, "business_status", BusinessStatus::parse);
-            p.credit_status = parsed(form, &mut errors, "credit_status", CreditStatus::parse);
+            p.business_status =
+                optional_field(form, &mut errors, "business_status", BusinessStatus::parse);
+            p.credit_status =
+                optional_field(form, &mut errors, "credit_status", CreditStatus::parse);
             p.traits = split_list(form.get("company_traits"));
             let whole = |v: &str| v.parse::<i64>().map_err(|_| "invalid_type");
-            p.employees = parsed(form, &mut errors, "employees", whole);
-            p.payment_terms_days = parsed(form, &mut errors, "payment_terms_days", whole);
+            p.employees = optional_field(form, &mut errors, "employees", whole);
+            p.payment_terms_days = optional_field(form, &mut errors, "payment_terms_days", whole);
             // Exactly, in fen: a float loses cents on large sums.
-            p.assets_minor = parsed(form, &mut errors, "assets_yuan", parse_money);
+            p.assets_minor = optional_field(form, &mut errors, "assets_yuan", parse_money);
             if form.get("assets_yuan").is_some() && p.currency.is_none() {
                 p.currency = Some("CNY".into());
             }
@@ -777,7 +763,7 @@ fn map_form(
         }
     }
     Mapped {
-        errors,
+        errors: errors.0,
         contact_fields,
         kind,
         name: form.get("name").unwrap_or("").to_string(),

@@ -25,7 +25,9 @@ use crate::features::customers::list::{active_names, user_names};
 use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::render;
-use crate::ui::session::{field, page_err, version_field, Ctx, FormData, Typed, UiError, UiUser};
+use crate::ui::session::{
+    field, optional_field, page_err, version_field, Ctx, FormData, Typed, UiError, UiUser,
+};
 use guanxi_domain::ValidationErrors;
 
 /// Timeline entries shown at first and per "older" click.
@@ -1039,10 +1041,7 @@ impl TryFrom<&FormData> for InteractionForm {
     fn try_from(form: &FormData) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::new();
         let channel = field(form, &mut e, "channel", InteractionChannel::parse);
-        let direction = match form.get("direction") {
-            Some(d) => e.field("direction", InteractionDirection::parse(d)),
-            None => None,
-        };
+        let direction = optional_field(form, &mut e, "direction", InteractionDirection::parse);
         e.finish(|| {
             InteractionForm(NewInteraction {
                 channel: channel.unwrap_or(InteractionChannel::Phone),
@@ -1072,10 +1071,9 @@ impl TryFrom<&FormData> for TaskForm {
         let due = field(form, &mut e, "due", |d| {
             NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| "invalid_date")
         });
-        let assignee_id = match form.get("assignee") {
-            Some(a) => e.field("assignee", a.parse().map_err(|_| "invalid_reference")),
-            None => None,
-        };
+        let assignee_id = optional_field(form, &mut e, "assignee", |a| {
+            a.parse().map_err(|_| "invalid_reference")
+        });
         e.finish(|| TaskForm {
             title: form.get("title").unwrap_or("").to_string(),
             due: due.unwrap_or_default(),
