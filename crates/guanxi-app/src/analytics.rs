@@ -97,8 +97,7 @@ pub async fn refresh_scores(
                 action: "refresh_scores",
                 entity: "customer_scores",
                 entity_id: None,
-                detail: serde_json::json!({"customers": r.customers, "orders": r.orders,
-                    "millis": r.millis, "skipped": r.skipped}),
+                detail: r.audit_detail(),
             },
         )
         .await?;

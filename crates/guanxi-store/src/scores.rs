@@ -51,6 +51,15 @@ pub struct RefreshReport {
     pub stages_changed: u64,
 }
 
+impl RefreshReport {
+    /// What the audit log keeps of a refresh, the same whether the server's job or the CLI ran
+    /// it: how many customers and orders, the phase timings and the models skipped.
+    pub fn audit_detail(&self) -> serde_json::Value {
+        serde_json::json!({"customers": self.customers, "orders": self.orders,
+            "millis": self.millis, "skipped": self.skipped})
+    }
+}
+
 /// Lowest support of a product pair worth storing (0.2 % of orders).
 pub const PAIR_MIN_SUPPORT: f64 = 0.002;
 /// Fewest orders a pair must share to be suggested: below it a "pattern" is one customer's

@@ -297,7 +297,7 @@ impl Jobs {
                 })
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))??;
-                let detail = json!({"customers": r.customers, "orders": r.orders, "millis": r.millis, "skipped": r.skipped});
+                let detail = r.audit_detail();
                 Ok(Outcome {
                     result: detail.clone(),
                     audit: Some(("refresh_scores", "customer_scores", detail)),

@@ -221,8 +221,7 @@ pub async fn list(
     // A filter value the store refuses (an unknown RFM segment, R/F out of range) came from
     // the query string: 400, whichever query meets it first.
     let bad_query = |e: guanxi_app::AppError| match e {
-        guanxi_app::AppError::InvalidQuery(_)
-        | guanxi_app::AppError::Store(guanxi_store::StoreError::Invalid(_)) => UiError::BadForm(l),
+        guanxi_app::AppError::InvalidQuery(_) => UiError::BadForm(l),
         other => UiError::from_api(l, other.into()),
     };
     let (count, capped) =
