@@ -113,8 +113,8 @@ fn row(
             .unwrap_or_default(),
         c.city.clone().unwrap_or_default(),
         c.province.clone().unwrap_or_default(),
-        first_contact(c, &[ContactKind::Mobile, ContactKind::Phone]),
-        first_contact(c, &[ContactKind::Email]),
+        c.first_contact_value(&[ContactKind::Mobile, ContactKind::Phone]),
+        c.first_contact_value(&[ContactKind::Email]),
         t(locale, if consent { "common.yes" } else { "common.no" }).to_string(),
         label(locale, "lifecycle_stage", c.lifecycle_stage.as_str()),
         c.owner_id
@@ -138,13 +138,6 @@ fn row(
             })
             .unwrap_or_default(),
     ]
-}
-
-/// The value of the customer's first contact point of a kind, as the customer gave it.
-fn first_contact(c: &Customer, kinds: &[ContactKind]) -> String {
-    c.first_contact(kinds)
-        .map(|p| p.value.clone())
-        .unwrap_or_default()
 }
 
 /// The file format of a customer's own data.

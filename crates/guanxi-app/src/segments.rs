@@ -18,6 +18,12 @@ fn rule_errors(e: ValidationErrors) -> ValidationErrors {
     ValidationErrors(e.0.into_iter().map(|x| x.under("rule")).collect())
 }
 
+/// Resolves a rule now; its problems are validation problems under `rule`.
+fn resolve(rule: &SegmentRule, as_of: AsOf) -> Result<SegmentFilter, AppError> {
+    rule.resolve(as_of)
+        .map_err(|e| AppError::Invalid(rule_errors(e)))
+}
+
 /// Resolves a saved segment's rule now. A rule saved by an older version that no longer
 /// resolves is a validation problem under `rule`, not a server error.
 async fn resolve_saved(
@@ -26,10 +32,7 @@ async fn resolve_saved(
     id: i64,
 ) -> Result<(Segment, SegmentFilter), AppError> {
     let seg = store.get_segment(id).await?;
-    let f = seg
-        .rule
-        .resolve(as_of)
-        .map_err(|e| AppError::Invalid(rule_errors(e)))?;
+    let f = resolve(&seg.rule, as_of)?;
     Ok((seg, f))
 }
 
@@ -115,10 +118,7 @@ async fn sized(
     actor: &Actor,
     seg: Segment,
 ) -> Result<(Segment, i64), AppError> {
-    let f = seg
-        .rule
-        .resolve(as_of)
-        .map_err(|e| AppError::Invalid(rule_errors(e)))?;
+    let f = resolve(&seg.rule, as_of)?;
     let size = store.segment_size(actor, &f).await?;
     Ok((seg, size))
 }
@@ -208,9 +208,7 @@ pub async fn preview(
     rule: &SegmentRule,
 ) -> Result<i64, AppError> {
     require(actor, Permission::ReadCustomers)?;
-    let f = rule
-        .resolve(as_of)
-        .map_err(|e| AppError::Invalid(rule_errors(e)))?;
+    let f = resolve(rule, as_of)?;
     Ok(store.segment_size(actor, &f).await?)
 }
 

@@ -91,6 +91,14 @@ impl Customer {
         cps.sort_by_key(|p| !p.is_primary);
         cps.first().copied()
     }
+
+    /// The value of [`Customer::first_contact`] as the customer gave it, empty when there is
+    /// none: what forms and exports carry.
+    pub fn first_contact_value(&self, kinds: &[ContactKind]) -> String {
+        self.first_contact(kinds)
+            .map(|p| p.value.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// A contact point.

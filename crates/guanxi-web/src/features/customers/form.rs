@@ -26,7 +26,7 @@ use guanxi_domain::vocabulary::{
 use guanxi_domain::{ValidationError, ValidationErrors};
 use guanxi_store::duplicates::DuplicateCandidate;
 
-use crate::features::customers::list::{first_contact, user_names};
+use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::render;
@@ -421,10 +421,7 @@ fn record_values(c: &Customer) -> HashMap<String, String> {
     }
     set(
         "mobile",
-        Some(first_contact(
-            c,
-            &[guanxi_domain::vocabulary::ContactKind::Mobile],
-        )),
+        Some(c.first_contact_value(&[ContactKind::Mobile])),
     );
     v
 }

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_domain::customer::CustomerPatch;
-use guanxi_domain::records::{ContactPoint, Customer};
+use guanxi_domain::records::ContactPoint;
 use guanxi_domain::role::Permission;
 use guanxi_domain::vocabulary::{ContactKind, CustomerKind, LifecycleStage, SourceChannel};
 use guanxi_store::customers::{CustomerFilter, CustomerSort};
@@ -125,14 +125,6 @@ pub fn active_names(users: &[guanxi_domain::records::User]) -> Vec<(i64, String)
         .filter(|u| u.active)
         .map(|u| (u.id, u.display_name.clone()))
         .collect()
-}
-
-/// The value of the first contact point of a kind (primary first), as the customer gave it:
-/// what forms and exports carry.
-pub fn first_contact(c: &Customer, kinds: &[ContactKind]) -> String {
-    c.first_contact(kinds)
-        .map(|p| p.value.clone())
-        .unwrap_or_default()
 }
 
 /// A contact value as pages show it: a phone in one shape whatever way it was typed
@@ -271,7 +263,7 @@ pub async fn list(
                     .first_contact(&[ContactKind::Mobile, ContactKind::Phone])
                     .map(shown_value)
                     .unwrap_or_default(),
-                "email" => first_contact(c, &[ContactKind::Email]),
+                "email" => c.first_contact_value(&[ContactKind::Email]),
                 "city" => c.city.clone().unwrap_or_default(),
                 "stage" => ctx.label("lifecycle_stage", c.lifecycle_stage.as_str()),
                 "tier" => tier.clone(),
