@@ -19,6 +19,8 @@ def start_server(binary, env, extra=(), cwd=None):
     """Starts `guanxi serve` on a free loopback port; returns the process and base URL once
     the health check answers."""
     port = free_port()
+    # The benchmarks measure the server's own throughput from one address: no overload guard.
+    env = {**env, "GUANXI_RATE_LIMIT_PER_SECOND": "0", "GUANXI_MAX_IN_FLIGHT": "0"}
     server = subprocess.Popen([binary, "serve", "--bind", f"127.0.0.1:{port}", *extra], cwd=cwd, env=env,
                               stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

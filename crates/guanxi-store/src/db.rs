@@ -1,6 +1,13 @@
 //! Connecting, configuring and migrating. SQLite gets WAL, foreign keys, a busy timeout and a
 //! single-connection writer pool (SQLite allows one writer; serialising writes in the pool
 //! avoids SQLITE_BUSY under load) next to a reader pool. PostgreSQL uses one pool for both.
+//!
+//! No request waits long for the database: a pooled connection waits at most
+//! [`POOL_WAIT`], and a lock held by somebody else (a long import in another process, a
+//! refresh's swap) at most [`LOCK_WAIT_MS`] — SQLite's `busy_timeout`, PostgreSQL's
+//! `lock_timeout`. Past that the store answers [`StoreError::Busy`](crate::StoreError::Busy),
+//! which the web layer turns into 503 with `Retry-After`, instead of a 500 after ten seconds.
+//! Migrations and the bulk paths open connections of their own without these limits.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -32,8 +39,24 @@ pub struct Store {
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+/// The longest a request waits for a pooled connection.
+pub(crate) const POOL_WAIT: Duration = Duration::from_secs(5);
+
+/// The longest a statement waits for a lock another connection holds, in milliseconds.
+pub(crate) const LOCK_WAIT_MS: u64 = 3000;
+
+/// Set on every pooled SQLite connection.
+fn sqlite_pragmas() -> String {
+    format!(
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {LOCK_WAIT_MS}; \
+         PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+    )
+}
+
+/// PostgreSQL's counterpart of SQLite's busy timeout, set on every pooled connection.
+fn postgres_settings() -> String {
+    format!("SET lock_timeout = {LOCK_WAIT_MS}")
+}
 
 impl Store {
     /// Connects to `url` (`sqlite://file.db` or `postgres://…`), creating a SQLite file if
@@ -59,10 +82,10 @@ impl Store {
             let pool = |max: u32| {
                 AnyPoolOptions::new()
                     .max_connections(max)
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(POOL_WAIT)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
-                            conn.execute(SQLITE_PRAGMAS).await?;
+                            conn.execute(sqlite_pragmas().as_str()).await?;
                             Ok(())
                         })
                     })
@@ -79,7 +102,13 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(30))
+                .acquire_timeout(POOL_WAIT)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute(postgres_settings().as_str()).await?;
+                        Ok(())
+                    })
+                })
                 .connect(url)
                 .await?;
             Ok(Self {
@@ -96,11 +125,18 @@ impl Store {
         }
     }
 
-    /// Applies pending migrations of this backend.
+    /// Applies pending migrations of this backend, on a connection of their own: a migration
+    /// may wait for another process's lock (PostgreSQL's migration lock is per database) far
+    /// longer than a request should.
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATOR.run(&self.write).await?,
-            Backend::Postgres => POSTGRES_MIGRATOR.run(&self.write).await?,
+            Backend::Postgres => {
+                let mut conn =
+                    <sqlx::AnyConnection as sqlx::Connection>::connect(&self.location.0).await?;
+                POSTGRES_MIGRATOR.run(&mut conn).await?;
+                sqlx::Connection::close(conn).await?;
+            }
         }
         self.fill_name_sort_keys().await
     }

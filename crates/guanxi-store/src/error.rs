@@ -27,9 +27,13 @@ pub enum StoreError {
     /// Input that only the store can judge (a reference to a missing row, …).
     #[error("invalid input")]
     Invalid(#[from] ValidationErrors),
+    /// The database is held by a long write (an import, a refresh's swap, another process)
+    /// for longer than a request may wait: try again in a moment. Nothing was changed.
+    #[error("the database is busy; try again shortly")]
+    Busy,
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// Schema migration failed.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -38,7 +42,7 @@ pub enum StoreError {
     Corrupt(String),
     /// The embedded database failed on a bulk path (rusqlite).
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     /// A backup or restore cannot go ahead (file exists, not a Guanxi database, tool missing …);
     /// the message says what to do.
     #[error("{0}")]
@@ -48,12 +52,50 @@ pub enum StoreError {
     Task(String),
 }
 
+impl From<sqlx::Error> for StoreError {
+    /// A wait that ran out — for a pooled connection, SQLite's lock (`SQLITE_BUSY`,
+    /// `SQLITE_LOCKED`) or PostgreSQL's `lock_timeout` (`55P03`) — is [`StoreError::Busy`]:
+    /// the caller can say "try again" instead of reporting a failure.
+    fn from(e: sqlx::Error) -> Self {
+        let busy = match &e {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(d) => {
+                let code = d.code().unwrap_or_default();
+                if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // Extended result codes: the primary code is the low byte.
+                    matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 6))
+                } else {
+                    code == "55P03"
+                }
+            }
+            _ => false,
+        };
+        if busy {
+            StoreError::Busy
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// SQLite's lock on a bulk path is [`StoreError::Busy`] as on the pools.
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
 impl StoreError {
     /// Maps a unique-constraint violation to [`StoreError::Duplicate`], anything else unchanged.
     pub(crate) fn unique(e: sqlx::Error, field: &'static str) -> Self {
         match &e {
             sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Duplicate { field },
-            _ => StoreError::Database(e),
+            _ => e.into(),
         }
     }
 }

@@ -107,6 +107,36 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// Starts a long write on a connection outside the store's pools, as `guanxi import` in
+    /// another process does, and holds it until [`HeldWriter::release`]. SQLite: an
+    /// `IMMEDIATE` transaction that has written (the file's one write lock). PostgreSQL: a
+    /// transaction holding `api_tokens`, `sessions` and `customers` in `EXCLUSIVE` mode, which
+    /// lets plain reads through and makes every write to them wait.
+    pub async fn hold_writer(&self) -> HeldWriter {
+        match self.store.backend() {
+            Backend::Sqlite => {
+                let conn = self
+                    .store
+                    .rusqlite(true)
+                    .expect("open a second SQLite connection");
+                conn.execute_batch("BEGIN IMMEDIATE; UPDATE api_tokens SET name = name;")
+                    .expect("hold the SQLite write lock");
+                HeldWriter::Sqlite(conn)
+            }
+            Backend::Postgres => {
+                let mut conn = self.store.pg().await.expect("open a PostgreSQL connection");
+                sqlx::raw_sql(
+                    "BEGIN; LOCK TABLE api_tokens, sessions, customers IN EXCLUSIVE MODE; \
+                     UPDATE api_tokens SET name = name;",
+                )
+                .execute(&mut conn)
+                .await
+                .expect("hold PostgreSQL's table locks");
+                HeldWriter::Postgres(conn)
+            }
+        }
+    }
+
     /// A fresh database on `backend`.
     pub async fn new(backend: Backend) -> TestDb {
         match backend {
@@ -196,6 +226,32 @@ impl Drop for TestDb {
                     }
                 })
                 .join();
+            }
+        }
+    }
+}
+
+/// A long write held open by [`TestDb::hold_writer`].
+pub enum HeldWriter {
+    /// The SQLite connection inside its transaction.
+    Sqlite(rusqlite::Connection),
+    /// The PostgreSQL connection inside its transaction.
+    Postgres(sqlx::PgConnection),
+}
+
+impl HeldWriter {
+    /// Rolls the held write back and closes its connection.
+    pub async fn release(self) {
+        match self {
+            HeldWriter::Sqlite(conn) => {
+                conn.execute_batch("ROLLBACK").expect("roll back");
+            }
+            HeldWriter::Postgres(mut conn) => {
+                sqlx::raw_sql("ROLLBACK")
+                    .execute(&mut conn)
+                    .await
+                    .expect("roll back");
+                let _ = sqlx::Connection::close(conn).await;
             }
         }
     }

@@ -8,7 +8,7 @@ use guanxi_domain::role::{Actor, Role};
 use serde_json::json;
 
 use crate::audit::{record, AuditEvent};
-use crate::db::{from_ms, to_ms, Store};
+use crate::db::{from_ms, to_ms, Backend, Store, LOCK_WAIT_MS};
 use crate::error::{Result, StoreError};
 use crate::rows::{code, meta, Flag};
 
@@ -111,6 +111,10 @@ pub struct ApiToken {
     /// Revoked.
     pub revoked_at: Option<DateTime<Utc>>,
 }
+
+/// How long a request waits for the writer to note its token's use before leaving it to a
+/// later request.
+const TOKEN_USE_WRITER_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// How fresh a token's `last_used_at` is kept (one minute).
 pub const TOKEN_USE_RESOLUTION_MS: i64 = 60_000;
@@ -530,12 +534,58 @@ impl Store {
         // "Last used" is kept to the minute: a script calling every second must not queue a
         // write behind every read (on SQLite all writes share one connection).
         if last_used.is_none_or(|t| now - t >= TOKEN_USE_RESOLUTION_MS) {
-            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(tid)
-                .execute(&self.write)
-                .await?;
+            self.record_token_use(tid, now).await;
         }
         Ok(Some(self.get_user(uid).await?))
+    }
+
+    /// Notes a token's use if that costs the request nothing: only when the writer is free
+    /// this instant, and without waiting for a lock somebody else holds (a long import in
+    /// another process, say). A read never waits for, or fails because of, this bookkeeping;
+    /// a use not recorded now is recorded by the token's next request.
+    async fn record_token_use(&self, token_id: i64, now: i64) {
+        // A connection handed back a moment ago is only idle again after a hop through the
+        // runtime, so wait for one briefly rather than not at all.
+        let Ok(Ok(mut conn)) =
+            tokio::time::timeout(TOKEN_USE_WRITER_WAIT, self.write.acquire()).await
+        else {
+            return;
+        };
+        let update = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2";
+        let outcome: Result<()> = async {
+            match self.backend() {
+                Backend::Sqlite => {
+                    sqlx::query("PRAGMA busy_timeout = 0")
+                        .execute(&mut *conn)
+                        .await?;
+                    let written = sqlx::query(update)
+                        .bind(now)
+                        .bind(token_id)
+                        .execute(&mut *conn)
+                        .await;
+                    sqlx::query(&format!("PRAGMA busy_timeout = {LOCK_WAIT_MS}"))
+                        .execute(&mut *conn)
+                        .await?;
+                    written?;
+                }
+                Backend::Postgres => {
+                    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                    sqlx::query("SET LOCAL lock_timeout = '5ms'")
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(update)
+                        .bind(now)
+                        .bind(token_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = outcome {
+            tracing::debug!(error = %e, token_id, "token use not recorded this time");
+        }
     }
 }

@@ -67,9 +67,13 @@ pub enum ApiError {
     /// Not JSON (415).
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    /// Throttled (429).
+    /// Throttled (429), with `Retry-After`.
     #[error("too many requests")]
     TooManyRequests,
+    /// The server is at its limit of requests in flight, or the database is held by a long
+    /// write for longer than a request may wait (503, with `Retry-After`). Nothing was changed.
+    #[error("busy")]
+    Busy,
     /// A bug or an outage (500); the cause with its whole source chain is logged, not sent.
     #[error("internal error: {0}")]
     Internal(#[source] Cause),
@@ -158,6 +162,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Duplicate { field } => ApiError::Duplicate(field),
             StoreError::Invalid(v) => ApiError::Validation(v.0),
+            StoreError::Busy => ApiError::Busy,
             other => ApiError::internal(other),
         }
     }
@@ -194,6 +199,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -302,10 +308,18 @@ impl IntoResponse for ApiError {
             body,
         )
             .into_response();
+        if matches!(self, ApiError::Busy | ApiError::TooManyRequests) {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
         res.extensions_mut().insert(self);
         res
     }
 }
+
+/// What a 429 or 503 tells the client to wait before trying again, unless the answer knows
+/// better (the rate limiter says when the client's next request is allowed).
+pub const RETRY_AFTER_SECONDS: u64 = 1;
 
 /// The language for this request: `Accept-Language`, else English for API clients.
 pub fn request_locale(req: &Request) -> Locale {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod features;
 pub mod jobs;
+pub mod overload;
 pub mod request_id;
 pub mod state;
 pub mod ui;
@@ -28,6 +29,7 @@ use crate::error::ApiError;
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    let overload = std::sync::Arc::new(overload::Overload::new(state.limits));
     let (api, doc) = api::router();
     let doc = std::sync::Arc::new(doc);
     api.route(
@@ -40,6 +42,10 @@ pub fn app(state: AppState) -> Router {
     .merge(ui::router())
     .fallback(fallback)
     .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+    .layer(axum::middleware::from_fn_with_state(
+        overload,
+        overload::guard,
+    ))
     .layer(axum::middleware::from_fn(error::localize))
     .layer(axum::middleware::from_fn(server_timing))
     .layer(axum::extract::DefaultBodyLimit::max(extract::MAX_JSON_BODY))
@@ -185,13 +191,15 @@ mod layering {
     }
 
     /// The CLI is an adapter over the application layer too: it reaches into this crate only
-    /// to run the server (`serve`, its state and the worker's settings), never for a use case,
-    /// a text or an error's wording (those are `guanxi-app` and `guanxi-text`).
+    /// to run the server (`serve`, its state, the worker's settings and the overload limits),
+    /// never for a use case, a text or an error's wording (those are `guanxi-app` and
+    /// `guanxi-text`).
     #[test]
     fn the_cli_uses_the_web_crate_only_to_serve() {
         const SERVING: &[&str] = &[
             "guanxi_web::AppState",
             "guanxi_web::jobs::WorkerConfig",
+            "guanxi_web::overload::Limits",
             "guanxi_web::serve",
         ];
         let mut used = std::collections::BTreeSet::new();

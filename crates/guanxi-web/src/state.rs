@@ -6,6 +6,7 @@ use guanxi_store::Store;
 
 use crate::auth::LoginThrottle;
 use crate::jobs::{Jobs, WorkerConfig};
+use crate::overload::Limits;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct AppState {
     pub utc_offset_hours: i64,
     /// The durable job queue and this server's worker over it.
     pub jobs: Arc<Jobs>,
+    /// How much load the server accepts before it refuses with 429/503.
+    pub limits: Limits,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             throttle: Arc::new(LoginThrottle::default()),
             utc_offset_hours,
             jobs,
+            limits: Limits::default(),
         }
     }
 }

@@ -23,6 +23,13 @@ pub struct Config {
     /// Seconds a background job's lease lasts: a job whose server died is taken over this long
     /// after its last heartbeat.
     pub job_lease_seconds: u64,
+    /// Sustained requests per second accepted from one client address (429 beyond it, with
+    /// `Retry-After`); 0 turns the per-client limit off.
+    pub rate_limit_per_second: u32,
+    /// Requests one address may send at once above that rate.
+    pub rate_limit_burst: u32,
+    /// Requests served at once, all clients together (503 beyond it); 0 means no cap.
+    pub max_in_flight: usize,
 }
 
 impl Default for Config {
@@ -34,6 +41,9 @@ impl Default for Config {
             smtp_url: None,
             scores_refresh_hours: 24,
             job_lease_seconds: 60,
+            rate_limit_per_second: guanxi_web::overload::Limits::default().requests_per_second,
+            rate_limit_burst: guanxi_web::overload::Limits::default().burst,
+            max_in_flight: guanxi_web::overload::Limits::default().max_in_flight,
         }
     }
 }
@@ -70,6 +80,30 @@ impl Config {
                 format!("GUANXI_JOB_LEASE_SECONDS: not a positive number of seconds: {v}")
             })?;
         }
+        for (name, slot) in [
+            ("GUANXI_RATE_LIMIT_PER_SECOND", &mut c.rate_limit_per_second),
+            ("GUANXI_RATE_LIMIT_BURST", &mut c.rate_limit_burst),
+        ] {
+            if let Ok(v) = std::env::var(name) {
+                *slot = v
+                    .parse()
+                    .with_context(|| format!("{name}: not a whole number: {v}"))?;
+            }
+        }
+        if let Ok(v) = std::env::var("GUANXI_MAX_IN_FLIGHT") {
+            c.max_in_flight = v
+                .parse()
+                .with_context(|| format!("GUANXI_MAX_IN_FLIGHT: not a whole number: {v}"))?;
+        }
         Ok(c)
+    }
+
+    /// The server's overload limits.
+    pub fn limits(&self) -> guanxi_web::overload::Limits {
+        guanxi_web::overload::Limits {
+            requests_per_second: self.rate_limit_per_second,
+            burst: self.rate_limit_burst,
+            max_in_flight: self.max_in_flight,
+        }
     }
 }

@@ -338,7 +338,8 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
         pause: guanxi_web::jobs::WorkerConfig::pause_from_env(),
         ..Default::default()
     };
-    let state = AppState::with_worker(store, config.secure_cookies, worker);
+    let mut state = AppState::with_worker(store, config.secure_cookies, worker);
+    state.limits = config.limits();
     if config.scores_refresh_hours > 0 {
         state
             .jobs

@@ -6,6 +6,7 @@ on_both_backends!(
     duplicate_username_is_reported,
     expired_sessions_are_swept_at_login,
     token_use_is_recorded_at_most_once_a_minute,
+    a_token_read_is_not_held_up_by_a_long_write,
 );
 
 async fn duplicate_username_is_reported(db: &TestDb) {
@@ -75,4 +76,44 @@ async fn token_use_is_recorded_at_most_once_a_minute(db: &TestDb) {
         .await;
     assert!(s.user_for_token("digest-1").await.unwrap().is_some());
     assert!(last_used().await > first);
+}
+
+/// Issue #13: while a long write (an import in another process) holds the writer, a request
+/// with a bearer token still reads at once — the token's "last used" bookkeeping does not wait
+/// for the writer — and a write gives up after the lock wait with `Busy`, not a failure.
+async fn a_token_read_is_not_held_up_by_a_long_write(db: &TestDb) {
+    let s = &db.store;
+    let u = user(s, "reader", Role::Sales, None).await;
+    s.create_token(&Actor::system(), u.id, "cron", "digest-2", "gx_def", None)
+        .await
+        .unwrap();
+    let stale = (Utc::now() - chrono::Duration::minutes(2)).timestamp_millis();
+    db.execute(&format!("UPDATE api_tokens SET last_used_at = {stale}"))
+        .await;
+
+    let held = db.hold_writer().await;
+    let start = std::time::Instant::now();
+    for _ in 0..5 {
+        let found = s.user_for_token("digest-2").await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some(u.id));
+    }
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_millis(200), "{took:?}");
+
+    let start = std::time::Instant::now();
+    let future = Utc::now() + chrono::Duration::hours(1);
+    let err = s
+        .create_session("blocked", u.id, "c", future)
+        .await
+        .unwrap_err();
+    let took = start.elapsed();
+    assert!(matches!(err, StoreError::Busy), "{err:?}");
+    assert!(took < std::time::Duration::from_secs(6), "{took:?}");
+    held.release().await;
+
+    // Once the write is over, the bookkeeping catches up and writes go through.
+    assert!(s.user_for_token("digest-2").await.unwrap().is_some());
+    let used = s.list_tokens(u.id).await.unwrap()[0].last_used_at.unwrap();
+    assert!(used.timestamp_millis() > stale);
+    s.create_session("after", u.id, "c", future).await.unwrap();
 }

@@ -1,5 +1,6 @@
 //! The error statuses every route shares, declared once for the whole OpenAPI document
-//! instead of in each of ~50 `#[utoipa::path]`s: an authenticated route can answer 401 and
+//! instead of in each of ~50 `#[utoipa::path]`s: every route can answer 429 and 503 (overload,
+//! a database held by a long write), an authenticated route can answer 401 and
 //! 403, a route with a path or query parameter 400, one with a path id 404, a route with a JSON body 400, 413, 415 and
 //! 422 (the extractors in [`crate::extract`] and the auth layer produce exactly these, with an
 //! `ErrorBody`). A status a route declares itself is kept as written.
@@ -7,6 +8,19 @@
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
+
+/// Every route: the overload guard ([`crate::overload`]) and a database held by a long write.
+const OVERLOAD: [(&str, &str); 2] = [
+    (
+        "429",
+        "Too many requests from this client address; wait `Retry-After` seconds.",
+    ),
+    (
+        "503",
+        "The server is at its limit of requests in flight, or the database is held by a long \
+         write; nothing was changed. Retry after `Retry-After` seconds.",
+    ),
+];
 
 /// The shared statuses and what they mean, in the order of the checks.
 const AUTH: [(&str, &str); 2] = [
@@ -85,6 +99,7 @@ pub fn declare_shared_statuses(doc: &mut OpenApi) {
         ];
         for op in ops.into_iter().flatten() {
             ids_start_at_one(op);
+            declare(op, &OVERLOAD);
             if !is_public(op) {
                 declare(op, &AUTH);
             }

@@ -507,6 +507,10 @@ pub enum UiError {
     /// A query parameter or value the page cannot use (400 for a query, 422 for a body), with
     /// each problem said in the user's language — the same status and fields as the API.
     Invalid(Locale, StatusCode, Vec<String>),
+    /// Too many requests from this client (429).
+    TooMany(Locale),
+    /// The server or the database is busy for a moment (503); nothing was changed.
+    Busy(Locale),
     /// A bug or an outage; logged, not shown.
     Internal(Locale, String),
 }
@@ -525,6 +529,8 @@ impl UiError {
             A::NotFound | A::NoRoute => UiError::NotFound(locale),
             A::Forbidden => UiError::Forbidden(locale),
             A::Csrf => UiError::Csrf(locale),
+            A::TooManyRequests => UiError::TooMany(locale),
+            A::Busy => UiError::Busy(locale),
             A::BadQuery(_) | A::Validation(_) | A::Malformed(_) => {
                 let (status, _) = e.status_and_code();
                 let problems = e
@@ -547,6 +553,18 @@ impl IntoResponse for UiError {
             UiError::Forbidden(l) => (StatusCode::FORBIDDEN, *l, "error.forbidden"),
             UiError::Csrf(l) => (StatusCode::FORBIDDEN, *l, "error.csrf"),
             UiError::BadForm(l) => (StatusCode::BAD_REQUEST, *l, "error.bad_form"),
+            UiError::TooMany(l) | UiError::Busy(l) => {
+                let (status, key) = match self {
+                    UiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "error.too_many"),
+                    _ => (StatusCode::SERVICE_UNAVAILABLE, "error.busy"),
+                };
+                let mut res = crate::ui::pages::error_page(status, *l, key);
+                res.headers_mut().insert(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(crate::error::RETRY_AFTER_SECONDS),
+                );
+                return res;
+            }
             UiError::Invalid(l, status, problems) => {
                 return crate::ui::pages::error_page_with(*status, *l, "error.bad_query", problems);
             }

@@ -7,5 +7,6 @@
 mod common;
 
 mod api;
+mod overload;
 mod pages;
 mod random_json;

@@ -21,8 +21,14 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, guanxi_web::overload::Limits::default()).await
+    }
+
+    /// A server with these overload limits.
+    pub async fn spawn_with(backend: Backend, limits: guanxi_web::overload::Limits) -> TestApp {
         let db = TestDb::new(backend).await;
-        let state = AppState::new(db.store.clone(), false);
+        let mut state = AppState::new(db.store.clone(), false);
+        state.limits = limits;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
         let app = guanxi_web::app(state.clone());
