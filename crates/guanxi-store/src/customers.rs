@@ -56,7 +56,43 @@ impl CustomerSort {
     fn is_text(self) -> bool {
         self == Self::Name
     }
+
+    /// SQLite's index in this sort's order, `(column, id)`; `None` for the id, which is the
+    /// table's own order. A [`ListPlan::Dense`] page walks it (the plan tests check so).
+    pub fn sqlite_index(self) -> Option<&'static str> {
+        match self {
+            Self::UpdatedAt => Some("customers_updated"),
+            Self::CreatedAt => Some("customers_created"),
+            Self::Name => Some("customers_name_sort"),
+            Self::Id => None,
+        }
+    }
 }
+
+/// How a customer-list page is read on SQLite (issue #13). Without statistics SQLite's planner
+/// picks between the filter's index and the sort's index blind, and each pick is ruinous in
+/// one case at a million customers: sorting all 215,000 customers of 上海 for fifty rows
+/// (340 ms), or walking every customer in sort order looking for a tag nobody has (6.6 s).
+/// The list counts the matches first, up to [`DENSE_MATCHES`], from the filter's index:
+///
+/// * **Sparse** (fewer matches): read them all by the filter's index and sort them — at most
+///   that many rows.
+/// * **Dense**: walk the sort's index and keep the rows that match; with at least that many
+///   matches in the book, fifty are found within about a million ÷ that many × fifty rows.
+///
+/// Either way a page reads at most a few thousand rows. PostgreSQL keeps statistics
+/// (`Store::refresh_statistics`) and chooses by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListPlan {
+    /// Read the matches by the filter's index and sort them.
+    Sparse,
+    /// Walk the sort's index and filter.
+    Dense,
+}
+
+/// Where the two plans cost the same at a million customers and pages of fifty:
+/// √(1,000,000 × 50) ≈ 7,000 rows either way.
+pub const DENSE_MATCHES: i64 = 7_000;
 
 /// Filters for the customer list; all optional and combined with AND.
 #[derive(Debug, Clone, Default)]
@@ -297,7 +333,14 @@ pub(crate) async fn write_update(
 
 /// Appends a customer list's conditions (scope and every filter but the cursor) after a
 /// `WHERE` that already holds one condition: the list and its count share them.
-fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter) {
+///
+/// A condition on another table (tier, tag, search words …) is written as `c.id IN (…)` by
+/// default, which reads that table's matches by its index first — right when they are few,
+/// or on PostgreSQL, which turns either form into the same semi-join. `dense` writes them as
+/// a correlated `EXISTS` instead: one primary-key probe per customer walked, for the
+/// [`ListPlan::Dense`] page that walks the sort's index (building the list of 300,000 members
+/// of a common tag first would cost more than the page).
+fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter, dense: bool) {
     push_scope(q, actor);
     if let Some(v) = f.owner_id {
         q.push(" AND c.owner_id = ").int(v);
@@ -314,25 +357,28 @@ fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter) {
     if let Some(v) = f.source_channel {
         q.push(" AND c.source_channel = ").text(v.as_str());
     }
-    if let Some(v) = &f.tier {
-        q.push(" AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.abc_class = ")
-            .text(v.clone())
-            .push(")");
-    }
+    let member = |q: &mut SqlBuilder, table: &str, key: &str| {
+        if dense {
+            q.push(&format!(
+                " AND EXISTS (SELECT 1 FROM {table} WHERE {key} = c.id AND "
+            ));
+        } else {
+            q.push(&format!(" AND c.id IN (SELECT {key} FROM {table} WHERE "));
+        }
+    };
     for (col, v) in [
+        ("abc_class", &f.tier),
         ("rfm_segment", &f.rfm_segment),
         ("value_cell", &f.value_cell),
     ] {
         if let Some(v) = v {
-            q.push(&format!(
-                " AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.{col} = "
-            ))
-            .text(v.clone())
-            .push(")");
+            member(q, "customer_scores s", "s.customer_id");
+            q.push(&format!("s.{col} = ")).text(v.clone()).push(")");
         }
     }
     if let Some((r, fs)) = f.rf {
-        q.push(" AND c.id IN (SELECT s.customer_id FROM customer_scores s WHERE s.r_score = ")
+        member(q, "customer_scores s", "s.customer_id");
+        q.push("s.r_score = ")
             .int(r)
             .push(" AND s.f_score = ")
             .int(fs)
@@ -343,18 +389,16 @@ fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter) {
         crate::segments::push_segment(q, sf);
     }
     if let Some(v) = &f.tag {
-        q.push(
-            " AND EXISTS (SELECT 1 FROM customer_tags t WHERE t.customer_id = c.id AND t.tag = ",
-        )
-        .text(v.clone())
-        .push(")");
+        member(q, "customer_tags t", "t.customer_id");
+        q.push("t.tag = ").text(v.clone()).push(")");
     }
     if let Some(v) =
         f.q.as_deref()
             .map(guanxi_domain::name::normalize_query)
             .filter(|s| !s.is_empty())
     {
-        q.push(" AND c.id IN (SELECT k.customer_id FROM customer_search_keys k WHERE k.kind IN ")
+        member(q, "customer_search_keys k", "k.customer_id");
+        q.push("k.kind IN ")
             .text_list(&crate::identify::KEY_KINDS.map(String::from))
             .push(" AND k.search_key >= ")
             .text(v.clone())
@@ -888,7 +932,7 @@ impl Store {
         let mut q = SqlBuilder::new(
             "SELECT COUNT(*) FROM (SELECT 1 FROM customers c WHERE c.deleted_at IS NULL",
         );
-        push_list_filter(&mut q, actor, f);
+        push_list_filter(&mut q, actor, f, false);
         q.push(" LIMIT ").int(cap + 1).push(") t");
         let (n,): (i64,) = q.query_as().fetch_one(&self.read).await?;
         Ok((n.min(cap), n > cap))
@@ -901,28 +945,34 @@ impl Store {
         f: &CustomerFilter,
     ) -> Result<Page<Customer>> {
         check_score_filters(f)?;
-        let col = f.sort.column();
-        let mut q = SqlBuilder::new(&format!(
-            "SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.deleted_at IS NULL"
-        ));
-        push_list_filter(&mut q, actor, f);
-        if let Some(c) = &f.cursor {
-            let (v, id) = decode_cursor(c).ok_or_else(bad_cursor)?;
-            let op = if f.desc { "<" } else { ">" };
-            q.push(&format!(" AND ({col}, c.id) {op} ("));
-            if f.sort.is_text() {
-                q.text(v);
-            } else {
-                q.int(v.parse().map_err(|_| bad_cursor())?);
-            }
-            q.push(", ").int(id).push(")");
-        }
+        let plan = self.list_plan(actor, f).await?;
+        self.list_customers_as(actor, f, plan).await
+    }
+
+    /// A customer-list page read with the given plan (`None`: the database's own choice):
+    /// both plans must give the same pages, which the tests check on small books where the
+    /// probe would always choose [`ListPlan::Sparse`].
+    pub async fn list_customers_as(
+        &self,
+        actor: &Actor,
+        f: &CustomerFilter,
+        plan: Option<ListPlan>,
+    ) -> Result<Page<Customer>> {
+        check_score_filters(f)?;
+        let mut q = list_query(actor, f, plan)?;
         let dir = if f.desc { "DESC" } else { "ASC" };
         let limit = f.limit.clamp(1, 200);
-        q.push(&format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT "))
-            .int(limit + 1);
         let mut conn = self.read.acquire().await?;
-        let mut rows: Vec<CustomerRow> = q.query_as().fetch_all(&mut *conn).await?;
+        let rows: Vec<CustomerRow> = {
+            let col = match plan {
+                Some(ListPlan::Sparse) => format!("+{}", f.sort.column()),
+                _ => f.sort.column().to_string(),
+            };
+            q.push(&format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT "))
+                .int(limit + 1);
+            q.query_as().fetch_all(&mut *conn).await?
+        };
+        let mut rows = rows;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last().map(|r| {
@@ -942,4 +992,88 @@ impl Store {
             next_cursor,
         })
     }
+
+    /// The plan a customer-list page takes on SQLite (`None` on PostgreSQL, whose planner
+    /// chooses with statistics): see [`ListPlan`]. A list with no condition but the live
+    /// rows is dense without counting.
+    pub async fn list_plan(&self, actor: &Actor, f: &CustomerFilter) -> Result<Option<ListPlan>> {
+        if self.backend() != crate::db::Backend::Sqlite {
+            return Ok(None);
+        }
+        let mut probe = SqlBuilder::new(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM customers c WHERE +c.deleted_at IS NULL",
+        );
+        let before = probe.sql.len();
+        push_list_filter(&mut probe, actor, f, false);
+        if probe.sql.len() == before {
+            return Ok(Some(ListPlan::Dense));
+        }
+        probe.push(" LIMIT ").int(DENSE_MATCHES).push(") t");
+        let n: i64 = probe.query_scalar().fetch_one(&self.read).await?;
+        Ok(Some(if n >= DENSE_MATCHES {
+            ListPlan::Dense
+        } else {
+            ListPlan::Sparse
+        }))
+    }
+
+    /// What the database will do for a customer-list page under `plan` (SQLite's
+    /// `EXPLAIN QUERY PLAN` details, PostgreSQL's `EXPLAIN` lines): for the tests that pin
+    /// every filter × sort to an index range.
+    pub async fn explain_customer_list(
+        &self,
+        actor: &Actor,
+        f: &CustomerFilter,
+        plan: Option<ListPlan>,
+    ) -> Result<Vec<String>> {
+        let mut q = list_query(actor, f, plan)?;
+        let dir = if f.desc { "DESC" } else { "ASC" };
+        let col = match plan {
+            Some(ListPlan::Sparse) => format!("+{}", f.sort.column()),
+            _ => f.sort.column().to_string(),
+        };
+        q.push(&format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT 51"));
+        q.explain(&self.read, self.backend()).await
+    }
+}
+
+/// A customer-list page's query up to its `ORDER BY`: columns, the plan's hint, the scope,
+/// every filter and the cursor.
+fn list_query(actor: &Actor, f: &CustomerFilter, plan: Option<ListPlan>) -> Result<SqlBuilder> {
+    let col = f.sort.column();
+    let hint = match (plan, f.sort.sqlite_index()) {
+        (Some(ListPlan::Dense), Some(index)) => format!(" INDEXED BY {index}"),
+        // The id order is the table's own: walk it, not an index.
+        (Some(ListPlan::Dense), None) => " NOT INDEXED".to_string(),
+        _ => String::new(),
+    };
+    // On SQLite `+` keeps the dashboard's (deleted_at, …) indexes out of a list's plan: every
+    // live customer matches `deleted_at IS NULL`, so "searching" them is a whole-table read.
+    let live = if plan.is_some() {
+        "+c.deleted_at IS NULL"
+    } else {
+        "c.deleted_at IS NULL"
+    };
+    let mut q = SqlBuilder::new(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM customers c{hint} WHERE {live}"
+    ));
+    push_list_filter(&mut q, actor, f, plan == Some(ListPlan::Dense));
+    {
+        if let Some(c) = &f.cursor {
+            let (v, id) = decode_cursor(c).ok_or_else(bad_cursor)?;
+            let op = if f.desc { "<" } else { ">" };
+            let col = match plan {
+                Some(ListPlan::Sparse) => format!("+{col}"),
+                _ => col.to_string(),
+            };
+            q.push(&format!(" AND ({col}, c.id) {op} ("));
+            if f.sort.is_text() {
+                q.text(v);
+            } else {
+                q.int(v.parse().map_err(|_| bad_cursor())?);
+            }
+            q.push(", ").int(id).push(")");
+        }
+    }
+    Ok(q)
 }

@@ -57,6 +57,53 @@ impl SqlBuilder {
         sqlx::query_as_with(&self.sql, self.arguments())
     }
 
+    /// The statement's one value (a count).
+    pub fn query_scalar<'q, T>(&'q self) -> sqlx::query::QueryScalar<'q, Any, T, AnyArguments<'q>>
+    where
+        (T,): for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        sqlx::query_scalar_with(&self.sql, self.arguments())
+    }
+
+    /// The database's plan for the statement, a line per step: SQLite's `EXPLAIN QUERY PLAN`
+    /// details, PostgreSQL's `EXPLAIN` text (with sequential scans and sorts discouraged).
+    /// For tests that pin a query to its indexes.
+    pub async fn explain(
+        &self,
+        pool: &sqlx::AnyPool,
+        backend: crate::db::Backend,
+    ) -> crate::error::Result<Vec<String>> {
+        use sqlx::Row;
+        Ok(match backend {
+            crate::db::Backend::Sqlite => sqlx::query_with(
+                &format!("EXPLAIN QUERY PLAN {}", self.sql),
+                self.arguments(),
+            )
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>(3))
+            .collect::<std::result::Result<_, _>>()?,
+            crate::db::Backend::Postgres => {
+                // A test's tables are a few rows, where a sequential scan and a sort are the
+                // right plan: make them the last resort, so the plan shows whether an index
+                // *can* serve the query — what matters at a million rows.
+                let mut tx = pool.begin().await?;
+                sqlx::raw_sql("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off")
+                    .execute(&mut *tx)
+                    .await?;
+                let lines = sqlx::query_with(&format!("EXPLAIN {}", self.sql), self.arguments())
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get::<String, _>(0))
+                    .collect::<std::result::Result<_, _>>()?;
+                tx.rollback().await?;
+                lines
+            }
+        })
+    }
+
     /// The statement as a plain query, for statements that return no rows.
     pub fn query(&self) -> sqlx::query::Query<'_, Any, AnyArguments<'_>> {
         sqlx::query_with(&self.sql, self.arguments())
