@@ -102,6 +102,49 @@ pub(crate) fn placeholders(n: usize) -> String {
         .join(", ")
 }
 
+/// `COPY` data sent per message.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// One table's `COPY … FROM STDIN` data, collected and then sent in chunks.
+pub(crate) struct Copy {
+    target: String,
+    data: String,
+}
+
+impl Copy {
+    /// Data for `COPY <target> FROM STDIN`; `target` names the table and its columns.
+    pub(crate) fn new(target: &str) -> Self {
+        Self {
+            target: target.to_string(),
+            data: String::new(),
+        }
+    }
+
+    /// Adds one row.
+    pub(crate) fn row(&mut self, cells: &[Cell]) {
+        copy_line(cells, &mut self.data);
+    }
+
+    /// Sends the rows inside the caller's transaction.
+    pub(crate) async fn send(self, conn: &mut sqlx::PgConnection) -> crate::error::Result<()> {
+        if self.data.is_empty() {
+            return Ok(());
+        }
+        let mut copy = conn
+            .copy_in_raw(&format!("COPY {} FROM STDIN", self.target))
+            .await?;
+        let bytes = self.data.as_bytes();
+        for chunk in bytes.chunks(COPY_CHUNK) {
+            if let Err(e) = copy.send(chunk).await {
+                copy.abort("bulk load failed").await.ok();
+                return Err(e.into());
+            }
+        }
+        copy.finish().await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use sqlx::Connection;
 
-use crate::cells::{copy_line, placeholders, Cell};
+use crate::cells::{placeholders, Cell, Copy};
 use crate::customers::{
     check_owner, contact_cells, created_detail, insert_cells, insert_columns, load_row,
     plan_update, search_keys_of, update_sql, UpdatePlan, CONTACT_INSERT_COLUMNS,
@@ -73,9 +73,6 @@ const PROGRESS_EVERY: usize = 2_000;
 /// Rows an import writes before it refreshes the planner's statistics.
 const RESTATISTICS_AFTER: u64 = 10_000;
 
-/// `COPY` data sent per message.
-const COPY_CHUNK: usize = 1 << 20;
-
 impl Store {
     /// Writes an import in one transaction on the native driver: all of it or, on any error,
     /// none of it. New customers are owned by their row's owner or else the actor.
@@ -95,7 +92,7 @@ impl Store {
                 match w {
                     ImportWrite::Insert(c) => {
                         owners.insert(c.fields.owner_id.or(actor.user_id()));
-                        inserts.push(c);
+                        inserts.push((c, now));
                     }
                     ImportWrite::Update(id, c) => {
                         updates.push(plan_import_update(&mut conn, actor, id, &c, now).await?);
@@ -110,11 +107,59 @@ impl Store {
             inserted: inserts.len() as u64,
             updated: updates.len() as u64,
         };
+        self.write_import(actor, inserts, updates, now, progress)
+            .await?;
+        // A large load changes the tables' shape; a few rows do not, and are not worth a
+        // statistics pass on the user's clock.
+        if counts.inserted + counts.updated >= RESTATISTICS_AFTER {
+            self.refresh_statistics(&["customers", "contact_points", "customer_search_keys"])
+                .await?;
+        }
+        Ok(counts)
+    }
+}
+
+impl Store {
+    /// Creates customers in one transaction on the native driver, as an import without
+    /// duplicate handling or updates does, each with the time its record was made, and
+    /// returns their ids in the given order: for loads that then write the customers' history
+    /// (`guanxi demo`). No statistics pass: the caller refreshes once at the end of a load
+    /// made of many calls.
+    pub async fn insert_customers_bulk(
+        &self,
+        actor: &Actor,
+        customers: Vec<(ValidCustomer, i64)>,
+        progress: Progress,
+    ) -> Result<Vec<i64>> {
+        let mut conn = self.read.acquire().await?;
+        let owners: BTreeSet<Option<i64>> = customers
+            .iter()
+            .map(|(c, _)| c.fields.owner_id.or(actor.user_id()))
+            .collect();
+        for owner in owners {
+            check_owner(&mut conn, owner).await?;
+        }
+        drop(conn);
+        let now = Utc::now().timestamp_millis();
+        self.write_import(actor, customers, Vec::new(), now, progress)
+            .await
+    }
+
+    /// Prepares the new customers' rows (each with its creation time) in parallel, then writes them and the updates in one
+    /// transaction; returns the new customers' ids in order.
+    async fn write_import(
+        &self,
+        actor: &Actor,
+        inserts: Vec<(ValidCustomer, i64)>,
+        updates: Vec<PlannedUpdate>,
+        now: i64,
+        progress: Progress,
+    ) -> Result<Vec<i64>> {
         let prepare_actor = actor.clone();
         let inserts = tokio::task::spawn_blocking(move || {
             inserts
                 .into_par_iter()
-                .map(|c| prepare_insert(&prepare_actor, now, c))
+                .map(|(c, created_at)| prepare_insert(&prepare_actor, created_at, c))
                 .collect::<Vec<_>>()
         })
         .await
@@ -132,21 +177,15 @@ impl Store {
                 let store = self.clone();
                 tokio::task::spawn_blocking(move || job.write_sqlite(&store))
                     .await
-                    .map_err(|e| StoreError::Task(e.to_string()))??;
+                    .map_err(|e| StoreError::Task(e.to_string()))?
             }
             Backend::Postgres => {
                 let mut conn = self.pg().await?;
-                job.write_postgres(&mut conn).await?;
+                let ids = job.write_postgres(&mut conn).await?;
                 conn.close().await?;
+                Ok(ids)
             }
         }
-        // A large load changes the tables' shape; a few rows do not, and are not worth a
-        // statistics pass on the user's clock.
-        if counts.inserted + counts.updated >= RESTATISTICS_AFTER {
-            self.refresh_statistics(&["customers", "contact_points", "customer_search_keys"])
-                .await?;
-        }
-        Ok(counts)
     }
 }
 
@@ -296,10 +335,11 @@ impl Job {
         self.audit_cells("update", u.plan.id, detail.to_string())
     }
 
-    fn write_sqlite(self, store: &Store) -> Result<()> {
+    fn write_sqlite(self, store: &Store) -> Result<Vec<i64>> {
         let mut conn = store.rusqlite(true)?;
         conn.pragma_update(None, "cache_size", -262_144)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut ids = Vec::with_capacity(self.inserts.len());
         {
             let mut customer = tx.prepare(&format!(
                 "INSERT INTO customers ({}) VALUES ({})",
@@ -313,6 +353,7 @@ impl Job {
             for (i, p) in self.inserts.iter().enumerate() {
                 customer.execute(rusqlite::params_from_iter(&p.cells))?;
                 let id = tx.last_insert_rowid();
+                ids.push(id);
                 let d = self.dependents(id, p);
                 for t in &d.tags {
                     tag.execute(rusqlite::params_from_iter(t))?;
@@ -367,10 +408,10 @@ impl Job {
         }
         tx.commit()?;
         (self.progress)((self.inserts.len() + self.updates.len()) as u64);
-        Ok(())
+        Ok(ids)
     }
 
-    async fn write_postgres(self, conn: &mut sqlx::PgConnection) -> Result<()> {
+    async fn write_postgres(self, conn: &mut sqlx::PgConnection) -> Result<Vec<i64>> {
         let mut tx = conn.begin().await?;
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, $1)",
@@ -456,7 +497,7 @@ impl Job {
         audits.send(&mut tx).await?;
         tx.commit().await?;
         (self.progress)((self.inserts.len() + self.updates.len()) as u64);
-        Ok(())
+        Ok(ids)
     }
 }
 
@@ -483,41 +524,4 @@ fn bind_all<'q>(
     cells: impl IntoIterator<Item = Cell>,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
     cells.into_iter().fold(sqlx::query(sql), |q, c| c.bind(q))
-}
-
-/// One table's `COPY … FROM STDIN` data, collected and then sent in chunks.
-struct Copy {
-    target: String,
-    data: String,
-}
-
-impl Copy {
-    fn new(target: &str) -> Self {
-        Self {
-            target: target.to_string(),
-            data: String::new(),
-        }
-    }
-
-    fn row(&mut self, cells: &[Cell]) {
-        copy_line(cells, &mut self.data);
-    }
-
-    async fn send(self, conn: &mut sqlx::PgConnection) -> Result<()> {
-        if self.data.is_empty() {
-            return Ok(());
-        }
-        let mut copy = conn
-            .copy_in_raw(&format!("COPY {} FROM STDIN", self.target))
-            .await?;
-        let bytes = self.data.as_bytes();
-        for chunk in bytes.chunks(COPY_CHUNK) {
-            if let Err(e) = copy.send(chunk).await {
-                copy.abort("import failed").await.ok();
-                return Err(e.into());
-            }
-        }
-        copy.finish().await?;
-        Ok(())
-    }
 }

@@ -23,6 +23,7 @@ pub mod import;
 pub mod insights;
 pub mod jobs;
 pub mod lifecycle;
+pub mod load;
 pub mod merge;
 pub mod orders;
 pub mod privacy;

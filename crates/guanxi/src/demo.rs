@@ -14,7 +14,7 @@ use guanxi_domain::provenance::Provenance;
 use guanxi_domain::relation::NewRelation;
 use guanxi_domain::role::Actor;
 use guanxi_domain::vocabulary::*;
-use guanxi_store::orders::ProductCache;
+use guanxi_store::load::HistoryLoad;
 use guanxi_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -26,9 +26,10 @@ pub struct DemoArgs {
     /// Number of customers (individuals and companies).
     #[arg(long, default_value_t = 2400)]
     pub customers: usize,
-    /// Number of orders.
-    #[arg(long, default_value_t = 60_000)]
-    pub orders: usize,
+    /// Number of orders (default: 60,000 for books up to 30,000 customers, then two per
+    /// customer, as a shop of a million has).
+    #[arg(long)]
+    pub orders: Option<usize>,
     /// Random seed: the same seed gives the same data.
     #[arg(long, default_value_t = 20_261_122)]
     pub seed: u64,
@@ -381,7 +382,16 @@ async fn demo_users(store: &Store) -> anyhow::Result<Vec<Actor>> {
     Ok(actors)
 }
 
+impl DemoArgs {
+    /// The number of orders to place.
+    fn order_count(&self) -> usize {
+        self.orders
+            .unwrap_or_else(|| (self.customers * 25).min(60_000.max(self.customers * 2)))
+    }
+}
+
 async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
+    let order_count = args.order_count();
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let users = demo_users(store).await?;
     let owners: Vec<&Actor> = users
@@ -396,7 +406,7 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
     let now = Utc::now();
     let today = now.date_naive();
     let start = today - Duration::days(3 * 365);
-    let bar = ProgressBar::new((args.customers + args.orders) as u64);
+    let bar = ProgressBar::new((args.customers + order_count) as u64);
     bar.set_style(
         ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})")
             .context("progress template")?
@@ -405,405 +415,404 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
     bar.set_message("customers");
 
     let n_companies = args.customers / 12;
-    let mut individual_ids = Vec::new();
-    let mut company_ids = Vec::new();
-    let mut tx = store.begin_bulk().await?;
     let sys = Actor::system();
-    for i in 0..args.customers {
-        let owner = *pick(&mut rng, &owners);
-        let (province, city) = weighted_city(&mut rng);
-        let is_company = i < n_companies;
-        let channel = *pick(
-            &mut rng,
-            &[
-                SourceChannel::PointOfSale,
-                SourceChannel::Website,
-                SourceChannel::Exhibition,
-                SourceChannel::Referral,
-                SourceChannel::CallCentre,
-                SourceChannel::Campaign,
-                SourceChannel::Survey,
-                SourceChannel::Partner,
-            ],
-        );
-        let collected_day = random_day(&mut rng, start, today);
-        // The record was made when its first facts were collected (moved back to the first
-        // order or contact once the history is loaded).
-        let collected_at = at_time(&mut rng, collected_day).min(now);
-        let source = Provenance {
-            channel,
-            direct: channel != SourceChannel::Partner,
-            collected_by: Some(owner.id),
-            collected_at: Some(collected_at),
-        };
-        let mut tags: Vec<String> = Vec::new();
-        if rng.gen_bool(0.3) {
-            tags.push((*pick(&mut rng, TAGS)).to_string());
-        }
-        let f = if is_company {
-            let (suffix, industry) = *pick(&mut rng, COMPANY_KINDS);
-            let name = format!("{}{}{}", city, pick(&mut rng, COMPANY_WORDS), suffix);
-            CustomerFields {
-                kind: CustomerKind::Company,
-                name,
-                gender: None,
-                birthday: None,
-                id_number: None,
-                province: Some(province.into()),
-                city: Some(city.into()),
-                address: Some(format!(
-                    "{city}市{}路{}号",
-                    pick(&mut rng, &["南京", "中山", "人民", "解放", "建设"]),
-                    rng.gen_range(1..999)
-                )),
-                employer: None,
-                job_title: None,
-                industry: Some(industry.into()),
-                lifecycle_stage: Some(*pick(
-                    &mut rng,
-                    &[
-                        LifecycleStage::Active,
-                        LifecycleStage::Active,
-                        LifecycleStage::New,
-                        LifecycleStage::Dormant,
-                    ],
-                )),
-                owner_id: Some(owner.id),
-                tags: {
-                    tags.push("corporate".into());
-                    tags
-                },
-                source: Some(source),
-                profile: None,
-                company: Some(CompanyProfile {
-                    founded: NaiveDate::from_ymd_opt(
-                        rng.gen_range(1995..2022),
-                        rng.gen_range(1..13),
-                        rng.gen_range(1..28),
-                    ),
-                    legal_form: Some("有限责任公司".into()),
-                    size: Some(*pick(&mut rng, CompanySize::ALL)),
-                    employees: Some(rng.gen_range(5..2000)),
-                    assets_minor: Some(rng.gen_range(1_000_000..500_000_000) * 100),
-                    currency: Some("CNY".into()),
-                    service_area: Some(format!("{province}及周边")),
-                    traits: vec![(*pick(&mut rng, &["民营", "国有", "外资", "家族企业"])).into()],
-                    business_status: Some(if rng.gen_bool(0.95) {
-                        BusinessStatus::Operating
-                    } else {
-                        BusinessStatus::Suspended
-                    }),
-                    credit_status: Some(*pick(
+    let mut generated = Generated {
+        customers: 0,
+        companies: 0,
+        orders: 0,
+        lines: 0,
+    };
+    let (mut interactions, mut tasks) = (0u64, 0u64);
+    let mut heavy: Vec<i64> = Vec::new();
+    let mut seq = 0u64;
+    let mut orders = 0usize;
+    let lapsed_end = start + Duration::days(365);
+    let mut chunk_start = 0;
+    // A chunk of customers at a time, each written with its whole history in two bulk
+    // transactions: the time grows with the book, not with its square, and no write holds
+    // the database for long.
+    while chunk_start < args.customers {
+        let chunk_end = (chunk_start + DEMO_CHUNK).min(args.customers);
+        let mut batch = Vec::with_capacity(chunk_end - chunk_start);
+        let mut kinds = Vec::with_capacity(chunk_end - chunk_start);
+        for i in chunk_start..chunk_end {
+            let owner = *pick(&mut rng, &owners);
+            let (province, city) = weighted_city(&mut rng);
+            let is_company = i < n_companies;
+            let channel = *pick(
+                &mut rng,
+                &[
+                    SourceChannel::PointOfSale,
+                    SourceChannel::Website,
+                    SourceChannel::Exhibition,
+                    SourceChannel::Referral,
+                    SourceChannel::CallCentre,
+                    SourceChannel::Campaign,
+                    SourceChannel::Survey,
+                    SourceChannel::Partner,
+                ],
+            );
+            let collected_day = random_day(&mut rng, start, today);
+            // The record was made when its first facts were collected (moved back to the first
+            // order or contact once the history is loaded).
+            let collected_at = at_time(&mut rng, collected_day).min(now);
+            let source = Provenance {
+                channel,
+                direct: channel != SourceChannel::Partner,
+                collected_by: Some(owner.id),
+                collected_at: Some(collected_at),
+            };
+            let mut tags: Vec<String> = Vec::new();
+            if rng.gen_bool(0.3) {
+                tags.push((*pick(&mut rng, TAGS)).to_string());
+            }
+            let f = if is_company {
+                let (suffix, industry) = *pick(&mut rng, COMPANY_KINDS);
+                let name = format!("{}{}{}", city, pick(&mut rng, COMPANY_WORDS), suffix);
+                CustomerFields {
+                    kind: CustomerKind::Company,
+                    name,
+                    gender: None,
+                    birthday: None,
+                    id_number: None,
+                    province: Some(province.into()),
+                    city: Some(city.into()),
+                    address: Some(format!(
+                        "{city}市{}路{}号",
+                        pick(&mut rng, &["南京", "中山", "人民", "解放", "建设"]),
+                        rng.gen_range(1..999)
+                    )),
+                    employer: None,
+                    job_title: None,
+                    industry: Some(industry.into()),
+                    lifecycle_stage: Some(*pick(
                         &mut rng,
                         &[
-                            CreditStatus::Good,
-                            CreditStatus::Good,
-                            CreditStatus::Good,
-                            CreditStatus::Watch,
-                            CreditStatus::Poor,
+                            LifecycleStage::Active,
+                            LifecycleStage::Active,
+                            LifecycleStage::New,
+                            LifecycleStage::Dormant,
                         ],
                     )),
-                    credit_incidents: vec![],
-                    payment_terms_days: Some(*pick(&mut rng, &[0, 30, 30, 60, 90])),
-                    website: None,
-                    sources: Default::default(),
-                }),
-                contact_points: vec![NewContactPoint {
-                    kind: ContactKind::Phone,
-                    value: format!("021 {}", rng.gen_range(5000_0000..6999_9999)),
-                    label: Some("总机".into()),
-                    is_primary: true,
-                    consent_marketing: false,
-                    source: None,
-                }],
-                allow_duplicate: false,
-            }
-        } else {
-            let chinese = rng.gen_bool(0.85);
-            let (name, email_local) = if chinese {
-                let s = *pick(&mut rng, SURNAMES);
-                let g = *pick(&mut rng, GIVEN);
-                (format!("{s}{g}"), format!("user{}", 10_000 + i))
-            } else {
-                let f = *pick(&mut rng, FIRST_EN);
-                let l = *pick(&mut rng, LAST_EN);
-                (
-                    format!("{f} {l}"),
-                    format!("{}.{}{}", f.to_lowercase(), l.to_lowercase(), i),
-                )
-            };
-            let year = rng.gen_range(1955..2004);
-            let lunar = chinese && rng.gen_bool(0.3);
-            let married = rng.gen_bool(0.55);
-            let mut contact_points = vec![NewContactPoint {
-                kind: ContactKind::Mobile,
-                value: mobile(&mut rng),
-                label: None,
-                is_primary: true,
-                consent_marketing: rng.gen_bool(0.6),
-                source: None,
-            }];
-            if rng.gen_bool(0.7) {
-                contact_points.push(NewContactPoint {
-                    kind: ContactKind::Email,
-                    value: format!(
-                        "{email_local}@{}",
-                        pick(
+                    owner_id: Some(owner.id),
+                    tags: {
+                        tags.push("corporate".into());
+                        tags
+                    },
+                    source: Some(source),
+                    profile: None,
+                    company: Some(CompanyProfile {
+                        founded: NaiveDate::from_ymd_opt(
+                            rng.gen_range(1995..2022),
+                            rng.gen_range(1..13),
+                            rng.gen_range(1..28),
+                        ),
+                        legal_form: Some("有限责任公司".into()),
+                        size: Some(*pick(&mut rng, CompanySize::ALL)),
+                        employees: Some(rng.gen_range(5..2000)),
+                        assets_minor: Some(rng.gen_range(1_000_000..500_000_000) * 100),
+                        currency: Some("CNY".into()),
+                        service_area: Some(format!("{province}及周边")),
+                        traits: vec![
+                            (*pick(&mut rng, &["民营", "国有", "外资", "家族企业"])).into()
+                        ],
+                        business_status: Some(if rng.gen_bool(0.95) {
+                            BusinessStatus::Operating
+                        } else {
+                            BusinessStatus::Suspended
+                        }),
+                        credit_status: Some(*pick(
                             &mut rng,
-                            &["qq.com", "163.com", "gmail.com", "outlook.com", "126.com"]
-                        )
-                    ),
-                    label: None,
-                    is_primary: true,
-                    consent_marketing: rng.gen_bool(0.5),
-                    source: None,
-                });
-            }
-            if chinese && rng.gen_bool(0.6) {
-                contact_points.push(NewContactPoint {
-                    kind: ContactKind::Wechat,
-                    value: format!("wx_{}{}", email_local, rng.gen_range(10..99)),
+                            &[
+                                CreditStatus::Good,
+                                CreditStatus::Good,
+                                CreditStatus::Good,
+                                CreditStatus::Watch,
+                                CreditStatus::Poor,
+                            ],
+                        )),
+                        credit_incidents: vec![],
+                        payment_terms_days: Some(*pick(&mut rng, &[0, 30, 30, 60, 90])),
+                        website: None,
+                        sources: Default::default(),
+                    }),
+                    contact_points: vec![NewContactPoint {
+                        kind: ContactKind::Phone,
+                        value: format!("021 {}", rng.gen_range(5000_0000..6999_9999)),
+                        label: Some("总机".into()),
+                        is_primary: true,
+                        consent_marketing: false,
+                        source: None,
+                    }],
+                    allow_duplicate: false,
+                }
+            } else {
+                let chinese = rng.gen_bool(0.85);
+                let (name, email_local) = if chinese {
+                    let s = *pick(&mut rng, SURNAMES);
+                    let g = *pick(&mut rng, GIVEN);
+                    (format!("{s}{g}"), format!("user{}", 10_000 + i))
+                } else {
+                    let f = *pick(&mut rng, FIRST_EN);
+                    let l = *pick(&mut rng, LAST_EN);
+                    (
+                        format!("{f} {l}"),
+                        format!("{}.{}{}", f.to_lowercase(), l.to_lowercase(), i),
+                    )
+                };
+                let year = rng.gen_range(1955..2004);
+                let lunar = chinese && rng.gen_bool(0.3);
+                let married = rng.gen_bool(0.55);
+                let mut contact_points = vec![NewContactPoint {
+                    kind: ContactKind::Mobile,
+                    value: mobile(&mut rng),
                     label: None,
                     is_primary: true,
                     consent_marketing: rng.gen_bool(0.6),
                     source: None,
-                });
-            }
-            CustomerFields {
-                kind: CustomerKind::Individual,
-                name,
-                gender: Some(*pick(
-                    &mut rng,
-                    &[
-                        Gender::Male,
-                        Gender::Female,
-                        Gender::Female,
-                        Gender::Male,
-                        Gender::Unspecified,
-                    ],
-                )),
-                birthday: Some(Anniversary {
-                    year: Some(year),
-                    month: rng.gen_range(1..13),
-                    day: rng.gen_range(1..29),
-                    lunar,
-                }),
-                id_number: if rng.gen_bool(0.4) {
-                    Some(prc_id(&mut rng, year))
-                } else {
-                    None
-                },
-                province: Some(province.into()),
-                city: Some(city.into()),
-                address: None,
-                employer: Some((*pick(&mut rng, EMPLOYERS)).into()),
-                job_title: Some((*pick(&mut rng, TITLES)).into()),
-                industry: None,
-                lifecycle_stage: Some(LifecycleStage::Active),
-                owner_id: Some(owner.id),
-                tags,
-                source: Some(source),
-                profile: Some(IndividualProfile {
-                    family: married.then(|| Family {
-                        marital_status: Some("已婚".into()),
-                        spouse_name: None,
-                        spouse_birthday: None,
-                        wedding_anniversary: Some(Anniversary {
-                            year: Some(rng.gen_range(year + 20..(year + 35).min(2025))),
-                            month: rng.gen_range(1..13),
-                            day: rng.gen_range(1..29),
-                            lunar: false,
-                        }),
-                        children: vec![],
+                }];
+                if rng.gen_bool(0.7) {
+                    contact_points.push(NewContactPoint {
+                        kind: ContactKind::Email,
+                        value: format!(
+                            "{email_local}@{}",
+                            pick(
+                                &mut rng,
+                                &["qq.com", "163.com", "gmail.com", "outlook.com", "126.com"]
+                            )
+                        ),
+                        label: None,
+                        is_primary: true,
+                        consent_marketing: rng.gen_bool(0.5),
+                        source: None,
+                    });
+                }
+                if chinese && rng.gen_bool(0.6) {
+                    contact_points.push(NewContactPoint {
+                        kind: ContactKind::Wechat,
+                        value: format!("wx_{}{}", email_local, rng.gen_range(10..99)),
+                        label: None,
+                        is_primary: true,
+                        consent_marketing: rng.gen_bool(0.6),
+                        source: None,
+                    });
+                }
+                CustomerFields {
+                    kind: CustomerKind::Individual,
+                    name,
+                    gender: Some(*pick(
+                        &mut rng,
+                        &[
+                            Gender::Male,
+                            Gender::Female,
+                            Gender::Female,
+                            Gender::Male,
+                            Gender::Unspecified,
+                        ],
+                    )),
+                    birthday: Some(Anniversary {
+                        year: Some(year),
+                        month: rng.gen_range(1..13),
+                        day: rng.gen_range(1..29),
+                        lunar,
                     }),
-                    lifestyle: rng.gen_bool(0.5).then(|| Lifestyle {
-                        drinks: vec![(*pick(&mut rng, DRINKS)).into()],
-                        hobbies: vec![(*pick(&mut rng, HOBBIES)).into()],
-                        favourite_colour: Some((*pick(&mut rng, COLOURS)).into()),
+                    id_number: if rng.gen_bool(0.4) {
+                        Some(prc_id(&mut rng, year))
+                    } else {
+                        None
+                    },
+                    province: Some(province.into()),
+                    city: Some(city.into()),
+                    address: None,
+                    employer: Some((*pick(&mut rng, EMPLOYERS)).into()),
+                    job_title: Some((*pick(&mut rng, TITLES)).into()),
+                    industry: None,
+                    lifecycle_stage: Some(LifecycleStage::Active),
+                    owner_id: Some(owner.id),
+                    tags,
+                    source: Some(source),
+                    profile: Some(IndividualProfile {
+                        family: married.then(|| Family {
+                            marital_status: Some("已婚".into()),
+                            spouse_name: None,
+                            spouse_birthday: None,
+                            wedding_anniversary: Some(Anniversary {
+                                year: Some(rng.gen_range(year + 20..(year + 35).min(2025))),
+                                month: rng.gen_range(1..13),
+                                day: rng.gen_range(1..29),
+                                lunar: false,
+                            }),
+                            children: vec![],
+                        }),
+                        lifestyle: rng.gen_bool(0.5).then(|| Lifestyle {
+                            drinks: vec![(*pick(&mut rng, DRINKS)).into()],
+                            hobbies: vec![(*pick(&mut rng, HOBBIES)).into()],
+                            favourite_colour: Some((*pick(&mut rng, COLOURS)).into()),
+                            ..Default::default()
+                        }),
                         ..Default::default()
                     }),
-                    ..Default::default()
-                }),
-                company: None,
-                contact_points,
-                allow_duplicate: false,
-            }
-        };
-        let valid = f
-            .validate(owner.id, now)
-            .map_err(|e| anyhow::anyhow!("demo customer {i} invalid: {:?}", e.0))?;
-        let id = store
-            .insert_customer(&mut tx, owner, &valid, guanxi_store_ms(collected_at))
-            .await?;
-        if is_company {
-            company_ids.push((id, owner.id));
-        } else {
-            individual_ids.push((id, owner.id));
-        }
-        bar.inc(1);
-        if i % 500 == 499 {
-            tx.commit().await?;
-            tx = store.begin_bulk().await?;
-        }
-    }
-    tx.commit().await?;
-
-    // Principals: two or three people per company, and a few spouses and referrals.
-    let mut shuffled = individual_ids.clone();
-    shuffled.shuffle(&mut rng);
-    let mut people = shuffled.iter();
-    for (company, _) in &company_ids {
-        for role in [
-            PrincipalRole::LegalRepresentative,
-            PrincipalRole::Manager,
-            PrincipalRole::Contact,
-        ]
-        .iter()
-        .take(rng.gen_range(2..4))
-        {
-            if let Some((person, _)) = people.next() {
-                store
-                    .add_relation(
-                        &sys,
-                        *person,
-                        NewRelation {
-                            to_customer_id: *company,
-                            kind: RelationKind::PrincipalOf,
-                            role: Some(*role),
-                            note: None,
-                            source: None,
-                        },
-                    )
-                    .await?;
-            }
-        }
-    }
-    for pair in shuffled
-        .chunks(2)
-        .skip(company_ids.len() * 2)
-        .take(individual_ids.len() / 20)
-    {
-        if let [a, b] = pair {
-            let kind = if rng.gen_bool(0.5) {
-                RelationKind::Spouse
-            } else {
-                RelationKind::ReferredBy
-            };
-            store
-                .add_relation(
-                    &sys,
-                    a.0,
-                    NewRelation {
-                        to_customer_id: b.0,
-                        kind,
-                        role: None,
-                        note: None,
-                        source: None,
-                    },
-                )
-                .await?;
-        }
-    }
-
-    // Orders: segment weights decide how many each customer places.
-    bar.set_message("orders");
-    let mut buyers: Vec<(i64, f64, bool)> = Vec::new();
-    for (id, _) in individual_ids.iter().chain(company_ids.iter()) {
-        let x: f64 = rng.gen();
-        let mut acc = 0.0;
-        for (share, weight, lapsed) in SEGMENTS {
-            acc += share;
-            if x < acc {
-                // Log-normal spread within a segment so nobody is exactly average.
-                let jitter = (rng.gen::<f64>() - 0.5).exp();
-                buyers.push((*id, weight * jitter, *lapsed));
-                break;
-            }
-        }
-    }
-    let total_weight: f64 = buyers.iter().map(|b| b.1).sum();
-    let lapsed_end = start + Duration::days(365);
-    let mut products = ProductCache::default();
-    let mut orders = 0usize;
-    let mut lines = 0usize;
-    let mut tx = store.begin_bulk().await?;
-    let mut seq = 0u64;
-    for (cid, weight, lapsed) in &buyers {
-        let n = ((args.orders as f64) * weight / total_weight)
-            .round()
-            .max(1.0) as usize;
-        let first = random_day(
-            &mut rng,
-            start,
-            if *lapsed {
-                lapsed_end
-            } else {
-                today - Duration::days(30)
-            },
-        );
-        let last = if *lapsed { lapsed_end } else { today };
-        let basket_bias = rng.gen_range(0..PRODUCTS.len());
-        for _ in 0..n {
-            if orders >= args.orders {
-                break;
-            }
-            let d = random_day(&mut rng, first, last.max(first + Duration::days(1)));
-            let k = rng.gen_range(1..=4);
-            let mut ls = Vec::with_capacity(k);
-            for j in 0..k {
-                let p = if j == 0 && rng.gen_bool(0.5) {
-                    &PRODUCTS[basket_bias]
-                } else {
-                    pick(&mut rng, PRODUCTS)
-                };
-                if ls.iter().any(|l: &NewOrderLine| l.sku == p.0) {
-                    continue;
+                    company: None,
+                    contact_points,
+                    allow_duplicate: false,
                 }
-                ls.push(NewOrderLine {
-                    sku: p.0.into(),
-                    product_name: Some(p.1.into()),
-                    category: Some(p.2.into()),
-                    quantity: rng.gen_range(1..=3),
-                    unit_price_minor: p.3,
-                });
-            }
-            seq += 1;
-            let o = NewOrder {
-                customer_id: *cid,
-                ordered_at: at_time(&mut rng, d),
-                currency: "CNY".into(),
-                channel: *pick(
-                    &mut rng,
-                    &[
-                        OrderChannel::Store,
-                        OrderChannel::Store,
-                        OrderChannel::Online,
-                        OrderChannel::Wechat,
-                        OrderChannel::Phone,
-                    ],
-                ),
-                store: Some((*pick(&mut rng, STORES)).into()),
-                external_ref: Some(format!("DEMO-{seq:07}")),
-                lines: ls,
             };
-            let total = o
-                .validate(now)
-                .map_err(|e| anyhow::anyhow!("demo order invalid: {:?}", e.0))?;
-            lines += o.lines.len();
-            store
-                .insert_order(&mut tx, &sys, &o, total, &mut products)
-                .await?;
-            orders += 1;
-            bar.inc(1);
-            if orders.is_multiple_of(5000) {
-                tx.commit().await?;
-                tx = store.begin_bulk().await?;
+            let valid = f
+                .validate(owner.id, now)
+                .map_err(|e| anyhow::anyhow!("demo customer {i} invalid: {:?}", e.0))?;
+            batch.push((valid, guanxi_store_ms(collected_at)));
+            kinds.push((is_company, owner.id));
+        }
+        let ids = store
+            .insert_customers_bulk(&sys, batch, std::sync::Arc::new(|_| {}))
+            .await?;
+        bar.inc(ids.len() as u64);
+        let mut individual_ids = Vec::new();
+        let mut company_ids = Vec::new();
+        for (id, (is_company, owner)) in ids.iter().zip(kinds) {
+            if is_company {
+                company_ids.push((*id, owner));
+            } else {
+                individual_ids.push((*id, owner));
             }
         }
+        generated.customers += ids.len();
+        generated.companies += company_ids.len();
+        let mut load = HistoryLoad::default();
+        relations(&mut rng, &individual_ids, &company_ids, &mut load);
+
+        // Orders: segment weights decide how many each customer places; each chunk places
+        // its share of the requested count.
+        bar.set_message("orders");
+        let chunk_orders = order_count * chunk_end / args.customers - orders;
+        let chunk_first_order = orders;
+        let mut buyers: Vec<(i64, f64, bool)> = Vec::new();
+        for (id, _) in individual_ids.iter().chain(company_ids.iter()) {
+            let x: f64 = rng.gen();
+            let mut acc = 0.0;
+            for (share, weight, lapsed) in SEGMENTS {
+                acc += share;
+                if x < acc {
+                    // Log-normal spread within a segment so nobody is exactly average.
+                    let jitter = (rng.gen::<f64>() - 0.5).exp();
+                    buyers.push((*id, weight * jitter, *lapsed));
+                    break;
+                }
+            }
+        }
+        heavy.extend(buyers.iter().filter(|b| b.1 > 20.0).map(|b| b.0));
+        let total_weight: f64 = buyers.iter().map(|b| b.1).sum();
+        for (cid, weight, lapsed) in &buyers {
+            let n = ((chunk_orders as f64) * weight / total_weight)
+                .round()
+                .max(1.0) as usize;
+            let first = random_day(
+                &mut rng,
+                start,
+                if *lapsed {
+                    lapsed_end
+                } else {
+                    today - Duration::days(30)
+                },
+            );
+            let last = if *lapsed { lapsed_end } else { today };
+            let basket_bias = rng.gen_range(0..PRODUCTS.len());
+            for _ in 0..n {
+                if orders >= chunk_first_order + chunk_orders {
+                    break;
+                }
+                let d = random_day(&mut rng, first, last.max(first + Duration::days(1)));
+                let k = rng.gen_range(1..=4);
+                let mut ls = Vec::with_capacity(k);
+                for j in 0..k {
+                    let p = if j == 0 && rng.gen_bool(0.5) {
+                        &PRODUCTS[basket_bias]
+                    } else {
+                        pick(&mut rng, PRODUCTS)
+                    };
+                    if ls.iter().any(|l: &NewOrderLine| l.sku == p.0) {
+                        continue;
+                    }
+                    ls.push(NewOrderLine {
+                        sku: p.0.into(),
+                        product_name: Some(p.1.into()),
+                        category: Some(p.2.into()),
+                        quantity: rng.gen_range(1..=3),
+                        unit_price_minor: p.3,
+                    });
+                }
+                seq += 1;
+                let o = NewOrder {
+                    customer_id: *cid,
+                    ordered_at: at_time(&mut rng, d),
+                    currency: "CNY".into(),
+                    channel: *pick(
+                        &mut rng,
+                        &[
+                            OrderChannel::Store,
+                            OrderChannel::Store,
+                            OrderChannel::Online,
+                            OrderChannel::Wechat,
+                            OrderChannel::Phone,
+                        ],
+                    ),
+                    store: Some((*pick(&mut rng, STORES)).into()),
+                    external_ref: Some(format!("DEMO-{seq:07}")),
+                    lines: ls,
+                };
+                let total = o
+                    .validate(now)
+                    .map_err(|e| anyhow::anyhow!("demo order invalid: {:?}", e.0))?;
+                load.orders.push((o, total));
+                orders += 1;
+            }
+        }
+
+        // Interactions on every channel and some open follow-ups, so timelines look lived in.
+        for (cid, weight, _) in &buyers {
+            let n = rng.gen_range(0..=(weight.sqrt().ceil() as usize).clamp(1, 8));
+            for _ in 0..n {
+                let (channel, subject, body) = *pick(&mut rng, CONTACTS);
+                let day = random_day(&mut rng, start, today);
+                let i = guanxi_domain::interaction::NewInteraction {
+                    channel,
+                    direction: None,
+                    subject: subject.into(),
+                    body: Some(body.into()),
+                    occurred_at: Some(at_time(&mut rng, day).min(now)),
+                }
+                .validate(now)
+                .map_err(|e| anyhow::anyhow!("demo interaction invalid: {:?}", e.0))?;
+                let by = *pick(&mut rng, &owners);
+                load.interactions.push((by.id, *cid, i));
+            }
+        }
+        for (cid, _, _) in buyers.iter().step_by(12) {
+            let title = *pick(&mut rng, FOLLOW_UPS);
+            let assignee = *pick(&mut rng, &owners);
+            let t = guanxi_domain::interaction::NewTask {
+                title: title.into(),
+                due_at: now + Duration::days(rng.gen_range(-10..21)),
+                assignee_id: Some(assignee.id),
+                note: None,
+            }
+            .validate(None)
+            .map_err(|e| anyhow::anyhow!("demo task invalid: {:?}", e.0))?;
+            load.tasks.push((*cid, t));
+        }
+        let written = store.load_history(&sys, load).await?;
+        bar.inc(written.orders);
+        generated.orders += written.orders as usize;
+        generated.lines += written.lines as usize;
+        interactions += written.interactions;
+        tasks += written.tasks;
+        bar.set_message("customers");
+        chunk_start = chunk_end;
     }
+
     // Top up to the requested count with the heaviest buyers (rounding leaves a few short).
-    let heavy: Vec<i64> = buyers.iter().filter(|b| b.1 > 20.0).map(|b| b.0).collect();
-    while orders < args.orders && !heavy.is_empty() {
+    let mut load = HistoryLoad::default();
+    while orders < order_count && !heavy.is_empty() {
         let cid = *pick(&mut rng, &heavy);
         let p = pick(&mut rng, PRODUCTS);
         seq += 1;
@@ -826,65 +835,83 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
         let total = o
             .validate(now)
             .map_err(|e| anyhow::anyhow!("demo order invalid: {:?}", e.0))?;
-        store
-            .insert_order(&mut tx, &sys, &o, total, &mut products)
-            .await?;
+        load.orders.push((o, total));
         orders += 1;
-        lines += 1;
-        bar.inc(1);
     }
-    tx.commit().await?;
+    let written = store.load_history(&sys, load).await?;
+    generated.orders += written.orders as usize;
+    generated.lines += written.lines as usize;
     bar.finish_and_clear();
-
-    // Interactions on every channel and some open follow-ups, so timelines look lived in.
-    let mut tx = store.begin_bulk().await?;
-    let mut interactions = 0usize;
-    for (cid, weight, _) in &buyers {
-        let n = rng.gen_range(0..=(weight.sqrt().ceil() as usize).clamp(1, 8));
-        for _ in 0..n {
-            let (channel, subject, body) = *pick(&mut rng, CONTACTS);
-            let day = random_day(&mut rng, start, today);
-            let i = guanxi_domain::interaction::NewInteraction {
-                channel,
-                direction: None,
-                subject: subject.into(),
-                body: Some(body.into()),
-                occurred_at: Some(at_time(&mut rng, day).min(now)),
-            }
-            .validate(now)
-            .map_err(|e| anyhow::anyhow!("demo interaction invalid: {:?}", e.0))?;
-            let by = *pick(&mut rng, &owners);
-            store
-                .insert_interaction(&mut tx, by, *cid, &i, guanxi_store_ms(now))
-                .await?;
-            interactions += 1;
-        }
-    }
-    tx.commit().await?;
-    let mut tasks = 0usize;
-    for (cid, _, _) in buyers.iter().step_by(12) {
-        let title = *pick(&mut rng, FOLLOW_UPS);
-        let assignee = *pick(&mut rng, &owners);
-        let t = guanxi_domain::interaction::NewTask {
-            title: title.into(),
-            due_at: now + Duration::days(rng.gen_range(-10..21)),
-            assignee_id: Some(assignee.id),
-            note: None,
-        }
-        .validate(None)
-        .map_err(|e| anyhow::anyhow!("demo task invalid: {:?}", e.0))?;
-        store.add_task(&sys, *cid, t).await?;
-        tasks += 1;
-    }
     println!("Timelines: {interactions} interactions, {tasks} open follow-up tasks.");
     // Customers since their first order or contact, not since the load.
     store.backdate_created_to_history().await?;
-    Ok(Generated {
-        customers: individual_ids.len() + company_ids.len(),
-        companies: company_ids.len(),
-        orders,
-        lines,
-    })
+    Ok(generated)
+}
+
+/// Customers written, with their history, per bulk transaction.
+const DEMO_CHUNK: usize = 50_000;
+
+/// Principals: two or three people per company, and a few spouses and referrals, among one
+/// chunk's customers.
+fn relations(
+    rng: &mut ChaCha8Rng,
+    individual_ids: &[(i64, i64)],
+    company_ids: &[(i64, i64)],
+    load: &mut HistoryLoad,
+) {
+    let mut shuffled = individual_ids.to_vec();
+    shuffled.shuffle(rng);
+    let mut people = shuffled.iter();
+    for (company, _) in company_ids {
+        for role in [
+            PrincipalRole::LegalRepresentative,
+            PrincipalRole::Manager,
+            PrincipalRole::Contact,
+        ]
+        .iter()
+        .take(rng.gen_range(2..4))
+        {
+            if let Some((person, _)) = people.next() {
+                load.relations.push((
+                    *person,
+                    CustomerKind::Individual,
+                    CustomerKind::Company,
+                    NewRelation {
+                        to_customer_id: *company,
+                        kind: RelationKind::PrincipalOf,
+                        role: Some(*role),
+                        note: None,
+                        source: None,
+                    },
+                ));
+            }
+        }
+    }
+    for pair in shuffled
+        .chunks(2)
+        .skip(company_ids.len() * 2)
+        .take(individual_ids.len() / 20)
+    {
+        if let [a, b] = pair {
+            let kind = if rng.gen_bool(0.5) {
+                RelationKind::Spouse
+            } else {
+                RelationKind::ReferredBy
+            };
+            load.relations.push((
+                a.0,
+                CustomerKind::Individual,
+                CustomerKind::Individual,
+                NewRelation {
+                    to_customer_id: b.0,
+                    kind,
+                    role: None,
+                    note: None,
+                    source: None,
+                },
+            ));
+        }
+    }
 }
 
 /// Demo interactions: channel, summary, details.

@@ -22,6 +22,7 @@ use guanxi_store::on_both_backends;
 mod customers;
 mod import;
 mod jobs;
+mod load;
 mod merge;
 mod orders;
 mod privacy;
