@@ -1,12 +1,12 @@
-//! The figures of the landing dashboard, computed by the database and always within the
-//! reader's record scope: a rep's dashboard counts the rep's customers, a manager's the whole
-//! book. Months are cut in the shop's time zone as ranges of timestamps, one index range per
-//! month, so no date function runs on each row and both backends share the SQL.
+//! The figures of the landing dashboard, always within the reader's record scope: a rep's
+//! dashboard counts the rep's customers, a manager's the whole book. They are read from
+//! rollups per owner and UTC hour that triggers keep in the same transaction as every write
+//! (migration 0017), so a view costs the same at a thousand customers and at a million. Months
+//! are cut in the shop's time zone as ranges of hours, one index range per month.
 
 use chrono::{Datelike, Utc};
 use guanxi_domain::role::{Actor, RecordScope};
 
-use crate::customers::push_scope;
 use crate::db::{to_ms, Store};
 use crate::error::Result;
 use crate::sql::SqlBuilder;
@@ -32,7 +32,9 @@ pub struct Dashboard {
 
 impl Store {
     /// Computes the dashboard for `actor` over the last `months` months; months are cut in the
-    /// shop's time zone (`utc_offset_hours`).
+    /// shop's time zone (`utc_offset_hours`). Every figure comes from the rollups that
+    /// triggers keep in step with each write (migration 0017): a few thousand rollup rows per
+    /// view, however large the book.
     pub async fn dashboard(
         &self,
         actor: &Actor,
@@ -42,56 +44,36 @@ impl Store {
         let months = months.clamp(1, 120);
         let (first, _) = first_of_month(to_ms(Utc::now()), months, utc_offset_hours);
         let labels = month_labels(first, months);
+        let bounds = month_bounds(first, months, utc_offset_hours);
         let mut conn = self.read.acquire().await?;
 
         let mut q = SqlBuilder::new(
-            "SELECT c.lifecycle_stage, COUNT(*) FROM customers c WHERE c.deleted_at IS NULL",
+            "SELECT stage, CAST(SUM(customers) AS BIGINT) FROM customer_stages WHERE 1 = 1",
         );
-        push_scope(&mut q, actor);
-        q.push(" GROUP BY c.lifecycle_stage ORDER BY 2 DESC");
+        push_owner_scope(&mut q, actor);
+        q.push(" GROUP BY stage HAVING SUM(customers) > 0 ORDER BY 2 DESC, 1");
         let by_stage: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
 
-        // One index range per month (UNION ALL), not a date function on every row: the
-        // covering indexes answer each month from their entries alone.
-        let bounds = month_bounds(first, months, utc_offset_hours);
-        let mut q = SqlBuilder::new("");
-        for (k, (from, to)) in bounds.iter().enumerate() {
-            if k > 0 {
-                q.push(" UNION ALL ");
-            }
-            q.push(&format!("SELECT {k} AS k, COUNT(*) FROM customers c WHERE c.deleted_at IS NULL AND c.created_at >= "))
-                .int(*from)
-                .push(" AND c.created_at < ")
-                .int(*to);
-            push_scope(&mut q, actor);
-        }
-        let counts: Vec<(i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
         let mut new_per_month: Vec<(String, i64)> = labels.iter().map(|m| (m.clone(), 0)).collect();
-        for (k, n) in counts {
-            if let Some(slot) = usize::try_from(k)
-                .ok()
-                .and_then(|k| new_per_month.get_mut(k))
-            {
-                slot.1 = n;
-            }
+        let sums = per_month(&mut conn, actor, &bounds, "customer_hours", "customers").await?;
+        for (slot, (n, _)) in new_per_month.iter_mut().zip(sums) {
+            slot.1 = n;
         }
 
         let mut revenue_per_month: Vec<(String, i64, i64)> =
             labels.iter().map(|m| (m.clone(), 0, 0)).collect();
-        let buckets = match actor.scope {
-            RecordScope::All => whole_book_orders(&mut conn, &bounds).await?,
-            RecordScope::OwnAndTeam => scoped_orders(&mut conn, actor, &bounds).await?,
-        };
-        drop(conn);
-        let (mut orders, mut revenue_minor) = (0, 0);
-        for (bucket, n, r) in buckets {
-            orders += n;
-            revenue_minor += r;
-            if let Some(slot) = bucket.and_then(|k| revenue_per_month.get_mut(k)) {
-                slot.1 += n;
-                slot.2 += r;
-            }
+        let sums = per_month(&mut conn, actor, &bounds, "order_hours", "orders").await?;
+        for (slot, (n, r)) in revenue_per_month.iter_mut().zip(sums) {
+            slot.1 = n;
+            slot.2 = r;
         }
+
+        let mut q = SqlBuilder::new(
+            "SELECT CAST(COALESCE(SUM(orders), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(revenue_minor), 0) AS BIGINT) FROM order_owner_totals WHERE 1 = 1",
+        );
+        push_owner_scope(&mut q, actor);
+        let (orders, revenue_minor): (i64, i64) = q.query_as().fetch_one(&mut *conn).await?;
 
         Ok(Dashboard {
             customers: by_stage.iter().map(|(_, n)| n).sum(),
@@ -104,15 +86,38 @@ impl Store {
     }
 }
 
-/// Orders and revenue of the whole book: per month of `bounds` (`Some(k)`) and outside the
-/// window (`None`, for the all-time totals). Each month is one range of the time-ordered
-/// covering index, summed from its entries alone; the orders outside are two more ranges.
-async fn whole_book_orders(
+/// Restricts a rollup (`owner_key`) to the owners whose customers the reader sees: the same
+/// rule as [`push_scope`] on customers, one level up.
+fn push_owner_scope(q: &mut SqlBuilder, actor: &Actor) {
+    if actor.scope == RecordScope::OwnAndTeam {
+        match actor.team_id {
+            Some(team) => {
+                q.push(" AND owner_key IN (SELECT id FROM users WHERE id = ")
+                    .int(actor.id)
+                    .push(" OR team_id = ")
+                    .int(team)
+                    .push(")");
+            }
+            None => {
+                q.push(" AND owner_key = ").int(actor.id);
+            }
+        }
+    }
+}
+
+/// A rollup's count (and revenue, for orders; 0 otherwise) per month of `bounds`, one range
+/// of its `(hour, …)` index per month. Month bounds are local midnights, whole hours in UTC.
+async fn per_month(
     conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
     bounds: &[(i64, i64)],
-) -> Result<Vec<(Option<usize>, i64, i64)>> {
-    let (Some((start, _)), Some((_, end))) = (bounds.first(), bounds.last()) else {
-        return Ok(Vec::new());
+    table: &str,
+    count: &str,
+) -> Result<Vec<(i64, i64)>> {
+    let revenue = if table == "order_hours" {
+        "CAST(COALESCE(SUM(revenue_minor), 0) AS BIGINT)"
+    } else {
+        "CAST(0 AS BIGINT)"
     };
     let mut q = SqlBuilder::new("");
     for (k, (from, to)) in bounds.iter().enumerate() {
@@ -120,69 +125,26 @@ async fn whole_book_orders(
             q.push(" UNION ALL ");
         }
         q.push(&format!(
-            "SELECT {k} AS k, COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) \
-             FROM orders o WHERE o.ordered_at >= "
+            "SELECT {k} AS k, CAST(COALESCE(SUM({count}), 0) AS BIGINT), {revenue} \
+             FROM {table} WHERE hour >= "
         ))
-        .int(*from)
-        .push(" AND o.ordered_at < ")
-        .int(*to);
-    }
-    for (cond, at) in [(" o.ordered_at < ", *start), (" o.ordered_at >= ", *end)] {
-        q.push(
-            " UNION ALL SELECT -1 AS k, COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) \
-             FROM orders o WHERE",
-        )
-        .push(cond)
-        .int(at);
+        .int(from / HOUR_MS)
+        .push(" AND hour < ")
+        .int(to / HOUR_MS);
+        push_owner_scope(&mut q, actor);
     }
     let rows: Vec<(i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(k, n, r)| (usize::try_from(k).ok(), n, r))
-        .collect())
+    let mut out = vec![(0, 0); bounds.len()];
+    for (k, n, r) in rows {
+        if let Some(slot) = usize::try_from(k).ok().and_then(|k| out.get_mut(k)) {
+            *slot = (n, r);
+        }
+    }
+    Ok(out)
 }
 
-/// Orders and revenue of a rep's customers, bucketed like [`whole_book_orders`]. A rep's
-/// orders are read customer by customer (the per-customer index), so they are read in one
-/// pass and counted per local day of the window (whole days from its first local midnight:
-/// integer arithmetic, no date function), days folded into months here: a range per month
-/// would walk the rep's customers once per month (38 ms on PostgreSQL on the demo book).
-async fn scoped_orders(
-    conn: &mut sqlx::AnyConnection,
-    actor: &Actor,
-    bounds: &[(i64, i64)],
-) -> Result<Vec<(Option<usize>, i64, i64)>> {
-    let (Some((start, _)), Some((_, end))) = (bounds.first(), bounds.last()) else {
-        return Ok(Vec::new());
-    };
-    let mut q = SqlBuilder::new("SELECT CASE WHEN o.ordered_at < ");
-    q.int(*start)
-        .push(" OR o.ordered_at >= ")
-        .int(*end)
-        .push(" THEN -1 ELSE (o.ordered_at - ")
-        .int(*start)
-        .push(&format!(
-            ") / {DAY_MS} END AS d, COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) \
-             FROM {} 1 = 1",
-            orders_from(actor)
-        ));
-    push_scope(&mut q, actor);
-    q.push(" GROUP BY 1");
-    let days: Vec<(i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
-    Ok(days
-        .into_iter()
-        .map(|(d, n, r)| {
-            let month = (d >= 0).then(|| {
-                let at = start + d * DAY_MS;
-                bounds.partition_point(|(_, to)| *to <= at)
-            });
-            (month, n, r)
-        })
-        .collect())
-}
-
-/// A day in milliseconds; the shop's offset is whole hours, so local days are all this long.
-const DAY_MS: i64 = 86_400_000;
+/// An hour in milliseconds: the rollups' unit of time.
+const HOUR_MS: i64 = 3_600_000;
 
 /// Local-midnight bounds `[from, to)` (ms) of `months` consecutive months from `first`.
 fn month_bounds(first: chrono::NaiveDate, months: i64, utc_offset_hours: i64) -> Vec<(i64, i64)> {
