@@ -47,69 +47,135 @@ INSERT INTO customer_stages (owner_key, stage, customers)
     SELECT COALESCE(owner_id, 0), lifecycle_stage, COUNT(*) FROM customers
     WHERE deleted_at IS NULL GROUP BY 1, 2;
 
--- Adds (or with negative numbers removes) orders of one owner and hour.
-CREATE FUNCTION rollup_orders(owner BIGINT, hr BIGINT, n BIGINT, revenue BIGINT)
+-- Statement-level triggers over transition tables: a COPY of 100,000 orders updates the
+-- rollups once, with one aggregate, instead of 100,000 times (a row trigger made a bulk
+-- load of orders 60 times slower). A transition table is visible only in its trigger's own
+-- function, so each trigger passes its rows as arrays to the shared functions below.
+-- Transition tables cannot name columns, so the update triggers fire on any update; rows
+-- whose counted columns did not change net out.
+
+-- Adds orders (sign -1: removes them) per owner (the customer's now) and hour, and the
+-- owners' totals.
+CREATE FUNCTION rollup_orders(customer_ids BIGINT[], ats BIGINT[], totals BIGINT[], sign BIGINT)
 RETURNS void LANGUAGE sql AS $$
-    INSERT INTO order_hours (owner_key, hour, orders, revenue_minor)
-        VALUES (owner, hr, n, revenue)
-        ON CONFLICT (owner_key, hour) DO UPDATE SET
-            orders = order_hours.orders + excluded.orders,
-            revenue_minor = order_hours.revenue_minor + excluded.revenue_minor;
-    INSERT INTO order_owner_totals (owner_key, orders, revenue_minor)
-        VALUES (owner, n, revenue)
-        ON CONFLICT (owner_key) DO UPDATE SET
-            orders = order_owner_totals.orders + excluded.orders,
-            revenue_minor = order_owner_totals.revenue_minor + excluded.revenue_minor;
+    INSERT INTO order_hours AS h (owner_key, hour, orders, revenue_minor)
+        SELECT COALESCE(c.owner_id, 0), r.ordered_at / 3600000, sign * COUNT(*), sign * SUM(r.total_minor)
+        FROM unnest(customer_ids, ats, totals) AS r(customer_id, ordered_at, total_minor)
+        JOIN customers c ON c.id = r.customer_id GROUP BY 1, 2
+        ON CONFLICT (owner_key, hour) DO UPDATE SET orders = h.orders + excluded.orders,
+            revenue_minor = h.revenue_minor + excluded.revenue_minor;
+    INSERT INTO order_owner_totals AS t (owner_key, orders, revenue_minor)
+        SELECT COALESCE(c.owner_id, 0), sign * COUNT(*), sign * SUM(r.total_minor)
+        FROM unnest(customer_ids, totals) AS r(customer_id, total_minor)
+        JOIN customers c ON c.id = r.customer_id GROUP BY 1
+        ON CONFLICT (owner_key) DO UPDATE SET orders = t.orders + excluded.orders,
+            revenue_minor = t.revenue_minor + excluded.revenue_minor;
 $$;
 
--- Adds (or removes) one live customer of an owner, creation hour and stage.
-CREATE FUNCTION rollup_customer(owner BIGINT, hr BIGINT, stg TEXT, n BIGINT)
+-- Adds live customers (sign -1: removes them) per owner and creation hour, and per stage.
+CREATE FUNCTION rollup_customers(owners BIGINT[], ats BIGINT[], stages TEXT[], sign BIGINT)
 RETURNS void LANGUAGE sql AS $$
-    INSERT INTO customer_hours (owner_key, hour, customers) VALUES (owner, hr, n)
-        ON CONFLICT (owner_key, hour) DO UPDATE SET
-            customers = customer_hours.customers + excluded.customers;
-    INSERT INTO customer_stages (owner_key, stage, customers) VALUES (owner, stg, n)
-        ON CONFLICT (owner_key, stage) DO UPDATE SET
-            customers = customer_stages.customers + excluded.customers;
+    INSERT INTO customer_hours AS h (owner_key, hour, customers)
+        SELECT COALESCE(r.owner_id, 0), r.created_at / 3600000, sign * COUNT(*)
+        FROM unnest(owners, ats) AS r(owner_id, created_at) GROUP BY 1, 2
+        ON CONFLICT (owner_key, hour) DO UPDATE SET customers = h.customers + excluded.customers;
+    INSERT INTO customer_stages AS s (owner_key, stage, customers)
+        SELECT COALESCE(r.owner_id, 0), r.stage, sign * COUNT(*)
+        FROM unnest(owners, stages) AS r(owner_id, stage) GROUP BY 1, 2
+        ON CONFLICT (owner_key, stage) DO UPDATE SET customers = s.customers + excluded.customers;
 $$;
 
-CREATE FUNCTION orders_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Moves the orders of customers whose owner changed from the old owners to the new.
+CREATE FUNCTION rollup_move_orders(customer_ids BIGINT[], old_owners BIGINT[], new_owners BIGINT[])
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO order_hours AS h (owner_key, hour, orders, revenue_minor)
+        SELECT owner_key, hour, SUM(n), SUM(revenue) FROM (
+            SELECT m.old_owner AS owner_key, o.ordered_at / 3600000 AS hour, -1 AS n,
+                   -o.total_minor AS revenue
+            FROM unnest(customer_ids, old_owners, new_owners) AS m(id, old_owner, new_owner)
+            JOIN orders o ON o.customer_id = m.id
+            UNION ALL
+            SELECT m.new_owner, o.ordered_at / 3600000, 1, o.total_minor
+            FROM unnest(customer_ids, old_owners, new_owners) AS m(id, old_owner, new_owner)
+            JOIN orders o ON o.customer_id = m.id
+        ) moved GROUP BY 1, 2
+        ON CONFLICT (owner_key, hour) DO UPDATE SET orders = h.orders + excluded.orders,
+            revenue_minor = h.revenue_minor + excluded.revenue_minor;
+    INSERT INTO order_owner_totals AS t (owner_key, orders, revenue_minor)
+        SELECT owner_key, SUM(n), SUM(revenue) FROM (
+            SELECT m.old_owner AS owner_key, -1 AS n, -o.total_minor AS revenue
+            FROM unnest(customer_ids, old_owners, new_owners) AS m(id, old_owner, new_owner)
+            JOIN orders o ON o.customer_id = m.id
+            UNION ALL
+            SELECT m.new_owner, 1, o.total_minor
+            FROM unnest(customer_ids, old_owners, new_owners) AS m(id, old_owner, new_owner)
+            JOIN orders o ON o.customer_id = m.id
+        ) moved GROUP BY 1
+        ON CONFLICT (owner_key) DO UPDATE SET orders = t.orders + excluded.orders,
+            revenue_minor = t.revenue_minor + excluded.revenue_minor;
+$$;
+
+CREATE FUNCTION orders_rollup_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        PERFORM rollup_orders(COALESCE(c.owner_id, 0), OLD.ordered_at / 3600000, -1, -OLD.total_minor)
-        FROM customers c WHERE c.id = OLD.customer_id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM rollup_orders(COALESCE(c.owner_id, 0), NEW.ordered_at / 3600000, 1, NEW.total_minor)
-        FROM customers c WHERE c.id = NEW.customer_id;
-    END IF;
+    PERFORM rollup_orders(array_agg(customer_id), array_agg(ordered_at), array_agg(total_minor), 1)
+    FROM new_rows;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER orders_rollup_insert AFTER INSERT OR DELETE ON orders
-    FOR EACH ROW EXECUTE FUNCTION orders_rollup();
-CREATE TRIGGER orders_rollup_update AFTER UPDATE OF customer_id, ordered_at, total_minor ON orders
-    FOR EACH ROW EXECUTE FUNCTION orders_rollup();
-
-CREATE FUNCTION customers_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION orders_rollup_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.deleted_at IS NULL THEN
-        PERFORM rollup_customer(COALESCE(OLD.owner_id, 0), OLD.created_at / 3600000, OLD.lifecycle_stage, -1);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.deleted_at IS NULL THEN
-        PERFORM rollup_customer(COALESCE(NEW.owner_id, 0), NEW.created_at / 3600000, NEW.lifecycle_stage, 1);
-    END IF;
-    IF TG_OP = 'UPDATE' AND COALESCE(OLD.owner_id, 0) <> COALESCE(NEW.owner_id, 0) THEN
-        PERFORM rollup_orders(COALESCE(OLD.owner_id, 0), o.ordered_at / 3600000, -COUNT(*), CAST(-SUM(o.total_minor) AS BIGINT))
-        FROM orders o WHERE o.customer_id = NEW.id GROUP BY o.ordered_at / 3600000;
-        PERFORM rollup_orders(COALESCE(NEW.owner_id, 0), o.ordered_at / 3600000, COUNT(*), CAST(SUM(o.total_minor) AS BIGINT))
-        FROM orders o WHERE o.customer_id = NEW.id GROUP BY o.ordered_at / 3600000;
-    END IF;
+    PERFORM rollup_orders(array_agg(customer_id), array_agg(ordered_at), array_agg(total_minor), -1)
+    FROM old_rows;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER customers_rollup_insert AFTER INSERT OR DELETE ON customers
-    FOR EACH ROW EXECUTE FUNCTION customers_rollup();
-CREATE TRIGGER customers_rollup_update
-    AFTER UPDATE OF owner_id, created_at, lifecycle_stage, deleted_at ON customers
-    FOR EACH ROW EXECUTE FUNCTION customers_rollup();
+CREATE FUNCTION orders_rollup_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM rollup_orders(array_agg(customer_id), array_agg(ordered_at), array_agg(total_minor), -1)
+    FROM old_rows;
+    PERFORM rollup_orders(array_agg(customer_id), array_agg(ordered_at), array_agg(total_minor), 1)
+    FROM new_rows;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER orders_rollup_insert AFTER INSERT ON orders
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION orders_rollup_insert();
+CREATE TRIGGER orders_rollup_delete AFTER DELETE ON orders
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION orders_rollup_delete();
+CREATE TRIGGER orders_rollup_update AFTER UPDATE ON orders
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION orders_rollup_update();
+
+CREATE FUNCTION customers_rollup_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM rollup_customers(array_agg(owner_id), array_agg(created_at), array_agg(lifecycle_stage), 1)
+    FROM new_rows WHERE deleted_at IS NULL;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION customers_rollup_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM rollup_customers(array_agg(owner_id), array_agg(created_at), array_agg(lifecycle_stage), -1)
+    FROM old_rows WHERE deleted_at IS NULL;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION customers_rollup_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM rollup_customers(array_agg(owner_id), array_agg(created_at), array_agg(lifecycle_stage), -1)
+    FROM old_rows WHERE deleted_at IS NULL;
+    PERFORM rollup_customers(array_agg(owner_id), array_agg(created_at), array_agg(lifecycle_stage), 1)
+    FROM new_rows WHERE deleted_at IS NULL;
+    PERFORM rollup_move_orders(array_agg(n.id), array_agg(COALESCE(o.owner_id, 0)), array_agg(COALESCE(n.owner_id, 0)))
+    FROM old_rows o JOIN new_rows n ON n.id = o.id
+    WHERE COALESCE(o.owner_id, 0) <> COALESCE(n.owner_id, 0);
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER customers_rollup_insert AFTER INSERT ON customers
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION customers_rollup_insert();
+CREATE TRIGGER customers_rollup_delete AFTER DELETE ON customers
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION customers_rollup_delete();
+CREATE TRIGGER customers_rollup_update AFTER UPDATE ON customers
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION customers_rollup_update();
