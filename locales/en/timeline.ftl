@@ -20,6 +20,7 @@ tasks-overdue_count =
         [one] 1 overdue
        *[other] { $n } overdue
     }
+tasks-overdue_more = more than { $n } overdue
 tasks-reopen = Reopen
 tasks-status = Status
 tasks-status_all = All

@@ -12,6 +12,7 @@ tasks-due_overdue = 已逾期
 tasks-due_today = 今天及以前
 tasks-due_week = 7 天内
 tasks-overdue_count = { $n } 条已逾期
+tasks-overdue_more = 超过 { $n } 条已逾期
 tasks-reopen = 重新打开
 tasks-status = 状态
 tasks-status_all = 全部

@@ -79,6 +79,18 @@ pub async fn count_tasks(
     Ok(store.count_tasks(actor, filter, now_ms).await?)
 }
 
+/// The same counts, each exact up to `cap` (above it: "more than `cap`"), for the dashboard.
+pub async fn count_tasks_up_to(
+    store: &Store,
+    actor: &Actor,
+    filter: &TaskFilter,
+    now_ms: i64,
+    cap: i64,
+) -> Result<(i64, i64), AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    Ok(store.count_tasks_up_to(actor, filter, now_ms, cap).await?)
+}
+
 /// The open tasks assigned to one user, overdue first (the dashboard's list).
 pub async fn open_tasks(
     store: &Store,

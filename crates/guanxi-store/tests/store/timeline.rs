@@ -363,6 +363,19 @@ async fn task_lists_count_everything_and_respect_scope(db: &TestDb) {
     // The team view holds bob's task too; "anyone" for ann stops at her team's customers.
     let team = TaskFilter::open_for(TaskWho::Team(north.id));
     assert_eq!(s.count_tasks(&ann, &team, now_ms).await.unwrap(), (26, 10));
+    // The dashboard's capped count: exact up to the cap, the overdue ones counted first.
+    assert_eq!(
+        s.count_tasks_up_to(&ann, &team, now_ms, 30).await.unwrap(),
+        (26, 10)
+    );
+    assert_eq!(
+        s.count_tasks_up_to(&ann, &team, now_ms, 12).await.unwrap(),
+        (13, 10)
+    );
+    assert_eq!(
+        s.count_tasks_up_to(&ann, &team, now_ms, 5).await.unwrap(),
+        (6, 6)
+    );
     let anyone = TaskFilter::open_for(TaskWho::Anyone);
     assert_eq!(
         s.count_tasks(&ann, &anyone, now_ms).await.unwrap(),
