@@ -340,6 +340,7 @@ impl Job {
         conn.pragma_update(None, "cache_size", -262_144)?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut ids = Vec::with_capacity(self.inserts.len());
+        let rollup = RollupPause::begin(&tx, !self.inserts.is_empty())?;
         {
             let mut customer = tx.prepare(&format!(
                 "INSERT INTO customers ({}) VALUES ({})",
@@ -405,6 +406,9 @@ impl Job {
                     (self.progress)((self.inserts.len() + i) as u64);
                 }
             }
+        }
+        if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
+            rollup.end(&tx, *first, *last)?;
         }
         tx.commit()?;
         (self.progress)((self.inserts.len() + self.updates.len()) as u64);
@@ -498,6 +502,55 @@ impl Job {
         tx.commit().await?;
         (self.progress)((self.inserts.len() + self.updates.len()) as u64);
         Ok(ids)
+    }
+}
+
+/// The dashboard's customer rollups (migration 0017) are kept by a trigger per inserted row,
+/// which doubled a large import's write on SQLite. Inside the import's own transaction (DDL
+/// is transactional there, and the write lock is held throughout) the insert trigger is
+/// dropped, the new customers are added to the rollups with one aggregate, and the trigger
+/// is created again from its stored text: other connections see before or after, never the
+/// gap, and a crash rolls all of it back.
+struct RollupPause {
+    trigger: Option<String>,
+}
+
+impl RollupPause {
+    const TRIGGER: &'static str = "customers_rollup_insert";
+
+    fn begin(tx: &rusqlite::Transaction<'_>, inserting: bool) -> Result<Self> {
+        use rusqlite::OptionalExtension;
+        if !inserting {
+            return Ok(Self { trigger: None });
+        }
+        let sql: Option<String> = tx
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                [Self::TRIGGER],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if sql.is_some() {
+            tx.execute_batch(&format!("DROP TRIGGER {}", Self::TRIGGER))?;
+        }
+        Ok(Self { trigger: sql })
+    }
+
+    /// Adds the customers with ids `first..=last` (this import's, consecutive under the write
+    /// lock) to the rollups and restores the trigger.
+    fn end(self, tx: &rusqlite::Transaction<'_>, first: i64, last: i64) -> Result<()> {
+        let Some(sql) = self.trigger else {
+            return Ok(());
+        };
+        tx.execute(
+            "INSERT INTO customer_rollup_delta \
+             SELECT COALESCE(owner_id, 0), created_at / 3600000, lifecycle_stage, COUNT(*) \
+             FROM customers WHERE id >= ?1 AND id <= ?2 AND deleted_at IS NULL \
+             GROUP BY 1, 2, 3",
+            [first, last],
+        )?;
+        tx.execute_batch(&sql)?;
+        Ok(())
     }
 }
 
