@@ -68,18 +68,8 @@ pub async fn task_list(
     Ok(store.task_list(actor, filter, now_ms).await?)
 }
 
-/// How many tasks match a filter, and how many of those are overdue at `now_ms`.
-pub async fn count_tasks(
-    store: &Store,
-    actor: &Actor,
-    filter: &TaskFilter,
-    now_ms: i64,
-) -> Result<(i64, i64), AppError> {
-    require(actor, Permission::ReadCustomers)?;
-    Ok(store.count_tasks(actor, filter, now_ms).await?)
-}
-
-/// The same counts, each exact up to `cap` (above it: "more than `cap`"), for the dashboard.
+/// How many tasks match a filter and how many of those are overdue at `now_ms`, each exact
+/// up to `cap` (above it: "more than `cap`"), for the dashboard.
 pub async fn count_tasks_up_to(
     store: &Store,
     actor: &Actor,

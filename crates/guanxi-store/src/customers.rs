@@ -168,19 +168,28 @@ fn check_score_filters(f: &CustomerFilter) -> Result<()> {
 
 /// Appends the actor's record scope as a condition on `c` (customers).
 pub(crate) fn push_scope(q: &mut SqlBuilder, actor: &Actor) {
+    push_owner_scope(q, actor, "c.owner_id");
+}
+
+/// The record-scope rule on any owner column (a customer's `owner_id`, a rollup's
+/// `owner_key`): a reader limited to their own and their team's customers sees the rows of
+/// those owners.
+pub(crate) fn push_owner_scope(q: &mut SqlBuilder, actor: &Actor, column: &str) {
     // One `IN` over the owners (the user and their team), not `owner = me OR owner IN team`:
     // SQLite then walks the owner index instead of scanning every customer.
     if actor.scope == RecordScope::OwnAndTeam {
         match actor.team_id {
             Some(team) => {
-                q.push(" AND c.owner_id IN (SELECT id FROM users WHERE id = ")
-                    .int(actor.id)
-                    .push(" OR team_id = ")
-                    .int(team)
-                    .push(")");
+                q.push(&format!(
+                    " AND {column} IN (SELECT id FROM users WHERE id = "
+                ))
+                .int(actor.id)
+                .push(" OR team_id = ")
+                .int(team)
+                .push(")");
             }
             None => {
-                q.push(" AND c.owner_id = ").int(actor.id);
+                q.push(&format!(" AND {column} = ")).int(actor.id);
             }
         }
     }
@@ -1021,6 +1030,8 @@ impl Store {
         f: &CustomerFilter,
         plan: Option<ListPlan>,
     ) -> Result<Vec<String>> {
+        // A dense page's bound has the same shape whatever its value: a placeholder shows
+        // the plan without reading the window's end.
         let window = plan
             .filter(|p| *p == ListPlan::Dense)
             .map(|_| ("0".to_string(), 0));
@@ -1054,10 +1065,7 @@ fn list_query(
     let mut q = SqlBuilder::new(&format!(
         "SELECT {CUSTOMER_COLUMNS} FROM customers c{hint} WHERE {live}"
     ));
-    let col = match plan {
-        Some(ListPlan::Sparse) => format!("+{}", f.sort.column()),
-        _ => f.sort.column().to_string(),
-    };
+    let col = sort_expr(f, plan);
     push_cursor(&mut q, f, &col)?;
     if let Some((value, id)) = window_end {
         // The walk stops at the window's last entry (see `WALK_WINDOW`).
@@ -1074,12 +1082,18 @@ fn list_query(
 /// there is a next page).
 fn push_order(q: &mut SqlBuilder, f: &CustomerFilter, plan: Option<ListPlan>, limit: i64) {
     let dir = if f.desc { "DESC" } else { "ASC" };
-    let col = match plan {
-        Some(ListPlan::Sparse) => format!("+{}", f.sort.column()),
-        _ => f.sort.column().to_string(),
-    };
+    let col = sort_expr(f, plan);
     q.push(&format!(" ORDER BY {col} {dir}, c.id {dir} LIMIT "))
         .int(limit + 1);
+}
+
+/// The sort column as a page under `plan` names it: a sparse page writes `+column`, so that
+/// SQLite reads the filter's index and sorts rather than walking the sort's index.
+fn sort_expr(f: &CustomerFilter, plan: Option<ListPlan>) -> String {
+    match plan {
+        Some(ListPlan::Sparse) => format!("+{}", f.sort.column()),
+        _ => f.sort.column().to_string(),
+    }
 }
 
 /// The rows of one list page under `plan`.

@@ -5,8 +5,9 @@
 //! are cut in the shop's time zone as ranges of hours, one index range per month.
 
 use chrono::{Datelike, Utc};
-use guanxi_domain::role::{Actor, RecordScope};
+use guanxi_domain::role::Actor;
 
+use crate::customers::push_owner_scope;
 use crate::db::{to_ms, Store};
 use crate::error::Result;
 use crate::sql::SqlBuilder;
@@ -50,19 +51,35 @@ impl Store {
         let mut q = SqlBuilder::new(
             "SELECT stage, CAST(SUM(customers) AS BIGINT) FROM customer_stages WHERE 1 = 1",
         );
-        push_owner_scope(&mut q, actor);
+        push_owner_scope(&mut q, actor, "owner_key");
         q.push(" GROUP BY stage HAVING SUM(customers) > 0 ORDER BY 2 DESC, 1");
         let by_stage: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
 
         let mut new_per_month: Vec<(String, i64)> = labels.iter().map(|m| (m.clone(), 0)).collect();
-        let sums = per_month(&mut conn, actor, &bounds, "customer_hours", "customers").await?;
+        let sums = per_month(
+            &mut conn,
+            actor,
+            &bounds,
+            "customer_hours",
+            "customers",
+            None,
+        )
+        .await?;
         for (slot, (n, _)) in new_per_month.iter_mut().zip(sums) {
             slot.1 = n;
         }
 
         let mut revenue_per_month: Vec<(String, i64, i64)> =
             labels.iter().map(|m| (m.clone(), 0, 0)).collect();
-        let sums = per_month(&mut conn, actor, &bounds, "order_hours", "orders").await?;
+        let sums = per_month(
+            &mut conn,
+            actor,
+            &bounds,
+            "order_hours",
+            "orders",
+            Some("revenue_minor"),
+        )
+        .await?;
         for (slot, (n, r)) in revenue_per_month.iter_mut().zip(sums) {
             slot.1 = n;
             slot.2 = r;
@@ -72,7 +89,7 @@ impl Store {
             "SELECT CAST(COALESCE(SUM(orders), 0) AS BIGINT), \
              CAST(COALESCE(SUM(revenue_minor), 0) AS BIGINT) FROM order_owner_totals WHERE 1 = 1",
         );
-        push_owner_scope(&mut q, actor);
+        push_owner_scope(&mut q, actor, "owner_key");
         let (orders, revenue_minor): (i64, i64) = q.query_as().fetch_one(&mut *conn).await?;
 
         Ok(Dashboard {
@@ -86,38 +103,20 @@ impl Store {
     }
 }
 
-/// Restricts a rollup (`owner_key`) to the owners whose customers the reader sees: the same
-/// rule as [`push_scope`] on customers, one level up.
-fn push_owner_scope(q: &mut SqlBuilder, actor: &Actor) {
-    if actor.scope == RecordScope::OwnAndTeam {
-        match actor.team_id {
-            Some(team) => {
-                q.push(" AND owner_key IN (SELECT id FROM users WHERE id = ")
-                    .int(actor.id)
-                    .push(" OR team_id = ")
-                    .int(team)
-                    .push(")");
-            }
-            None => {
-                q.push(" AND owner_key = ").int(actor.id);
-            }
-        }
-    }
-}
-
-/// A rollup's count (and revenue, for orders; 0 otherwise) per month of `bounds`, one range
-/// of its `(hour, …)` index per month. Month bounds are local midnights, whole hours in UTC.
+/// A rollup's `count` column (and its `revenue` column, if it has one; 0 otherwise) summed per
+/// month of `bounds`, one range of its `(hour, …)` index per month. Month bounds are local
+/// midnights, whole hours in UTC.
 async fn per_month(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,
     bounds: &[(i64, i64)],
     table: &str,
     count: &str,
+    revenue: Option<&str>,
 ) -> Result<Vec<(i64, i64)>> {
-    let revenue = if table == "order_hours" {
-        "CAST(COALESCE(SUM(revenue_minor), 0) AS BIGINT)"
-    } else {
-        "CAST(0 AS BIGINT)"
+    let revenue = match revenue {
+        Some(column) => format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)"),
+        None => "CAST(0 AS BIGINT)".to_string(),
     };
     let mut q = SqlBuilder::new("");
     for (k, (from, to)) in bounds.iter().enumerate() {
@@ -131,7 +130,7 @@ async fn per_month(
         .int(from / HOUR_MS)
         .push(" AND hour < ")
         .int(to / HOUR_MS);
-        push_owner_scope(&mut q, actor);
+        push_owner_scope(&mut q, actor, "owner_key");
     }
     let rows: Vec<(i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
     let mut out = vec![(0, 0); bounds.len()];
@@ -158,21 +157,6 @@ fn month_bounds(first: chrono::NaiveDate, months: i64, utc_offset_hours: i64) ->
             ))
         })
         .collect()
-}
-
-/// `FROM … WHERE …` of an orders query within the reader's scope (the caller appends its
-/// first condition and then `push_scope`). A reader who sees every customer reads orders
-/// alone: their orders are all orders, and a covering index answers. For a rep, the customers
-/// come first (SQLite keeps the order of a `CROSS JOIN`; the join condition is in `WHERE`, as
-/// PostgreSQL wants): their few customers by owner, then each one's orders by the per-customer
-/// index, instead of every order of the book looked up against its customer.
-pub(crate) fn orders_from(actor: &Actor) -> &'static str {
-    match actor.scope {
-        guanxi_domain::role::RecordScope::All => "orders o WHERE",
-        guanxi_domain::role::RecordScope::OwnAndTeam => {
-            "customers c CROSS JOIN orders o WHERE o.customer_id = c.id AND"
-        }
-    }
 }
 
 /// The `YYYY-MM` labels of `months` consecutive months from the one `first` falls in, oldest

@@ -284,7 +284,7 @@ impl Store {
     pub async fn order_totals(&self, actor: &Actor) -> Result<(i64, i64)> {
         let mut q = SqlBuilder::new(&format!(
             "SELECT COUNT(*), CAST(COALESCE(SUM(o.total_minor), 0) AS BIGINT) FROM {} 1=1",
-            crate::dashboard::orders_from(actor)
+            orders_from(actor)
         ));
         push_scope(&mut q, actor);
         Ok(q.query_as::<(i64, i64)>().fetch_one(&self.read).await?)
@@ -321,5 +321,20 @@ impl Store {
     /// Begins a write transaction for bulk loaders (import, demo) that batch many inserts.
     pub async fn begin_bulk(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(self.write.begin().await?)
+    }
+}
+
+/// `FROM … WHERE …` of an orders query within the reader's scope (the caller appends its
+/// first condition and then `push_scope`). A reader who sees every customer reads orders
+/// alone: their orders are all orders, and a covering index answers. For a rep, the customers
+/// come first (SQLite keeps the order of a `CROSS JOIN`; the join condition is in `WHERE`, as
+/// PostgreSQL wants): their few customers by owner, then each one's orders by the per-customer
+/// index, instead of every order of the book looked up against its customer.
+fn orders_from(actor: &Actor) -> &'static str {
+    match actor.scope {
+        guanxi_domain::role::RecordScope::All => "orders o WHERE",
+        guanxi_domain::role::RecordScope::OwnAndTeam => {
+            "customers c CROSS JOIN orders o WHERE o.customer_id = c.id AND"
+        }
     }
 }

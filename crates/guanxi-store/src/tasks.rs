@@ -161,12 +161,7 @@ impl Store {
         f: &TaskFilter,
         now_ms: i64,
     ) -> Result<(i64, i64)> {
-        let mut q =
-            SqlBuilder::new("SELECT COUNT(*), COUNT(CASE WHEN t.done_at IS NULL AND t.due_at < ");
-        q.int(now_ms).push(" THEN 1 END)").push(FROM);
-        push_filter(&mut q, actor, f);
-        let (total, overdue): (i64, i64) = q.query_as().fetch_one(&self.read).await?;
-        Ok((total, overdue))
+        self.task_counts(actor, f, now_ms, None).await
     }
 
     /// [`Store::count_tasks`] for a dashboard: only the first `cap + 1` matching tasks in due
@@ -181,13 +176,28 @@ impl Store {
         now_ms: i64,
         cap: i64,
     ) -> Result<(i64, i64)> {
+        self.task_counts(actor, f, now_ms, Some(cap)).await
+    }
+
+    /// Matching tasks and the open overdue ones among them, all of them or the first
+    /// `cap + 1` in due order.
+    async fn task_counts(
+        &self,
+        actor: &Actor,
+        f: &TaskFilter,
+        now_ms: i64,
+        cap: Option<i64>,
+    ) -> Result<(i64, i64)> {
         let mut q =
             SqlBuilder::new("SELECT COUNT(*), COUNT(CASE WHEN x.done_at IS NULL AND x.due_at < ");
         q.int(now_ms)
             .push(" THEN 1 END) FROM (SELECT t.done_at, t.due_at")
             .push(FROM);
         push_filter(&mut q, actor, f);
-        q.push(" ORDER BY t.due_at LIMIT ").int(cap + 1).push(") x");
+        if let Some(cap) = cap {
+            q.push(" ORDER BY t.due_at LIMIT ").int(cap + 1);
+        }
+        q.push(") x");
         let (total, overdue): (i64, i64) = q.query_as().fetch_one(&self.read).await?;
         Ok((total, overdue))
     }

@@ -50,17 +50,6 @@ impl Default for Limits {
     }
 }
 
-impl Limits {
-    /// No limits at all: for benchmarks that measure the server's own throughput.
-    pub fn off() -> Self {
-        Limits {
-            requests_per_second: 0,
-            burst: 0,
-            max_in_flight: 0,
-        }
-    }
-}
-
 /// The live state of the limits, shared by every request.
 pub struct Overload {
     per_client: Option<DefaultKeyedRateLimiter<IpAddr>>,
