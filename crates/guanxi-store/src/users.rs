@@ -15,6 +15,16 @@ use crate::rows::{code, meta, Flag};
 const USER_COLUMNS: &str = "id, username, display_name, role, team_id, see_all_customers, locale, \
     active, version, created_at, updated_at, created_by, updated_by";
 
+/// [`USER_COLUMNS`] of the users table aliased `u`, for the one-query lookups that join it
+/// (a token's or a session's user: every authenticated request asks once).
+fn user_columns_of_u() -> String {
+    USER_COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(sqlx::FromRow)]
 struct UserRow {
     id: i64,
@@ -394,22 +404,31 @@ impl Store {
 
     /// A live session and its (active) user.
     pub async fn get_session(&self, id_hash: &str) -> Result<Option<Session>> {
-        let row: Option<(i64, String, i64)> = sqlx::query_as(
-            "SELECT s.user_id, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+        #[derive(sqlx::FromRow)]
+        struct SessionUser {
+            csrf_token: String,
+            session_expires_at: i64,
+            #[sqlx(flatten)]
+            user: UserRow,
+        }
+        let row: Option<SessionUser> = sqlx::query_as(&format!(
+            "SELECT s.csrf_token, s.expires_at AS session_expires_at, {} \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id = $1 AND s.expires_at > $2 AND u.active = TRUE",
-        )
+            user_columns_of_u()
+        ))
         .bind(id_hash)
         .bind(to_ms(Utc::now()))
         .fetch_optional(&self.read)
         .await?;
-        match row {
-            Some((uid, csrf_token, exp)) => Ok(Some(Session {
-                user: self.get_user(uid).await?,
-                csrf_token,
-                expires_at: from_ms(exp),
-            })),
-            None => Ok(None),
-        }
+        row.map(|r| {
+            Ok(Session {
+                user: r.user.into_user()?,
+                csrf_token: r.csrf_token,
+                expires_at: from_ms(r.session_expires_at),
+            })
+        })
+        .transpose()
     }
 
     /// Deletes sessions past their expiry; returns how many.
@@ -517,26 +536,39 @@ impl Store {
         Ok(())
     }
 
-    /// The active user behind a live token hash; records its use.
+    /// The active user behind a live token hash, in one query; records its use.
     pub async fn user_for_token(&self, hash: &str) -> Result<Option<User>> {
+        #[derive(sqlx::FromRow)]
+        struct TokenUser {
+            token_id: i64,
+            token_last_used: Option<i64>,
+            #[sqlx(flatten)]
+            user: UserRow,
+        }
         let now = to_ms(Utc::now());
-        let row: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 \
-             AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.active = TRUE",
-        )
+        let row: Option<TokenUser> = sqlx::query_as(&format!(
+            "SELECT t.id AS token_id, t.last_used_at AS token_last_used, {} \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 \
+             AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) \
+             AND u.active = TRUE",
+            user_columns_of_u()
+        ))
         .bind(hash)
         .bind(now)
         .fetch_optional(&self.read)
         .await?;
-        let Some((tid, uid, last_used)) = row else {
+        let Some(row) = row else {
             return Ok(None);
         };
         // "Last used" is kept to the minute: a script calling every second must not queue a
         // write behind every read (on SQLite all writes share one connection).
-        if last_used.is_none_or(|t| now - t >= TOKEN_USE_RESOLUTION_MS) {
-            self.record_token_use(tid, now).await;
+        if row
+            .token_last_used
+            .is_none_or(|t| now - t >= TOKEN_USE_RESOLUTION_MS)
+        {
+            self.record_token_use(row.token_id, now).await;
         }
-        Ok(Some(self.get_user(uid).await?))
+        Ok(Some(row.user.into_user()?))
     }
 
     /// Notes a token's use if that costs the request nothing: only when the writer is free
