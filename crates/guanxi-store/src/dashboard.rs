@@ -7,7 +7,7 @@
 use chrono::{Datelike, Utc};
 use guanxi_domain::role::Actor;
 
-use crate::customers::push_owner_scope;
+use crate::customers::scope_owners;
 use crate::db::{to_ms, Store};
 use crate::error::Result;
 use crate::sql::SqlBuilder;
@@ -47,18 +47,19 @@ impl Store {
         let labels = month_labels(first, months);
         let bounds = month_bounds(first, months, utc_offset_hours);
         let mut conn = self.read.acquire().await?;
+        let owners = scope_owners(&mut conn, actor).await?;
 
         let mut q = SqlBuilder::new(
             "SELECT stage, CAST(SUM(customers) AS BIGINT) FROM customer_stages WHERE 1 = 1",
         );
-        push_owner_scope(&mut q, actor, "owner_key");
+        push_owners(&mut q, owners.as_deref());
         q.push(" GROUP BY stage HAVING SUM(customers) > 0 ORDER BY 2 DESC, 1");
         let by_stage: Vec<(String, i64)> = q.query_as().fetch_all(&mut *conn).await?;
 
         let mut new_per_month: Vec<(String, i64)> = labels.iter().map(|m| (m.clone(), 0)).collect();
         let sums = per_month(
             &mut conn,
-            actor,
+            owners.as_deref(),
             &bounds,
             "customer_hours",
             "customers",
@@ -73,7 +74,7 @@ impl Store {
             labels.iter().map(|m| (m.clone(), 0, 0)).collect();
         let sums = per_month(
             &mut conn,
-            actor,
+            owners.as_deref(),
             &bounds,
             "order_hours",
             "orders",
@@ -89,7 +90,7 @@ impl Store {
             "SELECT CAST(COALESCE(SUM(orders), 0) AS BIGINT), \
              CAST(COALESCE(SUM(revenue_minor), 0) AS BIGINT) FROM order_owner_totals WHERE 1 = 1",
         );
-        push_owner_scope(&mut q, actor, "owner_key");
+        push_owners(&mut q, owners.as_deref());
         let (orders, revenue_minor): (i64, i64) = q.query_as().fetch_one(&mut *conn).await?;
 
         Ok(Dashboard {
@@ -108,7 +109,7 @@ impl Store {
 /// midnights, whole hours in UTC.
 async fn per_month(
     conn: &mut sqlx::AnyConnection,
-    actor: &Actor,
+    owners: Option<&[i64]>,
     bounds: &[(i64, i64)],
     table: &str,
     count: &str,
@@ -130,7 +131,7 @@ async fn per_month(
         .int(from / HOUR_MS)
         .push(" AND hour < ")
         .int(to / HOUR_MS);
-        push_owner_scope(&mut q, actor, "owner_key");
+        push_owners(&mut q, owners);
     }
     let rows: Vec<(i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
     let mut out = vec![(0, 0); bounds.len()];
@@ -140,6 +141,13 @@ async fn per_month(
         }
     }
     Ok(out)
+}
+
+/// `AND owner_key IN (…)`: the reader's scope over a rollup (see [`scope_owners`]).
+fn push_owners(q: &mut SqlBuilder, owners: Option<&[i64]>) {
+    if let Some(owners) = owners {
+        q.push(" AND owner_key IN ").int_list(owners);
+    }
 }
 
 /// An hour in milliseconds: the rollups' unit of time.
