@@ -141,15 +141,19 @@ impl Store {
                 sqlx::Connection::close(conn).await?;
             }
         }
+        // A bulk load that died with the customers' indexes set aside gets them back here.
+        self.restore_set_aside_indexes().await?;
         self.fill_name_sort_keys().await
     }
 
-    /// Computes the sort key of customers that have none yet (rows from before migration 0007),
-    /// a thousand per transaction. A no-op once done: one indexed probe at each start.
+    /// Computes the sort key of live customers that have none yet (rows from before migration
+    /// 0007), a thousand per transaction. A no-op once done: one probe of the live customers'
+    /// name index at each start (a deleted customer is never listed, so needs no key).
     async fn fill_name_sort_keys(&self) -> Result<()> {
         loop {
             let rows: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT id, name FROM customers WHERE name_sort = '' ORDER BY id LIMIT 1000",
+                "SELECT id, name FROM customers WHERE name_sort = '' AND deleted_at IS NULL \
+                 ORDER BY id LIMIT 1000",
             )
             .fetch_all(&self.write)
             .await?;

@@ -107,6 +107,14 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// Reads one text column of every row of one SQL statement (a catalogue listing, say).
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        sqlx::query_scalar(sql)
+            .fetch_all(&self.store.read)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// Starts a long write on a connection outside the store's pools, as `guanxi import` in
     /// another process does, and holds it until [`HeldWriter::release`]. SQLite: an
     /// `IMMEDIATE` transaction that has written (the file's one write lock). PostgreSQL: a

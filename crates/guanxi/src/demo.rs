@@ -287,6 +287,9 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
         println!("The database already has customers; demo data is not loaded again.");
         return Ok(());
     }
+    // The customers' indexes are built once at the end instead of updated row by row (they
+    // come back at the next start if the load dies half-way).
+    store.set_aside_customer_indexes().await?;
     let g = generate(store, args).await?;
     println!(
         "Demo data loaded: {} customers ({} companies), {} orders with {} lines.",
@@ -300,8 +303,10 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
         "Scored {} customers (RFM, value matrix, ABC, activity, CLV, churn); refresh again with `guanxi scores refresh`.",
         r.customers
     );
-    // After the scoring, which rewrites every scored customer's stage: on PostgreSQL the
-    // vacuum then marks the final pages all-visible, so index-only scans stay index-only.
+    // After the scoring, which rewrites every scored customer's stage: the indexes are built
+    // from the final rows, and on PostgreSQL the vacuum then marks the final pages
+    // all-visible, so index-only scans stay index-only.
+    store.restore_set_aside_indexes().await?;
     store.refresh_statistics(&[]).await?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use guanxi_store::load::HistoryLoad;
 on_both_backends!(
     a_history_load_writes_rows_events_and_one_audit_entry,
     a_bad_row_loads_nothing,
+    set_aside_indexes_come_back_the_same,
 );
 
 fn interaction(subject: &str) -> guanxi_domain::interaction::ValidInteraction {
@@ -135,4 +136,42 @@ async fn a_bad_row_loads_nothing(db: &TestDb) {
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     assert_eq!(s.order_totals(&admin).await.unwrap(), (0, 0));
     assert_eq!(db.scalar("SELECT COUNT(*) FROM customer_events").await, 0);
+}
+
+/// The customers' secondary indexes a bulk load sets aside come back exactly as they were,
+/// when the load is done and, after a load that died half-way, at the next start.
+async fn set_aside_indexes_come_back_the_same(db: &TestDb) {
+    let s = &db.store;
+    let catalogue = match s.backend() {
+        Backend::Sqlite => {
+            "SELECT name || ': ' || sql FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name = 'customers' AND sql IS NOT NULL ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT indexname || ': ' || indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename = 'customers' ORDER BY indexname"
+        }
+    };
+    let indexes = || db.strings(catalogue);
+    let before = indexes().await;
+    assert!(before.len() > 20, "{before:#?}");
+    let aside = s.set_aside_customer_indexes().await.unwrap();
+    let during = indexes().await;
+    assert_eq!(during.len() + aside, before.len());
+    // What stays are rules (the primary key, unique indexes), not shortcuts.
+    assert!(
+        during
+            .iter()
+            .all(|d| d.contains("UNIQUE") || d.contains("pkey") || d.contains("autoindex")),
+        "{during:#?}"
+    );
+    let admin = user(s, "admin", Role::Admin, None).await;
+    person(s, &admin, "索引 Index", None).await;
+    assert_eq!(s.restore_set_aside_indexes().await.unwrap(), aside);
+    assert_eq!(indexes().await, before);
+    // A load that dies with its indexes aside: the next start builds them.
+    s.set_aside_customer_indexes().await.unwrap();
+    s.migrate().await.unwrap();
+    assert_eq!(indexes().await, before);
+    assert_eq!(s.restore_set_aside_indexes().await.unwrap(), 0);
 }
