@@ -198,6 +198,25 @@ impl Store {
         Ok(())
     }
 
+    /// Rewrites the dashboard's rollups compactly after a bulk load (PostgreSQL's
+    /// `VACUUM FULL`; SQLite needs nothing). A load adds to each (owner, hour) row once per
+    /// chunk, and each addition leaves a new entry in the covering hour index that a plain
+    /// vacuum empties but never shrinks: after the 1 M demo, 52,000 rows of `order_hours` sat
+    /// in a 47 MB index (2.5 MB rewritten), a month's range read 160 pages, and the admin's
+    /// dashboard took 30 ms instead of 10. Takes the tables' exclusive lock for a moment:
+    /// for loads, not for a serving book.
+    pub async fn compact_rollups(&self) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query(
+                "VACUUM (FULL, ANALYZE) order_hours, customer_hours, customer_stages, \
+                 order_owner_totals",
+            )
+            .execute(&self.write)
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Closes both pools (flushes SQLite's WAL on the last connection).
     pub async fn close(&self) {
         self.write.close().await;

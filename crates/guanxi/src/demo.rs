@@ -307,6 +307,7 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     // from the final rows, and on PostgreSQL the vacuum then marks the final pages
     // all-visible, so index-only scans stay index-only.
     store.restore_set_aside_indexes().await?;
+    store.compact_rollups().await?;
     store.refresh_statistics(&[]).await?;
     Ok(())
 }

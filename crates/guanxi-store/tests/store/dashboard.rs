@@ -148,6 +148,8 @@ async fn rollups_follow_every_write(db: &TestDb) {
     check("a soft delete").await;
     s.backdate_created_to_history().await.unwrap();
     check("moving creation times back").await;
+    s.compact_rollups().await.unwrap();
+    check("compacting the rollups after a load").await;
     let all = s.dashboard(&admin, 24, 8).await.unwrap();
     assert_eq!((all.customers, all.orders, all.revenue_minor), (5, 5, 5000));
     assert_eq!(
