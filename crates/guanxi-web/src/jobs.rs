@@ -58,6 +58,37 @@ pub enum PauseAt {
     BeforeComplete,
 }
 
+impl ChildRefresh {
+    /// Runs one score refresh in a child process and returns its audit detail. The child is
+    /// killed if this future is dropped (the server shutting down).
+    async fn refresh(&self, utc_offset_hours: i64) -> Result<serde_json::Value, StoreError> {
+        let out = tokio::process::Command::new(&self.program)
+            .arg("--database-url")
+            .arg(&self.database_url)
+            .args(["scores", "refresh-job", "--utc-offset-hours"])
+            .arg(utc_offset_hours.to_string())
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output()
+            .await
+            .map_err(|e| StoreError::Task(format!("score refresh process: {e}")))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: String = stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+            return Err(StoreError::Task(format!(
+                "score refresh process {}: {tail}",
+                out.status
+            )));
+        }
+        stdout
+            .lines()
+            .rev()
+            .find_map(|l| serde_json::from_str(l).ok())
+            .ok_or_else(|| StoreError::Task(format!("score refresh process said: {stdout}")))
+    }
+}
+
 /// How the worker runs.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -70,6 +101,23 @@ pub struct WorkerConfig {
     pub utc_offset_hours: i64,
     /// Test hook: pause at a stage for a while.
     pub pause: Option<(PauseAt, Duration)>,
+    /// Where the score refresh runs: `None` in this process (tests, embedders), or in a child
+    /// process of the server's own program, so that the refresh's working set (about a
+    /// gigabyte at a million customers) is returned to the system when it ends instead of
+    /// staying in the server (issue #13: 1,046 MB peak, 711 MB after).
+    pub refresh_in: Option<ChildRefresh>,
+}
+
+/// The program and database a child-process score refresh runs with: `program --database-url
+/// URL scores refresh-job --utc-offset-hours N`, which prints the refresh's audit detail as
+/// one JSON line and exits 0, and exits by itself if the server dies (so a job taken over
+/// after `kill -9` never runs beside an orphan).
+#[derive(Debug, Clone)]
+pub struct ChildRefresh {
+    /// The server's own executable.
+    pub program: std::path::PathBuf,
+    /// The database the server serves.
+    pub database_url: String,
 }
 
 impl Default for WorkerConfig {
@@ -79,6 +127,7 @@ impl Default for WorkerConfig {
             poll: Duration::from_secs(2),
             utc_offset_hours: 8,
             pause: None,
+            refresh_in: None,
         }
     }
 }
@@ -286,18 +335,24 @@ impl Jobs {
                 let utc_offset_hours = lease.payload["utc_offset_hours"]
                     .as_i64()
                     .unwrap_or(self.config.utc_offset_hours);
-                let store = self.store.clone();
-                let handle = tokio::runtime::Handle::current();
-                // The compute part is CPU-bound: the blocking pool, not a request thread.
-                let r = tokio::task::spawn_blocking(move || {
-                    handle.block_on(store.refresh_scores(ScoreSettings {
-                        utc_offset_hours,
-                        ..Default::default()
-                    }))
-                })
-                .await
-                .map_err(|e| StoreError::Task(e.to_string()))??;
-                let detail = r.audit_detail();
+                let detail = match &self.config.refresh_in {
+                    Some(child) => child.refresh(utc_offset_hours).await?,
+                    None => {
+                        let store = self.store.clone();
+                        let handle = tokio::runtime::Handle::current();
+                        // The compute part is CPU-bound: the blocking pool, not a request
+                        // thread.
+                        tokio::task::spawn_blocking(move || {
+                            handle.block_on(store.refresh_scores(ScoreSettings {
+                                utc_offset_hours,
+                                ..Default::default()
+                            }))
+                        })
+                        .await
+                        .map_err(|e| StoreError::Task(e.to_string()))??
+                        .audit_detail()
+                    }
+                };
                 Ok(Outcome {
                     result: detail.clone(),
                     audit: Some(("refresh_scores", "customer_scores", detail)),

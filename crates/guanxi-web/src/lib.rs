@@ -198,6 +198,7 @@ mod layering {
     fn the_cli_uses_the_web_crate_only_to_serve() {
         const SERVING: &[&str] = &[
             "guanxi_web::AppState",
+            "guanxi_web::jobs::ChildRefresh",
             "guanxi_web::jobs::WorkerConfig",
             "guanxi_web::overload::Limits",
             "guanxi_web::serve",

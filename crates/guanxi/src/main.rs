@@ -116,6 +116,14 @@ enum ScoresCommand {
     },
     /// Customers per RFM segment, as stored.
     Segments,
+    /// The server's score-refresh job in a process of its own: refreshes without an audit
+    /// entry (the job writes it for whoever asked) and prints the audit detail as JSON.
+    #[command(hide = true)]
+    RefreshJob {
+        /// Shop time zone, hours east of UTC.
+        #[arg(long, default_value_t = 8)]
+        utc_offset_hours: i64,
+    },
 }
 
 #[tokio::main]
@@ -190,6 +198,18 @@ async fn main() -> anyhow::Result<()> {
                 b.file.display(),
                 redact(&config.database_url)
             );
+            Ok(())
+        }
+        Command::Scores(ScoresCommand::RefreshJob { utc_offset_hours }) => {
+            exit_with_parent();
+            let store = open(&config).await?;
+            let r = store
+                .refresh_scores(guanxi_store::scores::ScoreSettings {
+                    utc_offset_hours,
+                    ..Default::default()
+                })
+                .await?;
+            println!("{}", r.audit_detail());
             Ok(())
         }
         Command::Scores(ScoresCommand::Refresh {
@@ -336,6 +356,13 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
         lease: std::time::Duration::from_secs(config.job_lease_seconds),
         poll: std::time::Duration::from_secs(config.job_lease_seconds.clamp(1, 5)),
         pause: guanxi_web::jobs::WorkerConfig::pause_from_env(),
+        // The refresh's working set goes back to the system when its process ends.
+        refresh_in: std::env::current_exe()
+            .ok()
+            .map(|program| guanxi_web::jobs::ChildRefresh {
+                program,
+                database_url: config.database_url.clone(),
+            }),
         ..Default::default()
     };
     let mut state = AppState::with_worker(store, config.secure_cookies, worker);
@@ -349,4 +376,17 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
     }
     guanxi_web::serve(listener, state).await?;
     Ok(())
+}
+
+/// Ends this process once its parent has gone (the server killed with `kill -9`): a score
+/// refresh job is then taken over by the next server, and must not run beside an orphan.
+/// Checked every half second; a refresh that had not committed is rolled back by the database.
+fn exit_with_parent() {
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if std::os::unix::process::parent_id() != parent {
+            std::process::exit(3);
+        }
+    });
 }

@@ -6,7 +6,7 @@
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{free_port, serve_command, wait_for_health};
+use crate::common::{free_port, guanxi, serve_command, text, wait_for_health};
 use chrono::Utc;
 use guanxi_domain::customer::CustomerFields;
 use guanxi_domain::order::{NewOrder, NewOrderLine};
@@ -50,37 +50,47 @@ where
     false
 }
 
+/// A customer named `name` with one order of ¥88 placed `days_ago` days ago.
+async fn customer_with_an_order(
+    s: &guanxi_store::Store,
+    admin: &guanxi_domain::role::Actor,
+    name: &str,
+    days_ago: i64,
+) {
+    let f: CustomerFields =
+        serde_json::from_value(json!({"kind": "individual", "name": name})).unwrap();
+    let c = s
+        .create_customer(admin, f.validate(admin.id, Utc::now()).unwrap())
+        .await
+        .unwrap();
+    s.create_order(
+        admin,
+        NewOrder {
+            customer_id: c.id,
+            ordered_at: Utc::now() - chrono::Duration::days(days_ago),
+            currency: "CNY".into(),
+            channel: OrderChannel::Store,
+            store: None,
+            external_ref: None,
+            lines: vec![NewOrderLine {
+                sku: "LJ".into(),
+                product_name: None,
+                category: None,
+                quantity: 1,
+                unit_price_minor: 8800,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+}
+
 async fn killed_mid_job_completes_once(backend: Backend) {
     let db = TestDb::new(backend).await;
     let s = &db.store;
     let admin = user(s, "ops", Role::Admin, None).await;
     for (i, name) in ["甲", "乙", "丙"].iter().enumerate() {
-        let f: CustomerFields =
-            serde_json::from_value(json!({"kind": "individual", "name": name})).unwrap();
-        let c = s
-            .create_customer(&admin, f.validate(admin.id, Utc::now()).unwrap())
-            .await
-            .unwrap();
-        s.create_order(
-            &admin,
-            NewOrder {
-                customer_id: c.id,
-                ordered_at: Utc::now() - chrono::Duration::days(10 * (i as i64 + 1)),
-                currency: "CNY".into(),
-                channel: OrderChannel::Store,
-                store: None,
-                external_ref: None,
-                lines: vec![NewOrderLine {
-                    sku: "LJ".into(),
-                    product_name: None,
-                    category: None,
-                    quantity: 1,
-                    unit_price_minor: 8800,
-                }],
-            },
-        )
-        .await
-        .unwrap();
+        customer_with_an_order(s, &admin, name, 10 * (i as i64 + 1)).await;
     }
     let queued = s
         .enqueue_job(
@@ -160,4 +170,43 @@ async fn killed_mid_job_completes_once_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_mid_job_completes_once_postgres() {
     killed_mid_job_completes_once(Backend::Postgres).await
+}
+
+/// The process a server runs its score refresh in (`scores refresh-job`, issue #13: the
+/// refresh's gigabyte goes back to the system when it ends): it scores the book, prints the
+/// detail the job records and leaves the audit entry to the job.
+async fn the_refresh_process_reports_to_its_job(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = &db.store;
+    let admin = user(s, "ops", Role::Admin, None).await;
+    customer_with_an_order(s, &admin, "甲", 3).await;
+    let out = guanxi(
+        &db.url,
+        &["scores", "refresh-job", "--utc-offset-hours", "8"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let detail: serde_json::Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("no JSON line: {}", text(&out)));
+    assert_eq!(detail["customers"], 1, "{detail}");
+    assert_eq!(detail["orders"], 1, "{detail}");
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM customer_scores").await, 1);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'refresh_scores'")
+            .await,
+        0,
+        "the job, not the process, records the refresh"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_process_reports_to_its_job_sqlite() {
+    the_refresh_process_reports_to_its_job(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_process_reports_to_its_job_postgres() {
+    the_refresh_process_reports_to_its_job(Backend::Postgres).await
 }
