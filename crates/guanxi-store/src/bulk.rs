@@ -20,7 +20,7 @@ use futures_util::TryStreamExt;
 use guanxi_analytics::scorecard::CustomerScores;
 use sqlx::Connection;
 
-use crate::db::{Backend, Store};
+use crate::db::{secondary_indexes_sql, Backend, Store};
 use crate::error::{Result, StoreError};
 use crate::scores::COLUMNS;
 
@@ -147,11 +147,8 @@ impl Store {
                         |r| r.get(0),
                     )?;
                     let indexes: Vec<String> = tx
-                        .prepare(
-                            "SELECT sql FROM sqlite_master WHERE type = 'index' \
-                             AND tbl_name = 'customer_scores' AND sql IS NOT NULL",
-                        )?
-                        .query_map([], |r| r.get(0))?
+                        .prepare(&secondary_indexes_sql(Backend::Sqlite, "customer_scores"))?
+                        .query_map([], |r| r.get(1))?
                         .collect::<rusqlite::Result<_>>()?;
                     let body = table
                         .find('(')
@@ -190,15 +187,10 @@ impl Store {
                 )
                 .fetch_all(&mut *tx)
                 .await?;
-                let indexes: Vec<(String,)> = sqlx::query_as(
-                    "SELECT indexdef FROM pg_indexes \
-                     WHERE schemaname = current_schema() AND tablename = 'customer_scores' \
-                     AND indexname NOT IN (SELECT conname FROM pg_constraint \
-                                           WHERE conrelid = 'customer_scores'::regclass) \
-                     ORDER BY indexname",
-                )
-                .fetch_all(&mut *tx)
-                .await?;
+                let indexes: Vec<(String, String)> =
+                    sqlx::query_as(&secondary_indexes_sql(Backend::Postgres, "customer_scores"))
+                        .fetch_all(&mut *tx)
+                        .await?;
                 sqlx::query(
                     "CREATE TABLE customer_scores_next \
                      (LIKE customer_scores INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
@@ -231,7 +223,7 @@ impl Store {
                         name.replace('"', "\"\"")
                     )
                 }));
-                swap.extend(indexes.into_iter().map(|(def,)| def));
+                swap.extend(indexes.into_iter().map(|(_, ddl)| ddl));
                 for sql in &swap {
                     sqlx::query(sql).execute(&mut *tx).await?;
                 }

@@ -92,8 +92,8 @@ impl CustomerSort {
 /// * **Dense**: walk the sort's index and keep the rows that match; with at least that many
 ///   matches in the book, fifty are found within about a million ÷ that many × fifty rows.
 ///
-/// Either way a page reads at most some tens of thousands of index entries. PostgreSQL keeps statistics
-/// (`Store::refresh_statistics`) and chooses by itself.
+/// Either way a page reads at most some tens of thousands of index entries. PostgreSQL keeps
+/// statistics (`Store::refresh_statistics`) and chooses by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListPlan {
     /// Read the matches by the filter's index and sort them, in two steps: sorting thousands
@@ -121,10 +121,15 @@ pub const DENSE_MATCHES: i64 = 30_000;
 /// taken (a rep's own customers before a city, before a source, a stage or a kind), so the
 /// walk checks the fewest rows against the remaining filters.
 pub fn walk_index(f: &CustomerFilter) -> Option<String> {
-    match own_columns(f).into_iter().next() {
+    match walked_column(f) {
         Some(own) => Some(format!("customers_{}{}", own.short, f.sort.index_suffix())),
         None => f.sort.sqlite_index().map(String::from),
     }
+}
+
+/// The own-column filter whose range a dense page walks (see [`walk_index`]), if any.
+fn walked_column(f: &CustomerFilter) -> Option<OwnColumn> {
+    own_columns(f).into_iter().next()
 }
 
 /// A list filter on one of the customer's own columns (owner, city, source, stage, kind).
@@ -312,19 +317,23 @@ pub(crate) fn push_owner_scope(q: &mut SqlBuilder, actor: &Actor, column: &str) 
     if actor.scope == RecordScope::OwnAndTeam {
         match actor.team_id {
             Some(team) => {
-                q.push(&format!(
-                    " AND {column} IN (SELECT id FROM users WHERE id = "
-                ))
-                .int(actor.id)
-                .push(" OR team_id = ")
-                .int(team)
-                .push(")");
+                q.push(&format!(" AND {column} IN ("));
+                push_team_owners(q, actor.id, team);
+                q.push(")");
             }
             None => {
                 q.push(&format!(" AND {column} = ")).int(actor.id);
             }
         }
     }
+}
+
+/// `SELECT id FROM users …` of a team reader's owners: the reader and their team's members.
+fn push_team_owners(q: &mut SqlBuilder, reader: i64, team: i64) {
+    q.push("SELECT id FROM users WHERE id = ")
+        .int(reader)
+        .push(" OR team_id = ")
+        .int(team);
 }
 
 /// The owners whose rows the actor's record scope shows — the rule of [`push_owner_scope`]
@@ -338,11 +347,11 @@ pub(crate) async fn scope_owners(
     if actor.scope != RecordScope::OwnAndTeam {
         return Ok(None);
     }
-    let mut q = SqlBuilder::new("SELECT id FROM users WHERE id = ");
-    q.int(actor.id);
-    if let Some(team) = actor.team_id {
-        q.push(" OR team_id = ").int(team);
-    }
+    let Some(team) = actor.team_id else {
+        return Ok(Some(vec![actor.id]));
+    };
+    let mut q = SqlBuilder::new("");
+    push_team_owners(&mut q, actor.id, team);
     q.push(" ORDER BY id");
     Ok(Some(q.query_scalar().fetch_all(&mut *conn).await?))
 }
@@ -1311,7 +1320,7 @@ async fn window_end(conn: &mut AnyConnection, f: &CustomerFilter) -> Result<Opti
     let mut q = SqlBuilder::new(&format!(
         "SELECT {value}, c.id FROM customers c{hint} WHERE c.deleted_at IS NULL"
     ));
-    if let Some(own) = own_columns(f).into_iter().next() {
+    if let Some(own) = walked_column(f) {
         q.push(&format!(" AND c.{} = ", own.column)).arg(own.value);
     }
     push_cursor(&mut q, f, col)?;
@@ -1348,8 +1357,8 @@ fn push_sort_value(q: &mut SqlBuilder, f: &CustomerFilter, v: String) -> Result<
 
 /// How far a [`ListPlan::Dense`] page walks the sort's order before it gives up and reads the
 /// matches by the filter instead: enough for fifty matches of a filter that holds for one
-/// customer in 200 (a dense one holds for one in 143 at a million), short enough to stay within a page's budget. The walk is bounded by the
-/// sort key of the window's last entry, read from the walked index alone, so the page keeps
-/// its index order (no sort) and still cannot read the whole table when a filter's matches
-/// gather at the far end of the order.
+/// customer in 200 (a dense one holds for one in 33 at a million), short enough to stay
+/// within a page's budget. The walk is bounded by the sort key of the window's last entry,
+/// read from the walked index alone, so the page keeps its index order (no sort) and still
+/// cannot read the whole table when a filter's matches gather at the far end of the order.
 const WALK_WINDOW: i64 = 10_000;

@@ -61,6 +61,25 @@ fn postgres_settings() -> String {
     format!("SET lock_timeout = {LOCK_WAIT_MS}; SET jit = off")
 }
 
+/// `SELECT name, ddl` of a table's secondary indexes — those that back no constraint — with
+/// the statement that builds each, by name: what a bulk path that drops and rebuilds indexes
+/// (the score swap, the demo's load) reads from the catalogue. `table` is a trusted name.
+pub(crate) fn secondary_indexes_sql(backend: Backend, table: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!(
+            "SELECT name, sql AS ddl FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name = '{table}' AND sql IS NOT NULL ORDER BY name"
+        ),
+        Backend::Postgres => format!(
+            "SELECT indexname::text AS name, indexdef AS ddl FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename = '{table}' \
+             AND indexname NOT IN (SELECT conname FROM pg_constraint \
+                                   WHERE conrelid = '{table}'::regclass) \
+             ORDER BY indexname"
+        ),
+    }
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://file.db` or `postgres://…`), creating a SQLite file if
     /// missing, and applies pending migrations.

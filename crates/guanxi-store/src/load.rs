@@ -21,7 +21,7 @@ use serde_json::json;
 use sqlx::Connection;
 
 use crate::cells::{placeholders, Cell, Copy};
-use crate::db::{to_ms, Backend, Store};
+use crate::db::{secondary_indexes_sql, to_ms, Backend, Store};
 use crate::error::{Result, StoreError};
 use crate::events::EventSource;
 use crate::orders::{ProductCache, ORDER_EVENTS};
@@ -413,23 +413,13 @@ impl Store {
     /// 9 minutes on SQLite instead of about 6. Unique indexes stay: they are rules, not
     /// shortcuts. A load that dies meanwhile gets the indexes back at the next start.
     pub async fn set_aside_customer_indexes(&self) -> Result<usize> {
-        let catalogue = match self.backend() {
-            Backend::Sqlite => {
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' \
-                 AND tbl_name = 'customers' AND sql IS NOT NULL \
-                 AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name"
-            }
-            Backend::Postgres => {
-                "SELECT indexname::text, indexdef FROM pg_indexes \
-                 WHERE schemaname = current_schema() AND tablename = 'customers' \
-                 AND indexdef NOT LIKE 'CREATE UNIQUE%' \
-                 AND indexname NOT IN (SELECT conname FROM pg_constraint \
-                                       WHERE conrelid = 'customers'::regclass) \
-                 ORDER BY indexname"
-            }
-        };
+        // Unique indexes stay (see above); the others are the secondary ones of the table.
+        let catalogue = format!(
+            "SELECT name, ddl FROM ({}) i WHERE ddl NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+            secondary_indexes_sql(self.backend(), "customers")
+        );
         let mut tx = self.write.begin().await?;
-        let indexes: Vec<(String, String)> = sqlx::query_as(catalogue).fetch_all(&mut *tx).await?;
+        let indexes: Vec<(String, String)> = sqlx::query_as(&catalogue).fetch_all(&mut *tx).await?;
         for (name, ddl) in &indexes {
             sqlx::query("INSERT INTO set_aside_indexes (name, ddl) VALUES ($1, $2)")
                 .bind(name)

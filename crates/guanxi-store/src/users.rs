@@ -15,8 +15,7 @@ use crate::rows::{code, meta, Flag};
 const USER_COLUMNS: &str = "id, username, display_name, role, team_id, see_all_customers, locale, \
     active, version, created_at, updated_at, created_by, updated_by";
 
-/// [`USER_COLUMNS`] of the users table aliased `u`, for the one-query lookups that join it
-/// (a token's or a session's user: every authenticated request asks once).
+/// [`USER_COLUMNS`] of the users table aliased `u`, for the one-query lookups that join it.
 fn user_columns_of_u() -> String {
     USER_COLUMNS
         .split(", ")
@@ -24,6 +23,29 @@ fn user_columns_of_u() -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// A live session's CSRF token, expiry and active user: every cookie request asks, so the
+/// statement is written once.
+static SESSION_USER_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT s.csrf_token, s.expires_at AS session_expires_at, {} \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id = $1 AND s.expires_at > $2 AND u.active = TRUE",
+        user_columns_of_u()
+    )
+});
+
+/// A live token's id, last use and active user: every bearer request asks, so the statement
+/// is written once.
+static TOKEN_USER_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT t.id AS token_id, t.last_used_at AS token_last_used, {} \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 \
+         AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) \
+         AND u.active = TRUE",
+        user_columns_of_u()
+    )
+});
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -411,16 +433,11 @@ impl Store {
             #[sqlx(flatten)]
             user: UserRow,
         }
-        let row: Option<SessionUser> = sqlx::query_as(&format!(
-            "SELECT s.csrf_token, s.expires_at AS session_expires_at, {} \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = $1 AND s.expires_at > $2 AND u.active = TRUE",
-            user_columns_of_u()
-        ))
-        .bind(id_hash)
-        .bind(to_ms(Utc::now()))
-        .fetch_optional(&self.read)
-        .await?;
+        let row: Option<SessionUser> = sqlx::query_as(SESSION_USER_SQL.as_str())
+            .bind(id_hash)
+            .bind(to_ms(Utc::now()))
+            .fetch_optional(&self.read)
+            .await?;
         row.map(|r| {
             Ok(Session {
                 user: r.user.into_user()?,
@@ -546,17 +563,11 @@ impl Store {
             user: UserRow,
         }
         let now = to_ms(Utc::now());
-        let row: Option<TokenUser> = sqlx::query_as(&format!(
-            "SELECT t.id AS token_id, t.last_used_at AS token_last_used, {} \
-             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 \
-             AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) \
-             AND u.active = TRUE",
-            user_columns_of_u()
-        ))
-        .bind(hash)
-        .bind(now)
-        .fetch_optional(&self.read)
-        .await?;
+        let row: Option<TokenUser> = sqlx::query_as(TOKEN_USER_SQL.as_str())
+            .bind(hash)
+            .bind(now)
+            .fetch_optional(&self.read)
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
