@@ -350,6 +350,8 @@ pub enum Test {
         value: i64,
         /// Cut-off.
         since_ms: Option<i64>,
+        /// The kept purchase window the cut-off is, when it is one.
+        window: Option<PurchaseWindow>,
     },
     /// Total spend in minor units (since the cut-off) compares with the value.
     Spend {
@@ -359,6 +361,8 @@ pub enum Test {
         value_minor: i64,
         /// Cut-off.
         since_ms: Option<i64>,
+        /// The kept purchase window the cut-off is, when it is one.
+        window: Option<PurchaseWindow>,
     },
     /// Ordered at or after the cut-off.
     OrderedSince(i64),
@@ -388,6 +392,71 @@ pub enum Test {
     },
     /// A nested filter.
     Group(SegmentFilter),
+}
+
+/// A window of days for which the store keeps each customer's order count and spend
+/// (`customer_purchases`), so that "spent ≥ 500 in the last 365 days" reads one index instead
+/// of every customer's orders. Any other number of days is summed from the orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurchaseWindow {
+    /// The last 30 days.
+    Days30,
+    /// The last 90 days.
+    Days90,
+    /// The last 180 days.
+    Days180,
+    /// The last 365 days.
+    Days365,
+}
+
+impl PurchaseWindow {
+    /// Every kept window, shortest first.
+    pub const ALL: [PurchaseWindow; 4] = [
+        PurchaseWindow::Days30,
+        PurchaseWindow::Days90,
+        PurchaseWindow::Days180,
+        PurchaseWindow::Days365,
+    ];
+
+    /// The kept window of exactly this many days, if there is one.
+    pub fn of_days(days: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|w| w.days() == days)
+    }
+
+    /// Its length in days.
+    pub fn days(self) -> u32 {
+        match self {
+            PurchaseWindow::Days30 => 30,
+            PurchaseWindow::Days90 => 90,
+            PurchaseWindow::Days180 => 180,
+            PurchaseWindow::Days365 => 365,
+        }
+    }
+
+    /// Its length in milliseconds.
+    pub fn millis(self) -> i64 {
+        i64::from(self.days()) * 86_400_000
+    }
+
+    /// The `customer_purchases` column of its order count.
+    pub fn orders_column(self) -> &'static str {
+        match self {
+            PurchaseWindow::Days30 => "orders_30d",
+            PurchaseWindow::Days90 => "orders_90d",
+            PurchaseWindow::Days180 => "orders_180d",
+            PurchaseWindow::Days365 => "orders_365d",
+        }
+    }
+
+    /// The `customer_purchases` column of its spend in minor units.
+    pub fn spend_column(self) -> &'static str {
+        match self {
+            PurchaseWindow::Days30 => "spend_30d_minor",
+            PurchaseWindow::Days90 => "spend_90d_minor",
+            PurchaseWindow::Days180 => "spend_180d_minor",
+            PurchaseWindow::Days365 => "spend_365d_minor",
+        }
+    }
 }
 
 /// A test, possibly negated.
@@ -537,16 +606,19 @@ fn resolve_clause(c: &RuleClause, as_of: AsOf, e: &mut ValidationErrors) -> Opti
     }
     let op = c.op.as_str();
     let value = c.value.trim();
-    let since_ms = if spec.days {
+    let (since_ms, window) = if spec.days {
         match c.days.trim() {
-            "" => None,
-            d => Some(cutoff(as_of, e.field("days", parse_days(d))?)),
+            "" => (None, None),
+            d => {
+                let days = e.field("days", parse_days(d))?;
+                (Some(cutoff(as_of, days)), PurchaseWindow::of_days(days))
+            }
         }
     } else {
         if !c.days.trim().is_empty() {
             e.push("days", "not_allowed");
         }
-        None
+        (None, None)
     };
     let negate = matches!(
         op,
@@ -647,12 +719,14 @@ fn resolve_clause(c: &RuleClause, as_of: AsOf, e: &mut ValidationErrors) -> Opti
                 cmp: cmp(op),
                 value: n,
                 since_ms,
+                window,
             }
         }
         ("total_spend", _) => Test::Spend {
             cmp: cmp(op),
             value_minor: e.field("value", parse_money(value))?,
             since_ms,
+            window,
         },
         ("last_order", _) => {
             Test::OrderedSince(cutoff(as_of, e.field("value", parse_days(value))?))
@@ -938,6 +1012,43 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_kept_window_is_named_only_for_its_exact_days() {
+        let spend = |days: &str| {
+            let mut c = clause("total_spend", "gte", "500");
+            c.days = days.into();
+            match rule(vec![c])
+                .resolve(as_of())
+                .map(|f| f.conditions[0].test.clone())
+            {
+                Ok(Test::Spend {
+                    value_minor,
+                    since_ms,
+                    window,
+                    ..
+                }) => (value_minor, since_ms, window),
+                other => panic!("{other:?}"),
+            }
+        };
+        let year_ago = as_of().now.timestamp_millis() - 365 * 86_400_000;
+        assert_eq!(
+            spend("365"),
+            (50_000, Some(year_ago), Some(PurchaseWindow::Days365))
+        );
+        assert_eq!(spend("30").2, Some(PurchaseWindow::Days30));
+        assert_eq!(spend("100").2, None);
+        assert_eq!(spend("").1, None);
+        assert_eq!(
+            PurchaseWindow::ALL.map(|w| (w.days(), w.spend_column())),
+            [
+                (30, "spend_30d_minor"),
+                (90, "spend_90d_minor"),
+                (180, "spend_180d_minor"),
+                (365, "spend_365d_minor")
+            ]
+        );
     }
 
     #[test]

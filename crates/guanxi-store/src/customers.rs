@@ -517,7 +517,8 @@ fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter, dense
     }
     if let Some(sf) = &f.segment {
         q.push(" AND ");
-        crate::segments::push_segment(q, sf);
+        // A list page walks few customers: its purchase tests are per-customer sums.
+        crate::segments::push_segment(q, sf, &crate::segments::KeptPlan::default());
     }
     for m in memberships(f) {
         if dense {

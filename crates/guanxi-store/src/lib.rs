@@ -27,6 +27,7 @@ pub mod load;
 pub mod merge;
 pub mod orders;
 pub mod privacy;
+pub mod purchases;
 pub mod relations;
 mod rows;
 pub mod scores;

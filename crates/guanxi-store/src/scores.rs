@@ -187,6 +187,10 @@ impl Store {
             skipped.push(why);
         }
         let t_pairs = t0.elapsed().as_millis() - t_extract - t_compute - t_write;
+        // The segments' purchase windows move on with the scores (see crate::purchases).
+        let t_facts = std::time::Instant::now();
+        self.reanchor_purchase_facts(computed_at).await?;
+        let t_facts = t_facts.elapsed();
         let (y, m, d) = civil(as_of);
         Ok(RefreshReport {
             stages_changed,
@@ -198,6 +202,7 @@ impl Store {
             millis: [t_extract, t_compute, t_write, t_pairs],
             steps: steps
                 .into_iter()
+                .chain([("purchase facts", t_facts)])
                 .map(|(name, d)| (name.to_string(), d.as_millis()))
                 .collect(),
         })

@@ -7,7 +7,8 @@
 use chrono::{DateTime, Utc};
 use guanxi_domain::role::Actor;
 use guanxi_domain::segment::{
-    AsOf, Condition, ProductRef, SegmentFilter, SegmentInput, SegmentRule, Test,
+    AsOf, Cmp, Condition, ProductRef, PurchaseWindow, SegmentFilter, SegmentInput, SegmentRule,
+    Test,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -77,8 +78,8 @@ impl SegmentRow {
 }
 
 /// Appends the filter as one parenthesised condition on `customers c`.
-pub(crate) fn push_segment(q: &mut SqlBuilder, f: &SegmentFilter) {
-    push_group(q, f, true);
+pub(crate) fn push_segment(q: &mut SqlBuilder, f: &SegmentFilter, plan: &KeptPlan) {
+    push_group(q, f, true, plan);
 }
 
 /// A group of conditions; `positive` when no `NOT` encloses it (see [`push_test`]).
@@ -87,20 +88,20 @@ pub(crate) fn push_segment(q: &mut SqlBuilder, f: &SegmentFilter) {
 /// first condition that decides, so a rule's sums over orders are only computed for the
 /// customers its column tests and score lists have kept — at a million customers that is the
 /// difference between seconds and a fraction of one.
-fn push_group(q: &mut SqlBuilder, f: &SegmentFilter, positive: bool) {
+fn push_group(q: &mut SqlBuilder, f: &SegmentFilter, positive: bool, plan: &KeptPlan) {
     if f.conditions.is_empty() {
         q.push("(1 = 1)");
         return;
     }
     let mut conditions: Vec<&Condition> = f.conditions.iter().collect();
-    conditions.sort_by_key(|c| cost(&c.test));
+    conditions.sort_by_key(|c| cost(&c.test, plan));
     q.push("(");
     for (i, c) in conditions.into_iter().enumerate() {
         if i > 0 {
             q.push(if f.match_all { " AND " } else { " OR " });
         }
         q.push(if c.negate { "NOT (" } else { "(" });
-        push_test(q, &c.test, positive && !c.negate);
+        push_test(q, &c.test, positive && !c.negate, plan);
         q.push(")");
     }
     q.push(")");
@@ -109,7 +110,7 @@ fn push_group(q: &mut SqlBuilder, f: &SegmentFilter, positive: bool) {
 /// How much a test costs per customer, in classes: a column of the customer's own row, a
 /// list read once from an index (scores, tags), a probe of another table per customer, a
 /// range of the customer's orders per customer.
-fn cost(t: &Test) -> u8 {
+fn cost(t: &Test, plan: &KeptPlan) -> u8 {
     match t {
         Test::In { .. }
         | Test::Contains { .. }
@@ -122,15 +123,20 @@ fn cost(t: &Test) -> u8 {
         Test::ScoreIn { .. } => 1,
         Test::ScoreCmp { column, .. } if scores_index(column) => 1,
         Test::ScoreCmp { .. } | Test::Consent(_) => 2,
+        Test::OrderCount { .. } | Test::Spend { .. } | Test::OrderedSince(_)
+            if plan.reads_set(t) =>
+        {
+            1
+        }
         Test::Bought { .. }
+        | Test::OrderedSince(_)
         | Test::OrderCount { .. }
         | Test::Spend { .. }
-        | Test::OrderedSince(_)
         | Test::OrderedBetween { .. } => 3,
         Test::Group(f) => f
             .conditions
             .iter()
-            .map(|c| cost(&c.test))
+            .map(|c| cost(&c.test, plan))
             .max()
             .unwrap_or(0),
     }
@@ -145,6 +151,203 @@ fn scores_index(column: &str) -> bool {
     )
 }
 
+/// Which of a rule's purchase tests read the kept facts (`customer_purchases`) as one list of
+/// ids from an index, decided per count by [`plan_kept`]: a list of a few thousand customers
+/// is the cheapest way to a count, but a list of half the book ("spent ≥ 500 this year")
+/// costs more to build than the sums over the orders of the customers the rule's other
+/// conditions leave (0.7 s against 5 ms at a million). A test not in the plan is summed
+/// over each remaining customer's orders, last. The default plan lists nothing.
+#[derive(Debug, Default)]
+pub(crate) struct KeptPlan {
+    /// Addresses of the tests that read a list (the filter outlives the plan's use).
+    sets: std::collections::HashSet<usize>,
+}
+
+impl KeptPlan {
+    fn reads_set(&self, t: &Test) -> bool {
+        self.sets.contains(&(t as *const Test as usize))
+    }
+}
+
+/// Lists longer than this are left to the per-customer sums.
+const KEPT_LIST_CAP: i64 = 20_000;
+
+/// The ids list a purchase test would read, as a probe (`SELECT 1 … LIMIT`), if the kept
+/// facts can answer it; its bound is the list `push_kept_cmp` reads first.
+fn kept_probe(t: &Test) -> Option<SqlBuilder> {
+    let (column, min) = match t {
+        Test::OrderCount {
+            cmp,
+            value,
+            since_ms,
+            window,
+        } if kept_figure(*cmp, *value, *since_ms, *window) => {
+            (Figure::Orders.column(*window), probe_bound(*cmp, *value))
+        }
+        Test::Spend {
+            cmp,
+            value_minor,
+            since_ms,
+            window,
+        } if kept_figure(*cmp, *value_minor, *since_ms, *window) => (
+            Figure::Spend.column(*window),
+            probe_bound(*cmp, *value_minor),
+        ),
+        Test::OrderedSince(at) => ("last_order_at", *at),
+        _ => return None,
+    };
+    let mut q = SqlBuilder::new(&format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM customer_purchases f WHERE f.{column} >= "
+    ));
+    q.int(min)
+        .push(" LIMIT ")
+        .int(KEPT_LIST_CAP + 1)
+        .push(") x");
+    Some(q)
+}
+
+/// The bound of the list a comparison reads: "≥ v" reads the customers at v or more, "≤ v"
+/// the ones it leaves out (v + 1 or more), and "= v" both, of which the first is the larger.
+fn probe_bound(cmp: Cmp, value: i64) -> i64 {
+    match cmp {
+        Cmp::Gte => value,
+        Cmp::Lte => value.saturating_add(1),
+        Cmp::Eq => value.max(1),
+    }
+}
+
+/// Probes each purchase test of a rule (a capped count of an index range, a millisecond or
+/// two) and plans the short lists; see [`KeptPlan`].
+pub(crate) async fn plan_kept(
+    conn: &mut sqlx::AnyConnection,
+    f: &SegmentFilter,
+) -> Result<KeptPlan> {
+    let mut plan = KeptPlan::default();
+    let mut pending: Vec<&SegmentFilter> = vec![f];
+    while let Some(group) = pending.pop() {
+        for c in &group.conditions {
+            if let Test::Group(inner) = &c.test {
+                pending.push(inner);
+            } else if let Some(probe) = kept_probe(&c.test) {
+                let (n,): (i64,) = probe.query_as().fetch_one(&mut *conn).await?;
+                if n <= KEPT_LIST_CAP {
+                    plan.sets.insert(&c.test as *const Test as usize);
+                }
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// Whether an order-count or spend comparison can be answered from the kept purchase facts
+/// (`customer_purchases`): all time, or a kept window; and a bound for which "no row" (no
+/// orders: 0) decides the same as the figures would.
+fn kept_figure(
+    cmp: Cmp,
+    value: i64,
+    since_ms: Option<i64>,
+    window: Option<PurchaseWindow>,
+) -> bool {
+    let kept = since_ms.is_none() || window.is_some();
+    let bound_ok = match cmp {
+        Cmp::Gte => value > 0,
+        Cmp::Lte | Cmp::Eq => value >= 0,
+    };
+    kept && bound_ok
+}
+
+/// An order-count or spend comparison over the kept purchase facts, as sets of customer ids:
+/// `≥ v` is the set of at least `v`; `≤ v` is outside the set of at least `v + 1`; `= v` both.
+fn push_kept_cmp(
+    q: &mut SqlBuilder,
+    figure: Figure,
+    cmp: Cmp,
+    value: i64,
+    since: Option<(i64, PurchaseWindow)>,
+) {
+    match cmp {
+        Cmp::Gte => {
+            q.push("c.id IN (");
+            push_at_least(q, figure, value, since);
+            q.push(")");
+        }
+        Cmp::Lte => {
+            q.push("c.id NOT IN (");
+            push_at_least(q, figure, value.saturating_add(1), since);
+            q.push(")");
+        }
+        Cmp::Eq => {
+            if value > 0 {
+                q.push("c.id IN (");
+                push_at_least(q, figure, value, since);
+                q.push(") AND ");
+            }
+            q.push("c.id NOT IN (");
+            push_at_least(q, figure, value.saturating_add(1), since);
+            q.push(")");
+        }
+    }
+}
+
+/// Which kept figure a comparison reads.
+#[derive(Clone, Copy)]
+enum Figure {
+    /// Number of orders.
+    Orders,
+    /// Spend in minor units.
+    Spend,
+}
+
+impl Figure {
+    /// Its `customer_purchases` column, all time or in the window.
+    fn column(self, window: Option<PurchaseWindow>) -> &'static str {
+        match (self, window) {
+            (Figure::Orders, None) => "orders",
+            (Figure::Spend, None) => "spend_minor",
+            (Figure::Orders, Some(w)) => w.orders_column(),
+            (Figure::Spend, Some(w)) => w.spend_column(),
+        }
+    }
+
+    /// What one order adds to it.
+    fn per_order(self) -> &'static str {
+        match self {
+            Figure::Orders => "1",
+            Figure::Spend => "b.total_minor",
+        }
+    }
+}
+
+/// `SELECT` of the customers whose figure is at least `min`. In a window the kept figure
+/// counts the orders since the row's `as_of` minus the window, which is at or before `since`
+/// (rows are anchored in the past): the orders of the band between the two have left the
+/// window and are taken off, for the few customers who have any — a range of the orders'
+/// time index, one day wide when the refresh runs daily.
+fn push_at_least(
+    q: &mut SqlBuilder,
+    figure: Figure,
+    min: i64,
+    since: Option<(i64, PurchaseWindow)>,
+) {
+    let column = figure.column(since.map(|(_, w)| w));
+    q.push(&format!(
+        "SELECT f.customer_id FROM customer_purchases f WHERE f.{column} >= "
+    ))
+    .int(min);
+    if let Some((since_ms, w)) = since {
+        let width = w.millis();
+        q.push(&format!(
+            " EXCEPT SELECT b.customer_id FROM orders b              JOIN customer_purchases g ON g.customer_id = b.customer_id              WHERE b.ordered_at >= (SELECT MIN(m.as_of) FROM customer_purchases m) - {width}              AND b.ordered_at < "
+        ))
+        .int(since_ms)
+        .push(&format!(
+            " AND b.ordered_at >= g.as_of - {width}              GROUP BY b.customer_id, g.{column} HAVING g.{column} - SUM({}) < ",
+            figure.per_order()
+        ))
+        .int(min);
+    }
+}
+
 /// `AND o.ordered_at >= $n` when there is a cut-off.
 fn push_since(q: &mut SqlBuilder, since_ms: Option<i64>) {
     if let Some(t) = since_ms {
@@ -156,7 +359,7 @@ fn push_since(q: &mut SqlBuilder, since_ms: Option<i64>) {
 /// column's `IN`, which reads the city's index, since a missing city (NULL) fails it as
 /// surely as any other; under a `NOT` a missing value must compare as '' so that "city ≠
 /// 上海" keeps the customers without a city.
-fn push_test(q: &mut SqlBuilder, t: &Test, positive: bool) {
+fn push_test(q: &mut SqlBuilder, t: &Test, positive: bool, plan: &KeptPlan) {
     match t {
         Test::In { column, values } if positive && values.iter().all(|v| !v.is_empty()) => {
             q.push(&format!("c.{column} IN ")).text_list(values);
@@ -238,6 +441,25 @@ fn push_test(q: &mut SqlBuilder, t: &Test, positive: bool) {
             cmp,
             value,
             since_ms,
+            window,
+        } if plan.reads_set(t) => {
+            let since = since_ms.zip(*window);
+            push_kept_cmp(q, Figure::Orders, *cmp, *value, since);
+        }
+        Test::Spend {
+            cmp,
+            value_minor,
+            since_ms,
+            window,
+        } if plan.reads_set(t) => {
+            let since = since_ms.zip(*window);
+            push_kept_cmp(q, Figure::Spend, *cmp, *value_minor, since);
+        }
+        Test::OrderCount {
+            cmp,
+            value,
+            since_ms,
+            ..
         } => {
             q.push("(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.id");
             push_since(q, *since_ms);
@@ -247,6 +469,7 @@ fn push_test(q: &mut SqlBuilder, t: &Test, positive: bool) {
             cmp,
             value_minor,
             since_ms,
+            ..
         } => {
             q.push(
                 "(SELECT COALESCE(SUM(o.total_minor), 0) FROM orders o WHERE o.customer_id = c.id",
@@ -254,9 +477,17 @@ fn push_test(q: &mut SqlBuilder, t: &Test, positive: bool) {
             push_since(q, *since_ms);
             q.push(&format!(") {} ", cmp.sql())).int(*value_minor);
         }
-        Test::OrderedSince(t) => {
+        // The last order is kept exactly by the order triggers.
+        Test::OrderedSince(at) if plan.reads_set(t) => {
+            q.push(
+                "c.id IN (SELECT f.customer_id FROM customer_purchases f WHERE f.last_order_at >= ",
+            )
+            .int(*at)
+            .push(")");
+        }
+        Test::OrderedSince(at) => {
             q.push("EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id");
-            push_since(q, Some(*t));
+            push_since(q, Some(*at));
             q.push(")");
         }
         Test::BirthdayOn { solar, lunar } => {
@@ -293,16 +524,16 @@ fn push_test(q: &mut SqlBuilder, t: &Test, positive: bool) {
                 .push(" AND c.created_at < ")
                 .int(*to);
         }
-        Test::Group(f) => push_group(q, f, positive),
+        Test::Group(f) => push_group(q, f, positive, plan),
     }
 }
 
 /// The count of a segment's live customers in a reader's scope.
-fn count_query(actor: &Actor, f: &SegmentFilter) -> SqlBuilder {
+fn count_query(actor: &Actor, f: &SegmentFilter, plan: &KeptPlan) -> SqlBuilder {
     let mut q = SqlBuilder::new("SELECT COUNT(*) FROM customers c WHERE c.deleted_at IS NULL");
     push_scope(&mut q, actor);
     q.push(" AND ");
-    push_segment(&mut q, f);
+    push_segment(&mut q, f, plan);
     q
 }
 
@@ -312,7 +543,11 @@ pub(crate) async fn count_matching(
     actor: &Actor,
     f: &SegmentFilter,
 ) -> Result<i64> {
-    let (n,): (i64,) = count_query(actor, f).query_as().fetch_one(conn).await?;
+    let plan = plan_kept(&mut *conn, f).await?;
+    let (n,): (i64,) = count_query(actor, f, &plan)
+        .query_as()
+        .fetch_one(conn)
+        .await?;
     Ok(n)
 }
 
@@ -351,7 +586,8 @@ impl Store {
         actor: &Actor,
         f: &SegmentFilter,
     ) -> Result<Vec<String>> {
-        count_query(actor, f)
+        let plan = plan_kept(&mut *self.read.acquire().await?, f).await?;
+        count_query(actor, f, &plan)
             .explain(&self.read, self.backend())
             .await
     }

@@ -138,23 +138,28 @@ async fn a_bad_row_loads_nothing(db: &TestDb) {
     assert_eq!(db.scalar("SELECT COUNT(*) FROM customer_events").await, 0);
 }
 
-/// The customers' secondary indexes a bulk load sets aside come back exactly as they were,
+/// The secondary indexes of the customers and their purchase facts a bulk load sets aside
+/// come back exactly as they were,
 /// when the load is done and, after a load that died half-way, at the next start.
 async fn set_aside_indexes_come_back_the_same(db: &TestDb) {
     let s = &db.store;
     let catalogue = match s.backend() {
         Backend::Sqlite => {
             "SELECT name || ': ' || sql FROM sqlite_master WHERE type = 'index' \
-             AND tbl_name = 'customers' AND sql IS NOT NULL ORDER BY name"
+             AND tbl_name IN ('customers', 'customer_purchases') AND sql IS NOT NULL ORDER BY name"
         }
         Backend::Postgres => {
             "SELECT indexname || ': ' || indexdef FROM pg_indexes \
-             WHERE schemaname = current_schema() AND tablename = 'customers' ORDER BY indexname"
+             WHERE schemaname = current_schema() \
+             AND tablename IN ('customers', 'customer_purchases') ORDER BY indexname"
         }
     };
     let indexes = || db.strings(catalogue);
     let before = indexes().await;
-    assert!(before.len() > 20, "{before:#?}");
+    assert!(before.len() > 30, "{before:#?}");
+    assert!(before
+        .iter()
+        .any(|i| i.starts_with("customer_purchases_spend_365d")));
     let aside = s.set_aside_customer_indexes().await.unwrap();
     let during = indexes().await;
     assert_eq!(during.len() + aside, before.len());

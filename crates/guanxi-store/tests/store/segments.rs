@@ -6,6 +6,7 @@ on_both_backends!(
     segments_select_exactly_their_members,
     saved_segments_are_checked_versioned_and_audited,
     a_segment_count_is_driven_by_its_indexed_condition,
+    kept_purchase_windows_answer_exactly_as_time_passes,
 );
 
 async fn segments_select_exactly_their_members(db: &TestDb) {
@@ -364,6 +365,23 @@ async fn a_segment_count_is_driven_by_its_indexed_condition(db: &TestDb) {
                {"field": "order_count", "op": "gte", "value": "2"}]),
         json!([{"field": "tag", "op": "has", "value": "vip"}]),
     ];
+    // A short list of big spenders this year is read from the kept purchase facts' index, not
+    // summed over anybody's orders.
+    let big_spenders = rule(json!([
+        {"field": "total_spend", "op": "gte", "value": "500", "days": "365"}]));
+    let text = s
+        .explain_segment_size(&admin, &big_spenders)
+        .await
+        .unwrap()
+        .join("\n");
+    assert!(
+        text.contains("customer_purchases_spend_365d"),
+        "kept facts unread:\n{text}"
+    );
+    assert!(
+        !text.contains("orders_customer"),
+        "orders summed per customer:\n{text}"
+    );
     for clauses in cases {
         let lines = s
             .explain_segment_size(&admin, &rule(clauses.clone()))
@@ -397,4 +415,149 @@ async fn a_segment_count_is_driven_by_its_indexed_condition(db: &TestDb) {
             }
         }
     }
+}
+
+/// Order counts and spend in the kept windows (30, 90, 180, 365 days) come from
+/// `customer_purchases`, whose windows were anchored days ago here: the orders that have left
+/// a window since must be taken off, the ones added since (trigger) and moved by a merge
+/// (trigger) counted, and every answer must equal the sums over the orders themselves.
+async fn kept_purchase_windows_answer_exactly_as_time_passes(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let mk = |name: &str| {
+        fields(json!({"kind": "individual", "name": name}))
+            .validate(admin.id, Utc::now())
+            .unwrap()
+    };
+    // Orders (age in days, yuan) on both sides of every window's edge.
+    let book: [(&str, &[(i64, i64)]); 5] = [
+        (
+            "甲",
+            &[(10, 100), (29, 100), (31, 100), (89, 100), (91, 100)],
+        ),
+        ("乙", &[(179, 200), (181, 200), (364, 200), (366, 200)]),
+        ("丙", &[(2, 50), (32, 50), (92, 50), (182, 50), (367, 50)]),
+        ("丁", &[(400, 1000)]),
+        ("戊", &[]),
+    ];
+    let order = |c: i64, age_days: i64, yuan: i64| NewOrder {
+        customer_id: c,
+        ordered_at: Utc::now() - chrono::Duration::days(age_days),
+        currency: "CNY".into(),
+        channel: OrderChannel::Store,
+        store: None,
+        external_ref: None,
+        lines: vec![NewOrderLine {
+            sku: "TEA-01".into(),
+            product_name: None,
+            category: Some("tea".into()),
+            quantity: 1,
+            unit_price_minor: yuan * 100,
+        }],
+    };
+    let mut ids = std::collections::HashMap::new();
+    for (name, orders) in book {
+        let c = s.create_customer(&admin, mk(name)).await.unwrap();
+        for &(age, yuan) in orders {
+            s.create_order(&admin, order(c.id, age, yuan))
+                .await
+                .unwrap();
+        }
+        ids.insert(name, c);
+    }
+    // Anchored five days ago: every window's kept figure holds five days of orders that
+    // have left it since.
+    let five_days_ago = (Utc::now() - chrono::Duration::days(5)).timestamp_millis();
+    assert_eq!(s.reanchor_purchase_facts(five_days_ago).await.unwrap(), 4);
+    // Since the anchor: a new order for 丁, and 丙 merged into 戊 (its orders move).
+    s.create_order(&admin, order(ids["丁"].id, 1, 10))
+        .await
+        .unwrap();
+    let (w, l) = (&ids["戊"], &ids["丙"]);
+    s.merge_customers(&admin, w.id, w.meta.version, l.id, l.meta.version, &[])
+        .await
+        .unwrap();
+    let now_book: [(&str, Vec<(i64, i64)>); 4] = [
+        (
+            "甲",
+            vec![(10, 100), (29, 100), (31, 100), (89, 100), (91, 100)],
+        ),
+        ("乙", vec![(179, 200), (181, 200), (364, 200), (366, 200)]),
+        ("丁", vec![(400, 1000), (1, 10)]),
+        (
+            "戊",
+            vec![(2, 50), (32, 50), (92, 50), (182, 50), (367, 50)],
+        ),
+    ];
+    let figure = |orders: &[(i64, i64)], days: Option<i64>, spend: bool| -> i64 {
+        orders
+            .iter()
+            .filter(|(age, _)| days.is_none_or(|d| *age < d))
+            .map(|(_, yuan)| if spend { *yuan } else { 1 })
+            .sum()
+    };
+    let mut checked = 0;
+    for days in [Some(30), Some(90), Some(180), Some(365), Some(100), None] {
+        for (field, spend, values) in [
+            ("order_count", false, &[0i64, 1, 2, 3, 5][..]),
+            ("total_spend", true, &[0i64, 100, 150, 400, 600, 1000][..]),
+        ] {
+            // Spend is compared with ≥ and ≤ only.
+            let ops: &[&str] = if spend {
+                &["gte", "lte"]
+            } else {
+                &["gte", "lte", "eq"]
+            };
+            for op in ops {
+                for &v in values {
+                    let mut clause = json!({"field": field, "op": op, "value": v.to_string()});
+                    if let Some(d) = days {
+                        clause["days"] = json!(d);
+                    }
+                    let mut want: Vec<&str> = now_book
+                        .iter()
+                        .filter(|(_, orders)| {
+                            let x = figure(orders, days, spend);
+                            match *op {
+                                "gte" => x >= v,
+                                "lte" => x <= v,
+                                _ => x == v,
+                            }
+                        })
+                        .map(|(name, _)| *name)
+                        .collect();
+                    want.sort();
+                    let got = members(s, &admin, json!({"clauses": [clause.clone()]})).await;
+                    assert_eq!(got, want, "{clause}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 6 * (3 * 5 + 2 * 6));
+    for (days, want) in [
+        (30, vec!["丁", "戊", "甲"]),
+        (5, vec!["丁", "戊"]),
+        (200, vec!["丁", "乙", "戊", "甲"]),
+    ] {
+        let rule = json!({"clauses": [{"field": "last_order", "op": "within", "value": days.to_string()}]});
+        assert_eq!(
+            members(s, &admin, rule).await,
+            want,
+            "last order within {days}"
+        );
+    }
+    // The refresh anchors the windows at its own time again.
+    s.refresh_scores(guanxi_store::scores::ScoreSettings::default())
+        .await
+        .unwrap();
+    let rule =
+        json!({"clauses": [{"field": "total_spend", "op": "gte", "value": "300", "days": 90}]});
+    assert_eq!(members(s, &admin, rule).await, vec!["甲"]);
+    let min_as_of = db
+        .scalar_text("SELECT CAST(MIN(as_of) AS TEXT) FROM customer_purchases")
+        .await
+        .parse::<i64>()
+        .unwrap();
+    assert!(min_as_of > five_days_ago + 86_400_000, "{min_as_of}");
 }
