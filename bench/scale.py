@@ -10,7 +10,10 @@ the server itself), and asks, as the demo's users:
 * dashboard `GET /` as admin, manager and a sales rep;
 * the customer list API with each filter and each sort, as admin and as a rep;
 * the customer 360 page of the customer with the most orders;
-* a three-clause segment preview (city, spend in the last year, RFM segment);
+* segment previews: the marketer's three clauses (city, spend in the last year, RFM segment)
+  and rules on the kept purchase facts (big spenders, this month's buyers, recent repeat
+  buyers in a tier);
+* the list of saved segments (page and API), with sizes the background job counted;
 * identification of each kind, and the search-as-you-type fragment;
 * `wrk` throughput of identify with an API token (Debian package `wrk`);
 * the server's peak RSS (VmHWM) at the end.
@@ -47,6 +50,24 @@ LIST_FILTERS = [
     ("q=zhang", "q=zhang"), ("city+tag", "city=上海&tag=vip"),
 ]
 SORTS = ["updated_at", "name", "created_at", "id"]
+
+# Segment rules previewed, and saved as "bench: <name>" for the list of segments.
+PREVIEW_RULES = [
+    ("3 clauses: city, spend 365 d, RFM", [
+        {"field": "city", "op": "eq", "value": "上海"},
+        {"field": "total_spend", "op": "gte", "value": "500", "days": "365"},
+        {"field": "rfm_segment", "op": "eq", "value": "champions"}]),
+    ("spend >= 20000 in 365 d", [
+        {"field": "total_spend", "op": "gte", "value": "20000", "days": "365"}]),
+    ("ordered in 30 d", [{"field": "order_count", "op": "gte", "value": "1", "days": "30"}]),
+    ("tier A, >= 2 orders in 90 d", [
+        {"field": "tier", "op": "eq", "value": "A"},
+        {"field": "order_count", "op": "gte", "value": "2", "days": "90"}]),
+    ("last order within 7 d, city", [
+        {"field": "last_order", "op": "within", "value": "7"},
+        {"field": "city", "op": "eq", "value": "北京"}]),
+]
+SECTIONS = ["dashboard", "list", "360", "segments", "identify", "wrk"]
 
 
 def sql(args, query):
@@ -145,6 +166,44 @@ def wrk(base, token, queries, seconds):
     return float(m.group(1)) if m else float("nan"), int(non2xx.group(1)) if non2xx else 0
 
 
+def segments(admin, rep, n):
+    """The list of segments once the background job has counted them (the rules below saved as
+    "bench: <name>" if missing; the server counts every minute here), then a preview of each
+    rule, timed right after a count so that the next one (a minute later) does not run beside."""
+    good = True
+    saved = {s["name"] for s in admin.api("GET", "/segments")}
+    for name, clauses in PREVIEW_RULES:
+        if f"bench: {name}" not in saved:
+            admin.api("POST", "/segments", {"name": f"bench: {name}", "description": "bench/scale.py",
+                                            "rule": {"match": "all", "clauses": clauses}})
+    deadline = time.time() + 600
+    for who, c in [("admin", admin), ("sales rep", rep)]:
+        while time.time() < deadline:
+            if all(s["size_counted_at"] for s in c.api("GET", "/segments")):
+                break
+            time.sleep(1)
+        else:
+            print(f"| list of segments, {who} | sizes not counted within 10 minutes | | | | OVER |")
+            good = False
+            continue
+        count = len(c.api("GET", "/segments"))
+        timed(c, "/segments", 2)
+        good &= row(f"list of {count} segments (page), {who}", timed(c, "/segments", n), 50)
+        good &= row(f"list of {count} segments (API), {who}", timed(c, "/api/v1/segments", n), 50)
+    for name, clauses in PREVIEW_RULES:
+        body = {"rule": {"match": "all", "clauses": clauses}}
+        timed_post(admin, "/api/v1/segments/preview", body, 1)
+        good &= row(f"segment preview, {name}", timed_post(admin, "/api/v1/segments/preview", body, max(5, n // 5)), 200)
+    return good
+
+
+def finish(server, good):
+    with open(f"/proc/{server.pid}/status") as f:
+        hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+    print(f"server peak RSS: {hwm / 1024:.0f} MB (budget < 300 MB) {'ok' if hwm < 300 * 1024 else 'OVER'}")
+    print("\nall within budget" if good else "\nsome figures are over budget")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
@@ -155,6 +214,7 @@ def main():
     ap.add_argument("--requests", type=int, default=50, help="requests per figure")
     ap.add_argument("--seconds", type=int, default=10, help="wrk run length")
     ap.add_argument("--password", default=PASSWORD, help="the demo users' password (a book this script built uses its own)")
+    ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
     args = ap.parse_args()
     if not os.path.exists(BIN):
         sys.exit("build first: cargo build --release -p guanxi")
@@ -162,8 +222,9 @@ def main():
     if took is not None:
         print(f"guanxi demo --customers {args.customers}: {took:.0f} s (budget < 600 s)")
 
+    only = set(args.only.split(","))
     env = {**os.environ, "GUANXI_DATABASE_URL": database_url(args), "RUST_LOG": "warn",
-           "GUANXI_SCORES_REFRESH_HOURS": "0"}
+           "GUANXI_SCORES_REFRESH_HOURS": "0", "GUANXI_SEGMENT_SIZES_MINUTES": "1"}
     server, base = start_server(BIN, env)
     try:
         n = args.requests
@@ -176,31 +237,34 @@ def main():
         print("|---|---:|---:|---:|---|---|")
         good = True
         for who, c in [("admin", admin), ("manager", manager), ("sales rep", rep)]:
+            if "dashboard" not in only:
+                break
             timed(c, "/", 2)
             good &= row(f"dashboard, {who}", timed(c, "/", n), 50)
         worst = []
-        for who, c in [("admin", admin), ("rep", rep)]:
+        for who, c in [("admin", admin), ("rep", rep)] if "list" in only else []:
             for name, query in LIST_FILTERS:
                 for sort in SORTS:
                     path = f"/api/v1/customers?limit=50&sort={sort}" + (f"&{query}" if query else "")
                     times = timed(c, urllib.parse.quote(path, safe="/?=&"), max(5, n // 5))
                     worst.append((percentile(times, 0.99), f"{who} {name} sort={sort}", times))
         worst.sort(reverse=True)
-        all_lists = [t for _, _, ts in worst for t in ts]
-        good &= row(f"customer list, all {len(worst)} filter x sort x reader", all_lists, 50)
-        for p99, name, times in worst[:5]:
-            row(f"  slowest: {name}", times, 50)
+        if worst:
+            all_lists = [t for _, _, ts in worst for t in ts]
+            good &= row(f"customer list, all {len(worst)} filter x sort x reader", all_lists, 50)
+            for p99, name, times in worst[:5]:
+                row(f"  slowest: {name}", times, 50)
 
-        heavy = sql(args, "SELECT customer_id FROM orders GROUP BY customer_id ORDER BY COUNT(*) DESC LIMIT 1")[0][0]
-        timed(admin, f"/customers/{heavy}", 2)
-        good &= row(f"customer 360, heaviest customer (#{heavy})", timed(admin, f"/customers/{heavy}", n), 20)
+        if "360" in only:
+            heavy = sql(args, "SELECT customer_id FROM orders GROUP BY customer_id ORDER BY COUNT(*) DESC LIMIT 1")[0][0]
+            timed(admin, f"/customers/{heavy}", 2)
+            good &= row(f"customer 360, heaviest customer (#{heavy})", timed(admin, f"/customers/{heavy}", n), 20)
 
-        rule = {"rule": {"match": "all", "clauses": [
-            {"field": "city", "op": "eq", "value": "上海"},
-            {"field": "total_spend", "op": "gte", "value": "500", "days": "365"},
-            {"field": "rfm_segment", "op": "eq", "value": "champions"}]}}
-        good &= row("segment preview, 3 clauses", timed_post(admin, "/api/v1/segments/preview", rule, max(5, n // 5)), 200)
+        if "segments" in only:
+            good &= segments(admin, rep, n)
 
+        if "identify" not in only:
+            return finish(server, good)
         mobile = sql(args, "SELECT value_normalized FROM contact_points WHERE kind = 'mobile' LIMIT 1 OFFSET 777")[0][0]
         email = sql(args, "SELECT value_normalized FROM contact_points WHERE kind = 'email' LIMIT 1 OFFSET 555")[0][0]
         digits = mobile[-11:]
@@ -212,6 +276,8 @@ def main():
             timed(admin, path, 2)
             good &= row(f"identify, {name}", timed(admin, path, n), 5)
         good &= row("search fragment 'zhang'", timed(admin, "/search?q=zhang", n), 50)
+        if "wrk" not in only:
+            return finish(server, good)
 
         token = admin.api("POST", "/tokens", {"name": "bench"})["token"]
         try:
@@ -221,10 +287,7 @@ def main():
                   f"{bad} non-2xx (budget >= 5,000 req/s on SQLite) {'ok' if ok else 'UNDER'}")
         except FileNotFoundError:
             print("\nwrk is not installed (apt-get install wrk): throughput not measured")
-        with open(f"/proc/{server.pid}/status") as f:
-            hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
-        print(f"server peak RSS: {hwm / 1024:.0f} MB (budget < 300 MB) {'ok' if hwm < 300 * 1024 else 'OVER'}")
-        print("\nall within budget" if good else "\nsome figures are over budget")
+        finish(server, good)
     finally:
         server.terminate()
         server.wait()

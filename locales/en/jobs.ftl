@@ -23,5 +23,6 @@ label-job_state-done = Done
 label-job_state-failed = Failed
 label-job_state-cancelled = Cancelled
 label-job_kind-scores-refresh = Customer score refresh
+label-job_kind-segments-size = Saved segment sizes
 code-job_state = The job's state does not allow this: only failed or cancelled jobs can be retried, only queued ones cancelled.
 code-job_active = An equal job is already queued or running; it will do this work.

@@ -3,10 +3,12 @@
 //! match), and rules are kept as written and resolved at each use with the caller's `as_of`,
 //! so "last 90 days" moves.
 
+use chrono::{DateTime, Utc};
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::segment::{AsOf, SegmentFilter, SegmentInput, SegmentRule};
 use guanxi_domain::{ValidationError, ValidationErrors};
 use guanxi_store::customers::CustomerFilter;
+use guanxi_store::segment_sizes::SizingReport;
 use guanxi_store::segments::Segment;
 use guanxi_store::{Store, StoreError};
 use guanxi_text::i18n::Locale;
@@ -123,18 +125,78 @@ async fn sized(
     Ok((seg, size))
 }
 
-/// Every saved segment with its size for the reader.
+/// A saved segment's size as a list shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListedSize {
+    /// Customers in the reader's scope who match.
+    pub size: i64,
+    /// When it was counted by the `segments.size` job; `None`: counted for this request.
+    pub counted_at: Option<DateTime<Utc>>,
+}
+
+/// The sizes of saved segments for a list, in their order: the size the `segments.size` job
+/// counted for the reader's scope while it is newer than the segment's last change (one read
+/// for the whole list, instead of a count of the book per segment), else counted now. `None`
+/// for a rule that no longer resolves (saved by an older version), so the others still show.
+pub async fn listed_sizes(
+    store: &Store,
+    as_of: AsOf,
+    actor: &Actor,
+    segments: &[Segment],
+) -> Result<Vec<Option<ListedSize>>, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    let counted = store.counted_segment_sizes(actor).await?;
+    let mut out = Vec::with_capacity(segments.len());
+    for seg in segments {
+        let listed = match counted.get(&seg.id) {
+            Some(c) if c.counted_at >= seg.updated_at => Some(ListedSize {
+                size: c.size,
+                counted_at: Some(c.counted_at),
+            }),
+            _ => match seg.rule.resolve(as_of) {
+                Ok(f) => Some(ListedSize {
+                    size: store.segment_size(actor, &f).await?,
+                    counted_at: None,
+                }),
+                Err(_) => None,
+            },
+        };
+        out.push(listed);
+    }
+    Ok(out)
+}
+
+/// Every saved segment with its size for the reader (see [`listed_sizes`]); a rule that no
+/// longer resolves is a problem under `rule`.
 pub async fn list_segments(
     store: &Store,
     as_of: AsOf,
     actor: &Actor,
-) -> Result<Vec<(Segment, i64)>, AppError> {
+) -> Result<Vec<(Segment, ListedSize)>, AppError> {
     require(actor, Permission::ReadCustomers)?;
-    let mut out = Vec::new();
-    for seg in store.list_segments().await? {
-        out.push(sized(store, as_of, actor, seg).await?);
+    let segments = store.list_segments().await?;
+    let sizes = listed_sizes(store, as_of, actor, &segments).await?;
+    let mut out = Vec::with_capacity(segments.len());
+    for (seg, size) in segments.into_iter().zip(sizes) {
+        match size {
+            Some(size) => out.push((seg, size)),
+            None => {
+                resolve(&seg.rule, as_of)?;
+            }
+        }
     }
     Ok(out)
+}
+
+/// Counts every saved segment for every reader scope ahead of the lists (the `segments.size`
+/// job; the system or an admin runs it).
+pub async fn size_saved_segments(
+    store: &Store,
+    as_of: AsOf,
+    actor: &Actor,
+) -> Result<SizingReport, AppError> {
+    require(actor, Permission::RunAnalytics)?;
+    Ok(store.size_saved_segments(as_of).await?)
 }
 
 /// Every saved segment as stored (for a page that sizes each on its own and shows the others

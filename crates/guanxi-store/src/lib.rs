@@ -31,6 +31,7 @@ pub mod purchases;
 pub mod relations;
 mod rows;
 pub mod scores;
+pub mod segment_sizes;
 pub mod segments;
 mod sql;
 pub mod tasks;

@@ -4,14 +4,16 @@
 //! `kill -9`: the next worker takes it over once the lease runs out, and the completion (with
 //! its audit entry) is written exactly once.
 //!
-//! One handler for now: the customer-score refresh (`scores.refresh`), at most one queued or
-//! running at a time (dedupe key `all`).
+//! Two handlers: the customer-score refresh (`scores.refresh`) and the counting of saved
+//! segments' sizes for every reader scope (`segments.size`, queued after each refresh, at
+//! start and on a schedule), each at most one queued or running at a time (dedupe key `all`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use guanxi_domain::role::Actor;
+use guanxi_domain::segment::AsOf;
 use guanxi_store::audit::AuditEvent;
 use guanxi_store::jobs::{Enqueued, JobFilter, JobState, Lease, NewJob};
 use guanxi_store::scores::ScoreSettings;
@@ -22,6 +24,12 @@ use tokio::sync::{watch, Notify};
 
 /// The score refresh's job kind.
 pub const SCORES_REFRESH: &str = "scores.refresh";
+
+/// The saved segments' sizes job kind ([`guanxi_store::segment_sizes`]).
+pub const SEGMENT_SIZES: &str = "segments.size";
+
+/// Every kind the worker runs.
+pub const KINDS: [&str; 2] = [SCORES_REFRESH, SEGMENT_SIZES];
 
 /// What the last and the current refresh did (read from the newest `scores.refresh` job).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -219,11 +227,7 @@ impl Jobs {
     /// Claims and runs one due job; `false` when none was due.
     pub async fn run_one(&self) -> Result<bool, StoreError> {
         let lease_ms = self.config.lease.as_millis() as i64;
-        let Some(lease) = self
-            .store
-            .claim_job(&self.worker, &[SCORES_REFRESH], lease_ms)
-            .await?
-        else {
+        let Some(lease) = self.store.claim_job(&self.worker, &KINDS, lease_ms).await? else {
             return Ok(false);
         };
         self.busy.send_replace(true);
@@ -353,9 +357,32 @@ impl Jobs {
                         .audit_detail()
                     }
                 };
+                // New scores move segments: count them again.
+                if let Err(e) = self.request_segment_sizes(&Actor::system()).await {
+                    tracing::error!(error = ?e, "segment sizes could not be queued after a refresh");
+                }
                 Ok(Outcome {
                     result: detail.clone(),
                     audit: Some(("refresh_scores", "customer_scores", detail)),
+                })
+            }
+            SEGMENT_SIZES => {
+                let utc_offset_hours = lease.payload["utc_offset_hours"]
+                    .as_i64()
+                    .unwrap_or(self.config.utc_offset_hours);
+                let now = Utc::now();
+                let as_of = AsOf {
+                    now,
+                    today: (now + chrono::Duration::hours(utc_offset_hours)).date_naive(),
+                    utc_offset_hours,
+                };
+                let report = self.store.size_saved_segments(as_of).await?;
+                let result =
+                    serde_json::to_value(&report).map_err(|e| StoreError::Task(e.to_string()))?;
+                // Counting reads only: no audit entry beyond the job's own row.
+                Ok(Outcome {
+                    result,
+                    audit: None,
                 })
             }
             other => Err(StoreError::Corrupt(format!("jobs.kind: {other}"))),
@@ -369,12 +396,18 @@ impl Jobs {
 
     /// Queues a score refresh for `by` unless one is queued or running, and wakes the worker.
     pub async fn request_score_refresh(&self, by: &Actor) -> Result<Enqueued, StoreError> {
+        self.request_once(SCORES_REFRESH, by).await
+    }
+
+    /// Queues a job of `kind` over the whole book (dedupe key `all`, so at most one is queued
+    /// or running) in the shop's time zone, and wakes the worker.
+    async fn request_once(&self, kind: &str, by: &Actor) -> Result<Enqueued, StoreError> {
         let e = self
             .store
             .enqueue_job(
                 by,
                 NewJob {
-                    kind: SCORES_REFRESH.into(),
+                    kind: kind.into(),
                     dedupe_key: Some("all".into()),
                     payload: json!({"utc_offset_hours": self.config.utc_offset_hours}),
                     run_at: None,
@@ -384,6 +417,27 @@ impl Jobs {
             .await?;
         self.wake.notify_one();
         Ok(e)
+    }
+
+    /// Queues a count of the saved segments' sizes unless one is queued or running, and wakes
+    /// the worker.
+    pub async fn request_segment_sizes(&self, by: &Actor) -> Result<Enqueued, StoreError> {
+        self.request_once(SEGMENT_SIZES, by).await
+    }
+
+    /// Queues a count of the saved segments' sizes now and every `every`, for the life of the
+    /// server (rules with relative dates move, and customers change, between refreshes).
+    pub fn schedule_segment_sizes(self: &Arc<Self>, every: Duration) {
+        let jobs = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = jobs.request_segment_sizes(&Actor::system()).await {
+                    tracing::error!(error = ?e, "segment sizes could not be queued");
+                }
+            }
+        });
     }
 
     /// The newest score refresh's status, with the last successful run's figures.

@@ -20,6 +20,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Hours between automatic score refreshes while serving; 0 turns the schedule off.
     pub scores_refresh_hours: u64,
+    /// Minutes between counts of the saved segments' sizes for the list of segments (also
+    /// after each refresh and at start); 0 turns the schedule off.
+    pub segment_sizes_minutes: u64,
     /// Seconds a background job's lease lasts: a job whose server died is taken over this long
     /// after its last heartbeat.
     pub job_lease_seconds: u64,
@@ -40,6 +43,7 @@ impl Default for Config {
             secure_cookies: false,
             smtp_url: None,
             scores_refresh_hours: 24,
+            segment_sizes_minutes: 10,
             job_lease_seconds: 60,
             rate_limit_per_second: guanxi_web::overload::Limits::default().requests_per_second,
             rate_limit_burst: guanxi_web::overload::Limits::default().burst,
@@ -73,6 +77,11 @@ impl Config {
         if let Ok(v) = std::env::var("GUANXI_SCORES_REFRESH_HOURS") {
             c.scores_refresh_hours = v.parse().with_context(|| {
                 format!("GUANXI_SCORES_REFRESH_HOURS: not a number of hours: {v}")
+            })?;
+        }
+        if let Ok(v) = std::env::var("GUANXI_SEGMENT_SIZES_MINUTES") {
+            c.segment_sizes_minutes = v.parse().with_context(|| {
+                format!("GUANXI_SEGMENT_SIZES_MINUTES: not a number of minutes: {v}")
             })?;
         }
         if let Ok(v) = std::env::var("GUANXI_JOB_LEASE_SECONDS") {

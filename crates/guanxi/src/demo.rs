@@ -303,6 +303,8 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
         "Scored {} customers (RFM, value matrix, ABC, activity, CLV, churn); refresh again with `guanxi scores refresh`.",
         r.customers
     );
+    let saved = demo_segments(store).await?;
+    println!("Saved {saved} segments for the marketer (the list of segments shows their sizes).");
     // After the scoring, which rewrites every scored customer's stage: the indexes are built
     // from the final rows, and on PostgreSQL the vacuum then marks the final pages
     // all-visible, so index-only scans stay index-only.
@@ -310,6 +312,56 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     store.compact_rollups().await?;
     store.refresh_statistics(&[]).await?;
     Ok(())
+}
+
+/// A marketer's first segments: the seeds' high-value customers in one city, the year's big
+/// spenders, this month's buyers and the customers at risk of leaving.
+async fn demo_segments(store: &Store) -> anyhow::Result<usize> {
+    let specs = [
+        (
+            "上海高价值 Shanghai champions",
+            "上海、近一年消费≥500元的冠军客户 / Champions in Shanghai who spent 500 this year",
+            serde_json::json!([
+                {"field": "city", "op": "eq", "value": "上海"},
+                {"field": "total_spend", "op": "gte", "value": "500", "days": "365"},
+                {"field": "rfm_segment", "op": "eq", "value": "champions"}]),
+        ),
+        (
+            "年度大客户 Big spenders this year",
+            "近一年消费≥20000元 / Spent 20,000 or more in the last 365 days",
+            serde_json::json!([
+                {"field": "total_spend", "op": "gte", "value": "20000", "days": "365"}]),
+        ),
+        (
+            "近30天下单 Bought this month",
+            "近30天至少下单一次 / At least one order in the last 30 days",
+            serde_json::json!([
+                {"field": "order_count", "op": "gte", "value": "1", "days": "30"}]),
+        ),
+        (
+            "流失风险 At risk",
+            "RFM 有流失风险且有营销许可 / At risk, with marketing consent",
+            serde_json::json!([
+                {"field": "rfm_segment", "op": "in", "value": "at_risk, cant_lose_them"},
+                {"field": "consent", "op": "granted", "value": "any"}]),
+        ),
+    ];
+    let now = chrono::Utc::now();
+    let as_of = guanxi_domain::segment::AsOf {
+        now,
+        today: (now + chrono::Duration::hours(8)).date_naive(),
+        utc_offset_hours: 8,
+    };
+    for (name, description, clauses) in &specs {
+        let input: guanxi_domain::segment::SegmentInput =
+            serde_json::from_value(serde_json::json!({
+            "name": name, "description": description,
+            "rule": {"match": "all", "clauses": clauses}}))?;
+        store
+            .create_segment(&Actor::system(), &input, as_of)
+            .await?;
+    }
+    Ok(specs.len())
 }
 
 async fn demo_users(store: &Store) -> anyhow::Result<Vec<Actor>> {

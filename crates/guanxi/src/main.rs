@@ -374,6 +374,13 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
                 config.scores_refresh_hours * 3600,
             ));
     }
+    if config.segment_sizes_minutes > 0 {
+        state
+            .jobs
+            .schedule_segment_sizes(std::time::Duration::from_secs(
+                config.segment_sizes_minutes * 60,
+            ));
+    }
     guanxi_web::serve(listener, state).await?;
     Ok(())
 }

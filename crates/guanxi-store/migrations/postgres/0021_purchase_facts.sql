@@ -18,9 +18,16 @@ CREATE TABLE customer_purchases (
     spend_180d_minor BIGINT NOT NULL,
     orders_365d BIGINT NOT NULL,
     spend_365d_minor BIGINT NOT NULL
-);
+) WITH (fillfactor = 85);
 
-CREATE INDEX customer_purchases_as_of ON customer_purchases(as_of);
+-- No row's anchor is older than this (less a margin): where a segment's band of orders that
+-- left a window starts. The refresh raises it after moving every row's anchor.
+CREATE TABLE purchase_facts_floor (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    floor_at BIGINT NOT NULL
+);
+INSERT INTO purchase_facts_floor VALUES (1, (extract(epoch FROM now()) * 1000)::BIGINT - 7200000);
+
 CREATE INDEX customer_purchases_last ON customer_purchases(last_order_at, customer_id);
 CREATE INDEX customer_purchases_orders ON customer_purchases(orders, customer_id);
 CREATE INDEX customer_purchases_spend ON customer_purchases(spend_minor, customer_id);

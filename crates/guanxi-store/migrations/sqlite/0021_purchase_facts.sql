@@ -7,8 +7,8 @@
 -- placed at or after `as_of` minus the window; as time passes an order leaves a window, so
 -- the segment compiler subtracts the orders of the narrow band [as_of - window, now - window)
 -- (a range of the orders' time index) and the answer stays exact. The score refresh moves
--- `as_of` forward in bounded chunks (Store::reanchor_purchase_facts), which keeps that band
--- a day wide. Rows made by a trigger are anchored an hour back, so that a request whose
+-- `as_of` forward in bounded chunks (Store::reanchor_purchase_facts), recomputing only the
+-- customers with an order that left a window, which keeps that band a day wide. Rows made by a trigger are anchored an hour back, so that a request whose
 -- "now" was taken a moment before the write still finds its window inside the row's.
 -- In step with ../postgres/0021_purchase_facts.sql.
 
@@ -29,8 +29,15 @@ CREATE TABLE customer_purchases (
     spend_365d_minor BIGINT NOT NULL
 ) WITHOUT ROWID;
 
+-- No row's anchor is older than this (less a margin): where a segment's band of orders that
+-- left a window starts. The refresh raises it after moving every row's anchor.
+CREATE TABLE purchase_facts_floor (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    floor_at BIGINT NOT NULL
+);
+INSERT INTO purchase_facts_floor VALUES (1, CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 7200000);
+
 -- Each figure a segment compares is a range of its own index, which carries the id.
-CREATE INDEX customer_purchases_as_of ON customer_purchases(as_of);
 CREATE INDEX customer_purchases_last ON customer_purchases(last_order_at, customer_id);
 CREATE INDEX customer_purchases_orders ON customer_purchases(orders, customer_id);
 CREATE INDEX customer_purchases_spend ON customer_purchases(spend_minor, customer_id);

@@ -7,6 +7,7 @@ on_both_backends!(
     saved_segments_are_checked_versioned_and_audited,
     a_segment_count_is_driven_by_its_indexed_condition,
     kept_purchase_windows_answer_exactly_as_time_passes,
+    saved_segment_sizes_are_counted_ahead_per_reader_scope,
 );
 
 async fn segments_select_exactly_their_members(db: &TestDb) {
@@ -133,6 +134,12 @@ async fn segments_select_exactly_their_members(db: &TestDb) {
             vec!["乙", "甲"],
         ),
         (one("total_spend", "gte", "3000"), vec!["乙"]),
+        // Summed over the orders of the customers the city leaves (not a kept window).
+        (
+            json!({"clauses": [{"field": "city", "op": "in", "value": "上海，北京"},
+                {"field": "total_spend", "op": "gte", "value": "1000", "days": 140}]}),
+            vec!["乙"],
+        ),
         (one("total_spend", "lte", "50"), vec!["丙公司", "甲"]),
         (one("last_order", "within", "30"), vec!["甲"]),
         (one("last_order", "not_within", "30"), vec!["丙公司", "乙"]),
@@ -382,6 +389,20 @@ async fn a_segment_count_is_driven_by_its_indexed_condition(db: &TestDb) {
         !text.contains("orders_customer"),
         "orders summed per customer:\n{text}"
     );
+    // PostgreSQL sums orders only for the customers the cheaper conditions leave.
+    if s.backend() == Backend::Postgres {
+        let text = s
+            .explain_segment_size(
+                &admin,
+                &rule(json!([
+                    {"field": "city", "op": "eq", "value": "上海"},
+                    {"field": "total_spend", "op": "gte", "value": "500", "days": "100"}])),
+            )
+            .await
+            .unwrap()
+            .join("\n");
+        assert!(text.contains("Subquery Scan on c"), "one step:\n{text}");
+    }
     for clauses in cases {
         let lines = s
             .explain_segment_size(&admin, &rule(clauses.clone()))
@@ -496,68 +517,129 @@ async fn kept_purchase_windows_answer_exactly_as_time_passes(db: &TestDb) {
             .map(|(_, yuan)| if spend { *yuan } else { 1 })
             .sum()
     };
+    // Every comparison, first with the windows anchored five days ago, then after the refresh
+    // moved the anchors on (recomputing only the customers with an order that left a window).
     let mut checked = 0;
-    for days in [Some(30), Some(90), Some(180), Some(365), Some(100), None] {
-        for (field, spend, values) in [
-            ("order_count", false, &[0i64, 1, 2, 3, 5][..]),
-            ("total_spend", true, &[0i64, 100, 150, 400, 600, 1000][..]),
-        ] {
-            // Spend is compared with ≥ and ≤ only.
-            let ops: &[&str] = if spend {
-                &["gte", "lte"]
-            } else {
-                &["gte", "lte", "eq"]
-            };
-            for op in ops {
-                for &v in values {
-                    let mut clause = json!({"field": field, "op": op, "value": v.to_string()});
-                    if let Some(d) = days {
-                        clause["days"] = json!(d);
+    for phase in ["anchored five days ago", "anchored by the refresh"] {
+        if phase == "anchored by the refresh" {
+            s.refresh_scores(guanxi_store::scores::ScoreSettings::default())
+                .await
+                .unwrap();
+            let anchors = db
+                .strings("SELECT DISTINCT CAST(as_of AS TEXT) FROM customer_purchases")
+                .await;
+            assert_eq!(anchors.len(), 1, "{anchors:?}");
+            assert!(anchors[0].parse::<i64>().unwrap() > five_days_ago + 86_400_000);
+        }
+        for days in [Some(30), Some(90), Some(180), Some(365), Some(100), None] {
+            for (field, spend, values) in [
+                ("order_count", false, &[0i64, 1, 2, 3, 5][..]),
+                ("total_spend", true, &[0i64, 100, 150, 400, 600, 1000][..]),
+            ] {
+                // Spend is compared with ≥ and ≤ only.
+                let ops: &[&str] = if spend {
+                    &["gte", "lte"]
+                } else {
+                    &["gte", "lte", "eq"]
+                };
+                for op in ops {
+                    for &v in values {
+                        let mut clause = json!({"field": field, "op": op, "value": v.to_string()});
+                        if let Some(d) = days {
+                            clause["days"] = json!(d);
+                        }
+                        let mut want: Vec<&str> = now_book
+                            .iter()
+                            .filter(|(_, orders)| {
+                                let x = figure(orders, days, spend);
+                                match *op {
+                                    "gte" => x >= v,
+                                    "lte" => x <= v,
+                                    _ => x == v,
+                                }
+                            })
+                            .map(|(name, _)| *name)
+                            .collect();
+                        want.sort();
+                        let got = members(s, &admin, json!({"clauses": [clause.clone()]})).await;
+                        assert_eq!(got, want, "{clause}");
+                        checked += 1;
                     }
-                    let mut want: Vec<&str> = now_book
-                        .iter()
-                        .filter(|(_, orders)| {
-                            let x = figure(orders, days, spend);
-                            match *op {
-                                "gte" => x >= v,
-                                "lte" => x <= v,
-                                _ => x == v,
-                            }
-                        })
-                        .map(|(name, _)| *name)
-                        .collect();
-                    want.sort();
-                    let got = members(s, &admin, json!({"clauses": [clause.clone()]})).await;
-                    assert_eq!(got, want, "{clause}");
-                    checked += 1;
                 }
             }
         }
+        for (days, want) in [
+            (30, vec!["丁", "戊", "甲"]),
+            (5, vec!["丁", "戊"]),
+            (200, vec!["丁", "乙", "戊", "甲"]),
+        ] {
+            let rule = json!({"clauses": [{"field": "last_order", "op": "within", "value": days.to_string()}]});
+            assert_eq!(
+                members(s, &admin, rule).await,
+                want,
+                "last order within {days}"
+            );
+        }
     }
-    assert_eq!(checked, 6 * (3 * 5 + 2 * 6));
-    for (days, want) in [
-        (30, vec!["丁", "戊", "甲"]),
-        (5, vec!["丁", "戊"]),
-        (200, vec!["丁", "乙", "戊", "甲"]),
-    ] {
-        let rule = json!({"clauses": [{"field": "last_order", "op": "within", "value": days.to_string()}]});
-        assert_eq!(
-            members(s, &admin, rule).await,
-            want,
-            "last order within {days}"
-        );
+    assert_eq!(checked, 2 * 6 * (3 * 5 + 2 * 6));
+    // Moving the anchors again a moment later recomputes nobody: no order left a window.
+    let now = Utc::now().timestamp_millis();
+    assert_eq!(s.reanchor_purchase_facts(now).await.unwrap(), 0);
+}
+
+/// The list of segments reads sizes counted ahead, one per reader scope (every customer, a
+/// team's, a rep's own), each with the time it was counted; a new customer shows at the next
+/// count, and a deleted segment's sizes go with it.
+async fn saved_segment_sizes_are_counted_ahead_per_reader_scope(db: &TestDb) {
+    use guanxi_domain::segment::SegmentInput;
+    use guanxi_store::segment_sizes::scope_key;
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let team = s.create_team(&admin, "华东").await.unwrap();
+    let rep1 = user(s, "rep1", Role::Sales, Some(team.id)).await;
+    let rep2 = user(s, "rep2", Role::Sales, None).await;
+    for (who, name) in [(&admin, "甲"), (&admin, "乙"), (&rep1, "丙"), (&rep2, "丁")] {
+        person(s, who, name, None).await;
     }
-    // The refresh anchors the windows at its own time again.
-    s.refresh_scores(guanxi_store::scores::ScoreSettings::default())
-        .await
-        .unwrap();
-    let rule =
-        json!({"clauses": [{"field": "total_spend", "op": "gte", "value": "300", "days": 90}]});
-    assert_eq!(members(s, &admin, rule).await, vec!["甲"]);
-    let min_as_of = db
-        .scalar_text("SELECT CAST(MIN(as_of) AS TEXT) FROM customer_purchases")
-        .await
-        .parse::<i64>()
-        .unwrap();
-    assert!(min_as_of > five_days_ago + 86_400_000, "{min_as_of}");
+    let input: SegmentInput = serde_json::from_value(json!({
+        "name": "上海", "description": "",
+        "rule": {"clauses": [{"field": "city", "op": "eq", "value": "上海"}]}}))
+    .unwrap();
+    let seg = s.create_segment(&admin, &input, as_of()).await.unwrap();
+    assert!(s.counted_segment_sizes(&admin).await.unwrap().is_empty());
+
+    let report = s.size_saved_segments(as_of()).await.unwrap();
+    assert_eq!(
+        (report.segments, report.scopes, report.unresolved),
+        (1, 3, 0)
+    );
+    assert_eq!(
+        [&admin, &rep1, &rep2].map(scope_key),
+        [
+            "all".to_string(),
+            format!("team:{}", team.id),
+            format!("user:{}", rep2.id)
+        ]
+    );
+    let sizes = |a: &Actor| {
+        let a = a.clone();
+        async move { s.counted_segment_sizes(&a).await.unwrap()[&seg.id] }
+    };
+    let first = sizes(&admin).await;
+    assert_eq!(first.size, 4);
+    assert!(first.counted_at >= seg.updated_at);
+    assert_eq!(sizes(&rep1).await.size, 1);
+    assert_eq!(sizes(&rep2).await.size, 1);
+
+    // Counted ahead: a new customer shows at the next count.
+    person(s, &admin, "戊", None).await;
+    assert_eq!(sizes(&admin).await, first);
+    s.size_saved_segments(as_of()).await.unwrap();
+    let second = sizes(&admin).await;
+    assert_eq!(second.size, 5);
+    assert!(second.counted_at >= first.counted_at);
+
+    s.delete_segment(&admin, seg.id, seg.version).await.unwrap();
+    assert!(s.counted_segment_sizes(&admin).await.unwrap().is_empty());
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM segment_sizes").await, 0);
 }

@@ -1059,6 +1059,30 @@ async fn segments_are_sized_listed_and_exported_within_scope(app: &TestApp) {
     assert_eq!(p["size"], 1);
     let (_, one) = east.get(&format!("/segments/{id}")).await;
     assert_eq!(one["size"], 1);
+    // The list reads the sizes the background job counted for each reader scope, with when;
+    // before any count (or after a change) it counts now.
+    let listed = |v: &Value| -> Value {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"].as_i64() == Some(id))
+            .cloned()
+            .unwrap()
+    };
+    let (_, list) = east.get("/segments").await;
+    assert_eq!(listed(&list)["size"], 1, "{list}");
+    assert!(listed(&list)["size_counted_at"].is_null(), "{list}");
+    app.state
+        .jobs
+        .request_segment_sizes(&guanxi_domain::role::Actor::system())
+        .await
+        .unwrap();
+    app.state.jobs.wait_idle().await;
+    for (reader, size) in [(&east, 1), (&admin, 2)] {
+        let (_, list) = reader.get("/segments").await;
+        assert_eq!(listed(&list)["size"], size, "{list}");
+        assert!(listed(&list)["size_counted_at"].is_string(), "{list}");
+    }
     let (_, list) = east.get(&format!("/customers?segment_id={id}")).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert_eq!(list["items"][0]["name"], "东一");

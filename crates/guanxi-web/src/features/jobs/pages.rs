@@ -22,7 +22,7 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 /// Job kinds the filter offers (each handler's name).
-const KINDS: &[&str] = &[crate::jobs::SCORES_REFRESH];
+const KINDS: &[&str] = &crate::jobs::KINDS;
 
 /// The outcomes a redirect back to the list may announce.
 const NOTICES: &[&str] = &["jobs.retried", "jobs.cancelled"];

@@ -34,8 +34,12 @@ pub struct SegmentView {
     /// The saved segment.
     #[serde(flatten)]
     pub segment: Segment,
-    /// Customers in the caller's scope who match now.
+    /// Customers in the caller's scope who match: now, or when `size_counted_at` says.
     pub size: i64,
+    /// When the size was counted ahead (the list of segments reads the sizes the background
+    /// job counted while they are newer than the segment's last change); `null`: counted for
+    /// this request.
+    pub size_counted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A rule to size without saving it (the editor's preview).
@@ -64,10 +68,15 @@ pub struct SegmentUpdate {
 }
 
 fn view((segment, size): (Segment, i64)) -> SegmentView {
-    SegmentView { segment, size }
+    SegmentView {
+        segment,
+        size,
+        size_counted_at: None,
+    }
 }
 
-/// Every saved segment with its current size for the caller.
+/// Every saved segment with its size for the caller: counted ahead by the background job
+/// (`size_counted_at`) or, for a segment changed since, now.
 #[utoipa::path(get, path = "/api/v1/segments", tag = "segments",
     responses((status = 200, body = Vec<SegmentView>), (status = 401, body = ErrorBody)))]
 pub async fn list_segments(
@@ -75,7 +84,15 @@ pub async fn list_segments(
     auth: Auth,
 ) -> Result<Json<Vec<SegmentView>>, ApiError> {
     let all = uc::list_segments(&st.store, st.as_of(), &auth.actor).await?;
-    Ok(Json(all.into_iter().map(view).collect()))
+    Ok(Json(
+        all.into_iter()
+            .map(|(segment, s)| SegmentView {
+                segment,
+                size: s.size,
+                size_counted_at: s.counted_at,
+            })
+            .collect(),
+    ))
 }
 
 /// Save a segment (marketing, managers, admins). Every bad clause is named in `fields`

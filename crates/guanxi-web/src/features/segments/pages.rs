@@ -96,6 +96,8 @@ struct ListRow {
     description: String,
     summary: String,
     size: i64,
+    /// When the size was counted ahead; empty: counted for this page.
+    counted: String,
     updated: String,
 }
 
@@ -562,19 +564,22 @@ pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, 
     let ctx = user.ctx("segment.list_title");
     let users: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
     let tz = format::zone(st.utc_offset_hours);
+    let sizes = uc::listed_sizes(&st.store, st.as_of(), &user.actor, &saved)
+        .await
+        .map_err(page_err(l))?;
     let mut rows = Vec::new();
-    for seg in saved {
-        let size = uc::size_for(&st.store, st.as_of(), &user.actor, &seg)
-            .await
-            .map_err(page_err(l))?
-            .unwrap_or(-1);
+    for (seg, listed) in saved.into_iter().zip(sizes) {
         rows.push(ListRow {
             summary: describe(&ctx, &seg.rule, &users),
             updated: format::datetime(seg.updated_at, tz),
             id: seg.id,
             name: seg.name,
             description: seg.description,
-            size,
+            size: listed.map_or(-1, |s| s.size),
+            counted: listed
+                .and_then(|s| s.counted_at)
+                .map(|at| format::datetime(at, tz))
+                .unwrap_or_default(),
         });
     }
     let tpl = ListTpl {
