@@ -376,7 +376,13 @@ impl Jobs {
                     today: (now + chrono::Duration::hours(utc_offset_hours)).date_naive(),
                     utc_offset_hours,
                 };
-                let report = self.store.size_saved_segments(as_of).await?;
+                let report = guanxi_app::segments::size_saved_segments(
+                    &self.store,
+                    as_of,
+                    &self.requester(lease).await,
+                )
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?;
                 let result =
                     serde_json::to_value(&report).map_err(|e| StoreError::Task(e.to_string()))?;
                 // Counting reads only: no audit entry beyond the job's own row.
