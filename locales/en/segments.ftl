@@ -69,7 +69,7 @@ segment-field = Field
 segment-op = Condition
 segment-size = Size
 segment-counted_at = counted
-segment-counted_hint = Counted in the background after each score refresh and every few minutes; open the segment for a count now.
+segment-counted_hint = Counted in the background after each score refresh, each save and hourly; open the segment for a count now.
 segment-size_now =
     { $count ->
         [one] 1 customer now

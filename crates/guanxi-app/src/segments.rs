@@ -8,6 +8,7 @@ use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::segment::{AsOf, SegmentFilter, SegmentInput, SegmentRule};
 use guanxi_domain::{ValidationError, ValidationErrors};
 use guanxi_store::customers::CustomerFilter;
+use guanxi_store::jobs::NewJob;
 use guanxi_store::segment_sizes::SizingReport;
 use guanxi_store::segments::Segment;
 use guanxi_store::{Store, StoreError};
@@ -149,7 +150,7 @@ pub async fn listed_sizes(
     let mut out = Vec::with_capacity(segments.len());
     for seg in segments {
         let listed = match counted.get(&seg.id) {
-            Some(c) if c.counted_at >= seg.updated_at => Some(ListedSize {
+            Some(c) if c.counted_at > seg.updated_at => Some(ListedSize {
                 size: c.size,
                 counted_at: Some(c.counted_at),
             }),
@@ -223,7 +224,30 @@ pub async fn get_sized(
     sized(store, as_of, actor, seg).await
 }
 
-/// Saves a segment (marketing, managers, admins); audited by the store.
+/// The background job that counts every saved segment for every reader scope (run by the
+/// server's worker, `guanxi_web::jobs`).
+pub const SIZES_JOB: &str = "segments.size";
+
+/// Queues a count of the saved segments' sizes (as the system: counting is not the saver's
+/// permission to hold) unless one is already queued or running; the worker picks it up.
+pub async fn queue_sizes(store: &Store, utc_offset_hours: i64) -> Result<(), AppError> {
+    store
+        .enqueue_job(
+            &Actor::system(),
+            NewJob {
+                kind: SIZES_JOB.into(),
+                dedupe_key: Some("all".into()),
+                payload: serde_json::json!({ "utc_offset_hours": utc_offset_hours }),
+                run_at: None,
+                max_attempts: 3,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Saves a segment (marketing, managers, admins); audited by the store. Its size is counted
+/// for every reader in the background, so the list of segments need not count it live.
 pub async fn create_segment(
     store: &Store,
     as_of: AsOf,
@@ -232,6 +256,7 @@ pub async fn create_segment(
 ) -> Result<(Segment, i64), AppError> {
     require(actor, Permission::ManageSegments)?;
     let seg = store.create_segment(actor, input, as_of).await?;
+    queue_sizes(store, as_of.utc_offset_hours).await?;
     sized(store, as_of, actor, seg).await
 }
 
@@ -248,6 +273,7 @@ pub async fn update_segment(
     let seg = store
         .update_segment(actor, id, version, input, as_of)
         .await?;
+    queue_sizes(store, as_of.utc_offset_hours).await?;
     sized(store, as_of, actor, seg).await
 }
 

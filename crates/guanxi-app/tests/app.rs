@@ -116,6 +116,41 @@ async fn segments_are_authorised_and_sized_for_the_reader(backend: Backend) {
     );
     assert_eq!(uc::preview(s, as_of(), &rep, &input.rule).await.unwrap(), 1);
 
+    // The list of segments: saving queued a count of the sizes (as the system); until it has
+    // run the list counts live, then it shows the sizes counted for each reader, with when,
+    // and a segment changed since is counted live again. Counting is not a rep's to run.
+    assert_eq!(
+        db.scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'segments.size' AND requested_by IS NULL"
+        )
+        .await,
+        1
+    );
+    let listed = |v: Vec<(guanxi_store::segments::Segment, uc::ListedSize)>| v[0].1;
+    let live = listed(uc::list_segments(s, as_of(), &rep).await.unwrap());
+    assert_eq!((live.size, live.counted_at), (1, None));
+    let r = uc::size_saved_segments(s, as_of(), &rep).await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    uc::size_saved_segments(s, as_of(), &Actor::system())
+        .await
+        .unwrap();
+    for (reader, size) in [(&rep, 1), (&marketer, 3)] {
+        let counted = listed(uc::list_segments(s, as_of(), reader).await.unwrap());
+        assert_eq!(counted.size, size);
+        assert!(counted.counted_at.is_some());
+    }
+    let changed = uc::update_segment(s, as_of(), &marketer, seg.id, seg.version, &input)
+        .await
+        .unwrap()
+        .0;
+    let live = listed(uc::list_segments(s, as_of(), &rep).await.unwrap());
+    assert_eq!(
+        (live.size, live.counted_at),
+        (1, None),
+        "changed since the count"
+    );
+    let seg = changed;
+
     // Export: the rep lacks the permission; marketing's file is formula-safe and audited.
     let r = uc::export_csv(s, as_of(), &rep, guanxi_text::Locale::En, seg.id).await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");

@@ -26,7 +26,7 @@ use tokio::sync::{watch, Notify};
 pub const SCORES_REFRESH: &str = "scores.refresh";
 
 /// The saved segments' sizes job kind ([`guanxi_store::segment_sizes`]).
-pub const SEGMENT_SIZES: &str = "segments.size";
+pub const SEGMENT_SIZES: &str = guanxi_app::segments::SIZES_JOB;
 
 /// Every kind the worker runs.
 pub const KINDS: [&str; 2] = [SCORES_REFRESH, SEGMENT_SIZES];

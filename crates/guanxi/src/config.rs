@@ -43,7 +43,7 @@ impl Default for Config {
             secure_cookies: false,
             smtp_url: None,
             scores_refresh_hours: 24,
-            segment_sizes_minutes: 10,
+            segment_sizes_minutes: 60,
             job_lease_seconds: 60,
             rate_limit_per_second: guanxi_web::overload::Limits::default().requests_per_second,
             rate_limit_burst: guanxi_web::overload::Limits::default().burst,
