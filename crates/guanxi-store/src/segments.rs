@@ -294,7 +294,7 @@ const LIST_PER_SUM: f64 = 4.0;
 
 /// Counting more than this many customers to estimate a condition would cost more than the
 /// decision is worth; a count at the cap reads as the cap.
-const NARROWING_CAP: i64 = 400_000;
+const NARROWING_CAP: i64 = 100_000;
 
 /// A count of the customers one narrowing test keeps, from that test's own index, capped at
 /// [`NARROWING_CAP`] (`None` for a test that has no index of its own).
