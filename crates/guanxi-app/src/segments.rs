@@ -154,13 +154,12 @@ pub async fn listed_sizes(
                 size: c.size,
                 counted_at: Some(c.counted_at),
             }),
-            _ => match seg.rule.resolve(as_of) {
-                Ok(f) => Some(ListedSize {
-                    size: store.segment_size(actor, &f).await?,
+            _ => size_for(store, as_of, actor, seg)
+                .await?
+                .map(|size| ListedSize {
+                    size,
                     counted_at: None,
                 }),
-                Err(_) => None,
-            },
         };
         out.push(listed);
     }

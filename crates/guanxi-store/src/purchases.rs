@@ -16,7 +16,7 @@ const CHUNK: i64 = 5_000;
 
 /// How far behind "now" a row is anchored: a request whose "now" was read a moment before
 /// (or on a clock a little behind the database's) still finds its window inside the row's.
-pub(crate) const ANCHOR_MARGIN_MS: i64 = 3_600_000;
+const ANCHOR_MARGIN_MS: i64 = 3_600_000;
 
 /// Recomputes every figure of the chunk's customers (`customer_id` in (`$2`, `$3`]) that have
 /// an order in a band that leaves a window when the anchor moves from the floor (`$4`) to `$1`,
@@ -64,7 +64,7 @@ impl Store {
     /// since the last anchor get their figures recomputed, the rest only their anchor moved
     /// (a daily refresh recomputes a few thousand customers, not the book: at a million a
     /// full recomputation held the writer 0.6 s per chunk on PostgreSQL, 2 minutes in all).
-    /// Then raises the floor the segments' bands start from. Run by each score refresh;
+    /// Then sets the floor the segments' bands start from. Run by each score refresh;
     /// returns how many customers' figures were recomputed.
     pub async fn reanchor_purchase_facts(&self, now_ms: i64) -> Result<u64> {
         let anchor = now_ms - ANCHOR_MARGIN_MS;

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::Result;
-use crate::segments::count_matching;
+use crate::segments::{count_planned, plan_kept};
 
 /// The key of the customers a reader sees: every customer (`all`), their team's (`team:<id>`),
 /// or their own (`user:<id>`). Readers with one key see the same sizes.
@@ -94,11 +94,13 @@ impl Store {
                 report.unresolved += 1;
                 continue;
             };
+            // The plan's probes are the same for every reader: once per segment.
+            let plan = plan_kept(&mut *self.read.acquire().await?, self.backend(), &f).await?;
             for (key, actor) in &scopes {
                 let counted_at = to_ms(Utc::now());
                 let size = {
                     let mut conn = self.read.acquire().await?;
-                    count_matching(&mut conn, self.backend(), actor, &f).await?
+                    count_planned(&mut conn, self.backend(), actor, &f, &plan).await?
                 };
                 sqlx::query(
                     "INSERT INTO segment_sizes (segment_id, scope, size, counted_at) \

@@ -119,6 +119,9 @@ fn push_conditions(
     q.push(")");
 }
 
+/// The cost class of a list of ids read once from an index (see [`cost`]).
+const ID_LIST: u8 = 1;
+
 /// The cost class of a sum over each customer's orders (see [`cost`]).
 const PER_CUSTOMER_ORDERS: u8 = 3;
 
@@ -134,14 +137,14 @@ fn cost(t: &Test, plan: &KeptPlan) -> u8 {
         | Test::BirthdayOn { .. }
         | Test::CreatedSince(_)
         | Test::CreatedBetween { .. } => 0,
-        Test::Tag(_) => 1,
-        Test::ScoreIn { .. } => 1,
-        Test::ScoreCmp { column, .. } if scores_index(column) => 1,
+        Test::Tag(_) => ID_LIST,
+        Test::ScoreIn { .. } => ID_LIST,
+        Test::ScoreCmp { column, .. } if scores_index(column) => ID_LIST,
         Test::ScoreCmp { .. } | Test::Consent(_) => 2,
         Test::OrderCount { .. } | Test::Spend { .. } | Test::OrderedSince(_)
             if plan.reads_set(t) =>
         {
-            1
+            ID_LIST
         }
         Test::Bought { .. }
         | Test::OrderedSince(_)
@@ -240,10 +243,11 @@ fn probe_bound(cmp: Cmp, value: i64) -> i64 {
 /// a few milliseconds) and plans the lists that pay; see [`KeptPlan`].
 pub(crate) async fn plan_kept(
     conn: &mut sqlx::AnyConnection,
+    backend: Backend,
     f: &SegmentFilter,
 ) -> Result<KeptPlan> {
     let mut plan = KeptPlan::default();
-    if conn.backend_name() == "SQLite" {
+    if backend == Backend::Sqlite {
         let (n,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'customers_list_keys'",
         )
@@ -650,9 +654,9 @@ fn count_query(actor: &Actor, f: &SegmentFilter, plan: &KeptPlan, backend: Backe
             && plan.keys_index
             && f.match_all
             && !f.conditions.is_empty()
-            && f.conditions
-                .iter()
-                .all(|c| !c.negate && id_list(&c.test, plan));
+            && f.conditions.iter().all(|c| {
+                !c.negate && !matches!(c.test, Test::Group(_)) && cost(&c.test, plan) == ID_LIST
+            });
         let mut q = SqlBuilder::new(if by_keys {
             "SELECT COUNT(*) FROM customers c INDEXED BY customers_list_keys \
              WHERE c.deleted_at IS NULL"
@@ -675,25 +679,17 @@ fn count_query(actor: &Actor, f: &SegmentFilter, plan: &KeptPlan, backend: Backe
     q
 }
 
-/// Whether a test is `c.id IN (…)` of a list read from an index (see [`push_test`]).
-fn id_list(t: &Test, plan: &KeptPlan) -> bool {
-    match t {
-        Test::Tag(_) | Test::ScoreIn { .. } => true,
-        Test::ScoreCmp { column, .. } => scores_index(column),
-        Test::OrderCount { .. } | Test::Spend { .. } | Test::OrderedSince(_) => plan.reads_set(t),
-        _ => false,
-    }
-}
-
-/// Size of a segment for one reader: how many live customers in their scope match.
-pub(crate) async fn count_matching(
+/// Size of a segment for one reader: how many live customers in their scope match, counted as
+/// `plan` (from [`plan_kept`] on the same filter; the plan does not depend on the reader, so
+/// one serves every reader's count).
+pub(crate) async fn count_planned(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
     actor: &Actor,
     f: &SegmentFilter,
+    plan: &KeptPlan,
 ) -> Result<i64> {
-    let plan = plan_kept(&mut *conn, f).await?;
-    let (n,): (i64,) = count_query(actor, f, &plan, backend)
+    let (n,): (i64,) = count_query(actor, f, plan, backend)
         .query_as()
         .fetch_one(conn)
         .await?;
@@ -725,7 +721,8 @@ impl Store {
     /// How many customers in the actor's scope the filter matches (the editor's live preview).
     pub async fn segment_size(&self, actor: &Actor, f: &SegmentFilter) -> Result<i64> {
         let mut conn = self.read.acquire().await?;
-        count_matching(&mut conn, self.backend(), actor, f).await
+        let plan = plan_kept(&mut conn, self.backend(), f).await?;
+        count_planned(&mut conn, self.backend(), actor, f, &plan).await
     }
 
     /// What the database will do to count a segment (SQLite's `EXPLAIN QUERY PLAN` details,
@@ -735,7 +732,7 @@ impl Store {
         actor: &Actor,
         f: &SegmentFilter,
     ) -> Result<Vec<String>> {
-        let plan = plan_kept(&mut *self.read.acquire().await?, f).await?;
+        let plan = plan_kept(&mut *self.read.acquire().await?, self.backend(), f).await?;
         count_query(actor, f, &plan, self.backend())
             .explain(&self.read, self.backend())
             .await

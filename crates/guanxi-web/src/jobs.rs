@@ -358,7 +358,7 @@ impl Jobs {
                     }
                 };
                 // New scores move segments: count them again.
-                if let Err(e) = self.request_segment_sizes(&Actor::system()).await {
+                if let Err(e) = self.request_segment_sizes().await {
                     tracing::error!(error = ?e, "segment sizes could not be queued after a refresh");
                 }
                 Ok(Outcome {
@@ -402,18 +402,12 @@ impl Jobs {
 
     /// Queues a score refresh for `by` unless one is queued or running, and wakes the worker.
     pub async fn request_score_refresh(&self, by: &Actor) -> Result<Enqueued, StoreError> {
-        self.request_once(SCORES_REFRESH, by).await
-    }
-
-    /// Queues a job of `kind` over the whole book (dedupe key `all`, so at most one is queued
-    /// or running) in the shop's time zone, and wakes the worker.
-    async fn request_once(&self, kind: &str, by: &Actor) -> Result<Enqueued, StoreError> {
         let e = self
             .store
             .enqueue_job(
                 by,
                 NewJob {
-                    kind: kind.into(),
+                    kind: SCORES_REFRESH.into(),
                     dedupe_key: Some("all".into()),
                     payload: json!({"utc_offset_hours": self.config.utc_offset_hours}),
                     run_at: None,
@@ -425,10 +419,12 @@ impl Jobs {
         Ok(e)
     }
 
-    /// Queues a count of the saved segments' sizes unless one is queued or running, and wakes
-    /// the worker.
-    pub async fn request_segment_sizes(&self, by: &Actor) -> Result<Enqueued, StoreError> {
-        self.request_once(SEGMENT_SIZES, by).await
+    /// Queues a count of the saved segments' sizes (the application layer's
+    /// [`guanxi_app::segments::queue_sizes`], as a save does) and wakes the worker.
+    pub async fn request_segment_sizes(&self) -> Result<(), guanxi_app::AppError> {
+        guanxi_app::segments::queue_sizes(&self.store, self.config.utc_offset_hours).await?;
+        self.wake.notify_one();
+        Ok(())
     }
 
     /// Queues a count of the saved segments' sizes now and every `every`, for the life of the
@@ -439,7 +435,7 @@ impl Jobs {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                if let Err(e) = jobs.request_segment_sizes(&Actor::system()).await {
+                if let Err(e) = jobs.request_segment_sizes().await {
                     tracing::error!(error = ?e, "segment sizes could not be queued");
                 }
             }
