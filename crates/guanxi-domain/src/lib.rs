@@ -23,6 +23,7 @@ pub mod relation;
 pub mod role;
 pub mod segment;
 pub mod spreadsheet;
+pub mod ticket;
 pub mod user;
 pub mod vocabulary;
 
