@@ -328,6 +328,8 @@ pub enum TimelineKind {
     Interaction,
     /// A follow-up task (placed at its due time).
     Task,
+    /// A step in a service ticket's history (opened, replied, resolved, escalated …).
+    Ticket,
 }
 
 /// One entry on the customer timeline, newest first: orders, interactions and tasks merged.
@@ -353,6 +355,8 @@ pub struct TimelineItem {
     pub user_id: Option<i64>,
     /// Row version (tasks: needed to mark done).
     pub version: Option<i64>,
+    /// The record the entry opens when it is not the entry itself (a ticket event's ticket).
+    pub link_id: Option<i64>,
     /// Where this entry sits in the customer's event stream: pass it back as `cursor` to read
     /// the entries after it (entries sharing a time are all reached, in stream order).
     pub cursor: String,

@@ -162,6 +162,7 @@ impl Store {
         }
         // A bulk load that died with the customers' indexes set aside gets them back here.
         self.restore_set_aside_indexes().await?;
+        self.seed_calendar_holidays().await?;
         self.fill_name_sort_keys().await
     }
 

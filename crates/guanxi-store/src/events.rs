@@ -14,7 +14,7 @@ use crate::sql::SqlBuilder;
 
 /// How one area's rows become timeline events. `select` reads, from the area's own table, the
 /// columns `customer_id, at, kind, ref_id, code, title, detail, amount_minor, currency,
-/// user_id, version` (cast NULLs so both backends agree on types); [`project`] appends a
+/// user_id, version, link_id` (cast NULLs so both backends agree on types); [`project`] appends a
 /// `WHERE` to it, so it must end with its `FROM` clause.
 pub struct EventSource {
     /// The event kind (`order`, `interaction`, `task` …): the timeline's `kind` and half the key.
@@ -42,16 +42,17 @@ pub async fn project(conn: &mut AnyConnection, source: &EventSource, rows: Rows)
     // clause rather than a join constraint.
     let mut q = SqlBuilder::new(&format!(
         "INSERT INTO customer_events (customer_id, at, kind, ref_id, code, title, detail, \
-         amount_minor, currency, user_id, version) \
+         amount_minor, currency, user_id, version, link_id) \
          SELECT customer_id, at, kind, ref_id, code, title, detail, amount_minor, currency, \
-         user_id, version FROM ({} WHERE {column} = ",
+         user_id, version, link_id FROM ({} WHERE {column} = ",
         source.select
     ));
     q.int(value).push(
         ") s WHERE true ON CONFLICT (kind, ref_id) DO UPDATE SET \
          customer_id = excluded.customer_id, at = excluded.at, code = excluded.code, \
          title = excluded.title, detail = excluded.detail, amount_minor = excluded.amount_minor, \
-         currency = excluded.currency, user_id = excluded.user_id, version = excluded.version",
+         currency = excluded.currency, user_id = excluded.user_id, version = excluded.version, \
+         link_id = excluded.link_id",
     );
     q.query().execute(&mut *conn).await?;
     Ok(())

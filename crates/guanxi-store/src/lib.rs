@@ -35,6 +35,7 @@ pub mod segment_sizes;
 pub mod segments;
 mod sql;
 pub mod tasks;
+pub mod ticket;
 pub mod timeline;
 pub mod users;
 pub mod warehouse;

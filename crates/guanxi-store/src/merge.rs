@@ -27,6 +27,7 @@ use crate::events;
 use crate::orders::ORDER_EVENTS;
 use crate::rows::CustomerRow;
 use crate::sql::SqlBuilder;
+use crate::ticket::TICKET_EVENTS;
 use crate::timeline::{INTERACTION_EVENTS, TASK_EVENTS};
 
 /// The rows a merge moves, by id: what an undo moves back.
@@ -40,6 +41,12 @@ struct MovedIds {
     relations_from: Vec<i64>,
     /// Relations whose `to` end was the loser.
     relations_to: Vec<i64>,
+    /// Service tickets (absent in merges recorded before the service desk).
+    #[serde(default)]
+    tickets: Vec<i64>,
+    /// Their history rows, which carry the customer for the timeline.
+    #[serde(default)]
+    ticket_events: Vec<i64>,
 }
 
 /// How many rows of each kind a merge moves (or moved) to the kept record.
@@ -57,6 +64,8 @@ pub struct MergeCounts {
     pub relations: usize,
     /// Tags the kept record gains.
     pub tags: usize,
+    /// Service tickets.
+    pub tickets: usize,
 }
 
 impl MovedIds {
@@ -68,6 +77,7 @@ impl MovedIds {
             tasks: self.tasks.len(),
             relations: self.relations_from.len() + self.relations_to.len(),
             tags,
+            tickets: self.tickets.len(),
         }
     }
 }
@@ -139,6 +149,8 @@ async fn movable(conn: &mut AnyConnection, winner: i64, loser: i64) -> Result<Mo
         orders: ids(conn, &of_loser("orders", ""), &[loser]).await?,
         interactions: ids(conn, &of_loser("interactions", ""), &[loser]).await?,
         tasks: ids(conn, &of_loser("tasks", ""), &[loser]).await?,
+        tickets: ids(conn, &of_loser("tickets", ""), &[loser]).await?,
+        ticket_events: ids(conn, &of_loser("ticket_events", ""), &[loser]).await?,
         relations_from: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.from_customer_id = $1 AND r.to_customer_id <> $2 \
             AND NOT EXISTS (SELECT 1 FROM customer_relations x WHERE x.from_customer_id = $2 AND x.to_customer_id = r.to_customer_id AND x.kind = r.kind) ORDER BY r.id", &[loser, winner]).await?,
         relations_to: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.to_customer_id = $1 AND r.from_customer_id <> $2 \
@@ -208,6 +220,18 @@ async fn move_all(
     events::repoint(conn, INTERACTION_EVENTS.kind, &m.interactions, from, to).await?;
     repoint(conn, "tasks", "customer_id", None, &m.tasks, from, to).await?;
     events::repoint(conn, TASK_EVENTS.kind, &m.tasks, from, to).await?;
+    repoint(conn, "tickets", "customer_id", t, &m.tickets, from, to).await?;
+    repoint(
+        conn,
+        "ticket_events",
+        "customer_id",
+        None,
+        &m.ticket_events,
+        from,
+        to,
+    )
+    .await?;
+    events::repoint(conn, TICKET_EVENTS.kind, &m.ticket_events, from, to).await?;
     repoint(
         conn,
         "customer_relations",

@@ -100,7 +100,8 @@ pub(crate) const ORDER_EVENTS: EventSource = EventSource {
     select:
         "SELECT customer_id, ordered_at AS at, 'order' AS kind, id AS ref_id, channel AS code, \
              store AS title, CAST(NULL AS TEXT) AS detail, total_minor AS amount_minor, currency, \
-             created_by AS user_id, CAST(NULL AS BIGINT) AS version FROM orders",
+             created_by AS user_id, CAST(NULL AS BIGINT) AS version, \
+             CAST(NULL AS BIGINT) AS link_id FROM orders",
 };
 
 impl Store {

@@ -23,7 +23,7 @@ pub(crate) const INTERACTION_EVENTS: EventSource = EventSource {
     kind: "interaction",
     select: "SELECT customer_id, occurred_at AS at, 'interaction' AS kind, id AS ref_id, \
              channel AS code, subject AS title, body AS detail, CAST(NULL AS BIGINT) AS amount_minor, \
-             CAST(NULL AS TEXT) AS currency, created_by AS user_id, version FROM interactions",
+             CAST(NULL AS TEXT) AS currency, created_by AS user_id, version, CAST(NULL AS BIGINT) AS link_id FROM interactions",
 };
 
 /// Follow-up tasks on the timeline, at their due time, coded `open` or `done`.
@@ -32,7 +32,7 @@ pub(crate) const TASK_EVENTS: EventSource = EventSource {
     select: "SELECT customer_id, due_at AS at, 'task' AS kind, id AS ref_id, \
              CASE WHEN done_at IS NULL THEN 'open' ELSE 'done' END AS code, title, note AS detail, \
              CAST(NULL AS BIGINT) AS amount_minor, CAST(NULL AS TEXT) AS currency, \
-             assignee_id AS user_id, version FROM tasks",
+             assignee_id AS user_id, version, CAST(NULL AS BIGINT) AS link_id FROM tasks",
 };
 
 /// Most timeline entries one call returns.
@@ -333,7 +333,7 @@ impl Store {
         });
         let rows: Vec<TimelineRow> = sqlx::query_as(
             "SELECT id AS event_id, kind, ref_id, at, code, title, detail, amount_minor, \
-             currency, user_id, version FROM customer_events \
+             currency, user_id, version, link_id FROM customer_events \
              WHERE customer_id = $1 AND (at < $2 OR (at = $2 AND id < $3)) \
              ORDER BY at DESC, id DESC LIMIT $4",
         )
@@ -367,6 +367,7 @@ struct TimelineRow {
     currency: Option<String>,
     user_id: Option<i64>,
     version: Option<i64>,
+    link_id: Option<i64>,
 }
 
 impl TimelineRow {
@@ -375,6 +376,7 @@ impl TimelineRow {
             "order" => TimelineKind::Order,
             "interaction" => TimelineKind::Interaction,
             "task" => TimelineKind::Task,
+            "ticket" => TimelineKind::Ticket,
             other => return Err(StoreError::Corrupt(format!("timeline kind: {other}"))),
         };
         Ok(TimelineItem {
@@ -393,6 +395,7 @@ impl TimelineRow {
             currency: self.currency,
             user_id: self.user_id,
             version: self.version,
+            link_id: self.link_id,
         })
     }
 }

@@ -225,6 +225,48 @@ impl Store {
         })
     }
 
+    /// Names the lead of a team (or nobody): the first step of a complaint's escalation.
+    pub async fn set_team_lead(&self, actor: &Actor, team: i64, lead: Option<i64>) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        if let Some(u) = lead {
+            let ok: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND active = TRUE")
+                    .bind(u)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if ok.is_none() {
+                return Err(StoreError::Invalid(
+                    guanxi_domain::ValidationErrors::single("lead_id", "invalid_reference"),
+                ));
+            }
+        }
+        let n = sqlx::query(
+            "UPDATE teams SET lead_id = $1, version = version + 1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(lead)
+        .bind(to_ms(Utc::now()))
+        .bind(team)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        record(
+            &mut tx,
+            actor,
+            AuditEvent {
+                action: "update",
+                entity: "team",
+                entity_id: Some(team),
+                detail: json!({"lead_id": lead}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// All teams by name.
     pub async fn list_teams(&self) -> Result<Vec<Team>> {
         let rows: Vec<(i64, String, i64)> =

@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod holidays;
+pub mod records;
 pub mod routing;
 pub mod sla;
 pub mod status;
@@ -241,6 +242,79 @@ impl NewTicket {
             product_sku: non_empty(self.product_sku),
             severe: self.severe,
         })
+    }
+}
+
+/// A change to a ticket, sent with the version the agent read (a stale one is a conflict).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketPatch {
+    /// The version the change is based on.
+    pub version: i64,
+    /// New status.
+    #[serde(default)]
+    pub status: Option<TicketStatus>,
+    /// New priority.
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// New category.
+    #[serde(default)]
+    pub category_id: Option<i64>,
+    /// Mark or unmark as severe.
+    #[serde(default)]
+    pub severe: Option<bool>,
+    /// Next complaint step.
+    #[serde(default)]
+    pub complaint_step: Option<ComplaintStep>,
+    /// Remedy proposed.
+    #[serde(default)]
+    pub remedy_kind: Option<RemedyKind>,
+    /// Remedy details.
+    #[serde(default)]
+    pub remedy_detail: Option<String>,
+    /// Remedy value in minor units.
+    #[serde(default)]
+    pub remedy_amount_minor: Option<i64>,
+    /// How it ended.
+    #[serde(default)]
+    pub resolution_code: Option<ResolutionCode>,
+    /// Resolution text.
+    #[serde(default)]
+    pub resolution_text: Option<String>,
+}
+
+impl TicketPatch {
+    /// Checks what can be checked without the stored ticket: texts, amounts, references.
+    pub fn validate(mut self) -> Result<TicketPatch, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        check_text(
+            &mut e,
+            "remedy_detail",
+            self.remedy_detail.as_deref(),
+            MAX_BODY,
+        );
+        check_text(
+            &mut e,
+            "resolution_text",
+            self.resolution_text.as_deref(),
+            MAX_BODY,
+        );
+        if self.remedy_amount_minor.is_some_and(|a| a < 0) {
+            e.push("remedy_amount_minor", "out_of_range");
+        }
+        if self.category_id.is_some_and(|c| c < 1) {
+            e.push("category_id", "invalid_reference");
+        }
+        if self.version < 1 {
+            e.push("version", "out_of_range");
+        }
+        self.remedy_detail = non_empty(self.remedy_detail);
+        self.resolution_text = non_empty(self.resolution_text);
+        if e.is_empty() {
+            Ok(self)
+        } else {
+            Err(e)
+        }
     }
 }
 

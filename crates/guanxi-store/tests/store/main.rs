@@ -29,6 +29,7 @@ mod orders;
 mod privacy;
 mod scores;
 mod segments;
+mod tickets;
 mod timeline;
 mod users;
 

@@ -93,7 +93,8 @@ async fn merge_moves_everything(db: &TestDb) {
             interactions: 1,
             tasks: 1,
             relations: 1,
-            tags: 1
+            tags: 1,
+            tickets: 0
         }
     );
     assert!(matches!(

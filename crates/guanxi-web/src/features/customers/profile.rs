@@ -90,6 +90,7 @@ pub struct ItemView {
     open_task: bool,
     done: bool,
     version: i64,
+    link: String,
 }
 
 #[derive(Default)]
@@ -458,6 +459,7 @@ pub fn item_views(
                     ("interaction", "timeline.interaction", "interaction_channel")
                 }
                 TimelineKind::Task => ("task", "timeline.task", "task_status"),
+                TimelineKind::Ticket => ("ticket", "timeline.ticket", "ticket_event"),
             };
             ItemView {
                 id: i.id,
@@ -479,6 +481,10 @@ pub fn item_views(
                 open_task: i.kind == TimelineKind::Task && i.code == "open",
                 done: i.kind == TimelineKind::Task && i.code == "done",
                 version: i.version.unwrap_or(0),
+                link: match (i.kind, i.link_id) {
+                    (TimelineKind::Ticket, Some(t)) => format!("/tickets/{t}"),
+                    _ => String::new(),
+                },
             }
         })
         .collect()
