@@ -5,7 +5,7 @@
 //!
 //! Areas move here one by one (see docs/ARCHITECTURE.md). Here so far: reading customers
 //! (masking, the sensitive-read audit), contact points and relations, users, sessions,
-//! segments, erasure, and the one export writer.
+//! segments, erasure, the service desk, and the one export writer.
 
 pub mod analytics;
 pub mod audit;
@@ -21,6 +21,7 @@ pub mod passwords;
 pub mod privacy;
 pub mod segments;
 pub mod sessions;
+pub mod ticket;
 pub mod timeline;
 pub mod users;
 

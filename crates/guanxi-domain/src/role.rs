@@ -45,6 +45,13 @@ pub enum Permission {
     DataSubjectRights,
     /// See the background job queue and retry or cancel its jobs (operations, admins only).
     ManageJobs,
+    /// Read service tickets within the ticket scope (an agent's queues, a rep's customers).
+    ReadTickets,
+    /// Open, answer, take and move tickets; set one's own presence as an agent.
+    WorkTickets,
+    /// Run the service desk: queues and their members, agents' capacity and skills, assigning
+    /// tickets to others, categories, SLA policies and business calendars.
+    ManageServiceDesk,
 }
 
 /// Which customers a user sees.
@@ -59,7 +66,7 @@ pub enum RecordScope {
 impl Permission {
     /// Every permission, for listings and the allow-list tests. The exhaustive `match` in the
     /// tests fails to compile when a variant is added without being listed here.
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ReadCustomers,
         Permission::WriteCustomers,
         Permission::DeleteCustomers,
@@ -73,6 +80,9 @@ impl Permission {
         Permission::ManageSegments,
         Permission::DataSubjectRights,
         Permission::ManageJobs,
+        Permission::ReadTickets,
+        Permission::WorkTickets,
+        Permission::ManageServiceDesk,
     ];
 }
 
@@ -94,10 +104,19 @@ impl Role {
                 Export,
                 RunAnalytics,
                 ManageSegments,
+                ReadTickets,
+                WorkTickets,
+                ManageServiceDesk,
             ],
-            Role::Sales | Role::Service => &[ReadCustomers, WriteCustomers, WriteOrders],
+            Role::Sales | Role::Service => &[
+                ReadCustomers,
+                WriteCustomers,
+                WriteOrders,
+                ReadTickets,
+                WorkTickets,
+            ],
             Role::Marketing => &[ReadCustomers, Export, ManageSegments],
-            Role::Viewer => &[ReadCustomers],
+            Role::Viewer => &[ReadCustomers, ReadTickets],
         }
     }
 
@@ -149,6 +168,9 @@ mod tests {
                 ManageSegments => 10,
                 DataSubjectRights => 11,
                 ManageJobs => 12,
+                ReadTickets => 13,
+                WorkTickets => 14,
+                ManageServiceDesk => 15,
             }
         }
         for (i, p) in Permission::ALL.iter().enumerate() {

@@ -4,9 +4,10 @@
 //! `kill -9`: the next worker takes it over once the lease runs out, and the completion (with
 //! its audit entry) is written exactly once.
 //!
-//! Two handlers: the customer-score refresh (`scores.refresh`) and the counting of saved
+//! Three handlers: the customer-score refresh (`scores.refresh`), the counting of saved
 //! segments' sizes for every reader scope (`segments.size`, queued after each refresh, at
-//! start and on a schedule), each at most one queued or running at a time (dedupe key `all`).
+//! start and on a schedule), and the service desk's SLA sweep (`tickets.sla_sweep`, every
+//! minute), each at most one queued or running at a time (dedupe key `all`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,8 +29,11 @@ pub const SCORES_REFRESH: &str = "scores.refresh";
 /// The saved segments' sizes job kind ([`guanxi_store::segment_sizes`]).
 pub const SEGMENT_SIZES: &str = guanxi_app::segments::SIZES_JOB;
 
+/// The service desk's SLA sweep job kind (breaches as time passes, complaint escalation).
+pub const SLA_SWEEP: &str = guanxi_app::ticket::SLA_SWEEP_JOB;
+
 /// Every kind the worker runs.
-pub const KINDS: [&str; 2] = [SCORES_REFRESH, SEGMENT_SIZES];
+pub const KINDS: [&str; 3] = [SCORES_REFRESH, SEGMENT_SIZES, SLA_SWEEP];
 
 /// What the last and the current refresh did (read from the newest `scores.refresh` job).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -391,6 +395,26 @@ impl Jobs {
                     audit: None,
                 })
             }
+            SLA_SWEEP => {
+                let result = guanxi_app::ticket::sweep_sla(&self.store)
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?;
+                // A full batch: more breaches wait; run again once this one is done.
+                if result["more"].as_bool() == Some(true) {
+                    let store = self.store.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        if let Err(e) = guanxi_app::ticket::queue_sla_sweep(&store).await {
+                            tracing::error!(error = ?e, "SLA sweep could not be queued again");
+                        }
+                    });
+                }
+                // The breaches and escalations it records are in each ticket's history.
+                Ok(Outcome {
+                    result,
+                    audit: None,
+                })
+            }
             other => Err(StoreError::Corrupt(format!("jobs.kind: {other}"))),
         }
     }
@@ -437,6 +461,22 @@ impl Jobs {
                 tick.tick().await;
                 if let Err(e) = jobs.request_segment_sizes().await {
                     tracing::error!(error = ?e, "segment sizes could not be queued");
+                }
+            }
+        });
+    }
+
+    /// Queues the SLA sweep every `every`, for the life of the server: breaches are recorded
+    /// and complaints escalated within a sweep interval of their due time.
+    pub fn schedule_sla_sweep(self: &Arc<Self>, every: Duration) {
+        let jobs = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match guanxi_app::ticket::queue_sla_sweep(&jobs.store).await {
+                    Ok(()) => jobs.wake.notify_one(),
+                    Err(e) => tracing::error!(error = ?e, "SLA sweep could not be queued"),
                 }
             }
         });

@@ -137,6 +137,29 @@
       });
     }
 
+    // SLA countdowns: a <time class="countdown" datetime=…> counts down to its due time every
+    // second ("%s left" / "%s overdue" from the page's language, h:mm:ss so no unit words).
+    var clocks = document.querySelectorAll("time.countdown");
+    if (clocks.length) {
+      var hms = function (ms) {
+        var s = Math.floor(Math.abs(ms) / 1000), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+        s = s % 60;
+        return h + ":" + (m < 10 ? "0" : "") + m + ":" + (s < 10 ? "0" : "") + s;
+      };
+      var tickClocks = function () {
+        var now = Date.now();
+        clocks.forEach(function (el) {
+          var due = Date.parse(el.getAttribute("datetime"));
+          if (isNaN(due)) return;
+          var left = due - now, fmt = el.getAttribute(left >= 0 ? "data-left" : "data-over") || "%s";
+          el.textContent = fmt.replace("%s", hms(left));
+          el.classList.toggle("over", left < 0);
+        });
+      };
+      tickClocks();
+      setInterval(tickClocks, 1000);
+    }
+
     // Charts: options come from the server as JSON; an optional `links` array makes each data
     // point (or graph node) a link to the customers behind it, `series_links` each series (a
     // line over time links to the customers it counts now).

@@ -23,6 +23,9 @@ pub struct Config {
     /// Minutes between counts of the saved segments' sizes for the list of segments (also
     /// after each refresh and at start); 0 turns the schedule off.
     pub segment_sizes_minutes: u64,
+    /// Seconds between SLA sweeps of the service desk (breaches recorded, complaints
+    /// escalated); 0 turns the schedule off.
+    pub sla_sweep_seconds: u64,
     /// Seconds a background job's lease lasts: a job whose server died is taken over this long
     /// after its last heartbeat.
     pub job_lease_seconds: u64,
@@ -44,6 +47,7 @@ impl Default for Config {
             smtp_url: None,
             scores_refresh_hours: 24,
             segment_sizes_minutes: 60,
+            sla_sweep_seconds: 60,
             job_lease_seconds: 60,
             rate_limit_per_second: guanxi_web::overload::Limits::default().requests_per_second,
             rate_limit_burst: guanxi_web::overload::Limits::default().burst,
@@ -82,6 +86,11 @@ impl Config {
         if let Ok(v) = std::env::var("GUANXI_SEGMENT_SIZES_MINUTES") {
             c.segment_sizes_minutes = v.parse().with_context(|| {
                 format!("GUANXI_SEGMENT_SIZES_MINUTES: not a number of minutes: {v}")
+            })?;
+        }
+        if let Ok(v) = std::env::var("GUANXI_SLA_SWEEP_SECONDS") {
+            c.sla_sweep_seconds = v.parse().with_context(|| {
+                format!("GUANXI_SLA_SWEEP_SECONDS: not a number of seconds: {v}")
             })?;
         }
         if let Ok(v) = std::env::var("GUANXI_JOB_LEASE_SECONDS") {

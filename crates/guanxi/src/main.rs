@@ -381,6 +381,11 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
                 config.segment_sizes_minutes * 60,
             ));
     }
+    if config.sla_sweep_seconds > 0 {
+        state
+            .jobs
+            .schedule_sla_sweep(std::time::Duration::from_secs(config.sla_sweep_seconds));
+    }
     guanxi_web::serve(listener, state).await?;
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod merge;
 pub mod orders;
 pub mod privacy;
 pub mod segments;
+pub mod ticket;
 pub mod timeline;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -29,6 +30,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(analytics::api_routes())
         .merge(segments::api_routes())
         .merge(jobs::api_routes())
+        .merge(ticket::api_routes())
 }
 
 /// Every area's page routes.
@@ -42,4 +44,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(analytics::page_routes())
         .merge(segments::page_routes())
         .merge(jobs::page_routes())
+        .merge(ticket::page_routes())
 }

@@ -1,0 +1,272 @@
+//! The service desk's use cases: open, read, list, answer and move tickets; take the next one
+//! from the queue; set an agent's presence; run the queues; and the SLA sweep the worker runs.
+//! Each checks the role's allow-list first, then validates, then calls the store (which writes
+//! the audit entry with the change).
+
+use chrono::Utc;
+use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::ticket::records::{
+    AgentState, NamedCalendar, ServiceQueue, SlaPolicy, Ticket, TicketCategory, TicketDetail,
+};
+use guanxi_domain::ticket::routing::{AgentStatus, RoutingMode};
+use guanxi_domain::ticket::{check_message, MessageKind, NewTicket, TicketPatch};
+use guanxi_domain::ValidationErrors;
+use guanxi_store::jobs::NewJob;
+use guanxi_store::ticket::{TicketFilter, TicketPage};
+use guanxi_store::Store;
+use serde_json::json;
+
+use crate::{require, AppError};
+
+/// The SLA sweep's job kind: records breaches as time passes and escalates complaints.
+pub const SLA_SWEEP_JOB: &str = "tickets.sla_sweep";
+
+/// Longest queue name.
+const MAX_QUEUE_NAME: usize = 100;
+/// Most skills on a queue or an agent, and the longest one.
+const MAX_SKILLS: usize = 20;
+const MAX_SKILL: usize = 40;
+
+/// Opens a ticket (an agent on the phone, the API, the phone system's screen pop).
+pub async fn open_ticket(store: &Store, actor: &Actor, t: NewTicket) -> Result<Ticket, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    let t = t.validate()?;
+    Ok(store.create_ticket(actor, t).await?)
+}
+
+/// A ticket with its thread and history.
+pub async fn read_ticket(store: &Store, actor: &Actor, id: i64) -> Result<TicketDetail, AppError> {
+    require(actor, Permission::ReadTickets)?;
+    Ok(store.ticket_detail(actor, id).await?)
+}
+
+/// One page of the tickets the actor may see.
+pub async fn list_tickets(
+    store: &Store,
+    actor: &Actor,
+    f: &TicketFilter,
+) -> Result<TicketPage, AppError> {
+    require(actor, Permission::ReadTickets)?;
+    Ok(store.list_tickets(actor, f).await?)
+}
+
+/// Moves a ticket (status, priority, category, complaint step, remedy, resolution).
+pub async fn change_ticket(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    p: TicketPatch,
+) -> Result<Ticket, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    let p = p.validate()?;
+    Ok(store.update_ticket(actor, id, p).await?)
+}
+
+/// Adds a reply, a note, or a customer's message (recorded by the agent or sent by a channel).
+pub async fn post_message(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    kind: MessageKind,
+    body: &str,
+) -> Result<Ticket, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    let body = check_message(body)?;
+    Ok(store.add_ticket_message(actor, id, kind, &body).await?)
+}
+
+/// "Take next": the oldest, most urgent ticket the agent is skilled for.
+pub async fn take_next(store: &Store, actor: &Actor) -> Result<Option<i64>, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    Ok(store.take_next_ticket(actor).await?)
+}
+
+/// Assigns a ticket. Taking it oneself needs only `WorkTickets`; giving it to someone else or
+/// back to the queue is the desk manager's move.
+pub async fn assign_ticket(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    assignee: Option<i64>,
+) -> Result<Ticket, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    if assignee != Some(actor.id) {
+        require(actor, Permission::ManageServiceDesk)?;
+    }
+    Ok(store.reassign_ticket(actor, id, version, assignee).await?)
+}
+
+/// Links an unidentified contact's ticket to a customer the actor can see.
+pub async fn link_customer(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    customer: i64,
+) -> Result<Ticket, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    require(actor, Permission::ReadCustomers)?;
+    Ok(store
+        .link_ticket_customer(actor, id, version, customer)
+        .await?)
+}
+
+fn check_skills(e: &mut ValidationErrors, skills: &[String]) -> Vec<String> {
+    if skills.len() > MAX_SKILLS {
+        e.push("skills", "too_many");
+    }
+    let mut out: Vec<String> = Vec::new();
+    for s in skills {
+        let s = s.trim();
+        if s.is_empty() {
+            continue;
+        }
+        if s.chars().count() > MAX_SKILL || s.contains(',') || s.chars().any(char::is_control) {
+            e.push("skills", "invalid_characters");
+        } else if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    out
+}
+
+/// Sets the actor's own presence (available, away, offline).
+pub async fn set_presence(
+    store: &Store,
+    actor: &Actor,
+    status: AgentStatus,
+) -> Result<AgentState, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    Ok(store
+        .set_agent_state(actor, actor.id, status, None, None)
+        .await?)
+}
+
+/// Sets an agent's presence, capacity and skills (desk manager).
+pub async fn set_agent(
+    store: &Store,
+    actor: &Actor,
+    user: i64,
+    status: AgentStatus,
+    capacity: Option<i64>,
+    skills: Option<Vec<String>>,
+) -> Result<AgentState, AppError> {
+    require(actor, Permission::ManageServiceDesk)?;
+    let mut e = ValidationErrors::new();
+    let skills = skills.map(|s| check_skills(&mut e, &s));
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    Ok(store
+        .set_agent_state(actor, user, status, capacity, skills.as_deref())
+        .await?)
+}
+
+/// The actor's own presence and load.
+pub async fn my_state(store: &Store, actor: &Actor) -> Result<AgentState, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    Ok(store.agent_state(actor.id).await?)
+}
+
+/// Every agent's presence and load (the supervisor's wall).
+pub async fn agents(store: &Store, actor: &Actor) -> Result<Vec<AgentState>, AppError> {
+    require(actor, Permission::ReadTickets)?;
+    Ok(store.agent_states().await?)
+}
+
+/// Every queue with its members and waiting count.
+pub async fn queues(store: &Store, actor: &Actor) -> Result<Vec<ServiceQueue>, AppError> {
+    require(actor, Permission::ReadTickets)?;
+    Ok(store.service_queues().await?)
+}
+
+/// Creates a queue.
+pub async fn create_queue(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    team_id: Option<i64>,
+    skills: &[String],
+    routing: RoutingMode,
+) -> Result<i64, AppError> {
+    require(actor, Permission::ManageServiceDesk)?;
+    let mut e = ValidationErrors::new();
+    let name = name.trim();
+    if name.is_empty() {
+        e.push("name", "required");
+    } else if name.chars().count() > MAX_QUEUE_NAME {
+        e.push("name", "too_long");
+    }
+    let skills = check_skills(&mut e, skills);
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    Ok(store
+        .create_queue(actor, name, team_id, &skills, routing)
+        .await?)
+}
+
+/// Adds an agent to a queue.
+pub async fn add_queue_member(
+    store: &Store,
+    actor: &Actor,
+    queue: i64,
+    user: i64,
+) -> Result<(), AppError> {
+    require(actor, Permission::ManageServiceDesk)?;
+    Ok(store.add_queue_member(actor, queue, user).await?)
+}
+
+/// Names a team's lead (the first step of a complaint's escalation).
+pub async fn set_team_lead(
+    store: &Store,
+    actor: &Actor,
+    team: i64,
+    lead: Option<i64>,
+) -> Result<(), AppError> {
+    require(actor, Permission::ManageServiceDesk)?;
+    Ok(store.set_team_lead(actor, team, lead).await?)
+}
+
+/// The category tree.
+pub async fn categories(store: &Store, actor: &Actor) -> Result<Vec<TicketCategory>, AppError> {
+    require(actor, Permission::ReadTickets)?;
+    Ok(store.ticket_categories().await?)
+}
+
+/// The SLA policies in evaluation order.
+pub async fn sla_policies(store: &Store, actor: &Actor) -> Result<Vec<SlaPolicy>, AppError> {
+    require(actor, Permission::ReadTickets)?;
+    Ok(store.sla_policies().await?)
+}
+
+/// A business calendar with its holidays and make-up working days.
+pub async fn calendar(store: &Store, actor: &Actor, id: i64) -> Result<NamedCalendar, AppError> {
+    require(actor, Permission::ReadTickets)?;
+    Ok(store.business_calendar(id).await?)
+}
+
+/// Queues the SLA sweep unless one is queued or running (the server's schedule).
+pub async fn queue_sla_sweep(store: &Store) -> Result<(), AppError> {
+    store
+        .enqueue_job(
+            &Actor::system(),
+            NewJob {
+                kind: SLA_SWEEP_JOB.into(),
+                dedupe_key: Some("all".into()),
+                payload: json!({}),
+                run_at: None,
+                max_attempts: 3,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// The sweep itself (the worker's handler): how many tickets it looked at, and whether a full
+/// batch means it should run again at once.
+pub async fn sweep_sla(store: &Store) -> Result<serde_json::Value, AppError> {
+    let n = store.sweep_sla(Utc::now()).await?;
+    Ok(json!({"tickets": n, "more": n as i64 >= guanxi_store::ticket::clock::SWEEP_BATCH}))
+}
