@@ -65,6 +65,41 @@ ticket-field_name = Name
 ticket-field_user_id = Agent
 ticket-field_assignee_id = Agent
 
+ticket-call_subject = Phone call
+ticket-call = Incoming call
+ticket-call_from = Call from
+ticket-call_answer = Answer
+ticket-call_end = End call
+ticket-call_answered = Answered
+ticket-call_unknown = Number not on file
+ticket-call_new_customer = New customer with this number
+ticket-call_new_ticket = New ticket for this caller
+ticket-call_open_customer = Open the customer file
+
+ticket-metrics = Service figures
+ticket-period = Period
+ticket-last_days = { $count ->
+    [one] Last day
+   *[other] Last { $n } days
+}
+ticket-m_opened = Opened
+ticket-m_resolved = Resolved
+ticket-m_backlog = Open now
+ticket-m_wait = Wait (min)
+ticket-m_first_response = First response (min)
+ticket-m_handle = Handle time (min)
+ticket-m_fcr = First-contact resolution
+ticket-m_reopen = Reopen rate
+ticket-m_fr_attainment = First response within SLA
+ticket-m_res_attainment = Resolution within SLA
+ticket-m_complaints = Complaints
+ticket-m_complaint_rate = Complaints per 1,000 orders
+ticket-m_complaint_rate_by_category = Complaint rate by category
+ticket-m_by_channel = Opened by channel
+ticket-m_by_kind = Opened by type
+ticket-m_agents = Agents
+ticket-m_definitions = Wait: opened to first agent. First response: opened to first reply. Handle: opened to resolved (wall-clock minutes, means). First-contact resolution: resolved, never reopened and not continued by a later ticket. SLA: targets decided in the period (met or breached) that were met.
+
 code-transition_not_allowed = This step is not allowed from where the ticket stands now.
 code-reopen_window_passed = Closed too long ago to reopen; open a new ticket instead.
 code-remedy_required = Record the remedy proposed for the complaint first.
@@ -134,3 +169,7 @@ label-ticket_event-priority = Priority changed
 label-ticket_event-escalated = Escalated
 label-ticket_event-breached = SLA breached
 label-ticket_event-linked = Linked to the customer
+label-escalation_reason-severe = marked severe
+label-escalation_reason-first_response = first response late
+label-escalation_reason-next_response = next response late
+label-escalation_reason-resolution = resolution late

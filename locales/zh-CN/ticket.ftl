@@ -65,6 +65,40 @@ ticket-field_name = 名称
 ticket-field_user_id = 坐席
 ticket-field_assignee_id = 坐席
 
+ticket-call_subject = 电话
+ticket-call = 来电
+ticket-call_from = 来电号码
+ticket-call_answer = 接听
+ticket-call_end = 挂断
+ticket-call_answered = 通话中
+ticket-call_unknown = 号码不在档案中
+ticket-call_new_customer = 用此号码新建客户
+ticket-call_new_ticket = 为来电人新建工单
+ticket-call_open_customer = 打开客户档案
+
+ticket-metrics = 服务指标
+ticket-period = 期间
+ticket-last_days = { $count ->
+   *[other] 近 { $n } 天
+}
+ticket-m_opened = 新建
+ticket-m_resolved = 已解决
+ticket-m_backlog = 未结
+ticket-m_wait = 等待（分钟）
+ticket-m_first_response = 首次响应（分钟）
+ticket-m_handle = 处理时长（分钟）
+ticket-m_fcr = 首次解决率
+ticket-m_reopen = 重开率
+ticket-m_fr_attainment = 首次响应达标率
+ticket-m_res_attainment = 解决达标率
+ticket-m_complaints = 投诉
+ticket-m_complaint_rate = 投诉率（每千单）
+ticket-m_complaint_rate_by_category = 各类投诉率
+ticket-m_by_channel = 按渠道
+ticket-m_by_kind = 按类型
+ticket-m_agents = 坐席
+ticket-m_definitions = 等待：创建到首位坐席接手。首次响应：创建到首次回复。处理时长：创建到解决（自然分钟，平均值）。首次解决：已解决、从未重开、也没有后续工单接续。达标率：期间内已判定（达成或超时）的目标中达成的比例。
+
 code-transition_not_allowed = 工单当前状态下不能进行这一步。
 code-reopen_window_passed = 工单关闭已久，不能重开；请新建工单。
 code-remedy_required = 请先记录向客户提出的补救措施。
@@ -134,3 +168,7 @@ label-ticket_event-priority = 优先级变更
 label-ticket_event-escalated = 已升级
 label-ticket_event-breached = 服务超时
 label-ticket_event-linked = 关联到客户
+label-escalation_reason-severe = 标记为严重
+label-escalation_reason-first_response = 首次响应超时
+label-escalation_reason-next_response = 后续响应超时
+label-escalation_reason-resolution = 解决超时

@@ -693,6 +693,110 @@ test("on a phone: the search, the list and the 360 page fit the screen", async (
   await context.close();
 });
 
+test("a service agent takes the next complaint, sees the caller pop up, resolves it in time; the manager's figures move", async () => {
+  const admin = await api("admin");
+  const manager = await api("manager");
+  // A new agent who works one manual queue ("take next" only), so the demo's waiting work
+  // does not come first.
+  const agentName = "agent.e2e";
+  const agent = await admin.call("POST", "/users", {
+    username: agentName, display_name: "吴坐席 E2E Agent", password, role: "service", locale: "zh-CN",
+  });
+  const queue = await admin.call("POST", "/service/queues", { name: "E2E 热线", routing: "manual" });
+  await admin.call("POST", `/service/queues/${queue.id}/members`, { user_id: agent.id });
+  const before = await manager.call("GET", "/service/metrics");
+  const complaint = await admin.call("POST", "/tickets", {
+    customer_id: fixtures.mine.id, kind: "complaint", category_id: 2, channel: "phone", priority: "high",
+    queue_id: queue.id, subject: "龙井茶叶受潮", body: "昨天买的龙井打开就受潮了。",
+  });
+  assert.equal(complaint.status, "new");
+  assert.equal(complaint.assignee_id, null, "a manual queue routes nothing");
+
+  const page = await newPage("zh-CN");
+  await login(page, agentName);
+  await page.goto(`${base}/tickets`);
+  await page.selectOption("#presence", "available");
+  await Promise.all([page.waitForURL(`${base}/tickets`), page.click("#set-presence")]);
+  assert.equal(await page.inputValue("#presence"), "available");
+  await shot(page, "service-desk");
+
+  // Take next: the complaint waiting in the agent's queue opens.
+  await Promise.all([page.waitForURL(`${base}/tickets/${complaint.id}`), page.click("#take-next")]);
+  assert.equal((await page.textContent("#ticket-assignee")).trim(), "吴坐席 E2E Agent");
+  assert.match(await page.textContent("#ticket-subject"), /龙井茶叶受潮/);
+  // The SLA targets count down live.
+  await page.waitForFunction(() => /剩余|已超时/.test(document.querySelector("time.countdown")?.textContent || ""));
+
+  // The phone system reports the customer calling this agent: the pop names her.
+  await admin.call("POST", "/calls", { caller: "139 1234 5678", agent_id: agent.id, external_id: "e2e-call-1" });
+  await page.waitForSelector("#call-pop-card", { timeout: 10_000 });
+  assert.equal((await page.textContent("#pop-customer")).trim(), "张晓梅");
+  await shot(page, "service-call-pop");
+  await Promise.all([page.waitForURL(`${base}/tickets`), page.click("#pop-answer")]);
+  await page.goto(`${base}/tickets/${complaint.id}`);
+  await page.waitForSelector("#call-pop-card");
+
+  // Answer the customer, then walk the complaint procedure to a confirmed refund.
+  await page.fill("#message-body", "您好，非常抱歉，我们马上为您处理。");
+  await page.selectOption("#message-kind", "reply");
+  await Promise.all([page.waitForURL(new RegExp(`/tickets/${complaint.id}`)), page.click("#send-message")]);
+  assert.match(await page.textContent("#messages"), /马上为您处理/);
+  const step = async (value, extra) => {
+    await page.selectOption("#ticket-step", value);
+    if (extra) await extra();
+    await Promise.all([page.waitForURL(`${base}/tickets/${complaint.id}`), page.click("#ticket-apply")]);
+  };
+  // Resolving before a remedy is refused on the page, with the field named, and changes nothing.
+  await page.selectOption("#ticket-next-status", "resolved");
+  await page.selectOption("#ticket-resolution", "refunded");
+  await page.click("#ticket-apply");
+  await page.waitForSelector("#form-errors");
+  assert.match(await page.textContent("#form-errors"), /补救/);
+  await page.goto(`${base}/tickets/${complaint.id}`);
+  await step("acknowledged");
+  await step("investigating");
+  await step("remedy_proposed", async () => {
+    await page.selectOption("#ticket-remedy", "refund");
+    await page.fill("#ticket-remedy-amount", "128.00");
+  });
+  await step("confirmed", async () => {
+    await page.selectOption("#ticket-next-status", "resolved");
+    await page.selectOption("#ticket-resolution", "refunded");
+    await page.fill("#ticket-resolution-text", "全额退款");
+  });
+  assert.equal(await page.getAttribute("#ticket-status", "data-status"), "resolved");
+  assert.match(await page.textContent("#remedy"), /退款/);
+  assert.equal(await page.locator("#sla-targets td.warn-text").count(), 0, "no target breached");
+  // Hanging up on the ticket page links the call to the ticket and logs it on the timeline.
+  await Promise.all([page.waitForURL(`${base}/tickets/${complaint.id}`), page.click("#pop-end")]);
+  await shot(page, "service-ticket-resolved");
+  const detail = await admin.call("GET", `/tickets/${complaint.id}`);
+  assert.ok(detail.ticket.first_response.met_at && !detail.ticket.first_response.breached_at);
+  assert.ok(detail.ticket.resolution.met_at && !detail.ticket.resolution.breached_at);
+  const timeline = await admin.call("GET", `/customers/${fixtures.mine.id}/timeline?limit=50`);
+  assert.ok(timeline.some((i) => i.kind === "ticket" && i.link_id === complaint.id && i.code === "status"));
+  assert.ok(timeline.some((i) => i.kind === "interaction" && i.code === "phone"));
+
+  // The manager's figures: one more complaint, and the first-response attainment counts it.
+  const after = await manager.call("GET", "/service/metrics");
+  assert.equal(after.complaints, before.complaints + 1);
+  assert.equal(after.first_response_decided, before.first_response_decided + 1);
+  const met = (before.first_response_attainment ?? 0) * before.first_response_decided + 1;
+  assert.ok(Math.abs(after.first_response_attainment - met / after.first_response_decided) < 1e-9);
+  const boss = await newPage("zh-CN");
+  await login(boss, "manager");
+  await boss.goto(`${base}/tickets/metrics`);
+  assert.equal((await boss.textContent("#m-complaints")).trim(), String(after.complaints));
+  const rate = await boss.textContent("#complaint-rate");
+  assert.match(rate, /产品质量|Product quality/);
+  await shot(boss, "service-metrics");
+  // Click-through: the category's complaints, ours among them.
+  await Promise.all([boss.waitForURL(/kind=complaint/), boss.click("#complaint-rate a[href$='category=2']")]);
+  await boss.waitForSelector(`#ticket-${complaint.id}`);
+  await page.context().close();
+  await boss.context().close();
+});
+
 test("no script errors or Content-Security-Policy violations on any page visited", () => {
   assert.deepEqual(consoleErrors, []);
 });

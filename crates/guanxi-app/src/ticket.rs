@@ -6,12 +6,14 @@
 use chrono::Utc;
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::ticket::records::{
-    AgentState, NamedCalendar, ServiceQueue, SlaPolicy, Ticket, TicketCategory, TicketDetail,
+    AgentState, Call, CallPop, NamedCalendar, ServiceQueue, SlaPolicy, Ticket, TicketCategory,
+    TicketDetail,
 };
 use guanxi_domain::ticket::routing::{AgentStatus, RoutingMode};
-use guanxi_domain::ticket::{check_message, MessageKind, NewTicket, TicketPatch};
+use guanxi_domain::ticket::{check_message, MessageKind, NewCall, NewTicket, TicketPatch};
 use guanxi_domain::ValidationErrors;
 use guanxi_store::jobs::NewJob;
+use guanxi_store::ticket::metrics::ServiceMetrics;
 use guanxi_store::ticket::{TicketFilter, TicketPage};
 use guanxi_store::Store;
 use serde_json::json;
@@ -245,6 +247,113 @@ pub async fn sla_policies(store: &Store, actor: &Actor) -> Result<Vec<SlaPolicy>
 pub async fn calendar(store: &Store, actor: &Actor, id: i64) -> Result<NamedCalendar, AppError> {
     require(actor, Permission::ReadTickets)?;
     Ok(store.business_calendar(id).await?)
+}
+
+/// The screen pop: the phone system reports a call ringing at an agent (the caller of the API
+/// when no agent is named). The number is identified among the customers the agent may see;
+/// exactly one exact match is linked to the call, several are offered, none offers a new
+/// customer with the number.
+pub async fn screen_pop(store: &Store, actor: &Actor, c: NewCall) -> Result<CallPop, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    let c = c.validate()?;
+    let agent_id = c.agent_id.unwrap_or(actor.id);
+    if agent_id != actor.id {
+        // Announcing a call for somebody else is the phone system's integration account.
+        require(actor, Permission::ManageServiceDesk)?;
+    }
+    let agent = match store.get_user(agent_id).await {
+        Ok(u) if u.active => u,
+        _ => return Err(ValidationErrors::single("agent_id", "invalid_reference").into()),
+    };
+    let agent_actor = Actor::for_user(&agent);
+    let candidates: Vec<_> = if agent_actor.can(Permission::ReadCustomers) {
+        store
+            .identify(&agent_actor, &c.caller, 5)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|h| h.matched_on.starts_with("phone"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let exact: Vec<i64> = candidates
+        .iter()
+        .filter(|h| h.score >= 100)
+        .map(|h| h.customer_id)
+        .collect();
+    let customer = (exact.len() == 1).then(|| exact[0]);
+    let call = store.open_call(actor, &c, agent_id, customer).await?;
+    Ok(CallPop { call, candidates })
+}
+
+/// What pops on the agent's own screen now (the newest call still ringing or in progress).
+pub async fn my_pop(store: &Store, actor: &Actor) -> Result<Option<CallPop>, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    let Some(call) = store.current_call(actor.id).await? else {
+        return Ok(None);
+    };
+    let candidates = if call.customer_id.is_none() && actor.can(Permission::ReadCustomers) {
+        store
+            .identify(actor, &call.caller, 5)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|h| h.matched_on.starts_with("phone"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Some(CallPop { call, candidates }))
+}
+
+/// The agent answers a call popping on their screen.
+pub async fn answer_call(store: &Store, actor: &Actor, id: i64) -> Result<Call, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    let all = actor.can(Permission::ManageServiceDesk);
+    store.call(actor, id, all).await?;
+    Ok(store.answer_call(actor, id).await?)
+}
+
+/// The call ends: talk time, the ticket and customer it was about, and a phone interaction on
+/// the customer's timeline (subject in the agent's language).
+pub async fn end_call(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    ticket: Option<i64>,
+    customer: Option<i64>,
+    subject: &str,
+) -> Result<Call, AppError> {
+    require(actor, Permission::WorkTickets)?;
+    let all = actor.can(Permission::ManageServiceDesk);
+    store.call(actor, id, all).await?;
+    let mut e = ValidationErrors::new();
+    if let Some(t) = ticket {
+        if store.ticket(actor, t).await.is_err() {
+            e.push("ticket_id", "invalid_reference");
+        }
+    }
+    if let Some(c) = customer {
+        if !store.customer_visible(actor, c).await? {
+            e.push("customer_id", "invalid_reference");
+        }
+    }
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    Ok(store.end_call(actor, id, ticket, customer, subject).await?)
+}
+
+/// The desk's figures for a period, over the tickets the actor may see.
+pub async fn metrics(
+    store: &Store,
+    actor: &Actor,
+    from: chrono::DateTime<Utc>,
+    to: chrono::DateTime<Utc>,
+) -> Result<ServiceMetrics, AppError> {
+    require(actor, Permission::ReadTickets)?;
+    Ok(store.service_metrics(actor, from, to).await?)
 }
 
 /// Queues the SLA sweep unless one is queued or running (the server's schedule).

@@ -649,20 +649,7 @@ async fn write_tags(conn: &mut AnyConnection, customer_id: i64, tags: &[String])
 }
 
 pub(crate) async fn check_owner(conn: &mut AnyConnection, owner: Option<i64>) -> Result<()> {
-    if let Some(o) = owner {
-        let ok: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND active = TRUE")
-                .bind(o)
-                .fetch_optional(conn)
-                .await?;
-        if ok.is_none() {
-            return Err(StoreError::Invalid(ValidationErrors::single(
-                "owner_id",
-                "invalid_reference",
-            )));
-        }
-    }
-    Ok(())
+    crate::users::check_active_user(conn, "owner_id", owner).await
 }
 
 /// Inserts one validated contact point (used by create and by the contact repository).

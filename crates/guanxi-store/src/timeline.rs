@@ -199,18 +199,7 @@ impl Store {
         let now = to_ms(Utc::now());
         let mut tx = self.write.begin().await?;
         load_row(&mut tx, actor, customer_id).await?;
-        if let Some(a) = t.assignee_id {
-            let active: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM users WHERE id = $1 AND active = TRUE")
-                    .bind(a)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if active.is_none() {
-                let mut e = guanxi_domain::ValidationErrors::new();
-                e.push("assignee_id", "invalid_reference");
-                return Err(StoreError::Invalid(e));
-            }
-        }
+        crate::users::check_active_user(&mut tx, "assignee_id", t.assignee_id).await?;
         let row = sqlx::query(
             "INSERT INTO tasks (customer_id, title, note, due_at, assignee_id, created_at, \
              updated_at, created_by, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",

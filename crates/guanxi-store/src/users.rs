@@ -173,6 +173,28 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Fails with `field: invalid_reference` unless `id` (when given) is an active user.
+pub(crate) async fn check_active_user(
+    conn: &mut sqlx::AnyConnection,
+    field: &'static str,
+    id: Option<i64>,
+) -> Result<()> {
+    let Some(id) = id else {
+        return Ok(());
+    };
+    let ok: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND active = TRUE")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    match ok {
+        Some(_) => Ok(()),
+        None => Err(StoreError::Invalid(
+            guanxi_domain::ValidationErrors::single(field, "invalid_reference"),
+        )),
+    }
+}
+
 impl Store {
     /// Number of users (zero means first run: print how to create the admin).
     pub async fn count_users(&self) -> Result<i64> {

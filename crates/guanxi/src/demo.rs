@@ -305,6 +305,8 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     );
     let saved = demo_segments(store).await?;
     println!("Saved {saved} segments for the marketer (the list of segments shows their sizes).");
+    let tickets = crate::demo_service::load(store, args.seed, g.customers).await?;
+    println!("Service desk: {tickets} tickets over the last year in three queues (complaints escalate to 孙组长 service.lead).");
     // After the scoring, which rewrites every scored customer's stage: the indexes are built
     // from the final rows, and on PostgreSQL the vacuum then marks the final pages
     // all-visible, so index-only scans stay index-only.
@@ -369,6 +371,7 @@ async fn demo_users(store: &Store) -> anyhow::Result<Vec<Actor>> {
         std::env::var("GUANXI_DEMO_PASSWORD").unwrap_or_else(|_| crate::users::generate_password());
     let east = crate::users::team_id(store, "华东销售 East").await?;
     let south = crate::users::team_id(store, "华南销售 South").await?;
+    let desk = crate::users::team_id(store, "客服中心 Service").await?;
     let specs: &[(&str, &str, guanxi_domain::role::Role, Option<i64>)] = &[
         (
             "admin",
@@ -404,7 +407,19 @@ async fn demo_users(store: &Store) -> anyhow::Result<Vec<Actor>> {
             "service",
             "周客服 Service",
             guanxi_domain::role::Role::Service,
-            None,
+            Some(desk),
+        ),
+        (
+            "service2",
+            "郑客服 Service 2",
+            guanxi_domain::role::Role::Service,
+            Some(desk),
+        ),
+        (
+            "service.lead",
+            "孙组长 Service Lead",
+            guanxi_domain::role::Role::Service,
+            Some(desk),
         ),
         (
             "marketing",
@@ -438,7 +453,7 @@ async fn demo_users(store: &Store) -> anyhow::Result<Vec<Actor>> {
         .map_err(|e| anyhow::anyhow!("creating demo user {username}: {e}"))?;
         actors.push(guanxi_domain::role::Actor::for_user(&u));
     }
-    println!("Demo users (password for all: {password}): admin, manager, sales.east, sales.east2, sales.south, service, marketing, viewer");
+    println!("Demo users (password for all: {password}): admin, manager, sales.east, sales.east2, sales.south, service, service2, service.lead, marketing, viewer");
     Ok(actors)
 }
 

@@ -4,6 +4,7 @@
 mod analyze;
 mod config;
 mod demo;
+mod demo_service;
 mod import;
 mod users;
 mod warehouse;

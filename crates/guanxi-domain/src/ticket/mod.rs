@@ -318,6 +318,57 @@ impl TicketPatch {
     }
 }
 
+/// A call as the phone system (CTI) reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCall {
+    /// The calling (or called) number, as the phone system has it.
+    pub caller: String,
+    /// The agent whose phone rings; the caller of the API when absent.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub agent_id: Option<i64>,
+    /// The phone system's call id: reporting the same call twice opens it once.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Inbound (default) or outbound.
+    #[serde(default)]
+    pub direction: Option<crate::vocabulary::InteractionDirection>,
+}
+
+impl NewCall {
+    /// Checks the number (digits, `+`, spaces, dashes, brackets; 3–32 characters) and the id.
+    pub fn validate(mut self) -> Result<NewCall, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        self.caller = self.caller.trim().to_string();
+        let ok = |c: char| c.is_ascii_digit() || "+-() ".contains(c);
+        let digits = self.caller.chars().filter(char::is_ascii_digit).count();
+        if self.caller.is_empty() {
+            e.push("caller", "required");
+        } else if !self.caller.chars().all(ok) || digits < 3 || self.caller.chars().count() > 32 {
+            e.push("caller", "invalid_phone");
+        }
+        check_text(
+            &mut e,
+            "external_id",
+            self.external_id.as_deref(),
+            MAX_SHORT,
+        );
+        if self.agent_id.is_some_and(|a| a < 1) {
+            e.push("agent_id", "invalid_reference");
+        }
+        if self.direction == Some(crate::vocabulary::InteractionDirection::Internal) {
+            e.push("direction", "unknown_value");
+        }
+        self.external_id = non_empty(self.external_id);
+        if e.is_empty() {
+            Ok(self)
+        } else {
+            Err(e)
+        }
+    }
+}
+
 /// Checks a message body: required, within the length limit.
 pub fn check_message(body: &str) -> Result<String, ValidationErrors> {
     let mut e = ValidationErrors::new();

@@ -250,3 +250,41 @@ pub struct AgentState {
     /// Open tickets now.
     pub open: i64,
 }
+
+/// A call from (or to) the phone system, for the screen pop and the call log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Call {
+    /// Id.
+    pub id: i64,
+    /// The number as the phone system sent it.
+    pub caller: String,
+    /// Inbound or outbound.
+    pub direction: crate::vocabulary::InteractionDirection,
+    /// The agent whose phone rang.
+    pub agent_id: Option<i64>,
+    /// The customer the number identified (exactly one match), or the one linked later.
+    pub customer_id: Option<i64>,
+    /// That customer's name.
+    pub customer_name: Option<String>,
+    /// The ticket the call was about.
+    pub ticket_id: Option<i64>,
+    /// The phone system's own call id.
+    pub external_id: Option<String>,
+    /// When it started ringing.
+    pub started_at: DateTime<Utc>,
+    /// When the agent answered.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Talk time in seconds (from answer, or from start when never answered).
+    pub duration_s: Option<i64>,
+}
+
+/// What an agent's screen pops for a call: the call and who the number may be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CallPop {
+    /// The call.
+    pub call: Call,
+    /// Customers the number matches, best first (empty: offer a new customer).
+    pub candidates: Vec<crate::records::IdentifyHit>,
+}

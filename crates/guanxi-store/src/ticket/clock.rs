@@ -133,12 +133,19 @@ pub(crate) async fn apply_sla(
     let cal = calendar(conn, policy.calendar_id).await?.calendar;
     let pauses = pauses(conn, ticket).await?;
     let created = from_ms(t.created_at);
-    let target =
-        |minutes: Option<i64>, start: DateTime<Utc>| minutes.map(|m| due(&cal, start, m, &pauses));
+    // A target met before a pause began is not moved by it (nor shown as paused).
+    let target = |minutes: Option<i64>, start: DateTime<Utc>, met: Option<i64>| {
+        let before: Vec<Pause> = pauses
+            .iter()
+            .filter(|p| met.is_none_or(|m| to_ms(p.start) < m))
+            .copied()
+            .collect();
+        minutes.map(|m| due(&cal, start, m, &before))
+    };
 
-    let first = target(policy.first_response_minutes, created);
-    let first_due = first.and_then(due_ms);
     let first_met = t.first_response_at.or(t.resolved_at);
+    let first = target(policy.first_response_minutes, created, first_met);
+    let first_due = first.and_then(due_ms);
     let first_breach = breach(first_due, first_met, now_ms);
 
     // The next-response clock runs from the customer's oldest message after the last reply.
@@ -155,14 +162,14 @@ pub(crate) async fn apply_sla(
         None
     };
     let next_due = unanswered
-        .and_then(|start| target(policy.next_response_minutes, from_ms(start)))
+        .and_then(|start| target(policy.next_response_minutes, from_ms(start), None))
         .and_then(due_ms);
     // A next-response breach stays on record after the late reply closes the window.
     let next_breach = t
         .next_response_breached_at
         .or_else(|| breach(next_due, None, now_ms));
 
-    let resolution = target(policy.resolution_minutes, created);
+    let resolution = target(policy.resolution_minutes, created, t.resolved_at);
     let resolution_due = resolution.and_then(due_ms);
     let resolution_breach = breach(resolution_due, t.resolved_at, now_ms);
     let paused_remaining = match resolution {

@@ -6,7 +6,10 @@
 //! lead) their team's; a sales rep the tickets of the customers they may see; managers, admins
 //! and viewers all of them. The permission to read or work tickets is the app layer's check.
 
+pub mod calls;
 pub mod clock;
+pub mod history;
+pub mod metrics;
 pub mod queue;
 mod row;
 pub mod setup;
@@ -104,7 +107,7 @@ pub(crate) async fn audit_ticket(
 }
 
 /// The record-scope rule for tickets (see the module documentation).
-fn push_ticket_scope(q: &mut SqlBuilder, actor: &Actor) {
+pub(crate) fn push_ticket_scope(q: &mut SqlBuilder, actor: &Actor) {
     let me = actor.id;
     match actor.role {
         Role::Service => {
@@ -195,6 +198,8 @@ pub struct TicketFilter {
     pub state: TicketState,
     /// Only this kind.
     pub kind: Option<TicketKind>,
+    /// Only this category.
+    pub category_id: Option<i64>,
     /// Words in the subject or the customer's name.
     pub q: Option<String>,
     /// Rows per page (1–200).
@@ -313,6 +318,9 @@ impl Store {
         }
         if let Some(k) = f.kind {
             q.push(" AND t.kind = ").text(k.as_str());
+        }
+        if let Some(c) = f.category_id {
+            q.push(" AND t.category_id = ").int(c);
         }
         if let Some(words) = f.q.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
             let pattern = like_pattern(words);
@@ -747,16 +755,7 @@ impl Store {
         fresh(&current, version)?;
         let now = Utc::now();
         let mut tx = self.write.begin().await?;
-        if let Some(a) = assignee {
-            let ok: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND active = TRUE")
-                    .bind(a)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if ok.is_none() {
-                return Err(invalid("assignee_id", "invalid_reference"));
-            }
-        }
+        crate::users::check_active_user(&mut tx, "assignee_id", assignee).await?;
         let n = sqlx::query(
             "UPDATE tickets SET assignee_id = NULL, \
              waiting_since = CASE WHEN status IN ('resolved', 'closed') THEN NULL ELSE $1 END, \

@@ -21,7 +21,155 @@ on_both_backends!(
     take_next_gives_the_oldest_most_urgent_ticket_once,
     agents_see_their_queues_and_reps_their_customers,
     a_merge_moves_tickets_and_their_timeline,
+    metrics_count_attainment_fcr_and_the_complaint_rate,
+    a_call_pops_once_and_its_end_lands_on_the_timeline,
 );
+
+async fn a_call_pops_once_and_its_end_lands_on_the_timeline(db: &TestDb) {
+    use guanxi_domain::ticket::NewCall;
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let agent = user(s, "agent", Role::Service, None).await;
+    let c = person(s, &admin, "来电人", Some("13912340000")).await;
+    let new = NewCall {
+        caller: "13912340000".into(),
+        agent_id: Some(agent.id),
+        external_id: Some("pbx-1".into()),
+        direction: None,
+    }
+    .validate()
+    .unwrap();
+    let first = s
+        .open_call(&admin, &new, agent.id, Some(c.id))
+        .await
+        .unwrap();
+    let again = s
+        .open_call(&admin, &new, agent.id, Some(c.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        first.id, again.id,
+        "the phone system's retry opens the call once"
+    );
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM calls").await, 1);
+    let pop = s.current_call(agent.id).await.unwrap().unwrap();
+    assert_eq!(
+        (pop.id, pop.customer_name.as_deref()),
+        (first.id, Some("来电人"))
+    );
+    assert!(s.current_call(admin.id).await.unwrap().is_none());
+    s.answer_call(&agent, first.id).await.unwrap();
+    let ended = s
+        .end_call(&agent, first.id, None, None, "Phone call")
+        .await
+        .unwrap();
+    assert!(ended.ended_at.is_some() && ended.duration_s.is_some());
+    assert!(
+        s.current_call(agent.id).await.unwrap().is_none(),
+        "an ended call no longer pops"
+    );
+    // Ending twice changes nothing; the call is one phone interaction on the timeline.
+    s.end_call(&agent, first.id, None, None, "Phone call")
+        .await
+        .unwrap();
+    let tl = s.timeline(&admin, c.id, None, 20).await.unwrap();
+    let calls: Vec<_> = tl
+        .iter()
+        .filter(|i| i.kind == TimelineKind::Interaction)
+        .collect();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].code, "phone");
+}
+
+async fn metrics_count_attainment_fcr_and_the_complaint_rate(db: &TestDb) {
+    use guanxi_store::ticket::history::HistoricTicket;
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let agent = user(s, "agent", Role::Service, None).await;
+    let c = person(s, &admin, "钱多", None).await;
+    // Four orders in March 2026.
+    for d in 2..6 {
+        s.create_order(
+            &admin,
+            ten_yuan_order(c.id, ts(&format!("2026-03-0{d}T10:00:00+08:00"))),
+        )
+        .await
+        .unwrap();
+    }
+    let base =
+        |subject: &str, opened: &str, reply_min: i64, resolved_h: Option<i64>| HistoricTicket {
+            customer_id: Some(c.id),
+            kind: TicketKind::Complaint,
+            category_id: Some(PRODUCT_QUALITY),
+            priority: Priority::Normal,
+            channel: InteractionChannel::Phone,
+            subject: subject.into(),
+            body: "坏了".into(),
+            queue_id: 1,
+            assignee_id: Some(agent.id),
+            severe: false,
+            opened_at: ts(opened),
+            first_reply: Some((
+                ts(opened) + chrono::Duration::minutes(reply_min),
+                "好的".into(),
+            )),
+            pauses: Vec::new(),
+            remedy: Some(RemedyKind::Refund),
+            resolved: resolved_h.map(|h| {
+                (
+                    ts(opened) + chrono::Duration::hours(h),
+                    ResolutionCode::Refunded,
+                )
+            }),
+            closed_at: None,
+        };
+    // Monday 2 March, 9:00: answered in 30 min (met), resolved in 2 h (met).
+    // Tuesday 3 March, 9:00: answered in 3 h (first response breached), resolved in 4 h.
+    let tickets = [
+        base("一", "2026-03-02T09:00:00+08:00", 30, Some(2)),
+        base("二", "2026-03-03T09:00:00+08:00", 180, Some(4)),
+    ];
+    let ids = s
+        .load_historic_tickets(&admin, &tickets, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    // The first one is reopened once: it no longer counts as resolved at first contact.
+    db.execute(&format!(
+        "UPDATE tickets SET reopen_count = 1 WHERE id = {}",
+        ids[0]
+    ))
+    .await;
+    let m = s
+        .service_metrics(
+            &admin,
+            ts("2026-03-01T00:00:00+08:00"),
+            ts("2026-04-01T00:00:00+08:00"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((m.opened, m.resolved, m.complaints, m.orders), (2, 2, 2, 4));
+    assert_eq!(m.first_response_attainment, Some(0.5));
+    assert_eq!(m.resolution_attainment, Some(1.0));
+    assert_eq!(m.first_contact_resolution, Some(0.5));
+    assert_eq!(m.reopen_rate, Some(0.5));
+    assert_eq!(m.complaints_per_thousand_orders, Some(500.0));
+    assert_eq!(m.complaint_rate[0].category_id, Some(PRODUCT_QUALITY));
+    assert!((m.first_response_minutes.unwrap() - 105.0).abs() < 1e-9);
+    assert_eq!(m.agents.len(), 1);
+    assert_eq!(m.agents[0].resolved, 2);
+    assert_eq!(m.by_channel[0].key, "phone");
+    // Another period sees none of it.
+    let empty = s
+        .service_metrics(
+            &admin,
+            ts("2026-05-01T00:00:00+08:00"),
+            ts("2026-06-01T00:00:00+08:00"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((empty.opened, empty.first_response_attainment), (0, None));
+}
 
 async fn a_merge_moves_tickets_and_their_timeline(db: &TestDb) {
     let s = &db.store;
@@ -545,6 +693,7 @@ async fn take_next_gives_the_oldest_most_urgent_ticket_once(db: &TestDb) {
                 view: TicketView::Waiting(q),
                 state: TicketState::Open,
                 kind: None,
+                category_id: None,
                 q: None,
                 limit: 50,
                 offset: 0,
@@ -617,6 +766,7 @@ async fn agents_see_their_queues_and_reps_their_customers(db: &TestDb) {
         view: TicketView::All,
         state: TicketState::All,
         kind: None,
+        category_id: None,
         q: None,
         limit: 50,
         offset: 0,

@@ -469,7 +469,15 @@ pub fn item_views(
                 iso: i.at.to_rfc3339(),
                 at: format::datetime(i.at, tz),
                 title: i.title.unwrap_or_default(),
-                detail: i.detail.unwrap_or_default(),
+                detail: match i.kind {
+                    TimelineKind::Ticket => crate::features::ticket::pages::describe_event(
+                        ctx,
+                        &i.code,
+                        i.detail.as_deref().unwrap_or(""),
+                        names,
+                    ),
+                    _ => i.detail.unwrap_or_default(),
+                },
                 amount: match (i.amount_minor, &i.currency) {
                     (Some(a), Some(c)) => format::money(a, c),
                     _ => String::new(),

@@ -7,11 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use guanxi_domain::ticket::records::{
-    AgentState, NamedCalendar, ServiceQueue, SlaPolicy, Ticket, TicketCategory, TicketDetail,
+    AgentState, Call, CallPop, NamedCalendar, ServiceQueue, SlaPolicy, Ticket, TicketCategory,
+    TicketDetail,
 };
 use guanxi_domain::ticket::routing::{AgentStatus, RoutingMode};
-use guanxi_domain::ticket::{MessageKind, NewTicket, TicketKind, TicketPatch};
+use guanxi_domain::ticket::{MessageKind, NewCall, NewTicket, TicketKind, TicketPatch};
 use guanxi_domain::ValidationErrors;
+use guanxi_store::ticket::metrics::ServiceMetrics;
 use guanxi_store::ticket::{TicketFilter, TicketState, TicketView};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -55,6 +57,9 @@ pub struct TicketQuery {
     pub state: Option<String>,
     /// Only this kind.
     pub kind: Option<TicketKind>,
+    /// Only this category.
+    #[param(minimum = 1)]
+    pub category: Option<i64>,
     /// Words in the subject or the customer's name.
     pub q: Option<String>,
     /// Most rows (1–200, default 50).
@@ -99,6 +104,7 @@ impl TicketQuery {
             view,
             state,
             kind: self.kind,
+            category_id: self.category,
             q: self.q,
             limit: crate::extract::page_limit(self.limit, 50, 200)?,
             offset,
@@ -415,4 +421,113 @@ pub async fn calendar(
     PathId(id): PathId,
 ) -> Result<Json<NamedCalendar>, ApiError> {
     Ok(Json(uc::calendar(&st.store, &auth.actor, id).await?))
+}
+
+/// The period of the desk's figures.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MetricsQuery {
+    /// Start (default: 30 days before `to`).
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// End, exclusive (default: now).
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The desk's figures for a period: volume by channel and kind, wait, first response and
+/// handle times, first-contact resolution, reopen rate, SLA attainment, backlog, per agent,
+/// and the complaint rate per 1,000 orders overall and per category.
+#[utoipa::path(get, path = "/api/v1/service/metrics", tag = "service", params(MetricsQuery),
+    responses((status = 200, body = ServiceMetrics), (status = 400, body = ErrorBody)))]
+pub async fn metrics(
+    State(st): State<AppState>,
+    auth: Auth,
+    QueryParams(q): QueryParams<MetricsQuery>,
+) -> Result<Json<ServiceMetrics>, ApiError> {
+    let to = q.to.unwrap_or_else(chrono::Utc::now);
+    let from = q.from.unwrap_or(to - chrono::Duration::days(30));
+    if from >= to {
+        return Err(ApiError::BadQuery(
+            ValidationErrors::single("from", "out_of_range").0,
+        ));
+    }
+    Ok(Json(uc::metrics(&st.store, &auth.actor, from, to).await?))
+}
+
+/// Screen pop: the phone system reports a call ringing at an agent (`agent_id`, or the caller
+/// of the API). The number is identified among the agent's customers; the agent's desk shows
+/// the pop within seconds. Reporting the same `external_id` again returns the same call.
+#[utoipa::path(post, path = "/api/v1/calls", tag = "service", request_body = NewCall,
+    responses((status = 201, body = CallPop), (status = 422, body = ErrorBody)))]
+pub async fn open_call(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(c): JsonBody<NewCall>,
+) -> Result<(StatusCode, Json<CallPop>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(uc::screen_pop(&st.store, &auth.actor, c).await?),
+    ))
+}
+
+/// What pops on the caller's own screen now: the newest call ringing or in progress. 204 when
+/// there is none.
+#[utoipa::path(get, path = "/api/v1/calls/pop", tag = "service",
+    responses((status = 200, body = CallPop), (status = 204, description = "No call")))]
+pub async fn pop(State(st): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
+    Ok(match uc::my_pop(&st.store, &auth.actor).await? {
+        Some(p) => Json(p).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// The agent answers the call.
+#[utoipa::path(post, path = "/api/v1/calls/{id}/answer", tag = "service", params(("id" = i64, Path, description = "Call id", minimum = 1)),
+    responses((status = 200, body = Call), (status = 404, body = ErrorBody)))]
+pub async fn answer_call(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<Call>, ApiError> {
+    Ok(Json(uc::answer_call(&st.store, &auth.actor, id).await?))
+}
+
+/// How a call ended.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallEnd {
+    /// The ticket the call was about.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub ticket_id: Option<i64>,
+    /// The customer, when the number did not identify them.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub customer_id: Option<i64>,
+}
+
+/// The call ends: the talk time is written and a phone interaction goes on the customer's
+/// timeline. Ending twice changes nothing.
+#[utoipa::path(post, path = "/api/v1/calls/{id}/end", tag = "service", params(("id" = i64, Path, description = "Call id", minimum = 1)), request_body = CallEnd,
+    responses((status = 200, body = Call), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn end_call(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(e): JsonBody<CallEnd>,
+) -> Result<Json<Call>, ApiError> {
+    let locale =
+        guanxi_text::Locale::from_code(&auth.user.locale).unwrap_or(guanxi_text::Locale::ZhCn);
+    let subject = guanxi_text::text::t(locale, "ticket.call_subject");
+    Ok(Json(
+        uc::end_call(
+            &st.store,
+            &auth.actor,
+            id,
+            e.ticket_id,
+            e.customer_id,
+            subject,
+        )
+        .await?,
+    ))
 }

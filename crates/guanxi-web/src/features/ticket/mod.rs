@@ -27,6 +27,11 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::categories))
         .routes(routes!(api::sla_policies))
         .routes(routes!(api::calendar))
+        .routes(routes!(api::metrics))
+        .routes(routes!(api::open_call))
+        .routes(routes!(api::pop))
+        .routes(routes!(api::answer_call))
+        .routes(routes!(api::end_call))
 }
 
 /// The area's page routes.
@@ -39,4 +44,8 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/tickets/{id}", get(pages::show).post(pages::update))
         .route("/tickets/{id}/messages", post(pages::post_message))
         .route("/tickets/{id}/take", post(pages::take))
+        .route("/tickets/pop", get(pages::pop))
+        .route("/tickets/metrics", get(pages::metrics))
+        .route("/tickets/calls/{id}/answer", post(pages::answer_call))
+        .route("/tickets/calls/{id}/end", post(pages::end_call))
 }

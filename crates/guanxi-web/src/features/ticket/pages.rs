@@ -81,6 +81,7 @@ struct DeskTpl {
     queue: i64,
     state: String,
     q: String,
+    extra: String,
     tabs: Vec<QueueTab>,
     rows: Vec<RowView>,
     next_url: String,
@@ -170,6 +171,60 @@ fn category_name(cats: &[TicketCategory], id: Option<i64>, zh: bool) -> String {
     }
 }
 
+/// A history step's detail in words: codes become labels in the reader's language, user ids
+/// names (the stored detail stays language-neutral, so it reads right in either language).
+pub fn describe_event(
+    ctx: &Ctx,
+    action: &str,
+    detail: &str,
+    names: &HashMap<i64, String>,
+) -> String {
+    let name = |id: &str| {
+        id.parse::<i64>()
+            .ok()
+            .and_then(|i| names.get(&i).cloned())
+            .unwrap_or_else(|| id.to_string())
+    };
+    match action {
+        "opened" if !detail.starts_with('#') => ctx.label("interaction_channel", detail),
+        "status" | "reopened" => {
+            let (change, code) = detail.split_once(':').unwrap_or((detail, ""));
+            let mut out = match change.split_once('>') {
+                Some((a, b)) => format!(
+                    "{} → {}",
+                    ctx.label("ticket_status", a),
+                    ctx.label("ticket_status", b)
+                ),
+                None => change.to_string(),
+            };
+            if !code.is_empty() {
+                out = format!("{out} · {}", ctx.label("resolution_code", code));
+            }
+            out
+        }
+        "complaint_step" => ctx.label("complaint_step", detail),
+        "remedy" => ctx.label("remedy_kind", detail),
+        "priority" => ctx.label("ticket_priority", detail),
+        "assigned" => name(detail.rsplit(':').next().unwrap_or(detail)),
+        "breached" => ctx
+            .t(match detail {
+                "first_response" => "ticket.first_response",
+                "next_response" => "ticket.next_response",
+                _ => "ticket.resolution",
+            })
+            .to_string(),
+        "escalated" => {
+            let (level, reason) = detail.split_once(':').unwrap_or((detail, ""));
+            format!(
+                "{} {level} · {}",
+                ctx.t("ticket.escalated"),
+                ctx.label("escalation_reason", reason)
+            )
+        }
+        _ => detail.to_string(),
+    }
+}
+
 /// The nearest unmet target: what an agent must beat next.
 fn nearest(t: &Ticket) -> Option<(DateTime<Utc>, bool)> {
     let mut due: Vec<(DateTime<Utc>, bool)> = Vec::new();
@@ -217,8 +272,11 @@ fn row(ctx: &Ctx, t: &Ticket, names: &HashMap<i64, String>, tz: chrono::FixedOff
     }
 }
 
-fn link(view: &str, queue: i64, state: &str, q: &str, page: i64) -> String {
+fn link(view: &str, queue: i64, state: &str, q: &str, extra: &str, page: i64) -> String {
     let mut parts = vec![format!("view={view}")];
+    if !extra.is_empty() {
+        parts.push(extra.to_string());
+    }
     if queue > 0 {
         parts.push(format!("queue={queue}"));
     }
@@ -283,13 +341,16 @@ async fn desk_page(
         .unwrap_or(1)
         .clamp(1, 10_000);
     let words = q.get("q").unwrap_or("").to_string();
+    let kind = q.get("kind").and_then(|k| TicketKind::parse(k).ok());
+    let category = q.get("category").and_then(|c| c.parse::<i64>().ok());
     let list = uc::list_tickets(
         &st.store,
         &user.actor,
         &TicketFilter {
             view,
             state,
-            kind: None,
+            kind,
+            category_id: category,
             q: Some(words.clone()).filter(|w| !w.is_empty()),
             limit: PAGE,
             offset: (page - 1) * PAGE,
@@ -304,6 +365,14 @@ async fn desk_page(
     } else {
         None
     };
+    let extra = [
+        kind.map(|k| format!("kind={k}")),
+        category.map(|c| format!("category={c}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("&");
     let ctx = user.ctx("ticket.desk");
     let rows = list
         .items
@@ -329,11 +398,12 @@ async fn desk_page(
             .collect(),
         rows,
         next_url: if list.more {
-            link(view_code, queue, state_code, &words, page + 1)
+            link(view_code, queue, state_code, &words, &extra, page + 1)
         } else {
             String::new()
         },
         q: words,
+        extra,
         ctx,
     };
     let mut r = render(l, &tpl);
@@ -714,7 +784,7 @@ async fn show_page(
             .map(|e| EventView {
                 at: format::datetime(e.at, tz),
                 action: ctx.label("ticket_event", &e.action),
-                detail: e.detail.clone().unwrap_or_default(),
+                detail: describe_event(&ctx, &e.action, e.detail.as_deref().unwrap_or(""), &names),
                 who: who(e.user_id),
             })
             .collect(),
@@ -852,4 +922,260 @@ pub async fn take(
             None => Err(UiError::Internal(user.locale, "take ticket".into())),
         },
     }
+}
+
+/// The call popping on the agent's screen, as the desk shows it.
+pub struct PopView {
+    id: i64,
+    caller: String,
+    answered: bool,
+    customer_id: i64,
+    customer: String,
+    candidates: Vec<(i64, String, String)>,
+    since: String,
+}
+
+#[derive(Template)]
+#[template(path = "ticket/pop.html")]
+struct PopTpl {
+    ctx: Ctx,
+    pop: Option<PopView>,
+    ticket: i64,
+}
+
+/// The screen-pop fragment the desk polls every few seconds (empty when no call).
+pub async fn pop(
+    State(st): State<AppState>,
+    user: UiUser,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::WorkTickets)?;
+    let tz = format::zone(st.utc_offset_hours);
+    let p = uc::my_pop(&st.store, &user.actor)
+        .await
+        .map_err(page_err(user.locale))?;
+    let pop = p.map(|p| PopView {
+        id: p.call.id,
+        caller: p.call.caller.clone(),
+        answered: p.call.answered_at.is_some(),
+        customer_id: p.call.customer_id.unwrap_or(0),
+        customer: p.call.customer_name.clone().unwrap_or_default(),
+        candidates: p
+            .candidates
+            .iter()
+            .map(|h| {
+                (
+                    h.customer_id,
+                    h.name.clone(),
+                    h.city.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        since: format::datetime(p.call.started_at, tz),
+    });
+    Ok(render(
+        user.locale,
+        &PopTpl {
+            ctx: user.ctx("ticket.desk"),
+            pop,
+            ticket: q
+                .get("ticket")
+                .and_then(|t| t.parse::<i64>().ok())
+                .unwrap_or(0),
+        },
+    ))
+}
+
+/// Answers the popping call and comes back to the desk.
+pub async fn answer_call(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Submitted { user, .. }: Submitted,
+) -> Result<Response, UiError> {
+    user.require(Permission::WorkTickets)?;
+    uc::answer_call(&st.store, &user.actor, id)
+        .await
+        .map_err(page_err(user.locale))?;
+    Ok(Redirect::to("/tickets").into_response())
+}
+
+/// Ends the call (optionally about a ticket) and goes back where the agent was.
+pub async fn end_call(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Submitted { user, form }: Submitted,
+) -> Result<Response, UiError> {
+    user.require(Permission::WorkTickets)?;
+    let ticket = form.get("ticket_id").and_then(|t| t.parse::<i64>().ok());
+    let subject = user.ctx("ticket.desk").t("ticket.call_subject");
+    uc::end_call(&st.store, &user.actor, id, ticket, None, subject)
+        .await
+        .map_err(page_err(user.locale))?;
+    let back = match ticket {
+        Some(t) => format!("/tickets/{t}"),
+        None => "/tickets".into(),
+    };
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// A figure on the metrics page: label key, value as shown.
+pub struct Kpi {
+    label: &'static str,
+    value: String,
+    id: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "ticket/metrics.html")]
+struct MetricsTpl {
+    ctx: Ctx,
+    days: i64,
+    kpis: Vec<Kpi>,
+    channels: Vec<(String, i64)>,
+    kinds: Vec<(String, String, i64)>,
+    complaint_rate: Vec<(i64, String, i64, String)>,
+    agents: Vec<(String, i64, String, String, i64)>,
+}
+
+fn minutes(v: Option<f64>) -> String {
+    v.map(|m| format!("{m:.0}")).unwrap_or_else(|| "—".into())
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(format::percent).unwrap_or_else(|| "—".into())
+}
+
+/// The desk's figures (`?days=7|30|90|365`), each linking to the tickets behind it.
+pub async fn metrics(
+    State(st): State<AppState>,
+    user: UiUser,
+    q: FormData,
+) -> Result<Response, UiError> {
+    user.require(Permission::ReadTickets)?;
+    let err = page_err(user.locale);
+    let days = q
+        .get("days")
+        .and_then(|d| d.parse::<i64>().ok())
+        .filter(|d| [7, 30, 90, 365].contains(d))
+        .unwrap_or(30);
+    let to = Utc::now();
+    let m = uc::metrics(
+        &st.store,
+        &user.actor,
+        to - chrono::Duration::days(days),
+        to,
+    )
+    .await
+    .map_err(&err)?;
+    let cats = uc::categories(&st.store, &user.actor).await.map_err(&err)?;
+    let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
+    let ctx = user.ctx("ticket.metrics");
+    let kpis = vec![
+        Kpi {
+            label: "ticket.m_opened",
+            value: m.opened.to_string(),
+            id: "m-opened",
+        },
+        Kpi {
+            label: "ticket.m_resolved",
+            value: m.resolved.to_string(),
+            id: "m-resolved",
+        },
+        Kpi {
+            label: "ticket.m_backlog",
+            value: m.backlog.to_string(),
+            id: "m-backlog",
+        },
+        Kpi {
+            label: "ticket.m_wait",
+            value: minutes(m.wait_minutes),
+            id: "m-wait",
+        },
+        Kpi {
+            label: "ticket.m_first_response",
+            value: minutes(m.first_response_minutes),
+            id: "m-frt",
+        },
+        Kpi {
+            label: "ticket.m_handle",
+            value: minutes(m.handle_minutes),
+            id: "m-handle",
+        },
+        Kpi {
+            label: "ticket.m_fcr",
+            value: pct(m.first_contact_resolution),
+            id: "m-fcr",
+        },
+        Kpi {
+            label: "ticket.m_reopen",
+            value: pct(m.reopen_rate),
+            id: "m-reopen",
+        },
+        Kpi {
+            label: "ticket.m_fr_attainment",
+            value: pct(m.first_response_attainment),
+            id: "m-fr-sla",
+        },
+        Kpi {
+            label: "ticket.m_res_attainment",
+            value: pct(m.resolution_attainment),
+            id: "m-res-sla",
+        },
+        Kpi {
+            label: "ticket.m_complaints",
+            value: m.complaints.to_string(),
+            id: "m-complaints",
+        },
+        Kpi {
+            label: "ticket.m_complaint_rate",
+            value: m
+                .complaints_per_thousand_orders
+                .map(|r| format!("{r:.1}‰"))
+                .unwrap_or_else(|| "—".into()),
+            id: "m-complaint-rate",
+        },
+    ];
+    let tpl = MetricsTpl {
+        days,
+        kpis,
+        channels: m
+            .by_channel
+            .iter()
+            .map(|b| (ctx.label("interaction_channel", &b.key), b.n))
+            .collect(),
+        kinds: m
+            .by_kind
+            .iter()
+            .map(|b| (b.key.clone(), ctx.label("ticket_kind", &b.key), b.n))
+            .collect(),
+        complaint_rate: m
+            .complaint_rate
+            .iter()
+            .map(|r| {
+                (
+                    r.category_id.unwrap_or(0),
+                    category_name(&cats, r.category_id, ctx.is_zh()),
+                    r.complaints,
+                    r.per_thousand_orders
+                        .map(|v| format!("{v:.1}‰"))
+                        .unwrap_or_else(|| "—".into()),
+                )
+            })
+            .collect(),
+        agents: m
+            .agents
+            .iter()
+            .map(|a| {
+                (
+                    names.get(&a.user_id).cloned().unwrap_or_default(),
+                    a.resolved,
+                    minutes(a.first_response_minutes),
+                    pct(a.first_response_attainment),
+                    a.open,
+                )
+            })
+            .collect(),
+        ctx,
+    };
+    Ok(render(user.locale, &tpl))
 }
