@@ -741,6 +741,15 @@ test("a service agent takes the next complaint, sees the caller pop up, resolves
   await page.selectOption("#message-kind", "reply");
   await Promise.all([page.waitForURL(new RegExp(`/tickets/${complaint.id}`)), page.click("#send-message")]);
   assert.match(await page.textContent("#messages"), /马上为您处理/);
+  // The knowledge base, searched from the ticket: a two-character word finds the refund
+  // article, highlighted; "this answered it" links it to the ticket.
+  await page.fill("#ticket-kb-q", "退款");
+  await Promise.all([page.waitForURL(/\/kb\?/), page.click("#ticket-kb-search")]);
+  const hit = page.locator("#kb-results li").first();
+  assert.equal((await hit.locator("mark").first().textContent()).trim(), "退款");
+  await shot(page, "service-kb-search");
+  await Promise.all([page.waitForURL(`${base}/tickets/${complaint.id}`), hit.locator("button").click()]);
+  assert.match(await page.textContent("#ticket-articles"), /退款/);
   const step = async (value, extra) => {
     await page.selectOption("#ticket-step", value);
     if (extra) await extra();

@@ -14,6 +14,7 @@ pub mod customers;
 pub mod error;
 pub mod export;
 pub mod jobs;
+pub mod knowledge;
 pub mod maintenance;
 pub mod merge;
 pub mod orders;

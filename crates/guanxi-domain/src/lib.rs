@@ -9,6 +9,7 @@ pub mod contact;
 pub mod customer;
 pub mod error;
 pub mod interaction;
+pub mod knowledge;
 pub mod lifecycle;
 pub mod lunar;
 pub mod masking;

@@ -22,6 +22,7 @@ pub mod identify;
 pub mod import;
 pub mod insights;
 pub mod jobs;
+pub mod knowledge;
 pub mod lifecycle;
 pub mod load;
 pub mod merge;

@@ -90,6 +90,15 @@ const SUGGESTIONS: &[(i64, &str, &str)] = &[(
     "建议 Please add a night delivery slot",
     "希望增加晚间配送。Please add an evening delivery slot.",
 )];
+/// The demo's FAQ: (Chinese title, text, English title, text, category).
+const ARTICLES: &[(&str, &str, &str, &str, i64)] = &[
+    ("如何申请退款", "在“我的订单”中打开订单，点击“申请退款”。审核通过后，款项在三个工作日内原路退回。", "How to get a refund", "Open the order under My orders and choose Request refund. Once approved, the money goes back the way you paid within three working days.", 15),
+    ("如何开具发票", "下单后三十天内，可在订单页申请电子发票；增值税专用发票请提供公司税号和开户行。", "How to get an invoice", "Within thirty days of the order, request an e-invoice on the order page; for a VAT special invoice give the company tax number and bank.", 16),
+    ("配送需要多久", "江浙沪一般次日达，其他地区三到五天；节假日顺延。", "How long delivery takes", "Next day in Jiangsu, Zhejiang and Shanghai, three to five days elsewhere; holidays add time.", 6),
+    ("会员积分怎么用", "每消费一元积一分，一百分抵一元，积分有效期两年。", "Using membership points", "One point per yuan spent; a hundred points pay one yuan; points last two years.", 12),
+    ("商品破损怎么办", "签收时发现破损请拍照并拒收；已签收的请在七天内联系客服，我们免费换新。", "What to do about a damaged item", "Photograph the damage and refuse the parcel; if already signed for, contact us within seven days for a free replacement.", 4),
+    ("iPhone 屏幕维修", "保修期内的 iPhone 屏幕问题，请携带发票到门店检测，免费更换屏幕。", "iPhone screen repair", "For an iPhone screen fault under warranty, bring the invoice to a store for a free screen replacement.", 14),
+];
 const REPLY: &str = "您好，已收到，我们马上处理。Hello, we have it and are on it.";
 
 /// Sets the desk up and loads a year of tickets; returns how many.
@@ -281,5 +290,20 @@ pub async fn load(store: &Store, seed: u64, customers: usize) -> anyhow::Result<
         });
     }
     let ids = store.load_historic_tickets(&system, &tickets, now).await?;
+    for (title_zh, body_zh, title_en, body_en, category) in ARTICLES {
+        let a = guanxi_domain::knowledge::ArticleInput {
+            title_zh: Some((*title_zh).into()),
+            body_zh: Some((*body_zh).into()),
+            title_en: Some((*title_en).into()),
+            body_en: Some((*body_en).into()),
+            category_id: Some(*category),
+            tags: Vec::new(),
+            status: Some(guanxi_domain::knowledge::ArticleStatus::Published),
+            version: None,
+        }
+        .validate()
+        .map_err(|e| anyhow::anyhow!("demo article: {e}"))?;
+        store.create_article(&system, &a).await?;
+    }
     Ok(ids.len())
 }

@@ -341,6 +341,13 @@ impl Store {
         }
         let now = Utc::now();
         let mut tx = self.write.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
         sqlx::query(
             "INSERT INTO agent_states (user_id, status, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, \

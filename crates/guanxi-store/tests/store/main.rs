@@ -23,6 +23,7 @@ mod customers;
 mod dashboard;
 mod import;
 mod jobs;
+mod knowledge;
 mod load;
 mod merge;
 mod orders;

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod analytics;
 pub mod customers;
 pub mod jobs;
+pub mod knowledge;
 pub mod merge;
 pub mod orders;
 pub mod privacy;
@@ -31,6 +32,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(segments::api_routes())
         .merge(jobs::api_routes())
         .merge(ticket::api_routes())
+        .merge(knowledge::api_routes())
 }
 
 /// Every area's page routes.
@@ -45,4 +47,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(segments::page_routes())
         .merge(jobs::page_routes())
         .merge(ticket::page_routes())
+        .merge(knowledge::page_routes())
 }

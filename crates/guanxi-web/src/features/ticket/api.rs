@@ -74,6 +74,13 @@ impl TicketQuery {
     fn filter(self, auth: &Auth) -> Result<TicketFilter, ApiError> {
         let bad =
             |field: &str| ApiError::BadQuery(ValidationErrors::single(field, "unknown_value").0);
+        for (field, v) in [("queue", self.queue), ("category", self.category)] {
+            if v.is_some_and(|v| v < 1) {
+                return Err(ApiError::BadQuery(
+                    ValidationErrors::single(field, "out_of_range").0,
+                ));
+            }
+        }
         let view = match (self.customer, self.view.as_deref(), self.queue) {
             (Some(c), _, _) if c > 0 => TicketView::Customer(c),
             (Some(_), _, _) => return Err(bad("customer")),

@@ -152,6 +152,7 @@ struct ShowTpl {
     order_id: String,
     product: String,
     parent_id: i64,
+    articles: Vec<(i64, String)>,
 }
 
 fn category_name(cats: &[TicketCategory], id: Option<i64>, zh: bool) -> String {
@@ -792,6 +793,9 @@ async fn show_page(
         order_id: t.order_id.map(|o| o.to_string()).unwrap_or_default(),
         product: t.product_sku.clone().unwrap_or_default(),
         parent_id: t.parent_id.unwrap_or(0),
+        articles: guanxi_app::knowledge::linked(&st.store, &user.actor, id)
+            .await
+            .map_err(&err)?,
         t: row(&ctx, t, &names, tz),
         ctx,
     };

@@ -1,0 +1,29 @@
+### The knowledge base (FAQ).
+
+nav-kb = Knowledge base
+kb-title = Knowledge base
+kb-new = New article
+kb-edit = Edit article
+kb-search = Search: 退款, 发票, iPhone 屏幕 …
+kb-search_button = Search
+kb-none = No article matches.
+kb-for_ticket = Answering ticket
+kb-answered_it = This answered it
+kb-views = Views
+kb-linked = Tickets answered
+kb-was_helpful = Was this helpful?
+kb-yes = Yes
+kb-no = No
+kb-thanks = Thank you for your vote.
+kb-title_zh = Chinese title
+kb-body_zh = Chinese text
+kb-title_en = English title
+kb-body_en = English text
+kb-tags = Tags (comma separated)
+kb-status = Status
+kb-articles = Knowledge base
+kb-linked_articles = Articles that answered it
+label-article_status-draft = Draft
+label-article_status-published = Published
+label-article_status-archived = Archived
+label-ticket_event-article = Answered by an article

@@ -1,0 +1,29 @@
+### 知识库（常见问题）。
+
+nav-kb = 知识库
+kb-title = 知识库
+kb-new = 新建文章
+kb-edit = 编辑文章
+kb-search = 搜索：退款、发票、iPhone 屏幕……
+kb-search_button = 搜索
+kb-none = 没有匹配的文章。
+kb-for_ticket = 正在解答工单
+kb-answered_it = 这篇解决了问题
+kb-views = 浏览
+kb-linked = 解答工单数
+kb-was_helpful = 这篇文章有帮助吗？
+kb-yes = 有帮助
+kb-no = 没帮助
+kb-thanks = 感谢您的反馈。
+kb-title_zh = 中文标题
+kb-body_zh = 中文正文
+kb-title_en = 英文标题
+kb-body_en = 英文正文
+kb-tags = 标签（逗号分隔）
+kb-status = 状态
+kb-articles = 知识库
+kb-linked_articles = 解答此工单的文章
+label-article_status-draft = 草稿
+label-article_status-published = 已发布
+label-article_status-archived = 已归档
+label-ticket_event-article = 由知识库文章解答
