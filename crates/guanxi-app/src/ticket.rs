@@ -373,9 +373,13 @@ pub async fn queue_sla_sweep(store: &Store) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The sweep itself (the worker's handler): how many tickets it looked at, and whether a full
-/// batch means it should run again at once.
+/// The sweep itself (the worker's handler): breaches recorded, then one routing pass over
+/// the queues; how many tickets it looked at and routed, and whether a full batch means it
+/// should run again at once.
 pub async fn sweep_sla(store: &Store) -> Result<serde_json::Value, AppError> {
     let n = store.sweep_sla(Utc::now()).await?;
-    Ok(json!({"tickets": n, "more": n as i64 >= guanxi_store::ticket::clock::SWEEP_BATCH}))
+    let routed = store.route_all_queues().await?;
+    Ok(json!({"tickets": n, "routed": routed,
+              "more": n as i64 >= guanxi_store::ticket::clock::SWEEP_BATCH
+                  || routed as i64 >= guanxi_store::ticket::queue::ROUTE_BATCH}))
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationErrors;
 use crate::profile::check_text;
-use crate::vocabulary::{InteractionChannel, InteractionDirection};
+use crate::vocabulary::{InteractionChannel, InteractionDirection, InteractionPurpose};
 
 /// Longest subject line.
 pub const MAX_SUBJECT: usize = 200;
@@ -30,6 +30,9 @@ pub struct NewInteraction {
     /// When it happened; defaults to now.
     #[serde(default)]
     pub occurred_at: Option<DateTime<Utc>>,
+    /// Why it happened (enquiry, care, complaint, objection, sales, follow-up).
+    #[serde(default)]
+    pub purpose: Option<InteractionPurpose>,
 }
 
 /// An interaction that passed validation, defaults applied.
@@ -45,6 +48,8 @@ pub struct ValidInteraction {
     pub body: Option<String>,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
+    /// Why it happened.
+    pub purpose: Option<InteractionPurpose>,
 }
 
 /// Trims and turns an empty string into `None`.
@@ -86,6 +91,7 @@ impl NewInteraction {
             subject: self.subject.trim().to_string(),
             body: non_empty(self.body.as_deref()),
             occurred_at,
+            purpose: self.purpose,
         })
     }
 }
@@ -157,6 +163,7 @@ mod tests {
             subject: "  喜欢胡萝卜汁 ".into(),
             body: Some("   ".into()),
             occurred_at: None,
+            purpose: None,
         }
         .validate(now)
         .unwrap();
@@ -171,6 +178,7 @@ mod tests {
             subject: " ".into(),
             body: None,
             occurred_at: Some(now + chrono::Duration::days(1)),
+            purpose: None,
         }
         .validate(now)
         .unwrap_err();

@@ -291,6 +291,8 @@ pub struct Interaction {
     pub body: Option<String>,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
+    /// Why it happened.
+    pub purpose: Option<crate::vocabulary::InteractionPurpose>,
     /// Row metadata.
     #[serde(flatten)]
     pub meta: RowMeta,

@@ -181,6 +181,19 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Why a contact happened (the seeds' purposes: enquiry, care, complaint, objection,
+    /// sales, follow-up), for reports on what the customer interaction centre spends time on.
+    InteractionPurpose {
+        Enquiry => "enquiry",
+        Care => "care",
+        Complaint => "complaint",
+        Objection => "objection",
+        Sales => "sales",
+        FollowUp => "follow_up",
+    }
+);
+
+vocabulary!(
     /// Who started an interaction: the customer (inbound), us (outbound), or nobody (an internal note).
     InteractionDirection { Inbound => "inbound", Outbound => "outbound", Internal => "internal" }
 );

@@ -110,7 +110,9 @@ async fn reindex(conn: &mut AnyConnection, id: i64, a: &ArticleInput) -> Result<
         *weights.entry(term).or_insert(0) += n * (TITLE_WEIGHT - 1);
     }
     let rows: Vec<(String, i64)> = weights.into_iter().collect();
-    for chunk in rows.chunks(200) {
+    // A thousand rows per statement (3,000 bound values, well under SQLite's limit): a long
+    // article is a few statements, so the writer is not held for long.
+    for chunk in rows.chunks(1000) {
         let mut q = SqlBuilder::new("INSERT INTO kb_terms (term, article_id, weight) VALUES ");
         for (i, (term, w)) in chunk.iter().enumerate() {
             if i > 0 {

@@ -7,7 +7,7 @@ use chrono::Utc;
 use guanxi_domain::interaction::{ValidInteraction, ValidTask};
 use guanxi_domain::records::{Interaction, Task, TimelineCursor, TimelineItem, TimelineKind};
 use guanxi_domain::role::Actor;
-use guanxi_domain::vocabulary::{InteractionChannel, InteractionDirection};
+use guanxi_domain::vocabulary::{InteractionChannel, InteractionDirection, InteractionPurpose};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
@@ -47,6 +47,7 @@ pub(crate) struct InteractionRow {
     subject: String,
     body: Option<String>,
     occurred_at: i64,
+    purpose: Option<String>,
     version: i64,
     created_at: i64,
     updated_at: i64,
@@ -64,6 +65,10 @@ impl InteractionRow {
             subject: self.subject,
             body: self.body,
             occurred_at: from_ms(self.occurred_at),
+            purpose: self
+                .purpose
+                .map(|p| code(InteractionPurpose::parse, &p, "purpose"))
+                .transpose()?,
             meta: meta(
                 self.version,
                 self.created_at,
@@ -113,7 +118,7 @@ impl TaskRow {
 }
 
 pub(crate) const INTERACTION_COLUMNS: &str = "id, customer_id, channel, direction, subject, body, \
-    occurred_at, version, created_at, updated_at, created_by, updated_by";
+    occurred_at, purpose, version, created_at, updated_at, created_by, updated_by";
 pub(crate) const TASK_COLUMNS: &str =
     "id, customer_id, title, note, due_at, done_at, assignee_id, \
     version, created_at, updated_at, created_by, updated_by";
@@ -163,8 +168,8 @@ impl Store {
     ) -> Result<i64> {
         let row = sqlx::query(
             "INSERT INTO interactions (customer_id, channel, direction, subject, body, occurred_at, \
-             created_at, updated_at, created_by, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             created_at, updated_at, created_by, updated_by, purpose) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(customer_id)
         .bind(i.channel.as_str())
@@ -176,6 +181,7 @@ impl Store {
         .bind(now)
         .bind(actor.user_id())
         .bind(actor.user_id())
+        .bind(i.purpose.map(|p| p.as_str()))
         .fetch_one(&mut *conn)
         .await?;
         let id: i64 = row.try_get(0)?;

@@ -855,6 +855,7 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
                     subject: subject.into(),
                     body: Some(body.into()),
                     occurred_at: Some(at_time(&mut rng, day).min(now)),
+                    purpose: None,
                 }
                 .validate(now)
                 .map_err(|e| anyhow::anyhow!("demo interaction invalid: {:?}", e.0))?;

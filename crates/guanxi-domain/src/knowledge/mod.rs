@@ -16,7 +16,7 @@ use crate::vocabulary;
 /// Longest title.
 pub const MAX_TITLE: usize = 200;
 /// Longest body.
-pub const MAX_BODY: usize = 50_000;
+pub const MAX_BODY: usize = 20_000;
 /// Most tags on an article.
 pub const MAX_TAGS: usize = 20;
 

@@ -205,6 +205,7 @@ impl Store {
                     subject: subject.to_string(),
                     body: Some(format!("{} · {}s", current.caller, duration)),
                     occurred_at: current.started_at,
+                    purpose: None,
                 };
                 Some(
                     self.insert_interaction(&mut tx, actor, c, &i, now_ms)

@@ -120,6 +120,9 @@ type ResolvedRow = (
     Option<i64>,
 );
 
+/// An agent's first responses in the period: agent, mean minutes, decided, breached.
+type AgentResponses = (i64, Option<f64>, Option<i64>, Option<i64>);
+
 fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
@@ -207,50 +210,62 @@ impl Store {
         q.push(" GROUP BY t.category_id ORDER BY 2 DESC");
         let per_category: Vec<(Option<i64>, i64)> = q.query_as().fetch_all(&self.read).await?;
 
-        // Bound like every value: `in_period(q, column)` appends `column >= f AND column < t`.
-        let in_period = |q: &mut SqlBuilder, column: &str| {
-            q.push(column)
-                .push(" >= ")
-                .int(f)
-                .push(" AND ")
-                .push(column)
-                .push(" < ")
-                .int(t);
-        };
-        let mut q = SqlBuilder::new("SELECT t.assignee_id, SUM(CASE WHEN ");
-        in_period(&mut q, "t.resolved_at");
-        q.push(" THEN 1 ELSE 0 END), AVG(CASE WHEN ");
-        in_period(&mut q, "t.created_at");
-        q.push(
-            " THEN CAST(t.first_response_at - t.created_at AS DOUBLE PRECISION) END) / 60000.0, \
-             SUM(CASE WHEN ",
+        // Per agent, three index ranges merged here: first responses of the tickets opened in
+        // the period, tickets resolved in it, and the open tickets now.
+        let mut q = SqlBuilder::new(
+            "SELECT t.assignee_id, \
+             AVG(CAST(t.first_response_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
+             SUM(CASE WHEN t.first_response_due IS NOT NULL AND (t.first_response_at IS NOT NULL \
+                 OR t.first_response_breached_at IS NOT NULL) THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN t.first_response_breached_at IS NOT NULL THEN 1 ELSE 0 END) \
+             FROM tickets t WHERE t.assignee_id IS NOT NULL",
         );
-        in_period(&mut q, "t.created_at");
-        q.push(
-            " AND t.first_response_due IS NOT NULL AND (t.first_response_at IS NOT NULL \
-             OR t.first_response_breached_at IS NOT NULL) THEN 1 ELSE 0 END), SUM(CASE WHEN ",
-        );
-        in_period(&mut q, "t.created_at");
-        q.push(" AND t.first_response_breached_at IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN t.status IN ")
-            .push(OPEN_STATUSES)
-            .push(" THEN 1 ELSE 0 END) FROM tickets t WHERE t.assignee_id IS NOT NULL AND (t.status IN ")
-            .push(OPEN_STATUSES)
-            .push(" OR t.created_at >= ")
-            .int(f)
-            .push(" OR t.resolved_at >= ")
-            .int(f)
-            .push(")");
+        opened_in(&mut q);
         push_ticket_scope(&mut q, actor);
-        q.push(" GROUP BY t.assignee_id ORDER BY 2 DESC, 1");
-        type AgentRow = (
-            i64,
-            Option<i64>,
-            Option<f64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
+        q.push(" GROUP BY t.assignee_id");
+        let responses: Vec<AgentResponses> = q.query_as().fetch_all(&self.read).await?;
+        let mut q = SqlBuilder::new(
+            "SELECT t.assignee_id, COUNT(*) FROM tickets t WHERE t.assignee_id IS NOT NULL",
         );
-        let agents: Vec<AgentRow> = q.query_as().fetch_all(&self.read).await?;
+        resolved_in(&mut q);
+        push_ticket_scope(&mut q, actor);
+        q.push(" GROUP BY t.assignee_id");
+        let resolved_by: Vec<(i64, i64)> = q.query_as().fetch_all(&self.read).await?;
+        let mut q = SqlBuilder::new(
+            "SELECT t.assignee_id, COUNT(*) FROM tickets t WHERE t.assignee_id IS NOT NULL \
+             AND t.status IN ",
+        );
+        q.push(OPEN_STATUSES);
+        push_ticket_scope(&mut q, actor);
+        q.push(" GROUP BY t.assignee_id");
+        let open_by: Vec<(i64, i64)> = q.query_as().fetch_all(&self.read).await?;
+        let mut agent_ids: Vec<i64> = responses
+            .iter()
+            .map(|r| r.0)
+            .chain(resolved_by.iter().map(|r| r.0))
+            .chain(open_by.iter().map(|r| r.0))
+            .collect();
+        agent_ids.sort_unstable();
+        agent_ids.dedup();
+        let count_of = |rows: &[(i64, i64)], id: i64| {
+            rows.iter().find(|r| r.0 == id).map(|r| r.1).unwrap_or(0)
+        };
+        let mut agents: Vec<AgentFigures> = agent_ids
+            .into_iter()
+            .map(|user_id| {
+                let r = responses.iter().find(|r| r.0 == user_id);
+                let decided = r.and_then(|r| r.2).unwrap_or(0);
+                let breached = r.and_then(|r| r.3).unwrap_or(0);
+                AgentFigures {
+                    user_id,
+                    resolved: count_of(&resolved_by, user_id),
+                    first_response_minutes: r.and_then(|r| r.1),
+                    first_response_attainment: ratio(decided - breached, decided),
+                    open: count_of(&open_by, user_id),
+                }
+            })
+            .collect();
+        agents.sort_by(|a, b| b.resolved.cmp(&a.resolved).then(a.user_id.cmp(&b.user_id)));
 
         let complaints = complaints.unwrap_or(0);
         let fr_decided = fr_decided.unwrap_or(0);
@@ -289,19 +304,7 @@ impl Store {
                     per_thousand_orders: per_thousand(n),
                 })
                 .collect(),
-            agents: agents
-                .into_iter()
-                .map(|(user_id, resolved, frt, decided, breached, open)| {
-                    let decided = decided.unwrap_or(0);
-                    AgentFigures {
-                        user_id,
-                        resolved: resolved.unwrap_or(0),
-                        first_response_minutes: frt,
-                        first_response_attainment: ratio(decided - breached.unwrap_or(0), decided),
-                        open: open.unwrap_or(0),
-                    }
-                })
-                .collect(),
+            agents,
         })
     }
 }

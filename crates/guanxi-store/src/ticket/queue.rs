@@ -17,6 +17,11 @@ use crate::rows::{code, Flag};
 use crate::sql::SqlBuilder;
 use crate::ticket::{log_event, OPEN_STATUSES, WAITING_STATUSES};
 
+/// Most tickets one routing pass hands out in its transaction: an agent who comes online to a
+/// queue of hundreds gets them over several passes (each event, and the worker's minute), so no
+/// other request waits long for the writer.
+pub const ROUTE_BATCH: i64 = 25;
+
 /// Splits a stored comma list of skills.
 pub(crate) fn skills(s: &str) -> Vec<String> {
     s.split(',')
@@ -150,6 +155,7 @@ pub(crate) async fn route_waiting(
         .filter(|a| a.can_take(&needed))
         .map(|a| a.capacity - a.open)
         .sum();
+    let free = free.min(ROUTE_BATCH);
     if free <= 0 {
         return Ok(0);
     }
@@ -250,6 +256,18 @@ impl Store {
                 .await?;
         if taken.is_some() {
             return Err(StoreError::Duplicate { field: "name" });
+        }
+        if let Some(team) = team_id {
+            let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
+                .bind(team)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if ok.is_none() {
+                return Err(StoreError::Invalid(ValidationErrors::single(
+                    "team_id",
+                    "invalid_reference",
+                )));
+            }
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO service_queues (name, team_id, skills, routing, created_at, updated_at) \
@@ -441,6 +459,25 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// One routing pass over every queue that routes by itself, one transaction per queue:
+    /// the worker runs it with the SLA sweep, so work left waiting by a bounded pass (or by
+    /// an agent freed without an event) moves on within the sweep interval.
+    pub async fn route_all_queues(&self) -> Result<usize> {
+        let queues: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM service_queues WHERE routing <> 'manual' ORDER BY id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        let now = Utc::now();
+        let mut routed = 0;
+        for q in queues {
+            let mut tx = self.write.begin().await?;
+            routed += route_waiting(&mut tx, self.backend(), q, now).await?;
+            tx.commit().await?;
+        }
+        Ok(routed)
     }
 
     /// "Take next": gives the agent the highest-priority, oldest waiting ticket of the queues

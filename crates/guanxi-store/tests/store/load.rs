@@ -18,6 +18,7 @@ fn interaction(subject: &str) -> guanxi_domain::interaction::ValidInteraction {
         subject: subject.into(),
         body: Some("called back".into()),
         occurred_at: Some(Utc::now() - chrono::Duration::days(3)),
+        purpose: None,
     }
     .validate(Utc::now())
     .unwrap()

@@ -42,6 +42,7 @@ async fn merge_moves_everything(db: &TestDb) {
         subject: "来电".into(),
         body: None,
         occurred_at: None,
+        purpose: None,
     };
     s.add_interaction(&admin, l.id, call.validate(Utc::now()).unwrap())
         .await

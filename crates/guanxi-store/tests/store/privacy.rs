@@ -47,6 +47,7 @@ async fn a_customer_gets_everything_held_and_erasure_leaves_only_the_books(db: &
         subject: "问龙井新茶".into(),
         body: Some("住在苏州工业园区".into()),
         occurred_at: None,
+        purpose: None,
     };
     s.add_interaction(&admin, c.id, i.validate(Utc::now()).unwrap())
         .await

@@ -23,7 +23,45 @@ on_both_backends!(
     a_merge_moves_tickets_and_their_timeline,
     metrics_count_attainment_fcr_and_the_complaint_rate,
     a_call_pops_once_and_its_end_lands_on_the_timeline,
+    routing_hands_out_a_bounded_batch_and_the_sweep_the_rest,
 );
+
+async fn routing_hands_out_a_bounded_batch_and_the_sweep_the_rest(db: &TestDb) {
+    use guanxi_store::ticket::queue::ROUTE_BATCH;
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let q = s
+        .create_queue(&admin, "积压", None, &[], RoutingMode::RoundRobin)
+        .await
+        .unwrap();
+    let agent = user(s, "agent", Role::Service, None).await;
+    s.add_queue_member(&admin, q, agent.id).await.unwrap();
+    s.set_agent_state(&admin, agent.id, AgentStatus::Offline, Some(100), None)
+        .await
+        .unwrap();
+    let c = person(s, &admin, "积压客户", None).await;
+    let backlog = ROUTE_BATCH + 5;
+    for i in 0..backlog {
+        let mut t = complaint(c.id, &format!("积压 {i}"));
+        t.queue_id = Some(q);
+        s.create_ticket(&admin, t.validate().unwrap())
+            .await
+            .unwrap();
+    }
+    let waiting =
+        format!("SELECT COUNT(*) FROM tickets WHERE queue_id = {q} AND assignee_id IS NULL");
+    assert_eq!(db.scalar(&waiting).await, backlog);
+    // Coming online takes one bounded batch in the request; the worker's pass takes the rest.
+    s.set_agent_state(&agent, agent.id, AgentStatus::Available, None, None)
+        .await
+        .unwrap();
+    assert_eq!(db.scalar(&waiting).await, backlog - ROUTE_BATCH);
+    assert_eq!(
+        s.route_all_queues().await.unwrap() as i64,
+        backlog - ROUTE_BATCH
+    );
+    assert_eq!(db.scalar(&waiting).await, 0);
+}
 
 async fn a_call_pops_once_and_its_end_lands_on_the_timeline(db: &TestDb) {
     use guanxi_domain::ticket::NewCall;

@@ -168,14 +168,21 @@ async fn timeline_merges_orders_interactions_and_tasks(db: &TestDb) {
         subject: subject.into(),
         body: Some("谈了新茶".into()),
         occurred_at: Some(at),
+        purpose: Some(guanxi_domain::vocabulary::InteractionPurpose::FollowUp),
     };
-    s.add_interaction(
-        &rep,
-        c.id,
-        note("回访", day(1)).validate(Utc::now()).unwrap(),
-    )
-    .await
-    .unwrap();
+    let first = s
+        .add_interaction(
+            &rep,
+            c.id,
+            note("回访", day(1)).validate(Utc::now()).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        first.purpose,
+        Some(guanxi_domain::vocabulary::InteractionPurpose::FollowUp),
+        "the purpose is kept"
+    );
     s.add_interaction(
         &rep,
         c.id,

@@ -1056,6 +1056,12 @@ impl TryFrom<&FormData> for InteractionForm {
         let mut e = ValidationErrors::new();
         let channel = field(form, &mut e, "channel", InteractionChannel::parse);
         let direction = optional_field(form, &mut e, "direction", InteractionDirection::parse);
+        let purpose = optional_field(
+            form,
+            &mut e,
+            "purpose",
+            guanxi_domain::vocabulary::InteractionPurpose::parse,
+        );
         e.finish(|| {
             InteractionForm(NewInteraction {
                 channel: channel.unwrap_or(InteractionChannel::Phone),
@@ -1063,6 +1069,7 @@ impl TryFrom<&FormData> for InteractionForm {
                 subject: form.get("subject").unwrap_or("").to_string(),
                 body: form.get("body").map(str::to_string),
                 occurred_at: None,
+                purpose,
             })
         })
     }
