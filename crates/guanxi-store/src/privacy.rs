@@ -57,6 +57,8 @@ pub struct ErasureReport {
     pub interactions: u64,
     /// Tasks whose text was removed.
     pub tasks: u64,
+    /// Service tickets whose texts were blanked (their outcomes stay for the desk's figures).
+    pub tickets: u64,
     /// Relations removed.
     pub relations: u64,
     /// Audit entries whose values were removed.
@@ -212,8 +214,35 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        // Service tickets: the subject, the customer's and the agents' words, the contact
+        // details, remedy and resolution texts go; kinds, categories, times and outcomes stay
+        // for the desk's figures, as orders stay for the shop's.
+        let tickets = run(
+            "UPDATE tickets SET subject = '-', contact_name = NULL, contact_address = NULL, \
+             remedy_detail = NULL, resolution_text = NULL, product_sku = NULL, updated_at = $1, \
+             version = version + 1 WHERE customer_id = $2",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE ticket_messages SET body = '-' WHERE ticket_id IN \
+             (SELECT id FROM tickets WHERE customer_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE ticket_events SET detail = NULL WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE calls SET caller = '-' WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         project(&mut tx, &INTERACTION_EVENTS, Rows::Customer(id)).await?;
         project(&mut tx, &TASK_EVENTS, Rows::Customer(id)).await?;
+        project(&mut tx, &crate::ticket::TICKET_EVENTS, Rows::Customer(id)).await?;
         let relations = sqlx::query(
             "DELETE FROM customer_relations WHERE from_customer_id = $1 OR to_customer_id = $1",
         )
@@ -237,6 +266,7 @@ impl Store {
             contact_points,
             interactions,
             tasks,
+            tickets,
             relations,
             audit_entries,
             orders_kept: orders_kept as u64,

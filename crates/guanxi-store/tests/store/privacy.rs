@@ -126,10 +126,50 @@ async fn a_customer_gets_everything_held_and_erasure_leaves_only_the_books(db: &
         Err(StoreError::Invalid(_))
     ));
 
+    // A complaint with the customer's words and phone number, and a call from them.
+    let ticket = s
+        .create_ticket(
+            &admin,
+            guanxi_domain::ticket::NewTicket {
+                customer_id: Some(c.id),
+                contact_name: None,
+                contact_address: Some("13700009999".into()),
+                kind: guanxi_domain::ticket::TicketKind::Complaint,
+                category_id: Some(2),
+                priority: None,
+                channel: guanxi_domain::vocabulary::InteractionChannel::Phone,
+                subject: "蒋士五的杯子裂了".into(),
+                body: Some("我家住在和平路 12 号".into()),
+                queue_id: None,
+                order_id: None,
+                product_sku: None,
+                severe: false,
+            }
+            .validate()
+            .unwrap(),
+        )
+        .await
+        .unwrap();
     let r = s
         .erase_customer(&admin, c.id, "客户书面申请删除")
         .await
         .unwrap();
+    assert_eq!(r.tickets, 1);
+    let left: Vec<String> = db
+        .strings(&format!(
+            "SELECT subject FROM tickets WHERE id = {id} UNION ALL \
+             SELECT COALESCE(contact_address, '') FROM tickets WHERE id = {id} UNION ALL \
+             SELECT body FROM ticket_messages WHERE ticket_id = {id} UNION ALL \
+             SELECT COALESCE(title, '') || COALESCE(detail, '') FROM customer_events \
+             WHERE kind = 'ticket' AND link_id = {id}",
+            id = ticket.id
+        ))
+        .await;
+    assert!(
+        left.iter()
+            .all(|v| !v.contains("蒋") && !v.contains("和平路") && !v.contains("13700009999")),
+        "{left:?}"
+    );
     assert_eq!(
         (
             r.contact_points,
