@@ -40,6 +40,8 @@ pub struct Dossier {
     pub interactions: Vec<Interaction>,
     /// Follow-up tasks about them.
     pub tasks: Vec<Task>,
+    /// Service tickets with their threads (internal notes included) and histories.
+    pub tickets: Vec<guanxi_domain::ticket::records::TicketDetail>,
     /// The scores last computed for them (profiling the law lets them see).
     pub scores: Option<ScoreRow>,
     /// Audit entries about them, their contact points, interactions and tasks, oldest first.
@@ -108,6 +110,16 @@ impl Store {
         .bind(id)
         .fetch_all(&self.read)
         .await?;
+        let ticket_ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM tickets WHERE customer_id = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.read)
+                .await?;
+        let mut tickets = Vec::with_capacity(ticket_ids.len());
+        for t in ticket_ids {
+            // The dossier is the admin's (DataSubjectRights): every ticket, whoever's queue.
+            tickets.push(self.ticket_detail(&Actor::system(), t).await?);
+        }
         let audit: Vec<AuditRow> = sqlx::query_as(&format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {ABOUT_CUSTOMER} ORDER BY at, id"
         ))
@@ -124,6 +136,7 @@ impl Store {
                 .map(InteractionRow::into_record)
                 .collect::<Result<_>>()?,
             tasks: tasks.into_iter().map(TaskRow::into_record).collect(),
+            tickets,
             scores: self.customer_score(id).await?,
             audit: audit
                 .into_iter()

@@ -150,6 +150,9 @@ async fn a_customer_gets_everything_held_and_erasure_leaves_only_the_books(db: &
         )
         .await
         .unwrap();
+    let d = s.dossier(&admin, c.id).await.unwrap();
+    assert_eq!(d.tickets.len(), 1, "the dossier holds the ticket");
+    assert_eq!(d.tickets[0].messages[0].body, "我家住在和平路 12 号");
     let r = s
         .erase_customer(&admin, c.id, "客户书面申请删除")
         .await
