@@ -22,7 +22,7 @@ impl Store {
         cp: ValidContactPoint,
     ) -> Result<ContactPoint> {
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         load_row(&mut tx, actor, customer_id).await?;
         let id = insert_contact(&mut tx, actor, customer_id, &cp, now).await?;
         rebuild_search_keys(&mut tx, customer_id).await?;
@@ -75,7 +75,7 @@ impl Store {
         }
         let new_value = patch.revalidate(&current)?;
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         load_row(&mut tx, actor, current.customer_id).await?;
         let is_primary = patch.is_primary.unwrap_or(current.is_primary);
         if is_primary && !current.is_primary {
@@ -146,7 +146,7 @@ impl Store {
             });
         }
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE contact_points SET deleted_at = $1, version = version + 1, updated_at = $1, updated_by = $2 WHERE id = $3")
             .bind(now).bind(actor.user_id()).bind(id).execute(&mut *tx).await?;
         rebuild_search_keys(&mut tx, current.customer_id).await?;

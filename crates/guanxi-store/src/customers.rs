@@ -879,7 +879,7 @@ impl Store {
     /// Creates a customer with its contact points; owner defaults to the actor.
     pub async fn create_customer(&self, actor: &Actor, c: ValidCustomer) -> Result<Customer> {
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = self.insert_customer(&mut tx, actor, &c, now).await?;
         tx.commit().await?;
         self.get_customer(&Actor::system(), id).await
@@ -898,7 +898,7 @@ impl Store {
             first("orders", "ordered_at"),
             first("interactions", "occurred_at"),
         ];
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (moved,): (i64,) = sqlx::query_as(&format!(
             "SELECT COUNT(*) FROM customers WHERE created_at > {} OR created_at > {}",
             histories[0], histories[1]
@@ -984,7 +984,7 @@ impl Store {
         patch: CustomerPatch,
     ) -> Result<Customer> {
         let now = Utc::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = load_row(&mut tx, actor, id).await?;
         if row.version != patch.version {
             return Err(StoreError::Conflict {
@@ -1002,7 +1002,7 @@ impl Store {
 
     /// Soft-deletes a customer (kept for audit and order history; hidden everywhere else).
     pub async fn delete_customer(&self, actor: &Actor, id: i64, version: i64) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = load_row(&mut tx, actor, id).await?;
         if row.version != version {
             return Err(StoreError::Conflict {

@@ -147,6 +147,18 @@ impl Store {
         }
     }
 
+    /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the file's write lock is
+    /// taken at the start, waiting up to the busy timeout for another writer (the score
+    /// refresh's child process, an import). A deferred transaction that reads first and
+    /// writes later fails at once with `SQLITE_BUSY_SNAPSHOT` when another process committed
+    /// in between, which the fuzzer met as a 503 on ticket writes.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
+    }
+
     /// Applies pending migrations of this backend, on a connection of their own: a migration
     /// may wait for another process's lock (PostgreSQL's migration lock is per database) far
     /// longer than a request should.
@@ -180,7 +192,7 @@ impl Store {
             if rows.is_empty() {
                 return Ok(());
             }
-            let mut tx = self.write.begin().await?;
+            let mut tx = self.begin_write().await?;
             for (id, name) in rows {
                 // A name that no longer parses still gets a key, so the loop always ends.
                 let key = guanxi_domain::name::CustomerName::parse(&name)

@@ -383,7 +383,7 @@ impl Store {
         result: serde_json::Value,
         audit: Option<(&Actor, AuditEvent<'_>)>,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         Self::complete_job_in(&mut tx, lease, result).await?;
         if let Some((actor, ev)) = audit {
             record(&mut tx, actor, ev).await?;
@@ -448,7 +448,7 @@ impl Store {
     /// (`job_active`: that one will do the work).
     pub async fn retry_job(&self, actor: &Actor, id: i64) -> Result<Job> {
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE jobs SET state = 'queued', run_at = $2, max_attempts = attempts + max_attempts, \
              finished_at = NULL, lease_until = NULL, worker = NULL \
@@ -475,7 +475,7 @@ impl Store {
     /// already running, done, failed or cancelled is refused (`job_state`).
     pub async fn cancel_job(&self, actor: &Actor, id: i64) -> Result<Job> {
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE jobs SET state = 'cancelled', finished_at = $2, last_error = $3 \
              WHERE id = $1 AND state = 'queued'",

@@ -152,7 +152,7 @@ impl Store {
     pub async fn create_article(&self, actor: &Actor, a: &ArticleInput) -> Result<Article> {
         let now = to_ms(Utc::now());
         let status = a.status.unwrap_or(ArticleStatus::Draft);
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         check_category(&mut tx, a.category_id).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO kb_articles (title_zh, body_zh, title_en, body_en, category_id, tags, \
@@ -196,7 +196,7 @@ impl Store {
         a: &ArticleInput,
     ) -> Result<Article> {
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = load(&mut tx, id).await?;
         let status = a.status.unwrap_or(current.status);
         if a.version != Some(current.meta.version) {
@@ -347,7 +347,7 @@ impl Store {
 
     /// One vote per user; voting again changes the vote.
     pub async fn vote_article(&self, actor: &Actor, id: i64, helpful: bool) -> Result<Article> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let a = load(&mut tx, id).await?;
         if a.status != ArticleStatus::Published {
             return Err(StoreError::NotFound);
@@ -371,7 +371,7 @@ impl Store {
     /// Records that an article answered a ticket (once per pair), on the ticket's history.
     pub async fn link_article(&self, actor: &Actor, ticket: i64, id: i64) -> Result<()> {
         let t = self.ticket(actor, ticket).await?;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let a = load(&mut tx, id).await?;
         if a.status != ArticleStatus::Published {
             return Err(StoreError::Invalid(ValidationErrors::single(

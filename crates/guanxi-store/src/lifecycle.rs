@@ -43,7 +43,7 @@ impl Store {
              WHERE x.customer_id = customers.id AND x.stage IS NOT NULL \
              AND customers.deleted_at IS NULL AND customers.lifecycle_stage <> x.stage"
         );
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let moves: Vec<(String, String, i64)> = sqlx::query_as(&format!(
             "SELECT customers.lifecycle_stage, x.stage, COUNT(*) FROM customers, {changed} \
              GROUP BY customers.lifecycle_stage, x.stage ORDER BY 1, 2"

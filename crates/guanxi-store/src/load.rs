@@ -329,7 +329,7 @@ impl Store {
         let mut cache = ProductCache::default();
         let mut ids = HashMap::new();
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (o, _) in &load.orders {
             for l in &o.lines {
                 let sku = l.sku.trim();
@@ -424,7 +424,7 @@ impl Store {
                 )
             })
             .join(" UNION ALL ");
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let indexes: Vec<(String, String)> = sqlx::query_as(&catalogue).fetch_all(&mut *tx).await?;
         for (name, ddl) in &indexes {
             sqlx::query("INSERT INTO set_aside_indexes (name, ddl) VALUES ($1, $2)")
@@ -449,7 +449,7 @@ impl Store {
                 .fetch_all(&self.write)
                 .await?;
         for (name, ddl) in &waiting {
-            let mut tx = self.write.begin().await?;
+            let mut tx = self.begin_write().await?;
             sqlx::query(ddl).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM set_aside_indexes WHERE name = $1")
                 .bind(name)

@@ -363,7 +363,7 @@ impl Store {
         loser_version: i64,
         take_from_loser: &[String],
     ) -> Result<Merged> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (w, l) = load_pair(
             &mut tx,
             actor,
@@ -458,7 +458,7 @@ impl Store {
     /// already undone, too old, or when either record has left since (merged on, erased).
     /// Returns the restored record.
     pub async fn undo_merge(&self, actor: &Actor, merge_id: i64) -> Result<Customer> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let m: MergeRow = sqlx::query_as(&format!(
             "SELECT {MERGE_COLUMNS} FROM customer_merges m WHERE m.id = $1"
         ))

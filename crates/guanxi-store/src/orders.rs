@@ -108,7 +108,7 @@ impl Store {
     /// Records an order for a customer visible to the actor.
     pub async fn create_order(&self, actor: &Actor, o: NewOrder) -> Result<Order> {
         let total = o.validate(Utc::now())?;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Err(StoreError::NotFound) = load_row(&mut tx, actor, o.customer_id).await {
             return Err(StoreError::Invalid(ValidationErrors::single(
                 "customer_id",
@@ -321,7 +321,7 @@ impl Store {
 
     /// Begins a write transaction for bulk loaders (import, demo) that batch many inserts.
     pub async fn begin_bulk(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(self.write.begin().await?)
+        self.begin_write().await
     }
 }
 

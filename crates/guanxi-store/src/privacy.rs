@@ -160,7 +160,7 @@ impl Store {
             ));
         }
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Deleted customers can be erased too (a request may come after a delete); only the
         // scope decides, and an erased one is gone.
         let erased: Option<(Option<i64>,)> =

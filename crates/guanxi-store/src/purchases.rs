@@ -88,7 +88,7 @@ impl Store {
             };
             // One transaction per chunk: an order written meanwhile is counted about the
             // anchor its row has when the order's trigger runs.
-            let mut tx = self.write.begin().await?;
+            let mut tx = self.begin_write().await?;
             recomputed += sqlx::query(&recompute)
                 .bind(anchor)
                 .bind(after)

@@ -84,7 +84,7 @@ impl Store {
         rel: NewRelation,
     ) -> Result<Relation> {
         let now = Utc::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let f = load_row(&mut tx, actor, from).await?;
         let t = match load_row(&mut tx, actor, rel.to_customer_id).await {
             Err(StoreError::NotFound) => {
@@ -155,7 +155,7 @@ impl Store {
 
     /// Removes a relation whose "from" customer is visible to the actor.
     pub async fn delete_relation(&self, actor: &Actor, id: i64) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64, i64, String)> = sqlx::query_as(
             "SELECT from_customer_id, to_customer_id, kind FROM customer_relations WHERE id = $1",
         )

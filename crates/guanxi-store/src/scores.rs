@@ -266,7 +266,7 @@ impl Store {
                 .then(b.lift.total_cmp(&a.lift))
                 .then(a.consequent.cmp(&b.consequent))
         });
-        let mut db = self.write.begin().await?;
+        let mut db = self.begin_write().await?;
         sqlx::query("DELETE FROM product_pairs")
             .execute(&mut *db)
             .await?;

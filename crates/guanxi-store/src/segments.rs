@@ -790,7 +790,7 @@ impl Store {
         let rule = serde_json::to_string(&v.rule)
             .map_err(|e| StoreError::Corrupt(format!("segment rule: {e}")))?;
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO segments (name, description, rule, version, created_at, updated_at, \
              created_by, updated_by) VALUES ($1, $2, $3, 1, $4, $4, $5, $5) RETURNING id",
@@ -837,7 +837,7 @@ impl Store {
         }
         let rule = serde_json::to_string(&v.rule)
             .map_err(|e| StoreError::Corrupt(format!("segment rule: {e}")))?;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE segments SET name = $1, description = $2, rule = $3, version = version + 1, \
              updated_at = $4, updated_by = $5 WHERE id = $6 AND version = $7",
@@ -883,7 +883,7 @@ impl Store {
                 updated_by: before.updated_by,
             });
         }
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM segments WHERE id = $1 AND version = $2")
             .bind(id)
             .bind(version)

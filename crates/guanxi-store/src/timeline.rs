@@ -141,7 +141,7 @@ impl Store {
         i: ValidInteraction,
     ) -> Result<Interaction> {
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         load_row(&mut tx, actor, customer_id).await?;
         let id = self
             .insert_interaction(&mut tx, actor, customer_id, &i, now)
@@ -203,7 +203,7 @@ impl Store {
     /// Creates a follow-up task on a customer visible to the actor.
     pub async fn add_task(&self, actor: &Actor, customer_id: i64, t: ValidTask) -> Result<Task> {
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         load_row(&mut tx, actor, customer_id).await?;
         crate::users::check_active_user(&mut tx, "assignee_id", t.assignee_id).await?;
         let row = sqlx::query(
@@ -261,7 +261,7 @@ impl Store {
     ) -> Result<Task> {
         let current = self.get_task(actor, id).await?;
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE tasks SET done_at = $1, version = version + 1, updated_at = $2, updated_by = $3 \
              WHERE id = $4 AND version = $5",

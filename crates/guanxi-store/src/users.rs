@@ -219,7 +219,7 @@ impl Store {
             ));
         }
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO teams (name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id",
         )
@@ -249,7 +249,7 @@ impl Store {
 
     /// Names the lead of a team (or nobody): the first step of a complaint's escalation.
     pub async fn set_team_lead(&self, actor: &Actor, team: i64, lead: Option<i64>) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(u) = lead {
             let ok: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM users WHERE id = $1 AND active = TRUE")
@@ -304,7 +304,7 @@ impl Store {
     /// Creates a user.
     pub async fn create_user(&self, actor: &Actor, u: UserInsert<'_>) -> Result<User> {
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(t) = u.team_id {
             let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
                 .bind(t)
@@ -401,7 +401,7 @@ impl Store {
             }
         }
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let team_id = u.team_id.unwrap_or(before.team_id);
         if let Some(t) = team_id {
             let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
@@ -540,7 +540,7 @@ impl Store {
         prefix: &str,
         expires: Option<DateTime<Utc>>,
     ) -> Result<i64> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -591,7 +591,7 @@ impl Store {
 
     /// Revokes one of a user's tokens.
     pub async fn revoke_token(&self, actor: &Actor, user_id: i64, token_id: i64) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
             .bind(to_ms(Utc::now()))
             .bind(token_id)

@@ -82,7 +82,7 @@ impl Store {
         agent: i64,
         customer: Option<i64>,
     ) -> Result<Call> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(ext) = &c.external_id {
             let seen: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM calls WHERE external_id = $1")
@@ -151,7 +151,7 @@ impl Store {
 
     /// The agent picks up.
     pub async fn answer_call(&self, actor: &Actor, id: i64) -> Result<Call> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE calls SET answered_at = COALESCE(answered_at, $1) WHERE id = $2 \
              AND ended_at IS NULL",
@@ -189,7 +189,7 @@ impl Store {
     ) -> Result<Call> {
         let now = Utc::now();
         let now_ms = to_ms(now);
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = load(&mut tx, id).await?;
         if current.ended_at.is_some() {
             return Ok(current);

@@ -349,7 +349,7 @@ impl Store {
     /// Recomputes one ticket's clock as of `now` and escalates what it finds breached: after
     /// an admin changed a policy or a calendar, or to look at a ticket at a given moment.
     pub async fn refresh_ticket_sla(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM tickets WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)

@@ -63,7 +63,7 @@ impl Store {
     ) -> Result<Vec<i64>> {
         let mut ids = Vec::with_capacity(tickets.len());
         for t in tickets {
-            let mut tx = self.write.begin().await?;
+            let mut tx = self.begin_write().await?;
             let status = match (t.closed_at, t.resolved, t.pauses.last()) {
                 (Some(_), _, _) => TicketStatus::Closed,
                 (None, Some(_), _) => TicketStatus::Resolved,

@@ -353,7 +353,7 @@ impl Store {
     pub async fn create_ticket(&self, actor: &Actor, t: ValidTicket) -> Result<Ticket> {
         let now = Utc::now();
         let now_ms = to_ms(now);
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut e = ValidationErrors::new();
         if let Some(c) = t.customer_id {
             if matches!(load_row(&mut tx, actor, c).await, Err(StoreError::NotFound)) {
@@ -475,7 +475,7 @@ impl Store {
         fresh(&current, p.version)?;
         let now = Utc::now();
         let now_ms = to_ms(now);
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let reopen_days = setup::reopen_days(&mut tx).await?;
         let mut e = ValidationErrors::new();
         let is_complaint = current.kind == TicketKind::Complaint;
@@ -647,7 +647,7 @@ impl Store {
         let current = self.ticket(actor, id).await?;
         let now = Utc::now();
         let now_ms = to_ms(now);
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let reopen_days = setup::reopen_days(&mut tx).await?;
         let user = actor.user_id();
         let customer = current.customer_id;
@@ -754,7 +754,7 @@ impl Store {
         let current = self.ticket(actor, id).await?;
         fresh(&current, version)?;
         let now = Utc::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         crate::users::check_active_user(&mut tx, "assignee_id", assignee).await?;
         let n = sqlx::query(
             "UPDATE tickets SET assignee_id = NULL, \
@@ -810,7 +810,7 @@ impl Store {
         customer: i64,
     ) -> Result<Ticket> {
         let current = self.ticket(actor, id).await?;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         if matches!(
             load_row(&mut tx, actor, customer).await,
             Err(StoreError::NotFound)

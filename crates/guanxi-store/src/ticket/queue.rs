@@ -248,7 +248,7 @@ impl Store {
         routing: RoutingMode,
     ) -> Result<i64> {
         let now = to_ms(Utc::now());
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let taken: Option<i64> =
             sqlx::query_scalar("SELECT id FROM service_queues WHERE name = $1")
                 .bind(name)
@@ -297,7 +297,7 @@ impl Store {
 
     /// Makes a user a member of a queue (admin); members get its tickets.
     pub async fn add_queue_member(&self, actor: &Actor, queue: i64, user: i64) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let ok: Option<i64> = sqlx::query_scalar(
             "SELECT u.id FROM users u, service_queues q WHERE u.id = $1 AND q.id = $2 \
              AND u.active = TRUE",
@@ -358,7 +358,7 @@ impl Store {
             return Err(StoreError::Invalid(e));
         }
         let now = Utc::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
             .bind(user)
             .fetch_optional(&mut *tx)
@@ -473,7 +473,7 @@ impl Store {
         let now = Utc::now();
         let mut routed = 0;
         for q in queues {
-            let mut tx = self.write.begin().await?;
+            let mut tx = self.begin_write().await?;
             routed += route_waiting(&mut tx, self.backend(), q, now).await?;
             tx.commit().await?;
         }
@@ -486,7 +486,7 @@ impl Store {
     pub async fn take_next_ticket(&self, actor: &Actor) -> Result<Option<i64>> {
         let me = actor.id;
         let now = Utc::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         let state: Option<(i64, String)> = sqlx::query_as(&format!(
             "SELECT a.capacity - {}, a.skills FROM agent_states a WHERE a.user_id = $1",
             open_count("a.user_id")

@@ -207,7 +207,7 @@ impl Store {
                 .fetch_all(&self.write)
                 .await?;
         for id in pending {
-            let mut tx = self.write.begin().await?;
+            let mut tx = self.begin_write().await?;
             for d in CHINA {
                 sqlx::query(
                     "INSERT INTO calendar_days (calendar_id, day, rule, festival, provisional) \
