@@ -147,6 +147,16 @@ fn fresh(current: &Ticket, version: i64) -> Result<()> {
     }
 }
 
+/// Whether a category exists and is offered for tickets (opening one and moving one).
+async fn category_is_active(conn: &mut AnyConnection, id: i64) -> Result<bool> {
+    let ok: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM ticket_categories WHERE id = $1 AND active = TRUE")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(ok.is_some())
+}
+
 fn invalid(field: &str, code: &'static str) -> StoreError {
     let mut e = ValidationErrors::new();
     e.push(field, code);
@@ -361,13 +371,7 @@ impl Store {
             }
         }
         if let Some(cat) = t.category_id {
-            let ok: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM ticket_categories WHERE id = $1 AND active = TRUE",
-            )
-            .bind(cat)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if ok.is_none() {
+            if !category_is_active(&mut tx, cat).await? {
                 e.push("category_id", "invalid_reference");
             }
         }
@@ -514,13 +518,7 @@ impl Store {
             }
         }
         if let Some(cat) = p.category_id {
-            let ok: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM ticket_categories WHERE id = $1 AND active = TRUE",
-            )
-            .bind(cat)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if ok.is_none() {
+            if !category_is_active(&mut tx, cat).await? {
                 e.push("category_id", "invalid_reference");
             }
         }

@@ -204,6 +204,19 @@ struct AgentRow {
     open: i64,
 }
 
+impl AgentRow {
+    fn into_state(self) -> Result<AgentState> {
+        Ok(AgentState {
+            user_id: self.user_id,
+            name: self.name,
+            status: code(AgentStatus::parse, &self.status, "agent status")?,
+            capacity: self.capacity,
+            skills: skills(&self.skills),
+            open: self.open,
+        })
+    }
+}
+
 impl Store {
     /// Every queue with its members and how many tickets wait in it.
     pub async fn service_queues(&self) -> Result<Vec<ServiceQueue>> {
@@ -426,15 +439,7 @@ impl Store {
         .bind(user)
         .fetch_optional(&self.read)
         .await?;
-        let r = row.ok_or(StoreError::NotFound)?;
-        Ok(AgentState {
-            user_id: r.user_id,
-            name: r.name,
-            status: code(AgentStatus::parse, &r.status, "agent status")?,
-            capacity: r.capacity,
-            skills: skills(&r.skills),
-            open: r.open,
-        })
+        row.ok_or(StoreError::NotFound)?.into_state()
     }
 
     /// Every agent who is a member of some queue, for the supervisor's wall.
@@ -447,18 +452,7 @@ impl Store {
         ))
         .fetch_all(&self.read)
         .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(AgentState {
-                    user_id: r.user_id,
-                    name: r.name,
-                    status: code(AgentStatus::parse, &r.status, "agent status")?,
-                    capacity: r.capacity,
-                    skills: skills(&r.skills),
-                    open: r.open,
-                })
-            })
-            .collect()
+        rows.into_iter().map(AgentRow::into_state).collect()
     }
 
     /// One routing pass over every queue that routes by itself, one transaction per queue:
