@@ -24,5 +24,7 @@ label-job_state-failed = Failed
 label-job_state-cancelled = Cancelled
 label-job_kind-scores-refresh = Customer score refresh
 label-job_kind-segments-size = Saved segment sizes
+label-job_kind-tickets-sla_sweep = Service desk SLA sweep
+label-job_kind-tickets-sla_recompute = Service desk SLA recomputation
 code-job_state = The job's state does not allow this: only failed or cancelled jobs can be retried, only queued ones cancelled.
 code-job_active = An equal job is already queued or running; it will do this work.

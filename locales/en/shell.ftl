@@ -60,3 +60,5 @@ nav-tasks = Tasks
 pager-prev = Previous page
 nav-analytics = Analytics
 filter-scores = Filtered by
+action-add = Add
+action-delete = Delete

@@ -60,3 +60,5 @@ nav-tasks = 待办
 pager-prev = 上一页
 nav-analytics = 分析
 filter-scores = 筛选条件
+action-add = 添加
+action-delete = 删除

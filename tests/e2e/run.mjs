@@ -741,6 +741,22 @@ test("a service agent takes the next complaint, sees the caller pop up, resolves
   await page.selectOption("#message-kind", "reply");
   await Promise.all([page.waitForURL(new RegExp(`/tickets/${complaint.id}`)), page.click("#send-message")]);
   assert.match(await page.textContent("#messages"), /马上为您处理/);
+  // The customer's photo of the damage, recorded with a note; a program posing as a photo is
+  // refused with the file named and the note kept in the box.
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 1)]);
+  await page.fill("#message-body", "客户发来的破损照片");
+  await page.selectOption("#message-kind", "note");
+  await page.setInputFiles("#message-files", { name: "破损.png", mimeType: "image/png", buffer: Buffer.from("MZ\x90program") });
+  await Promise.all([page.waitForURL(new RegExp(`/tickets/${complaint.id}`)), page.click("#send-message")]);
+  assert.match(await page.textContent("#form-errors"), /内容与文件名不符/);
+  assert.equal(await page.inputValue("#message-body"), "客户发来的破损照片");
+  await page.setInputFiles("#message-files", { name: "破损.png", mimeType: "image/png", buffer: png });
+  await Promise.all([page.waitForURL(new RegExp(`/tickets/${complaint.id}`)), page.click("#send-message")]);
+  const photo = page.locator("#messages a[id^=attachment-]");
+  assert.equal((await photo.textContent()).trim(), "📎 破损.png");
+  const served = await page.request.get(new URL(await photo.getAttribute("href"), base).toString());
+  assert.equal(served.headers()["content-type"], "image/png");
+  assert.equal((await served.body()).length, png.length);
   // The knowledge base, searched from the ticket: a two-character word finds the refund
   // article, highlighted; "this answered it" links it to the ticket.
   await page.fill("#ticket-kb-q", "退款");

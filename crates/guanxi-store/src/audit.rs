@@ -40,6 +40,28 @@ pub async fn record(conn: &mut AnyConnection, actor: &Actor, ev: AuditEvent<'_>)
     Ok(())
 }
 
+/// Appends an entry from its parts (the common case of [`record`]).
+pub(crate) async fn entry(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entity_id: Option<i64>,
+    detail: serde_json::Value,
+) -> Result<()> {
+    record(
+        conn,
+        actor,
+        AuditEvent {
+            action,
+            entity,
+            entity_id,
+            detail,
+        },
+    )
+    .await
+}
+
 /// The fields that differ between two JSON objects, as `{field: {before, after}}`.
 pub fn diff(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
     let mut out = serde_json::Map::new();

@@ -245,6 +245,14 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // Files are content (photos, invoices, voice notes): they go whole.
+        sqlx::query(
+            "DELETE FROM ticket_attachments WHERE ticket_id IN \
+             (SELECT id FROM tickets WHERE customer_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE ticket_events SET detail = NULL WHERE customer_id = $1")
             .bind(id)
             .execute(&mut *tx)

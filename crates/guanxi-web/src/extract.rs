@@ -40,6 +40,18 @@ fn field_error(path: &str, msg: &str) -> ValidationError {
     }
 }
 
+/// Whether a request's body is of this media type (parameters such as `charset` ignored).
+pub fn has_media_type(req: &Request, media_type: &str) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case(media_type))
+        })
+}
+
 /// Parses JSON bytes into `T`, reporting the first problem with its field path.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
@@ -59,16 +71,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(';')
-                    .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-            });
-        if !is_json {
+        if !has_media_type(&req, "application/json") {
             return Err(ApiError::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
@@ -124,6 +127,116 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
                 "invalid_type",
             )])),
         }
+    }
+}
+
+/// Two numeric ids from the path (`/tickets/{id}/attachments/{attachment_id}`); anything else
+/// is a 400 naming `id`.
+pub struct PathIds(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<(i64, i64)>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path((a, b))) if a > 0 && b > 0 => Ok(PathIds(a, b)),
+            _ => Err(ApiError::BadQuery(vec![ValidationError::new(
+                "id",
+                "invalid_type",
+            )])),
+        }
+    }
+}
+
+/// Most bytes of one upload request: the most files a message carries at the largest size an
+/// admin may allow, and room for the text fields. The per-file limit the desk set is checked
+/// by the application layer, with a field-level error.
+pub const MAX_UPLOAD: usize = guanxi_domain::ticket::attachment::MAX_FILES
+    * (guanxi_domain::ticket::attachment::CEILING_KB as usize)
+    * 1024
+    + MAX_TEXT_FIELDS;
+
+/// Most bytes of the text fields of a multipart form together.
+pub const MAX_TEXT_FIELDS: usize = 256 * 1024;
+
+/// A `multipart/form-data` body: its text fields in order and its files as `(name, bytes)`.
+/// A file part with an empty name (an empty file input) is skipped.
+#[derive(Debug, Default)]
+pub struct Upload {
+    /// Text fields.
+    pub fields: Vec<(String, String)>,
+    /// Files.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Upload {
+    /// Reads a multipart body; a body over [`MAX_UPLOAD`] is [`ApiError::TooLarge`], one that is
+    /// not multipart [`ApiError::UnsupportedMediaType`].
+    pub async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !has_media_type(&req, "multipart/form-data") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let mut mp = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE {
+                    ApiError::UnsupportedMediaType
+                } else {
+                    ApiError::Malformed(None)
+                }
+            })?;
+        let mut out = Upload::default();
+        let mut text = 0usize;
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => return Err(upload_error(e.status())),
+            };
+            let name = field.name().unwrap_or("").to_string();
+            match field.file_name().map(str::to_string) {
+                Some(file_name) => {
+                    let bytes = field.bytes().await.map_err(|e| upload_error(e.status()))?;
+                    if !file_name.is_empty() || !bytes.is_empty() {
+                        out.files.push((file_name, bytes.to_vec()));
+                    }
+                }
+                None => {
+                    let value = field.text().await.map_err(|e| upload_error(e.status()))?;
+                    text += value.len();
+                    if text > MAX_TEXT_FIELDS {
+                        return Err(ApiError::TooLarge);
+                    }
+                    out.fields.push((name, value));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A text field's first value, trimmed; empty counts as absent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+fn upload_error(status: axum::http::StatusCode) -> ApiError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge
+    } else {
+        ApiError::Malformed(None)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Upload::read(req, state).await
     }
 }
 

@@ -4,10 +4,12 @@
 //! `kill -9`: the next worker takes it over once the lease runs out, and the completion (with
 //! its audit entry) is written exactly once.
 //!
-//! Three handlers: the customer-score refresh (`scores.refresh`), the counting of saved
+//! Four handlers: the customer-score refresh (`scores.refresh`), the counting of saved
 //! segments' sizes for every reader scope (`segments.size`, queued after each refresh, at
 //! start and on a schedule), and the service desk's SLA sweep (`tickets.sla_sweep`, every
-//! minute), each at most one queued or running at a time (dedupe key `all`).
+//! minute), each at most one queued or running at a time (dedupe key `all`); and the
+//! recomputation of open tickets' clocks after an SLA policy or a calendar changed
+//! (`tickets.sla_recompute`, one batch per job, each queuing the next by cursor).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,8 +34,11 @@ pub const SEGMENT_SIZES: &str = guanxi_app::segments::SIZES_JOB;
 /// The service desk's SLA sweep job kind (breaches as time passes, complaint escalation).
 pub const SLA_SWEEP: &str = guanxi_app::ticket::SLA_SWEEP_JOB;
 
+/// The recomputation of open tickets' clocks after a rule changed.
+pub const SLA_RECOMPUTE: &str = guanxi_app::ticket::admin::SLA_RECOMPUTE_JOB;
+
 /// Every kind the worker runs.
-pub const KINDS: [&str; 3] = [SCORES_REFRESH, SEGMENT_SIZES, SLA_SWEEP];
+pub const KINDS: [&str; 4] = [SCORES_REFRESH, SEGMENT_SIZES, SLA_SWEEP, SLA_RECOMPUTE];
 
 /// What the last and the current refresh did (read from the newest `scores.refresh` job).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -410,6 +415,24 @@ impl Jobs {
                     });
                 }
                 // The breaches and escalations it records are in each ticket's history.
+                Ok(Outcome {
+                    result,
+                    audit: None,
+                })
+            }
+            SLA_RECOMPUTE => {
+                let after = lease.payload["after"].as_i64().unwrap_or(0);
+                let result = guanxi_app::ticket::admin::recompute_step(&self.store, after)
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?;
+                // The next batch is its own job, queued before this one completes: a crash
+                // in between repeats a batch (idempotent), never skips one.
+                if let Some(next) = result["next"].as_i64() {
+                    guanxi_app::ticket::admin::queue_recompute(&self.store, next)
+                        .await
+                        .map_err(|e| StoreError::Task(e.to_string()))?;
+                    self.wake.notify_one();
+                }
                 Ok(Outcome {
                     result,
                     audit: None,

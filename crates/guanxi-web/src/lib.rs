@@ -57,8 +57,9 @@ pub fn app(state: AppState) -> Router {
         header::X_FRAME_OPTIONS,
         HeaderValue::from_static("DENY"),
     ))
-    .layer(SetResponseHeaderLayer::overriding(
+    .layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,
+        // A handler may set a stricter one (a stored file is served sandboxed).
         // Scripts only from our own vendored files (no inline script, no eval); inline style
         // attributes are allowed because htmx and ECharts set them.
         HeaderValue::from_static(

@@ -194,6 +194,47 @@ fn check_periods(e: &mut ValidationErrors, field: &str, periods: &[Period]) {
     }
 }
 
+/// Reads a day's hours as an admin types them: `09:00-12:00, 13:00-18:00` (full-width comma
+/// and dashes accepted; `24:00` ends at midnight; empty means no work that day). The periods'
+/// order and overlap are [`BusinessCalendar::validate`]'s to check.
+pub fn parse_periods(s: &str) -> Result<Vec<Period>, &'static str> {
+    let minute = |t: &str| -> Option<u16> {
+        let (h, m) = t.trim().split_once([':', '：'])?;
+        let (h, m) = (h.trim().parse::<u16>().ok()?, m.trim().parse::<u16>().ok()?);
+        (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+    };
+    s.split([',', '，', ';', '；'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (a, b) = p
+                .split_once(['-', '–', '—', '~', '～'])
+                .ok_or("invalid_hours")?;
+            match (minute(a), minute(b)) {
+                (Some(start), Some(end)) => Ok(Period { start, end }),
+                _ => Err("invalid_hours"),
+            }
+        })
+        .collect()
+}
+
+/// Writes a day's hours the way [`parse_periods`] reads them.
+pub fn format_periods(periods: &[Period]) -> String {
+    periods
+        .iter()
+        .map(|p| {
+            format!(
+                "{:02}:{:02}-{:02}:{:02}",
+                p.start / 60,
+                p.start % 60,
+                p.end / 60,
+                p.end % 60
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +325,28 @@ mod tests {
             cal.working_seconds_between(start, at("2026-03-04T23:30:00Z")),
             172_800
         );
+    }
+
+    #[test]
+    fn hours_read_as_typed_and_write_back_the_same() {
+        let p = parse_periods("09:00-12:00，13:00～18:00").expect("read");
+        assert_eq!(
+            p,
+            vec![
+                Period {
+                    start: 540,
+                    end: 720
+                },
+                Period {
+                    start: 780,
+                    end: 1080
+                }
+            ]
+        );
+        assert_eq!(format_periods(&p), "09:00-12:00, 13:00-18:00");
+        assert_eq!(parse_periods(" ").expect("empty"), Vec::new());
+        assert_eq!(parse_periods("20:00-24:00").expect("midnight")[0].end, 1440);
+        assert_eq!(parse_periods("9-12"), Err("invalid_hours"));
+        assert_eq!(parse_periods("25:00-26:00"), Err("invalid_hours"));
     }
 }

@@ -2,10 +2,12 @@
 //! calendars, and routing to agents. Everything here is pure; the store keeps the tickets and
 //! the app layer decides who may do what.
 
+pub mod attachment;
 pub mod calendar;
 pub mod holidays;
 pub mod records;
 pub mod routing;
+pub mod setup;
 pub mod sla;
 pub mod status;
 

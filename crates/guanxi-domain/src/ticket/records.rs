@@ -143,6 +143,8 @@ pub struct TicketDetail {
     pub messages: Vec<TicketMessage>,
     /// History, oldest first.
     pub events: Vec<TicketEvent>,
+    /// Files on the thread, oldest first (each names the message it came with).
+    pub attachments: Vec<crate::ticket::attachment::TicketAttachment>,
 }
 
 /// A node of the admin's category tree.

@@ -11,7 +11,7 @@
 //! - SLA attainment per target: decided targets (met, or breached) not breached, over decided.
 
 use chrono::{DateTime, Utc};
-use guanxi_domain::role::Actor;
+use guanxi_domain::role::{Actor, Role};
 use serde::Serialize;
 
 use crate::db::{to_ms, Store};
@@ -51,6 +51,38 @@ pub struct ComplaintRate {
     /// Complaints opened in the period.
     pub complaints: i64,
     /// Complaints per 1,000 orders placed in the period.
+    pub per_thousand_orders: Option<f64>,
+}
+
+/// One team's figures (tickets filed under the team; `None`: no team).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TeamFigures {
+    /// Team.
+    pub team_id: Option<i64>,
+    /// Tickets opened in the period.
+    pub opened: i64,
+    /// Tickets resolved in the period.
+    pub resolved: i64,
+    /// Open now.
+    pub backlog: i64,
+    /// First-response targets met ÷ decided (0–1).
+    pub first_response_attainment: Option<f64>,
+    /// Resolution targets met ÷ decided (0–1).
+    pub resolution_attainment: Option<f64>,
+    /// First-contact resolution rate (0–1).
+    pub first_contact_resolution: Option<f64>,
+}
+
+/// Complaints about one product against the orders that contained it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ProductComplaintRate {
+    /// The product's SKU as the complaint names it.
+    pub sku: String,
+    /// Complaints opened in the period naming it.
+    pub complaints: i64,
+    /// Orders placed in the period that contained it (0 for a SKU the shop does not know).
+    pub orders: i64,
+    /// Complaints per 1,000 of those orders.
     pub per_thousand_orders: Option<f64>,
 }
 
@@ -97,21 +129,39 @@ pub struct ServiceMetrics {
     pub complaints_per_thousand_orders: Option<f64>,
     /// Per complaint category.
     pub complaint_rate: Vec<ComplaintRate>,
+    /// Per product named by complaints, most complained-about first (at most
+    /// [`TOP_PRODUCTS`]).
+    pub complaint_rate_by_product: Vec<ProductComplaintRate>,
+    /// Outbound contacts in the period by channel: agents' replies (by the ticket's channel)
+    /// and outbound calls (`phone`). Inbound is `by_channel`.
+    pub outbound_by_channel: Vec<Bucket>,
+    /// Per team.
+    pub teams: Vec<TeamFigures>,
     /// Per agent.
     pub agents: Vec<AgentFigures>,
 }
 
-/// Mean wait, mean first response, decided and breached first responses, complaints.
+/// Most products listed in the complaint rate by product.
+pub const TOP_PRODUCTS: i64 = 10;
+
+/// Tickets opened in the period per team, channel and kind: count, summed and counted wait
+/// and first-response minutes, decided and breached first responses, complaints.
 type OpenedRow = (
+    Option<i64>,
+    String,
+    String,
+    i64,
     Option<f64>,
+    Option<i64>,
     Option<f64>,
     Option<i64>,
     Option<i64>,
     Option<i64>,
 );
-/// Resolved, mean handle time, first-contact resolutions, reopened, decided and breached
-/// resolution targets.
+/// Tickets resolved in the period per team: count, summed handle minutes, first-contact
+/// resolutions, reopened, decided and breached resolution targets.
 type ResolvedRow = (
+    Option<i64>,
     i64,
     Option<f64>,
     Option<i64>,
@@ -119,6 +169,75 @@ type ResolvedRow = (
     Option<i64>,
     Option<i64>,
 );
+
+/// Running sums of one team's (or the whole desk's) figures.
+#[derive(Default)]
+struct Sums {
+    opened: i64,
+    wait_sum: f64,
+    wait_n: i64,
+    frt_sum: f64,
+    frt_n: i64,
+    fr_decided: i64,
+    fr_breached: i64,
+    complaints: i64,
+    resolved: i64,
+    handle_sum: f64,
+    fcr: i64,
+    reopened: i64,
+    res_decided: i64,
+    res_breached: i64,
+    backlog: i64,
+}
+
+impl Sums {
+    fn add_opened(&mut self, r: &OpenedRow) {
+        self.opened += r.3;
+        self.wait_sum += r.4.unwrap_or(0.0);
+        self.wait_n += r.5.unwrap_or(0);
+        self.frt_sum += r.6.unwrap_or(0.0);
+        self.frt_n += r.7.unwrap_or(0);
+        self.fr_decided += r.8.unwrap_or(0);
+        self.fr_breached += r.9.unwrap_or(0);
+        if r.2 == "complaint" {
+            self.complaints += r.3;
+        }
+    }
+
+    fn add_resolved(&mut self, r: &ResolvedRow) {
+        self.resolved += r.1;
+        self.handle_sum += r.2.unwrap_or(0.0);
+        self.fcr += r.3.unwrap_or(0);
+        self.reopened += r.4.unwrap_or(0);
+        self.res_decided += r.5.unwrap_or(0);
+        self.res_breached += r.6.unwrap_or(0);
+    }
+
+    fn team(&self, team_id: Option<i64>) -> TeamFigures {
+        TeamFigures {
+            team_id,
+            opened: self.opened,
+            resolved: self.resolved,
+            backlog: self.backlog,
+            first_response_attainment: ratio(self.fr_decided - self.fr_breached, self.fr_decided),
+            resolution_attainment: ratio(self.res_decided - self.res_breached, self.res_decided),
+            first_contact_resolution: ratio(self.fcr, self.resolved),
+        }
+    }
+}
+
+fn mean(sum: f64, n: i64) -> Option<f64> {
+    (n > 0).then(|| sum / n as f64)
+}
+
+fn buckets(mut m: std::collections::BTreeMap<String, i64>) -> Vec<Bucket> {
+    let mut v: Vec<Bucket> = std::mem::take(&mut m)
+        .into_iter()
+        .map(|(key, n)| Bucket { key, n })
+        .collect();
+    v.sort_by(|a, b| b.n.cmp(&a.n).then(a.key.cmp(&b.key)));
+    v
+}
 
 /// An agent's first responses in the period: agent, mean minutes, decided, breached.
 type AgentResponses = (i64, Option<f64>, Option<i64>, Option<i64>);
@@ -154,33 +273,27 @@ impl Store {
                 .int(t);
         };
 
-        let mut q = scoped("SELECT t.channel, COUNT(*) FROM tickets t WHERE 1 = 1");
-        opened_in(&mut q);
-        q.push(" GROUP BY t.channel ORDER BY 2 DESC");
-        let by_channel: Vec<(String, i64)> = q.query_as().fetch_all(&self.read).await?;
-        let mut q = scoped("SELECT t.kind, COUNT(*) FROM tickets t WHERE 1 = 1");
-        opened_in(&mut q);
-        q.push(" GROUP BY t.kind ORDER BY 2 DESC");
-        let by_kind: Vec<(String, i64)> = q.query_as().fetch_all(&self.read).await?;
-        let opened: i64 = by_channel.iter().map(|b| b.1).sum();
-
-        // Times and first-response attainment over tickets opened in the period.
+        // One pass over the tickets opened in the period, grouped by team, channel and kind:
+        // volumes, times and first-response attainment, overall and per team.
         let mut q = scoped(
-            "SELECT AVG(CAST(t.first_assigned_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
-             AVG(CAST(t.first_response_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
+            "SELECT t.team_id, t.channel, t.kind, COUNT(*), \
+             SUM(CAST(t.first_assigned_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
+             SUM(CASE WHEN t.first_assigned_at IS NOT NULL THEN 1 ELSE 0 END), \
+             SUM(CAST(t.first_response_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
+             SUM(CASE WHEN t.first_response_at IS NOT NULL THEN 1 ELSE 0 END), \
              SUM(CASE WHEN t.first_response_due IS NOT NULL AND (t.first_response_at IS NOT NULL \
                  OR t.first_response_breached_at IS NOT NULL) THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN t.first_response_breached_at IS NOT NULL THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN t.kind = 'complaint' THEN 1 ELSE 0 END) \
+             SUM(CASE WHEN t.first_response_breached_at IS NOT NULL THEN 1 ELSE 0 END) \
              FROM tickets t WHERE 1 = 1",
         );
         opened_in(&mut q);
-        let (wait, frt, fr_decided, fr_breached, complaints): OpenedRow =
-            q.query_as().fetch_one(&self.read).await?;
+        q.push(" GROUP BY t.team_id, t.channel, t.kind");
+        let opened_rows: Vec<OpenedRow> = q.query_as().fetch_all(&self.read).await?;
 
-        // Resolution figures over tickets resolved in the period.
+        // Resolution figures over tickets resolved in the period, per team.
         let mut q = scoped(
-            "SELECT COUNT(*), AVG(CAST(t.resolved_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
+            "SELECT t.team_id, COUNT(*), \
+             SUM(CAST(t.resolved_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
              SUM(CASE WHEN t.reopen_count = 0 AND NOT EXISTS (SELECT 1 FROM tickets ch \
                  WHERE ch.parent_id = t.id) THEN 1 ELSE 0 END), \
              SUM(CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END), \
@@ -189,12 +302,60 @@ impl Store {
              FROM tickets t WHERE 1 = 1",
         );
         resolved_in(&mut q);
-        let (resolved, handle, fcr, reopened, res_decided, res_breached): ResolvedRow =
-            q.query_as().fetch_one(&self.read).await?;
+        q.push(" GROUP BY t.team_id");
+        let resolved_rows: Vec<ResolvedRow> = q.query_as().fetch_all(&self.read).await?;
 
-        let mut q = scoped("SELECT COUNT(*) FROM tickets t WHERE t.status IN ");
-        q.push(OPEN_STATUSES);
-        let backlog: i64 = q.query_scalar().fetch_one(&self.read).await?;
+        // The scope goes after the whole condition (an agent's used to land inside `IN`).
+        let mut q = scoped(&format!(
+            "SELECT t.team_id, COUNT(*) FROM tickets t WHERE t.status IN {OPEN_STATUSES}"
+        ));
+        q.push(" GROUP BY t.team_id");
+        let backlog_rows: Vec<(Option<i64>, i64)> = q.query_as().fetch_all(&self.read).await?;
+
+        let mut all = Sums::default();
+        let mut per_team: std::collections::BTreeMap<Option<i64>, Sums> = Default::default();
+        let mut channels = std::collections::BTreeMap::new();
+        let mut kinds = std::collections::BTreeMap::new();
+        for r in &opened_rows {
+            all.add_opened(r);
+            per_team.entry(r.0).or_default().add_opened(r);
+            *channels.entry(r.1.clone()).or_insert(0) += r.3;
+            *kinds.entry(r.2.clone()).or_insert(0) += r.3;
+        }
+        for r in &resolved_rows {
+            all.add_resolved(r);
+            per_team.entry(r.0).or_default().add_resolved(r);
+        }
+        for (team, n) in &backlog_rows {
+            all.backlog += n;
+            per_team.entry(*team).or_default().backlog += n;
+        }
+        let teams: Vec<TeamFigures> = per_team.iter().map(|(id, s)| s.team(*id)).collect();
+
+        // Outbound: agents' replies by their ticket's channel, and outbound calls.
+        let mut q = scoped(
+            "SELECT t.channel, COUNT(*) FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id \
+             WHERE m.kind = 'reply'",
+        );
+        q.push(" AND m.created_at >= ")
+            .int(f)
+            .push(" AND m.created_at < ")
+            .int(t)
+            .push(" GROUP BY t.channel");
+        let replies: Vec<(String, i64)> = q.query_as().fetch_all(&self.read).await?;
+        let mut outbound: std::collections::BTreeMap<String, i64> = replies.into_iter().collect();
+        let mut q = SqlBuilder::new(
+            "SELECT COUNT(*) FROM calls c WHERE c.direction = 'outbound' AND c.started_at >= ",
+        );
+        q.int(f).push(" AND c.started_at < ").int(t);
+        // Agents and reps count their own calls; the rest of the desk sees every call.
+        if matches!(actor.role, Role::Service | Role::Sales) {
+            q.push(" AND c.agent_id = ").int(actor.id);
+        }
+        let calls_out: i64 = q.query_scalar().fetch_one(&self.read).await?;
+        if calls_out > 0 {
+            *outbound.entry("phone".to_string()).or_insert(0) += calls_out;
+        }
 
         let orders: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM orders WHERE ordered_at >= $1 AND ordered_at < $2",
@@ -209,6 +370,36 @@ impl Store {
         opened_in(&mut q);
         q.push(" GROUP BY t.category_id ORDER BY 2 DESC");
         let per_category: Vec<(Option<i64>, i64)> = q.query_as().fetch_all(&self.read).await?;
+        // Per product: the most complained-about SKUs, each against the orders of the period
+        // that contained it.
+        let mut q = scoped(
+            "SELECT t.product_sku, COUNT(*) FROM tickets t WHERE t.kind = 'complaint' \
+             AND t.product_sku IS NOT NULL",
+        );
+        opened_in(&mut q);
+        q.push(" GROUP BY t.product_sku ORDER BY 2 DESC, 1 LIMIT ")
+            .int(TOP_PRODUCTS);
+        let per_sku: Vec<(String, i64)> = q.query_as().fetch_all(&self.read).await?;
+        let mut by_product = Vec::with_capacity(per_sku.len());
+        for (sku, n) in per_sku {
+            let with_it: i64 = sqlx::query_scalar(
+                "SELECT COUNT(DISTINCT ol.order_id) FROM products p \
+                 JOIN order_lines ol ON ol.product_id = p.id \
+                 JOIN orders o ON o.id = ol.order_id \
+                 WHERE p.sku = $1 AND o.ordered_at >= $2 AND o.ordered_at < $3",
+            )
+            .bind(&sku)
+            .bind(f)
+            .bind(t)
+            .fetch_one(&self.read)
+            .await?;
+            by_product.push(ProductComplaintRate {
+                sku,
+                complaints: n,
+                orders: with_it,
+                per_thousand_orders: ratio(n * 1000, with_it),
+            });
+        }
 
         // Per agent, three index ranges merged here: first responses of the tickets opened in
         // the period, tickets resolved in it, and the open tickets now.
@@ -267,35 +458,26 @@ impl Store {
             .collect();
         agents.sort_by(|a, b| b.resolved.cmp(&a.resolved).then(a.user_id.cmp(&b.user_id)));
 
-        let complaints = complaints.unwrap_or(0);
-        let fr_decided = fr_decided.unwrap_or(0);
-        let res_decided = res_decided.unwrap_or(0);
         Ok(ServiceMetrics {
             from,
             to,
-            opened,
-            by_channel: by_channel
-                .into_iter()
-                .map(|(key, n)| Bucket { key, n })
-                .collect(),
-            by_kind: by_kind
-                .into_iter()
-                .map(|(key, n)| Bucket { key, n })
-                .collect(),
-            resolved,
-            backlog,
-            wait_minutes: wait,
-            first_response_minutes: frt,
-            handle_minutes: handle,
-            first_contact_resolution: ratio(fcr.unwrap_or(0), resolved),
-            reopen_rate: ratio(reopened.unwrap_or(0), resolved),
-            first_response_decided: fr_decided,
-            first_response_attainment: ratio(fr_decided - fr_breached.unwrap_or(0), fr_decided),
-            resolution_decided: res_decided,
-            resolution_attainment: ratio(res_decided - res_breached.unwrap_or(0), res_decided),
-            complaints,
+            opened: all.opened,
+            by_channel: buckets(channels),
+            by_kind: buckets(kinds),
+            resolved: all.resolved,
+            backlog: all.backlog,
+            wait_minutes: mean(all.wait_sum, all.wait_n),
+            first_response_minutes: mean(all.frt_sum, all.frt_n),
+            handle_minutes: mean(all.handle_sum, all.resolved),
+            first_contact_resolution: ratio(all.fcr, all.resolved),
+            reopen_rate: ratio(all.reopened, all.resolved),
+            first_response_decided: all.fr_decided,
+            first_response_attainment: ratio(all.fr_decided - all.fr_breached, all.fr_decided),
+            resolution_decided: all.res_decided,
+            resolution_attainment: ratio(all.res_decided - all.res_breached, all.res_decided),
+            complaints: all.complaints,
             orders,
-            complaints_per_thousand_orders: per_thousand(complaints),
+            complaints_per_thousand_orders: per_thousand(all.complaints),
             complaint_rate: per_category
                 .into_iter()
                 .map(|(category_id, n)| ComplaintRate {
@@ -304,6 +486,9 @@ impl Store {
                     per_thousand_orders: per_thousand(n),
                 })
                 .collect(),
+            complaint_rate_by_product: by_product,
+            outbound_by_channel: buckets(outbound),
+            teams,
             agents,
         })
     }

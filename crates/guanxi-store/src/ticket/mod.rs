@@ -6,6 +6,8 @@
 //! lead) their team's; a sales rep the tickets of the customers they may see; managers, admins
 //! and viewers all of them. The permission to read or work tickets is the app layer's check.
 
+pub mod admin;
+mod attachments;
 pub mod calls;
 pub mod clock;
 pub mod history;
@@ -16,6 +18,7 @@ pub mod setup;
 
 use chrono::{DateTime, Utc};
 use guanxi_domain::role::{Actor, Role};
+use guanxi_domain::ticket::attachment::ValidAttachment;
 use guanxi_domain::ticket::records::{Ticket, TicketDetail, TicketEvent, TicketMessage};
 use guanxi_domain::ticket::status::{check_status_change, StatusChange};
 use guanxi_domain::ticket::{
@@ -25,7 +28,6 @@ use guanxi_domain::ValidationErrors;
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use crate::audit::{record, AuditEvent};
 use crate::customers::{load_row, push_owner_scope};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
@@ -93,17 +95,7 @@ pub(crate) async fn audit_ticket(
     id: i64,
     detail: serde_json::Value,
 ) -> Result<()> {
-    record(
-        conn,
-        actor,
-        AuditEvent {
-            action,
-            entity: "ticket",
-            entity_id: Some(id),
-            detail,
-        },
-    )
-    .await
+    crate::audit::entry(conn, actor, action, "ticket", Some(id), detail).await
 }
 
 /// The record-scope rule for tickets (see the module documentation).
@@ -245,6 +237,7 @@ impl Store {
     /// A ticket with its thread and history.
     pub async fn ticket_detail(&self, actor: &Actor, id: i64) -> Result<TicketDetail> {
         let ticket = self.ticket(actor, id).await?;
+        let attachments = self.attachments_of(id).await?;
         let messages: Vec<MessageRow> = sqlx::query_as(
             "SELECT m.id, m.kind, m.body, m.user_id, u.display_name, m.created_at \
                  FROM ticket_messages m LEFT JOIN users u ON u.id = m.user_id \
@@ -286,6 +279,7 @@ impl Store {
                     user_id,
                 })
                 .collect(),
+            attachments,
         })
     }
 
@@ -338,7 +332,9 @@ impl Store {
                 .text(pattern.clone())
                 .push(" ESCAPE '\\' OR LOWER(c.name) LIKE ")
                 .text(pattern)
-                .push(" ESCAPE '\\')");
+                .push(" ESCAPE '\\' OR t.product_sku = ")
+                .text(words.to_string())
+                .push(")");
         }
         push_ticket_scope(&mut q, actor);
         let limit = f.limit.clamp(1, 200);
@@ -641,6 +637,7 @@ impl Store {
         id: i64,
         kind: MessageKind,
         body: &str,
+        files: &[ValidAttachment],
     ) -> Result<Ticket> {
         let current = self.ticket(actor, id).await?;
         let now = Utc::now();
@@ -659,9 +656,9 @@ impl Store {
         } else {
             id
         };
-        sqlx::query(
+        let message: i64 = sqlx::query_scalar(
             "INSERT INTO ticket_messages (ticket_id, kind, body, user_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(target)
         .bind(kind.as_str())
@@ -672,8 +669,9 @@ impl Store {
             user
         })
         .bind(now_ms)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        attachments::insert(&mut tx, target, message, files, user, now).await?;
         if !late {
             let next = match (kind, current.status) {
                 (MessageKind::Customer, s) if s.is_done() || s == TicketStatus::PendingCustomer => {
@@ -732,7 +730,10 @@ impl Store {
             actor,
             "message",
             target,
-            json!({"kind": kind.as_str()}),
+            json!({
+                "kind": kind.as_str(),
+                "files": files.iter().map(|f| &f.file_name).collect::<Vec<_>>(),
+            }),
         )
         .await?;
         let found = apply_sla(&mut tx, target, now).await?;

@@ -30,6 +30,7 @@ mod orders;
 mod privacy;
 mod scores;
 mod segments;
+mod ticket_setup;
 mod tickets;
 mod timeline;
 mod users;

@@ -178,6 +178,25 @@ async fn metrics_count_attainment_fcr_and_the_complaint_rate(db: &TestDb) {
         ids[0]
     ))
     .await;
+    // Both name the product of the four orders; the first is the east team's.
+    let east = s.create_team(&admin, "east").await.unwrap().id;
+    db.execute("UPDATE tickets SET product_sku = 'T'").await;
+    db.execute(&format!(
+        "UPDATE tickets SET team_id = {east} WHERE id = {}",
+        ids[0]
+    ))
+    .await;
+    // An outbound call in March, and one in May.
+    for at in ["2026-03-04T15:00:00+08:00", "2026-05-04T15:00:00+08:00"] {
+        db.execute(&format!(
+            "INSERT INTO calls (caller, direction, agent_id, customer_id, started_at) \
+             VALUES ('13800000000', 'outbound', {}, {}, {})",
+            agent.id,
+            c.id,
+            ms(at)
+        ))
+        .await;
+    }
     let m = s
         .service_metrics(
             &admin,
@@ -197,6 +216,45 @@ async fn metrics_count_attainment_fcr_and_the_complaint_rate(db: &TestDb) {
     assert_eq!(m.agents.len(), 1);
     assert_eq!(m.agents[0].resolved, 2);
     assert_eq!(m.by_channel[0].key, "phone");
+    // Per product: 2 complaints over the 4 orders that contained it.
+    assert_eq!(m.complaint_rate_by_product.len(), 1);
+    let p = &m.complaint_rate_by_product[0];
+    assert_eq!(
+        (
+            p.sku.as_str(),
+            p.complaints,
+            p.orders,
+            p.per_thousand_orders
+        ),
+        ("T", 2, 4, Some(500.0))
+    );
+    // Per team: the east team's ticket met its resolution but was reopened; the other was
+    // answered late.
+    let team = |id: Option<i64>| m.teams.iter().find(|t| t.team_id == id).unwrap();
+    assert_eq!(
+        (
+            team(Some(east)).opened,
+            team(Some(east)).first_response_attainment
+        ),
+        (1, Some(1.0))
+    );
+    assert_eq!(team(Some(east)).first_contact_resolution, Some(0.0));
+    assert_eq!(
+        (team(None).opened, team(None).first_response_attainment),
+        (1, Some(0.0))
+    );
+    // Out: two replies on phone tickets and one outbound call; an agent counts their own.
+    assert_eq!(m.outbound_by_channel[0].key, "phone");
+    assert_eq!(m.outbound_by_channel[0].n, 3);
+    let own = s
+        .service_metrics(
+            &agent,
+            ts("2026-03-01T00:00:00+08:00"),
+            ts("2026-04-01T00:00:00+08:00"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(own.outbound_by_channel[0].n, 3);
     // Another period sees none of it.
     let empty = s
         .service_metrics(
@@ -207,6 +265,7 @@ async fn metrics_count_attainment_fcr_and_the_complaint_rate(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!((empty.opened, empty.first_response_attainment), (0, None));
+    assert_eq!(empty.outbound_by_channel[0].n, 1, "May's call");
 }
 
 async fn a_merge_moves_tickets_and_their_timeline(db: &TestDb) {
@@ -239,7 +298,7 @@ async fn a_merge_moves_tickets_and_their_timeline(db: &TestDb) {
         .iter()
         .any(|i| i.kind == TimelineKind::Ticket && i.link_id == Some(t.id)));
     // Later events land on the kept customer too.
-    s.add_ticket_message(&admin, t.id, MessageKind::Reply, "已补发")
+    s.add_ticket_message(&admin, t.id, MessageKind::Reply, "已补发", &[])
         .await
         .unwrap();
     let tl = s.timeline(&admin, keep.id, None, 50).await.unwrap();
@@ -331,7 +390,7 @@ async fn a_complaint_follows_the_procedure_and_the_life_cycle(db: &TestDb) {
 
     // The agent answers: the first response is met and the ticket opens.
     let t = s
-        .add_ticket_message(&admin, t.id, MessageKind::Reply, "您好，我们马上处理")
+        .add_ticket_message(&admin, t.id, MessageKind::Reply, "您好，我们马上处理", &[])
         .await
         .unwrap();
     assert_eq!(t.status, TicketStatus::Open);
@@ -374,7 +433,7 @@ async fn a_complaint_follows_the_procedure_and_the_life_cycle(db: &TestDb) {
     let t = s.update_ticket(&admin, t.id, p).await.unwrap();
     assert_eq!(t.complaint_step, Some(ComplaintStep::Archived));
     let t = s
-        .add_ticket_message(&admin, t.id, MessageKind::Customer, "新杯子还是漏水")
+        .add_ticket_message(&admin, t.id, MessageKind::Customer, "新杯子还是漏水", &[])
         .await
         .unwrap();
     assert_eq!(t.status, TicketStatus::Open);
@@ -438,7 +497,7 @@ async fn a_late_reply_opens_a_linked_ticket(db: &TestDb) {
     let e = codes(s.update_ticket(&admin, t.id, reopen).await.unwrap_err());
     assert_eq!(e, [("status".into(), "reopen_window_passed".into())]);
     let follow = s
-        .add_ticket_message(&admin, t.id, MessageKind::Customer, "还有一张也错了")
+        .add_ticket_message(&admin, t.id, MessageKind::Customer, "还有一张也错了", &[])
         .await
         .unwrap();
     assert_ne!(follow.id, t.id);
@@ -517,7 +576,7 @@ async fn the_clock_counts_working_time_around_golden_week_and_pauses(db: &TestDb
     let f = s.update_ticket(&admin, fresh.id, p).await.unwrap();
     assert!(f.paused, "pending-customer pauses the clock");
     let f = s
-        .add_ticket_message(&admin, fresh.id, MessageKind::Customer, "照片发您了")
+        .add_ticket_message(&admin, fresh.id, MessageKind::Customer, "照片发您了", &[])
         .await
         .unwrap();
     assert_eq!(f.status, TicketStatus::Open);

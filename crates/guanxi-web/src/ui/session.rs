@@ -273,6 +273,7 @@ pub struct FormData {
     pairs: Vec<(String, String)>,
     header_csrf: Option<String>,
     htmx: bool,
+    files: Vec<(String, Vec<u8>)>,
 }
 
 impl FormData {
@@ -282,7 +283,14 @@ impl FormData {
             pairs,
             header_csrf: None,
             htmx: false,
+            files: Vec::new(),
         }
+    }
+
+    /// The files of a `multipart/form-data` form as `(name, bytes)`, taken out of the form
+    /// (a form carries them once).
+    pub fn take_files(&mut self) -> Vec<(String, Vec<u8>)> {
+        std::mem::take(&mut self.files)
     }
 
     /// First value of a field, trimmed; empty counts as absent.
@@ -374,6 +382,24 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
             .get(crate::auth::CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        if req.method() != Method::GET
+            && crate::extract::has_media_type(&req, "multipart/form-data")
+        {
+            let up = crate::extract::Upload::read(req, state)
+                .await
+                .map_err(|e| match e {
+                    crate::error::ApiError::TooLarge => {
+                        UiError::from_api(locale, e).into_response()
+                    }
+                    _ => UiError::BadForm(locale).into_response(),
+                })?;
+            return Ok(FormData {
+                pairs: up.fields,
+                header_csrf,
+                htmx,
+                files: up.files,
+            });
+        }
         let bytes = if req.method() == Method::GET {
             req.uri().query().unwrap_or("").as_bytes().to_vec().into()
         } else {
@@ -390,6 +416,7 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
             pairs,
             header_csrf,
             htmx,
+            files: Vec::new(),
         })
     }
 }

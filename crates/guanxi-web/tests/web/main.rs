@@ -10,3 +10,4 @@ mod api;
 mod overload;
 mod pages;
 mod random_json;
+mod service;

@@ -918,13 +918,13 @@ async fn embedded_json_cannot_close_its_element(app: &TestApp) {
 }
 
 /// A browser-like client signed in through the login form.
-struct Browser {
-    root: String,
-    http: reqwest::Client,
+pub(crate) struct Browser {
+    pub(crate) root: String,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Browser {
-    async fn login(app: &TestApp, username: &str) -> Browser {
+    pub(crate) async fn login(app: &TestApp, username: &str) -> Browser {
         let b = Browser::anonymous(app);
         let token = b.login_token().await;
         let (s, _) = b
@@ -943,7 +943,7 @@ impl Browser {
     }
 
     /// A client with a cookie jar that has not signed in.
-    fn anonymous(app: &TestApp) -> Browser {
+    pub(crate) fn anonymous(app: &TestApp) -> Browser {
         Browser {
             root: app.base.trim_end_matches("/api/v1").to_string(),
             http: reqwest::Client::builder()
@@ -983,7 +983,7 @@ impl Browser {
         (r.status(), location)
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String) {
         let r = self
             .http
             .get(format!("{}{path}", self.root))
@@ -993,7 +993,7 @@ impl Browser {
         (r.status(), r.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
         let r = self
             .http
             .post(format!("{}{path}", self.root))
@@ -1014,14 +1014,14 @@ impl Browser {
         r.send().await.unwrap()
     }
 
-    async fn csrf(&self) -> String {
+    pub(crate) async fn csrf(&self) -> String {
         let (_, html) = self.get("/").await;
         hidden(&html, "_csrf")
     }
 }
 
 /// The value of a hidden form field in a page.
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let at = html.find(&marker).expect("hidden field") + marker.len();
     html[at..at + html[at..].find('"').unwrap()].to_string()

@@ -190,7 +190,7 @@ pub async fn message(
 ) -> Result<(StatusCode, Json<Ticket>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(uc::post_message(&st.store, &auth.actor, id, m.kind, &m.body).await?),
+        Json(uc::post_message(&st.store, &auth.actor, id, m.kind, &m.body, Vec::new()).await?),
     ))
 }
 

@@ -106,6 +106,7 @@ impl NewTpl {
 
 /// A message on the thread.
 pub struct MessageView {
+    id: i64,
     kind: &'static str,
     kind_label: String,
     author: String,
@@ -153,6 +154,33 @@ struct ShowTpl {
     product: String,
     parent_id: i64,
     articles: Vec<(i64, String)>,
+    attachments: Vec<AttachmentView>,
+    max_kb: i64,
+    draft_kind: String,
+    draft: String,
+    /// Agents the ticket can be handed to (empty: the reader may not reassign it).
+    assignable: Vec<(i64, String)>,
+    assignee_id: i64,
+}
+
+/// A file on the thread, under the message it came with.
+pub struct AttachmentView {
+    id: i64,
+    message_id: i64,
+    file_name: String,
+    size: String,
+    inline: bool,
+}
+
+/// A file size the way people read it.
+fn size_label(bytes: i64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.0} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
 }
 
 fn category_name(cats: &[TicketCategory], id: Option<i64>, zh: bool) -> String {
@@ -460,17 +488,34 @@ pub async fn presence(
     Ok(Redirect::to("/tickets").into_response())
 }
 
-fn localized_errors(l: guanxi_text::Locale, errs: &[ValidationError]) -> Vec<(String, String)> {
+/// Each problem as (the field's label, the message) in the page language. A field of a list
+/// (`files[1]`, `week[5]`) is named by its label and position (a weekday by its name); a nested
+/// one (`conditions.tier`) by its last part.
+pub(super) fn localized_errors(
+    l: guanxi_text::Locale,
+    errs: &[ValidationError],
+) -> Vec<(String, String)> {
+    let text = |key: &str| {
+        guanxi_text::text::lookup(key).map(|(zh, en)| match l {
+            guanxi_text::Locale::ZhCn => zh.to_string(),
+            guanxi_text::Locale::En => en.to_string(),
+        })
+    };
     errs.iter()
         .map(|e| {
-            let key = format!("ticket.field_{}", e.field);
-            let label = match guanxi_text::text::lookup(&key) {
-                Some((zh, en)) => match l {
-                    guanxi_text::Locale::ZhCn => zh.to_string(),
-                    guanxi_text::Locale::En => en.to_string(),
-                },
-                None => e.field.clone(),
+            let leaf = e.field.rsplit('.').next().unwrap_or(&e.field);
+            let (base, index) = match leaf.split_once('[') {
+                Some((b, rest)) => (b, rest.trim_end_matches(']').parse::<usize>().ok()),
+                None => (leaf, None),
             };
+            let label = match (base, index) {
+                ("week", Some(i)) => text(&format!("ticket.weekday_{i}")),
+                (b, Some(i)) => {
+                    text(&format!("ticket.field_{b}")).map(|t| format!("{t} {}", i + 1))
+                }
+                (b, None) => text(&format!("ticket.field_{b}")),
+            }
+            .unwrap_or_else(|| e.field.clone());
             (label, message(l, &e.code).to_string())
         })
         .collect()
@@ -658,7 +703,16 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, UiError> {
     user.require(Permission::ReadTickets)?;
-    show_page(&st, &user, id, String::new(), Vec::new(), StatusCode::OK).await
+    show_page(
+        &st,
+        &user,
+        id,
+        String::new(),
+        Vec::new(),
+        StatusCode::OK,
+        ("", ""),
+    )
+    .await
 }
 
 async fn show_page(
@@ -668,6 +722,7 @@ async fn show_page(
     flash: String,
     errors: Vec<(String, String)>,
     code: StatusCode,
+    draft: (&str, &str),
 ) -> Result<Response, UiError> {
     let l = user.locale;
     let err = page_err(l);
@@ -765,6 +820,7 @@ async fn show_page(
             .messages
             .iter()
             .map(|m| MessageView {
+                id: m.id,
                 kind: m.kind.as_str(),
                 kind_label: ctx.label("message_kind", m.kind.as_str()),
                 author: match m.kind {
@@ -796,6 +852,36 @@ async fn show_page(
         articles: guanxi_app::knowledge::linked(&st.store, &user.actor, id)
             .await
             .map_err(&err)?,
+        assignable: if uc::may_reassign(&st.store, &user.actor, id)
+            .await
+            .map_err(&err)?
+        {
+            let agents = uc::agents(&st.store, &user.actor).await.map_err(&err)?;
+            agents
+                .iter()
+                .map(|a| (a.user_id, format!("{} ({}/{})", a.name, a.open, a.capacity)))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        assignee_id: t.assignee_id.unwrap_or(0),
+        draft_kind: draft.0.to_string(),
+        draft: draft.1.to_string(),
+        attachments: d
+            .attachments
+            .iter()
+            .map(|a| AttachmentView {
+                id: a.id,
+                message_id: a.message_id.unwrap_or(0),
+                file_name: a.file_name.clone(),
+                size: size_label(a.size_bytes),
+                inline: a.inline(),
+            })
+            .collect(),
+        max_kb: guanxi_app::ticket::admin::settings(&st.store, &user.actor)
+            .await
+            .map_err(&err)?
+            .attachment_max_kb,
         t: row(&ctx, t, &names, tz),
         ctx,
     };
@@ -808,10 +894,11 @@ async fn show_page(
 pub async fn post_message(
     State(st): State<AppState>,
     Path(id): Path<i64>,
-    Submitted { user, form }: Submitted,
+    Submitted { user, mut form }: Submitted,
 ) -> Result<Response, UiError> {
     user.require(Permission::WorkTickets)?;
     let kind = MessageKind::parse(form.get("kind").unwrap_or("reply"));
+    let files = form.take_files();
     let result = match kind {
         Ok(kind) => uc::post_message(
             &st.store,
@@ -819,6 +906,7 @@ pub async fn post_message(
             id,
             kind,
             form.raw("body").unwrap_or(""),
+            files,
         )
         .await
         .map_err(|e| api_errors(e.into())),
@@ -835,6 +923,10 @@ pub async fn post_message(
                 String::new(),
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                (
+                    form.get("kind").unwrap_or(""),
+                    form.raw("body").unwrap_or(""),
+                ),
             )
             .await
         }
@@ -902,7 +994,7 @@ pub async fn update(
         Ok(t) => Ok(Redirect::to(&format!("/tickets/{}", t.id)).into_response()),
         Err((status, Some(errs))) => {
             let errors = localized_errors(user.locale, &errs);
-            show_page(&st, &user, id, String::new(), errors, status).await
+            show_page(&st, &user, id, String::new(), errors, status, ("", "")).await
         }
         Err((_, None)) => Err(UiError::Internal(user.locale, "ticket update".into())),
     }
@@ -916,14 +1008,31 @@ pub async fn take(
 ) -> Result<Response, UiError> {
     user.require(Permission::WorkTickets)?;
     let version = form.version(user.locale)?;
-    match uc::assign_ticket(&st.store, &user.actor, id, version, Some(user.user.id)).await {
+    // Without `assignee_id` the reader takes it; `0` puts it back in the queue (a lead's or
+    // manager's move, as is naming someone else).
+    let assignee = match form.get("assignee_id").map(str::parse::<i64>) {
+        None => Some(user.user.id),
+        Some(Ok(0)) => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(_)) => return Err(UiError::BadForm(user.locale)),
+    };
+    match uc::assign_ticket(&st.store, &user.actor, id, version, assignee).await {
         Ok(_) => Ok(Redirect::to(&format!("/tickets/{id}")).into_response()),
         Err(e) => match api_errors(e.into()) {
             Some(errs) => {
                 let errors = localized_errors(user.locale, &errs);
-                show_page(&st, &user, id, String::new(), errors, StatusCode::CONFLICT).await
+                show_page(
+                    &st,
+                    &user,
+                    id,
+                    String::new(),
+                    errors,
+                    StatusCode::CONFLICT,
+                    ("", ""),
+                )
+                .await
             }
-            None => Err(UiError::Internal(user.locale, "take ticket".into())),
+            None => Err(UiError::Forbidden(user.locale)),
         },
     }
 }
@@ -1035,14 +1144,32 @@ struct MetricsTpl {
     ctx: Ctx,
     days: i64,
     kpis: Vec<Kpi>,
-    channels: Vec<(String, i64)>,
+    channels: Vec<(String, i64, i64)>,
     kinds: Vec<(String, String, i64)>,
     complaint_rate: Vec<(i64, String, i64, String)>,
+    products: Vec<(String, i64, i64, String)>,
+    teams: Vec<TeamRow>,
     agents: Vec<(String, i64, String, String, i64)>,
+}
+
+/// A team's line in the figures.
+pub struct TeamRow {
+    name: String,
+    opened: i64,
+    resolved: i64,
+    backlog: i64,
+    fr_attainment: String,
+    res_attainment: String,
+    fcr: String,
 }
 
 fn minutes(v: Option<f64>) -> String {
     v.map(|m| format!("{m:.0}")).unwrap_or_else(|| "—".into())
+}
+
+/// A rate per thousand, one decimal.
+fn permille(v: Option<f64>) -> String {
+    v.map(|r| format!("{r:.1}‰")).unwrap_or_else(|| "—".into())
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -1073,6 +1200,9 @@ pub async fn metrics(
     .map_err(&err)?;
     let cats = uc::categories(&st.store, &user.actor).await.map_err(&err)?;
     let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
+    let teams = guanxi_app::users::list_teams(&st.store, &user.actor)
+        .await
+        .map_err(&err)?;
     let ctx = user.ctx("ticket.metrics");
     let kpis = vec![
         Kpi {
@@ -1132,21 +1262,33 @@ pub async fn metrics(
         },
         Kpi {
             label: "ticket.m_complaint_rate",
-            value: m
-                .complaints_per_thousand_orders
-                .map(|r| format!("{r:.1}‰"))
-                .unwrap_or_else(|| "—".into()),
+            value: permille(m.complaints_per_thousand_orders),
             id: "m-complaint-rate",
         },
     ];
     let tpl = MetricsTpl {
         days,
         kpis,
-        channels: m
-            .by_channel
-            .iter()
-            .map(|b| (ctx.label("interaction_channel", &b.key), b.n))
-            .collect(),
+        channels: {
+            let mut keys: Vec<&str> = m.by_channel.iter().map(|b| b.key.as_str()).collect();
+            for b in &m.outbound_by_channel {
+                if !keys.contains(&b.key.as_str()) {
+                    keys.push(&b.key);
+                }
+            }
+            let n = |list: &[guanxi_store::ticket::metrics::Bucket], k: &str| {
+                list.iter().find(|b| b.key == k).map(|b| b.n).unwrap_or(0)
+            };
+            keys.iter()
+                .map(|k| {
+                    (
+                        ctx.label("interaction_channel", k),
+                        n(&m.by_channel, k),
+                        n(&m.outbound_by_channel, k),
+                    )
+                })
+                .collect()
+        },
         kinds: m
             .by_kind
             .iter()
@@ -1160,10 +1302,37 @@ pub async fn metrics(
                     r.category_id.unwrap_or(0),
                     category_name(&cats, r.category_id, ctx.is_zh()),
                     r.complaints,
-                    r.per_thousand_orders
-                        .map(|v| format!("{v:.1}‰"))
-                        .unwrap_or_else(|| "—".into()),
+                    permille(r.per_thousand_orders),
                 )
+            })
+            .collect(),
+        products: m
+            .complaint_rate_by_product
+            .iter()
+            .map(|r| {
+                (
+                    r.sku.clone(),
+                    r.complaints,
+                    r.orders,
+                    permille(r.per_thousand_orders),
+                )
+            })
+            .collect(),
+        teams: m
+            .teams
+            .iter()
+            .map(|t| TeamRow {
+                name: t
+                    .team_id
+                    .and_then(|id| teams.iter().find(|x| x.id == id))
+                    .map(|x| x.name.clone())
+                    .unwrap_or_else(|| ctx.t("ticket.m_no_team").to_string()),
+                opened: t.opened,
+                resolved: t.resolved,
+                backlog: t.backlog,
+                fr_attainment: pct(t.first_response_attainment),
+                res_attainment: pct(t.resolution_attainment),
+                fcr: pct(t.first_contact_resolution),
             })
             .collect(),
         agents: m

@@ -5,6 +5,7 @@
 
 use chrono::Utc;
 use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::ticket::attachment::{check_attachments, TicketAttachment};
 use guanxi_domain::ticket::records::{
     AgentState, Call, CallPop, NamedCalendar, ServiceQueue, SlaPolicy, Ticket, TicketCategory,
     TicketDetail,
@@ -19,6 +20,8 @@ use guanxi_store::Store;
 use serde_json::json;
 
 use crate::{require, AppError};
+
+pub mod admin;
 
 /// The SLA sweep's job kind: records breaches as time passes and escalates complaints.
 pub const SLA_SWEEP_JOB: &str = "tickets.sla_sweep";
@@ -64,17 +67,61 @@ pub async fn change_ticket(
     Ok(store.update_ticket(actor, id, p).await?)
 }
 
-/// Adds a reply, a note, or a customer's message (recorded by the agent or sent by a channel).
+/// Adds a reply, a note, or a customer's message (recorded by the agent or sent by a channel),
+/// with up to three files (`(name, bytes)`). A message of files alone needs no text. Every
+/// file is checked against the allow-list and the desk's size limit before anything is
+/// written: one refused file keeps the whole message out.
 pub async fn post_message(
     store: &Store,
     actor: &Actor,
     id: i64,
     kind: MessageKind,
     body: &str,
+    files: Vec<(String, Vec<u8>)>,
 ) -> Result<Ticket, AppError> {
     require(actor, Permission::WorkTickets)?;
-    let body = check_message(body)?;
-    Ok(store.add_ticket_message(actor, id, kind, &body).await?)
+    let mut e = ValidationErrors::new();
+    let body = if files.is_empty() || !body.trim().is_empty() {
+        match check_message(body) {
+            Ok(body) => body,
+            Err(problems) => {
+                e.0.extend(problems.0);
+                String::new()
+            }
+        }
+    } else {
+        String::new()
+    };
+    let files = if files.is_empty() {
+        Vec::new()
+    } else {
+        let max_kb = store.service_settings().await?.attachment_max_kb;
+        match check_attachments(files, max_kb) {
+            Ok(files) => files,
+            Err(problems) => {
+                e.0.extend(problems.0);
+                Vec::new()
+            }
+        }
+    };
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    Ok(store
+        .add_ticket_message(actor, id, kind, &body, &files)
+        .await?)
+}
+
+/// One file of a ticket, with its bytes, for a user who may read the ticket; the read is
+/// audited.
+pub async fn attachment(
+    store: &Store,
+    actor: &Actor,
+    ticket: i64,
+    id: i64,
+) -> Result<(TicketAttachment, Vec<u8>), AppError> {
+    require(actor, Permission::ReadTickets)?;
+    Ok(store.ticket_attachment(actor, ticket, id).await?)
 }
 
 /// "Take next": the oldest, most urgent ticket the agent is skilled for.
@@ -93,10 +140,19 @@ pub async fn assign_ticket(
     assignee: Option<i64>,
 ) -> Result<Ticket, AppError> {
     require(actor, Permission::WorkTickets)?;
-    if assignee != Some(actor.id) {
-        require(actor, Permission::ManageServiceDesk)?;
+    if assignee != Some(actor.id) && !may_reassign(store, actor, id).await? {
+        return Err(AppError::Forbidden);
     }
     Ok(store.reassign_ticket(actor, id, version, assignee).await?)
+}
+
+/// Whether the actor may hand a ticket to someone else or back to the queue: the desk's
+/// managers, and the lead of the team the ticket is filed under.
+pub async fn may_reassign(store: &Store, actor: &Actor, id: i64) -> Result<bool, AppError> {
+    if actor.can(Permission::ManageServiceDesk) {
+        return Ok(true);
+    }
+    Ok(actor.can(Permission::WorkTickets) && store.leads_ticket_team(actor.id, id).await?)
 }
 
 /// Links an unidentified contact's ticket to a customer the actor can see.
