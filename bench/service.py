@@ -10,7 +10,9 @@ measures as the agents and the manager:
 * "take next" (`POST /api/v1/tickets/take-next`), 400 takes by 20 agents in turn;
 * a queue's waiting work, page (`/tickets?view=waiting&queue=`) and API;
 * an agent's desk (`/tickets`, their open tickets) and the ticket page;
-* the manager's "all open" and "SLA breached" views, and the figures of the last 30 days.
+* the manager's "all open" and "SLA breached" views, and the figures of the last 30 and 365
+  days (past days from the daily rollup, which the script waits for), and an agent's own
+  figures (counted live).
 
 Server time is the `Server-Timing` header.
 
@@ -20,6 +22,7 @@ Server time is the `Server-Timing` header.
 """
 import argparse
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -133,9 +136,30 @@ def main():
     queue = int(sql(args, "SELECT MIN(id) FROM service_queues WHERE name LIKE 'bench queue%'")[0][0])
     env = {**os.environ, "GUANXI_DATABASE_URL": database_url(args), "RUST_LOG": "error",
            "GUANXI_SLA_SWEEP_SECONDS": "0", "GUANXI_SEGMENT_SIZES_MINUTES": "0", "GUANXI_SCORES_REFRESH_HOURS": "0"}
+    # Days counted by an earlier build are dropped, so this run counts them anew.
+    if args.backend == "sqlite":
+        con = sqlite3.connect(args.db)
+        con.execute("DELETE FROM ticket_days")
+        con.commit()
+        con.close()
+    else:
+        subprocess.run(["psql", args.pg, "-c", "DELETE FROM ticket_days"], check=True,
+                       capture_output=True)
     server, base = start_server(BIN, env)
     good = True
     try:
+        # The manager's figures read past days from the daily rollup, which the server starts
+        # counting at start (400 days, 40 per job step): measure once it has caught up.
+        started = time.time()
+        while time.time() - started < 600:
+            pending = int(sql(args, "SELECT COUNT(*) FROM jobs WHERE kind = 'tickets.rollup' "
+                                    "AND state IN ('queued', 'running')")[0][0])
+            days = int(sql(args, "SELECT COUNT(*) FROM ticket_days")[0][0])
+            if pending == 0 and days >= 400:
+                break
+            time.sleep(0.5)
+        print(f"daily rollup caught up in {time.time() - started:.1f} s "
+              f"({sql(args, 'SELECT COUNT(*) FROM ticket_days')[0][0]} days)")
         clients = []
         for a in range(20):
             c = Client(base)
@@ -175,8 +199,13 @@ def main():
             ("manager: all open", "/tickets?view=all", 50),
             ("manager: SLA breached", "/tickets?view=all&state=breached", 50),
             ("manager: figures, 30 days", "/tickets/metrics", 50),
+            ("manager: figures, 365 days", "/tickets/metrics?days=365", 50),
+            ("manager: figures API, 30 days", "/api/v1/service/metrics", 50),
         ]:
             good &= row(name, [manager.page(path)[2] for _ in range(args.n // 4)], budget)
+        # An agent's own figures are counted live over their scope (their two queues).
+        good &= row("agent: figures, 30 days (live)",
+                    [c.page("/tickets/metrics")[2] for _ in range(args.n // 4)], 50)
     finally:
         server.terminate()
         server.wait()

@@ -263,3 +263,4 @@ ticket-reassign = Assign to
 ticket-back_to_queue = Back to the queue
 ticket-team_leads = Team leads
 ticket-team_leads_hint = A team lead sees and hands out the team's tickets and is the first to hear of a complaint over its SLA.
+ticket-m_counted_at = Past days as counted at

@@ -262,3 +262,4 @@ ticket-reassign = 分配给
 ticket-back_to_queue = 退回队列
 ticket-team_leads = 团队主管
 ticket-team_leads_hint = 团队主管可查看并分配本团队的工单，投诉超时时首先通知主管。
+ticket-m_counted_at = 以往各天的数据统计于

@@ -37,8 +37,17 @@ pub const SLA_SWEEP: &str = guanxi_app::ticket::SLA_SWEEP_JOB;
 /// The recomputation of open tickets' clocks after a rule changed.
 pub const SLA_RECOMPUTE: &str = guanxi_app::ticket::admin::SLA_RECOMPUTE_JOB;
 
+/// The service desk's daily rollup of its figures.
+pub const SERVICE_ROLLUP: &str = guanxi_app::ticket::ROLLUP_JOB;
+
 /// Every kind the worker runs.
-pub const KINDS: [&str; 4] = [SCORES_REFRESH, SEGMENT_SIZES, SLA_SWEEP, SLA_RECOMPUTE];
+pub const KINDS: [&str; 5] = [
+    SCORES_REFRESH,
+    SEGMENT_SIZES,
+    SLA_SWEEP,
+    SLA_RECOMPUTE,
+    SERVICE_ROLLUP,
+];
 
 /// What the last and the current refresh did (read from the newest `scores.refresh` job).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -406,12 +415,8 @@ impl Jobs {
                     .map_err(|e| StoreError::Task(e.to_string()))?;
                 // A full batch: more breaches wait; run again once this one is done.
                 if result["more"].as_bool() == Some(true) {
-                    let store = self.store.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        if let Err(e) = guanxi_app::ticket::queue_sla_sweep(&store).await {
-                            tracing::error!(error = ?e, "SLA sweep could not be queued again");
-                        }
+                    again_soon(self.store.clone(), "SLA sweep", |store| async move {
+                        guanxi_app::ticket::queue_sla_sweep(&store).await
                     });
                 }
                 // The breaches and escalations it records are in each ticket's history.
@@ -432,6 +437,28 @@ impl Jobs {
                         .await
                         .map_err(|e| StoreError::Task(e.to_string()))?;
                     self.wake.notify_one();
+                }
+                Ok(Outcome {
+                    result,
+                    audit: None,
+                })
+            }
+            SERVICE_ROLLUP => {
+                let utc_offset_hours = lease.payload["utc_offset_hours"]
+                    .as_i64()
+                    .unwrap_or(self.config.utc_offset_hours);
+                let result = guanxi_app::ticket::roll_up(&self.store, utc_offset_hours)
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?;
+                // More days due: run again once this step is done (it holds the dedupe key).
+                if result["more"].as_bool() == Some(true) {
+                    again_soon(
+                        self.store.clone(),
+                        "service rollup",
+                        move |store| async move {
+                            guanxi_app::ticket::queue_rollup(&store, utc_offset_hours).await
+                        },
+                    );
                 }
                 Ok(Outcome {
                     result,
@@ -484,6 +511,23 @@ impl Jobs {
                 tick.tick().await;
                 if let Err(e) = jobs.request_segment_sizes().await {
                     tracing::error!(error = ?e, "segment sizes could not be queued");
+                }
+            }
+        });
+    }
+
+    /// Queues a step of the desk's daily rollup now and every `every`, for the life of the
+    /// server: the manager's figures are at most that old for past days.
+    pub fn schedule_service_rollup(self: &Arc<Self>, every: Duration) {
+        let jobs = Arc::clone(self);
+        let utc_offset_hours = self.config.utc_offset_hours;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match guanxi_app::ticket::queue_rollup(&jobs.store, utc_offset_hours).await {
+                    Ok(()) => jobs.wake.notify_one(),
+                    Err(e) => tracing::error!(error = ?e, "service rollup could not be queued"),
                 }
             }
         });
@@ -587,4 +631,19 @@ impl Jobs {
             }
         }
     }
+}
+
+/// Queues a job's next step a moment after this step completes: the step holds the job's
+/// dedupe key until then, so queuing at once would be refused.
+fn again_soon<F, Fut>(store: Store, what: &'static str, queue: F)
+where
+    F: FnOnce(Store) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), guanxi_app::AppError>> + Send,
+{
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Err(e) = queue(store).await {
+            tracing::error!(error = ?e, job = what, "the next step could not be queued");
+        }
+    });
 }

@@ -26,6 +26,9 @@ pub struct Config {
     /// Seconds between SLA sweeps of the service desk (breaches recorded, complaints
     /// escalated); 0 turns the schedule off.
     pub sla_sweep_seconds: u64,
+    /// Minutes between steps of the service desk's daily rollup of its figures (past days of
+    /// the manager's figures are at most this old; today is always live); 0 turns it off.
+    pub service_rollup_minutes: u64,
     /// Seconds a background job's lease lasts: a job whose server died is taken over this long
     /// after its last heartbeat.
     pub job_lease_seconds: u64,
@@ -48,6 +51,7 @@ impl Default for Config {
             scores_refresh_hours: 24,
             segment_sizes_minutes: 60,
             sla_sweep_seconds: 60,
+            service_rollup_minutes: 10,
             job_lease_seconds: 60,
             rate_limit_per_second: guanxi_web::overload::Limits::default().requests_per_second,
             rate_limit_burst: guanxi_web::overload::Limits::default().burst,
@@ -91,6 +95,11 @@ impl Config {
         if let Ok(v) = std::env::var("GUANXI_SLA_SWEEP_SECONDS") {
             c.sla_sweep_seconds = v.parse().with_context(|| {
                 format!("GUANXI_SLA_SWEEP_SECONDS: not a number of seconds: {v}")
+            })?;
+        }
+        if let Ok(v) = std::env::var("GUANXI_SERVICE_ROLLUP_MINUTES") {
+            c.service_rollup_minutes = v.parse().with_context(|| {
+                format!("GUANXI_SERVICE_ROLLUP_MINUTES: not a number of minutes: {v}")
             })?;
         }
         if let Ok(v) = std::env::var("GUANXI_JOB_LEASE_SECONDS") {

@@ -387,6 +387,13 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
             .jobs
             .schedule_sla_sweep(std::time::Duration::from_secs(config.sla_sweep_seconds));
     }
+    if config.service_rollup_minutes > 0 {
+        state
+            .jobs
+            .schedule_service_rollup(std::time::Duration::from_secs(
+                config.service_rollup_minutes * 60,
+            ));
+    }
     guanxi_web::serve(listener, state).await?;
     Ok(())
 }

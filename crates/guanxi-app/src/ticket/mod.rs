@@ -402,14 +402,64 @@ pub async fn end_call(
 }
 
 /// The desk's figures for a period, over the tickets the actor may see.
+/// The desk's figures for a period, over the tickets the actor may see; days are cut at the
+/// shop's local midnight (`utc_offset_hours`), as the daily rollup is.
 pub async fn metrics(
     store: &Store,
     actor: &Actor,
     from: chrono::DateTime<Utc>,
     to: chrono::DateTime<Utc>,
+    utc_offset_hours: i64,
 ) -> Result<ServiceMetrics, AppError> {
     require(actor, Permission::ReadTickets)?;
-    Ok(store.service_metrics(actor, from, to).await?)
+    Ok(store
+        .service_metrics(actor, from, to, utc_offset_hours)
+        .await?)
+}
+
+/// "The last `days` days" as of `now`: today so far and the `days − 1` whole local days
+/// before it, cut at the shop's midnight (`utc_offset_hours`), as the daily rollup is.
+pub fn last_days(
+    days: i64,
+    now: chrono::DateTime<Utc>,
+    utc_offset_hours: i64,
+) -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+    let offset = chrono::Duration::hours(utc_offset_hours);
+    let today = (now + offset).date_naive();
+    let from = (today - chrono::Duration::days(days.max(1) - 1))
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc() - offset)
+        .unwrap_or(now - chrono::Duration::days(days));
+    (from, now)
+}
+
+/// The daily rollup's job kind: counts the desk's figures per local day.
+pub const ROLLUP_JOB: &str = "tickets.rollup";
+
+/// Queues a step of the daily rollup unless one is queued or running (the server's schedule).
+pub async fn queue_rollup(store: &Store, utc_offset_hours: i64) -> Result<(), AppError> {
+    store
+        .enqueue_job(
+            &Actor::system(),
+            NewJob {
+                kind: ROLLUP_JOB.into(),
+                dedupe_key: Some("all".into()),
+                payload: json!({"utc_offset_hours": utc_offset_hours}),
+                run_at: None,
+                max_attempts: 3,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// One step of the rollup (the worker's handler): how many days it counted and whether more
+/// are due.
+pub async fn roll_up(store: &Store, utc_offset_hours: i64) -> Result<serde_json::Value, AppError> {
+    let (days, more) = store
+        .roll_up_service_days(Utc::now(), utc_offset_hours)
+        .await?;
+    Ok(json!({"days": days, "more": more}))
 }
 
 /// Queues the SLA sweep unless one is queued or running (the server's schedule).

@@ -9,12 +9,19 @@
 //! - first-contact resolution: resolved tickets never reopened and not continued by a later
 //!   ticket, over resolved tickets (Zammad's "closed within 15 minutes" counts the wrong thing).
 //! - SLA attainment per target: decided targets (met, or breached) not breached, over decided.
+//!
+//! A reader who sees every ticket gets whole local days from the daily rollup
+//! ([`super::rollup`], refreshed every few minutes) and the rest of the period (today, a
+//! partial first day) counted live; a reader with a narrower scope is counted live.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use guanxi_domain::role::{Actor, Role};
 use serde::Serialize;
 
-use crate::db::{to_ms, Store};
+use super::parts::{parts, sku_orders_in, Parts, SkuOrders};
+use crate::db::{from_ms, to_ms, Store};
 use crate::error::Result;
 use crate::sql::SqlBuilder;
 use crate::ticket::{push_ticket_scope, OPEN_STATUSES};
@@ -139,36 +146,13 @@ pub struct ServiceMetrics {
     pub teams: Vec<TeamFigures>,
     /// Per agent.
     pub agents: Vec<AgentFigures>,
+    /// When the oldest day read from the daily rollup was counted (`None`: everything was
+    /// counted live for this request). Today is always counted live.
+    pub counted_at: Option<DateTime<Utc>>,
 }
 
 /// Most products listed in the complaint rate by product.
 pub const TOP_PRODUCTS: i64 = 10;
-
-/// Tickets opened in the period per team, channel and kind: count, summed and counted wait
-/// and first-response minutes, decided and breached first responses, complaints.
-type OpenedRow = (
-    Option<i64>,
-    String,
-    String,
-    i64,
-    Option<f64>,
-    Option<i64>,
-    Option<f64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
-/// Tickets resolved in the period per team: count, summed handle minutes, first-contact
-/// resolutions, reopened, decided and breached resolution targets.
-type ResolvedRow = (
-    Option<i64>,
-    i64,
-    Option<f64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
 
 /// Running sums of one team's (or the whole desk's) figures.
 #[derive(Default)]
@@ -191,26 +175,26 @@ struct Sums {
 }
 
 impl Sums {
-    fn add_opened(&mut self, r: &OpenedRow) {
-        self.opened += r.3;
-        self.wait_sum += r.4.unwrap_or(0.0);
-        self.wait_n += r.5.unwrap_or(0);
-        self.frt_sum += r.6.unwrap_or(0.0);
-        self.frt_n += r.7.unwrap_or(0);
-        self.fr_decided += r.8.unwrap_or(0);
-        self.fr_breached += r.9.unwrap_or(0);
-        if r.2 == "complaint" {
-            self.complaints += r.3;
+    fn add_opened(&mut self, o: &super::parts::OpenedPart) {
+        self.opened += o.n;
+        self.wait_sum += o.wait_sum.unwrap_or(0.0);
+        self.wait_n += o.wait_n.unwrap_or(0);
+        self.frt_sum += o.frt_sum.unwrap_or(0.0);
+        self.frt_n += o.frt_n.unwrap_or(0);
+        self.fr_decided += o.fr_decided.unwrap_or(0);
+        self.fr_breached += o.fr_breached.unwrap_or(0);
+        if o.kind == "complaint" {
+            self.complaints += o.n;
         }
     }
 
-    fn add_resolved(&mut self, r: &ResolvedRow) {
-        self.resolved += r.1;
-        self.handle_sum += r.2.unwrap_or(0.0);
-        self.fcr += r.3.unwrap_or(0);
-        self.reopened += r.4.unwrap_or(0);
-        self.res_decided += r.5.unwrap_or(0);
-        self.res_breached += r.6.unwrap_or(0);
+    fn add_resolved(&mut self, r: &super::parts::ResolvedPart) {
+        self.resolved += r.n;
+        self.handle_sum += r.handle_sum.unwrap_or(0.0);
+        self.fcr += r.fcr.unwrap_or(0);
+        self.reopened += r.reopened.unwrap_or(0);
+        self.res_decided += r.res_decided.unwrap_or(0);
+        self.res_breached += r.res_breached.unwrap_or(0);
     }
 
     fn team(&self, team_id: Option<i64>) -> TeamFigures {
@@ -226,270 +210,233 @@ impl Sums {
     }
 }
 
-fn mean(sum: f64, n: i64) -> Option<f64> {
-    (n > 0).then(|| sum / n as f64)
-}
-
-fn buckets(mut m: std::collections::BTreeMap<String, i64>) -> Vec<Bucket> {
-    let mut v: Vec<Bucket> = std::mem::take(&mut m)
-        .into_iter()
-        .map(|(key, n)| Bucket { key, n })
-        .collect();
-    v.sort_by(|a, b| b.n.cmp(&a.n).then(a.key.cmp(&b.key)));
-    v
-}
-
-/// An agent's first responses in the period: agent, mean minutes, decided, breached.
-type AgentResponses = (i64, Option<f64>, Option<i64>, Option<i64>);
-
 fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
 
+fn mean(sum: f64, n: i64) -> Option<f64> {
+    (n > 0).then(|| sum / n as f64)
+}
+
+fn buckets(m: BTreeMap<String, i64>) -> Vec<Bucket> {
+    let mut v: Vec<Bucket> = m.into_iter().map(|(key, n)| Bucket { key, n }).collect();
+    v.sort_by(|a, b| b.n.cmp(&a.n).then(a.key.cmp(&b.key)));
+    v
+}
+
+/// What is open now, per team and per agent (never rolled up: it is a state, not a period).
+struct OpenNow {
+    by_team: Vec<(Option<i64>, i64)>,
+    by_agent: Vec<(i64, i64)>,
+}
+
+/// The figures of a period from its parts and what is open now.
+fn assemble(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    p: Parts,
+    now: OpenNow,
+    counted_at: Option<DateTime<Utc>>,
+) -> ServiceMetrics {
+    let mut all = Sums::default();
+    let mut per_team: BTreeMap<Option<i64>, Sums> = BTreeMap::new();
+    let (mut channels, mut kinds) = (BTreeMap::new(), BTreeMap::new());
+    // Per agent: first responses of tickets opened in the period, resolutions in it.
+    let mut agent_frt: BTreeMap<i64, (f64, i64, i64, i64)> = BTreeMap::new();
+    let mut agent_resolved: BTreeMap<i64, i64> = BTreeMap::new();
+    for o in &p.opened {
+        all.add_opened(o);
+        per_team.entry(o.team).or_default().add_opened(o);
+        *channels.entry(o.channel.clone()).or_insert(0) += o.n;
+        *kinds.entry(o.kind.clone()).or_insert(0) += o.n;
+    }
+    for r in &p.resolved {
+        all.add_resolved(r);
+        per_team.entry(r.team).or_default().add_resolved(r);
+    }
+    for a in &p.agents {
+        agent_frt.insert(a.agent, (a.frt_sum, a.frt_n, a.fr_decided, a.fr_breached));
+        agent_resolved.insert(a.agent, a.resolved);
+    }
+    for (team, n) in &now.by_team {
+        all.backlog += n;
+        per_team.entry(*team).or_default().backlog += n;
+    }
+    let mut outbound: BTreeMap<String, i64> = p.replies.iter().cloned().collect();
+    if p.calls_out > 0 {
+        *outbound.entry("phone".to_string()).or_insert(0) += p.calls_out;
+    }
+    let orders = p.orders;
+    let per_thousand = |n: i64| ratio(n * 1000, orders);
+    let mut complaint_rate: Vec<ComplaintRate> = p
+        .categories
+        .iter()
+        .map(|(category_id, n)| ComplaintRate {
+            category_id: *category_id,
+            complaints: *n,
+            per_thousand_orders: per_thousand(*n),
+        })
+        .collect();
+    complaint_rate.sort_by_key(|r| std::cmp::Reverse(r.complaints));
+    let complaint_rate_by_product = top_skus(&p.skus)
+        .into_iter()
+        .map(|(sku, n)| {
+            let with_it = p
+                .sku_orders
+                .iter()
+                .find(|(s, _)| *s == sku)
+                .map(|(_, o)| *o)
+                .unwrap_or(0);
+            ProductComplaintRate {
+                per_thousand_orders: ratio(n * 1000, with_it),
+                sku,
+                complaints: n,
+                orders: with_it,
+            }
+        })
+        .collect();
+    let mut ids: Vec<i64> = agent_frt
+        .keys()
+        .chain(agent_resolved.keys())
+        .copied()
+        .chain(now.by_agent.iter().map(|r| r.0))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut agents: Vec<AgentFigures> = ids
+        .into_iter()
+        .map(|user_id| {
+            let (sum, n, decided, breached) = agent_frt.get(&user_id).copied().unwrap_or_default();
+            AgentFigures {
+                user_id,
+                resolved: agent_resolved.get(&user_id).copied().unwrap_or(0),
+                first_response_minutes: mean(sum, n),
+                first_response_attainment: ratio(decided - breached, decided),
+                open: now
+                    .by_agent
+                    .iter()
+                    .find(|r| r.0 == user_id)
+                    .map(|r| r.1)
+                    .unwrap_or(0),
+            }
+        })
+        .collect();
+    agents.sort_by(|a, b| b.resolved.cmp(&a.resolved).then(a.user_id.cmp(&b.user_id)));
+    ServiceMetrics {
+        from,
+        to,
+        opened: all.opened,
+        by_channel: buckets(channels),
+        by_kind: buckets(kinds),
+        resolved: all.resolved,
+        backlog: all.backlog,
+        wait_minutes: mean(all.wait_sum, all.wait_n),
+        first_response_minutes: mean(all.frt_sum, all.frt_n),
+        handle_minutes: mean(all.handle_sum, all.resolved),
+        first_contact_resolution: ratio(all.fcr, all.resolved),
+        reopen_rate: ratio(all.reopened, all.resolved),
+        first_response_decided: all.fr_decided,
+        first_response_attainment: ratio(all.fr_decided - all.fr_breached, all.fr_decided),
+        resolution_decided: all.res_decided,
+        resolution_attainment: ratio(all.res_decided - all.res_breached, all.res_decided),
+        complaints: all.complaints,
+        orders,
+        complaints_per_thousand_orders: per_thousand(all.complaints),
+        complaint_rate,
+        complaint_rate_by_product,
+        outbound_by_channel: buckets(outbound),
+        teams: per_team.iter().map(|(id, s)| s.team(*id)).collect(),
+        agents,
+        counted_at,
+    }
+}
+
+/// The most complained-about SKUs, most first (ties by SKU).
+fn top_skus(skus: &[(String, i64)]) -> Vec<(String, i64)> {
+    let mut v = skus.to_vec();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(usize::try_from(TOP_PRODUCTS).unwrap_or(10));
+    v
+}
+
+/// Whether a reader's figures may come from the desk-wide rollup (they see every ticket).
+fn sees_every_ticket(actor: &Actor) -> bool {
+    matches!(
+        actor.role,
+        Role::Admin | Role::Manager | Role::Marketing | Role::Viewer
+    )
+}
+
 impl Store {
-    /// The desk's figures for `[from, to)`, over the tickets the actor may see.
+    /// The desk's figures for `[from, to)`, over the tickets the actor may see; whole local
+    /// days (at `utc_offset_hours`) come from the daily rollup when the actor sees every
+    /// ticket and the rollup has them.
     pub async fn service_metrics(
         &self,
         actor: &Actor,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        utc_offset_hours: i64,
     ) -> Result<ServiceMetrics> {
         let (f, t) = (to_ms(from), to_ms(to));
-        let scoped = |sql: &str| {
-            let mut q = SqlBuilder::new(sql);
-            push_ticket_scope(&mut q, actor);
-            q
-        };
-        let opened_in = |q: &mut SqlBuilder| {
-            q.push(" AND t.created_at >= ")
-                .int(f)
-                .push(" AND t.created_at < ")
-                .int(t);
-        };
-        let resolved_in = |q: &mut SqlBuilder| {
-            q.push(" AND t.resolved_at >= ")
-                .int(f)
-                .push(" AND t.resolved_at < ")
-                .int(t);
-        };
+        let (mut spans, mut counted_at) = (Vec::new(), None);
+        let mut live: Vec<(i64, i64)> = vec![(f, t)];
+        if sees_every_ticket(actor) {
+            let rolled = self.rolled_up_days(f, t, utc_offset_hours).await?;
+            if let Some(r) = rolled {
+                counted_at = r.counted_at.map(from_ms);
+                live = r.live;
+                spans.extend(r.parts);
+            }
+        }
+        // A long live span counts orders only for the products that make the list (a grouped
+        // count of every product over a month of orders is the slow part); a day or less
+        // counts them all, as the rollup does.
+        let mut long = Vec::new();
+        for (a, b) in live {
+            if b - a > 2 * 24 * 3_600_000 {
+                long.push((a, b));
+                spans.push(parts(&self.read, actor, a, b, SkuOrders::Only(&[])).await?);
+            } else if a < b {
+                spans.push(parts(&self.read, actor, a, b, SkuOrders::All).await?);
+            }
+        }
+        let mut p = Parts::sum(spans);
+        if !long.is_empty() {
+            let top: Vec<String> = top_skus(&p.skus).into_iter().map(|(s, _)| s).collect();
+            let mut extra = vec![p];
+            for (a, b) in long {
+                extra.push(Parts {
+                    sku_orders: sku_orders_in(&self.read, SkuOrders::Only(&top), a, b).await?,
+                    ..Parts::default()
+                });
+            }
+            p = Parts::sum(extra);
+        }
+        let now = self.open_now(actor).await?;
+        Ok(assemble(from, to, p, now, counted_at))
+    }
 
-        // One pass over the tickets opened in the period, grouped by team, channel and kind:
-        // volumes, times and first-response attainment, overall and per team.
-        let mut q = scoped(
-            "SELECT t.team_id, t.channel, t.kind, COUNT(*), \
-             SUM(CAST(t.first_assigned_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
-             SUM(CASE WHEN t.first_assigned_at IS NOT NULL THEN 1 ELSE 0 END), \
-             SUM(CAST(t.first_response_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
-             SUM(CASE WHEN t.first_response_at IS NOT NULL THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN t.first_response_due IS NOT NULL AND (t.first_response_at IS NOT NULL \
-                 OR t.first_response_breached_at IS NOT NULL) THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN t.first_response_breached_at IS NOT NULL THEN 1 ELSE 0 END) \
-             FROM tickets t WHERE 1 = 1",
-        );
-        opened_in(&mut q);
-        q.push(" GROUP BY t.team_id, t.channel, t.kind");
-        let opened_rows: Vec<OpenedRow> = q.query_as().fetch_all(&self.read).await?;
-
-        // Resolution figures over tickets resolved in the period, per team.
-        let mut q = scoped(
-            "SELECT t.team_id, COUNT(*), \
-             SUM(CAST(t.resolved_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
-             SUM(CASE WHEN t.reopen_count = 0 AND NOT EXISTS (SELECT 1 FROM tickets ch \
-                 WHERE ch.parent_id = t.id) THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN t.resolution_due IS NOT NULL THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN t.resolution_breached_at IS NOT NULL THEN 1 ELSE 0 END) \
-             FROM tickets t WHERE 1 = 1",
-        );
-        resolved_in(&mut q);
-        q.push(" GROUP BY t.team_id");
-        let resolved_rows: Vec<ResolvedRow> = q.query_as().fetch_all(&self.read).await?;
-
-        // The scope goes after the whole condition (an agent's used to land inside `IN`).
-        let mut q = scoped(&format!(
-            "SELECT t.team_id, COUNT(*) FROM tickets t WHERE t.status IN {OPEN_STATUSES}"
+    async fn open_now(&self, actor: &Actor) -> Result<OpenNow> {
+        // One pass over the open tickets, per team and agent. The scope goes after the whole
+        // condition (an agent's used to land inside `IN`).
+        let mut q = SqlBuilder::new(&format!(
+            "SELECT t.team_id, t.assignee_id, COUNT(*) FROM tickets t \
+             WHERE t.status IN {OPEN_STATUSES}"
         ));
-        q.push(" GROUP BY t.team_id");
-        let backlog_rows: Vec<(Option<i64>, i64)> = q.query_as().fetch_all(&self.read).await?;
-
-        let mut all = Sums::default();
-        let mut per_team: std::collections::BTreeMap<Option<i64>, Sums> = Default::default();
-        let mut channels = std::collections::BTreeMap::new();
-        let mut kinds = std::collections::BTreeMap::new();
-        for r in &opened_rows {
-            all.add_opened(r);
-            per_team.entry(r.0).or_default().add_opened(r);
-            *channels.entry(r.1.clone()).or_insert(0) += r.3;
-            *kinds.entry(r.2.clone()).or_insert(0) += r.3;
-        }
-        for r in &resolved_rows {
-            all.add_resolved(r);
-            per_team.entry(r.0).or_default().add_resolved(r);
-        }
-        for (team, n) in &backlog_rows {
-            all.backlog += n;
-            per_team.entry(*team).or_default().backlog += n;
-        }
-        let teams: Vec<TeamFigures> = per_team.iter().map(|(id, s)| s.team(*id)).collect();
-
-        // Outbound: agents' replies by their ticket's channel, and outbound calls.
-        let mut q = scoped(
-            "SELECT t.channel, COUNT(*) FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id \
-             WHERE m.kind = 'reply'",
-        );
-        q.push(" AND m.created_at >= ")
-            .int(f)
-            .push(" AND m.created_at < ")
-            .int(t)
-            .push(" GROUP BY t.channel");
-        let replies: Vec<(String, i64)> = q.query_as().fetch_all(&self.read).await?;
-        let mut outbound: std::collections::BTreeMap<String, i64> = replies.into_iter().collect();
-        let mut q = SqlBuilder::new(
-            "SELECT COUNT(*) FROM calls c WHERE c.direction = 'outbound' AND c.started_at >= ",
-        );
-        q.int(f).push(" AND c.started_at < ").int(t);
-        // Agents and reps count their own calls; the rest of the desk sees every call.
-        if matches!(actor.role, Role::Service | Role::Sales) {
-            q.push(" AND c.agent_id = ").int(actor.id);
-        }
-        let calls_out: i64 = q.query_scalar().fetch_one(&self.read).await?;
-        if calls_out > 0 {
-            *outbound.entry("phone".to_string()).or_insert(0) += calls_out;
-        }
-
-        let orders: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM orders WHERE ordered_at >= $1 AND ordered_at < $2",
-        )
-        .bind(f)
-        .bind(t)
-        .fetch_one(&self.read)
-        .await?;
-        let per_thousand = |n: i64| ratio(n * 1000, orders);
-        let mut q =
-            scoped("SELECT t.category_id, COUNT(*) FROM tickets t WHERE t.kind = 'complaint'");
-        opened_in(&mut q);
-        q.push(" GROUP BY t.category_id ORDER BY 2 DESC");
-        let per_category: Vec<(Option<i64>, i64)> = q.query_as().fetch_all(&self.read).await?;
-        // Per product: the most complained-about SKUs, each against the orders of the period
-        // that contained it.
-        let mut q = scoped(
-            "SELECT t.product_sku, COUNT(*) FROM tickets t WHERE t.kind = 'complaint' \
-             AND t.product_sku IS NOT NULL",
-        );
-        opened_in(&mut q);
-        q.push(" GROUP BY t.product_sku ORDER BY 2 DESC, 1 LIMIT ")
-            .int(TOP_PRODUCTS);
-        let per_sku: Vec<(String, i64)> = q.query_as().fetch_all(&self.read).await?;
-        let mut by_product = Vec::with_capacity(per_sku.len());
-        for (sku, n) in per_sku {
-            let with_it: i64 = sqlx::query_scalar(
-                "SELECT COUNT(DISTINCT ol.order_id) FROM products p \
-                 JOIN order_lines ol ON ol.product_id = p.id \
-                 JOIN orders o ON o.id = ol.order_id \
-                 WHERE p.sku = $1 AND o.ordered_at >= $2 AND o.ordered_at < $3",
-            )
-            .bind(&sku)
-            .bind(f)
-            .bind(t)
-            .fetch_one(&self.read)
-            .await?;
-            by_product.push(ProductComplaintRate {
-                sku,
-                complaints: n,
-                orders: with_it,
-                per_thousand_orders: ratio(n * 1000, with_it),
-            });
-        }
-
-        // Per agent, three index ranges merged here: first responses of the tickets opened in
-        // the period, tickets resolved in it, and the open tickets now.
-        let mut q = SqlBuilder::new(
-            "SELECT t.assignee_id, \
-             AVG(CAST(t.first_response_at - t.created_at AS DOUBLE PRECISION)) / 60000.0, \
-             SUM(CASE WHEN t.first_response_due IS NOT NULL AND (t.first_response_at IS NOT NULL \
-                 OR t.first_response_breached_at IS NOT NULL) THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN t.first_response_breached_at IS NOT NULL THEN 1 ELSE 0 END) \
-             FROM tickets t WHERE t.assignee_id IS NOT NULL",
-        );
-        opened_in(&mut q);
         push_ticket_scope(&mut q, actor);
-        q.push(" GROUP BY t.assignee_id");
-        let responses: Vec<AgentResponses> = q.query_as().fetch_all(&self.read).await?;
-        let mut q = SqlBuilder::new(
-            "SELECT t.assignee_id, COUNT(*) FROM tickets t WHERE t.assignee_id IS NOT NULL",
-        );
-        resolved_in(&mut q);
-        push_ticket_scope(&mut q, actor);
-        q.push(" GROUP BY t.assignee_id");
-        let resolved_by: Vec<(i64, i64)> = q.query_as().fetch_all(&self.read).await?;
-        let mut q = SqlBuilder::new(
-            "SELECT t.assignee_id, COUNT(*) FROM tickets t WHERE t.assignee_id IS NOT NULL \
-             AND t.status IN ",
-        );
-        q.push(OPEN_STATUSES);
-        push_ticket_scope(&mut q, actor);
-        q.push(" GROUP BY t.assignee_id");
-        let open_by: Vec<(i64, i64)> = q.query_as().fetch_all(&self.read).await?;
-        let mut agent_ids: Vec<i64> = responses
-            .iter()
-            .map(|r| r.0)
-            .chain(resolved_by.iter().map(|r| r.0))
-            .chain(open_by.iter().map(|r| r.0))
-            .collect();
-        agent_ids.sort_unstable();
-        agent_ids.dedup();
-        let count_of = |rows: &[(i64, i64)], id: i64| {
-            rows.iter().find(|r| r.0 == id).map(|r| r.1).unwrap_or(0)
-        };
-        let mut agents: Vec<AgentFigures> = agent_ids
-            .into_iter()
-            .map(|user_id| {
-                let r = responses.iter().find(|r| r.0 == user_id);
-                let decided = r.and_then(|r| r.2).unwrap_or(0);
-                let breached = r.and_then(|r| r.3).unwrap_or(0);
-                AgentFigures {
-                    user_id,
-                    resolved: count_of(&resolved_by, user_id),
-                    first_response_minutes: r.and_then(|r| r.1),
-                    first_response_attainment: ratio(decided - breached, decided),
-                    open: count_of(&open_by, user_id),
-                }
-            })
-            .collect();
-        agents.sort_by(|a, b| b.resolved.cmp(&a.resolved).then(a.user_id.cmp(&b.user_id)));
-
-        Ok(ServiceMetrics {
-            from,
-            to,
-            opened: all.opened,
-            by_channel: buckets(channels),
-            by_kind: buckets(kinds),
-            resolved: all.resolved,
-            backlog: all.backlog,
-            wait_minutes: mean(all.wait_sum, all.wait_n),
-            first_response_minutes: mean(all.frt_sum, all.frt_n),
-            handle_minutes: mean(all.handle_sum, all.resolved),
-            first_contact_resolution: ratio(all.fcr, all.resolved),
-            reopen_rate: ratio(all.reopened, all.resolved),
-            first_response_decided: all.fr_decided,
-            first_response_attainment: ratio(all.fr_decided - all.fr_breached, all.fr_decided),
-            resolution_decided: all.res_decided,
-            resolution_attainment: ratio(all.res_decided - all.res_breached, all.res_decided),
-            complaints: all.complaints,
-            orders,
-            complaints_per_thousand_orders: per_thousand(all.complaints),
-            complaint_rate: per_category
-                .into_iter()
-                .map(|(category_id, n)| ComplaintRate {
-                    category_id,
-                    complaints: n,
-                    per_thousand_orders: per_thousand(n),
-                })
-                .collect(),
-            complaint_rate_by_product: by_product,
-            outbound_by_channel: buckets(outbound),
-            teams,
-            agents,
+        q.push(" GROUP BY t.team_id, t.assignee_id");
+        let rows: Vec<(Option<i64>, Option<i64>, i64)> = q.query_as().fetch_all(&self.read).await?;
+        let (mut by_team, mut by_agent) = (BTreeMap::new(), BTreeMap::new());
+        for (team, agent, n) in rows {
+            *by_team.entry(team).or_insert(0) += n;
+            if let Some(a) = agent {
+                *by_agent.entry(a).or_insert(0) += n;
+            }
+        }
+        Ok(OpenNow {
+            by_team: by_team.into_iter().collect(),
+            by_agent: by_agent.into_iter().collect(),
         })
     }
 }

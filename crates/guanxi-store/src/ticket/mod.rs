@@ -12,7 +12,9 @@ pub mod calls;
 pub mod clock;
 pub mod history;
 pub mod metrics;
+pub(crate) mod parts;
 pub mod queue;
+pub mod rollup;
 mod row;
 pub mod setup;
 

@@ -202,6 +202,7 @@ async fn metrics_count_attainment_fcr_and_the_complaint_rate(db: &TestDb) {
             &admin,
             ts("2026-03-01T00:00:00+08:00"),
             ts("2026-04-01T00:00:00+08:00"),
+            8,
         )
         .await
         .unwrap();
@@ -251,16 +252,52 @@ async fn metrics_count_attainment_fcr_and_the_complaint_rate(db: &TestDb) {
             &agent,
             ts("2026-03-01T00:00:00+08:00"),
             ts("2026-04-01T00:00:00+08:00"),
+            8,
         )
         .await
         .unwrap();
     assert_eq!(own.outbound_by_channel[0].n, 3);
+    // The daily rollup counts March day by day; the same question then reads it and gives the
+    // same figures, saying when the days were counted.
+    let now = ts("2026-12-06T12:00:00+08:00");
+    while s.roll_up_service_days(now, 8).await.unwrap().1 {}
+    let rolled = s
+        .service_metrics(
+            &admin,
+            ts("2026-03-01T00:00:00+08:00"),
+            ts("2026-04-01T00:00:00+08:00"),
+            8,
+        )
+        .await
+        .unwrap();
+    assert!(rolled.counted_at.is_some());
+    assert!(
+        (rolled.first_response_minutes.unwrap() - m.first_response_minutes.unwrap()).abs() < 1e-9
+    );
+    let same = |mut x: guanxi_store::ticket::metrics::ServiceMetrics| {
+        x.counted_at = None;
+        x.first_response_minutes = None;
+        x.handle_minutes = None;
+        x.wait_minutes = None;
+        x.agents
+            .iter_mut()
+            .for_each(|a| a.first_response_minutes = None);
+        x
+    };
+    assert_eq!(same(rolled), same(m.clone()));
+    assert!(
+        db.scalar("SELECT COUNT(*) FROM ticket_days WHERE day = '2026-03-02'")
+            .await
+            == 1,
+        "the Monday is a row"
+    );
     // Another period sees none of it.
     let empty = s
         .service_metrics(
             &admin,
             ts("2026-05-01T00:00:00+08:00"),
             ts("2026-06-01T00:00:00+08:00"),
+            8,
         )
         .await
         .unwrap();

@@ -435,7 +435,8 @@ pub async fn calendar(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MetricsQuery {
-    /// Start (default: 30 days before `to`).
+    /// Start (default: local midnight 29 days before today, so "the last 30 days" are today
+    /// and 29 whole days; 30 days before `to` when `to` is given).
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     /// End, exclusive (default: now).
     pub to: Option<chrono::DateTime<chrono::Utc>>,
@@ -451,14 +452,21 @@ pub async fn metrics(
     auth: Auth,
     QueryParams(q): QueryParams<MetricsQuery>,
 ) -> Result<Json<ServiceMetrics>, ApiError> {
-    let to = q.to.unwrap_or_else(chrono::Utc::now);
-    let from = q.from.unwrap_or(to - chrono::Duration::days(30));
+    let (last_30_from, now) = uc::last_days(30, chrono::Utc::now(), st.utc_offset_hours);
+    let to = q.to.unwrap_or(now);
+    let from = q.from.unwrap_or(if q.to.is_none() {
+        last_30_from
+    } else {
+        to - chrono::Duration::days(30)
+    });
     if from >= to {
         return Err(ApiError::BadQuery(
             ValidationErrors::single("from", "out_of_range").0,
         ));
     }
-    Ok(Json(uc::metrics(&st.store, &auth.actor, from, to).await?))
+    Ok(Json(
+        uc::metrics(&st.store, &auth.actor, from, to, st.utc_offset_hours).await?,
+    ))
 }
 
 /// Screen pop: the phone system reports a call ringing at an agent (`agent_id`, or the caller

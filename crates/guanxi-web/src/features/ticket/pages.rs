@@ -1142,6 +1142,7 @@ pub struct Kpi {
 #[template(path = "ticket/metrics.html")]
 struct MetricsTpl {
     ctx: Ctx,
+    counted_at: String,
     days: i64,
     kpis: Vec<Kpi>,
     channels: Vec<(String, i64, i64)>,
@@ -1189,15 +1190,11 @@ pub async fn metrics(
         .and_then(|d| d.parse::<i64>().ok())
         .filter(|d| [7, 30, 90, 365].contains(d))
         .unwrap_or(30);
-    let to = Utc::now();
-    let m = uc::metrics(
-        &st.store,
-        &user.actor,
-        to - chrono::Duration::days(days),
-        to,
-    )
-    .await
-    .map_err(&err)?;
+    let (from, to) = uc::last_days(days, Utc::now(), st.utc_offset_hours);
+    let tz = format::zone(st.utc_offset_hours);
+    let m = uc::metrics(&st.store, &user.actor, from, to, st.utc_offset_hours)
+        .await
+        .map_err(&err)?;
     let cats = uc::categories(&st.store, &user.actor).await.map_err(&err)?;
     let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
     let teams = guanxi_app::users::list_teams(&st.store, &user.actor)
@@ -1267,6 +1264,10 @@ pub async fn metrics(
         },
     ];
     let tpl = MetricsTpl {
+        counted_at: m
+            .counted_at
+            .map(|c| format::datetime(c, tz))
+            .unwrap_or_default(),
         days,
         kpis,
         channels: {
