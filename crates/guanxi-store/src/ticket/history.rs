@@ -12,7 +12,7 @@ use guanxi_domain::vocabulary::InteractionChannel;
 
 use crate::db::{to_ms, Store};
 use crate::error::Result;
-use crate::ticket::clock::apply_sla;
+use crate::ticket::clock::{apply_sla, escalate_breaches};
 use crate::ticket::log_event;
 
 /// A ticket with its history, as it happened.
@@ -224,7 +224,12 @@ impl Store {
                 )
                 .await?;
             }
-            apply_sla(&mut tx, id, now).await?;
+            let found = apply_sla(&mut tx, id, now).await?;
+            // A complaint still open past its targets climbs the ladder now, as the sweep
+            // would have done while it waited; closed history is left as it was.
+            if t.resolved.is_none() {
+                escalate_breaches(&mut tx, id, t.kind.as_str(), found, now).await?;
+            }
             tx.commit().await?;
             ids.push(id);
         }

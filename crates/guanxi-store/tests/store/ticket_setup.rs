@@ -17,6 +17,7 @@ on_both_backends!(
     the_admin_edits_the_tree_and_policies_and_open_tickets_follow,
     calendar_days_and_hours_move_due_times,
     files_ride_with_their_message_and_are_read_audited_and_erased,
+    an_open_loaded_complaint_past_its_targets_escalates_and_closed_history_does_not,
 );
 
 fn complaint(customer: i64) -> NewTicket {
@@ -352,4 +353,74 @@ async fn files_ride_with_their_message_and_are_read_audited_and_erased(db: &Test
         .await,
         0
     );
+}
+
+async fn an_open_loaded_complaint_past_its_targets_escalates_and_closed_history_does_not(
+    db: &TestDb,
+) {
+    use guanxi_domain::ticket::routing::RoutingMode;
+    use guanxi_domain::ticket::{Priority, RemedyKind, ResolutionCode};
+    use guanxi_store::ticket::history::HistoricTicket;
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let team = s.create_team(&admin, "客服一组").await.unwrap();
+    let lead = user(s, "lead", Role::Service, Some(team.id)).await;
+    s.set_team_lead(&admin, team.id, Some(lead.id))
+        .await
+        .unwrap();
+    let q = s
+        .create_queue(&admin, "投诉组", Some(team.id), &[], RoutingMode::Manual)
+        .await
+        .unwrap();
+    let c = person(s, &admin, "周婷", None).await;
+    let now = Utc::now();
+    let opened = now - chrono::Duration::days(10);
+    let historic = |subject: &str, resolved: bool| HistoricTicket {
+        customer_id: Some(c.id),
+        kind: TicketKind::Complaint,
+        category_id: Some(2),
+        priority: Priority::Normal,
+        channel: InteractionChannel::Phone,
+        subject: subject.into(),
+        body: "一直没人回".into(),
+        queue_id: q,
+        assignee_id: None,
+        severe: false,
+        opened_at: opened,
+        first_reply: resolved.then(|| (opened + chrono::Duration::days(3), "抱歉".into())),
+        pauses: Vec::new(),
+        remedy: resolved.then_some(RemedyKind::Apology),
+        resolved: resolved.then(|| {
+            (
+                opened + chrono::Duration::days(4),
+                ResolutionCode::Explained,
+            )
+        }),
+        closed_at: None,
+    };
+    let ids = s
+        .load_historic_tickets(
+            &admin,
+            &[historic("还开着", false), historic("早已解决", true)],
+            now,
+        )
+        .await
+        .unwrap();
+    // Ten days unanswered: both targets breached, the lead then a manager step; at least the
+    // lead's step is there, with its task.
+    let open = s.ticket(&admin, ids[0]).await.unwrap();
+    assert!(open.first_response.breached_at.is_some());
+    assert!(open.escalation_level >= 1, "{}", open.escalation_level);
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM tasks WHERE customer_id = {} AND assignee_id = {}",
+            c.id, lead.id
+        ))
+        .await,
+        1
+    );
+    // The resolved one was late too, but its history is not rewritten with escalations.
+    let done = s.ticket(&admin, ids[1]).await.unwrap();
+    assert!(done.first_response.breached_at.is_some());
+    assert_eq!(done.escalation_level, 0);
 }
