@@ -3,7 +3,7 @@
 //! store; the worker that runs jobs lives with the server.
 
 use guanxi_domain::role::{Actor, Permission};
-use guanxi_store::jobs::{Job, JobFilter};
+use guanxi_store::jobs::{Job, JobFilter, NewJob};
 use guanxi_store::Store;
 
 use crate::{require, AppError};
@@ -30,4 +30,28 @@ pub async fn retry_job(store: &Store, actor: &Actor, id: i64) -> Result<Job, App
 pub async fn cancel_job(store: &Store, actor: &Actor, id: i64) -> Result<Job, AppError> {
     require(actor, Permission::ManageJobs)?;
     Ok(store.cancel_job(actor, id).await?)
+}
+
+/// Queues background work on the system's behalf (a server schedule, a change that needs work
+/// done afterwards, a job's next step), three attempts, due now. With a dedupe key, asking
+/// while an equal job is queued or running reports that one instead of adding another.
+pub(crate) async fn queue_system_job(
+    store: &Store,
+    kind: &str,
+    dedupe_key: Option<&str>,
+    payload: serde_json::Value,
+) -> Result<(), AppError> {
+    store
+        .enqueue_job(
+            &Actor::system(),
+            NewJob {
+                kind: kind.into(),
+                dedupe_key: dedupe_key.map(str::to_string),
+                payload,
+                run_at: None,
+                max_attempts: 3,
+            },
+        )
+        .await?;
+    Ok(())
 }

@@ -8,7 +8,6 @@ use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::segment::{AsOf, SegmentFilter, SegmentInput, SegmentRule};
 use guanxi_domain::{ValidationError, ValidationErrors};
 use guanxi_store::customers::CustomerFilter;
-use guanxi_store::jobs::NewJob;
 use guanxi_store::segment_sizes::SizingReport;
 use guanxi_store::segments::Segment;
 use guanxi_store::{Store, StoreError};
@@ -230,19 +229,13 @@ pub const SIZES_JOB: &str = "segments.size";
 /// Queues a count of the saved segments' sizes (as the system: counting is not the saver's
 /// permission to hold) unless one is already queued or running; the worker picks it up.
 pub async fn queue_sizes(store: &Store, utc_offset_hours: i64) -> Result<(), AppError> {
-    store
-        .enqueue_job(
-            &Actor::system(),
-            NewJob {
-                kind: SIZES_JOB.into(),
-                dedupe_key: Some("all".into()),
-                payload: serde_json::json!({ "utc_offset_hours": utc_offset_hours }),
-                run_at: None,
-                max_attempts: 3,
-            },
-        )
-        .await?;
-    Ok(())
+    crate::jobs::queue_system_job(
+        store,
+        SIZES_JOB,
+        Some("all"),
+        serde_json::json!({ "utc_offset_hours": utc_offset_hours }),
+    )
+    .await
 }
 
 /// Saves a segment (marketing, managers, admins); audited by the store. Its size is counted

@@ -9,7 +9,6 @@ use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::ticket::setup::{
     CalendarDayInput, CalendarInput, CategoryInput, ServiceSettings, SlaPolicyInput,
 };
-use guanxi_store::jobs::NewJob;
 use guanxi_store::Store;
 use serde_json::json;
 
@@ -23,19 +22,7 @@ pub const SLA_RECOMPUTE_JOB: &str = "tickets.sla_recompute";
 /// de-duplicated: a step already running may have read the rule before the latest change, so
 /// each change walks the open tickets again (each step is idempotent).
 pub async fn queue_recompute(store: &Store, after: i64) -> Result<(), AppError> {
-    store
-        .enqueue_job(
-            &Actor::system(),
-            NewJob {
-                kind: SLA_RECOMPUTE_JOB.into(),
-                dedupe_key: None,
-                payload: json!({"after": after}),
-                run_at: None,
-                max_attempts: 3,
-            },
-        )
-        .await?;
-    Ok(())
+    crate::jobs::queue_system_job(store, SLA_RECOMPUTE_JOB, None, json!({"after": after})).await
 }
 
 /// One step of the recomputation (the worker's handler): the next batch of open tickets;

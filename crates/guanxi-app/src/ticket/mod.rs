@@ -13,7 +13,6 @@ use guanxi_domain::ticket::records::{
 use guanxi_domain::ticket::routing::{AgentStatus, RoutingMode};
 use guanxi_domain::ticket::{check_message, MessageKind, NewCall, NewTicket, TicketPatch};
 use guanxi_domain::ValidationErrors;
-use guanxi_store::jobs::NewJob;
 use guanxi_store::ticket::metrics::ServiceMetrics;
 use guanxi_store::ticket::{TicketFilter, TicketPage};
 use guanxi_store::Store;
@@ -438,19 +437,13 @@ pub const ROLLUP_JOB: &str = "tickets.rollup";
 
 /// Queues a step of the daily rollup unless one is queued or running (the server's schedule).
 pub async fn queue_rollup(store: &Store, utc_offset_hours: i64) -> Result<(), AppError> {
-    store
-        .enqueue_job(
-            &Actor::system(),
-            NewJob {
-                kind: ROLLUP_JOB.into(),
-                dedupe_key: Some("all".into()),
-                payload: json!({"utc_offset_hours": utc_offset_hours}),
-                run_at: None,
-                max_attempts: 3,
-            },
-        )
-        .await?;
-    Ok(())
+    crate::jobs::queue_system_job(
+        store,
+        ROLLUP_JOB,
+        Some("all"),
+        json!({"utc_offset_hours": utc_offset_hours}),
+    )
+    .await
 }
 
 /// One step of the rollup (the worker's handler): how many days it counted and whether more
@@ -464,19 +457,7 @@ pub async fn roll_up(store: &Store, utc_offset_hours: i64) -> Result<serde_json:
 
 /// Queues the SLA sweep unless one is queued or running (the server's schedule).
 pub async fn queue_sla_sweep(store: &Store) -> Result<(), AppError> {
-    store
-        .enqueue_job(
-            &Actor::system(),
-            NewJob {
-                kind: SLA_SWEEP_JOB.into(),
-                dedupe_key: Some("all".into()),
-                payload: json!({}),
-                run_at: None,
-                max_attempts: 3,
-            },
-        )
-        .await?;
-    Ok(())
+    crate::jobs::queue_system_job(store, SLA_SWEEP_JOB, Some("all"), json!({})).await
 }
 
 /// The sweep itself (the worker's handler): breaches recorded, then one routing pass over

@@ -160,22 +160,28 @@ impl Store {
     ) -> Result<i64> {
         let now = to_ms(Utc::now());
         let mut tx = self.begin_write().await?;
-        let taken: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM ticket_categories WHERE code = $1 AND id <> $2")
-                .bind(&c.code)
-                .bind(id.unwrap_or(0))
-                .fetch_optional(&mut *tx)
-                .await?;
-        if taken.is_some() {
-            return Err(StoreError::Duplicate { field: "code" });
-        }
         check_parent(&mut tx, id, c.parent_id).await?;
-        let saved =
-            match id {
-                None => sqlx::query_scalar(
-                    "INSERT INTO ticket_categories (parent_id, code, name_zh, name_en, position, \
+        let saved = match id {
+            None => sqlx::query_scalar(
+                "INSERT INTO ticket_categories (parent_id, code, name_zh, name_en, position, \
                      active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
                      RETURNING id",
+            )
+            .bind(c.parent_id)
+            .bind(&c.code)
+            .bind(&c.name_zh)
+            .bind(&c.name_en)
+            .bind(c.position)
+            .bind(c.active)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "code"))?,
+            Some(id) => {
+                let n = sqlx::query(
+                    "UPDATE ticket_categories SET parent_id = $1, code = $2, name_zh = $3, \
+                     name_en = $4, position = $5, active = $6, version = version + 1, \
+                     updated_at = $7 WHERE id = $8",
                 )
                 .bind(c.parent_id)
                 .bind(&c.code)
@@ -184,28 +190,14 @@ impl Store {
                 .bind(c.position)
                 .bind(c.active)
                 .bind(now)
-                .fetch_one(&mut *tx)
-                .await?,
-                Some(id) => {
-                    let n = sqlx::query(
-                        "UPDATE ticket_categories SET parent_id = $1, code = $2, name_zh = $3, \
-                     name_en = $4, position = $5, active = $6, version = version + 1, \
-                     updated_at = $7 WHERE id = $8",
-                    )
-                    .bind(c.parent_id)
-                    .bind(&c.code)
-                    .bind(&c.name_zh)
-                    .bind(&c.name_en)
-                    .bind(c.position)
-                    .bind(c.active)
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    updated(n, id)?
-                }
-            };
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::unique(e, "code"))?
+                .rows_affected();
+                updated(n, id)?
+            }
+        };
         commit_saved(tx, actor, id, saved, "ticket_category", json!(c)).await
     }
 
@@ -307,32 +299,22 @@ impl Store {
     ) -> Result<i64> {
         let now = to_ms(Utc::now());
         let mut tx = self.begin_write().await?;
-        let taken: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM business_calendars WHERE name = $1 AND id <> $2")
-                .bind(&c.name)
-                .bind(id.unwrap_or(0))
-                .fetch_optional(&mut *tx)
-                .await?;
-        if taken.is_some() {
-            return Err(StoreError::Duplicate { field: "name" });
-        }
         let week = json_text(&c.week)?;
         let workday = json_text(&c.workday_hours)?;
         let saved = match id {
-            None => {
-                sqlx::query_scalar(
-                    "INSERT INTO business_calendars (name, utc_offset_minutes, week, \
+            None => sqlx::query_scalar(
+                "INSERT INTO business_calendars (name, utc_offset_minutes, week, \
                      workday_hours, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
                      RETURNING id",
-                )
-                .bind(&c.name)
-                .bind(i64::from(c.utc_offset_minutes))
-                .bind(&week)
-                .bind(&workday)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?
-            }
+            )
+            .bind(&c.name)
+            .bind(i64::from(c.utc_offset_minutes))
+            .bind(&week)
+            .bind(&workday)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| StoreError::unique(e, "name"))?,
             Some(id) => {
                 let n = sqlx::query(
                     "UPDATE business_calendars SET name = $1, utc_offset_minutes = $2, \
@@ -346,7 +328,8 @@ impl Store {
                 .bind(now)
                 .bind(id)
                 .execute(&mut *tx)
-                .await?
+                .await
+                .map_err(|e| StoreError::unique(e, "name"))?
                 .rows_affected();
                 updated(n, id)?
             }

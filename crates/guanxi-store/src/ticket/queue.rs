@@ -262,14 +262,6 @@ impl Store {
     ) -> Result<i64> {
         let now = to_ms(Utc::now());
         let mut tx = self.begin_write().await?;
-        let taken: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM service_queues WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if taken.is_some() {
-            return Err(StoreError::Duplicate { field: "name" });
-        }
         if let Some(team) = team_id {
             let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
                 .bind(team)
@@ -292,7 +284,8 @@ impl Store {
         .bind(routing.as_str())
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| StoreError::unique(e, "name"))?;
         record(
             &mut tx,
             actor,
