@@ -70,12 +70,18 @@ pub(crate) fn secondary_indexes_sql(backend: Backend, table: &str) -> String {
             "SELECT name, sql AS ddl FROM sqlite_master WHERE type = 'index' \
              AND tbl_name = '{table}' AND sql IS NOT NULL ORDER BY name"
         ),
+        // The table's own indexes are picked first, in a materialised step, and only those are
+        // rendered: `pg_indexes` renders through `pg_get_indexdef`, and a filter on its text
+        // (the bulk load's "not unique") ran it on every index of the database, failing with
+        // "cache lookup failed" when another schema was being dropped at the same moment.
         Backend::Postgres => format!(
-            "SELECT indexname::text AS name, indexdef AS ddl FROM pg_indexes \
-             WHERE schemaname = current_schema() AND tablename = '{table}' \
-             AND indexname NOT IN (SELECT conname FROM pg_constraint \
-                                   WHERE conrelid = '{table}'::regclass) \
-             ORDER BY indexname"
+            "WITH own AS MATERIALIZED (SELECT x.indexrelid FROM pg_index x \
+             JOIN pg_class i ON i.oid = x.indexrelid \
+             WHERE x.indrelid = '{table}'::regclass \
+             AND i.relname NOT IN (SELECT conname FROM pg_constraint \
+                                   WHERE conrelid = '{table}'::regclass)) \
+             SELECT i.relname::text AS name, pg_get_indexdef(own.indexrelid) AS ddl \
+             FROM own JOIN pg_class i ON i.oid = own.indexrelid ORDER BY i.relname"
         ),
     }
 }
