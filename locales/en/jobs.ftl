@@ -29,3 +29,5 @@ label-job_kind-tickets-sla_recompute = Service desk SLA recomputation
 code-job_state = The job's state does not allow this: only failed or cancelled jobs can be retried, only queued ones cancelled.
 code-job_active = An equal job is already queued or running; it will do this work.
 label-job_kind-tickets-rollup = Service desk figures per day
+label-job_kind-care-refresh = Care dates from the customer file
+label-job_kind-care-plans = Care plans fired

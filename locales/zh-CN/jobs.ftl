@@ -29,3 +29,5 @@ label-job_kind-tickets-sla_recompute = 服务台 SLA 重新计算
 code-job_state = 这个任务当前的状态不允许此操作：只能重试失败或已取消的任务，只能取消排队中的任务。
 code-job_active = 同类任务已在排队或运行中，它会完成这项工作。
 label-job_kind-tickets-rollup = 服务台每日数据汇总
+label-job_kind-care-refresh = 从客户档案更新关怀日期
+label-job_kind-care-plans = 执行关怀计划

@@ -822,6 +822,47 @@ test("a service agent takes the next complaint, sees the caller pop up, resolves
   await boss.context().close();
 });
 
+test("a rep's care list shows a lunar birthday coming up and marks the greeting sent", async () => {
+  // A customer of sales.east whose lunar birthday is three days from now (the lunar date from
+  // the browser engine's own Chinese calendar, independent of the server's table).
+  const admin = await api("admin");
+  const users = await admin.call("GET", "/users");
+  const east = users.find((u) => u.username === "sales.east").id;
+  const on = new Date(Date.now() + 3 * 86400000);
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-u-ca-chinese", { timeZone: "Asia/Shanghai", year: "numeric", month: "numeric", day: "numeric" })
+    .formatToParts(on).map((p) => [p.type, p.value]));
+  const moon = await admin.call("POST", "/customers", {
+    kind: "individual", name: "农历寿星", city: "杭州", owner_id: east,
+    birthday: { year: 1966, month: parseInt(parts.month, 10), day: parseInt(parts.day, 10), lunar: true },
+  });
+  const page = await newPage("zh-CN");
+  await login(page, "sales.east");
+  // The change queues a refresh of the care dates a few seconds on.
+  let row = null;
+  for (let i = 0; i < 20 && !row; i++) {
+    await page.goto(`${base}/care?days=7`);
+    row = await page.$(`tr.care-entry[id^="care-${moon.id}-birthday-"]`);
+    if (!row) await page.waitForTimeout(1000);
+  }
+  assert.ok(row, "the lunar birthday reaches the rep's care list");
+  const text = await row.innerText();
+  assert.match(text, /农历/);
+  assert.match(text, /还有 3 天/);
+  assert.match(text, new RegExp(`${parseInt(parts.relatedYear, 10) - 1966} 岁`));
+  await row.$eval("select[name=kind]", (s) => { s.value = "greeting"; });
+  await row.$eval("select[name=channel]", (s) => { s.value = "wechat"; });
+  await (await row.$("input[name=note]")).fill("微信祝福");
+  await Promise.all([page.waitForURL(/recorded=/), (await row.$("button")).click()]);
+  await page.waitForSelector("#care-flash");
+  const done = await page.$(`tr.care-entry[id^="care-${moon.id}-birthday-"] .care-given`);
+  assert.match(await done.innerText(), /✓.*问候.*微信祝福/s);
+  await shot(page, "care-list");
+  // The greeting is on the customer's timeline.
+  await page.goto(`${base}/customers/${moon.id}`);
+  assert.match(await page.locator("body").innerText(), /微信祝福/);
+  await page.context().close();
+});
+
 test("no script errors or Content-Security-Policy violations on any page visited", () => {
   assert.deepEqual(consoleErrors, []);
 });

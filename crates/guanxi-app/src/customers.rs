@@ -111,6 +111,7 @@ pub async fn create_customer(
         }
     }
     let c = store.create_customer(actor, valid).await?;
+    crate::care::dates_changed(store).await;
     Ok(present(actor, c).0)
 }
 
@@ -130,6 +131,7 @@ pub async fn update_customer(
         }
     }
     let c = store.update_customer(actor, id, patch).await?;
+    crate::care::dates_changed(store).await;
     Ok(present(actor, c).0)
 }
 

@@ -332,6 +332,8 @@ pub enum TimelineKind {
     Task,
     /// A step in a service ticket's history (opened, replied, resolved, escalated …).
     Ticket,
+    /// A greeting, gift or coupon given on a care occasion (a birthday, a festival).
+    Care,
 }
 
 /// One entry on the customer timeline, newest first: orders, interactions and tasks merged.

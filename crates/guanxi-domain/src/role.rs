@@ -52,6 +52,9 @@ pub enum Permission {
     /// Run the service desk: queues and their members, agents' capacity and skills, assigning
     /// tickets to others, categories, SLA policies and business calendars.
     ManageServiceDesk,
+    /// Set up customer care: the care plans that turn birthdays, anniversaries and festivals
+    /// into tasks for the owners (managers and marketing).
+    ManageCare,
 }
 
 /// Which customers a user sees.
@@ -66,7 +69,7 @@ pub enum RecordScope {
 impl Permission {
     /// Every permission, for listings and the allow-list tests. The exhaustive `match` in the
     /// tests fails to compile when a variant is added without being listed here.
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ReadCustomers,
         Permission::WriteCustomers,
         Permission::DeleteCustomers,
@@ -83,6 +86,7 @@ impl Permission {
         Permission::ReadTickets,
         Permission::WorkTickets,
         Permission::ManageServiceDesk,
+        Permission::ManageCare,
     ];
 }
 
@@ -107,6 +111,7 @@ impl Role {
                 ReadTickets,
                 WorkTickets,
                 ManageServiceDesk,
+                ManageCare,
             ],
             Role::Sales | Role::Service => &[
                 ReadCustomers,
@@ -115,7 +120,7 @@ impl Role {
                 ReadTickets,
                 WorkTickets,
             ],
-            Role::Marketing => &[ReadCustomers, Export, ManageSegments],
+            Role::Marketing => &[ReadCustomers, Export, ManageSegments, ManageCare],
             Role::Viewer => &[ReadCustomers, ReadTickets],
         }
     }
@@ -171,6 +176,7 @@ mod tests {
                 ReadTickets => 13,
                 WorkTickets => 14,
                 ManageServiceDesk => 15,
+                ManageCare => 16,
             }
         }
         for (i, p) in Permission::ALL.iter().enumerate() {

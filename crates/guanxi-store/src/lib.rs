@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod backup;
 mod bulk;
+pub mod care;
 mod cells;
 pub mod contacts;
 pub mod customers;

@@ -20,6 +20,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::audit::{record, AuditEvent};
+use crate::care::list::TOUCH_EVENTS;
 use crate::customers::{hydrate, load_row, rebuild_search_keys, write_update};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
@@ -47,6 +48,9 @@ struct MovedIds {
     /// Their history rows, which carry the customer for the timeline.
     #[serde(default)]
     ticket_events: Vec<i64>,
+    /// Greetings, gifts and coupons given (absent in merges recorded before customer care).
+    #[serde(default)]
+    care_touches: Vec<i64>,
 }
 
 /// How many rows of each kind a merge moves (or moved) to the kept record.
@@ -151,6 +155,7 @@ async fn movable(conn: &mut AnyConnection, winner: i64, loser: i64) -> Result<Mo
         tasks: ids(conn, &of_loser("tasks", ""), &[loser]).await?,
         tickets: ids(conn, &of_loser("tickets", ""), &[loser]).await?,
         ticket_events: ids(conn, &of_loser("ticket_events", ""), &[loser]).await?,
+        care_touches: ids(conn, &of_loser("care_touches", ""), &[loser]).await?,
         relations_from: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.from_customer_id = $1 AND r.to_customer_id <> $2 \
             AND NOT EXISTS (SELECT 1 FROM customer_relations x WHERE x.from_customer_id = $2 AND x.to_customer_id = r.to_customer_id AND x.kind = r.kind) ORDER BY r.id", &[loser, winner]).await?,
         relations_to: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.to_customer_id = $1 AND r.from_customer_id <> $2 \
@@ -232,6 +237,17 @@ async fn move_all(
     )
     .await?;
     events::repoint(conn, TICKET_EVENTS.kind, &m.ticket_events, from, to).await?;
+    repoint(
+        conn,
+        "care_touches",
+        "customer_id",
+        None,
+        &m.care_touches,
+        from,
+        to,
+    )
+    .await?;
+    events::repoint(conn, TOUCH_EVENTS.kind, &m.care_touches, from, to).await?;
     repoint(
         conn,
         "customer_relations",

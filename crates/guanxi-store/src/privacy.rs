@@ -264,6 +264,24 @@ impl Store {
         project(&mut tx, &INTERACTION_EVENTS, Rows::Customer(id)).await?;
         project(&mut tx, &TASK_EVENTS, Rows::Customer(id)).await?;
         project(&mut tx, &crate::ticket::TICKET_EVENTS, Rows::Customer(id)).await?;
+        // Care: what was given stays (kind and day, for the care figures); its note goes, and
+        // the dates derived from the file go with it.
+        sqlx::query(
+            "UPDATE care_touches SET note = NULL, version = version + 1 WHERE customer_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM care_dates WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        project(
+            &mut tx,
+            &crate::care::list::TOUCH_EVENTS,
+            Rows::Customer(id),
+        )
+        .await?;
         let relations = sqlx::query(
             "DELETE FROM customer_relations WHERE from_customer_id = $1 OR to_customer_id = $1",
         )

@@ -372,6 +372,7 @@ impl TimelineRow {
             "interaction" => TimelineKind::Interaction,
             "task" => TimelineKind::Task,
             "ticket" => TimelineKind::Ticket,
+            "care" => TimelineKind::Care,
             other => return Err(StoreError::Corrupt(format!("timeline kind: {other}"))),
         };
         Ok(TimelineItem {

@@ -40,13 +40,21 @@ pub const SLA_RECOMPUTE: &str = guanxi_app::ticket::admin::SLA_RECOMPUTE_JOB;
 /// The service desk's daily rollup of its figures.
 pub const SERVICE_ROLLUP: &str = guanxi_app::ticket::ROLLUP_JOB;
 
+/// Customer care: a step of deriving the dates worth a greeting from the customer file.
+pub const CARE_REFRESH: &str = guanxi_app::care::REFRESH_JOB;
+
+/// Customer care: firing the active care plans.
+pub const CARE_PLANS: &str = guanxi_app::care::PLANS_JOB;
+
 /// Every kind the worker runs.
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 7] = [
     SCORES_REFRESH,
     SEGMENT_SIZES,
     SLA_SWEEP,
     SLA_RECOMPUTE,
     SERVICE_ROLLUP,
+    CARE_REFRESH,
+    CARE_PLANS,
 ];
 
 /// What the last and the current refresh did (read from the newest `scores.refresh` job).
@@ -351,12 +359,17 @@ impl Jobs {
         }
     }
 
+    /// The time zone a job counts days in: the one it was queued with, else the server's.
+    fn offset_of(&self, lease: &Lease) -> i64 {
+        lease.payload["utc_offset_hours"]
+            .as_i64()
+            .unwrap_or(self.config.utc_offset_hours)
+    }
+
     async fn handle(&self, lease: &Lease) -> Result<Outcome, StoreError> {
         match lease.kind.as_str() {
             SCORES_REFRESH => {
-                let utc_offset_hours = lease.payload["utc_offset_hours"]
-                    .as_i64()
-                    .unwrap_or(self.config.utc_offset_hours);
+                let utc_offset_hours = self.offset_of(lease);
                 let detail = match &self.config.refresh_in {
                     Some(child) => child.refresh(utc_offset_hours).await?,
                     None => {
@@ -385,9 +398,7 @@ impl Jobs {
                 })
             }
             SEGMENT_SIZES => {
-                let utc_offset_hours = lease.payload["utc_offset_hours"]
-                    .as_i64()
-                    .unwrap_or(self.config.utc_offset_hours);
+                let utc_offset_hours = self.offset_of(lease);
                 let now = Utc::now();
                 let as_of = AsOf {
                     now,
@@ -444,9 +455,7 @@ impl Jobs {
                 })
             }
             SERVICE_ROLLUP => {
-                let utc_offset_hours = lease.payload["utc_offset_hours"]
-                    .as_i64()
-                    .unwrap_or(self.config.utc_offset_hours);
+                let utc_offset_hours = self.offset_of(lease);
                 let result = guanxi_app::ticket::roll_up(&self.store, utc_offset_hours)
                     .await
                     .map_err(|e| StoreError::Task(e.to_string()))?;
@@ -460,6 +469,40 @@ impl Jobs {
                         },
                     );
                 }
+                Ok(Outcome {
+                    result,
+                    audit: None,
+                })
+            }
+            CARE_REFRESH => {
+                let utc_offset_hours = self.offset_of(lease);
+                let result = guanxi_app::care::refresh_step(&self.store, utc_offset_hours)
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?;
+                // More customers to read: run again once this step is done (it holds the
+                // dedupe key). The last step queued the plans.
+                if result["more"].as_bool() == Some(true) {
+                    again_soon(
+                        self.store.clone(),
+                        "care refresh",
+                        move |store| async move {
+                            guanxi_app::care::queue_refresh(&store, utc_offset_hours).await
+                        },
+                    );
+                } else {
+                    self.wake.notify_one();
+                }
+                Ok(Outcome {
+                    result,
+                    audit: None,
+                })
+            }
+            CARE_PLANS => {
+                let utc_offset_hours = self.offset_of(lease);
+                let result = guanxi_app::care::fire_plans(&self.store, utc_offset_hours)
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?;
+                // The tasks it creates are on each customer's timeline; the count is here.
                 Ok(Outcome {
                     result,
                     audit: None,
@@ -528,6 +571,24 @@ impl Jobs {
                 match guanxi_app::ticket::queue_rollup(&jobs.store, utc_offset_hours).await {
                     Ok(()) => jobs.wake.notify_one(),
                     Err(e) => tracing::error!(error = ?e, "service rollup could not be queued"),
+                }
+            }
+        });
+    }
+
+    /// Queues a care-date refresh now and every `every`, for the life of the server; each
+    /// refresh that reads the last customers queues the care plans. A new birthday is on the
+    /// care list within that interval; the first refresh of each day re-reads the whole book.
+    pub fn schedule_care(self: &Arc<Self>, every: Duration) {
+        let jobs = Arc::clone(self);
+        let utc_offset_hours = self.config.utc_offset_hours;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match guanxi_app::care::queue_refresh(&jobs.store, utc_offset_hours).await {
+                    Ok(()) => jobs.wake.notify_one(),
+                    Err(e) => tracing::error!(error = ?e, "care refresh could not be queued"),
                 }
             }
         });

@@ -29,6 +29,9 @@ pub struct Config {
     /// Minutes between steps of the service desk's daily rollup of its figures (past days of
     /// the manager's figures are at most this old; today is always live); 0 turns it off.
     pub service_rollup_minutes: u64,
+    /// Minutes between refreshes of the care dates (birthdays and anniversaries from the
+    /// customer file; the care plans fire after each); 0 turns customer care's schedule off.
+    pub care_minutes: u64,
     /// Seconds a background job's lease lasts: a job whose server died is taken over this long
     /// after its last heartbeat.
     pub job_lease_seconds: u64,
@@ -52,6 +55,7 @@ impl Default for Config {
             segment_sizes_minutes: 60,
             sla_sweep_seconds: 60,
             service_rollup_minutes: 10,
+            care_minutes: 10,
             job_lease_seconds: 60,
             rate_limit_per_second: guanxi_web::overload::Limits::default().requests_per_second,
             rate_limit_burst: guanxi_web::overload::Limits::default().burst,
@@ -101,6 +105,11 @@ impl Config {
             c.service_rollup_minutes = v.parse().with_context(|| {
                 format!("GUANXI_SERVICE_ROLLUP_MINUTES: not a number of minutes: {v}")
             })?;
+        }
+        if let Ok(v) = std::env::var("GUANXI_CARE_MINUTES") {
+            c.care_minutes = v
+                .parse()
+                .with_context(|| format!("GUANXI_CARE_MINUTES: not a number of minutes: {v}"))?;
         }
         if let Ok(v) = std::env::var("GUANXI_JOB_LEASE_SECONDS") {
             c.job_lease_seconds = v.parse().ok().filter(|s| *s > 0).with_context(|| {

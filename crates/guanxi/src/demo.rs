@@ -685,12 +685,12 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
                             Gender::Unspecified,
                         ],
                     )),
-                    birthday: Some(Anniversary {
+                    birthday: Some(upcoming_birthday(i, today, year).unwrap_or(Anniversary {
                         year: Some(year),
                         month: rng.gen_range(1..13),
                         day: rng.gen_range(1..29),
                         lunar,
-                    }),
+                    })),
                     id_number: if rng.gen_bool(0.4) {
                         Some(prc_id(&mut rng, year))
                     } else {
@@ -1069,4 +1069,30 @@ fn prc_id(rng: &mut ChaCha8Rng, year: i32) -> String {
         .map(|(d, w)| u32::from(d - b'0') * w)
         .sum();
     format!("{body}{}", CHECK[(sum % 11) as usize] as char)
+}
+
+/// One demo individual in twenty has a birthday in the next ten days — every other one on the
+/// lunar calendar — so a fresh demo's care list has something on it for every rep whatever the
+/// day it is started (the rest fall anywhere in the year).
+fn upcoming_birthday(i: usize, today: NaiveDate, year: i32) -> Option<Anniversary> {
+    if !i.is_multiple_of(20) {
+        return None;
+    }
+    let on = today + Duration::days((i / 20 % 10) as i64);
+    if (i / 20).is_multiple_of(2) {
+        let l = guanxi_domain::lunar::to_lunar(on).filter(|l| !l.leap)?;
+        Some(Anniversary {
+            year: Some(year),
+            month: l.month,
+            day: l.day,
+            lunar: true,
+        })
+    } else {
+        Some(Anniversary {
+            year: Some(year),
+            month: on.month(),
+            day: on.day(),
+            lunar: false,
+        })
+    }
 }

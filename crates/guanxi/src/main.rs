@@ -394,6 +394,11 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
                 config.service_rollup_minutes * 60,
             ));
     }
+    if config.care_minutes > 0 {
+        state
+            .jobs
+            .schedule_care(std::time::Duration::from_secs(config.care_minutes * 60));
+    }
     guanxi_web::serve(listener, state).await?;
     Ok(())
 }

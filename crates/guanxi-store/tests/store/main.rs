@@ -19,6 +19,7 @@ use serde_json::json;
 
 use guanxi_store::on_both_backends;
 
+mod care;
 mod customers;
 mod dashboard;
 mod import;

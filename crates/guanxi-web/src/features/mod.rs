@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod care;
 pub mod customers;
 pub mod jobs;
 pub mod knowledge;
@@ -48,4 +49,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(jobs::page_routes())
         .merge(ticket::page_routes())
         .merge(knowledge::page_routes())
+        .merge(care::page_routes())
 }

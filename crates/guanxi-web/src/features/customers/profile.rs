@@ -460,6 +460,7 @@ pub fn item_views(
                 }
                 TimelineKind::Task => ("task", "timeline.task", "task_status"),
                 TimelineKind::Ticket => ("ticket", "timeline.ticket", "ticket_event"),
+                TimelineKind::Care => ("care", "timeline.care", "care_touch_kind"),
             };
             ItemView {
                 id: i.id,
@@ -468,7 +469,21 @@ pub fn item_views(
                 code_label: ctx.label(vocab, &i.code),
                 iso: i.at.to_rfc3339(),
                 at: format::datetime(i.at, tz),
-                title: i.title.unwrap_or_default(),
+                // A touch's title is its occasion's code: show the occasion's name.
+                title: match (i.kind, i.title) {
+                    (TimelineKind::Care, Some(code)) => {
+                        match guanxi_domain::care::Occasion::parse(&code) {
+                            Ok(guanxi_domain::care::Occasion::Customer(k)) => {
+                                ctx.label("care_occasion", k.as_str())
+                            }
+                            Ok(guanxi_domain::care::Occasion::Festival(f)) => {
+                                ctx.label("care_festival", f.as_str())
+                            }
+                            Err(_) => code,
+                        }
+                    }
+                    (_, t) => t.unwrap_or_default(),
+                },
                 detail: match i.kind {
                     TimelineKind::Ticket => crate::features::ticket::pages::describe_event(
                         ctx,

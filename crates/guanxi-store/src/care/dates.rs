@@ -1,0 +1,170 @@
+//! `care_dates`: one row per customer and date worth a greeting, with its next solar
+//! occurrence, so a care list or a plan reads an index range instead of every profile. The
+//! `care.refresh` job keeps it current: it reads the customers changed since its last step by
+//! `(updated_at, id)`, a batch at a time, and derives their dates again; the first step of each
+//! local day starts a full pass over the book, which also moves dates that have passed to their
+//! next occurrence and repairs anything a long transaction committed behind the cursor.
+//!
+//! A date is kept at its occurrence for a week after it passes (`next_on` is the next
+//! occurrence on or after a week ago), so a plan that catches up after a server was down still
+//! finds the birthday it missed; lists start at today and never show those.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use guanxi_domain::care::{care_dates, CareDate};
+use guanxi_domain::profile::{Anniversary, IndividualProfile};
+
+use crate::db::{from_ms, to_ms, Store};
+use crate::error::Result;
+use crate::sql::SqlBuilder;
+
+/// How long a passed date stays at its occurrence: the longest catch-up of a plan.
+pub const GRACE_DAYS: i64 = 7;
+/// Customers read per refresh step (one transaction).
+pub const BATCH: i64 = 5_000;
+/// Changes younger than this are left for the next step: a write that began before the
+/// cursor moved but commits after it would otherwise be passed over until the nightly pass.
+const SETTLE_MS: i64 = 2_000;
+
+/// What a refresh step did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RefreshReport {
+    /// Customers read.
+    pub customers: usize,
+    /// Dates written.
+    pub dates: usize,
+    /// A full pass began with this step.
+    pub full_pass: bool,
+    /// More customers wait: run again.
+    pub more: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct CustomerDates {
+    id: i64,
+    updated_at: i64,
+    birthday: Option<String>,
+    birthday_lunar: crate::rows::Flag,
+    profile: Option<String>,
+    created_at: i64,
+    owner_id: Option<i64>,
+    live: i64,
+}
+
+impl Store {
+    /// Runs one step of the care-date refresh at `now` (local day `today`, `utc_offset_hours`
+    /// east of UTC): see the module notes.
+    pub async fn refresh_care_dates(
+        &self,
+        now: DateTime<Utc>,
+        today: NaiveDate,
+        utc_offset_hours: i64,
+    ) -> Result<RefreshReport> {
+        let mut tx = self.begin_write().await?;
+        let progress: Option<(i64, i64, String)> = sqlx::query_as(
+            "SELECT seen_updated_at, seen_id, full_pass_on FROM care_progress WHERE id = 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let today_s = today.to_string();
+        let (seen_at, seen_id, full_pass) = match progress {
+            Some((at, id, on)) if on == today_s => (at, id, false),
+            _ => (i64::MIN, i64::MIN, true),
+        };
+        let settled = to_ms(now) - SETTLE_MS;
+        let rows: Vec<CustomerDates> = sqlx::query_as(
+            "SELECT id, updated_at, birthday, birthday_lunar, profile, created_at, owner_id, \
+             CASE WHEN deleted_at IS NULL AND merged_into IS NULL \
+             THEN 1 ELSE 0 END AS live FROM customers \
+             WHERE (updated_at, id) > ($1, $2) AND updated_at <= $3 \
+             ORDER BY updated_at, id LIMIT $4",
+        )
+        .bind(seen_at)
+        .bind(seen_id)
+        .bind(settled)
+        .bind(BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        let from = today - Duration::days(GRACE_DAYS);
+        let mut report = RefreshReport {
+            customers: rows.len(),
+            full_pass,
+            more: rows.len() as i64 == BATCH,
+            ..RefreshReport::default()
+        };
+        if !rows.is_empty() {
+            let mut del = SqlBuilder::new("DELETE FROM care_dates WHERE customer_id IN ");
+            del.int_list(&rows.iter().map(|r| r.id).collect::<Vec<_>>());
+            del.query().execute(&mut *tx).await?;
+        }
+        let mut values: Vec<(i64, Option<i64>, CareDate, NaiveDate)> = Vec::new();
+        for r in rows.iter().filter(|r| r.live == 1) {
+            let birthday = r
+                .birthday
+                .as_deref()
+                .and_then(|b| Anniversary::from_storage(b, r.birthday_lunar.0));
+            // A profile that no longer parses still has its birthday and first day kept.
+            let profile: Option<IndividualProfile> = r
+                .profile
+                .as_deref()
+                .and_then(|p| serde_json::from_str(p).ok());
+            let since = (from_ms(r.created_at) + Duration::hours(utc_offset_hours)).date_naive();
+            for d in care_dates(birthday.as_ref(), profile.as_ref(), since) {
+                if let Some(next) = d.next_on(from) {
+                    values.push((r.id, r.owner_id, d, next));
+                }
+            }
+        }
+        report.dates = values.len();
+        for chunk in values.chunks(100) {
+            let mut q = SqlBuilder::new(
+                "INSERT INTO care_dates (customer_id, occasion, kind, label, month, day, year, \
+                 lunar, owner_id, next_on) VALUES ",
+            );
+            for (i, (customer, owner, d, next)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("(").int(*customer).push(", ").text(d.key.as_str());
+                q.push(", ").text(d.kind.as_str()).push(", ");
+                match &d.label {
+                    Some(l) => q.text(l.as_str()),
+                    None => q.push("NULL"),
+                };
+                q.push(", ").int(i64::from(d.date.month));
+                q.push(", ").int(i64::from(d.date.day)).push(", ");
+                match d.date.year {
+                    Some(y) => q.int(i64::from(y)),
+                    None => q.push("NULL"),
+                };
+                q.push(if d.date.lunar {
+                    ", true, "
+                } else {
+                    ", false, "
+                });
+                match owner {
+                    Some(o) => q.int(*o),
+                    None => q.push("NULL"),
+                };
+                q.push(", ").text(next.to_string()).push(")");
+            }
+            q.query().execute(&mut *tx).await?;
+        }
+        let (at, id) = rows
+            .last()
+            .map(|r| (r.updated_at, r.id))
+            .unwrap_or((seen_at, seen_id));
+        sqlx::query(
+            "INSERT INTO care_progress (id, seen_updated_at, seen_id, full_pass_on) \
+             VALUES (1, $1, $2, $3) ON CONFLICT (id) DO UPDATE SET \
+             seen_updated_at = excluded.seen_updated_at, seen_id = excluded.seen_id, \
+             full_pass_on = excluded.full_pass_on",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(today_s)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+}
