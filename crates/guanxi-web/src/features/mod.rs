@@ -34,6 +34,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(jobs::api_routes())
         .merge(ticket::api_routes())
         .merge(knowledge::api_routes())
+        .merge(care::api_routes())
 }
 
 /// Every area's page routes.

@@ -7,6 +7,7 @@
 mod common;
 
 mod api;
+mod care;
 mod overload;
 mod pages;
 mod random_json;

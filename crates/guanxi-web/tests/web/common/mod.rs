@@ -186,6 +186,11 @@ impl Api {
             .await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.req(reqwest::Method::PUT, path).json(&body))
+            .await
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(self.req(reqwest::Method::PATCH, path).json(&body))
             .await
