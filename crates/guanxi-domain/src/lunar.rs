@@ -81,29 +81,43 @@ fn year_days(year: i32) -> i64 {
     months(year).map_or(0, |ms| ms.map(|m| m.2).sum())
 }
 
+/// Days from the first new year in the table to each year's new year (one more entry than
+/// years: the last is the table's end). Computed once: a care refresh converts a date for
+/// every customer, and summing the years each time made that the refresh's main cost.
+fn year_starts() -> &'static [i64] {
+    static STARTS: std::sync::OnceLock<Vec<i64>> = std::sync::OnceLock::new();
+    STARTS.get_or_init(|| {
+        let mut out = Vec::with_capacity(YEARS.len() + 1);
+        let mut at = 0;
+        out.push(at);
+        for year in years() {
+            at += year_days(year);
+            out.push(at);
+        }
+        out
+    })
+}
+
 /// The lunar date of a solar day; `None` before 1900-01-31 or after lunar 2099.
 pub fn to_lunar(date: NaiveDate) -> Option<LunarDate> {
-    let mut offset = (date - first_new_year()).num_days();
-    if offset < 0 {
+    let offset = (date - first_new_year()).num_days();
+    let starts = year_starts();
+    if offset < 0 || offset >= *starts.last()? {
         return None;
     }
-    for year in years() {
-        let len = year_days(year);
-        if offset >= len {
-            offset -= len;
-            continue;
+    let k = starts.partition_point(|s| *s <= offset) - 1;
+    let year = FIRST_YEAR + k as i32;
+    let mut offset = offset - starts[k];
+    for (month, leap, days) in months(year)? {
+        if offset < days {
+            return Some(LunarDate {
+                year,
+                month,
+                day: offset as u32 + 1,
+                leap,
+            });
         }
-        for (month, leap, days) in months(year)? {
-            if offset < days {
-                return Some(LunarDate {
-                    year,
-                    month,
-                    day: offset as u32 + 1,
-                    leap,
-                });
-            }
-            offset -= days;
-        }
+        offset -= days;
     }
     None
 }
@@ -112,7 +126,7 @@ pub fn to_lunar(date: NaiveDate) -> Option<LunarDate> {
 /// month, a leap month the year does not have) or is outside the table.
 pub fn to_solar(date: LunarDate) -> Option<NaiveDate> {
     let months = months(date.year)?;
-    let mut offset: i64 = (FIRST_YEAR..date.year).map(year_days).sum();
+    let mut offset: i64 = *year_starts().get(usize::try_from(date.year - FIRST_YEAR).ok()?)?;
     for (month, leap, days) in months {
         if month == date.month && leap == date.leap {
             if date.day == 0 || i64::from(date.day) > days {

@@ -58,6 +58,9 @@ enum Command {
     /// Customer scores in the database (RFM, grades, CLV, churn).
     #[command(subcommand)]
     Scores(ScoresCommand),
+    /// Customer care: birthdays, anniversaries and the care plans.
+    #[command(subcommand)]
+    Care(CareCommand),
     /// Export data.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -101,6 +104,20 @@ enum ExportCommand {
         /// Shop time zone, hours east of UTC: decides the day of each order.
         #[arg(long, default_value_t = 8)]
         utc_offset_hours: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum CareCommand {
+    /// Derive the care dates from the customer file and fire the care plans now, as the
+    /// server's schedule does (`--full` re-reads every customer, as the first run of a day).
+    Run {
+        /// Shop time zone, hours east of UTC.
+        #[arg(long, default_value_t = 8)]
+        utc_offset_hours: i64,
+        /// Re-read every customer, not only those changed since the last run.
+        #[arg(long)]
+        full: bool,
     },
 }
 
@@ -257,6 +274,29 @@ async fn main() -> anyhow::Result<()> {
             for s in &r.skipped {
                 println!("skipped {s}");
             }
+            Ok(())
+        }
+        Command::Care(CareCommand::Run {
+            utc_offset_hours,
+            full,
+        }) => {
+            let store = open(&config).await?;
+            let r = guanxi_app::care::run_now(&store, utc_offset_hours, full).await?;
+            println!(
+                "care dates: {} customers read, {} dates written in {} steps, {} ms",
+                r.customers, r.dates, r.steps, r.refresh_ms
+            );
+            println!(
+                "care plans: {} active, {} new tasks, {} ms{}",
+                r.fired.plans,
+                r.fired.fired,
+                r.fire_ms,
+                if r.fired.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; skipped (segment gone): {:?}", r.fired.skipped)
+                }
+            );
             Ok(())
         }
         Command::Scores(ScoresCommand::Segments) => {

@@ -221,3 +221,54 @@ pub async fn fire_plans(
         .await?;
     serde_json::to_value(&report).map_err(|e| AppError::File(e.to_string()))
 }
+
+/// What [`run_now`] did.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// Refresh steps (transactions).
+    pub steps: usize,
+    /// Customers read.
+    pub customers: usize,
+    /// Dates written.
+    pub dates: usize,
+    /// Milliseconds the refresh took.
+    pub refresh_ms: u128,
+    /// What firing the plans did.
+    pub fired: guanxi_store::care::FireReport,
+    /// Milliseconds the firing took.
+    pub fire_ms: u128,
+}
+
+/// Derives the care dates now — every customer when `full`, else those changed since the last
+/// step — and fires the plans: what the server's schedule does, for an operator's CLI (and
+/// the benchmark of the nightly pass).
+pub async fn run_now(
+    store: &Store,
+    utc_offset_hours: i64,
+    full: bool,
+) -> Result<RunReport, AppError> {
+    if full {
+        store.restart_care_pass().await?;
+    }
+    let mut report = RunReport::default();
+    let started = std::time::Instant::now();
+    loop {
+        let at = as_of(Utc::now(), utc_offset_hours);
+        let step = store
+            .refresh_care_dates(at.now, at.today, utc_offset_hours)
+            .await?;
+        report.steps += 1;
+        report.customers += step.customers;
+        report.dates += step.dates;
+        if !step.more {
+            break;
+        }
+    }
+    report.refresh_ms = started.elapsed().as_millis();
+    let started = std::time::Instant::now();
+    report.fired = store
+        .fire_care_plans(as_of(Utc::now(), utc_offset_hours))
+        .await?;
+    report.fire_ms = started.elapsed().as_millis();
+    Ok(report)
+}

@@ -51,6 +51,15 @@ struct CustomerDates {
 }
 
 impl Store {
+    /// Starts the next refresh step over at the first customer, as the first step of a day
+    /// does: a full pass re-reads the whole book.
+    pub async fn restart_care_pass(&self) -> Result<()> {
+        sqlx::query("DELETE FROM care_progress")
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     /// Runs one step of the care-date refresh at `now` (local day `today`, `utc_offset_hours`
     /// east of UTC): see the module notes.
     pub async fn refresh_care_dates(
