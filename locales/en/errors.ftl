@@ -69,3 +69,5 @@ code-too_deep = Groups nest at most three deep.
 code-too_many_clauses = At most 40 conditions.
 code-too_many_values = At most 100 values.
 code-fallback = Invalid input.
+code-already_answered = This survey link has already been answered; thank you.
+code-link_expired = This survey link has expired.

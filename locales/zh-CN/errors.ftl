@@ -69,3 +69,5 @@ code-too_deep = 条件组最多嵌套三层。
 code-too_many_clauses = 条件最多 40 条。
 code-too_many_values = 最多 100 个取值。
 code-fallback = 输入有误。
+code-already_answered = 这个问卷链接已经提交过了，谢谢您。
+code-link_expired = 这个问卷链接已过期。

@@ -25,6 +25,7 @@ pub mod relation;
 pub mod role;
 pub mod segment;
 pub mod spreadsheet;
+pub mod survey;
 pub mod ticket;
 pub mod user;
 pub mod vocabulary;

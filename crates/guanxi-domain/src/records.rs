@@ -334,6 +334,8 @@ pub enum TimelineKind {
     Ticket,
     /// A greeting, gift or coupon given on a care occasion (a birthday, a festival).
     Care,
+    /// A satisfaction survey answered (its kind, score and comment).
+    Survey,
 }
 
 /// One entry on the customer timeline, newest first: orders, interactions and tasks merged.

@@ -36,6 +36,7 @@ pub mod scores;
 pub mod segment_sizes;
 pub mod segments;
 mod sql;
+pub mod survey;
 pub mod tasks;
 pub mod ticket;
 pub mod timeline;

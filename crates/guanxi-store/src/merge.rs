@@ -28,6 +28,7 @@ use crate::events;
 use crate::orders::ORDER_EVENTS;
 use crate::rows::CustomerRow;
 use crate::sql::SqlBuilder;
+use crate::survey::links::SURVEY_EVENTS;
 use crate::ticket::TICKET_EVENTS;
 use crate::timeline::{INTERACTION_EVENTS, TASK_EVENTS};
 
@@ -51,6 +52,11 @@ struct MovedIds {
     /// Greetings, gifts and coupons given (absent in merges recorded before customer care).
     #[serde(default)]
     care_touches: Vec<i64>,
+    /// Survey invitations and responses (absent in merges recorded before surveys).
+    #[serde(default)]
+    survey_invitations: Vec<i64>,
+    #[serde(default)]
+    survey_responses: Vec<i64>,
 }
 
 /// How many rows of each kind a merge moves (or moved) to the kept record.
@@ -156,6 +162,8 @@ async fn movable(conn: &mut AnyConnection, winner: i64, loser: i64) -> Result<Mo
         tickets: ids(conn, &of_loser("tickets", ""), &[loser]).await?,
         ticket_events: ids(conn, &of_loser("ticket_events", ""), &[loser]).await?,
         care_touches: ids(conn, &of_loser("care_touches", ""), &[loser]).await?,
+        survey_invitations: ids(conn, &of_loser("survey_invitations", ""), &[loser]).await?,
+        survey_responses: ids(conn, &of_loser("survey_responses", ""), &[loser]).await?,
         relations_from: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.from_customer_id = $1 AND r.to_customer_id <> $2 \
             AND NOT EXISTS (SELECT 1 FROM customer_relations x WHERE x.from_customer_id = $2 AND x.to_customer_id = r.to_customer_id AND x.kind = r.kind) ORDER BY r.id", &[loser, winner]).await?,
         relations_to: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.to_customer_id = $1 AND r.from_customer_id <> $2 \
@@ -248,6 +256,13 @@ async fn move_all(
     )
     .await?;
     events::repoint(conn, TOUCH_EVENTS.kind, &m.care_touches, from, to).await?;
+    for (table, rows) in [
+        ("survey_invitations", &m.survey_invitations),
+        ("survey_responses", &m.survey_responses),
+    ] {
+        repoint(conn, table, "customer_id", None, rows, from, to).await?;
+    }
+    events::repoint(conn, SURVEY_EVENTS.kind, &m.survey_responses, from, to).await?;
     repoint(
         conn,
         "customer_relations",

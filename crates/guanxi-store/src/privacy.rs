@@ -282,6 +282,28 @@ impl Store {
             Rows::Customer(id),
         )
         .await?;
+        // Surveys: the ratings stay for the figures; the customer's own words go.
+        let responses: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, answers FROM survey_responses WHERE customer_id = $1")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (response, answers) in responses {
+            let mut kept: guanxi_domain::survey::Answers =
+                serde_json::from_str(&answers).unwrap_or_default();
+            kept.retain(|_, a| matches!(a, guanxi_domain::survey::Answer::Rating(_)));
+            sqlx::query("UPDATE survey_responses SET comment = NULL, answers = $1 WHERE id = $2")
+                .bind(serde_json::to_string(&kept).unwrap_or_else(|_| "{}".into()))
+                .bind(response)
+                .execute(&mut *tx)
+                .await?;
+        }
+        project(
+            &mut tx,
+            &crate::survey::links::SURVEY_EVENTS,
+            Rows::Customer(id),
+        )
+        .await?;
         let relations = sqlx::query(
             "DELETE FROM customer_relations WHERE from_customer_id = $1 OR to_customer_id = $1",
         )

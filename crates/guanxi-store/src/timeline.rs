@@ -373,6 +373,7 @@ impl TimelineRow {
             "task" => TimelineKind::Task,
             "ticket" => TimelineKind::Ticket,
             "care" => TimelineKind::Care,
+            "survey" => TimelineKind::Survey,
             other => return Err(StoreError::Corrupt(format!("timeline kind: {other}"))),
         };
         Ok(TimelineItem {

@@ -31,6 +31,7 @@ mod orders;
 mod privacy;
 mod scores;
 mod segments;
+mod surveys;
 mod ticket_setup;
 mod tickets;
 mod timeline;

@@ -461,6 +461,7 @@ pub fn item_views(
                 TimelineKind::Task => ("task", "timeline.task", "task_status"),
                 TimelineKind::Ticket => ("ticket", "timeline.ticket", "ticket_event"),
                 TimelineKind::Care => ("care", "timeline.care", "care_touch_kind"),
+                TimelineKind::Survey => ("survey", "timeline.survey", "survey_kind"),
             };
             ItemView {
                 id: i.id,

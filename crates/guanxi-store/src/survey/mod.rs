@@ -1,0 +1,10 @@
+//! Satisfaction surveys: the surveys and the fatigue setting ([`setup`]), personal single-use
+//! links and the answers given through them ([`links`]), and the figures ([`results`]).
+
+pub mod links;
+pub mod results;
+pub mod setup;
+
+pub use links::{Invited, LinkState, OpenInvitation, ResponseRecord, Snapshot};
+pub use results::{Breakdown, GroupFigures, SurveyResults};
+pub use setup::SurveyRecord;
