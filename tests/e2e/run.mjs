@@ -863,6 +863,54 @@ test("a rep's care list shows a lunar birthday coming up and marks the greeting 
   await page.context().close();
 });
 
+test("a customer answers an NPS survey from its link on a phone; the manager sees the NPS move", async () => {
+  const page = await newPage("zh-CN");
+  await login(page, "manager");
+  await page.goto(`${base}/surveys`);
+  await page.fill("#survey-form input[name=name]", "服务回访 NPS");
+  await page.selectOption("#survey-form select[name=kind]", "nps");
+  await Promise.all([page.waitForURL(/\/surveys\/\d+$/), page.click("#survey-save")]);
+  const surveyUrl = page.url();
+  const makeLink = async (customer) => {
+    await page.fill("#link-form input[name=customer_id]", String(customer));
+    await Promise.all([page.waitForLoadState("load"), page.click("#link-make")]);
+    return (await page.textContent("#survey-link")).trim();
+  };
+  const phone = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const answer = async (link, score, comment) => {
+    const p = await phone.newPage();
+    p.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${p.url()}: ${m.text()}`); });
+    await p.goto(`${base}${link}`);
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the survey scrolls sideways by ${overflow}px on a phone`);
+    await p.click(`#q-nps label.scale-step:has(input[value="${score}"]) span`);
+    assert.ok(await p.isChecked(`input[name="a.nps"][value="${score}"]`));
+    if (comment) await p.fill(`textarea[name="a.comment"]`, comment);
+    await shot(p, `phone-survey-${score}`);
+    await Promise.all([p.waitForLoadState("load"), p.click("#survey-submit")]);
+    await p.waitForSelector("#survey-thanks");
+    // The link is single-use: opened again, it says so.
+    await p.goto(`${base}${link}`);
+    await p.waitForSelector("#survey-answered");
+    await p.close();
+  };
+  await answer(await makeLink(fixtures.mine.id), 10, "");
+  await page.goto(surveyUrl);
+  assert.equal((await page.textContent("#survey-score")).trim(), "100.0");
+  assert.equal((await page.textContent("#survey-rate")).trim(), "100.0%");
+  await answer(await makeLink(fixtures.theirs.id), 3, "等了太久");
+  await page.goto(surveyUrl);
+  // One promoter and one detractor: 0.
+  assert.equal((await page.textContent("#survey-score")).trim(), "0.0");
+  assert.match(await page.textContent("#survey-detail"), /推荐者 1.*贬损者 1/);
+  await shot(page, "survey-results");
+  // The detractor's answer is on the customer's timeline.
+  await page.goto(`${base}/customers/${fixtures.theirs.id}`);
+  assert.match(await page.locator("body").innerText(), /等了太久/);
+  await phone.close();
+  await page.context().close();
+});
+
 test("no script errors or Content-Security-Policy violations on any page visited", () => {
   assert.deepEqual(consoleErrors, []);
 });

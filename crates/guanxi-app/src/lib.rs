@@ -23,6 +23,7 @@ pub mod passwords;
 pub mod privacy;
 pub mod segments;
 pub mod sessions;
+pub mod survey;
 pub mod ticket;
 pub mod timeline;
 pub mod users;

@@ -13,6 +13,7 @@ pub mod merge;
 pub mod orders;
 pub mod privacy;
 pub mod segments;
+pub mod survey;
 pub mod ticket;
 pub mod timeline;
 
@@ -51,4 +52,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(ticket::page_routes())
         .merge(knowledge::page_routes())
         .merge(care::page_routes())
+        .merge(survey::page_routes())
 }

@@ -1,0 +1,288 @@
+//! The managers' survey pages: the surveys with the form for a new one, and one survey's
+//! figures (response rate, CSAT, NPS or SERVQUAL gaps, by month and by agent) with the form
+//! that makes a personal link for a customer.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Duration, Utc};
+use guanxi_domain::role::Permission;
+use guanxi_domain::survey::{SurveyInput, SurveyKind, SurveyTrigger};
+use guanxi_store::survey::{Breakdown, GroupFigures, SurveyRecord, SurveyResults};
+use guanxi_text::i18n::message;
+
+use guanxi_app::survey as uc;
+
+use crate::features::customers::list::user_names;
+use crate::state::AppState;
+use crate::ui::render;
+use crate::ui::session::{page_err, Ctx, Submitted, UiError, UiUser};
+
+/// Days of figures a survey page shows.
+const PERIOD_DAYS: i64 = 365;
+
+#[derive(Template)]
+#[template(path = "survey/list.html")]
+struct ListTpl {
+    ctx: Ctx,
+    surveys: Vec<SurveyRecord>,
+    kinds: Vec<(&'static str, String)>,
+    errors: Vec<String>,
+    name: String,
+}
+
+/// One row of figures as the page shows it.
+struct FigureRow {
+    label: String,
+    invited: i64,
+    responded: i64,
+    main: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "survey/show.html")]
+struct ShowTpl {
+    ctx: Ctx,
+    s: SurveyRecord,
+    kind: String,
+    overall: FigureRow,
+    rate: String,
+    months: Vec<FigureRow>,
+    agents: Vec<FigureRow>,
+    dimensions: Vec<(String, String, String, String)>,
+    link: String,
+    link_note: &'static str,
+}
+
+fn one(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+fn row(ctx: &Ctx, label: String, g: &GroupFigures) -> FigureRow {
+    let (main, detail) = if let Some(n) = &g.nps {
+        (
+            one(n.score),
+            ctx.tf(
+                "survey.nps_detail",
+                &[
+                    ("p", &n.promoters.to_string()),
+                    ("m", &n.passives.to_string()),
+                    ("d", &n.detractors.to_string()),
+                ],
+            ),
+        )
+    } else if let Some(c) = &g.csat {
+        (
+            format!("{}%", one(c.percent)),
+            ctx.tf("survey.csat_detail", &[("mean", &format!("{:.2}", c.mean))]),
+        )
+    } else if let Some(gap) = g.servqual_gap {
+        (format!("{gap:+.2}"), String::new())
+    } else {
+        ("—".into(), String::new())
+    };
+    FigureRow {
+        label,
+        invited: g.invited,
+        responded: g.responded,
+        main,
+        detail,
+    }
+}
+
+fn list_tpl(
+    user: &UiUser,
+    surveys: Vec<SurveyRecord>,
+    errors: Vec<String>,
+    name: String,
+) -> ListTpl {
+    let ctx = user.ctx("survey.title");
+    ListTpl {
+        kinds: [SurveyKind::Nps, SurveyKind::Csat, SurveyKind::Servqual]
+            .iter()
+            .map(|k| (k.as_str(), ctx.label("survey_kind", k.as_str())))
+            .collect(),
+        surveys,
+        errors,
+        name,
+        ctx,
+    }
+}
+
+/// The surveys and the form for a new one.
+pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, UiError> {
+    user.require(Permission::ManageCare)?;
+    let surveys = uc::list_surveys(&st.store, &user.actor)
+        .await
+        .map_err(page_err(user.locale))?;
+    Ok(render(
+        user.locale,
+        &list_tpl(&user, surveys, Vec::new(), String::new()),
+    ))
+}
+
+/// Saves a new survey (the standard questions of its kind, sent by hand).
+pub async fn create(
+    State(st): State<AppState>,
+    Submitted { user, form }: Submitted,
+) -> Result<Response, UiError> {
+    user.require(Permission::ManageCare)?;
+    let kind = SurveyKind::parse(form.get("kind").unwrap_or("")).unwrap_or(SurveyKind::Nps);
+    let input = SurveyInput {
+        name: form.get("name").unwrap_or("").to_string(),
+        kind,
+        questions: Vec::new(),
+        trigger: SurveyTrigger::Manual,
+        expires_days: form
+            .get("expires_days")
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(14),
+        active: true,
+    };
+    match uc::create_survey(&st.store, &user.actor, &input).await {
+        Ok(s) => Ok(Redirect::to(&format!("/surveys/{}", s.id)).into_response()),
+        Err(e) => {
+            let api: crate::error::ApiError = e.into();
+            let errs = match &api {
+                crate::error::ApiError::Validation(_) | crate::error::ApiError::Duplicate(_) => {
+                    crate::ui::session::api_errors(api).unwrap_or_default()
+                }
+                _ => return Err(UiError::from_api(user.locale, api)),
+            };
+            let errors = errs
+                .iter()
+                .map(|x| format!("{}: {}", x.field, message(user.locale, &x.code)))
+                .collect();
+            let surveys = uc::list_surveys(&st.store, &user.actor)
+                .await
+                .map_err(page_err(user.locale))?;
+            let mut r = render(
+                user.locale,
+                &list_tpl(&user, surveys, errors, input.name.clone()),
+            );
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+    }
+}
+
+async fn show_page(
+    st: &AppState,
+    user: &UiUser,
+    id: i64,
+    link: String,
+    link_note: &'static str,
+) -> Result<Response, UiError> {
+    let to = Utc::now() + Duration::minutes(1);
+    let from = to - Duration::days(PERIOD_DAYS);
+    let by_month: SurveyResults = uc::results(
+        &st.store,
+        &user.actor,
+        id,
+        from,
+        to,
+        Some(Breakdown::Month),
+        st.utc_offset_hours,
+    )
+    .await
+    .map_err(page_err(user.locale))?;
+    let by_agent = uc::results(
+        &st.store,
+        &user.actor,
+        id,
+        from,
+        to,
+        Some(Breakdown::Agent),
+        st.utc_offset_hours,
+    )
+    .await
+    .map_err(page_err(user.locale))?;
+    let names: HashMap<i64, String> = user_names(st, user).await?.into_iter().collect();
+    let ctx = user.ctx("survey.title");
+    let dimensions = by_month
+        .servqual
+        .as_ref()
+        .map(|q| {
+            q.dimensions
+                .iter()
+                .map(|d| {
+                    (
+                        ctx.label("survey_dimension", d.dimension.as_str()),
+                        format!("{:.2}", d.expectation),
+                        format!("{:.2}", d.perception),
+                        format!("{:+.2}", d.gap),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let tpl = ShowTpl {
+        kind: ctx.label("survey_kind", by_month.survey.definition.kind.as_str()),
+        overall: row(&ctx, String::new(), &by_month.all),
+        rate: by_month
+            .response_rate
+            .map(|r| format!("{}%", one(r)))
+            .unwrap_or_else(|| "—".into()),
+        months: by_month
+            .groups
+            .iter()
+            .map(|g| row(&ctx, g.key.clone(), g))
+            .collect(),
+        agents: by_agent
+            .groups
+            .iter()
+            .filter(|g| !g.key.is_empty())
+            .map(|g| {
+                let label = g
+                    .key
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|a| names.get(&a).cloned())
+                    .unwrap_or_else(|| g.key.clone());
+                row(&ctx, label, g)
+            })
+            .collect(),
+        dimensions,
+        s: by_month.survey,
+        link,
+        link_note,
+        ctx,
+    };
+    Ok(render(user.locale, &tpl))
+}
+
+/// One survey's figures over the last year.
+pub async fn show(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    user.require(Permission::ManageCare)?;
+    show_page(&st, &user, id, String::new(), "").await
+}
+
+/// Makes a personal link for a customer and shows it once, to send through the manager's own
+/// channel (WeChat, SMS, e-mail).
+pub async fn make_link(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Submitted { user, form }: Submitted,
+) -> Result<Response, UiError> {
+    user.require(Permission::ManageCare)?;
+    let customer = form
+        .get("customer_id")
+        .and_then(|c| c.parse::<i64>().ok())
+        .unwrap_or(0);
+    let locale = form.get("locale").unwrap_or("zh-CN").to_string();
+    let made = uc::make_link(&st.store, &user.actor, id, customer, &locale)
+        .await
+        .map_err(page_err(user.locale))?;
+    match made {
+        uc::Link::Made(token) => show_page(&st, &user, id, format!("/s/{token}"), "").await,
+        uc::Link::Fatigued => show_page(&st, &user, id, String::new(), "survey.fatigued").await,
+    }
+}
