@@ -12,6 +12,7 @@ pub mod error;
 pub mod interaction;
 pub mod knowledge;
 pub mod lifecycle;
+pub mod loyalty;
 pub mod lunar;
 pub mod masking;
 pub mod merge;

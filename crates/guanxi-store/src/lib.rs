@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod lifecycle;
 pub mod load;
+pub mod loyalty;
 pub mod merge;
 pub mod orders;
 pub mod privacy;

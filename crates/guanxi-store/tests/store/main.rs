@@ -26,6 +26,7 @@ mod import;
 mod jobs;
 mod knowledge;
 mod load;
+mod loyalty;
 mod merge;
 mod orders;
 mod privacy;
