@@ -9,6 +9,8 @@
 //! occurrence on or after a week ago), so a plan that catches up after a server was down still
 //! finds the birthday it missed; lists start at today and never show those.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use guanxi_domain::care::{care_dates, CareDate};
 use guanxi_domain::profile::{Anniversary, IndividualProfile};
@@ -30,12 +32,44 @@ const SETTLE_MS: i64 = 2_000;
 pub struct RefreshReport {
     /// Customers read.
     pub customers: usize,
-    /// Dates written.
+    /// Dates written (new or changed; unchanged ones are left alone).
     pub dates: usize,
     /// A full pass began with this step.
     pub full_pass: bool,
     /// More customers wait: run again.
     pub more: bool,
+}
+
+/// A `care_dates` row, as stored or as derived, compared field by field.
+#[derive(sqlx::FromRow, PartialEq, Eq)]
+struct DateRow {
+    customer_id: i64,
+    occasion: String,
+    kind: String,
+    label: Option<String>,
+    month: i64,
+    day: i64,
+    year: Option<i64>,
+    lunar: crate::rows::Flag,
+    owner_id: Option<i64>,
+    next_on: String,
+}
+
+impl DateRow {
+    fn of(customer: i64, owner: Option<i64>, d: &CareDate, next: NaiveDate) -> Self {
+        DateRow {
+            customer_id: customer,
+            occasion: d.key.clone(),
+            kind: d.kind.as_str().to_string(),
+            label: d.label.clone(),
+            month: i64::from(d.date.month),
+            day: i64::from(d.date.day),
+            year: d.date.year.map(i64::from),
+            lunar: crate::rows::Flag(d.date.lunar),
+            owner_id: owner,
+            next_on: next.to_string(),
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -100,12 +134,7 @@ impl Store {
             more: rows.len() as i64 == BATCH,
             ..RefreshReport::default()
         };
-        if !rows.is_empty() {
-            let mut del = SqlBuilder::new("DELETE FROM care_dates WHERE customer_id IN ");
-            del.int_list(&rows.iter().map(|r| r.id).collect::<Vec<_>>());
-            del.query().execute(&mut *tx).await?;
-        }
-        let mut values: Vec<(i64, Option<i64>, CareDate, NaiveDate)> = Vec::new();
+        let mut computed: Vec<DateRow> = Vec::new();
         for r in rows.iter().filter(|r| r.live == 1) {
             let birthday = r
                 .birthday
@@ -119,43 +148,75 @@ impl Store {
             let since = (from_ms(r.created_at) + Duration::hours(utc_offset_hours)).date_naive();
             for d in care_dates(birthday.as_ref(), profile.as_ref(), since) {
                 if let Some(next) = d.next_on(from) {
-                    values.push((r.id, r.owner_id, d, next));
+                    computed.push(DateRow::of(r.id, r.owner_id, &d, next));
                 }
             }
         }
-        report.dates = values.len();
-        for chunk in values.chunks(100) {
+        // Only what differs from the stored rows is written: a day's full pass moves the
+        // dates that passed and finds little else changed, so it mostly reads.
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut stored: HashMap<(i64, String), DateRow> = HashMap::new();
+        for chunk in ids.chunks(1000) {
+            let mut q = SqlBuilder::new(
+                "SELECT customer_id, occasion, kind, label, month, day, year, lunar, owner_id, \
+                 next_on FROM care_dates WHERE customer_id IN ",
+            );
+            q.int_list(chunk);
+            for row in q.query_as::<DateRow>().fetch_all(&mut *tx).await? {
+                stored.insert((row.customer_id, row.occasion.clone()), row);
+            }
+        }
+        let mut changed: Vec<&DateRow> = Vec::new();
+        for row in &computed {
+            match stored.remove(&(row.customer_id, row.occasion.clone())) {
+                Some(old) if old == *row => {}
+                _ => changed.push(row),
+            }
+        }
+        for (customer, occasion) in stored.keys() {
+            sqlx::query("DELETE FROM care_dates WHERE customer_id = $1 AND occasion = $2")
+                .bind(customer)
+                .bind(occasion.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        report.dates = changed.len();
+        for chunk in changed.chunks(100) {
             let mut q = SqlBuilder::new(
                 "INSERT INTO care_dates (customer_id, occasion, kind, label, month, day, year, \
                  lunar, owner_id, next_on) VALUES ",
             );
-            for (i, (customer, owner, d, next)) in chunk.iter().enumerate() {
+            for (i, d) in chunk.iter().enumerate() {
                 if i > 0 {
                     q.push(", ");
                 }
-                q.push("(").int(*customer).push(", ").text(d.key.as_str());
+                q.push("(")
+                    .int(d.customer_id)
+                    .push(", ")
+                    .text(d.occasion.as_str());
                 q.push(", ").text(d.kind.as_str()).push(", ");
                 match &d.label {
                     Some(l) => q.text(l.as_str()),
                     None => q.push("NULL"),
                 };
-                q.push(", ").int(i64::from(d.date.month));
-                q.push(", ").int(i64::from(d.date.day)).push(", ");
-                match d.date.year {
-                    Some(y) => q.int(i64::from(y)),
+                q.push(", ").int(d.month).push(", ").int(d.day).push(", ");
+                match d.year {
+                    Some(y) => q.int(y),
                     None => q.push("NULL"),
                 };
-                q.push(if d.date.lunar {
-                    ", true, "
-                } else {
-                    ", false, "
-                });
-                match owner {
-                    Some(o) => q.int(*o),
+                q.push(if d.lunar.0 { ", true, " } else { ", false, " });
+                match d.owner_id {
+                    Some(o) => q.int(o),
                     None => q.push("NULL"),
                 };
-                q.push(", ").text(next.to_string()).push(")");
+                q.push(", ").text(d.next_on.as_str()).push(")");
             }
+            q.push(
+                " ON CONFLICT (customer_id, occasion) DO UPDATE SET kind = excluded.kind, \
+                 label = excluded.label, month = excluded.month, day = excluded.day, \
+                 year = excluded.year, lunar = excluded.lunar, owner_id = excluded.owner_id, \
+                 next_on = excluded.next_on",
+            );
             q.query().execute(&mut *tx).await?;
         }
         let (at, id) = rows
