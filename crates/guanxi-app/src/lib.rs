@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod jobs;
 pub mod knowledge;
+pub mod loyalty;
 pub mod maintenance;
 pub mod merge;
 pub mod orders;

@@ -55,6 +55,8 @@ pub enum Permission {
     /// Set up customer care: the care plans that turn birthdays, anniversaries and festivals
     /// into tasks for the owners (managers and marketing).
     ManageCare,
+    /// Correct a member's points by hand, with a reason (managers and admins; audited).
+    AdjustPoints,
 }
 
 /// Which customers a user sees.
@@ -69,7 +71,7 @@ pub enum RecordScope {
 impl Permission {
     /// Every permission, for listings and the allow-list tests. The exhaustive `match` in the
     /// tests fails to compile when a variant is added without being listed here.
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ReadCustomers,
         Permission::WriteCustomers,
         Permission::DeleteCustomers,
@@ -87,6 +89,7 @@ impl Permission {
         Permission::WorkTickets,
         Permission::ManageServiceDesk,
         Permission::ManageCare,
+        Permission::AdjustPoints,
     ];
 }
 
@@ -112,6 +115,7 @@ impl Role {
                 WorkTickets,
                 ManageServiceDesk,
                 ManageCare,
+                AdjustPoints,
             ],
             Role::Sales | Role::Service => &[
                 ReadCustomers,
@@ -177,6 +181,7 @@ mod tests {
                 WorkTickets => 14,
                 ManageServiceDesk => 15,
                 ManageCare => 16,
+                AdjustPoints => 17,
             }
         }
         for (i, p) in Permission::ALL.iter().enumerate() {

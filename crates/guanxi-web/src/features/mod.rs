@@ -9,6 +9,7 @@ pub mod care;
 pub mod customers;
 pub mod jobs;
 pub mod knowledge;
+pub mod loyalty;
 pub mod merge;
 pub mod orders;
 pub mod privacy;
@@ -53,4 +54,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(knowledge::page_routes())
         .merge(care::page_routes())
         .merge(survey::page_routes())
+        .merge(loyalty::page_routes())
 }

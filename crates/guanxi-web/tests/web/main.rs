@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod care;
+mod loyalty;
 mod overload;
 mod pages;
 mod random_json;

@@ -128,6 +128,7 @@ struct PageTpl {
     items: Vec<ItemView>,
     older_url: String,
     merge: crate::features::merge::pages::MergeSection,
+    points: crate::features::loyalty::pages::PointsSection,
 }
 
 #[derive(Template)]
@@ -811,6 +812,7 @@ async fn render_page(
         items,
         older_url: older,
         merge: crate::features::merge::pages::section(st, user, id, tz).await?,
+        points: crate::features::loyalty::pages::section(st, user, &ctx, id, tz).await?,
         ctx,
     };
     Ok((status, render(l, &tpl)).into_response())
@@ -885,6 +887,9 @@ pub async fn page(
         Some("contact") => "flash.contact_added",
         Some("created") => "flash.created",
         Some("unmerged") => "flash.unmerged",
+        Some("points") => "flash.points_adjusted",
+        Some("points_insufficient") => "flash.points_insufficient",
+        Some("points_invalid") => "flash.points_invalid",
         _ if q.get("merged").is_some() => "flash.merged",
         _ => "",
     };

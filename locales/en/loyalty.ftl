@@ -1,0 +1,19 @@
+# Membership points.
+points-title = Points
+points-unit = points
+points-debt = { $n } points owed (spent before a refund)
+points-next_expiry = { $n } points expire on { $date }
+points-none = No points yet.
+points-left = { $n } left
+points-left_until = { $n } left until { $date }
+points-adjust_points = Points (+/−)
+points-reason = Reason
+points-adjust = Correct
+flash-points_adjusted = Points corrected; the correction is in the ledger and the audit log.
+flash-points_insufficient = Not corrected: the member has fewer points than that.
+flash-points_invalid = Not corrected: give a number of points (not 0, at most 1,000,000) and a reason.
+label-points_entry-accrue = Earned
+label-points_entry-redeem = Redeemed
+label-points_entry-expire = Expired
+label-points_entry-reverse = Refund
+label-points_entry-adjust = Correction

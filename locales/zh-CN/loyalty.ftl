@@ -1,0 +1,19 @@
+# 会员积分。
+points-title = 积分
+points-unit = 分
+points-debt = 欠 { $n } 分（退款前已使用）
+points-next_expiry = { $n } 分将于 { $date } 过期
+points-none = 还没有积分。
+points-left = 剩余 { $n }
+points-left_until = 剩余 { $n }，{ $date } 到期
+points-adjust_points = 积分（+/−）
+points-reason = 原因
+points-adjust = 调整
+flash-points_adjusted = 积分已调整，已记入积分明细和审计日志。
+flash-points_insufficient = 未调整：会员的积分不足。
+flash-points_invalid = 未调整：请填写积分数（不为 0，最多 1,000,000）和原因。
+label-points_entry-accrue = 获得
+label-points_entry-redeem = 兑换
+label-points_entry-expire = 过期
+label-points_entry-reverse = 退款扣回
+label-points_entry-adjust = 人工调整
