@@ -37,6 +37,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(ticket::api_routes())
         .merge(knowledge::api_routes())
         .merge(care::api_routes())
+        .merge(survey::api_routes())
 }
 
 /// Every area's page routes.

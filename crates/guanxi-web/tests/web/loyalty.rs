@@ -11,7 +11,8 @@ use serde_json::json;
 
 on_both_backends!(
     points_are_corrected_once_per_form_and_only_by_those_allowed,
-    a_survey_page_takes_one_answer
+    a_survey_page_takes_one_answer,
+    surveys_over_the_api
 );
 
 async fn points_are_corrected_once_per_form_and_only_by_those_allowed(app: &TestApp) {
@@ -146,4 +147,85 @@ async fn a_survey_page_takes_one_answer(app: &TestApp) {
     // The figures count the one answer: 100 % satisfied.
     let (_, html) = boss.get(survey).await;
     assert!(html.contains("id=\"survey-score\">100.0%<"), "{html}");
+}
+
+async fn surveys_over_the_api(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let rep = app.user("rep", Role::Sales, None).await;
+    let (_, c) = admin
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "接口受访者"}),
+        )
+        .await;
+    let nps = json!({"name": "NPS", "kind": "nps", "trigger": "manual", "expires_days": 7});
+    let (s, _) = rep.post("/surveys", nps.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, sv) = admin.post("/surveys", nps.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{sv}");
+    assert_eq!(sv["definition"]["questions"][0]["key"], "nps");
+    let (s, e) = admin.post("/surveys", nps).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    let (s, e) = admin
+        .post(
+            "/surveys",
+            json!({"name": "x", "kind": "custom", "trigger": "manual", "expires_days": 0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (s, link) = admin
+        .post(
+            &format!("/surveys/{}/links", sv["id"]),
+            json!({"customer_id": c["id"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{link}");
+    let token = link["token"].as_str().unwrap().to_string();
+    // A second link for the same customer falls inside the fatigue window.
+    let (_, again) = admin
+        .post(
+            &format!("/surveys/{}/links", sv["id"]),
+            json!({"customer_id": c["id"]}),
+        )
+        .await;
+    assert_eq!(again["fatigued"], true, "{again}");
+    let anonymous = crate::common::Api {
+        auth: None,
+        ..admin.clone()
+    };
+    let (s, open) = anonymous.get(&format!("/public/surveys/{token}")).await;
+    assert_eq!(s, StatusCode::OK, "{open}");
+    assert_eq!(open["state"], "open");
+    let (s, e) = anonymous
+        .post(
+            &format!("/public/surveys/{token}"),
+            json!({"answers": {"nps": "11"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (s, r) = anonymous
+        .post(
+            &format!("/public/surveys/{token}"),
+            json!({"answers": {"nps": "9"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let (s, e) = anonymous
+        .post(
+            &format!("/public/surveys/{token}"),
+            json!({"answers": {"nps": "9"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["code"], "already_answered", "{e}");
+    let (s, res) = admin
+        .get(&format!("/surveys/{}/results?by=month", sv["id"]))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{res}");
+    assert_eq!(res["nps"]["score"], 100.0, "{res}");
+    assert_eq!(res["responded"], 1);
+    let (s, _) = admin
+        .get(&format!("/surveys/{}/results?by=colour", sv["id"]))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
 }

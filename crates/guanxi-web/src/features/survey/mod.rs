@@ -2,12 +2,24 @@
 //! sized, in the invitation's language), and the managers' pages — surveys, their figures, and
 //! a personal link made for one customer. Use cases: `guanxi_app::survey`.
 
+pub mod api;
 pub mod pages;
 pub mod public;
 
 use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
+
+/// The area's API routes (with their OpenAPI operations).
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::list, api::create))
+        .routes(routes!(api::results))
+        .routes(routes!(api::make_link))
+        .routes(routes!(api::open, api::answer))
+}
 
 /// The area's page routes.
 pub fn page_routes() -> axum::Router<AppState> {
