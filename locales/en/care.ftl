@@ -13,6 +13,11 @@ care-count =
         [one] 1 date coming up
        *[other] { $n } dates coming up
     }
+care-count_more =
+    { $count ->
+        [one] more than 1 date coming up
+       *[other] more than { $n } dates coming up
+    }
 care-none = No birthdays, anniversaries or festivals in these days.
 care-on = Day
 care-customer = Customer

@@ -9,6 +9,7 @@ care-everyone = 我能看到的全部
 care-show = 显示
 care-festivals = 节日
 care-count = 即将到来的日子 { $n } 个
+care-count_more = 即将到来的日子超过 { $n } 个
 care-none = 这几天没有生日、纪念日或节日。
 care-on = 日期
 care-customer = 客户

@@ -80,9 +80,16 @@ pub struct CareEntry {
 pub struct CareList {
     /// Entries by day, then name.
     pub entries: Vec<CareEntry>,
-    /// Matches in all (may exceed the entries shown).
+    /// Matches in all, counted up to [`MAX_COUNTED`] (may exceed the entries shown).
     pub total: i64,
+    /// More matched than [`MAX_COUNTED`]: `total` is a floor.
+    pub more: bool,
 }
+
+/// Most matches a care list counts: a manager's list of everyone's dates at a million
+/// customers holds some 20,000 a week, and counting them all joined to the customers took
+/// 73 ms on SQLite and 111 ms on PostgreSQL; "more than 2,000" says as much.
+pub const MAX_COUNTED: i64 = 2_000;
 
 /// A care list with the festivals of the same days.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -198,9 +205,11 @@ impl Store {
             }
             push_scope(q, actor);
         };
-        let mut count = SqlBuilder::new("SELECT COUNT(*)");
+        let mut count = SqlBuilder::new("SELECT COUNT(*) FROM (SELECT 1");
         cond(&mut count);
-        let (total,): (i64,) = count.query_as().fetch_one(&mut *conn).await?;
+        count.push(" LIMIT ").int(MAX_COUNTED + 1).push(") n");
+        let (counted,): (i64,) = count.query_as().fetch_one(&mut *conn).await?;
+        let (total, more) = (counted.min(MAX_COUNTED), counted > MAX_COUNTED);
         let mut q = SqlBuilder::new(
             "SELECT d.customer_id, c.name, c.owner_id, d.kind, d.label, d.month, d.day, \
              d.year, d.lunar, d.next_on",
@@ -257,7 +266,11 @@ impl Store {
                     .map(|t| (*t).clone()),
             });
         }
-        Ok(CareList { entries, total })
+        Ok(CareList {
+            entries,
+            total,
+            more,
+        })
     }
 
     /// Records a greeting, gift or coupon given to a customer the actor sees, on the customer's

@@ -46,6 +46,7 @@ struct ListTpl {
     days: i64,
     everyone: bool,
     total: i64,
+    more: bool,
     entries: Vec<EntryView>,
     festivals: Vec<(String, String, String)>,
     kinds: Vec<(&'static str, String)>,
@@ -179,6 +180,7 @@ async fn list_page(
         days,
         everyone,
         total: view.list.total,
+        more: view.list.more,
         entries,
         festivals,
         kinds: TouchKind::ALL
