@@ -91,6 +91,11 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 impl StoreError {
+    /// One field's problem that only the store can judge (a missing reference, a used link).
+    pub(crate) fn invalid(field: &str, code: &'static str) -> Self {
+        StoreError::Invalid(ValidationErrors::single(field, code))
+    }
+
     /// Maps a unique-constraint violation to [`StoreError::Duplicate`], anything else unchanged.
     pub(crate) fn unique(e: sqlx::Error, field: &'static str) -> Self {
         match &e {

@@ -8,7 +8,6 @@
 use chrono::{DateTime, Utc};
 use guanxi_domain::loyalty::{allocate, reversal_points, Lot};
 use guanxi_domain::role::Actor;
-use guanxi_domain::ValidationErrors;
 use sqlx::AnyConnection;
 
 use crate::db::{from_ms, to_ms, Store};
@@ -101,10 +100,6 @@ pub struct Balance {
     pub lots: Vec<(Option<DateTime<Utc>>, i64)>,
     /// Points owed from debits the lots could not cover (settled by the next accruals).
     pub debt: i64,
-}
-
-fn refused(field: &'static str, code: &'static str) -> StoreError {
-    StoreError::Invalid(ValidationErrors::single(field, code))
 }
 
 /// Locks the member's account (creating it), so postings for one customer run one at a time.
@@ -233,7 +228,7 @@ async fn post_debit(conn: &mut AnyConnection, e: &NewEntry<'_>, allow_debt: bool
     let lots = open_lots(conn, e.customer).await?;
     let (taken, short) = allocate(&lots, -e.points);
     if short > 0 && !allow_debt {
-        return Err(refused("points", "insufficient_points"));
+        return Err(StoreError::invalid("points", "insufficient_points"));
     }
     let debit = insert_entry(conn, e).await?;
     for (lot, points) in taken {
@@ -273,7 +268,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Posted> {
         if points <= 0 {
-            return Err(refused("points", "out_of_range"));
+            return Err(StoreError::invalid("points", "out_of_range"));
         }
         let key = key.to_string();
         self.posting(customer, &key.clone(), at, move |conn| {
@@ -306,7 +301,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Posted> {
         if points <= 0 {
-            return Err(refused("points", "out_of_range"));
+            return Err(StoreError::invalid("points", "out_of_range"));
         }
         let key = key.to_string();
         let user = actor.user_id();
@@ -350,7 +345,7 @@ impl Store {
             return Ok(Posted::Nothing);
         };
         if refunded_minor <= 0 {
-            return Err(refused("refunded_minor", "out_of_range"));
+            return Err(StoreError::invalid("refunded_minor", "out_of_range"));
         }
         let key = key.to_string();
         self.posting(customer, &key.clone(), at, move |conn| {
@@ -398,7 +393,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Posted> {
         if points == 0 {
-            return Err(refused("points", "out_of_range"));
+            return Err(StoreError::invalid("points", "out_of_range"));
         }
         let key = key.to_string();
         let reason = reason.to_string();

@@ -6,7 +6,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use guanxi_domain::survey::{Answer, Answers, SurveyKind};
-use guanxi_domain::ValidationErrors;
 
 use super::setup::{SurveyRecord, SurveyRow, SURVEY_COLUMNS};
 use crate::db::{from_ms, to_ms, Store};
@@ -100,10 +99,6 @@ pub struct ResponseRecord {
     pub answers: Answers,
     /// The follow-up task a low score created for the owner.
     pub follow_up_task_id: Option<i64>,
-}
-
-fn refused(code: &'static str) -> StoreError {
-    StoreError::Invalid(ValidationErrors::single("token", code))
 }
 
 /// A follow-up is due for NPS detractors (0–6) and dissatisfied CSAT answers (1–2).
@@ -226,8 +221,8 @@ impl Store {
     ) -> Result<ResponseRecord> {
         let link = self.open_survey_link(token_hash, now).await?;
         match link.state {
-            LinkState::Answered => return Err(refused("already_answered")),
-            LinkState::Expired => return Err(refused("link_expired")),
+            LinkState::Answered => return Err(StoreError::invalid("token", "already_answered")),
+            LinkState::Expired => return Err(StoreError::invalid("token", "link_expired")),
             LinkState::Open => {}
         }
         let kind = link.survey.definition.kind;
@@ -254,7 +249,7 @@ impl Store {
         .await?
         .rows_affected();
         if taken == 0 {
-            return Err(refused("already_answered"));
+            return Err(StoreError::invalid("token", "already_answered"));
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO survey_responses (invitation_id, survey_id, customer_id, answered_at, \
@@ -270,7 +265,9 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => refused("already_answered"),
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::invalid("token", "already_answered")
+            }
             _ => e.into(),
         })?;
         project(&mut tx, &SURVEY_EVENTS, Rows::Id(id)).await?;

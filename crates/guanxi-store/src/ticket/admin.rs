@@ -9,7 +9,6 @@ use guanxi_domain::ticket::attachment::DEFAULT_MAX_KB;
 use guanxi_domain::ticket::setup::{
     CalendarDayInput, CalendarInput, CategoryInput, ServiceSettings, SlaPolicyInput,
 };
-use guanxi_domain::ValidationErrors;
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -21,10 +20,6 @@ use crate::error::{Result, StoreError};
 
 /// Open tickets one recomputation step looks at.
 pub const RECOMPUTE_BATCH: i64 = 200;
-
-fn invalid(field: &str, code: &'static str) -> StoreError {
-    StoreError::Invalid(ValidationErrors::single(field, code))
-}
 
 async fn exists(conn: &mut AnyConnection, sql: &str, id: i64) -> Result<bool> {
     let found: Option<i64> = sqlx::query_scalar(sql)
@@ -54,11 +49,11 @@ async fn check_parent(
     };
     let all = categories(conn).await?;
     if !all.iter().any(|c| c.id == parent) {
-        return Err(invalid("parent_id", "invalid_reference"));
+        return Err(StoreError::invalid("parent_id", "invalid_reference"));
     }
     if let Some(id) = id {
         if super::setup::category_path(&all, Some(parent)).contains(&id) {
-            return Err(invalid("parent_id", "cycle"));
+            return Err(StoreError::invalid("parent_id", "cycle"));
         }
     }
     Ok(())
@@ -73,11 +68,14 @@ async fn check_policy_refs(conn: &mut AnyConnection, p: &SlaPolicyInput) -> Resu
     )
     .await?
     {
-        return Err(invalid("calendar_id", "invalid_reference"));
+        return Err(StoreError::invalid("calendar_id", "invalid_reference"));
     }
     if let Some(c) = p.conditions.category_id {
         if !exists(conn, "SELECT id FROM ticket_categories WHERE id = $1", c).await? {
-            return Err(invalid("conditions.category_id", "invalid_reference"));
+            return Err(StoreError::invalid(
+                "conditions.category_id",
+                "invalid_reference",
+            ));
         }
     }
     Ok(())

@@ -151,12 +151,6 @@ async fn category_is_active(conn: &mut AnyConnection, id: i64) -> Result<bool> {
     Ok(ok.is_some())
 }
 
-fn invalid(field: &str, code: &'static str) -> StoreError {
-    let mut e = ValidationErrors::new();
-    e.push(field, code);
-    StoreError::Invalid(e)
-}
-
 fn excerpt(s: &str) -> String {
     s.chars().take(EXCERPT_CHARS).collect()
 }
@@ -816,7 +810,7 @@ impl Store {
             load_row(&mut tx, actor, customer).await,
             Err(StoreError::NotFound)
         ) {
-            return Err(invalid("customer_id", "invalid_reference"));
+            return Err(StoreError::invalid("customer_id", "invalid_reference"));
         }
         let now = Utc::now();
         let n = sqlx::query(
