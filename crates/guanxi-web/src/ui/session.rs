@@ -520,6 +520,36 @@ pub fn api_errors(e: crate::error::ApiError) -> Option<Vec<guanxi_domain::Valida
     }
 }
 
+/// A use case's refusal as a form page answers it: the field errors to show with the status
+/// (409 for a stale version, 422 otherwise), or, for what is not the user's input (forbidden,
+/// not found, a failure), the error page.
+pub fn form_refusal(
+    locale: Locale,
+    e: guanxi_app::AppError,
+) -> Result<(StatusCode, Vec<guanxi_domain::ValidationError>), UiError> {
+    use crate::error::ApiError;
+    let api: ApiError = e.into();
+    let status = match &api {
+        ApiError::Conflict { .. } => StatusCode::CONFLICT,
+        ApiError::Validation(_) | ApiError::Duplicate(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => return Err(UiError::from_api(locale, api)),
+    };
+    Ok((status, api_errors(api).unwrap_or_default()))
+}
+
+/// Field errors as a form page lists them: "field: message" in the reader's language.
+pub fn field_messages(locale: Locale, errs: &[guanxi_domain::ValidationError]) -> Vec<String> {
+    errs.iter()
+        .map(|e| {
+            format!(
+                "{}: {}",
+                e.field,
+                guanxi_text::i18n::message(locale, &e.code)
+            )
+        })
+        .collect()
+}
+
 /// Failures of a page request, rendered as a page in the user's language.
 #[derive(Debug)]
 pub enum UiError {

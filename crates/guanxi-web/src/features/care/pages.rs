@@ -14,13 +14,14 @@ use guanxi_domain::role::Permission;
 use guanxi_domain::vocabulary::InteractionChannel;
 use guanxi_domain::ValidationError;
 use guanxi_store::care::{CareEntry, CarePlanRecord, CareTouch};
-use guanxi_text::i18n::message;
 
 use crate::features::customers::list::user_names;
-use crate::features::customers::profile::anniversary_text;
+use crate::features::customers::profile::{anniversary_text, days_text};
 use crate::state::AppState;
 use crate::ui::render;
-use crate::ui::session::{api_errors, page_err, Ctx, FormData, Submitted, UiError, UiUser};
+use crate::ui::session::{
+    field_messages, form_refusal, page_err, Ctx, FormData, Submitted, UiError, UiUser,
+};
 
 /// One line of the care list as the page shows it.
 struct EntryView {
@@ -74,13 +75,6 @@ fn touch_text(ctx: &Ctx, t: &CareTouch, names: &HashMap<i64, String>) -> String 
     parts.join(" · ")
 }
 
-fn when_text(ctx: &Ctx, days: i64) -> String {
-    match days {
-        0 => ctx.t("anniversary.today").to_string(),
-        d => ctx.tf("anniversary.in_days", &[("n", &d.to_string())]),
-    }
-}
-
 fn entry_view(
     ctx: &Ctx,
     e: &CareEntry,
@@ -108,7 +102,7 @@ fn entry_view(
         whose: e.label.clone().unwrap_or_default(),
         date: anniversary_text(ctx, &e.date),
         on: e.on.to_string(),
-        when: when_text(ctx, (e.on - today).num_days()),
+        when: days_text(ctx, (e.on - today).num_days()),
         years: match years {
             Some(n) if n > 0 => {
                 let key = match e.kind {
@@ -172,7 +166,7 @@ async fn list_page(
             (
                 f.festival.as_str().to_string(),
                 ctx.label("care_festival", f.festival.as_str()),
-                format!("{} · {}", f.on, when_text(&ctx, (f.on - today).num_days())),
+                format!("{} · {}", f.on, days_text(&ctx, (f.on - today).num_days())),
             )
         })
         .collect();
@@ -213,12 +207,6 @@ pub async fn list(
         String::new()
     };
     list_page(&st, &user, &q, flash, Vec::new()).await
-}
-
-fn field_errors(user: &UiUser, errs: &[ValidationError]) -> Vec<String> {
-    errs.iter()
-        .map(|e| format!("{}: {}", e.field, message(user.locale, &e.code)))
-        .collect()
 }
 
 fn touch_of(form: &FormData) -> Result<TouchInput, Vec<ValidationError>> {
@@ -268,13 +256,7 @@ pub async fn record(
         Ok(t) => match uc::record_touch(&st.store, &user.actor, &t, st.as_of().today).await {
             Ok(t) => Ok(t),
             // A customer not seen, or no right to write: the error page, not the form.
-            Err(e) => {
-                let api: crate::error::ApiError = e.into();
-                if !matches!(api, crate::error::ApiError::Validation(_)) {
-                    return Err(UiError::from_api(user.locale, api));
-                }
-                Err(api_errors(api).unwrap_or_default())
-            }
+            Err(e) => Err(form_refusal(user.locale, e)?.1),
         },
         Err(errs) => Err(errs),
     };
@@ -291,8 +273,14 @@ pub async fn record(
         ))
         .into_response()),
         Err(errs) => {
-            let mut r =
-                list_page(&st, &user, &form, String::new(), field_errors(&user, &errs)).await?;
+            let mut r = list_page(
+                &st,
+                &user,
+                &form,
+                String::new(),
+                field_messages(user.locale, &errs),
+            )
+            .await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -421,7 +409,7 @@ pub async fn create_plan(
     let input = match plan_of(&form) {
         Ok(i) => i,
         Err(errs) => {
-            let errors = field_errors(&user, &errs);
+            let errors = field_messages(user.locale, &errs);
             return plans_page(
                 &st,
                 &user,
@@ -463,15 +451,16 @@ async fn refused(
     values: HashMap<String, String>,
     e: guanxi_app::AppError,
 ) -> Result<Response, UiError> {
-    use crate::error::ApiError;
-    let api: ApiError = e.into();
-    let status = match &api {
-        ApiError::Conflict { .. } => StatusCode::CONFLICT,
-        ApiError::Validation(_) | ApiError::Duplicate(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => return Err(UiError::from_api(user.locale, api)),
-    };
-    let errors = field_errors(user, &api_errors(api).unwrap_or_default());
-    plans_page(st, user, values, errors, None, status).await
+    let (status, errs) = form_refusal(user.locale, e)?;
+    plans_page(
+        st,
+        user,
+        values,
+        field_messages(user.locale, &errs),
+        None,
+        status,
+    )
+    .await
 }
 
 /// Switches a plan on or off (the list's button), at the version shown.

@@ -185,6 +185,14 @@ pub(crate) fn anniversary_text(ctx: &Ctx, a: &Anniversary) -> String {
     }
 }
 
+/// "today" or "in 3 days": how near a date is, as the 360 page and the care list say it.
+pub(crate) fn days_text(ctx: &Ctx, days: i64) -> String {
+    match days {
+        0 => ctx.t("anniversary.today").to_string(),
+        d => ctx.tf("anniversary.in_days", &[("n", &d.to_string())]),
+    }
+}
+
 /// Days until the next occurrence, solar or lunar ([`Anniversary::next_occurrence`]).
 fn days_until(a: &Anniversary, today: NaiveDate) -> Option<i64> {
     a.next_occurrence(today).map(|d| (d - today).num_days())
@@ -721,11 +729,7 @@ async fn render_page(
     let mut add = |what: String, a: &Anniversary| {
         let days = days_until(a, today);
         if days.is_none_or(|d| d <= ANNIVERSARY_DAYS) {
-            let when = match days {
-                Some(0) => ctx.t("anniversary.today").to_string(),
-                Some(d) => ctx.tf("anniversary.in_days", &[("n", &d.to_string())]),
-                None => String::new(),
-            };
+            let when = days.map(|d| days_text(&ctx, d)).unwrap_or_default();
             ann.push((
                 days.unwrap_or(i64::MAX),
                 what,

@@ -16,7 +16,9 @@ use guanxi_app::knowledge as uc;
 
 use crate::state::AppState;
 use crate::ui::render;
-use crate::ui::session::{api_errors, page_err, Ctx, FormData, Submitted, UiError, UiUser};
+use crate::ui::session::{
+    api_errors, field_messages, page_err, Ctx, FormData, Submitted, UiError, UiUser,
+};
 
 #[derive(Template)]
 #[template(path = "knowledge/list.html")]
@@ -160,10 +162,7 @@ fn edit_page(
     errs: &[ValidationError],
     status: StatusCode,
 ) -> Response {
-    let errors = errs
-        .iter()
-        .map(|e| format!("{}: {}", e.field, message(user.locale, &e.code)))
-        .collect();
+    let errors = field_messages(user.locale, errs);
     let mut r = render(
         user.locale,
         &EditTpl {

@@ -9,7 +9,7 @@ use guanxi_text::format;
 use guanxi_app::loyalty as uc;
 
 use crate::state::AppState;
-use crate::ui::session::{api_errors, page_err, Ctx, Submitted, UiError, UiUser};
+use crate::ui::session::{form_refusal, page_err, Ctx, Submitted, UiError, UiUser};
 
 /// What the 360 page shows of a member's points.
 pub struct PointsSection {
@@ -101,14 +101,8 @@ pub async fn adjust(
     {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=points#points")).into_response()),
         Err(e) => {
-            let api: crate::error::ApiError = e.into();
-            if !matches!(api, crate::error::ApiError::Validation(_)) {
-                return Err(UiError::from_api(user.locale, api));
-            }
-            let code = api_errors(api)
-                .and_then(|v| v.into_iter().next())
-                .map(|e| e.code)
-                .unwrap_or_default();
+            let (_, errs) = form_refusal(user.locale, e)?;
+            let code = errs.first().map(|e| e.code.as_str()).unwrap_or_default();
             let saved = if code == "insufficient_points" {
                 "points_insufficient"
             } else {

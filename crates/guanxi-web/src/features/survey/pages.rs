@@ -6,20 +6,18 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
 use guanxi_domain::role::Permission;
 use guanxi_domain::survey::{SurveyInput, SurveyKind, SurveyTrigger};
 use guanxi_store::survey::{Breakdown, GroupFigures, SurveyRecord, SurveyResults};
-use guanxi_text::i18n::message;
 
 use guanxi_app::survey as uc;
 
 use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::render;
-use crate::ui::session::{page_err, Ctx, Submitted, UiError, UiUser};
+use crate::ui::session::{field_messages, form_refusal, page_err, Ctx, Submitted, UiError, UiUser};
 
 /// Days of figures a survey page shows.
 const PERIOD_DAYS: i64 = 365;
@@ -146,17 +144,8 @@ pub async fn create(
     match uc::create_survey(&st.store, &user.actor, &input).await {
         Ok(s) => Ok(Redirect::to(&format!("/surveys/{}", s.id)).into_response()),
         Err(e) => {
-            let api: crate::error::ApiError = e.into();
-            let errs = match &api {
-                crate::error::ApiError::Validation(_) | crate::error::ApiError::Duplicate(_) => {
-                    crate::ui::session::api_errors(api).unwrap_or_default()
-                }
-                _ => return Err(UiError::from_api(user.locale, api)),
-            };
-            let errors = errs
-                .iter()
-                .map(|x| format!("{}: {}", x.field, message(user.locale, &x.code)))
-                .collect();
+            let (status, errs) = form_refusal(user.locale, e)?;
+            let errors = field_messages(user.locale, &errs);
             let surveys = uc::list_surveys(&st.store, &user.actor)
                 .await
                 .map_err(page_err(user.locale))?;
@@ -164,7 +153,7 @@ pub async fn create(
                 user.locale,
                 &list_tpl(&user, surveys, errors, input.name.clone()),
             );
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            *r.status_mut() = status;
             Ok(r)
         }
     }
