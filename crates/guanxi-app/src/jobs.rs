@@ -41,6 +41,17 @@ pub(crate) async fn queue_system_job(
     dedupe_key: Option<&str>,
     payload: serde_json::Value,
 ) -> Result<(), AppError> {
+    queue_system_job_at(store, kind, dedupe_key, payload, None).await
+}
+
+/// [`queue_system_job`], due at `run_at` (now when `None`).
+pub(crate) async fn queue_system_job_at(
+    store: &Store,
+    kind: &str,
+    dedupe_key: Option<&str>,
+    payload: serde_json::Value,
+    run_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), AppError> {
     store
         .enqueue_job(
             &Actor::system(),
@@ -48,7 +59,7 @@ pub(crate) async fn queue_system_job(
                 kind: kind.into(),
                 dedupe_key: dedupe_key.map(str::to_string),
                 payload,
-                run_at: None,
+                run_at,
                 max_attempts: 3,
             },
         )

@@ -562,17 +562,9 @@ impl Jobs {
     /// Queues a step of the desk's daily rollup now and every `every`, for the life of the
     /// server: the manager's figures are at most that old for past days.
     pub fn schedule_service_rollup(self: &Arc<Self>, every: Duration) {
-        let jobs = Arc::clone(self);
         let utc_offset_hours = self.config.utc_offset_hours;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                match guanxi_app::ticket::queue_rollup(&jobs.store, utc_offset_hours).await {
-                    Ok(()) => jobs.wake.notify_one(),
-                    Err(e) => tracing::error!(error = ?e, "service rollup could not be queued"),
-                }
-            }
+        self.queue_every(every, "service rollup", move |store| async move {
+            guanxi_app::ticket::queue_rollup(&store, utc_offset_hours).await
         });
     }
 
@@ -580,31 +572,35 @@ impl Jobs {
     /// refresh that reads the last customers queues the care plans. A new birthday is on the
     /// care list within that interval; the first refresh of each day re-reads the whole book.
     pub fn schedule_care(self: &Arc<Self>, every: Duration) {
-        let jobs = Arc::clone(self);
         let utc_offset_hours = self.config.utc_offset_hours;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                match guanxi_app::care::queue_refresh(&jobs.store, utc_offset_hours).await {
-                    Ok(()) => jobs.wake.notify_one(),
-                    Err(e) => tracing::error!(error = ?e, "care refresh could not be queued"),
-                }
-            }
+        self.queue_every(every, "care refresh", move |store| async move {
+            guanxi_app::care::queue_refresh(&store, utc_offset_hours).await
         });
     }
 
     /// Queues the SLA sweep every `every`, for the life of the server: breaches are recorded
     /// and complaints escalated within a sweep interval of their due time.
     pub fn schedule_sla_sweep(self: &Arc<Self>, every: Duration) {
+        self.queue_every(every, "SLA sweep", |store| async move {
+            guanxi_app::ticket::queue_sla_sweep(&store).await
+        });
+    }
+
+    /// Runs `queue` now and every `every`, for the life of the server, and wakes the worker
+    /// after each job it queued.
+    fn queue_every<F, Fut>(self: &Arc<Self>, every: Duration, what: &'static str, queue: F)
+    where
+        F: Fn(Store) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), guanxi_app::AppError>> + Send,
+    {
         let jobs = Arc::clone(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                match guanxi_app::ticket::queue_sla_sweep(&jobs.store).await {
+                match queue(jobs.store.clone()).await {
                     Ok(()) => jobs.wake.notify_one(),
-                    Err(e) => tracing::error!(error = ?e, "SLA sweep could not be queued"),
+                    Err(e) => tracing::error!(error = ?e, job = what, "could not be queued"),
                 }
             }
         });

@@ -170,18 +170,10 @@ pub async fn queue_refresh(store: &Store, utc_offset_hours: i64) -> Result<(), A
 /// than at the next scheduled refresh. The change is saved whatever happens here; a refresh
 /// that cannot be queued now is done by the schedule.
 pub async fn dates_changed(store: &Store) {
-    let _ = store
-        .enqueue_job(
-            &Actor::system(),
-            guanxi_store::jobs::NewJob {
-                kind: REFRESH_JOB.into(),
-                dedupe_key: Some("all".into()),
-                payload: json!({}),
-                run_at: Some(Utc::now() + Duration::seconds(3)),
-                max_attempts: 3,
-            },
-        )
-        .await;
+    let soon = Utc::now() + Duration::seconds(3);
+    let _ =
+        crate::jobs::queue_system_job_at(store, REFRESH_JOB, Some("all"), json!({}), Some(soon))
+            .await;
 }
 
 /// Queues a firing of the care plans unless one is queued or running.
