@@ -82,6 +82,18 @@ impl Anniversary {
         (year..=year + 1).filter_map(on).find(|d| *d >= from)
     }
 
+    /// How many years a celebration on `on` marks (the age turned, the years married), when
+    /// the year is known: counted in lunar years for a lunar date.
+    pub fn years_at(&self, on: NaiveDate) -> Option<i32> {
+        let year = self.year?;
+        let then = if self.lunar {
+            crate::lunar::to_lunar(on)?.year
+        } else {
+            on.year()
+        };
+        Some(then - year).filter(|n| *n > 0)
+    }
+
     /// Storage form: ISO `YYYY-MM-DD`, or `--MM-DD` when the year is unknown (ISO 8601).
     pub fn to_storage(&self) -> String {
         match self.year {

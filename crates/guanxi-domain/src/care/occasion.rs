@@ -6,7 +6,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::festival::Festival;
-use crate::lunar::{to_lunar, to_solar, LunarDate};
+use crate::lunar::{to_solar, LunarDate};
 use crate::profile::{Anniversary, IndividualProfile};
 
 crate::vocabulary! {
@@ -91,13 +91,7 @@ impl CareDate {
     /// How many years a celebration on `on` marks (the age turned, the years married or a
     /// customer), when the year is known.
     pub fn years_at(&self, on: NaiveDate) -> Option<i32> {
-        let year = self.date.year?;
-        let then = if self.date.lunar {
-            to_lunar(on)?.year
-        } else {
-            on.year()
-        };
-        Some(then - year).filter(|n| *n > 0)
+        self.date.years_at(on)
     }
 
     /// The solar day of the date itself, when its year is known.

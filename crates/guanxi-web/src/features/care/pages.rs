@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use guanxi_app::care as uc;
 use guanxi_domain::care::{CarePlanInput, Occasion, OccasionKind, TouchInput, TouchKind};
-use guanxi_domain::lunar::to_lunar;
 use guanxi_domain::role::Permission;
 use guanxi_domain::vocabulary::InteractionChannel;
 use guanxi_domain::ValidationError;
@@ -81,14 +80,7 @@ fn entry_view(
     today: NaiveDate,
     names: &HashMap<i64, String>,
 ) -> EntryView {
-    let years = e.date.year.map(|y| {
-        let then = if e.date.lunar {
-            to_lunar(e.on).map(|l| l.year).unwrap_or(y)
-        } else {
-            chrono::Datelike::year(&e.on)
-        };
-        then - y
-    });
+    let years = e.date.years_at(e.on);
     EntryView {
         anchor: format!("care-{}-{}-{}", e.customer_id, e.kind.as_str(), e.on),
         customer_id: e.customer_id,
@@ -104,14 +96,14 @@ fn entry_view(
         on: e.on.to_string(),
         when: days_text(ctx, (e.on - today).num_days()),
         years: match years {
-            Some(n) if n > 0 => {
+            Some(n) => {
                 let key = match e.kind {
                     OccasionKind::Wedding | OccasionKind::CustomerSince => "care.years",
                     _ => "care.age",
                 };
                 ctx.tf(key, &[("n", &n.to_string())])
             }
-            _ => String::new(),
+            None => String::new(),
         },
         given: e
             .given
