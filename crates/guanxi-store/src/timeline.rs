@@ -35,6 +35,33 @@ pub(crate) const TASK_EVENTS: EventSource = EventSource {
              assignee_id AS user_id, version, CAST(NULL AS BIGINT) AS link_id FROM tasks",
 };
 
+/// A task the system gives someone (an escalation, a care plan, a survey's follow-up), with
+/// its timeline event, in the caller's transaction; returns its id.
+pub(crate) async fn insert_system_task(
+    conn: &mut sqlx::AnyConnection,
+    customer: i64,
+    title: &str,
+    note: Option<&str>,
+    due_at: i64,
+    assignee: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tasks (customer_id, title, note, due_at, assignee_id, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(customer)
+    .bind(title)
+    .bind(note)
+    .bind(due_at)
+    .bind(assignee)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    project(conn, &TASK_EVENTS, Rows::Id(id)).await?;
+    Ok(id)
+}
+
 /// Most timeline entries one call returns.
 pub const MAX_TIMELINE: i64 = 1000;
 

@@ -16,10 +16,9 @@ use super::dates::GRACE_DAYS;
 use crate::audit::entry;
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
-use crate::events::{project, Rows};
 use crate::segments::{plan_kept, push_segment};
 use crate::sql::SqlBuilder;
-use crate::timeline::TASK_EVENTS;
+use crate::timeline::insert_system_task;
 
 /// A stored care plan with how often it has fired.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -431,17 +430,16 @@ impl Store {
                 .parse()
                 .map_err(|_| StoreError::Corrupt("care_firings.occasion_on".into()))?;
             let due = day.and_time(nine).and_utc() - Duration::hours(utc_offset_hours);
-            let task: i64 = sqlx::query_scalar(
-                "INSERT INTO tasks (customer_id, title, note, due_at, assignee_id, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            let note = format!("{} · {on}", plan.name);
+            let task = insert_system_task(
+                conn,
+                *customer,
+                &plan.task_title,
+                Some(&note),
+                to_ms(due),
+                *owner,
+                now,
             )
-            .bind(customer)
-            .bind(plan.task_title.as_str())
-            .bind(format!("{} · {on}", plan.name))
-            .bind(to_ms(due))
-            .bind(owner)
-            .bind(now)
-            .fetch_one(&mut *conn)
             .await?;
             sqlx::query(
                 "UPDATE care_firings SET task_id = $1 \
@@ -453,7 +451,6 @@ impl Store {
             .bind(on.as_str())
             .execute(&mut *conn)
             .await?;
-            project(conn, &TASK_EVENTS, Rows::Id(task)).await?;
         }
         Ok(waiting.len())
     }

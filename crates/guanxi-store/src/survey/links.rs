@@ -11,7 +11,7 @@ use super::setup::{SurveyRecord, SurveyRow, SURVEY_COLUMNS};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
 use crate::events::{project, EventSource, Rows};
-use crate::timeline::TASK_EVENTS;
+use crate::timeline::insert_system_task;
 
 /// Responses on the timeline, at the time they were given, coded by the survey's kind: the
 /// survey's name, then the score and the comment.
@@ -291,24 +291,21 @@ impl Store {
                 (_, true) => format!("满意度评分 {score}：请回访客户"),
                 (_, false) => format!("Satisfaction score {score}: follow up with the customer"),
             };
-            let task: i64 = sqlx::query_scalar(
-                "INSERT INTO tasks (customer_id, title, note, due_at, assignee_id, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            let task = insert_system_task(
+                &mut tx,
+                link.customer_id,
+                &title,
+                comment.as_deref(),
+                to_ms(now + Duration::days(1)),
+                owner,
+                at,
             )
-            .bind(link.customer_id)
-            .bind(title)
-            .bind(comment.as_deref())
-            .bind(to_ms(now + Duration::days(1)))
-            .bind(owner)
-            .bind(at)
-            .fetch_one(&mut *tx)
             .await?;
             sqlx::query("UPDATE survey_responses SET follow_up_task_id = $1 WHERE id = $2")
                 .bind(task)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            project(&mut tx, &TASK_EVENTS, Rows::Id(task)).await?;
             follow_up = Some(task);
         }
         tx.commit().await?;

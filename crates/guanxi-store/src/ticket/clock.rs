@@ -13,11 +13,10 @@ use sqlx::AnyConnection;
 
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::Result;
-use crate::events::{project, Rows};
 use crate::rows::code;
 use crate::ticket::log_event;
 use crate::ticket::setup::{active_policies, calendar, categories, category_path};
-use crate::timeline::TASK_EVENTS;
+use crate::timeline::insert_system_task;
 
 /// Tickets one sweep looks at; the job runs again soon after when there were more.
 pub const SWEEP_BATCH: i64 = 500;
@@ -305,19 +304,17 @@ pub(crate) async fn escalate(
         } else {
             format!("Escalated complaint #{ticket}: {}", t.subject)
         };
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tasks (customer_id, title, note, due_at, assignee_id, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        let note = format!("/tickets/{ticket}");
+        insert_system_task(
+            conn,
+            customer,
+            &title,
+            Some(&note),
+            now_ms,
+            Some(user),
+            now_ms,
         )
-        .bind(customer)
-        .bind(title)
-        .bind(format!("/tickets/{ticket}"))
-        .bind(now_ms)
-        .bind(user)
-        .bind(now_ms)
-        .fetch_one(&mut *conn)
         .await?;
-        project(conn, &TASK_EVENTS, Rows::Id(id)).await?;
     }
     Ok(())
 }
