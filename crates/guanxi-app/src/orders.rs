@@ -12,7 +12,9 @@ use crate::{require, AppError};
 /// Records an order for a customer the actor may see (the store validates and totals it).
 pub async fn create_order(store: &Store, actor: &Actor, o: NewOrder) -> Result<Order, AppError> {
     require(actor, Permission::WriteOrders)?;
-    Ok(store.create_order(actor, o).await?)
+    let order = store.create_order(actor, o).await?;
+    crate::loyalty::program::order_placed(store).await;
+    Ok(order)
 }
 
 /// One order with its lines.

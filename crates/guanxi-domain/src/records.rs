@@ -336,6 +336,8 @@ pub enum TimelineKind {
     Care,
     /// A satisfaction survey answered (its kind, score and comment).
     Survey,
+    /// A membership tier change (joined, moved up, moved down).
+    Tier,
 }
 
 /// One entry on the customer timeline, newest first: orders, interactions and tasks merged.

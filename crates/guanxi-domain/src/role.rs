@@ -57,6 +57,12 @@ pub enum Permission {
     ManageCare,
     /// Correct a member's points by hand, with a reason (managers and admins; audited).
     AdjustPoints,
+    /// Set up the membership programme: tiers, earning rates, promotions (managers and
+    /// marketing).
+    ManageLoyalty,
+    /// Set up the rules that act on customers by themselves (tasks, tags, points) when
+    /// something happens, and read their firing log (managers and marketing).
+    ManageRules,
 }
 
 /// Which customers a user sees.
@@ -71,7 +77,7 @@ pub enum RecordScope {
 impl Permission {
     /// Every permission, for listings and the allow-list tests. The exhaustive `match` in the
     /// tests fails to compile when a variant is added without being listed here.
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 20] = [
         Permission::ReadCustomers,
         Permission::WriteCustomers,
         Permission::DeleteCustomers,
@@ -90,6 +96,8 @@ impl Permission {
         Permission::ManageServiceDesk,
         Permission::ManageCare,
         Permission::AdjustPoints,
+        Permission::ManageLoyalty,
+        Permission::ManageRules,
     ];
 }
 
@@ -116,6 +124,8 @@ impl Role {
                 ManageServiceDesk,
                 ManageCare,
                 AdjustPoints,
+                ManageLoyalty,
+                ManageRules,
             ],
             Role::Sales | Role::Service => &[
                 ReadCustomers,
@@ -124,7 +134,14 @@ impl Role {
                 ReadTickets,
                 WorkTickets,
             ],
-            Role::Marketing => &[ReadCustomers, Export, ManageSegments, ManageCare],
+            Role::Marketing => &[
+                ReadCustomers,
+                Export,
+                ManageSegments,
+                ManageCare,
+                ManageLoyalty,
+                ManageRules,
+            ],
             Role::Viewer => &[ReadCustomers, ReadTickets],
         }
     }
@@ -182,6 +199,8 @@ mod tests {
                 ManageServiceDesk => 15,
                 ManageCare => 16,
                 AdjustPoints => 17,
+                ManageLoyalty => 18,
+                ManageRules => 19,
             }
         }
         for (i, p) in Permission::ALL.iter().enumerate() {

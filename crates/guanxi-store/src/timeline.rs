@@ -401,6 +401,7 @@ impl TimelineRow {
             "ticket" => TimelineKind::Ticket,
             "care" => TimelineKind::Care,
             "survey" => TimelineKind::Survey,
+            "tier" => TimelineKind::Tier,
             other => return Err(StoreError::Corrupt(format!("timeline kind: {other}"))),
         };
         Ok(TimelineItem {

@@ -46,8 +46,11 @@ pub const CARE_REFRESH: &str = guanxi_app::care::REFRESH_JOB;
 /// Customer care: firing the active care plans.
 pub const CARE_PLANS: &str = guanxi_app::care::PLANS_JOB;
 
+/// Membership: earning points on new orders, and once a day expiring and moving tiers.
+pub const LOYALTY_RUN: &str = guanxi_app::loyalty::program::RUN_JOB;
+
 /// Every kind the worker runs.
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 8] = [
     SCORES_REFRESH,
     SEGMENT_SIZES,
     SLA_SWEEP,
@@ -55,6 +58,7 @@ pub const KINDS: [&str; 7] = [
     SERVICE_ROLLUP,
     CARE_REFRESH,
     CARE_PLANS,
+    LOYALTY_RUN,
 ];
 
 /// What the last and the current refresh did (read from the newest `scores.refresh` job).
@@ -508,6 +512,26 @@ impl Jobs {
                     audit: None,
                 })
             }
+            LOYALTY_RUN => {
+                let utc_offset_hours = self.offset_of(lease);
+                let force = lease.payload["tiers"].as_bool() == Some(true);
+                let result =
+                    guanxi_app::loyalty::program::run_step(&self.store, utc_offset_hours, force)
+                        .await
+                        .map_err(|e| StoreError::Task(e.to_string()))?;
+                // More orders waiting: run again once this step is done (it holds the dedupe
+                // key); the evaluation comes in the run that reads the last of them.
+                if result["more"].as_bool() == Some(true) {
+                    again_soon(self.store.clone(), "loyalty run", move |store| async move {
+                        guanxi_app::loyalty::program::queue_run(&store, utc_offset_hours, force)
+                            .await
+                    });
+                }
+                Ok(Outcome {
+                    result,
+                    audit: None,
+                })
+            }
             other => Err(StoreError::Corrupt(format!("jobs.kind: {other}"))),
         }
     }
@@ -575,6 +599,16 @@ impl Jobs {
         let utc_offset_hours = self.config.utc_offset_hours;
         self.queue_every(every, "care refresh", move |store| async move {
             guanxi_app::care::queue_refresh(&store, utc_offset_hours).await
+        });
+    }
+
+    /// Queues a membership run now and every `every`, for the life of the server: new orders'
+    /// points within that interval (an order saved in the app queues its own run at once); the
+    /// first run after the business's midnight expires points and moves tiers.
+    pub fn schedule_loyalty(self: &Arc<Self>, every: Duration) {
+        let utc_offset_hours = self.config.utc_offset_hours;
+        self.queue_every(every, "loyalty run", move |store| async move {
+            guanxi_app::loyalty::program::queue_run(&store, utc_offset_hours, false).await
         });
     }
 

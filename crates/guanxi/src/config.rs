@@ -32,6 +32,9 @@ pub struct Config {
     /// Minutes between refreshes of the care dates (birthdays and anniversaries from the
     /// customer file; the care plans fire after each); 0 turns customer care's schedule off.
     pub care_minutes: u64,
+    /// Minutes between membership runs (points for new orders; the first run of a day also
+    /// expires points and moves tiers); 0 turns the membership schedule off.
+    pub loyalty_minutes: u64,
     /// Seconds a background job's lease lasts: a job whose server died is taken over this long
     /// after its last heartbeat.
     pub job_lease_seconds: u64,
@@ -56,6 +59,7 @@ impl Default for Config {
             sla_sweep_seconds: 60,
             service_rollup_minutes: 10,
             care_minutes: 10,
+            loyalty_minutes: 10,
             job_lease_seconds: 60,
             rate_limit_per_second: guanxi_web::overload::Limits::default().requests_per_second,
             rate_limit_burst: guanxi_web::overload::Limits::default().burst,
@@ -110,6 +114,11 @@ impl Config {
             c.care_minutes = v
                 .parse()
                 .with_context(|| format!("GUANXI_CARE_MINUTES: not a number of minutes: {v}"))?;
+        }
+        if let Ok(v) = std::env::var("GUANXI_LOYALTY_MINUTES") {
+            c.loyalty_minutes = v
+                .parse()
+                .with_context(|| format!("GUANXI_LOYALTY_MINUTES: not a number of minutes: {v}"))?;
         }
         if let Ok(v) = std::env::var("GUANXI_JOB_LEASE_SECONDS") {
             c.job_lease_seconds = v.parse().ok().filter(|s| *s > 0).with_context(|| {

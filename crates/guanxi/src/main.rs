@@ -61,6 +61,9 @@ enum Command {
     /// Customer care: birthdays, anniversaries and the care plans.
     #[command(subcommand)]
     Care(CareCommand),
+    /// Membership: points for orders, expiry and tiers.
+    #[command(subcommand)]
+    Loyalty(LoyaltyCommand),
     /// Export data.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -118,6 +121,17 @@ enum CareCommand {
         /// Re-read every customer, not only those changed since the last run.
         #[arg(long)]
         full: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LoyaltyCommand {
+    /// Earn the points of every order not yet read, expire what fell due and place every
+    /// member in their tier now, as the server's nightly run does.
+    Run {
+        /// Shop time zone, hours east of UTC.
+        #[arg(long, default_value_t = 8)]
+        utc_offset_hours: i64,
     },
 }
 
@@ -273,6 +287,29 @@ async fn main() -> anyhow::Result<()> {
             );
             for s in &r.skipped {
                 println!("skipped {s}");
+            }
+            Ok(())
+        }
+        Command::Loyalty(LoyaltyCommand::Run { utc_offset_hours }) => {
+            let store = open(&config).await?;
+            let r = guanxi_app::loyalty::program::run(
+                &store,
+                chrono::Utc::now(),
+                utc_offset_hours,
+                true,
+                None,
+            )
+            .await?;
+            println!(
+                "points: {} orders read, {} earned {} points, {} ms",
+                r.accrual.orders, r.accrual.earned, r.accrual.points, r.accrual_ms
+            );
+            match r.tiers {
+                Some(t) => println!(
+                    "tiers: {} members, {} joined, {} up, {} down; {} lots expired; {} ms",
+                    t.members, t.joined, t.up, t.down, r.expired, r.tiers_ms
+                ),
+                None => println!("tiers: no active programme"),
             }
             Ok(())
         }
@@ -438,6 +475,11 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
         state
             .jobs
             .schedule_care(std::time::Duration::from_secs(config.care_minutes * 60));
+    }
+    if config.loyalty_minutes > 0 {
+        state
+            .jobs
+            .schedule_loyalty(std::time::Duration::from_secs(config.loyalty_minutes * 60));
     }
     guanxi_web::serve(listener, state).await?;
     Ok(())

@@ -4,8 +4,11 @@
 //! expire last, then oldest), with the allocation kept so a reversal knows what it undoes. A
 //! debit larger than what is left (points already spent before a refund) leaves a debt that
 //! the next accrual settles first — "buy, earn, spend, refund, keep the points" does not work
-//! (Odoo's and ERPNext's refund bugs in the research). Pure: the store posts the entries.
+//! (Odoo's and ERPNext's refund bugs in the research). The programme ([`program`]) says what an
+//! order earns and which tier a member holds. Pure: the store posts the entries.
 
 pub mod points;
+pub mod program;
 
 pub use points::{accrual_points, allocate, reversal_points, Lot};
+pub use program::{CategoryRate, ProgramInput, Promotion, Tier, TierBasis};

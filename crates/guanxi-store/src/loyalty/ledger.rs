@@ -13,6 +13,10 @@ use sqlx::AnyConnection;
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
 
+/// How far back the expiry pass looks: a nightly job missed for up to this many days still
+/// expires what fell due meanwhile.
+pub const EXPIRY_GRACE_DAYS: i64 = 30;
+
 /// What a ledger entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -103,7 +107,7 @@ pub struct Balance {
 }
 
 /// Locks the member's account (creating it), so postings for one customer run one at a time.
-async fn lock_account(conn: &mut AnyConnection, customer: i64, now: i64) -> Result<()> {
+pub(super) async fn lock_account(conn: &mut AnyConnection, customer: i64, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO loyalty_accounts (customer_id, created_at) VALUES ($1, $2) \
          ON CONFLICT (customer_id) DO NOTHING",
@@ -120,7 +124,7 @@ async fn lock_account(conn: &mut AnyConnection, customer: i64, now: i64) -> Resu
 }
 
 /// The entry already posted under `key`, if any.
-async fn posted(conn: &mut AnyConnection, key: &str) -> Result<Option<i64>> {
+pub(super) async fn posted(conn: &mut AnyConnection, key: &str) -> Result<Option<i64>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM loyalty_entries WHERE key = $1")
             .bind(key)
@@ -174,17 +178,17 @@ async fn allocate_row(conn: &mut AnyConnection, debit: i64, lot: i64, points: i6
 }
 
 /// A new entry's columns.
-struct NewEntry<'a> {
-    customer: i64,
-    kind: EntryKind,
-    points: i64,
-    expires_at: Option<DateTime<Utc>>,
-    order_id: Option<i64>,
-    amount_minor: Option<i64>,
-    reason: Option<&'a str>,
-    user_id: Option<i64>,
-    at: DateTime<Utc>,
-    key: &'a str,
+pub(super) struct NewEntry<'a> {
+    pub(super) customer: i64,
+    pub(super) kind: EntryKind,
+    pub(super) points: i64,
+    pub(super) expires_at: Option<DateTime<Utc>>,
+    pub(super) order_id: Option<i64>,
+    pub(super) amount_minor: Option<i64>,
+    pub(super) reason: Option<&'a str>,
+    pub(super) user_id: Option<i64>,
+    pub(super) at: DateTime<Utc>,
+    pub(super) key: &'a str,
 }
 
 async fn insert_entry(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<i64> {
@@ -208,7 +212,7 @@ async fn insert_entry(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<i64>
 }
 
 /// Posts a lot and settles the member's debts from it, oldest first.
-async fn post_lot(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<i64> {
+pub(super) async fn post_lot(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<i64> {
     let lot = insert_entry(conn, e).await?;
     let mut left = e.points;
     for (debit, owed) in debts(conn, e.customer).await? {
@@ -433,15 +437,17 @@ impl Store {
         .await
     }
 
-    /// Expires what is left of every lot whose expiry is at or before `now`, one posting per
-    /// lot (key `expire:<lot>`); returns how many.
+    /// Expires what is left of every lot whose expiry is at or before `now` (and within
+    /// [`EXPIRY_GRACE_DAYS`] of it, so the nightly pass reads only recent expiries, not every
+    /// lot that ever expired), one posting per lot (key `expire:<lot>`); returns how many.
     pub async fn loyalty_expire(&self, now: DateTime<Utc>) -> Result<usize> {
         let due: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT e.id, e.customer_id FROM loyalty_entries e WHERE e.expires_at <= $1 \
-             AND e.points > CAST(COALESCE((SELECT SUM(a.points) FROM loyalty_allocations a \
+             AND e.expires_at > $2 AND e.points > CAST(COALESCE((SELECT SUM(a.points) FROM loyalty_allocations a \
              WHERE a.lot_id = e.id), 0) AS BIGINT) ORDER BY e.id",
         )
         .bind(to_ms(now))
+        .bind(to_ms(now - chrono::Duration::days(EXPIRY_GRACE_DAYS)))
         .fetch_all(&self.read)
         .await?;
         let mut n = 0;

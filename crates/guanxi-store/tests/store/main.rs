@@ -27,6 +27,7 @@ mod jobs;
 mod knowledge;
 mod load;
 mod loyalty;
+mod membership;
 mod merge;
 mod orders;
 mod privacy;

@@ -38,6 +38,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(knowledge::api_routes())
         .merge(care::api_routes())
         .merge(survey::api_routes())
+        .merge(loyalty::api_routes())
 }
 
 /// Every area's page routes.

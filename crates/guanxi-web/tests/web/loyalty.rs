@@ -12,7 +12,8 @@ use serde_json::json;
 on_both_backends!(
     points_are_corrected_once_per_form_and_only_by_those_allowed,
     a_survey_page_takes_one_answer,
-    surveys_over_the_api
+    surveys_over_the_api,
+    a_membership_programme_is_set_up_and_places_members
 );
 
 async fn points_are_corrected_once_per_form_and_only_by_those_allowed(app: &TestApp) {
@@ -228,4 +229,94 @@ async fn surveys_over_the_api(app: &TestApp) {
         .get(&format!("/surveys/{}/results?by=colour", sv["id"]))
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+async fn a_membership_programme_is_set_up_and_places_members(app: &TestApp) {
+    let mkt = app.user("mkt", Role::Marketing, None).await;
+    let rep = app.user("rep", Role::Sales, None).await;
+    let (s, c) = rep
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "金卡候选"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let today = chrono::Utc::now().date_naive();
+    let (s, o) = rep
+        .post(
+            "/orders",
+            json!({"customer_id": c["id"], "ordered_at": chrono::Utc::now().to_rfc3339(),
+                "currency": "CNY", "channel": "store",
+                "lines": [{"sku": "TEA-1", "category": "tea", "quantity": 2, "unit_price_minor": 30000}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    // The form: a keeping line above the qualifying line is named, nothing is saved.
+    let b = Browser::login(app, "mkt").await;
+    let (s, html) = b.get("/loyalty/programs").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"programs-none\""));
+    let csrf = hidden(&html, "_csrf");
+    let start = today.to_string();
+    let mut form = vec![
+        ("_csrf", csrf.as_str()),
+        ("name", "会员计划"),
+        ("basis", "spend"),
+        ("window_days", "365"),
+        ("points_per_yuan", "1"),
+        ("expiry_months", "12"),
+        ("starts_on", start.as_str()),
+        ("active", "1"),
+        ("tier_code_0", "basic"),
+        ("tier_name_0", "普通"),
+        ("tier_qualify_0", "0"),
+        ("tier_keep_0", "0"),
+        ("tier_pct_0", "100"),
+        ("tier_code_1", "gold"),
+        ("tier_name_1", "金卡"),
+        ("tier_qualify_1", "500"),
+        ("tier_keep_1", "900"),
+        ("tier_pct_1", "150"),
+        ("rate_category_0", "tea"),
+        ("rate_pct_0", "200"),
+    ];
+    let (s, html) = b.post("/loyalty/programs", &form).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"program-errors\""), "{html}");
+    assert!(html.contains("金卡"), "the form keeps what was typed");
+    form[16] = ("tier_keep_1", "400");
+    let (s, html) = b.post("/loyalty/programs", &form).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{html}");
+    // A rep may not see or change programmes.
+    let (s, _) = rep.get("/loyalty/programs").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, list) = mkt.get("/loyalty/programs").await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert_eq!(
+        list[0]["program"]["tiers"][1]["qualify"], 50000,
+        "yuan → fen"
+    );
+    assert_eq!(list[0]["program"]["active"], true);
+    // The run the save queued earns the order's points (¥600 of tea ×2) and places the
+    // member in gold; the rep sees both on the 360 page.
+    let page = format!("/customers/{}", c["id"]);
+    let rb = Browser::login(app, "rep").await;
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = rb.get(&page).await.1;
+        if html.contains("id=\"points-tier\"") && html.contains("金卡") {
+            break;
+        }
+        app.state.jobs.wake();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(html.contains("id=\"points-balance\">1200<"), "{html}");
+    assert!(html.contains("金卡"), "tier on the 360 page");
+    // The API refuses a programme without tiers, naming the field.
+    let mut bad = list[0]["program"].clone();
+    bad["name"] = json!("另一个");
+    bad["tiers"] = json!([]);
+    let (s, e) = mkt.post("/loyalty/programs", bad).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["field"], "tiers");
 }

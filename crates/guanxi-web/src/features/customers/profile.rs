@@ -471,6 +471,7 @@ pub fn item_views(
                 TimelineKind::Ticket => ("ticket", "timeline.ticket", "ticket_event"),
                 TimelineKind::Care => ("care", "timeline.care", "care_touch_kind"),
                 TimelineKind::Survey => ("survey", "timeline.survey", "survey_kind"),
+                TimelineKind::Tier => ("tier", "timeline.tier", "tier_change"),
             };
             ItemView {
                 id: i.id,

@@ -1,14 +1,31 @@
-//! Membership points on the 360 page: the balance, what expires next, the latest ledger
-//! entries, and a correction form for those who may adjust points. Use cases:
-//! `guanxi_app::loyalty`.
+//! Membership: the points section of the 360 page (balance, what expires next, the latest
+//! ledger entries, the member's tier, a correction form for those who may adjust points) and
+//! the membership programme's page and API. Use cases: `guanxi_app::loyalty`.
 
+pub mod api;
 pub mod pages;
+pub mod programs;
 
-use axum::routing::post;
+use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
+/// The area's API routes (with their OpenAPI operations).
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::programs, api::create))
+        .routes(routes!(api::program, api::update))
+}
+
 /// The area's page routes.
 pub fn page_routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/customers/{id}/points", post(pages::adjust))
+    axum::Router::new()
+        .route("/customers/{id}/points", post(pages::adjust))
+        .route(
+            "/loyalty/programs",
+            get(programs::programs).post(programs::save),
+        )
+        .route("/loyalty/programs/run", post(programs::run))
 }

@@ -21,6 +21,8 @@ pub struct PointsSection {
     pub next_expiry: Option<String>,
     /// Latest entries: (date, kind label, signed points, remaining/expiry note, reason).
     pub ledger: Vec<(String, String, String, String, String)>,
+    /// "金卡 · since 2026-12-01 (会员计划)", when the customer is a member.
+    pub tier: Option<String>,
     /// May correct points.
     pub can_adjust: bool,
     /// A fresh one-time value for the correction form (a form sent twice corrects once).
@@ -42,7 +44,19 @@ pub async fn section(
     let (balance, ledger) = uc::points(&st.store, &user.actor, id)
         .await
         .map_err(page_err(user.locale))?;
+    let tier = uc::membership(&st.store, &user.actor, id)
+        .await
+        .map_err(page_err(user.locale))?
+        .map(|(program, tier, since)| {
+            let mut t = tier;
+            if let Some(s) = since {
+                t.push_str(" · ");
+                t.push_str(&ctx.tf("loyalty.tier_since", &[("date", &format::date(s, tz))]));
+            }
+            format!("{t} ({program})")
+        });
     Ok(PointsSection {
+        tier,
         balance: balance.points,
         debt: balance.debt,
         next_expiry: balance.lots.iter().find_map(|(exp, pts)| {

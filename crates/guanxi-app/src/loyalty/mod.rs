@@ -1,5 +1,8 @@
-//! Membership points use cases: a member's balance and ledger (for whoever may read the
-//! customer) and a manual correction with a reason (`AdjustPoints`, audited by the store).
+//! Membership use cases: a member's balance and ledger (for whoever may read the customer), a
+//! manual correction with a reason (`AdjustPoints`, audited by the store), and the programme
+//! with its tiers and the nightly pass that earns points and moves tiers ([`program`]).
+
+pub mod program;
 
 use chrono::Utc;
 use guanxi_domain::profile::check_text;
@@ -27,6 +30,23 @@ pub async fn points(
         store.loyalty_balance(customer).await?,
         store.loyalty_ledger(customer, LEDGER_ROWS).await?,
     ))
+}
+
+/// A member's tier: (programme name, tier name, since), when the customer is a member of a
+/// programme and placed in a tier it still has.
+pub async fn membership(
+    store: &Store,
+    actor: &Actor,
+    customer: i64,
+) -> Result<Option<(String, String, Option<chrono::DateTime<Utc>>)>, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    store.get_customer(actor, customer).await?;
+    let Some((program, Some(tier), since)) = store.loyalty_membership(customer).await? else {
+        return Ok(None);
+    };
+    let p = store.get_loyalty_program(program).await?.program;
+    Ok(p.tier(&tier)
+        .map(|t| (p.name.clone(), t.name.clone(), since)))
 }
 
 /// Corrects a customer's points by `points` (±) for `reason`. `nonce` comes with the form, so
