@@ -16,6 +16,7 @@ label-points_entry-accrue = Earned
 label-points_entry-redeem = Redeemed
 label-points_entry-expire = Expired
 label-points_entry-reverse = Refund
+label-points_entry-award = Rule award
 label-points_entry-adjust = Correction
 # Membership programmes and tiers.
 loyalty-programs = Membership programme

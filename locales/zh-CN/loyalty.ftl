@@ -16,6 +16,7 @@ label-points_entry-accrue = 获得
 label-points_entry-redeem = 兑换
 label-points_entry-expire = 过期
 label-points_entry-reverse = 退款扣回
+label-points_entry-award = 规则奖励
 label-points_entry-adjust = 人工调整
 # 会员计划与等级。
 loyalty-programs = 会员计划

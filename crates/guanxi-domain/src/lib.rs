@@ -24,6 +24,7 @@ pub mod provenance;
 pub mod records;
 pub mod relation;
 pub mod role;
+pub mod rule;
 pub mod segment;
 pub mod spreadsheet;
 pub mod survey;

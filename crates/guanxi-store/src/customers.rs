@@ -633,7 +633,11 @@ pub(crate) async fn rebuild_search_keys(conn: &mut AnyConnection, customer_id: i
     Ok(())
 }
 
-async fn write_tags(conn: &mut AnyConnection, customer_id: i64, tags: &[String]) -> Result<()> {
+pub(crate) async fn write_tags(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    tags: &[String],
+) -> Result<()> {
     sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
         .bind(customer_id)
         .execute(&mut *conn)

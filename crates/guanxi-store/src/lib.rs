@@ -33,6 +33,7 @@ pub mod privacy;
 pub mod purchases;
 pub mod relations;
 mod rows;
+pub mod rule;
 pub mod scores;
 pub mod segment_sizes;
 pub mod segments;

@@ -31,6 +31,8 @@ pub enum EntryKind {
     Reverse,
     /// A manual correction with a reason.
     Adjust,
+    /// Points a rule awarded (its name is the reason).
+    Award,
 }
 
 impl EntryKind {
@@ -42,6 +44,7 @@ impl EntryKind {
             EntryKind::Expire => "expire",
             EntryKind::Reverse => "reverse",
             EntryKind::Adjust => "adjust",
+            EntryKind::Award => "award",
         }
     }
 
@@ -52,6 +55,7 @@ impl EntryKind {
             "expire" => EntryKind::Expire,
             "reverse" => EntryKind::Reverse,
             "adjust" => EntryKind::Adjust,
+            "award" => EntryKind::Award,
             other => {
                 return Err(StoreError::Corrupt(format!(
                     "loyalty_entries.kind: {other}"
@@ -107,7 +111,7 @@ pub struct Balance {
 }
 
 /// Locks the member's account (creating it), so postings for one customer run one at a time.
-pub(super) async fn lock_account(conn: &mut AnyConnection, customer: i64, now: i64) -> Result<()> {
+pub(crate) async fn lock_account(conn: &mut AnyConnection, customer: i64, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO loyalty_accounts (customer_id, created_at) VALUES ($1, $2) \
          ON CONFLICT (customer_id) DO NOTHING",
@@ -124,7 +128,7 @@ pub(super) async fn lock_account(conn: &mut AnyConnection, customer: i64, now: i
 }
 
 /// The entry already posted under `key`, if any.
-pub(super) async fn posted(conn: &mut AnyConnection, key: &str) -> Result<Option<i64>> {
+pub(crate) async fn posted(conn: &mut AnyConnection, key: &str) -> Result<Option<i64>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM loyalty_entries WHERE key = $1")
             .bind(key)
@@ -178,17 +182,17 @@ async fn allocate_row(conn: &mut AnyConnection, debit: i64, lot: i64, points: i6
 }
 
 /// A new entry's columns.
-pub(super) struct NewEntry<'a> {
-    pub(super) customer: i64,
-    pub(super) kind: EntryKind,
-    pub(super) points: i64,
-    pub(super) expires_at: Option<DateTime<Utc>>,
-    pub(super) order_id: Option<i64>,
-    pub(super) amount_minor: Option<i64>,
-    pub(super) reason: Option<&'a str>,
-    pub(super) user_id: Option<i64>,
-    pub(super) at: DateTime<Utc>,
-    pub(super) key: &'a str,
+pub(crate) struct NewEntry<'a> {
+    pub(crate) customer: i64,
+    pub(crate) kind: EntryKind,
+    pub(crate) points: i64,
+    pub(crate) expires_at: Option<DateTime<Utc>>,
+    pub(crate) order_id: Option<i64>,
+    pub(crate) amount_minor: Option<i64>,
+    pub(crate) reason: Option<&'a str>,
+    pub(crate) user_id: Option<i64>,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) key: &'a str,
 }
 
 async fn insert_entry(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<i64> {
@@ -212,7 +216,7 @@ async fn insert_entry(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<i64>
 }
 
 /// Posts a lot and settles the member's debts from it, oldest first.
-pub(super) async fn post_lot(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<i64> {
+pub(crate) async fn post_lot(conn: &mut AnyConnection, e: &NewEntry<'_>) -> Result<i64> {
     let lot = insert_entry(conn, e).await?;
     let mut left = e.points;
     for (debit, owed) in debts(conn, e.customer).await? {

@@ -31,6 +31,7 @@ mod membership;
 mod merge;
 mod orders;
 mod privacy;
+mod rules;
 mod scores;
 mod segments;
 mod surveys;
