@@ -22,6 +22,7 @@ pub mod merge;
 pub mod orders;
 pub mod passwords;
 pub mod privacy;
+pub mod rule;
 pub mod segments;
 pub mod sessions;
 pub mod survey;

@@ -49,8 +49,11 @@ pub const CARE_PLANS: &str = guanxi_app::care::PLANS_JOB;
 /// Membership: earning points on new orders, and once a day expiring and moving tiers.
 pub const LOYALTY_RUN: &str = guanxi_app::loyalty::program::RUN_JOB;
 
+/// Rules: firing the active rules and carrying out their actions.
+pub const RULES_RUN: &str = guanxi_app::rule::RUN_JOB;
+
 /// Every kind the worker runs.
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 9] = [
     SCORES_REFRESH,
     SEGMENT_SIZES,
     SLA_SWEEP,
@@ -59,6 +62,7 @@ pub const KINDS: [&str; 8] = [
     CARE_REFRESH,
     CARE_PLANS,
     LOYALTY_RUN,
+    RULES_RUN,
 ];
 
 /// What the last and the current refresh did (read from the newest `scores.refresh` job).
@@ -532,6 +536,17 @@ impl Jobs {
                     audit: None,
                 })
             }
+            RULES_RUN => {
+                let utc_offset_hours = self.offset_of(lease);
+                let full = lease.payload["full"].as_bool() == Some(true);
+                let result = guanxi_app::rule::run_step(&self.store, utc_offset_hours, full)
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?;
+                Ok(Outcome {
+                    result,
+                    audit: None,
+                })
+            }
             other => Err(StoreError::Corrupt(format!("jobs.kind: {other}"))),
         }
     }
@@ -609,6 +624,15 @@ impl Jobs {
         let utc_offset_hours = self.config.utc_offset_hours;
         self.queue_every(every, "loyalty run", move |store| async move {
             guanxi_app::loyalty::program::queue_run(&store, utc_offset_hours, false).await
+        });
+    }
+
+    /// Queues a rules run now and every `every`, for the life of the server: rules on events
+    /// act within that interval, rules on sets and thresholds compare the customers hourly.
+    pub fn schedule_rules(self: &Arc<Self>, every: Duration) {
+        let utc_offset_hours = self.config.utc_offset_hours;
+        self.queue_every(every, "rules run", move |store| async move {
+            guanxi_app::rule::queue_run(&store, Some(utc_offset_hours), false).await
         });
     }
 

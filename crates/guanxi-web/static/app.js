@@ -42,6 +42,18 @@
       document.querySelectorAll('input[name="ids"]').forEach(function (b) { b.checked = all.checked; });
     });
 
+    // Rule form: only the inputs of the chosen trigger are shown (all of them without script).
+    var trig = document.getElementById("rule-trigger");
+    if (trig) {
+      var showParams = function () {
+        document.querySelectorAll("[data-trigger-kinds]").forEach(function (el) {
+          el.hidden = el.getAttribute("data-trigger-kinds").split(" ").indexOf(trig.value) < 0;
+        });
+      };
+      trig.addEventListener("change", showParams);
+      showParams();
+    }
+
     // Confirm destructive buttons (delete a segment).
     document.querySelectorAll("[data-confirm]").forEach(function (b) {
       b.addEventListener("click", function (e) { if (!window.confirm(b.getAttribute("data-confirm"))) e.preventDefault(); });

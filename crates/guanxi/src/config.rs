@@ -35,6 +35,9 @@ pub struct Config {
     /// Minutes between membership runs (points for new orders; the first run of a day also
     /// expires points and moves tiers); 0 turns the membership schedule off.
     pub loyalty_minutes: u64,
+    /// Minutes between rules runs (rules on orders and tickets act within this; rules on
+    /// segments, scores and thresholds compare the customers hourly); 0 turns rules off.
+    pub rules_minutes: u64,
     /// Seconds a background job's lease lasts: a job whose server died is taken over this long
     /// after its last heartbeat.
     pub job_lease_seconds: u64,
@@ -60,6 +63,7 @@ impl Default for Config {
             service_rollup_minutes: 10,
             care_minutes: 10,
             loyalty_minutes: 10,
+            rules_minutes: 5,
             job_lease_seconds: 60,
             rate_limit_per_second: guanxi_web::overload::Limits::default().requests_per_second,
             rate_limit_burst: guanxi_web::overload::Limits::default().burst,
@@ -119,6 +123,11 @@ impl Config {
             c.loyalty_minutes = v
                 .parse()
                 .with_context(|| format!("GUANXI_LOYALTY_MINUTES: not a number of minutes: {v}"))?;
+        }
+        if let Ok(v) = std::env::var("GUANXI_RULES_MINUTES") {
+            c.rules_minutes = v
+                .parse()
+                .with_context(|| format!("GUANXI_RULES_MINUTES: not a number of minutes: {v}"))?;
         }
         if let Ok(v) = std::env::var("GUANXI_JOB_LEASE_SECONDS") {
             c.job_lease_seconds = v.parse().ok().filter(|s| *s > 0).with_context(|| {

@@ -64,6 +64,9 @@ enum Command {
     /// Membership: points for orders, expiry and tiers.
     #[command(subcommand)]
     Loyalty(LoyaltyCommand),
+    /// Rules that act on customers by themselves.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Export data.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -121,6 +124,17 @@ enum CareCommand {
         /// Re-read every customer, not only those changed since the last run.
         #[arg(long)]
         full: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Run every active rule now, comparing sets and thresholds whatever the time since they
+    /// last did, as the server's schedule does.
+    Run {
+        /// Shop time zone, hours east of UTC.
+        #[arg(long, default_value_t = 8)]
+        utc_offset_hours: i64,
     },
 }
 
@@ -288,6 +302,31 @@ async fn main() -> anyhow::Result<()> {
             for s in &r.skipped {
                 println!("skipped {s}");
             }
+            Ok(())
+        }
+        Command::Rules(RulesCommand::Run { utc_offset_hours }) => {
+            let store = open(&config).await?;
+            let started = std::time::Instant::now();
+            let r = guanxi_app::rule::run(
+                &store,
+                guanxi_app::care::as_of(chrono::Utc::now(), utc_offset_hours),
+                true,
+            )
+            .await?;
+            println!(
+                "rules: {} active, {} compared, {} new firings, {} acted on, {} failed, {} ms{}",
+                r.rules,
+                r.compared,
+                r.fired,
+                r.done,
+                r.failed,
+                started.elapsed().as_millis(),
+                if r.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; skipped (segment gone): {:?}", r.skipped)
+                }
+            );
             Ok(())
         }
         Command::Loyalty(LoyaltyCommand::Run { utc_offset_hours }) => {
@@ -475,6 +514,11 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
         state
             .jobs
             .schedule_care(std::time::Duration::from_secs(config.care_minutes * 60));
+    }
+    if config.rules_minutes > 0 {
+        state
+            .jobs
+            .schedule_rules(std::time::Duration::from_secs(config.rules_minutes * 60));
     }
     if config.loyalty_minutes > 0 {
         state

@@ -13,6 +13,7 @@ pub mod loyalty;
 pub mod merge;
 pub mod orders;
 pub mod privacy;
+pub mod rule;
 pub mod segments;
 pub mod survey;
 pub mod ticket;
@@ -39,6 +40,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(care::api_routes())
         .merge(survey::api_routes())
         .merge(loyalty::api_routes())
+        .merge(rule::api_routes())
 }
 
 /// Every area's page routes.
@@ -57,4 +59,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(care::page_routes())
         .merge(survey::page_routes())
         .merge(loyalty::page_routes())
+        .merge(rule::page_routes())
 }

@@ -12,4 +12,5 @@ mod loyalty;
 mod overload;
 mod pages;
 mod random_json;
+mod rules;
 mod service;
