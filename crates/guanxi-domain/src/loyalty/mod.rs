@@ -7,8 +7,10 @@
 //! (Odoo's and ERPNext's refund bugs in the research). The programme ([`program`]) says what an
 //! order earns and which tier a member holds. Pure: the store posts the entries.
 
+pub mod coupon;
 pub mod points;
 pub mod program;
 
+pub use coupon::{CouponValue, OfferInput};
 pub use points::{accrual_points, allocate, reversal_points, Lot};
 pub use program::{CategoryRate, ProgramInput, Promotion, Tier, TierBasis};

@@ -41,6 +41,13 @@ pub enum Action {
         #[schema(minimum = 0, maximum = 60)]
         expiry_months: i64,
     },
+    /// A coupon of this offer (its own code); none when the customer is at the offer's limit
+    /// or the offer is over, which the log says.
+    IssueCoupon {
+        /// The coupon offer.
+        #[schema(minimum = 1)]
+        offer_id: i64,
+    },
 }
 
 impl Action {
@@ -51,11 +58,18 @@ impl Action {
             Action::AddTag { .. } => "add_tag",
             Action::RemoveTag { .. } => "remove_tag",
             Action::AwardPoints { .. } => "award_points",
+            Action::IssueCoupon { .. } => "issue_coupon",
         }
     }
 
     /// Every action code, for pickers.
-    pub const CODES: [&'static str; 4] = ["task", "add_tag", "remove_tag", "award_points"];
+    pub const CODES: [&'static str; 5] = [
+        "task",
+        "add_tag",
+        "remove_tag",
+        "award_points",
+        "issue_coupon",
+    ];
 
     /// Checks the action and returns it trimmed.
     pub fn validate(&self) -> Result<Action, ValidationErrors> {
@@ -97,6 +111,12 @@ impl Action {
                 }
                 if !(0..=60).contains(expiry_months) {
                     e.push("expiry_months", "out_of_range");
+                }
+                self.clone()
+            }
+            Action::IssueCoupon { offer_id } => {
+                if *offer_id < 1 {
+                    e.push("offer_id", "out_of_range");
                 }
                 self.clone()
             }

@@ -201,7 +201,7 @@ impl Trigger {
                     .as_deref()
                     .is_some_and(|k| TicketKind::parse(k).is_err())
                 {
-                    e.push("ticket_kind", "invalid_code");
+                    e.push("ticket_kind", "unknown_value");
                 }
             }
             Trigger::Occasion {
@@ -209,7 +209,7 @@ impl Trigger {
                 days_before,
             } => {
                 if !matches!(Occasion::parse(occasion), Ok(Occasion::Customer(_))) {
-                    e.push("occasion", "invalid_code");
+                    e.push("occasion", "unknown_value");
                 }
                 if !(0..=60).contains(days_before) {
                     e.push("days_before", "out_of_range");

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use guanxi_analytics::anomaly::anomalies;
 use guanxi_analytics::summary::Transactions;
 use guanxi_domain::rule::{Action, RuleInput, Trigger, TriggerClass};
@@ -17,6 +17,7 @@ use super::candidates::{push_firing_rows, push_set_change, Events, Resolved};
 use super::setup::RuleRecord;
 use crate::db::{to_ms, Store};
 use crate::error::{Result, StoreError};
+use crate::loyalty::coupon::issue_in;
 use crate::loyalty::ledger::{lock_account, post_lot, posted, EntryKind, NewEntry};
 use crate::sql::SqlBuilder;
 use crate::timeline::insert_system_task;
@@ -98,7 +99,7 @@ impl Store {
                     None => report.skipped.push(r.id),
                 }
             }
-            let (done, failed) = self.act_on_pending(r.id, &r.rule, as_of.now).await?;
+            let (done, failed) = self.act_on_pending(r.id, &r.rule, as_of).await?;
             report.done += done;
             report.failed += failed;
         }
@@ -254,8 +255,9 @@ impl Store {
         &self,
         rule: i64,
         r: &RuleInput,
-        now: DateTime<Utc>,
+        as_of: AsOf,
     ) -> Result<(usize, usize)> {
+        let now = as_of.now;
         let (mut done, mut failed) = (0, 0);
         let mut after = 0;
         loop {
@@ -276,7 +278,7 @@ impl Store {
             let together: Result<()> = async {
                 let mut tx = self.begin_write().await?;
                 for p in &pending {
-                    act(&mut tx, p, r, now).await?;
+                    act(&mut tx, rule, p, r, as_of).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -290,7 +292,7 @@ impl Store {
             for p in &pending {
                 let alone: Result<()> = async {
                     let mut tx = self.begin_write().await?;
-                    act(&mut tx, p, r, now).await?;
+                    act(&mut tx, rule, p, r, as_of).await?;
                     tx.commit().await?;
                     Ok(())
                 }
@@ -497,10 +499,12 @@ async fn unusual_orders(
 /// transaction.
 async fn act(
     conn: &mut sqlx::AnyConnection,
+    rule: i64,
     p: &Pending,
     r: &RuleInput,
-    now: DateTime<Utc>,
+    as_of: AsOf,
 ) -> Result<()> {
+    let now = as_of.now;
     let (firing, customer, cause, owner, tags) = p;
     let now_ms = to_ms(now);
     let mut done: Vec<String> = Vec::new();
@@ -560,6 +564,29 @@ async fn act(
                     post_lot(conn, &e).await?;
                 }
                 done.push(format!("+{points} points"));
+            }
+            Action::IssueCoupon { offer_id } => {
+                // A refusal (limit reached, offer over) is checked before anything is
+                // written, so the transaction carries on; the log says why.
+                match issue_in(
+                    conn,
+                    *offer_id,
+                    *customer,
+                    "rule",
+                    Some(rule),
+                    None,
+                    now,
+                    as_of.utc_offset_hours,
+                )
+                .await
+                {
+                    Ok((_, code)) => done.push(format!("coupon {code}")),
+                    Err(StoreError::Invalid(e)) => done.push(format!(
+                        "no coupon ({})",
+                        e.0.first().map_or("refused", |x| x.code.as_str())
+                    )),
+                    Err(e) => return Err(e),
+                }
             }
         }
     }

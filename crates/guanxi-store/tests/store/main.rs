@@ -20,6 +20,7 @@ use serde_json::json;
 use guanxi_store::on_both_backends;
 
 mod care;
+mod coupons;
 mod customers;
 mod dashboard;
 mod import;

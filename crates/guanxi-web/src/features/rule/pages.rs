@@ -263,7 +263,7 @@ fn rule_of(form: &FormData) -> Result<RuleInput, Vec<ValidationError>> {
         },
         (_, Some(t)) => t,
         (_, None) => {
-            errs.push(ValidationError::new("trigger", "invalid_code"));
+            errs.push(ValidationError::new("trigger", "unknown_value"));
             Trigger::TurnedDormant
         }
     };
