@@ -2,6 +2,7 @@
 //! manual correction with a reason (`AdjustPoints`, audited by the store), and the programme
 //! with its tiers and the nightly pass that earns points and moves tiers ([`program`]).
 
+pub mod coupon;
 pub mod program;
 
 use chrono::Utc;

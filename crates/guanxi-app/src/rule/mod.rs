@@ -60,6 +60,18 @@ pub async fn update(
     Ok(saved)
 }
 
+/// The coupon offers a rule may issue from: (id, name), active ones without a shared code.
+pub async fn coupon_offers(store: &Store, actor: &Actor) -> Result<Vec<(i64, String)>, AppError> {
+    require(actor, Permission::ManageRules)?;
+    Ok(store
+        .list_coupon_offers()
+        .await?
+        .into_iter()
+        .filter(|o| o.offer.shared_code.is_none())
+        .map(|o| (o.id, o.offer.name))
+        .collect())
+}
+
 /// Whom a rule would fire for now (`id`: the saved rule it is, so its log counts).
 pub async fn preview(
     store: &Store,

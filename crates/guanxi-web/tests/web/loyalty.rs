@@ -13,7 +13,8 @@ on_both_backends!(
     points_are_corrected_once_per_form_and_only_by_those_allowed,
     a_survey_page_takes_one_answer,
     surveys_over_the_api,
-    a_membership_programme_is_set_up_and_places_members
+    a_membership_programme_is_set_up_and_places_members,
+    a_coupon_is_offered_issued_and_redeemed_once
 );
 
 async fn points_are_corrected_once_per_form_and_only_by_those_allowed(app: &TestApp) {
@@ -319,4 +320,101 @@ async fn a_membership_programme_is_set_up_and_places_members(app: &TestApp) {
     let (s, e) = mkt.post("/loyalty/programs", bad).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["fields"][0]["field"], "tiers");
+}
+
+async fn a_coupon_is_offered_issued_and_redeemed_once(app: &TestApp) {
+    app.user("boss", Role::Manager, None).await;
+    let rep = app.user("rep", Role::Sales, None).await;
+    let (_, c) = rep
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "持券人"}),
+        )
+        .await;
+    let (s, o) = rep
+        .post(
+            "/orders",
+            json!({"customer_id": c["id"], "ordered_at": chrono::Utc::now().to_rfc3339(),
+                "currency": "CNY", "channel": "store",
+                "lines": [{"sku": "B", "quantity": 1, "unit_price_minor": 12000}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    // The manager sets up an offer on the page; a bad amount is named.
+    let b = Browser::login(app, "boss").await;
+    let (s, html) = b.get("/loyalty/coupons").await;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = hidden(&html, "_csrf");
+    let from = hidden_value(&html, "valid_from");
+    let to = hidden_value(&html, "valid_to");
+    let mut form = vec![
+        ("_csrf", csrf.as_str()),
+        ("name", "满百减二十"),
+        ("value_kind", "amount"),
+        ("amount", "二十"),
+        ("min_spend", "100"),
+        ("valid_from", from.as_str()),
+        ("valid_to", to.as_str()),
+        ("per_customer_limit", "1"),
+        ("active", "1"),
+    ];
+    let (s, html) = b.post("/loyalty/coupons", &form).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"offer-errors\""));
+    form[3] = ("amount", "20");
+    let (s, _) = b.post("/loyalty/coupons", &form).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    // The rep issues one from the customer's page and sees its code.
+    let page = format!("/customers/{}", c["id"]);
+    let rb = Browser::login(app, "rep").await;
+    let (_, html) = rb.get(&page).await;
+    assert!(html.contains("id=\"coupon-issue\""), "the rep may issue");
+    let csrf = hidden(&html, "_csrf");
+    let offer = {
+        let at = html.find("name=\"offer_id\"").unwrap();
+        let v = html[at..].find("value=\"").unwrap() + at + 7;
+        html[v..v + html[v..].find('"').unwrap()].to_string()
+    };
+    let (s, _) = rb
+        .post(
+            &format!("{page}/coupons"),
+            &[("_csrf", csrf.as_str()), ("offer_id", offer.as_str())],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, list) = rep.get(&format!("/customers/{}/coupons", c["id"])).await;
+    let code = list[0]["code"].as_str().unwrap().to_string();
+    assert_eq!(list[0]["status"], "issued");
+    // Redeemed once through the API; the second time the code is named as used.
+    let (s, r) = rep
+        .post(
+            &format!("/orders/{}/coupon", o["id"]),
+            json!({"code": code.to_lowercase()}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["discount_minor"], 2000);
+    let (s, e) = rep
+        .post(
+            &format!("/orders/{}/coupon", o["id"]),
+            json!({"code": code}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["code"], "order_has_coupon");
+    let (_, html) = rb.get(&page).await;
+    assert!(
+        html.contains("coupon-redeemed"),
+        "the 360 page shows it used"
+    );
+    // Reps may not manage offers.
+    let (s, _) = rep.get("/coupon-offers").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+/// The `value` of the input named `name`.
+fn hidden_value(html: &str, name: &str) -> String {
+    let at = html.find(&format!("name=\"{name}\"")).unwrap();
+    let v = html[at..].find("value=\"").unwrap() + at + 7;
+    html[v..v + html[v..].find('"').unwrap()].to_string()
 }

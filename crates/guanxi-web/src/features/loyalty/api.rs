@@ -1,13 +1,14 @@
-//! The membership programme over the API (`ManageLoyalty`).
+//! The membership programme (`ManageLoyalty`) and coupons over the API.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use guanxi_domain::loyalty::ProgramInput;
-use guanxi_store::loyalty::ProgramRecord;
+use guanxi_domain::loyalty::{OfferInput, ProgramInput};
+use guanxi_store::loyalty::{CouponRecord, OfferRecord, ProgramRecord, Redemption};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use guanxi_app::loyalty::coupon as coupons;
 use guanxi_app::loyalty::program as uc;
 
 use crate::auth::Auth;
@@ -82,4 +83,115 @@ pub async fn update(
     .await?;
     st.jobs.wake();
     Ok(Json(r))
+}
+
+/// Every coupon offer with how many coupons were issued and redeemed.
+#[utoipa::path(get, path = "/api/v1/coupon-offers", tag = "loyalty",
+    responses((status = 200, body = Vec<OfferRecord>), (status = 403, body = ErrorBody)))]
+pub async fn offers(
+    State(st): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<OfferRecord>>, ApiError> {
+    Ok(Json(coupons::offers(&st.store, &auth.actor).await?))
+}
+
+/// Save a coupon offer: amount or percent off, minimum spend, valid days, days after issue,
+/// a per-customer limit, an optional shared code.
+#[utoipa::path(post, path = "/api/v1/coupon-offers", tag = "loyalty", request_body = OfferInput,
+    responses((status = 201, body = OfferRecord), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_offer(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(o): JsonBody<OfferInput>,
+) -> Result<(StatusCode, Json<OfferRecord>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(coupons::save_offer(&st.store, &auth.actor, None, &o).await?),
+    ))
+}
+
+/// A change to a coupon offer, guarded by the version last read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferUpdate {
+    /// Version last read; a stale one is a 409.
+    #[schema(minimum = 1)]
+    pub version: i64,
+    /// The offer as it should be.
+    pub offer: OfferInput,
+}
+
+/// Replace a coupon offer (coupons already issued keep their end).
+#[utoipa::path(put, path = "/api/v1/coupon-offers/{id}", tag = "loyalty", params(("id" = i64, Path, description = "Offer id", minimum = 1)), request_body = OfferUpdate,
+    responses((status = 200, body = OfferRecord), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_offer(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(u): JsonBody<OfferUpdate>,
+) -> Result<Json<OfferRecord>, ApiError> {
+    Ok(Json(
+        coupons::save_offer(&st.store, &auth.actor, Some((id, u.version)), &u.offer).await?,
+    ))
+}
+
+/// A customer's coupons, newest first.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/coupons", tag = "loyalty", params(("id" = i64, Path, description = "Customer id", minimum = 1)),
+    responses((status = 200, body = Vec<CouponRecord>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn customer_coupons(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<Vec<CouponRecord>>, ApiError> {
+    Ok(Json(
+        coupons::customer_coupons(&st.store, &auth.actor, id).await?,
+    ))
+}
+
+/// Which offer to issue a coupon of.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueCoupon {
+    /// The offer (active, without a shared code).
+    #[schema(minimum = 1)]
+    pub offer_id: i64,
+}
+
+/// Issue a coupon to a customer: its own code, valid to the offer's end (or the days after
+/// issue the offer gives).
+#[utoipa::path(post, path = "/api/v1/customers/{id}/coupons", tag = "loyalty", params(("id" = i64, Path, description = "Customer id", minimum = 1)), request_body = IssueCoupon,
+    responses((status = 201, body = CouponRecord), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn issue_coupon(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(b): JsonBody<IssueCoupon>,
+) -> Result<(StatusCode, Json<CouponRecord>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(coupons::issue(&st.store, &auth.actor, b.offer_id, id, st.utc_offset_hours).await?),
+    ))
+}
+
+/// A code to redeem on an order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemCoupon {
+    /// A coupon's own code or an offer's shared code (spaces, dashes and case do not matter).
+    pub code: String,
+}
+
+/// Redeem a coupon on an order: one coupon per order, each coupon once; the discount comes
+/// back.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/coupon", tag = "loyalty", params(("id" = i64, Path, description = "Order id", minimum = 1)), request_body = RedeemCoupon,
+    responses((status = 200, body = Redemption), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn redeem_coupon(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(b): JsonBody<RedeemCoupon>,
+) -> Result<Json<Redemption>, ApiError> {
+    Ok(Json(
+        coupons::redeem(&st.store, &auth.actor, id, &b.code, st.utc_offset_hours).await?,
+    ))
 }

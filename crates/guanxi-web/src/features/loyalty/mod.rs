@@ -3,6 +3,7 @@
 //! the membership programme's page and API. Use cases: `guanxi_app::loyalty`.
 
 pub mod api;
+pub mod coupons;
 pub mod pages;
 pub mod programs;
 
@@ -17,6 +18,10 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api::programs, api::create))
         .routes(routes!(api::program, api::update))
+        .routes(routes!(api::offers, api::create_offer))
+        .routes(routes!(api::update_offer))
+        .routes(routes!(api::customer_coupons, api::issue_coupon))
+        .routes(routes!(api::redeem_coupon))
 }
 
 /// The area's page routes.
@@ -28,4 +33,7 @@ pub fn page_routes() -> axum::Router<AppState> {
             get(programs::programs).post(programs::save),
         )
         .route("/loyalty/programs/run", post(programs::run))
+        .route("/loyalty/coupons", get(coupons::offers).post(coupons::save))
+        .route("/customers/{id}/coupons", post(pages::issue_coupon))
+        .route("/customers/{id}/coupons/redeem", post(pages::redeem_coupon))
 }

@@ -63,6 +63,7 @@ struct RulesTpl {
     triggers: Vec<(&'static str, String)>,
     action_kinds: Vec<(&'static str, String)>,
     segments: Vec<(i64, String)>,
+    offers: Vec<(i64, String)>,
     occasions: Vec<(String, String)>,
     ticket_kinds: Vec<(&'static str, String)>,
     action_rows: Vec<usize>,
@@ -129,7 +130,7 @@ fn trigger_text(ctx: &Ctx, t: &Trigger, segments: &HashMap<i64, String>) -> Stri
     }
 }
 
-fn action_text(ctx: &Ctx, a: &Action) -> String {
+fn action_text(ctx: &Ctx, a: &Action, offers: &HashMap<i64, String>) -> String {
     let label = ctx.label("rule_action", a.code());
     match a {
         Action::Task { title, due_days } => format!(
@@ -138,6 +139,13 @@ fn action_text(ctx: &Ctx, a: &Action) -> String {
         ),
         Action::AddTag { tag } | Action::RemoveTag { tag } => format!("{label} “{tag}”"),
         Action::AwardPoints { points, .. } => format!("{label} {points}"),
+        Action::IssueCoupon { offer_id } => format!(
+            "{label} “{}”",
+            offers
+                .get(offer_id)
+                .cloned()
+                .unwrap_or_else(|| format!("#{offer_id}"))
+        ),
     }
 }
 
@@ -196,6 +204,9 @@ fn values_of(r: &RuleInput) -> HashMap<String, String> {
             } => {
                 put(&format!("action_number_{i}"), points.to_string());
                 put(&format!("action_months_{i}"), expiry_months.to_string());
+            }
+            Action::IssueCoupon { offer_id } => {
+                put(&format!("action_offer_{i}"), offer_id.to_string())
             }
         }
     }
@@ -306,6 +317,13 @@ fn rule_of(form: &FormData) -> Result<RuleInput, Vec<ValidationError>> {
                     0,
                 ),
             },
+            Some("issue_coupon") => Action::IssueCoupon {
+                offer_id: int(
+                    &format!("action_offer_{i}"),
+                    format!("actions[{k}].offer_id"),
+                    0,
+                ),
+            },
             _ => continue,
         };
         actions.push(a);
@@ -344,6 +362,10 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
         .await
         .unwrap_or_default();
     let seg_names: HashMap<i64, String> = segments.iter().cloned().collect();
+    let offers = uc::coupon_offers(&st.store, &user.actor)
+        .await
+        .map_err(page_err(user.locale))?;
+    let offer_names: HashMap<i64, String> = offers.iter().cloned().collect();
     let ctx = user.ctx("rule.title");
     let tz = format::zone(st.utc_offset_hours);
     let log = match p.editing {
@@ -377,7 +399,7 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
                     .rule
                     .actions
                     .iter()
-                    .map(|a| action_text(&ctx, a))
+                    .map(|a| action_text(&ctx, a, &offer_names))
                     .collect::<Vec<_>>()
                     .join(" · "),
                 fired: r.fired,
@@ -410,6 +432,7 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
             .map(|c| (*c, ctx.label("rule_action", c)))
             .collect(),
         segments,
+        offers,
         occasions: Occasion::all()
             .into_iter()
             .filter_map(|o| match o {
