@@ -57,6 +57,12 @@ struct MovedIds {
     survey_invitations: Vec<i64>,
     #[serde(default)]
     survey_responses: Vec<i64>,
+    /// Points ledger entries (the balance follows them; absent before the ledger).
+    #[serde(default)]
+    loyalty_entries: Vec<i64>,
+    /// Coupons (absent in merges recorded before coupons).
+    #[serde(default)]
+    coupons: Vec<i64>,
 }
 
 /// How many rows of each kind a merge moves (or moved) to the kept record.
@@ -164,6 +170,8 @@ async fn movable(conn: &mut AnyConnection, winner: i64, loser: i64) -> Result<Mo
         care_touches: ids(conn, &of_loser("care_touches", ""), &[loser]).await?,
         survey_invitations: ids(conn, &of_loser("survey_invitations", ""), &[loser]).await?,
         survey_responses: ids(conn, &of_loser("survey_responses", ""), &[loser]).await?,
+        loyalty_entries: ids(conn, &of_loser("loyalty_entries", ""), &[loser]).await?,
+        coupons: ids(conn, &of_loser("coupons", ""), &[loser]).await?,
         relations_from: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.from_customer_id = $1 AND r.to_customer_id <> $2 \
             AND NOT EXISTS (SELECT 1 FROM customer_relations x WHERE x.from_customer_id = $2 AND x.to_customer_id = r.to_customer_id AND x.kind = r.kind) ORDER BY r.id", &[loser, winner]).await?,
         relations_to: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.to_customer_id = $1 AND r.from_customer_id <> $2 \
@@ -259,6 +267,8 @@ async fn move_all(
     for (table, rows) in [
         ("survey_invitations", &m.survey_invitations),
         ("survey_responses", &m.survey_responses),
+        ("loyalty_entries", &m.loyalty_entries),
+        ("coupons", &m.coupons),
     ] {
         repoint(conn, table, "customer_id", None, rows, from, to).await?;
     }

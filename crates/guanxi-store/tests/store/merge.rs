@@ -83,6 +83,29 @@ async fn merge_moves_everything(db: &TestDb) {
         s.get_customer(&admin, l.id).await.unwrap(),
     );
 
+    // The loser holds points; they follow the merge, and come back with the undo.
+    s.loyalty_adjust(
+        &admin,
+        l.id,
+        300,
+        "开卡赠送",
+        None,
+        "merge-test-points",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    s.loyalty_adjust(
+        &admin,
+        w.id,
+        100,
+        "开卡赠送",
+        None,
+        "merge-test-points-w",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     let p = s.merge_preview(&admin, w.id, l.id).await.unwrap();
     assert_eq!(p.differing, vec!["city", "employer"]);
     assert_eq!(p.suggested, vec!["employer"]);
@@ -131,6 +154,7 @@ async fn merge_moves_everything(db: &TestDb) {
     assert_eq!(m.employer.as_deref(), Some("华为"));
     assert_eq!(m.city.as_deref(), Some("上海"), "the kept value by default");
     assert_eq!(m.tags, vec!["vip".to_string(), "b2b".to_string()]);
+    assert_eq!(s.loyalty_balance(w.id).await.unwrap().points, 400);
     assert!(matches!(
         s.get_customer(&admin, l.id).await,
         Err(StoreError::NotFound)
@@ -173,6 +197,8 @@ async fn merge_moves_everything(db: &TestDb) {
     assert_eq!(kept.employer, None, "the merged value goes back");
     assert_eq!(kept.city.as_deref(), Some("杭州"), "a later edit stays");
     assert_eq!(kept.tags, vec!["vip".to_string()]);
+    assert_eq!(s.loyalty_balance(w.id).await.unwrap().points, 100);
+    assert_eq!(s.loyalty_balance(l.id).await.unwrap().points, 300);
     assert_eq!(s.timeline(&admin, l.id, None, 50).await.unwrap().len(), 3);
     assert_eq!(
         s.timeline(&admin, w.id, None, 50).await.unwrap().len(),
