@@ -305,6 +305,8 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     );
     let saved = demo_segments(store).await?;
     println!("Saved {saved} segments for the marketer (the list of segments shows their sizes).");
+    let (members, fired) = demo_membership(store).await?;
+    println!("Membership: a programme with four tiers ({members} members placed), two coupon offers, three rules ({fired} firings so far).");
     let tickets = crate::demo_service::load(store, args.seed, g.customers).await?;
     println!("Service desk: {tickets} tickets over the last year in three queues (complaints escalate to 孙组长 service.lead).");
     // After the scoring, which rewrites every scored customer's stage: the indexes are built
@@ -314,6 +316,95 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     store.compact_rollups().await?;
     store.refresh_statistics(&[]).await?;
     Ok(())
+}
+
+/// A membership programme started half a year ago (so the demo's recent orders have earned
+/// points and everyone who bought this year has a tier), a coupon offer for birthdays and a
+/// shared welcome code, and three rules: big spenders are tagged and rewarded, a birthday
+/// three days ahead brings a coupon, and churn risk gives the owner a task (left off, to be
+/// tried with the dry run). Returns (members placed, rule firings).
+async fn demo_membership(store: &Store) -> anyhow::Result<(usize, usize)> {
+    use guanxi_domain::loyalty::{CouponValue, OfferInput, ProgramInput};
+    use guanxi_domain::rule::RuleInput;
+    let system = Actor::system();
+    let now = chrono::Utc::now();
+    let today = (now + chrono::Duration::hours(8)).date_naive();
+    let program: ProgramInput = serde_json::from_value(serde_json::json!({
+        "name": "关系会员 Guanxi members", "basis": "spend", "window_days": 365,
+        "points_per_yuan": 1, "expiry_months": 24,
+        "starts_on": (today - chrono::Duration::days(180)).to_string(), "active": true,
+        "tiers": [
+            {"code": "basic", "name": "普通会员", "qualify": 0, "keep": 0, "accrual_percent": 100},
+            {"code": "silver", "name": "银卡", "qualify": 500_000, "keep": 400_000, "accrual_percent": 120},
+            {"code": "gold", "name": "金卡", "qualify": 2_000_000, "keep": 1_600_000, "accrual_percent": 150},
+            {"code": "diamond", "name": "钻石卡", "qualify": 5_000_000, "keep": 4_000_000, "accrual_percent": 200}],
+        "category_rates": [], "promotions": []}))?;
+    store
+        .create_loyalty_program(&system, &program.validate().map_err(anyhow::Error::msg)?, 8)
+        .await?;
+    let birthday = OfferInput {
+        name: "生日券 ¥50 Birthday coupon".into(),
+        value: CouponValue::Amount { minor: 5000 },
+        min_spend_minor: 30_000,
+        valid_from: today,
+        valid_to: today + chrono::Duration::days(365),
+        valid_days: Some(30),
+        per_customer_limit: 1,
+        shared_code: None,
+        active: true,
+    };
+    let offer = store
+        .save_coupon_offer(
+            &system,
+            None,
+            &birthday.validate().map_err(anyhow::Error::msg)?,
+        )
+        .await?;
+    let welcome = OfferInput {
+        name: "新客九折 Welcome 10 %".into(),
+        value: CouponValue::Percent { percent: 10 },
+        min_spend_minor: 0,
+        valid_from: today,
+        valid_to: today + chrono::Duration::days(90),
+        valid_days: None,
+        per_customer_limit: 1,
+        shared_code: Some("WELCOME10".into()),
+        active: true,
+    };
+    store
+        .save_coupon_offer(
+            &system,
+            None,
+            &welcome.validate().map_err(anyhow::Error::msg)?,
+        )
+        .await?;
+    let rules = [
+        serde_json::json!({"name": "累计消费满十万 Big spender", "active": true,
+            "trigger": {"kind": "spend_reached", "amount_minor": 10_000_000},
+            "actions": [{"kind": "add_tag", "tag": "大客户"},
+                        {"kind": "award_points", "points": 500, "expiry_months": 12}]}),
+        serde_json::json!({"name": "生日前三天送券 Birthday coupon", "active": true,
+            "trigger": {"kind": "occasion", "occasion": "birthday", "days_before": 3},
+            "actions": [{"kind": "issue_coupon", "offer_id": offer.id}]}),
+        serde_json::json!({"name": "流失预警回访 Churn risk call", "active": false,
+            "trigger": {"kind": "churn_risk", "percent": 70},
+            "actions": [{"kind": "task", "title": "回访挽留 Call to keep", "due_days": 3}]}),
+    ];
+    for r in rules {
+        let r: RuleInput = serde_json::from_value(r)?;
+        store
+            .create_rule(&system, &r.validate().map_err(anyhow::Error::msg)?)
+            .await?;
+    }
+    let run = guanxi_app::loyalty::program::run(store, now, 8, true, None).await?;
+    let members = run.tiers.map_or(0, |t| t.members);
+    let as_of = guanxi_domain::segment::AsOf {
+        now,
+        today,
+        utc_offset_hours: 8,
+    };
+    let fired = store.run_rules(as_of, true).await?.fired;
+    Ok((members, fired))
 }
 
 /// A marketer's first segments: the seeds' high-value customers in one city, the year's big
