@@ -54,6 +54,15 @@
       showParams();
     }
 
+    // Survey form: the question rows are for a custom survey only.
+    var skind = document.getElementById("survey-kind");
+    var sq = document.getElementById("survey-questions");
+    if (skind && sq) {
+      var showQuestions = function () { sq.hidden = skind.value !== "custom"; };
+      skind.addEventListener("change", showQuestions);
+      showQuestions();
+    }
+
     // Confirm destructive buttons (delete a segment).
     document.querySelectorAll("[data-confirm]").forEach(function (b) {
       b.addEventListener("click", function (e) { if (!window.confirm(b.getAttribute("data-confirm"))) e.preventDefault(); });

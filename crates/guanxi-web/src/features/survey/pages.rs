@@ -6,10 +6,12 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
 use guanxi_domain::role::Permission;
-use guanxi_domain::survey::{SurveyInput, SurveyKind, SurveyTrigger};
+use guanxi_domain::survey::{Question, QuestionKind, SurveyInput, SurveyKind, SurveyTrigger};
+use guanxi_domain::ValidationError;
 use guanxi_store::survey::{Breakdown, GroupFigures, SurveyRecord, SurveyResults};
 
 use guanxi_app::survey as uc;
@@ -17,7 +19,9 @@ use guanxi_app::survey as uc;
 use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::render;
-use crate::ui::session::{field_messages, form_refusal, page_err, Ctx, Submitted, UiError, UiUser};
+use crate::ui::session::{
+    field_messages, form_refusal, page_err, Ctx, FormData, Submitted, UiError, UiUser,
+};
 
 /// Days of figures a survey page shows.
 const PERIOD_DAYS: i64 = 365;
@@ -28,8 +32,19 @@ struct ListTpl {
     ctx: Ctx,
     surveys: Vec<SurveyRecord>,
     kinds: Vec<(&'static str, String)>,
+    question_kinds: Vec<(&'static str, String)>,
+    question_rows: Vec<usize>,
     errors: Vec<String>,
-    name: String,
+    v: HashMap<String, String>,
+}
+
+impl ListTpl {
+    fn val(&self, k: &str) -> &str {
+        self.v.get(k).map(String::as_str).unwrap_or("")
+    }
+    fn row(&self, prefix: &str, i: &usize) -> &str {
+        self.val(&format!("q_{prefix}_{i}"))
+    }
 }
 
 /// One row of figures as the page shows it.
@@ -96,18 +111,90 @@ fn list_tpl(
     user: &UiUser,
     surveys: Vec<SurveyRecord>,
     errors: Vec<String>,
-    name: String,
+    v: HashMap<String, String>,
 ) -> ListTpl {
     let ctx = user.ctx("survey.title");
     ListTpl {
-        kinds: [SurveyKind::Nps, SurveyKind::Csat, SurveyKind::Servqual]
+        kinds: [
+            SurveyKind::Nps,
+            SurveyKind::Csat,
+            SurveyKind::Servqual,
+            SurveyKind::Custom,
+        ]
+        .iter()
+        .map(|k| (k.as_str(), ctx.label("survey_kind", k.as_str())))
+        .collect(),
+        question_kinds: ["rating", "choice", "text"]
             .iter()
-            .map(|k| (k.as_str(), ctx.label("survey_kind", k.as_str())))
+            .map(|k| (*k, ctx.label("question_kind", k)))
             .collect(),
+        question_rows: (0..QUESTION_ROWS).collect(),
         surveys,
         errors,
-        name,
+        v,
         ctx,
+    }
+}
+
+/// Question rows the form offers for a custom survey.
+const QUESTION_ROWS: usize = 8;
+
+/// A custom survey's questions from the form's rows (blank rows skipped); a rating's bounds
+/// that are not numbers are named by the question's path.
+fn questions_of(form: &FormData) -> Result<Vec<Question>, Vec<ValidationError>> {
+    let mut out = Vec::new();
+    let mut errs = Vec::new();
+    for i in 0..QUESTION_ROWS {
+        let get = |f: &str| form.get(&format!("q_{f}_{i}")).unwrap_or("").to_string();
+        let (zh, en) = (get("zh"), get("en"));
+        if zh.is_empty() && en.is_empty() {
+            continue;
+        }
+        let n = out.len();
+        let bound = |f: &str, default: u8, errs: &mut Vec<ValidationError>| -> u8 {
+            match form.get(&format!("q_{f}_{i}")) {
+                None => default,
+                Some(x) => x.parse().unwrap_or_else(|_| {
+                    errs.push(ValidationError::new(
+                        format!("questions[{n}].kind.{f}"),
+                        "invalid_type",
+                    ));
+                    default
+                }),
+            }
+        };
+        let kind = match form.get(&format!("q_kind_{i}")).unwrap_or("rating") {
+            "choice" => QuestionKind::Choice {
+                options: get("options")
+                    .split(['\n', ',', '，', '、', ';', '；'])
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            },
+            "text" => QuestionKind::Text,
+            _ => QuestionKind::Rating {
+                min: bound("min", 1, &mut errs),
+                max: bound("max", 5, &mut errs),
+                servqual: None,
+            },
+        };
+        let key = match get("key") {
+            k if k.is_empty() => format!("q{}", n + 1),
+            k => k,
+        };
+        out.push(Question {
+            key,
+            text_zh: zh,
+            text_en: en,
+            kind,
+            required: form.get(&format!("q_required_{i}")).is_some(),
+        });
+    }
+    if errs.is_empty() {
+        Ok(out)
+    } else {
+        Err(errs)
     }
 }
 
@@ -117,23 +204,45 @@ pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, 
     let surveys = uc::list_surveys(&st.store, &user.actor)
         .await
         .map_err(page_err(user.locale))?;
+    let mut v = HashMap::new();
+    v.insert("expires_days".to_string(), "14".to_string());
     Ok(render(
         user.locale,
-        &list_tpl(&user, surveys, Vec::new(), String::new()),
+        &list_tpl(&user, surveys, Vec::new(), v),
     ))
 }
 
-/// Saves a new survey (the standard questions of its kind, sent by hand).
+/// Saves a new survey, sent by hand: the standard questions of its kind, or a custom
+/// survey's own questions from the form's rows.
 pub async fn create(
     State(st): State<AppState>,
     Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
     user.require(Permission::ManageCare)?;
     let kind = SurveyKind::parse(form.get("kind").unwrap_or("")).unwrap_or(SurveyKind::Nps);
+    let questions = if kind == SurveyKind::Custom {
+        match questions_of(&form) {
+            Ok(q) => q,
+            Err(errs) => {
+                let errors = field_messages(user.locale, &errs);
+                let surveys = uc::list_surveys(&st.store, &user.actor)
+                    .await
+                    .map_err(page_err(user.locale))?;
+                let mut r = render(
+                    user.locale,
+                    &list_tpl(&user, surveys, errors, form.values()),
+                );
+                *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                return Ok(r);
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let input = SurveyInput {
         name: form.get("name").unwrap_or("").to_string(),
         kind,
-        questions: Vec::new(),
+        questions,
         trigger: SurveyTrigger::Manual,
         expires_days: form
             .get("expires_days")
@@ -151,7 +260,7 @@ pub async fn create(
                 .map_err(page_err(user.locale))?;
             let mut r = render(
                 user.locale,
-                &list_tpl(&user, surveys, errors, input.name.clone()),
+                &list_tpl(&user, surveys, errors, form.values()),
             );
             *r.status_mut() = status;
             Ok(r)
