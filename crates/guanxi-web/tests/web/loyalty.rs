@@ -14,7 +14,8 @@ on_both_backends!(
     a_survey_page_takes_one_answer,
     surveys_over_the_api,
     a_membership_programme_is_set_up_and_places_members,
-    a_coupon_is_offered_issued_and_redeemed_once
+    a_coupon_is_offered_issued_and_redeemed_once,
+    a_custom_survey_is_set_up_on_the_page
 );
 
 async fn points_are_corrected_once_per_form_and_only_by_those_allowed(app: &TestApp) {
@@ -417,4 +418,48 @@ fn hidden_value(html: &str, name: &str) -> String {
     let at = html.find(&format!("name=\"{name}\"")).unwrap();
     let v = html[at..].find("value=\"").unwrap() + at + 7;
     html[v..v + html[v..].find('"').unwrap()].to_string()
+}
+
+async fn a_custom_survey_is_set_up_on_the_page(app: &TestApp) {
+    app.user("boss", Role::Manager, None).await;
+    let b = Browser::login(app, "boss").await;
+    let (_, html) = b.get("/surveys").await;
+    let csrf = hidden(&html, "_csrf");
+    let mut form = vec![
+        ("_csrf", csrf.as_str()),
+        ("name", "门店体验"),
+        ("kind", "custom"),
+        ("expires_days", "7"),
+        ("q_zh_0", "店员是否热情？"),
+        ("q_en_0", "Were the staff friendly?"),
+        ("q_kind_0", "rating"),
+        ("q_min_0", "一"),
+        ("q_max_0", "5"),
+        ("q_required_0", "1"),
+        ("q_zh_1", "您从哪里知道我们？"),
+        ("q_en_1", "How did you hear of us?"),
+        ("q_kind_1", "choice"),
+        ("q_options_1", "朋友，广告、路过"),
+        ("q_zh_2", "还有什么建议？"),
+        ("q_en_2", "Anything else?"),
+        ("q_kind_2", "text"),
+    ];
+    let (s, html) = b.post("/surveys", &form).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("id=\"survey-errors\""),
+        "a bound that is not a number"
+    );
+    assert!(html.contains("店员是否热情"), "the rows are kept");
+    form[7] = ("q_min_0", "1");
+    let (s, _) = b.post("/surveys", &form).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let boss = app.user("boss2", Role::Manager, None).await;
+    let (_, list) = boss.get("/surveys").await;
+    let q = &list[0]["definition"]["questions"];
+    assert_eq!(list[0]["definition"]["kind"], "custom", "{list}");
+    assert_eq!(q.as_array().unwrap().len(), 3);
+    assert_eq!(q[0]["required"], true);
+    assert_eq!(q[1]["kind"]["type"], "choice");
+    assert_eq!(q[1]["kind"]["options"], json!(["朋友", "广告", "路过"]));
 }
