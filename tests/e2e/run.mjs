@@ -912,6 +912,58 @@ test("a customer answers an NPS survey from its link on a phone; the manager see
   await page.context().close();
 });
 
+test("a marketer tries a rule with the dry run and switches it on; the rep finds the task, the points and the tier", async () => {
+  const page = await newPage("zh-CN");
+  await login(page, "marketing");
+  await page.goto(`${base}/rules`);
+  // Only the chosen trigger's inputs show.
+  await page.selectOption("#rule-trigger", "spend_reached");
+  assert.ok(await page.isVisible("#rule-form input[name=amount]"));
+  assert.ok(!(await page.isVisible("#rule-form input[name=percent]")));
+  await page.selectOption("#rule-trigger", "churn_risk");
+  assert.ok(await page.isVisible("#rule-form input[name=percent]"));
+  assert.ok(!(await page.isVisible("#rule-form input[name=amount]")));
+  await page.selectOption("#rule-trigger", "spend_reached");
+  await page.fill("#rule-form input[name=name]", "e2e 千元客户");
+  await page.fill("#rule-form input[name=amount]", "300");
+  await page.selectOption("#rule-form select[name=action_0]", "task");
+  await page.fill("#rule-form input[name=action_text_0]", "感谢致电 e2e");
+  await page.fill("#rule-form input[name=action_number_0]", "2");
+  await page.selectOption("#rule-form select[name=action_1]", "award_points");
+  await page.fill("#rule-form input[name=action_number_1]", "88");
+  await Promise.all([page.waitForLoadState("load"), page.click("#rule-preview-button")]);
+  const preview = await page.textContent("#rule-preview");
+  const n = parseInt(preview.match(/(\d+)/)[1], 10);
+  assert.ok(n >= 1, `the dry run names whom it would reach: ${preview}`);
+  assert.ok((await page.locator("#rule-preview a").count()) >= 1, "with a sample of them, linked");
+  await shot(page, "rule-dry-run");
+  await Promise.all([page.waitForURL(/\/rules\/\d+$/), page.click("#rule-save")]);
+  // Saving runs it: the log fills.
+  let rows = 0;
+  for (let i = 0; i < 30 && rows < n; i++) {
+    await page.reload();
+    rows = await page.locator("#rule-log tbody tr").count();
+    if (rows < n) await page.waitForTimeout(500);
+  }
+  assert.equal(rows, Math.min(n, 100), "one firing per customer it applies to");
+  await page.context().close();
+  // The rep sees the task, the 88 points and a tier on the customer's page.
+  const rep = await newPage("zh-CN");
+  await login(rep, "sales.east");
+  let body = "";
+  for (let i = 0; i < 20; i++) {
+    await rep.goto(`${base}/customers/${fixtures.mine.id}`);
+    body = await rep.locator("body").innerText();
+    if (/感谢致电 e2e/.test(body) && (await rep.$("#points-tier"))) break;
+    await rep.waitForTimeout(500);
+  }
+  assert.match(body, /感谢致电 e2e/);
+  assert.match(await rep.textContent("#points-ledger"), /\+88/);
+  assert.match(await rep.textContent("#points-tier"), /会员/);
+  await shot(rep, "rule-task-and-tier");
+  await rep.context().close();
+});
+
 test("no script errors or Content-Security-Policy violations on any page visited", () => {
   assert.deepEqual(consoleErrors, []);
 });
