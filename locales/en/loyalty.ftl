@@ -125,3 +125,6 @@ label-coupon_source-manual = By hand
 label-coupon_source-rule = Rule
 label-coupon_source-shared = Shared code
 label-rule_action-issue_coupon = Issue a coupon
+points-redeem_points = Points to spend
+points-redeem = Spend
+flash-points_redeemed = Points spent; the spend is in the ledger.

@@ -122,3 +122,6 @@ label-coupon_source-manual = 手动
 label-coupon_source-rule = 规则
 label-coupon_source-shared = 通用码
 label-rule_action-issue_coupon = 发放优惠券
+points-redeem_points = 兑换积分数
+points-redeem = 兑换
+flash-points_redeemed = 积分已兑换，已记入积分明细。

@@ -33,6 +33,43 @@ pub async fn points(
     ))
 }
 
+/// Spends `points` of a customer's balance (a gift or a discount at the till): `WriteOrders`,
+/// a customer the actor sees; `nonce` comes with the form, so a form sent twice spends once.
+pub async fn redeem(
+    store: &Store,
+    actor: &Actor,
+    customer: i64,
+    points: i64,
+    nonce: &str,
+) -> Result<Posted, AppError> {
+    require(actor, Permission::WriteOrders)?;
+    let mut e = ValidationErrors::new();
+    if !(1..=MAX_ADJUSTMENT).contains(&points) {
+        e.push("points", "out_of_range");
+    }
+    check_nonce(&mut e, nonce);
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    store.get_customer(actor, customer).await?;
+    Ok(store
+        .loyalty_redeem(
+            actor,
+            customer,
+            points,
+            &format!("redeem:{nonce}"),
+            Utc::now(),
+        )
+        .await?)
+}
+
+/// A form's one-time value: 16–80 hex digits.
+fn check_nonce(e: &mut ValidationErrors, nonce: &str) {
+    if nonce.len() < 16 || nonce.len() > 80 || !nonce.chars().all(|c| c.is_ascii_hexdigit()) {
+        e.push("nonce", "invalid_characters");
+    }
+}
+
 /// A member's tier: (programme name, tier name, since), when the customer is a member of a
 /// programme and placed in a tier it still has.
 pub async fn membership(
@@ -70,9 +107,7 @@ pub async fn adjust(
         e.push("reason", "required");
     }
     check_text(&mut e, "reason", Some(reason), 200);
-    if nonce.len() < 16 || nonce.len() > 80 || !nonce.chars().all(|c| c.is_ascii_hexdigit()) {
-        e.push("nonce", "invalid_characters");
-    }
+    check_nonce(&mut e, nonce);
     if !e.is_empty() {
         return Err(e.into());
     }

@@ -299,7 +299,7 @@ impl Store {
         .await
     }
 
-    /// Spends `points` (refused when the balance is short), under `key`.
+    /// Spends `points` (refused when the balance is short), under `key`, audited.
     pub async fn loyalty_redeem(
         &self,
         actor: &Actor,
@@ -313,6 +313,7 @@ impl Store {
         }
         let key = key.to_string();
         let user = actor.user_id();
+        let actor = actor.clone();
         self.posting(customer, &key.clone(), at, move |conn| {
             Box::pin(async move {
                 let e = NewEntry {
@@ -327,7 +328,17 @@ impl Store {
                     at,
                     key: &key,
                 };
-                Ok(Some(post_debit(conn, &e, false).await?))
+                let id = post_debit(conn, &e, false).await?;
+                crate::audit::entry(
+                    conn,
+                    &actor,
+                    "redeem_points",
+                    "customer",
+                    Some(customer),
+                    serde_json::json!({"points": points, "entry": id}),
+                )
+                .await?;
+                Ok(Some(id))
             })
         })
         .await

@@ -86,6 +86,31 @@ async fn points_are_corrected_once_per_form_and_only_by_those_allowed(app: &Test
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // The rep may spend points at the till: once per key, never beyond the balance.
+    let spend = format!("/customers/{}/points/redeem", c["id"]);
+    let body = json!({"points": 120, "idempotency_key": "00112233445566778899aabb"});
+    let (s, r) = rep.post(&spend, body.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["new"].as_bool(), r["balance"].as_i64()),
+        (Some(true), Some(380))
+    );
+    let (_, r) = rep.post(&spend, body).await;
+    assert_eq!(
+        (r["new"].as_bool(), r["balance"].as_i64()),
+        (Some(false), Some(380))
+    );
+    let (s, e) = rep
+        .post(
+            &spend,
+            json!({"points": 1000, "idempotency_key": "ffeeddccbbaa998877665544"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["code"], "insufficient_points");
+    let (_, html) = b.get(&page).await;
+    assert!(html.contains("id=\"points-redeem\""));
+    assert!(html.contains("id=\"points-balance\">380<"));
 }
 
 async fn a_survey_page_takes_one_answer(app: &TestApp) {

@@ -895,6 +895,7 @@ pub async fn page(
         Some("points") => "flash.points_adjusted",
         Some("points_insufficient") => "flash.points_insufficient",
         Some("points_invalid") => "flash.points_invalid",
+        Some("points_redeemed") => "flash.points_redeemed",
         Some("coupon_issued") => "flash.coupon_issued",
         Some("coupon_redeemed") => "flash.coupon_redeemed",
         Some("coupon_used") => "code.coupon_used",

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use guanxi_domain::loyalty::{OfferInput, ProgramInput};
 use guanxi_store::loyalty::{CouponRecord, OfferRecord, ProgramRecord, Redemption};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use guanxi_app::loyalty::coupon as coupons;
@@ -194,4 +194,53 @@ pub async fn redeem_coupon(
     Ok(Json(
         coupons::redeem(&st.store, &auth.actor, id, &b.code, st.utc_offset_hours).await?,
     ))
+}
+
+/// Points to spend.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemPoints {
+    /// How many (1–1,000,000; at most the balance).
+    #[schema(minimum = 1, maximum = 1000000)]
+    pub points: i64,
+    /// A one-time value of 16–80 hex digits chosen by the caller: the same value spends once,
+    /// so a retried request does not spend twice.
+    pub idempotency_key: String,
+}
+
+/// What a spend posted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PointsRedeemed {
+    /// The ledger entry.
+    pub entry_id: i64,
+    /// `false` when the key was used before (nothing spent this time).
+    pub new: bool,
+    /// The balance after it.
+    pub balance: i64,
+}
+
+/// Spend a customer's points (a gift or a discount at the till), soonest-expiring lots first;
+/// refused (422 `insufficient_points`) beyond the balance.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/points/redeem", tag = "loyalty", params(("id" = i64, Path, description = "Customer id", minimum = 1)), request_body = RedeemPoints,
+    responses((status = 200, body = PointsRedeemed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn redeem_points(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(b): JsonBody<RedeemPoints>,
+) -> Result<Json<PointsRedeemed>, ApiError> {
+    let posted =
+        guanxi_app::loyalty::redeem(&st.store, &auth.actor, id, b.points, &b.idempotency_key)
+            .await?;
+    let (entry_id, new) = match posted {
+        guanxi_store::loyalty::Posted::New(e) => (e, true),
+        guanxi_store::loyalty::Posted::Repeat(e) => (e, false),
+        guanxi_store::loyalty::Posted::Nothing => (0, false),
+    };
+    let (balance, _) = guanxi_app::loyalty::points(&st.store, &auth.actor, id).await?;
+    Ok(Json(PointsRedeemed {
+        entry_id,
+        new,
+        balance: balance.points,
+    }))
 }

@@ -22,12 +22,14 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::update_offer))
         .routes(routes!(api::customer_coupons, api::issue_coupon))
         .routes(routes!(api::redeem_coupon))
+        .routes(routes!(api::redeem_points))
 }
 
 /// The area's page routes.
 pub fn page_routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/customers/{id}/points", post(pages::adjust))
+        .route("/customers/{id}/points/redeem", post(pages::redeem_points))
         .route(
             "/loyalty/programs",
             get(programs::programs).post(programs::save),

@@ -171,6 +171,39 @@ pub async fn section(
     })
 }
 
+/// Spends points from the 360 page (a gift or a discount at the till).
+pub async fn redeem_points(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Submitted { user, form }: Submitted,
+) -> Result<Response, UiError> {
+    user.require(Permission::WriteOrders)?;
+    let points = form
+        .get("points")
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(0);
+    let saved = match uc::redeem(
+        &st.store,
+        &user.actor,
+        id,
+        points,
+        form.get("nonce").unwrap_or(""),
+    )
+    .await
+    {
+        Ok(_) => "points_redeemed",
+        Err(e) => {
+            let (_, errs) = form_refusal(user.locale, e)?;
+            if errs.first().map(|e| e.code.as_str()) == Some("insufficient_points") {
+                "points_insufficient"
+            } else {
+                "points_invalid"
+            }
+        }
+    };
+    Ok(Redirect::to(&format!("/customers/{id}?saved={saved}#points")).into_response())
+}
+
 /// Issues a coupon to the customer from the 360 page.
 pub async fn issue_coupon(
     State(st): State<AppState>,
