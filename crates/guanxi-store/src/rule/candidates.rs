@@ -174,6 +174,18 @@ pub(crate) fn push_firing_rows(
     as_of: AsOf,
     events: Events,
 ) -> bool {
+    let applies = matches!(
+        t,
+        Trigger::SpendReached { .. }
+            | Trigger::ComplaintsReached { .. }
+            | Trigger::Occasion { .. }
+            | Trigger::OrderPlaced { .. }
+            | Trigger::TicketOpened { .. }
+            | Trigger::TicketResolved { .. }
+    );
+    if !applies {
+        return false;
+    }
     q.push("SELECT DISTINCT y.customer_id, y.cause FROM (");
     match t {
         Trigger::SpendReached { amount_minor } => {

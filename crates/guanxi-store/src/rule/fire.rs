@@ -337,38 +337,58 @@ impl Store {
         };
         let id = rule.unwrap_or(0);
         let since = Events::Since(to_ms(as_of.now - Duration::days(PREVIEW_DAYS)));
-        let (rows, days) = match r.trigger.class() {
-            TriggerClass::Set => {
-                let entered = !matches!(r.trigger, Trigger::SegmentLeft { .. });
-                let rows = set_change(&mut conn, id, &r.trigger, &res, entered, as_of).await?;
-                (rows, None)
+        let days = (r.trigger.class() == TriggerClass::Event).then_some(PREVIEW_DAYS);
+        if r.trigger == Trigger::OrderAnomaly {
+            // Judged in Rust, order by order: the rows are few (a month of orders' outliers).
+            let rows = unusual_orders(&mut conn, id, &res, since).await?;
+            let mut customers: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
+            customers.sort_unstable();
+            customers.dedup();
+            let mut sample = Vec::new();
+            if !customers.is_empty() {
+                let take: Vec<i64> = customers.iter().take(SAMPLE).copied().collect();
+                let mut q = SqlBuilder::new("SELECT id, name FROM customers WHERE id IN ");
+                q.int_list(&take).push(" ORDER BY id");
+                sample = q.query_as().fetch_all(&mut *conn).await?;
             }
-            TriggerClass::Threshold => (
-                new_rows(&mut conn, id, &r.trigger, &res, as_of, Events::Since(0)).await?,
-                None,
-            ),
-            TriggerClass::Event if r.trigger == Trigger::OrderAnomaly => (
-                unusual_orders(&mut conn, id, &res, since).await?,
-                Some(PREVIEW_DAYS),
-            ),
-            TriggerClass::Event => (
-                new_rows(&mut conn, id, &r.trigger, &res, as_of, since).await?,
-                Some(PREVIEW_DAYS),
-            ),
-        };
-        let mut customers: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
-        customers.sort_unstable();
-        customers.dedup();
-        let mut sample = Vec::new();
-        if !customers.is_empty() {
-            let take: Vec<i64> = customers.iter().take(SAMPLE).copied().collect();
-            let mut q = SqlBuilder::new("SELECT id, name FROM customers WHERE id IN ");
-            q.int_list(&take).push(" ORDER BY id");
-            sample = q.query_as().fetch_all(&mut *conn).await?;
+            return Ok(RulePreview {
+                customers: i64::try_from(customers.len()).unwrap_or(i64::MAX),
+                firings: i64::try_from(rows.len()).unwrap_or(i64::MAX),
+                days,
+                sample,
+                segment_gone: false,
+            });
         }
+        // Counted and sampled in SQL: a rule that reaches half a million customers is not
+        // read into memory to say so.
+        let rows = |prefix: &str, suffix: &str| {
+            let mut q = SqlBuilder::new(prefix);
+            match r.trigger.class() {
+                TriggerClass::Set => {
+                    let entered = !matches!(r.trigger, Trigger::SegmentLeft { .. });
+                    push_set_change(&mut q, id, &r.trigger, &res, entered, as_of.today);
+                }
+                TriggerClass::Threshold => {
+                    push_new_rows(&mut q, id, &r.trigger, &res, as_of, Events::Since(0))
+                }
+                TriggerClass::Event => push_new_rows(&mut q, id, &r.trigger, &res, as_of, since),
+            }
+            q.push(suffix);
+            q
+        };
+        let q = rows(
+            "SELECT COUNT(DISTINCT n.customer_id), COUNT(*) FROM (",
+            ") n",
+        );
+        let (customers, firings): (i64, i64) = q.query_as().fetch_one(&mut *conn).await?;
+        let q = rows(
+            "SELECT c.id, c.name FROM customers c WHERE c.id IN (SELECT n.customer_id FROM (",
+            ") n) ORDER BY c.id LIMIT 10",
+        );
+        let sample = q.query_as().fetch_all(&mut *conn).await?;
         Ok(RulePreview {
-            customers: i64::try_from(customers.len()).unwrap_or(i64::MAX),
-            firings: i64::try_from(rows.len()).unwrap_or(i64::MAX),
+            customers,
+            firings,
             days,
             sample,
             segment_gone: false,
@@ -393,6 +413,25 @@ async fn set_change(
     Ok(q.query_as().fetch_all(&mut *conn).await?)
 }
 
+/// Appends a threshold or event rule's `(customer_id, cause)` rows without a firing yet.
+fn push_new_rows(
+    q: &mut SqlBuilder,
+    rule: i64,
+    t: &Trigger,
+    res: &Resolved,
+    as_of: AsOf,
+    events: Events,
+) {
+    q.push("SELECT z.customer_id, z.cause FROM (");
+    if !push_firing_rows(q, t, res, as_of, events) {
+        q.push("SELECT 0 AS customer_id, '' AS cause WHERE 1 = 0) z");
+        return;
+    }
+    q.push(") z WHERE NOT EXISTS (SELECT 1 FROM rule_firings f WHERE f.rule_id = ")
+        .int(rule)
+        .push(" AND f.customer_id = z.customer_id AND f.cause = z.cause)");
+}
+
 /// A threshold or event rule's rows without a firing yet.
 async fn new_rows(
     conn: &mut sqlx::AnyConnection,
@@ -402,13 +441,8 @@ async fn new_rows(
     as_of: AsOf,
     events: Events,
 ) -> Result<Vec<(i64, String)>> {
-    let mut q = SqlBuilder::new("SELECT z.customer_id, z.cause FROM (");
-    if !push_firing_rows(&mut q, t, res, as_of, events) {
-        return Ok(Vec::new());
-    }
-    q.push(") z WHERE NOT EXISTS (SELECT 1 FROM rule_firings f WHERE f.rule_id = ")
-        .int(rule)
-        .push(" AND f.customer_id = z.customer_id AND f.cause = z.cause)");
+    let mut q = SqlBuilder::new("");
+    push_new_rows(&mut q, rule, t, res, as_of, events);
     Ok(q.query_as().fetch_all(&mut *conn).await?)
 }
 
