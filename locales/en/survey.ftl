@@ -65,3 +65,5 @@ survey-q_required = Required
 label-question_kind-rating = A rating
 label-question_kind-choice = A choice
 label-question_kind-text = Text
+survey-by_segment = By segment (customers in it today)
+survey-segment = Segment

@@ -65,3 +65,5 @@ survey-q_required = 必答
 label-question_kind-rating = 评分
 label-question_kind-choice = 选择
 label-question_kind-text = 文本
+survey-by_segment = 按细分（今日在细分中的客户）
+survey-segment = 细分

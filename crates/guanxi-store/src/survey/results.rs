@@ -24,6 +24,9 @@ pub enum Breakdown {
     Product,
     /// By the month the invitation was sent (`YYYY-MM`, local time).
     Month,
+    /// By saved segment (the key is the segment's id): each segment's figures over the
+    /// invited customers who are in it today; a customer in two segments counts in both.
+    Segment,
 }
 
 /// One group's figures.
@@ -61,6 +64,7 @@ pub struct SurveyResults {
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    customer_id: i64,
     created_at: i64,
     agent_id: Option<i64>,
     team_id: Option<i64>,
@@ -124,6 +128,53 @@ fn figures(survey: &SurveyRecord, key: String, rows: &[&Row]) -> Result<(GroupFi
 }
 
 impl Store {
+    /// One group per saved segment with invited customers in it today.
+    async fn survey_segment_groups(
+        &self,
+        survey: &SurveyRecord,
+        rows: &[Row],
+        utc_offset_hours: i64,
+    ) -> Result<Vec<GroupFigures>> {
+        let mut invited: Vec<i64> = rows.iter().map(|r| r.customer_id).collect();
+        invited.sort_unstable();
+        invited.dedup();
+        if invited.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = Utc::now();
+        let as_of = guanxi_domain::segment::AsOf {
+            now,
+            today: (now + Duration::hours(utc_offset_hours)).date_naive(),
+            utc_offset_hours,
+        };
+        let mut conn = self.read.acquire().await?;
+        let mut groups = Vec::new();
+        for seg in self.list_segments().await? {
+            let Ok(f) = seg.rule.resolve(as_of) else {
+                continue;
+            };
+            let kept = crate::segments::plan_kept(&mut conn, self.backend(), &f).await?;
+            let mut members = std::collections::HashSet::new();
+            for chunk in invited.chunks(500) {
+                let mut q =
+                    crate::sql::SqlBuilder::new("SELECT c.id FROM customers c WHERE c.id IN ");
+                q.int_list(chunk).push(" AND c.deleted_at IS NULL AND ");
+                crate::segments::push_segment(&mut q, &f, &kept);
+                let ids: Vec<i64> = q.query_scalar().fetch_all(&mut *conn).await?;
+                members.extend(ids);
+            }
+            let in_segment: Vec<&Row> = rows
+                .iter()
+                .filter(|r| members.contains(&r.customer_id))
+                .collect();
+            if !in_segment.is_empty() {
+                groups.push((seg.id, figures(survey, seg.id.to_string(), &in_segment)?.0));
+            }
+        }
+        groups.sort_by_key(|(id, _)| *id);
+        Ok(groups.into_iter().map(|(_, g)| g).collect())
+    }
+
     /// The figures of `survey_id` for invitations sent from `from` to before `to`, broken down
     /// `by` (local months at `utc_offset_hours`).
     pub async fn survey_results(
@@ -136,7 +187,7 @@ impl Store {
     ) -> Result<SurveyResults> {
         let survey = self.get_survey(survey_id).await?;
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT i.created_at, i.agent_id, i.team_id, i.product, r.score, r.answers \
+            "SELECT i.customer_id, i.created_at, i.agent_id, i.team_id, i.product, r.score, r.answers \
              FROM survey_invitations i LEFT JOIN survey_responses r ON r.invitation_id = i.id \
              WHERE i.survey_id = $1 AND i.created_at >= $2 AND i.created_at < $3",
         )
@@ -148,7 +199,11 @@ impl Store {
         let all_rows: Vec<&Row> = rows.iter().collect();
         let (all, sq) = figures(&survey, String::new(), &all_rows)?;
         let mut groups = Vec::new();
-        if let Some(by) = by {
+        if by == Some(Breakdown::Segment) {
+            groups = self
+                .survey_segment_groups(&survey, &rows, utc_offset_hours)
+                .await?;
+        } else if let Some(by) = by {
             let mut keyed: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
             for r in &rows {
                 let key = match by {
@@ -160,6 +215,7 @@ impl Store {
                             .format("%Y-%m")
                             .to_string(),
                     ),
+                    Breakdown::Segment => None,
                 };
                 keyed.entry(key.unwrap_or_default()).or_default().push(r);
             }

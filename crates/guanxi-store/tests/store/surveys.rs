@@ -115,6 +115,32 @@ async fn survey_figures_match_hand_computed_ones(db: &TestDb) {
     assert_eq!(by[0], ("1".to_string(), 100.0));
     assert_eq!(by[1].0, "2");
     assert!((by[1].1 + 100.0 / 3.0).abs() < 1e-9);
+    // By segment: the first three live in 北京 now, the rest in 上海 — the same split.
+    db.execute(&format!(
+        "UPDATE customers SET city = '北京' WHERE id IN ({}, {}, {})",
+        customers[0], customers[1], customers[2]
+    ))
+    .await;
+    for city in ["北京", "上海"] {
+        let seg: guanxi_domain::segment::SegmentInput = serde_json::from_value(json!({
+            "name": city, "description": "",
+            "rule": {"clauses": [{"field": "city", "op": "eq", "value": city}]}}))
+        .unwrap();
+        s.create_segment(&admin, &seg, as_of()).await.unwrap();
+    }
+    let r = s
+        .survey_results(sv.id, from, to, Some(Breakdown::Segment), 8)
+        .await
+        .unwrap();
+    let by: Vec<(i64, i64, f64)> = r
+        .groups
+        .iter()
+        .map(|g| (g.invited, g.responded, g.nps.as_ref().unwrap().score))
+        .collect();
+    assert_eq!(by.len(), 2, "{by:?}");
+    assert_eq!((by[0].0, by[0].1, by[0].2), (3, 3, 100.0));
+    assert_eq!((by[1].0, by[1].1), (5, 3));
+    assert!((by[1].2 + 100.0 / 3.0).abs() < 1e-9);
 
     // CSAT: 5 4 3 5 2 4 1 → four of seven satisfied.
     let sv = survey(s, &admin, "CSAT", SurveyKind::Csat).await;

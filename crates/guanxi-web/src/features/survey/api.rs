@@ -53,7 +53,8 @@ pub struct ResultsQuery {
     pub from: Option<DateTime<Utc>>,
     /// Invitations sent before (default: now).
     pub to: Option<DateTime<Utc>>,
-    /// Break down by `agent`, `team`, `product` or `month`.
+    /// Break down by `agent`, `team`, `product`, `month` or `segment` (each saved segment's
+    /// figures over the invited customers in it today).
     pub by: Option<String>,
 }
 
@@ -75,6 +76,7 @@ pub async fn results(
         Some("team") => Some(Breakdown::Team),
         Some("product") => Some(Breakdown::Product),
         Some("month") => Some(Breakdown::Month),
+        Some("segment") => Some(Breakdown::Segment),
         Some(_) => return Err(bad("by", "unknown_value")),
     };
     let to = q.to.unwrap_or_else(|| Utc::now() + Duration::minutes(1));

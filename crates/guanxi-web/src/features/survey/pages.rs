@@ -66,6 +66,7 @@ struct ShowTpl {
     rate: String,
     months: Vec<FigureRow>,
     agents: Vec<FigureRow>,
+    segments: Vec<FigureRow>,
     dimensions: Vec<(String, String, String, String)>,
     link: String,
     link_note: &'static str,
@@ -299,6 +300,24 @@ async fn show_page(
     )
     .await
     .map_err(page_err(user.locale))?;
+    let by_segment = uc::results(
+        &st.store,
+        &user.actor,
+        id,
+        from,
+        to,
+        Some(Breakdown::Segment),
+        st.utc_offset_hours,
+    )
+    .await
+    .map_err(page_err(user.locale))?;
+    let segment_names: HashMap<String, String> =
+        guanxi_app::care::plan_segments(&st.store, &user.actor)
+            .await
+            .map_err(page_err(user.locale))?
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect();
     let names: HashMap<i64, String> = user_names(st, user).await?.into_iter().collect();
     let ctx = user.ctx("survey.title");
     let dimensions = by_month
@@ -340,6 +359,17 @@ async fn show_page(
                     .parse::<i64>()
                     .ok()
                     .and_then(|a| names.get(&a).cloned())
+                    .unwrap_or_else(|| g.key.clone());
+                row(&ctx, label, g)
+            })
+            .collect(),
+        segments: by_segment
+            .groups
+            .iter()
+            .map(|g| {
+                let label = segment_names
+                    .get(&g.key)
+                    .cloned()
                     .unwrap_or_else(|| g.key.clone());
                 row(&ctx, label, g)
             })
