@@ -121,6 +121,8 @@ def main():
     ap.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432/test")
     ap.add_argument("--keep", action="store_true", help="reuse a database this script filled")
     ap.add_argument("--fill-only", action="store_true", help="fill and score the database, time nothing")
+    ap.add_argument("--after-first", action="store_true",
+                    help="keep the programme and rules of an earlier run; time nights 2 and 3 only")
     ap.add_argument("--bin", default=BIN, help="the guanxi binary (default: the release build)")
     a = ap.parse_args()
     if not os.path.exists(a.bin):
@@ -152,14 +154,16 @@ def main():
         run([a.bin, "migrate", "--database-url", url])
     if a.fill_only:
         return
-    true = "1" if a.backend == "sqlite" else "TRUE"
-    execute(a.backend, target, setup_sql(now_ms, true))
+    # The flags are INTEGER columns on both backends.
+    if not a.after_first:
+        execute(a.backend, target, setup_sql(now_ms, "1"))
     print(f"{'night':<8} {'wall s':>7} {'points s':>9} {'tiers s':>8} {'rules s':>8} "
           f"{'members':>9} {'joined':>8} {'up':>7} {'down':>6} {'fired':>8}")
-    for night in (1, 2, 3):
+    for night in ((2, 3) if a.after_first else (1, 2, 3)):
         if night > 1:
             execute(a.backend, target, day_orders_sql(a.backend, a.customers, now_ms, night))
         t = time.time()
+        sys.stdout.flush()
         lw, lout = run([a.bin, "loyalty", "run", "--database-url", url])
         rw, rout = run([a.bin, "rules", "run", "--database-url", url])
         wall = time.time() - t
