@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use guanxi_domain::loyalty::coupon::{code_from, normalize_code, CODE_LEN};
 use guanxi_domain::loyalty::OfferInput;
 use guanxi_domain::role::Actor;
+use guanxi_domain::segment::local_midnight_ms;
 use rand::RngCore;
 
 use super::ledger::lock_account;
@@ -93,11 +94,7 @@ fn offer_of(definition: &str, active: i64) -> Result<OfferInput> {
 
 /// The end of `day` in the business's zone.
 fn end_of(day: NaiveDate, utc_offset_hours: i64) -> DateTime<Utc> {
-    day.and_hms_opt(0, 0, 0).map_or_else(Utc::now, |d| {
-        d.and_utc() + Duration::days(1)
-            - Duration::hours(utc_offset_hours)
-            - Duration::milliseconds(1)
-    })
+    from_ms(local_midnight_ms(day + Duration::days(1), utc_offset_hours) - 1)
 }
 
 fn local_day(t: DateTime<Utc>, utc_offset_hours: i64) -> NaiveDate {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::TryStreamExt;
 use guanxi_domain::loyalty::{ProgramInput, TierBasis};
+use guanxi_domain::segment::local_midnight_ms;
 
 use super::ledger::{lock_account, post_lot, posted, EntryKind, NewEntry};
 use crate::db::{from_ms, to_ms, Store};
@@ -88,9 +89,7 @@ impl Store {
         for (order, category, amount) in rows {
             lines.entry(order).or_default().push((category, amount));
         }
-        let start = p.starts_on.and_hms_opt(0, 0, 0).map_or(0, |d| {
-            to_ms(d.and_utc() - Duration::hours(utc_offset_hours))
-        });
+        let start = local_midnight_ms(p.starts_on, utc_offset_hours);
         let base = p.tiers.first().map(|t| t.code.clone());
         let mut report = AccrualReport {
             orders: orders.len(),

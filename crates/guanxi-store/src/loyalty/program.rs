@@ -4,9 +4,10 @@
 //! has read the orders (`accrued_through`): a new programme starts just before the first order
 //! on or after its start day, so orders already placed in its period earn too.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use guanxi_domain::loyalty::ProgramInput;
 use guanxi_domain::role::Actor;
+use guanxi_domain::segment::local_midnight_ms;
 
 use crate::audit::entry;
 use crate::db::{from_ms, to_ms, Store};
@@ -110,9 +111,7 @@ impl Store {
         p: &ProgramInput,
         utc_offset_hours: i64,
     ) -> Result<i64> {
-        let start = p.starts_on.and_hms_opt(0, 0, 0).map_or(0, |d| {
-            to_ms(d.and_utc() - Duration::hours(utc_offset_hours))
-        });
+        let start = local_midnight_ms(p.starts_on, utc_offset_hours);
         let first: Option<i64> =
             sqlx::query_scalar("SELECT MIN(id) FROM orders WHERE ordered_at >= $1")
                 .bind(start)
