@@ -293,6 +293,23 @@ impl FormData {
         std::mem::take(&mut self.files)
     }
 
+    /// A whole number typed in a field: `None` when left empty; a value that is not a number
+    /// is recorded in `errs` as `invalid_type` under `field` (the input's path in the use
+    /// case's terms) and read as 0, so one round trip names every bad field.
+    pub fn int(
+        &self,
+        name: &str,
+        field: impl Into<String>,
+        errs: &mut Vec<guanxi_domain::ValidationError>,
+    ) -> Option<i64> {
+        self.get(name).map(|x| {
+            x.parse().unwrap_or_else(|_| {
+                errs.push(guanxi_domain::ValidationError::new(field, "invalid_type"));
+                0
+            })
+        })
+    }
+
     /// First value of a field, trimmed; empty counts as absent.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs

@@ -116,14 +116,7 @@ fn offer_of(form: &FormData) -> Result<OfferInput, Vec<ValidationError>> {
         Some(money("amount", "value.minor"))
     };
     let min_spend_minor = money("min_spend", "min_spend_minor");
-    let mut int = |name: &str, field: &str| -> Option<i64> {
-        form.get(name).map(|x| {
-            x.parse().unwrap_or_else(|_| {
-                errs.push(ValidationError::new(field.to_string(), "invalid_type"));
-                0
-            })
-        })
-    };
+    let mut int = |name: &str, field: &str| -> Option<i64> { form.int(name, field, &mut errs) };
     let value = match value {
         Some(minor) => CouponValue::Amount { minor },
         None => CouponValue::Percent {

@@ -114,13 +114,7 @@ fn values_of(p: &ProgramInput) -> HashMap<String, String> {
 fn program_of(form: &FormData) -> Result<ProgramInput, Vec<ValidationError>> {
     let mut errs = Vec::new();
     let mut int = |name: &str, field: String, default: i64| -> i64 {
-        match form.get(name) {
-            None => default,
-            Some(x) => x.parse().unwrap_or_else(|_| {
-                errs.push(ValidationError::new(field, "invalid_type"));
-                0
-            }),
-        }
+        form.int(name, field, &mut errs).unwrap_or(default)
     };
     let window_days = int("window_days", "window_days".into(), 365);
     let points_per_yuan = int("points_per_yuan", "points_per_yuan".into(), 1);

@@ -217,13 +217,7 @@ fn values_of(r: &RuleInput) -> HashMap<String, String> {
 fn rule_of(form: &FormData) -> Result<RuleInput, Vec<ValidationError>> {
     let mut errs = Vec::new();
     let mut int = |name: &str, field: &str, default: i64| -> i64 {
-        match form.get(name) {
-            None => default,
-            Some(x) => x.parse().unwrap_or_else(|_| {
-                errs.push(ValidationError::new(field.to_string(), "invalid_type"));
-                0
-            }),
-        }
+        form.int(name, field, &mut errs).unwrap_or(default)
     };
     let code = form.get("trigger").unwrap_or("");
     let trigger = match code {
@@ -279,13 +273,7 @@ fn rule_of(form: &FormData) -> Result<RuleInput, Vec<ValidationError>> {
         }
     };
     let mut int = |name: &str, field: String, default: i64| -> i64 {
-        match form.get(name) {
-            None => default,
-            Some(x) => x.parse().unwrap_or_else(|_| {
-                errs.push(ValidationError::new(field, "invalid_type"));
-                0
-            }),
-        }
+        form.int(name, field, &mut errs).unwrap_or(default)
     };
     let mut actions = Vec::new();
     for i in 0..ACTION_ROWS {
