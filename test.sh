@@ -42,6 +42,17 @@ fi
 target/pyenv/bin/python -c "import duckdb; print('duckdb', duckdb.__version__)"
 export GUANXI_PYTHON="$PWD/target/pyenv/bin/python"
 
+step "local SMTP server (aiosmtpd, tests/smtp/server.py)"
+# Campaign e-mail is tested against a real SMTP server that records what it received.
+SMTP_PORT="${GUANXI_TEST_SMTP_PORT:-2525}"
+export GUANXI_TEST_SMTP="127.0.0.1:$SMTP_PORT"
+export GUANXI_TEST_SMTP_LOG="$PWD/target/smtp-received.jsonl"
+"$GUANXI_PYTHON" tests/smtp/server.py "$SMTP_PORT" "$GUANXI_TEST_SMTP_LOG" > target/smtp-server.log 2>&1 &
+smtp_pid=$!
+trap 'kill $smtp_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do grep -q ready target/smtp-server.log 2>/dev/null && break; sleep 0.2; done
+grep -q ready target/smtp-server.log || { echo "ERROR: the local SMTP server did not start:" >&2; cat target/smtp-server.log >&2; exit 1; }
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

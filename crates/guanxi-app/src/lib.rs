@@ -9,6 +9,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod campaign;
 pub mod care;
 pub mod contacts;
 pub mod customers;

@@ -5,6 +5,7 @@
 //! Parse, don't validate: raw input goes in through `TryFrom`-style constructors that return
 //! typed [`ValidationErrors`]; what comes out can be stored without further checks.
 
+pub mod campaign;
 pub mod care;
 pub mod contact;
 pub mod customer;

@@ -338,6 +338,9 @@ pub enum TimelineKind {
     Survey,
     /// A membership tier change (joined, moved up, moved down).
     Tier,
+    /// A campaign or transactional message sent, coded by the furthest response (sent,
+    /// opened, clicked, unsubscribed, bounced).
+    Message,
 }
 
 /// One entry on the customer timeline, newest first: orders, interactions and tasks merged.

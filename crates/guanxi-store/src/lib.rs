@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod backup;
 mod bulk;
+pub mod campaign;
 pub mod care;
 mod cells;
 pub mod contacts;

@@ -402,6 +402,7 @@ impl TimelineRow {
             "care" => TimelineKind::Care,
             "survey" => TimelineKind::Survey,
             "tier" => TimelineKind::Tier,
+            "message" => TimelineKind::Message,
             other => return Err(StoreError::Corrupt(format!("timeline kind: {other}"))),
         };
         Ok(TimelineItem {

@@ -52,8 +52,12 @@ pub const LOYALTY_RUN: &str = guanxi_app::loyalty::program::RUN_JOB;
 /// Rules: firing the active rules and carrying out their actions.
 pub const RULES_RUN: &str = guanxi_app::rule::RUN_JOB;
 
+/// Campaigns: preparing audiences and delivering the outbox.
+pub const CAMPAIGNS_SEND: &str = guanxi_app::campaign::SEND_JOB;
+
 /// Every kind the worker runs.
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
+    CAMPAIGNS_SEND,
     SCORES_REFRESH,
     SEGMENT_SIZES,
     SLA_SWEEP,
@@ -148,6 +152,9 @@ pub struct WorkerConfig {
     /// gigabyte at a million customers) is returned to the system when it ends instead of
     /// staying in the server (issue #13: 1,046 MB peak, 711 MB after).
     pub refresh_in: Option<ChildRefresh>,
+    /// How campaign and transactional messages leave (no SMTP or SMS provider by default:
+    /// those channels wait; call lists still go out).
+    pub delivery: Arc<guanxi_app::campaign::deliver::Delivery>,
 }
 
 /// The program and database a child-process score refresh runs with: `program --database-url
@@ -170,7 +177,25 @@ impl Default for WorkerConfig {
             utc_offset_hours: 8,
             pause: None,
             refresh_in: None,
+            delivery: Arc::new(default_delivery()),
         }
+    }
+}
+
+/// A delivery with no SMTP relay and no SMS provider, links to the default address.
+fn default_delivery() -> guanxi_app::campaign::deliver::Delivery {
+    guanxi_app::campaign::deliver::Delivery {
+        mailer: None,
+        from: lettre::message::Mailbox::new(
+            Some("Guanxi".into()),
+            lettre::Address::new("noreply", "localhost").expect("a valid constant address"),
+        ),
+        sms: None,
+        sms_sign: String::new(),
+        base_url: "http://127.0.0.1:8080".into(),
+        utc_offset_hours: 8,
+        lease: Duration::from_secs(60),
+        concurrency: 8,
     }
 }
 
@@ -547,8 +572,37 @@ impl Jobs {
                     audit: None,
                 })
             }
+            CAMPAIGNS_SEND => {
+                // A step of at most a third of the lease, so the heartbeat never matters.
+                let budget =
+                    (self.config.lease / 3).clamp(Duration::from_secs(1), Duration::from_secs(20));
+                let report = guanxi_app::campaign::deliver::run_step(
+                    &self.store,
+                    &self.config.delivery,
+                    budget,
+                )
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?;
+                if report.more {
+                    again_soon(self.store.clone(), "campaign send", |store| async move {
+                        guanxi_app::campaign::queue_step(&store).await
+                    });
+                }
+                let result =
+                    serde_json::to_value(&report).map_err(|e| StoreError::Task(e.to_string()))?;
+                // Every message and response is in the outbox and on the timeline.
+                Ok(Outcome {
+                    result,
+                    audit: None,
+                })
+            }
             other => Err(StoreError::Corrupt(format!("jobs.kind: {other}"))),
         }
+    }
+
+    /// How this server delivers messages (a campaign's test send uses it directly).
+    pub fn delivery(&self) -> Arc<guanxi_app::campaign::deliver::Delivery> {
+        Arc::clone(&self.config.delivery)
     }
 
     /// Wakes the worker (a job was queued or put back outside [`Jobs`]).
@@ -633,6 +687,15 @@ impl Jobs {
         let utc_offset_hours = self.config.utc_offset_hours;
         self.queue_every(every, "rules run", move |store| async move {
             guanxi_app::rule::queue_run(&store, Some(utc_offset_hours), false).await
+        });
+    }
+
+    /// Queues a campaign send step now and every `every`, for the life of the server: a
+    /// scheduled campaign starts, and messages waiting for a cap slot or the end of the quiet
+    /// hours go, within that interval.
+    pub fn schedule_campaigns(self: &Arc<Self>, every: Duration) {
+        self.queue_every(every, "campaign send", |store| async move {
+            guanxi_app::campaign::queue_step(&store).await
         });
     }
 

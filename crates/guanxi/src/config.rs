@@ -18,6 +18,20 @@ pub struct Config {
     pub secure_cookies: bool,
     /// SMTP server for outgoing mail (used by later features).
     pub smtp_url: Option<String>,
+    /// The sender of campaign and transactional e-mail, `Name <address>`.
+    pub mail_from: String,
+    /// The server's address as recipients reach it (unsubscribe, open and click links).
+    pub public_url: String,
+    /// Development SMS provider: each text message is appended to this file as JSON.
+    pub sms_file: Option<String>,
+    /// The SMS signature (签名) registered with the provider.
+    pub sms_sign: String,
+    /// SMTP connections (and deliveries) in flight at once.
+    pub send_concurrency: usize,
+    /// Seconds a claimed outbox message is held before another sender may retry it.
+    pub outbox_lease_seconds: u64,
+    /// How often the campaign sender looks for due work, seconds (0: never by schedule).
+    pub campaign_seconds: u64,
     /// Hours between automatic score refreshes while serving; 0 turns the schedule off.
     pub scores_refresh_hours: u64,
     /// Minutes between counts of the saved segments' sizes for the list of segments (also
@@ -57,6 +71,13 @@ impl Default for Config {
             bind: "127.0.0.1:8080".into(),
             secure_cookies: false,
             smtp_url: None,
+            mail_from: "Guanxi <noreply@localhost>".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            sms_file: None,
+            sms_sign: "【关系】".into(),
+            send_concurrency: 8,
+            outbox_lease_seconds: 60,
+            campaign_seconds: 10,
             scores_refresh_hours: 24,
             segment_sizes_minutes: 60,
             sla_sweep_seconds: 60,
@@ -73,6 +94,20 @@ impl Default for Config {
 }
 
 impl Config {
+    /// How campaign and transactional messages leave this server.
+    pub fn delivery(&self) -> guanxi_app::campaign::deliver::DeliveryConfig {
+        guanxi_app::campaign::deliver::DeliveryConfig {
+            smtp_url: self.smtp_url.clone(),
+            mail_from: self.mail_from.clone(),
+            sms_file: self.sms_file.clone().map(Into::into),
+            sms_sign: self.sms_sign.clone(),
+            base_url: self.public_url.clone(),
+            utc_offset_hours: 8,
+            lease: std::time::Duration::from_secs(self.outbox_lease_seconds.max(1)),
+            concurrency: self.send_concurrency,
+        }
+    }
+
     /// Loads the file (when it exists) and applies `GUANXI_*` environment variables.
     pub fn load(file: &Path) -> anyhow::Result<Self> {
         let mut c = if file.exists() {
@@ -128,6 +163,33 @@ impl Config {
             c.rules_minutes = v
                 .parse()
                 .with_context(|| format!("GUANXI_RULES_MINUTES: not a number of minutes: {v}"))?;
+        }
+        for (name, slot) in [
+            ("GUANXI_MAIL_FROM", &mut c.mail_from),
+            ("GUANXI_PUBLIC_URL", &mut c.public_url),
+            ("GUANXI_SMS_SIGN", &mut c.sms_sign),
+        ] {
+            if let Ok(v) = std::env::var(name) {
+                *slot = v;
+            }
+        }
+        if let Ok(v) = std::env::var("GUANXI_SMS_FILE") {
+            c.sms_file = Some(v);
+        }
+        for (name, slot) in [
+            ("GUANXI_OUTBOX_LEASE_SECONDS", &mut c.outbox_lease_seconds),
+            ("GUANXI_CAMPAIGN_SECONDS", &mut c.campaign_seconds),
+        ] {
+            if let Ok(v) = std::env::var(name) {
+                *slot = v
+                    .parse()
+                    .with_context(|| format!("{name}: not a number of seconds: {v}"))?;
+            }
+        }
+        if let Ok(v) = std::env::var("GUANXI_SEND_CONCURRENCY") {
+            c.send_concurrency = v
+                .parse()
+                .with_context(|| format!("GUANXI_SEND_CONCURRENCY: not a whole number: {v}"))?;
         }
         if let Ok(v) = std::env::var("GUANXI_JOB_LEASE_SECONDS") {
             c.job_lease_seconds = v.parse().ok().filter(|s| *s > 0).with_context(|| {

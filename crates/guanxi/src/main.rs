@@ -480,6 +480,10 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
                 program,
                 database_url: config.database_url.clone(),
             }),
+        delivery: std::sync::Arc::new(
+            guanxi_app::campaign::deliver::Delivery::new(&config.delivery())
+                .map_err(anyhow::Error::msg)?,
+        ),
         ..Default::default()
     };
     let mut state = AppState::with_worker(store, config.secure_cookies, worker);
@@ -524,6 +528,11 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
         state
             .jobs
             .schedule_loyalty(std::time::Duration::from_secs(config.loyalty_minutes * 60));
+    }
+    if config.campaign_seconds > 0 {
+        state
+            .jobs
+            .schedule_campaigns(std::time::Duration::from_secs(config.campaign_seconds));
     }
     guanxi_web::serve(listener, state).await?;
     Ok(())

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod campaign;
 pub mod care;
 pub mod customers;
 pub mod jobs;
@@ -41,6 +42,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(survey::api_routes())
         .merge(loyalty::api_routes())
         .merge(rule::api_routes())
+        .merge(campaign::api_routes())
 }
 
 /// Every area's page routes.
@@ -60,4 +62,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(survey::page_routes())
         .merge(loyalty::page_routes())
         .merge(rule::page_routes())
+        .merge(campaign::page_routes())
 }

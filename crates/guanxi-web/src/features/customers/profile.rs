@@ -472,6 +472,7 @@ pub fn item_views(
                 TimelineKind::Care => ("care", "timeline.care", "care_touch_kind"),
                 TimelineKind::Survey => ("survey", "timeline.survey", "survey_kind"),
                 TimelineKind::Tier => ("tier", "timeline.tier", "tier_change"),
+                TimelineKind::Message => ("message", "timeline.message", "campaign_event"),
             };
             ItemView {
                 id: i.id,

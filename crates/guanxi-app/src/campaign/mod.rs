@@ -1,0 +1,238 @@
+//! Campaign use cases (`ManageCampaigns`): saving drafts, the audience preview (who is sent
+//! to, held out, deferred and skipped, and why), launching, pausing, resuming and cancelling,
+//! a test send, the figures, the contact policies and the suppression list; and the public
+//! side a recipient reaches without signing in (unsubscribe, open pixel, click redirect).
+//! Sending itself is the `campaigns.send` job ([`deliver`]).
+
+pub mod deliver;
+pub mod email;
+pub mod sms;
+
+use chrono::{DateTime, Utc};
+use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, ContactPolicy};
+use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::segment::AsOf;
+use guanxi_domain::ValidationErrors;
+use guanxi_store::campaign::{
+    AudiencePreview, CampaignFigures, CampaignRecord, Response, Suppression, TokenOwner,
+};
+use guanxi_store::Store;
+use serde_json::json;
+
+use crate::{require, AppError};
+
+/// The job that prepares and sends campaigns and transactional messages.
+pub const SEND_JOB: &str = "campaigns.send";
+
+/// Every campaign, newest first.
+pub async fn list(store: &Store, actor: &Actor) -> Result<Vec<CampaignRecord>, AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    Ok(store.list_campaigns().await?)
+}
+
+/// One campaign with its figures.
+pub async fn get(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    utc_offset_hours: i64,
+) -> Result<(CampaignRecord, CampaignFigures), AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    let k = store.get_campaign(id).await?;
+    let f = store.campaign_figures(id, utc_offset_hours).await?;
+    Ok((k, f))
+}
+
+/// Saves a new draft, or (with `existing` = (id, version)) a change to a draft.
+pub async fn save(
+    store: &Store,
+    actor: &Actor,
+    existing: Option<(i64, i64)>,
+    input: &CampaignInput,
+) -> Result<CampaignRecord, AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    let c = input.validate()?;
+    Ok(match existing {
+        Some((id, version)) => store.update_campaign(actor, id, version, &c).await?,
+        None => store.create_campaign(actor, &c).await?,
+    })
+}
+
+/// Who the campaign would reach if it started now, and who it would skip and why.
+pub async fn preview(
+    store: &Store,
+    actor: &Actor,
+    id: Option<i64>,
+    input: &CampaignInput,
+    as_of: AsOf,
+) -> Result<AudiencePreview, AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    let c = input.validate()?;
+    Ok(store.preview_campaign(id, &c, as_of).await?)
+}
+
+/// Moves a campaign: `sending` launches a draft now (or resumes a paused one), `scheduled`
+/// launches it at `send_at`, `paused`, `cancelled`, and `draft` takes a scheduled one back.
+pub async fn move_to(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    to: CampaignState,
+    send_at: Option<DateTime<Utc>>,
+) -> Result<CampaignRecord, AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    if to == CampaignState::Scheduled {
+        match send_at {
+            None => return Err(ValidationErrors::single("send_at", "required").into()),
+            Some(t) if t <= Utc::now() => {
+                return Err(ValidationErrors::single("send_at", "in_past").into())
+            }
+            _ => {}
+        }
+    }
+    let k = store.move_campaign(actor, id, version, to, send_at).await?;
+    if matches!(to, CampaignState::Sending | CampaignState::Scheduled) {
+        queue_step(store).await?;
+    }
+    Ok(k)
+}
+
+/// Sends the campaign's content to one address now, outside the outbox and every count
+/// (the marketer's own inbox or phone), filled with the first customer of its audience or,
+/// when none, a sample.
+pub async fn test_send(
+    store: &Store,
+    actor: &Actor,
+    d: &deliver::Delivery,
+    id: i64,
+    address: &str,
+) -> Result<String, AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    let k = store.get_campaign(id).await?;
+    let address = address.trim();
+    let kind = match k.campaign.channel {
+        Channel::Email => guanxi_domain::vocabulary::ContactKind::Email,
+        Channel::Sms => guanxi_domain::vocabulary::ContactKind::Mobile,
+        Channel::Call => return Err(ValidationErrors::single("address", "not_allowed").into()),
+    };
+    let normalized = guanxi_domain::contact::normalize(kind, address)
+        .map_err(|code| ValidationErrors::single("address", code))?
+        .normalized;
+    let r = d.test_send(&k, &normalized, &actor.name).await?;
+    store
+        .audit(
+            actor,
+            guanxi_store::audit::AuditEvent {
+                action: "test_send_campaign",
+                entity: "campaign",
+                entity_id: Some(id),
+                detail: json!({"address": normalized}),
+            },
+        )
+        .await?;
+    Ok(r)
+}
+
+/// The contact policy of every channel.
+pub async fn policies(
+    store: &Store,
+    actor: &Actor,
+) -> Result<Vec<(Channel, ContactPolicy)>, AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    let mut out = vec![];
+    for c in Channel::ALL {
+        out.push((c, store.contact_policy(c).await?));
+    }
+    Ok(out)
+}
+
+/// Saves a channel's policy.
+pub async fn save_policy(
+    store: &Store,
+    actor: &Actor,
+    channel: Channel,
+    p: &ContactPolicy,
+) -> Result<ContactPolicy, AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    let p = p.validate()?;
+    Ok(store.save_contact_policy(actor, channel, &p).await?)
+}
+
+/// The latest suppressed addresses.
+pub async fn suppressions(store: &Store, actor: &Actor) -> Result<Vec<Suppression>, AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    Ok(store.list_suppressions(500).await?)
+}
+
+/// Queues a send step now (a launch, a transactional message, the schedule's tick).
+pub async fn queue_step(store: &Store) -> Result<(), AppError> {
+    crate::jobs::queue_system_job(store, SEND_JOB, Some("all"), json!({})).await
+}
+
+/// The message of a link's token, for the public pages (`NotFound` for an unknown token).
+pub async fn token_owner(store: &Store, token: &str) -> Result<TokenOwner, AppError> {
+    if !valid_token(token) {
+        return Err(guanxi_store::StoreError::NotFound.into());
+    }
+    Ok(store.outbox_token(token).await?)
+}
+
+/// A recipient unsubscribes through their link (no sign-in: the token is the proof).
+pub async fn unsubscribe(store: &Store, token: &str) -> Result<TokenOwner, AppError> {
+    token_owner(store, token).await?;
+    Ok(store
+        .record_response(token, &Response::Unsubscribed)
+        .await?)
+}
+
+/// The open pixel was loaded.
+pub async fn opened(store: &Store, token: &str) -> Result<(), AppError> {
+    token_owner(store, token).await?;
+    store.record_response(token, &Response::Opened).await?;
+    Ok(())
+}
+
+/// A tracked link was followed: records the click and returns where to send the reader —
+/// only a link that is in the message's own content (never an open redirect).
+pub async fn clicked(store: &Store, token: &str, target: &str) -> Result<String, AppError> {
+    let owner = token_owner(store, token).await?;
+    let allowed = match owner.campaign_id {
+        Some(c) => {
+            let k = store.get_campaign(c).await?;
+            k.campaign.variants.iter().any(|v| {
+                email::links(&v.body_zh).contains(&target)
+                    || email::links(&v.body_en).contains(&target)
+            })
+        }
+        None => false,
+    };
+    if !allowed {
+        return Err(ValidationErrors::single("u", "not_found").into());
+    }
+    store
+        .record_response(token, &Response::Clicked(target.to_string()))
+        .await?;
+    Ok(target.to_string())
+}
+
+/// A bounce or complaint reported by the mail system for a message (the bounce webhook).
+pub async fn bounced(
+    store: &Store,
+    actor: &Actor,
+    token: &str,
+    kind: &str,
+) -> Result<TokenOwner, AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    let b = guanxi_domain::campaign::bounce::Bounce::parse(kind)
+        .ok_or_else(|| ValidationErrors::single("kind", "invalid_choice"))?;
+    token_owner(store, token).await?;
+    Ok(store.record_response(token, &Response::Bounced(b)).await?)
+}
+
+/// Tokens are 32 lower-case hex digits: anything else is not looked up.
+fn valid_token(t: &str) -> bool {
+    t.len() == 32
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}

@@ -1,0 +1,532 @@
+//! Campaigns end to end on both backends, through the use cases and the real sender with the
+//! file SMS provider (each message a JSON line, what a provider would receive): who is skipped
+//! and why, caps across two campaigns, unsubscribe and bounces, the attribution window, and
+//! the outbox delivering each message once when a sender died holding a claim.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use guanxi_app::campaign::deliver::{self, Delivery, DeliveryConfig};
+use guanxi_domain::campaign::content::SmsParam;
+use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, Variant};
+use guanxi_domain::customer::{CustomerFields, NewContactPoint};
+use guanxi_domain::order::{NewOrder, NewOrderLine};
+use guanxi_domain::role::{Actor, Role};
+use guanxi_domain::segment::{AsOf, SegmentInput};
+use guanxi_domain::vocabulary::{ContactKind, OrderChannel};
+use guanxi_store::campaign::{Outcome, Response};
+use guanxi_store::testing::{user, TestDb};
+use guanxi_store::{on_both_backends, Store};
+use serde_json::json;
+
+on_both_backends!(
+    skipped_customers_are_counted_and_prepared_once,
+    caps_hold_across_two_campaigns,
+    unsubscribes_and_bounces_block_the_address,
+    conversions_count_inside_the_window_only,
+    a_dead_senders_claim_is_sent_once,
+);
+
+fn as_of() -> AsOf {
+    let now = Utc::now();
+    AsOf {
+        now,
+        today: now.date_naive(),
+        utc_offset_hours: 0,
+    }
+}
+
+/// A customer in 上海 with a mobile (consented or not) or none.
+async fn customer(s: &Store, a: &Actor, name: &str, mobile: Option<(&str, bool)>) -> i64 {
+    let mut f: CustomerFields = serde_json::from_value(
+        json!({"kind": "individual", "name": name, "city": "上海", "gender": "male"}),
+    )
+    .unwrap();
+    if let Some((m, consent)) = mobile {
+        f.contact_points = vec![NewContactPoint {
+            kind: ContactKind::Mobile,
+            value: m.into(),
+            label: None,
+            is_primary: true,
+            consent_marketing: consent,
+            source: None,
+        }];
+    }
+    s.create_customer(a, f.validate(a.id, Utc::now()).unwrap())
+        .await
+        .unwrap()
+        .id
+}
+
+async fn shanghai(s: &Store, a: &Actor) -> i64 {
+    let seg: SegmentInput = serde_json::from_value(json!({
+        "name": "上海客户", "description": "",
+        "rule": {"clauses": [{"field": "city", "op": "eq", "value": "上海"}]}}))
+    .unwrap();
+    s.create_segment(a, &seg, as_of()).await.unwrap().id
+}
+
+fn sms(name: &str, segment: i64, control: i64) -> CampaignInput {
+    CampaignInput {
+        name: name.into(),
+        channel: Channel::Sms,
+        segments: vec![segment],
+        exclude: vec![],
+        control_percent: control,
+        variants: vec![Variant {
+            subject_zh: String::new(),
+            subject_en: String::new(),
+            body_zh: "【茶舍】{{salutation}}，中秋快乐，回T退订".into(),
+            body_en: String::new(),
+            sms_template: "SMS_154950909".into(),
+            sms_params: vec![SmsParam {
+                key: "name".into(),
+                value: "{{salutation}}".into(),
+            }],
+        }],
+        ab: None,
+        offer_id: None,
+        attribution_days: 7,
+        spread_hours: 0,
+        track_opens: false,
+    }
+}
+
+/// A delivery writing text messages to a fresh file; no quiet hours on SMS for the test.
+async fn delivery(s: &Store, a: &Actor, dir: &std::path::Path) -> (Delivery, std::path::PathBuf) {
+    let file = dir.join("sms.jsonl");
+    let mut p = s.contact_policy(Channel::Sms).await.unwrap();
+    p.quiet_start = 0;
+    p.quiet_end = 0;
+    p.per_second = 10_000;
+    s.save_contact_policy(a, Channel::Sms, &p).await.unwrap();
+    let d = Delivery::new(&DeliveryConfig {
+        smtp_url: None,
+        mail_from: "Guanxi <noreply@guanxi.test>".into(),
+        sms_file: Some(file.clone()),
+        sms_sign: "【茶舍】".into(),
+        base_url: "http://127.0.0.1:1".into(),
+        utc_offset_hours: 8,
+        lease: Duration::from_secs(60),
+        concurrency: 4,
+    })
+    .unwrap();
+    (d, file)
+}
+
+fn lines(file: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+async fn launch(s: &Store, a: &Actor, c: &CampaignInput) -> i64 {
+    let k = guanxi_app::campaign::save(s, a, None, c).await.unwrap();
+    guanxi_app::campaign::move_to(s, a, k.id, k.version, CampaignState::Sending, None)
+        .await
+        .unwrap();
+    k.id
+}
+
+async fn run_until_idle(s: &Store, d: &Delivery) {
+    for _ in 0..20 {
+        let r = deliver::run_step(s, d, Duration::from_secs(10))
+            .await
+            .unwrap();
+        if !r.more && r.sent == 0 && r.prepared == 0 {
+            return;
+        }
+    }
+    panic!("the sender did not settle");
+}
+
+async fn skipped_customers_are_counted_and_prepared_once(db: &TestDb) {
+    let s = &db.store;
+    let m = user(s, "mkt", Role::Marketing, None).await;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let dir = tempfile_dir();
+    customer(s, &admin, "王伟", Some(("13800138001", true))).await;
+    customer(s, &admin, "李娜", Some(("13800138002", false))).await;
+    customer(s, &admin, "张三", None).await;
+    let seg = shanghai(s, &admin).await;
+    // A rep may not run campaigns.
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let c = sms("中秋短信", seg, 0);
+    assert!(matches!(
+        guanxi_app::campaign::save(s, &rep, None, &c).await,
+        Err(guanxi_app::AppError::Forbidden)
+    ));
+    let p = guanxi_app::campaign::preview(s, &m, None, &c, as_of())
+        .await
+        .unwrap();
+    assert_eq!((p.total, p.send, p.control, p.over_cap), (3, 1, 0, 0));
+    let skipped: Vec<(&str, i64)> = p.skipped.iter().map(|(r, n)| (r.as_str(), *n)).collect();
+    assert_eq!(
+        skipped,
+        [
+            ("no_address", 1),
+            ("unsubscribed", 0),
+            ("bounced", 0),
+            ("no_consent", 1),
+            ("recent_complaint", 0)
+        ]
+    );
+    let (d, file) = delivery(s, &admin, &dir).await;
+    let id = launch(s, &m, &c).await;
+    let k = s.get_campaign(id).await.unwrap();
+    // Preparing twice (a crash between a chunk and its mark) adds nobody twice.
+    s.prepare_campaign_step(&k, as_of()).await.unwrap();
+    sqlx_reset_cursor(db, id).await;
+    s.prepare_campaign_step(&k, as_of()).await.unwrap();
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE campaign_id = {id}"
+        ))
+        .await,
+        3
+    );
+    run_until_idle(s, &d).await;
+    let sent = lines(&file);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["phone"], "+8613800138001");
+    assert_eq!(sent[0]["params"][0][1], "王先生");
+    let (k, f) = guanxi_app::campaign::get(s, &m, id, 8).await.unwrap();
+    assert_eq!(k.state, CampaignState::Finished);
+    assert!(f.states.contains(&("sent".to_string(), 1)));
+    assert!(f.skipped.contains(&("no_consent".to_string(), 1)));
+    assert!(f.skipped.contains(&("no_address".to_string(), 1)));
+}
+
+async fn sqlx_reset_cursor(db: &TestDb, id: i64) {
+    db.execute(&format!(
+        "UPDATE campaigns SET cursor = 0, prepared = 0 WHERE id = {id}"
+    ))
+    .await;
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "guanxi-campaign-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+async fn caps_hold_across_two_campaigns(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let dir = tempfile_dir();
+    let a = customer(s, &admin, "王伟", Some(("13800138001", true))).await;
+    let b = customer(s, &admin, "赵敏", Some(("13800138003", true))).await;
+    let seg = shanghai(s, &admin).await;
+    let (d, file) = delivery(s, &admin, &dir).await;
+    // One marketing text a week; 赵敏 asked for none more than one a month anyway.
+    let mut p = s.contact_policy(Channel::Sms).await.unwrap();
+    p.cap_count = 1;
+    p.cap_days = 7;
+    s.save_contact_policy(&admin, Channel::Sms, &p)
+        .await
+        .unwrap();
+    launch(s, &admin, &sms("第一波", seg, 0)).await;
+    run_until_idle(s, &d).await;
+    assert_eq!(lines(&file).len(), 2);
+    let second = launch(s, &admin, &sms("第二波", seg, 0)).await;
+    run_until_idle(s, &d).await;
+    // Nobody got a second text: both wait, due a week after their first, not dropped.
+    assert_eq!(lines(&file).len(), 2);
+    let waiting = db
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE campaign_id = {second} AND state = 'queued' \
+             AND deferred = 'cap' AND due_at > {}",
+            Utc::now().timestamp_millis() + 6 * 86_400_000
+        ))
+        .await;
+    assert_eq!(waiting, 2);
+    let k = s.get_campaign(second).await.unwrap();
+    assert_eq!(
+        k.state,
+        CampaignState::Sending,
+        "waiting messages keep it open"
+    );
+    // The preview of a third says both would wait.
+    let pv = guanxi_app::campaign::preview(s, &admin, None, &sms("第三波", seg, 0), as_of())
+        .await
+        .unwrap();
+    assert_eq!((pv.send, pv.over_cap), (0, 2));
+    // A week later (moved back in time here) the first texts leave the window.
+    db.execute("UPDATE outbox SET sent_at = sent_at - 8 * 86400000 WHERE state = 'sent'")
+        .await;
+    db.execute(&format!(
+        "UPDATE outbox SET due_at = 0 WHERE campaign_id = {second}"
+    ))
+    .await;
+    run_until_idle(s, &d).await;
+    assert_eq!(lines(&file).len(), 4);
+    let _ = (a, b);
+}
+
+async fn unsubscribes_and_bounces_block_the_address(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let dir = tempfile_dir();
+    customer(s, &admin, "王伟", Some(("13800138001", true))).await;
+    customer(s, &admin, "李娜", Some(("13800138002", true))).await;
+    customer(s, &admin, "赵敏", Some(("13800138003", true))).await;
+    let seg = shanghai(s, &admin).await;
+    let (d, _file) = delivery(s, &admin, &dir).await;
+    let mut p = s.contact_policy(Channel::Sms).await.unwrap();
+    p.cap_count = 100;
+    s.save_contact_policy(&admin, Channel::Sms, &p)
+        .await
+        .unwrap();
+    let first = launch(s, &admin, &sms("第一波", seg, 0)).await;
+    run_until_idle(s, &d).await;
+    let token = |phone: &'static str| async move {
+        db.scalar_text(&format!(
+            "SELECT token FROM outbox WHERE campaign_id = {first} AND address = '{phone}'"
+        ))
+        .await
+    };
+    // 王伟 unsubscribes through his link; 李娜's number bounces hard; 赵敏's softly, once.
+    guanxi_app::campaign::unsubscribe(s, &token("+8613800138001").await)
+        .await
+        .unwrap();
+    s.record_response(
+        &token("+8613800138002").await,
+        &Response::Bounced(guanxi_domain::campaign::bounce::Bounce::Hard),
+    )
+    .await
+    .unwrap();
+    s.record_response(
+        &token("+8613800138003").await,
+        &Response::Bounced(guanxi_domain::campaign::bounce::Bounce::Soft),
+    )
+    .await
+    .unwrap();
+    // The consent is withdrawn on the contact point, with the time.
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM contact_points WHERE consent_marketing = TRUE")
+            .await,
+        1
+    );
+    let pv = guanxi_app::campaign::preview(s, &admin, None, &sms("第二波", seg, 0), as_of())
+        .await
+        .unwrap();
+    assert_eq!(pv.send, 1, "one soft bounce is not enough to block");
+    let skipped: Vec<(&str, i64)> = pv.skipped.iter().map(|(r, n)| (r.as_str(), *n)).collect();
+    assert!(skipped.contains(&("unsubscribed", 1)), "{skipped:?}");
+    assert!(skipped.contains(&("bounced", 1)), "{skipped:?}");
+    // The unsubscribe is on 王伟's timeline as the message's furthest response.
+    let code = db
+        .scalar_text(
+            "SELECT code FROM customer_events WHERE kind = 'message' AND code = 'unsubscribed'",
+        )
+        .await;
+    assert_eq!(code, "unsubscribed");
+    // Two more soft bounces (three in all) block 赵敏's number too.
+    for _ in 0..2 {
+        s.record_response(
+            &token("+8613800138003").await,
+            &Response::Bounced(guanxi_domain::campaign::bounce::Bounce::Soft),
+        )
+        .await
+        .unwrap();
+    }
+    let pv = guanxi_app::campaign::preview(s, &admin, None, &sms("第二波", seg, 0), as_of())
+        .await
+        .unwrap();
+    assert_eq!(pv.send, 0);
+}
+
+async fn conversions_count_inside_the_window_only(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let dir = tempfile_dir();
+    let mut ids = vec![];
+    for i in 0..40 {
+        ids.push(
+            customer(
+                s,
+                &admin,
+                &format!("客户{i}"),
+                Some((&format!("1380013{:04}", 8100 + i), true)),
+            )
+            .await,
+        );
+    }
+    let seg = shanghai(s, &admin).await;
+    let (d, _file) = delivery(s, &admin, &dir).await;
+    let id = launch(s, &admin, &sms("回购", seg, 25)).await;
+    run_until_idle(s, &d).await;
+    let (_, f) = guanxi_app::campaign::get(s, &admin, id, 8).await.unwrap();
+    let control = f
+        .variants
+        .iter()
+        .find(|v| v.variant == "control")
+        .unwrap()
+        .recipients;
+    let sent = f
+        .variants
+        .iter()
+        .find(|v| v.variant == "a")
+        .unwrap()
+        .recipients;
+    assert_eq!(control + sent, 40);
+    assert!(control > 3 && control < 20, "{control}");
+    // Every recipient and every held-out customer orders: one the day after (inside the
+    // 7-day window), one ten days later (outside). Moved back so the times are in the past.
+    db.execute("UPDATE outbox SET sent_at = sent_at - 20 * 86400000")
+        .await;
+    db.execute("UPDATE campaigns SET send_at = send_at - 20 * 86400000")
+        .await;
+    let base = Utc::now() - chrono::Duration::days(20);
+    let treated: Vec<i64> = {
+        let mut v = vec![];
+        for c in &ids {
+            let st = db
+                .scalar_text(&format!(
+                    "SELECT state FROM outbox WHERE campaign_id = {id} AND customer_id = {c}"
+                ))
+                .await;
+            v.push((st == "sent") as i64);
+        }
+        v
+    };
+    for (i, c) in ids.iter().enumerate() {
+        // Half the recipients buy inside the window; a quarter of the control group.
+        let buys = if treated[i] == 1 {
+            i % 2 == 0
+        } else {
+            i % 4 == 0
+        };
+        if buys {
+            order(s, &admin, *c, base + chrono::Duration::days(1), 5000).await;
+        }
+        order(s, &admin, *c, base + chrono::Duration::days(10), 99_900).await;
+    }
+    let (_, f) = guanxi_app::campaign::get(s, &admin, id, 8).await.unwrap();
+    let a = f.variants.iter().find(|v| v.variant == "a").unwrap();
+    let ctl = f.variants.iter().find(|v| v.variant == "control").unwrap();
+    let expect_a = ids
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| treated[*i] == 1 && i % 2 == 0)
+        .count() as i64;
+    let expect_c = ids
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| treated[*i] == 0 && i % 4 == 0)
+        .count() as i64;
+    assert_eq!(a.converted, expect_a);
+    assert_eq!(
+        a.revenue_minor,
+        expect_a * 5000,
+        "the later orders are outside the window"
+    );
+    assert_eq!(ctl.converted, expect_c);
+    let lift =
+        (expect_a as f64 / a.recipients as f64 - expect_c as f64 / ctl.recipients as f64) * 100.0;
+    assert!((f.lift_points.unwrap() - lift).abs() < 1e-9);
+}
+
+async fn order(s: &Store, a: &Actor, customer: i64, at: chrono::DateTime<Utc>, minor: i64) {
+    s.create_order(
+        a,
+        NewOrder {
+            customer_id: customer,
+            ordered_at: at,
+            currency: "CNY".into(),
+            channel: OrderChannel::Store,
+            store: None,
+            external_ref: None,
+            lines: vec![NewOrderLine {
+                sku: "TEA".into(),
+                product_name: None,
+                category: None,
+                quantity: 1,
+                unit_price_minor: minor,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn a_dead_senders_claim_is_sent_once(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let dir = tempfile_dir();
+    for i in 0..30 {
+        customer(
+            s,
+            &admin,
+            &format!("客户{i}"),
+            Some((&format!("1380013{:04}", 8100 + i), true)),
+        )
+        .await;
+    }
+    let seg = shanghai(s, &admin).await;
+    let (d, file) = delivery(s, &admin, &dir).await;
+    let mut p = s.contact_policy(Channel::Sms).await.unwrap();
+    p.cap_count = 100;
+    s.save_contact_policy(&admin, Channel::Sms, &p)
+        .await
+        .unwrap();
+    let id = launch(s, &admin, &sms("一次", seg, 0)).await;
+    let k = s.get_campaign(id).await.unwrap();
+    s.prepare_campaign_step(&k, as_of()).await.unwrap();
+    // A sender claims ten, delivers three and records them, then dies holding the rest.
+    let claimed = s.claim_outbox(Some(id), Channel::Sms, 10, 1).await.unwrap();
+    assert_eq!(claimed.len(), 10);
+    let policy = s.contact_policy(Channel::Sms).await.unwrap();
+    for m in &claimed[..3] {
+        s.record_delivery(
+            m,
+            &Outcome::Sent {
+                message_key: m.token.clone(),
+                lang: "zh-CN".into(),
+            },
+            &policy,
+        )
+        .await
+        .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The next sender takes over once the lease ran out and sends each of the 27 others once.
+    run_until_idle(s, &d).await;
+    let sent = lines(&file);
+    assert_eq!(sent.len(), 27);
+    let mut phones: Vec<&str> = sent.iter().map(|l| l["phone"].as_str().unwrap()).collect();
+    phones.sort_unstable();
+    phones.dedup();
+    assert_eq!(phones.len(), 27, "no number twice");
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE campaign_id = {id} AND state = 'sent'"
+        ))
+        .await,
+        30
+    );
+    // A recorded message is never claimed again.
+    assert!(s
+        .claim_outbox(Some(id), Channel::Sms, 100, 1)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM customer_events WHERE kind = 'message'")
+            .await,
+        30
+    );
+}

@@ -1,0 +1,16 @@
+//! Campaigns and the outbox (issue #16): saving campaigns, reading their audience into the
+//! outbox, claiming and recording deliveries exactly as far as a provider allows, responses,
+//! the contact policies and the suppression list, and each campaign's figures.
+
+pub mod audience;
+pub mod outbox;
+pub mod policy;
+pub mod responses;
+pub mod run;
+pub mod setup;
+
+pub use audience::{AudiencePreview, PrepareReport};
+pub use outbox::{OutboxMessage, Outcome};
+pub use policy::Suppression;
+pub use responses::{CampaignFigures, Response, TokenOwner, VariantFigures};
+pub use setup::CampaignRecord;
