@@ -49,9 +49,18 @@ export GUANXI_TEST_SMTP="127.0.0.1:$SMTP_PORT"
 export GUANXI_TEST_SMTP_LOG="$PWD/target/smtp-received.jsonl"
 "$GUANXI_PYTHON" tests/smtp/server.py "$SMTP_PORT" "$GUANXI_TEST_SMTP_LOG" > target/smtp-server.log 2>&1 &
 smtp_pid=$!
-trap 'kill $smtp_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do grep -q ready target/smtp-server.log 2>/dev/null && break; sleep 0.2; done
-grep -q ready target/smtp-server.log || { echo "ERROR: the local SMTP server did not start:" >&2; cat target/smtp-server.log >&2; exit 1; }
+
+step "local SMS provider server (Aliyun and Tencent Cloud request shapes, tests/sms/server.py)"
+SMS_PORT="${GUANXI_TEST_SMS_PORT:-2626}"
+export GUANXI_TEST_SMS="127.0.0.1:$SMS_PORT"
+export GUANXI_TEST_SMS_LOG="$PWD/target/sms-received.jsonl"
+"$GUANXI_PYTHON" tests/sms/server.py "$SMS_PORT" "$GUANXI_TEST_SMS_LOG" > target/sms-server.log 2>&1 &
+sms_pid=$!
+trap 'kill $smtp_pid $sms_pid 2>/dev/null || true' EXIT
+for log in target/smtp-server.log target/sms-server.log; do
+  for _ in $(seq 1 50); do grep -q ready "$log" 2>/dev/null && break; sleep 0.2; done
+  grep -q ready "$log" || { echo "ERROR: a local test server did not start ($log):" >&2; cat "$log" >&2; exit 1; }
+done
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -100,7 +100,9 @@ async fn each_recipient_gets_the_email_once(db: &TestDb) {
     let d = Delivery::new(&DeliveryConfig {
         smtp_url: Some(format!("smtp://{addr}")),
         mail_from: "茶舍 <news@guanxi.test>".into(),
+        sms_provider: String::new(),
         sms_file: None,
+        sms_account: None,
         sms_sign: String::new(),
         base_url: "http://crm.test".into(),
         utc_offset_hours: 8,

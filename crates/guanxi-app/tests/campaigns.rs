@@ -103,7 +103,9 @@ async fn delivery(s: &Store, a: &Actor, dir: &std::path::Path) -> (Delivery, std
     let d = Delivery::new(&DeliveryConfig {
         smtp_url: None,
         mail_from: "Guanxi <noreply@guanxi.test>".into(),
+        sms_provider: String::new(),
         sms_file: Some(file.clone()),
+        sms_account: None,
         sms_sign: "【茶舍】".into(),
         base_url: "http://127.0.0.1:1".into(),
         utc_offset_hours: 8,

@@ -22,8 +22,19 @@ pub struct Config {
     pub mail_from: String,
     /// The server's address as recipients reach it (unsubscribe, open and click links).
     pub public_url: String,
+    /// The SMS provider: `file`, `aliyun` or `tencent` (empty: the file provider when
+    /// `sms_file` is set, else none).
+    pub sms_provider: String,
     /// Development SMS provider: each text message is appended to this file as JSON.
     pub sms_file: Option<String>,
+    /// AccessKeyId (Aliyun) or SecretId (Tencent Cloud).
+    pub sms_key_id: String,
+    /// AccessKeySecret (Aliyun) or SecretKey (Tencent Cloud).
+    pub sms_key_secret: String,
+    /// Tencent Cloud's SmsSdkAppId.
+    pub sms_app_id: String,
+    /// The provider's endpoint, when not its public one (a proxy; a local server in tests).
+    pub sms_endpoint: String,
     /// The SMS signature (签名) registered with the provider.
     pub sms_sign: String,
     /// SMTP connections (and deliveries) in flight at once.
@@ -73,7 +84,12 @@ impl Default for Config {
             smtp_url: None,
             mail_from: "Guanxi <noreply@localhost>".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            sms_provider: String::new(),
             sms_file: None,
+            sms_key_id: String::new(),
+            sms_key_secret: String::new(),
+            sms_app_id: String::new(),
+            sms_endpoint: String::new(),
             sms_sign: "【关系】".into(),
             send_concurrency: 8,
             outbox_lease_seconds: 60,
@@ -99,7 +115,16 @@ impl Config {
         guanxi_app::campaign::deliver::DeliveryConfig {
             smtp_url: self.smtp_url.clone(),
             mail_from: self.mail_from.clone(),
+            sms_provider: self.sms_provider.clone(),
             sms_file: self.sms_file.clone().map(Into::into),
+            sms_account: (!self.sms_key_id.is_empty()).then(|| {
+                guanxi_app::campaign::sms::ApiAccount {
+                    endpoint: self.sms_endpoint.clone(),
+                    key_id: self.sms_key_id.clone(),
+                    secret: self.sms_key_secret.clone(),
+                    app_id: self.sms_app_id.clone(),
+                }
+            }),
             sms_sign: self.sms_sign.clone(),
             base_url: self.public_url.clone(),
             utc_offset_hours: 8,
@@ -168,6 +193,11 @@ impl Config {
             ("GUANXI_MAIL_FROM", &mut c.mail_from),
             ("GUANXI_PUBLIC_URL", &mut c.public_url),
             ("GUANXI_SMS_SIGN", &mut c.sms_sign),
+            ("GUANXI_SMS_PROVIDER", &mut c.sms_provider),
+            ("GUANXI_SMS_KEY_ID", &mut c.sms_key_id),
+            ("GUANXI_SMS_KEY_SECRET", &mut c.sms_key_secret),
+            ("GUANXI_SMS_APP_ID", &mut c.sms_app_id),
+            ("GUANXI_SMS_ENDPOINT", &mut c.sms_endpoint),
         ] {
             if let Ok(v) = std::env::var(name) {
                 *slot = v;

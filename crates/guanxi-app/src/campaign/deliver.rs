@@ -70,8 +70,13 @@ pub struct DeliveryConfig {
     pub smtp_url: Option<String>,
     /// `Name <address>` of the sender.
     pub mail_from: String,
+    /// The SMS provider: `file`, `aliyun`, `tencent` (empty: the file provider when a file
+    /// is set, else none).
+    pub sms_provider: String,
     /// Where the file SMS provider writes (development).
     pub sms_file: Option<std::path::PathBuf>,
+    /// The account at Aliyun or Tencent Cloud.
+    pub sms_account: Option<super::sms::ApiAccount>,
     /// The SMS signature.
     pub sms_sign: String,
     /// The server's public address.
@@ -103,7 +108,11 @@ impl Delivery {
         Ok(Self {
             mailer,
             from: c.mail_from.parse().map_err(|e| format!("mail_from: {e}"))?,
-            sms: c.sms_file.clone().map(SmsProvider::File),
+            sms: SmsProvider::configure(
+                &c.sms_provider,
+                c.sms_file.clone(),
+                c.sms_account.clone(),
+            )?,
             sms_sign: c.sms_sign.clone(),
             base_url: c.base_url.trim_end_matches('/').to_string(),
             utc_offset_hours: c.utc_offset_hours,

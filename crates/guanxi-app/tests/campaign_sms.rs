@@ -1,0 +1,227 @@
+//! Text messages through the Aliyun and Tencent Cloud request shapes, against a local HTTP
+//! server that checks each signature on its own and records what it received (tests/sms,
+//! started by ./test.sh), on both backends: each recipient once, the template's parameters by
+//! name (Aliyun) or in order (Tencent), the number in each provider's form; a refused number
+//! fails for good and is blocked, a throttled one waits for a retry.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use guanxi_app::campaign::deliver::{self, Delivery, DeliveryConfig};
+use guanxi_app::campaign::sms::ApiAccount;
+use guanxi_domain::campaign::content::SmsParam;
+use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, Variant};
+use guanxi_domain::customer::{CustomerFields, NewContactPoint};
+use guanxi_domain::role::Role;
+use guanxi_domain::segment::{AsOf, SegmentInput};
+use guanxi_domain::vocabulary::ContactKind;
+use guanxi_store::on_both_backends;
+use guanxi_store::testing::{user, TestDb};
+use serde_json::json;
+
+on_both_backends!(aliyun_and_tencent_receive_each_text_once);
+
+fn server() -> (String, std::path::PathBuf) {
+    let addr = std::env::var("GUANXI_TEST_SMS").expect(
+        "GUANXI_TEST_SMS (host:port of the local SMS provider server) is not set: run ./test.sh, which starts tests/sms/server.py",
+    );
+    let log = std::env::var("GUANXI_TEST_SMS_LOG")
+        .expect("GUANXI_TEST_SMS_LOG is not set: run ./test.sh");
+    (addr, log.into())
+}
+
+async fn aliyun_and_tencent_receive_each_text_once(db: &TestDb) {
+    let (addr, log) = server();
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    // Numbers unique to this run: a prefix from the clock, so the shared log can be filtered.
+    let run = (Utc::now().timestamp_micros() % 900) + 100;
+    let city = format!("城{run}");
+    let phones: Vec<String> = (0..6)
+        .map(|i| match i {
+            4 => format!("139{run:03}{:01}0000", i),
+            5 => format!("139{run:03}{:01}9999", i),
+            _ => format!("139{run:03}{:01}{:04}", i, 1000 + i),
+        })
+        .collect();
+    for (i, p) in phones.iter().enumerate() {
+        let mut f: CustomerFields = serde_json::from_value(json!({
+            "kind": "individual", "name": format!("王{i}号"), "city": city, "gender": "male"}))
+        .unwrap();
+        f.contact_points = vec![NewContactPoint {
+            kind: ContactKind::Mobile,
+            value: p.clone(),
+            label: None,
+            is_primary: true,
+            consent_marketing: true,
+            source: None,
+        }];
+        s.create_customer(&admin, f.validate(admin.id, Utc::now()).unwrap())
+            .await
+            .unwrap();
+    }
+    let now = Utc::now();
+    let as_of = AsOf {
+        now,
+        today: now.date_naive(),
+        utc_offset_hours: 0,
+    };
+    let seg: SegmentInput = serde_json::from_value(json!({
+        "name": "本城", "description": "",
+        "rule": {"clauses": [{"field": "city", "op": "eq", "value": city}]}}))
+    .unwrap();
+    let seg = s.create_segment(&admin, &seg, as_of).await.unwrap().id;
+    let mut p = s.contact_policy(Channel::Sms).await.unwrap();
+    p.quiet_start = 0;
+    p.quiet_end = 0;
+    p.cap_count = 100;
+    s.save_contact_policy(&admin, Channel::Sms, &p)
+        .await
+        .unwrap();
+    for (n, provider) in ["aliyun", "tencent"].iter().enumerate() {
+        let c = CampaignInput {
+            name: format!("中秋短信 {provider}"),
+            channel: Channel::Sms,
+            segments: vec![seg],
+            exclude: vec![],
+            control_percent: 0,
+            variants: vec![Variant {
+                subject_zh: String::new(),
+                subject_en: String::new(),
+                body_zh: "【茶舍】{{salutation}}，您有{{points}}积分，回T退订".into(),
+                body_en: String::new(),
+                sms_template: if n == 0 {
+                    "SMS_154950909".into()
+                } else {
+                    "449739".into()
+                },
+                sms_params: vec![
+                    SmsParam {
+                        key: "name".into(),
+                        value: "{{salutation}}".into(),
+                    },
+                    SmsParam {
+                        key: "points".into(),
+                        value: "{{points}}".into(),
+                    },
+                ],
+            }],
+            ab: None,
+            offer_id: None,
+            attribution_days: 7,
+            spread_hours: 0,
+            track_opens: false,
+        };
+        let k = guanxi_app::campaign::save(s, &admin, None, &c)
+            .await
+            .unwrap();
+        guanxi_app::campaign::move_to(s, &admin, k.id, k.version, CampaignState::Sending, None)
+            .await
+            .unwrap();
+        let d = Delivery::new(&DeliveryConfig {
+            smtp_url: None,
+            mail_from: "Guanxi <noreply@guanxi.test>".into(),
+            sms_provider: provider.to_string(),
+            sms_file: None,
+            sms_account: Some(ApiAccount {
+                endpoint: format!("http://{addr}/{provider}"),
+                key_id: if n == 0 {
+                    "testId".into()
+                } else {
+                    "AKIDtest".into()
+                },
+                secret: if n == 0 {
+                    "testSecret".into()
+                } else {
+                    "tencentSecret".into()
+                },
+                app_id: "1400000000".into(),
+            }),
+            sms_sign: "茶舍".into(),
+            base_url: "http://crm.test".into(),
+            utc_offset_hours: 8,
+            lease: Duration::from_secs(60),
+            concurrency: 4,
+        })
+        .unwrap();
+        for _ in 0..10 {
+            let r = deliver::run_step(s, &d, Duration::from_secs(10))
+                .await
+                .unwrap();
+            if !r.more && r.sent == 0 && r.prepared == 0 {
+                break;
+            }
+        }
+        let got: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|l| {
+                l["provider"] == *provider
+                    && l["phone"]
+                        .as_str()
+                        .is_some_and(|p| p.contains(&format!("139{run:03}")))
+            })
+            .collect();
+        assert!(
+            got.iter().all(|l| l["signed"] == true),
+            "{provider}: every signature checks out: {got:?}"
+        );
+        // Four delivered, one refused, one throttled: six requests, each number once. The
+        // second campaign skips the number the first one had refused.
+        assert_eq!(got.len(), 6 - n, "{provider}: {got:?}");
+        let first = got
+            .iter()
+            .find(|l| l["phone"].as_str().unwrap().ends_with("1000"))
+            .unwrap();
+        match n {
+            0 => {
+                assert_eq!(
+                    first["phone"],
+                    phones[0].as_str(),
+                    "Aliyun takes mainland numbers bare"
+                );
+                assert_eq!(first["params"], json!({"name": "王先生", "points": "0"}));
+                assert_eq!(first["template"], "SMS_154950909");
+            }
+            _ => {
+                assert_eq!(first["phone"], format!("+86{}", phones[0]).as_str());
+                assert_eq!(first["params"], json!(["王先生", "0"]));
+                assert_eq!(first["app_id"], "1400000000");
+            }
+        }
+        assert_eq!(first["sign"], "茶舍");
+        let state = |suffix: &'static str| {
+            let id = k.id;
+            async move {
+                db.scalar_text(&format!(
+                    "SELECT state FROM outbox WHERE campaign_id = {id} AND address LIKE '%{suffix}'"
+                ))
+                .await
+            }
+        };
+        assert_eq!(state("1000").await, "sent");
+        assert_eq!(
+            state("0000").await,
+            if n == 0 { "failed" } else { "skipped" },
+            "a refused number is not retried, and blocked afterwards"
+        );
+        assert_eq!(state("9999").await, "queued", "a throttled one is");
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM outbox WHERE campaign_id = {} AND state = 'sent'",
+                k.id
+            ))
+            .await,
+            4
+        );
+    }
+    // The refused number is blocked for the next campaign.
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM suppressions WHERE channel = 'sms' AND reason = 'hard_bounce' AND address LIKE '+86139{run:03}%'"
+        ))
+        .await,
+        1
+    );
+}
