@@ -79,7 +79,12 @@ before(async () => {
   base = `http://127.0.0.1:${port}`;
   server = spawn(bin, ["demo", "--customers", "150", "--orders", "1500", "--bind", `127.0.0.1:${port}`], {
     cwd: dir,
-    env: { ...process.env, GUANXI_DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, GUANXI_DEMO_PASSWORD: password, RUST_LOG: "warn" },
+    env: {
+      ...process.env, GUANXI_DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, GUANXI_DEMO_PASSWORD: password, RUST_LOG: "warn",
+      // Campaign e-mail goes to the local SMTP server ./test.sh started; links point here.
+      ...(process.env.GUANXI_TEST_SMTP ? { GUANXI_SMTP_URL: `smtp://${process.env.GUANXI_TEST_SMTP}` } : {}),
+      GUANXI_PUBLIC_URL: `http://127.0.0.1:${port}`, GUANXI_CAMPAIGN_SECONDS: "1", GUANXI_MAIL_FROM: "茶舍 <news@guanxi.test>",
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   server.on("exit", (code) => { if (code) console.error(`guanxi exited with ${code}`); });
@@ -962,6 +967,108 @@ test("a marketer tries a rule with the dry run and switches it on; the rep finds
   assert.match(await rep.textContent("#points-tier"), /会员/);
   await shot(rep, "rule-task-and-tier");
   await rep.context().close();
+});
+
+test("a marketer sends a campaign to Shanghai's champions who bought tea, sees who is skipped, then opens, clicks and revenue", async () => {
+  const smtpLog = process.env.GUANXI_TEST_SMTP_LOG;
+  assert.ok(process.env.GUANXI_TEST_SMTP && smtpLog, "GUANXI_TEST_SMTP(_LOG) not set: run ./test.sh, which starts the local SMTP server");
+  const admin = await api("admin");
+  // Three tea lovers in Shanghai with many recent orders (champions after a refresh): two
+  // with e-mail consent, one without.
+  const run = Date.now().toString(36);
+  const people = [];
+  for (const [i, consent] of [[0, true], [1, true], [2, false]]) {
+    const c = await admin.call("POST", "/customers", {
+      kind: "individual", name: `茶客${i}号`, gender: i === 1 ? "male" : "female", city: "上海",
+      contact_points: [{ kind: "email", value: `tea${i}.${run}@e2e.test`, consent_marketing: consent }],
+    });
+    for (let k = 0; k < 8; k++) {
+      await admin.call("POST", "/orders", {
+        customer_id: c.id, ordered_at: new Date(Date.now() - (k * 6 + 1) * 86400000).toISOString(),
+        channel: "online", lines: [{ sku: "TEA-LJ-250", product_name: "西湖龙井 250g", category: "tea", quantity: 3, unit_price_minor: 38800 }],
+      });
+    }
+    people.push(c);
+  }
+  await admin.call("POST", "/scores/refresh");
+  for (let i = 0; i < 150; i++) {
+    const st = await admin.call("GET", "/scores/status");
+    if (!st.running) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const seg = await admin.call("POST", "/segments", {
+    name: "上海·90天买过茶的冠军客户", description: "e2e",
+    rule: { match: "all", clauses: [
+      { field: "city", op: "eq", value: "上海" },
+      { field: "rfm_segment", op: "eq", value: "champions" },
+      { field: "bought_category", op: "bought", value: "tea", days: "90" },
+    ] },
+  });
+  const page = await newPage("zh-CN");
+  await login(page, "marketing");
+  await page.click("#nav-campaigns");
+  await page.fill("#campaign-form input[name=name]", "中秋新茶 e2e");
+  await page.check(`#campaign-segments input[value='${seg.id}']`);
+  await page.fill("#campaign-form input[name=control_percent]", "0");
+  await page.fill("#campaign-form input[name=subject_zh_a]", "{{salutation}}，中秋新茶到店");
+  await page.fill("#campaign-form textarea[name=body_zh_a]", "{{salutation}}您好，新茶已上架：https://shop.example.com/mid-autumn");
+  await page.check("#campaign-form input[name=track_opens]");
+  await Promise.all([page.waitForLoadState("load"), page.click("#campaign-preview-button")]);
+  const preview = await page.textContent("#campaign-preview");
+  // Who is skipped and why: the one without consent, named as such.
+  assert.match(preview, /未授权营销\s*[1-9]/, preview);
+  const sendNow = parseInt(preview.match(/现在可发送\s*(\d+)/)[1], 10);
+  assert.ok(sendNow >= 2, `both consented tea lovers get it: ${preview}`);
+  await shot(page, "campaign-preview");
+  await Promise.all([page.waitForURL(/\/campaigns\/\d+$/), page.click("#campaign-save")]);
+  await Promise.all([page.waitForLoadState("load"), page.click("#campaign-send-now")]);
+  let state = "";
+  for (let i = 0; i < 60; i++) {
+    await page.reload();
+    state = (await page.textContent("#campaign-state-label")).trim();
+    if (state === "已完成") break;
+    await page.waitForTimeout(500);
+  }
+  assert.equal(state, "已完成", "the campaign finished sending");
+  // The mail arrived at the SMTP server, once per recipient; the customer opens and clicks.
+  const got = readFileSync(smtpLog, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))
+    .filter((l) => l.to.endsWith(`.${run}@e2e.test`));
+  assert.equal(got.length, 2, JSON.stringify(got));
+  assert.ok(!got.some((l) => l.to.startsWith("tea2.")), "no mail without consent");
+  const mail = got.find((l) => l.to.startsWith("tea1."));
+  assert.match(mail.subject, /^茶先生，中秋新茶到店$/);
+  const click = mail.text.match(/http:\/\/127\.0\.0\.1:\d+\/t\/c\/[0-9a-f]{32}\?u=\S+/)[0];
+  const token = click.match(/\/t\/c\/([0-9a-f]{32})/)[1];
+  const pixel = await fetch(`${base}/t/o/${token}`);
+  assert.equal(pixel.headers.get("content-type"), "image/gif");
+  const r = await fetch(click, { redirect: "manual" });
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get("location"), "https://shop.example.com/mid-autumn");
+  // An open redirect is refused.
+  const evil = await fetch(`${base}/t/c/${token}?u=${encodeURIComponent("https://evil.example")}`, { redirect: "manual" });
+  assert.equal(evil.status, 404);
+  // He orders the next day's worth: revenue within the attribution window.
+  await admin.call("POST", "/orders", {
+    customer_id: people[1].id, ordered_at: new Date().toISOString(), channel: "online",
+    lines: [{ sku: "TEA-LJ-250", product_name: "西湖龙井 250g", category: "tea", quantity: 2, unit_price_minor: 38800 }],
+  });
+  await page.reload();
+  const variants = await page.textContent("#campaign-variants");
+  assert.match(variants, /版本 A/);
+  const cells = await page.locator("#campaign-variants tbody tr >> nth=0 >> td").allTextContents();
+  assert.ok(parseInt(cells[1], 10) >= 2, `recipients: ${cells}`);
+  assert.ok(parseInt(cells[2], 10) >= 1, `opened: ${cells}`);
+  assert.ok(parseInt(cells[3], 10) >= 1, `clicked: ${cells}`);
+  assert.ok(parseInt(cells[4], 10) >= 1, `ordered: ${cells}`);
+  assert.match(cells[5], /¥[1-9]/, `revenue: ${cells}`);
+  assert.match(await page.textContent("#campaign-responses"), /点击\s*1/);
+  await shot(page, "campaign-results");
+  // The unsubscribe link: a page with a button (nothing happens on GET), then done.
+  await page.goto(`${base}/u/${token}`);
+  await Promise.all([page.waitForLoadState("load"), page.click("#unsubscribe-button")]);
+  assert.match(await page.textContent("#unsubscribed"), /已退订/);
+  await shot(page, "campaign-unsubscribed");
+  await page.context().close();
 });
 
 test("no script errors or Content-Security-Policy violations on any page visited", () => {

@@ -29,6 +29,8 @@ class Recorder:
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        part = msg.get_body(preferencelist=("plain",))
+        text = part.get_content() if part is not None else ""
         with open(self.path, "a", encoding="utf-8") as f:
             for rcpt in envelope.rcpt_tos:
                 f.write(json.dumps({
@@ -37,6 +39,7 @@ class Recorder:
                     "list_unsubscribe": msg.get("List-Unsubscribe"),
                     "list_unsubscribe_post": msg.get("List-Unsubscribe-Post"),
                     "subject": str(msg.get("Subject") or ""),
+                    "text": text,
                 }, ensure_ascii=False) + "\n")
         return "250 Message accepted for delivery"
 

@@ -4,6 +4,7 @@
 
 mod analyze;
 mod backup;
+mod campaign_crash;
 mod cli;
 mod common;
 mod demo_numbers;
