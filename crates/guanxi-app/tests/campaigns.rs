@@ -531,4 +531,16 @@ async fn a_dead_senders_claim_is_sent_once(db: &TestDb) {
             .await,
         30
     );
+    // An erased customer's address leaves the outbox; the message stays counted.
+    let erased = claimed[0].customer_id;
+    s.erase_customer(&admin, erased, "data-subject request")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE customer_id = {erased} AND address IS NULL AND state = 'sent'"
+        ))
+        .await,
+        1
+    );
 }

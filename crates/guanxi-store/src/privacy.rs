@@ -304,6 +304,27 @@ impl Store {
             Rows::Customer(id),
         )
         .await?;
+        // Campaigns: what was sent stays counted (state, times, variant); where it went and
+        // what a transactional message said go, and nothing more is sent. The suppression list
+        // keeps an unsubscribed address, so it is never written to again.
+        sqlx::query(
+            "UPDATE outbox SET address = NULL, subject = NULL, body = NULL, \
+             state = CASE WHEN state IN ('queued', 'held') THEN 'cancelled' ELSE state END \
+             WHERE customer_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE outbox_events SET detail = NULL WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        project(
+            &mut tx,
+            &crate::campaign::outbox::MESSAGE_EVENTS,
+            Rows::Customer(id),
+        )
+        .await?;
         let relations = sqlx::query(
             "DELETE FROM customer_relations WHERE from_customer_id = $1 OR to_customer_id = $1",
         )
