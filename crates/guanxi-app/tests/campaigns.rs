@@ -25,6 +25,7 @@ on_both_backends!(
     unsubscribes_and_bounces_block_the_address,
     conversions_count_inside_the_window_only,
     a_dead_senders_claim_is_sent_once,
+    past_responses_are_a_segment_field,
 );
 
 fn as_of() -> AsOf {
@@ -240,9 +241,18 @@ async fn caps_hold_across_two_campaigns(db: &TestDb) {
     s.save_contact_policy(&admin, Channel::Sms, &p)
         .await
         .unwrap();
-    launch(s, &admin, &sms("第一波", seg, 0)).await;
+    let first = launch(s, &admin, &sms("第一波", seg, 0)).await;
     run_until_idle(s, &d).await;
-    assert_eq!(lines(&file).len(), 2);
+    assert_eq!(
+        lines(&file).len(),
+        2,
+        "{}",
+        db.scalar_text(&format!(
+            "SELECT COALESCE(MIN(state || ' ' || COALESCE(last_error, '') || ' ' || CAST(attempts AS TEXT)), '') \
+             FROM outbox WHERE campaign_id = {first} AND state <> 'sent'"
+        ))
+        .await
+    );
     let second = launch(s, &admin, &sms("第二波", seg, 0)).await;
     run_until_idle(s, &d).await;
     // Nobody got a second text: both wait, due a week after their first, not dropped.
@@ -543,4 +553,63 @@ async fn a_dead_senders_claim_is_sent_once(db: &TestDb) {
         .await,
         1
     );
+}
+
+async fn past_responses_are_a_segment_field(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let dir = tempfile_dir();
+    for (i, p) in ["13800138001", "13800138002", "13800138003"]
+        .iter()
+        .enumerate()
+    {
+        customer(s, &admin, &format!("客{i}"), Some((p, true))).await;
+    }
+    let seg = shanghai(s, &admin).await;
+    let (d, _file) = delivery(s, &admin, &dir).await;
+    let id = launch(s, &admin, &sms("回访", seg, 0)).await;
+    run_until_idle(s, &d).await;
+    let token = |phone: &'static str| async move {
+        db.scalar_text(&format!(
+            "SELECT token FROM outbox WHERE campaign_id = {id} AND address = '{phone}'"
+        ))
+        .await
+    };
+    s.record_response(
+        &token("+8613800138001").await,
+        &Response::Clicked("https://x.cn".into()),
+    )
+    .await
+    .unwrap();
+    s.record_response(
+        &token("+8613800138002").await,
+        &Response::Replied("好的".into()),
+    )
+    .await
+    .unwrap();
+    let size = |op: &'static str, value: &'static str, days: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let rule: guanxi_domain::segment::SegmentRule = serde_json::from_value(json!({
+                "clauses": [{"field": "campaign_response", "op": op, "value": value, "days": days}]}))
+            .unwrap();
+            let f = rule.resolve(as_of()).unwrap();
+            s.segment_size(&admin, &f).await.unwrap()
+        }
+    };
+    assert_eq!(size("responded", "clicked", "30").await, 1);
+    assert_eq!(
+        size("responded", "opened", "30").await,
+        1,
+        "a click counts as opened"
+    );
+    assert_eq!(size("responded", "any_sms", "30").await, 2);
+    assert_eq!(size("responded", "replied_sms", "").await, 1);
+    assert_eq!(size("responded", "clicked_email", "30").await, 0);
+    assert_eq!(size("not_responded", "any", "30").await, 1);
+    // Responses older than the window do not count.
+    db.execute("UPDATE outbox_events SET at = at - 3456000000")
+        .await;
+    assert_eq!(size("responded", "any", "30").await, 0);
+    assert_eq!(size("responded", "any", "60").await, 2);
 }

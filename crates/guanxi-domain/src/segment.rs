@@ -111,6 +111,19 @@ const CMP_OPS: &[&str] = &["gte", "lte"];
 const COUNT_OPS: &[&str] = &["gte", "lte", "eq"];
 
 /// RFM segment codes as the score refresh stores them.
+/// What a customer did with the campaigns sent to them (the seeds' "learn from past
+/// responses"): any response (opened, clicked, replied), one kind, or one on a channel.
+pub const CAMPAIGN_RESPONSES: &[&str] = &[
+    "any",
+    "opened",
+    "clicked",
+    "replied",
+    "any_email",
+    "clicked_email",
+    "any_sms",
+    "replied_sms",
+];
+
 pub const RFM_SEGMENTS: &[&str] = &[
     "champions",
     "loyal_customers",
@@ -195,6 +208,13 @@ pub const FIELDS: &[FieldSpec] = &[
         ops: CMP_OPS,
         value: ValueKind::Number,
         choices: &[],
+        days: true,
+    },
+    FieldSpec {
+        code: "campaign_response",
+        ops: &["responded", "not_responded"],
+        value: ValueKind::Code,
+        choices: CAMPAIGN_RESPONSES,
         days: true,
     },
     days_field("last_order", &["within", "not_within"]),
@@ -363,6 +383,16 @@ pub enum Test {
         since_ms: Option<i64>,
         /// The kept purchase window the cut-off is, when it is one.
         window: Option<PurchaseWindow>,
+    },
+    /// Responded to a campaign message (one of `kinds` of `outbox_events`) at or after the
+    /// cut-off, on the channel when one is given.
+    Responded {
+        /// Event kinds that count.
+        kinds: Vec<&'static str>,
+        /// The channel's code, when only one counts.
+        channel: Option<&'static str>,
+        /// Cut-off, ms since the epoch.
+        since_ms: Option<i64>,
     },
     /// Ordered at or after the cut-off.
     OrderedSince(i64),
@@ -622,7 +652,13 @@ fn resolve_clause(c: &RuleClause, as_of: AsOf, e: &mut ValidationErrors) -> Opti
     };
     let negate = matches!(
         op,
-        "ne" | "not_empty" | "not_has" | "not_granted" | "not_bought" | "not_within" | "not_during"
+        "ne" | "not_empty"
+            | "not_has"
+            | "not_granted"
+            | "not_bought"
+            | "not_within"
+            | "not_during"
+            | "not_responded"
     );
     let needs_value = !matches!(op, "empty" | "not_empty");
     if needs_value && value.is_empty() {
@@ -653,6 +689,28 @@ fn resolve_clause(c: &RuleClause, as_of: AsOf, e: &mut ValidationErrors) -> Opti
             "empty" | "not_empty" => Test::Empty { column: "owner_id" },
             _ => Test::Owner(e.field("value", value.parse::<i64>().map_err(|_| "not_a_number"))?),
         },
+        ("campaign_response", _) => {
+            if !CAMPAIGN_RESPONSES.contains(&value) {
+                e.push("value", "unknown_value");
+                return None;
+            }
+            let (kind, channel) = match value.rsplit_once('_') {
+                Some((k, "email")) => (k, Some("email")),
+                Some((k, "sms")) => (k, Some("sms")),
+                _ => (value, None),
+            };
+            Test::Responded {
+                // A click means the message was opened (images may be blocked).
+                kinds: match kind {
+                    "opened" => vec!["opened", "clicked"],
+                    "clicked" => vec!["clicked"],
+                    "replied" => vec!["replied"],
+                    _ => vec!["opened", "clicked", "replied"],
+                },
+                channel,
+                since_ms,
+            }
+        }
         ("consent", _) => Test::Consent(match value {
             "any" => None,
             v => Some(e.field("value", ContactKind::parse(v))?),

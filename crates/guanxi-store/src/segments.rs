@@ -140,7 +140,7 @@ fn cost(t: &Test, plan: &KeptPlan) -> u8 {
         Test::Tag(_) => ID_LIST,
         Test::ScoreIn { .. } => ID_LIST,
         Test::ScoreCmp { column, .. } if scores_index(column) => ID_LIST,
-        Test::ScoreCmp { .. } | Test::Consent(_) => 2,
+        Test::ScoreCmp { .. } | Test::Consent(_) | Test::Responded { .. } => 2,
         Test::OrderCount { .. } | Test::Spend { .. } | Test::OrderedSince(_)
             if plan.reads_set(t) =>
         {
@@ -611,6 +611,24 @@ fn push_test(q: &mut SqlBuilder, t: &Test, positive: bool, plan: &KeptPlan) {
         }
         Test::CreatedSince(t) => {
             q.push("c.created_at >= ").int(*t);
+        }
+        Test::Responded {
+            kinds,
+            channel,
+            since_ms,
+        } => {
+            q.push(
+                "EXISTS (SELECT 1 FROM outbox_events e JOIN outbox ob ON ob.id = e.outbox_id \
+                 WHERE e.customer_id = c.id AND e.kind IN ",
+            )
+            .text_list(&kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>());
+            if let Some(ch) = channel {
+                q.push(" AND ob.channel = ").text(ch.to_string());
+            }
+            if let Some(t) = since_ms {
+                q.push(" AND e.at >= ").int(*t);
+            }
+            q.push(")");
         }
         Test::OrderedBetween { from, to } => {
             q.push(

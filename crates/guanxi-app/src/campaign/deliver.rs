@@ -17,10 +17,11 @@ use guanxi_domain::segment::AsOf;
 use guanxi_store::campaign::{CampaignRecord, OutboxMessage, Outcome};
 use guanxi_store::Store;
 use lettre::message::Mailbox;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::sync::Arc;
 
 use super::email::{self, Links};
 use super::sms::{SmsError, SmsProvider, SmsRequest};
+use super::smtp::{Mailer, SendError};
 use crate::AppError;
 
 /// Attempts before a message that keeps failing temporarily is given up.
@@ -32,7 +33,7 @@ const BATCH: i64 = 500;
 #[derive(Clone)]
 pub struct Delivery {
     /// The SMTP relay (none: e-mail waits until one is configured).
-    pub mailer: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    pub mailer: Option<Arc<Mailer>>,
     /// The sender's address.
     pub from: Mailbox,
     /// The SMS provider (none: text messages wait).
@@ -94,15 +95,7 @@ impl Delivery {
     pub fn new(c: &DeliveryConfig) -> Result<Self, String> {
         let concurrency = c.concurrency.clamp(1, 64);
         let mailer = match &c.smtp_url {
-            Some(u) => Some(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(u)
-                    .map_err(|e| format!("smtp_url: {e}"))?
-                    .pool_config(
-                        lettre::transport::smtp::PoolConfig::new().max_size(concurrency as u32),
-                    )
-                    .timeout(Some(Duration::from_secs(30)))
-                    .build(),
-            ),
+            Some(u) => Some(Arc::new(Mailer::from_url(u, concurrency)?)),
             None => None,
         };
         Ok(Self {
@@ -191,9 +184,10 @@ impl Delivery {
                     &id,
                 )
                 .map_err(|e| (e, Some(Bounce::Hard)))?;
-                match mailer.send(m).await {
-                    Ok(_) => Ok(id),
-                    Err(e) => {
+                match mailer.send(&m).await {
+                    Ok(()) => Ok(id),
+                    Err(SendError::Connect(e)) => Err((e, None)),
+                    Err(SendError::Smtp(e)) => {
                         let text = e.to_string();
                         let code = e.status().and_then(|c| c.to_string().parse::<u16>().ok());
                         let bounce = match code {

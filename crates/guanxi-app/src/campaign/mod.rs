@@ -7,6 +7,7 @@
 pub mod deliver;
 pub mod email;
 pub mod sms;
+pub mod smtp;
 
 use chrono::{DateTime, Utc};
 use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, ContactPolicy};

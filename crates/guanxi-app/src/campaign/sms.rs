@@ -140,6 +140,11 @@ impl SmsProvider {
                 f.write_all(format!("{line}\n").as_bytes())
                     .await
                     .map_err(|e| SmsError::Temporary(e.to_string()))?;
+                // tokio writes in the background: the message is "delivered" only once it is
+                // in the file, before the outbox records it sent.
+                f.flush()
+                    .await
+                    .map_err(|e| SmsError::Temporary(e.to_string()))?;
                 Ok(r.out_id.clone())
             }
             SmsProvider::Aliyun(a, client) => aliyun(a, client, r).await,
