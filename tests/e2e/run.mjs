@@ -1006,6 +1006,11 @@ test("a marketer sends a campaign to Shanghai's champions who bought tea, sees w
   });
   const page = await newPage("zh-CN");
   await login(page, "marketing");
+  // An earlier test may have left the marketer's saved language on English.
+  if ((await page.getAttribute("html", "lang")) !== "zh-CN") {
+    await Promise.all([page.waitForLoadState("load"), page.click("#lang-switch")]);
+  }
+  assert.equal(await page.getAttribute("html", "lang"), "zh-CN");
   await page.click("#nav-campaigns");
   await page.fill("#campaign-form input[name=name]", "中秋新茶 e2e");
   await page.check(`#campaign-segments input[value='${seg.id}']`);
