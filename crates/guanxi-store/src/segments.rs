@@ -239,6 +239,38 @@ fn probe_bound(cmp: Cmp, value: i64) -> i64 {
     }
 }
 
+/// Why a saved segment cannot be read for a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unusable {
+    /// It was deleted.
+    Gone,
+    /// Its rule no longer resolves (it names something that changed).
+    Invalid,
+}
+
+impl Store {
+    /// A saved segment's filter for `as_of` and its plan, the way rules, care plans and
+    /// campaigns read their segments; `Err(Unusable)` (never "everyone") when it is gone or
+    /// no longer resolves, for the caller to skip or refuse.
+    pub(crate) async fn resolve_saved_segment(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        id: i64,
+        as_of: AsOf,
+    ) -> Result<std::result::Result<(SegmentFilter, KeptPlan), Unusable>> {
+        let s = match self.get_segment(id).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound) => return Ok(Err(Unusable::Gone)),
+            Err(e) => return Err(e),
+        };
+        let Ok(f) = s.rule.resolve(as_of) else {
+            return Ok(Err(Unusable::Invalid));
+        };
+        let kept = plan_kept(conn, self.backend(), &f).await?;
+        Ok(Ok((f, kept)))
+    }
+}
+
 /// Probes the rule's narrowing conditions and purchase tests (capped counts of index ranges,
 /// a few milliseconds) and plans the lists that pay; see [`KeptPlan`].
 pub(crate) async fn plan_kept(

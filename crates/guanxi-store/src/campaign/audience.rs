@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::setup::CampaignRecord;
 use crate::db::{to_ms, Backend, Store};
-use crate::error::{Result, StoreError};
-use crate::segments::{plan_kept, push_segment, KeptPlan};
+use crate::error::Result;
+use crate::segments::{push_segment, KeptPlan, Unusable};
 use crate::sql::SqlBuilder;
 
 /// Customers one preparation step reads.
@@ -78,22 +78,16 @@ impl Store {
         };
         for (field, ids) in [("segments", &c.segments), ("exclude", &c.exclude)] {
             for id in ids {
-                let s = match self.get_segment(*id).await {
-                    Ok(s) => s,
-                    Err(StoreError::NotFound) => {
-                        return Err(
-                            guanxi_domain::ValidationErrors::single(field, "not_found").into()
-                        )
+                let (f, k) = match self.resolve_saved_segment(conn, *id, as_of).await? {
+                    Ok(resolved) => resolved,
+                    Err(why) => {
+                        let code = match why {
+                            Unusable::Gone => "not_found",
+                            Unusable::Invalid => "invalid_reference",
+                        };
+                        return Err(guanxi_domain::ValidationErrors::single(field, code).into());
                     }
-                    Err(e) => return Err(e),
                 };
-                let f = s.rule.resolve(as_of).map_err(|_| {
-                    StoreError::from(guanxi_domain::ValidationErrors::single(
-                        field,
-                        "invalid_reference",
-                    ))
-                })?;
-                let k = plan_kept(conn, self.backend(), &f).await?;
                 if field == "segments" {
                     out.include.push((f, k));
                 } else {

@@ -16,7 +16,7 @@ use super::dates::GRACE_DAYS;
 use crate::audit::entry;
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
-use crate::segments::{plan_kept, push_segment};
+use crate::segments::push_segment;
 use crate::sql::SqlBuilder;
 use crate::timeline::insert_system_task;
 
@@ -279,18 +279,10 @@ impl Store {
         mut q: SqlBuilder,
     ) -> Result<Candidates> {
         let segment = match plan.segment_id {
-            Some(id) => {
-                let s = match self.get_segment(id).await {
-                    Ok(s) => s,
-                    Err(StoreError::NotFound) => return Ok(Candidates::SegmentGone),
-                    Err(e) => return Err(e),
-                };
-                let Ok(f) = s.rule.resolve(as_of) else {
-                    return Ok(Candidates::SegmentGone);
-                };
-                let kept = plan_kept(conn, self.backend(), &f).await?;
-                Some((f, kept))
-            }
+            Some(id) => match self.resolve_saved_segment(conn, id, as_of).await? {
+                Ok(resolved) => Some(resolved),
+                Err(_) => return Ok(Candidates::SegmentGone),
+            },
             None => None,
         };
         match plan.occasion {

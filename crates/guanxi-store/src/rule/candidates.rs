@@ -8,8 +8,8 @@ use guanxi_domain::rule::{RuleInput, Trigger};
 use guanxi_domain::segment::{AsOf, SegmentFilter};
 
 use crate::db::Store;
-use crate::error::{Result, StoreError};
-use crate::segments::{plan_kept, push_segment, KeptPlan};
+use crate::error::Result;
+use crate::segments::{push_segment, KeptPlan};
 use crate::sql::SqlBuilder;
 
 /// A rule's segments, resolved for today.
@@ -43,41 +43,16 @@ impl Store {
         r: &RuleInput,
         as_of: AsOf,
     ) -> Result<Option<Resolved>> {
-        let one = |id: Option<i64>| {
-            let store = self.clone();
-            async move {
-                let Some(id) = id else {
-                    return Ok::<_, StoreError>(Some(None));
-                };
-                let s = match store.get_segment(id).await {
-                    Ok(s) => s,
-                    Err(StoreError::NotFound) => return Ok(None),
-                    Err(e) => return Err(e),
-                };
-                Ok(s.rule.resolve(as_of).ok().map(Some))
+        let mut resolved = [None, None];
+        for (slot, id) in resolved.iter_mut().zip([r.trigger.segment(), r.segment_id]) {
+            if let Some(id) = id {
+                match self.resolve_saved_segment(conn, id, as_of).await? {
+                    Ok(segment) => *slot = Some(segment),
+                    Err(_) => return Ok(None),
+                }
             }
-        };
-        let Some(trigger) = one(r.trigger.segment()).await? else {
-            return Ok(None);
-        };
-        let Some(audience) = one(r.segment_id).await? else {
-            return Ok(None);
-        };
-        let backend = self.backend();
-        let trigger = match trigger {
-            Some(f) => {
-                let k = plan_kept(conn, backend, &f).await?;
-                Some((f, k))
-            }
-            None => None,
-        };
-        let audience = match audience {
-            Some(f) => {
-                let k = plan_kept(conn, backend, &f).await?;
-                Some((f, k))
-            }
-            None => None,
-        };
+        }
+        let [trigger, audience] = resolved;
         Ok(Some(Resolved { trigger, audience }))
     }
 }
