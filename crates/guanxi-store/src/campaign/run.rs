@@ -20,69 +20,7 @@ impl Store {
         .bind(now)
         .execute(&self.write)
         .await?;
-        sqlx::query(
-            "UPDATE campaigns SET started_at = $1 WHERE state = 'sending' AND started_at IS NULL",
-        )
-        .bind(now)
-        .execute(&self.write)
-        .await?;
-        let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM campaigns WHERE state = 'sending' ORDER BY id")
-                .fetch_all(&self.read)
-                .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.get_campaign(id).await?);
-        }
-        Ok(out)
-    }
-
-    /// The earliest moment something is due: a scheduled start, a queued message of a
-    /// sending campaign, a transactional message, or an A/B decision.
-    pub async fn next_campaign_work(&self) -> Result<Option<i64>> {
-        let a: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(send_at) FROM campaigns WHERE state = 'scheduled'")
-                .fetch_one(&self.read)
-                .await?;
-        let b: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(o.due_at) FROM campaigns k JOIN outbox o ON o.campaign_id = k.id \
-             AND o.state = 'queued' WHERE k.state = 'sending'",
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let c: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(due_at) FROM outbox WHERE campaign_id IS NULL AND state = 'queued'",
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let d: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(lease_until) FROM outbox WHERE state = 'sending'")
-                .fetch_one(&self.read)
-                .await?;
-        let mut decisions = None;
-        for k in self.sending_or_paused_ab().await? {
-            if let (Some(ab), Some(start)) = (k.campaign.ab, k.send_at) {
-                let at = to_ms(start) + ab.decide_after_hours * 3_600_000;
-                decisions = Some(decisions.map_or(at, |d: i64| d.min(at)));
-            }
-        }
-        Ok([a, b, c, d, decisions].into_iter().flatten().min())
-    }
-
-    async fn sending_or_paused_ab(&self) -> Result<Vec<CampaignRecord>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM campaigns WHERE state = 'sending' AND winner IS NULL",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        let mut out = vec![];
-        for id in ids {
-            let k = self.get_campaign(id).await?;
-            if k.campaign.ab.is_some() && k.campaign.variants.len() == 2 {
-                out.push(k);
-            }
-        }
-        Ok(out)
+        self.campaigns_in(CampaignState::Sending).await
     }
 
     /// Chooses an A/B test's winner once its time has come, by the test's metric over the

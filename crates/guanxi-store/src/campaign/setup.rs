@@ -95,6 +95,15 @@ impl Store {
         rows.into_iter().map(record).collect()
     }
 
+    /// The campaigns in `state`, oldest first.
+    pub(crate) async fn campaigns_in(&self, state: CampaignState) -> Result<Vec<CampaignRecord>> {
+        let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE state = $1 ORDER BY id"))
+            .bind(state.as_str())
+            .fetch_all(&self.read)
+            .await?;
+        rows.into_iter().map(record).collect()
+    }
+
     /// One campaign.
     pub async fn get_campaign(&self, id: i64) -> Result<CampaignRecord> {
         let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
@@ -254,6 +263,8 @@ impl Store {
         let n = sqlx::query(
             "UPDATE campaigns SET state = $1, send_at = $2, pause_reason = NULL, \
              errors = CASE WHEN $1 = 'sending' THEN 0 ELSE errors END, \
+             started_at = CASE WHEN $1 = 'sending' THEN COALESCE(started_at, $3) \
+             ELSE started_at END, \
              finished_at = CASE WHEN $1 = 'cancelled' THEN $3 ELSE finished_at END, \
              version = version + 1, updated_at = $3, updated_by = $4 \
              WHERE id = $5 AND version = $6",
