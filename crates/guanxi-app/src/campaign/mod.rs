@@ -179,19 +179,23 @@ pub async fn token_owner(store: &Store, token: &str) -> Result<TokenOwner, AppEr
     Ok(store.outbox_token(token).await?)
 }
 
+/// Records a response through a link's token: a malformed token is not looked up, an
+/// unknown one is `NotFound` from the store (which reads the token's message once).
+async fn respond(store: &Store, token: &str, r: &Response) -> Result<TokenOwner, AppError> {
+    if !valid_token(token) {
+        return Err(guanxi_store::StoreError::NotFound.into());
+    }
+    Ok(store.record_response(token, r).await?)
+}
+
 /// A recipient unsubscribes through their link (no sign-in: the token is the proof).
 pub async fn unsubscribe(store: &Store, token: &str) -> Result<TokenOwner, AppError> {
-    token_owner(store, token).await?;
-    Ok(store
-        .record_response(token, &Response::Unsubscribed)
-        .await?)
+    respond(store, token, &Response::Unsubscribed).await
 }
 
 /// The open pixel was loaded.
 pub async fn opened(store: &Store, token: &str) -> Result<(), AppError> {
-    token_owner(store, token).await?;
-    store.record_response(token, &Response::Opened).await?;
-    Ok(())
+    respond(store, token, &Response::Opened).await.map(|_| ())
 }
 
 /// A tracked link was followed: records the click and returns where to send the reader —
@@ -211,9 +215,7 @@ pub async fn clicked(store: &Store, token: &str, target: &str) -> Result<String,
     if !allowed {
         return Err(ValidationErrors::single("u", "not_found").into());
     }
-    store
-        .record_response(token, &Response::Clicked(target.to_string()))
-        .await?;
+    respond(store, token, &Response::Clicked(target.to_string())).await?;
     Ok(target.to_string())
 }
 
@@ -227,8 +229,7 @@ pub async fn bounced(
     require(actor, Permission::ManageCampaigns)?;
     let b = guanxi_domain::campaign::bounce::Bounce::parse(kind)
         .ok_or_else(|| ValidationErrors::single("kind", "invalid_choice"))?;
-    token_owner(store, token).await?;
-    Ok(store.record_response(token, &Response::Bounced(b)).await?)
+    respond(store, token, &Response::Bounced(b)).await
 }
 
 /// Tokens are 32 lower-case hex digits: anything else is not looked up.

@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use guanxi_store::campaign::TokenOwner;
 use guanxi_text::i18n::Locale;
 
 use guanxi_app::campaign as uc;
@@ -40,14 +41,12 @@ fn masked(address: Option<&str>) -> String {
     }
 }
 
-async fn page(st: &AppState, token: &str, done: bool) -> Result<Response, UiError> {
-    let owner = uc::token_owner(&st.store, token)
-        .await
-        .map_err(|e| UiError::from_api(Locale::ZhCn, e.into()))?;
+/// The page for the message of `token`; `done` once it was unsubscribed.
+fn page(token: &str, owner: &TokenOwner, done: bool) -> Response {
     let locale = Locale::from_code(&owner.lang).unwrap_or(Locale::ZhCn);
     let ctx = Ctx::anonymous(locale, "campaign.unsubscribe_title");
     let channel = ctx.label("campaign_channel", &owner.channel);
-    Ok(render(
+    render(
         locale,
         &UnsubscribeTpl {
             token: token.to_string(),
@@ -56,7 +55,7 @@ async fn page(st: &AppState, token: &str, done: bool) -> Result<Response, UiErro
             done: done || owner.unsubscribed,
             ctx,
         },
-    ))
+    )
 }
 
 /// The unsubscribe page.
@@ -64,7 +63,10 @@ pub async fn show(
     State(st): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, UiError> {
-    page(&st, &token, false).await
+    let owner = uc::token_owner(&st.store, &token)
+        .await
+        .map_err(|e| UiError::from_api(Locale::ZhCn, e.into()))?;
+    Ok(page(&token, &owner, false))
 }
 
 /// Unsubscribes (the page's button, or a mail client's one-click POST).
@@ -72,10 +74,10 @@ pub async fn unsubscribe(
     State(st): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, UiError> {
-    uc::unsubscribe(&st.store, &token)
+    let owner = uc::unsubscribe(&st.store, &token)
         .await
         .map_err(|e| UiError::from_api(Locale::ZhCn, e.into()))?;
-    page(&st, &token, true).await
+    Ok(page(&token, &owner, true))
 }
 
 /// The open pixel: always the image (an unknown token learns nothing), never cached.
