@@ -257,6 +257,14 @@ fn search_keys(name: &str, pinyin: &str, initials: &str) -> Vec<SearchKey> {
     keys
 }
 
+/// Whether `c` is a Chinese character (CJK unified ideographs and their extensions, the
+/// compatibility block): the one test for "written in Chinese" (search terms, a name's
+/// language).
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

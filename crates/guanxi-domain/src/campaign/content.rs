@@ -244,13 +244,9 @@ const COMPOUND_SURNAMES: [&str; 30] = [
     "濮阳", "闻人", "万俟", "单于", "呼延", "赫连",
 ];
 
-fn is_cjk(c: char) -> bool {
-    ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
-}
-
 /// Whether a name is written in Chinese characters (its owner gets Chinese content).
 pub fn is_chinese_name(name: &str) -> bool {
-    name.chars().any(is_cjk)
+    name.chars().any(crate::name::is_han)
 }
 
 /// The surname of a name: 欧阳 of 欧阳娜娜, 王 of 王伟, Smith of "John Smith".

@@ -10,13 +10,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::name::is_han;
+
 /// Longest Latin word kept (longer runs are cut): keeps the index small for pasted hashes.
 const MAX_WORD: usize = 40;
-
-fn is_han(c: char) -> bool {
-    matches!(c as u32,
-        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
-}
 
 /// Full-width ASCII (U+FF01–FF5E) to ASCII, and the ideographic space to a space.
 fn fold(c: char) -> char {
