@@ -8,30 +8,20 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use guanxi_app::campaign::deliver::{self, Delivery, DeliveryConfig};
 use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, Variant};
-use guanxi_domain::customer::{CustomerFields, NewContactPoint};
 use guanxi_domain::role::Role;
-use guanxi_domain::segment::{AsOf, SegmentInput};
 use guanxi_domain::vocabulary::ContactKind;
 use guanxi_store::on_both_backends;
 use guanxi_store::testing::{user, TestDb};
-use serde_json::json;
+
+mod support;
 
 on_both_backends!(each_recipient_gets_the_email_once);
 
 /// Recipients per run (each backend).
 const N: usize = 400;
 
-fn smtp() -> (String, std::path::PathBuf) {
-    let addr = std::env::var("GUANXI_TEST_SMTP").expect(
-        "GUANXI_TEST_SMTP (host:port of the local SMTP server) is not set: run ./test.sh, which starts tests/smtp/server.py",
-    );
-    let log = std::env::var("GUANXI_TEST_SMTP_LOG")
-        .expect("GUANXI_TEST_SMTP_LOG is not set: run ./test.sh");
-    (addr, log.into())
-}
-
 async fn each_recipient_gets_the_email_once(db: &TestDb) {
-    let (addr, log) = smtp();
+    let (addr, log) = support::local_server("GUANXI_TEST_SMTP", "tests/smtp/server.py");
     let s = &db.store;
     let admin = user(s, "admin", Role::Admin, None).await;
     let domain = format!("run{}.test", Utc::now().timestamp_nanos_opt().unwrap_or(0));
@@ -43,34 +33,18 @@ async fn each_recipient_gets_the_email_once(db: &TestDb) {
             i => format!("c{i}"),
         };
         let email = format!("{local}@{domain}");
-        let mut f: CustomerFields = serde_json::from_value(
-            json!({"kind": "individual", "name": format!("客户{i}"), "city": "杭州", "gender": "female"}),
+        support::customer(
+            s,
+            &admin,
+            &format!("客户{i}"),
+            "杭州",
+            "female",
+            Some((ContactKind::Email, &email, true)),
         )
-        .unwrap();
-        f.contact_points = vec![NewContactPoint {
-            kind: ContactKind::Email,
-            value: email.clone(),
-            label: None,
-            is_primary: true,
-            consent_marketing: true,
-            source: None,
-        }];
-        s.create_customer(&admin, f.validate(admin.id, Utc::now()).unwrap())
-            .await
-            .unwrap();
+        .await;
         addresses.push(email);
     }
-    let now = Utc::now();
-    let as_of = AsOf {
-        now,
-        today: now.date_naive(),
-        utc_offset_hours: 0,
-    };
-    let seg: SegmentInput = serde_json::from_value(json!({
-        "name": "杭州客户", "description": "",
-        "rule": {"clauses": [{"field": "city", "op": "eq", "value": "杭州"}]}}))
-    .unwrap();
-    let seg = s.create_segment(&admin, &seg, as_of).await.unwrap().id;
+    let seg = support::city_segment(s, &admin, "杭州客户", "杭州").await;
     let c = CampaignInput {
         name: "中秋礼盒".into(),
         channel: Channel::Email,

@@ -11,27 +11,18 @@ use guanxi_app::campaign::deliver::{self, Delivery, DeliveryConfig};
 use guanxi_app::campaign::sms::ApiAccount;
 use guanxi_domain::campaign::content::SmsParam;
 use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, Variant};
-use guanxi_domain::customer::{CustomerFields, NewContactPoint};
 use guanxi_domain::role::Role;
-use guanxi_domain::segment::{AsOf, SegmentInput};
 use guanxi_domain::vocabulary::ContactKind;
 use guanxi_store::on_both_backends;
 use guanxi_store::testing::{user, TestDb};
 use serde_json::json;
 
+mod support;
+
 on_both_backends!(aliyun_and_tencent_receive_each_text_once);
 
-fn server() -> (String, std::path::PathBuf) {
-    let addr = std::env::var("GUANXI_TEST_SMS").expect(
-        "GUANXI_TEST_SMS (host:port of the local SMS provider server) is not set: run ./test.sh, which starts tests/sms/server.py",
-    );
-    let log = std::env::var("GUANXI_TEST_SMS_LOG")
-        .expect("GUANXI_TEST_SMS_LOG is not set: run ./test.sh");
-    (addr, log.into())
-}
-
 async fn aliyun_and_tencent_receive_each_text_once(db: &TestDb) {
-    let (addr, log) = server();
+    let (addr, log) = support::local_server("GUANXI_TEST_SMS", "tests/sms/server.py");
     let s = &db.store;
     let admin = user(s, "admin", Role::Admin, None).await;
     // Numbers unique to this run: a prefix from the clock, so the shared log can be filtered.
@@ -45,32 +36,17 @@ async fn aliyun_and_tencent_receive_each_text_once(db: &TestDb) {
         })
         .collect();
     for (i, p) in phones.iter().enumerate() {
-        let mut f: CustomerFields = serde_json::from_value(json!({
-            "kind": "individual", "name": format!("王{i}号"), "city": city, "gender": "male"}))
-        .unwrap();
-        f.contact_points = vec![NewContactPoint {
-            kind: ContactKind::Mobile,
-            value: p.clone(),
-            label: None,
-            is_primary: true,
-            consent_marketing: true,
-            source: None,
-        }];
-        s.create_customer(&admin, f.validate(admin.id, Utc::now()).unwrap())
-            .await
-            .unwrap();
+        support::customer(
+            s,
+            &admin,
+            &format!("王{i}号"),
+            &city,
+            "male",
+            Some((ContactKind::Mobile, p, true)),
+        )
+        .await;
     }
-    let now = Utc::now();
-    let as_of = AsOf {
-        now,
-        today: now.date_naive(),
-        utc_offset_hours: 0,
-    };
-    let seg: SegmentInput = serde_json::from_value(json!({
-        "name": "本城", "description": "",
-        "rule": {"clauses": [{"field": "city", "op": "eq", "value": city}]}}))
-    .unwrap();
-    let seg = s.create_segment(&admin, &seg, as_of).await.unwrap().id;
+    let seg = support::city_segment(s, &admin, "本城", &city).await;
     let mut p = s.contact_policy(Channel::Sms).await.unwrap();
     p.quiet_start = 0;
     p.quiet_end = 0;
