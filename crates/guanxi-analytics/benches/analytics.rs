@@ -41,6 +41,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             guanxi_analytics::scorecard::scorecard(
                 black_box(&tx),
+                &guanxi_analytics::churn::Responses::default(),
                 20_000,
                 guanxi_analytics::scorecard::ScorecardSettings::default(),
             )

@@ -36,7 +36,12 @@ fn main() {
         tx.amount.push((1_000 + next() % 50_000) as f64 / 100.0);
     }
     let t = std::time::Instant::now();
-    let card = scorecard(&tx, as_of, ScorecardSettings::default());
+    let card = scorecard(
+        &tx,
+        &guanxi_analytics::churn::Responses::default(),
+        as_of,
+        ScorecardSettings::default(),
+    );
     println!(
         "{} customers, {} orders: {:.2} s",
         card.scores.len(),

@@ -90,8 +90,14 @@ pub struct Scorecard {
     pub steps: Vec<(&'static str, Duration)>,
 }
 
-/// Runs every model on `tx` as of day `as_of` (days since the epoch, shop time).
-pub fn scorecard(tx: &Transactions, as_of: i32, st: ScorecardSettings) -> Scorecard {
+/// Runs every model on `tx` as of day `as_of` (days since the epoch, shop time), with the
+/// customers' past responses to marketing (a churn feature; empty when none were sent).
+pub fn scorecard(
+    tx: &Transactions,
+    responses: &churn::Responses,
+    as_of: i32,
+    st: ScorecardSettings,
+) -> Scorecard {
     let mut card = Scorecard::default();
     let t = Instant::now();
     let Ok(scores) = rfm::rfm(tx, as_of, None) else {
@@ -109,7 +115,8 @@ pub fn scorecard(tx: &Transactions, as_of: i32, st: ScorecardSettings) -> Scorec
             let churn_job = s.spawn(|| {
                 let t = Instant::now();
                 let (by, auc, err) =
-                    match churn::churn_warning_of(history, as_of, st.churn_horizon_days) {
+                    match churn::churn_warning_of(history, responses, as_of, st.churn_horizon_days)
+                    {
                         Ok(rep) => {
                             let by: IdMap<(f64, Option<&'static str>)> = rep
                                 .scores

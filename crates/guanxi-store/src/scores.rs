@@ -148,6 +148,26 @@ pub(crate) const COLUMNS: [&str; 19] = [
 ];
 
 impl Store {
+    /// `(customer, shop day)` of each marketing message's first response (open, click,
+    /// reply) since `since_ms`.
+    async fn campaign_response_days(
+        &self,
+        since_ms: i64,
+        offset_ms: i64,
+    ) -> Result<Vec<(i64, i32)>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT customer_id, MIN(at) FROM outbox_events WHERE kind IN ('opened', 'clicked', \
+             'replied') AND at >= $1 GROUP BY outbox_id, customer_id",
+        )
+        .bind(since_ms)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, at)| (c, (at + offset_ms).div_euclid(86_400_000) as i32))
+            .collect())
+    }
+
     /// Recomputes every customer's scores from the orders and replaces `customer_scores`, then
     /// the "also bought" product pairs. Reads and writes go through the bulk paths
     /// ([`crate::bulk`]): at a million customers the `Any` driver was the bottleneck.
@@ -159,6 +179,16 @@ impl Store {
         let t_extract = t0.elapsed().as_millis();
         let now = Utc::now();
         let as_of = ((now.timestamp_millis() + offset).div_euclid(86_400_000)) as i32;
+        // Past responses to marketing, for the churn model: from the earliest cut-off's
+        // window on, one per message (its first open, click or reply), on the shop's days.
+        let since = (i64::from(as_of)
+            - 2 * i64::from(settings.models.churn_horizon_days)
+            - i64::from(guanxi_analytics::churn::RESPONSE_WINDOW_DAYS))
+            * 86_400_000
+            - offset;
+        let responses = guanxi_analytics::churn::Responses::new(
+            &self.campaign_response_days(since, offset).await?,
+        );
         let card = if tx.is_empty() {
             Scorecard {
                 skipped: vec!["everything: no orders yet".into()],
@@ -167,7 +197,7 @@ impl Store {
         } else {
             let st = settings.models;
             // Seconds of number crunching: off the async runtime's threads.
-            tokio::task::spawn_blocking(move || scorecard(&tx, as_of, st))
+            tokio::task::spawn_blocking(move || scorecard(&tx, &responses, as_of, st))
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))?
         };
