@@ -319,3 +319,62 @@ fn dossier_workbook(
     }
     book.save_to_buffer()
 }
+
+/// Columns of a mailing list (catalogue keys).
+const LETTER_COLUMNS: &[&str] = &[
+    "campaign.mailing_customer",
+    "campaign.mailing_name",
+    "campaign.mailing_address",
+    "campaign.mailing_subject",
+    "campaign.mailing_letter",
+];
+
+/// A direct-mail campaign's mailing list as CSV for the printer: each recipient's postal
+/// address and their letter as written (salutation, coupon code). Addresses are not masked —
+/// the list exists to post letters — so it needs both the export and the campaign permission,
+/// and is audited with its row count before a byte leaves.
+pub async fn mailing_list(
+    store: &Store,
+    actor: &Actor,
+    locale: Locale,
+    campaign: i64,
+) -> Result<Download, AppError> {
+    require(actor, Permission::Export)?;
+    require(actor, Permission::ManageCampaigns)?;
+    let k = store.get_campaign(campaign).await?;
+    if k.campaign.channel != guanxi_domain::campaign::Channel::Mail {
+        return Err(guanxi_domain::ValidationErrors::single("channel", "not_allowed").into());
+    }
+    let letters = store.mailing_list(campaign).await?;
+    store
+        .audit(
+            actor,
+            guanxi_store::audit::AuditEvent {
+                action: "export",
+                entity: "campaign",
+                entity_id: Some(campaign),
+                detail: json!({"what": "mailing_list", "format": "csv", "rows": letters.len()}),
+            },
+        )
+        .await?;
+    let mut w = csv::Writer::from_writer(Vec::from(*b"\xEF\xBB\xBF"));
+    let io = |e: csv::Error| AppError::File(e.to_string());
+    w.write_record(LETTER_COLUMNS.iter().map(|k| t(locale, k)))
+        .map_err(io)?;
+    for l in &letters {
+        let cells = [
+            l.customer_id.to_string(),
+            l.name.clone(),
+            l.address.clone(),
+            l.subject.clone(),
+            l.body.clone(),
+        ];
+        w.write_record(cells.iter().map(|c| formula_safe(c).into_owned()))
+            .map_err(io)?;
+    }
+    Ok(Download {
+        bytes: w.into_inner().map_err(|e| AppError::File(e.to_string()))?,
+        content_type: "text/csv; charset=utf-8",
+        filename: format!("campaign-{campaign}-mailing-list.csv"),
+    })
+}

@@ -10,6 +10,7 @@ use chrono::Utc;
 use guanxi_app::campaign::deliver::{self, Delivery, DeliveryConfig};
 use guanxi_app::campaign::sms::ApiAccount;
 use guanxi_domain::campaign::content::SmsParam;
+use guanxi_domain::campaign::report::ProviderReport;
 use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, Variant};
 use guanxi_domain::role::Role;
 use guanxi_domain::vocabulary::ContactKind;
@@ -54,6 +55,7 @@ async fn aliyun_and_tencent_receive_each_text_once(db: &TestDb) {
     s.save_contact_policy(&admin, Channel::Sms, &p)
         .await
         .unwrap();
+    let mut campaigns = vec![];
     for (n, provider) in ["aliyun", "tencent"].iter().enumerate() {
         let c = CampaignInput {
             name: format!("中秋短信 {provider}"),
@@ -91,6 +93,7 @@ async fn aliyun_and_tencent_receive_each_text_once(db: &TestDb) {
         let k = guanxi_app::campaign::save(s, &admin, None, &c)
             .await
             .unwrap();
+        campaigns.push(k.id);
         guanxi_app::campaign::move_to(s, &admin, k.id, k.version, CampaignState::Sending, None)
             .await
             .unwrap();
@@ -199,5 +202,61 @@ async fn aliyun_and_tencent_receive_each_text_once(db: &TestDb) {
         ))
         .await,
         1
+    );
+    // Aliyun's delivery receipt names the message by its BizId: a failed one blocks the
+    // number; a reply (上行短信) lands on the message; an id of nobody's message is refused.
+    let biz = |suffix: &'static str| {
+        let id = campaigns[0];
+        async move {
+            db.scalar_text(&format!(
+                "SELECT message_key FROM outbox WHERE campaign_id = {id} AND address LIKE '%{suffix}'"
+            ))
+            .await
+        }
+    };
+    let report = |id: String, kind: &str, text: Option<&str>| {
+        serde_json::from_value::<ProviderReport>(
+            json!({"message_id": id, "kind": kind, "text": text}),
+        )
+        .unwrap()
+    };
+    let key = biz("1001").await;
+    assert!(key.starts_with("biz-"), "{key}");
+    guanxi_app::campaign::report(s, &admin, &report(key, "hard_bounce", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM suppressions WHERE channel = 'sms' AND reason = 'hard_bounce' AND address LIKE '+86139{run:03}%'"
+        ))
+        .await,
+        2
+    );
+    let owner = guanxi_app::campaign::report(
+        s,
+        &admin,
+        &report(biz("1002").await, "reply", Some("好的，周末去店里")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM outbox_events WHERE outbox_id = {} AND kind = 'replied' AND detail = '好的，周末去店里'",
+            owner.outbox_id
+        ))
+        .await,
+        1
+    );
+    let err =
+        guanxi_app::campaign::report(s, &admin, &report("biz-nobody".into(), "hard_bounce", None))
+            .await
+            .unwrap_err();
+    assert!(format!("{err:?}").contains("unknown_message"), "{err:?}");
+    // Only those who manage campaigns may report.
+    let rep = user(s, "rep", Role::Sales, None).await;
+    assert!(
+        guanxi_app::campaign::report(s, &rep, &report(biz("1003").await, "complaint", None))
+            .await
+            .is_err()
     );
 }

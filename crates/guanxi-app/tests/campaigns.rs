@@ -27,6 +27,8 @@ on_both_backends!(
     conversions_count_inside_the_window_only,
     a_dead_senders_claim_is_sent_once,
     past_responses_are_a_segment_field,
+    a_merged_customers_messages_count_for_the_kept_record,
+    direct_mail_is_a_mailing_list_of_written_letters,
 );
 
 /// A customer in 上海 with a mobile (consented or not) or none.
@@ -110,6 +112,14 @@ async fn launch(s: &Store, a: &Actor, c: &CampaignInput) -> i64 {
         .await
         .unwrap();
     k.id
+}
+
+/// The SMS policy's cap: one marketing text a week.
+async fn one_text_a_week(s: &Store, a: &Actor) {
+    let mut p = s.contact_policy(Channel::Sms).await.unwrap();
+    p.cap_count = 1;
+    p.cap_days = 7;
+    s.save_contact_policy(a, Channel::Sms, &p).await.unwrap();
 }
 
 async fn run_until_idle(s: &Store, d: &Delivery) {
@@ -213,13 +223,7 @@ async fn caps_hold_across_two_campaigns(db: &TestDb) {
     let b = customer(s, &admin, "赵敏", Some(("13800138003", true))).await;
     let seg = shanghai(s, &admin).await;
     let (d, file) = delivery(s, &admin, &dir).await;
-    // One marketing text a week.
-    let mut p = s.contact_policy(Channel::Sms).await.unwrap();
-    p.cap_count = 1;
-    p.cap_days = 7;
-    s.save_contact_policy(&admin, Channel::Sms, &p)
-        .await
-        .unwrap();
+    one_text_a_week(s, &admin).await;
     let first = launch(s, &admin, &sms("第一波", seg, 0)).await;
     run_until_idle(s, &d).await;
     assert_eq!(
@@ -591,4 +595,150 @@ async fn past_responses_are_a_segment_field(db: &TestDb) {
         .await;
     assert_eq!(size("responded", "any", "30").await, 0);
     assert_eq!(size("responded", "any", "60").await, 2);
+    // The score refresh reads them as the churn model's feature (on both backends).
+    s.refresh_scores(guanxi_store::scores::ScoreSettings::default())
+        .await
+        .unwrap();
+}
+
+/// A merge moves the merged-away record's messages to the kept one: its frequency cap counts
+/// them and its timeline shows them; an undo moves them back.
+async fn a_merged_customers_messages_count_for_the_kept_record(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let dir = tempfile_dir();
+    let kept = support::customer(
+        s,
+        &admin,
+        "王伟",
+        "北京",
+        "male",
+        Some((ContactKind::Mobile, "13800138001", true)),
+    )
+    .await;
+    let dup = customer(s, &admin, "王伟", Some(("13800138002", true))).await;
+    let (d, file) = delivery(s, &admin, &dir).await;
+    one_text_a_week(s, &admin).await;
+    let first = launch(s, &admin, &sms("上海一波", shanghai(s, &admin).await, 0)).await;
+    run_until_idle(s, &d).await;
+    assert_eq!(lines(&file).len(), 1);
+    let (w, l) = (
+        s.get_customer(&admin, kept).await.unwrap(),
+        s.get_customer(&admin, dup).await.unwrap(),
+    );
+    let merged = s
+        .merge_customers(&admin, kept, w.meta.version, dup, l.meta.version, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE campaign_id = {first} AND customer_id = {kept}"
+        ))
+        .await,
+        1,
+        "the message moved to the kept record"
+    );
+    let tl = db
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM customer_events WHERE customer_id = {kept} AND kind = 'message'"
+        ))
+        .await;
+    assert_eq!(tl, 1, "and its timeline entry");
+    // The kept record already had its one text this week: a campaign to 北京 waits.
+    let beijing = support::city_segment(s, &admin, "北京客户", "北京").await;
+    let second = launch(s, &admin, &sms("北京一波", beijing, 0)).await;
+    run_until_idle(s, &d).await;
+    assert_eq!(
+        lines(&file).len(),
+        1,
+        "the cap counts the merged record's text"
+    );
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE campaign_id = {second} AND deferred = 'cap'"
+        ))
+        .await,
+        1
+    );
+    s.undo_merge(&admin, merged.merge_id).await.unwrap();
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE campaign_id = {first} AND customer_id = {dup}"
+        ))
+        .await,
+        1,
+        "an undo moves it back"
+    );
+}
+
+/// A direct-mail campaign writes each recipient's letter (salutation, coupon-free here) onto
+/// a mailing list by address, skipping who has no postal address or no consent; the list is
+/// a formula-safe CSV, audited, for those who may export.
+async fn direct_mail_is_a_mailing_list_of_written_letters(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let post = |name: &'static str, address: Option<&'static str>, consent: bool| {
+        support::customer(
+            s,
+            &admin,
+            name,
+            "上海",
+            "female",
+            address.map(|a| (ContactKind::Address, a, consent)),
+        )
+    };
+    post("李娜", Some("上海市淮海路 100号 1201室"), true).await;
+    post("=HYPERLINK(\"x\")", Some("上海市人民路 2号"), true).await;
+    post("赵敏", Some("上海市中山路 3号"), false).await;
+    post("钱芳", None, true).await;
+    let mut c = sms("中秋直邮", shanghai(s, &admin).await, 0);
+    c.channel = Channel::Mail;
+    c.variants[0].subject_zh = "中秋礼遇".into();
+    c.variants[0].body_zh = "{{salutation}}：中秋将至，凭此信到店领取月饼一盒。".into();
+    c.variants[0].sms_template.clear();
+    c.variants[0].sms_params.clear();
+    let pv = guanxi_app::campaign::preview(s, &admin, None, &c, as_of())
+        .await
+        .unwrap();
+    let skipped = |r: &str| pv.skipped.iter().find(|x| x.0 == r).unwrap().1;
+    assert_eq!(
+        (pv.send, skipped("no_consent"), skipped("no_address")),
+        (2, 1, 1)
+    );
+    let id = launch(s, &admin, &c).await;
+    let (d, _) = delivery(s, &admin, &tempfile_dir()).await;
+    run_until_idle(s, &d).await;
+    assert_eq!(
+        s.get_campaign(id).await.unwrap().state,
+        CampaignState::Finished
+    );
+    let list = guanxi_app::export::mailing_list(s, &admin, guanxi_text::i18n::Locale::ZhCn, id)
+        .await
+        .unwrap();
+    let text = String::from_utf8(list.bytes).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(rows[0].starts_with("\u{feff}客户编号"), "{text}");
+    assert!(
+        text.contains("上海市淮海路 100号 1201室,中秋礼遇,李女士：中秋将至"),
+        "{text}"
+    );
+    assert!(
+        text.contains("'=HYPERLINK"),
+        "a name is never a formula: {text}"
+    );
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'export' AND entity = 'campaign' AND entity_id = {id}"
+        ))
+        .await,
+        1
+    );
+    // Who may not manage campaigns gets no list.
+    assert!(
+        guanxi_app::export::mailing_list(s, &rep, guanxi_text::i18n::Locale::En, id)
+            .await
+            .is_err()
+    );
 }

@@ -20,6 +20,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use crate::audit::{record, AuditEvent};
+use crate::campaign::MESSAGE_EVENTS;
 use crate::care::list::TOUCH_EVENTS;
 use crate::customers::{hydrate, load_row, rebuild_search_keys, write_update};
 use crate::db::{from_ms, to_ms, Store};
@@ -63,6 +64,15 @@ struct MovedIds {
     /// Coupons (absent in merges recorded before coupons).
     #[serde(default)]
     coupons: Vec<i64>,
+    /// Messages sent or queued to the loser (absent in merges recorded before campaigns):
+    /// the kept record's frequency cap and timeline count them. A campaign's message to the
+    /// loser stays behind when the kept record has its own of that campaign (one per
+    /// customer and campaign).
+    #[serde(default)]
+    outbox: Vec<i64>,
+    /// Responses to those messages.
+    #[serde(default)]
+    outbox_events: Vec<i64>,
 }
 
 /// How many rows of each kind a merge moves (or moved) to the kept record.
@@ -155,6 +165,11 @@ async fn ids(conn: &mut AnyConnection, sql: &str, binds: &[i64]) -> Result<Vec<i
     Ok(q.fetch_all(conn).await?)
 }
 
+/// The loser's messages that can move: those outside campaigns and those of campaigns that
+/// did not also reach the winner.
+const OUTBOX_MOVABLE: &str = "SELECT o.id FROM outbox o WHERE o.customer_id = $1 AND (o.campaign_id IS NULL \
+    OR NOT EXISTS (SELECT 1 FROM outbox w WHERE w.campaign_id = o.campaign_id AND w.customer_id = $2)) ORDER BY o.id";
+
 /// The ids a merge of `loser` into `winner` moves, read inside the merge's transaction.
 async fn movable(conn: &mut AnyConnection, winner: i64, loser: i64) -> Result<MovedIds> {
     let of_loser = |table: &str, live: &str| {
@@ -172,6 +187,8 @@ async fn movable(conn: &mut AnyConnection, winner: i64, loser: i64) -> Result<Mo
         survey_responses: ids(conn, &of_loser("survey_responses", ""), &[loser]).await?,
         loyalty_entries: ids(conn, &of_loser("loyalty_entries", ""), &[loser]).await?,
         coupons: ids(conn, &of_loser("coupons", ""), &[loser]).await?,
+        outbox: ids(conn, OUTBOX_MOVABLE, &[loser, winner]).await?,
+        outbox_events: ids(conn, &format!("SELECT id FROM outbox_events WHERE customer_id = $1 AND outbox_id IN ({OUTBOX_MOVABLE}) ORDER BY id"), &[loser, winner]).await?,
         relations_from: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.from_customer_id = $1 AND r.to_customer_id <> $2 \
             AND NOT EXISTS (SELECT 1 FROM customer_relations x WHERE x.from_customer_id = $2 AND x.to_customer_id = r.to_customer_id AND x.kind = r.kind) ORDER BY r.id", &[loser, winner]).await?,
         relations_to: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.to_customer_id = $1 AND r.from_customer_id <> $2 \
@@ -269,10 +286,13 @@ async fn move_all(
         ("survey_responses", &m.survey_responses),
         ("loyalty_entries", &m.loyalty_entries),
         ("coupons", &m.coupons),
+        ("outbox", &m.outbox),
+        ("outbox_events", &m.outbox_events),
     ] {
         repoint(conn, table, "customer_id", None, rows, from, to).await?;
     }
     events::repoint(conn, SURVEY_EVENTS.kind, &m.survey_responses, from, to).await?;
+    events::repoint(conn, MESSAGE_EVENTS.kind, &m.outbox, from, to).await?;
     repoint(
         conn,
         "customer_relations",

@@ -753,6 +753,29 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
                         source: None,
                     });
                 }
+                // A postal address (for direct mail) for a third, from a generator of its own
+                // so the rest of the book stays what the seed always gave.
+                let mut post = ChaCha8Rng::seed_from_u64(args.seed ^ (i as u64).rotate_left(17));
+                if chinese && post.gen_bool(0.35) {
+                    contact_points.push(NewContactPoint {
+                        kind: ContactKind::Address,
+                        value: format!(
+                            "{}{city}市{}路{}号{}室",
+                            if province == city {
+                                String::new()
+                            } else {
+                                format!("{province}省")
+                            },
+                            pick(&mut post, &["南京", "中山", "人民", "解放", "建设", "淮海"]),
+                            post.gen_range(1..999),
+                            post.gen_range(101..2599)
+                        ),
+                        label: None,
+                        is_primary: true,
+                        consent_marketing: post.gen_bool(0.7),
+                        source: None,
+                    });
+                }
                 if chinese && rng.gen_bool(0.6) {
                     contact_points.push(NewContactPoint {
                         kind: ContactKind::Wechat,

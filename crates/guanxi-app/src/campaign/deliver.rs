@@ -220,7 +220,7 @@ impl Delivery {
                     SmsError::Rejected(t) => (t, Some(Bounce::Hard)),
                 })
             }
-            Channel::Call => Err(("a call list is not delivered".into(), None)),
+            Channel::Call | Channel::Mail => Err(("a list is not delivered".into(), None)),
         }
     }
 }
@@ -312,7 +312,7 @@ async fn send_batches(
     let ready = match channel {
         Channel::Email => d.mailer.is_some(),
         Channel::Sms => d.sms.is_some(),
-        Channel::Call => true,
+        Channel::Call | Channel::Mail => true,
     };
     if !ready {
         // No relay or provider configured: the messages wait in the outbox.
@@ -482,6 +482,14 @@ async fn deliver_one(
         Outcome::CallTask {
             title: rendered.subject.clone(),
             note: rendered.body.clone(),
+            lang: lang_used.to_string(),
+        }
+    } else if channel == Channel::Mail {
+        // The letter is written now (its coupon, its salutation) and waits on the mailing
+        // list for the printer.
+        Outcome::Listed {
+            subject: rendered.subject.clone(),
+            body: rendered.body.clone(),
             lang: lang_used.to_string(),
         }
     } else {

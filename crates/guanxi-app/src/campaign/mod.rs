@@ -10,6 +10,7 @@ pub mod sms;
 pub mod smtp;
 
 use chrono::{DateTime, Utc};
+use guanxi_domain::campaign::report::{MessageRef, ProviderReport, ReportEffect};
 use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, ContactPolicy};
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::segment::AsOf;
@@ -115,7 +116,9 @@ pub async fn test_send(
     let kind = match k.campaign.channel {
         Channel::Email => guanxi_domain::vocabulary::ContactKind::Email,
         Channel::Sms => guanxi_domain::vocabulary::ContactKind::Mobile,
-        Channel::Call => return Err(ValidationErrors::single("address", "not_allowed").into()),
+        Channel::Call | Channel::Mail => {
+            return Err(ValidationErrors::single("address", "not_allowed").into())
+        }
     };
     let normalized = guanxi_domain::contact::normalize(kind, address)
         .map_err(|code| ValidationErrors::single("address", code))?
@@ -158,6 +161,40 @@ pub async fn save_policy(
     require(actor, Permission::ManageCampaigns)?;
     let p = p.validate()?;
     Ok(store.save_contact_policy(actor, channel, &p).await?)
+}
+
+/// A customer's own caps per channel (they asked for fewer messages), for whoever may read
+/// the customer.
+pub async fn customer_caps(
+    store: &Store,
+    actor: &Actor,
+    customer: i64,
+) -> Result<Vec<(Channel, i64, i64)>, AppError> {
+    require(actor, Permission::ReadCustomers)?;
+    store.get_customer(actor, customer).await?;
+    Ok(store.customer_caps(customer).await?)
+}
+
+/// Sets (or with `None` removes) a customer's own cap on a channel: whoever may edit the
+/// customer (the agent who took the call) or manage campaigns, within their record scope.
+pub async fn set_customer_cap(
+    store: &Store,
+    actor: &Actor,
+    customer: i64,
+    channel: Channel,
+    cap: Option<(i64, i64)>,
+) -> Result<(), AppError> {
+    if !(actor.can(Permission::WriteCustomers) || actor.can(Permission::ManageCampaigns)) {
+        return Err(AppError::Forbidden);
+    }
+    store.get_customer(actor, customer).await?;
+    let cap = match cap {
+        Some((n, d)) => Some(ContactPolicy::check_customer_cap(n, d)?),
+        None => None,
+    };
+    Ok(store
+        .set_customer_cap(actor, customer, channel, cap)
+        .await?)
 }
 
 /// The latest suppressed addresses.
@@ -219,22 +256,52 @@ pub async fn clicked(store: &Store, token: &str, target: &str) -> Result<String,
     Ok(target.to_string())
 }
 
-/// A bounce or complaint reported by the mail system for a message (the bounce webhook).
-pub async fn bounced(
+/// A provider's report on a message it carried (the report webhook): a late bounce, a
+/// complaint, a failed delivery receipt block the address as a bounce at sending does; a
+/// reply goes on the message and the customer's timeline. A report naming no message of
+/// ours is refused (`message_id`/`unknown_message`), never guessed at.
+pub async fn report(
     store: &Store,
     actor: &Actor,
-    token: &str,
-    kind: &str,
+    r: &ProviderReport,
 ) -> Result<TokenOwner, AppError> {
     require(actor, Permission::ManageCampaigns)?;
-    let b = guanxi_domain::campaign::bounce::Bounce::parse(kind)
-        .ok_or_else(|| ValidationErrors::single("kind", "invalid_choice"))?;
-    respond(store, token, &Response::Bounced(b)).await
+    let (target, effect) = r.validate()?;
+    let token = match target {
+        MessageRef::Token(t) => t,
+        MessageRef::ProviderKey(k) => match store.outbox_token_of_key(&k).await {
+            Err(guanxi_store::StoreError::NotFound) => {
+                return Err(ValidationErrors::single("message_id", "unknown_message").into())
+            }
+            other => other?,
+        },
+    };
+    let response = match effect {
+        ReportEffect::Bounce(b) => Response::Bounced(b),
+        ReportEffect::Reply(t) => Response::Replied(t),
+    };
+    let owner = match store.record_response(&token, &response).await {
+        Err(guanxi_store::StoreError::NotFound) => {
+            return Err(ValidationErrors::single("message_id", "unknown_message").into())
+        }
+        other => other?,
+    };
+    store
+        .audit(
+            actor,
+            guanxi_store::audit::AuditEvent {
+                action: "report",
+                entity: "outbox",
+                entity_id: Some(owner.outbox_id),
+                detail: json!({"kind": r.kind, "customer_id": owner.customer_id,
+                    "campaign_id": owner.campaign_id}),
+            },
+        )
+        .await?;
+    Ok(owner)
 }
 
 /// Tokens are 32 lower-case hex digits: anything else is not looked up.
 fn valid_token(t: &str) -> bool {
-    t.len() == 32
-        && t.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    guanxi_domain::campaign::report::is_token(t)
 }

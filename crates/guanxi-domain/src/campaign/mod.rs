@@ -8,6 +8,7 @@
 pub mod bounce;
 pub mod content;
 pub mod policy;
+pub mod report;
 
 use serde::{Deserialize, Serialize};
 
@@ -37,11 +38,14 @@ pub enum Channel {
     Sms,
     /// A phone-call list: a task for each customer's owner to call them.
     Call,
+    /// Direct mail: a mailing list of postal addresses with each recipient's letter, for the
+    /// printer (downloaded from the campaign's page).
+    Mail,
 }
 
 impl Channel {
     /// Every channel, in menu order.
-    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Sms, Channel::Call];
+    pub const ALL: [Channel; 4] = [Channel::Email, Channel::Sms, Channel::Call, Channel::Mail];
 
     /// Storage code.
     pub fn as_str(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Channel {
             Channel::Email => "email",
             Channel::Sms => "sms",
             Channel::Call => "call",
+            Channel::Mail => "mail",
         }
     }
 
@@ -63,6 +68,7 @@ impl Channel {
             Channel::Email => &["email"],
             Channel::Sms => &["mobile"],
             Channel::Call => &["mobile", "phone"],
+            Channel::Mail => &["address"],
         }
     }
 }

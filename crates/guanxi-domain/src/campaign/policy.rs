@@ -63,6 +63,20 @@ impl ContactPolicy {
         e.finish(|| *self)
     }
 
+    /// Checks a customer's own cap (`cap_count` messages in `cap_days` days): the same ranges
+    /// as a channel's, so a customer's cap can only be read as "fewer", never "none" (that is
+    /// an unsubscribe).
+    pub fn check_customer_cap(count: i64, days: i64) -> Result<(i64, i64), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        if !(1..=100).contains(&count) {
+            e.push("cap_count", "out_of_range");
+        }
+        if !(1..=365).contains(&days) {
+            e.push("cap_days", "out_of_range");
+        }
+        e.finish(|| (count, days))
+    }
+
     /// When a customer who was sent marketing messages at `sent` (ms, any order) may get the
     /// next one under a cap of `cap_count` in `cap_days`: `now` if allowed now, else the moment
     /// the oldest message that keeps them at the cap leaves the window.

@@ -10,7 +10,8 @@ pub mod run;
 pub mod setup;
 
 pub use audience::{AudiencePreview, PrepareReport};
+pub(crate) use outbox::MESSAGE_EVENTS;
 pub use outbox::{OutboxMessage, Outcome};
 pub use policy::Suppression;
-pub use responses::{CampaignFigures, Response, TokenOwner, VariantFigures};
+pub use responses::{CampaignFigures, Letter, Response, TokenOwner, VariantFigures};
 pub use setup::CampaignRecord;

@@ -86,6 +86,16 @@ pub enum Outcome {
         /// The language it was written in.
         lang: String,
     },
+    /// A direct-mail letter, written for its recipient and put on the campaign's mailing
+    /// list (what the printer gets).
+    Listed {
+        /// The letter's heading.
+        subject: String,
+        /// The letter.
+        body: String,
+        /// The language it was written in.
+        lang: String,
+    },
     /// Not now: try again at `retry_at` (ms), or give up when `None`.
     Failed {
         /// What the provider said.
@@ -274,6 +284,29 @@ impl Store {
                 .bind(now)
                 .bind(message_key.as_str())
                 .bind(lang.as_str())
+                .bind(m.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    project(&mut tx, &MESSAGE_EVENTS, Rows::Id(m.id)).await?;
+                }
+            }
+            Outcome::Listed {
+                subject,
+                body,
+                lang,
+            } => {
+                let n = sqlx::query(
+                    "UPDATE outbox SET state = 'sent', sent_at = $1, message_key = $2, lang = $3, \
+                     subject = $4, body = $5, lease_until = NULL, last_error = NULL \
+                     WHERE id = $6 AND state = 'sending'",
+                )
+                .bind(now)
+                .bind(format!("list:{}", m.token))
+                .bind(lang.as_str())
+                .bind(subject.as_str())
+                .bind(body.as_str())
                 .bind(m.id)
                 .execute(&mut *tx)
                 .await?

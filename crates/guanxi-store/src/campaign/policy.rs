@@ -131,6 +131,22 @@ impl Store {
         Ok(())
     }
 
+    /// A customer's own caps, per channel in menu order.
+    pub async fn customer_caps(&self, customer: i64) -> Result<Vec<(Channel, i64, i64)>> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT channel, cap_count, cap_days FROM customer_contact_caps WHERE customer_id = $1",
+        )
+        .bind(customer)
+        .fetch_all(&self.read)
+        .await?;
+        let mut caps: Vec<(Channel, i64, i64)> = rows
+            .into_iter()
+            .filter_map(|(c, n, d)| Channel::parse(&c).map(|c| (c, n, d)))
+            .collect();
+        caps.sort_by_key(|c| Channel::ALL.iter().position(|x| *x == c.0));
+        Ok(caps)
+    }
+
     /// The suppression list, newest first.
     pub async fn list_suppressions(&self, limit: i64) -> Result<Vec<Suppression>> {
         let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
@@ -186,6 +202,7 @@ pub(crate) async fn suppress_in(
     if reason != Some(Bounce::Soft) {
         let kinds = match channel {
             "email" => "('email')",
+            "mail" => "('address')",
             _ => "('mobile', 'phone')",
         };
         sqlx::query(&format!(

@@ -127,6 +127,16 @@ impl Store {
         })
     }
 
+    /// The token of the message a provider knows by `key` (its answer to the send: a
+    /// Message-ID, a BizId, a SerialNo); `NotFound` when no message has it.
+    pub async fn outbox_token_of_key(&self, key: &str) -> Result<String> {
+        sqlx::query_scalar("SELECT token FROM outbox WHERE message_key = $1 ORDER BY id LIMIT 1")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
     /// Records a response to the message of `token`: the event, the first time on the
     /// message, the timeline; an unsubscribe or a bounce also blocks the address and
     /// withdraws its consent. Repeated opens and clicks are kept as events but counted once.
@@ -304,5 +314,37 @@ impl Store {
             })
             .collect();
         Ok(f)
+    }
+}
+
+/// One letter of a direct-mail campaign's mailing list.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Letter {
+    /// The recipient.
+    pub customer_id: i64,
+    /// Their name.
+    pub name: String,
+    /// The postal address it goes to.
+    pub address: String,
+    /// The letter's heading.
+    pub subject: String,
+    /// The letter, written for them (salutation, coupon code).
+    pub body: String,
+}
+
+impl Store {
+    /// The letters of a direct-mail campaign written so far, by address (what the printer
+    /// sorts by).
+    pub async fn mailing_list(&self, campaign: i64) -> Result<Vec<Letter>> {
+        Ok(sqlx::query_as(
+            "SELECT o.customer_id, c.name, COALESCE(o.address, '') AS address, \
+             COALESCE(o.subject, '') AS subject, COALESCE(o.body, '') AS body \
+             FROM outbox o JOIN customers c ON c.id = o.customer_id \
+             WHERE o.campaign_id = $1 AND o.channel = 'mail' AND o.state = 'sent' \
+             ORDER BY o.address, o.id",
+        )
+        .bind(campaign)
+        .fetch_all(&self.read)
+        .await?)
     }
 }

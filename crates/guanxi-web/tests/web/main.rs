@@ -7,6 +7,7 @@
 mod common;
 
 mod api;
+mod campaigns;
 mod care;
 mod loyalty;
 mod overload;

@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use guanxi_domain::campaign::report::ProviderReport;
 use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, ContactPolicy};
 use guanxi_store::campaign::{AudiencePreview, CampaignFigures, CampaignRecord};
 use serde::{Deserialize, Serialize};
@@ -165,5 +166,53 @@ pub async fn save_policy(
     let channel = Channel::parse(&channel).ok_or(ApiError::NotFound)?;
     Ok(Json(
         uc::save_policy(&st.store, &auth.actor, channel, &p).await?,
+    ))
+}
+
+/// The message a report was recorded against.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportRecorded {
+    /// The message (outbox row).
+    pub outbox_id: i64,
+    /// Its campaign, if any.
+    pub campaign_id: Option<i64>,
+    /// Its recipient.
+    pub customer_id: i64,
+}
+
+/// A mail system's or SMS provider's report on a message it carried: a late bounce (a
+/// delivery-status notification), a spam complaint, a failed delivery receipt, or the
+/// recipient's reply. Bounces and complaints block the address as at sending; a reply goes
+/// on the customer's timeline. Point the provider's callback (or the bounce mailbox's
+/// processor) here with a token of a user who may manage campaigns.
+#[utoipa::path(post, path = "/api/v1/campaigns/reports", tag = "campaigns", request_body = ProviderReport,
+    responses((status = 200, body = ReportRecorded), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(r): JsonBody<ProviderReport>,
+) -> Result<Json<ReportRecorded>, ApiError> {
+    let o = uc::report(&st.store, &auth.actor, &r).await?;
+    Ok(Json(ReportRecorded {
+        outbox_id: o.outbox_id,
+        campaign_id: o.campaign_id,
+        customer_id: o.customer_id,
+    }))
+}
+
+/// A direct-mail campaign's mailing list (CSV for the printer): each recipient's postal
+/// address and their letter as written. Needs the export permission too; audited.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/mailing-list", tag = "campaigns", params(("id" = i64, Path, description = "Campaign id", minimum = 1)),
+    responses((status = 200, description = "The list (CSV)", content_type = "text/csv", body = String),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn mailing_list(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<axum::response::Response, ApiError> {
+    let locale = guanxi_text::i18n::Locale::from_code(&auth.user.locale)
+        .unwrap_or(guanxi_text::i18n::Locale::ZhCn);
+    Ok(crate::download::file(
+        guanxi_app::export::mailing_list(&st.store, &auth.actor, locale, id).await?,
     ))
 }

@@ -560,3 +560,91 @@ pub async fn test_send(
     )
     .await
 }
+
+/// The 360 page's contact limits: the customer's own caps per channel (they asked for fewer
+/// messages) and, for who may change them, the form.
+pub struct CapsSection {
+    /// (channel code, channel label, "at most 1 in 30 days").
+    pub caps: Vec<(&'static str, String, String)>,
+    /// The channels a cap can be set on: (code, label).
+    pub channels: Vec<(&'static str, String)>,
+    /// May set and remove caps.
+    pub can_edit: bool,
+}
+
+/// Loads the 360 page's contact limits.
+pub async fn caps_section(
+    st: &AppState,
+    user: &UiUser,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<CapsSection, UiError> {
+    let caps = uc::customer_caps(&st.store, &user.actor, id)
+        .await
+        .map_err(page_err(user.locale))?;
+    Ok(CapsSection {
+        caps: caps
+            .into_iter()
+            .map(|(c, n, d)| {
+                (
+                    c.as_str(),
+                    ctx.label("campaign_channel", c.as_str()),
+                    ctx.tf(
+                        "campaign.cap_text",
+                        &[("n", &n.to_string()), ("days", &d.to_string())],
+                    ),
+                )
+            })
+            .collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| (c.as_str(), ctx.label("campaign_channel", c.as_str())))
+            .collect(),
+        can_edit: user.actor.can(Permission::WriteCustomers)
+            || user.actor.can(Permission::ManageCampaigns),
+    })
+}
+
+/// Sets or (with `remove`) removes a customer's own cap on a channel, from the 360 page.
+pub async fn set_cap(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Submitted { user, form }: Submitted,
+) -> Result<Response, UiError> {
+    let channel = form
+        .get("channel")
+        .and_then(Channel::parse)
+        .ok_or(UiError::BadForm(user.locale))?;
+    let cap = if form.get("remove").is_some() {
+        None
+    } else {
+        let num = |k: &str| form.get(k).and_then(|v| v.trim().parse::<i64>().ok());
+        // Not a number: out of range, refused by the use case like any other bad value.
+        Some((num("cap_count").unwrap_or(0), num("cap_days").unwrap_or(0)))
+    };
+    match uc::set_customer_cap(&st.store, &user.actor, id, channel, cap).await {
+        Ok(()) => Ok(
+            Redirect::to(&format!("/customers/{id}?saved=contact_cap#contact-caps"))
+                .into_response(),
+        ),
+        Err(e) => {
+            form_refusal(user.locale, e)?;
+            Ok(Redirect::to(&format!(
+                "/customers/{id}?saved=contact_cap_invalid#contact-caps"
+            ))
+            .into_response())
+        }
+    }
+}
+
+/// Downloads a direct-mail campaign's mailing list.
+pub async fn mailing_list(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    user: UiUser,
+) -> Result<Response, UiError> {
+    let d = guanxi_app::export::mailing_list(&st.store, &user.actor, user.locale, id)
+        .await
+        .map_err(page_err(user.locale))?;
+    Ok(crate::download::file(d))
+}

@@ -34,11 +34,7 @@ struct UnsubscribeTpl {
 }
 
 fn masked(address: Option<&str>) -> String {
-    let a = address.unwrap_or("");
-    match a.split_once('@') {
-        Some((user, domain)) => format!("{}@{domain}", guanxi_domain::masking::mask(user, 1, 1)),
-        None => guanxi_domain::masking::mask(a, 3, 4),
-    }
+    guanxi_domain::masking::mask_address(address.unwrap_or(""))
 }
 
 /// The page for the message of `token`; `done` once it was unsubscribed.

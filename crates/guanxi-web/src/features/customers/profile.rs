@@ -129,6 +129,7 @@ struct PageTpl {
     older_url: String,
     merge: crate::features::merge::pages::MergeSection,
     points: crate::features::loyalty::pages::PointsSection,
+    caps: crate::features::campaign::pages::CapsSection,
 }
 
 #[derive(Template)]
@@ -819,6 +820,7 @@ async fn render_page(
         older_url: older,
         merge: crate::features::merge::pages::section(st, user, id, tz).await?,
         points: crate::features::loyalty::pages::section(st, user, &ctx, id, tz).await?,
+        caps: crate::features::campaign::pages::caps_section(st, user, &ctx, id).await?,
         ctx,
     };
     Ok((status, render(l, &tpl)).into_response())
@@ -907,6 +909,8 @@ pub async fn page(
         Some("offer_inactive") => "code.offer_inactive",
         Some("order_has_coupon") => "code.order_has_coupon",
         Some("coupon_unknown") => "flash.coupon_unknown",
+        Some("contact_cap") => "flash.contact_cap",
+        Some("contact_cap_invalid") => "flash.contact_cap_invalid",
         _ if q.get("merged").is_some() => "flash.merged",
         _ => "",
     };
