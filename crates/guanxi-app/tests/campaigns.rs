@@ -9,6 +9,7 @@ use chrono::Utc;
 use guanxi_app::campaign::deliver::{self, Delivery, DeliveryConfig};
 use guanxi_domain::campaign::content::SmsParam;
 use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, Variant};
+use guanxi_domain::customer::CustomerFields;
 use guanxi_domain::order::{NewOrder, NewOrderLine};
 use guanxi_domain::role::{Actor, Role};
 use guanxi_domain::vocabulary::{ContactKind, OrderChannel};
@@ -29,6 +30,7 @@ on_both_backends!(
     past_responses_are_a_segment_field,
     a_merged_customers_messages_count_for_the_kept_record,
     direct_mail_is_a_mailing_list_of_written_letters,
+    quiet_hours_are_kept_where_the_customer_is,
 );
 
 /// A customer in 上海 with a mobile (consented or not) or none.
@@ -120,6 +122,16 @@ async fn one_text_a_week(s: &Store, a: &Actor) {
     p.cap_count = 1;
     p.cap_days = 7;
     s.save_contact_policy(a, Channel::Sms, &p).await.unwrap();
+}
+
+/// Messages of campaign `id` queued for `reason`, due more than `ms` from now.
+async fn waiting(db: &TestDb, id: i64, reason: &str, ms: i64) -> i64 {
+    db.scalar(&format!(
+        "SELECT COUNT(*) FROM outbox WHERE campaign_id = {id} AND state = 'queued' \
+         AND deferred = '{reason}' AND due_at > {}",
+        Utc::now().timestamp_millis() + ms
+    ))
+    .await
 }
 
 async fn run_until_idle(s: &Store, d: &Delivery) {
@@ -240,14 +252,7 @@ async fn caps_hold_across_two_campaigns(db: &TestDb) {
     run_until_idle(s, &d).await;
     // Nobody got a second text: both wait, due a week after their first, not dropped.
     assert_eq!(lines(&file).len(), 2);
-    let waiting = db
-        .scalar(&format!(
-            "SELECT COUNT(*) FROM outbox WHERE campaign_id = {second} AND state = 'queued' \
-             AND deferred = 'cap' AND due_at > {}",
-            Utc::now().timestamp_millis() + 6 * 86_400_000
-        ))
-        .await;
-    assert_eq!(waiting, 2);
+    assert_eq!(waiting(db, second, "cap", 6 * 86_400_000).await, 2);
     let k = s.get_campaign(second).await.unwrap();
     assert_eq!(
         k.state,
@@ -741,4 +746,58 @@ async fn direct_mail_is_a_mailing_list_of_written_letters(db: &TestDb) {
             .await
             .is_err()
     );
+}
+
+/// Quiet hours hold where the customer is: with the quiet hours around the shop's "now", a
+/// customer in New York (12–13 hours away) gets the text, the shop's own customers — no time
+/// zone, or 上海 set explicitly — wait for the end of the quiet hours, not dropped.
+async fn quiet_hours_are_kept_where_the_customer_is(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let dir = tempfile_dir();
+    let (d, file) = delivery(s, &admin, &dir).await;
+    let local_now = (Utc::now().timestamp() / 60 + 8 * 60).rem_euclid(1440);
+    let mut p = s.contact_policy(Channel::Sms).await.unwrap();
+    p.quiet_start = (local_now - 60).rem_euclid(1440);
+    p.quiet_end = (local_now + 60).rem_euclid(1440);
+    s.save_contact_policy(&admin, Channel::Sms, &p)
+        .await
+        .unwrap();
+    let mut ids = vec![];
+    for (name, zone, mobile) in [
+        ("王伟", None, "13800138001"),
+        ("Emily Chen", Some("America/New_York"), "13800138002"),
+        ("赵敏", Some("Asia/Shanghai"), "13800138003"),
+    ] {
+        let f: CustomerFields = serde_json::from_value(json!({
+            "kind": "individual", "name": name, "city": "上海", "time_zone": zone,
+            "contact_points": [{"kind": "mobile", "value": mobile, "is_primary": true,
+                "consent_marketing": true}]}))
+        .unwrap();
+        let c = s
+            .create_customer(&admin, f.validate(admin.id, Utc::now()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(c.time_zone.as_deref(), zone);
+        ids.push(c.id);
+    }
+    let bad: CustomerFields = serde_json::from_value(
+        json!({"kind": "individual", "name": "火星人", "time_zone": "Mars/Olympus"}),
+    )
+    .unwrap();
+    let e = bad.validate(admin.id, Utc::now()).unwrap_err();
+    assert_eq!(e.0[0].field, "time_zone");
+    let id = launch(s, &admin, &sms("免打扰", shanghai(s, &admin).await, 0)).await;
+    run_until_idle(s, &d).await;
+    let sent = lines(&file);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].to_string().contains("13800138002"), "{sent:?}");
+    let waiting = waiting(db, id, "quiet", 50 * 60_000).await;
+    assert_eq!(
+        waiting, 2,
+        "the shop's customers wait for the end of the quiet hours"
+    );
+    let f = guanxi_app::campaign::get(s, &admin, id, 8).await.unwrap().1;
+    assert_eq!(f.deferred, vec![("quiet".to_string(), 2)]);
+    let _ = ids;
 }

@@ -42,6 +42,10 @@ pub struct CustomerFields {
     /// Street address.
     #[serde(default)]
     pub address: Option<String>,
+    /// The customer's own time zone (IANA name, e.g. `America/New_York`) when it is not the
+    /// shop's: marketing respects quiet hours where they are.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// Current employer (individuals).
     #[serde(default)]
     pub employer: Option<String>,
@@ -239,6 +243,10 @@ impl CustomerFields {
         if let Some(b) = &self.birthday {
             e.field("birthday", b.validate(today));
         }
+        self.time_zone = match trimmed(&self.time_zone) {
+            Some(z) => e.field("time_zone", crate::time_zone::check(&z)),
+            None => None,
+        };
         if self.owner_id.is_some_and(|o| o <= 0) {
             e.push("owner_id", "invalid_reference");
         }
@@ -386,6 +394,10 @@ pub struct CustomerPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub address: Option<Option<String>>,
+    /// Time zone, IANA name (null: the shop's).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub time_zone: Option<Option<String>>,
     /// Employer (null clears).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -427,8 +439,8 @@ impl CustomerPatch {
             ($($field:ident),*) => { $(if let Some(v) = self.$field { f.$field = v; })* };
         }
         set!(
-            gender, birthday, id_number, province, city, address, employer, job_title, industry,
-            profile, company
+            gender, birthday, id_number, province, city, address, time_zone, employer, job_title,
+            industry, profile, company
         );
         if let Some(v) = self.lifecycle_stage {
             f.lifecycle_stage = Some(v);

@@ -30,6 +30,7 @@ pub mod segment;
 pub mod spreadsheet;
 pub mod survey;
 pub mod ticket;
+pub mod time_zone;
 pub mod user;
 pub mod vocabulary;
 

@@ -16,7 +16,7 @@ use crate::error::ValidationErrors;
 /// The fields a merge lets the user choose between, in the order a form shows them. The
 /// extended profiles are chosen as a whole (one person's education and family, not a mix);
 /// the kept record's own provenance stays, as it does on every edit.
-pub const MERGE_FIELDS: [&str; 14] = [
+pub const MERGE_FIELDS: [&str; 15] = [
     "name",
     "gender",
     "birthday",
@@ -24,6 +24,7 @@ pub const MERGE_FIELDS: [&str; 14] = [
     "province",
     "city",
     "address",
+    "time_zone",
     "employer",
     "job_title",
     "industry",

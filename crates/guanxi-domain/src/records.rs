@@ -54,6 +54,8 @@ pub struct Customer {
     pub city: Option<String>,
     /// Address.
     pub address: Option<String>,
+    /// Own time zone (IANA), when not the shop's.
+    pub time_zone: Option<String>,
     /// Employer.
     pub employer: Option<String>,
     /// Job title.

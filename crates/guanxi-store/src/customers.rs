@@ -691,7 +691,7 @@ fn opt_json<T: serde::Serialize>(v: &Option<T>) -> Option<String> {
 }
 
 /// The columns a create or an update writes from a validated customer, in binding order.
-const EDITABLE_COLUMNS: [&str; 19] = [
+const EDITABLE_COLUMNS: [&str; 20] = [
     "name",
     "name_pinyin",
     "name_initials",
@@ -703,6 +703,7 @@ const EDITABLE_COLUMNS: [&str; 19] = [
     "province",
     "city",
     "address",
+    "time_zone",
     "employer",
     "job_title",
     "industry",
@@ -745,6 +746,7 @@ pub(crate) fn editable_cells(c: &ValidCustomer, owner: Option<i64>) -> Vec<Cell>
         opt(&f.province),
         opt(&f.city),
         opt(&f.address),
+        opt(&f.time_zone),
         opt(&f.employer),
         opt(&f.job_title),
         opt(&f.industry),

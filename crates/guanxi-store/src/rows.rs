@@ -59,7 +59,7 @@ pub(crate) fn meta(
 pub(crate) const CUSTOMER_COLUMNS: &str =
     "c.id, c.kind, c.name, c.name_pinyin, c.name_initials, c.name_sort, \
     c.gender, c.birthday, c.birthday_lunar, c.id_number, c.province, c.city, c.address, \
-    c.employer, c.job_title, c.industry, c.lifecycle_stage, c.owner_id, c.tags, c.source_channel, \
+    c.time_zone, c.employer, c.job_title, c.industry, c.lifecycle_stage, c.owner_id, c.tags, c.source_channel, \
     c.source_direct, c.source_collected_by, c.source_collected_at, c.profile, c.company, \
     c.version, c.created_at, c.updated_at, c.created_by, c.updated_by";
 
@@ -79,6 +79,7 @@ pub(crate) struct CustomerRow {
     pub province: Option<String>,
     pub city: Option<String>,
     pub address: Option<String>,
+    pub time_zone: Option<String>,
     pub employer: Option<String>,
     pub job_title: Option<String>,
     pub industry: Option<String>,
@@ -121,6 +122,7 @@ impl CustomerRow {
             province: self.province.clone(),
             city: self.city.clone(),
             address: self.address.clone(),
+            time_zone: self.time_zone.clone(),
             employer: self.employer.clone(),
             job_title: self.job_title.clone(),
             industry: self.industry.clone(),
@@ -160,6 +162,7 @@ impl CustomerRow {
             province: f.province,
             city: f.city,
             address: f.address,
+            time_zone: f.time_zone,
             employer: f.employer,
             job_title: f.job_title,
             industry: f.industry,

@@ -648,6 +648,7 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
                         pick(&mut rng, &["南京", "中山", "人民", "解放", "建设"]),
                         rng.gen_range(1..999)
                     )),
+                    time_zone: None,
                     employer: None,
                     job_title: None,
                     industry: Some(industry.into()),
@@ -813,6 +814,17 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
                     province: Some(province.into()),
                     city: Some(city.into()),
                     address: None,
+                    // Customers with Latin-script names live abroad, in a zone of their own.
+                    time_zone: (!chinese).then(|| {
+                        [
+                            "America/New_York",
+                            "Europe/London",
+                            "America/Los_Angeles",
+                            "Australia/Sydney",
+                            "Asia/Singapore",
+                        ][i % 5]
+                            .to_string()
+                    }),
                     employer: Some((*pick(&mut rng, EMPLOYERS)).into()),
                     job_title: Some((*pick(&mut rng, TITLES)).into()),
                     industry: None,

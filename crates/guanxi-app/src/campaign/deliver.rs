@@ -1,8 +1,9 @@
 //! The sender: one step of the `campaigns.send` job. It starts scheduled campaigns, reads
 //! audiences into the outbox, chooses A/B winners, and delivers due messages — campaign by
 //! campaign, in batches claimed with a lease, checking each recipient against the frequency
-//! cap (over it: the message waits for the next slot) and the channel's quiet hours (the
-//! whole channel waits), at most the channel's rate, several deliveries in flight at once,
+//! cap (over it: the message waits for the next slot) and the channel's quiet hours where the
+//! customer is (their own time zone, else the shop's: the message waits for their morning),
+//! at most the channel's rate, several deliveries in flight at once,
 //! each outcome recorded as soon as the provider answered (see `guanxi_store::campaign::outbox`).
 
 use std::collections::HashMap;
@@ -319,12 +320,6 @@ async fn send_batches(
         return Ok(());
     }
     let policy = store.contact_policy(channel).await?;
-    let now = Utc::now().timestamp_millis();
-    if k.is_some() && policy.quiet_until(now, d.utc_offset_hours * 60).is_some() {
-        // Quiet hours: marketing on this channel waits for the morning (the schedule's tick
-        // looks again).
-        return Ok(());
-    }
     let batch = BATCH.min(policy.per_second.max(1));
     while Instant::now() < deadline {
         if let Some(k) = k {
@@ -341,7 +336,11 @@ async fn send_batches(
         }
         let go = match k {
             Some(_) => {
-                let (go, later) = apply_cap(store, channel, &policy, claimed).await?;
+                // Quiet hours where the customer is: their message waits for their morning.
+                let (awake, asleep) = split_quiet(&policy, claimed, d.utc_offset_hours * 60);
+                report.deferred += asleep.len();
+                store.defer_outbox(&asleep, "quiet").await?;
+                let (go, later) = apply_cap(store, channel, &policy, awake).await?;
                 report.deferred += later.len();
                 store.defer_outbox(&later, "cap").await?;
                 go
@@ -374,6 +373,31 @@ async fn send_batches(
         }
     }
     Ok(())
+}
+
+/// Splits claimed marketing messages into those outside the quiet hours where each customer
+/// is (their own time zone, else the shop's) and those that wait, with when their quiet hours
+/// end (`(id, due_at)`).
+fn split_quiet(
+    policy: &ContactPolicy,
+    claimed: Vec<OutboxMessage>,
+    shop_offset_minutes: i64,
+) -> (Vec<OutboxMessage>, Vec<(i64, i64)>) {
+    let now = Utc::now().timestamp_millis();
+    let mut awake = vec![];
+    let mut asleep = vec![];
+    for m in claimed {
+        let offset = m
+            .time_zone
+            .as_deref()
+            .and_then(|z| guanxi_domain::time_zone::offset_minutes(z, now))
+            .unwrap_or(shop_offset_minutes);
+        match policy.quiet_until(now, offset) {
+            Some(until) => asleep.push((m.id, until)),
+            None => awake.push(m),
+        }
+    }
+    (awake, asleep)
 }
 
 /// Splits claimed marketing messages into those the frequency cap allows now and those that

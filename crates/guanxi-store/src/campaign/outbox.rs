@@ -62,6 +62,8 @@ pub struct OutboxMessage {
     pub message_key: Option<String>,
     /// The customer's owner (a call task's assignee).
     pub owner_id: Option<i64>,
+    /// The customer's own time zone (IANA), when not the shop's: their quiet hours.
+    pub time_zone: Option<String>,
     /// Merge fields.
     pub merge: MergeData,
 }
@@ -125,6 +127,7 @@ struct MsgRow {
     gender: Option<String>,
     owner_id: Option<i64>,
     owner_name: Option<String>,
+    time_zone: Option<String>,
     points: Option<i64>,
 }
 
@@ -175,7 +178,7 @@ impl Store {
         let mut q = SqlBuilder::new(
             "SELECT o.id, o.campaign_id, o.customer_id, o.purpose, o.channel, o.variant, \
              o.address, o.subject, o.body, o.token, o.attempts, o.message_key, c.name, c.gender, \
-             c.owner_id, u.display_name AS owner_name, \
+             c.owner_id, u.display_name AS owner_name, c.time_zone, \
              (SELECT CAST(SUM(e.points) AS BIGINT) FROM loyalty_entries e \
               WHERE e.customer_id = o.customer_id) AS points \
              FROM outbox o JOIN customers c ON c.id = o.customer_id \
@@ -200,6 +203,7 @@ impl Store {
                 attempts: r.attempts,
                 message_key: r.message_key,
                 owner_id: r.owner_id,
+                time_zone: r.time_zone,
                 merge: MergeData {
                     name: r.name,
                     gender: r.gender,

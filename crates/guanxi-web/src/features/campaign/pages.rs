@@ -63,6 +63,7 @@ struct CampaignsTpl {
     states: Vec<(String, i64)>,
     responses: Vec<(String, i64)>,
     skipped: Vec<(String, i64)>,
+    deferred: Vec<(String, i64)>,
     variants: Vec<VariantRow>,
     lift: Option<String>,
     sent_by_day: Vec<(String, i64)>,
@@ -308,6 +309,7 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
         states: label_pairs("campaign_outbox", &f.states),
         responses: label_pairs("campaign_response", &f.responses),
         skipped: label_pairs("campaign_skip", &f.skipped),
+        deferred: label_pairs("campaign_deferred", &f.deferred),
         variants: f
             .variants
             .iter()

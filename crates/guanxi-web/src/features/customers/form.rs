@@ -123,6 +123,7 @@ fn layout(
         ("province", "field.province", "text", ""),
         ("city", "field.city", "text", ""),
         ("address", "field.address", "text", ""),
+        ("time_zone", "field.time_zone", "select", "hint.time_zone"),
         ("lifecycle_stage", "field.lifecycle_stage", "select", ""),
     ]);
     if ctx.can_reassign {
@@ -255,6 +256,13 @@ fn options(ctx: &Ctx, name: &str, owners: &[(i64, String)]) -> Vec<(String, Stri
             CreditStatus::ALL.iter().map(|g| g.as_str()).collect(),
             true,
         ),
+        "time_zone" => std::iter::once((String::new(), "—".to_string()))
+            .chain(
+                guanxi_domain::time_zone::menu()
+                    .into_iter()
+                    .map(|z| (z.to_string(), z.to_string())),
+            )
+            .collect(),
         "owner_id" => owners
             .iter()
             .map(|(i, n)| (i.to_string(), n.clone()))
@@ -324,6 +332,7 @@ fn record_values(c: &Customer) -> HashMap<String, String> {
         ("province", &c.province),
         ("city", &c.city),
         ("address", &c.address),
+        ("time_zone", &c.time_zone),
         ("employer", &c.employer),
         ("job_title", &c.job_title),
         ("industry", &c.industry),
@@ -536,6 +545,7 @@ struct Mapped {
     province: Option<String>,
     city: Option<String>,
     address: Option<String>,
+    time_zone: Option<String>,
     industry: Option<String>,
     lifecycle_stage: Option<LifecycleStage>,
     owner_id: Option<i64>,
@@ -571,6 +581,7 @@ impl Mapped {
             province: self.province.clone(),
             city: self.city.clone(),
             address: self.address.clone(),
+            time_zone: self.time_zone.clone(),
             employer: person.and_then(|p| p.employer.clone()),
             job_title: person.and_then(|p| p.job_title.clone()),
             industry: self.industry.clone(),
@@ -597,6 +608,7 @@ impl Mapped {
             province: Some(self.province.clone()),
             city: Some(self.city.clone()),
             address: Some(self.address.clone()),
+            time_zone: Some(self.time_zone.clone()),
             employer: person.map(|p| p.employer.clone()),
             job_title: person.map(|p| p.job_title.clone()),
             industry: Some(self.industry.clone()),
@@ -767,6 +779,7 @@ fn map_form(
         province: text(form, "province"),
         city: text(form, "city"),
         address: text(form, "address"),
+        time_zone: text(form, "time_zone").filter(|z| !z.trim().is_empty()),
         industry: text(form, "industry"),
         lifecycle_stage,
         owner_id,

@@ -648,6 +648,7 @@ async fn render_page(
     push(&mut basics, "field.province", c.province.clone());
     push(&mut basics, "field.city", c.city.clone());
     push(&mut basics, "field.address", c.address.clone());
+    push(&mut basics, "field.time_zone", c.time_zone.clone());
     push(
         &mut basics,
         "field.created_at",
