@@ -167,3 +167,5 @@ label-campaign_channel-mail = 直邮
 campaign-waiting = 等待中
 label-campaign_deferred-cap = 超过频次上限
 label-campaign_deferred-quiet = 客户当地的免打扰时段
+campaign-figures_as_of = 数据截至 { $time }：大型活动在发送期间和归因窗口内每 10 分钟重新计算一次。
+campaign-figures_pending = 这个大型活动的数据正在计算，请稍后刷新。

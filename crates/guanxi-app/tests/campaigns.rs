@@ -31,6 +31,7 @@ on_both_backends!(
     a_merged_customers_messages_count_for_the_kept_record,
     direct_mail_is_a_mailing_list_of_written_letters,
     quiet_hours_are_kept_where_the_customer_is,
+    a_large_campaigns_figures_are_kept_and_refreshed_by_the_sender,
 );
 
 /// A customer in 上海 with a mobile (consented or not) or none.
@@ -800,4 +801,62 @@ async fn quiet_hours_are_kept_where_the_customer_is(db: &TestDb) {
     let f = guanxi_app::campaign::get(s, &admin, id, 8).await.unwrap().1;
     assert_eq!(f.deferred, vec![("quiet".to_string(), 2)]);
     let _ = ids;
+}
+
+/// A campaign of more than `LIVE_FIGURES_LIMIT` recipients (its size set by hand here) shows
+/// the figures the sender last computed, with their time; the first view asks for them, a
+/// send step computes them, and they are recomputed once older than `FIGURES_EVERY_MS`.
+async fn a_large_campaigns_figures_are_kept_and_refreshed_by_the_sender(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let (d, _) = delivery(s, &admin, &tempfile_dir()).await;
+    customer(s, &admin, "王伟", Some(("13800138001", true))).await;
+    customer(s, &admin, "赵敏", Some(("13800138003", true))).await;
+    let id = launch(s, &admin, &sms("大促", shanghai(s, &admin).await, 0)).await;
+    run_until_idle(s, &d).await;
+    let live = guanxi_app::campaign::get(s, &admin, id, 8).await.unwrap().1;
+    assert_eq!(
+        live.computed_at, None,
+        "a small campaign's figures are live"
+    );
+    assert_eq!(live.states, vec![("sent".to_string(), 2)]);
+    db.execute(&format!(
+        "UPDATE campaigns SET audience_total = {} WHERE id = {id}",
+        guanxi_app::campaign::LIVE_FIGURES_LIMIT
+    ))
+    .await;
+    let first = guanxi_app::campaign::get(s, &admin, id, 8).await.unwrap().1;
+    assert!(first.states.is_empty() && first.computed_at.is_none());
+    let r = deliver::run_step(s, &d, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(r.figures, 1);
+    let kept = guanxi_app::campaign::get(s, &admin, id, 8).await.unwrap().1;
+    assert_eq!(kept.states, vec![("sent".to_string(), 2)]);
+    assert!(kept.computed_at.is_some());
+    // Fresh figures are not recomputed on every step …
+    let r = deliver::run_step(s, &d, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(r.figures, 0);
+    // … stale ones are, and show what happened since.
+    let token = db
+        .scalar_text(&format!(
+            "SELECT MIN(token) FROM outbox WHERE campaign_id = {id}"
+        ))
+        .await;
+    s.record_response(&token, &Response::Replied("好".into()))
+        .await
+        .unwrap();
+    db.execute(&format!(
+        "UPDATE campaigns SET figures_at = figures_at - {} WHERE id = {id}",
+        guanxi_app::campaign::FIGURES_EVERY_MS + 1
+    ))
+    .await;
+    let r = deliver::run_step(s, &d, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(r.figures, 1);
+    let f = guanxi_app::campaign::get(s, &admin, id, 8).await.unwrap().1;
+    assert_eq!(f.responses, vec![("replied".to_string(), 1)]);
 }

@@ -239,6 +239,8 @@ pub struct StepReport {
     pub deferred: usize,
     /// Campaigns that finished.
     pub finished: Vec<i64>,
+    /// Large campaigns whose figures were recomputed.
+    pub figures: usize,
     /// Work was left when the step's time ran out: run again at once.
     pub more: bool,
 }
@@ -285,10 +287,43 @@ pub async fn run_step(
     for channel in [Channel::Email, Channel::Sms] {
         send_batches(store, d, None, channel, deadline, &mut report).await?;
     }
+    refresh_figures(store, d, deadline, &mut report).await?;
     if Instant::now() >= deadline {
         report.more = true;
     }
     Ok(report)
+}
+
+/// Recomputes the kept figures of large campaigns that may have changed since (sending, or
+/// inside their attribution window, once more after it closes), while the step has time.
+async fn refresh_figures(
+    store: &Store,
+    d: &Delivery,
+    deadline: Instant,
+    report: &mut StepReport,
+) -> Result<(), AppError> {
+    let now = Utc::now().timestamp_millis();
+    let due = store
+        .campaigns_with_stale_figures(super::LIVE_FIGURES_LIMIT, now - super::FIGURES_EVERY_MS)
+        .await?;
+    for (id, computed_at) in due {
+        if Instant::now() >= deadline {
+            report.more = true;
+            return Ok(());
+        }
+        let k = store.get_campaign(id).await?;
+        let closed = k
+            .finished_at
+            .map(|f| f.timestamp_millis() + k.campaign.attribution_days * 86_400_000);
+        if let (Some(closed), Some(at)) = (closed, computed_at) {
+            if at > closed {
+                continue;
+            }
+        }
+        store.refresh_figures(id, d.utc_offset_hours).await?;
+        report.figures += 1;
+    }
+    Ok(())
 }
 
 fn as_of(d: &Delivery) -> AsOf {

@@ -41,9 +41,29 @@ pub async fn get(
 ) -> Result<(CampaignRecord, CampaignFigures), AppError> {
     require(actor, Permission::ManageCampaigns)?;
     let k = store.get_campaign(id).await?;
-    let f = store.campaign_figures(id, utc_offset_hours).await?;
+    if k.audience_total < LIVE_FIGURES_LIMIT {
+        let f = store.campaign_figures(id, utc_offset_hours).await?;
+        return Ok((k, f));
+    }
+    // A large campaign: its figures as the sender last computed them (every
+    // FIGURES_EVERY while they change); the first time, a send step computes them.
+    let f = match store.stored_figures(id).await? {
+        Some(f) => f,
+        None => {
+            queue_step(store).await?;
+            CampaignFigures::default()
+        }
+    };
     Ok((k, f))
 }
+
+/// Campaigns of at least this many recipients have their figures computed in the background
+/// (grouping a million outbox rows and their orders takes seconds, not a page's milliseconds).
+pub const LIVE_FIGURES_LIMIT: i64 = 20_000;
+
+/// How old a large campaign's figures may grow while they can still change (it is sending,
+/// or its attribution window is open).
+pub const FIGURES_EVERY_MS: i64 = 10 * 60_000;
 
 /// Saves a new draft, or (with `existing` = (id, version)) a change to a draft.
 pub async fn save(

@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use guanxi_domain::campaign::bounce::Bounce;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::outbox::MESSAGE_EVENTS;
 use super::policy::suppress_in;
@@ -60,7 +60,7 @@ pub struct TokenOwner {
 }
 
 /// Counts of one variant (or the control group).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VariantFigures {
     /// `a`, `b` or `control`.
     pub variant: String,
@@ -79,7 +79,7 @@ pub struct VariantFigures {
 }
 
 /// A campaign's figures.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CampaignFigures {
     /// Outbox rows per state (`queued`, `held`, `sending`, `sent`, `failed`, `skipped`,
     /// `control`, `cancelled`).
@@ -100,6 +100,10 @@ pub struct CampaignFigures {
     pub coupons_redeemed: i64,
     /// Messages sent per day (local date, count), for the chart.
     pub sent_by_day: Vec<(String, i64)>,
+    /// When these figures were computed, for a large campaign's figures kept from the last
+    /// background computation; none when they were computed for this answer.
+    #[serde(default)]
+    pub computed_at: Option<chrono::DateTime<Utc>>,
 }
 
 impl Store {
@@ -333,6 +337,63 @@ pub struct Letter {
 }
 
 impl Store {
+    /// A campaign's figures as last computed in the background, if ever.
+    pub async fn stored_figures(&self, id: i64) -> Result<Option<CampaignFigures>> {
+        let row: Option<(Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT figures, figures_at FROM campaigns WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
+        let Some((Some(json), Some(at))) = row else {
+            return Ok(None);
+        };
+        let mut f: CampaignFigures = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("campaigns.figures: {e}")))?;
+        f.computed_at = Some(crate::db::from_ms(at));
+        Ok(Some(f))
+    }
+
+    /// Computes a campaign's figures (on the read pool, however long it takes) and keeps them
+    /// for its page.
+    pub async fn refresh_figures(&self, id: i64, utc_offset_hours: i64) -> Result<CampaignFigures> {
+        let mut f = self.campaign_figures(id, utc_offset_hours).await?;
+        let now = Utc::now();
+        f.computed_at = Some(now);
+        let json = serde_json::to_string(&f)
+            .map_err(|e| StoreError::Corrupt(format!("campaigns.figures: {e}")))?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE campaigns SET figures = $1, figures_at = $2 WHERE id = $3")
+            .bind(json)
+            .bind(to_ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(f)
+    }
+
+    /// Launched campaigns of at least `min_audience` recipients whose kept figures are missing
+    /// or older than `stale_before` (ms), with when they were computed.
+    pub async fn campaigns_with_stale_figures(
+        &self,
+        min_audience: i64,
+        stale_before: i64,
+    ) -> Result<Vec<(i64, Option<i64>)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, figures_at FROM campaigns WHERE audience_total >= $1 \
+             AND state IN ('sending', 'paused', 'finished', 'cancelled') \
+             AND (figures_at IS NULL OR figures_at < $2) \
+             AND (finished_at IS NULL OR figures_at IS NULL OR figures_at < finished_at + $3) \
+             ORDER BY id",
+        )
+        .bind(min_audience)
+        .bind(stale_before)
+        // The longest attribution window and a day: past it nothing changes any more.
+        .bind((guanxi_domain::campaign::MAX_ATTRIBUTION_DAYS + 1) * 86_400_000)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     /// The letters of a direct-mail campaign written so far, by address (what the printer
     /// sorts by).
     pub async fn mailing_list(&self, campaign: i64) -> Result<Vec<Letter>> {

@@ -68,6 +68,9 @@ struct CampaignsTpl {
     lift: Option<String>,
     sent_by_day: Vec<(String, i64)>,
     pause_reason: Option<String>,
+    /// "Figures as of 10:20" for a large campaign's kept figures, or that they are being
+    /// computed.
+    figures_note: Option<String>,
 }
 
 impl CampaignsTpl {
@@ -323,6 +326,19 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
             })
             .collect(),
         lift: f.lift_points.map(|l| format!("{l:+.2}")),
+        figures_note: match (&f.computed_at, &p.current) {
+            (Some(at), _) => Some(ctx.tf(
+                "campaign.figures_as_of",
+                &[(
+                    "time",
+                    &format::datetime(*at, format::zone(st.utc_offset_hours)),
+                )],
+            )),
+            (None, Some(k)) if k.audience_total >= uc::LIVE_FIGURES_LIMIT => {
+                Some(ctx.t("campaign.figures_pending").to_string())
+            }
+            _ => None,
+        },
         sent_by_day: f.sent_by_day.clone(),
         pause_reason: p
             .current
