@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use guanxi_app::campaign::deliver::{self, Delivery, DeliveryConfig};
+use guanxi_app::campaign::deliver;
 use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, Variant};
 use guanxi_domain::role::Role;
 use guanxi_domain::vocabulary::ContactKind;
@@ -71,19 +71,7 @@ async fn each_recipient_gets_the_email_once(db: &TestDb) {
     guanxi_app::campaign::move_to(s, &admin, k.id, k.version, CampaignState::Sending, None)
         .await
         .unwrap();
-    let d = Delivery::new(&DeliveryConfig {
-        smtp_url: Some(format!("smtp://{addr}")),
-        mail_from: "茶舍 <news@guanxi.test>".into(),
-        sms_provider: String::new(),
-        sms_file: None,
-        sms_account: None,
-        sms_sign: String::new(),
-        base_url: "http://crm.test".into(),
-        utc_offset_hours: 8,
-        lease: Duration::from_secs(60),
-        concurrency: 8,
-    })
-    .unwrap();
+    let d = support::email_delivery(&addr, "茶舍 <news@guanxi.test>", 8);
     let started = Instant::now();
     for _ in 0..50 {
         let r = deliver::run_step(s, &d, Duration::from_secs(20))

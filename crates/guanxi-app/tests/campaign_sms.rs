@@ -117,6 +117,7 @@ async fn aliyun_and_tencent_receive_each_text_once(db: &TestDb) {
                 app_id: "1400000000".into(),
             }),
             sms_sign: "茶舍".into(),
+            survey_sms_template: String::new(),
             base_url: "http://crm.test".into(),
             utc_offset_hours: 8,
             lease: Duration::from_secs(60),

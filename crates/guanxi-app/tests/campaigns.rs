@@ -92,6 +92,7 @@ async fn delivery(s: &Store, a: &Actor, dir: &std::path::Path) -> (Delivery, std
         sms_file: Some(file.clone()),
         sms_account: None,
         sms_sign: "【茶舍】".into(),
+        survey_sms_template: String::new(),
         base_url: "http://127.0.0.1:1".into(),
         utc_offset_hours: 8,
         lease: Duration::from_secs(60),

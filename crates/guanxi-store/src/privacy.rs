@@ -308,7 +308,7 @@ impl Store {
         // what a transactional message said go, and nothing more is sent. The suppression list
         // keeps an unsubscribed address, so it is never written to again.
         sqlx::query(
-            "UPDATE outbox SET address = NULL, subject = NULL, body = NULL, \
+            "UPDATE outbox SET address = NULL, subject = NULL, body = NULL, secret = NULL, \
              state = CASE WHEN state IN ('queued', 'held') THEN 'cancelled' ELSE state END \
              WHERE customer_id = $1",
         )

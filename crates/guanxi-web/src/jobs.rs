@@ -55,9 +55,13 @@ pub const RULES_RUN: &str = guanxi_app::rule::RUN_JOB;
 /// Campaigns: preparing audiences and delivering the outbox.
 pub const CAMPAIGNS_SEND: &str = guanxi_app::campaign::SEND_JOB;
 
+/// Surveys: inviting by trigger and to segments, and the reminders.
+pub const SURVEYS_DISPATCH: &str = guanxi_app::survey::send::DISPATCH_JOB;
+
 /// Every kind the worker runs.
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 11] = [
     CAMPAIGNS_SEND,
+    SURVEYS_DISPATCH,
     SCORES_REFRESH,
     SEGMENT_SIZES,
     SLA_SWEEP,
@@ -192,6 +196,7 @@ fn default_delivery() -> guanxi_app::campaign::deliver::Delivery {
         ),
         sms: None,
         sms_sign: String::new(),
+        survey_sms_template: String::new(),
         base_url: "http://127.0.0.1:8080".into(),
         utc_offset_hours: 8,
         lease: Duration::from_secs(60),
@@ -573,28 +578,33 @@ impl Jobs {
                 })
             }
             CAMPAIGNS_SEND => {
-                // A step of at most a third of the lease, so the heartbeat never matters.
-                let budget =
-                    (self.config.lease / 3).clamp(Duration::from_secs(1), Duration::from_secs(20));
                 let report = guanxi_app::campaign::deliver::run_step(
                     &self.store,
                     &self.config.delivery,
-                    budget,
+                    self.step_budget(),
                 )
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))?;
-                if report.more {
-                    again_soon(self.store.clone(), "campaign send", |store| async move {
-                        guanxi_app::campaign::queue_step(&store).await
-                    });
-                }
-                let result =
-                    serde_json::to_value(&report).map_err(|e| StoreError::Task(e.to_string()))?;
                 // Every message and response is in the outbox and on the timeline.
-                Ok(Outcome {
-                    result,
-                    audit: None,
+                self.stepped(&report, report.more, "campaign send", |store| async move {
+                    guanxi_app::campaign::queue_step(&store).await
                 })
+            }
+            SURVEYS_DISPATCH => {
+                let report = guanxi_app::survey::send::dispatch_step(
+                    &self.store,
+                    &self.config.delivery,
+                    self.step_budget(),
+                )
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?;
+                // Each invitation and its message are in the store; a send is audited.
+                self.stepped(
+                    &report,
+                    report.more,
+                    "survey dispatch",
+                    |store| async move { guanxi_app::survey::send::queue_dispatch(&store).await },
+                )
             }
             other => Err(StoreError::Corrupt(format!("jobs.kind: {other}"))),
         }
@@ -696,6 +706,15 @@ impl Jobs {
     pub fn schedule_campaigns(self: &Arc<Self>, every: Duration) {
         self.queue_every(every, "campaign send", |store| async move {
             guanxi_app::campaign::queue_step(&store).await
+        });
+    }
+
+    /// Queues a survey dispatch step now and every `every`, for the life of the server:
+    /// resolved tickets and new orders get their survey, and unanswered links their reminder,
+    /// within that interval.
+    pub fn schedule_survey_dispatch(self: &Arc<Self>, every: Duration) {
+        self.queue_every(every, "survey dispatch", |store| async move {
+            guanxi_app::survey::send::queue_dispatch(&store).await
         });
     }
 
@@ -813,6 +832,37 @@ impl Jobs {
 
 /// Queues a job's next step a moment after this step completes: the step holds the job's
 /// dedupe key until then, so queuing at once would be refused.
+impl Jobs {
+    /// A stepped job's time: at most a third of the lease, so the heartbeat never matters.
+    fn step_budget(&self) -> Duration {
+        (self.config.lease / 3).clamp(Duration::from_secs(1), Duration::from_secs(20))
+    }
+
+    /// A stepped job's outcome: its report as the result; when it left work (`more`), the
+    /// next step queued at once with `queue`.
+    fn stepped<R, F, Fut>(
+        &self,
+        report: &R,
+        more: bool,
+        what: &'static str,
+        queue: F,
+    ) -> Result<Outcome, StoreError>
+    where
+        R: serde::Serialize,
+        F: FnOnce(Store) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), guanxi_app::AppError>> + Send,
+    {
+        if more {
+            again_soon(self.store.clone(), what, queue);
+        }
+        let result = serde_json::to_value(report).map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok(Outcome {
+            result,
+            audit: None,
+        })
+    }
+}
+
 fn again_soon<F, Fut>(store: Store, what: &'static str, queue: F)
 where
     F: FnOnce(Store) -> Fut + Send + 'static,

@@ -37,6 +37,9 @@ pub struct Config {
     pub sms_endpoint: String,
     /// The SMS signature (签名) registered with the provider.
     pub sms_sign: String,
+    /// The approved SMS template that carries a survey link (its parameter `url`); empty:
+    /// survey links go by e-mail only.
+    pub sms_survey_template: String,
     /// SMTP connections (and deliveries) in flight at once.
     pub send_concurrency: usize,
     /// Seconds a claimed outbox message is held before another sender may retry it.
@@ -91,6 +94,7 @@ impl Default for Config {
             sms_app_id: String::new(),
             sms_endpoint: String::new(),
             sms_sign: "【关系】".into(),
+            sms_survey_template: String::new(),
             send_concurrency: 8,
             outbox_lease_seconds: 60,
             campaign_seconds: 10,
@@ -126,6 +130,7 @@ impl Config {
                 }
             }),
             sms_sign: self.sms_sign.clone(),
+            survey_sms_template: self.sms_survey_template.clone(),
             base_url: self.public_url.clone(),
             utc_offset_hours: 8,
             lease: std::time::Duration::from_secs(self.outbox_lease_seconds.max(1)),
@@ -193,6 +198,7 @@ impl Config {
             ("GUANXI_MAIL_FROM", &mut c.mail_from),
             ("GUANXI_PUBLIC_URL", &mut c.public_url),
             ("GUANXI_SMS_SIGN", &mut c.sms_sign),
+            ("GUANXI_SMS_SURVEY_TEMPLATE", &mut c.sms_survey_template),
             ("GUANXI_SMS_PROVIDER", &mut c.sms_provider),
             ("GUANXI_SMS_KEY_ID", &mut c.sms_key_id),
             ("GUANXI_SMS_KEY_SECRET", &mut c.sms_key_secret),

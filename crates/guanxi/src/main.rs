@@ -533,6 +533,9 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
         state
             .jobs
             .schedule_campaigns(std::time::Duration::from_secs(config.campaign_seconds));
+        state
+            .jobs
+            .schedule_survey_dispatch(std::time::Duration::from_secs(config.campaign_seconds));
     }
     guanxi_web::serve(listener, state).await?;
     Ok(())

@@ -41,6 +41,9 @@ pub struct Delivery {
     pub sms: Option<SmsProvider>,
     /// The SMS signature (签名).
     pub sms_sign: String,
+    /// The approved SMS template that carries a survey link (parameter `url`); empty: survey
+    /// links go by e-mail only.
+    pub survey_sms_template: String,
     /// The server's public address for links, no trailing slash.
     pub base_url: String,
     /// The shop's time zone, hours east of UTC (quiet hours, coupon expiry).
@@ -81,6 +84,8 @@ pub struct DeliveryConfig {
     pub sms_account: Option<super::sms::ApiAccount>,
     /// The SMS signature.
     pub sms_sign: String,
+    /// The SMS template for survey links.
+    pub survey_sms_template: String,
     /// The server's public address.
     pub base_url: String,
     /// The shop's time zone.
@@ -108,6 +113,7 @@ impl Delivery {
                 c.sms_account.clone(),
             )?,
             sms_sign: c.sms_sign.clone(),
+            survey_sms_template: c.survey_sms_template.clone(),
             base_url: c.base_url.trim_end_matches('/').to_string(),
             utc_offset_hours: c.utc_offset_hours,
             lease: c.lease,
@@ -326,7 +332,8 @@ async fn refresh_figures(
     Ok(())
 }
 
-fn as_of(d: &Delivery) -> AsOf {
+/// Now and today in the shop's time zone.
+pub(crate) fn as_of(d: &Delivery) -> AsOf {
     let now = Utc::now();
     AsOf {
         now,
@@ -516,18 +523,28 @@ async fn deliver_one(
             )
         }
         None => {
+            // A survey link: the personal link is filled in now, from the token the row
+            // holds until it is delivered.
+            let link = m.secret.as_ref().map(|t| format!("{}/s/{t}", d.base_url));
+            let body = m.body.clone().unwrap_or_default();
+            let body = match &link {
+                Some(l) => guanxi_domain::survey::invite::with_link(&body, l),
+                None => body,
+            };
             let v = Variant {
                 subject_zh: m.subject.clone().unwrap_or_default(),
                 subject_en: String::new(),
-                body_zh: m.body.clone().unwrap_or_default(),
+                body_zh: body,
                 body_en: String::new(),
-                sms_template: String::new(),
+                sms_template: d.survey_sms_template.clone(),
                 sms_params: vec![],
             };
             let r = Rendered {
                 subject: v.subject_zh.clone(),
                 body: v.body_zh.clone(),
-                sms_params: vec![],
+                sms_params: link
+                    .map(|l| vec![(guanxi_domain::survey::invite::SMS_LINK_PARAM.to_string(), l)])
+                    .unwrap_or_default(),
             };
             (v, r, false, false)
         }

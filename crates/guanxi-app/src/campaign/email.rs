@@ -1,5 +1,5 @@
 //! A campaign e-mail as it leaves: plain text and HTML alternatives, links rewritten through
-//! the click redirect, an open pixel when the campaign tracks opens, a one-click unsubscribe
+//! the click redirect (marketing only: a transactional message's links stay as written), an open pixel when the campaign tracks opens, a one-click unsubscribe
 //! (RFC 8058 `List-Unsubscribe` + `List-Unsubscribe-Post`) on every marketing message, and a
 //! Message-ID derived from the outbox row, the same on every attempt, so a receiver can drop
 //! a repeat sent after a crash.
@@ -79,6 +79,16 @@ fn spans(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// Where a link in the body points: through the click redirect in a marketing message; as
+/// written in a transactional one (a survey link is personal and goes nowhere else).
+fn target(l: &Links, link: &str, marketing: bool) -> String {
+    if marketing {
+        l.click(link)
+    } else {
+        link.to_string()
+    }
+}
+
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -106,7 +116,7 @@ pub fn html(body: &str, l: &Links, marketing: bool, track_opens: bool, lang: &st
         out.push_str(&escape(&body[last..s]));
         out.push_str(&format!(
             "<a href=\"{}\">{}</a>",
-            escape(&l.click(&body[s..e])),
+            escape(&target(l, &body[s..e], marketing)),
             escape(&body[s..e])
         ));
         last = e;
@@ -140,7 +150,7 @@ pub fn plain(body: &str, l: &Links, marketing: bool, lang: &str) -> String {
     let mut last = 0;
     for (s, e) in spans(body) {
         out.push_str(&body[last..s]);
-        out.push_str(&l.click(&body[s..e]));
+        out.push_str(&target(l, &body[s..e], marketing));
         last = e;
     }
     out.push_str(&body[last..]);
@@ -224,10 +234,15 @@ mod tests {
         ));
         assert!(h.contains("/u/0123456789abcdef0123456789abcdef"));
         assert!(h.contains("/t/o/0123456789abcdef0123456789abcdef"));
-        let p = plain("see https://x.cn", &l, false, "en");
-        assert_eq!(
-            p,
-            "see https://crm.test/t/c/0123456789abcdef0123456789abcdef?u=https%3A%2F%2Fx.cn"
+        let p = plain("see https://x.cn", &l, true, "en");
+        assert!(
+            p.starts_with(
+                "see https://crm.test/t/c/0123456789abcdef0123456789abcdef?u=https%3A%2F%2Fx.cn"
+            ),
+            "{p}"
         );
+        // A transactional message's links are left as they are.
+        let p = plain("answer: https://crm.test/s/abc", &l, false, "en");
+        assert_eq!(p, "answer: https://crm.test/s/abc");
     }
 }

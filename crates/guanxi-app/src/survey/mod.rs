@@ -6,6 +6,8 @@
 //! database cannot give a link away. Agents never see links: a rating one could give oneself
 //! is worth nothing (Chatwoot's design note in the research).
 
+pub mod send;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};

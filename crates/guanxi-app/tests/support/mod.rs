@@ -69,3 +69,25 @@ pub fn local_server(var: &str, script: &str) -> (String, std::path::PathBuf) {
         .unwrap_or_else(|_| panic!("{var}_LOG is not set: run ./test.sh"));
     (addr, log.into())
 }
+
+/// A delivery through the local SMTP server at `smtp`, links to `http://crm.test`, no SMS.
+pub fn email_delivery(
+    smtp: &str,
+    from: &str,
+    concurrency: usize,
+) -> guanxi_app::campaign::deliver::Delivery {
+    guanxi_app::campaign::deliver::Delivery::new(&guanxi_app::campaign::deliver::DeliveryConfig {
+        smtp_url: Some(format!("smtp://{smtp}")),
+        mail_from: from.into(),
+        sms_provider: String::new(),
+        sms_file: None,
+        sms_account: None,
+        sms_sign: String::new(),
+        survey_sms_template: String::new(),
+        base_url: "http://crm.test".into(),
+        utc_offset_hours: 8,
+        lease: std::time::Duration::from_secs(60),
+        concurrency,
+    })
+    .unwrap()
+}

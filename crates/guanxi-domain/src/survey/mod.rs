@@ -6,6 +6,7 @@
 
 pub mod answer;
 pub mod definition;
+pub mod invite;
 pub mod score;
 
 pub use answer::{Answer, Answers};

@@ -13,7 +13,7 @@ use guanxi_domain::segment::{AsOf, SegmentFilter};
 use serde::Serialize;
 
 use super::setup::CampaignRecord;
-use crate::db::{to_ms, Backend, Store};
+use crate::db::{to_ms, Store};
 use crate::error::Result;
 use crate::segments::{push_segment, KeptPlan, Unusable};
 use crate::sql::SqlBuilder;
@@ -226,12 +226,7 @@ impl Store {
                 .push(&format!(" + {b} * "))
                 .int(spread)
                 .push(" / 1000, ")
-                .push(match self.backend() {
-                    Backend::Sqlite => "lower(hex(randomblob(16)))",
-                    Backend::Postgres => {
-                        "md5(random()::text || clock_timestamp()::text || x.customer_id::text)"
-                    }
-                })
+                .push(super::random_token_sql(self.backend()))
                 .push(", ")
                 .int(now)
                 .push(" FROM (");

@@ -10,7 +10,7 @@ pub mod run;
 pub mod setup;
 
 pub use audience::{AudiencePreview, PrepareReport};
-pub(crate) use outbox::MESSAGE_EVENTS;
+pub(crate) use outbox::{random_token_sql, MESSAGE_EVENTS};
 pub use outbox::{OutboxMessage, Outcome};
 pub use policy::Suppression;
 pub use responses::{CampaignFigures, Letter, Response, TokenOwner, VariantFigures};

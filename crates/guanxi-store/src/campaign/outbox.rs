@@ -10,7 +10,7 @@ use guanxi_domain::campaign::bounce::Bounce;
 use guanxi_domain::campaign::{Channel, ContactPolicy, MergeData};
 
 use super::policy::suppress_in;
-use crate::db::{to_ms, Store};
+use crate::db::{to_ms, Backend, Store};
 use crate::error::Result;
 use crate::events::{project, EventSource, Rows};
 use crate::sql::SqlBuilder;
@@ -54,6 +54,8 @@ pub struct OutboxMessage {
     pub subject: Option<String>,
     /// The body of a transactional message.
     pub body: Option<String>,
+    /// A survey link's token, kept only until the message is delivered or given up.
+    pub secret: Option<String>,
     /// The token of its unsubscribe, open and click links.
     pub token: String,
     /// Attempts, this one included.
@@ -120,6 +122,7 @@ struct MsgRow {
     address: Option<String>,
     subject: Option<String>,
     body: Option<String>,
+    secret: Option<String>,
     token: String,
     attempts: i64,
     message_key: Option<String>,
@@ -129,6 +132,14 @@ struct MsgRow {
     owner_name: Option<String>,
     time_zone: Option<String>,
     points: Option<i64>,
+}
+
+/// SQL for a fresh outbox token (32 lower-case hex digits) on `backend`.
+pub(crate) fn random_token_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "lower(hex(randomblob(16)))",
+        Backend::Postgres => "md5(random()::text || clock_timestamp()::text)",
+    }
 }
 
 impl Store {
@@ -177,7 +188,7 @@ impl Store {
         q.query().execute(&mut *tx).await?;
         let mut q = SqlBuilder::new(
             "SELECT o.id, o.campaign_id, o.customer_id, o.purpose, o.channel, o.variant, \
-             o.address, o.subject, o.body, o.token, o.attempts, o.message_key, c.name, c.gender, \
+             o.address, o.subject, o.body, o.secret, o.token, o.attempts, o.message_key, c.name, c.gender, \
              c.owner_id, u.display_name AS owner_name, c.time_zone, \
              (SELECT CAST(SUM(e.points) AS BIGINT) FROM loyalty_entries e \
               WHERE e.customer_id = o.customer_id) AS points \
@@ -199,6 +210,7 @@ impl Store {
                 address: r.address,
                 subject: r.subject,
                 body: r.body,
+                secret: r.secret,
                 token: r.token,
                 attempts: r.attempts,
                 message_key: r.message_key,
@@ -283,7 +295,8 @@ impl Store {
             Outcome::Sent { message_key, lang } => {
                 let n = sqlx::query(
                     "UPDATE outbox SET state = 'sent', sent_at = $1, message_key = $2, lang = $3, \
-                     lease_until = NULL, last_error = NULL WHERE id = $4 AND state = 'sending'",
+                     lease_until = NULL, last_error = NULL, secret = NULL \
+                     WHERE id = $4 AND state = 'sending'",
                 )
                 .bind(now)
                 .bind(message_key.as_str())
@@ -357,7 +370,8 @@ impl Store {
                 let error: String = error.chars().take(500).collect();
                 sqlx::query(
                     "UPDATE outbox SET state = $1, due_at = COALESCE($2, due_at), last_error = $3, \
-                     lease_until = NULL, bounced_at = CASE WHEN $4 = 1 THEN $5 ELSE bounced_at END \
+                     lease_until = NULL, bounced_at = CASE WHEN $4 = 1 THEN $5 ELSE bounced_at END, \
+                     secret = CASE WHEN $1 = 'failed' THEN NULL ELSE secret END \
                      WHERE id = $6 AND state = 'sending'",
                 )
                 .bind(if give_up { "failed" } else { "queued" })

@@ -101,6 +101,63 @@ pub struct ResponseRecord {
     pub follow_up_task_id: Option<i64>,
 }
 
+/// The invitation itself, inside the caller's transaction (see [`Store::invite_to_survey`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn invite_in(
+    conn: &mut sqlx::AnyConnection,
+    survey: &SurveyRecord,
+    customer: i64,
+    cause: &str,
+    snapshot: &Snapshot,
+    token_hash: &str,
+    locale: &str,
+    now: DateTime<Utc>,
+    fatigue_days: i64,
+) -> Result<Invited> {
+    let done: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM survey_invitations WHERE survey_id = $1 AND cause = $2")
+            .bind(survey.id)
+            .bind(cause)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if done.is_some() {
+        return Ok(Invited::AlreadyInvited);
+    }
+    if fatigue_days > 0 {
+        let recent: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM survey_invitations WHERE customer_id = $1 AND created_at > $2 LIMIT 1",
+        )
+        .bind(customer)
+        .bind(to_ms(now - Duration::days(fatigue_days)))
+        .fetch_optional(&mut *conn)
+        .await?;
+        if recent.is_some() {
+            return Ok(Invited::Fatigued);
+        }
+    }
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO survey_invitations (survey_id, customer_id, token_hash, cause, ticket_id, \
+         order_id, agent_id, team_id, product, locale, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (survey_id, cause) DO NOTHING RETURNING id",
+    )
+    .bind(survey.id)
+    .bind(customer)
+    .bind(token_hash)
+    .bind(cause)
+    .bind(snapshot.ticket_id)
+    .bind(snapshot.order_id)
+    .bind(snapshot.agent_id)
+    .bind(snapshot.team_id)
+    .bind(snapshot.product.as_deref())
+    .bind(locale)
+    .bind(to_ms(now))
+    .bind(to_ms(now + Duration::days(survey.expires_days)))
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(id.map_or(Invited::AlreadyInvited, Invited::Created))
+}
+
 /// A follow-up is due for NPS detractors (0–6) and dissatisfied CSAT answers (1–2).
 fn needs_follow_up(kind: SurveyKind, score: Option<i64>) -> bool {
     match (kind, score) {
@@ -127,51 +184,12 @@ impl Store {
     ) -> Result<Invited> {
         let fatigue = self.survey_fatigue_days().await?;
         let mut tx = self.begin_write().await?;
-        let done: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM survey_invitations WHERE survey_id = $1 AND cause = $2",
+        let invited = invite_in(
+            &mut tx, survey, customer, cause, snapshot, token_hash, locale, now, fatigue,
         )
-        .bind(survey.id)
-        .bind(cause)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if done.is_some() {
-            return Ok(Invited::AlreadyInvited);
-        }
-        if fatigue > 0 {
-            let recent: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM survey_invitations WHERE customer_id = $1 AND created_at > $2 \
-                 LIMIT 1",
-            )
-            .bind(customer)
-            .bind(to_ms(now - Duration::days(fatigue)))
-            .fetch_optional(&mut *tx)
-            .await?;
-            if recent.is_some() {
-                return Ok(Invited::Fatigued);
-            }
-        }
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO survey_invitations (survey_id, customer_id, token_hash, cause, ticket_id, \
-             order_id, agent_id, team_id, product, locale, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (survey_id, cause) DO NOTHING RETURNING id",
-        )
-        .bind(survey.id)
-        .bind(customer)
-        .bind(token_hash)
-        .bind(cause)
-        .bind(snapshot.ticket_id)
-        .bind(snapshot.order_id)
-        .bind(snapshot.agent_id)
-        .bind(snapshot.team_id)
-        .bind(snapshot.product.as_deref())
-        .bind(locale)
-        .bind(to_ms(now))
-        .bind(to_ms(now + Duration::days(survey.expires_days)))
-        .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(id.map_or(Invited::AlreadyInvited, Invited::Created))
+        Ok(invited)
     }
 
     /// The invitation a link's token hashes to, with its survey and state; an unknown token is
@@ -183,7 +201,7 @@ impl Store {
     ) -> Result<OpenInvitation> {
         let row: Option<(i64, i64, i64, String, i64, Option<i64>)> = sqlx::query_as(
             "SELECT id, survey_id, customer_id, locale, expires_at, responded_at \
-             FROM survey_invitations WHERE token_hash = $1",
+             FROM survey_invitations WHERE token_hash = $1 OR reminder_token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.read)

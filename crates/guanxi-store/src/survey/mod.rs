@@ -3,8 +3,10 @@
 
 pub mod links;
 pub mod results;
+pub mod send;
 pub mod setup;
 
 pub use links::{Invited, LinkState, OpenInvitation, ResponseRecord, Snapshot};
 pub use results::{Breakdown, GroupFigures, SurveyResults};
+pub use send::{Cause, DueReminder, NewLink, SegmentSend, Sent};
 pub use setup::SurveyRecord;

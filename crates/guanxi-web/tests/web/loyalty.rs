@@ -15,7 +15,8 @@ on_both_backends!(
     surveys_over_the_api,
     a_membership_programme_is_set_up_and_places_members,
     a_coupon_is_offered_issued_and_redeemed_once,
-    a_custom_survey_is_set_up_on_the_page
+    a_custom_survey_is_set_up_on_the_page,
+    a_survey_is_sent_to_a_segment_from_its_page
 );
 
 async fn points_are_corrected_once_per_form_and_only_by_those_allowed(app: &TestApp) {
@@ -487,4 +488,62 @@ async fn a_custom_survey_is_set_up_on_the_page(app: &TestApp) {
     assert_eq!(q[0]["required"], true);
     assert_eq!(q[1]["kind"]["type"], "choice");
     assert_eq!(q[1]["kind"]["options"], json!(["朋友", "广告", "路过"]));
+}
+
+/// A manager sends a survey to a segment from the survey's page (the background job reads the
+/// segment); over the API, a segment that does not exist is a 404 and a rep is refused.
+async fn a_survey_is_sent_to_a_segment_from_its_page(app: &TestApp) {
+    let boss = app.user("boss", Role::Manager, None).await;
+    let rep = app.user("rep", Role::Sales, None).await;
+    let (_, sv) = boss
+        .post(
+            "/surveys",
+            json!({"name": "季度回访", "kind": "csat", "trigger": "manual", "expires_days": 14}),
+        )
+        .await;
+    let (s, seg) = boss
+        .post(
+            "/segments",
+            json!({"name": "苏州客户", "description": "", "rule": {"clauses": [{"field": "city", "op": "eq", "value": "苏州"}]}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{seg}");
+    let b = Browser::login(app, "boss").await;
+    let page = format!("/surveys/{}", sv["id"]);
+    let (_, html) = b.get(&page).await;
+    assert!(html.contains("id=\"survey-send-segment\""), "{html}");
+    assert!(html.contains("苏州客户"));
+    let csrf = hidden(&html, "_csrf");
+    let seg_id = seg["id"].to_string();
+    let (s, _) = b
+        .post(
+            &format!("{page}/sends"),
+            &[("_csrf", csrf.as_str()), ("segment_id", seg_id.as_str())],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, html) = b.get(&format!("{page}?sent=1")).await;
+    assert!(html.contains("id=\"survey-send-started\""), "{html}");
+    let (s, _) = boss
+        .post(
+            &format!("/surveys/{}/sends", sv["id"]),
+            json!({"segment_id": 999_999}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = rep
+        .post(
+            &format!("/surveys/{}/sends", sv["id"]),
+            json!({"segment_id": seg["id"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, r) = boss
+        .post(
+            &format!("/surveys/{}/sends", sv["id"]),
+            json!({"segment_id": seg["id"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{r}");
+    assert!(r["send_id"].as_i64().is_some());
 }

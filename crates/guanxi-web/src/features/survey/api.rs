@@ -158,6 +158,39 @@ pub async fn make_link(
     ))
 }
 
+/// A send of a survey to a segment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentSendRequest {
+    /// The saved segment whose customers get the survey.
+    #[schema(minimum = 1)]
+    pub segment_id: i64,
+}
+
+/// The send started.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SegmentSendStarted {
+    /// Its id.
+    pub send_id: i64,
+}
+
+/// Send a survey to a segment: each customer gets a personal link by e-mail (or SMS when a
+/// survey SMS template is configured), those surveyed inside the fatigue window excepted; the
+/// segment is read and the messages sent in the background.
+#[utoipa::path(post, path = "/api/v1/surveys/{id}/sends", tag = "surveys", params(("id" = i64, Path, description = "Survey id", minimum = 1)), request_body = SegmentSendRequest,
+    responses((status = 202, body = SegmentSendStarted), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn send_to_segment(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(r): JsonBody<SegmentSendRequest>,
+) -> Result<(StatusCode, Json<SegmentSendStarted>), ApiError> {
+    let send_id =
+        guanxi_app::survey::send::send_to_segment(&st.store, &auth.actor, id, r.segment_id).await?;
+    st.jobs.wake();
+    Ok((StatusCode::ACCEPTED, Json(SegmentSendStarted { send_id })))
+}
+
 /// What a link opens.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicSurvey {

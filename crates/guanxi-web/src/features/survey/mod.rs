@@ -18,6 +18,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::results))
         .routes(routes!(api::make_link))
+        .routes(routes!(api::send_to_segment))
         .routes(routes!(api::open, api::answer))
 }
 
@@ -28,4 +29,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/surveys", get(pages::list).post(pages::create))
         .route("/surveys/{id}", get(pages::show))
         .route("/surveys/{id}/links", post(pages::make_link))
+        .route("/surveys/{id}/sends", post(pages::send_to_segment))
 }

@@ -70,6 +70,10 @@ struct ShowTpl {
     dimensions: Vec<(String, String, String, String)>,
     link: String,
     link_note: &'static str,
+    /// Segments it can be sent to: (id, name).
+    segment_menu: Vec<(String, String)>,
+    /// How it goes out: its trigger, explained.
+    sending: String,
 }
 
 fn one(v: f64) -> String {
@@ -375,6 +379,17 @@ async fn show_page(
             })
             .collect(),
         dimensions,
+        segment_menu: {
+            let mut m: Vec<(String, String)> = segment_names.into_iter().collect();
+            m.sort_by(|a, b| a.1.cmp(&b.1));
+            m
+        },
+        sending: ctx
+            .t(&format!(
+                "survey.sending_{}",
+                by_month.survey.trigger.as_str()
+            ))
+            .to_string(),
         s: by_month.survey,
         link,
         link_note,
@@ -388,9 +403,33 @@ pub async fn show(
     State(st): State<AppState>,
     user: UiUser,
     Path(id): Path<i64>,
+    q: FormData,
 ) -> Result<Response, UiError> {
     user.require(Permission::ManageCare)?;
-    show_page(&st, &user, id, String::new(), "").await
+    let note = if q.get("sent").is_some() {
+        "survey.send_started"
+    } else {
+        ""
+    };
+    show_page(&st, &user, id, String::new(), note).await
+}
+
+/// Sends the survey to a segment (in the background), then shows the survey again.
+pub async fn send_to_segment(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Submitted { user, form }: Submitted,
+) -> Result<Response, UiError> {
+    user.require(Permission::ManageCare)?;
+    let segment = form
+        .get("segment_id")
+        .and_then(|c| c.parse::<i64>().ok())
+        .unwrap_or(0);
+    guanxi_app::survey::send::send_to_segment(&st.store, &user.actor, id, segment)
+        .await
+        .map_err(page_err(user.locale))?;
+    st.jobs.wake();
+    Ok(axum::response::Redirect::to(&format!("/surveys/{id}?sent=1#send-form")).into_response())
 }
 
 /// Makes a personal link for a customer and shows it once, to send through the manager's own
