@@ -169,3 +169,7 @@ label-campaign_deferred-cap = over the frequency cap
 label-campaign_deferred-quiet = quiet hours where the customer is
 campaign-figures_as_of = Figures as of { $time }: a large campaign's figures are recomputed every 10 minutes while it sends and its attribution window is open.
 campaign-figures_pending = The figures of this large campaign are being computed; reload in a minute.
+label-campaign_event-replied = Replied
+campaign-recipients = As the first recipients get it
+campaign-recipients_hint = Merge fields filled for each; a coupon code is made at sending.
+campaign-daily = Messages and responses per day

@@ -169,3 +169,7 @@ label-campaign_deferred-cap = 超过频次上限
 label-campaign_deferred-quiet = 客户当地的免打扰时段
 campaign-figures_as_of = 数据截至 { $time }：大型活动在发送期间和归因窗口内每 10 分钟重新计算一次。
 campaign-figures_pending = 这个大型活动的数据正在计算，请稍后刷新。
+label-campaign_event-replied = 已回复
+campaign-recipients = 前几位收件人收到的内容
+campaign-recipients_hint = 已为每位收件人填入合并字段；券码在发送时生成。
+campaign-daily = 每日发送与回应

@@ -32,6 +32,7 @@ on_both_backends!(
     direct_mail_is_a_mailing_list_of_written_letters,
     quiet_hours_are_kept_where_the_customer_is,
     a_large_campaigns_figures_are_kept_and_refreshed_by_the_sender,
+    each_recipient_is_previewed_as_they_will_read_it,
 );
 
 /// A customer in 上海 with a mobile (consented or not) or none.
@@ -860,4 +861,54 @@ async fn a_large_campaigns_figures_are_kept_and_refreshed_by_the_sender(db: &Tes
     assert_eq!(r.figures, 1);
     let f = guanxi_app::campaign::get(s, &admin, id, 8).await.unwrap().1;
     assert_eq!(f.responses, vec![("replied".to_string(), 1)]);
+}
+
+/// The preview per recipient: the first customers who would get it (not the skipped), each
+/// variant with their form of address and points filled in.
+async fn each_recipient_is_previewed_as_they_will_read_it(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    customer(s, &admin, "王伟", Some(("13800138001", true))).await;
+    customer(s, &admin, "无授权", Some(("13800138002", false))).await;
+    let female = support::customer(
+        s,
+        &admin,
+        "欧阳娜娜",
+        "上海",
+        "female",
+        Some((ContactKind::Mobile, "13800138003", true)),
+    )
+    .await;
+    let mut c = sms("预览", shanghai(s, &admin).await, 0);
+    c.variants.push(c.variants[0].clone());
+    c.variants[1].sms_params[0].value = "亲爱的{{salutation}}".into();
+    c.ab = Some(guanxi_domain::campaign::AbTest {
+        sample_percent: 20,
+        metric: guanxi_domain::campaign::AbMetric::Clicks,
+        decide_after_hours: 4,
+    });
+    let p = guanxi_app::campaign::recipient_previews(s, &admin, &c, as_of(), 3)
+        .await
+        .unwrap();
+    let shown: Vec<(&str, &str, &str)> = p
+        .iter()
+        .map(|r| (r.name.as_str(), r.variant.as_str(), r.body.as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("王伟", "a", "name=王先生"),
+            ("王伟", "b", "name=亲爱的王先生"),
+            ("欧阳娜娜", "a", "name=欧阳女士"),
+            ("欧阳娜娜", "b", "name=亲爱的欧阳女士"),
+        ],
+        "the customer without consent is not previewed"
+    );
+    assert_eq!(p[2].customer_id, female);
+    let rep = user(s, "rep", Role::Sales, None).await;
+    assert!(
+        guanxi_app::campaign::recipient_previews(s, &rep, &c, as_of(), 3)
+            .await
+            .is_err()
+    );
 }

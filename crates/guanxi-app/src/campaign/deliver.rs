@@ -121,22 +121,21 @@ impl Delivery {
         })
     }
 
-    /// Sends a campaign's first variant to `address` outside the outbox (a test send).
+    /// Sends a campaign's first variant to `address` outside the outbox (a test send), its
+    /// merge fields filled from `merge`.
     pub async fn test_send(
         &self,
         k: &CampaignRecord,
         address: &str,
-        by: &str,
+        mut merge: guanxi_domain::campaign::MergeData,
     ) -> Result<String, AppError> {
         let v = &k.campaign.variants[0];
-        let merge = guanxi_domain::campaign::MergeData {
-            name: by.to_string(),
-            gender: None,
-            owner: Some(by.to_string()),
-            points: Some(0),
-            coupon: k.campaign.offer_id.map(|_| "TEST-0000".to_string()),
+        merge.coupon = k.campaign.offer_id.map(|_| "TEST-0000".to_string());
+        let lang = if is_chinese_name(&merge.name) {
+            "zh-CN"
+        } else {
+            "en"
         };
-        let lang = if is_chinese_name(by) { "zh-CN" } else { "en" };
         let r = v.render(lang, &merge);
         let token = "00000000000000000000000000000000";
         let out = self

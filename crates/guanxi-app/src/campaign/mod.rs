@@ -11,7 +11,9 @@ pub mod smtp;
 
 use chrono::{DateTime, Utc};
 use guanxi_domain::campaign::report::{MessageRef, ProviderReport, ReportEffect};
-use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, ContactPolicy};
+use guanxi_domain::campaign::{
+    content, CampaignInput, CampaignState, Channel, ContactPolicy, MergeData,
+};
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::segment::AsOf;
 use guanxi_domain::ValidationErrors;
@@ -143,7 +145,21 @@ pub async fn test_send(
     let normalized = guanxi_domain::contact::normalize(kind, address)
         .map_err(|code| ValidationErrors::single("address", code))?
         .normalized;
-    let r = d.test_send(&k, &normalized, &actor.name).await?;
+    // The first customer who would get it, else a sample in the marketer's name.
+    let merge = match store
+        .audience_sample(&k.campaign, crate::campaign::deliver::as_of(d), 1)
+        .await
+    {
+        Ok(mut v) if !v.is_empty() => v.remove(0).1,
+        _ => MergeData {
+            name: actor.name.clone(),
+            gender: None,
+            owner: Some(actor.name.clone()),
+            points: Some(0),
+            coupon: None,
+        },
+    };
+    let r = d.test_send(&k, &normalized, merge).await?;
     store
         .audit(
             actor,
@@ -156,6 +172,76 @@ pub async fn test_send(
         )
         .await?;
     Ok(r)
+}
+
+/// How the campaign reads for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecipientPreview {
+    /// The customer.
+    pub customer_id: i64,
+    /// Their name.
+    pub name: String,
+    /// `a` or `b`.
+    pub variant: String,
+    /// The language they get.
+    pub lang: String,
+    /// The subject (a call task's title, a letter's heading).
+    pub subject: String,
+    /// The text as they get it.
+    pub body: String,
+}
+
+/// The campaign as its first `n` recipients would get it (every variant), merge fields
+/// filled (the coupon code shows where it goes: it is made at sending).
+pub async fn recipient_previews(
+    store: &Store,
+    actor: &Actor,
+    c: &CampaignInput,
+    as_of: AsOf,
+    n: i64,
+) -> Result<Vec<RecipientPreview>, AppError> {
+    require(actor, Permission::ManageCampaigns)?;
+    let c = c.validate()?;
+    let mut out = vec![];
+    for (id, mut merge) in store.audience_sample(&c, as_of, n.clamp(1, 20)).await? {
+        let lang = if content::is_chinese_name(&merge.name) {
+            "zh-CN"
+        } else {
+            "en"
+        };
+        merge.coupon = c.offer_id.map(|_| {
+            if lang == "en" {
+                "[coupon code]".to_string()
+            } else {
+                "【券码】".to_string()
+            }
+        });
+        for (i, v) in c.variants.iter().enumerate() {
+            let r = v.render(lang, &merge);
+            out.push(RecipientPreview {
+                customer_id: id,
+                name: merge.name.clone(),
+                variant: if i == 0 { "a" } else { "b" }.to_string(),
+                lang: if lang == "en" && !v.body_en.is_empty() {
+                    "en"
+                } else {
+                    "zh-CN"
+                }
+                .to_string(),
+                subject: r.subject,
+                body: if c.channel == Channel::Sms {
+                    r.sms_params
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                } else {
+                    r.body
+                },
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The contact policy of every channel.

@@ -14,7 +14,7 @@ ALTER TABLE outbox ADD COLUMN secret TEXT;
 CREATE TABLE survey_sends (
     id INTEGER PRIMARY KEY,
     survey_id BIGINT NOT NULL REFERENCES surveys(id),
-    segment_id BIGINT NOT NULL REFERENCES segments(id),
+    segment_id BIGINT NOT NULL, -- no foreign key: a segment deleted mid-send ends the send
     cursor BIGINT NOT NULL DEFAULT 0,
     invited BIGINT NOT NULL DEFAULT 0,
     skipped BIGINT NOT NULL DEFAULT 0,

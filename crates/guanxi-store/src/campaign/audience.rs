@@ -8,7 +8,7 @@
 //! most a chunk, and the unique key keeps every customer to one row.
 
 use chrono::Utc;
-use guanxi_domain::campaign::{CampaignInput, SkipReason};
+use guanxi_domain::campaign::{CampaignInput, MergeData, SkipReason};
 use guanxi_domain::segment::{AsOf, SegmentFilter};
 use serde::Serialize;
 
@@ -156,6 +156,56 @@ impl Store {
             }
         }
         Ok(p)
+    }
+
+    /// The first `n` customers (by id) who would get the campaign now, with what fills its
+    /// merge fields (the coupon excepted: it is made at sending), for the preview per
+    /// recipient and the test send.
+    pub async fn audience_sample(
+        &self,
+        c: &CampaignInput,
+        as_of: AsOf,
+        n: i64,
+    ) -> Result<Vec<(i64, MergeData)>> {
+        let mut conn = self.read.acquire().await?;
+        let aud = self.resolve_audience(&mut conn, c, as_of).await?;
+        let policy = self.contact_policy(c.channel).await?;
+        let mut q = SqlBuilder::new(
+            "SELECT x.customer_id, k.name, k.gender, u.display_name, \
+             (SELECT CAST(SUM(e.points) AS BIGINT) FROM loyalty_entries e \
+              WHERE e.customer_id = x.customer_id) FROM (",
+        );
+        push_candidates(
+            &mut q,
+            &aud,
+            c,
+            policy.soft_bounce_limit,
+            policy.complaint_pause_days,
+            to_ms(as_of.now),
+            None,
+        );
+        q.push(
+            ") x JOIN customers k ON k.id = x.customer_id LEFT JOIN users u ON u.id = k.owner_id \
+             WHERE x.skip IS NULL ORDER BY x.customer_id LIMIT ",
+        )
+        .int(n);
+        type Row = (i64, String, Option<String>, Option<String>, Option<i64>);
+        let rows: Vec<Row> = q.query_as().fetch_all(&mut *conn).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, gender, owner, points)| {
+                (
+                    id,
+                    MergeData {
+                        name,
+                        gender,
+                        owner,
+                        points: Some(points.unwrap_or(0)),
+                        coupon: None,
+                    },
+                )
+            })
+            .collect())
     }
 
     /// One preparation step of a sending campaign: the next chunk of its audience into the

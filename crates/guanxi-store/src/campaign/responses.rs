@@ -100,6 +100,10 @@ pub struct CampaignFigures {
     pub coupons_redeemed: i64,
     /// Messages sent per day (local date, count), for the chart.
     pub sent_by_day: Vec<(String, i64)>,
+    /// Messages responded to per day and kind (local date, `opened`/`clicked`/`replied`/…,
+    /// count), for the chart.
+    #[serde(default)]
+    pub responses_by_day: Vec<(String, String, i64)>,
     /// When these figures were computed, for a large campaign's figures kept from the last
     /// background computation; none when they were computed for this answer.
     #[serde(default)]
@@ -308,14 +312,23 @@ impl Store {
         .bind(shift)
         .fetch_all(&self.read)
         .await?;
-        f.sent_by_day = days
+        let date = |d: i64| {
+            chrono::DateTime::from_timestamp(d * 86_400, 0)
+                .map(|t| t.date_naive().to_string())
+                .unwrap_or_default()
+        };
+        f.sent_by_day = days.into_iter().map(|(d, n)| (date(d), n)).collect();
+        let responded: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT (at + $2) / 86400000, kind, COUNT(DISTINCT outbox_id) FROM outbox_events \
+             WHERE campaign_id = $1 GROUP BY (at + $2) / 86400000, kind ORDER BY 1, 2",
+        )
+        .bind(id)
+        .bind(shift)
+        .fetch_all(&self.read)
+        .await?;
+        f.responses_by_day = responded
             .into_iter()
-            .map(|(d, n)| {
-                let date = chrono::DateTime::from_timestamp(d * 86_400, 0)
-                    .map(|t| t.date_naive().to_string())
-                    .unwrap_or_default();
-                (date, n)
-            })
+            .map(|(d, k, n)| (date(d), k, n))
             .collect();
         Ok(f)
     }

@@ -196,4 +196,20 @@ async fn provider_reports_and_mailing_lists_over_the_api(app: &TestApp) {
         .get(&format!("/campaigns/{}/mailing-list", k["id"]))
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // The draft's page shows it as its first recipient will read it.
+    let (s, c) = rep
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "张敏", "city": "上海", "gender": "female",
+                "contact_points": [{"kind": "email", "value": "zhang.min@example.cn", "consent_marketing": true}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let b = Browser::login(app, "mkt").await;
+    let (_, html) = b.get(&format!("/campaigns/{}", k["id"])).await;
+    assert!(
+        html.contains("id=\"campaign-recipient-previews\""),
+        "{html}"
+    );
+    assert!(html.contains("张敏"));
 }

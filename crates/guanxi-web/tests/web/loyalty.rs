@@ -546,4 +546,12 @@ async fn a_survey_is_sent_to_a_segment_from_its_page(app: &TestApp) {
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{r}");
     assert!(r["send_id"].as_i64().is_some());
+    // The segment can still be deleted while a send of it runs (the send then ends).
+    let (s, e) = boss
+        .delete(&format!(
+            "/segments/{}?version={}",
+            seg["id"], seg["version"]
+        ))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{e}");
 }

@@ -68,6 +68,10 @@ struct CampaignsTpl {
     lift: Option<String>,
     sent_by_day: Vec<(String, i64)>,
     pause_reason: Option<String>,
+    /// (name, variant label, subject, body) for the first recipients.
+    recipients: Vec<(String, String, String, String)>,
+    /// The chart of messages and responses per day (ECharts options).
+    chart: String,
     /// "Figures as of 10:20" for a large campaign's kept figures, or that they are being
     /// computed.
     figures_note: Option<String>,
@@ -243,6 +247,8 @@ struct PageState {
     errors: Vec<String>,
     flash: Option<String>,
     preview: Option<AudiencePreview>,
+    /// How the first recipients would get it.
+    recipients: Vec<uc::RecipientPreview>,
     figures: Option<CampaignFigures>,
     status: StatusCode,
 }
@@ -326,6 +332,19 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
             })
             .collect(),
         lift: f.lift_points.map(|l| format!("{l:+.2}")),
+        recipients: p
+            .recipients
+            .iter()
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    ctx.label("campaign_variant", &r.variant),
+                    r.subject.clone(),
+                    r.body.clone(),
+                )
+            })
+            .collect(),
+        chart: daily_chart(&ctx, &f),
         figures_note: match (&f.computed_at, &p.current) {
             (Some(at), _) => Some(ctx.tf(
                 "campaign.figures_as_of",
@@ -350,6 +369,40 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
     let mut r = render(user.locale, &tpl);
     *r.status_mut() = p.status;
     Ok(r)
+}
+
+/// Messages sent per day with the day's opens, clicks and replies (ECharts options; empty
+/// before anything was sent).
+fn daily_chart(ctx: &Ctx, f: &CampaignFigures) -> String {
+    if f.sent_by_day.is_empty() {
+        return String::new();
+    }
+    let days: Vec<&String> = f.sent_by_day.iter().map(|d| &d.0).collect();
+    let per_day = |kind: &str| -> Vec<i64> {
+        days.iter()
+            .map(|d| {
+                f.responses_by_day
+                    .iter()
+                    .find(|r| &&r.0 == d && r.1 == kind)
+                    .map_or(0, |r| r.2)
+            })
+            .collect()
+    };
+    let mut series = vec![serde_json::json!({
+        "name": ctx.t("campaign.sent"), "type": "bar",
+        "data": f.sent_by_day.iter().map(|d| d.1).collect::<Vec<_>>()})];
+    for kind in ["opened", "clicked", "replied"] {
+        series.push(serde_json::json!({
+            "name": ctx.label("campaign_event", kind), "type": "line", "data": per_day(kind)}));
+    }
+    serde_json::json!({
+        "tooltip": {"trigger": "axis"},
+        "legend": {},
+        "xAxis": {"type": "category", "data": days},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": series,
+    })
+    .to_string()
 }
 
 /// The form's values of a campaign, with its segment lists flattened for the checkboxes.
@@ -378,6 +431,7 @@ pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, 
             errors: vec![],
             flash: None,
             preview: None,
+            recipients: vec![],
             figures: None,
             status: StatusCode::OK,
         },
@@ -395,12 +449,17 @@ pub async fn show(
     let (k, f) = uc::get(&st.store, &user.actor, id, st.utc_offset_hours)
         .await
         .map_err(page_err(user.locale))?;
-    let preview = if k.state == CampaignState::Draft {
-        uc::preview(&st.store, &user.actor, Some(k.id), &k.campaign, st.as_of())
-            .await
-            .ok()
+    let (preview, recipients) = if k.state == CampaignState::Draft {
+        (
+            uc::preview(&st.store, &user.actor, Some(k.id), &k.campaign, st.as_of())
+                .await
+                .ok(),
+            uc::recipient_previews(&st.store, &user.actor, &k.campaign, st.as_of(), 3)
+                .await
+                .unwrap_or_default(),
+        )
     } else {
-        None
+        (None, vec![])
     };
     page(
         &st,
@@ -411,6 +470,7 @@ pub async fn show(
             errors: vec![],
             flash: None,
             preview,
+            recipients,
             figures: Some(f),
             status: StatusCode::OK,
         },
@@ -448,6 +508,7 @@ pub async fn save(
         errors,
         flash: None,
         preview: None,
+        recipients: vec![],
         figures: None,
         status,
     };
@@ -468,6 +529,10 @@ pub async fn save(
             Ok(p) => {
                 let mut s = refused(vec![], StatusCode::OK);
                 s.preview = Some(p);
+                s.recipients =
+                    uc::recipient_previews(&st.store, &user.actor, &input, st.as_of(), 3)
+                        .await
+                        .unwrap_or_default();
                 page(&st, &user, s).await
             }
             Err(e) => {
@@ -522,6 +587,7 @@ pub async fn move_to(
                     errors,
                     flash: None,
                     preview: None,
+                    recipients: vec![],
                     figures: Some(f),
                     status,
                 },
@@ -572,6 +638,7 @@ pub async fn test_send(
             errors,
             flash,
             preview: None,
+            recipients: vec![],
             figures: Some(f),
             status,
         },
