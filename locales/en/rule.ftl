@@ -75,3 +75,5 @@ label-rule_action-award_points = Award points
 label-rule_firing-pending = Waiting
 label-rule_firing-done = Done
 label-rule_firing-failed = Failed
+rule-survey = Survey
+label-rule_action-send_survey = Send a survey

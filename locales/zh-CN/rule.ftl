@@ -66,3 +66,5 @@ label-rule_action-award_points = 赠送积分
 label-rule_firing-pending = 等待中
 label-rule_firing-done = 已执行
 label-rule_firing-failed = 失败
+rule-survey = 问卷
+label-rule_action-send_survey = 发送问卷

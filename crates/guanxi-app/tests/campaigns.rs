@@ -10,9 +10,8 @@ use guanxi_app::campaign::deliver::{self, Delivery, DeliveryConfig};
 use guanxi_domain::campaign::content::SmsParam;
 use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, Variant};
 use guanxi_domain::customer::CustomerFields;
-use guanxi_domain::order::{NewOrder, NewOrderLine};
 use guanxi_domain::role::{Actor, Role};
-use guanxi_domain::vocabulary::{ContactKind, OrderChannel};
+use guanxi_domain::vocabulary::ContactKind;
 use guanxi_store::campaign::{Outcome, Response};
 use guanxi_store::testing::{user, TestDb};
 use guanxi_store::{on_both_backends, Store};
@@ -444,26 +443,7 @@ async fn conversions_count_inside_the_window_only(db: &TestDb) {
 }
 
 async fn order(s: &Store, a: &Actor, customer: i64, at: chrono::DateTime<Utc>, minor: i64) {
-    s.create_order(
-        a,
-        NewOrder {
-            customer_id: customer,
-            ordered_at: at,
-            currency: "CNY".into(),
-            channel: OrderChannel::Store,
-            store: None,
-            external_ref: None,
-            lines: vec![NewOrderLine {
-                sku: "TEA".into(),
-                product_name: None,
-                category: None,
-                quantity: 1,
-                unit_price_minor: minor,
-            }],
-        },
-    )
-    .await
-    .unwrap();
+    support::order(s, a, customer, at, minor).await
 }
 
 async fn a_dead_senders_claim_is_sent_once(db: &TestDb) {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use guanxi_app::campaign::deliver::{self, Delivery};
 use guanxi_domain::role::{Actor, Role};
+use guanxi_domain::rule::RuleInput;
 use guanxi_domain::survey::{SurveyInput, SurveyKind, SurveyTrigger};
 use guanxi_domain::ticket::{NewTicket, ResolutionCode, TicketPatch, TicketStatus};
 use guanxi_domain::vocabulary::ContactKind;
@@ -23,7 +24,8 @@ mod support;
 
 on_both_backends!(
     resolved_tickets_get_their_survey_once_with_one_reminder,
-    a_survey_goes_to_a_segment_sparing_the_recently_surveyed
+    a_survey_goes_to_a_segment_sparing_the_recently_surveyed,
+    a_rule_sends_a_survey_once_per_firing
 );
 
 fn delivery(smtp: &str) -> Delivery {
@@ -241,4 +243,58 @@ async fn a_survey_goes_to_a_segment_sparing_the_recently_surveyed(db: &TestDb) {
         0,
         "both sends finished"
     );
+}
+
+/// A rule's `send_survey` action: an order fires the rule, the survey sender sends the link
+/// once, and the request records that it was sent; a rule naming no survey is refused.
+async fn a_rule_sends_a_survey_once_per_firing(db: &TestDb) {
+    let (smtp, log) = support::local_server("GUANXI_TEST_SMTP", "tests/smtp/server.py");
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let run = Utc::now().timestamp_nanos_opt().unwrap_or(0);
+    let email = format!("li.lei.{run}@example.cn");
+    let c = support::customer(
+        s,
+        &admin,
+        "李雷",
+        "南京",
+        "male",
+        Some((ContactKind::Email, email.as_str(), false)),
+    )
+    .await;
+    let id = survey(s, &admin, "购后回访", SurveyTrigger::Manual).await;
+    let rule = |survey_id: i64| -> RuleInput {
+        serde_json::from_value(json!({
+            "name": format!("下单后回访 {survey_id}"), "active": true,
+            "trigger": {"kind": "order_placed", "min_amount_minor": 0},
+            "actions": [{"kind": "send_survey", "survey_id": survey_id}]}))
+        .unwrap()
+    };
+    let e = guanxi_app::rule::create(s, &admin, &rule(999_999))
+        .await
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("survey_id"), "{e:?}");
+    guanxi_app::rule::create(s, &admin, &rule(id))
+        .await
+        .unwrap();
+    support::order(s, &admin, c, Utc::now(), 12_800).await;
+    let as_of = support::as_of();
+    let fired = guanxi_app::rule::run(s, as_of, false).await.unwrap();
+    assert_eq!(fired.done, 1, "{fired:?}");
+    let d = delivery(&smtp);
+    let r = send(s, &d).await;
+    assert_eq!(r.invited, 1, "{r:?}");
+    let got = received(&log, &email);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["subject"], "购后回访：请告诉我们您的感受");
+    assert_eq!(
+        db.scalar_text("SELECT outcome FROM survey_requests").await,
+        "sent"
+    );
+    // Nothing fires again, nothing is sent again.
+    let fired = guanxi_app::rule::run(s, as_of, false).await.unwrap();
+    assert_eq!(fired.done, 0);
+    let r = send(s, &d).await;
+    assert_eq!(r.invited, 0);
+    assert_eq!(received(&log, &email).len(), 1);
 }

@@ -116,9 +116,14 @@ pub async fn queue_run(
     crate::jobs::queue_system_job(store, RUN_JOB, Some("all"), payload).await
 }
 
-/// One run (the worker's handler, and the CLI).
+/// One run (the worker's handler, and the CLI). Surveys its actions asked for go to the
+/// survey sender.
 pub async fn run(store: &Store, as_of: AsOf, full: bool) -> Result<RuleRunReport, AppError> {
-    Ok(store.run_rules(as_of, full).await?)
+    let r = store.run_rules(as_of, full).await?;
+    if r.done > 0 {
+        crate::survey::send::queue_dispatch(store).await?;
+    }
+    Ok(r)
 }
 
 /// The worker's handler: a run now in the business's time zone.

@@ -1,6 +1,6 @@
 //! Sending surveys: one step of the `surveys.dispatch` job invites the customers of tickets
 //! resolved and orders placed since each triggered survey last looked, the next customers of
-//! each segment a survey is being sent to, and reminds (once) those who have not answered
+//! each segment a survey is being sent to, those rules asked a survey for, and reminds (once) those who have not answered
 //! after the settings' days. Each invitation's link leaves as a transactional message through
 //! the outbox (the `campaigns.send` job delivers it), e-mail first, else SMS when a survey SMS
 //! template is configured. The fatigue rule and "one invitation per cause" are the store's, so
@@ -150,6 +150,41 @@ pub async fn dispatch_step(
             if done {
                 break;
             }
+        }
+    }
+    // Surveys rules asked for (their action `send_survey`).
+    loop {
+        if Instant::now() >= deadline {
+            r.more = true;
+            return finish(store, r).await;
+        }
+        let requests = store.pending_survey_requests(CHUNK).await?;
+        for q in &requests {
+            let survey = store.get_survey(q.survey_id).await?;
+            let outcome = if survey.active {
+                let s = invite(
+                    store,
+                    &survey,
+                    q.customer_id,
+                    &q.cause,
+                    &Default::default(),
+                    d,
+                )
+                .await?;
+                r.count(s);
+                match s {
+                    Sent::Queued(_) => "sent",
+                    Sent::NotInvited(Invited::Fatigued) => "fatigued",
+                    Sent::NotInvited(_) => "already_invited",
+                    Sent::NoAddress => "no_address",
+                }
+            } else {
+                "inactive"
+            };
+            store.finish_survey_request(q.id, outcome).await?;
+        }
+        if (requests.len() as i64) < CHUNK {
+            break;
         }
     }
     let after = store.survey_remind_after_days().await?;

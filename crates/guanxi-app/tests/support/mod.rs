@@ -91,3 +91,27 @@ pub fn email_delivery(
     })
     .unwrap()
 }
+
+/// An order of one line of tea for `minor` fen at `at`.
+pub async fn order(s: &Store, a: &Actor, customer: i64, at: chrono::DateTime<Utc>, minor: i64) {
+    s.create_order(
+        a,
+        guanxi_domain::order::NewOrder {
+            customer_id: customer,
+            ordered_at: at,
+            currency: "CNY".into(),
+            channel: guanxi_domain::vocabulary::OrderChannel::Store,
+            store: None,
+            external_ref: None,
+            lines: vec![guanxi_domain::order::NewOrderLine {
+                sku: "TEA".into(),
+                product_name: None,
+                category: None,
+                quantity: 1,
+                unit_price_minor: minor,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+}

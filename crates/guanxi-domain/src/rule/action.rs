@@ -48,6 +48,13 @@ pub enum Action {
         #[schema(minimum = 1)]
         offer_id: i64,
     },
+    /// Send the customer this survey (by e-mail, or SMS when configured), under the fatigue
+    /// rule; once per firing.
+    SendSurvey {
+        /// The survey.
+        #[schema(minimum = 1)]
+        survey_id: i64,
+    },
 }
 
 impl Action {
@@ -59,16 +66,18 @@ impl Action {
             Action::RemoveTag { .. } => "remove_tag",
             Action::AwardPoints { .. } => "award_points",
             Action::IssueCoupon { .. } => "issue_coupon",
+            Action::SendSurvey { .. } => "send_survey",
         }
     }
 
     /// Every action code, for pickers.
-    pub const CODES: [&'static str; 5] = [
+    pub const CODES: [&'static str; 6] = [
         "task",
         "add_tag",
         "remove_tag",
         "award_points",
         "issue_coupon",
+        "send_survey",
     ];
 
     /// Checks the action and returns it trimmed.
@@ -117,6 +126,12 @@ impl Action {
             Action::IssueCoupon { offer_id } => {
                 if *offer_id < 1 {
                     e.push("offer_id", "out_of_range");
+                }
+                self.clone()
+            }
+            Action::SendSurvey { survey_id } => {
+                if *survey_id < 1 {
+                    e.push("survey_id", "out_of_range");
                 }
                 self.clone()
             }

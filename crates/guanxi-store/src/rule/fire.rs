@@ -622,6 +622,18 @@ async fn act(
                     Err(e) => return Err(e),
                 }
             }
+            Action::SendSurvey { survey_id } => {
+                // The survey sender makes the link and its message (see `survey::send`).
+                crate::survey::send::request_survey(
+                    conn,
+                    *survey_id,
+                    *customer,
+                    &format!("rule:{firing}"),
+                    now_ms,
+                )
+                .await?;
+                done.push(format!("survey #{survey_id}"));
+            }
         }
     }
     if tags != tags_before {

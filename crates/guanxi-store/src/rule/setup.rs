@@ -111,7 +111,7 @@ impl Store {
         record(row.ok_or(StoreError::NotFound)?)
     }
 
-    /// Refuses a rule naming a segment or a coupon offer that does not exist.
+    /// Refuses a rule naming a segment, a coupon offer or a survey that does not exist.
     pub(crate) async fn check_rule_segments(&self, r: &RuleInput) -> Result<()> {
         let named = [
             ("trigger.segment_id", r.trigger.segment()),
@@ -129,15 +129,22 @@ impl Store {
             }
         }
         for (i, a) in r.actions.iter().enumerate() {
-            if let guanxi_domain::rule::Action::IssueCoupon { offer_id } = a {
-                let found: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM coupon_offers WHERE id = $1")
-                        .bind(offer_id)
-                        .fetch_optional(&self.read)
-                        .await?;
-                if found.is_none() {
-                    e.push(format!("actions[{i}].offer_id"), "not_found");
+            let (table, field, id) = match a {
+                guanxi_domain::rule::Action::IssueCoupon { offer_id } => {
+                    ("coupon_offers", "offer_id", *offer_id)
                 }
+                guanxi_domain::rule::Action::SendSurvey { survey_id } => {
+                    ("surveys", "survey_id", *survey_id)
+                }
+                _ => continue,
+            };
+            let found: Option<i64> =
+                sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?;
+            if found.is_none() {
+                e.push(format!("actions[{i}].{field}"), "not_found");
             }
         }
         if e.is_empty() {

@@ -8,5 +8,5 @@ pub mod setup;
 
 pub use links::{Invited, LinkState, OpenInvitation, ResponseRecord, Snapshot};
 pub use results::{Breakdown, GroupFigures, SurveyResults};
-pub use send::{Cause, DueReminder, NewLink, SegmentSend, Sent};
+pub use send::{Cause, DueReminder, NewLink, SegmentSend, Sent, SurveyRequest};
 pub use setup::SurveyRecord;

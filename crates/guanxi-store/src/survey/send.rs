@@ -153,6 +153,76 @@ async fn person(
     )
 }
 
+/// Asks the survey sender to send `survey` to `customer` for `cause` (a rule's firing),
+/// inside the caller's transaction; asking twice for one cause asks once.
+pub(crate) async fn request_survey(
+    conn: &mut sqlx::AnyConnection,
+    survey: i64,
+    customer: i64,
+    cause: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO survey_requests (survey_id, customer_id, cause, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (survey_id, cause) DO NOTHING",
+    )
+    .bind(survey)
+    .bind(customer)
+    .bind(cause)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A survey a rule asked to send to a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyRequest {
+    /// Id.
+    pub id: i64,
+    /// The survey.
+    pub survey_id: i64,
+    /// The customer.
+    pub customer_id: i64,
+    /// Its cause (`rule:<firing>`).
+    pub cause: String,
+}
+
+impl Store {
+    /// The oldest survey requests not yet carried out.
+    pub async fn pending_survey_requests(&self, limit: i64) -> Result<Vec<SurveyRequest>> {
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT id, survey_id, customer_id, cause FROM survey_requests \
+             WHERE outcome IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, survey_id, customer_id, cause)| SurveyRequest {
+                id,
+                survey_id,
+                customer_id,
+                cause,
+            })
+            .collect())
+    }
+
+    /// Records what became of a survey request (`sent`, `fatigued`, `no_address`, `inactive`).
+    pub async fn finish_survey_request(&self, id: i64, outcome: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE survey_requests SET outcome = $1, done_at = $2 WHERE id = $3")
+            .bind(outcome)
+            .bind(to_ms(Utc::now()))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Invites `customer` to `survey` for `cause` (see [`Store::invite_to_survey`]) and queues
     /// the message carrying the link `token` (whose hash the invitation keeps) to an address

@@ -64,6 +64,8 @@ struct RulesTpl {
     action_kinds: Vec<(&'static str, String)>,
     segments: Vec<(i64, String)>,
     offers: Vec<(i64, String)>,
+    /// Surveys an action can send: (id, name).
+    surveys: Vec<(i64, String)>,
     occasions: Vec<(String, String)>,
     ticket_kinds: Vec<(&'static str, String)>,
     action_rows: Vec<usize>,
@@ -130,7 +132,12 @@ fn trigger_text(ctx: &Ctx, t: &Trigger, segments: &HashMap<i64, String>) -> Stri
     }
 }
 
-fn action_text(ctx: &Ctx, a: &Action, offers: &HashMap<i64, String>) -> String {
+fn action_text(
+    ctx: &Ctx,
+    a: &Action,
+    offers: &HashMap<i64, String>,
+    surveys: &HashMap<i64, String>,
+) -> String {
     let label = ctx.label("rule_action", a.code());
     match a {
         Action::Task { title, due_days } => format!(
@@ -145,6 +152,13 @@ fn action_text(ctx: &Ctx, a: &Action, offers: &HashMap<i64, String>) -> String {
                 .get(offer_id)
                 .cloned()
                 .unwrap_or_else(|| format!("#{offer_id}"))
+        ),
+        Action::SendSurvey { survey_id } => format!(
+            "{label} “{}”",
+            surveys
+                .get(survey_id)
+                .cloned()
+                .unwrap_or_else(|| format!("#{survey_id}"))
         ),
     }
 }
@@ -207,6 +221,9 @@ fn values_of(r: &RuleInput) -> HashMap<String, String> {
             }
             Action::IssueCoupon { offer_id } => {
                 put(&format!("action_offer_{i}"), offer_id.to_string())
+            }
+            Action::SendSurvey { survey_id } => {
+                put(&format!("action_survey_{i}"), survey_id.to_string())
             }
         }
     }
@@ -312,6 +329,13 @@ fn rule_of(form: &FormData) -> Result<RuleInput, Vec<ValidationError>> {
                     0,
                 ),
             },
+            Some("send_survey") => Action::SendSurvey {
+                survey_id: int(
+                    &format!("action_survey_{i}"),
+                    format!("actions[{k}].survey_id"),
+                    0,
+                ),
+            },
             _ => continue,
         };
         actions.push(a);
@@ -354,6 +378,14 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
         .await
         .map_err(page_err(user.locale))?;
     let offer_names: HashMap<i64, String> = offers.iter().cloned().collect();
+    // Who may set rules up but not surveys sees no survey to pick.
+    let surveys: Vec<(i64, String)> = guanxi_app::survey::list_surveys(&st.store, &user.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let survey_names: HashMap<i64, String> = surveys.iter().cloned().collect();
     let ctx = user.ctx("rule.title");
     let tz = format::zone(st.utc_offset_hours);
     let log = match p.editing {
@@ -387,7 +419,7 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
                     .rule
                     .actions
                     .iter()
-                    .map(|a| action_text(&ctx, a, &offer_names))
+                    .map(|a| action_text(&ctx, a, &offer_names, &survey_names))
                     .collect::<Vec<_>>()
                     .join(" · "),
                 fired: r.fired,
@@ -421,6 +453,7 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
             .collect(),
         segments,
         offers,
+        surveys,
         occasions: Occasion::all()
             .into_iter()
             .filter_map(|o| match o {
