@@ -228,6 +228,15 @@ async fn a_survey_goes_to_a_segment_sparing_the_recently_surveyed(db: &TestDb) {
     for e in &emails {
         assert_eq!(received(&log, e).len(), 1, "{e}");
     }
+    assert_eq!(
+        db.scalar_text(&format!(
+            "SELECT lang FROM outbox WHERE address = '{}' AND state = 'sent'",
+            emails[2]
+        ))
+        .await,
+        "en",
+        "recorded in the language it was written in"
+    );
     let en = &received(&log, &emails[2])[0];
     assert_eq!(en["subject"], "会员调查: how did we do?");
     assert!(en["text"].as_str().unwrap().starts_with("Dear Ms Chen,"));

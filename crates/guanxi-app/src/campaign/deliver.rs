@@ -548,10 +548,13 @@ async fn deliver_one(
             (v, r, false, false)
         }
     };
-    let lang_used = if lang == "en" && !variant.body_en.is_empty() {
-        "en"
-    } else {
-        "zh-CN"
+    // A campaign writes in English only when it has English content; a transactional message
+    // was written in its customer's language when it was queued.
+    let lang_used = match k {
+        None if m.lang == "en" => "en",
+        None => "zh-CN",
+        Some(_) if lang == "en" && !variant.body_en.is_empty() => "en",
+        Some(_) => "zh-CN",
     };
     let outcome = if channel == Channel::Call {
         Outcome::CallTask {

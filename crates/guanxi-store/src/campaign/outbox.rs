@@ -56,6 +56,8 @@ pub struct OutboxMessage {
     pub body: Option<String>,
     /// A survey link's token, kept only until the message is delivered or given up.
     pub secret: Option<String>,
+    /// The language it is written in (`auto` for a campaign's until it is sent).
+    pub lang: String,
     /// The token of its unsubscribe, open and click links.
     pub token: String,
     /// Attempts, this one included.
@@ -123,6 +125,7 @@ struct MsgRow {
     subject: Option<String>,
     body: Option<String>,
     secret: Option<String>,
+    lang: String,
     token: String,
     attempts: i64,
     message_key: Option<String>,
@@ -188,7 +191,7 @@ impl Store {
         q.query().execute(&mut *tx).await?;
         let mut q = SqlBuilder::new(
             "SELECT o.id, o.campaign_id, o.customer_id, o.purpose, o.channel, o.variant, \
-             o.address, o.subject, o.body, o.secret, o.token, o.attempts, o.message_key, c.name, c.gender, \
+             o.address, o.subject, o.body, o.secret, o.lang, o.token, o.attempts, o.message_key, c.name, c.gender, \
              c.owner_id, u.display_name AS owner_name, c.time_zone, \
              (SELECT CAST(SUM(e.points) AS BIGINT) FROM loyalty_entries e \
               WHERE e.customer_id = o.customer_id) AS points \
@@ -211,6 +214,7 @@ impl Store {
                 subject: r.subject,
                 body: r.body,
                 secret: r.secret,
+                lang: r.lang,
                 token: r.token,
                 attempts: r.attempts,
                 message_key: r.message_key,
