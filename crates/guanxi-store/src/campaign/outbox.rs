@@ -145,6 +145,34 @@ pub(crate) fn random_token_sql(backend: Backend) -> &'static str {
     }
 }
 
+/// Marks a claimed message sent under `key` in `lang` (a direct-mail letter with its written
+/// `(subject, body)`), forgetting a survey link's token; `false` when another sender took it
+/// over meanwhile.
+async fn mark_sent(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    key: &str,
+    lang: &str,
+    written: Option<(&String, &String)>,
+    now: i64,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE outbox SET state = 'sent', sent_at = $1, message_key = $2, lang = $3, \
+         subject = COALESCE($4, subject), body = COALESCE($5, body), lease_until = NULL, \
+         last_error = NULL, secret = NULL WHERE id = $6 AND state = 'sending'",
+    )
+    .bind(now)
+    .bind(key)
+    .bind(lang)
+    .bind(written.map(|w| w.0.as_str()))
+    .bind(written.map(|w| w.1.as_str()))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 impl Store {
     /// Claims up to `limit` due messages of `campaign` (transactional ones when `None`) on
     /// `channel` until `lease_ms` from now: queued and due, or left `sending` by a sender whose
@@ -297,19 +325,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         match outcome {
             Outcome::Sent { message_key, lang } => {
-                let n = sqlx::query(
-                    "UPDATE outbox SET state = 'sent', sent_at = $1, message_key = $2, lang = $3, \
-                     lease_until = NULL, last_error = NULL, secret = NULL \
-                     WHERE id = $4 AND state = 'sending'",
-                )
-                .bind(now)
-                .bind(message_key.as_str())
-                .bind(lang.as_str())
-                .bind(m.id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n == 1 {
+                if mark_sent(&mut tx, m.id, message_key, lang, None, now).await? {
                     project(&mut tx, &MESSAGE_EVENTS, Rows::Id(m.id)).await?;
                 }
             }
@@ -318,21 +334,8 @@ impl Store {
                 body,
                 lang,
             } => {
-                let n = sqlx::query(
-                    "UPDATE outbox SET state = 'sent', sent_at = $1, message_key = $2, lang = $3, \
-                     subject = $4, body = $5, lease_until = NULL, last_error = NULL \
-                     WHERE id = $6 AND state = 'sending'",
-                )
-                .bind(now)
-                .bind(format!("list:{}", m.token))
-                .bind(lang.as_str())
-                .bind(subject.as_str())
-                .bind(body.as_str())
-                .bind(m.id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n == 1 {
+                let key = format!("list:{}", m.token);
+                if mark_sent(&mut tx, m.id, &key, lang, Some((subject, body)), now).await? {
                     project(&mut tx, &MESSAGE_EVENTS, Rows::Id(m.id)).await?;
                 }
             }
@@ -347,18 +350,7 @@ impl Store {
                     now,
                 )
                 .await?;
-                let n = sqlx::query(
-                    "UPDATE outbox SET state = 'sent', sent_at = $1, message_key = $2, lang = $3, \
-                     lease_until = NULL, last_error = NULL WHERE id = $4 AND state = 'sending'",
-                )
-                .bind(now)
-                .bind(format!("task:{task}"))
-                .bind(lang.as_str())
-                .bind(m.id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n != 1 {
+                if !mark_sent(&mut tx, m.id, &format!("task:{task}"), lang, None, now).await? {
                     // Taken over by another sender meanwhile: no task from this attempt.
                     return Ok(());
                 }

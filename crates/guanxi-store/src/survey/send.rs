@@ -57,7 +57,7 @@ pub struct NewLink<'a> {
 }
 
 /// An invitation due its reminder.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DueReminder {
     /// The invitation.
     pub invitation_id: i64,
@@ -68,7 +68,7 @@ pub struct DueReminder {
 }
 
 /// An open send of a survey to a segment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SegmentSend {
     /// Id.
     pub id: i64,
@@ -88,13 +88,11 @@ async fn queue_message(
     backend: crate::db::Backend,
     survey: &SurveyRecord,
     customer: i64,
+    (name, gender): &(String, Option<String>),
     link: NewLink<'_>,
     reminder: bool,
     now: i64,
 ) -> Result<Option<i64>> {
-    let Some((name, gender)) = person(conn, customer).await? else {
-        return Ok(None);
-    };
     let kinds: Vec<String> = link.kinds.iter().map(|k| k.to_string()).collect();
     let mut q = SqlBuilder::new(
         "SELECT cp.id, cp.kind, cp.value_normalized FROM contact_points cp WHERE cp.customer_id = ",
@@ -114,7 +112,7 @@ async fn queue_message(
     };
     let text = invite_text(
         &survey.name,
-        &name,
+        name,
         gender.as_deref(),
         survey.expires_days,
         reminder,
@@ -176,7 +174,7 @@ pub(crate) async fn request_survey(
 }
 
 /// A survey a rule asked to send to a customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SurveyRequest {
     /// Id.
     pub id: i64,
@@ -191,22 +189,13 @@ pub struct SurveyRequest {
 impl Store {
     /// The oldest survey requests not yet carried out.
     pub async fn pending_survey_requests(&self, limit: i64) -> Result<Vec<SurveyRequest>> {
-        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, survey_id, customer_id, cause FROM survey_requests \
              WHERE outcome IS NULL ORDER BY id LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, survey_id, customer_id, cause)| SurveyRequest {
-                id,
-                survey_id,
-                customer_id,
-                cause,
-            })
-            .collect())
+        .await?)
     }
 
     /// Records what became of a survey request (`sent`, `fatigued`, `no_address`, `inactive`).
@@ -239,10 +228,10 @@ impl Store {
     ) -> Result<Sent> {
         let fatigue = self.survey_fatigue_days().await?;
         let mut tx = self.begin_write().await?;
-        let Some((name, _)) = person(&mut tx, customer).await? else {
+        let Some(who) = person(&mut tx, customer).await? else {
             return Ok(Sent::NoAddress);
         };
-        let locale = language_of(&name);
+        let locale = language_of(&who.0);
         match invite_in(
             &mut tx,
             survey,
@@ -262,6 +251,7 @@ impl Store {
                     self.backend(),
                     survey,
                     customer,
+                    &who,
                     link,
                     false,
                     to_ms(now),
@@ -406,20 +396,11 @@ impl Store {
 
     /// The sends still reading their segment, oldest first.
     pub async fn open_segment_sends(&self) -> Result<Vec<SegmentSend>> {
-        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        Ok(sqlx::query_as(
             "SELECT id, survey_id, segment_id, cursor FROM survey_sends WHERE done = FALSE ORDER BY id",
         )
         .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, survey_id, segment_id, cursor)| SegmentSend {
-                id,
-                survey_id,
-                segment_id,
-                cursor,
-            })
-            .collect())
+        .await?)
     }
 
     /// The next `limit` customers of a send's segment after its cursor; `None` when the
@@ -480,8 +461,9 @@ impl Store {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<DueReminder>> {
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, survey_id, customer_id FROM survey_invitations WHERE responded_at IS NULL \
+        Ok(sqlx::query_as(
+            "SELECT id AS invitation_id, survey_id, customer_id FROM survey_invitations \
+             WHERE responded_at IS NULL \
              AND reminders = 0 AND created_at < $1 AND created_at >= $2 AND expires_at > $3 \
              ORDER BY created_at, id LIMIT $4",
         )
@@ -493,15 +475,7 @@ impl Store {
         .bind(to_ms(now + Duration::days(1)))
         .bind(limit)
         .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(invitation_id, survey_id, customer_id)| DueReminder {
-                invitation_id,
-                survey_id,
-                customer_id,
-            })
-            .collect())
+        .await?)
     }
 
     /// Sends an invitation's reminder with a second link (`token`, hashing to `token_hash`)
@@ -528,16 +502,22 @@ impl Store {
         if taken == 0 {
             return Ok(false);
         }
-        let queued = queue_message(
-            &mut tx,
-            self.backend(),
-            survey,
-            due.customer_id,
-            link,
-            true,
-            to_ms(now),
-        )
-        .await?;
+        let queued = match person(&mut tx, due.customer_id).await? {
+            Some(who) => {
+                queue_message(
+                    &mut tx,
+                    self.backend(),
+                    survey,
+                    due.customer_id,
+                    &who,
+                    link,
+                    true,
+                    to_ms(now),
+                )
+                .await?
+            }
+            None => None,
+        };
         if queued.is_none() {
             // Nowhere to send it: reminded without a link, so the sweep moves on.
             sqlx::query("UPDATE survey_invitations SET reminder_token_hash = NULL WHERE id = $1")
