@@ -1026,7 +1026,12 @@ test("a marketer sends a campaign to Shanghai's champions who bought tea, sees w
   assert.ok(sendNow >= 2, `both consented tea lovers get it: ${preview}`);
   await shot(page, "campaign-preview");
   await Promise.all([page.waitForURL(/\/campaigns\/\d+$/), page.click("#campaign-save")]);
-  await Promise.all([page.waitForLoadState("load"), page.click("#campaign-send-now")]);
+  // Wait for the page the launch redirects to: a reload racing that navigation finds no page.
+  await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "GET" && /\/campaigns\/\d+$/.test(r.url())),
+    page.click("#campaign-send-now"),
+  ]);
+  await page.waitForLoadState("load");
   let state = "";
   for (let i = 0; i < 60; i++) {
     await page.reload();
