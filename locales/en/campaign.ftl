@@ -173,3 +173,5 @@ label-campaign_event-replied = Replied
 campaign-recipient_previews = As the first recipients get it
 campaign-recipient_previews_hint = Merge fields filled for each; a coupon code is made at sending.
 campaign-daily = Messages and responses per day
+campaign-enrol_until = Rules may enrol until
+campaign-enrol_until_hint = Rules with the action "Enrol in a campaign" may add customers one by one until this day; the campaign keeps sending until then and may have no segment of its own.

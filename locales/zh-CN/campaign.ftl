@@ -173,3 +173,5 @@ label-campaign_event-replied = 已回复
 campaign-recipient_previews = 前几位收件人收到的内容
 campaign-recipient_previews_hint = 已为每位收件人填入合并字段；券码在发送时生成。
 campaign-daily = 每日发送与回应
+campaign-enrol_until = 规则可加入截止日
+campaign-enrol_until_hint = 动作为“加入营销活动”的规则可在这一天之前逐个加入客户；活动会一直发送到这一天，也可以不选自己的客户分组。

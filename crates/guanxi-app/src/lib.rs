@@ -20,6 +20,7 @@ pub mod knowledge;
 pub mod loyalty;
 pub mod maintenance;
 pub mod merge;
+pub mod notification;
 pub mod orders;
 pub mod passwords;
 pub mod privacy;

@@ -64,6 +64,7 @@ async fn each_recipient_gets_the_email_once(db: &TestDb) {
         attribution_days: 7,
         spread_hours: 0,
         track_opens: true,
+        enrol_until: None,
     };
     let k = guanxi_app::campaign::save(s, &admin, None, &c)
         .await

@@ -89,6 +89,7 @@ async fn aliyun_and_tencent_receive_each_text_once(db: &TestDb) {
             attribution_days: 7,
             spread_hours: 0,
             track_opens: false,
+            enrol_until: None,
         };
         let k = guanxi_app::campaign::save(s, &admin, None, &c)
             .await

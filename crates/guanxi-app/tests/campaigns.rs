@@ -6,9 +6,8 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use guanxi_app::campaign::deliver::{self, Delivery, DeliveryConfig};
-use guanxi_domain::campaign::content::SmsParam;
-use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel, Variant};
+use guanxi_app::campaign::deliver::{self, Delivery};
+use guanxi_domain::campaign::{CampaignInput, CampaignState, Channel};
 use guanxi_domain::customer::CustomerFields;
 use guanxi_domain::role::{Actor, Role};
 use guanxi_domain::vocabulary::ContactKind;
@@ -18,7 +17,7 @@ use guanxi_store::{on_both_backends, Store};
 use serde_json::json;
 
 mod support;
-use support::as_of;
+use support::{as_of, delivery, lines, sms, tempfile_dir};
 
 on_both_backends!(
     skipped_customers_are_counted_and_prepared_once,
@@ -49,65 +48,6 @@ async fn customer(s: &Store, a: &Actor, name: &str, mobile: Option<(&str, bool)>
 
 async fn shanghai(s: &Store, a: &Actor) -> i64 {
     support::city_segment(s, a, "上海客户", "上海").await
-}
-
-fn sms(name: &str, segment: i64, control: i64) -> CampaignInput {
-    CampaignInput {
-        name: name.into(),
-        channel: Channel::Sms,
-        segments: vec![segment],
-        exclude: vec![],
-        control_percent: control,
-        variants: vec![Variant {
-            subject_zh: String::new(),
-            subject_en: String::new(),
-            body_zh: "【茶舍】{{salutation}}，中秋快乐，回T退订".into(),
-            body_en: String::new(),
-            sms_template: "SMS_154950909".into(),
-            sms_params: vec![SmsParam {
-                key: "name".into(),
-                value: "{{salutation}}".into(),
-            }],
-        }],
-        ab: None,
-        offer_id: None,
-        attribution_days: 7,
-        spread_hours: 0,
-        track_opens: false,
-    }
-}
-
-/// A delivery writing text messages to a fresh file; no quiet hours on SMS for the test.
-async fn delivery(s: &Store, a: &Actor, dir: &std::path::Path) -> (Delivery, std::path::PathBuf) {
-    let file = dir.join("sms.jsonl");
-    let mut p = s.contact_policy(Channel::Sms).await.unwrap();
-    p.quiet_start = 0;
-    p.quiet_end = 0;
-    p.per_second = 10_000;
-    s.save_contact_policy(a, Channel::Sms, &p).await.unwrap();
-    let d = Delivery::new(&DeliveryConfig {
-        smtp_url: None,
-        mail_from: "Guanxi <noreply@guanxi.test>".into(),
-        sms_provider: String::new(),
-        sms_file: Some(file.clone()),
-        sms_account: None,
-        sms_sign: "【茶舍】".into(),
-        survey_sms_template: String::new(),
-        base_url: "http://127.0.0.1:1".into(),
-        utc_offset_hours: 8,
-        lease: Duration::from_secs(60),
-        concurrency: 4,
-    })
-    .unwrap();
-    (d, file)
-}
-
-fn lines(file: &std::path::Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 async fn launch(s: &Store, a: &Actor, c: &CampaignInput) -> i64 {
@@ -210,23 +150,6 @@ async fn sqlx_reset_cursor(db: &TestDb, id: i64) {
         "UPDATE campaigns SET cursor = 0, prepared = 0 WHERE id = {id}"
     ))
     .await;
-}
-
-fn tempfile_dir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "guanxi-campaign-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
 }
 
 async fn caps_hold_across_two_campaigns(db: &TestDb) {

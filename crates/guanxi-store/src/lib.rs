@@ -29,6 +29,7 @@ pub mod lifecycle;
 pub mod load;
 pub mod loyalty;
 pub mod merge;
+pub mod notification;
 pub mod orders;
 pub mod privacy;
 pub mod purchases;

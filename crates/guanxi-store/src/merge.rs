@@ -73,6 +73,10 @@ struct MovedIds {
     /// Responses to those messages.
     #[serde(default)]
     outbox_events: Vec<i64>,
+    /// Notifications in the app about the loser (absent in merges recorded before them), so
+    /// their link opens the kept record.
+    #[serde(default)]
+    notifications: Vec<i64>,
 }
 
 /// How many rows of each kind a merge moves (or moved) to the kept record.
@@ -187,6 +191,7 @@ async fn movable(conn: &mut AnyConnection, winner: i64, loser: i64) -> Result<Mo
         survey_responses: ids(conn, &of_loser("survey_responses", ""), &[loser]).await?,
         loyalty_entries: ids(conn, &of_loser("loyalty_entries", ""), &[loser]).await?,
         coupons: ids(conn, &of_loser("coupons", ""), &[loser]).await?,
+        notifications: ids(conn, &of_loser("notifications", ""), &[loser]).await?,
         outbox: ids(conn, OUTBOX_MOVABLE, &[loser, winner]).await?,
         outbox_events: ids(conn, &format!("SELECT id FROM outbox_events WHERE customer_id = $1 AND outbox_id IN ({OUTBOX_MOVABLE}) ORDER BY id"), &[loser, winner]).await?,
         relations_from: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.from_customer_id = $1 AND r.to_customer_id <> $2 \
@@ -288,6 +293,7 @@ async fn move_all(
         ("coupons", &m.coupons),
         ("outbox", &m.outbox),
         ("outbox_events", &m.outbox_events),
+        ("notifications", &m.notifications),
     ] {
         repoint(conn, table, "customer_id", None, rows, from, to).await?;
     }

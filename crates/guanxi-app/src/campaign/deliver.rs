@@ -285,7 +285,7 @@ pub async fn run_step(
             report.more = true;
             return Ok(report);
         }
-        if store.finish_campaign_if_done(k.id).await? {
+        if store.finish_campaign_if_done(&k, as_of(d).today).await? {
             report.finished.push(k.id);
         }
     }

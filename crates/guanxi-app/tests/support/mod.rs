@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 use chrono::Utc;
+use guanxi_app::campaign::deliver::{Delivery, DeliveryConfig};
+use guanxi_domain::campaign::content::SmsParam;
+use guanxi_domain::campaign::{CampaignInput, Channel, Variant};
 use guanxi_domain::customer::{CustomerFields, NewContactPoint};
 use guanxi_domain::role::Actor;
 use guanxi_domain::segment::{AsOf, SegmentInput};
@@ -114,4 +117,87 @@ pub async fn order(s: &Store, a: &Actor, customer: i64, at: chrono::DateTime<Utc
     )
     .await
     .unwrap();
+}
+
+/// A delivery writing text messages to a fresh file; no quiet hours on SMS for the test.
+pub async fn delivery(
+    s: &Store,
+    a: &Actor,
+    dir: &std::path::Path,
+) -> (Delivery, std::path::PathBuf) {
+    let file = dir.join("sms.jsonl");
+    let mut p = s.contact_policy(Channel::Sms).await.unwrap();
+    p.quiet_start = 0;
+    p.quiet_end = 0;
+    p.per_second = 10_000;
+    s.save_contact_policy(a, Channel::Sms, &p).await.unwrap();
+    let d = Delivery::new(&DeliveryConfig {
+        smtp_url: None,
+        mail_from: "Guanxi <noreply@guanxi.test>".into(),
+        sms_provider: String::new(),
+        sms_file: Some(file.clone()),
+        sms_account: None,
+        sms_sign: "【茶舍】".into(),
+        survey_sms_template: String::new(),
+        base_url: "http://127.0.0.1:1".into(),
+        utc_offset_hours: 8,
+        lease: std::time::Duration::from_secs(60),
+        concurrency: 4,
+    })
+    .unwrap();
+    (d, file)
+}
+
+pub fn lines(file: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A fresh directory for a test's files.
+pub fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "guanxi-campaign-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// An SMS campaign (an approved template with the salutation) to `segment`, `control` % held out.
+pub fn sms(name: &str, segment: i64, control: i64) -> CampaignInput {
+    CampaignInput {
+        name: name.into(),
+        channel: Channel::Sms,
+        segments: vec![segment],
+        exclude: vec![],
+        control_percent: control,
+        variants: vec![Variant {
+            subject_zh: String::new(),
+            subject_en: String::new(),
+            body_zh: "【茶舍】{{salutation}}，中秋快乐，回T退订".into(),
+            body_en: String::new(),
+            sms_template: "SMS_154950909".into(),
+            sms_params: vec![SmsParam {
+                key: "name".into(),
+                value: "{{salutation}}".into(),
+            }],
+        }],
+        ab: None,
+        offer_id: None,
+        attribution_days: 7,
+        spread_hours: 0,
+        track_opens: false,
+        enrol_until: None,
+    }
 }

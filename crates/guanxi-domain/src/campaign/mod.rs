@@ -201,6 +201,10 @@ pub struct CampaignInput {
     /// through redirect links either way.
     #[serde(default)]
     pub track_opens: bool,
+    /// Rules may enrol customers one by one (their action `enrol_campaign`) until this day,
+    /// inclusive: the campaign keeps sending until then, and may have no segment of its own.
+    #[serde(default)]
+    pub enrol_until: Option<chrono::NaiveDate>,
 }
 
 impl CampaignInput {
@@ -214,7 +218,7 @@ impl CampaignInput {
             e.push("name", "required");
         }
         check_text(&mut e, "name", Some(&c.name), 80);
-        if c.segments.is_empty() {
+        if c.segments.is_empty() && c.enrol_until.is_none() {
             e.push("segments", "required");
         }
         for (field, list) in [("segments", &mut c.segments), ("exclude", &mut c.exclude)] {
@@ -399,6 +403,7 @@ mod tests {
             attribution_days: 14,
             spread_hours: 0,
             track_opens: true,
+            enrol_until: None,
         }
     }
 

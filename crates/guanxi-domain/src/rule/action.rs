@@ -9,6 +9,8 @@ use crate::profile::check_text;
 
 /// Most points one firing awards.
 pub const MAX_POINTS: i64 = 100_000;
+/// Longest text of a notification.
+pub const MAX_MESSAGE: usize = 500;
 
 /// One action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -55,6 +57,24 @@ pub enum Action {
         #[schema(minimum = 1)]
         survey_id: i64,
     },
+    /// A notification in the app for this user, or the customer's owner when none is named;
+    /// once per firing.
+    Notify {
+        /// The text (up to 500 characters).
+        message: String,
+        /// Whom it is for; the customer's owner when absent.
+        #[serde(default)]
+        #[schema(minimum = 1)]
+        user_id: Option<i64>,
+    },
+    /// Enrol the customer in this campaign (scheduled, sending or paused): they get its
+    /// message like its audience, under its consent, exclusions and control group; once per
+    /// customer and campaign.
+    EnrolCampaign {
+        /// The campaign.
+        #[schema(minimum = 1)]
+        campaign_id: i64,
+    },
 }
 
 impl Action {
@@ -67,17 +87,21 @@ impl Action {
             Action::AwardPoints { .. } => "award_points",
             Action::IssueCoupon { .. } => "issue_coupon",
             Action::SendSurvey { .. } => "send_survey",
+            Action::Notify { .. } => "notify",
+            Action::EnrolCampaign { .. } => "enrol_campaign",
         }
     }
 
     /// Every action code, for pickers.
-    pub const CODES: [&'static str; 6] = [
+    pub const CODES: [&'static str; 8] = [
         "task",
         "add_tag",
         "remove_tag",
         "award_points",
         "issue_coupon",
         "send_survey",
+        "notify",
+        "enrol_campaign",
     ];
 
     /// Checks the action and returns it trimmed.
@@ -132,6 +156,26 @@ impl Action {
             Action::SendSurvey { survey_id } => {
                 if *survey_id < 1 {
                     e.push("survey_id", "out_of_range");
+                }
+                self.clone()
+            }
+            Action::Notify { message, user_id } => {
+                let message = message.trim().to_string();
+                if message.is_empty() {
+                    e.push("message", "required");
+                }
+                check_text(&mut e, "message", Some(&message), MAX_MESSAGE);
+                if user_id.is_some_and(|u| u < 1) {
+                    e.push("user_id", "out_of_range");
+                }
+                Action::Notify {
+                    message,
+                    user_id: *user_id,
+                }
+            }
+            Action::EnrolCampaign { campaign_id } => {
+                if *campaign_id < 1 {
+                    e.push("campaign_id", "out_of_range");
                 }
                 self.clone()
             }

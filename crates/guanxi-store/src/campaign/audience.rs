@@ -232,64 +232,17 @@ impl Store {
         drop(conn);
         let policy = self.contact_policy(c.channel).await?;
         let now = to_ms(Utc::now());
-        let start = rec.send_at.map(to_ms).unwrap_or(now);
-        let spread = c.spread_hours * 3_600_000;
-        let control = c.control_percent * 10;
-        let sample =
-            c.ab.filter(|_| c.variants.len() == 2)
-                .map(|ab| (1000 - control) * ab.sample_percent / 100);
+        let rows = OutboxRows {
+            rec,
+            start: rec.send_at.map(to_ms).unwrap_or(now),
+            spread: c.spread_hours * 3_600_000,
+            now,
+        };
         let done = (ids.len() as i64) < PREPARE_CHUNK;
         let mut tx = self.begin_write().await?;
         if let Some(last) = ids.last() {
-            let b = bucket_sql(rec.id).replace("c.id", "x.customer_id");
-            let mut q = SqlBuilder::new(
-                "INSERT INTO outbox (campaign_id, customer_id, purpose, channel, variant, \
-                 contact_point_id, address, lang, state, skip_reason, due_at, token, created_at) \
-                 SELECT ",
-            );
-            q.int(rec.id)
-                .push(", x.customer_id, 'marketing', ")
-                .text(c.channel.as_str())
-                .push(", ");
-            // Variant: `a`, or in an A/B test `b` for the sample's second half and '' for
-            // the rest until the winner is chosen.
-            match sample {
-                Some(s) => {
-                    q.push(&format!(
-                        "CASE WHEN {b} - {control} >= {s} THEN '' \
-                         WHEN ({b} - {control}) * 2 >= {s} THEN 'b' ELSE 'a' END"
-                    ));
-                }
-                None => {
-                    q.push("'a'");
-                }
-            }
-            q.push(", x.cp_id, x.address, 'auto', ");
-            q.push(&format!(
-                "CASE WHEN x.skip IS NOT NULL THEN 'skipped' WHEN {b} < {control} THEN 'control' "
-            ));
-            if let Some(s) = sample {
-                q.push(&format!("WHEN {b} - {control} >= {s} THEN 'held' "));
-            }
-            q.push("ELSE 'queued' END, x.skip, ")
-                .int(start)
-                .push(&format!(" + {b} * "))
-                .int(spread)
-                .push(" / 1000, ")
-                .push(super::random_token_sql(self.backend()))
-                .push(", ")
-                .int(now)
-                .push(" FROM (");
-            push_candidates(
-                &mut q,
-                &aud,
-                c,
-                policy.soft_bounce_limit,
-                policy.complaint_pause_days,
-                now,
-                Some(&ids),
-            );
-            q.push(") x WHERE true ON CONFLICT (campaign_id, customer_id) DO NOTHING");
+            let mut q = SqlBuilder::new("");
+            rows.push_insert(&mut q, self.backend(), &aud, &policy, &ids);
             q.query().execute(&mut *tx).await?;
             sqlx::query(
                 "UPDATE campaigns SET cursor = $1, audience_total = audience_total + $2 WHERE id = $3",
@@ -314,9 +267,96 @@ impl Store {
     }
 }
 
+/// The outbox rows of some of a campaign's customers: what the preparation writes for each
+/// chunk of the audience, and a rule's enrolment for the customers it enrols.
+pub(crate) struct OutboxRows<'a> {
+    /// The campaign.
+    pub(crate) rec: &'a CampaignRecord,
+    /// When sending starts (epoch ms).
+    pub(crate) start: i64,
+    /// Over how long it is spread (ms): each customer's due time is `start` plus their
+    /// bucket's share of it.
+    pub(crate) spread: i64,
+    /// Now (epoch ms).
+    pub(crate) now: i64,
+}
+
+impl OutboxRows<'_> {
+    /// `INSERT INTO outbox … SELECT` the rows of `ids` (read from the audience, or enrolled):
+    /// variant, control group and A/B hold-back by the customer's bucket, skip reason by
+    /// [`push_candidates`]; a customer already in the campaign is left as they are.
+    pub(crate) fn push_insert(
+        &self,
+        q: &mut SqlBuilder,
+        backend: crate::db::Backend,
+        aud: &Audience,
+        policy: &guanxi_domain::campaign::ContactPolicy,
+        ids: &[i64],
+    ) {
+        let (rec, c) = (self.rec, &self.rec.campaign);
+        let control = c.control_percent * 10;
+        // Until an A/B test's winner is chosen, its sample splits into `a` and `b` and the
+        // rest is held; once chosen, everyone new gets the winner.
+        let sample =
+            c.ab.filter(|_| c.variants.len() == 2 && rec.winner.is_none())
+                .map(|ab| (1000 - control) * ab.sample_percent / 100);
+        let b = bucket_sql(rec.id).replace("c.id", "x.customer_id");
+        q.push(
+            "INSERT INTO outbox (campaign_id, customer_id, purpose, channel, variant, \
+             contact_point_id, address, lang, state, skip_reason, due_at, token, created_at) \
+             SELECT ",
+        );
+        q.int(rec.id)
+            .push(", x.customer_id, 'marketing', ")
+            .text(c.channel.as_str())
+            .push(", ");
+        match sample {
+            Some(s) => {
+                q.push(&format!(
+                    "CASE WHEN {b} - {control} >= {s} THEN '' \
+                     WHEN ({b} - {control}) * 2 >= {s} THEN 'b' ELSE 'a' END"
+                ));
+            }
+            None => {
+                q.text(rec.winner.clone().unwrap_or_else(|| "a".into()));
+            }
+        }
+        q.push(", x.cp_id, x.address, 'auto', ");
+        q.push(&format!(
+            "CASE WHEN x.skip IS NOT NULL THEN 'skipped' WHEN {b} < {control} THEN 'control' "
+        ));
+        if let Some(s) = sample {
+            q.push(&format!("WHEN {b} - {control} >= {s} THEN 'held' "));
+        }
+        q.push("ELSE 'queued' END, x.skip, ")
+            .int(self.start)
+            .push(&format!(" + {b} * "))
+            .int(self.spread)
+            .push(" / 1000, ")
+            .push(super::random_token_sql(backend))
+            .push(", ")
+            .int(self.now)
+            .push(" FROM (");
+        push_candidates(
+            q,
+            aud,
+            c,
+            policy.soft_bounce_limit,
+            policy.complaint_pause_days,
+            self.now,
+            Some(ids),
+        );
+        q.push(") x WHERE true ON CONFLICT (campaign_id, customer_id) DO NOTHING");
+    }
+}
+
 /// `c.deleted_at IS NULL AND (any included) AND NOT (any excluded)`, on `customers c`.
 fn push_audience(q: &mut SqlBuilder, aud: &Audience) {
     q.push("c.deleted_at IS NULL AND (");
+    if aud.include.is_empty() {
+        // A campaign only rules enrol in has no audience of its own.
+        q.push("1 = 0");
+    }
     for (i, (f, k)) in aud.include.iter().enumerate() {
         if i > 0 {
             q.push(" OR ");
@@ -324,6 +364,11 @@ fn push_audience(q: &mut SqlBuilder, aud: &Audience) {
         push_segment(q, f, k);
     }
     q.push(")");
+    push_exclusions(q, aud);
+}
+
+/// ` AND NOT (excluded)` for each of the campaign's exclusions, on `customers c`.
+pub(crate) fn push_exclusions(q: &mut SqlBuilder, aud: &Audience) {
     for (f, k) in &aud.exclude {
         q.push(" AND NOT ");
         push_segment(q, f, k);

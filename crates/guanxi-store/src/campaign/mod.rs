@@ -3,6 +3,7 @@
 //! the contact policies and the suppression list, and each campaign's figures.
 
 pub mod audience;
+pub mod enrol;
 pub mod outbox;
 pub mod policy;
 pub mod responses;
@@ -10,6 +11,7 @@ pub mod run;
 pub mod setup;
 
 pub use audience::{AudiencePreview, PrepareReport};
+pub use enrol::Enrolment;
 pub(crate) use outbox::{random_token_sql, MESSAGE_EVENTS};
 pub use outbox::{OutboxMessage, Outcome};
 pub use policy::Suppression;

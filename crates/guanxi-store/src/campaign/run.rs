@@ -2,7 +2,7 @@
 //! start, an A/B test's winner is chosen when its time comes, and a campaign with nothing
 //! left to send finishes.
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use guanxi_domain::campaign::{AbMetric, CampaignState};
 
 use super::setup::CampaignRecord;
@@ -94,9 +94,17 @@ impl Store {
         Ok(Some(winner.to_string()))
     }
 
-    /// Finishes a prepared campaign with nothing queued, held or in flight. `true` when it
-    /// finished.
-    pub async fn finish_campaign_if_done(&self, id: i64) -> Result<bool> {
+    /// Finishes a prepared campaign with nothing queued, held or in flight, unless rules may
+    /// still enrol customers in it (`enrol_until` not past `today`). `true` when it finished.
+    pub async fn finish_campaign_if_done(
+        &self,
+        k: &CampaignRecord,
+        today: NaiveDate,
+    ) -> Result<bool> {
+        if k.campaign.enrol_until.is_some_and(|u| u >= today) {
+            return Ok(false);
+        }
+        let id = k.id;
         let now = to_ms(Utc::now());
         let n = sqlx::query(
             "UPDATE campaigns SET state = 'finished', finished_at = $1 WHERE id = $2 \

@@ -19,6 +19,7 @@ use crate::db::{to_ms, Store};
 use crate::error::{Result, StoreError};
 use crate::loyalty::coupon::issue_in;
 use crate::loyalty::ledger::{lock_account, post_lot, posted, EntryKind, NewEntry};
+use crate::notification::{notify_in, NewNotification};
 use crate::sql::SqlBuilder;
 use crate::timeline::insert_system_task;
 
@@ -277,9 +278,7 @@ impl Store {
             after = last;
             let together: Result<()> = async {
                 let mut tx = self.begin_write().await?;
-                for p in &pending {
-                    act(&mut tx, rule, p, r, as_of).await?;
-                }
+                act(self, &mut tx, rule, &pending, r, as_of).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -292,7 +291,7 @@ impl Store {
             for p in &pending {
                 let alone: Result<()> = async {
                     let mut tx = self.begin_write().await?;
-                    act(&mut tx, rule, p, r, as_of).await?;
+                    act(self, &mut tx, rule, std::slice::from_ref(p), r, as_of).await?;
                     tx.commit().await?;
                     Ok(())
                 }
@@ -529,132 +528,242 @@ async fn unusual_orders(
     Ok(out)
 }
 
-/// Carries out a rule's actions for one firing and marks it done, in the caller's
-/// transaction.
+/// Carries out a rule's actions for a chunk of firings and marks them done, in the caller's
+/// transaction. Tag changes and the firings' outcomes are written set-based, one statement
+/// each for the whole chunk: on PostgreSQL every statement on `customers` runs its rollup
+/// triggers, and a statement per firing held a first night's 135 k firings to ~100 a second.
 async fn act(
+    store: &Store,
     conn: &mut sqlx::AnyConnection,
     rule: i64,
-    p: &Pending,
+    pending: &[Pending],
     r: &RuleInput,
     as_of: AsOf,
 ) -> Result<()> {
     let now = as_of.now;
-    let (firing, customer, cause, owner, tags) = p;
     let now_ms = to_ms(now);
-    let mut done: Vec<String> = Vec::new();
-    let mut tags: Vec<String> = serde_json::from_str(tags).unwrap_or_default();
-    let tags_before = tags.clone();
-    for (i, a) in r.actions.iter().enumerate() {
-        match a {
-            Action::Task { title, due_days } => {
-                let note = format!("{} · {cause}", r.name);
-                let id = insert_system_task(
-                    conn,
-                    *customer,
-                    title,
-                    Some(&note),
-                    to_ms(now + Duration::days(*due_days)),
-                    *owner,
-                    now_ms,
-                )
-                .await?;
-                done.push(format!("task {id}"));
-            }
-            Action::AddTag { tag } => {
-                if !tags.contains(tag) {
-                    tags.push(tag.clone());
-                    done.push(format!("+tag {tag}"));
+    // Each customer's tags as the chunk leaves them (a customer may fire twice in a chunk),
+    // and whether they changed.
+    let mut tags_of: HashMap<i64, (Vec<String>, bool)> = HashMap::new();
+    let mut outcomes: Vec<(i64, Vec<String>)> = Vec::with_capacity(pending.len());
+    // Enrolments are written per campaign for the whole chunk: (campaign, firing's row).
+    let mut enrol: Vec<(i64, usize)> = Vec::new();
+    for (firing, customer, cause, owner, tags) in pending {
+        let mut done: Vec<String> = Vec::new();
+        for (i, a) in r.actions.iter().enumerate() {
+            match a {
+                Action::Task { title, due_days } => {
+                    let note = format!("{} · {cause}", r.name);
+                    let id = insert_system_task(
+                        conn,
+                        *customer,
+                        title,
+                        Some(&note),
+                        to_ms(now + Duration::days(*due_days)),
+                        *owner,
+                        now_ms,
+                    )
+                    .await?;
+                    done.push(format!("task {id}"));
                 }
-            }
-            Action::RemoveTag { tag } => {
-                if tags.contains(tag) {
-                    tags.retain(|t| t != tag);
-                    done.push(format!("-tag {tag}"));
+                Action::AddTag { tag } | Action::RemoveTag { tag } => {
+                    let (current, changed) = tags_of
+                        .entry(*customer)
+                        .or_insert_with(|| (serde_json::from_str(tags).unwrap_or_default(), false));
+                    let add = matches!(a, Action::AddTag { .. });
+                    if add && !current.contains(tag) {
+                        current.push(tag.clone());
+                        *changed = true;
+                        done.push(format!("+tag {tag}"));
+                    } else if !add && current.contains(tag) {
+                        current.retain(|t| t != tag);
+                        *changed = true;
+                        done.push(format!("-tag {tag}"));
+                    }
                 }
-            }
-            Action::AwardPoints {
-                points,
-                expiry_months,
-            } => {
-                let key = format!("rule:{firing}:{i}");
-                lock_account(conn, *customer, now_ms).await?;
-                if posted(conn, &key).await?.is_none() {
-                    let expires_at = u32::try_from(*expiry_months)
-                        .ok()
-                        .filter(|m| *m > 0)
-                        .and_then(|m| now.checked_add_months(chrono::Months::new(m)));
-                    let e = NewEntry {
-                        customer: *customer,
-                        kind: EntryKind::Award,
-                        points: *points,
-                        expires_at,
-                        order_id: None,
-                        amount_minor: None,
-                        reason: Some(&r.name),
-                        user_id: None,
-                        at: now,
-                        key: &key,
-                    };
-                    post_lot(conn, &e).await?;
+                Action::AwardPoints {
+                    points,
+                    expiry_months,
+                } => {
+                    let key = format!("rule:{firing}:{i}");
+                    lock_account(conn, *customer, now_ms).await?;
+                    if posted(conn, &key).await?.is_none() {
+                        let expires_at = u32::try_from(*expiry_months)
+                            .ok()
+                            .filter(|m| *m > 0)
+                            .and_then(|m| now.checked_add_months(chrono::Months::new(m)));
+                        let e = NewEntry {
+                            customer: *customer,
+                            kind: EntryKind::Award,
+                            points: *points,
+                            expires_at,
+                            order_id: None,
+                            amount_minor: None,
+                            reason: Some(&r.name),
+                            user_id: None,
+                            at: now,
+                            key: &key,
+                        };
+                        post_lot(conn, &e).await?;
+                    }
+                    done.push(format!("+{points} points"));
                 }
-                done.push(format!("+{points} points"));
-            }
-            Action::IssueCoupon { offer_id } => {
-                // A refusal (limit reached, offer over) is checked before anything is
-                // written, so the transaction carries on; the log says why.
-                match issue_in(
-                    conn,
-                    *offer_id,
-                    *customer,
-                    "rule",
-                    Some(rule),
-                    None,
-                    now,
-                    as_of.utc_offset_hours,
-                )
-                .await
-                {
-                    Ok((_, code)) => done.push(format!("coupon {code}")),
-                    Err(StoreError::Invalid(e)) => done.push(format!(
-                        "no coupon ({})",
-                        e.0.first().map_or("refused", |x| x.code.as_str())
-                    )),
-                    Err(e) => return Err(e),
+                Action::IssueCoupon { offer_id } => {
+                    // A refusal (limit reached, offer over) is checked before anything is
+                    // written, so the transaction carries on; the log says why.
+                    match issue_in(
+                        conn,
+                        *offer_id,
+                        *customer,
+                        "rule",
+                        Some(rule),
+                        None,
+                        now,
+                        as_of.utc_offset_hours,
+                    )
+                    .await
+                    {
+                        Ok((_, code)) => done.push(format!("coupon {code}")),
+                        Err(StoreError::Invalid(e)) => done.push(format!(
+                            "no coupon ({})",
+                            e.0.first().map_or("refused", |x| x.code.as_str())
+                        )),
+                        Err(e) => return Err(e),
+                    }
                 }
-            }
-            Action::SendSurvey { survey_id } => {
-                // The survey sender makes the link and its message (see `survey::send`).
-                crate::survey::send::request_survey(
-                    conn,
-                    *survey_id,
-                    *customer,
-                    &format!("rule:{firing}"),
-                    now_ms,
-                )
-                .await?;
-                done.push(format!("survey #{survey_id}"));
+                Action::SendSurvey { survey_id } => {
+                    // The survey sender makes the link and its message (see `survey::send`).
+                    crate::survey::send::request_survey(
+                        conn,
+                        *survey_id,
+                        *customer,
+                        &format!("rule:{firing}"),
+                        now_ms,
+                    )
+                    .await?;
+                    done.push(format!("survey #{survey_id}"));
+                }
+                Action::Notify { message, user_id } => match user_id.or(*owner) {
+                    Some(user) => {
+                        let n = NewNotification {
+                            user_id: user,
+                            customer_id: Some(*customer),
+                            source: "rule",
+                            source_id: Some(rule),
+                            message,
+                            dedupe_key: &format!("rule:{firing}:{i}"),
+                            at: now,
+                        };
+                        notify_in(conn, &n).await?;
+                        done.push(format!("notified user {user}"));
+                    }
+                    None => done.push("nobody to notify".into()),
+                },
+                Action::EnrolCampaign { campaign_id } => {
+                    enrol.push((*campaign_id, outcomes.len()));
+                }
             }
         }
+        outcomes.push((*firing, done));
     }
-    if tags != tags_before {
-        let json = serde_json::to_string(&tags).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "UPDATE customers SET tags = $1, version = version + 1, updated_at = $2 WHERE id = $3",
-        )
-        .bind(json)
-        .bind(now_ms)
-        .bind(*customer)
-        .execute(&mut *conn)
-        .await?;
-        crate::customers::write_tags(conn, *customer, &tags).await?;
+    let mut campaigns: Vec<i64> = enrol.iter().map(|(k, _)| *k).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    for k in campaigns {
+        let rows: Vec<usize> = enrol
+            .iter()
+            .filter(|(c, _)| *c == k)
+            .map(|(_, r)| *r)
+            .collect();
+        let mut customers: Vec<i64> = rows.iter().map(|r| pending[*r].1).collect();
+        customers.sort_unstable();
+        customers.dedup();
+        let got = store.enrol_in(conn, k, &customers, as_of).await?;
+        // A customer firing twice in the chunk is enrolled by the first firing.
+        let mut seen: Vec<i64> = Vec::new();
+        for r in rows {
+            let customer = pending[r].1;
+            let what = if seen.contains(&customer) {
+                "already".to_string()
+            } else {
+                seen.push(customer);
+                got.get(&customer)
+                    .map_or_else(|| "closed".to_string(), |e| e.code())
+            };
+            outcomes[r].1.push(format!("campaign #{k}: {what}"));
+        }
     }
-    sqlx::query(
-        "UPDATE rule_firings SET status = 'done', outcome = $1, done_at = $2 WHERE id = $3",
-    )
-    .bind(done.join("; "))
-    .bind(now_ms)
-    .bind(*firing)
-    .execute(&mut *conn)
-    .await?;
+    let outcomes: Vec<(i64, String)> = outcomes
+        .into_iter()
+        .map(|(f, done)| (f, done.join("; ")))
+        .collect();
+    let mut changed: Vec<(i64, Vec<String>)> = tags_of
+        .into_iter()
+        .filter(|(_, (_, c))| *c)
+        .map(|(id, (tags, _))| (id, tags))
+        .collect();
+    changed.sort_unstable_by_key(|(id, _)| *id);
+    write_changed_tags(conn, &changed, now_ms).await?;
+    if !outcomes.is_empty() {
+        let ids: Vec<i64> = outcomes.iter().map(|(f, _)| *f).collect();
+        let mut q = SqlBuilder::new("UPDATE rule_firings SET status = 'done', done_at = ");
+        q.int(now_ms).push(", outcome = CASE id");
+        for (firing, outcome) in &outcomes {
+            q.push(" WHEN ")
+                .int(*firing)
+                .push(" THEN ")
+                .text(outcome.clone());
+        }
+        q.push(" END WHERE id IN ").int_list(&ids);
+        q.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Rows of `customer_tags` one INSERT writes.
+const TAG_ROWS: usize = 1000;
+
+/// Writes the new tags of the customers a chunk changed: one UPDATE of `customers`, one
+/// DELETE and a few INSERTs of `customer_tags`, whatever the chunk's size.
+async fn write_changed_tags(
+    conn: &mut sqlx::AnyConnection,
+    changed: &[(i64, Vec<String>)],
+    now_ms: i64,
+) -> Result<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
+    let mut q = SqlBuilder::new("UPDATE customers SET tags = CASE id");
+    for (id, tags) in changed {
+        let json = serde_json::to_string(tags).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        q.push(" WHEN ").int(*id).push(" THEN ").text(json);
+    }
+    q.push(" END, version = version + 1, updated_at = ")
+        .int(now_ms)
+        .push(" WHERE id IN ")
+        .int_list(&ids);
+    q.query().execute(&mut *conn).await?;
+    let mut q = SqlBuilder::new("DELETE FROM customer_tags WHERE customer_id IN ");
+    q.int_list(&ids);
+    q.query().execute(&mut *conn).await?;
+    let rows: Vec<(i64, &String)> = changed
+        .iter()
+        .flat_map(|(id, tags)| tags.iter().map(move |t| (*id, t)))
+        .collect();
+    for chunk in rows.chunks(TAG_ROWS) {
+        let mut q = SqlBuilder::new("INSERT INTO customer_tags (customer_id, tag) VALUES ");
+        for (i, (id, tag)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .int(*id)
+                .push(", ")
+                .text((*tag).clone())
+                .push(")");
+        }
+        q.query().execute(&mut *conn).await?;
+    }
     Ok(())
 }

@@ -111,7 +111,8 @@ impl Store {
         record(row.ok_or(StoreError::NotFound)?)
     }
 
-    /// Refuses a rule naming a segment, a coupon offer or a survey that does not exist.
+    /// Refuses a rule naming a segment, a coupon offer, a survey or a campaign that does not
+    /// exist, or a user to notify who is not active.
     pub(crate) async fn check_rule_segments(&self, r: &RuleInput) -> Result<()> {
         let named = [
             ("trigger.segment_id", r.trigger.segment()),
@@ -135,6 +136,23 @@ impl Store {
                 }
                 guanxi_domain::rule::Action::SendSurvey { survey_id } => {
                     ("surveys", "survey_id", *survey_id)
+                }
+                guanxi_domain::rule::Action::EnrolCampaign { campaign_id } => {
+                    ("campaigns", "campaign_id", *campaign_id)
+                }
+                guanxi_domain::rule::Action::Notify {
+                    user_id: Some(user),
+                    ..
+                } => {
+                    let mut conn = self.read.acquire().await?;
+                    match crate::users::check_active_user(&mut conn, "user_id", Some(*user)).await {
+                        Ok(()) => {}
+                        Err(StoreError::Invalid(x)) => {
+                            e.0.extend(x.0.into_iter().map(|v| v.under(&format!("actions[{i}]"))))
+                        }
+                        Err(other) => return Err(other),
+                    }
+                    continue;
                 }
                 _ => continue,
             };

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod loyalty;
 pub mod merge;
+pub mod notification;
 pub mod orders;
 pub mod privacy;
 pub mod rule;
@@ -43,6 +44,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(loyalty::api_routes())
         .merge(rule::api_routes())
         .merge(campaign::api_routes())
+        .merge(notification::api_routes())
 }
 
 /// Every area's page routes.
@@ -63,4 +65,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(loyalty::page_routes())
         .merge(rule::page_routes())
         .merge(campaign::page_routes())
+        .merge(notification::page_routes())
 }

@@ -44,6 +44,8 @@ async fn a_rule_is_tried_saved_and_fires_once(app: &TestApp) {
         ("action_1", "award_points"),
         ("action_number_1", "0"),
         ("active", "1"),
+        ("action_2", "notify"),
+        ("action_text_2", "千元客户，请跟进"),
     ];
     // Zero points is named; nothing saved.
     let (s, html) = b.post("/rules", &form).await;
@@ -95,6 +97,28 @@ async fn a_rule_is_tried_saved_and_fires_once(app: &TestApp) {
     );
     let (_, html) = b.get(&format!("/rules/{id}")).await;
     assert!(html.contains("id=\"rule-log\"") && html.contains("spend:100000"));
+    // The owner is notified: the bell counts it, the page lists it, reading clears it.
+    let (_, n) = rep.get("/notifications?unread=true").await;
+    assert_eq!(n["unread"], 1, "{n}");
+    assert_eq!(n["items"][0]["message"], "千元客户，请跟进");
+    assert_eq!(n["items"][0]["customer_name"], "大客户");
+    let r = Browser::login(app, "rep").await;
+    let (_, bell) = r.get("/notifications/badge").await;
+    assert!(bell.contains("id=\"bell-count\">1<"), "{bell}");
+    let (s, html) = r.get("/notifications").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("千元客户，请跟进") && html.contains("大客户"));
+    let csrf = hidden(&html, "_csrf");
+    let (s, _) = r
+        .post("/notifications/read-all", &[("_csrf", csrf.as_str())])
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, bell) = r.get("/notifications/badge").await;
+    assert!(!bell.contains("bell-count"), "{bell}");
+    let (s, _) = rep.post("/notifications/999999/read", json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = rep.get("/notifications?limit=0").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
     // The API names bad input, keeps reps out, and checks the log's limit.
     let (s, e) = mgr
         .post(

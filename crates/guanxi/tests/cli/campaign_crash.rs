@@ -112,6 +112,7 @@ async fn killed_mid_send_delivers_each_once(backend: Backend) {
         attribution_days: 7,
         spread_hours: 0,
         track_opens: false,
+        enrol_until: None,
     };
     let mut p = s.contact_policy(Channel::Email).await.unwrap();
     p.per_second = 10_000;

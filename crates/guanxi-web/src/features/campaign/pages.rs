@@ -97,6 +97,9 @@ fn values_of(c: &CampaignInput) -> HashMap<String, String> {
     v.insert("control_percent".into(), c.control_percent.to_string());
     v.insert("attribution_days".into(), c.attribution_days.to_string());
     v.insert("spread_hours".into(), c.spread_hours.to_string());
+    if let Some(d) = c.enrol_until {
+        v.insert("enrol_until".into(), d.to_string());
+    }
     if c.track_opens {
         v.insert("track_opens".into(), "1".into());
     }
@@ -183,6 +186,11 @@ fn campaign_of(form: &FormData) -> Result<CampaignInput, Vec<ValidationError>> {
     let offer_id = form.get("offer_id").map(|_| int("offer_id", 0));
     let ab_sample = int("ab_sample", 20);
     let ab_hours = int("ab_hours", 4);
+    let enrol_until = form.get("enrol_until").and_then(|d| {
+        d.parse::<chrono::NaiveDate>()
+            .map_err(|_| errs.push(ValidationError::new("enrol_until", "invalid_date")))
+            .ok()
+    });
     let channel = match form.get("channel").and_then(Channel::parse) {
         Some(c) => c,
         None => {
@@ -218,6 +226,7 @@ fn campaign_of(form: &FormData) -> Result<CampaignInput, Vec<ValidationError>> {
         attribution_days,
         spread_hours,
         track_opens: form.checked("track_opens"),
+        enrol_until,
     })
 }
 

@@ -18,6 +18,7 @@ use guanxi_domain::ValidationError;
 use guanxi_store::rule::{RulePreview, RuleRecord};
 use guanxi_text::format;
 
+use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::render;
 use crate::ui::session::{
@@ -66,6 +67,8 @@ struct RulesTpl {
     offers: Vec<(i64, String)>,
     /// Surveys an action can send: (id, name).
     surveys: Vec<(i64, String)>,
+    users: Vec<(i64, String)>,
+    campaigns: Vec<(i64, String)>,
     occasions: Vec<(String, String)>,
     ticket_kinds: Vec<(&'static str, String)>,
     action_rows: Vec<usize>,
@@ -132,12 +135,20 @@ fn trigger_text(ctx: &Ctx, t: &Trigger, segments: &HashMap<i64, String>) -> Stri
     }
 }
 
-fn action_text(
-    ctx: &Ctx,
-    a: &Action,
-    offers: &HashMap<i64, String>,
-    surveys: &HashMap<i64, String>,
-) -> String {
+/// Names of what actions refer to, by id, for their text.
+struct Names {
+    offers: HashMap<i64, String>,
+    surveys: HashMap<i64, String>,
+    users: HashMap<i64, String>,
+    campaigns: HashMap<i64, String>,
+}
+
+fn name_of(names: &HashMap<i64, String>, id: i64) -> String {
+    names.get(&id).cloned().unwrap_or_else(|| format!("#{id}"))
+}
+
+fn action_text(ctx: &Ctx, a: &Action, names: &Names) -> String {
+    let (offers, surveys) = (&names.offers, &names.surveys);
     let label = ctx.label("rule_action", a.code());
     match a {
         Action::Task { title, due_days } => format!(
@@ -160,6 +171,16 @@ fn action_text(
                 .cloned()
                 .unwrap_or_else(|| format!("#{survey_id}"))
         ),
+        Action::Notify { message, user_id } => format!(
+            "{label} {} “{message}”",
+            match user_id {
+                Some(u) => name_of(&names.users, *u),
+                None => ctx.t("rule.notify_owner").to_string(),
+            }
+        ),
+        Action::EnrolCampaign { campaign_id } => {
+            format!("{label} “{}”", name_of(&names.campaigns, *campaign_id))
+        }
     }
 }
 
@@ -224,6 +245,15 @@ fn values_of(r: &RuleInput) -> HashMap<String, String> {
             }
             Action::SendSurvey { survey_id } => {
                 put(&format!("action_survey_{i}"), survey_id.to_string())
+            }
+            Action::Notify { message, user_id } => {
+                put(&format!("action_text_{i}"), message.clone());
+                if let Some(u) = user_id {
+                    put(&format!("action_user_{i}"), u.to_string());
+                }
+            }
+            Action::EnrolCampaign { campaign_id } => {
+                put(&format!("action_campaign_{i}"), campaign_id.to_string())
             }
         }
     }
@@ -336,6 +366,23 @@ fn rule_of(form: &FormData) -> Result<RuleInput, Vec<ValidationError>> {
                     0,
                 ),
             },
+            Some("notify") => Action::Notify {
+                message: text,
+                user_id: form.get(&format!("action_user_{i}")).map(|_| {
+                    int(
+                        &format!("action_user_{i}"),
+                        format!("actions[{k}].user_id"),
+                        0,
+                    )
+                }),
+            },
+            Some("enrol_campaign") => Action::EnrolCampaign {
+                campaign_id: int(
+                    &format!("action_campaign_{i}"),
+                    format!("actions[{k}].campaign_id"),
+                    0,
+                ),
+            },
             _ => continue,
         };
         actions.push(a);
@@ -386,6 +433,20 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
         .map(|s| (s.id, s.name))
         .collect();
     let survey_names: HashMap<i64, String> = surveys.iter().cloned().collect();
+    let users = user_names(st, user).await?;
+    // Who may set rules up but not campaigns sees no campaign to pick.
+    let campaigns: Vec<(i64, String)> = guanxi_app::campaign::list(&st.store, &user.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|k| (k.id, k.campaign.name))
+        .collect();
+    let names = Names {
+        offers: offer_names,
+        surveys: survey_names,
+        users: users.iter().cloned().collect(),
+        campaigns: campaigns.iter().cloned().collect(),
+    };
     let ctx = user.ctx("rule.title");
     let tz = format::zone(st.utc_offset_hours);
     let log = match p.editing {
@@ -419,7 +480,7 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
                     .rule
                     .actions
                     .iter()
-                    .map(|a| action_text(&ctx, a, &offer_names, &survey_names))
+                    .map(|a| action_text(&ctx, a, &names))
                     .collect::<Vec<_>>()
                     .join(" · "),
                 fired: r.fired,
@@ -454,6 +515,8 @@ async fn page(st: &AppState, user: &UiUser, p: PageState) -> Result<Response, Ui
         segments,
         offers,
         surveys,
+        users,
+        campaigns,
         occasions: Occasion::all()
             .into_iter()
             .filter_map(|o| match o {
