@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use guanxi_domain::role::{Actor, Role};
 use serde::Serialize;
 
-use super::parts::{parts, sku_orders_in, Parts, SkuOrders};
+use super::parts::{calls_out, parts, sku_orders_in, ticket_parts, Parts, SkuOrders, TicketScope};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::Result;
 use crate::sql::SqlBuilder;
@@ -387,6 +387,42 @@ impl Store {
                 counted_at = r.counted_at.map(from_ms);
                 live = r.live;
                 spans.extend(r.parts);
+            }
+        } else if actor.role == Role::Service {
+            // An agent sees the cells of their queues and the teams they lead, and their own
+            // tickets elsewhere: the cells come from the rollup, the rest is counted live.
+            let queues: Vec<i64> =
+                sqlx::query_scalar("SELECT queue_id FROM queue_members WHERE user_id = $1")
+                    .bind(actor.id)
+                    .fetch_all(&self.read)
+                    .await?;
+            let teams: Vec<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE lead_id = $1")
+                .bind(actor.id)
+                .fetch_all(&self.read)
+                .await?;
+            let rolled = self
+                .rolled_up_cells(f, t, utc_offset_hours, &queues, &teams)
+                .await?;
+            if let Some(r) = rolled {
+                counted_at = r.counted_at.map(from_ms);
+                live = r.live;
+                spans.extend(r.parts);
+                let outside = TicketScope::AssignedOutside {
+                    agent: actor.id,
+                    queues: &queues,
+                    teams: &teams,
+                };
+                for (a, b) in r.covered {
+                    spans.extend(
+                        ticket_parts(&self.read, &outside, a, b)
+                            .await?
+                            .into_values(),
+                    );
+                    spans.push(Parts {
+                        calls_out: calls_out(&self.read, actor, a, b).await?,
+                        ..Parts::default()
+                    });
+                }
             }
         }
         // A long live span counts orders only for the products that make the list (a grouped

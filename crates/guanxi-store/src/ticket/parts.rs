@@ -226,17 +226,94 @@ impl Parts {
     }
 }
 
-/// The parts of `[f, t)` (epoch ms) over the tickets `actor` may see.
-pub(crate) async fn parts(
+/// A cell of the desk: the queue and the team a ticket is in (0 for none). Cells are
+/// disjoint, and whether a service agent sees a ticket by their queues or the teams they lead
+/// depends on its cell alone, so an agent's figures add up the cells they see.
+pub(crate) type Cell = (i64, i64);
+
+/// Which tickets a span's parts count.
+pub(crate) enum TicketScope<'a> {
+    /// Those the actor may see.
+    Actor(&'a Actor),
+    /// Every ticket, split by cell (the rollup's cells).
+    Cells,
+    /// The actor's own tickets outside the cells they see by queue and team: what an agent's
+    /// figures add live to the rolled-up cells.
+    AssignedOutside {
+        /// The agent.
+        agent: i64,
+        /// Their queues.
+        queues: &'a [i64],
+        /// The teams they lead.
+        teams: &'a [i64],
+    },
+}
+
+impl TicketScope<'_> {
+    fn push(&self, q: &mut SqlBuilder) {
+        match self {
+            TicketScope::Actor(actor) => push_ticket_scope(q, actor),
+            TicketScope::Cells => {}
+            TicketScope::AssignedOutside {
+                agent,
+                queues,
+                teams,
+            } => {
+                q.push(" AND t.assignee_id = ").int(*agent);
+                push_outside_cells(q, queues, teams);
+            }
+        }
+    }
+
+    /// The cell columns a query selects (constants when not split by cell).
+    fn cell_columns(&self) -> &'static str {
+        match self {
+            TicketScope::Cells => "COALESCE(t.queue_id, 0) AS cq, COALESCE(t.team_id, 0) AS ct",
+            _ => "0 AS cq, 0 AS ct",
+        }
+    }
+
+    fn group(&self) -> &'static str {
+        match self {
+            TicketScope::Cells => "COALESCE(t.queue_id, 0), COALESCE(t.team_id, 0), ",
+            _ => "",
+        }
+    }
+}
+
+/// ` AND NOT (the ticket's queue is one of `queues` or its team one of `teams`)`.
+pub(crate) fn push_outside_cells(q: &mut SqlBuilder, queues: &[i64], teams: &[i64]) {
+    if !queues.is_empty() {
+        q.push(" AND COALESCE(t.queue_id, 0) NOT IN ")
+            .int_list(queues);
+    }
+    if !teams.is_empty() {
+        q.push(" AND COALESCE(t.team_id, 0) NOT IN ")
+            .int_list(teams);
+    }
+}
+
+/// An opened or resolved part with its cell, as a query returns it.
+#[derive(sqlx::FromRow)]
+struct InCell<T> {
+    cq: i64,
+    ct: i64,
+    #[sqlx(flatten)]
+    part: T,
+}
+
+/// The ticket parts of `[f, t)` (epoch ms) over `scope`, per cell (one cell, `(0, 0)`, unless
+/// split by cell); orders, products and calls are left to the caller.
+pub(crate) async fn ticket_parts(
     read: &AnyPool,
-    actor: &Actor,
+    scope: &TicketScope<'_>,
     f: i64,
     t: i64,
-    sku_orders: SkuOrders<'_>,
-) -> Result<Parts> {
-    let scoped = |sql: &str| {
-        let mut q = SqlBuilder::new(sql);
-        push_ticket_scope(&mut q, actor);
+) -> Result<BTreeMap<Cell, Parts>> {
+    let scoped = |head: &str, tail: &str| {
+        let mut q = SqlBuilder::new(&format!("SELECT {}, {head}", scope.cell_columns()));
+        q.push(tail);
+        scope.push(&mut q);
         q
     };
     let opened_in = |q: &mut SqlBuilder| {
@@ -245,10 +322,12 @@ pub(crate) async fn parts(
             .push(" AND t.created_at < ")
             .int(t);
     };
+    let group = scope.group();
+    let mut cells: BTreeMap<Cell, Parts> = BTreeMap::new();
 
     // One pass over the tickets opened in the span: volumes, times, first responses.
     let mut q = scoped(
-        "SELECT t.team_id AS team, t.channel, t.kind, t.assignee_id AS assignee, COUNT(*) AS n, \
+        "t.team_id AS team, t.channel, t.kind, t.assignee_id AS assignee, COUNT(*) AS n, \
          SUM(CAST(t.first_assigned_at - t.created_at AS DOUBLE PRECISION)) / 60000.0 AS wait_sum, \
          SUM(CASE WHEN t.first_assigned_at IS NOT NULL THEN 1 ELSE 0 END) AS wait_n, \
          SUM(CAST(t.first_response_at - t.created_at AS DOUBLE PRECISION)) / 60000.0 AS frt_sum, \
@@ -256,64 +335,100 @@ pub(crate) async fn parts(
          SUM(CASE WHEN t.first_response_due IS NOT NULL AND (t.first_response_at IS NOT NULL \
              OR t.first_response_breached_at IS NOT NULL) THEN 1 ELSE 0 END) AS fr_decided, \
          SUM(CASE WHEN t.first_response_breached_at IS NOT NULL THEN 1 ELSE 0 END) \
-             AS fr_breached \
-         FROM tickets t WHERE 1 = 1",
+             AS fr_breached",
+        " FROM tickets t WHERE 1 = 1",
     );
     opened_in(&mut q);
-    q.push(" GROUP BY t.team_id, t.channel, t.kind, t.assignee_id");
-    let opened: Vec<OpenedPart> = q.query_as().fetch_all(read).await?;
+    q.push(&format!(
+        " GROUP BY {group}t.team_id, t.channel, t.kind, t.assignee_id"
+    ));
+    let rows: Vec<InCell<OpenedPart>> = q.query_as().fetch_all(read).await?;
+    for r in rows {
+        cells.entry((r.cq, r.ct)).or_default().opened.push(r.part);
+    }
 
     // Resolutions in the span.
     let mut q = scoped(
-        "SELECT t.team_id AS team, t.assignee_id AS assignee, COUNT(*) AS n, \
+        "t.team_id AS team, t.assignee_id AS assignee, COUNT(*) AS n, \
          SUM(CAST(t.resolved_at - t.created_at AS DOUBLE PRECISION)) / 60000.0 AS handle_sum, \
          SUM(CASE WHEN t.reopen_count = 0 AND NOT EXISTS (SELECT 1 FROM tickets ch \
              WHERE ch.parent_id = t.id) THEN 1 ELSE 0 END) AS fcr, \
          SUM(CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END) AS reopened, \
          SUM(CASE WHEN t.resolution_due IS NOT NULL THEN 1 ELSE 0 END) AS res_decided, \
-         SUM(CASE WHEN t.resolution_breached_at IS NOT NULL THEN 1 ELSE 0 END) AS res_breached \
-         FROM tickets t WHERE 1 = 1",
+         SUM(CASE WHEN t.resolution_breached_at IS NOT NULL THEN 1 ELSE 0 END) AS res_breached",
+        " FROM tickets t WHERE 1 = 1",
     );
     q.push(" AND t.resolved_at >= ")
         .int(f)
         .push(" AND t.resolved_at < ")
         .int(t);
-    q.push(" GROUP BY t.team_id, t.assignee_id");
-    let resolved: Vec<ResolvedPart> = q.query_as().fetch_all(read).await?;
+    q.push(&format!(" GROUP BY {group}t.team_id, t.assignee_id"));
+    let rows: Vec<InCell<ResolvedPart>> = q.query_as().fetch_all(read).await?;
+    for r in rows {
+        cells.entry((r.cq, r.ct)).or_default().resolved.push(r.part);
+    }
 
-    let mut q = scoped("SELECT t.category_id, COUNT(*) FROM tickets t WHERE t.kind = 'complaint'");
-    opened_in(&mut q);
-    q.push(" GROUP BY t.category_id");
-    let categories: Vec<(Option<i64>, i64)> = q.query_as().fetch_all(read).await?;
     let mut q = scoped(
-        "SELECT t.product_sku, COUNT(*) FROM tickets t WHERE t.kind = 'complaint' \
-         AND t.product_sku IS NOT NULL",
+        "t.category_id, COUNT(*)",
+        " FROM tickets t WHERE t.kind = 'complaint'",
     );
     opened_in(&mut q);
-    q.push(" GROUP BY t.product_sku");
-    let skus: Vec<(String, i64)> = q.query_as().fetch_all(read).await?;
-
-    // Outbound: agents' replies by their ticket's channel, and outbound calls.
+    q.push(&format!(" GROUP BY {group}t.category_id"));
+    let rows: Vec<(i64, i64, Option<i64>, i64)> = q.query_as().fetch_all(read).await?;
+    for (cq, ct, k, n) in rows {
+        cells.entry((cq, ct)).or_default().categories.push((k, n));
+    }
     let mut q = scoped(
-        "SELECT t.channel, COUNT(*) FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id \
-         WHERE m.kind = 'reply'",
+        "t.product_sku, COUNT(*)",
+        " FROM tickets t WHERE t.kind = 'complaint' AND t.product_sku IS NOT NULL",
+    );
+    opened_in(&mut q);
+    q.push(&format!(" GROUP BY {group}t.product_sku"));
+    let rows: Vec<(i64, i64, String, i64)> = q.query_as().fetch_all(read).await?;
+    for (cq, ct, k, n) in rows {
+        cells.entry((cq, ct)).or_default().skus.push((k, n));
+    }
+
+    // Outbound: agents' replies by their ticket's channel.
+    let mut q = scoped(
+        "t.channel, COUNT(*)",
+        " FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.kind = 'reply'",
     );
     q.push(" AND m.created_at >= ")
         .int(f)
         .push(" AND m.created_at < ")
         .int(t)
-        .push(" GROUP BY t.channel");
-    let replies: Vec<(String, i64)> = q.query_as().fetch_all(read).await?;
+        .push(&format!(" GROUP BY {group}t.channel"));
+    let rows: Vec<(i64, i64, String, i64)> = q.query_as().fetch_all(read).await?;
+    for (cq, ct, k, n) in rows {
+        cells.entry((cq, ct)).or_default().replies.push((k, n));
+    }
+    // Folding each cell through `sum` moves the assignee dimension into agent parts.
+    Ok(cells
+        .into_iter()
+        .map(|(cell, p)| (cell, Parts::sum([p])))
+        .collect())
+}
+
+/// Outbound calls in `[f, t)`: an agent's or a rep's own, everyone's for the rest of the desk.
+pub(crate) async fn calls_out(read: &AnyPool, actor: &Actor, f: i64, t: i64) -> Result<i64> {
     let mut q = SqlBuilder::new(
         "SELECT COUNT(*) FROM calls c WHERE c.direction = 'outbound' AND c.started_at >= ",
     );
     q.int(f).push(" AND c.started_at < ").int(t);
-    // Agents and reps count their own calls; the rest of the desk sees every call.
     if matches!(actor.role, Role::Service | Role::Sales) {
         q.push(" AND c.agent_id = ").int(actor.id);
     }
-    let calls_out: i64 = q.query_scalar().fetch_one(read).await?;
+    Ok(q.query_scalar().fetch_one(read).await?)
+}
 
+/// Orders placed in `[f, t)`, and those with each product (`sku_orders`).
+pub(crate) async fn order_parts(
+    read: &AnyPool,
+    f: i64,
+    t: i64,
+    sku_orders: SkuOrders<'_>,
+) -> Result<Parts> {
     let orders: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM orders WHERE ordered_at >= $1 AND ordered_at < $2",
     )
@@ -321,24 +436,29 @@ pub(crate) async fn parts(
     .bind(t)
     .fetch_one(read)
     .await?;
-    let sku_orders = sku_orders_in(read, sku_orders, f, t).await?;
-    // Folding the rows through `sum` moves the assignee dimension into agent parts.
-    let folded = Parts::sum([Parts {
-        opened,
-        resolved,
-        ..Parts::default()
-    }]);
     Ok(Parts {
-        opened: folded.opened,
-        resolved: folded.resolved,
-        agents: folded.agents,
-        categories,
-        skus,
-        replies,
-        calls_out,
         orders,
-        sku_orders,
+        sku_orders: sku_orders_in(read, sku_orders, f, t).await?,
+        ..Parts::default()
     })
+}
+
+/// The parts of `[f, t)` (epoch ms) over the tickets `actor` may see.
+pub(crate) async fn parts(
+    read: &AnyPool,
+    actor: &Actor,
+    f: i64,
+    t: i64,
+    sku_orders: SkuOrders<'_>,
+) -> Result<Parts> {
+    let tickets = ticket_parts(read, &TicketScope::Actor(actor), f, t).await?;
+    let mut all: Vec<Parts> = tickets.into_values().collect();
+    all.push(order_parts(read, f, t, sku_orders).await?);
+    all.push(Parts {
+        calls_out: calls_out(read, actor, f, t).await?,
+        ..Parts::default()
+    });
+    Ok(Parts::sum(all))
 }
 
 /// Orders placed in `[f, t)` that contained each product, by SKU.

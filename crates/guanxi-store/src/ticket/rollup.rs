@@ -10,9 +10,10 @@
 use chrono::{Duration, NaiveDate, Utc};
 use guanxi_domain::role::Actor;
 
-use super::parts::{parts, Parts, SkuOrders};
+use super::parts::{calls_out, order_parts, ticket_parts, Parts, SkuOrders, TicketScope};
 use crate::db::{to_ms, Store};
 use crate::error::{Result, StoreError};
+use crate::sql::SqlBuilder;
 
 /// How far back days are kept.
 pub const ROLLUP_DAYS: i64 = 400;
@@ -35,6 +36,8 @@ pub(crate) struct Rolled {
     pub live: Vec<(i64, i64)>,
     /// When the oldest of the rolled-up days used was counted.
     pub counted_at: Option<i64>,
+    /// The rolled-up days as spans (epoch ms).
+    pub covered: Vec<(i64, i64)>,
 }
 
 fn local_day(ms: i64, offset_ms: i64) -> NaiveDate {
@@ -95,6 +98,7 @@ impl Store {
             parts: Vec::with_capacity(rows.len()),
             live: Vec::new(),
             counted_at: None,
+            covered: Vec::new(),
         };
         push_span(&mut out.live, f, first);
         let mut stored = rows.into_iter().peekable();
@@ -107,8 +111,82 @@ impl Store {
                         .map_err(|e| StoreError::Corrupt(format!("ticket_days {key}: {e}")))?;
                     out.parts.push(p);
                     out.counted_at = Some(out.counted_at.map_or(at, |c: i64| c.min(at)));
+                    push_span(&mut out.covered, start, start + DAY_MS);
                 }
                 None => push_span(&mut out.live, start, start + DAY_MS),
+            }
+            start += DAY_MS;
+        }
+        push_span(&mut out.live, last, t);
+        Ok(Some(out))
+    }
+
+    /// Like [`Store::rolled_up_days`] for a service agent: each rolled-up day's cells of
+    /// `queues` or `teams` (an agent's queues and the teams they lead) and its desk-wide
+    /// orders. The agent's own tickets outside those cells are the caller's to count.
+    pub(crate) async fn rolled_up_cells(
+        &self,
+        f: i64,
+        t: i64,
+        utc_offset_hours: i64,
+        queues: &[i64],
+        teams: &[i64],
+    ) -> Result<Option<Rolled>> {
+        let offset = utc_offset_hours * 3_600_000;
+        let first = (f + offset).div_euclid(DAY_MS) * DAY_MS - offset;
+        let first = if first < f { first + DAY_MS } else { first };
+        let last = (t + offset).div_euclid(DAY_MS) * DAY_MS - offset;
+        if first >= last {
+            return Ok(None);
+        }
+        let mut q = SqlBuilder::new(
+            "SELECT day, queue_key, figures, computed_at FROM ticket_cell_days WHERE day >= ",
+        );
+        q.text(day_key(local_day(first, offset)))
+            .push(" AND day < ")
+            .text(day_key(local_day(last, offset)))
+            .push(" AND utc_offset_minutes = ")
+            .int(utc_offset_hours * 60)
+            .push(" AND ((queue_key = -1 AND team_key = -1)");
+        if !queues.is_empty() {
+            q.push(" OR queue_key IN ").int_list(queues);
+        }
+        if !teams.is_empty() {
+            q.push(" OR team_key IN ").int_list(teams);
+        }
+        q.push(") ORDER BY day");
+        let rows: Vec<(String, i64, String, i64)> = q.query_as().fetch_all(&self.read).await?;
+        let mut out = Rolled {
+            parts: Vec::with_capacity(rows.len()),
+            live: Vec::new(),
+            counted_at: None,
+            covered: Vec::new(),
+        };
+        let mut by_day: std::collections::BTreeMap<String, (bool, Vec<String>)> =
+            std::collections::BTreeMap::new();
+        for (day, queue, figures, at) in rows {
+            let e = by_day.entry(day).or_default();
+            // Only the desk-wide cell has a negative key: it marks the day counted.
+            if queue < 0 {
+                e.0 = true;
+                out.counted_at = Some(out.counted_at.map_or(at, |c: i64| c.min(at)));
+            }
+            e.1.push(figures);
+        }
+        push_span(&mut out.live, f, first);
+        let mut start = first;
+        while start < last {
+            let key = day_key(local_day(start, offset));
+            match by_day.remove(&key) {
+                Some((true, cells)) => {
+                    for figures in cells {
+                        out.parts.push(serde_json::from_str(&figures).map_err(|e| {
+                            StoreError::Corrupt(format!("ticket_cell_days {key}: {e}"))
+                        })?);
+                    }
+                    push_span(&mut out.covered, start, start + DAY_MS);
+                }
+                _ => push_span(&mut out.live, start, start + DAY_MS),
             }
             start += DAY_MS;
         }
@@ -156,16 +234,22 @@ impl Store {
         due.truncate(ROLLUP_BATCH);
         for day in &due {
             let start = day_start(*day, offset);
-            let p = parts(
-                &self.read,
-                &Actor::system(),
-                start,
-                start + DAY_MS,
-                SkuOrders::All,
-            )
-            .await?;
-            let figures =
-                serde_json::to_string(&p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let (f, t) = (start, start + DAY_MS);
+            let cells = ticket_parts(&self.read, &TicketScope::Cells, f, t).await?;
+            let orders = order_parts(&self.read, f, t, SkuOrders::All).await?;
+            let calls = calls_out(&self.read, &Actor::system(), f, t).await?;
+            let desk = Parts::sum(cells.values().cloned().chain([
+                orders.clone(),
+                Parts {
+                    calls_out: calls,
+                    ..Parts::default()
+                },
+            ]));
+            let json = |p: &Parts| {
+                serde_json::to_string(p).map_err(|e| StoreError::Corrupt(e.to_string()))
+            };
+            let figures = json(&desk)?;
+            let key = day_key(*day);
             let mut tx = self.begin_write().await?;
             sqlx::query(
                 "INSERT INTO ticket_days (day, utc_offset_minutes, figures, computed_at) \
@@ -173,12 +257,46 @@ impl Store {
                  utc_offset_minutes = excluded.utc_offset_minutes, figures = excluded.figures, \
                  computed_at = excluded.computed_at",
             )
-            .bind(day_key(*day))
+            .bind(&key)
             .bind(utc_offset_hours * 60)
             .bind(&figures)
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
+            sqlx::query("DELETE FROM ticket_cell_days WHERE day = $1")
+                .bind(&key)
+                .execute(&mut *tx)
+                .await?;
+            // The desk-wide orders go in cell (-1, -1), which also marks the day counted.
+            let mut rows = vec![((-1, -1), json(&orders)?)];
+            for (cell, p) in &cells {
+                rows.push((*cell, json(p)?));
+            }
+            for chunk in rows.chunks(200) {
+                let mut q = SqlBuilder::new(
+                    "INSERT INTO ticket_cell_days (day, queue_key, team_key, utc_offset_minutes, \
+                     figures, computed_at) VALUES ",
+                );
+                for (i, ((queue, team), figures)) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        q.push(", ");
+                    }
+                    q.push("(")
+                        .text(key.clone())
+                        .push(", ")
+                        .int(*queue)
+                        .push(", ")
+                        .int(*team)
+                        .push(", ")
+                        .int(utc_offset_hours * 60)
+                        .push(", ")
+                        .text(figures.clone())
+                        .push(", ")
+                        .int(now_ms)
+                        .push(")");
+                }
+                q.query().execute(&mut *tx).await?;
+            }
             tx.commit().await?;
         }
         Ok((due.len(), more))

@@ -24,6 +24,7 @@ on_both_backends!(
     metrics_count_attainment_fcr_and_the_complaint_rate,
     a_call_pops_once_and_its_end_lands_on_the_timeline,
     routing_hands_out_a_bounded_batch_and_the_sweep_the_rest,
+    an_agents_figures_from_the_rollup_match_the_live_count,
 );
 
 async fn routing_hands_out_a_bounded_batch_and_the_sweep_the_rest(db: &TestDb) {
@@ -932,4 +933,106 @@ async fn agents_see_their_queues_and_reps_their_customers(db: &TestDb) {
         ]
     );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM tickets").await, 2);
+}
+
+/// An agent's own figures read the rollup's cells of their queues and of the teams they lead,
+/// plus their own tickets elsewhere counted live: the same figures as counting everything
+/// they see live, and nothing of the tickets they do not see.
+async fn an_agents_figures_from_the_rollup_match_the_live_count(db: &TestDb) {
+    use guanxi_store::ticket::history::HistoricTicket;
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let agent = user(s, "agent", Role::Service, None).await;
+    let other = user(s, "other", Role::Service, None).await;
+    let lead = user(s, "lead", Role::Service, None).await;
+    let east = s.create_team(&admin, "east").await.unwrap().id;
+    s.set_team_lead(&admin, east, Some(lead.id)).await.unwrap();
+    let mine = s
+        .create_queue(&admin, "投诉组", None, &[], RoutingMode::Manual)
+        .await
+        .unwrap();
+    let elsewhere = s
+        .create_queue(&admin, "售后组", None, &[], RoutingMode::Manual)
+        .await
+        .unwrap();
+    s.add_queue_member(&admin, mine, agent.id).await.unwrap();
+    let c = person(s, &admin, "钱多", None).await;
+    s.create_order(
+        &admin,
+        ten_yuan_order(c.id, ts("2026-03-05T10:00:00+08:00")),
+    )
+    .await
+    .unwrap();
+    let ticket = |queue: i64, assignee: i64, opened: &str| HistoricTicket {
+        customer_id: Some(c.id),
+        kind: TicketKind::Complaint,
+        category_id: Some(PRODUCT_QUALITY),
+        priority: Priority::Normal,
+        channel: InteractionChannel::Phone,
+        subject: "坏了".into(),
+        body: "坏了".into(),
+        queue_id: queue,
+        assignee_id: Some(assignee),
+        severe: false,
+        opened_at: ts(opened),
+        first_reply: Some((ts(opened) + chrono::Duration::minutes(45), "好的".into())),
+        pauses: Vec::new(),
+        remedy: None,
+        resolved: Some((
+            ts(opened) + chrono::Duration::hours(3),
+            ResolutionCode::Refunded,
+        )),
+        closed_at: None,
+    };
+    let tickets = [
+        // In the agent's queue, another agent's.
+        ticket(mine, other.id, "2026-03-02T09:00:00+08:00"),
+        // The agent's own, in a queue they are not in.
+        ticket(elsewhere, agent.id, "2026-03-03T09:00:00+08:00"),
+        // Neither: not theirs to see.
+        ticket(elsewhere, other.id, "2026-03-04T09:00:00+08:00"),
+        // The east team's (its lead sees it).
+        ticket(elsewhere, other.id, "2026-03-06T09:00:00+08:00"),
+    ];
+    let ids = s
+        .load_historic_tickets(&admin, &tickets, Utc::now())
+        .await
+        .unwrap();
+    db.execute(&format!(
+        "UPDATE tickets SET team_id = {east} WHERE id = {}",
+        ids[3]
+    ))
+    .await;
+    let (from, to) = (
+        ts("2026-03-01T00:00:00+08:00"),
+        ts("2026-04-01T00:00:00+08:00"),
+    );
+    let live_agent = s.service_metrics(&agent, from, to, 8).await.unwrap();
+    let live_lead = s.service_metrics(&lead, from, to, 8).await.unwrap();
+    assert_eq!((live_agent.opened, live_agent.resolved), (2, 2));
+    assert_eq!(live_lead.opened, 1);
+    assert!(live_agent.counted_at.is_none());
+    while s
+        .roll_up_service_days(ts("2026-12-06T12:00:00+08:00"), 8)
+        .await
+        .unwrap()
+        .1
+    {}
+    let rolled_agent = s.service_metrics(&agent, from, to, 8).await.unwrap();
+    let rolled_lead = s.service_metrics(&lead, from, to, 8).await.unwrap();
+    assert!(rolled_agent.counted_at.is_some(), "read from the rollup");
+    let same = |mut x: guanxi_store::ticket::metrics::ServiceMetrics| {
+        x.counted_at = None;
+        x
+    };
+    assert_eq!(same(rolled_agent), same(live_agent));
+    assert_eq!(same(rolled_lead), same(live_lead));
+    assert!(
+        db.scalar(
+            "SELECT COUNT(*) FROM ticket_cell_days WHERE day = '2026-03-05' AND queue_key = -1"
+        )
+        .await
+            == 1,
+        "a day without tickets still has its orders' cell"
+    );
 }
