@@ -20,6 +20,7 @@ pub mod merge;
 pub mod money;
 pub mod name;
 pub mod order;
+pub mod pipeline;
 pub mod profile;
 pub mod provenance;
 pub mod records;

@@ -343,6 +343,9 @@ pub enum TimelineKind {
     /// A campaign or transactional message sent, coded by the furthest response (sent,
     /// opened, clicked, unsubscribed, bounced).
     Message,
+    /// A sales opportunity created or moved to a stage (coded by the stage's kind: open,
+    /// won, lost); it opens the deal.
+    Opportunity,
 }
 
 /// One entry on the customer timeline, newest first: orders, interactions and tasks merged.

@@ -31,6 +31,7 @@ pub mod loyalty;
 pub mod merge;
 pub mod notification;
 pub mod orders;
+pub mod pipeline;
 pub mod privacy;
 pub mod purchases;
 pub mod relations;

@@ -27,6 +27,7 @@ use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
 use crate::events;
 use crate::orders::ORDER_EVENTS;
+use crate::pipeline::deals::OPPORTUNITY_EVENTS;
 use crate::rows::CustomerRow;
 use crate::sql::SqlBuilder;
 use crate::survey::links::SURVEY_EVENTS;
@@ -77,6 +78,11 @@ struct MovedIds {
     /// their link opens the kept record.
     #[serde(default)]
     notifications: Vec<i64>,
+    /// Sales opportunities and their stage changes (absent before the pipeline).
+    #[serde(default)]
+    opportunities: Vec<i64>,
+    #[serde(default)]
+    opportunity_changes: Vec<i64>,
 }
 
 /// How many rows of each kind a merge moves (or moved) to the kept record.
@@ -192,6 +198,8 @@ async fn movable(conn: &mut AnyConnection, winner: i64, loser: i64) -> Result<Mo
         loyalty_entries: ids(conn, &of_loser("loyalty_entries", ""), &[loser]).await?,
         coupons: ids(conn, &of_loser("coupons", ""), &[loser]).await?,
         notifications: ids(conn, &of_loser("notifications", ""), &[loser]).await?,
+        opportunities: ids(conn, &of_loser("opportunities", ""), &[loser]).await?,
+        opportunity_changes: ids(conn, &of_loser("opportunity_stage_changes", ""), &[loser]).await?,
         outbox: ids(conn, OUTBOX_MOVABLE, &[loser, winner]).await?,
         outbox_events: ids(conn, &format!("SELECT id FROM outbox_events WHERE customer_id = $1 AND outbox_id IN ({OUTBOX_MOVABLE}) ORDER BY id"), &[loser, winner]).await?,
         relations_from: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.from_customer_id = $1 AND r.to_customer_id <> $2 \
@@ -294,9 +302,19 @@ async fn move_all(
         ("outbox", &m.outbox),
         ("outbox_events", &m.outbox_events),
         ("notifications", &m.notifications),
+        ("opportunities", &m.opportunities),
+        ("opportunity_stage_changes", &m.opportunity_changes),
     ] {
         repoint(conn, table, "customer_id", None, rows, from, to).await?;
     }
+    events::repoint(
+        conn,
+        OPPORTUNITY_EVENTS.kind,
+        &m.opportunity_changes,
+        from,
+        to,
+    )
+    .await?;
     events::repoint(conn, SURVEY_EVENTS.kind, &m.survey_responses, from, to).await?;
     events::repoint(conn, MESSAGE_EVENTS.kind, &m.outbox, from, to).await?;
     repoint(

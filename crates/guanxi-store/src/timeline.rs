@@ -403,6 +403,7 @@ impl TimelineRow {
             "survey" => TimelineKind::Survey,
             "tier" => TimelineKind::Tier,
             "message" => TimelineKind::Message,
+            "opportunity" => TimelineKind::Opportunity,
             other => return Err(StoreError::Corrupt(format!("timeline kind: {other}"))),
         };
         Ok(TimelineItem {

@@ -31,6 +31,7 @@ mod loyalty;
 mod membership;
 mod merge;
 mod orders;
+mod pipeline;
 mod privacy;
 mod rules;
 mod scores;

@@ -474,6 +474,7 @@ pub fn item_views(
                 TimelineKind::Survey => ("survey", "timeline.survey", "survey_kind"),
                 TimelineKind::Tier => ("tier", "timeline.tier", "tier_change"),
                 TimelineKind::Message => ("message", "timeline.message", "campaign_event"),
+                TimelineKind::Opportunity => ("opportunity", "timeline.opportunity", "stage_kind"),
             };
             ItemView {
                 id: i.id,

@@ -1,0 +1,691 @@
+//! Opportunities: created for a customer the rep sees, read within the owner scope (own,
+//! team, all — as customers), moved between the stages of their pipeline at the version last
+//! read (a stale move is a conflict, as on the customer form), each move a history row with
+//! the time spent in the stage it left and an event on the customer's timeline. The kanban
+//! reads one index range per stage; the forecast sums open deals by close month and owner.
+//!
+//! Probability: a won deal is 100, a lost one 0, an open one the rep's own figure when they
+//! set one, else its stage's — computed when read, so it never goes stale as the deal moves.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use guanxi_domain::pipeline::{
+    effective_probability, weighted_minor, LineInput, MoveInput, OpportunityInput,
+    OpportunityStatus, StageKind,
+};
+use guanxi_domain::role::Actor;
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use super::setup::{load_pipeline, Pipeline, Stage};
+use crate::audit::entry;
+use crate::customers::{load_row, push_owner_scope};
+use crate::db::{from_ms, to_ms, Store};
+use crate::error::{Result, StoreError};
+use crate::events::{project, EventSource, Rows};
+use crate::sql::SqlBuilder;
+
+/// How a stage change becomes a timeline event: the deal's name, the stage reached (its kind
+/// as the code), the amount; it opens the deal.
+pub(crate) const OPPORTUNITY_EVENTS: EventSource = EventSource {
+    kind: "opportunity",
+    select: "SELECT id, customer_id, at, kind, ref_id, code, title, detail, amount_minor, \
+             currency, user_id, version, link_id FROM (SELECT c.id, c.customer_id, c.at, \
+             'opportunity' AS kind, c.id AS ref_id, s.kind AS code, o.name AS title, \
+             s.name AS detail, o.amount_minor, o.currency, c.user_id, \
+             CAST(NULL AS BIGINT) AS version, c.opportunity_id AS link_id \
+             FROM opportunity_stage_changes c JOIN opportunities o ON o.id = c.opportunity_id \
+             JOIN pipeline_stages s ON s.id = c.to_stage_id) oe",
+};
+
+/// Cards one kanban column shows.
+pub const CARDS_PER_COLUMN: i64 = 50;
+
+/// An opportunity as read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Opportunity {
+    /// Id.
+    pub id: i64,
+    /// The customer.
+    pub customer_id: i64,
+    /// Their name.
+    pub customer_name: String,
+    /// The rep who owns it.
+    pub owner_id: Option<i64>,
+    /// The pipeline.
+    pub pipeline_id: i64,
+    /// The stage.
+    pub stage_id: i64,
+    /// Open, won or lost (from the stage's kind).
+    pub status: OpportunityStatus,
+    /// Name.
+    pub name: String,
+    /// Amount in minor units (the lines' total when there are lines).
+    pub amount_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// The probability it carries now (won 100, lost 0, else own or the stage's).
+    pub probability: i64,
+    /// The rep's own probability, when set.
+    pub own_probability: Option<i64>,
+    /// Amount × probability.
+    pub weighted_minor: i64,
+    /// When it is expected to close.
+    pub expected_close: Option<NaiveDate>,
+    /// The next step.
+    pub next_step: Option<String>,
+    /// Who else is bidding.
+    pub competitors: Vec<String>,
+    /// 显性需求.
+    pub stated_needs: Option<String>,
+    /// 隐性需求.
+    pub latent_needs: Option<String>,
+    /// Where it came from.
+    pub source: Option<String>,
+    /// The campaign it came from.
+    pub campaign_id: Option<i64>,
+    /// Why it was lost.
+    pub lost_reason_id: Option<i64>,
+    /// Notes on the loss.
+    pub lost_note: Option<String>,
+    /// When it entered its stage.
+    pub stage_entered_at: DateTime<Utc>,
+    /// Its last activity (a move or an edit).
+    pub last_activity_at: DateTime<Utc>,
+    /// When it was won or lost.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The order a won deal created.
+    pub order_id: Option<i64>,
+    /// Products.
+    pub lines: Vec<LineInput>,
+    /// Version, for moves and edits.
+    pub version: i64,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A deal on the kanban.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OpportunityCard {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// The customer.
+    pub customer_id: i64,
+    /// Their name.
+    pub customer_name: String,
+    /// The owner.
+    pub owner_id: Option<i64>,
+    /// Amount.
+    pub amount_minor: i64,
+    /// Currency.
+    pub currency: String,
+    /// Probability now.
+    pub probability: i64,
+    /// Weighted amount.
+    pub weighted_minor: i64,
+    /// Expected close.
+    pub expected_close: Option<NaiveDate>,
+    /// In its stage since.
+    pub stage_entered_at: DateTime<Utc>,
+    /// Last activity.
+    pub last_activity_at: DateTime<Utc>,
+    /// Version (a move sends it back).
+    pub version: i64,
+}
+
+/// One stage's column: its sums over every deal in it the reader sees, and the newest cards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct BoardColumn {
+    /// The stage.
+    pub stage: Stage,
+    /// Deals in it.
+    pub count: i64,
+    /// Their amounts.
+    pub amount_minor: i64,
+    /// Their weighted amounts (each deal's rounded, then summed).
+    pub weighted_minor: i64,
+    /// The most recently changed deals ([`CARDS_PER_COLUMN`] at most).
+    pub cards: Vec<OpportunityCard>,
+}
+
+/// A pipeline's kanban.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Board {
+    /// The pipeline.
+    pub pipeline: Pipeline,
+    /// One column per stage in use, in order.
+    pub columns: Vec<BoardColumn>,
+}
+
+/// One line of the forecast: a close month and an owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ForecastRow {
+    /// `YYYY-MM` of the expected close; empty for deals without a date.
+    pub month: String,
+    /// The owner.
+    pub owner_id: Option<i64>,
+    /// Open deals.
+    pub open: i64,
+    /// Their amounts.
+    pub open_minor: i64,
+    /// Their weighted amounts.
+    pub weighted_minor: i64,
+    /// Won deals expected to close that month (their amounts).
+    pub won_minor: i64,
+}
+
+/// One move in a deal's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct StageChange {
+    /// The stage it left (none: created).
+    pub from_stage_id: Option<i64>,
+    /// The stage it entered.
+    pub to_stage_id: i64,
+    /// When (epoch ms).
+    pub at: i64,
+    /// How long it had been in the stage it left (ms).
+    pub ms_in_from: Option<i64>,
+    /// Who moved it.
+    pub user_id: Option<i64>,
+}
+
+/// The probability a deal carries in SQL, on `o` (opportunities) and `s` (its stage).
+const PROBABILITY_SQL: &str = "CASE WHEN s.kind = 'won' THEN 100 WHEN s.kind = 'lost' THEN 0 \
+    ELSE COALESCE(o.probability, s.probability) END";
+
+const COLUMNS: &str = "o.id, o.customer_id, c.name AS customer_name, o.owner_id, o.pipeline_id, \
+    o.stage_id, o.status, o.name, o.amount_minor, o.currency, o.probability AS own_probability, \
+    s.kind AS stage_kind, s.probability AS stage_probability, \
+    o.expected_close, o.next_step, o.competitors, o.stated_needs, o.latent_needs, o.source, \
+    o.campaign_id, o.lost_reason_id, o.lost_note, o.stage_entered_at, o.last_activity_at, \
+    o.closed_at, o.order_id, o.version, o.created_at, o.updated_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    customer_id: i64,
+    customer_name: String,
+    owner_id: Option<i64>,
+    pipeline_id: i64,
+    stage_id: i64,
+    status: String,
+    name: String,
+    amount_minor: i64,
+    currency: String,
+    own_probability: Option<i64>,
+    stage_kind: String,
+    stage_probability: i64,
+    expected_close: Option<String>,
+    next_step: Option<String>,
+    competitors: String,
+    stated_needs: Option<String>,
+    latent_needs: Option<String>,
+    source: Option<String>,
+    campaign_id: Option<i64>,
+    lost_reason_id: Option<i64>,
+    lost_note: Option<String>,
+    stage_entered_at: i64,
+    last_activity_at: i64,
+    closed_at: Option<i64>,
+    order_id: Option<i64>,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// The probability of a deal in a stage of `kind`.
+fn probability(kind: &str, stage: i64, own: Option<i64>) -> i64 {
+    match StageKind::parse(kind) {
+        Ok(StageKind::Won) => 100,
+        Ok(StageKind::Lost) => 0,
+        _ => effective_probability(stage, own),
+    }
+}
+
+fn date(v: Option<String>) -> Option<NaiveDate> {
+    v.and_then(|d| d.parse().ok())
+}
+
+impl Row {
+    fn into_opportunity(self, lines: Vec<LineInput>) -> Result<Opportunity> {
+        let p = probability(
+            &self.stage_kind,
+            self.stage_probability,
+            self.own_probability,
+        );
+        Ok(Opportunity {
+            id: self.id,
+            customer_id: self.customer_id,
+            customer_name: self.customer_name,
+            owner_id: self.owner_id,
+            pipeline_id: self.pipeline_id,
+            stage_id: self.stage_id,
+            status: OpportunityStatus::parse(&self.status)
+                .map_err(|_| StoreError::Corrupt(format!("opportunity status {}", self.status)))?,
+            name: self.name,
+            amount_minor: self.amount_minor,
+            currency: self.currency,
+            probability: p,
+            own_probability: self.own_probability,
+            weighted_minor: weighted_minor(self.amount_minor, p),
+            expected_close: date(self.expected_close),
+            next_step: self.next_step,
+            competitors: serde_json::from_str(&self.competitors).unwrap_or_default(),
+            stated_needs: self.stated_needs,
+            latent_needs: self.latent_needs,
+            source: self.source,
+            campaign_id: self.campaign_id,
+            lost_reason_id: self.lost_reason_id,
+            lost_note: self.lost_note,
+            stage_entered_at: from_ms(self.stage_entered_at),
+            last_activity_at: from_ms(self.last_activity_at),
+            closed_at: self.closed_at.map(from_ms),
+            order_id: self.order_id,
+            lines,
+            version: self.version,
+            created_at: from_ms(self.created_at),
+            updated_at: from_ms(self.updated_at),
+        })
+    }
+}
+
+/// The deal `id` as the actor may see it (owner scope), with its lines.
+async fn load(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Opportunity> {
+    let mut q = SqlBuilder::new(&format!(
+        "SELECT {COLUMNS} FROM opportunities o JOIN customers c ON c.id = o.customer_id \
+         JOIN pipeline_stages s ON s.id = o.stage_id WHERE o.deleted_at IS NULL AND o.id = "
+    ));
+    q.int(id);
+    push_owner_scope(&mut q, actor, "o.owner_id");
+    let row: Option<Row> = q.query_as().fetch_optional(&mut *conn).await?;
+    let row = row.ok_or(StoreError::NotFound)?;
+    let lines: Vec<(String, Option<String>, i64, i64)> = sqlx::query_as(
+        "SELECT sku, name, quantity, unit_price_minor FROM opportunity_lines \
+         WHERE opportunity_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    row.into_opportunity(
+        lines
+            .into_iter()
+            .map(|(sku, name, quantity, unit_price_minor)| LineInput {
+                sku,
+                name,
+                quantity,
+                unit_price_minor,
+            })
+            .collect(),
+    )
+}
+
+/// Appends a stage change of `o` into `to` (from its current stage, or from none when it is
+/// `created`), projects it onto the timeline, in the caller's transaction.
+async fn log_move(
+    conn: &mut AnyConnection,
+    o: &Opportunity,
+    created: bool,
+    to: i64,
+    now: i64,
+    actor: &Actor,
+) -> Result<()> {
+    let from = (!created).then_some(o.stage_id);
+    let ms_in_from = from.map(|_| now - to_ms(o.stage_entered_at));
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO opportunity_stage_changes (opportunity_id, customer_id, from_stage_id, \
+         to_stage_id, at, ms_in_from, user_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(o.id)
+    .bind(o.customer_id)
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .bind(ms_in_from)
+    .bind(actor.user_id())
+    .fetch_one(&mut *conn)
+    .await?;
+    project(conn, &OPPORTUNITY_EVENTS, Rows::Id(id)).await
+}
+
+impl Store {
+    /// Creates a deal (checked by the caller) for a customer the actor sees, audited: its
+    /// stage defaults to the pipeline's first open one and its owner to the customer's.
+    pub async fn create_opportunity(
+        &self,
+        actor: &Actor,
+        o: &OpportunityInput,
+    ) -> Result<Opportunity> {
+        let now = to_ms(Utc::now());
+        let mut tx = self.begin_write().await?;
+        let customer = match load_row(&mut tx, actor, o.customer_id).await {
+            Ok(c) => c,
+            Err(StoreError::NotFound) => {
+                return Err(StoreError::invalid("customer_id", "invalid_reference"))
+            }
+            Err(e) => return Err(e),
+        };
+        let pipeline = match load_pipeline(&mut tx, o.pipeline_id).await {
+            Ok(p) if p.active => p,
+            Ok(_) => return Err(StoreError::invalid("pipeline_id", "inactive")),
+            Err(StoreError::NotFound) => {
+                return Err(StoreError::invalid("pipeline_id", "invalid_reference"))
+            }
+            Err(e) => return Err(e),
+        };
+        let stage = match o.stage_id {
+            Some(id) => pipeline
+                .stage(id)
+                .filter(|s| !s.retired)
+                .ok_or_else(|| StoreError::invalid("stage_id", "not_in_pipeline"))?,
+            None => pipeline
+                .first_open()
+                .ok_or_else(|| StoreError::invalid("stage_id", "required"))?,
+        };
+        // A loss needs its reason: it is recorded by a move, not at creation.
+        if stage.kind() == StageKind::Lost {
+            return Err(StoreError::invalid("stage_id", "lost_needs_a_move"));
+        }
+        let owner = o
+            .owner_id
+            .or(customer.owner_id)
+            .or(Some(actor.id).filter(|i| *i > 0));
+        crate::users::check_active_user(&mut tx, "owner_id", owner).await?;
+        if let Some(k) = o.campaign_id {
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE id = $1")
+                .bind(k)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::invalid("campaign_id", "invalid_reference"));
+            }
+        }
+        let status = match stage.kind() {
+            StageKind::Won => OpportunityStatus::Won,
+            _ => OpportunityStatus::Open,
+        };
+        let competitors = serde_json::to_string(&o.competitors)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO opportunities (customer_id, owner_id, pipeline_id, stage_id, status, name, \
+             amount_minor, currency, probability, expected_close, next_step, competitors, \
+             stated_needs, latent_needs, source, campaign_id, stage_entered_at, last_activity_at, \
+             closed_at, version, created_at, updated_at, created_by, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $17, $18, 1, $17, $17, $19, $19) RETURNING id",
+        )
+        .bind(o.customer_id)
+        .bind(owner)
+        .bind(pipeline.id)
+        .bind(stage.id)
+        .bind(status.as_str())
+        .bind(o.name.as_str())
+        .bind(o.amount_minor)
+        .bind(o.currency.as_str())
+        .bind(o.probability)
+        .bind(o.expected_close.map(|d| d.to_string()))
+        .bind(o.next_step.as_deref())
+        .bind(competitors)
+        .bind(o.stated_needs.as_deref())
+        .bind(o.latent_needs.as_deref())
+        .bind(o.source.as_deref())
+        .bind(o.campaign_id)
+        .bind(now)
+        .bind((status == OpportunityStatus::Won).then_some(now))
+        .bind(actor.user_id())
+        .fetch_one(&mut *tx)
+        .await?;
+        for (i, l) in o.lines.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO opportunity_lines (opportunity_id, position, sku, name, quantity, \
+                 unit_price_minor) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(i64::try_from(i).unwrap_or(0))
+            .bind(l.sku.as_str())
+            .bind(l.name.as_deref())
+            .bind(l.quantity)
+            .bind(l.unit_price_minor)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let created = load(&mut tx, &Actor::system(), id).await?;
+        log_move(&mut tx, &created, true, stage.id, now, actor).await?;
+        entry(
+            &mut tx,
+            actor,
+            "create_opportunity",
+            "opportunity",
+            Some(id),
+            serde_json::json!({"customer_id": o.customer_id, "name": o.name,
+                "amount_minor": o.amount_minor, "stage_id": stage.id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// One deal the actor sees.
+    pub async fn get_opportunity(&self, actor: &Actor, id: i64) -> Result<Opportunity> {
+        let mut conn = self.read.acquire().await?;
+        load(&mut conn, actor, id).await
+    }
+
+    /// A deal's moves, oldest first.
+    pub async fn stage_history(&self, actor: &Actor, id: i64) -> Result<Vec<StageChange>> {
+        let mut conn = self.read.acquire().await?;
+        load(&mut conn, actor, id).await?;
+        Ok(sqlx::query_as(
+            "SELECT from_stage_id, to_stage_id, at, ms_in_from, user_id \
+             FROM opportunity_stage_changes WHERE opportunity_id = $1 ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?)
+    }
+
+    /// Moves a deal to another stage of its pipeline at the version the client read, audited:
+    /// a stale version is a conflict; a lost stage needs a reason (and a note when the reason
+    /// asks); won and lost close it, a move back to an open stage reopens it.
+    pub async fn move_opportunity(
+        &self,
+        actor: &Actor,
+        id: i64,
+        m: &MoveInput,
+    ) -> Result<Opportunity> {
+        let now = to_ms(Utc::now());
+        let mut tx = self.begin_write().await?;
+        let current = load(&mut tx, actor, id).await?;
+        if current.version != m.version {
+            return Err(StoreError::Conflict {
+                current: current.version,
+                updated_by: None,
+            });
+        }
+        if current.stage_id == m.stage_id {
+            return Ok(current);
+        }
+        let pipeline = load_pipeline(&mut tx, current.pipeline_id).await?;
+        let stage = pipeline
+            .stage(m.stage_id)
+            .filter(|s| !s.retired)
+            .ok_or_else(|| StoreError::invalid("stage_id", "not_in_pipeline"))?;
+        let (reason, note) = match stage.kind() {
+            StageKind::Lost => {
+                let Some(r) = m.lost_reason_id else {
+                    return Err(StoreError::invalid("lost_reason_id", "required"));
+                };
+                let needs_note: Option<i64> = sqlx::query_scalar(
+                    "SELECT needs_note FROM lost_reasons WHERE id = $1 AND active = 1",
+                )
+                .bind(r)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match needs_note {
+                    None => return Err(StoreError::invalid("lost_reason_id", "invalid_reference")),
+                    Some(n) if n != 0 && m.lost_note.is_none() => {
+                        return Err(StoreError::invalid("lost_note", "required"))
+                    }
+                    Some(_) => (Some(r), m.lost_note.clone()),
+                }
+            }
+            _ => (None, None),
+        };
+        let status = match stage.kind() {
+            StageKind::Won => OpportunityStatus::Won,
+            StageKind::Lost => OpportunityStatus::Lost,
+            StageKind::Open => OpportunityStatus::Open,
+        };
+        let closed = (status != OpportunityStatus::Open).then_some(now);
+        let n = sqlx::query(
+            "UPDATE opportunities SET stage_id = $1, status = $2, stage_entered_at = $3, \
+             last_activity_at = $3, closed_at = $4, lost_reason_id = $5, lost_note = $6, \
+             version = version + 1, updated_at = $3, updated_by = $7 \
+             WHERE id = $8 AND version = $9",
+        )
+        .bind(stage.id)
+        .bind(status.as_str())
+        .bind(now)
+        .bind(closed)
+        .bind(reason)
+        .bind(note.as_deref())
+        .bind(actor.user_id())
+        .bind(id)
+        .bind(m.version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict {
+                current: current.version,
+                updated_by: None,
+            });
+        }
+        log_move(&mut tx, &current, false, stage.id, now, actor).await?;
+        entry(
+            &mut tx,
+            actor,
+            "move_opportunity",
+            "opportunity",
+            Some(id),
+            serde_json::json!({"from": current.stage_id, "to": stage.id,
+                "status": status.as_str(), "lost_reason_id": reason}),
+        )
+        .await?;
+        let moved = load(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    /// A pipeline's kanban as the actor sees it: per stage in use, the sums over its deals
+    /// and the [`CARDS_PER_COLUMN`] most recently changed.
+    pub async fn board(&self, actor: &Actor, pipeline: i64) -> Result<Board> {
+        let mut conn = self.read.acquire().await?;
+        let pipeline = load_pipeline(&mut conn, pipeline).await?;
+        let mut columns = Vec::new();
+        for stage in pipeline.stages.iter().filter(|s| !s.retired) {
+            let scope = |q: &mut SqlBuilder| {
+                q.int(pipeline.id)
+                    .push(" AND o.stage_id = ")
+                    .int(stage.id)
+                    .push(" AND o.status = ")
+                    .text(stage.kind.clone())
+                    .push(" AND o.deleted_at IS NULL");
+                push_owner_scope(q, actor, "o.owner_id");
+            };
+            let mut q = SqlBuilder::new(&format!(
+                "SELECT COUNT(*), CAST(COALESCE(SUM(o.amount_minor), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM((o.amount_minor * ({PROBABILITY_SQL}) + 50) / 100), 0) AS BIGINT) \
+                 FROM opportunities o JOIN pipeline_stages s ON s.id = o.stage_id \
+                 WHERE o.pipeline_id = "
+            ));
+            scope(&mut q);
+            let (count, amount_minor, weighted): (i64, i64, i64) =
+                q.query_as().fetch_one(&mut *conn).await?;
+            let mut q = SqlBuilder::new(&format!(
+                "SELECT {COLUMNS} FROM opportunities o JOIN customers c ON c.id = o.customer_id \
+                 JOIN pipeline_stages s ON s.id = o.stage_id WHERE o.pipeline_id = "
+            ));
+            scope(&mut q);
+            q.push(" ORDER BY o.updated_at DESC, o.id DESC LIMIT ")
+                .int(CARDS_PER_COLUMN);
+            let rows: Vec<Row> = q.query_as().fetch_all(&mut *conn).await?;
+            let mut cards = Vec::with_capacity(rows.len());
+            for r in rows {
+                let o = r.into_opportunity(Vec::new())?;
+                cards.push(OpportunityCard {
+                    id: o.id,
+                    name: o.name,
+                    customer_id: o.customer_id,
+                    customer_name: o.customer_name,
+                    owner_id: o.owner_id,
+                    amount_minor: o.amount_minor,
+                    currency: o.currency,
+                    probability: o.probability,
+                    weighted_minor: o.weighted_minor,
+                    expected_close: o.expected_close,
+                    stage_entered_at: o.stage_entered_at,
+                    last_activity_at: o.last_activity_at,
+                    version: o.version,
+                });
+            }
+            columns.push(BoardColumn {
+                stage: stage.clone(),
+                count,
+                amount_minor,
+                weighted_minor: weighted,
+                cards,
+            });
+        }
+        Ok(Board { pipeline, columns })
+    }
+
+    /// The weighted forecast of the deals the actor sees, expected to close in `[from, to)`
+    /// (and those without a date), by month and owner: open deals' amounts and weighted
+    /// amounts, and what was already won.
+    pub async fn forecast(
+        &self,
+        actor: &Actor,
+        pipeline: Option<i64>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ForecastRow>> {
+        let mut q = SqlBuilder::new(&format!(
+            "SELECT COALESCE(SUBSTR(o.expected_close, 1, 7), '') AS month, o.owner_id, \
+             CAST(SUM(CASE WHEN o.status = 'open' THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN o.status = 'open' THEN o.amount_minor ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN o.status = 'open' \
+                 THEN (o.amount_minor * ({PROBABILITY_SQL}) + 50) / 100 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN o.status = 'won' THEN o.amount_minor ELSE 0 END) AS BIGINT) \
+             FROM opportunities o JOIN pipeline_stages s ON s.id = o.stage_id \
+             WHERE o.deleted_at IS NULL AND o.status IN ('open', 'won') \
+             AND (o.expected_close IS NULL OR (o.expected_close >= "
+        ));
+        q.text(from.to_string())
+            .push(" AND o.expected_close < ")
+            .text(to.to_string())
+            .push("))");
+        if let Some(p) = pipeline {
+            q.push(" AND o.pipeline_id = ").int(p);
+        }
+        push_owner_scope(&mut q, actor, "o.owner_id");
+        q.push(" GROUP BY COALESCE(SUBSTR(o.expected_close, 1, 7), ''), o.owner_id ORDER BY 1, 2");
+        let rows: Vec<(String, Option<i64>, i64, i64, i64, i64)> =
+            q.query_as().fetch_all(&self.read).await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(month, owner_id, open, open_minor, weighted_minor, won_minor)| ForecastRow {
+                    month,
+                    owner_id,
+                    open,
+                    open_minor,
+                    weighted_minor,
+                    won_minor,
+                },
+            )
+            .collect())
+    }
+}

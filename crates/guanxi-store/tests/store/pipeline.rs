@@ -1,0 +1,298 @@
+//! Store tests on both backends for the sales pipeline: a deal starts in the pipeline's first
+//! open stage with the customer's owner; every move is history with the time spent in the
+//! stage it left and an event on the customer's timeline; a stale move is a conflict; a loss
+//! needs its reason (and a note for "other"); won is 100 %, lost 0 %, reopened goes back to
+//! the rep's own figure; the kanban's column sums and the weighted forecast are exact; a rep
+//! sees only their own deals; a merge moves deals to the kept record.
+
+use super::*;
+use chrono::{Duration, NaiveDate};
+use guanxi_domain::pipeline::{MoveInput, OpportunityInput, OpportunityStatus};
+use guanxi_domain::records::TimelineKind;
+
+on_both_backends!(
+    a_deal_moves_through_the_stages_with_its_history,
+    the_board_and_the_forecast_add_up_exactly,
+);
+
+fn deal(customer: i64, name: &str, amount_minor: i64, close: &str) -> OpportunityInput {
+    serde_json::from_value::<OpportunityInput>(json!({
+        "customer_id": customer, "name": name, "pipeline_id": 1,
+        "amount_minor": amount_minor, "expected_close": close
+    }))
+    .unwrap()
+    .validate()
+    .unwrap()
+}
+
+/// The default pipeline's stage named `name`.
+async fn stage(s: &Store, name: &str) -> i64 {
+    s.get_pipeline(1)
+        .await
+        .unwrap()
+        .stages
+        .iter()
+        .find(|x| x.name == name)
+        .unwrap()
+        .id
+}
+
+fn to(stage_id: i64, version: i64) -> MoveInput {
+    MoveInput {
+        stage_id,
+        version,
+        lost_reason_id: None,
+        lost_note: None,
+    }
+}
+
+async fn a_deal_moves_through_the_stages_with_its_history(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let other = user(s, "other", Role::Sales, None).await;
+    let c = person(s, &rep, "周总", None).await;
+    // With lines, the amount is their total; the stage and owner default.
+    let mut input: OpportunityInput = serde_json::from_value(json!({
+        "customer_id": c.id, "name": "年度茶礼", "pipeline_id": 1,
+        "stated_needs": "春节送客户", "latent_needs": "想要定制包装",
+        "competitors": ["茶叶公司甲"],
+        "lines": [{"sku": "TEA-01", "quantity": 100, "unit_price_minor": 8800},
+                  {"sku": "BOX", "quantity": 100, "unit_price_minor": 1200}]
+    }))
+    .unwrap();
+    input = input.validate().unwrap();
+    let d = s.create_opportunity(&rep, &input).await.unwrap();
+    assert_eq!(d.amount_minor, 1_000_000);
+    assert_eq!(d.stage_id, stage(s, "潜在客户").await);
+    assert_eq!(
+        (d.owner_id, d.probability, d.weighted_minor),
+        (Some(rep.id), 10, 100_000)
+    );
+    assert_eq!(d.lines.len(), 2);
+    assert_eq!(d.competitors, ["茶叶公司甲"]);
+    // Someone else's rep does not see it.
+    assert!(matches!(
+        s.get_opportunity(&other, d.id).await,
+        Err(StoreError::NotFound)
+    ));
+    // Three days in the first stage, then on to needs identified.
+    db.execute(&format!(
+        "UPDATE opportunities SET stage_entered_at = {} WHERE id = {}",
+        (Utc::now() - Duration::days(3)).timestamp_millis(),
+        d.id
+    ))
+    .await;
+    let needs = stage(s, "识别需求").await;
+    let d2 = s
+        .move_opportunity(&rep, d.id, &to(needs, d.version))
+        .await
+        .unwrap();
+    assert_eq!((d2.probability, d2.version), (40, d.version + 1));
+    // The same move at the old version is a conflict, and changes nothing.
+    let plan = stage(s, "方案计划").await;
+    assert!(matches!(
+        s.move_opportunity(&rep, d.id, &to(plan, d.version)).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(s.get_opportunity(&rep, d.id).await.unwrap().stage_id, needs);
+    let h = s.stage_history(&rep, d.id).await.unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(
+        (h[0].from_stage_id, h[1].from_stage_id),
+        (None, Some(d.stage_id))
+    );
+    let days = h[1].ms_in_from.unwrap() as f64 / 86_400_000.0;
+    assert!(
+        (days - 3.0).abs() < 0.01,
+        "time in the first stage: {days} days"
+    );
+    // Lost needs a reason; "other" needs a note too.
+    let lost = stage(s, "输单").await;
+    match s.move_opportunity(&rep, d.id, &to(lost, d2.version)).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].field, "lost_reason_id"),
+        other => panic!("{other:?}"),
+    }
+    let other_reason = s
+        .lost_reasons()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.needs_note)
+        .unwrap()
+        .id;
+    let mut m = to(lost, d2.version);
+    m.lost_reason_id = Some(other_reason);
+    match s.move_opportunity(&rep, d.id, &m).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].field, "lost_note"),
+        other => panic!("{other:?}"),
+    }
+    // The rep's own 70 % holds while open; won is 100 %, and a reopen goes back to 70 %.
+    db.execute(&format!(
+        "UPDATE opportunities SET probability = 70 WHERE id = {}",
+        d.id
+    ))
+    .await;
+    assert_eq!(s.get_opportunity(&rep, d.id).await.unwrap().probability, 70);
+    let won = stage(s, "成交").await;
+    let w = s
+        .move_opportunity(&rep, d.id, &to(won, d2.version))
+        .await
+        .unwrap();
+    assert_eq!((w.status, w.probability), (OpportunityStatus::Won, 100));
+    assert!(w.closed_at.is_some());
+    let back = s
+        .move_opportunity(&rep, d.id, &to(plan, w.version))
+        .await
+        .unwrap();
+    assert_eq!(
+        (back.status, back.probability),
+        (OpportunityStatus::Open, 70)
+    );
+    assert!(back.closed_at.is_none(), "reopening clears the close date");
+    m.version = back.version;
+    m.lost_note = Some("客户改用自有品牌".into());
+    let l = s.move_opportunity(&rep, d.id, &m).await.unwrap();
+    assert_eq!(
+        (l.status, l.probability, l.lost_reason_id),
+        (OpportunityStatus::Lost, 0, Some(other_reason))
+    );
+    // Every move is on the customer's timeline, newest first.
+    let tl = s.timeline(&rep, c.id, None, 20).await.unwrap();
+    let moves: Vec<&str> = tl
+        .iter()
+        .filter(|i| i.kind == TimelineKind::Opportunity)
+        .map(|i| i.code.as_str())
+        .collect();
+    assert_eq!(moves, ["lost", "open", "won", "open", "open"]);
+    // A stage of another pipeline, and a customer the rep does not see, are refused.
+    let mut bad = deal(c.id, "x", 100, "2026-12-01");
+    bad.stage_id = Some(99_999);
+    match s.create_opportunity(&rep, &bad).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].field, "stage_id"),
+        other => panic!("{other:?}"),
+    }
+    let theirs = person(s, &other, "别人的客户", None).await;
+    match s
+        .create_opportunity(&rep, &deal(theirs.id, "x", 100, "2026-12-01"))
+        .await
+    {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].field, "customer_id"),
+        other => panic!("{other:?}"),
+    }
+    // A merge takes the deal and its history to the kept record.
+    let dup = person(s, &admin, "周总", None).await;
+    let k = s
+        .merge_customers(&admin, dup.id, dup.meta.version, c.id, c.meta.version, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_opportunity(&admin, d.id).await.unwrap().customer_id,
+        k.customer.id
+    );
+    let tl = s.timeline(&admin, dup.id, None, 20).await.unwrap();
+    assert_eq!(
+        tl.iter()
+            .filter(|i| i.kind == TimelineKind::Opportunity)
+            .count(),
+        5
+    );
+}
+
+async fn the_board_and_the_forecast_add_up_exactly(db: &TestDb) {
+    let s = &db.store;
+    let boss = user(s, "boss", Role::Manager, None).await;
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let c = person(s, &rep, "吴总", None).await;
+    let a = s
+        .create_opportunity(&rep, &deal(c.id, "甲", 333, "2027-01-15"))
+        .await
+        .unwrap();
+    let b = s
+        .create_opportunity(&rep, &deal(c.id, "乙", 100_000, "2027-01-20"))
+        .await
+        .unwrap();
+    let _c2 = s
+        .create_opportunity(&rep, &deal(c.id, "丙", 50_000, "2027-02-01"))
+        .await
+        .unwrap();
+    let mut no_date = deal(c.id, "丁", 7_000, "2027-01-01");
+    no_date.expected_close = None;
+    no_date.owner_id = Some(boss.id);
+    s.create_opportunity(&boss, &no_date).await.unwrap();
+    // 甲 to 方案计划 (60 %): 333 × 0.6 = 199.8 → 200; 乙 with its own 25 %.
+    let plan = stage(s, "方案计划").await;
+    s.move_opportunity(&rep, a.id, &to(plan, a.version))
+        .await
+        .unwrap();
+    db.execute(&format!(
+        "UPDATE opportunities SET probability = 25 WHERE id = {}",
+        b.id
+    ))
+    .await;
+    let board = s.board(&boss, 1).await.unwrap();
+    let col = |name: &str| board.columns.iter().find(|c| c.stage.name == name).unwrap();
+    assert_eq!(
+        (
+            col("方案计划").count,
+            col("方案计划").amount_minor,
+            col("方案计划").weighted_minor
+        ),
+        (1, 333, 200)
+    );
+    // 潜在客户: 乙 100,000 at 25 % + 丙 50,000 at 10 % + 丁 7,000 at 10 %.
+    let first = col("潜在客户");
+    assert_eq!((first.count, first.amount_minor), (3, 157_000));
+    assert_eq!(first.weighted_minor, 25_000 + 5_000 + 700);
+    assert_eq!(first.cards.len(), 3);
+    assert_eq!(board.columns.len(), 7);
+    // The rep's board holds only the rep's deals (丁 is the boss's own).
+    let mine = s.board(&rep, 1).await.unwrap();
+    assert_eq!(mine.columns.iter().map(|c| c.count).sum::<i64>(), 3);
+    // Forecast over January–February 2027, by month and owner.
+    let f = s
+        .forecast(
+            &boss,
+            Some(1),
+            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+        )
+        .await
+        .unwrap();
+    let row = |m: &str, o: i64| {
+        f.iter()
+            .find(|r| r.month == m && r.owner_id == Some(o))
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            row("2027-01", rep.id).open,
+            row("2027-01", rep.id).open_minor,
+            row("2027-01", rep.id).weighted_minor
+        ),
+        (2, 100_333, 25_200)
+    );
+    assert_eq!(row("2027-02", rep.id).weighted_minor, 5_000);
+    assert_eq!(row("", boss.id).weighted_minor, 700);
+    // Won counts as won, not as pipeline.
+    let won = stage(s, "成交").await;
+    let c2 = s.get_opportunity(&rep, _c2.id).await.unwrap();
+    s.move_opportunity(&rep, c2.id, &to(won, c2.version))
+        .await
+        .unwrap();
+    let f = s
+        .forecast(
+            &rep,
+            None,
+            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+        )
+        .await
+        .unwrap();
+    let feb = f.iter().find(|r| r.month == "2027-02").unwrap();
+    assert_eq!((feb.open, feb.won_minor), (0, 50_000));
+    assert!(
+        f.iter().all(|r| r.owner_id == Some(rep.id)),
+        "a rep sees their own"
+    );
+}
