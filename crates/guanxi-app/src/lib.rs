@@ -23,6 +23,7 @@ pub mod merge;
 pub mod notification;
 pub mod orders;
 pub mod passwords;
+pub mod pipeline;
 pub mod privacy;
 pub mod rule;
 pub mod segments;

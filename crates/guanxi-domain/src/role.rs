@@ -66,6 +66,14 @@ pub enum Permission {
     /// Build, send and measure marketing campaigns over e-mail and SMS, and read their
     /// delivery and response log (managers and marketing).
     ManageCampaigns,
+    /// Read sales opportunities within the record scope, the kanban, the forecast and the
+    /// funnel.
+    ReadOpportunities,
+    /// Create opportunities for one's customers and move them through the pipeline (sales,
+    /// managers).
+    WorkOpportunities,
+    /// Define pipelines, their stages and probabilities, and the lost reasons (managers).
+    ManagePipelines,
 }
 
 /// Which customers a user sees.
@@ -80,7 +88,7 @@ pub enum RecordScope {
 impl Permission {
     /// Every permission, for listings and the allow-list tests. The exhaustive `match` in the
     /// tests fails to compile when a variant is added without being listed here.
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 24] = [
         Permission::ReadCustomers,
         Permission::WriteCustomers,
         Permission::DeleteCustomers,
@@ -102,6 +110,9 @@ impl Permission {
         Permission::ManageLoyalty,
         Permission::ManageRules,
         Permission::ManageCampaigns,
+        Permission::ReadOpportunities,
+        Permission::WorkOpportunities,
+        Permission::ManagePipelines,
     ];
 }
 
@@ -131,8 +142,20 @@ impl Role {
                 ManageLoyalty,
                 ManageRules,
                 ManageCampaigns,
+                ReadOpportunities,
+                WorkOpportunities,
+                ManagePipelines,
             ],
-            Role::Sales | Role::Service => &[
+            Role::Sales => &[
+                ReadCustomers,
+                WriteCustomers,
+                WriteOrders,
+                ReadTickets,
+                WorkTickets,
+                ReadOpportunities,
+                WorkOpportunities,
+            ],
+            Role::Service => &[
                 ReadCustomers,
                 WriteCustomers,
                 WriteOrders,
@@ -147,8 +170,9 @@ impl Role {
                 ManageLoyalty,
                 ManageRules,
                 ManageCampaigns,
+                ReadOpportunities,
             ],
-            Role::Viewer => &[ReadCustomers, ReadTickets],
+            Role::Viewer => &[ReadCustomers, ReadTickets, ReadOpportunities],
         }
     }
 
@@ -208,6 +232,9 @@ mod tests {
                 ManageLoyalty => 18,
                 ManageRules => 19,
                 ManageCampaigns => 20,
+                ReadOpportunities => 21,
+                WorkOpportunities => 22,
+                ManagePipelines => 23,
             }
         }
         for (i, p) in Permission::ALL.iter().enumerate() {

@@ -201,5 +201,40 @@
         chart.on("finished", function () { el.setAttribute("data-rendered", "1"); });
       });
     }
+
+    // The kanban: dropping a card on a column submits the card's own move form with that
+    // column's stage — the same POST the keyboard's select and button send.
+    var kanban = document.getElementById("kanban");
+    if (kanban) {
+      var dragged = null;
+      kanban.addEventListener("dragstart", function (e) {
+        var card = e.target.closest && e.target.closest(".kanban-card");
+        if (!card) return;
+        dragged = card;
+        e.dataTransfer.effectAllowed = "move";
+        e.dataTransfer.setData("text/plain", card.getAttribute("data-opportunity"));
+      });
+      var column = function (e) { return e.target.closest && e.target.closest(".kanban-column"); };
+      kanban.addEventListener("dragover", function (e) {
+        var c = column(e);
+        if (!c || !dragged) return;
+        e.preventDefault();
+        c.classList.add("drop");
+      });
+      kanban.addEventListener("dragleave", function (e) { var c = column(e); if (c) c.classList.remove("drop"); });
+      kanban.addEventListener("drop", function (e) {
+        var c = column(e);
+        if (!c || !dragged) return;
+        e.preventDefault();
+        c.classList.remove("drop");
+        var form = dragged.querySelector("form.move");
+        var select = form && form.querySelector("select[name=stage_id]");
+        if (!select || select.value === c.getAttribute("data-stage")) { dragged = null; return; }
+        select.value = c.getAttribute("data-stage");
+        c.appendChild(dragged);
+        dragged = null;
+        form.submit();
+      });
+    }
   });
 })();

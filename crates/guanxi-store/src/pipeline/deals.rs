@@ -369,7 +369,7 @@ impl Store {
         };
         let pipeline = match load_pipeline(&mut tx, o.pipeline_id).await {
             Ok(p) if p.active => p,
-            Ok(_) => return Err(StoreError::invalid("pipeline_id", "inactive")),
+            Ok(_) => return Err(StoreError::invalid("pipeline_id", "pipeline_inactive")),
             Err(StoreError::NotFound) => {
                 return Err(StoreError::invalid("pipeline_id", "invalid_reference"))
             }

@@ -14,6 +14,7 @@ pub mod loyalty;
 pub mod merge;
 pub mod notification;
 pub mod orders;
+pub mod pipeline;
 pub mod privacy;
 pub mod rule;
 pub mod segments;
@@ -45,6 +46,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(rule::api_routes())
         .merge(campaign::api_routes())
         .merge(notification::api_routes())
+        .merge(pipeline::api_routes())
 }
 
 /// Every area's page routes.
@@ -66,4 +68,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(rule::page_routes())
         .merge(campaign::page_routes())
         .merge(notification::page_routes())
+        .merge(pipeline::page_routes())
 }

@@ -287,6 +287,11 @@ impl FormData {
         }
     }
 
+    /// Every `name=value` pair as submitted (a form shown again with what was typed).
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// The files of a `multipart/form-data` form as `(name, bytes)`, taken out of the form
     /// (a form carries them once).
     pub fn take_files(&mut self) -> Vec<(String, Vec<u8>)> {

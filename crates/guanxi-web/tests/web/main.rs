@@ -12,6 +12,7 @@ mod care;
 mod loyalty;
 mod overload;
 mod pages;
+mod pipeline;
 mod random_json;
 mod rules;
 mod service;

@@ -1,0 +1,110 @@
+//! The sales pipeline's use cases: reps create and move their deals (`WorkOpportunities`),
+//! everyone who reads deals sees the kanban and the forecast within their record scope
+//! (`ReadOpportunities`), managers define pipelines (`ManagePipelines`). The store checks
+//! the scope and writes the audit entry with each change.
+
+use chrono::{Datelike, NaiveDate};
+use guanxi_domain::pipeline::{MoveInput, OpportunityInput, PipelineInput};
+use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::ValidationErrors;
+use guanxi_store::pipeline::{Board, ForecastRow, LostReason, Opportunity, Pipeline, StageChange};
+use guanxi_store::Store;
+
+use crate::{require, AppError};
+
+/// Longest forecast, in months.
+pub const MAX_FORECAST_MONTHS: u32 = 24;
+
+/// Every pipeline with its stages.
+pub async fn pipelines(store: &Store, actor: &Actor) -> Result<Vec<Pipeline>, AppError> {
+    require(actor, Permission::ReadOpportunities)?;
+    Ok(store.list_pipelines().await?)
+}
+
+/// One pipeline.
+pub async fn pipeline(store: &Store, actor: &Actor, id: i64) -> Result<Pipeline, AppError> {
+    require(actor, Permission::ReadOpportunities)?;
+    Ok(store.get_pipeline(id).await?)
+}
+
+/// Saves a new pipeline.
+pub async fn create_pipeline(
+    store: &Store,
+    actor: &Actor,
+    input: &PipelineInput,
+) -> Result<Pipeline, AppError> {
+    require(actor, Permission::ManagePipelines)?;
+    let p = input.validate()?;
+    Ok(store.create_pipeline(actor, &p).await?)
+}
+
+/// The lost reasons on offer.
+pub async fn lost_reasons(store: &Store, actor: &Actor) -> Result<Vec<LostReason>, AppError> {
+    require(actor, Permission::ReadOpportunities)?;
+    Ok(store.lost_reasons().await?)
+}
+
+/// Creates a deal for a customer the actor sees.
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    input: &OpportunityInput,
+) -> Result<Opportunity, AppError> {
+    require(actor, Permission::WorkOpportunities)?;
+    let o = input.validate()?;
+    Ok(store.create_opportunity(actor, &o).await?)
+}
+
+/// One deal within the actor's scope.
+pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Opportunity, AppError> {
+    require(actor, Permission::ReadOpportunities)?;
+    Ok(store.get_opportunity(actor, id).await?)
+}
+
+/// A deal's moves, oldest first.
+pub async fn history(store: &Store, actor: &Actor, id: i64) -> Result<Vec<StageChange>, AppError> {
+    require(actor, Permission::ReadOpportunities)?;
+    Ok(store.stage_history(actor, id).await?)
+}
+
+/// Moves a deal at the version the client read.
+pub async fn move_to(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    input: &MoveInput,
+) -> Result<Opportunity, AppError> {
+    require(actor, Permission::WorkOpportunities)?;
+    let m = input.validate()?;
+    Ok(store.move_opportunity(actor, id, &m).await?)
+}
+
+/// A pipeline's kanban.
+pub async fn board(store: &Store, actor: &Actor, pipeline: i64) -> Result<Board, AppError> {
+    require(actor, Permission::ReadOpportunities)?;
+    Ok(store.board(actor, pipeline).await?)
+}
+
+/// The weighted forecast over whole months `[from, to)` (first days of months, at most
+/// [`MAX_FORECAST_MONTHS`] apart).
+pub async fn forecast(
+    store: &Store,
+    actor: &Actor,
+    pipeline: Option<i64>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ForecastRow>, AppError> {
+    require(actor, Permission::ReadOpportunities)?;
+    let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
+    let mut e = ValidationErrors::new();
+    if from.day() != 1 || to.day() != 1 {
+        e.push("from", "not_a_month_start");
+    }
+    if months < 1 || months > MAX_FORECAST_MONTHS as i32 {
+        e.push("to", "out_of_range");
+    }
+    if !e.is_empty() {
+        return Err(AppError::InvalidQuery(e));
+    }
+    Ok(store.forecast(actor, pipeline, from, to).await?)
+}

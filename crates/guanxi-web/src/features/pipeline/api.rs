@@ -1,0 +1,156 @@
+//! The sales pipeline over the API: pipelines, the kanban, deals and their moves, the
+//! weighted forecast.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::NaiveDate;
+use guanxi_app::pipeline as uc;
+use guanxi_domain::pipeline::{MoveInput, OpportunityInput, PipelineInput};
+use guanxi_store::pipeline::{Board, ForecastRow, LostReason, Opportunity, Pipeline, StageChange};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{JsonBody, PathId, QueryParams};
+use crate::state::AppState;
+
+/// Every pipeline with its stages.
+#[utoipa::path(get, path = "/api/v1/pipelines", tag = "pipeline",
+    responses((status = 200, body = Vec<Pipeline>), (status = 403, body = ErrorBody)))]
+pub async fn pipelines(
+    State(st): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<Pipeline>>, ApiError> {
+    Ok(Json(uc::pipelines(&st.store, &auth.actor).await?))
+}
+
+/// Define a pipeline: its stages in order (at least one open, one won, one lost).
+#[utoipa::path(post, path = "/api/v1/pipelines", tag = "pipeline", request_body = PipelineInput,
+    responses((status = 201, body = Pipeline), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_pipeline(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(p): JsonBody<PipelineInput>,
+) -> Result<(StatusCode, Json<Pipeline>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(uc::create_pipeline(&st.store, &auth.actor, &p).await?),
+    ))
+}
+
+/// One pipeline.
+#[utoipa::path(get, path = "/api/v1/pipelines/{id}", tag = "pipeline",
+    params(("id" = i64, Path, description = "Pipeline id", minimum = 1)),
+    responses((status = 200, body = Pipeline), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn pipeline(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<Pipeline>, ApiError> {
+    Ok(Json(uc::pipeline(&st.store, &auth.actor, id).await?))
+}
+
+/// A pipeline's kanban: per stage, the sums over the deals the caller sees and the most
+/// recently changed cards.
+#[utoipa::path(get, path = "/api/v1/pipelines/{id}/board", tag = "pipeline",
+    params(("id" = i64, Path, description = "Pipeline id", minimum = 1)),
+    responses((status = 200, body = Board), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn board(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<Board>, ApiError> {
+    Ok(Json(uc::board(&st.store, &auth.actor, id).await?))
+}
+
+/// The reasons a deal can be lost for.
+#[utoipa::path(get, path = "/api/v1/lost-reasons", tag = "pipeline",
+    responses((status = 200, body = Vec<LostReason>), (status = 403, body = ErrorBody)))]
+pub async fn lost_reasons(
+    State(st): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<LostReason>>, ApiError> {
+    Ok(Json(uc::lost_reasons(&st.store, &auth.actor).await?))
+}
+
+/// Create a deal for a customer the caller sees.
+#[utoipa::path(post, path = "/api/v1/opportunities", tag = "pipeline", request_body = OpportunityInput,
+    responses((status = 201, body = Opportunity), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(o): JsonBody<OpportunityInput>,
+) -> Result<(StatusCode, Json<Opportunity>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(uc::create(&st.store, &auth.actor, &o).await?),
+    ))
+}
+
+/// One deal.
+#[utoipa::path(get, path = "/api/v1/opportunities/{id}", tag = "pipeline",
+    params(("id" = i64, Path, description = "Opportunity id", minimum = 1)),
+    responses((status = 200, body = Opportunity), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<Opportunity>, ApiError> {
+    Ok(Json(uc::get(&st.store, &auth.actor, id).await?))
+}
+
+/// Move a deal to another stage at the version read (a stale version is a 409; a lost stage
+/// needs `lost_reason_id`).
+#[utoipa::path(post, path = "/api/v1/opportunities/{id}/move", tag = "pipeline", request_body = MoveInput,
+    params(("id" = i64, Path, description = "Opportunity id", minimum = 1)),
+    responses((status = 200, body = Opportunity), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn move_to(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(m): JsonBody<MoveInput>,
+) -> Result<Json<Opportunity>, ApiError> {
+    Ok(Json(uc::move_to(&st.store, &auth.actor, id, &m).await?))
+}
+
+/// A deal's moves, oldest first, with the time it spent in each stage it left.
+#[utoipa::path(get, path = "/api/v1/opportunities/{id}/history", tag = "pipeline",
+    params(("id" = i64, Path, description = "Opportunity id", minimum = 1)),
+    responses((status = 200, body = Vec<StageChange>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn history(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<Vec<StageChange>>, ApiError> {
+    Ok(Json(uc::history(&st.store, &auth.actor, id).await?))
+}
+
+/// Which forecast.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ForecastQuery {
+    /// First month (its first day, e.g. 2027-01-01).
+    pub from: NaiveDate,
+    /// The month after the last (its first day), at most 24 months after `from`.
+    pub to: NaiveDate,
+    /// One pipeline (all when absent).
+    #[param(minimum = 1)]
+    pub pipeline_id: Option<i64>,
+}
+
+/// The weighted forecast by close month and owner: open deals' amounts and weighted amounts,
+/// and what was won.
+#[utoipa::path(get, path = "/api/v1/forecast", tag = "pipeline", params(ForecastQuery),
+    responses((status = 200, body = Vec<ForecastRow>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn forecast(
+    State(st): State<AppState>,
+    auth: Auth,
+    QueryParams(q): QueryParams<ForecastQuery>,
+) -> Result<Json<Vec<ForecastRow>>, ApiError> {
+    Ok(Json(
+        uc::forecast(&st.store, &auth.actor, q.pipeline_id, q.from, q.to).await?,
+    ))
+}

@@ -1,0 +1,161 @@
+//! The sales pipeline over HTTP on both backends: a rep creates a deal from the form and over
+//! the API, moves it on the kanban (the card's form, which a drag submits too), meets the
+//! conflict box when the deal moved meanwhile, is asked for the reason of a loss; the board,
+//! the forecast and the customer's timeline follow; a viewer reads but cannot move.
+
+use crate::common::TestApp;
+use crate::pages::{hidden, Browser};
+use guanxi_domain::role::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+on_both_backends!(a_deal_is_created_moved_and_forecast);
+
+async fn a_deal_is_created_moved_and_forecast(app: &TestApp) {
+    let rep = app.user("rep", Role::Sales, None).await;
+    let viewer = app.user("viewer", Role::Viewer, None).await;
+    let (s, c) = rep
+        .post(
+            "/customers",
+            json!({"kind": "company", "name": "华东贸易有限公司"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let customer = c["id"].as_i64().unwrap();
+    // Bad input is named field by field.
+    let (s, e) = rep
+        .post(
+            "/opportunities",
+            json!({"customer_id": customer, "name": "", "pipeline_id": 1,
+                "lines": [{"sku": "A", "quantity": 0, "unit_price_minor": 100}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let fields: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "lines[0].quantity"]);
+    // The form creates one with products; the amount is their total.
+    let b = Browser::login(app, "rep").await;
+    let (s, html) = b
+        .get(&format!("/opportunities/new?customer_id={customer}"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = hidden(&html, "_csrf");
+    let cid = customer.to_string();
+    let (s, _) = b
+        .post(
+            "/opportunities",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("customer_id", cid.as_str()),
+                ("name", "年度茶礼采购"),
+                ("pipeline_id", "1"),
+                ("expected_close", "2027-01-20"),
+                ("stated_needs", "春节送客户"),
+                ("competitors", "甲公司，乙公司"),
+                ("sku_0", "TEA-01"),
+                ("qty_0", "100"),
+                ("price_0", "88"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, board) = rep.get("/pipelines/1/board").await;
+    let first = &board["columns"][0];
+    assert_eq!(first["count"], 1, "{board}");
+    assert_eq!(first["amount_minor"], 880_000);
+    let card = &first["cards"][0];
+    let id = card["id"].as_i64().unwrap();
+    let version = card["version"].as_i64().unwrap().to_string();
+    let stage = |i: usize| {
+        board["columns"][i]["stage"]["id"]
+            .as_i64()
+            .unwrap()
+            .to_string()
+    };
+    // The kanban shows the card with its move form; moving it goes back to the board.
+    let (s, html) = b.get("/pipeline").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(&format!("data-opportunity=\"{id}\"")) && html.contains("年度茶礼采购"));
+    let (s, _) = b
+        .post(
+            &format!("/opportunities/{id}/move"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("stage_id", stage(2).as_str()),
+                ("version", version.as_str()),
+                ("next", "/pipeline?pipeline_id=1"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    // The same move from a stale card: the conflict box, nothing changed.
+    let (s, html) = b
+        .post(
+            &format!("/opportunities/{id}/move"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("stage_id", stage(4).as_str()),
+                ("version", version.as_str()),
+                ("next", "/pipeline"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(html.contains("id=\"conflict\""));
+    let (_, o) = rep.get(&format!("/opportunities/{id}")).await;
+    assert_eq!(o["stage_id"].as_i64().unwrap().to_string(), stage(2));
+    assert_eq!(
+        (o["probability"].as_i64(), o["weighted_minor"].as_i64()),
+        (Some(40), Some(352_000))
+    );
+    // Lost needs its reason.
+    let v = o["version"].as_i64().unwrap().to_string();
+    let (s, html) = b
+        .post(
+            &format!("/opportunities/{id}/move"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("stage_id", stage(6).as_str()),
+                ("version", v.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"move-errors\"") && html.contains("lost_reason_id"));
+    // The deal's page shows the history; the forecast counts it, weighted.
+    let (_, html) = b.get(&format!("/opportunities/{id}")).await;
+    assert!(html.contains("id=\"opportunity-history\"") && html.contains("春节送客户"));
+    let (s, f) = rep.get("/forecast?from=2027-01-01&to=2027-02-01").await;
+    assert_eq!(s, StatusCode::OK, "{f}");
+    assert_eq!(f[0]["weighted_minor"], 352_000);
+    let (s, _) = rep.get("/forecast?from=2027-01-15&to=2027-02-01").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, html) = b.get("/pipeline/forecast?months=24").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"forecast\""));
+    // The move is on the customer's timeline.
+    let (_, tl) = rep.get(&format!("/customers/{customer}/timeline")).await;
+    assert!(tl.to_string().contains("年度茶礼采购"), "{tl}");
+    // A stale move over the API is a 409; a viewer may read but not move.
+    let (s, _) = rep
+        .post(
+            &format!("/opportunities/{id}/move"),
+            json!({"stage_id": stage(3).parse::<i64>().unwrap(), "version": 1}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _) = viewer.get("/pipelines/1/board").await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = viewer
+        .post(
+            &format!("/opportunities/{id}/move"),
+            json!({"stage_id": stage(3).parse::<i64>().unwrap(), "version": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
