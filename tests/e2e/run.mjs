@@ -1081,6 +1081,49 @@ test("a marketer sends a campaign to Shanghai's champions who bought tea, sees w
   await page.context().close();
 });
 
+test("a rep drags a deal across the kanban, moves another with the keyboard and closes it won; the forecast and the timeline follow", async () => {
+  const rep = await api("sales.east");
+  const now = new Date();
+  const nextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 10)).toISOString().slice(0, 10);
+  const deal = (name, amount) => rep.call("POST", "/opportunities", {
+    customer_id: fixtures.mine.id, name, pipeline_id: 1, amount_minor: amount, expected_close: nextMonth,
+  });
+  const a = await deal("e2e 拖动的机会", 500000);
+  const b = await deal("e2e 键盘的机会", 300000);
+  const board = await rep.call("GET", "/pipelines/1/board");
+  const stage = (kind, i) => board.columns.filter((c) => c.stage.kind === kind)[i].stage.id;
+  const page = await newPage("zh-CN");
+  await login(page, "sales.east");
+  await page.goto(`${base}/pipeline/forecast`);
+  const wonBefore = await page.textContent("#forecast-won");
+  await page.goto(`${base}/pipeline`);
+  await shot(page, "pipeline-kanban");
+  // Drag: the card lands in the third open stage.
+  const target = stage("open", 2);
+  await Promise.all([
+    page.waitForURL(new RegExp(`/pipeline\\?pipeline_id=1&moved=${a.id}$`)),
+    page.dragAndDrop(`[data-opportunity="${a.id}"]`, `.kanban-column[data-stage="${target}"]`),
+  ]);
+  assert.equal(await page.locator(`.kanban-column[data-stage="${target}"] [data-opportunity="${a.id}"]`).count(), 1);
+  // Keyboard: pick the won stage under the card and press Enter on Move.
+  await page.selectOption(`#move-${b.id}`, String(stage("won", 0)));
+  await page.focus(`[data-opportunity="${b.id}"] form.move button`);
+  await Promise.all([page.waitForURL(new RegExp(`moved=${b.id}$`)), page.keyboard.press("Enter")]);
+  assert.equal(await page.locator(`.kanban-column[data-stage="${stage("won", 0)}"] [data-opportunity="${b.id}"]`).count(), 1);
+  const moved = await rep.call("GET", `/opportunities/${b.id}`);
+  assert.equal(moved.status, "won");
+  assert.equal(moved.probability, 100);
+  // The forecast counts it won; the customer's timeline shows both deals' moves.
+  await page.goto(`${base}/pipeline/forecast`);
+  assert.notEqual(await page.textContent("#forecast-won"), wonBefore, "won grows by the deal");
+  await page.goto(`${base}/customers/${fixtures.mine.id}`);
+  const body = await page.locator("body").innerText();
+  assert.match(body, /e2e 拖动的机会/);
+  assert.match(body, /e2e 键盘的机会/);
+  await shot(page, "pipeline-timeline");
+  await page.context().close();
+});
+
 test("no script errors or Content-Security-Policy violations on any page visited", () => {
   assert.deepEqual(consoleErrors, []);
 });
