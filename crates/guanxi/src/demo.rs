@@ -309,6 +309,8 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     println!("Membership: a programme with four tiers ({members} members placed), two coupon offers, three rules ({fired} firings so far).");
     let tickets = crate::demo_service::load(store, args.seed, g.customers).await?;
     println!("Service desk: {tickets} tickets over the last year in three queues (complaints escalate to 孙组长 service.lead).");
+    let (deals, won, lost) = crate::demo_pipeline::load(store, args.seed, g.customers).await?;
+    println!("Sales pipeline: {deals} opportunities for the reps' customers ({won} won, {lost} lost), on /pipeline.");
     // After the scoring, which rewrites every scored customer's stage: the indexes are built
     // from the final rows, and on PostgreSQL the vacuum then marks the final pages
     // all-visible, so index-only scans stay index-only.

@@ -4,6 +4,7 @@
 mod analyze;
 mod config;
 mod demo;
+mod demo_pipeline;
 mod demo_service;
 mod import;
 mod users;
