@@ -264,6 +264,15 @@ impl Store {
         project(&mut tx, &INTERACTION_EVENTS, Rows::Customer(id)).await?;
         project(&mut tx, &TASK_EVENTS, Rows::Customer(id)).await?;
         project(&mut tx, &crate::ticket::TICKET_EVENTS, Rows::Customer(id)).await?;
+        // Sales opportunities: amounts, stages and dates stay for the pipeline's figures; what
+        // was written about the customer (needs, next step, the loss's note) goes.
+        sqlx::query(
+            "UPDATE opportunities SET stated_needs = NULL, latent_needs = NULL, next_step = NULL, \
+             lost_note = NULL, version = version + 1 WHERE customer_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         // Care: what was given stays (kind and day, for the care figures); its note goes, and
         // the dates derived from the file go with it.
         sqlx::query(

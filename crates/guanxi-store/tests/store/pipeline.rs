@@ -197,6 +197,13 @@ async fn a_deal_moves_through_the_stages_with_its_history(db: &TestDb) {
             .count(),
         5
     );
+    // Erasure takes what was written about the customer; amounts and stages stay.
+    s.erase_customer(&admin, k.customer.id, "客户要求删除")
+        .await
+        .unwrap();
+    let e = s.get_opportunity(&admin, d.id).await.unwrap();
+    assert_eq!((e.stated_needs, e.latent_needs, e.lost_note), (None, None, None));
+    assert_eq!(e.amount_minor, 1_000_000);
 }
 
 async fn the_board_and_the_forecast_add_up_exactly(db: &TestDb) {
