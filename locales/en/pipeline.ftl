@@ -67,3 +67,16 @@ code-one_won_stage = A pipeline needs exactly one won stage.
 code-no_open_stage = A pipeline needs at least one open stage.
 code-no_lost_stage = A pipeline needs at least one lost stage.
 code-too_few = Too few.
+pipeline-funnel = Funnel
+pipeline-funnel_explain =
+    { $count ->
+        [one] Over the 1 deal created in the last 365 days: how many reached each stage (skipping a stage passes it), the share of the previous stage's that got this far, and the mean days deals spent in the stage.
+       *[other] Over the { $n } deals created in the last 365 days: how many reached each stage (skipping a stage passes it), the share of the previous stage's that got this far, and the mean days deals spent in the stage.
+    }
+pipeline-reached = Reached
+pipeline-conversion = From the stage before
+pipeline-mean_days = Mean days in stage
+pipeline-win_rate = Win rate
+pipeline-lost = Lost
+pipeline-cycle_days = Days to win
+pipeline-no_source = No source

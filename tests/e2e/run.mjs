@@ -1122,6 +1122,15 @@ test("a rep drags a deal across the kanban, moves another with the keyboard and 
   assert.match(body, /e2e 键盘的机会/);
   await shot(page, "pipeline-timeline");
   await page.context().close();
+  // The manager sees the funnel: both deals reached the first stage.
+  const boss = await newPage("en");
+  await login(boss, "manager");
+  await boss.goto(`${base}/pipeline/forecast`);
+  const first = await boss.locator("#funnel tbody tr").first().locator("td").nth(1).innerText();
+  assert.ok(parseInt(first, 10) >= 2, `deals that reached the first stage: ${first}`);
+  assert.ok((await boss.locator("#win-rate tbody tr").count()) >= 1);
+  await shot(boss, "pipeline-funnel");
+  await boss.context().close();
 });
 
 test("no script errors or Content-Security-Policy violations on any page visited", () => {

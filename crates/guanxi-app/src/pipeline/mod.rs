@@ -7,7 +7,9 @@ use chrono::{Datelike, NaiveDate};
 use guanxi_domain::pipeline::{MoveInput, OpportunityInput, PipelineInput};
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::ValidationErrors;
-use guanxi_store::pipeline::{Board, ForecastRow, LostReason, Opportunity, Pipeline, StageChange};
+use guanxi_store::pipeline::{
+    Board, ForecastRow, LostReason, Opportunity, Pipeline, PipelineFigures, StageChange,
+};
 use guanxi_store::Store;
 
 use crate::{require, AppError};
@@ -107,4 +109,23 @@ pub async fn forecast(
         return Err(AppError::InvalidQuery(e));
     }
     Ok(store.forecast(actor, pipeline, from, to).await?)
+}
+
+/// The funnel, win rate by source, won cycle and time in stage of a pipeline's deals created
+/// in `[from, to)` (at most two years).
+pub async fn figures(
+    store: &Store,
+    actor: &Actor,
+    pipeline: i64,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<PipelineFigures, AppError> {
+    require(actor, Permission::ReadOpportunities)?;
+    if to <= from || to - from > chrono::Duration::days(731) {
+        return Err(AppError::InvalidQuery(ValidationErrors::single(
+            "to",
+            "out_of_range",
+        )));
+    }
+    Ok(store.pipeline_figures(actor, pipeline, from, to).await?)
 }

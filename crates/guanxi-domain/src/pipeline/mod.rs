@@ -8,6 +8,7 @@
 //! moves; Odoo's sticks at 100 % after a reopen); a lost deal needs a reason; every stage
 //! change is history, so time in stage and conversion are counted, not guessed.
 
+pub mod figures;
 pub mod opportunity;
 pub mod stage;
 

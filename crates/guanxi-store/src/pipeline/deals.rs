@@ -689,3 +689,132 @@ impl Store {
             .collect())
     }
 }
+
+/// Win rate and cycle for one lead source.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SourceFigures {
+    /// The source (empty: none given).
+    pub source: String,
+    /// Deals won.
+    pub won: i64,
+    /// Deals lost.
+    pub lost: i64,
+    /// Won ÷ closed.
+    pub win_rate: Option<f64>,
+    /// Mean days from creation to winning.
+    pub won_cycle_days: Option<f64>,
+}
+
+/// Mean time in one stage, over the moves out of it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StageTime {
+    /// The stage.
+    pub stage_id: i64,
+    /// Moves out of it.
+    pub moves: i64,
+    /// Mean days spent in it before moving on.
+    pub mean_days: f64,
+}
+
+/// A pipeline's figures over the deals created in a period.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PipelineFigures {
+    /// Deals created in the period.
+    pub deals: i64,
+    /// The stage-to-stage funnel over them.
+    pub funnel: Vec<guanxi_domain::pipeline::figures::FunnelStep>,
+    /// Win rate and cycle per source, and overall (source `*`).
+    pub by_source: Vec<SourceFigures>,
+    /// Mean time in each stage.
+    pub stage_times: Vec<StageTime>,
+}
+
+impl Store {
+    /// The funnel, win rate by source, won cycle and time in stage of the deals the actor
+    /// sees in `pipeline`, created in `[from, to)`.
+    pub async fn pipeline_figures(
+        &self,
+        actor: &Actor,
+        pipeline: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<PipelineFigures> {
+        use guanxi_domain::pipeline::figures::{funnel, win_rate};
+        let mut conn = self.read.acquire().await?;
+        let p = load_pipeline(&mut conn, pipeline).await?;
+        let scope = |q: &mut SqlBuilder| {
+            q.push(" AND o.pipeline_id = ")
+                .int(pipeline)
+                .push(" AND o.deleted_at IS NULL AND o.created_at >= ")
+                .int(to_ms(from))
+                .push(" AND o.created_at < ")
+                .int(to_ms(to));
+            push_owner_scope(q, actor, "o.owner_id");
+        };
+        // Each deal's furthest open or won stage, from its history.
+        let mut q = SqlBuilder::new(
+            "SELECT MAX(s.position) FROM opportunity_stage_changes c \
+             JOIN opportunities o ON o.id = c.opportunity_id \
+             JOIN pipeline_stages s ON s.id = c.to_stage_id WHERE s.kind <> 'lost'",
+        );
+        scope(&mut q);
+        q.push(" GROUP BY c.opportunity_id");
+        let furthest: Vec<i64> = q.query_scalar().fetch_all(&mut *conn).await?;
+        let steps: Vec<(i64, i64)> = p
+            .stages
+            .iter()
+            .filter(|s| !s.retired && s.kind() != StageKind::Lost)
+            .map(|s| (s.id, s.position))
+            .collect();
+        let mut q = SqlBuilder::new(
+            "SELECT COALESCE(o.source, ''), \
+             CAST(SUM(CASE WHEN o.status = 'won' THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN o.status = 'lost' THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN o.status = 'won' THEN o.closed_at - o.created_at ELSE 0 END) AS BIGINT) \
+             FROM opportunities o WHERE 1 = 1",
+        );
+        scope(&mut q);
+        q.push(" GROUP BY COALESCE(o.source, '') ORDER BY 1");
+        let rows: Vec<(String, i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let figures = |source: String, won: i64, lost: i64, won_ms: i64| SourceFigures {
+            source,
+            won,
+            lost,
+            win_rate: win_rate(won, lost),
+            won_cycle_days: (won > 0).then(|| won_ms as f64 / won as f64 / 86_400_000.0),
+        };
+        let (w, l, ms) = rows
+            .iter()
+            .fold((0, 0, 0), |(a, b, c), r| (a + r.1, b + r.2, c + r.3));
+        let mut by_source: Vec<SourceFigures> = rows
+            .into_iter()
+            .map(|(s, won, lost, ms)| figures(s, won, lost, ms))
+            .collect();
+        by_source.push(figures("*".into(), w, l, ms));
+        let mut q = SqlBuilder::new(
+            "SELECT c.from_stage_id, COUNT(*), \
+             CAST(SUM(c.ms_in_from) AS BIGINT) FROM opportunity_stage_changes c \
+             JOIN opportunities o ON o.id = c.opportunity_id \
+             WHERE c.from_stage_id IS NOT NULL",
+        );
+        scope(&mut q);
+        q.push(" GROUP BY c.from_stage_id");
+        let times: Vec<(i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let mut q = SqlBuilder::new("SELECT COUNT(*) FROM opportunities o WHERE 1 = 1");
+        scope(&mut q);
+        let deals: i64 = q.query_scalar().fetch_one(&mut *conn).await?;
+        Ok(PipelineFigures {
+            deals,
+            funnel: funnel(&steps, &furthest),
+            by_source,
+            stage_times: times
+                .into_iter()
+                .map(|(stage_id, moves, ms)| StageTime {
+                    stage_id,
+                    moves,
+                    mean_days: ms as f64 / moves.max(1) as f64 / 86_400_000.0,
+                })
+                .collect(),
+        })
+    }
+}

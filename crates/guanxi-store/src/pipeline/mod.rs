@@ -6,5 +6,8 @@
 pub mod deals;
 pub mod setup;
 
-pub use deals::{Board, BoardColumn, ForecastRow, Opportunity, OpportunityCard, StageChange};
+pub use deals::{
+    Board, BoardColumn, ForecastRow, Opportunity, OpportunityCard, PipelineFigures, SourceFigures,
+    StageChange, StageTime,
+};
 pub use setup::{LostReason, Pipeline, Stage};

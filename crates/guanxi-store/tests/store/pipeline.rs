@@ -202,7 +202,10 @@ async fn a_deal_moves_through_the_stages_with_its_history(db: &TestDb) {
         .await
         .unwrap();
     let e = s.get_opportunity(&admin, d.id).await.unwrap();
-    assert_eq!((e.stated_needs, e.latent_needs, e.lost_note), (None, None, None));
+    assert_eq!(
+        (e.stated_needs, e.latent_needs, e.lost_note),
+        (None, None, None)
+    );
     assert_eq!(e.amount_minor, 1_000_000);
 }
 
@@ -302,4 +305,22 @@ async fn the_board_and_the_forecast_add_up_exactly(db: &TestDb) {
         f.iter().all(|r| r.owner_id == Some(rep.id)),
         "a rep sees their own"
     );
+    // The funnel from the history: 甲 reached 方案计划, 丙 was won (skipping stages passes
+    // them), 乙 and 丁 are still in the first stage.
+    let figures = s
+        .pipeline_figures(
+            &boss,
+            1,
+            Utc::now() - Duration::days(1),
+            Utc::now() + Duration::days(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(figures.deals, 4);
+    let reached: Vec<i64> = figures.funnel.iter().map(|f| f.reached).collect();
+    assert_eq!(reached, [4, 2, 2, 2, 1, 1]);
+    assert_eq!(figures.funnel[1].conversion, Some(0.5));
+    let all = figures.by_source.iter().find(|x| x.source == "*").unwrap();
+    assert_eq!((all.won, all.lost, all.win_rate), (1, 0, Some(1.0)));
+    assert_eq!(figures.stage_times.iter().map(|t| t.moves).sum::<i64>(), 2);
 }

@@ -138,6 +138,16 @@ async fn a_deal_is_created_moved_and_forecast(app: &TestApp) {
     let (s, html) = b.get("/pipeline/forecast?months=24").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("id=\"forecast\""));
+    assert!(html.contains("id=\"funnel\"") && html.contains("id=\"win-rate\""));
+    let (s, fig) = rep.get("/pipelines/1/figures").await;
+    assert_eq!(s, StatusCode::OK, "{fig}");
+    assert_eq!(fig["deals"], 1);
+    assert_eq!(fig["funnel"][2]["reached"], 1, "it reached 识别需求: {fig}");
+    assert_eq!(fig["funnel"][3]["reached"], 0);
+    let (s, _) = rep
+        .get("/pipelines/1/figures?from=2020-01-01&to=2027-01-01")
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "more than two years");
     // The move is on the customer's timeline.
     let (_, tl) = rep.get(&format!("/customers/{customer}/timeline")).await;
     assert!(tl.to_string().contains("年度茶礼采购"), "{tl}");

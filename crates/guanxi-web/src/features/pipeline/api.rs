@@ -7,7 +7,9 @@ use axum::Json;
 use chrono::NaiveDate;
 use guanxi_app::pipeline as uc;
 use guanxi_domain::pipeline::{MoveInput, OpportunityInput, PipelineInput};
-use guanxi_store::pipeline::{Board, ForecastRow, LostReason, Opportunity, Pipeline, StageChange};
+use guanxi_store::pipeline::{
+    Board, ForecastRow, LostReason, Opportunity, Pipeline, PipelineFigures, StageChange,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -152,5 +154,39 @@ pub async fn forecast(
 ) -> Result<Json<Vec<ForecastRow>>, ApiError> {
     Ok(Json(
         uc::forecast(&st.store, &auth.actor, q.pipeline_id, q.from, q.to).await?,
+    ))
+}
+
+/// Which period's figures.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FiguresQuery {
+    /// Deals created from this day (default: a year ago).
+    pub from: Option<NaiveDate>,
+    /// … until before this day (default: tomorrow); at most two years after `from`.
+    pub to: Option<NaiveDate>,
+}
+
+/// A pipeline's funnel (deals that reached each stage and the share that went on), win rate
+/// and won cycle by source, and mean time in each stage, over the deals created in a period.
+#[utoipa::path(get, path = "/api/v1/pipelines/{id}/figures", tag = "pipeline",
+    params(("id" = i64, Path, description = "Pipeline id", minimum = 1), FiguresQuery),
+    responses((status = 200, body = PipelineFigures), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn figures(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    QueryParams(q): QueryParams<FiguresQuery>,
+) -> Result<Json<PipelineFigures>, ApiError> {
+    let today = st.as_of().today;
+    let day = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+            - chrono::Duration::hours(st.utc_offset_hours)
+    };
+    let from = day(q.from.unwrap_or(today - chrono::Duration::days(365)));
+    let to = day(q.to.unwrap_or(today + chrono::Duration::days(1)));
+    Ok(Json(
+        uc::figures(&st.store, &auth.actor, id, from, to).await?,
     ))
 }

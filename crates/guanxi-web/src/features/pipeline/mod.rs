@@ -17,6 +17,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::pipelines, api::create_pipeline))
         .routes(routes!(api::pipeline))
         .routes(routes!(api::board))
+        .routes(routes!(api::figures))
         .routes(routes!(api::lost_reasons))
         .routes(routes!(api::create))
         .routes(routes!(api::get))

@@ -542,6 +542,11 @@ struct ForecastTpl {
     total_weighted: String,
     total_won: String,
     months: i64,
+    /// The first pipeline's funnel over the last year: stage, reached, conversion, mean days.
+    funnel: Vec<(String, i64, String, String)>,
+    /// Win rate and won cycle by source: source, won, lost, rate, days.
+    sources: Vec<(String, i64, i64, String, String)>,
+    deals: i64,
 }
 
 /// The weighted forecast from this month (`?months=6`, 1–24), by close month and owner.
@@ -564,6 +569,61 @@ pub async fn forecast(
         .map_err(page_err(l))?;
     let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
     let ctx = user.ctx("pipeline.forecast");
+    let pipelines = uc::pipelines(&st.store, &user.actor)
+        .await
+        .map_err(page_err(l))?;
+    let (mut funnel, mut sources, mut deals) = (Vec::new(), Vec::new(), 0);
+    if let Some(p) = pipelines.first() {
+        let now = chrono::Utc::now();
+        let f = uc::figures(
+            &st.store,
+            &user.actor,
+            p.id,
+            now - chrono::Duration::days(365),
+            now,
+        )
+        .await
+        .map_err(page_err(l))?;
+        deals = f.deals;
+        let pct = |x: Option<f64>| x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_default();
+        funnel = f
+            .funnel
+            .iter()
+            .map(|step| {
+                (
+                    p.stage(step.stage_id)
+                        .map(|s| stage_name(&ctx, s))
+                        .unwrap_or_default(),
+                    step.reached,
+                    pct(step.conversion),
+                    f.stage_times
+                        .iter()
+                        .find(|t| t.stage_id == step.stage_id)
+                        .map(|t| format!("{:.1}", t.mean_days))
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        sources = f
+            .by_source
+            .iter()
+            .map(|x| {
+                (
+                    match x.source.as_str() {
+                        "*" => ctx.t("pipeline.total").to_string(),
+                        "" => ctx.t("pipeline.no_source").to_string(),
+                        other => other.to_string(),
+                    },
+                    x.won,
+                    x.lost,
+                    pct(x.win_rate),
+                    x.won_cycle_days
+                        .map(|d| format!("{d:.1}"))
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+    }
     let sum = |f: fn(&guanxi_store::pipeline::ForecastRow) -> i64| {
         format::money(rows.iter().map(f).sum(), "CNY")
     };
@@ -590,6 +650,9 @@ pub async fn forecast(
             })
             .collect(),
         months: i64::from(months),
+        funnel,
+        sources,
+        deals,
         ctx,
     };
     Ok(render(l, &tpl))

@@ -1,0 +1,67 @@
+//! The pipeline's figures from its history, pure: the stage-to-stage funnel (how many deals
+//! reached each stage, and what share of those reached the next), win rate and cycle length.
+//! A deal "reached" a stage when it entered it or any later one (skipping a stage still
+//! passes it); a lost deal reached the furthest stage it was in before it was lost.
+
+use serde::Serialize;
+
+/// One step of the funnel.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FunnelStep {
+    /// The stage.
+    pub stage_id: i64,
+    /// Deals that reached it.
+    pub reached: i64,
+    /// Of the deals that reached the previous step, the share that reached this one.
+    pub conversion: Option<f64>,
+}
+
+/// The funnel over `stages` (id, position; open and won stages in order) from each deal's
+/// furthest position reached.
+pub fn funnel(stages: &[(i64, i64)], furthest: &[i64]) -> Vec<FunnelStep> {
+    let mut out: Vec<FunnelStep> = Vec::with_capacity(stages.len());
+    for (id, position) in stages {
+        let reached = furthest.iter().filter(|f| **f >= *position).count() as i64;
+        let conversion = out
+            .last()
+            .and_then(|prev| (prev.reached > 0).then(|| reached as f64 / prev.reached as f64));
+        out.push(FunnelStep {
+            stage_id: *id,
+            reached,
+            conversion,
+        });
+    }
+    out
+}
+
+/// Won ÷ (won + lost); none before anything closed.
+pub fn win_rate(won: i64, lost: i64) -> Option<f64> {
+    (won + lost > 0).then(|| won as f64 / (won + lost) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deal_counts_for_every_stage_up_to_its_furthest() {
+        // Stages at positions 1, 2, 3 and won at 6; five deals.
+        let stages = [(10, 1), (11, 2), (12, 3), (15, 6)];
+        let f = funnel(&stages, &[1, 2, 3, 6, 3]);
+        let reached: Vec<i64> = f.iter().map(|s| s.reached).collect();
+        assert_eq!(reached, [5, 4, 3, 1]);
+        assert_eq!(f[0].conversion, None);
+        assert_eq!(f[1].conversion, Some(0.8));
+        assert_eq!(f[2].conversion, Some(0.75));
+        assert!((f[3].conversion.unwrap() - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_empty_step_has_no_conversion_after_it() {
+        let f = funnel(&[(1, 1), (2, 2), (3, 3)], &[1]);
+        assert_eq!(f[1].reached, 0);
+        assert_eq!(f[2].conversion, None);
+        assert_eq!(win_rate(0, 0), None);
+        assert_eq!(win_rate(1, 3), Some(0.25));
+    }
+}
