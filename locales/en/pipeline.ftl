@@ -80,3 +80,6 @@ pipeline-win_rate = Win rate
 pipeline-lost = Lost
 pipeline-cycle_days = Days to win
 pipeline-no_source = No source
+pipeline-order = Order
+pipeline-create_order = Create the order from its products
+code-not_won = Only a won deal has an order.

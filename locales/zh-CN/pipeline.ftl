@@ -72,3 +72,6 @@ pipeline-win_rate = 赢单率
 pipeline-lost = 输单
 pipeline-cycle_days = 赢单周期（天）
 pipeline-no_source = 未填来源
+pipeline-order = 订单
+pipeline-create_order = 按产品生成订单
+code-not_won = 只有赢单的机会才能生成订单。

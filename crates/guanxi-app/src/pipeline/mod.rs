@@ -129,3 +129,10 @@ pub async fn figures(
     }
     Ok(store.pipeline_figures(actor, pipeline, from, to).await?)
 }
+
+/// Creates the order of a won deal (once) and links it.
+pub async fn order_from(store: &Store, actor: &Actor, id: i64) -> Result<Opportunity, AppError> {
+    require(actor, Permission::WorkOpportunities)?;
+    require(actor, Permission::WriteOrders)?;
+    Ok(store.order_from_opportunity(actor, id).await?)
+}

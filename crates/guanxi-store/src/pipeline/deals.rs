@@ -818,3 +818,83 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// The order of a won deal: its products (or one line of its amount) ordered now, once —
+    /// the order's external reference `opportunity:<id>` makes a second click find the first
+    /// order — and linked to the deal, audited.
+    pub async fn order_from_opportunity(&self, actor: &Actor, id: i64) -> Result<Opportunity> {
+        use guanxi_domain::order::{NewOrder, NewOrderLine};
+        let o = self.get_opportunity(actor, id).await?;
+        if o.status != OpportunityStatus::Won {
+            return Err(StoreError::invalid("status", "not_won"));
+        }
+        if o.order_id.is_some() {
+            return Ok(o);
+        }
+        let lines: Vec<NewOrderLine> = if o.lines.is_empty() {
+            vec![NewOrderLine {
+                sku: format!("OPP-{id}"),
+                product_name: Some(o.name.clone()),
+                category: None,
+                quantity: 1,
+                unit_price_minor: o.amount_minor,
+            }]
+        } else {
+            o.lines
+                .iter()
+                .map(|l| NewOrderLine {
+                    sku: l.sku.clone(),
+                    product_name: l.name.clone(),
+                    category: None,
+                    quantity: l.quantity,
+                    unit_price_minor: l.unit_price_minor,
+                })
+                .collect()
+        };
+        let key = format!("opportunity:{id}");
+        let order = NewOrder {
+            customer_id: o.customer_id,
+            ordered_at: Utc::now(),
+            currency: o.currency.clone(),
+            channel: guanxi_domain::vocabulary::OrderChannel::Partner,
+            store: None,
+            external_ref: Some(key.clone()),
+            lines,
+        };
+        let order_id = match self.create_order(actor, order).await {
+            Ok(made) => made.id,
+            Err(StoreError::Duplicate { .. }) => {
+                sqlx::query_scalar("SELECT id FROM orders WHERE external_ref = $1")
+                    .bind(&key)
+                    .fetch_one(&self.read)
+                    .await?
+            }
+            Err(e) => return Err(e),
+        };
+        let now = to_ms(Utc::now());
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE opportunities SET order_id = $1, version = version + 1, updated_at = $2, \
+             updated_by = $3 WHERE id = $4 AND order_id IS NULL",
+        )
+        .bind(order_id)
+        .bind(now)
+        .bind(actor.user_id())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        entry(
+            &mut tx,
+            actor,
+            "order_from_opportunity",
+            "opportunity",
+            Some(id),
+            serde_json::json!({"order_id": order_id}),
+        )
+        .await?;
+        let out = load(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}

@@ -168,4 +168,34 @@ async fn a_deal_is_created_moved_and_forecast(app: &TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // Only a won deal makes an order, once, from its products.
+    let (s, _) = rep
+        .post(&format!("/opportunities/{id}/order"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, o) = rep.get(&format!("/opportunities/{id}")).await;
+    let (s, w) = rep
+        .post(
+            &format!("/opportunities/{id}/move"),
+            json!({"stage_id": stage(5).parse::<i64>().unwrap(), "version": o["version"]}),
+        )
+        .await;
+    assert_eq!(
+        (s, w["status"].as_str()),
+        (StatusCode::OK, Some("won")),
+        "{w}"
+    );
+    let (s, first) = rep
+        .post(&format!("/opportunities/{id}/order"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    let (_, again) = rep
+        .post(&format!("/opportunities/{id}/order"), json!({}))
+        .await;
+    assert_eq!(first["order_id"], again["order_id"]);
+    let (_, orders) = rep.get(&format!("/orders?customer_id={customer}")).await;
+    assert!(
+        orders.to_string().contains("\"total_minor\":880000"),
+        "{orders}"
+    );
 }

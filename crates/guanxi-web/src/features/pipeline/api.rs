@@ -190,3 +190,16 @@ pub async fn figures(
         uc::figures(&st.store, &auth.actor, id, from, to).await?,
     ))
 }
+
+/// Create the order of a won deal from its products (once: a repeat returns the deal with the
+/// same order).
+#[utoipa::path(post, path = "/api/v1/opportunities/{id}/order", tag = "pipeline",
+    params(("id" = i64, Path, description = "Opportunity id", minimum = 1)),
+    responses((status = 200, body = Opportunity), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn order(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<Opportunity>, ApiError> {
+    Ok(Json(uc::order_from(&st.store, &auth.actor, id).await?))
+}

@@ -22,6 +22,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::create))
         .routes(routes!(api::get))
         .routes(routes!(api::move_to))
+        .routes(routes!(api::order))
         .routes(routes!(api::history))
         .routes(routes!(api::forecast))
 }
@@ -35,4 +36,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/opportunities/new", get(pages::new))
         .route("/opportunities/{id}", get(pages::show))
         .route("/opportunities/{id}/move", post(pages::move_to))
+        .route("/opportunities/{id}/order", post(pages::order))
 }

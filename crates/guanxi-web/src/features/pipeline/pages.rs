@@ -195,6 +195,7 @@ struct ShowTpl {
     reasons: Vec<(i64, String)>,
     lost_reason: String,
     can_work: bool,
+    can_order: bool,
     errors: Vec<String>,
     conflict: bool,
     picked: i64,
@@ -288,6 +289,8 @@ async fn show_page(
             .unwrap_or_default(),
         reasons: reasons.iter().map(|r| (r.id, reason_name(r))).collect(),
         can_work: user.actor.can(Permission::WorkOpportunities),
+        can_order: user.actor.can(Permission::WorkOpportunities)
+            && user.actor.can(Permission::WriteOrders),
         errors,
         conflict,
         picked: picked.unwrap_or(o.stage_id),
@@ -355,6 +358,22 @@ pub async fn move_to(
                 field_messages(user.locale, &errs)
             };
             show_page(&st, &user, id, msgs, conflict, Some(stage_id), status).await
+        }
+    }
+}
+
+/// Creates the order of a won deal and shows the deal with it.
+pub async fn order(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Submitted { user, .. }: Submitted,
+) -> Result<Response, UiError> {
+    match uc::order_from(&st.store, &user.actor, id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/opportunities/{id}")).into_response()),
+        Err(e) => {
+            let (status, errs) = form_refusal(user.locale, e)?;
+            let msgs = field_messages(user.locale, &errs);
+            show_page(&st, &user, id, msgs, false, None, status).await
         }
     }
 }
