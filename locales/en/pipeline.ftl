@@ -83,3 +83,15 @@ pipeline-no_source = No source
 pipeline-order = Order
 pipeline-create_order = Create the order from its products
 code-not_won = Only a won deal has an order.
+pipeline-stale_title =
+    { $count ->
+        [one] Deals untouched for 1 day
+       *[other] Deals untouched for { $n } days
+    }
+pipeline-stale_none = No open deal has gone untouched that long.
+pipeline-untouched = Last moved
+pipeline-days_ago =
+    { $count ->
+        [one] 1 day ago
+       *[other] { $n } days ago
+    }

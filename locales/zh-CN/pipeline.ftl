@@ -75,3 +75,7 @@ pipeline-no_source = 未填来源
 pipeline-order = 订单
 pipeline-create_order = 按产品生成订单
 code-not_won = 只有赢单的机会才能生成订单。
+pipeline-stale_title = { $n } 天未跟进的机会
+pipeline-stale_none = 没有这么久未跟进的进行中机会。
+pipeline-untouched = 上次变动
+pipeline-days_ago = { $n } 天前

@@ -136,3 +136,24 @@ pub async fn order_from(store: &Store, actor: &Actor, id: i64) -> Result<Opportu
     require(actor, Permission::WriteOrders)?;
     Ok(store.order_from_opportunity(actor, id).await?)
 }
+
+/// Open deals untouched for `days` days (1–365): a rep's own, everyone's they see for others.
+pub async fn stale(
+    store: &Store,
+    actor: &Actor,
+    days: i64,
+    limit: i64,
+) -> Result<Vec<guanxi_store::pipeline::OpportunityCard>, AppError> {
+    require(actor, Permission::ReadOpportunities)?;
+    if !(1..=365).contains(&days) {
+        return Err(AppError::InvalidQuery(ValidationErrors::single(
+            "days",
+            "out_of_range",
+        )));
+    }
+    let mine = actor.role == guanxi_domain::role::Role::Sales;
+    let before = chrono::Utc::now() - chrono::Duration::days(days);
+    Ok(store
+        .stale_opportunities(actor, mine, before, limit.clamp(1, 100))
+        .await?)
+}

@@ -65,6 +65,9 @@ CREATE INDEX opportunities_board ON opportunities(pipeline_id, stage_id, status,
 CREATE INDEX opportunities_owner ON opportunities(owner_id, status, expected_close);
 CREATE INDEX opportunities_close ON opportunities(status, expected_close);
 CREATE INDEX opportunities_customer ON opportunities(customer_id);
+-- Stale deals: open ones untouched the longest, a rep's own or everyone's.
+CREATE INDEX opportunities_stale ON opportunities(owner_id, status, last_activity_at);
+CREATE INDEX opportunities_stale_all ON opportunities(status, last_activity_at);
 CREATE TABLE opportunity_lines (
     id INTEGER PRIMARY KEY,
     opportunity_id BIGINT NOT NULL REFERENCES opportunities(id),

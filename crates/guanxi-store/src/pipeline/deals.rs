@@ -612,25 +612,10 @@ impl Store {
             q.push(" ORDER BY o.updated_at DESC, o.id DESC LIMIT ")
                 .int(CARDS_PER_COLUMN);
             let rows: Vec<Row> = q.query_as().fetch_all(&mut *conn).await?;
-            let mut cards = Vec::with_capacity(rows.len());
-            for r in rows {
-                let o = r.into_opportunity(Vec::new())?;
-                cards.push(OpportunityCard {
-                    id: o.id,
-                    name: o.name,
-                    customer_id: o.customer_id,
-                    customer_name: o.customer_name,
-                    owner_id: o.owner_id,
-                    amount_minor: o.amount_minor,
-                    currency: o.currency,
-                    probability: o.probability,
-                    weighted_minor: o.weighted_minor,
-                    expected_close: o.expected_close,
-                    stage_entered_at: o.stage_entered_at,
-                    last_activity_at: o.last_activity_at,
-                    version: o.version,
-                });
-            }
+            let cards = rows
+                .into_iter()
+                .map(|r| r.into_opportunity(Vec::new()).map(card))
+                .collect::<Result<Vec<_>>>()?;
             columns.push(BoardColumn {
                 stage: stage.clone(),
                 count,
@@ -896,5 +881,53 @@ impl Store {
         let out = load(&mut tx, actor, id).await?;
         tx.commit().await?;
         Ok(out)
+    }
+}
+
+impl Store {
+    /// Open deals the actor sees that nobody moved or changed since `before`, the longest
+    /// untouched first (`mine`: only the actor's own).
+    pub async fn stale_opportunities(
+        &self,
+        actor: &Actor,
+        mine: bool,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OpportunityCard>> {
+        let mut q = SqlBuilder::new(&format!(
+            "SELECT {COLUMNS} FROM opportunities o JOIN customers c ON c.id = o.customer_id \
+             JOIN pipeline_stages s ON s.id = o.stage_id \
+             WHERE o.status = 'open' AND o.deleted_at IS NULL AND o.last_activity_at < "
+        ));
+        q.int(to_ms(before));
+        if mine {
+            q.push(" AND o.owner_id = ").int(actor.id);
+        }
+        push_owner_scope(&mut q, actor, "o.owner_id");
+        q.push(" ORDER BY o.last_activity_at, o.id LIMIT ")
+            .int(limit);
+        let rows: Vec<Row> = q.query_as().fetch_all(&self.read).await?;
+        rows.into_iter()
+            .map(|r| r.into_opportunity(Vec::new()).map(card))
+            .collect()
+    }
+}
+
+/// A deal as a card.
+fn card(o: Opportunity) -> OpportunityCard {
+    OpportunityCard {
+        id: o.id,
+        name: o.name,
+        customer_id: o.customer_id,
+        customer_name: o.customer_name,
+        owner_id: o.owner_id,
+        amount_minor: o.amount_minor,
+        currency: o.currency,
+        probability: o.probability,
+        weighted_minor: o.weighted_minor,
+        expected_close: o.expected_close,
+        stage_entered_at: o.stage_entered_at,
+        last_activity_at: o.last_activity_at,
+        version: o.version,
     }
 }

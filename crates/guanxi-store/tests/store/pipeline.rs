@@ -323,4 +323,21 @@ async fn the_board_and_the_forecast_add_up_exactly(db: &TestDb) {
     let all = figures.by_source.iter().find(|x| x.source == "*").unwrap();
     assert_eq!((all.won, all.lost, all.win_rate), (1, 0, Some(1.0)));
     assert_eq!(figures.stage_times.iter().map(|t| t.moves).sum::<i64>(), 2);
+    // Stale: 乙 untouched for 20 days shows; the rest moved today, and won ones never do.
+    db.execute(&format!(
+        "UPDATE opportunities SET last_activity_at = {} WHERE id = {}",
+        (Utc::now() - Duration::days(20)).timestamp_millis(),
+        b.id
+    ))
+    .await;
+    let stale = s
+        .stale_opportunities(&rep, true, Utc::now() - Duration::days(14), 10)
+        .await
+        .unwrap();
+    assert_eq!(stale.iter().map(|c| c.id).collect::<Vec<_>>(), [b.id]);
+    let boss_mine = s
+        .stale_opportunities(&boss, true, Utc::now() - Duration::days(14), 10)
+        .await
+        .unwrap();
+    assert!(boss_mine.is_empty());
 }

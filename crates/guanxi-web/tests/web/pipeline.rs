@@ -139,6 +139,14 @@ async fn a_deal_is_created_moved_and_forecast(app: &TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("id=\"forecast\""));
     assert!(html.contains("id=\"funnel\"") && html.contains("id=\"win-rate\""));
+    let (s, html) = b.get("/pipeline/stale").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !html.contains("id=\"stale-deals\""),
+        "moved today: not stale"
+    );
+    let (s, _) = b.get("/pipeline/stale?days=0").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, fig) = rep.get("/pipelines/1/figures").await;
     assert_eq!(s, StatusCode::OK, "{fig}");
     assert_eq!(fig["deals"], 1);

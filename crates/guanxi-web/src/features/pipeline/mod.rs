@@ -32,6 +32,7 @@ pub fn page_routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/pipeline", get(pages::board))
         .route("/pipeline/forecast", get(pages::forecast))
+        .route("/pipeline/stale", get(pages::stale))
         .route("/opportunities", post(pages::create))
         .route("/opportunities/new", get(pages::new))
         .route("/opportunities/{id}", get(pages::show))

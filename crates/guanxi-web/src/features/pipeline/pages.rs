@@ -676,3 +676,51 @@ pub async fn forecast(
     };
     Ok(render(l, &tpl))
 }
+
+#[derive(Template)]
+#[template(path = "pipeline/stale.html")]
+struct StaleTpl {
+    ctx: Ctx,
+    days: i64,
+    /// id, name, customer id, customer, amount, last touched.
+    cards: Vec<(i64, String, i64, String, String, String)>,
+}
+
+/// Deals nobody touched in `?days=` (default 14): the dashboard loads this fragment.
+pub async fn stale(
+    State(st): State<AppState>,
+    user: UiUser,
+    q: FormData,
+) -> Result<Response, UiError> {
+    let days = q
+        .get("days")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(STALE_DAYS);
+    let cards = uc::stale(&st.store, &user.actor, days, 10)
+        .await
+        .map_err(page_err(user.locale))?;
+    let ctx = user.ctx("pipeline.title");
+    let today = st.as_of().today;
+    let tpl = StaleTpl {
+        days,
+        cards: cards
+            .into_iter()
+            .map(|c| {
+                let idle = (today - c.last_activity_at.date_naive()).num_days();
+                (
+                    c.id,
+                    c.name,
+                    c.customer_id,
+                    c.customer_name,
+                    format::money(c.amount_minor, &c.currency),
+                    ctx.count("pipeline.days_ago", idle),
+                )
+            })
+            .collect(),
+        ctx,
+    };
+    Ok(render(user.locale, &tpl))
+}
+
+/// Days without a move after which a deal counts as stale on the dashboard.
+const STALE_DAYS: i64 = 14;
