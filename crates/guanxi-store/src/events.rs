@@ -25,18 +25,23 @@ pub struct EventSource {
 
 /// Which source rows to (re)project.
 #[derive(Debug, Clone, Copy)]
-pub enum Rows {
+pub enum Rows<'a> {
     /// The row with this id.
     Id(i64),
+    /// The rows with these ids (a chunk written together).
+    Ids(&'a [i64]),
     /// Every row of this customer (after a bulk change such as an erasure).
     Customer(i64),
 }
 
 /// Writes (or rewrites) the events of `rows` from `source`, inside the caller's transaction.
-pub async fn project(conn: &mut AnyConnection, source: &EventSource, rows: Rows) -> Result<()> {
-    let (column, value) = match rows {
-        Rows::Id(id) => ("id", id),
-        Rows::Customer(c) => ("customer_id", c),
+pub async fn project(conn: &mut AnyConnection, source: &EventSource, rows: Rows<'_>) -> Result<()> {
+    if matches!(rows, Rows::Ids(ids) if ids.is_empty()) {
+        return Ok(());
+    }
+    let column = match rows {
+        Rows::Id(_) | Rows::Ids(_) => "id",
+        Rows::Customer(_) => "customer_id",
     };
     // `WHERE true` after the subquery: SQLite needs it to read `ON CONFLICT` as the upsert
     // clause rather than a join constraint.
@@ -44,10 +49,18 @@ pub async fn project(conn: &mut AnyConnection, source: &EventSource, rows: Rows)
         "INSERT INTO customer_events (customer_id, at, kind, ref_id, code, title, detail, \
          amount_minor, currency, user_id, version, link_id) \
          SELECT customer_id, at, kind, ref_id, code, title, detail, amount_minor, currency, \
-         user_id, version, link_id FROM ({} WHERE {column} = ",
+         user_id, version, link_id FROM ({} WHERE {column} ",
         source.select
     ));
-    q.int(value).push(
+    match rows {
+        Rows::Id(v) | Rows::Customer(v) => {
+            q.push("= ").int(v);
+        }
+        Rows::Ids(ids) => {
+            q.push("IN ").int_list(ids);
+        }
+    }
+    q.push(
         ") s WHERE true ON CONFLICT (kind, ref_id) DO UPDATE SET \
          customer_id = excluded.customer_id, at = excluded.at, code = excluded.code, \
          title = excluded.title, detail = excluded.detail, amount_minor = excluded.amount_minor, \
