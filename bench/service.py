@@ -12,7 +12,7 @@ measures as the agents and the manager:
 * an agent's desk (`/tickets`, their open tickets) and the ticket page;
 * the manager's "all open" and "SLA breached" views, and the figures of the last 30 and 365
   days (past days from the daily rollup, which the script waits for), and an agent's own
-  figures (counted live).
+  figures (the rollup's cells of their queues, and their own tickets elsewhere counted live).
 
 Server time is the `Server-Timing` header.
 
@@ -203,8 +203,9 @@ def main():
             ("manager: figures API, 30 days", "/api/v1/service/metrics", 50),
         ]:
             good &= row(name, [manager.page(path)[2] for _ in range(args.n // 4)], budget)
-        # An agent's own figures are counted live over their scope (their two queues).
-        good &= row("agent: figures, 30 days (live)",
+        # An agent's own figures add up the rollup's cells of their two queues, plus their own
+        # tickets outside them counted live.
+        good &= row("agent: figures, 30 days (cells)",
                     [c.page("/tickets/metrics")[2] for _ in range(args.n // 4)], 50)
     finally:
         server.terminate()

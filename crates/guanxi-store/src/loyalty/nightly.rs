@@ -170,17 +170,21 @@ impl Store {
         {
             let mut tx = self.begin_write().await?;
             // `window` is one of guanxi_domain::loyalty::program::WINDOWS, never user text.
-            sqlx::query(&format!(
-                "INSERT INTO loyalty_accounts (customer_id, program_id, created_at) \
-                 SELECT cp.customer_id, $1, $2 FROM customer_purchases cp \
+            // New members are written with their programme and first tier at once: updating a
+            // first night's 900 k fresh rows twice more cost PostgreSQL a full rewrite each.
+            let inserted = sqlx::query(&format!(
+                "INSERT INTO loyalty_accounts (customer_id, program_id, tier, tier_since, \
+                 created_at) SELECT cp.customer_id, $1, $3, $2, $2 FROM customer_purchases cp \
                  JOIN customers c ON c.id = cp.customer_id \
                  WHERE cp.orders_{window}d > 0 AND c.deleted_at IS NULL \
                  ON CONFLICT (customer_id) DO NOTHING"
             ))
             .bind(program_id)
             .bind(now_ms)
+            .bind(base.as_str())
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
             sqlx::query(
                 "UPDATE loyalty_accounts SET program_id = $1 \
                  WHERE program_id IS NULL OR program_id <> $1",
@@ -188,16 +192,17 @@ impl Store {
             .bind(program_id)
             .execute(&mut *tx)
             .await?;
-            report.joined = sqlx::query(
-                "UPDATE loyalty_accounts SET tier = $1, tier_since = $2 \
-                 WHERE program_id = $3 AND tier IS NULL",
-            )
-            .bind(base.as_str())
-            .bind(now_ms)
-            .bind(program_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            report.joined = inserted
+                + sqlx::query(
+                    "UPDATE loyalty_accounts SET tier = $1, tier_since = $2 \
+                     WHERE program_id = $3 AND tier IS NULL",
+                )
+                .bind(base.as_str())
+                .bind(now_ms)
+                .bind(program_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             tx.commit().await?;
         }
         let measure = match p.basis {

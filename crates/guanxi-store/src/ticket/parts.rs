@@ -389,16 +389,21 @@ pub(crate) async fn ticket_parts(
         cells.entry((cq, ct)).or_default().skus.push((k, n));
     }
 
-    // Outbound: agents' replies by their ticket's channel.
-    let mut q = scoped(
-        "t.channel, COUNT(*)",
-        " FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.kind = 'reply'",
-    );
-    q.push(" AND m.created_at >= ")
-        .int(f)
-        .push(" AND m.created_at < ")
+    // Outbound: agents' replies by their ticket's channel. The period's replies are counted per
+    // ticket first, then joined to their tickets: an aggregate is never flattened into the
+    // join, so PostgreSQL cannot start from every ticket an agent ever held instead (135 ms
+    // for an agent's 5,000 at a million tickets; SQLite chose this order by itself).
+    let mut q = SqlBuilder::new(&format!(
+        "SELECT {}, t.channel, CAST(SUM(m.n) AS BIGINT) FROM (SELECT ticket_id, COUNT(*) AS n \
+         FROM ticket_messages WHERE kind = 'reply' AND created_at >= ",
+        scope.cell_columns()
+    ));
+    q.int(f)
+        .push(" AND created_at < ")
         .int(t)
-        .push(&format!(" GROUP BY {group}t.channel"));
+        .push(" GROUP BY ticket_id) m JOIN tickets t ON t.id = m.ticket_id WHERE 1 = 1");
+    scope.push(&mut q);
+    q.push(&format!(" GROUP BY {group}t.channel"));
     let rows: Vec<(i64, i64, String, i64)> = q.query_as().fetch_all(read).await?;
     for (cq, ct, k, n) in rows {
         cells.entry((cq, ct)).or_default().replies.push((k, n));
