@@ -58,6 +58,15 @@ fn day_key(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
+/// The whole local days inside `[f, t)`: from the first midnight at or after `f` to the last
+/// at or before `t`; `None` when there is none.
+fn whole_days(f: i64, t: i64, offset_ms: i64) -> Option<(i64, i64)> {
+    let first = (f + offset_ms).div_euclid(DAY_MS) * DAY_MS - offset_ms;
+    let first = if first < f { first + DAY_MS } else { first };
+    let last = (t + offset_ms).div_euclid(DAY_MS) * DAY_MS - offset_ms;
+    (first < last).then_some((first, last))
+}
+
 /// Adds a span to a list, joined to the previous one when they touch.
 fn push_span(spans: &mut Vec<(i64, i64)>, a: i64, b: i64) {
     if a >= b {
@@ -79,12 +88,9 @@ impl Store {
         utc_offset_hours: i64,
     ) -> Result<Option<Rolled>> {
         let offset = utc_offset_hours * 3_600_000;
-        let first = (f + offset).div_euclid(DAY_MS) * DAY_MS - offset;
-        let first = if first < f { first + DAY_MS } else { first };
-        let last = (t + offset).div_euclid(DAY_MS) * DAY_MS - offset;
-        if first >= last {
+        let Some((first, last)) = whole_days(f, t, offset) else {
             return Ok(None);
-        }
+        };
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT day, figures, computed_at FROM ticket_days \
              WHERE day >= $1 AND day < $2 AND utc_offset_minutes = $3 ORDER BY day",
@@ -133,12 +139,9 @@ impl Store {
         teams: &[i64],
     ) -> Result<Option<Rolled>> {
         let offset = utc_offset_hours * 3_600_000;
-        let first = (f + offset).div_euclid(DAY_MS) * DAY_MS - offset;
-        let first = if first < f { first + DAY_MS } else { first };
-        let last = (t + offset).div_euclid(DAY_MS) * DAY_MS - offset;
-        if first >= last {
+        let Some((first, last)) = whole_days(f, t, offset) else {
             return Ok(None);
-        }
+        };
         let mut q = SqlBuilder::new(
             "SELECT day, queue_key, figures, computed_at FROM ticket_cell_days WHERE day >= ",
         );
