@@ -126,7 +126,8 @@ impl ValidCustomer {
     }
 }
 
-fn trimmed(v: &Option<String>) -> Option<String> {
+/// Trims a text field and turns an empty one into `None`.
+pub(crate) fn trimmed(v: &Option<String>) -> Option<String> {
     v.as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -633,21 +633,48 @@ pub(crate) async fn rebuild_search_keys(conn: &mut AnyConnection, customer_id: i
     Ok(())
 }
 
+/// Rewrites one customer's rows of `customer_tags` (the tag index) to `tags`.
 pub(crate) async fn write_tags(
     conn: &mut AnyConnection,
     customer_id: i64,
     tags: &[String],
 ) -> Result<()> {
-    sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
-        .bind(customer_id)
-        .execute(&mut *conn)
-        .await?;
-    for t in tags {
-        sqlx::query("INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2)")
-            .bind(customer_id)
-            .bind(t.as_str())
-            .execute(&mut *conn)
-            .await?;
+    write_tags_of(conn, &[(customer_id, tags.to_vec())]).await
+}
+
+/// Rows of `customer_tags` one INSERT writes.
+const TAG_ROWS: usize = 1000;
+
+/// Rewrites the `customer_tags` rows of several customers at once: one DELETE and an INSERT
+/// per [`TAG_ROWS`] tags, however many customers (a rules chunk changes hundreds).
+pub(crate) async fn write_tags_of(
+    conn: &mut AnyConnection,
+    customers: &[(i64, Vec<String>)],
+) -> Result<()> {
+    if customers.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = customers.iter().map(|(id, _)| *id).collect();
+    let mut q = SqlBuilder::new("DELETE FROM customer_tags WHERE customer_id IN ");
+    q.int_list(&ids);
+    q.query().execute(&mut *conn).await?;
+    let rows: Vec<(i64, &String)> = customers
+        .iter()
+        .flat_map(|(id, tags)| tags.iter().map(move |t| (*id, t)))
+        .collect();
+    for chunk in rows.chunks(TAG_ROWS) {
+        let mut q = SqlBuilder::new("INSERT INTO customer_tags (customer_id, tag) VALUES ");
+        for (i, (id, tag)) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .int(*id)
+                .push(", ")
+                .text((*tag).clone())
+                .push(")");
+        }
+        q.query().execute(&mut *conn).await?;
     }
     Ok(())
 }

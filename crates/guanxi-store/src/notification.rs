@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use crate::audit::{record, AuditEvent};
+use crate::audit::entry;
 use crate::customers::scope_owners;
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
@@ -204,15 +204,13 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                record(
+                entry(
                     &mut tx,
                     actor,
-                    AuditEvent {
-                        action: "read_notification",
-                        entity: "notification",
-                        entity_id: Some(id),
-                        detail: serde_json::json!({}),
-                    },
+                    "read_notification",
+                    "notification",
+                    Some(id),
+                    serde_json::json!({}),
                 )
                 .await?;
             }
@@ -238,15 +236,13 @@ impl Store {
         .await?
         .rows_affected();
         if n > 0 {
-            record(
+            entry(
                 &mut tx,
                 actor,
-                AuditEvent {
-                    action: "read_notifications",
-                    entity: "notification",
-                    entity_id: None,
-                    detail: serde_json::json!({ "count": n }),
-                },
+                "read_notifications",
+                "notification",
+                None,
+                serde_json::json!({ "count": n }),
             )
             .await?;
         }

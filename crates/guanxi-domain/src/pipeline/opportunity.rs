@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::customer::trimmed;
 use crate::error::ValidationErrors;
 use crate::profile::check_text;
 use crate::vocabulary;
@@ -120,12 +121,6 @@ pub struct MoveInput {
     /// Notes on the loss (required when the reason asks for them).
     #[serde(default)]
     pub lost_note: Option<String>,
-}
-
-fn trimmed(v: &Option<String>) -> Option<String> {
-    v.as_ref()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
 }
 
 impl OpportunityInput {

@@ -720,11 +720,8 @@ async fn act(
     Ok(())
 }
 
-/// Rows of `customer_tags` one INSERT writes.
-const TAG_ROWS: usize = 1000;
-
-/// Writes the new tags of the customers a chunk changed: one UPDATE of `customers`, one
-/// DELETE and a few INSERTs of `customer_tags`, whatever the chunk's size.
+/// Writes the new tags of the customers a chunk changed: one UPDATE of `customers` and the
+/// tag index rewritten for all of them at once, whatever the chunk's size.
 async fn write_changed_tags(
     conn: &mut sqlx::AnyConnection,
     changed: &[(i64, Vec<String>)],
@@ -744,26 +741,6 @@ async fn write_changed_tags(
         .push(" WHERE id IN ")
         .int_list(&ids);
     q.query().execute(&mut *conn).await?;
-    let mut q = SqlBuilder::new("DELETE FROM customer_tags WHERE customer_id IN ");
-    q.int_list(&ids);
-    q.query().execute(&mut *conn).await?;
-    let rows: Vec<(i64, &String)> = changed
-        .iter()
-        .flat_map(|(id, tags)| tags.iter().map(move |t| (*id, t)))
-        .collect();
-    for chunk in rows.chunks(TAG_ROWS) {
-        let mut q = SqlBuilder::new("INSERT INTO customer_tags (customer_id, tag) VALUES ");
-        for (i, (id, tag)) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.push("(")
-                .int(*id)
-                .push(", ")
-                .text((*tag).clone())
-                .push(")");
-        }
-        q.query().execute(&mut *conn).await?;
-    }
+    crate::customers::write_tags_of(conn, changed).await?;
     Ok(())
 }

@@ -391,15 +391,13 @@ impl Store {
         } else if actor.role == Role::Service {
             // An agent sees the cells of their queues and the teams they lead, and their own
             // tickets elsewhere: the cells come from the rollup, the rest is counted live.
-            let queues: Vec<i64> =
-                sqlx::query_scalar("SELECT queue_id FROM queue_members WHERE user_id = $1")
-                    .bind(actor.id)
-                    .fetch_all(&self.read)
-                    .await?;
+            let mut conn = self.read.acquire().await?;
+            let queues = super::queue::agent_queues(&mut conn, actor.id).await?;
             let teams: Vec<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE lead_id = $1")
                 .bind(actor.id)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *conn)
                 .await?;
+            drop(conn);
             let rolled = self
                 .rolled_up_cells(f, t, utc_offset_hours, &queues, &teams)
                 .await?;

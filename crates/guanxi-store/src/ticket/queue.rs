@@ -217,6 +217,16 @@ impl AgentRow {
     }
 }
 
+/// The queues an agent is a member of.
+pub(crate) async fn agent_queues(conn: &mut sqlx::AnyConnection, user: i64) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT queue_id FROM queue_members WHERE user_id = $1")
+            .bind(user)
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
+
 impl Store {
     /// Every queue with its members and how many tickets wait in it.
     pub async fn service_queues(&self) -> Result<Vec<ServiceQueue>> {
@@ -408,12 +418,7 @@ impl Store {
         )
         .await?;
         if status == AgentStatus::Available {
-            let queues: Vec<i64> =
-                sqlx::query_scalar("SELECT queue_id FROM queue_members WHERE user_id = $1")
-                    .bind(user)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            for q in queues {
+            for q in agent_queues(&mut tx, user).await? {
                 route_waiting(&mut tx, self.backend(), q, now).await?;
             }
         }

@@ -44,9 +44,14 @@ fn stage_view(ctx: &Ctx, s: &Stage) -> StageView {
 }
 
 fn stage_name(ctx: &Ctx, s: &Stage) -> String {
-    match (&s.name_en, ctx.is_zh()) {
-        (Some(en), false) => en.clone(),
-        _ => s.name.clone(),
+    localized(ctx, &s.name, s.name_en.as_deref())
+}
+
+/// A name the admin gave in Chinese, with its English one shown on English pages when given.
+fn localized(ctx: &Ctx, name: &str, name_en: Option<&str>) -> String {
+    match (name_en, ctx.is_zh()) {
+        (Some(en), false) => en.to_string(),
+        _ => name.to_string(),
     }
 }
 
@@ -231,10 +236,8 @@ async fn show_page(
             .map(|s| stage_name(&ctx, s))
             .unwrap_or_default()
     };
-    let reason_name = |r: &guanxi_store::pipeline::LostReason| match (&r.name_en, ctx.is_zh()) {
-        (Some(en), false) => en.clone(),
-        _ => r.name.clone(),
-    };
+    let reason_name =
+        |r: &guanxi_store::pipeline::LostReason| localized(&ctx, &r.name, r.name_en.as_deref());
     let tpl = ShowTpl {
         stage: name_of(Some(o.stage_id)),
         status: ctx.label("stage_kind", o.status.as_str()),
