@@ -50,17 +50,20 @@ def deals_sql(backend, customers, reps, stages, now_ms):
     else:
         close = f"to_char(DATE '{today.isoformat()}' + CAST(i % 180 AS INT), 'YYYY-MM-DD')"
     touched = f"{now_ms} - (i % 60) * {day}"
+    # The furthest stage reached: the stage itself, or for a lost deal the third stage.
+    furthest = "CASE i % 7 " + " ".join(
+        f"WHEN {k} THEN {3 if kind == 'lost' else k + 1}" for k, (_, kind, _) in enumerate(stages)) + " END"
     closed = f"CASE WHEN i % 7 >= 5 THEN {touched} ELSE NULL END"
     return (series.format(n=DEALS - 1) +
             "INSERT INTO opportunities (customer_id, owner_id, pipeline_id, stage_id, status, name, "
             "amount_minor, currency, probability, expected_close, competitors, source, "
             "lost_reason_id, stage_entered_at, last_activity_at, closed_at, version, created_at, "
-            "updated_at) "
+            "updated_at, furthest_position) "
             f"SELECT 1 + (i % {customers}), {owner}, {stages[0][2]}, {stage}, {status}, 'bench deal', "
             "100000 + (i * 7919) % 19900000, 'CNY', CASE WHEN i % 10 = 0 THEN 55 ELSE NULL END, "
             f"{close}, '[]', CASE i % 4 WHEN 0 THEN '展会' WHEN 1 THEN '官网' WHEN 2 THEN '老客户介绍' ELSE NULL END, "
             "CASE WHEN i % 7 = 6 THEN (SELECT MIN(id) FROM lost_reasons) ELSE NULL END, "
-            f"{touched}, {touched}, {closed}, 1, {now_ms} - (i % 300) * {day}, {touched} "
+            f"{touched}, {touched}, {closed}, 1, {now_ms} - (i % 300) * {day}, {touched}, {furthest} "
             f"FROM {source.format(n=DEALS - 1)}")
 
 

@@ -95,3 +95,7 @@ pipeline-days_ago =
         [one] 1 day ago
        *[other] { $n } days ago
     }
+pipeline-edit = Edit opportunity
+pipeline-edit_conflict = Someone changed this deal while you were editing it. Your changes are still in the form: check them and save again to overwrite.
+code-cannot_change = This cannot be changed here.
+code-use_move = Change the stage by moving the deal.

@@ -79,3 +79,7 @@ pipeline-stale_title = { $n } 天未跟进的机会
 pipeline-stale_none = 没有这么久未跟进的进行中机会。
 pipeline-untouched = 上次变动
 pipeline-days_ago = { $n } 天前
+pipeline-edit = 编辑销售机会
+pipeline-edit_conflict = 您编辑期间有人修改了此机会。您的修改仍在表单中：请核对后再次保存以覆盖。
+code-cannot_change = 此项不能在这里修改。
+code-use_move = 请通过移动阶段来改变阶段。

@@ -17,6 +17,7 @@ pub mod error;
 pub mod export;
 pub mod jobs;
 pub mod knowledge;
+pub mod lead;
 pub mod loyalty;
 pub mod maintenance;
 pub mod merge;

@@ -12,6 +12,7 @@ pub mod customer;
 pub mod error;
 pub mod interaction;
 pub mod knowledge;
+pub mod lead;
 pub mod lifecycle;
 pub mod loyalty;
 pub mod lunar;

@@ -328,6 +328,16 @@ pub(crate) fn push_owner_scope(q: &mut SqlBuilder, actor: &Actor, column: &str) 
     }
 }
 
+/// [`push_owner_scope`] that also lets in rows nobody owns yet (the leads' pool, which every
+/// rep sees): `AND (col IS NULL OR 1 = 1 AND col IN (…))`.
+pub(crate) fn push_owner_or_pool_scope(q: &mut SqlBuilder, actor: &Actor, column: &str) {
+    if actor.scope == RecordScope::OwnAndTeam {
+        q.push(&format!(" AND ({column} IS NULL OR 1 = 1"));
+        push_owner_scope(q, actor, column);
+        q.push(")");
+    }
+}
+
 /// `SELECT id FROM users …` of a team reader's owners: the reader and their team's members.
 fn push_team_owners(q: &mut SqlBuilder, reader: i64, team: i64) {
     q.push("SELECT id FROM users WHERE id = ")

@@ -25,6 +25,7 @@ pub mod import;
 pub mod insights;
 pub mod jobs;
 pub mod knowledge;
+pub mod lead;
 pub mod lifecycle;
 pub mod load;
 pub mod loyalty;

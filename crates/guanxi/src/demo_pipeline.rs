@@ -107,6 +107,7 @@ pub async fn load(
                 quantity: rng.gen_range(10..400),
                 unit_price_minor: price,
             }],
+            version: None,
         }
         .validate()
         .map_err(|e| anyhow::anyhow!("demo deal: {e:?}"))?;

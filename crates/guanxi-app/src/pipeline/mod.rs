@@ -57,6 +57,25 @@ pub async fn create(
     Ok(store.create_opportunity(actor, &o).await?)
 }
 
+/// Changes a deal's fields at the version the client read. Handing it to another owner
+/// needs `ReassignCustomers`, as for customers.
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    input: &OpportunityInput,
+) -> Result<Opportunity, AppError> {
+    require(actor, Permission::WorkOpportunities)?;
+    let o = input.validate()?;
+    if let Some(owner) = o.owner_id {
+        let current = store.get_opportunity(actor, id).await?;
+        if current.owner_id != Some(owner) && owner != actor.id {
+            require(actor, Permission::ReassignCustomers)?;
+        }
+    }
+    Ok(store.update_opportunity(actor, id, &o).await?)
+}
+
 /// One deal within the actor's scope.
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Opportunity, AppError> {
     require(actor, Permission::ReadOpportunities)?;

@@ -16,12 +16,16 @@ pub struct FunnelStep {
     pub conversion: Option<f64>,
 }
 
-/// The funnel over `stages` (id, position; open and won stages in order) from each deal's
-/// furthest position reached.
-pub fn funnel(stages: &[(i64, i64)], furthest: &[i64]) -> Vec<FunnelStep> {
+/// The funnel over `stages` (id, position; open and won stages in order) from how many deals
+/// got furthest to each position: `(position, deals)`.
+pub fn funnel(stages: &[(i64, i64)], furthest: &[(i64, i64)]) -> Vec<FunnelStep> {
     let mut out: Vec<FunnelStep> = Vec::with_capacity(stages.len());
     for (id, position) in stages {
-        let reached = furthest.iter().filter(|f| **f >= *position).count() as i64;
+        let reached = furthest
+            .iter()
+            .filter(|(f, _)| *f >= *position)
+            .map(|(_, n)| n)
+            .sum();
         let conversion = out
             .last()
             .and_then(|prev| (prev.reached > 0).then(|| reached as f64 / prev.reached as f64));
@@ -47,7 +51,7 @@ mod tests {
     fn a_deal_counts_for_every_stage_up_to_its_furthest() {
         // Stages at positions 1, 2, 3 and won at 6; five deals.
         let stages = [(10, 1), (11, 2), (12, 3), (15, 6)];
-        let f = funnel(&stages, &[1, 2, 3, 6, 3]);
+        let f = funnel(&stages, &[(1, 1), (2, 1), (3, 2), (6, 1)]);
         let reached: Vec<i64> = f.iter().map(|s| s.reached).collect();
         assert_eq!(reached, [5, 4, 3, 1]);
         assert_eq!(f[0].conversion, None);
@@ -58,7 +62,7 @@ mod tests {
 
     #[test]
     fn an_empty_step_has_no_conversion_after_it() {
-        let f = funnel(&[(1, 1), (2, 2), (3, 3)], &[1]);
+        let f = funnel(&[(1, 1), (2, 2), (3, 3)], &[(1, 1)]);
         assert_eq!(f[1].reached, 0);
         assert_eq!(f[2].conversion, None);
         assert_eq!(win_rate(0, 0), None);

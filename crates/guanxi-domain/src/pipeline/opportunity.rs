@@ -98,6 +98,10 @@ pub struct OpportunityInput {
     /// Products with quantities and prices.
     #[serde(default)]
     pub lines: Vec<LineInput>,
+    /// The version last read: required to update (a stale one is a 409), ignored on create.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub version: Option<i64>,
 }
 
 fn cny() -> String {
@@ -159,6 +163,9 @@ impl OpportunityInput {
         o.currency = o.currency.trim().to_ascii_uppercase();
         if o.currency.len() != 3 || !o.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             e.push("currency", "invalid_currency");
+        }
+        if o.version.is_some_and(|v| v < 1) {
+            e.push("version", "out_of_range");
         }
         if o.probability.is_some_and(|p| !(0..=100).contains(&p)) {
             e.push("probability", "out_of_range");

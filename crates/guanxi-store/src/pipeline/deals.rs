@@ -7,6 +7,8 @@
 //! Probability: a won deal is 100, a lost one 0, an open one the rep's own figure when they
 //! set one, else its stage's — computed when read, so it never goes stale as the deal moves.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use guanxi_domain::pipeline::{
     effective_probability, weighted_minor, LineInput, MoveInput, OpportunityInput,
@@ -192,10 +194,6 @@ pub struct StageChange {
     pub user_id: Option<i64>,
 }
 
-/// The probability a deal carries in SQL, on `o` (opportunities) and `s` (its stage).
-const PROBABILITY_SQL: &str = "CASE WHEN s.kind = 'won' THEN 100 WHEN s.kind = 'lost' THEN 0 \
-    ELSE COALESCE(o.probability, s.probability) END";
-
 const COLUMNS: &str = "o.id, o.customer_id, c.name AS customer_name, o.owner_id, o.pipeline_id, \
     o.stage_id, o.status, o.name, o.amount_minor, o.currency, o.probability AS own_probability, \
     s.kind AS stage_kind, s.probability AS stage_probability, \
@@ -322,6 +320,50 @@ async fn load(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<Opport
     )
 }
 
+/// Writes a deal's product lines in order.
+async fn insert_lines(conn: &mut AnyConnection, id: i64, lines: &[LineInput]) -> Result<()> {
+    for (i, l) in lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO opportunity_lines (opportunity_id, position, sku, name, quantity, \
+             unit_price_minor) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(i64::try_from(i).unwrap_or(0))
+        .bind(l.sku.as_str())
+        .bind(l.name.as_deref())
+        .bind(l.quantity)
+        .bind(l.unit_price_minor)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The audit detail of an edit: each changed field's value before and after.
+fn changes(before: &Opportunity, after: &Opportunity) -> serde_json::Value {
+    let (Ok(serde_json::Value::Object(b)), Ok(serde_json::Value::Object(a))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return serde_json::Value::Null;
+    };
+    let skip = [
+        "version",
+        "updated_at",
+        "last_activity_at",
+        "weighted_minor",
+        "probability",
+    ];
+    let changed: serde_json::Map<String, serde_json::Value> = a
+        .into_iter()
+        .filter(|(k, v)| !skip.contains(&k.as_str()) && b.get(k) != Some(v))
+        .map(|(k, v)| {
+            let was = b.get(&k).cloned().unwrap_or(serde_json::Value::Null);
+            (k, serde_json::json!({"from": was, "to": v}))
+        })
+        .collect();
+    serde_json::Value::Object(changed)
+}
+
 /// Appends a stage change of `o` into `to` (from its current stage, or from none when it is
 /// `created`), projects it onto the timeline, in the caller's transaction.
 async fn log_move(
@@ -346,6 +388,16 @@ async fn log_move(
     .bind(ms_in_from)
     .bind(actor.user_id())
     .fetch_one(&mut *conn)
+    .await?;
+    // The furthest open or won stage it reached (the funnel's cohorts, migration 0047).
+    sqlx::query(
+        "UPDATE opportunities SET furthest_position = (SELECT s.position FROM pipeline_stages s \
+         WHERE s.id = $1) WHERE id = $2 AND furthest_position < (SELECT s.position \
+         FROM pipeline_stages s WHERE s.id = $1 AND s.kind <> 'lost')",
+    )
+    .bind(to)
+    .bind(o.id)
+    .execute(&mut *conn)
     .await?;
     project(conn, &OPPORTUNITY_EVENTS, Rows::Id(id)).await
 }
@@ -393,15 +445,7 @@ impl Store {
             .or(customer.owner_id)
             .or(Some(actor.id).filter(|i| *i > 0));
         crate::users::check_active_user(&mut tx, "owner_id", owner).await?;
-        if let Some(k) = o.campaign_id {
-            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM campaigns WHERE id = $1")
-                .bind(k)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if found.is_none() {
-                return Err(StoreError::invalid("campaign_id", "invalid_reference"));
-            }
-        }
+        crate::campaign::check_campaign(&mut tx, o.campaign_id).await?;
         let status = match stage.kind() {
             StageKind::Won => OpportunityStatus::Won,
             _ => OpportunityStatus::Open,
@@ -437,20 +481,7 @@ impl Store {
         .bind(actor.user_id())
         .fetch_one(&mut *tx)
         .await?;
-        for (i, l) in o.lines.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO opportunity_lines (opportunity_id, position, sku, name, quantity, \
-                 unit_price_minor) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id)
-            .bind(i64::try_from(i).unwrap_or(0))
-            .bind(l.sku.as_str())
-            .bind(l.name.as_deref())
-            .bind(l.quantity)
-            .bind(l.unit_price_minor)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_lines(&mut tx, id, &o.lines).await?;
         let created = load(&mut tx, &Actor::system(), id).await?;
         log_move(&mut tx, &created, true, stage.id, now, actor).await?;
         entry(
@@ -579,36 +610,116 @@ impl Store {
         Ok(moved)
     }
 
+    /// Changes a deal's fields (not its customer, pipeline or stage: those move by merge and
+    /// by [`Store::move_opportunity`]) at the version the client read, audited with what
+    /// changed; its lines are replaced by the ones given.
+    pub async fn update_opportunity(
+        &self,
+        actor: &Actor,
+        id: i64,
+        o: &OpportunityInput,
+    ) -> Result<Opportunity> {
+        let Some(version) = o.version else {
+            return Err(StoreError::invalid("version", "required"));
+        };
+        let now = to_ms(Utc::now());
+        let mut tx = self.begin_write().await?;
+        let current = load(&mut tx, actor, id).await?;
+        if current.version != version {
+            return Err(StoreError::Conflict {
+                current: current.version,
+                updated_by: None,
+            });
+        }
+        if o.customer_id != current.customer_id {
+            return Err(StoreError::invalid("customer_id", "cannot_change"));
+        }
+        if o.pipeline_id != current.pipeline_id {
+            return Err(StoreError::invalid("pipeline_id", "cannot_change"));
+        }
+        if o.stage_id.is_some_and(|s| s != current.stage_id) {
+            return Err(StoreError::invalid("stage_id", "use_move"));
+        }
+        let owner = o.owner_id.or(current.owner_id);
+        if owner != current.owner_id {
+            crate::users::check_active_user(&mut tx, "owner_id", owner).await?;
+        }
+        let competitors = serde_json::to_string(&o.competitors)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "UPDATE opportunities SET owner_id = $1, name = $2, amount_minor = $3, currency = $4, \
+             probability = $5, expected_close = $6, next_step = $7, competitors = $8, \
+             stated_needs = $9, latent_needs = $10, source = $11, campaign_id = $12, \
+             last_activity_at = $13, version = version + 1, updated_at = $13, updated_by = $14 \
+             WHERE id = $15",
+        )
+        .bind(owner)
+        .bind(o.name.as_str())
+        .bind(o.amount_minor)
+        .bind(o.currency.as_str())
+        .bind(o.probability)
+        .bind(o.expected_close.map(|d| d.to_string()))
+        .bind(o.next_step.as_deref())
+        .bind(competitors)
+        .bind(o.stated_needs.as_deref())
+        .bind(o.latent_needs.as_deref())
+        .bind(o.source.as_deref())
+        .bind(o.campaign_id.or(current.campaign_id))
+        .bind(now)
+        .bind(actor.user_id())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM opportunity_lines WHERE opportunity_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        insert_lines(&mut tx, id, &o.lines).await?;
+        let updated = load(&mut tx, actor, id).await?;
+        entry(
+            &mut tx,
+            actor,
+            "update_opportunity",
+            "opportunity",
+            Some(id),
+            changes(&current, &updated),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
     /// A pipeline's kanban as the actor sees it: per stage in use, the sums over its deals
     /// and the [`CARDS_PER_COLUMN`] most recently changed.
     pub async fn board(&self, actor: &Actor, pipeline: i64) -> Result<Board> {
         let mut conn = self.read.acquire().await?;
         let pipeline = load_pipeline(&mut conn, pipeline).await?;
+        // The column sums from the rollup (migration 0047), the reader's owners only.
+        let mut q = SqlBuilder::new(
+            "SELECT r.stage_id, CAST(SUM(r.deals) AS BIGINT), CAST(SUM(r.amount_minor) AS BIGINT), \
+             CAST(SUM(r.weighted_minor) AS BIGINT) FROM opportunity_rollup r WHERE r.pipeline_id = ",
+        );
+        q.int(pipeline.id);
+        push_owner_scope(&mut q, actor, "r.owner_key");
+        q.push(" GROUP BY r.stage_id");
+        let sums: HashMap<i64, (i64, i64, i64)> = q
+            .query_as::<(i64, i64, i64, i64)>()
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|(stage, n, amount, weighted)| (stage, (n, amount, weighted)))
+            .collect();
         let mut columns = Vec::new();
         for stage in pipeline.stages.iter().filter(|s| !s.retired) {
-            let scope = |q: &mut SqlBuilder| {
-                q.int(pipeline.id)
-                    .push(" AND o.stage_id = ")
-                    .int(stage.id)
-                    .push(" AND o.status = ")
-                    .text(stage.kind.clone())
-                    .push(" AND o.deleted_at IS NULL");
-                push_owner_scope(q, actor, "o.owner_id");
-            };
-            let mut q = SqlBuilder::new(&format!(
-                "SELECT COUNT(*), CAST(COALESCE(SUM(o.amount_minor), 0) AS BIGINT), \
-                 CAST(COALESCE(SUM((o.amount_minor * ({PROBABILITY_SQL}) + 50) / 100), 0) AS BIGINT) \
-                 FROM opportunities o JOIN pipeline_stages s ON s.id = o.stage_id \
-                 WHERE o.pipeline_id = "
-            ));
-            scope(&mut q);
-            let (count, amount_minor, weighted): (i64, i64, i64) =
-                q.query_as().fetch_one(&mut *conn).await?;
             let mut q = SqlBuilder::new(&format!(
                 "SELECT {COLUMNS} FROM opportunities o JOIN customers c ON c.id = o.customer_id \
                  JOIN pipeline_stages s ON s.id = o.stage_id WHERE o.pipeline_id = "
             ));
-            scope(&mut q);
+            q.int(pipeline.id)
+                .push(" AND o.stage_id = ")
+                .int(stage.id)
+                .push(" AND o.deleted_at IS NULL");
+            push_owner_scope(&mut q, actor, "o.owner_id");
             q.push(" ORDER BY o.updated_at DESC, o.id DESC LIMIT ")
                 .int(CARDS_PER_COLUMN);
             let rows: Vec<Row> = q.query_as().fetch_all(&mut *conn).await?;
@@ -616,11 +727,13 @@ impl Store {
                 .into_iter()
                 .map(|r| r.into_opportunity(Vec::new()).map(card))
                 .collect::<Result<Vec<_>>>()?;
+            let (count, amount_minor, weighted_minor) =
+                sums.get(&stage.id).copied().unwrap_or_default();
             columns.push(BoardColumn {
                 stage: stage.clone(),
                 count,
                 amount_minor,
-                weighted_minor: weighted,
+                weighted_minor,
                 cards,
             });
         }
@@ -637,34 +750,38 @@ impl Store {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<ForecastRow>> {
-        let mut q = SqlBuilder::new(&format!(
-            "SELECT COALESCE(SUBSTR(o.expected_close, 1, 7), '') AS month, o.owner_id, \
-             CAST(SUM(CASE WHEN o.status = 'open' THEN 1 ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN o.status = 'open' THEN o.amount_minor ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN o.status = 'open' \
-                 THEN (o.amount_minor * ({PROBABILITY_SQL}) + 50) / 100 ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN o.status = 'won' THEN o.amount_minor ELSE 0 END) AS BIGINT) \
-             FROM opportunities o JOIN pipeline_stages s ON s.id = o.stage_id \
-             WHERE o.deleted_at IS NULL AND o.status IN ('open', 'won') \
-             AND (o.expected_close IS NULL OR (o.expected_close >= "
-        ));
-        q.text(from.to_string())
-            .push(" AND o.expected_close < ")
-            .text(to.to_string())
+        // From the rollup (migration 0047): a few rows per stage, owner and month.
+        let mut q = SqlBuilder::new(
+            "SELECT r.close_month, r.owner_key, \
+             CAST(SUM(CASE WHEN s.kind = 'open' THEN r.deals ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN s.kind = 'open' THEN r.amount_minor ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN s.kind = 'open' THEN r.weighted_minor ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN s.kind = 'won' THEN r.amount_minor ELSE 0 END) AS BIGINT) \
+             FROM opportunity_rollup r JOIN pipeline_stages s ON s.id = r.stage_id \
+             WHERE s.kind IN ('open', 'won') AND r.deals <> 0 \
+             AND (r.close_month = '' OR (r.close_month >= ",
+        );
+        q.text(from.format("%Y-%m").to_string())
+            .push(" AND r.close_month < ")
+            .text(to.format("%Y-%m").to_string())
             .push("))");
         if let Some(p) = pipeline {
-            q.push(" AND o.pipeline_id = ").int(p);
+            q.push(" AND r.pipeline_id = ").int(p);
         }
-        push_owner_scope(&mut q, actor, "o.owner_id");
-        q.push(" GROUP BY COALESCE(SUBSTR(o.expected_close, 1, 7), ''), o.owner_id ORDER BY 1, 2");
-        let rows: Vec<(String, Option<i64>, i64, i64, i64, i64)> =
+        push_owner_scope(&mut q, actor, "r.owner_key");
+        q.push(
+            " GROUP BY r.close_month, r.owner_key \
+             HAVING SUM(CASE WHEN s.kind = 'open' THEN r.deals ELSE 0 END) > 0 \
+             OR SUM(CASE WHEN s.kind = 'won' THEN r.deals ELSE 0 END) > 0 ORDER BY 1, 2",
+        );
+        let rows: Vec<(String, i64, i64, i64, i64, i64)> =
             q.query_as().fetch_all(&self.read).await?;
         Ok(rows
             .into_iter()
             .map(
-                |(month, owner_id, open, open_minor, weighted_minor, won_minor)| ForecastRow {
+                |(month, owner, open, open_minor, weighted_minor, won_minor)| ForecastRow {
                     month,
-                    owner_id,
+                    owner_id: (owner != 0).then_some(owner),
                     open,
                     open_minor,
                     weighted_minor,
@@ -716,7 +833,8 @@ pub struct PipelineFigures {
 
 impl Store {
     /// The funnel, win rate by source, won cycle and time in stage of the deals the actor
-    /// sees in `pipeline`, created in `[from, to)`.
+    /// sees in `pipeline`, created in `[from, to)` widened to whole UTC days — read from the
+    /// cohort rollups (migration 0047), a few thousand rows, not every deal and its history.
     pub async fn pipeline_figures(
         &self,
         actor: &Actor,
@@ -725,26 +843,30 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<PipelineFigures> {
         use guanxi_domain::pipeline::figures::{funnel, win_rate};
+        const DAY: i64 = 86_400_000;
         let mut conn = self.read.acquire().await?;
         let p = load_pipeline(&mut conn, pipeline).await?;
-        let scope = |q: &mut SqlBuilder| {
-            q.push(" AND o.pipeline_id = ")
-                .int(pipeline)
-                .push(" AND o.deleted_at IS NULL AND o.created_at >= ")
-                .int(to_ms(from))
-                .push(" AND o.created_at < ")
-                .int(to_ms(to));
-            push_owner_scope(q, actor, "o.owner_id");
-        };
-        // Each deal's furthest open or won stage, from its history.
-        let mut q = SqlBuilder::new(
-            "SELECT MAX(s.position) FROM opportunity_stage_changes c \
-             JOIN opportunities o ON o.id = c.opportunity_id \
-             JOIN pipeline_stages s ON s.id = c.to_stage_id WHERE s.kind <> 'lost'",
+        // Whole UTC days: the rollups' unit (migration 0047).
+        let (first, last) = (
+            to_ms(from).div_euclid(DAY),
+            (to_ms(to) + DAY - 1).div_euclid(DAY),
         );
-        scope(&mut q);
-        q.push(" GROUP BY c.opportunity_id");
-        let furthest: Vec<i64> = q.query_scalar().fetch_all(&mut *conn).await?;
+        let scope = |q: &mut SqlBuilder, t: &str| {
+            q.push(&format!(" WHERE {t}.pipeline_id = "))
+                .int(pipeline)
+                .push(&format!(" AND {t}.created_day >= "))
+                .int(first)
+                .push(&format!(" AND {t}.created_day < "))
+                .int(last);
+            push_owner_scope(q, actor, &format!("{t}.owner_key"));
+        };
+        let mut q = SqlBuilder::new(
+            "SELECT k.furthest_position, CAST(SUM(k.deals) AS BIGINT) FROM opportunity_cohorts k",
+        );
+        scope(&mut q, "k");
+        q.push(" GROUP BY k.furthest_position");
+        let furthest: Vec<(i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let deals = furthest.iter().map(|(_, n)| n).sum();
         let steps: Vec<(i64, i64)> = p
             .stages
             .iter()
@@ -752,14 +874,13 @@ impl Store {
             .map(|s| (s.id, s.position))
             .collect();
         let mut q = SqlBuilder::new(
-            "SELECT COALESCE(o.source, ''), \
-             CAST(SUM(CASE WHEN o.status = 'won' THEN 1 ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN o.status = 'lost' THEN 1 ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN o.status = 'won' THEN o.closed_at - o.created_at ELSE 0 END) AS BIGINT) \
-             FROM opportunities o WHERE 1 = 1",
+            "SELECT k.source, \
+             CAST(SUM(CASE WHEN k.status = 'won' THEN k.deals ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN k.status = 'lost' THEN k.deals ELSE 0 END) AS BIGINT), \
+             CAST(SUM(k.won_ms) AS BIGINT) FROM opportunity_cohorts k",
         );
-        scope(&mut q);
-        q.push(" GROUP BY COALESCE(o.source, '') ORDER BY 1");
+        scope(&mut q, "k");
+        q.push(" GROUP BY k.source HAVING SUM(k.deals) > 0 ORDER BY 1");
         let rows: Vec<(String, i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
         let figures = |source: String, won: i64, lost: i64, won_ms: i64| SourceFigures {
             source,
@@ -777,17 +898,12 @@ impl Store {
             .collect();
         by_source.push(figures("*".into(), w, l, ms));
         let mut q = SqlBuilder::new(
-            "SELECT c.from_stage_id, COUNT(*), \
-             CAST(SUM(c.ms_in_from) AS BIGINT) FROM opportunity_stage_changes c \
-             JOIN opportunities o ON o.id = c.opportunity_id \
-             WHERE c.from_stage_id IS NOT NULL",
+            "SELECT t.stage_id, CAST(SUM(t.moves) AS BIGINT), CAST(SUM(t.ms) AS BIGINT) \
+             FROM opportunity_stage_times t",
         );
-        scope(&mut q);
-        q.push(" GROUP BY c.from_stage_id");
+        scope(&mut q, "t");
+        q.push(" GROUP BY t.stage_id HAVING SUM(t.moves) > 0");
         let times: Vec<(i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
-        let mut q = SqlBuilder::new("SELECT COUNT(*) FROM opportunities o WHERE 1 = 1");
-        scope(&mut q);
-        let deals: i64 = q.query_scalar().fetch_one(&mut *conn).await?;
         Ok(PipelineFigures {
             deals,
             funnel: funnel(&steps, &furthest),

@@ -13,6 +13,7 @@ use guanxi_domain::records::TimelineKind;
 on_both_backends!(
     a_deal_moves_through_the_stages_with_its_history,
     the_board_and_the_forecast_add_up_exactly,
+    an_edit_is_versioned_and_the_rollup_follows_every_write,
 );
 
 fn deal(customer: i64, name: &str, amount_minor: i64, close: &str) -> OpportunityInput {
@@ -340,4 +341,149 @@ async fn the_board_and_the_forecast_add_up_exactly(db: &TestDb) {
         .await
         .unwrap();
     assert!(boss_mine.is_empty());
+}
+
+/// The rollup's sums against the same sums computed from the deals themselves: equal after
+/// any mix of writes.
+async fn assert_rollup_matches(db: &TestDb) {
+    let from_rollup = db
+        .strings(
+            "SELECT pipeline_id || '/' || stage_id || '/' || owner_key || '/' || close_month \
+             || '=' || deals || '/' || amount_minor || '/' || weighted_minor \
+             FROM opportunity_rollup WHERE deals <> 0 ORDER BY 1",
+        )
+        .await;
+    let from_deals = db
+        .strings(
+            "SELECT o.pipeline_id || '/' || o.stage_id || '/' || COALESCE(o.owner_id, 0) || '/' \
+             || COALESCE(SUBSTR(o.expected_close, 1, 7), '') || '=' || COUNT(*) || '/' \
+             || SUM(o.amount_minor) || '/' || SUM((o.amount_minor * (CASE WHEN s.kind = 'won' \
+             THEN 100 WHEN s.kind = 'lost' THEN 0 ELSE COALESCE(o.probability, s.probability) \
+             END) + 50) / 100) FROM opportunities o JOIN pipeline_stages s ON s.id = o.stage_id \
+             WHERE o.deleted_at IS NULL \
+             GROUP BY o.pipeline_id, o.stage_id, COALESCE(o.owner_id, 0), \
+             COALESCE(SUBSTR(o.expected_close, 1, 7), '') ORDER BY 1",
+        )
+        .await;
+    assert_eq!(from_rollup, from_deals);
+    // The funnel's cohorts and the time in stage likewise.
+    let cohorts = db
+        .strings(
+            "SELECT pipeline_id || '/' || owner_key || '/' || created_day || '/' || source || '/' \
+             || furthest_position || '/' || status || '=' || deals || '/' || won_ms \
+             FROM opportunity_cohorts WHERE deals <> 0 ORDER BY 1",
+        )
+        .await;
+    let from_deals = db
+        .strings(
+            "SELECT pipeline_id || '/' || COALESCE(owner_id, 0) || '/' || (created_at / 86400000) \
+             || '/' || COALESCE(source, '') || '/' || furthest_position || '/' || status || '=' \
+             || COUNT(*) || '/' || SUM(CASE WHEN status = 'won' THEN closed_at - created_at \
+             ELSE 0 END) FROM opportunities WHERE deleted_at IS NULL \
+             GROUP BY pipeline_id, COALESCE(owner_id, 0), created_at / 86400000, \
+             COALESCE(source, ''), furthest_position, status ORDER BY 1",
+        )
+        .await;
+    assert_eq!(cohorts, from_deals);
+    let moves = db
+        .scalar("SELECT CAST(COALESCE(SUM(moves), 0) AS BIGINT) FROM opportunity_stage_times")
+        .await;
+    let changes = db
+        .scalar("SELECT COUNT(*) FROM opportunity_stage_changes WHERE from_stage_id IS NOT NULL")
+        .await;
+    assert_eq!(moves, changes);
+}
+
+async fn an_edit_is_versioned_and_the_rollup_follows_every_write(db: &TestDb) {
+    let s = &db.store;
+    let boss = user(s, "boss", Role::Manager, None).await;
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let other = user(s, "other", Role::Sales, None).await;
+    let c = person(s, &rep, "钱总", None).await;
+    let a = s
+        .create_opportunity(&rep, &deal(c.id, "茶礼", 120_000, "2027-03-10"))
+        .await
+        .unwrap();
+    let b = s
+        .create_opportunity(&rep, &deal(c.id, "月饼", 80_000, "2027-04-02"))
+        .await
+        .unwrap();
+    assert_rollup_matches(db).await;
+    // An edit at the version read: amount, close month, own probability, owner.
+    let mut e = deal(c.id, "茶礼（加量）", 150_000, "2027-05-20");
+    e.probability = Some(35);
+    e.owner_id = Some(other.id);
+    e.version = Some(a.version);
+    let edited = s.update_opportunity(&boss, a.id, &e).await.unwrap();
+    assert_eq!(edited.version, a.version + 1);
+    assert_eq!(
+        (edited.amount_minor, edited.probability, edited.owner_id),
+        (150_000, 35, Some(other.id))
+    );
+    assert_eq!(edited.weighted_minor, 52_500);
+    assert_eq!(edited.expected_close, NaiveDate::from_ymd_opt(2027, 5, 20));
+    assert_rollup_matches(db).await;
+    // The same stale version again is a conflict and changes nothing.
+    let err = s.update_opportunity(&boss, a.id, &e).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    // Its stage, customer and pipeline do not change by an edit.
+    let mut moved = deal(c.id, "月饼", 80_000, "2027-04-02");
+    moved.version = Some(b.version);
+    moved.stage_id = Some(stage(s, "成交").await);
+    let err = s.update_opportunity(&rep, b.id, &moved).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(v) if v.0[0].code == "use_move"),
+        "{err:?}"
+    );
+    // A rep cannot edit a deal they no longer see (it is the other rep's now).
+    let mut mine = e.clone();
+    mine.version = Some(edited.version);
+    assert!(matches!(
+        s.update_opportunity(&rep, a.id, &mine).await.unwrap_err(),
+        StoreError::NotFound
+    ));
+    // The forecast follows: May holds the other rep's 52,500 weighted, March nothing.
+    let f = s
+        .forecast(
+            &boss,
+            Some(1),
+            NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 6, 1).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(f.iter().all(|r| r.month != "2027-03"), "{f:?}");
+    let may = f.iter().find(|r| r.month == "2027-05").unwrap();
+    assert_eq!((may.owner_id, may.weighted_minor), (Some(other.id), 52_500));
+    // Moves, a loss, a stage's new probability and a bulk insert keep it exact too.
+    let lost = stage(s, "输单").await;
+    let mut m = to(lost, b.version);
+    m.lost_reason_id = Some(1);
+    s.move_opportunity(&rep, b.id, &m).await.unwrap();
+    db.execute("UPDATE pipeline_stages SET probability = 15 WHERE name = '潜在客户'")
+        .await;
+    db.execute(&format!(
+        "INSERT INTO opportunities (customer_id, owner_id, pipeline_id, stage_id, status, name, \
+         amount_minor, currency, expected_close, competitors, stage_entered_at, \
+         last_activity_at, version, created_at, updated_at) \
+         SELECT {c}, {o}, 1, s.id, 'open', 'bulk', 1001, 'CNY', '2027-07-01', '[]', 0, 0, 1, 0, 0 \
+         FROM pipeline_stages s WHERE s.kind = 'open'",
+        c = c.id,
+        o = rep.id
+    ))
+    .await;
+    db.execute(
+        "UPDATE opportunities SET deleted_at = 1 WHERE name = 'bulk' AND stage_id = \
+                (SELECT MIN(id) FROM pipeline_stages)",
+    )
+    .await;
+    assert_rollup_matches(db).await;
+    let board = s.board(&boss, 1).await.unwrap();
+    let first = board
+        .columns
+        .iter()
+        .find(|c| c.stage.name == "潜在客户")
+        .unwrap();
+    // 茶礼 at its own 35 % stays; the deleted bulk deal is gone.
+    assert_eq!((first.count, first.weighted_minor), (1, 52_500));
 }

@@ -9,7 +9,10 @@ use guanxi_domain::role::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 
-on_both_backends!(a_deal_is_created_moved_and_forecast);
+on_both_backends!(
+    a_deal_is_created_moved_and_forecast,
+    a_deal_is_edited_on_its_form_and_over_the_api
+);
 
 async fn a_deal_is_created_moved_and_forecast(app: &TestApp) {
     let rep = app.user("rep", Role::Sales, None).await;
@@ -206,4 +209,98 @@ async fn a_deal_is_created_moved_and_forecast(app: &TestApp) {
         orders.to_string().contains("\"total_minor\":880000"),
         "{orders}"
     );
+}
+
+async fn a_deal_is_edited_on_its_form_and_over_the_api(app: &TestApp) {
+    let rep = app.user("rep", Role::Sales, None).await;
+    let (_, c) = rep
+        .post("/customers", json!({"kind": "company", "name": "南方物流"}))
+        .await;
+    let customer = c["id"].as_i64().unwrap();
+    let (s, o) = rep
+        .post(
+            "/opportunities",
+            json!({"customer_id": customer, "name": "仓储系统", "pipeline_id": 1,
+                "amount_minor": 500_000, "expected_close": "2027-02-10"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let id = o["id"].as_i64().unwrap();
+    // The edit form is filled with what is stored and saves at its version.
+    let b = Browser::login(app, "rep").await;
+    let (s, html) = b.get(&format!("/opportunities/{id}/edit")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("value=\"5000.00\"") && html.contains("仓储系统"),
+        "{html}"
+    );
+    let csrf = hidden(&html, "_csrf");
+    let version = hidden(&html, "version");
+    let cid = customer.to_string();
+    let form = |name: &'static str, amount: &'static str, v: String| {
+        vec![
+            ("_csrf".to_string(), csrf.clone()),
+            ("version".to_string(), v),
+            ("customer_id".to_string(), cid.clone()),
+            ("pipeline_id".to_string(), "1".to_string()),
+            ("name".to_string(), name.to_string()),
+            ("amount".to_string(), amount.to_string()),
+            ("expected_close".to_string(), "2027-03-05".to_string()),
+            ("next_step".to_string(), "周五上门演示".to_string()),
+        ]
+    };
+    let first = form("仓储系统二期", "6200", version.clone());
+    let (s, _) = b
+        .post(&format!("/opportunities/{id}/edit"), &pairs(&first))
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, now) = rep.get(&format!("/opportunities/{id}")).await;
+    assert_eq!(
+        (now["name"].as_str(), now["amount_minor"].as_i64()),
+        (Some("仓储系统二期"), Some(620_000))
+    );
+    assert_eq!(now["next_step"], "周五上门演示");
+    // A second save from the same (now stale) form: the conflict, what was typed kept.
+    let stale = form("仓储系统三期", "7000", version);
+    let (s, html) = b
+        .post(&format!("/opportunities/{id}/edit"), &pairs(&stale))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(html.contains("仓储系统三期") && html.contains("id=\"form-errors\""));
+    // Over the API: a PUT at the current version; the board's sums follow.
+    let (s, put) = rep
+        .put(
+            &format!("/opportunities/{id}"),
+            json!({"customer_id": customer, "name": "仓储系统二期", "pipeline_id": 1,
+                "amount_minor": 900_000, "probability": 50, "version": now["version"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{put}");
+    assert_eq!(put["weighted_minor"], 450_000);
+    let (_, board) = rep.get("/pipelines/1/board").await;
+    assert_eq!(board["columns"][0]["weighted_minor"], 450_000, "{board}");
+    let (s, e) = rep
+        .put(
+            &format!("/opportunities/{id}"),
+            json!({"customer_id": customer, "name": "x", "pipeline_id": 1,
+                "version": now["version"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    let (s, e) = rep
+        .put(
+            &format!("/opportunities/{id}"),
+            json!({"customer_id": customer, "name": "x", "pipeline_id": 1}),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "version is required: {e}"
+    );
+}
+
+/// Owned form fields as the browser helper takes them.
+fn pairs(f: &[(String, String)]) -> Vec<(&str, &str)> {
+    f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }

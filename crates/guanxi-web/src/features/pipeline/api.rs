@@ -103,6 +103,20 @@ pub async fn get(
     Ok(Json(uc::get(&st.store, &auth.actor, id).await?))
 }
 
+/// Change a deal's fields at the version read (`version` required; a stale one is a 409).
+/// Its customer, pipeline and stage stay: a stage changes by a move.
+#[utoipa::path(put, path = "/api/v1/opportunities/{id}", tag = "pipeline", request_body = OpportunityInput,
+    params(("id" = i64, Path, description = "Opportunity id", minimum = 1)),
+    responses((status = 200, body = Opportunity), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(o): JsonBody<OpportunityInput>,
+) -> Result<Json<Opportunity>, ApiError> {
+    Ok(Json(uc::update(&st.store, &auth.actor, id, &o).await?))
+}
+
 /// Move a deal to another stage at the version read (a stale version is a 409; a lost stage
 /// needs `lost_reason_id`).
 #[utoipa::path(post, path = "/api/v1/opportunities/{id}/move", tag = "pipeline", request_body = MoveInput,

@@ -20,7 +20,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::figures))
         .routes(routes!(api::lost_reasons))
         .routes(routes!(api::create))
-        .routes(routes!(api::get))
+        .routes(routes!(api::get, api::update))
         .routes(routes!(api::move_to))
         .routes(routes!(api::order))
         .routes(routes!(api::history))
@@ -36,6 +36,10 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/opportunities", post(pages::create))
         .route("/opportunities/new", get(pages::new))
         .route("/opportunities/{id}", get(pages::show))
+        .route(
+            "/opportunities/{id}/edit",
+            get(pages::edit).post(pages::save),
+        )
         .route("/opportunities/{id}/move", post(pages::move_to))
         .route("/opportunities/{id}/order", post(pages::order))
 }

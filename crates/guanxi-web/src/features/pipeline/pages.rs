@@ -385,6 +385,10 @@ pub async fn order(
 #[template(path = "pipeline/new.html")]
 struct NewTpl {
     ctx: Ctx,
+    /// Where the form posts: `/opportunities`, or the deal's `/edit`.
+    action: String,
+    /// Editing a stored deal: its customer and pipeline are shown, not chosen.
+    editing: Option<i64>,
     pipelines: Vec<(i64, String)>,
     v: HashMap<String, String>,
     rows: Vec<usize>,
@@ -404,6 +408,7 @@ impl NewTpl {
 async fn new_page(
     st: &AppState,
     user: &UiUser,
+    editing: Option<i64>,
     v: HashMap<String, String>,
     errors: Vec<String>,
     status: StatusCode,
@@ -412,7 +417,15 @@ async fn new_page(
         .await
         .map_err(page_err(user.locale))?;
     let tpl = NewTpl {
-        ctx: user.ctx("pipeline.new"),
+        ctx: user.ctx(if editing.is_some() {
+            "pipeline.edit"
+        } else {
+            "pipeline.new"
+        }),
+        action: editing.map_or("/opportunities".to_string(), |id| {
+            format!("/opportunities/{id}/edit")
+        }),
+        editing,
         pipelines: pipelines
             .iter()
             .filter(|p| p.active)
@@ -438,7 +451,105 @@ pub async fn new(
     if let Some(c) = q.get("customer_id") {
         v.insert("customer_id".to_string(), c.to_string());
     }
-    new_page(&st, &user, v, Vec::new(), StatusCode::OK).await
+    new_page(&st, &user, None, v, Vec::new(), StatusCode::OK).await
+}
+
+/// A stored deal as the form's fields.
+fn form_values(o: &Opportunity) -> HashMap<String, String> {
+    let mut v: HashMap<String, String> = [
+        ("customer_id", o.customer_id.to_string()),
+        ("pipeline_id", o.pipeline_id.to_string()),
+        ("name", o.name.clone()),
+        ("version", o.version.to_string()),
+        ("competitors", o.competitors.join("、")),
+    ]
+    .into_iter()
+    .map(|(k, x)| (k.to_string(), x))
+    .collect();
+    let optional = [
+        ("probability", o.own_probability.map(|p| p.to_string())),
+        ("expected_close", o.expected_close.map(|d| d.to_string())),
+        ("next_step", o.next_step.clone()),
+        ("stated_needs", o.stated_needs.clone()),
+        ("latent_needs", o.latent_needs.clone()),
+        ("source", o.source.clone()),
+        (
+            "amount",
+            o.lines
+                .is_empty()
+                .then(|| format::plain_money(o.amount_minor)),
+        ),
+    ];
+    for (k, x) in optional {
+        if let Some(x) = x {
+            v.insert(k.to_string(), x);
+        }
+    }
+    for (i, l) in o.lines.iter().enumerate() {
+        v.insert(format!("sku_{i}"), l.sku.clone());
+        v.insert(format!("qty_{i}"), l.quantity.to_string());
+        v.insert(
+            format!("price_{i}"),
+            format::plain_money(l.unit_price_minor),
+        );
+    }
+    v
+}
+
+/// The edit form of a deal, filled with what is stored.
+pub async fn edit(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    user: UiUser,
+) -> Result<Response, UiError> {
+    user.require(Permission::WorkOpportunities)?;
+    let o = uc::get(&st.store, &user.actor, id)
+        .await
+        .map_err(page_err(user.locale))?;
+    new_page(
+        &st,
+        &user,
+        Some(id),
+        form_values(&o),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Saves the edit form at the version it was read; a stale version shows the conflict
+/// message with the form as typed (409), bad input names the fields (422).
+pub async fn save(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Submitted { user, form }: Submitted,
+) -> Result<Response, UiError> {
+    user.require(Permission::WorkOpportunities)?;
+    let (status, errs) = match opportunity_of(&form) {
+        Ok(mut o) => {
+            o.version = form.get("version").and_then(|v| v.parse().ok());
+            match uc::update(&st.store, &user.actor, id, &o).await {
+                Ok(_) => return Ok(Redirect::to(&format!("/opportunities/{id}")).into_response()),
+                Err(e) => form_refusal(user.locale, e)?,
+            }
+        }
+        Err(errs) => (StatusCode::UNPROCESSABLE_ENTITY, errs),
+    };
+    let mut v: HashMap<String, String> = form.pairs().iter().cloned().collect();
+    let mut msgs = field_messages(user.locale, &errs);
+    if status == StatusCode::CONFLICT {
+        // The form keeps what was typed; its version becomes the stored one, so a second save
+        // overwrites knowingly.
+        let now = uc::get(&st.store, &user.actor, id)
+            .await
+            .map_err(page_err(user.locale))?;
+        v.insert("version".into(), now.version.to_string());
+        msgs.insert(
+            0,
+            crate::ui::text::t(user.locale, "pipeline.edit_conflict").to_string(),
+        );
+    }
+    new_page(&st, &user, Some(id), v, msgs, status).await
 }
 
 /// Reads the new-deal form; what is not a number, an amount or a date is named.
@@ -519,6 +630,7 @@ fn opportunity_of(form: &FormData) -> Result<OpportunityInput, Vec<ValidationErr
         source: form.get("source").map(str::to_string),
         campaign_id: None,
         lines,
+        version: None,
     })
 }
 
@@ -539,6 +651,7 @@ pub async fn create(
     new_page(
         &st,
         &user,
+        None,
         v,
         field_messages(user.locale, &result),
         StatusCode::UNPROCESSABLE_ENTITY,
