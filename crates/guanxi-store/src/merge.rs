@@ -83,6 +83,9 @@ struct MovedIds {
     opportunities: Vec<i64>,
     #[serde(default)]
     opportunity_changes: Vec<i64>,
+    /// Leads converted into the loser (absent before leads).
+    #[serde(default)]
+    leads: Vec<i64>,
 }
 
 /// How many rows of each kind a merge moves (or moved) to the kept record.
@@ -200,6 +203,7 @@ async fn movable(conn: &mut AnyConnection, winner: i64, loser: i64) -> Result<Mo
         notifications: ids(conn, &of_loser("notifications", ""), &[loser]).await?,
         opportunities: ids(conn, &of_loser("opportunities", ""), &[loser]).await?,
         opportunity_changes: ids(conn, &of_loser("opportunity_stage_changes", ""), &[loser]).await?,
+        leads: ids(conn, &of_loser("leads", ""), &[loser]).await?,
         outbox: ids(conn, OUTBOX_MOVABLE, &[loser, winner]).await?,
         outbox_events: ids(conn, &format!("SELECT id FROM outbox_events WHERE customer_id = $1 AND outbox_id IN ({OUTBOX_MOVABLE}) ORDER BY id"), &[loser, winner]).await?,
         relations_from: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.from_customer_id = $1 AND r.to_customer_id <> $2 \
@@ -304,6 +308,7 @@ async fn move_all(
         ("notifications", &m.notifications),
         ("opportunities", &m.opportunities),
         ("opportunity_stage_changes", &m.opportunity_changes),
+        ("leads", &m.leads),
     ] {
         repoint(conn, table, "customer_id", None, rows, from, to).await?;
     }

@@ -273,6 +273,17 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // Leads converted into them: who they were and what they wrote go; the lead stays as a
+        // count (status, source, dates) for the pipeline's figures.
+        sqlx::query(
+            "UPDATE leads SET name = NULL, company = NULL, job_title = NULL, mobile = NULL, \
+             mobile_normalized = NULL, email = NULL, email_normalized = NULL, wechat = NULL, \
+             wechat_normalized = NULL, city = NULL, message = NULL, disqualify_note = NULL, \
+             version = version + 1 WHERE customer_id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         // Care: what was given stays (kind and day, for the care figures); its note goes, and
         // the dates derived from the file go with it.
         sqlx::query(

@@ -53,10 +53,7 @@ pub fn app(state: AppState) -> Router {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     ))
-    .layer(SetResponseHeaderLayer::overriding(
-        header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("DENY"),
-    ))
+    .layer(axum::middleware::from_fn(deny_framing))
     .layer(SetResponseHeaderLayer::if_not_present(
         header::CONTENT_SECURITY_POLICY,
         // A handler may set a stricter one (a stored file is served sandboxed).
@@ -77,6 +74,26 @@ pub fn app(state: AppState) -> Router {
     // Outermost: every log line of the request, the trace layer's included, carries its id.
     .layer(axum::middleware::from_fn(request_id::assign))
     .with_state(state)
+}
+
+/// `X-Frame-Options: DENY` on every answer but one that allows framing itself by its own
+/// `Content-Security-Policy: frame-ancestors *` (the public lead form, embedded on the shop's
+/// site): no other page can be framed to trick a signed-in user into clicking.
+async fn deny_framing(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    let framable = res
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("frame-ancestors *"));
+    if !framable {
+        res.headers_mut()
+            .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    res
 }
 
 /// Adds `Server-Timing: app;dur=<ms>` to every response: the time the server spent, without

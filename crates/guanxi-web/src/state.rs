@@ -24,6 +24,8 @@ pub struct AppState {
     pub jobs: Arc<Jobs>,
     /// How much load the server accepts before it refuses with 429/503.
     pub limits: Limits,
+    /// Submissions of the public lead forms per address.
+    pub lead_capture: Arc<crate::features::lead::public::CaptureLimit>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             utc_offset_hours,
             jobs,
             limits: Limits::default(),
+            lead_capture: Arc::default(),
         }
     }
 }

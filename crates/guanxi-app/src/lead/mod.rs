@@ -293,3 +293,91 @@ pub async fn set_form_active(
     require(actor, Permission::ManagePipelines)?;
     Ok(store.set_lead_form_active(actor, id, active).await?)
 }
+
+/// The columns a lead import understands, by header in Chinese or English (case and spaces
+/// ignored).
+const HEADERS: &[(&str, &[&str])] = &[
+    ("name", &["name", "姓名", "联系人"]),
+    ("company", &["company", "公司", "单位", "公司名称"]),
+    ("job_title", &["job_title", "title", "职位", "职务"]),
+    ("mobile", &["mobile", "phone", "手机", "电话", "手机号"]),
+    ("email", &["email", "邮箱", "电子邮件"]),
+    ("wechat", &["wechat", "微信", "微信号"]),
+    ("city", &["city", "城市"]),
+    ("message", &["message", "note", "留言", "备注", "需求"]),
+    ("source", &["source", "来源", "渠道"]),
+];
+
+/// Reads a CSV of leads (UTF-8, with or without a byte-order mark; the first row names the
+/// columns, in Chinese or English). A file without a known column, or with a broken row, is
+/// refused with where it broke; unknown columns are ignored.
+pub fn rows_from_csv(bytes: &[u8]) -> Result<Vec<LeadInput>, AppError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Err(ValidationErrors::single("file", "not_utf8").into());
+    };
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header = r
+        .headers()
+        .map_err(|_| ValidationErrors::single("file", "unreadable"))?
+        .clone();
+    let columns: Vec<Option<&'static str>> = header
+        .iter()
+        .map(|h| {
+            let h = h.trim().to_lowercase().replace(' ', "_");
+            HEADERS
+                .iter()
+                .find(|(_, names)| names.contains(&h.as_str()))
+                .map(|(field, _)| *field)
+        })
+        .collect();
+    if columns.iter().all(Option::is_none) {
+        return Err(ValidationErrors::single("file", "no_known_columns").into());
+    }
+    let mut rows = Vec::new();
+    for (i, record) in r.records().enumerate() {
+        let record = record
+            .map_err(|_| ValidationErrors::single(format!("rows[{}]", i + 1), "unreadable"))?;
+        let mut l = LeadInput::default();
+        for (value, column) in record.iter().zip(&columns) {
+            let v = Some(value.to_string());
+            match column {
+                Some("name") => l.name = v,
+                Some("company") => l.company = v,
+                Some("job_title") => l.job_title = v,
+                Some("mobile") => l.mobile = v,
+                Some("email") => l.email = v,
+                Some("wechat") => l.wechat = v,
+                Some("city") => l.city = v,
+                Some("message") => l.message = v,
+                Some("source") => l.source = v,
+                _ => {}
+            }
+        }
+        rows.push(l);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_csv_with_chinese_headers_and_a_bom_reads_row_by_row() {
+        let csv = "\u{feff}姓名,公司,手机,备注,无关列\n李雷,华南商贸,13800138000,要报价,x\n韩梅梅,,13900139000,,y\n";
+        let rows = rows_from_csv(csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].company.as_deref(), Some("华南商贸"));
+        assert_eq!(rows[0].message.as_deref(), Some("要报价"));
+        assert_eq!(rows[1].mobile.as_deref(), Some("13900139000"));
+    }
+
+    #[test]
+    fn a_file_with_no_known_column_is_refused() {
+        let e = rows_from_csv(b"a,b\n1,2\n").unwrap_err();
+        assert!(matches!(e, AppError::Invalid(v) if v.0[0].code == "no_known_columns"));
+    }
+}

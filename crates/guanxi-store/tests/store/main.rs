@@ -26,6 +26,7 @@ mod dashboard;
 mod import;
 mod jobs;
 mod knowledge;
+mod leads;
 mod load;
 mod loyalty;
 mod membership;

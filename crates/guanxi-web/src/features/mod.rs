@@ -10,6 +10,7 @@ pub mod care;
 pub mod customers;
 pub mod jobs;
 pub mod knowledge;
+pub mod lead;
 pub mod loyalty;
 pub mod merge;
 pub mod notification;
@@ -47,6 +48,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(campaign::api_routes())
         .merge(notification::api_routes())
         .merge(pipeline::api_routes())
+        .merge(lead::api_routes())
 }
 
 /// Every area's page routes.
@@ -69,4 +71,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(campaign::page_routes())
         .merge(notification::page_routes())
         .merge(pipeline::page_routes())
+        .merge(lead::page_routes())
 }

@@ -9,6 +9,7 @@ mod common;
 mod api;
 mod campaigns;
 mod care;
+mod leads;
 mod loyalty;
 mod overload;
 mod pages;

@@ -44,6 +44,8 @@ struct ChoicesTpl {
     query: String,
     hits: Vec<HitView>,
     new_with: String,
+    /// The same number as a new lead (an unknown caller who is not a customer yet).
+    new_lead_with: String,
     list_url: String,
 }
 
@@ -79,6 +81,16 @@ fn new_with(user: &UiUser, query: &str) -> String {
     let whole = phone_digits(query).is_some() && normalize_phone(query).is_ok();
     if whole && user.actor.can(Permission::WriteCustomers) {
         format!("/customers/new?mobile={}", urlencode(query.trim()))
+    } else {
+        String::new()
+    }
+}
+
+/// The new-lead link for an unknown caller, like [`new_with`] for the reader who works leads.
+fn new_lead_with(user: &UiUser, query: &str) -> String {
+    let whole = phone_digits(query).is_some() && normalize_phone(query).is_ok();
+    if whole && user.actor.can(Permission::WorkOpportunities) {
+        format!("/leads/new?origin=call&mobile={}", urlencode(query.trim()))
     } else {
         String::new()
     }
@@ -146,6 +158,7 @@ pub async fn go(
     let ctx = user.ctx("search.choose");
     let tpl = ChoicesTpl {
         hits: views(&ctx, hits),
+        new_lead_with: new_lead_with(&user, &query),
         ctx,
         query,
         new_with,
