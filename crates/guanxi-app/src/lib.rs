@@ -16,6 +16,7 @@ pub mod customers;
 pub mod error;
 pub mod export;
 pub mod jobs;
+pub mod key_account;
 pub mod knowledge;
 pub mod lead;
 pub mod loyalty;

@@ -11,6 +11,7 @@ pub mod contact;
 pub mod customer;
 pub mod error;
 pub mod interaction;
+pub mod key_account;
 pub mod knowledge;
 pub mod lead;
 pub mod lifecycle;

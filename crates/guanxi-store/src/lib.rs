@@ -24,6 +24,7 @@ pub mod identify;
 pub mod import;
 pub mod insights;
 pub mod jobs;
+pub mod key_account;
 pub mod knowledge;
 pub mod lead;
 pub mod lifecycle;

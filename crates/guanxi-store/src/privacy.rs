@@ -273,6 +273,11 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // A key account's plan names people and what was said of them: it goes whole.
+        sqlx::query("DELETE FROM key_accounts WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         // Leads converted into them: who they were and what they wrote go; the lead stays as a
         // count (status, source, dates) for the pipeline's figures.
         sqlx::query(

@@ -58,8 +58,11 @@ pub const CAMPAIGNS_SEND: &str = guanxi_app::campaign::SEND_JOB;
 /// Surveys: inviting by trigger and to segments, and the reminders.
 pub const SURVEYS_DISPATCH: &str = guanxi_app::survey::send::DISPATCH_JOB;
 
+/// Key accounts: visit tasks when nobody has been in touch for longer than the cadence.
+pub const KEY_ACCOUNT_VISITS: &str = guanxi_app::key_account::VISITS_JOB;
+
 /// Every kind the worker runs.
-pub const KINDS: [&str; 11] = [
+pub const KINDS: [&str; 12] = [
     CAMPAIGNS_SEND,
     SURVEYS_DISPATCH,
     SCORES_REFRESH,
@@ -71,6 +74,7 @@ pub const KINDS: [&str; 11] = [
     CARE_PLANS,
     LOYALTY_RUN,
     RULES_RUN,
+    KEY_ACCOUNT_VISITS,
 ];
 
 /// What the last and the current refresh did (read from the newest `scores.refresh` job).
@@ -535,6 +539,16 @@ impl Jobs {
                     audit: None,
                 })
             }
+            KEY_ACCOUNT_VISITS => {
+                let report = guanxi_app::key_account::visits(&self.store)
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?;
+                // The tasks are on each customer's timeline; the count is here.
+                Ok(Outcome {
+                    result: json!({"tasks": report.tasks}),
+                    audit: None,
+                })
+            }
             CARE_PLANS => {
                 let utc_offset_hours = self.offset_of(lease);
                 let result = guanxi_app::care::fire_plans(&self.store, utc_offset_hours)
@@ -688,6 +702,13 @@ impl Jobs {
         let utc_offset_hours = self.config.utc_offset_hours;
         self.queue_every(every, "loyalty run", move |store| async move {
             guanxi_app::loyalty::program::queue_run(&store, utc_offset_hours, false).await
+        });
+    }
+
+    /// Queues a key-account cadence run now and every `every`, for the life of the server.
+    pub fn schedule_key_account_visits(self: &Arc<Self>, every: Duration) {
+        self.queue_every(every, "key account visits", |store| async move {
+            guanxi_app::key_account::queue_visits(&store).await
         });
     }
 

@@ -519,6 +519,10 @@ async fn serve(store: Store, config: &Config) -> anyhow::Result<()> {
         state
             .jobs
             .schedule_care(std::time::Duration::from_secs(config.care_minutes * 60));
+        // Visits are due by the day: checked as often as the care dates.
+        state
+            .jobs
+            .schedule_key_account_visits(std::time::Duration::from_secs(config.care_minutes * 60));
     }
     if config.rules_minutes > 0 {
         state

@@ -25,6 +25,7 @@ mod customers;
 mod dashboard;
 mod import;
 mod jobs;
+mod key_accounts;
 mod knowledge;
 mod leads;
 mod load;

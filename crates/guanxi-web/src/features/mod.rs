@@ -9,6 +9,7 @@ pub mod campaign;
 pub mod care;
 pub mod customers;
 pub mod jobs;
+pub mod key_account;
 pub mod knowledge;
 pub mod lead;
 pub mod loyalty;
@@ -49,6 +50,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(notification::api_routes())
         .merge(pipeline::api_routes())
         .merge(lead::api_routes())
+        .merge(key_account::api_routes())
 }
 
 /// Every area's page routes.
@@ -72,4 +74,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(notification::page_routes())
         .merge(pipeline::page_routes())
         .merge(lead::page_routes())
+        .merge(key_account::page_routes())
 }

@@ -559,6 +559,22 @@ pub fn form_refusal(
     Ok((status, api_errors(api).unwrap_or_default()))
 }
 
+/// A refused change as a record's page shows it again: the status, whether it was a stale
+/// version (the page shows its conflict box instead of messages), and the field messages.
+pub fn page_refusal(
+    locale: Locale,
+    e: guanxi_app::AppError,
+) -> Result<(StatusCode, bool, Vec<String>), UiError> {
+    let (status, errs) = form_refusal(locale, e)?;
+    let conflict = status == StatusCode::CONFLICT;
+    let msgs = if conflict {
+        Vec::new()
+    } else {
+        field_messages(locale, &errs)
+    };
+    Ok((status, conflict, msgs))
+}
+
 /// Field errors as a form page lists them: "field: message" in the reader's language.
 pub fn field_messages(locale: Locale, errs: &[guanxi_domain::ValidationError]) -> Vec<String> {
     errs.iter()

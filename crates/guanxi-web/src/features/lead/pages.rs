@@ -24,7 +24,7 @@ use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::render;
 use crate::ui::session::{
-    field_messages, form_refusal, page_err, Ctx, FormData, Submitted, UiError, UiUser,
+    field_messages, form_refusal, page_err, page_refusal, Ctx, FormData, Submitted, UiError, UiUser,
 };
 
 /// A lead as a list row or a page shows it.
@@ -310,13 +310,7 @@ async fn after(
             show_page(st, user, id, Vec::new(), false, c, StatusCode::CONFLICT).await
         }
         Err(e) => {
-            let (status, errs) = form_refusal(user.locale, e)?;
-            let conflict = status == StatusCode::CONFLICT;
-            let msgs = if conflict {
-                Vec::new()
-            } else {
-                field_messages(user.locale, &errs)
-            };
+            let (status, conflict, msgs) = page_refusal(user.locale, e)?;
             show_page(st, user, id, msgs, conflict, Vec::new(), status).await
         }
     }

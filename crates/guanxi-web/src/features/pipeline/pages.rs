@@ -22,7 +22,7 @@ use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::render;
 use crate::ui::session::{
-    field_messages, form_refusal, page_err, Ctx, FormData, Submitted, UiError, UiUser,
+    field_messages, form_refusal, page_err, page_refusal, Ctx, FormData, Submitted, UiError, UiUser,
 };
 
 /// Product rows the new-deal form offers.
@@ -353,13 +353,7 @@ pub async fn move_to(
             Ok(Redirect::to(&format!("{next}{sep}moved={id}")).into_response())
         }
         Err(e) => {
-            let (status, errs) = form_refusal(user.locale, e)?;
-            let conflict = status == StatusCode::CONFLICT;
-            let msgs = if conflict {
-                Vec::new()
-            } else {
-                field_messages(user.locale, &errs)
-            };
+            let (status, conflict, msgs) = page_refusal(user.locale, e)?;
             show_page(&st, &user, id, msgs, conflict, Some(stage_id), status).await
         }
     }
