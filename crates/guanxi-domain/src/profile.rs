@@ -331,6 +331,33 @@ pub fn check_text(errs: &mut ValidationErrors, field: &str, v: Option<&str>, max
     }
 }
 
+/// A name a form requires: trimmed, not empty, within `max` characters.
+pub fn required_text<'a>(
+    errs: &mut ValidationErrors,
+    field: &str,
+    v: &'a str,
+    max: usize,
+) -> &'a str {
+    let v = v.trim();
+    if v.is_empty() {
+        errs.push(field, "required");
+    }
+    check_text(errs, field, Some(v), max);
+    v
+}
+
+/// An optional text: trimmed, empty as none, within `max` characters.
+pub fn optional_text<'a>(
+    errs: &mut ValidationErrors,
+    field: &str,
+    v: Option<&'a str>,
+    max: usize,
+) -> Option<&'a str> {
+    let v = v.map(str::trim).filter(|x| !x.is_empty());
+    check_text(errs, field, v, max);
+    v
+}
+
 fn check_list(errs: &mut ValidationErrors, field: &str, v: &[String]) {
     if v.len() > MAX_ITEMS {
         errs.push(field, "too_many");

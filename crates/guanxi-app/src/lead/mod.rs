@@ -267,14 +267,10 @@ pub async fn create_form(
     owner_id: Option<i64>,
 ) -> Result<LeadForm, AppError> {
     require(actor, Permission::ManagePipelines)?;
+    use guanxi_domain::profile::{optional_text, required_text};
     let mut e = ValidationErrors::new();
-    let name = name.trim();
-    if name.is_empty() {
-        e.push("name", "required");
-    }
-    guanxi_domain::profile::check_text(&mut e, "name", Some(name), 80);
-    let source = source.map(str::trim).filter(|s| !s.is_empty());
-    guanxi_domain::profile::check_text(&mut e, "source", source, 40);
+    let name = required_text(&mut e, "name", name, 80);
+    let source = optional_text(&mut e, "source", source, 40);
     if !e.is_empty() {
         return Err(e.into());
     }

@@ -40,6 +40,57 @@ pub async fn create_pipeline(
     Ok(store.create_pipeline(actor, &p).await?)
 }
 
+/// Changes a pipeline at the version read.
+pub async fn update_pipeline(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    input: &PipelineInput,
+) -> Result<Pipeline, AppError> {
+    require(actor, Permission::ManagePipelines)?;
+    let p = input.validate()?;
+    Ok(store.update_pipeline(actor, id, &p).await?)
+}
+
+/// Every lost reason, offered or not (the settings page).
+pub async fn all_lost_reasons(store: &Store, actor: &Actor) -> Result<Vec<LostReason>, AppError> {
+    require(actor, Permission::ManagePipelines)?;
+    Ok(store.all_lost_reasons().await?)
+}
+
+/// Adds a lost reason: a name (1–40 characters), its English name, and whether a loss for it
+/// needs a note.
+pub async fn create_lost_reason(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    name_en: Option<&str>,
+    needs_note: bool,
+) -> Result<LostReason, AppError> {
+    require(actor, Permission::ManagePipelines)?;
+    use guanxi_domain::profile::{optional_text, required_text};
+    let mut e = ValidationErrors::new();
+    let name = required_text(&mut e, "name", name, 40);
+    let name_en = optional_text(&mut e, "name_en", name_en, 40);
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    Ok(store
+        .create_lost_reason(actor, name, name_en, needs_note)
+        .await?)
+}
+
+/// Offers a lost reason again or stops offering it.
+pub async fn set_lost_reason_active(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    active: bool,
+) -> Result<(), AppError> {
+    require(actor, Permission::ManagePipelines)?;
+    Ok(store.set_lost_reason_active(actor, id, active).await?)
+}
+
 /// The lost reasons on offer.
 pub async fn lost_reasons(store: &Store, actor: &Actor) -> Result<Vec<LostReason>, AppError> {
     require(actor, Permission::ReadOpportunities)?;
@@ -74,6 +125,16 @@ pub async fn update(
         }
     }
     Ok(store.update_opportunity(actor, id, &o).await?)
+}
+
+/// A page of the deals the actor sees.
+pub async fn list(
+    store: &Store,
+    actor: &Actor,
+    filter: &guanxi_store::pipeline::DealFilter,
+) -> Result<guanxi_store::pipeline::DealPage, AppError> {
+    require(actor, Permission::ReadOpportunities)?;
+    Ok(store.list_opportunities(actor, filter).await?)
 }
 
 /// One deal within the actor's scope.

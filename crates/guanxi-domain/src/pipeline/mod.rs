@@ -13,7 +13,7 @@ pub mod opportunity;
 pub mod stage;
 
 pub use opportunity::{LineInput, MoveInput, OpportunityInput, OpportunityStatus};
-pub use stage::{PipelineInput, StageInput, StageKind};
+pub use stage::{PipelineInput, StageInput, StageKind, MAX_STAGES};
 
 /// The weighted amount: `amount × probability / 100`, rounded half up, in minor units.
 pub fn weighted_minor(amount_minor: i64, probability: i64) -> i64 {

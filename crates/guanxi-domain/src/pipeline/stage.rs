@@ -33,6 +33,9 @@ pub struct StageInput {
     pub id: Option<i64>,
     /// Name (1–40 characters).
     pub name: String,
+    /// English name for English pages (up to 40 characters).
+    #[serde(default)]
+    pub name_en: Option<String>,
     /// Open, won or lost.
     pub kind: StageKind,
     /// The default probability of its deals, 0–100 (won is 100, lost 0).
@@ -51,8 +54,19 @@ pub struct PipelineInput {
     #[schema(minimum = 1)]
     pub team_id: Option<i64>,
     /// Stages in the order deals move through them: at least one open, exactly one won, at
-    /// least one lost.
+    /// least one lost. On an update, a stored stage left out is retired (kept for its history).
     pub stages: Vec<StageInput>,
+    /// Offered for new deals (default yes).
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// The version last read: required to update, ignored on create.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub version: Option<i64>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl PipelineInput {
@@ -92,6 +106,8 @@ impl PipelineInput {
                 e.push(field("name"), "required");
             }
             check_text(&mut e, &field("name"), Some(&s.name), 40);
+            s.name_en = crate::customer::trimmed(&s.name_en);
+            check_text(&mut e, &field("name_en"), s.name_en.as_deref(), 40);
             if names.contains(&s.name) {
                 e.push(field("name"), "duplicate");
             }
@@ -125,6 +141,7 @@ mod tests {
         let stage = |name: &str, kind, probability| StageInput {
             id: None,
             name: name.into(),
+            name_en: None,
             kind,
             probability,
         };
@@ -140,6 +157,8 @@ mod tests {
                 stage("成交", StageKind::Won, 100),
                 stage("输单", StageKind::Lost, 0),
             ],
+            active: true,
+            version: None,
         }
     }
 

@@ -120,6 +120,10 @@ pub struct OpportunityCard {
     pub customer_name: String,
     /// The owner.
     pub owner_id: Option<i64>,
+    /// Its stage.
+    pub stage_id: i64,
+    /// Open, won or lost.
+    pub status: OpportunityStatus,
     /// Amount.
     pub amount_minor: i64,
     /// Currency.
@@ -136,6 +140,8 @@ pub struct OpportunityCard {
     pub last_activity_at: DateTime<Utc>,
     /// Version (a move sends it back).
     pub version: i64,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// One stage's column: its sums over every deal in it the reader sees, and the newest cards.
@@ -1029,6 +1035,96 @@ impl Store {
     }
 }
 
+/// Which deals the list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DealFilter {
+    /// One pipeline.
+    pub pipeline_id: Option<i64>,
+    /// One stage.
+    pub stage_id: Option<i64>,
+    /// One status.
+    pub status: Option<OpportunityStatus>,
+    /// One owner.
+    pub owner_id: Option<i64>,
+    /// Expected to close on or after.
+    pub close_from: Option<NaiveDate>,
+    /// Expected to close before.
+    pub close_to: Option<NaiveDate>,
+    /// One source.
+    pub source: Option<String>,
+    /// Changed before this `(updated_at, id)` (the next page).
+    pub before: Option<(i64, i64)>,
+}
+
+/// One page of deals, the most recently changed first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DealPage {
+    /// The deals.
+    pub deals: Vec<OpportunityCard>,
+    /// The cursor of the next page (`<updated_at>.<id>`), when there is one.
+    pub next: Option<String>,
+}
+
+/// Deals one list page shows.
+pub const DEAL_PAGE: i64 = 50;
+
+impl Store {
+    /// A page of the deals the actor sees that match `f`, most recently changed first.
+    pub async fn list_opportunities(&self, actor: &Actor, f: &DealFilter) -> Result<DealPage> {
+        let mut q = SqlBuilder::new(&format!(
+            "SELECT {COLUMNS} FROM opportunities o JOIN customers c ON c.id = o.customer_id \
+             JOIN pipeline_stages s ON s.id = o.stage_id WHERE o.deleted_at IS NULL"
+        ));
+        if let Some(p) = f.pipeline_id {
+            q.push(" AND o.pipeline_id = ").int(p);
+        }
+        if let Some(st) = f.stage_id {
+            q.push(" AND o.stage_id = ").int(st);
+        }
+        if let Some(st) = f.status {
+            q.push(" AND o.status = ").text(st.as_str());
+        }
+        if let Some(o) = f.owner_id {
+            q.push(" AND o.owner_id = ").int(o);
+        }
+        if let Some(d) = f.close_from {
+            q.push(" AND o.expected_close >= ").text(d.to_string());
+        }
+        if let Some(d) = f.close_to {
+            q.push(" AND o.expected_close < ").text(d.to_string());
+        }
+        if let Some(src) = &f.source {
+            q.push(" AND o.source = ").text(src.clone());
+        }
+        push_owner_scope(&mut q, actor, "o.owner_id");
+        if let Some((at, id)) = f.before {
+            q.push(" AND (o.updated_at < ")
+                .int(at)
+                .push(" OR (o.updated_at = ")
+                .int(at)
+                .push(" AND o.id < ")
+                .int(id)
+                .push("))");
+        }
+        q.push(" ORDER BY o.updated_at DESC, o.id DESC LIMIT ")
+            .int(DEAL_PAGE + 1);
+        let rows: Vec<Row> = q.query_as().fetch_all(&self.read).await?;
+        let mut deals = rows
+            .into_iter()
+            .map(|r| r.into_opportunity(Vec::new()).map(card))
+            .collect::<Result<Vec<_>>>()?;
+        let next = if deals.len() as i64 > DEAL_PAGE {
+            deals.truncate(DEAL_PAGE as usize);
+            deals
+                .last()
+                .map(|d| format!("{}.{}", to_ms(d.updated_at), d.id))
+        } else {
+            None
+        };
+        Ok(DealPage { deals, next })
+    }
+}
+
 /// A deal as a card.
 fn card(o: Opportunity) -> OpportunityCard {
     OpportunityCard {
@@ -1037,6 +1133,8 @@ fn card(o: Opportunity) -> OpportunityCard {
         customer_id: o.customer_id,
         customer_name: o.customer_name,
         owner_id: o.owner_id,
+        stage_id: o.stage_id,
+        status: o.status,
         amount_minor: o.amount_minor,
         currency: o.currency,
         probability: o.probability,
@@ -1045,5 +1143,6 @@ fn card(o: Opportunity) -> OpportunityCard {
         stage_entered_at: o.stage_entered_at,
         last_activity_at: o.last_activity_at,
         version: o.version,
+        updated_at: o.updated_at,
     }
 }

@@ -7,7 +7,7 @@ pub mod deals;
 pub mod setup;
 
 pub use deals::{
-    Board, BoardColumn, ForecastRow, Opportunity, OpportunityCard, PipelineFigures, SourceFigures,
-    StageChange, StageTime,
+    Board, BoardColumn, DealFilter, DealPage, ForecastRow, Opportunity, OpportunityCard,
+    PipelineFigures, SourceFigures, StageChange, StageTime,
 };
 pub use setup::{LostReason, Pipeline, Stage};

@@ -14,6 +14,7 @@ on_both_backends!(
     a_deal_moves_through_the_stages_with_its_history,
     the_board_and_the_forecast_add_up_exactly,
     an_edit_is_versioned_and_the_rollup_follows_every_write,
+    a_pipeline_is_edited_around_its_deals_and_the_list_filters,
 );
 
 fn deal(customer: i64, name: &str, amount_minor: i64, close: &str) -> OpportunityInput {
@@ -486,4 +487,128 @@ async fn an_edit_is_versioned_and_the_rollup_follows_every_write(db: &TestDb) {
         .unwrap();
     // 茶礼 at its own 35 % stays; the deleted bulk deal is gone.
     assert_eq!((first.count, first.weighted_minor), (1, 52_500));
+}
+
+async fn a_pipeline_is_edited_around_its_deals_and_the_list_filters(db: &TestDb) {
+    use guanxi_domain::pipeline::{PipelineInput, StageKind};
+    use guanxi_store::pipeline::DealFilter;
+    let s = &db.store;
+    let boss = user(s, "boss", Role::Manager, None).await;
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let c = person(s, &rep, "孙总", None).await;
+    let a = s
+        .create_opportunity(&rep, &deal(c.id, "甲", 100_000, "2027-01-15"))
+        .await
+        .unwrap();
+    let mut b_in = deal(c.id, "乙", 50_000, "2027-02-15");
+    b_in.source = Some("展会".into());
+    let b = s.create_opportunity(&rep, &b_in).await.unwrap();
+    let p = s.get_pipeline(1).await.unwrap();
+    let as_input = |p: &guanxi_store::pipeline::Pipeline| PipelineInput {
+        name: p.name.clone(),
+        team_id: None,
+        stages: p
+            .stages
+            .iter()
+            .filter(|x| !x.retired)
+            .map(|x| guanxi_domain::pipeline::StageInput {
+                id: Some(x.id),
+                name: x.name.clone(),
+                name_en: x.name_en.clone(),
+                kind: x.kind(),
+                probability: x.probability,
+            })
+            .collect(),
+        active: true,
+        version: Some(p.version),
+    };
+    // The first stage holds both deals: it cannot retire or become another kind.
+    let mut retire = as_input(&p);
+    retire.stages.remove(0);
+    let err = s
+        .update_pipeline(&boss, 1, &retire.validate().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(v) if v.0[0].code == "stage_in_use"),
+        "{err:?}"
+    );
+    // A new probability for it recounts the board; an empty stage retires; a new one is added.
+    let mut edit = as_input(&p);
+    edit.stages[0].probability = 30;
+    edit.stages.remove(1);
+    edit.stages.insert(
+        1,
+        guanxi_domain::pipeline::StageInput {
+            id: None,
+            name: "样品试用".into(),
+            name_en: Some("Trial".into()),
+            kind: StageKind::Open,
+            probability: 35,
+        },
+    );
+    let edited = s
+        .update_pipeline(&boss, 1, &edit.validate().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(edited.version, p.version + 1);
+    let live: Vec<&str> = edited
+        .stages
+        .iter()
+        .filter(|x| !x.retired)
+        .map(|x| x.name.as_str())
+        .collect();
+    assert_eq!(live[1], "样品试用");
+    assert!(edited
+        .stages
+        .iter()
+        .any(|x| x.retired && x.name == "目标客户"));
+    assert_rollup_matches(db).await;
+    let board = s.board(&boss, 1).await.unwrap();
+    assert_eq!(board.columns[0].weighted_minor, 30_000 + 15_000);
+    // The stale version is a conflict.
+    assert!(matches!(
+        s.update_pipeline(&boss, 1, &edit.validate().unwrap())
+            .await
+            .unwrap_err(),
+        StoreError::Conflict { .. }
+    ));
+    // The deals list: by source, by close dates, by status, and a rep's own only.
+    let boss = &boss;
+    let by = |f: DealFilter| async move { s.list_opportunities(boss, &f).await.unwrap() };
+    let ids =
+        |p: guanxi_store::pipeline::DealPage| p.deals.iter().map(|d| d.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(by(DealFilter {
+            source: Some("展会".into()),
+            ..DealFilter::default()
+        })
+        .await),
+        [b.id]
+    );
+    assert_eq!(
+        ids(by(DealFilter {
+            close_from: NaiveDate::from_ymd_opt(2027, 1, 1),
+            close_to: NaiveDate::from_ymd_opt(2027, 2, 1),
+            ..DealFilter::default()
+        })
+        .await),
+        [a.id]
+    );
+    assert_eq!(
+        ids(by(DealFilter {
+            status: Some(OpportunityStatus::Open),
+            ..DealFilter::default()
+        })
+        .await),
+        [b.id, a.id],
+        "most recently changed first"
+    );
+    let other = user(s, "other", Role::Sales, None).await;
+    assert!(s
+        .list_opportunities(&other, &DealFilter::default())
+        .await
+        .unwrap()
+        .deals
+        .is_empty());
 }

@@ -42,6 +42,81 @@ pub async fn create_pipeline(
     ))
 }
 
+/// Change a pipeline at the version read: stored stages keep their ids, new ones are added,
+/// those left out retire; a stage holding open deals keeps its kind and cannot retire.
+#[utoipa::path(put, path = "/api/v1/pipelines/{id}", tag = "pipeline", request_body = PipelineInput,
+    params(("id" = i64, Path, description = "Pipeline id", minimum = 1)),
+    responses((status = 200, body = Pipeline), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_pipeline(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(p): JsonBody<PipelineInput>,
+) -> Result<Json<Pipeline>, ApiError> {
+    Ok(Json(
+        uc::update_pipeline(&st.store, &auth.actor, id, &p).await?,
+    ))
+}
+
+/// A new lost reason.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LostReasonInput {
+    /// Name (1–40 characters), unique.
+    pub name: String,
+    /// English name.
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// A loss for it needs a note.
+    #[serde(default)]
+    pub needs_note: bool,
+}
+
+/// Add a lost reason.
+#[utoipa::path(post, path = "/api/v1/lost-reasons", tag = "pipeline", request_body = LostReasonInput,
+    responses((status = 201, body = LostReason), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_lost_reason(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(r): JsonBody<LostReasonInput>,
+) -> Result<(StatusCode, Json<LostReason>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            uc::create_lost_reason(
+                &st.store,
+                &auth.actor,
+                &r.name,
+                r.name_en.as_deref(),
+                r.needs_note,
+            )
+            .await?,
+        ),
+    ))
+}
+
+/// Whether a lost reason is offered.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActiveBody {
+    /// Offered.
+    pub active: bool,
+}
+
+/// Offer a lost reason again, or stop offering it (deals lost for it keep it).
+#[utoipa::path(put, path = "/api/v1/lost-reasons/{id}", tag = "pipeline", request_body = ActiveBody,
+    params(("id" = i64, Path, description = "Lost reason id", minimum = 1)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_lost_reason(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(b): JsonBody<ActiveBody>,
+) -> Result<StatusCode, ApiError> {
+    uc::set_lost_reason_active(&st.store, &auth.actor, id, b.active).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// One pipeline.
 #[utoipa::path(get, path = "/api/v1/pipelines/{id}", tag = "pipeline",
     params(("id" = i64, Path, description = "Pipeline id", minimum = 1)),
@@ -89,6 +164,94 @@ pub async fn create(
         StatusCode::CREATED,
         Json(uc::create(&st.store, &auth.actor, &o).await?),
     ))
+}
+
+/// Which deals.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DealQuery {
+    /// One pipeline.
+    #[param(minimum = 1)]
+    pub pipeline_id: Option<i64>,
+    /// One stage.
+    #[param(minimum = 1)]
+    pub stage_id: Option<i64>,
+    /// `open`, `won` or `lost`.
+    pub status: Option<String>,
+    /// `mine`, or an owner's user id.
+    pub owner: Option<String>,
+    /// Expected to close on or after (YYYY-MM-DD).
+    pub close_from: Option<NaiveDate>,
+    /// Expected to close before (YYYY-MM-DD).
+    pub close_to: Option<NaiveDate>,
+    /// One source.
+    pub source: Option<String>,
+    /// The `next` cursor of the previous page.
+    pub before: Option<String>,
+}
+
+/// The filter a deals query (page or API) asks for; a bad value names its parameter.
+pub fn deal_filter(
+    q: &DealQuery,
+    me: i64,
+) -> Result<guanxi_store::pipeline::DealFilter, guanxi_domain::ValidationErrors> {
+    use guanxi_domain::pipeline::OpportunityStatus;
+    let mut e = guanxi_domain::ValidationErrors::new();
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => OpportunityStatus::parse(s)
+            .map_err(|_| e.push("status", "invalid_choice"))
+            .ok(),
+    };
+    let owner_id = match q.owner.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some("mine") => Some(me),
+        Some(o) => o.parse::<i64>().ok().filter(|i| *i > 0).or_else(|| {
+            e.push("owner", "invalid_choice");
+            None
+        }),
+    };
+    let before = match q.before.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(b) => match b.split_once('.').map(|(a, i)| (a.parse(), i.parse())) {
+            Some((Ok(at), Ok(id))) => Some((at, id)),
+            _ => {
+                e.push("before", "invalid_cursor");
+                None
+            }
+        },
+    };
+    for (field, id) in [("pipeline_id", q.pipeline_id), ("stage_id", q.stage_id)] {
+        if id.is_some_and(|i| i < 1) {
+            e.push(field, "out_of_range");
+        }
+    }
+    if !e.is_empty() {
+        return Err(e);
+    }
+    Ok(guanxi_store::pipeline::DealFilter {
+        pipeline_id: q.pipeline_id,
+        stage_id: q.stage_id,
+        status,
+        owner_id,
+        close_from: q.close_from,
+        close_to: q.close_to,
+        source: q.source.clone().filter(|s| !s.trim().is_empty()),
+        before,
+    })
+}
+
+/// The deals the caller sees, filtered, most recently changed first (50 a page).
+#[utoipa::path(get, path = "/api/v1/opportunities", tag = "pipeline", params(DealQuery),
+    responses((status = 200, body = guanxi_store::pipeline::DealPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(st): State<AppState>,
+    auth: Auth,
+    QueryParams(q): QueryParams<DealQuery>,
+) -> Result<Json<guanxi_store::pipeline::DealPage>, ApiError> {
+    let f = deal_filter(&q, auth.actor.id).map_err(guanxi_app::AppError::InvalidQuery)?;
+    Ok(Json(uc::list(&st.store, &auth.actor, &f).await?))
 }
 
 /// One deal.

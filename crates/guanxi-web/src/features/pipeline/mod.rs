@@ -3,7 +3,9 @@
 //! weighted forecast; and the same over the API. Use cases: `guanxi_app::pipeline`.
 
 pub mod api;
+pub mod deals;
 pub mod pages;
+pub mod settings;
 
 use axum::routing::{get, post};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,11 +17,12 @@ use crate::state::AppState;
 pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api::pipelines, api::create_pipeline))
-        .routes(routes!(api::pipeline))
+        .routes(routes!(api::pipeline, api::update_pipeline))
         .routes(routes!(api::board))
         .routes(routes!(api::figures))
-        .routes(routes!(api::lost_reasons))
-        .routes(routes!(api::create))
+        .routes(routes!(api::lost_reasons, api::create_lost_reason))
+        .routes(routes!(api::set_lost_reason))
+        .routes(routes!(api::list, api::create))
         .routes(routes!(api::get, api::update))
         .routes(routes!(api::move_to))
         .routes(routes!(api::order))
@@ -33,7 +36,17 @@ pub fn page_routes() -> axum::Router<AppState> {
         .route("/pipeline", get(pages::board))
         .route("/pipeline/forecast", get(pages::forecast))
         .route("/pipeline/stale", get(pages::stale))
-        .route("/opportunities", post(pages::create))
+        .route(
+            "/pipeline/settings",
+            get(settings::page).post(settings::create),
+        )
+        .route("/pipeline/settings/{id}", post(settings::update))
+        .route("/pipeline/lost-reasons", post(settings::add_reason))
+        .route(
+            "/pipeline/lost-reasons/{id}/active",
+            post(settings::toggle_reason),
+        )
+        .route("/opportunities", get(deals::list).post(pages::create))
         .route("/opportunities/new", get(pages::new))
         .route("/opportunities/{id}", get(pages::show))
         .route(

@@ -43,7 +43,7 @@ fn stage_view(ctx: &Ctx, s: &Stage) -> StageView {
     }
 }
 
-fn stage_name(ctx: &Ctx, s: &Stage) -> String {
+pub(super) fn stage_name(ctx: &Ctx, s: &Stage) -> String {
     localized(ctx, &s.name, s.name_en.as_deref())
 }
 
