@@ -119,3 +119,7 @@ pipeline-close_from = Closing from
 pipeline-close_to = Closing before
 pipeline-no_deals = No deals match.
 pipeline-older = Earlier changed deals
+pipeline-by_team = By team
+pipeline-team = Team
+pipeline-no_team = No team
+pipeline-stage_win_rate = Won of those closed after reaching it

@@ -103,3 +103,7 @@ pipeline-close_from = 预计成交自
 pipeline-close_to = 预计成交早于
 pipeline-no_deals = 没有符合条件的机会。
 pipeline-older = 更早修改的机会
+pipeline-by_team = 按团队
+pipeline-team = 团队
+pipeline-no_team = 无团队
+pipeline-stage_win_rate = 到达此阶段后结案的赢单率

@@ -835,6 +835,8 @@ pub struct PipelineFigures {
     pub by_source: Vec<SourceFigures>,
     /// Mean time in each stage.
     pub stage_times: Vec<StageTime>,
+    /// Win rate of the closed deals that reached each open stage.
+    pub stage_win_rates: Vec<guanxi_domain::pipeline::figures::StageWinRate>,
 }
 
 impl Store {
@@ -848,7 +850,7 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<PipelineFigures> {
-        use guanxi_domain::pipeline::figures::{funnel, win_rate};
+        use guanxi_domain::pipeline::figures::{funnel, win_rate, win_rate_by_stage};
         const DAY: i64 = 86_400_000;
         let mut conn = self.read.acquire().await?;
         let p = load_pipeline(&mut conn, pipeline).await?;
@@ -867,11 +869,16 @@ impl Store {
             push_owner_scope(q, actor, &format!("{t}.owner_key"));
         };
         let mut q = SqlBuilder::new(
-            "SELECT k.furthest_position, CAST(SUM(k.deals) AS BIGINT) FROM opportunity_cohorts k",
+            "SELECT k.furthest_position, CAST(SUM(k.deals) AS BIGINT), \
+             CAST(SUM(CASE WHEN k.status = 'won' THEN k.deals ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN k.status = 'lost' THEN k.deals ELSE 0 END) AS BIGINT) \
+             FROM opportunity_cohorts k",
         );
         scope(&mut q, "k");
         q.push(" GROUP BY k.furthest_position");
-        let furthest: Vec<(i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let by_position: Vec<(i64, i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let furthest: Vec<(i64, i64)> = by_position.iter().map(|r| (r.0, r.1)).collect();
+        let closed: Vec<(i64, i64, i64)> = by_position.iter().map(|r| (r.0, r.2, r.3)).collect();
         let deals = furthest.iter().map(|(_, n)| n).sum();
         let steps: Vec<(i64, i64)> = p
             .stages
@@ -910,8 +917,15 @@ impl Store {
         scope(&mut q, "t");
         q.push(" GROUP BY t.stage_id HAVING SUM(t.moves) > 0");
         let times: Vec<(i64, i64, i64)> = q.query_as().fetch_all(&mut *conn).await?;
+        let open_steps: Vec<(i64, i64)> = p
+            .stages
+            .iter()
+            .filter(|s| !s.retired && s.kind() == StageKind::Open)
+            .map(|s| (s.id, s.position))
+            .collect();
         Ok(PipelineFigures {
             deals,
+            stage_win_rates: win_rate_by_stage(&open_steps, &closed),
             funnel: funnel(&steps, &furthest),
             by_source,
             stage_times: times

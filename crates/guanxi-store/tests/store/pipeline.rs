@@ -324,6 +324,8 @@ async fn the_board_and_the_forecast_add_up_exactly(db: &TestDb) {
     assert_eq!(figures.funnel[1].conversion, Some(0.5));
     let all = figures.by_source.iter().find(|x| x.source == "*").unwrap();
     assert_eq!((all.won, all.lost, all.win_rate), (1, 0, Some(1.0)));
+    let first_stage = &figures.stage_win_rates[0];
+    assert_eq!((first_stage.closed, first_stage.won), (1, 1));
     assert_eq!(figures.stage_times.iter().map(|t| t.moves).sum::<i64>(), 2);
     // Stale: 乙 untouched for 20 days shows; the rest moved today, and won ones never do.
     db.execute(&format!(

@@ -142,6 +142,7 @@ async fn a_deal_is_created_moved_and_forecast(app: &TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("id=\"forecast\""));
     assert!(html.contains("id=\"funnel\"") && html.contains("id=\"win-rate\""));
+    assert!(html.contains("id=\"forecast-teams\""));
     let (s, html) = b.get("/pipeline/stale").await;
     assert_eq!(s, StatusCode::OK);
     assert!(

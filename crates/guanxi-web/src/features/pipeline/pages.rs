@@ -671,11 +671,59 @@ struct ForecastTpl {
     total_weighted: String,
     total_won: String,
     months: i64,
-    /// The first pipeline's funnel over the last year: stage, reached, conversion, mean days.
-    funnel: Vec<(String, i64, String, String)>,
+    /// The first pipeline's funnel over the last year: stage, reached, conversion, mean days,
+    /// win rate of the closed deals that reached it.
+    funnel: Vec<(String, i64, String, String, String)>,
+    /// The forecast by the owners' teams: team, open deals, amount, weighted, won.
+    teams: Vec<(String, i64, String, String, String)>,
     /// Win rate and won cycle by source: source, won, lost, rate, days.
     sources: Vec<(String, i64, i64, String, String)>,
     deals: i64,
+}
+
+/// The forecast's rows summed by their owners' teams (owners without a team, and deals
+/// without an owner, under "no team"), in team-name order.
+async fn forecast_by_team(
+    st: &AppState,
+    user: &UiUser,
+    ctx: &Ctx,
+    rows: &[guanxi_store::pipeline::ForecastRow],
+) -> Result<Vec<(String, i64, String, String, String)>, UiError> {
+    let l = user.locale;
+    let users = guanxi_app::users::directory(&st.store, &user.actor)
+        .await
+        .map_err(page_err(l))?;
+    let teams = guanxi_app::users::list_teams(&st.store, &user.actor)
+        .await
+        .map_err(page_err(l))?;
+    let team_of = |owner: Option<i64>| {
+        owner
+            .and_then(|o| users.iter().find(|u| u.id == o))
+            .and_then(|u| u.team_id)
+            .and_then(|t| teams.iter().find(|x| x.id == t))
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| ctx.t("pipeline.no_team").to_string())
+    };
+    let mut sums: std::collections::BTreeMap<String, (i64, i64, i64, i64)> = Default::default();
+    for r in rows {
+        let e = sums.entry(team_of(r.owner_id)).or_default();
+        e.0 += r.open;
+        e.1 += r.open_minor;
+        e.2 += r.weighted_minor;
+        e.3 += r.won_minor;
+    }
+    Ok(sums
+        .into_iter()
+        .map(|(team, (n, open, weighted, won))| {
+            (
+                team,
+                n,
+                format::money(open, "CNY"),
+                format::money(weighted, "CNY"),
+                format::money(won, "CNY"),
+            )
+        })
+        .collect())
 }
 
 /// The weighted forecast from this month (`?months=6`, 1–24), by close month and owner.
@@ -698,6 +746,7 @@ pub async fn forecast(
         .map_err(page_err(l))?;
     let names: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
     let ctx = user.ctx("pipeline.forecast");
+    let teams = forecast_by_team(&st, &user, &ctx, &rows).await?;
     let pipelines = uc::pipelines(&st.store, &user.actor)
         .await
         .map_err(page_err(l))?;
@@ -729,6 +778,11 @@ pub async fn forecast(
                         .iter()
                         .find(|t| t.stage_id == step.stage_id)
                         .map(|t| format!("{:.1}", t.mean_days))
+                        .unwrap_or_default(),
+                    f.stage_win_rates
+                        .iter()
+                        .find(|w| w.stage_id == step.stage_id)
+                        .map(|w| pct(w.win_rate))
                         .unwrap_or_default(),
                 )
             })
@@ -779,6 +833,7 @@ pub async fn forecast(
             })
             .collect(),
         months: i64::from(months),
+        teams,
         funnel,
         sources,
         deals,
