@@ -311,6 +311,9 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     println!("Service desk: {tickets} tickets over the last year in three queues (complaints escalate to 孙组长 service.lead).");
     let (deals, won, lost) = crate::demo_pipeline::load(store, args.seed, g.customers).await?;
     println!("Sales pipeline: {deals} opportunities for the reps' customers ({won} won, {lost} lost), on /pipeline.");
+    let (leads, converted) = crate::demo_pipeline::load_leads(store, args.seed).await?;
+    let key_accounts = crate::demo_pipeline::load_key_accounts(store).await?;
+    println!("Leads: {leads} enquiries ({converted} converted), a capture form on /leads/forms; {key_accounts} key accounts on /key-accounts.");
     // After the scoring, which rewrites every scored customer's stage: the indexes are built
     // from the final rows, and on PostgreSQL the vacuum then marks the final pages
     // all-visible, so index-only scans stay index-only.

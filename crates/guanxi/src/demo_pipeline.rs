@@ -149,3 +149,193 @@ fn to(stage_id: i64, version: i64, lost_reason_id: Option<i64>) -> MoveInput {
         lost_note: None,
     }
 }
+
+/// Enquiries as a shop receives them: name, company, mobile, what they asked, source.
+const ENQUIRIES: &[(&str, &str, &str, &str)] = &[
+    (
+        "陈思远",
+        "思远科技",
+        "想给 200 名员工订中秋茶礼，请报价",
+        "官网",
+    ),
+    ("刘晓燕", "", "门店想长期进普洱，有批发价吗", "展会"),
+    ("王建国", "建国建材", "年会伴手礼 80 份", "老客户介绍"),
+    ("赵敏", "敏行咨询", "会议用茶每月 10 斤", "官网"),
+    ("孙浩", "", "想了解企业定制包装", "电话"),
+    ("周婷", "婷美商贸", "春节福利 300 份，预算 5 万", "展会"),
+    ("吴磊", "磊石投资", "送客户的高端礼盒", "官网"),
+    ("郑佳", "", "问一下龙井的产地", "官网"),
+];
+
+/// A capture form on the shop's site and the leads it and the reps brought in: new ones in
+/// the pool, qualified ones with their reps, one converted into a new customer with a deal,
+/// one dropped. Returns (leads, converted).
+pub async fn load_leads(store: &Store, seed: u64) -> anyhow::Result<(usize, usize)> {
+    use guanxi_domain::lead::{DisqualifyInput, DisqualifyReason, LeadInput, LeadOrigin};
+    let system = Actor::system();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x4c45_4144);
+    let reps: Vec<Actor> = store
+        .list_users()
+        .await?
+        .iter()
+        .filter(|u| u.role == guanxi_domain::role::Role::Sales && u.active)
+        .map(Actor::for_user)
+        .collect();
+    let form = store
+        .create_lead_form(&system, "官网咨询", Some("官网"), None, None)
+        .await?;
+    let (mut made, mut converted) = (0, 0);
+    for (i, (name, company, message, source)) in ENQUIRIES.iter().enumerate() {
+        let input = LeadInput {
+            name: Some((*name).into()),
+            company: (!company.is_empty()).then(|| (*company).into()),
+            mobile: Some(format!("139{:08}", rng.gen_range(10_000_000..99_999_999))),
+            message: Some((*message).into()),
+            source: Some((*source).into()),
+            consent_marketing: rng.gen_bool(0.6),
+            ..LeadInput::default()
+        }
+        .validate()
+        .map_err(|e| anyhow::anyhow!("demo lead: {e:?}"))?;
+        let via_form = *source == "官网";
+        let lead = store
+            .create_lead(
+                &system,
+                &input,
+                if via_form {
+                    LeadOrigin::Form
+                } else {
+                    LeadOrigin::Manual
+                },
+                via_form.then_some(form.id),
+            )
+            .await?;
+        made += 1;
+        let Some(rep_actor) = reps.get(i % reps.len().max(1)) else {
+            continue;
+        };
+        let rep = rep_actor.id;
+        match i % 4 {
+            // Qualified by a rep.
+            1 => {
+                store.qualify_lead(rep_actor, lead.id, lead.version).await?;
+            }
+            // Dropped.
+            3 if i == 7 => {
+                let d = DisqualifyInput {
+                    reason: DisqualifyReason::NotInterested,
+                    note: Some("只是咨询产地".into()),
+                    version: lead.version,
+                };
+                store.disqualify_lead(rep_actor, lead.id, &d).await?;
+            }
+            _ => {}
+        }
+        if i == 2 {
+            // Converted: a new customer with a deal.
+            let q = store.qualify_lead(rep_actor, lead.id, lead.version).await?;
+            let fields = q
+                .input()
+                .customer_fields(q.origin(), Some(rep), rep, Utc::now())
+                .validate(rep, Utc::now())
+                .map_err(|e| anyhow::anyhow!("demo lead customer: {e:?}"))?;
+            let customer = store.create_customer(rep_actor, fields).await?;
+            let linked = store
+                .link_lead_customer(rep_actor, q.id, q.version, customer.id)
+                .await?;
+            let deal = OpportunityInput {
+                customer_id: customer.id,
+                name: "年会伴手礼 80 份".into(),
+                pipeline_id: 1,
+                stage_id: None,
+                owner_id: Some(rep),
+                amount_minor: 80 * 29_800,
+                currency: "CNY".into(),
+                probability: None,
+                expected_close: Some(Utc::now().date_naive() + Duration::days(20)),
+                next_step: Some("寄样品".into()),
+                competitors: vec![],
+                stated_needs: q.message.clone(),
+                latent_needs: None,
+                source: q.source.clone(),
+                campaign_id: None,
+                lines: vec![],
+                version: None,
+            }
+            .validate()
+            .map_err(|e| anyhow::anyhow!("demo lead deal: {e:?}"))?;
+            let o = store.create_opportunity(rep_actor, &deal).await?;
+            store
+                .finish_lead_conversion(rep_actor, q.id, linked.version, Some(o.id))
+                .await?;
+            converted += 1;
+        }
+    }
+    Ok((made, converted))
+}
+
+/// Eight of the book's companies as key accounts, managed by their owners, every other one
+/// with a plan. Returns how many.
+pub async fn load_key_accounts(store: &Store) -> anyhow::Result<usize> {
+    use guanxi_domain::key_account::{
+        Attitude, KeyAccountInput, PlanAction, PlanContact, PlanInput,
+    };
+    let system = Actor::system();
+    let page = store
+        .list_customers(
+            &system,
+            &CustomerFilter {
+                kind: Some(CustomerKind::Company),
+                limit: 8,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut made = 0;
+    for (i, c) in page
+        .items
+        .iter()
+        .filter(|c| c.owner_id.is_some())
+        .enumerate()
+    {
+        let input = KeyAccountInput {
+            manager_id: None,
+            deputy_id: None,
+            cadence_days: if i % 2 == 0 { 30 } else { 60 },
+            wallet_minor: Some(5_000_000 + 1_000_000 * i as i64),
+            version: None,
+        };
+        let k = store.set_key_account(&system, c.id, &input).await?;
+        made += 1;
+        if i % 2 == 0 {
+            let plan = PlanInput {
+                goals: Some("年采购额提升 30%，进入其春节礼品采购名单".into()),
+                risks: Some("采购负责人更换；竞争对手低价".into()),
+                contacts: vec![
+                    PlanContact {
+                        name: "采购经理".into(),
+                        role: Some("决策人".into()),
+                        attitude: Attitude::Supporter,
+                        customer_id: None,
+                    },
+                    PlanContact {
+                        name: "财务总监".into(),
+                        role: Some("审批".into()),
+                        attitude: Attitude::Neutral,
+                        customer_id: None,
+                    },
+                ],
+                actions: vec![PlanAction {
+                    what: "季度业务回顾".into(),
+                    due: Some(Utc::now().date_naive() + Duration::days(30)),
+                    done: false,
+                }],
+                version: k.version,
+            }
+            .validate()
+            .map_err(|e| anyhow::anyhow!("demo plan: {e:?}"))?;
+            store.save_key_account_plan(&system, c.id, &plan).await?;
+        }
+    }
+    Ok(made)
+}
