@@ -1133,6 +1133,63 @@ test("a rep drags a deal across the kanban, moves another with the keyboard and 
   await boss.context().close();
 });
 
+test("a visitor sends the shop's web form; the rep finds the lead, converts it with a deal, and makes the customer a key account with a plan", async () => {
+  const manager = await api("manager");
+  const forms = await manager.call("GET", "/lead-forms");
+  const form = forms.find((f) => f.active);
+  assert.ok(form, "the demo's capture form");
+  // The public page, as a visitor on a phone sees it (no sign-in).
+  const visitor = await browser.newContext({ locale: "zh-CN", viewport: { width: 390, height: 844 } });
+  const vp = await visitor.newPage();
+  vp.on("pageerror", (e) => consoleErrors.push(`page error: ${e.message}`));
+  await vp.goto(`${base}/f/${form.public_key}`);
+  await vp.fill("input[name=name]", "e2e 林先生");
+  await vp.fill("input[name=company]", "e2e 林氏贸易");
+  await vp.fill("input[name=mobile]", "13566667777");
+  await vp.fill("textarea[name=message]", "想订 50 份中秋礼盒");
+  await Promise.all([vp.waitForLoadState("load"), vp.click("#lead-submit")]);
+  await vp.waitForSelector("#lead-thanks");
+  await shot(vp, "lead-public-form");
+  await visitor.close();
+  // The rep finds it in the pool and converts it into a new customer with a deal.
+  const page = await newPage("zh-CN");
+  await login(page, "sales.east");
+  await page.goto(`${base}/leads?owner=pool`);
+  await page.click("text=e2e 林先生");
+  await page.waitForSelector("#convert-form");
+  await page.fill("#convert-form input[name=deal_name]", "e2e 中秋礼盒 50 份");
+  await page.fill("#convert-form input[name=amount]", "14900");
+  await Promise.all([page.waitForURL(/\/leads\/\d+$/), page.click("#convert-lead")]);
+  assert.match(await page.textContent("#lead-status"), /已转换/);
+  const customerId = (await page.getAttribute("#lead-customer", "href")).split("/").pop();
+  const dealHref = await page.getAttribute("#lead-opportunity", "href");
+  await page.goto(`${base}${dealHref}`);
+  assert.match(await page.locator("body").innerText(), /e2e 中秋礼盒 50 份/);
+  // It becomes a key account, and its plan names who decides.
+  await page.goto(`${base}/key-accounts`);
+  await page.fill("#designate-form input[name=customer_id]", customerId);
+  await Promise.all([page.waitForURL(new RegExp(`/key-accounts/${customerId}$`)), page.click("#designate")]);
+  await page.fill("#plan-form textarea[name=goals]", "e2e 成为其年度礼品供应商");
+  await page.fill("#plan-form input[name=contact_name_0]", "林总");
+  await page.selectOption("#plan-form select[name=contact_attitude_0]", "supporter");
+  await page.fill("#plan-form input[name=action_what_0]", "寄样品");
+  await Promise.all([page.waitForURL(new RegExp(`/key-accounts/${customerId}$`)), page.click("#save-plan")]);
+  assert.equal(await page.inputValue("#plan-form input[name=contact_name_0]"), "林总");
+  assert.match(await page.textContent("#ka-deals"), /^1/);
+  await shot(page, "key-account");
+  // The deals list and the pipeline settings open without errors.
+  await page.goto(`${base}/opportunities?owner=mine`);
+  assert.match(await page.locator("#deals").innerText(), /e2e 中秋礼盒 50 份/);
+  await page.context().close();
+  const boss = await newPage("en");
+  await login(boss, "manager");
+  await boss.goto(`${base}/pipeline/settings`);
+  assert.ok(await boss.locator(".pipeline-settings").count() >= 1);
+  await boss.goto(`${base}/key-accounts`);
+  assert.ok(await boss.locator("#key-accounts tbody tr").count() >= 1);
+  await boss.context().close();
+});
+
 test("no script errors or Content-Security-Policy violations on any page visited", () => {
   assert.deepEqual(consoleErrors, []);
 });
