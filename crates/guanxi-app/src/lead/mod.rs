@@ -64,13 +64,20 @@ pub async fn import(
     Ok(store.create_leads(actor, &valid).await?)
 }
 
-/// A lead submitted on a public form: stored as the system, with the form's source, campaign
-/// and rep. An unknown or switched-off form is a 404.
-pub async fn capture(store: &Store, key: &str, input: &LeadInput) -> Result<Lead, AppError> {
+/// The capture form behind a public key, for its page: anyone may open it (it is public by
+/// design); an unknown or switched-off one is a 404.
+pub async fn public_form(store: &Store, key: &str) -> Result<LeadForm, AppError> {
     let form = store.lead_form_by_key(key).await?;
     if !form.active {
         return Err(guanxi_store::StoreError::NotFound.into());
     }
+    Ok(form)
+}
+
+/// A lead submitted on a public form: stored as the system, with the form's source, campaign
+/// and rep. An unknown or switched-off form is a 404.
+pub async fn capture(store: &Store, key: &str, input: &LeadInput) -> Result<Lead, AppError> {
+    let form = public_form(store, key).await?;
     let mut l = input.validate()?;
     l.source = form.source.clone().or(l.source);
     l.campaign_id = form.campaign_id;
@@ -84,6 +91,50 @@ pub async fn capture(store: &Store, key: &str, input: &LeadInput) -> Result<Lead
 pub async fn get(store: &Store, actor: &Actor, id: i64) -> Result<Lead, AppError> {
     require(actor, Permission::ReadOpportunities)?;
     Ok(store.get_lead(actor, id).await?)
+}
+
+/// The filter a query (page or API) asks for; a bad value names its parameter.
+pub fn filter_of(
+    status: Option<&str>,
+    owner: Option<&str>,
+    before: Option<&str>,
+) -> Result<LeadFilter, guanxi_domain::ValidationErrors> {
+    let mut e = guanxi_domain::ValidationErrors::new();
+    let status = match status.filter(|s| !s.is_empty() && *s != "all") {
+        None => None,
+        Some(s) => LeadStatus::parse(s)
+            .map_err(|_| e.push("status", "invalid_choice"))
+            .ok(),
+    };
+    let (mine, pool) = match owner.filter(|s| !s.is_empty()) {
+        None | Some("all") => (false, false),
+        Some("mine") => (true, false),
+        Some("pool") => (false, true),
+        Some(_) => {
+            e.push("owner", "invalid_choice");
+            (false, false)
+        }
+    };
+    let before = match before.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(b) => match b.split_once('.').map(|(a, i)| (a.parse(), i.parse())) {
+            Some((Ok(at), Ok(id))) => Some((at, id)),
+            _ => {
+                e.push("before", "invalid_cursor");
+                None
+            }
+        },
+    };
+    if e.is_empty() {
+        Ok(LeadFilter {
+            status,
+            mine,
+            pool,
+            before,
+        })
+    } else {
+        Err(e)
+    }
 }
 
 /// A page of leads.

@@ -127,6 +127,82 @@ pub async fn update(
     Ok(store.update_opportunity(actor, id, &o).await?)
 }
 
+/// A deals query as given (the page's form or the API's query string).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DealParams<'a> {
+    /// One pipeline.
+    pub pipeline_id: Option<i64>,
+    /// One stage.
+    pub stage_id: Option<i64>,
+    /// `open`, `won` or `lost`.
+    pub status: Option<&'a str>,
+    /// `mine`, or an owner's user id.
+    pub owner: Option<&'a str>,
+    /// Expected to close on or after.
+    pub close_from: Option<chrono::NaiveDate>,
+    /// Expected to close before.
+    pub close_to: Option<chrono::NaiveDate>,
+    /// One source.
+    pub source: Option<&'a str>,
+    /// The `next` cursor of the previous page.
+    pub before: Option<&'a str>,
+}
+
+/// The filter a deals query (page or API) asks for; a bad value names its parameter.
+pub fn deal_filter(
+    q: &DealParams<'_>,
+    me: i64,
+) -> Result<guanxi_store::pipeline::DealFilter, guanxi_domain::ValidationErrors> {
+    use guanxi_domain::pipeline::OpportunityStatus;
+    let mut e = guanxi_domain::ValidationErrors::new();
+    let status = match q.status.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => OpportunityStatus::parse(s)
+            .map_err(|_| e.push("status", "invalid_choice"))
+            .ok(),
+    };
+    let owner_id = match q.owner.filter(|s| !s.is_empty()) {
+        None => None,
+        Some("mine") => Some(me),
+        Some(o) => o.parse::<i64>().ok().filter(|i| *i > 0).or_else(|| {
+            e.push("owner", "invalid_choice");
+            None
+        }),
+    };
+    let before = match q.before.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(b) => match b.split_once('.').map(|(a, i)| (a.parse(), i.parse())) {
+            Some((Ok(at), Ok(id))) => Some((at, id)),
+            _ => {
+                e.push("before", "invalid_cursor");
+                None
+            }
+        },
+    };
+    for (field, id) in [("pipeline_id", q.pipeline_id), ("stage_id", q.stage_id)] {
+        if id.is_some_and(|i| i < 1) {
+            e.push(field, "out_of_range");
+        }
+    }
+    if !e.is_empty() {
+        return Err(e);
+    }
+    Ok(guanxi_store::pipeline::DealFilter {
+        pipeline_id: q.pipeline_id,
+        stage_id: q.stage_id,
+        status,
+        owner_id,
+        close_from: q.close_from,
+        close_to: q.close_to,
+        source: q
+            .source
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        before,
+    })
+}
+
 /// A page of the deals the actor sees.
 pub async fn list(
     store: &Store,

@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use guanxi_app::lead as uc;
-use guanxi_domain::lead::{ConvertInput, DisqualifyInput, LeadInput, LeadOrigin, LeadStatus};
+use guanxi_domain::lead::{ConvertInput, DisqualifyInput, LeadInput, LeadOrigin};
 use guanxi_store::duplicates::DuplicateCandidate;
-use guanxi_store::lead::{Lead, LeadFilter, LeadForm, LeadPage};
+use guanxi_store::lead::{Lead, LeadForm, LeadPage};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -29,50 +29,6 @@ pub struct LeadQuery {
     pub before: Option<String>,
 }
 
-/// The filter a query (page or API) asks for; a bad value names its parameter.
-pub fn filter_of(
-    status: Option<&str>,
-    owner: Option<&str>,
-    before: Option<&str>,
-) -> Result<LeadFilter, guanxi_domain::ValidationErrors> {
-    let mut e = guanxi_domain::ValidationErrors::new();
-    let status = match status.filter(|s| !s.is_empty() && *s != "all") {
-        None => None,
-        Some(s) => LeadStatus::parse(s)
-            .map_err(|_| e.push("status", "invalid_choice"))
-            .ok(),
-    };
-    let (mine, pool) = match owner.filter(|s| !s.is_empty()) {
-        None | Some("all") => (false, false),
-        Some("mine") => (true, false),
-        Some("pool") => (false, true),
-        Some(_) => {
-            e.push("owner", "invalid_choice");
-            (false, false)
-        }
-    };
-    let before = match before.filter(|s| !s.is_empty()) {
-        None => None,
-        Some(b) => match b.split_once('.').map(|(a, i)| (a.parse(), i.parse())) {
-            Some((Ok(at), Ok(id))) => Some((at, id)),
-            _ => {
-                e.push("before", "invalid_cursor");
-                None
-            }
-        },
-    };
-    if e.is_empty() {
-        Ok(LeadFilter {
-            status,
-            mine,
-            pool,
-            before,
-        })
-    } else {
-        Err(e)
-    }
-}
-
 /// Leads the caller sees (their own, their team's and the unassigned pool), newest first.
 #[utoipa::path(get, path = "/api/v1/leads", tag = "lead", params(LeadQuery),
     responses((status = 200, body = LeadPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -81,7 +37,7 @@ pub async fn list(
     auth: Auth,
     QueryParams(q): QueryParams<LeadQuery>,
 ) -> Result<Json<LeadPage>, ApiError> {
-    let f = filter_of(q.status.as_deref(), q.owner.as_deref(), q.before.as_deref())
+    let f = uc::filter_of(q.status.as_deref(), q.owner.as_deref(), q.before.as_deref())
         .map_err(guanxi_app::AppError::InvalidQuery)?;
     Ok(Json(uc::list(&st.store, &auth.actor, &f).await?))
 }

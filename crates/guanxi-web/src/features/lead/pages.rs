@@ -90,7 +90,7 @@ pub async fn list(
     q: FormData,
 ) -> Result<Response, UiError> {
     let l = user.locale;
-    let f = super::api::filter_of(q.get("status"), q.get("owner"), q.get("before"))
+    let f = uc::filter_of(q.get("status"), q.get("owner"), q.get("before"))
         .map_err(|e| UiError::Invalid(l, StatusCode::BAD_REQUEST, field_messages(l, &e.0)))?;
     let page = uc::list(&st.store, &user.actor, &f)
         .await

@@ -104,16 +104,9 @@ fn page(locale: Locale, tpl: &PublicTpl, status: StatusCode) -> Response {
 }
 
 async fn tpl_for(st: &AppState, key: &str, locale: Locale) -> Result<PublicTpl, UiError> {
-    let form = match st.store.lead_form_by_key(key).await {
-        Ok(f) if f.active => f,
-        Ok(_) | Err(guanxi_store::StoreError::NotFound) => return Err(UiError::NotFound(locale)),
-        Err(e) => {
-            return Err(UiError::from_api(
-                locale,
-                guanxi_app::AppError::from(e).into(),
-            ))
-        }
-    };
+    let form = uc::public_form(&st.store, key)
+        .await
+        .map_err(|e| UiError::from_api(locale, e.into()))?;
     Ok(PublicTpl {
         ctx: Ctx::anonymous(locale, "lead.public_title"),
         key: key.to_string(),

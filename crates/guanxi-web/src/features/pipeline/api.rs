@@ -191,57 +191,6 @@ pub struct DealQuery {
     pub before: Option<String>,
 }
 
-/// The filter a deals query (page or API) asks for; a bad value names its parameter.
-pub fn deal_filter(
-    q: &DealQuery,
-    me: i64,
-) -> Result<guanxi_store::pipeline::DealFilter, guanxi_domain::ValidationErrors> {
-    use guanxi_domain::pipeline::OpportunityStatus;
-    let mut e = guanxi_domain::ValidationErrors::new();
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s) => OpportunityStatus::parse(s)
-            .map_err(|_| e.push("status", "invalid_choice"))
-            .ok(),
-    };
-    let owner_id = match q.owner.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some("mine") => Some(me),
-        Some(o) => o.parse::<i64>().ok().filter(|i| *i > 0).or_else(|| {
-            e.push("owner", "invalid_choice");
-            None
-        }),
-    };
-    let before = match q.before.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(b) => match b.split_once('.').map(|(a, i)| (a.parse(), i.parse())) {
-            Some((Ok(at), Ok(id))) => Some((at, id)),
-            _ => {
-                e.push("before", "invalid_cursor");
-                None
-            }
-        },
-    };
-    for (field, id) in [("pipeline_id", q.pipeline_id), ("stage_id", q.stage_id)] {
-        if id.is_some_and(|i| i < 1) {
-            e.push(field, "out_of_range");
-        }
-    }
-    if !e.is_empty() {
-        return Err(e);
-    }
-    Ok(guanxi_store::pipeline::DealFilter {
-        pipeline_id: q.pipeline_id,
-        stage_id: q.stage_id,
-        status,
-        owner_id,
-        close_from: q.close_from,
-        close_to: q.close_to,
-        source: q.source.clone().filter(|s| !s.trim().is_empty()),
-        before,
-    })
-}
-
 /// The deals the caller sees, filtered, most recently changed first (50 a page).
 #[utoipa::path(get, path = "/api/v1/opportunities", tag = "pipeline", params(DealQuery),
     responses((status = 200, body = guanxi_store::pipeline::DealPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -250,7 +199,20 @@ pub async fn list(
     auth: Auth,
     QueryParams(q): QueryParams<DealQuery>,
 ) -> Result<Json<guanxi_store::pipeline::DealPage>, ApiError> {
-    let f = deal_filter(&q, auth.actor.id).map_err(guanxi_app::AppError::InvalidQuery)?;
+    let f = uc::deal_filter(
+        &uc::DealParams {
+            pipeline_id: q.pipeline_id,
+            stage_id: q.stage_id,
+            status: q.status.as_deref(),
+            owner: q.owner.as_deref(),
+            close_from: q.close_from,
+            close_to: q.close_to,
+            source: q.source.as_deref(),
+            before: q.before.as_deref(),
+        },
+        auth.actor.id,
+    )
+    .map_err(guanxi_app::AppError::InvalidQuery)?;
     Ok(Json(uc::list(&st.store, &auth.actor, &f).await?))
 }
 

@@ -12,7 +12,6 @@ use guanxi_domain::pipeline::OpportunityStatus;
 use guanxi_domain::ValidationError;
 use guanxi_text::format;
 
-use super::api::{deal_filter, DealQuery};
 use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::render;
@@ -68,15 +67,15 @@ pub async fn list(
                 .ok()
         })
     };
-    let query = DealQuery {
+    let query = uc::DealParams {
         pipeline_id: q.int("pipeline_id", "pipeline_id", &mut errs),
         stage_id: q.int("stage_id", "stage_id", &mut errs),
-        status: q.get("status").map(str::to_string),
-        owner: q.get("owner").map(str::to_string),
+        status: q.get("status"),
+        owner: q.get("owner"),
         close_from: date("close_from", &mut errs),
         close_to: date("close_to", &mut errs),
-        source: q.get("source").map(str::to_string),
-        before: q.get("before").map(str::to_string),
+        source: q.get("source"),
+        before: q.get("before"),
     };
     let bad = |errs: &[ValidationError]| {
         UiError::Invalid(l, StatusCode::BAD_REQUEST, field_messages(l, errs))
@@ -84,7 +83,7 @@ pub async fn list(
     if !errs.is_empty() {
         return Err(bad(&errs));
     }
-    let f = deal_filter(&query, user.actor.id).map_err(|e| bad(&e.0))?;
+    let f = uc::deal_filter(&query, user.actor.id).map_err(|e| bad(&e.0))?;
     let page = uc::list(&st.store, &user.actor, &f)
         .await
         .map_err(page_err(l))?;
