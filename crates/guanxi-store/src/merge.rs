@@ -86,6 +86,10 @@ struct MovedIds {
     /// Leads converted into the loser (absent before leads).
     #[serde(default)]
     leads: Vec<i64>,
+    /// The loser's key account moves to the kept record when that has none (absent before
+    /// key accounts: nothing moved).
+    #[serde(default)]
+    key_account: bool,
 }
 
 /// How many rows of each kind a merge moves (or moved) to the kept record.
@@ -204,6 +208,8 @@ async fn movable(conn: &mut AnyConnection, winner: i64, loser: i64) -> Result<Mo
         opportunities: ids(conn, &of_loser("opportunities", ""), &[loser]).await?,
         opportunity_changes: ids(conn, &of_loser("opportunity_stage_changes", ""), &[loser]).await?,
         leads: ids(conn, &of_loser("leads", ""), &[loser]).await?,
+        key_account: !ids(conn, "SELECT customer_id FROM key_accounts WHERE customer_id = $1", &[loser]).await?.is_empty()
+            && ids(conn, "SELECT customer_id FROM key_accounts WHERE customer_id = $1", &[winner]).await?.is_empty(),
         outbox: ids(conn, OUTBOX_MOVABLE, &[loser, winner]).await?,
         outbox_events: ids(conn, &format!("SELECT id FROM outbox_events WHERE customer_id = $1 AND outbox_id IN ({OUTBOX_MOVABLE}) ORDER BY id"), &[loser, winner]).await?,
         relations_from: ids(conn, "SELECT r.id FROM customer_relations r WHERE r.from_customer_id = $1 AND r.to_customer_id <> $2 \
@@ -342,6 +348,13 @@ async fn move_all(
         to,
     )
     .await?;
+    if m.key_account {
+        sqlx::query("UPDATE key_accounts SET customer_id = $1 WHERE customer_id = $2")
+            .bind(to)
+            .bind(from)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

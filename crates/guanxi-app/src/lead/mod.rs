@@ -115,11 +115,12 @@ pub fn filter_of(
             (false, false)
         }
     };
+    // The same `<ms>.<id>` pair as the timeline's cursor.
     let before = match before.filter(|s| !s.is_empty()) {
         None => None,
-        Some(b) => match b.split_once('.').map(|(a, i)| (a.parse(), i.parse())) {
-            Some((Ok(at), Ok(id))) => Some((at, id)),
-            _ => {
+        Some(b) => match guanxi_domain::records::TimelineCursor::parse(b) {
+            Some(c) => Some((c.at_ms, c.event_id)),
+            None => {
                 e.push("before", "invalid_cursor");
                 None
             }

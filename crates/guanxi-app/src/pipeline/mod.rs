@@ -169,11 +169,12 @@ pub fn deal_filter(
             None
         }),
     };
+    // The same `<ms>.<id>` pair as the timeline's cursor.
     let before = match q.before.filter(|s| !s.is_empty()) {
         None => None,
-        Some(b) => match b.split_once('.').map(|(a, i)| (a.parse(), i.parse())) {
-            Some((Ok(at), Ok(id))) => Some((at, id)),
-            _ => {
+        Some(b) => match guanxi_domain::records::TimelineCursor::parse(b) {
+            Some(c) => Some((c.at_ms, c.event_id)),
+            None => {
                 e.push("before", "invalid_cursor");
                 None
             }

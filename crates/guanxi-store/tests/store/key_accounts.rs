@@ -99,6 +99,22 @@ async fn a_key_account_has_managers_a_plan_and_figures(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(moved.manager_id, Some(other.id));
+    // Merged into a record that is no key account, the account follows; an undo takes it back.
+    let twin = person(s, &rep, "大华集团（重复）", None).await;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let twin = s.get_customer(&admin, twin.id).await.unwrap();
+    let cur = s.get_customer(&admin, c.id).await.unwrap();
+    let merged = s
+        .merge_customers(&admin, twin.id, twin.meta.version, c.id, cur.meta.version, &[])
+        .await
+        .unwrap();
+    assert_eq!(s.key_account(&rep, twin.id, now).await.unwrap().0.manager_id, Some(other.id));
+    s.undo_merge(&admin, merged.merge_id).await.unwrap();
+    assert!(s.key_account(&rep, c.id, now).await.is_ok());
+    assert!(matches!(
+        s.key_account(&rep, twin.id, now).await.unwrap_err(),
+        StoreError::NotFound
+    ));
     s.remove_key_account(&rep, c.id).await.unwrap();
     assert!(matches!(
         s.key_account(&rep, c.id, now).await.unwrap_err(),
