@@ -111,34 +111,51 @@ pub async fn load(
         }
         .validate()
         .map_err(|e| anyhow::anyhow!("demo deal: {e:?}"))?;
-        let mut d = store.create_opportunity(&system, &input).await?;
+        // Its history over the last months: created 20–300 days ago, each move a few days to
+        // a few weeks after the last, never later than yesterday.
+        let now = Utc::now();
+        let mut at = now - Duration::days(rng.gen_range(20..300));
+        let mut d = store.create_opportunity_at(&system, &input, at).await?;
         made += 1;
         // Walk it forward stage by stage, so its history reads like a real deal's.
         let roll: f64 = rng.gen();
         let reach = rng.gen_range(0..open.len());
         for stage in open.iter().take(reach + 1).skip(1) {
+            let when = step(&mut at, &mut rng, now);
             d = store
-                .move_opportunity(&system, d.id, &to(*stage, d.version, None))
+                .move_opportunity_at(&system, d.id, &to(*stage, d.version, None), when)
                 .await?;
         }
         if roll < 0.22 {
             if let Some(w) = won {
+                let when = step(&mut at, &mut rng, now);
                 store
-                    .move_opportunity(&system, d.id, &to(w.id, d.version, None))
+                    .move_opportunity_at(&system, d.id, &to(w.id, d.version, None), when)
                     .await?;
                 n_won += 1;
             }
         } else if roll < 0.38 && !reasons.is_empty() {
             if let Some(l) = lost {
                 let reason = reasons[rng.gen_range(0..reasons.len())];
+                let when = step(&mut at, &mut rng, now);
                 store
-                    .move_opportunity(&system, d.id, &to(l.id, d.version, Some(reason)))
+                    .move_opportunity_at(&system, d.id, &to(l.id, d.version, Some(reason)), when)
                     .await?;
                 n_lost += 1;
             }
         }
     }
     Ok((made, n_won, n_lost))
+}
+
+/// The next moment of a deal's history: a day to three weeks on, never later than yesterday.
+fn step(
+    at: &mut chrono::DateTime<Utc>,
+    rng: &mut ChaCha8Rng,
+    now: chrono::DateTime<Utc>,
+) -> chrono::DateTime<Utc> {
+    *at = (*at + Duration::hours(rng.gen_range(24..24 * 21))).min(now - Duration::days(1));
+    *at
 }
 
 fn to(stage_id: i64, version: i64, lost_reason_id: Option<i64>) -> MoveInput {

@@ -416,7 +416,18 @@ impl Store {
         actor: &Actor,
         o: &OpportunityInput,
     ) -> Result<Opportunity> {
-        let now = to_ms(Utc::now());
+        self.create_opportunity_at(actor, o, Utc::now()).await
+    }
+
+    /// [`Store::create_opportunity`] as of `at`: a deal's history loaded from before (the
+    /// demo's, another system's), so its dates, time in stage and cohorts read as they were.
+    pub async fn create_opportunity_at(
+        &self,
+        actor: &Actor,
+        o: &OpportunityInput,
+        at: DateTime<Utc>,
+    ) -> Result<Opportunity> {
+        let now = to_ms(at);
         let mut tx = self.begin_write().await?;
         let customer = match load_row(&mut tx, actor, o.customer_id).await {
             Ok(c) => c,
@@ -532,7 +543,19 @@ impl Store {
         id: i64,
         m: &MoveInput,
     ) -> Result<Opportunity> {
-        let now = to_ms(Utc::now());
+        self.move_opportunity_at(actor, id, m, Utc::now()).await
+    }
+
+    /// [`Store::move_opportunity`] as of `at` (a loaded history's move; not before the deal
+    /// entered its stage).
+    pub async fn move_opportunity_at(
+        &self,
+        actor: &Actor,
+        id: i64,
+        m: &MoveInput,
+        at: DateTime<Utc>,
+    ) -> Result<Opportunity> {
+        let now = to_ms(at);
         let mut tx = self.begin_write().await?;
         let current = load(&mut tx, actor, id).await?;
         if current.version != m.version {
@@ -544,6 +567,8 @@ impl Store {
         if current.stage_id == m.stage_id {
             return Ok(current);
         }
+        // Time runs forward: a move is never dated before the deal entered its stage.
+        let now = now.max(to_ms(current.stage_entered_at));
         let pipeline = load_pipeline(&mut tx, current.pipeline_id).await?;
         let stage = pipeline
             .stage(m.stage_id)

@@ -105,10 +105,24 @@ async fn a_key_account_has_managers_a_plan_and_figures(db: &TestDb) {
     let twin = s.get_customer(&admin, twin.id).await.unwrap();
     let cur = s.get_customer(&admin, c.id).await.unwrap();
     let merged = s
-        .merge_customers(&admin, twin.id, twin.meta.version, c.id, cur.meta.version, &[])
+        .merge_customers(
+            &admin,
+            twin.id,
+            twin.meta.version,
+            c.id,
+            cur.meta.version,
+            &[],
+        )
         .await
         .unwrap();
-    assert_eq!(s.key_account(&rep, twin.id, now).await.unwrap().0.manager_id, Some(other.id));
+    assert_eq!(
+        s.key_account(&rep, twin.id, now)
+            .await
+            .unwrap()
+            .0
+            .manager_id,
+        Some(other.id)
+    );
     s.undo_merge(&admin, merged.merge_id).await.unwrap();
     assert!(s.key_account(&rep, c.id, now).await.is_ok());
     assert!(matches!(

@@ -458,6 +458,26 @@ async fn an_edit_is_versioned_and_the_rollup_follows_every_write(db: &TestDb) {
     assert!(f.iter().all(|r| r.month != "2027-03"), "{f:?}");
     let may = f.iter().find(|r| r.month == "2027-05").unwrap();
     assert_eq!((may.owner_id, may.weighted_minor), (Some(other.id), 52_500));
+    // A deal loaded with its history (created 100 days ago, moved 10 days later): its time in
+    // stage and its cohort day are those of then.
+    let then = Utc::now() - Duration::days(100);
+    let old = s
+        .create_opportunity_at(&rep, &deal(c.id, "旧单", 30_000, "2027-03-01"), then)
+        .await
+        .unwrap();
+    let moved = s
+        .move_opportunity_at(
+            &rep,
+            old.id,
+            &to(stage(s, "识别需求").await, old.version),
+            then + Duration::days(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.created_at.timestamp_millis(), then.timestamp_millis());
+    let history = s.stage_history(&rep, old.id).await.unwrap();
+    assert_eq!(history[1].ms_in_from, Some(10 * 86_400_000));
+    assert_rollup_matches(db).await;
     // Moves, a loss, a stage's new probability and a bulk insert keep it exact too.
     let lost = stage(s, "输单").await;
     let mut m = to(lost, b.version);
