@@ -395,7 +395,7 @@ async fn load_pair(
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("merge record: {e}")))
+    crate::rows::to_json("merge record", v)
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {

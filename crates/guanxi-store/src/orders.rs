@@ -218,11 +218,11 @@ impl Store {
         }
         if let Some(c) = &f.cursor {
             let (v, cid) = decode_cursor(c).ok_or_else(bad_cursor)?;
-            q.push(" AND (o.ordered_at, o.id) < (")
-                .int(v.parse().map_err(|_| bad_cursor())?)
-                .push(", ")
-                .int(cid)
-                .push(")");
+            q.older_than(
+                "o.ordered_at, o.id",
+                v.parse().map_err(|_| bad_cursor())?,
+                cid,
+            );
         }
         let limit = f.limit.clamp(1, 500);
         q.push(" ORDER BY o.ordered_at DESC, o.id DESC LIMIT ")

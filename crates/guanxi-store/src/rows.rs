@@ -273,3 +273,9 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
         }
     }
 }
+
+/// A value kept as JSON text in its column (a plan's lists, a deal's competitors, a merge's
+/// record); a value that will not serialise is a bug, reported as `Corrupt` naming `what`.
+pub(crate) fn to_json<T: serde::Serialize>(what: &str, v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}

@@ -50,6 +50,17 @@ impl SqlBuilder {
         self.arg(Arg::Text(v.into()))
     }
 
+    /// ` AND (<time>, <id>) < (at, id)`: the keyset condition of the page after the row
+    /// `(at, id)` of a list ordered newest first — a row-value comparison both backends read as
+    /// one range of a `(time, id)` index. `cols` names the two columns, `"o.ordered_at, o.id"`.
+    pub fn older_than(&mut self, cols: &str, at: i64, id: i64) -> &mut Self {
+        self.push(&format!(" AND ({cols}) < ("))
+            .int(at)
+            .push(", ")
+            .int(id)
+            .push(")")
+    }
+
     pub fn query_as<'q, T>(&'q self) -> sqlx::query::QueryAs<'q, Any, T, AnyArguments<'q>>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,

@@ -74,10 +74,9 @@ pub async fn public_form(store: &Store, key: &str) -> Result<LeadForm, AppError>
     Ok(form)
 }
 
-/// A lead submitted on a public form: stored as the system, with the form's source, campaign
-/// and rep. An unknown or switched-off form is a 404.
-pub async fn capture(store: &Store, key: &str, input: &LeadInput) -> Result<Lead, AppError> {
-    let form = public_form(store, key).await?;
+/// A lead submitted on a public form (as [`public_form`] read it for the page): stored as the
+/// system, with the form's source, campaign and rep.
+pub async fn capture(store: &Store, form: &LeadForm, input: &LeadInput) -> Result<Lead, AppError> {
     let mut l = input.validate()?;
     l.source = form.source.clone().or(l.source);
     l.campaign_id = form.campaign_id;
@@ -204,6 +203,8 @@ pub async fn convert(
 ) -> Result<Lead, AppError> {
     require(actor, Permission::WorkOpportunities)?;
     let mut lead = store.get_lead(actor, id).await?;
+    // Whose the new customer and the deal are: the lead's rep, else the one converting it.
+    let owner = lead.owner_id.or(Some(actor.id).filter(|i| *i > 0));
     if lead.version != input.version {
         return Err(guanxi_store::StoreError::Conflict {
             current: lead.version,
@@ -229,7 +230,7 @@ pub async fn convert(
                 name,
                 pipeline_id: d.pipeline_id,
                 stage_id: None,
-                owner_id: lead.owner_id.or(Some(actor.id).filter(|i| *i > 0)),
+                owner_id: owner,
                 amount_minor: d.amount_minor,
                 currency: "CNY".into(),
                 probability: None,
@@ -262,12 +263,9 @@ pub async fn convert(
             c
         }
         (None, None) => {
-            let fields = lead.input().customer_fields(
-                lead.origin(),
-                lead.owner_id.or(Some(actor.id).filter(|i| *i > 0)),
-                actor.id,
-                Utc::now(),
-            );
+            let fields = lead
+                .input()
+                .customer_fields(lead.origin(), owner, actor.id, Utc::now());
             crate::customers::create_customer(store, actor, fields, input.allow_duplicate)
                 .await?
                 .id

@@ -16,6 +16,7 @@ use crate::audit::entry;
 use crate::customers::{load_row, push_scope};
 use crate::db::{to_ms, Store};
 use crate::error::{Result, StoreError};
+use crate::rows::to_json;
 use crate::sql::SqlBuilder;
 
 /// Key accounts one dashboard page lists.
@@ -384,8 +385,8 @@ impl Store {
         )
         .bind(p.goals.as_deref())
         .bind(p.risks.as_deref())
-        .bind(json(&p.contacts)?)
-        .bind(json(&p.actions)?)
+        .bind(to_json("key account plan", &p.contacts)?)
+        .bind(to_json("key account plan", &p.actions)?)
         .bind(to_ms(Utc::now()))
         .bind(actor.user_id())
         .bind(id)
@@ -427,9 +428,4 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// JSON text of a plan's list, for its column.
-fn json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

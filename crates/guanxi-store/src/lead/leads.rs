@@ -220,13 +220,7 @@ impl Store {
         }
         push_owner_or_pool_scope(&mut q, actor, "l.owner_id");
         if let Some((at, id)) = f.before {
-            q.push(" AND (l.created_at < ")
-                .int(at)
-                .push(" OR (l.created_at = ")
-                .int(at)
-                .push(" AND l.id < ")
-                .int(id)
-                .push("))");
+            q.older_than("l.created_at, l.id", at, id);
         }
         q.push(" ORDER BY l.created_at DESC, l.id DESC LIMIT ")
             .int(PAGE + 1);

@@ -24,6 +24,7 @@ use crate::customers::{load_row, push_owner_scope};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
 use crate::events::{project, EventSource, Rows};
+use crate::rows::to_json;
 use crate::sql::SqlBuilder;
 
 /// How a stage change becomes a timeline event: the deal's name, the stage reached (its kind
@@ -467,8 +468,7 @@ impl Store {
             StageKind::Won => OpportunityStatus::Won,
             _ => OpportunityStatus::Open,
         };
-        let competitors = serde_json::to_string(&o.competitors)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let competitors = to_json("competitors", &o.competitors)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO opportunities (customer_id, owner_id, pipeline_id, stage_id, status, name, \
              amount_minor, currency, probability, expected_close, next_step, competitors, \
@@ -675,8 +675,7 @@ impl Store {
         if owner != current.owner_id {
             crate::users::check_active_user(&mut tx, "owner_id", owner).await?;
         }
-        let competitors = serde_json::to_string(&o.competitors)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let competitors = to_json("competitors", &o.competitors)?;
         sqlx::query(
             "UPDATE opportunities SET owner_id = $1, name = $2, amount_minor = $3, currency = $4, \
              probability = $5, expected_close = $6, next_step = $7, competitors = $8, \
@@ -1140,13 +1139,7 @@ impl Store {
         }
         push_owner_scope(&mut q, actor, "o.owner_id");
         if let Some((at, id)) = f.before {
-            q.push(" AND (o.updated_at < ")
-                .int(at)
-                .push(" OR (o.updated_at = ")
-                .int(at)
-                .push(" AND o.id < ")
-                .int(id)
-                .push("))");
+            q.older_than("o.updated_at, o.id", at, id);
         }
         q.push(" ORDER BY o.updated_at DESC, o.id DESC LIMIT ")
             .int(DEAL_PAGE + 1);

@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use guanxi_app::lead as uc;
+use guanxi_store::lead::LeadForm;
 use guanxi_text::i18n::Locale;
 
 use crate::extract::ClientAddr;
@@ -103,19 +104,25 @@ fn page(locale: Locale, tpl: &PublicTpl, status: StatusCode) -> Response {
     r
 }
 
-async fn tpl_for(st: &AppState, key: &str, locale: Locale) -> Result<PublicTpl, UiError> {
+/// The active form behind `key` (404 otherwise) and its page.
+async fn tpl_for(
+    st: &AppState,
+    key: &str,
+    locale: Locale,
+) -> Result<(LeadForm, PublicTpl), UiError> {
     let form = uc::public_form(&st.store, key)
         .await
         .map_err(|e| UiError::from_api(locale, e.into()))?;
-    Ok(PublicTpl {
+    let tpl = PublicTpl {
         ctx: Ctx::anonymous(locale, "lead.public_title"),
         key: key.to_string(),
-        title: form.name,
+        title: form.name.clone(),
         lang: locale.code().to_string(),
         thanks: false,
         errors: Vec::new(),
         v: Default::default(),
-    })
+    };
+    Ok((form, tpl))
 }
 
 /// The form (404 for an unknown or switched-off one).
@@ -125,7 +132,7 @@ pub async fn show(
     q: FormData,
 ) -> Result<Response, UiError> {
     let locale = locale_of(&q);
-    let tpl = tpl_for(&st, &key, locale).await?;
+    let (_, tpl) = tpl_for(&st, &key, locale).await?;
     Ok(page(locale, &tpl, StatusCode::OK))
 }
 
@@ -138,7 +145,7 @@ pub async fn submit(
     form: FormData,
 ) -> Result<Response, UiError> {
     let locale = locale_of(&form);
-    let mut tpl = tpl_for(&st, &key, locale).await?;
+    let (lead_form, mut tpl) = tpl_for(&st, &key, locale).await?;
     if let Err(wait) = st.lead_capture.check(client) {
         tpl.errors = vec![crate::ui::text::t(locale, "lead.too_many").to_string()];
         tpl.v = form.pairs().iter().cloned().collect();
@@ -152,7 +159,7 @@ pub async fn submit(
         tpl.thanks = true;
         return Ok(page(locale, &tpl, StatusCode::OK));
     }
-    match uc::capture(&st.store, &key, &super::pages::lead_of(&form)).await {
+    match uc::capture(&st.store, &lead_form, &super::pages::lead_of(&form)).await {
         Ok(_) => {
             tpl.thanks = true;
             Ok(page(locale, &tpl, StatusCode::OK))
