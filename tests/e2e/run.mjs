@@ -1190,6 +1190,59 @@ test("a visitor sends the shop's web form; the rep finds the lead, converts it w
   await boss.context().close();
 });
 
+test("a manager imports a GBK CSV and an xlsx, updates one duplicate and skips another, watches the progress, then undoes the workbook", async () => {
+  const manager = await api("manager");
+  // Two customers already on file whose mobiles the CSV repeats.
+  for (const [name, mobile] of [["e2e 赵敏", "13512340003"], ["e2e 孙涛", "13512340004"]]) {
+    await manager.call("POST", "/customers", { kind: "individual", name, contact_points: [{ kind: "mobile", value: mobile }] });
+  }
+  const page = await newPage("zh-CN");
+  await login(page, "manager");
+  await page.goto(`${base}/imports`);
+  await page.setInputFiles("#upload-form input[name=file]", join(root, "tests/fixtures/customers-gbk.csv"));
+  await Promise.all([page.waitForURL(/\/imports\/\d+$/), page.click("#upload")]);
+  // Mapped by the Chinese headers; the preview shows the rows and both duplicates.
+  assert.equal(await page.inputValue("#map_0"), "name");
+  assert.equal(await page.inputValue("#map_1"), "mobile");
+  assert.equal(await page.inputValue("#map_5"), "tags");
+  assert.equal(await page.locator("#duplicates tbody tr").count(), 2);
+  assert.match(await page.locator("#samples").innerText(), /e2e 陈静/);
+  await page.selectOption("#duplicates tr[data-line='4'] select", "update");
+  await page.selectOption("#duplicates tr[data-line='5'] select", "skip");
+  await page.selectOption("#update_mode", "fill_empty");
+  await Promise.all([page.waitForLoadState("load"), page.click("#preview-import")]);
+  assert.equal(await page.getAttribute("#plan", "data-updates"), "1");
+  assert.equal(await page.getAttribute("#plan", "data-skips"), "1");
+  await shot(page, "import-preview");
+  await Promise.all([page.waitForURL(/\/imports\/\d+$/), page.click("#run-import")]);
+  await page.waitForSelector("#outcome", { timeout: 30_000 });
+  assert.equal(await page.textContent("#inserted"), "2");
+  assert.equal(await page.textContent("#updated"), "1");
+  assert.equal(await page.textContent("#skipped"), "1");
+  const zhao = (await manager.call("GET", "/customers/identify?q=zhaomin%40e2e.test"));
+  assert.equal(zhao.length, 1, "the duplicate was updated with the file's email");
+  // The workbook: the customers are on the second sheet.
+  await page.goto(`${base}/imports`);
+  await page.setInputFiles("#upload-form input[name=file]", join(root, "tests/fixtures/customers.xlsx"));
+  await Promise.all([page.waitForURL(/\/imports\/\d+$/), page.click("#upload")]);
+  await page.selectOption("#sheet", "客户名单");
+  await Promise.all([page.waitForLoadState("load"), page.click("#preview-import")]);
+  assert.equal(await page.inputValue("#map_4"), "birthday");
+  assert.match(await page.locator("#samples").innerText(), /1990-05-06/);
+  await Promise.all([page.waitForURL(/\/imports\/\d+$/), page.click("#run-import")]);
+  await page.waitForSelector("#outcome", { timeout: 30_000 });
+  assert.equal(await page.textContent("#inserted"), "2");
+  assert.equal((await manager.call("GET", "/customers/identify?q=amy%40e2e.test")).length, 1);
+  await shot(page, "import-done");
+  page.once("dialog", (d) => d.accept());
+  await Promise.all([page.waitForURL(/removed=2/), page.click("#undo-import")]);
+  assert.match(await page.textContent("#undone"), /2/);
+  assert.equal((await manager.call("GET", "/customers/identify?q=amy%40e2e.test")).length, 0);
+  await page.goto(`${base}/imports`);
+  assert.equal(await page.locator("#imports tbody tr[data-status=undone]").count(), 1);
+  await page.context().close();
+});
+
 test("no script errors or Content-Security-Policy violations on any page visited", () => {
   assert.deepEqual(consoleErrors, []);
 });

@@ -320,6 +320,53 @@ fn dossier_workbook(
     book.save_to_buffer()
 }
 
+/// A plain table as a one-sheet workbook (an import's problem report): every cell text,
+/// formula-safe; audited as an export of `entity` `id` with its row count before a byte is
+/// written.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn table_workbook(
+    store: &Store,
+    actor: &Actor,
+    entity: &str,
+    id: i64,
+    sheet_name: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+    filename: String,
+) -> Result<Download, AppError> {
+    store
+        .audit(
+            actor,
+            guanxi_store::audit::AuditEvent {
+                action: "export",
+                entity,
+                entity_id: Some(id),
+                detail: json!({"what": "problem_report", "format": "xlsx", "rows": rows.len()}),
+            },
+        )
+        .await?;
+    let write = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name)?;
+        for (r, row) in std::iter::once(header)
+            .chain(rows.iter().map(Vec::as_slice))
+            .enumerate()
+        {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                sheet.write_string(r, c, formula_safe(cell).as_ref())?;
+            }
+        }
+        book.save_to_buffer()
+    };
+    Ok(Download {
+        bytes: write().map_err(|e| AppError::File(e.to_string()))?,
+        content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename,
+    })
+}
+
 /// Columns of a mailing list (catalogue keys).
 const LETTER_COLUMNS: &[&str] = &[
     "campaign.mailing_customer",

@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod customers;
 pub mod error;
 pub mod export;
+pub mod import;
 pub mod jobs;
 pub mod key_account;
 pub mod knowledge;

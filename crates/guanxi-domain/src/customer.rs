@@ -189,20 +189,42 @@ impl CustomerFields {
     /// what it leaves empty is kept, tags are added to, and the kind, owner and provenance of
     /// the existing record stay (an import does not silently move a customer to another owner).
     /// It is what `guanxi import --on-duplicate update` writes.
-    pub fn overlaid_with(mut self, row: &CustomerFields) -> CustomerFields {
-        if !row.name.trim().is_empty() {
+    pub fn overlaid_with(self, row: &CustomerFields) -> CustomerFields {
+        self.laid_with(row, true)
+    }
+
+    /// The row's values only where this record has none: an import that must not replace
+    /// what a colleague already entered ("fill empty only"). Tags are added, never removed.
+    pub fn filled_with(self, row: &CustomerFields) -> CustomerFields {
+        self.laid_with(row, false)
+    }
+
+    /// One field list for both ways an import lays a row over a record: `overwrite` takes
+    /// every value the row has, else only those the record lacks.
+    fn laid_with(mut self, row: &CustomerFields, overwrite: bool) -> CustomerFields {
+        let name = if overwrite {
+            !row.name.trim().is_empty()
+        } else {
+            self.name.trim().is_empty()
+        };
+        if name {
             self.name = row.name.clone();
         }
-        macro_rules! take {
-            ($($field:ident),*) => { $(if row.$field.is_some() { self.$field = row.$field.clone(); })* };
+        macro_rules! lay {
+            ($($field:ident),*) => { $(
+                if (overwrite && row.$field.is_some()) || (!overwrite && self.$field.is_none()) {
+                    self.$field = row.$field.clone();
+                }
+            )* };
         }
-        take!(
+        lay!(
             gender,
             birthday,
             id_number,
             province,
             city,
             address,
+            time_zone,
             employer,
             job_title,
             industry,

@@ -10,6 +10,7 @@ pub mod care;
 pub mod contact;
 pub mod customer;
 pub mod error;
+pub mod import;
 pub mod interaction;
 pub mod key_account;
 pub mod knowledge;

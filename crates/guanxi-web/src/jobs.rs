@@ -61,8 +61,11 @@ pub const SURVEYS_DISPATCH: &str = guanxi_app::survey::send::DISPATCH_JOB;
 /// Key accounts: visit tasks when nobody has been in touch for longer than the cadence.
 pub const KEY_ACCOUNT_VISITS: &str = guanxi_app::key_account::VISITS_JOB;
 
+/// Imports: running one import from the browser's wizard.
+pub const IMPORTS_RUN: &str = guanxi_app::import::RUN_JOB;
+
 /// Every kind the worker runs.
-pub const KINDS: [&str; 12] = [
+pub const KINDS: [&str; 13] = [
     CAMPAIGNS_SEND,
     SURVEYS_DISPATCH,
     SCORES_REFRESH,
@@ -75,6 +78,7 @@ pub const KINDS: [&str; 12] = [
     LOYALTY_RUN,
     RULES_RUN,
     KEY_ACCOUNT_VISITS,
+    IMPORTS_RUN,
 ];
 
 /// What the last and the current refresh did (read from the newest `scores.refresh` job).
@@ -534,6 +538,20 @@ impl Jobs {
                 } else {
                     self.wake.notify_one();
                 }
+                Ok(Outcome {
+                    result,
+                    audit: None,
+                })
+            }
+            IMPORTS_RUN => {
+                let id = lease.payload["import_id"]
+                    .as_i64()
+                    .ok_or_else(|| StoreError::Task("import job without import_id".into()))?;
+                let result = guanxi_app::import::run(&self.store, id)
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))?;
+                // Each customer's create or update is audited by the write; the run by the
+                // import's own entry.
                 Ok(Outcome {
                     result,
                     audit: None,

@@ -142,7 +142,7 @@ async fn a_common_name_does_not_hide_a_better_match(db: &TestDb) {
             ImportWrite::Insert(f.validate(admin.id, Utc::now()).unwrap())
         })
         .collect();
-    s.import_customers(&admin, many, std::sync::Arc::new(|_| {}))
+    s.import_customers(&admin, many, std::sync::Arc::new(|_| {}), None)
         .await
         .unwrap();
     let mut mine = fields(json!({"kind": "individual", "name": "赵伟"}));

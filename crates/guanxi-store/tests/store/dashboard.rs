@@ -89,7 +89,7 @@ async fn rollups_follow_every_write(db: &TestDb) {
             guanxi_store::import::ImportWrite::Insert(f.validate(admin.id, Utc::now()).unwrap())
         })
         .collect();
-    s.import_customers(&admin, rows, std::sync::Arc::new(|_| {}))
+    s.import_customers(&admin, rows, std::sync::Arc::new(|_| {}), None)
         .await
         .unwrap();
     check("an import").await;

@@ -7,10 +7,13 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use guanxi_domain::customer::{CustomerFields, ValidCustomer};
+use guanxi_domain::import::UpdateMode;
 use guanxi_domain::role::{Actor, Role};
 use guanxi_store::audit::AuditFilter;
 use guanxi_store::customers::CustomerFilter;
-use guanxi_store::import::{ImportCounts, ImportWrite, Progress};
+use guanxi_store::import::{
+    ImportCounts, ImportOutcome, ImportWrite, NewImport, Progress, Recording,
+};
 use guanxi_store::on_both_backends;
 use guanxi_store::testing::{user, TestDb};
 use guanxi_store::{Store, StoreError};
@@ -20,6 +23,7 @@ on_both_backends!(
     an_imported_customer_is_stored_like_a_created_one,
     an_imported_update_is_applied_like_an_edit,
     a_failure_mid_import_writes_nothing,
+    a_recorded_import_is_undone_except_what_changed_since,
 );
 
 async fn admin(s: &Store) -> Actor {
@@ -119,6 +123,7 @@ async fn an_imported_customer_is_stored_like_a_created_one(db: &TestDb) {
                 )),
             ],
             report,
+            None,
         )
         .await
         .unwrap();
@@ -198,7 +203,12 @@ async fn an_imported_update_is_applied_like_an_edit(db: &TestDb) {
     );
     let (report, _) = progress();
     let counts = s
-        .import_customers(&a, vec![ImportWrite::Update(stored.id, row)], report)
+        .import_customers(
+            &a,
+            vec![ImportWrite::Update(stored.id, row, UpdateMode::Overwrite)],
+            report,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(counts.updated, 1);
@@ -260,6 +270,7 @@ async fn a_failure_mid_import_writes_nothing(db: &TestDb) {
                 &a,
                 json!({"kind": "individual", "name": "王五", "city": city}),
             ),
+            UpdateMode::Overwrite,
         )
     };
     let (report, _) = progress();
@@ -272,7 +283,10 @@ async fn a_failure_mid_import_writes_nothing(db: &TestDb) {
         update("北京"),
         update("广州"),
     ];
-    let err = s.import_customers(&a, writes, report).await.unwrap_err();
+    let err = s
+        .import_customers(&a, writes, report, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
     let all = listed(s, &a, None).await;
     assert_eq!(all.len(), 1);
@@ -287,8 +301,136 @@ async fn a_failure_mid_import_writes_nothing(db: &TestDb) {
     orphan.fields.owner_id = Some(999_999);
     let (report, _) = progress();
     let err = s
-        .import_customers(&a, vec![ImportWrite::Insert(orphan)], report)
+        .import_customers(&a, vec![ImportWrite::Insert(orphan)], report, None)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+}
+
+/// Issue #18: an import made from the browser records what it wrote, in its own transaction;
+/// undoing it deletes the customers it created and gives the ones it updated their fields
+/// (and contact points) back, but leaves a customer a colleague edited since as it is.
+async fn a_recorded_import_is_undone_except_what_changed_since(db: &TestDb) {
+    let s = &db.store;
+    let a = admin(s).await;
+    let kept = s
+        .create_customer(
+            &a,
+            valid(
+                &a,
+                json!({"kind": "individual", "name": "王五", "city": "上海", "contact_points": [
+                    {"kind": "mobile", "value": "13900000001", "is_primary": true}]}),
+            ),
+        )
+        .await
+        .unwrap();
+    let other = s
+        .create_customer(&a, valid(&a, json!({"kind": "individual", "name": "孙八"})))
+        .await
+        .unwrap();
+    let batch = s
+        .create_import(
+            &a,
+            NewImport {
+                entity: "customers",
+                file_name: "a.csv",
+                data: b"name\n",
+                sheet: None,
+                settings: "{}",
+                total_rows: 4,
+            },
+        )
+        .await
+        .unwrap();
+    let row = |name: &str, city: &str, mobile: Option<&str>| {
+        let mut v = json!({"kind": "individual", "name": name, "city": city, "province": "江苏"});
+        if let Some(m) = mobile {
+            v["contact_points"] = json!([{"kind": "mobile", "value": m, "is_primary": true}]);
+        }
+        valid(&a, v)
+    };
+    assert!(s.move_import(batch.id, "uploaded", "queued").await.unwrap());
+    assert!(!s.move_import(batch.id, "uploaded", "queued").await.unwrap());
+    let (report, _) = progress();
+    let counts = s
+        .import_customers(
+            &a,
+            vec![
+                ImportWrite::Insert(row("赵六", "南京", Some("13700000001"))),
+                ImportWrite::Insert(row("钱七", "苏州", None)),
+                ImportWrite::Update(
+                    kept.id,
+                    row("王五", "南京", Some("13700000009")),
+                    UpdateMode::FillEmpty,
+                ),
+                ImportWrite::Update(other.id, row("孙八", "无锡", None), UpdateMode::Overwrite),
+            ],
+            report,
+            Some(Recording {
+                import_id: batch.id,
+                lines: vec![2, 3, 4, 5],
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        ImportCounts {
+            inserted: 2,
+            updated: 2
+        }
+    );
+    assert_eq!(s.import_rows_written(batch.id).await.unwrap(), (2, 2));
+    // Fill-empty kept the stored city and filled the province; the new mobile was added.
+    let w = s.get_customer(&a, kept.id).await.unwrap();
+    assert_eq!(
+        (w.city.as_deref(), w.province.as_deref()),
+        (Some("上海"), Some("江苏"))
+    );
+    assert_eq!(
+        s.identify(&a, "13700000009", 5).await.unwrap()[0].customer_id,
+        kept.id
+    );
+    s.finish_import(
+        &a,
+        batch.id,
+        &ImportOutcome {
+            status: "done",
+            inserted: 2,
+            updated: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // A colleague edits one created customer after the import: it is kept by the undo.
+    let zhao = s.identify(&a, "13700000001", 5).await.unwrap()[0].customer_id;
+    let z = s.get_customer(&a, zhao).await.unwrap();
+    let patch = serde_json::from_value(json!({"version": z.meta.version, "city": "杭州"})).unwrap();
+    s.update_customer(&a, zhao, patch).await.unwrap();
+    let undone = s.undo_import(&a, batch.id).await.unwrap();
+    assert_eq!((undone.removed, undone.restored, undone.kept), (1, 2, 1));
+    let names: Vec<String> = listed(s, &a, None)
+        .await
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert!(
+        names.contains(&"赵六".to_string()) && !names.contains(&"钱七".to_string()),
+        "{names:?}"
+    );
+    let w = s.get_customer(&a, kept.id).await.unwrap();
+    assert_eq!((w.city.as_deref(), w.province), (Some("上海"), None));
+    assert!(s.identify(&a, "13700000009", 5).await.unwrap().is_empty());
+    assert_eq!(
+        s.identify(&a, "13900000001", 5).await.unwrap()[0].customer_id,
+        kept.id
+    );
+    assert_eq!(s.get_customer(&a, other.id).await.unwrap().city, None);
+    // Once is all.
+    assert!(matches!(
+        s.undo_import(&a, batch.id).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(s.import_batch(batch.id).await.unwrap().status, "undone");
 }

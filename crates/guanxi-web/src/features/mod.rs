@@ -8,6 +8,7 @@ pub mod analytics;
 pub mod campaign;
 pub mod care;
 pub mod customers;
+pub mod import;
 pub mod jobs;
 pub mod key_account;
 pub mod knowledge;
@@ -51,6 +52,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(pipeline::api_routes())
         .merge(lead::api_routes())
         .merge(key_account::api_routes())
+        .merge(import::api_routes())
 }
 
 /// Every area's page routes.
@@ -75,4 +77,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(pipeline::page_routes())
         .merge(lead::page_routes())
         .merge(key_account::page_routes())
+        .merge(import::page_routes())
 }

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use guanxi_domain::customer::{ValidContactPoint, ValidCustomer};
+use guanxi_domain::import::UpdateMode;
 use guanxi_domain::role::Actor;
 use guanxi_domain::vocabulary::ContactKind;
 use rayon::prelude::*;
@@ -42,9 +43,20 @@ use crate::error::{Result, StoreError};
 pub enum ImportWrite {
     /// Creates a customer.
     Insert(ValidCustomer),
-    /// Lays the row over this existing customer: the row's values overwrite, empty cells keep,
-    /// contact points the customer lacks are added (as secondary ones where it has that kind).
-    Update(i64, ValidCustomer),
+    /// Lays the row over this existing customer as the mode says (overwrite: the row's values
+    /// replace, empty cells keep; fill empty: only what is missing is filled); contact points
+    /// the customer lacks are added (as secondary ones where it has that kind).
+    Update(i64, ValidCustomer, UpdateMode),
+}
+
+/// An import from the browser records what it wrote, in the same transaction, so that it can
+/// be undone: the import's id and, per write (in order), the file's line.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    /// The import (`imports.id`).
+    pub import_id: i64,
+    /// The file line of each write, parallel to the writes.
+    pub lines: Vec<u64>,
 }
 
 /// What an import wrote.
@@ -62,6 +74,8 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 /// An update with the contact points the row adds and the search keys to rebuild.
 struct PlannedUpdate {
     plan: UpdatePlan,
+    /// What an undo restores: the stored fields before, as JSON.
+    before: serde_json::Value,
     contacts: Vec<ValidContactPoint>,
     /// All search keys after the update, when they change (name changed or contacts added).
     keys: Option<Vec<(String, &'static str)>>,
@@ -81,6 +95,7 @@ impl Store {
         actor: &Actor,
         writes: Vec<ImportWrite>,
         progress: Progress,
+        recording: Option<Recording>,
     ) -> Result<ImportCounts> {
         let now = Utc::now().timestamp_millis();
         let mut inserts = Vec::new();
@@ -94,8 +109,9 @@ impl Store {
                         owners.insert(c.fields.owner_id.or(actor.user_id()));
                         inserts.push((c, now));
                     }
-                    ImportWrite::Update(id, c) => {
-                        updates.push(plan_import_update(&mut conn, actor, id, &c, now).await?);
+                    ImportWrite::Update(id, c, mode) => {
+                        updates
+                            .push(plan_import_update(&mut conn, actor, id, &c, mode, now).await?);
                     }
                 }
             }
@@ -107,7 +123,7 @@ impl Store {
             inserted: inserts.len() as u64,
             updated: updates.len() as u64,
         };
-        self.write_import(actor, inserts, updates, now, progress)
+        self.write_import(actor, inserts, updates, now, progress, recording)
             .await?;
         // A large load changes the tables' shape; a few rows do not, and are not worth a
         // statistics pass on the user's clock.
@@ -141,7 +157,7 @@ impl Store {
         }
         drop(conn);
         let now = Utc::now().timestamp_millis();
-        self.write_import(actor, customers, Vec::new(), now, progress)
+        self.write_import(actor, customers, Vec::new(), now, progress, None)
             .await
     }
 
@@ -154,6 +170,7 @@ impl Store {
         updates: Vec<PlannedUpdate>,
         now: i64,
         progress: Progress,
+        recording: Option<Recording>,
     ) -> Result<Vec<i64>> {
         let prepare_actor = actor.clone();
         let inserts = tokio::task::spawn_blocking(move || {
@@ -170,6 +187,7 @@ impl Store {
             updates,
             now,
             progress,
+            recording,
         };
         match self.backend() {
             Backend::Sqlite => {
@@ -195,11 +213,14 @@ async fn plan_import_update(
     actor: &Actor,
     id: i64,
     v: &ValidCustomer,
+    mode: UpdateMode,
     now: i64,
 ) -> Result<PlannedUpdate> {
     let row = load_row(conn, actor, id).await?;
     let before = row.fields()?;
-    let merged = before.clone().overlaid_with(&v.fields);
+    let merged = mode.apply(before.clone(), &v.fields);
+    let before_json = serde_json::to_value(&before)
+        .map_err(|e| StoreError::Corrupt(format!("customer {id}: {e}")))?;
     let version = row.version;
     let (plan, _) = plan_update(conn, actor, &row, before, merged, version, from_ms(now)).await?;
     let existing: Vec<(String, String)> = sqlx::query_as(
@@ -230,8 +251,16 @@ async fn plan_import_update(
             .map(|cp| (cp.kind, cp.value.normalized.as_str()));
         search_keys_of(&plan.name, stored.chain(added))
     });
+    let before = json!({
+        "fields": before_json,
+        "contacts_added": contacts
+            .iter()
+            .map(|cp| [cp.kind.as_str(), cp.value.normalized.as_str()])
+            .collect::<Vec<_>>(),
+    });
     Ok(PlannedUpdate {
         plan,
+        before,
         contacts,
         keys,
     })
@@ -270,6 +299,7 @@ struct Job {
     updates: Vec<PlannedUpdate>,
     now: i64,
     progress: Progress,
+    recording: Option<Recording>,
 }
 
 /// The rows that hang off one customer, keyed by its id.
@@ -325,6 +355,37 @@ impl Job {
                 .collect(),
             audit: self.audit_cells("create", id, p.detail.clone()),
         }
+    }
+
+    /// The undo record of each write (`import_rows`), when the import is recorded: inserts
+    /// first, then updates, as the writes were split.
+    fn recorded_rows(&self, ids: &[i64]) -> Vec<[Cell; 5]> {
+        let Some(r) = &self.recording else {
+            return Vec::new();
+        };
+        let mut lines = r.lines.iter();
+        let mut out = Vec::with_capacity(ids.len() + self.updates.len());
+        for id in ids {
+            let line = lines.next().copied().unwrap_or(0) as i64;
+            out.push([
+                Cell::Int(Some(*id)),
+                Cell::text("insert"),
+                Cell::Int(Some(line)),
+                Cell::Text(None),
+                Cell::Int(Some(1)),
+            ]);
+        }
+        for u in &self.updates {
+            let line = lines.next().copied().unwrap_or(0) as i64;
+            out.push([
+                Cell::Int(Some(u.plan.id)),
+                Cell::text("update"),
+                Cell::Int(Some(line)),
+                Cell::Text(Some(u.before.to_string())),
+                Cell::Int(Some(u.plan.read_version + 1)),
+            ]);
+        }
+        out
     }
 
     fn update_audit(&self, u: &PlannedUpdate) -> [Cell; 7] {
@@ -409,6 +470,14 @@ impl Job {
         }
         if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
             rollup.end(&tx, *first, *last)?;
+        }
+        if let Some(r) = &self.recording {
+            let mut row = tx.prepare(IMPORT_ROW_SQL)?;
+            for cells in self.recorded_rows(&ids) {
+                let mut all = vec![Cell::Int(Some(r.import_id))];
+                all.extend(cells);
+                row.execute(rusqlite::params_from_iter(&all))?;
+            }
         }
         tx.commit()?;
         (self.progress)((self.inserts.len() + self.updates.len()) as u64);
@@ -499,6 +568,15 @@ impl Job {
             }
         }
         audits.send(&mut tx).await?;
+        if let Some(r) = &self.recording {
+            let mut rows = Copy::new(IMPORT_ROW_COLUMNS);
+            for cells in self.recorded_rows(&ids) {
+                let mut all = vec![Cell::Int(Some(r.import_id))];
+                all.extend(cells);
+                rows.row(&all);
+            }
+            rows.send(&mut tx).await?;
+        }
         tx.commit().await?;
         (self.progress)((self.inserts.len() + self.updates.len()) as u64);
         Ok(ids)
@@ -554,6 +632,10 @@ impl RollupPause {
     }
 }
 
+const IMPORT_ROW_COLUMNS: &str =
+    "import_rows (import_id, customer_id, action, line, before, version_after)";
+const IMPORT_ROW_SQL: &str = "INSERT INTO import_rows (import_id, customer_id, action, line, \
+     before, version_after) VALUES ($1, $2, $3, $4, $5, $6)";
 const TAG_SQL: &str = "INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2)";
 const KEY_SQL: &str =
     "INSERT INTO customer_search_keys (search_key, customer_id, kind) VALUES ($1, $2, $3) \

@@ -1,0 +1,891 @@
+//! The import wizard's use cases (issue #18): upload a file (CSV in any of the encodings
+//! Chinese offices use, xlsx, xls, ods), pick the sheet, map its columns (suggested by header
+//! and by content), preview the rows as they will be stored with every problem and every
+//! duplicate, choose per duplicate whether to skip, update (overwrite, or fill empty fields
+//! only) or create, run it in the background with a progress bar, download the problems as a
+//! workbook, and undo the whole import within 7 days.
+//!
+//! Imports belong to `ImportData` (managers, admins). An importer sees and undoes their own
+//! imports; an admin (`ManageUsers`) sees everyone's. Duplicates are looked for only among the
+//! customers the importer may see, so an import cannot probe another team's book. The run is a
+//! job ([`RUN_JOB`]) on the one durable queue: the write is one transaction, so a crash leaves
+//! all of it or none, and a retried job finds the committed rows instead of writing twice.
+
+mod plan;
+pub mod read;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use chrono::Utc;
+use guanxi_domain::import::{suggest_fields, DuplicateChoice, RowError, UpdateMode, FIELDS};
+use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::vocabulary::SourceChannel;
+use guanxi_domain::{ValidationError, ValidationErrors};
+use guanxi_store::import::{
+    ImportBatch, ImportOutcome, ImportWrite, NewImport, Recording, UndoCounts,
+};
+use guanxi_store::{Store, StoreError};
+use guanxi_text::i18n::Locale;
+use guanxi_text::text::t;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub use plan::{check_rows, header_of, plan_rows, split_checked, Columns, DuplicateMatch, Plan};
+pub use read::{read_file, Table, Workbook};
+
+use crate::export::Download;
+use crate::{require, AppError};
+
+/// The job that runs an import.
+pub const RUN_JOB: &str = "imports.run";
+
+/// Days after its run in which an import can be undone.
+pub const UNDO_DAYS: i64 = 7;
+
+/// Largest file the wizard takes.
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
+/// Rows the preview shows as they will be stored.
+pub const SAMPLE_ROWS: usize = 10;
+
+/// Problems and duplicates the preview lists (the report has them all).
+pub const LISTED: usize = 200;
+
+/// What the importer chose: the sheet's columns mapped to fields, and what to do with
+/// duplicates and invalid rows. Kept with the import as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportSettings {
+    /// Per column of the sheet, the field it fills (none: ignored).
+    #[serde(default)]
+    pub mapping: Vec<Option<String>>,
+    /// What to do with a duplicate whose line has no choice of its own.
+    #[serde(default = "skip")]
+    pub on_duplicate: DuplicateChoice,
+    /// How an updating row treats stored values.
+    #[serde(default)]
+    pub update_mode: UpdateMode,
+    /// Per file line, the choice for that duplicate.
+    #[serde(default)]
+    pub choices: BTreeMap<u64, DuplicateChoice>,
+    /// Write the valid rows even when others are invalid (else all or nothing).
+    #[serde(default)]
+    pub skip_invalid: bool,
+    /// Source channel of rows without a `source_channel` column.
+    #[serde(default = "import_source")]
+    pub source: String,
+    /// Owner of the new customers (none: the importer).
+    #[serde(default)]
+    pub owner_id: Option<i64>,
+}
+
+fn skip() -> DuplicateChoice {
+    DuplicateChoice::Skip
+}
+
+fn import_source() -> String {
+    SourceChannel::Import.as_str().to_string()
+}
+
+impl ImportSettings {
+    fn parse(s: &str) -> Result<Self, AppError> {
+        serde_json::from_str(s)
+            .map_err(|e| AppError::Store(StoreError::Corrupt(format!("import settings: {e}"))))
+    }
+
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// The choice for one line.
+    pub fn choice(&self, line: u64) -> DuplicateChoice {
+        self.choices
+            .get(&line)
+            .copied()
+            .unwrap_or(self.on_duplicate)
+    }
+
+    /// Fields mapped to (column, header); problems as field errors on `mapping[i]`.
+    fn columns(&self, headers: &[String]) -> Result<Columns, ValidationErrors> {
+        let mut columns = Columns::new();
+        let mut errs = Vec::new();
+        for (i, f) in self.mapping.iter().enumerate() {
+            let Some(f) = f.as_deref().filter(|f| !f.is_empty()) else {
+                continue;
+            };
+            let field = format!("mapping[{i}]");
+            if !FIELDS.contains(&f) || i >= headers.len() {
+                errs.push(ValidationError::new(field, "unknown_value"));
+            } else if columns
+                .insert(f.to_string(), (i, headers[i].clone()))
+                .is_some()
+            {
+                errs.push(ValidationError::new(field, "mapped_twice"));
+            }
+        }
+        if !columns.contains_key("name") {
+            errs.push(ValidationError::new("mapping", "name_not_mapped"));
+        }
+        if errs.is_empty() {
+            Ok(columns)
+        } else {
+            Err(ValidationErrors(errs))
+        }
+    }
+}
+
+/// How far a running import is, kept in memory by the process that runs it (the write holds
+/// the database's writer, so progress cannot be written there meanwhile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RunProgress {
+    /// `checking`, `duplicates` or `writing`.
+    pub phase: &'static str,
+    /// Rows done in this phase.
+    pub done: u64,
+    /// Rows this phase has.
+    pub total: u64,
+}
+
+/// The running imports' progress, by import id (one process runs an import at a time).
+static RUNNING: LazyLock<Mutex<HashMap<i64, RunProgress>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn set_progress(id: i64, p: Option<RunProgress>) {
+    if let Ok(mut m) = RUNNING.lock() {
+        match p {
+            Some(p) => {
+                m.insert(id, p);
+            }
+            None => {
+                m.remove(&id);
+            }
+        }
+    }
+}
+
+fn progress_of(id: i64) -> Option<RunProgress> {
+    RUNNING.lock().ok().and_then(|m| m.get(&id).copied())
+}
+
+/// An import the actor may see: their own, or anyone's for an admin.
+async fn visible(store: &Store, actor: &Actor, id: i64) -> Result<ImportBatch, AppError> {
+    require(actor, Permission::ImportData)?;
+    let b = store.import_batch(id).await?;
+    if b.created_by != actor.user_id() && !actor.can(Permission::ManageUsers) {
+        return Err(StoreError::NotFound.into());
+    }
+    Ok(b)
+}
+
+/// Keeps an uploaded file as a new import with suggested mapping: refused when it is too
+/// large, unreadable or empty (field `file`).
+pub async fn upload(
+    store: &Store,
+    actor: &Actor,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<ImportBatch, AppError> {
+    require(actor, Permission::ImportData)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(ValidationErrors::single("file", "too_large").into());
+    }
+    let book = read_file(bytes)?;
+    let (sheet, table) = book
+        .sheet(None)
+        .ok_or_else(|| ValidationErrors::single("file", "empty_file"))?;
+    let settings = ImportSettings {
+        mapping: suggested(table),
+        on_duplicate: DuplicateChoice::Skip,
+        update_mode: UpdateMode::Overwrite,
+        choices: BTreeMap::new(),
+        skip_invalid: false,
+        source: import_source(),
+        owner_id: None,
+    };
+    let name: String = file_name.chars().take(200).collect();
+    let name = if name.trim().is_empty() {
+        "import".to_string()
+    } else {
+        name
+    };
+    Ok(store
+        .create_import(
+            actor,
+            NewImport {
+                entity: "customers",
+                file_name: &name,
+                data: bytes,
+                sheet: (!sheet.is_empty()).then_some(sheet),
+                settings: &settings.to_json(),
+                total_rows: table.rows.len() as i64,
+            },
+        )
+        .await?)
+}
+
+fn suggested(table: &Table) -> Vec<Option<String>> {
+    let sample: Vec<Vec<String>> = table.rows.iter().take(50).cloned().collect();
+    suggest_fields(&table.headers, &sample)
+        .into_iter()
+        .map(|f| f.map(str::to_string))
+        .collect()
+}
+
+/// The imports the actor sees, newest first.
+pub async fn list(store: &Store, actor: &Actor) -> Result<Vec<ImportBatch>, AppError> {
+    require(actor, Permission::ImportData)?;
+    let mine = (!actor.can(Permission::ManageUsers)).then(|| actor.user_id().unwrap_or(0));
+    Ok(store.list_imports(mine, 50).await?)
+}
+
+/// One import, with its settings read.
+pub async fn get(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+) -> Result<(ImportBatch, ImportSettings), AppError> {
+    let b = visible(store, actor, id).await?;
+    let s = ImportSettings::parse(&b.settings)?;
+    Ok((b, s))
+}
+
+/// The sheet as the mapping step shows it: the workbook's sheets, the one read, its header
+/// and first rows as in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// Sheet names (empty for CSV).
+    pub sheets: Vec<String>,
+    /// The sheet read.
+    pub sheet: String,
+    /// Its header row.
+    pub headers: Vec<String>,
+    /// Its first data rows.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The file's layout for the mapping step.
+pub async fn layout(store: &Store, actor: &Actor, id: i64) -> Result<Layout, AppError> {
+    let (b, _) = get(store, actor, id).await?;
+    let book = read_file(&store.import_file(id).await?)?;
+    let (sheet, table) = book
+        .sheet(b.sheet.as_deref())
+        .ok_or_else(|| ValidationErrors::single("file", "empty_file"))?;
+    Ok(Layout {
+        sheets: book
+            .sheets
+            .iter()
+            .map(|(n, _)| n.clone())
+            .filter(|n| !n.is_empty())
+            .collect(),
+        sheet: sheet.to_string(),
+        headers: table.headers.clone(),
+        rows: table.rows.iter().take(SAMPLE_ROWS).cloned().collect(),
+    })
+}
+
+/// Takes a failed import back to the mapping step, to be fixed and run again.
+pub async fn reopen(store: &Store, actor: &Actor, id: i64) -> Result<ImportBatch, AppError> {
+    let (b, _) = get(store, actor, id).await?;
+    if !store.move_import(b.id, "failed", "uploaded").await? {
+        return Err(ValidationErrors::single("status", "not_failed").into());
+    }
+    Ok(store.import_batch(id).await?)
+}
+
+/// What the importer sends from the mapping step, at the version last read.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsInput {
+    /// The version last read.
+    #[schema(minimum = 1)]
+    pub version: i64,
+    /// The sheet to read (workbooks).
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// Per column, the field it fills (none or "": ignored); empty keeps the mapping saved.
+    /// With another sheet the mapping restarts from that sheet's suggestions.
+    #[serde(default)]
+    pub mapping: Vec<Option<String>>,
+    /// Default duplicate choice: `skip`, `update`, `create` or `fail`.
+    #[serde(default)]
+    pub on_duplicate: Option<String>,
+    /// `overwrite` or `fill_empty`.
+    #[serde(default)]
+    pub update_mode: Option<String>,
+    /// Per file line (`"12"`), a choice other than the default.
+    #[serde(default)]
+    pub choices: BTreeMap<String, String>,
+    /// Write valid rows when others are invalid.
+    #[serde(default)]
+    pub skip_invalid: bool,
+    /// Source channel code for rows without one.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Owner of new customers.
+    #[serde(default)]
+    pub owner_id: Option<i64>,
+}
+
+/// Saves the sheet, mapping and choices of an import not yet run, at its version; every
+/// problem is a field error (`mapping[3]`, `choices[12]`, `source` …).
+pub async fn save_settings(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    input: &SettingsInput,
+) -> Result<ImportBatch, AppError> {
+    let version = input.version;
+    let (b, old) = get(store, actor, id).await?;
+    let book = read_file(&store.import_file(id).await?)?;
+    let wanted = input.sheet.as_deref().or(b.sheet.as_deref());
+    if let Some(w) = input.sheet.as_deref() {
+        if !book.sheets.iter().any(|(n, _)| n == w) {
+            return Err(ValidationErrors::single("sheet", "unknown_value").into());
+        }
+    }
+    let (sheet, table) = book
+        .sheet(wanted)
+        .ok_or_else(|| ValidationErrors::single("file", "empty_file"))?;
+    let sheet_changed = b.sheet.as_deref().unwrap_or("") != sheet;
+    let mut errs = Vec::new();
+    let parse = |errs: &mut Vec<ValidationError>,
+                 field: String,
+                 v: Option<&str>,
+                 default: DuplicateChoice| match v {
+        None | Some("") => default,
+        Some(v) => DuplicateChoice::parse(v).unwrap_or_else(|c| {
+            errs.push(ValidationError::new(field, c));
+            default
+        }),
+    };
+    let on_duplicate = parse(
+        &mut errs,
+        "on_duplicate".into(),
+        input.on_duplicate.as_deref(),
+        old.on_duplicate,
+    );
+    let mut choices = BTreeMap::new();
+    for (l, c) in &input.choices {
+        let field = format!("choices[{l}]");
+        match l.parse::<u64>() {
+            Ok(line) if line >= 2 => {
+                choices.insert(line, parse(&mut errs, field, Some(c), on_duplicate));
+            }
+            _ => errs.push(ValidationError::new(field, "invalid_type")),
+        }
+    }
+    let update_mode = match input.update_mode.as_deref() {
+        None | Some("") => old.update_mode,
+        Some(v) => UpdateMode::parse(v).unwrap_or_else(|c| {
+            errs.push(ValidationError::new("update_mode", c));
+            old.update_mode
+        }),
+    };
+    let source = input.source.clone().unwrap_or(old.source);
+    if SourceChannel::parse(&source).is_err() {
+        errs.push(ValidationError::new("source", "unknown_value"));
+    }
+    // Another sheet has other columns: its mapping starts from the suggestions.
+    let mapping = if sheet_changed {
+        suggested(table)
+    } else if input.mapping.is_empty() {
+        old.mapping
+    } else {
+        input.mapping.clone()
+    };
+    let settings = ImportSettings {
+        mapping,
+        on_duplicate,
+        update_mode,
+        choices,
+        skip_invalid: input.skip_invalid,
+        source,
+        owner_id: input.owner_id,
+    };
+    if let Err(e) = settings.columns(&table.headers) {
+        errs.extend(e.0);
+    }
+    if !errs.is_empty() {
+        return Err(ValidationErrors(errs).into());
+    }
+    let sheet = (!sheet.is_empty()).then_some(sheet);
+    Ok(store
+        .update_import_settings(
+            id,
+            version,
+            sheet,
+            &settings.to_json(),
+            table.rows.len() as i64,
+        )
+        .await?)
+}
+
+/// A mapped field's value as it will be stored.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FieldValue {
+    /// The field.
+    pub field: String,
+    /// Its stored value (normalised phone, trimmed text, codes).
+    pub value: String,
+}
+
+/// One row of the preview: the cells as they will be stored, or its problems.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SampleRow {
+    /// File line.
+    pub line: u64,
+    /// The mapped fields the row fills.
+    pub values: Vec<FieldValue>,
+    /// Its problems.
+    pub problems: Vec<RowError>,
+}
+
+/// A dry run: what the import would do, written nowhere.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Preview {
+    /// The workbook's sheets (empty for CSV).
+    pub sheets: Vec<String>,
+    /// The sheet read.
+    pub sheet: String,
+    /// Its header row.
+    pub headers: Vec<String>,
+    /// Its first data rows as in the file.
+    pub raw: Vec<Vec<String>>,
+    /// The first rows as they will be stored.
+    pub samples: Vec<SampleRow>,
+    /// Data rows.
+    pub total: usize,
+    /// Rows with problems.
+    pub invalid: usize,
+    /// The first problems (all are in the report).
+    pub problems: Vec<RowError>,
+    /// Rows that match a customer or an earlier row.
+    pub duplicate_count: usize,
+    /// The first of them, each with its current choice.
+    pub duplicates: Vec<DuplicateMatch>,
+    /// Customers it would create.
+    pub inserts: usize,
+    /// Customers it would update.
+    pub updates: usize,
+    /// Rows it would skip as duplicates.
+    pub skips: usize,
+}
+
+/// Everything a run or a preview works out from the file and the settings.
+struct Worked {
+    book: Workbook,
+    sheet: String,
+    /// Valid rows with their plan.
+    planned: Vec<(u64, guanxi_domain::customer::ValidCustomer, Plan)>,
+    problems: Vec<RowError>,
+    invalid_lines: BTreeSet<u64>,
+    matches: Vec<DuplicateMatch>,
+}
+
+async fn work_out(
+    store: &Store,
+    actor: &Actor,
+    batch: &ImportBatch,
+    settings: &ImportSettings,
+    id: Option<i64>,
+) -> Result<Worked, AppError> {
+    let book = read_file(&store.import_file(batch.id).await?)?;
+    let (sheet, table) = book
+        .sheet(batch.sheet.as_deref())
+        .map(|(n, t)| (n.to_string(), t.clone()))
+        .ok_or_else(|| ValidationErrors::single("file", "empty_file"))?;
+    let columns = settings.columns(&table.headers)?;
+    let source = SourceChannel::parse(&settings.source)
+        .map_err(|c| ValidationErrors::single("source", c))?;
+    let report = |phase: &'static str, done: u64| {
+        if let Some(id) = id {
+            set_progress(
+                id,
+                Some(RunProgress {
+                    phase,
+                    done,
+                    total: table.rows.len() as u64,
+                }),
+            );
+        }
+    };
+    report("checking", 0);
+    let rows: Vec<(u64, Vec<String>)> = table
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as u64 + 2, r.clone()))
+        .collect();
+    let owner = settings.owner_id.or(actor.user_id());
+    let (cols, who) = (columns.clone(), actor.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        check_rows(&rows, &cols, source, &who, owner, Utc::now())
+    })
+    .await
+    .map_err(|e| AppError::Store(StoreError::Task(e.to_string())))?;
+    let (valid, mut problems) = split_checked(checked);
+    report("duplicates", 0);
+    let choice = |l: u64| settings.choice(l);
+    let (plans, dup_problems, matches) = plan_rows(store, actor, &valid, &choice, &columns).await?;
+    problems.extend(dup_problems);
+    problems.sort_by_key(|p| p.line);
+    let invalid_lines: BTreeSet<u64> = problems.iter().map(|p| p.line).collect();
+    let planned = valid
+        .into_iter()
+        .zip(plans)
+        .filter(|((l, _), _)| !invalid_lines.contains(l))
+        .map(|((l, v), p)| (l, v, p))
+        .collect();
+    Ok(Worked {
+        book,
+        sheet,
+        planned,
+        problems,
+        invalid_lines,
+        matches,
+    })
+}
+
+/// The dry run for the wizard's preview step.
+pub async fn preview(store: &Store, actor: &Actor, id: i64) -> Result<Preview, AppError> {
+    let (b, settings) = get(store, actor, id).await?;
+    let w = work_out(store, actor, &b, &settings, None).await?;
+    let table = w
+        .book
+        .sheet(Some(&w.sheet))
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
+    let columns = settings.columns(&table.headers)?;
+    let mut samples = Vec::new();
+    for (i, _) in table.rows.iter().take(SAMPLE_ROWS).enumerate() {
+        let line = i as u64 + 2;
+        let problems: Vec<RowError> = w
+            .problems
+            .iter()
+            .filter(|p| p.line == line)
+            .cloned()
+            .collect();
+        let values = w
+            .planned
+            .iter()
+            .find(|(l, _, _)| *l == line)
+            .map(|(_, v, _)| stored_values(v, &columns))
+            .unwrap_or_default();
+        samples.push(SampleRow {
+            line,
+            values,
+            problems,
+        });
+    }
+    let count = |want: fn(&Plan) -> bool| w.planned.iter().filter(|(_, _, p)| want(p)).count();
+    Ok(Preview {
+        sheets: w
+            .book
+            .sheets
+            .iter()
+            .map(|(n, _)| n.clone())
+            .filter(|n| !n.is_empty())
+            .collect(),
+        sheet: w.sheet.clone(),
+        headers: table.headers.clone(),
+        raw: table.rows.iter().take(SAMPLE_ROWS).cloned().collect(),
+        samples,
+        total: table.rows.len(),
+        invalid: w.invalid_lines.len(),
+        problems: w.problems.iter().take(LISTED).cloned().collect(),
+        duplicate_count: w.matches.len(),
+        duplicates: w.matches.iter().take(LISTED).cloned().collect(),
+        inserts: count(|p| *p == Plan::Insert),
+        updates: count(|p| matches!(p, Plan::Update(_))),
+        skips: count(|p| *p == Plan::Skip),
+    })
+}
+
+/// A valid row's mapped fields as they will be stored (normalised phone, trimmed text, codes).
+fn stored_values(v: &guanxi_domain::customer::ValidCustomer, columns: &Columns) -> Vec<FieldValue> {
+    let f = &v.fields;
+    let contact = |kind: &str| {
+        v.contact_points
+            .iter()
+            .find(|c| c.kind.as_str() == kind)
+            .map(|c| c.value.normalized.clone())
+    };
+    FIELDS
+        .iter()
+        .filter(|field| columns.contains_key(**field))
+        .filter_map(|field| {
+            let value = match *field {
+                "name" => Some(v.name.as_str().to_string()),
+                "kind" => Some(f.kind.as_str().to_string()),
+                "gender" => f.gender.map(|g| g.as_str().to_string()),
+                "birthday" => f.birthday.map(|b| b.to_storage()),
+                "birthday_lunar" => f.birthday.map(|b| b.lunar.to_string()),
+                "id_number" => f.id_number.clone(),
+                "province" => f.province.clone(),
+                "city" => f.city.clone(),
+                "address" => f.address.clone(),
+                "time_zone" => f.time_zone.clone(),
+                "employer" => f.employer.clone(),
+                "job_title" => f.job_title.clone(),
+                "industry" => f.industry.clone(),
+                "lifecycle_stage" => f.lifecycle_stage.map(|s| s.as_str().to_string()),
+                "tags" => Some(f.tags.join("; ")).filter(|t| !t.is_empty()),
+                "source_channel" => f.source.as_ref().map(|s| s.channel.as_str().to_string()),
+                "consent_marketing" => v
+                    .contact_points
+                    .first()
+                    .map(|c| c.consent_marketing.to_string()),
+                kind => contact(kind),
+            };
+            value.map(|value| FieldValue {
+                field: field.to_string(),
+                value,
+            })
+        })
+        .collect()
+}
+
+/// Starts the run: the import is queued for the worker once (a second click is refused).
+pub async fn start(store: &Store, actor: &Actor, id: i64) -> Result<ImportBatch, AppError> {
+    let (b, _) = get(store, actor, id).await?;
+    if !store.move_import(b.id, "uploaded", "queued").await? {
+        return Err(ValidationErrors::single("status", "already_started").into());
+    }
+    crate::jobs::queue_system_job(
+        store,
+        RUN_JOB,
+        Some(&format!("import:{id}")),
+        json!({"import_id": id}),
+    )
+    .await?;
+    Ok(store.import_batch(id).await?)
+}
+
+/// The worker's handler: runs one queued import as its uploader. A retried job (the process
+/// died mid-run) finds either the committed rows, and records the run as done, or nothing,
+/// and runs again.
+pub async fn run(store: &Store, id: i64) -> Result<serde_json::Value, AppError> {
+    let b = store.import_batch(id).await?;
+    match b.status.as_str() {
+        "queued" => {
+            store.move_import(id, "queued", "running").await?;
+        }
+        "running" => {}
+        _ => return Ok(json!({"status": b.status})),
+    }
+    let user = store
+        .get_user(b.created_by.unwrap_or(0))
+        .await
+        .map_err(|_| ValidationErrors::single("created_by", "invalid_reference"))?;
+    let actor = Actor::for_user(&user);
+    let already = store.import_rows_written(id).await?;
+    let outcome = if already.0 + already.1 > 0 {
+        ImportOutcome {
+            status: "done",
+            inserted: already.0,
+            updated: already.1,
+            ..Default::default()
+        }
+    } else {
+        let r = write_run(store, &actor, &b).await;
+        set_progress(id, None);
+        match r {
+            Ok(o) => o,
+            Err(AppError::Invalid(e)) => ImportOutcome {
+                status: "failed",
+                error: Some(
+                    e.0.first()
+                        .map(|x| x.message_key.to_string())
+                        .unwrap_or_default(),
+                ),
+                ..Default::default()
+            },
+            Err(AppError::Store(StoreError::Conflict { .. })) => ImportOutcome {
+                status: "failed",
+                error: Some("changed_meanwhile".into()),
+                ..Default::default()
+            },
+            Err(e) => return Err(e),
+        }
+    };
+    store.finish_import(&actor, id, &outcome).await?;
+    Ok(json!({"status": outcome.status, "inserted": outcome.inserted, "updated": outcome.updated}))
+}
+
+async fn write_run(
+    store: &Store,
+    actor: &Actor,
+    b: &ImportBatch,
+) -> Result<ImportOutcome, AppError> {
+    let settings = ImportSettings::parse(&b.settings)?;
+    let w = work_out(store, actor, b, &settings, Some(b.id)).await?;
+    let problems = serde_json::to_string(&w.problems).ok();
+    let invalid = w.invalid_lines.len() as i64;
+    let skipped = w
+        .planned
+        .iter()
+        .filter(|(_, _, p)| *p == Plan::Skip)
+        .count() as i64;
+    if invalid > 0 && !settings.skip_invalid {
+        return Ok(ImportOutcome {
+            status: "failed",
+            invalid,
+            skipped,
+            problems,
+            error: Some("rows_invalid".into()),
+            ..Default::default()
+        });
+    }
+    let mut lines = Vec::new();
+    let mut inserts = Vec::new();
+    let mut updates = Vec::new();
+    let mut update_lines = Vec::new();
+    for (line, v, plan) in w.planned {
+        match plan {
+            Plan::Insert => {
+                lines.push(line);
+                inserts.push(ImportWrite::Insert(v));
+            }
+            Plan::Update(c) => {
+                update_lines.push(line);
+                updates.push(ImportWrite::Update(c, v, settings.update_mode));
+            }
+            Plan::Skip => {}
+        }
+    }
+    lines.extend(update_lines);
+    inserts.extend(updates);
+    let total = inserts.len() as u64;
+    let id = b.id;
+    set_progress(
+        id,
+        Some(RunProgress {
+            phase: "writing",
+            done: 0,
+            total,
+        }),
+    );
+    let progress = Arc::new(move |n: u64| {
+        set_progress(
+            id,
+            Some(RunProgress {
+                phase: "writing",
+                done: n,
+                total,
+            }),
+        );
+    });
+    let counts = store
+        .import_customers(
+            actor,
+            inserts,
+            progress,
+            Some(Recording {
+                import_id: id,
+                lines,
+            }),
+        )
+        .await?;
+    Ok(ImportOutcome {
+        status: "done",
+        inserted: counts.inserted as i64,
+        updated: counts.updated as i64,
+        skipped,
+        invalid,
+        problems,
+        error: None,
+    })
+}
+
+/// An import as its page polls it: the stored outcome and, while it runs, how far it is.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ImportStatus {
+    /// The import.
+    pub import: ImportBatch,
+    /// Progress of a run in this process.
+    pub progress: Option<RunProgress>,
+    /// Until when it can be undone (epoch ms), when it can.
+    pub undo_until: Option<i64>,
+}
+
+/// The status the wizard's progress bar polls.
+pub async fn status(store: &Store, actor: &Actor, id: i64) -> Result<ImportStatus, AppError> {
+    let (b, _) = get(store, actor, id).await?;
+    let undo_until = undo_deadline(&b).filter(|d| *d > Utc::now().timestamp_millis());
+    Ok(ImportStatus {
+        progress: progress_of(id).filter(|_| b.status == "running" || b.status == "queued"),
+        undo_until,
+        import: b,
+    })
+}
+
+fn undo_deadline(b: &ImportBatch) -> Option<i64> {
+    (b.status == "done")
+        .then_some(b.finished_at)
+        .flatten()
+        .map(|f| f + UNDO_DAYS * 86_400_000)
+}
+
+/// Takes a finished import back (within [`UNDO_DAYS`]), audited.
+pub async fn undo(store: &Store, actor: &Actor, id: i64) -> Result<UndoCounts, AppError> {
+    let (b, _) = get(store, actor, id).await?;
+    match undo_deadline(&b) {
+        Some(d) if d > Utc::now().timestamp_millis() => {}
+        _ => return Err(ValidationErrors::single("status", "not_undoable").into()),
+    }
+    Ok(store.undo_import(actor, id).await?)
+}
+
+/// The problems of a checked import as a workbook: line, column, problem in the reader's
+/// language, then the row as it was in the file. Audited with its row count; written by the
+/// one export writer (formula-safe cells).
+pub async fn problem_report(
+    store: &Store,
+    actor: &Actor,
+    locale: Locale,
+    id: i64,
+) -> Result<Download, AppError> {
+    let (b, settings) = get(store, actor, id).await?;
+    let problems: Vec<RowError> = match &b.problems {
+        Some(p) => serde_json::from_str(p)
+            .map_err(|e| AppError::Store(StoreError::Corrupt(format!("import problems: {e}"))))?,
+        None => work_out(store, actor, &b, &settings, None).await?.problems,
+    };
+    let book = read_file(&store.import_file(id).await?)?;
+    let table = book
+        .sheet(b.sheet.as_deref())
+        .map(|(_, t)| t.clone())
+        .unwrap_or_default();
+    let mut header = vec![
+        t(locale, "import.report_line").to_string(),
+        t(locale, "import.report_column").to_string(),
+        t(locale, "import.report_problem").to_string(),
+    ];
+    header.extend(table.headers.iter().cloned());
+    let rows: Vec<Vec<String>> = problems
+        .iter()
+        .map(|p| {
+            let mut r = vec![
+                p.line.to_string(),
+                p.column.clone(),
+                guanxi_text::i18n::message(locale, &p.code).to_string(),
+            ];
+            let idx = (p.line as usize).checked_sub(2);
+            if let Some(cells) = idx.and_then(|i| table.rows.get(i)) {
+                r.extend(cells.iter().cloned());
+            }
+            r
+        })
+        .collect();
+    crate::export::table_workbook(
+        store,
+        actor,
+        "import",
+        id,
+        t(locale, "import.report_sheet"),
+        &header,
+        &rows,
+        format!("import-{id}-problems.xlsx"),
+    )
+    .await
+}

@@ -1,0 +1,9 @@
+//! Imports: the bulk writer that puts a file's customers into the book in one transaction
+//! ([`write`]), and the imports made from the browser, kept with their file, settings,
+//! outcome and what they wrote, so that one can be undone ([`batches`]).
+
+mod batches;
+mod write;
+
+pub use batches::*;
+pub use write::*;

@@ -1,0 +1,215 @@
+//! The import wizard over HTTP on both backends (issue #18): a GBK-encoded CSV uploaded, its
+//! columns mapped by suggestion, the dry run with a problem and a duplicate, the duplicate set
+//! to update (filling empty fields only) and invalid rows skipped, the run in the background,
+//! the problem report, the undo; and who may do which.
+
+use crate::common::TestApp;
+use crate::pages::{hidden, Browser};
+use guanxi_domain::role::Role;
+use reqwest::multipart::{Form, Part};
+use reqwest::StatusCode;
+use serde_json::json;
+
+on_both_backends!(a_gbk_csv_is_mapped_previewed_run_and_undone);
+
+fn gbk(text: &str) -> Vec<u8> {
+    encoding_rs::GBK.encode(text).0.into_owned()
+}
+
+async fn a_gbk_csv_is_mapped_previewed_run_and_undone(app: &TestApp) {
+    let manager = app.user("mgr", Role::Manager, None).await;
+    let other = app.user("mgr2", Role::Manager, None).await;
+    let rep = app.user("rep", Role::Sales, None).await;
+    let (s, c) = manager
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "周杰", "city": "上海", "contact_points": [
+                {"kind": "mobile", "value": "13711112222"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let known = c["id"].as_i64().unwrap();
+    // Headers as a Chinese office writes them; the fourth column's header names nothing, its
+    // content (e-mail addresses) does.
+    let file = gbk("姓名,手机号码,城市,联系方式,性别\n\
+         李雷,13800138000,北京,lilei@example.com,男\n\
+         周杰,137 1111 2222,广州,zhoujie@example.com,男\n\
+         韩梅梅,12,上海,hmm@example.com,女\n\
+         王芳,13900139000,,wangfang@example.com,女\n");
+    let upload = |bytes: Vec<u8>| {
+        Form::new().part(
+            "file",
+            Part::bytes(bytes)
+                .file_name("客户.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        )
+    };
+    let (s, _) = rep
+        .send(
+            rep.raw(reqwest::Method::POST, "/imports")
+                .multipart(upload(file.clone())),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "a rep does not import");
+    let (s, bad) = manager
+        .send(
+            manager
+                .raw(reqwest::Method::POST, "/imports")
+                .multipart(upload(vec![0xff, 0xfe, 0x00, 0xd8])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    let (s, b) = manager
+        .send(
+            manager
+                .raw(reqwest::Method::POST, "/imports")
+                .multipart(upload(file)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    assert_eq!(b["total_rows"], 4);
+    let settings: serde_json::Value =
+        serde_json::from_str(b["settings"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        settings["mapping"],
+        json!(["name", "mobile", "city", "email", "gender"]),
+        "suggested by header, and by content for the fourth"
+    );
+    let (s, _) = other.get(&format!("/imports/{id}")).await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "another manager's import is not named"
+    );
+    // The dry run: one invalid mobile (line 4), one duplicate (line 3, skipped by default).
+    let (s, p) = manager.get(&format!("/imports/{id}/preview")).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(
+        (p["total"].as_i64(), p["invalid"].as_i64()),
+        (Some(4), Some(1)),
+        "{p}"
+    );
+    assert_eq!(p["problems"][0]["line"], 4);
+    assert_eq!(p["problems"][0]["column"], "手机号码");
+    assert_eq!(p["duplicates"][0]["line"], 3);
+    assert_eq!(p["duplicates"][0]["customer_id"], known);
+    assert_eq!(p["duplicates"][0]["choice"], "skip");
+    assert_eq!(
+        (p["inserts"].as_i64(), p["skips"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert!(
+        p["samples"][0]["values"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"field": "mobile", "value": "+8613800138000"})),
+        "stored as normalised: {p}"
+    );
+    // A bad mapping is refused field by field.
+    let (s, e) = manager
+        .put(
+            &format!("/imports/{id}/settings"),
+            json!({"version": b["version"], "mapping": ["city", "mobile", "city", null, "nope"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let fields: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"mapping[2]")
+            && fields.contains(&"mapping[4]")
+            && fields.contains(&"mapping"),
+        "{e}"
+    );
+    // Update the duplicate (filling only what is empty), import the valid rows.
+    let (s, b) = manager
+        .put(
+            &format!("/imports/{id}/settings"),
+            json!({"version": b["version"], "choices": {"3": "update"}, "update_mode": "fill_empty",
+                   "skip_invalid": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, p) = manager.get(&format!("/imports/{id}/preview")).await;
+    assert_eq!(
+        (s, p["updates"].as_i64(), p["inserts"].as_i64()),
+        (StatusCode::OK, Some(1), Some(2))
+    );
+    let (s, started) = manager
+        .post(&format!("/imports/{id}/start"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{started}");
+    let (s, _) = manager
+        .post(&format!("/imports/{id}/start"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "started once");
+    app.state.jobs.wait_idle().await;
+    let (_, st) = manager.get(&format!("/imports/{id}")).await;
+    let i = &st["import"];
+    assert_eq!(i["status"], "done", "{st}");
+    assert_eq!(
+        (
+            i["inserted"].as_i64(),
+            i["updated"].as_i64(),
+            i["invalid"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    assert!(st["undo_until"].as_i64().is_some());
+    let (_, zhou) = manager.get(&format!("/customers/{known}")).await;
+    assert_eq!(zhou["city"], "上海", "fill-empty keeps the stored city");
+    assert_eq!(zhou["gender"], "male", "and fills the empty gender");
+    let (_, found) = manager
+        .get("/customers/identify?q=lilei%40example.com")
+        .await;
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    // The problem report, from the page: a workbook naming the line and column.
+    let b = Browser::login(app, "mgr").await;
+    let (s, html) = b.get(&format!("/imports/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"undo-form\""), "{html}");
+    let r = b
+        .http
+        .get(format!("{}/imports/{id}/report", b.root))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let book = guanxi_app::import::read_file(&bytes).unwrap();
+    let (_, t) = book.sheet(None).unwrap();
+    assert_eq!(
+        (t.rows.len(), t.rows[0][0].as_str(), t.rows[0][1].as_str()),
+        (1, "4", "手机号码")
+    );
+    // Undo from the page: the created customers go, the updated one gets its fields back.
+    let csrf = hidden(&html, "_csrf");
+    let r = b
+        .http
+        .post(format!("{}/imports/{id}/undo", b.root))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("removed=2&restored=1&kept=0"));
+    let (_, zhou) = manager.get(&format!("/customers/{known}")).await;
+    assert_eq!(zhou["gender"], serde_json::Value::Null);
+    let (_, found) = manager
+        .get("/customers/identify?q=lilei%40example.com")
+        .await;
+    assert_eq!(found.as_array().map(Vec::len), Some(0), "{found}");
+    let (s, _) = manager
+        .post(&format!("/imports/{id}/undo"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "undone once");
+}

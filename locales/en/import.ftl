@@ -1,0 +1,129 @@
+# Imports (issue #18): the import wizard.
+nav-imports = Import
+import-title = Imports
+import-file = File
+import-file_hint = CSV (UTF-8, GBK/GB18030 as Chinese Excel and WPS save it, or UTF-16) or a workbook (xlsx, xls, ods) with a header row; at most 20 MB and 200,000 rows. Nothing is imported until you have checked the preview and pressed "Run import".
+import-upload = Upload and map
+import-recent = Recent imports
+import-none = No imports yet.
+import-status = Status
+import-uploaded_at = Uploaded
+import-inserted = Created
+import-updated = Updated
+import-skipped = Skipped as duplicates
+import-invalid = Rows with problems
+import-sheet = Sheet
+import-mapping = Columns
+import-rows_in_file =
+    { $count ->
+        [one] 1 row in the file
+       *[other] { $n } rows in the file
+    }
+import-mapping_hint = Each column is matched to a field by its header or by what it holds; change any that is wrong, or ignore a column.
+import-column = Column in the file
+import-sample = First values
+import-field = Field
+import-ignore = (ignore this column)
+import-options = Options
+import-on_duplicate = A row that matches a customer on file
+import-choice_skip = Skip the row
+import-choice_update = Update the customer
+import-choice_create = Create a new customer anyway
+import-choice_fail = Report it as a problem
+import-update_mode = When updating
+import-mode_overwrite = The file's values replace what is stored (empty cells keep it)
+import-mode_fill_empty = Only fill fields that are empty
+import-source = Source of the customers
+import-owner = Owner of new customers
+import-owner_me = Me
+import-skip_invalid = Import the valid rows even if others have problems (otherwise all or nothing)
+import-preview = Preview
+import-plan_inserts =
+    { $count ->
+        [one] 1 new customer
+       *[other] { $n } new customers
+    }
+import-plan_updates =
+    { $count ->
+        [one] 1 update
+       *[other] { $n } updates
+    }
+import-plan_skips =
+    { $count ->
+        [one] 1 duplicate skipped
+       *[other] { $n } duplicates skipped
+    }
+import-plan_invalid =
+    { $count ->
+        [one] 1 row with problems
+       *[other] { $n } rows with problems
+    }
+import-line = Line
+import-problems = Problems
+import-more_in_report = More problems are listed in the report.
+import-report = Download the problems (xlsx)
+import-duplicates =
+    { $count ->
+        [one] 1 row matches a customer on file
+       *[other] { $n } rows match customers on file
+    }
+import-in_file = In the file
+import-on_file = On file
+import-matched_on = Same
+import-choice = Do
+import-more_duplicates = The rows not listed here follow the choice above.
+import-save_preview = Save and preview
+import-run = Run import
+import-undone_removed =
+    { $count ->
+        [one] Undone: 1 created customer deleted,
+       *[other] Undone: { $n } created customers deleted,
+    }
+import-undone_restored =
+    { $count ->
+        [one] 1 updated customer restored,
+       *[other] { $n } updated customers restored,
+    }
+import-undone_kept =
+    { $count ->
+        [one] 1 customer changed since kept as it is.
+       *[other] { $n } customers changed since kept as they are.
+    }
+import-undo = Undo this import
+import-undo_confirm = Delete the customers this import created and restore the ones it updated?
+import-undo_until = Possible until { $at }.
+import-reopen = Fix the settings and try again
+import-phase_queued = Waiting to start
+import-phase_checking = Checking the rows
+import-phase_duplicates = Looking for duplicates
+import-phase_writing = Writing
+import-matched_mobile = phone
+import-matched_email = email
+import-matched_wechat = WeChat
+import-matched_id_number = ID number
+import-report_line = Line
+import-report_column = Column
+import-report_problem = Problem
+import-report_sheet = Problems
+label-import_status-uploaded = To map
+label-import_status-queued = Queued
+label-import_status-running = Running
+label-import_status-done = Done
+label-import_status-failed = Failed
+label-import_status-undone = Undone
+label-job_kind-imports-run = Import from a file
+field-mobile = Mobile
+field-wechat = WeChat
+field-qq = QQ
+code-unknown_encoding = The file's text encoding is not recognised; save it as UTF-8 or GBK CSV, or as xlsx.
+code-unreadable_file = The workbook cannot be read; save it again as xlsx or CSV.
+code-too_many_rows = The file has more than 200,000 rows; split it.
+code-malformed_csv = The CSV file is malformed (check its quotes).
+code-mapped_twice = Two columns are mapped to the same field.
+code-name_not_mapped = Map a column to the name.
+code-already_started = This import has already been started.
+code-not_undoable = This import cannot be undone (not finished, already undone, or older than 7 days).
+code-not_failed = Only a failed import can be set up again.
+code-changed_meanwhile = A customer was changed while the import ran; nothing was imported. Run it again.
+code-rows_invalid = Some rows have problems, so nothing was imported (all or nothing). Fix them, or choose to import the valid rows.
+code-too_large = The file is too large.

@@ -1,0 +1,129 @@
+# 导入（issue #18）：导入向导。
+nav-imports = 导入
+import-title = 数据导入
+import-file = 文件
+import-file_hint = CSV（UTF-8、中文 Excel 和 WPS 保存的 GBK/GB18030，或 UTF-16）或工作簿（xlsx、xls、ods），第一行为表头；最大 20 MB、20 万行。检查预览并点击“开始导入”之前不会写入任何数据。
+import-upload = 上传并对应字段
+import-recent = 最近的导入
+import-none = 还没有导入记录。
+import-status = 状态
+import-uploaded_at = 上传时间
+import-inserted = 新建
+import-updated = 更新
+import-skipped = 作为重复跳过
+import-invalid = 有问题的行
+import-sheet = 工作表
+import-mapping = 列
+import-rows_in_file =
+    { $count ->
+        [one] 文件共 1 行
+       *[other] 文件共 { $n } 行
+    }
+import-mapping_hint = 系统已按表头或内容为每一列匹配字段；如有不对请修改，也可以忽略某一列。
+import-column = 文件中的列
+import-sample = 前几个值
+import-field = 字段
+import-ignore = （忽略此列）
+import-options = 选项
+import-on_duplicate = 与已有客户重复的行
+import-choice_skip = 跳过该行
+import-choice_update = 更新已有客户
+import-choice_create = 仍然新建客户
+import-choice_fail = 作为问题报告
+import-update_mode = 更新时
+import-mode_overwrite = 用文件中的值覆盖（空单元格保留原值）
+import-mode_fill_empty = 只填写空白字段
+import-source = 客户来源
+import-owner = 新客户的负责人
+import-owner_me = 我
+import-skip_invalid = 其他行有问题时仍导入有效的行（否则全部导入或全部不导入）
+import-preview = 预览
+import-plan_inserts =
+    { $count ->
+        [one] 新建 1 位客户
+       *[other] 新建 { $n } 位客户
+    }
+import-plan_updates =
+    { $count ->
+        [one] 更新 1 位
+       *[other] 更新 { $n } 位
+    }
+import-plan_skips =
+    { $count ->
+        [one] 跳过 1 个重复
+       *[other] 跳过 { $n } 个重复
+    }
+import-plan_invalid =
+    { $count ->
+        [one] 1 行有问题
+       *[other] { $n } 行有问题
+    }
+import-line = 行
+import-problems = 问题
+import-more_in_report = 更多问题见问题报告。
+import-report = 下载问题报告（xlsx）
+import-duplicates =
+    { $count ->
+        [one] 1 行与已有客户重复
+       *[other] { $n } 行与已有客户重复
+    }
+import-in_file = 文件中
+import-on_file = 已有客户
+import-matched_on = 相同的
+import-choice = 处理
+import-more_duplicates = 未列出的行按上面的选项处理。
+import-save_preview = 保存并预览
+import-run = 开始导入
+import-undone_removed =
+    { $count ->
+        [one] 已撤销：删除了新建的 1 位客户，
+       *[other] 已撤销：删除了新建的 { $n } 位客户，
+    }
+import-undone_restored =
+    { $count ->
+        [one] 恢复了被更新的 1 位客户，
+       *[other] 恢复了被更新的 { $n } 位客户，
+    }
+import-undone_kept =
+    { $count ->
+        [one] 之后被修改过的 1 位客户保持不变。
+       *[other] 之后被修改过的 { $n } 位客户保持不变。
+    }
+import-undo = 撤销此次导入
+import-undo_confirm = 删除此次导入新建的客户，并恢复被更新的客户？
+import-undo_until = 可撤销至 { $at }。
+import-reopen = 修改设置后重试
+import-phase_queued = 等待开始
+import-phase_checking = 正在检查
+import-phase_duplicates = 正在查找重复
+import-phase_writing = 正在写入
+import-matched_mobile = 电话
+import-matched_email = 邮箱
+import-matched_wechat = 微信
+import-matched_id_number = 证件号
+import-report_line = 行
+import-report_column = 列
+import-report_problem = 问题
+import-report_sheet = 问题
+label-import_status-uploaded = 待对应
+label-import_status-queued = 排队中
+label-import_status-running = 进行中
+label-import_status-done = 已完成
+label-import_status-failed = 失败
+label-import_status-undone = 已撤销
+label-job_kind-imports-run = 文件导入
+field-mobile = 手机
+field-wechat = 微信
+field-qq = QQ
+code-unknown_encoding = 无法识别文件的文字编码；请另存为 UTF-8 或 GBK 的 CSV，或 xlsx。
+code-unreadable_file = 无法读取该工作簿；请重新保存为 xlsx 或 CSV。
+code-too_many_rows = 文件超过 20 万行，请拆分。
+code-malformed_csv = CSV 文件格式有误（请检查引号）。
+code-mapped_twice = 有两列对应到了同一个字段。
+code-name_not_mapped = 请为姓名/名称指定一列。
+code-already_started = 此次导入已经开始。
+code-not_undoable = 此次导入无法撤销（尚未完成、已撤销或已超过 7 天）。
+code-not_failed = 只有失败的导入可以重新设置。
+code-changed_meanwhile = 导入过程中有客户被修改，未导入任何数据。请重新运行。
+code-rows_invalid = 有些行有问题，因此没有导入任何数据（全部或全不）。请修正，或选择只导入有效的行。
+code-too_large = 文件太大。
