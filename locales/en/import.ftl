@@ -127,3 +127,4 @@ code-not_failed = Only a failed import can be set up again.
 code-changed_meanwhile = A customer was changed while the import ran; nothing was imported. Run it again.
 code-rows_invalid = Some rows have problems, so nothing was imported (all or nothing). Fix them, or choose to import the valid rows.
 code-too_large = The file is too large.
+code-too_many_cells = This row has more cells than the header has columns; its data would be lost.

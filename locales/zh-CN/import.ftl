@@ -127,3 +127,4 @@ code-not_failed = 只有失败的导入可以重新设置。
 code-changed_meanwhile = 导入过程中有客户被修改，未导入任何数据。请重新运行。
 code-rows_invalid = 有些行有问题，因此没有导入任何数据（全部或全不）。请修正，或选择只导入有效的行。
 code-too_large = 文件太大。
+code-too_many_cells = 这一行的单元格比表头的列多，多出的数据会丢失。

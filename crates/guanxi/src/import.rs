@@ -116,10 +116,17 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
     }
     let bytes = std::fs::read(&file).with_context(|| format!("opening {}", file.display()))?;
     let book = guanxi_app::import::read_file(&bytes).map_err(|e| {
+        let problem = e.0.first();
+        // `rows[<n>]` names a line of the file.
+        let at = problem
+            .and_then(|x| x.field.strip_prefix("rows["))
+            .and_then(|r| r.strip_suffix(']'))
+            .map(|n| format!("line {n}: "))
+            .unwrap_or_default();
         anyhow::anyhow!(
-            "reading {}: {}",
+            "reading {}: {at}{}",
             file.display(),
-            e.0.first()
+            problem
                 .map(|x| message(locale, x.message_key))
                 .unwrap_or("?")
         )
@@ -170,7 +177,7 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
     drop(records);
     let (valid, mut problems) = split_checked(checked);
     let choice = on_duplicate.choice();
-    let (plans, duplicate_problems, _) =
+    let (plans, duplicate_problems, matches) =
         plan_rows(&store, &actor, &valid, &|_| choice, &columns).await?;
     phase("duplicates", &mut since);
     let duplicate_lines: std::collections::BTreeSet<u64> =
@@ -184,8 +191,21 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
         .map(|((line, v), plan)| (line, v, plan))
         .collect();
     for (line, _, plan) in &valid {
-        if *plan == Plan::Skip {
-            eprintln!("line {line}: skipped as a duplicate");
+        if *plan != Plan::Skip {
+            continue;
+        }
+        match matches.iter().find(|m| m.line == *line) {
+            Some(m) if m.customer_id.is_some() => eprintln!(
+                "line {line}: skipped, duplicate of customer #{} {} ({})",
+                m.customer_id.unwrap_or_default(),
+                m.customer_name.as_deref().unwrap_or(""),
+                m.matched_on
+            ),
+            Some(m) => eprintln!(
+                "line {line}: skipped, duplicate of line {}",
+                m.earlier_line.unwrap_or_default()
+            ),
+            None => eprintln!("line {line}: skipped as a duplicate"),
         }
     }
     let skipped = valid.iter().filter(|(_, _, p)| *p == Plan::Skip).count();

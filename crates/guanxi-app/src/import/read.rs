@@ -50,10 +50,7 @@ pub fn read_file(bytes: &[u8]) -> Result<Workbook, ValidationErrors> {
         } else {
             let text = decode_text(bytes).ok_or_else(|| bad("unknown_encoding"))?;
             Workbook {
-                sheets: vec![(
-                    String::new(),
-                    read_csv(&text).ok_or_else(|| bad("malformed_csv"))?,
-                )],
+                sheets: vec![(String::new(), read_csv(&text)?)],
             }
         };
     if workbook.sheets.iter().all(|(_, t)| t.headers.is_empty()) {
@@ -89,32 +86,48 @@ fn separator(text: &str) -> u8 {
         .unwrap_or(b',')
 }
 
-fn read_csv(text: &str) -> Option<Table> {
+/// A CSV text as a table. A row shorter than the header is padded (spreadsheets drop trailing
+/// empty cells); a row with more non-empty cells than the header has columns would lose data,
+/// so it is refused with its line (`rows[<line>]`), as is a broken quote.
+fn read_csv(text: &str) -> Result<Table, ValidationErrors> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(separator(text))
         .from_reader(text.as_bytes());
     let mut records = rdr.records();
+    let malformed = |e: csv::Error| {
+        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        ValidationErrors::single(format!("rows[{line}]"), "malformed_csv")
+    };
     let headers: Vec<String> = match records.next() {
-        Some(r) => r.ok()?.iter().map(|h| h.trim().to_string()).collect(),
-        None => return Some(Table::default()),
+        Some(r) => r
+            .map_err(malformed)?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect(),
+        None => return Ok(Table::default()),
     };
     let mut rows = Vec::new();
     for r in records {
-        let r = r.ok()?;
+        let r = r.map_err(malformed)?;
         if r.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        rows.push(padded(
-            r.iter().map(str::to_string).collect(),
-            headers.len(),
-        ));
+        if r.iter().skip(headers.len()).any(|c| !c.trim().is_empty()) {
+            let line = r.position().map(|p| p.line()).unwrap_or(0);
+            return Err(ValidationErrors::single(
+                format!("rows[{line}]"),
+                "too_many_cells",
+            ));
+        }
+        let cells: Vec<String> = r.iter().take(headers.len()).map(str::to_string).collect();
+        rows.push(padded(cells, headers.len()));
         if rows.len() > MAX_ROWS {
             break;
         }
     }
-    Some(Table { headers, rows })
+    Ok(Table { headers, rows })
 }
 
 fn padded(mut row: Vec<String>, width: usize) -> Vec<String> {
@@ -237,6 +250,17 @@ mod tests {
                 "1990-05-06"
             ]
         );
+    }
+
+    #[test]
+    fn a_row_longer_than_the_header_is_refused_with_its_line() {
+        let e = read_file("name,city\nAnn,上海\nBob\nCid,北京,extra\n".as_bytes()).unwrap_err();
+        assert_eq!(
+            (e.0[0].field.as_str(), e.0[0].message_key),
+            ("rows[4]", "too_many_cells")
+        );
+        let ok = read_file(b"name,city\nAnn\n").unwrap();
+        assert_eq!(ok.sheet(None).unwrap().1.rows[0], vec!["Ann", ""]);
     }
 
     #[test]

@@ -224,11 +224,12 @@ async fn users_import(backend: Backend) {
     let out = import("create");
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(count(&db).await, 5);
-    // Unknown columns are refused unless ignored; malformed CSV is reported by line.
+    // Unknown columns are refused unless ignored; a row with more cells than the header (data
+    // that would be lost) is reported by line; a short row is padded.
     let odd = write_csv("name,shoe_size\nAnn,42\n");
     let out = guanxi(&db.url, &["import", "customers", odd.path()]);
     assert!(!out.status.success() && text(&out).contains("shoe_size"));
-    let ragged = write_csv("name,city\nAnn,上海\nBob\n");
+    let ragged = write_csv("name,city\nAnn,上海\nBob,北京,?\n");
     let out = guanxi(&db.url, &["import", "customers", ragged.path()]);
     assert!(
         !out.status.success() && text(&out).contains("line 3"),
