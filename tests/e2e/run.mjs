@@ -1240,6 +1240,15 @@ test("a manager imports a GBK CSV and an xlsx, updates one duplicate and skips a
   assert.equal((await manager.call("GET", "/customers/identify?q=amy%40e2e.test")).length, 0);
   await page.goto(`${base}/imports`);
   assert.equal(await page.locator("#imports tbody tr[data-status=undone]").count(), 1);
+  // The list's export: the form for the current filter, within the threshold a file at once.
+  await page.goto(`${base}/customers?tag=${encodeURIComponent("导入")}`);
+  await Promise.all([page.waitForURL(/\/customers\/export\?/), page.click("#export-list")]);
+  assert.match(await page.textContent("#export-matching"), /3/);
+  await page.check("#export-form input[name=format][value=xlsx]");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-submit")]);
+  assert.match(download.suggestedFilename(), /^customers-\d{8}\.xlsx$/);
+  await page.goto(`${base}/exports`);
+  await page.waitForSelector("#policy-form, #no-requests, #export-requests");
   await page.context().close();
 });
 

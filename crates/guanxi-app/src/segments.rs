@@ -294,6 +294,7 @@ pub async fn preview(
 
 /// A saved segment's customers in the reader's scope as CSV through the one export writer
 /// (masked, formula-safe, audited with the row count): the segment's name and the bytes.
+/// Above the shop's export threshold it is refused (`needs_approval`).
 pub async fn export_csv(
     store: &Store,
     as_of: AsOf,
@@ -307,6 +308,13 @@ pub async fn export_csv(
         segment: Some(f),
         ..Default::default()
     };
+    // The mass-export guard holds here too: a segment larger than the threshold is exported
+    // from the customer list, which asks a manager (`export::approval`).
+    let threshold = store.export_policy().await?.approval_threshold;
+    let (count, capped) = store.count_customers(actor, &filter, threshold + 1).await?;
+    if capped || count > threshold {
+        return Err(ValidationErrors::single("segment", "needs_approval").into());
+    }
     let body =
         crate::export::customers_csv(store, actor, locale, &filter, "segment", Some(id)).await?;
     Ok((seg.name, body))

@@ -78,6 +78,9 @@ pub enum Permission {
     /// imports within 7 days: a file can touch thousands of records at once, so it is the
     /// managers' and admins', not every rep's.
     ImportData,
+    /// Approve or reject another user's export of more customers than the shop's threshold
+    /// (managers and admins); nobody approves their own.
+    ApproveExports,
 }
 
 /// Which customers a user sees.
@@ -92,7 +95,7 @@ pub enum RecordScope {
 impl Permission {
     /// Every permission, for listings and the allow-list tests. The exhaustive `match` in the
     /// tests fails to compile when a variant is added without being listed here.
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 26] = [
         Permission::ReadCustomers,
         Permission::WriteCustomers,
         Permission::DeleteCustomers,
@@ -118,6 +121,7 @@ impl Permission {
         Permission::WorkOpportunities,
         Permission::ManagePipelines,
         Permission::ImportData,
+        Permission::ApproveExports,
     ];
 }
 
@@ -151,6 +155,7 @@ impl Role {
                 WorkOpportunities,
                 ManagePipelines,
                 ImportData,
+                ApproveExports,
             ],
             Role::Sales => &[
                 ReadCustomers,
@@ -242,6 +247,7 @@ mod tests {
                 WorkOpportunities => 22,
                 ManagePipelines => 23,
                 ImportData => 24,
+                ApproveExports => 25,
             }
         }
         for (i, p) in Permission::ALL.iter().enumerate() {

@@ -20,6 +20,7 @@ mod db;
 pub mod duplicates;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod identify;
 pub mod import;
 pub mod insights;

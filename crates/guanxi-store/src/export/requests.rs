@@ -255,7 +255,11 @@ impl Store {
         entry(
             &mut tx,
             actor,
-            if approve { "approve_export" } else { "reject_export" },
+            if approve {
+                "approve_export"
+            } else {
+                "reject_export"
+            },
             "export_request",
             Some(id),
             json!({"note": note}),
@@ -266,13 +270,13 @@ impl Store {
         self.export_request(id).await
     }
 
-    /// Marks an approved request downloaded — once — audited as the export with its row count,
-    /// with the admins' alerts. `false` when it was not approved (or already downloaded).
+    /// Claims an approved request's one download for its requester, with the admins'
+    /// alerts; `false` when it was not approved (or already taken). The file written after
+    /// it is audited as the export, with its row count.
     pub async fn take_approved_export(
         &self,
         actor: &Actor,
         id: i64,
-        rows: usize,
         alerts: &[Alert],
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
@@ -289,15 +293,6 @@ impl Store {
         if n == 0 {
             return Ok(false);
         }
-        entry(
-            &mut tx,
-            actor,
-            "export",
-            "export_request",
-            Some(id),
-            json!({"rows": rows, "watermarked": true}),
-        )
-        .await?;
         alert_all(&mut tx, alerts, id, "downloaded").await?;
         tx.commit().await?;
         Ok(true)

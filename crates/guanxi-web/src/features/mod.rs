@@ -8,6 +8,7 @@ pub mod analytics;
 pub mod campaign;
 pub mod care;
 pub mod customers;
+pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod key_account;
@@ -53,6 +54,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(lead::api_routes())
         .merge(key_account::api_routes())
         .merge(import::api_routes())
+        .merge(export::api_routes())
 }
 
 /// Every area's page routes.
@@ -78,4 +80,5 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(lead::page_routes())
         .merge(key_account::page_routes())
         .merge(import::page_routes())
+        .merge(export::page_routes())
 }

@@ -9,6 +9,7 @@ mod common;
 mod api;
 mod campaigns;
 mod care;
+mod exports;
 mod imports;
 mod key_accounts;
 mod leads;

@@ -410,14 +410,23 @@ pub fn list_link(rule: &serde_json::Value) -> String {
     format!("/customers?rule={}", urlencode(&rule.to_string()))
 }
 
+/// The customer filter a list's query string (as kept by a bulk action or an export request)
+/// asks for.
+pub(crate) async fn filter_of_query(
+    st: &AppState,
+    user: &UiUser,
+    query: &str,
+) -> Result<CustomerFilter, UiError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|_| UiError::BadForm(user.locale))?;
+    Ok(filter_from(st, user, &FormData::from_pairs(pairs)).await?.0)
+}
+
 /// The ids of every customer a list's query string selects (for "apply to all matching"),
 /// refused with the reason when more than [`MAX_BULK_ALL`] match.
 async fn all_matching_ids(st: &AppState, user: &UiUser, query: &str) -> Result<Vec<i64>, UiError> {
     let l = user.locale;
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query).map_err(|_| UiError::BadForm(l))?;
-    let q = FormData::from_pairs(pairs);
-    let (mut filter, _) = filter_from(st, user, &q).await?;
+    let mut filter = filter_of_query(st, user, query).await?;
     let err = |e: guanxi_app::AppError| UiError::from_api(l, e.into());
     let (_, capped) =
         guanxi_app::customers::count_customers(&st.store, &user.actor, &filter, MAX_BULK_ALL)

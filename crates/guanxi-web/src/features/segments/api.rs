@@ -162,9 +162,11 @@ pub async fn delete_segment(
 }
 
 /// The segment's customers in the caller's scope as CSV (audited with the row count; ID
-/// numbers masked unless the caller may see them).
+/// numbers masked unless the caller may see them). A segment larger than the shop's export
+/// threshold is refused (422 `needs_approval`): it is exported from the customer list, which
+/// asks a manager's approval.
 #[utoipa::path(get, path = "/api/v1/segments/{id}/export", tag = "segments", params(("id" = i64, Path, description = "Segment id")),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn export_segment(
     State(st): State<AppState>,
     auth: Auth,

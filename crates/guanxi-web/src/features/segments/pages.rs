@@ -766,16 +766,23 @@ pub async fn preview(
     Ok(render(l, &tpl))
 }
 
-/// The segment's customers (in the reader's scope) as CSV; audited with the row count.
+/// The segment's customers (in the reader's scope) as CSV; audited with the row count. Above
+/// the export threshold, the list's export form (which asks a manager) instead.
 pub async fn export(
     State(st): State<AppState>,
     user: UiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, UiError> {
-    let (name, body) = uc::export_csv(&st.store, st.as_of(), &user.actor, user.locale, id)
-        .await
-        .map_err(page_err(user.locale))?;
-    Ok(crate::download::csv(&name, body))
+    match uc::export_csv(&st.store, st.as_of(), &user.actor, user.locale, id).await {
+        Ok((name, body)) => Ok(crate::download::csv(&name, body)),
+        // Too many for one export without approval: the list's export form asks for it.
+        Err(guanxi_app::AppError::Invalid(e))
+            if e.0.iter().any(|x| x.message_key == "needs_approval") =>
+        {
+            Ok(Redirect::to(&format!("/customers/export?segment_id={id}")).into_response())
+        }
+        Err(e) => Err(page_err(user.locale)(e)),
+    }
 }
 
 #[cfg(test)]

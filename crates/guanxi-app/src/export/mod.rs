@@ -1,5 +1,7 @@
-//! The one export writer. Customer exports as CSV (a saved segment from its page or the API) and
-//! a customer's own data for a data-subject request. One writer serves every adapter,
+//! The one export writer. Customer exports as CSV or xlsx (the customer list with its filter
+//! and chosen columns, a saved segment), a customer's own data for a data-subject request, an
+//! import's problem report and a campaign's mailing list. Exports of more customers than the
+//! shop allows at once need a manager's approval ([`approval`]). One writer serves every adapter,
 //! so an export reads the same whichever way it was asked for: headers in the reader's
 //! language, codes as labels, money as plain yuan, ID numbers masked unless the reader may see
 //! them, a UTF-8 byte-order mark so Excel opens Chinese text correctly, and every cell
@@ -23,29 +25,83 @@ use guanxi_text::text::{label, t};
 
 use crate::{require, AppError};
 
-/// Column keys (catalogue `field.*`) in file order.
-const COLUMNS: &[&str] = &[
-    "field.id",
-    "field.name",
-    "field.kind",
-    "field.gender",
-    "field.birthday",
-    "field.city",
-    "field.province",
-    "field.phone",
-    "field.email",
-    "field.consent_marketing",
-    "field.lifecycle_stage",
-    "field.owner",
-    "field.tags",
-    "field.rfm_segment",
-    "field.tier",
-    "field.clv",
-    "field.id_number",
+pub mod approval;
+
+/// The columns a customer export can hold: (code, catalogue key of its header), in file order.
+pub const EXPORT_COLUMNS: &[(&str, &str)] = &[
+    ("id", "field.id"),
+    ("name", "field.name"),
+    ("kind", "field.kind"),
+    ("gender", "field.gender"),
+    ("birthday", "field.birthday"),
+    ("city", "field.city"),
+    ("province", "field.province"),
+    ("phone", "field.phone"),
+    ("email", "field.email"),
+    ("consent_marketing", "field.consent_marketing"),
+    ("lifecycle_stage", "field.lifecycle_stage"),
+    ("owner", "field.owner"),
+    ("tags", "field.tags"),
+    ("rfm_segment", "field.rfm_segment"),
+    ("tier", "field.tier"),
+    ("clv", "field.clv"),
+    ("id_number", "field.id_number"),
 ];
 
-/// Exports the customers a filter selects (within the actor's scope) as CSV bytes. `entity`
-/// and `entity_id` name what was exported for the audit log (e.g. `segment`, its id).
+/// The file format of a customer export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// CSV, UTF-8 with a byte-order mark (Excel reads Chinese correctly).
+    Csv,
+    /// A workbook.
+    Xlsx,
+}
+
+impl ExportFormat {
+    /// Parses the `format` a request names (`csv` when none); anything else is a problem with
+    /// the field `format`.
+    pub fn parse(f: Option<&str>) -> Result<Self, guanxi_domain::ValidationErrors> {
+        match f {
+            None | Some("csv") => Ok(Self::Csv),
+            Some("xlsx") => Ok(Self::Xlsx),
+            Some(_) => Err(guanxi_domain::ValidationErrors::single(
+                "format",
+                "unknown_value",
+            )),
+        }
+    }
+
+    /// The wire code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// The chosen column codes, in file order; none chosen means all. An unknown code is a
+/// problem with `columns[i]`.
+pub(crate) fn check_columns(chosen: &[String]) -> Result<Vec<String>, AppError> {
+    let mut errs = guanxi_domain::ValidationErrors::new();
+    for (i, c) in chosen.iter().enumerate() {
+        if !EXPORT_COLUMNS.iter().any(|(code, _)| code == c) {
+            errs.push(format!("columns[{i}]"), "unknown_value");
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs.into());
+    }
+    Ok(EXPORT_COLUMNS
+        .iter()
+        .filter(|(code, _)| chosen.is_empty() || chosen.iter().any(|c| c == code))
+        .map(|(code, _)| code.to_string())
+        .collect())
+}
+
+/// Exports the customers a filter selects (within the actor's scope) as CSV bytes, every
+/// column. `entity` and `entity_id` name what was exported for the audit log (e.g. `segment`,
+/// its id).
 pub async fn customers_csv(
     store: &Store,
     actor: &Actor,
@@ -54,15 +110,53 @@ pub async fn customers_csv(
     entity: &str,
     entity_id: Option<i64>,
 ) -> Result<Vec<u8>, AppError> {
+    let all = check_columns(&[])?;
+    let what = Exported {
+        entity,
+        entity_id,
+        watermark: None,
+    };
+    Ok(
+        customers_file(store, actor, locale, filter, &all, ExportFormat::Csv, what)
+            .await?
+            .bytes,
+    )
+}
+
+/// What an export file is of, for its audit entry, and the watermark its rows carry (an
+/// approved mass export: who took it, the request, when).
+pub(crate) struct Exported<'a> {
+    /// The audited entity (`segment`, `customer_list`, `export_request`).
+    pub entity: &'a str,
+    /// Its id.
+    pub entity_id: Option<i64>,
+    /// Written in a last column of every row.
+    pub watermark: Option<String>,
+}
+
+/// The customers a filter selects as a file with the chosen columns: headers in the reader's
+/// language, codes as labels, ID numbers masked unless the reader may see them, every cell
+/// formula-safe; audited with its row count before a byte is written.
+pub(crate) async fn customers_file(
+    store: &Store,
+    actor: &Actor,
+    locale: Locale,
+    filter: &CustomerFilter,
+    columns: &[String],
+    format: ExportFormat,
+    what: Exported<'_>,
+) -> Result<Download, AppError> {
     require(actor, Permission::Export)?;
     let unmasked = actor.can(Permission::ViewSensitive);
     let customers = store
         .export_customers(
             actor,
             filter,
-            entity,
-            entity_id,
-            json!({"format": "csv", "id_numbers": if unmasked { "unmasked" } else { "masked" }}),
+            what.entity,
+            what.entity_id,
+            json!({"format": format.code(), "columns": columns,
+                   "id_numbers": if unmasked { "unmasked" } else { "masked" },
+                   "watermark": what.watermark}),
         )
         .await?;
     let ids: Vec<i64> = customers.iter().map(|c| c.id).collect();
@@ -73,16 +167,76 @@ pub async fn customers_csv(
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();
-    let mut w = csv::Writer::from_writer(Vec::from(*b"\xEF\xBB\xBF"));
-    let io = |e: csv::Error| AppError::File(e.to_string());
-    w.write_record(COLUMNS.iter().map(|k| t(locale, k)))
-        .map_err(io)?;
-    for c in &customers {
-        let cells = row(c, locale, unmasked, &scores, &owners);
-        w.write_record(cells.iter().map(|cell| formula_safe(cell).into_owned()))
-            .map_err(io)?;
+    let picked: Vec<usize> = EXPORT_COLUMNS
+        .iter()
+        .enumerate()
+        .filter(|(_, (code, _))| columns.iter().any(|c| c == code))
+        .map(|(i, _)| i)
+        .collect();
+    let mut header: Vec<String> = picked
+        .iter()
+        .map(|i| t(locale, EXPORT_COLUMNS[*i].1).to_string())
+        .collect();
+    if what.watermark.is_some() {
+        header.push(t(locale, "export.watermark").to_string());
     }
-    w.into_inner().map_err(|e| AppError::File(e.to_string()))
+    let rows = customers.iter().map(|c| {
+        let all = row(c, locale, unmasked, &scores, &owners);
+        let mut cells: Vec<String> = picked.iter().map(|i| all[*i].clone()).collect();
+        if let Some(w) = &what.watermark {
+            cells.push(w.clone());
+        }
+        cells
+    });
+    let date = chrono::Utc::now().format("%Y%m%d");
+    let file = |e: String| AppError::File(e);
+    Ok(match format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::from(*b"\xEF\xBB\xBF"));
+            w.write_record(&header).map_err(|e| file(e.to_string()))?;
+            for cells in rows {
+                w.write_record(cells.iter().map(|cell| formula_safe(cell).into_owned()))
+                    .map_err(|e| file(e.to_string()))?;
+            }
+            Download {
+                bytes: w.into_inner().map_err(|e| file(e.to_string()))?,
+                content_type: "text/csv; charset=utf-8",
+                filename: format!("customers-{date}.csv"),
+            }
+        }
+        ExportFormat::Xlsx => {
+            let rows: Vec<Vec<String>> = rows.collect();
+            Download {
+                bytes: plain_workbook(t(locale, "export.sheet"), &header, &rows)
+                    .map_err(|e| file(e.to_string()))?,
+                content_type: XLSX,
+                filename: format!("customers-{date}.xlsx"),
+            }
+        }
+    })
+}
+
+/// The media type of a workbook.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A header and rows of text as a one-sheet workbook, every cell formula-safe.
+fn plain_workbook(
+    sheet_name: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(sheet_name)?;
+    for (r, row) in std::iter::once(header)
+        .chain(rows.iter().map(Vec::as_slice))
+        .enumerate()
+    {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, formula_safe(cell).as_ref())?;
+        }
+    }
+    book.save_to_buffer()
 }
 
 fn row(
@@ -345,24 +499,10 @@ pub(crate) async fn table_workbook(
             },
         )
         .await?;
-    let write = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-        let mut book = rust_xlsxwriter::Workbook::new();
-        let sheet = book.add_worksheet();
-        sheet.set_name(sheet_name)?;
-        for (r, row) in std::iter::once(header)
-            .chain(rows.iter().map(Vec::as_slice))
-            .enumerate()
-        {
-            for (c, cell) in row.iter().enumerate() {
-                let (r, c) = (r as u32, c as u16);
-                sheet.write_string(r, c, formula_safe(cell).as_ref())?;
-            }
-        }
-        book.save_to_buffer()
-    };
     Ok(Download {
-        bytes: write().map_err(|e| AppError::File(e.to_string()))?,
-        content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes: plain_workbook(sheet_name, header, rows)
+            .map_err(|e| AppError::File(e.to_string()))?,
+        content_type: XLSX,
         filename,
     })
 }
