@@ -128,3 +128,5 @@ code-changed_meanwhile = A customer was changed while the import ran; nothing wa
 code-rows_invalid = Some rows have problems, so nothing was imported (all or nothing). Fix them, or choose to import the valid rows.
 code-too_large = The file is too large.
 code-too_many_cells = This row has more cells than the header has columns; its data would be lost.
+import-matched_name_company = name and employer
+duplicates-name_company = the same name and employer

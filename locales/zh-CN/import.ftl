@@ -128,3 +128,5 @@ code-changed_meanwhile = 导入过程中有客户被修改，未导入任何数�
 code-rows_invalid = 有些行有问题，因此没有导入任何数据（全部或全不）。请修正，或选择只导入有效的行。
 code-too_large = 文件太大。
 code-too_many_cells = 这一行的单元格比表头的列多，多出的数据会丢失。
+import-matched_name_company = 姓名和单位
+duplicates-name_company = 同名且同单位

@@ -122,7 +122,30 @@ impl ValidCustomer {
                 cp.value.normalized.clone(),
             ));
         }
+        if let Some(k) = name_company_key(
+            self.fields.kind,
+            self.name.as_str(),
+            self.fields.employer.as_deref(),
+        ) {
+            keys.push(("name_company", "name".to_string(), k));
+        }
         keys
+    }
+}
+
+/// The key under which two records are the same person or firm by name: a company by its
+/// name, a person by their name together with their employer ("name + company" — 王伟 alone is
+/// far too common). Surrounding spaces do not count, nor does the case of the employer; the
+/// name is compared as written (it is looked up by its index). `None` for a person without an
+/// employer.
+pub fn name_company_key(kind: CustomerKind, name: &str, employer: Option<&str>) -> Option<String> {
+    let name = name.trim();
+    match kind {
+        CustomerKind::Company => Some(format!("company|{name}")),
+        CustomerKind::Individual => employer
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+            .map(|e| format!("individual|{name}|{e}")),
     }
 }
 

@@ -754,6 +754,11 @@ const EDITABLE_COLUMNS: [&str; 20] = [
 /// How many columns [`editable_cells`] fills.
 pub(crate) const EDITABLE_COLUMN_COUNT: usize = EDITABLE_COLUMNS.len();
 
+/// The editable columns, comma-separated (bulk writers name them).
+pub(crate) fn editable_columns() -> String {
+    EDITABLE_COLUMNS.join(", ")
+}
+
 /// The JSON-encoded columns (tags, profile, company) of a customer's fields.
 fn json_columns(
     f: &guanxi_domain::customer::CustomerFields,

@@ -1,13 +1,15 @@
 //! Duplicate warnings: before a customer is created (form, API, import row), the customers the
-//! creator may see that share a mobile or phone, an email, a WeChat id or an ID number. It is
+//! creator may see that share a mobile or phone, an email, a WeChat id or an ID number, or the
+//! same name with the same employer (a company: the same name). It is
 //! a warning, not a constraint: families share a landline and two shops share a WeChat. A
 //! customer outside the creator's scope is never named, so a warning cannot be used to probe
 //! another team's book.
 
 use std::collections::{BTreeSet, HashMap};
 
-use guanxi_domain::customer::ValidCustomer;
+use guanxi_domain::customer::{name_company_key, ValidCustomer};
 use guanxi_domain::role::Actor;
+use guanxi_domain::vocabulary::CustomerKind;
 
 use crate::customers::push_scope;
 use crate::db::Store;
@@ -71,6 +73,10 @@ impl Store {
         let mut found: HashMap<(&'static str, String), Vec<(i64, String)>> = HashMap::new();
         for (what, values) in wanted {
             let values: Vec<&str> = values.into_iter().collect();
+            if what == "name_company" {
+                self.name_company_hits(actor, &values, &mut found).await?;
+                continue;
+            }
             for chunk in values.chunks(LOOKUP_CHUNK) {
                 let mut q = if what == "id_number" {
                     SqlBuilder::new(
@@ -131,6 +137,53 @@ impl Store {
                 out
             })
             .collect())
+    }
+
+    /// Customers the actor sees whose name-and-employer key ([`name_company_key`]) is one of
+    /// `keys`, looked up by name (indexed) a few hundred names at a time.
+    async fn name_company_hits(
+        &self,
+        actor: &Actor,
+        keys: &[&str],
+        found: &mut HashMap<(&'static str, String), Vec<(i64, String)>>,
+    ) -> Result<()> {
+        let wanted: BTreeSet<&str> = keys.iter().copied().collect();
+        let names: BTreeSet<&str> = keys.iter().filter_map(|k| k.split('|').nth(1)).collect();
+        let names: Vec<&str> = names.into_iter().collect();
+        for chunk in names.chunks(LOOKUP_CHUNK) {
+            let mut q = SqlBuilder::new(
+                "SELECT c.kind, c.name, c.employer, c.id FROM customers c \
+                 WHERE c.deleted_at IS NULL AND c.name IN (",
+            );
+            for (i, n) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.text(n.to_string());
+            }
+            q.push(")");
+            push_scope(&mut q, actor);
+            q.push(" ORDER BY 4");
+            for (kind, name, employer, id) in q
+                .query_as::<(String, String, Option<String>, i64)>()
+                .fetch_all(&self.read)
+                .await?
+            {
+                let Ok(kind) = CustomerKind::parse(&kind) else {
+                    continue;
+                };
+                let Some(key) = name_company_key(kind, &name, employer.as_deref()) else {
+                    continue;
+                };
+                if wanted.contains(key.as_str()) {
+                    let hits = found.entry(("name_company", key)).or_default();
+                    if hits.len() < MAX_CANDIDATES as usize {
+                        hits.push((id, name));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Visible customers that share a mobile or phone, email, WeChat id or ID number with the

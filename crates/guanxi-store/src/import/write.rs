@@ -31,8 +31,8 @@ use sqlx::Connection;
 
 use crate::cells::{placeholders, Cell, Copy};
 use crate::customers::{
-    check_owner, contact_cells, created_detail, insert_cells, insert_columns, load_row,
-    plan_update, search_keys_of, update_sql, UpdatePlan, CONTACT_INSERT_COLUMNS,
+    check_owner, contact_cells, created_detail, editable_columns, insert_cells, insert_columns,
+    load_row, plan_update, search_keys_of, update_sql, UpdatePlan, CONTACT_INSERT_COLUMNS,
     EDITABLE_COLUMN_COUNT,
 };
 use crate::db::{from_ms, Backend, Store};
@@ -526,47 +526,7 @@ impl Job {
         for table in [customers, tags, contacts, keys] {
             table.send(&mut tx).await?;
         }
-        for (i, u) in self.updates.iter().enumerate() {
-            let n = u
-                .plan
-                .update_cells(&self.actor)
-                .into_iter()
-                .fold(sqlx::query(&update_sql()), |q, c| c.bind(q))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n == 0 {
-                return Err(u.plan.conflict());
-            }
-            let id = u.plan.id;
-            if let Some(t) = &u.plan.tags {
-                sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                for cells in Self::tag_cells(id, t) {
-                    bind_all(TAG_SQL, cells).execute(&mut *tx).await?;
-                }
-            }
-            for cp in &u.contacts {
-                bind_all(&contact_sql(), contact_cells(id, cp, &self.actor, self.now))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            if let Some(k) = &u.keys {
-                sqlx::query("DELETE FROM customer_search_keys WHERE customer_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                for cells in Self::key_cells(id, k) {
-                    bind_all(KEY_SQL, cells).execute(&mut *tx).await?;
-                }
-            }
-            audits.row(&self.update_audit(u));
-            if i % PROGRESS_EVERY == 0 {
-                (self.progress)((self.inserts.len() + i) as u64);
-            }
-        }
+        self.update_postgres(&mut tx, &mut audits).await?;
         audits.send(&mut tx).await?;
         if let Some(r) = &self.recording {
             let mut rows = Copy::new(IMPORT_ROW_COLUMNS);
@@ -580,6 +540,101 @@ impl Job {
         tx.commit().await?;
         (self.progress)((self.inserts.len() + self.updates.len()) as u64);
         Ok(ids)
+    }
+}
+
+impl Job {
+    /// The planned updates on PostgreSQL, set by set rather than row by row: the customers'
+    /// new values go to a temporary table by COPY and one `UPDATE … FROM` applies them all at
+    /// their expected versions (each UPDATE statement fires the rollups' statement triggers,
+    /// which cost about 2 ms: 5,000 updates one by one took a minute); then the changed tags
+    /// and search keys are deleted by one statement each and written by COPY with the added
+    /// contact points.
+    async fn update_postgres(&self, tx: &mut sqlx::PgConnection, audits: &mut Copy) -> Result<()> {
+        if self.updates.is_empty() {
+            return Ok(());
+        }
+        let cols = editable_columns();
+        sqlx::query(&format!(
+            "CREATE TEMP TABLE import_updates ON COMMIT DROP AS \
+             SELECT id, version, updated_at, updated_by, {cols} FROM customers WITH NO DATA"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        let mut rows = Copy::new(&format!(
+            "import_updates (id, version, updated_at, updated_by, {cols})"
+        ));
+        let mut tags = Copy::new("customer_tags (customer_id, tag)");
+        let mut contacts = Copy::new(&format!("contact_points ({CONTACT_INSERT_COLUMNS})"));
+        let mut keys = Copy::new("customer_search_keys (search_key, customer_id, kind)");
+        let (mut retagged, mut rekeyed) = (Vec::new(), Vec::new());
+        for (i, u) in self.updates.iter().enumerate() {
+            let id = u.plan.id;
+            let mut row = vec![
+                Cell::Int(Some(id)),
+                Cell::Int(Some(u.plan.expected_version)),
+                Cell::Int(Some(self.now)),
+                Cell::Int(self.actor.user_id()),
+            ];
+            row.extend(u.plan.cells.iter().cloned());
+            rows.row(&row);
+            if let Some(t) = &u.plan.tags {
+                retagged.push(id);
+                Self::tag_cells(id, t).iter().for_each(|c| tags.row(c));
+            }
+            for cp in &u.contacts {
+                contacts.row(&contact_cells(id, cp, &self.actor, self.now));
+            }
+            if let Some(k) = &u.keys {
+                rekeyed.push(id);
+                Self::key_cells(id, k).iter().for_each(|c| keys.row(c));
+            }
+            audits.row(&self.update_audit(u));
+            if i % PROGRESS_EVERY == 0 {
+                (self.progress)((self.inserts.len() + i) as u64);
+            }
+        }
+        rows.send(&mut *tx).await?;
+        let set: Vec<String> = editable_columns()
+            .split(", ")
+            .map(|c| format!("{c} = u.{c}"))
+            .collect();
+        let n = sqlx::query(&format!(
+            "UPDATE customers c SET {}, version = c.version + 1, updated_at = u.updated_at, \
+             updated_by = u.updated_by FROM import_updates u \
+             WHERE c.id = u.id AND c.version = u.version",
+            set.join(", ")
+        ))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n as usize != self.updates.len() {
+            // Someone changed one of them since it was planned: name the first such.
+            let stale: Option<i64> = sqlx::query_scalar(
+                "SELECT u.id FROM import_updates u JOIN customers c ON c.id = u.id \
+                 WHERE c.version <> u.version + 1 ORDER BY u.id LIMIT 1",
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            let plan = self
+                .updates
+                .iter()
+                .find(|u| Some(u.plan.id) == stale)
+                .unwrap_or(&self.updates[0]);
+            return Err(plan.plan.conflict());
+        }
+        sqlx::query("DELETE FROM customer_tags WHERE customer_id = ANY($1)")
+            .bind(&retagged)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM customer_search_keys WHERE customer_id = ANY($1)")
+            .bind(&rekeyed)
+            .execute(&mut *tx)
+            .await?;
+        for table in [tags, contacts, keys] {
+            table.send(&mut *tx).await?;
+        }
+        Ok(())
     }
 }
 
@@ -651,12 +706,4 @@ fn contact_sql() -> String {
         "INSERT INTO contact_points ({CONTACT_INSERT_COLUMNS}) VALUES ({})",
         placeholders(16)
     )
-}
-
-/// A PostgreSQL query with every cell bound.
-fn bind_all<'q>(
-    sql: &'q str,
-    cells: impl IntoIterator<Item = Cell>,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    cells.into_iter().fold(sqlx::query(sql), |q, c| c.bind(q))
 }

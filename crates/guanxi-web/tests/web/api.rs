@@ -213,6 +213,41 @@ async fn a_likely_duplicate_is_named_unless_allowed(app: &TestApp) {
         second.get("allow_duplicate").is_none(),
         "a request flag, not a field"
     );
+    // The same name at the same employer (a company: the same name) is the same warning; the
+    // same name elsewhere is someone else.
+    create(
+        &east,
+        json!({"kind": "individual", "name": "李娜", "employer": "华南商贸"}),
+    )
+    .await;
+    let (s, e) = east
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "李娜", "employer": " 华南商贸 "}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["candidates"][0]["matched_on"].as_str()),
+        (StatusCode::CONFLICT, Some("name_company")),
+        "{e}"
+    );
+    create(
+        &east,
+        json!({"kind": "individual", "name": "李娜", "employer": "北方贸易"}),
+    )
+    .await;
+    create(&east, json!({"kind": "company", "name": "Acme 有限公司"})).await;
+    let (s, e) = east
+        .post(
+            "/customers",
+            json!({"kind": "company", "name": " Acme 有限公司 "}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["candidates"][0]["matched_on"].as_str()),
+        (StatusCode::CONFLICT, Some("name_company")),
+        "{e}"
+    );
     // Another team's customer is never revealed: west creates the same number freely.
     let (s, v) = west.post("/customers", again).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");

@@ -73,6 +73,7 @@ pub(crate) fn shared_key(matched_on: &str) -> &'static str {
         "email" => "duplicates.email",
         "wechat" => "duplicates.wechat",
         "id_number" => "duplicates.id_number",
+        "name_company" => "duplicates.name_company",
         _ => "duplicates.mobile",
     }
 }
