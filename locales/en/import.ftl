@@ -130,3 +130,4 @@ code-too_large = The file is too large.
 code-too_many_cells = This row has more cells than the header has columns; its data would be lost.
 import-matched_name_company = name and employer
 duplicates-name_company = the same name and employer
+import-update_except = But treat these fields the other way (e.g. fill empty only, except overwrite the address):

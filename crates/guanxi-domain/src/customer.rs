@@ -213,19 +213,23 @@ impl CustomerFields {
     /// the existing record stay (an import does not silently move a customer to another owner).
     /// It is what `guanxi import --on-duplicate update` writes.
     pub fn overlaid_with(self, row: &CustomerFields) -> CustomerFields {
-        self.laid_with(row, true)
+        self.laid_with(row, &|_| true)
     }
 
     /// The row's values only where this record has none: an import that must not replace
     /// what a colleague already entered ("fill empty only"). Tags are added, never removed.
     pub fn filled_with(self, row: &CustomerFields) -> CustomerFields {
-        self.laid_with(row, false)
+        self.laid_with(row, &|_| false)
     }
 
-    /// One field list for both ways an import lays a row over a record: `overwrite` takes
-    /// every value the row has, else only those the record lacks.
-    fn laid_with(mut self, row: &CustomerFields, overwrite: bool) -> CustomerFields {
-        let name = if overwrite {
+    /// One field list for both ways an import lays a row over a record, field by field: where
+    /// `overwrite(field)` holds, every value the row has; elsewhere only what the record lacks.
+    pub fn laid_with(
+        mut self,
+        row: &CustomerFields,
+        overwrite: &dyn Fn(&str) -> bool,
+    ) -> CustomerFields {
+        let name = if overwrite("name") {
             !row.name.trim().is_empty()
         } else {
             self.name.trim().is_empty()
@@ -235,7 +239,8 @@ impl CustomerFields {
         }
         macro_rules! lay {
             ($($field:ident),*) => { $(
-                if (overwrite && row.$field.is_some()) || (!overwrite && self.$field.is_none()) {
+                let over = overwrite(stringify!($field));
+                if (over && row.$field.is_some()) || (!over && self.$field.is_none()) {
                     self.$field = row.$field.clone();
                 }
             )* };

@@ -250,7 +250,7 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
     let writes: Vec<ImportWrite> = valid
         .into_iter()
         .map(|(_, v, plan)| match plan {
-            Plan::Update(id) => ImportWrite::Update(id, v, UpdateMode::Overwrite),
+            Plan::Update(id) => ImportWrite::Update(id, v, UpdateMode::Overwrite.into()),
             _ => ImportWrite::Insert(v),
         })
         .collect();

@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::Utc;
-use guanxi_domain::import::{suggest_fields, DuplicateChoice, RowError, UpdateMode, FIELDS};
+use guanxi_domain::import::{
+    suggest_fields, DuplicateChoice, RowError, UpdateMode, UpdateRule, FIELDS,
+};
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::vocabulary::SourceChannel;
 use guanxi_domain::{ValidationError, ValidationErrors};
@@ -65,6 +67,9 @@ pub struct ImportSettings {
     /// How an updating row treats stored values.
     #[serde(default)]
     pub update_mode: UpdateMode,
+    /// Fields an update treats the other way from `update_mode` (field by field).
+    #[serde(default)]
+    pub update_except: Vec<String>,
     /// Per file line, the choice for that duplicate.
     #[serde(default)]
     pub choices: BTreeMap<u64, DuplicateChoice>,
@@ -197,6 +202,7 @@ pub async fn upload(
         mapping: suggested(table),
         on_duplicate: DuplicateChoice::Skip,
         update_mode: UpdateMode::Overwrite,
+        update_except: Vec::new(),
         choices: BTreeMap::new(),
         skip_invalid: false,
         source: import_source(),
@@ -312,6 +318,10 @@ pub struct SettingsInput {
     /// `overwrite` or `fill_empty`.
     #[serde(default)]
     pub update_mode: Option<String>,
+    /// Fields an update treats the other way from `update_mode` (e.g. fill empty only, but
+    /// overwrite `address`).
+    #[serde(default)]
+    pub update_except: Vec<String>,
     /// Per file line (`"12"`), a choice other than the default.
     #[serde(default)]
     pub choices: BTreeMap<String, String>,
@@ -381,6 +391,14 @@ pub async fn save_settings(
             old.update_mode
         }),
     };
+    for (i, f) in input.update_except.iter().enumerate() {
+        if !FIELDS.contains(&f.as_str()) {
+            errs.push(ValidationError::new(
+                format!("update_except[{i}]"),
+                "unknown_value",
+            ));
+        }
+    }
     let source = input.source.clone().unwrap_or(old.source);
     if SourceChannel::parse(&source).is_err() {
         errs.push(ValidationError::new("source", "unknown_value"));
@@ -397,6 +415,7 @@ pub async fn save_settings(
         mapping,
         on_duplicate,
         update_mode,
+        update_except: input.update_except.clone(),
         choices,
         skip_invalid: input.skip_invalid,
         source,
@@ -748,7 +767,11 @@ async fn write_run(
             }
             Plan::Update(c) => {
                 update_lines.push(line);
-                updates.push(ImportWrite::Update(c, v, settings.update_mode));
+                let rule = UpdateRule {
+                    mode: settings.update_mode,
+                    except: settings.update_except.clone(),
+                };
+                updates.push(ImportWrite::Update(c, v, rule));
             }
             Plan::Skip => {}
         }

@@ -8,4 +8,4 @@ pub mod columns;
 pub mod rows;
 
 pub use columns::{suggest_fields, FIELDS};
-pub use rows::{row_to_fields, DuplicateChoice, RowCheck, RowError, UpdateMode};
+pub use rows::{row_to_fields, DuplicateChoice, RowCheck, RowError, UpdateMode, UpdateRule};

@@ -87,10 +87,35 @@ impl UpdateMode {
 
     /// Lays `row` over the stored `before` as this mode says.
     pub fn apply(self, before: CustomerFields, row: &CustomerFields) -> CustomerFields {
-        match self {
-            Self::Overwrite => before.overlaid_with(row),
-            Self::FillEmpty => before.filled_with(row),
+        UpdateRule::from(self).apply(before, row)
+    }
+}
+
+/// How an updating row treats stored values, field by field: the mode for every field but the
+/// listed exceptions, which are treated the other way ("fill empty only, but overwrite the
+/// address").
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UpdateRule {
+    /// The mode of most fields.
+    pub mode: UpdateMode,
+    /// Fields (import field names) treated the other way.
+    pub except: Vec<String>,
+}
+
+impl From<UpdateMode> for UpdateRule {
+    fn from(mode: UpdateMode) -> Self {
+        Self {
+            mode,
+            except: Vec::new(),
         }
+    }
+}
+
+impl UpdateRule {
+    /// Lays `row` over the stored `before`, field by field.
+    pub fn apply(&self, before: CustomerFields, row: &CustomerFields) -> CustomerFields {
+        let by_default = self.mode == UpdateMode::Overwrite;
+        before.laid_with(row, &|f| by_default != self.except.iter().any(|e| e == f))
     }
 }
 
@@ -382,8 +407,18 @@ mod tests {
         assert_eq!(filled.city.as_deref(), Some("上海"));
         assert_eq!(filled.province.as_deref(), Some("北京"));
         assert_eq!(filled.name, "张伟伟");
-        let over = UpdateMode::Overwrite.apply(stored, &row);
+        let over = UpdateMode::Overwrite.apply(stored.clone(), &row);
         assert_eq!(over.city.as_deref(), Some("北京"));
         assert_eq!(over.name, "张伟");
+        // Field by field: fill empty, but overwrite the city.
+        let rule = UpdateRule {
+            mode: UpdateMode::FillEmpty,
+            except: vec!["city".into()],
+        };
+        let mixed = rule.apply(stored, &row);
+        assert_eq!(
+            (mixed.city.as_deref(), mixed.name.as_str()),
+            (Some("北京"), "张伟伟")
+        );
     }
 }

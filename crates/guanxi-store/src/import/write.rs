@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use guanxi_domain::customer::{ValidContactPoint, ValidCustomer};
-use guanxi_domain::import::UpdateMode;
+use guanxi_domain::import::UpdateRule;
 use guanxi_domain::role::Actor;
 use guanxi_domain::vocabulary::ContactKind;
 use rayon::prelude::*;
@@ -46,7 +46,7 @@ pub enum ImportWrite {
     /// Lays the row over this existing customer as the mode says (overwrite: the row's values
     /// replace, empty cells keep; fill empty: only what is missing is filled); contact points
     /// the customer lacks are added (as secondary ones where it has that kind).
-    Update(i64, ValidCustomer, UpdateMode),
+    Update(i64, ValidCustomer, UpdateRule),
 }
 
 /// An import from the browser records what it wrote, in the same transaction, so that it can
@@ -109,9 +109,9 @@ impl Store {
                         owners.insert(c.fields.owner_id.or(actor.user_id()));
                         inserts.push((c, now));
                     }
-                    ImportWrite::Update(id, c, mode) => {
+                    ImportWrite::Update(id, c, rule) => {
                         updates
-                            .push(plan_import_update(&mut conn, actor, id, &c, mode, now).await?);
+                            .push(plan_import_update(&mut conn, actor, id, &c, &rule, now).await?);
                     }
                 }
             }
@@ -213,12 +213,12 @@ async fn plan_import_update(
     actor: &Actor,
     id: i64,
     v: &ValidCustomer,
-    mode: UpdateMode,
+    rule: &UpdateRule,
     now: i64,
 ) -> Result<PlannedUpdate> {
     let row = load_row(conn, actor, id).await?;
     let before = row.fields()?;
-    let merged = mode.apply(before.clone(), &v.fields);
+    let merged = rule.apply(before.clone(), &v.fields);
     let before_json = serde_json::to_value(&before)
         .map_err(|e| StoreError::Corrupt(format!("customer {id}: {e}")))?;
     let version = row.version;

@@ -205,7 +205,11 @@ async fn an_imported_update_is_applied_like_an_edit(db: &TestDb) {
     let counts = s
         .import_customers(
             &a,
-            vec![ImportWrite::Update(stored.id, row, UpdateMode::Overwrite)],
+            vec![ImportWrite::Update(
+                stored.id,
+                row,
+                UpdateMode::Overwrite.into(),
+            )],
             report,
             None,
         )
@@ -270,7 +274,7 @@ async fn a_failure_mid_import_writes_nothing(db: &TestDb) {
                 &a,
                 json!({"kind": "individual", "name": "王五", "city": city}),
             ),
-            UpdateMode::Overwrite,
+            UpdateMode::Overwrite.into(),
         )
     };
     let (report, _) = progress();
@@ -361,9 +365,13 @@ async fn a_recorded_import_is_undone_except_what_changed_since(db: &TestDb) {
                 ImportWrite::Update(
                     kept.id,
                     row("王五", "南京", Some("13700000009")),
-                    UpdateMode::FillEmpty,
+                    UpdateMode::FillEmpty.into(),
                 ),
-                ImportWrite::Update(other.id, row("孙八", "无锡", None), UpdateMode::Overwrite),
+                ImportWrite::Update(
+                    other.id,
+                    row("孙八", "无锡", None),
+                    UpdateMode::Overwrite.into(),
+                ),
             ],
             report,
             Some(Recording {

@@ -131,7 +131,7 @@ async fn a_gbk_csv_is_mapped_previewed_run_and_undone(app: &TestApp) {
     let (s, b) = manager
         .put(
             &format!("/imports/{id}/settings"),
-            json!({"version": b["version"], "choices": {"3": "update"}, "update_mode": "fill_empty",
+            json!({"version": b["version"], "choices": {"3": "update"}, "update_mode": "fill_empty", "update_except": ["city"],
                    "skip_invalid": true}),
         )
         .await;
@@ -163,8 +163,11 @@ async fn a_gbk_csv_is_mapped_previewed_run_and_undone(app: &TestApp) {
     );
     assert!(st["undo_until"].as_i64().is_some());
     let (_, zhou) = manager.get(&format!("/customers/{known}")).await;
-    assert_eq!(zhou["city"], "上海", "fill-empty keeps the stored city");
-    assert_eq!(zhou["gender"], "male", "and fills the empty gender");
+    assert_eq!(
+        zhou["city"], "广州",
+        "the city is the exception: overwritten"
+    );
+    assert_eq!(zhou["gender"], "male", "fill-empty fills the empty gender");
     let (_, found) = manager
         .get("/customers/identify?q=lilei%40example.com")
         .await;
@@ -204,6 +207,7 @@ async fn a_gbk_csv_is_mapped_previewed_run_and_undone(app: &TestApp) {
         .ends_with("removed=2&restored=1&kept=0"));
     let (_, zhou) = manager.get(&format!("/customers/{known}")).await;
     assert_eq!(zhou["gender"], serde_json::Value::Null);
+    assert_eq!(zhou["city"], "上海");
     let (_, found) = manager
         .get("/customers/identify?q=lilei%40example.com")
         .await;

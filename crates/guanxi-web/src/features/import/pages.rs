@@ -371,6 +371,7 @@ pub async fn settings(
         mapping,
         on_duplicate: form.get("on_duplicate").map(str::to_string),
         update_mode: form.get("update_mode").map(str::to_string),
+        update_except: form.all("except").into_iter().map(str::to_string).collect(),
         choices,
         skip_invalid: form.checked("skip_invalid"),
         source: form.get("source").map(str::to_string),
