@@ -131,3 +131,4 @@ code-too_many_cells = This row has more cells than the header has columns; its d
 import-matched_name_company = name and employer
 duplicates-name_company = the same name and employer
 import-update_except = But treat these fields the other way (e.g. fill empty only, except overwrite the address):
+code-write_failed = Writing the import failed and nothing was imported; see the job for the cause, then run it again.

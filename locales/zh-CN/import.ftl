@@ -131,3 +131,4 @@ code-too_many_cells = 这一行的单元格比表头的列多，多出的数据�
 import-matched_name_company = 姓名和单位
 duplicates-name_company = 同名且同单位
 import-update_except = 以下字段按相反方式处理（例如只填空白，但覆盖地址）：
+code-write_failed = 写入失败，未导入任何数据；原因见后台任务，可修改后重新运行。

@@ -724,7 +724,18 @@ pub async fn run(store: &Store, id: i64) -> Result<serde_json::Value, AppError> 
                 error: Some("changed_meanwhile".into()),
                 ..Default::default()
             },
-            Err(e) => return Err(e),
+            Err(e) => {
+                // Nothing was written (one transaction); the import says so, and can be
+                // reopened and run again, rather than showing "running" for ever. The job
+                // records the cause.
+                let failed = ImportOutcome {
+                    status: "failed",
+                    error: Some("write_failed".into()),
+                    ..Default::default()
+                };
+                store.finish_import(&actor, id, &failed).await?;
+                return Err(e);
+            }
         }
     };
     store.finish_import(&actor, id, &outcome).await?;

@@ -191,6 +191,9 @@ async fn a_gbk_csv_is_mapped_previewed_run_and_undone(app: &TestApp) {
         (t.rows.len(), t.rows[0][0].as_str(), t.rows[0][1].as_str()),
         (1, "4", "手机号码")
     );
+    let (s, kind, _) = manager.download(&format!("/imports/{id}/report")).await;
+    assert_eq!(s, StatusCode::OK, "the report over the API too");
+    assert!(kind.contains("spreadsheetml"), "{kind}");
     // Undo from the page: the created customers go, the updated one gets its fields back.
     let csrf = hidden(&html, "_csrf");
     let r = b

@@ -104,6 +104,25 @@ pub async fn preview(
     Ok(Json(uc::preview(&st.store, &auth.actor, id).await?))
 }
 
+/// The rows' problems as a workbook: line, column, problem in the caller's language and the row
+/// as in the file (audited; formula-safe).
+#[utoipa::path(get, path = "/api/v1/imports/{id}/report", tag = "import",
+    params(("id" = i64, Path, description = "Import id", minimum = 1)),
+    responses((status = 200, description = "The problem report (xlsx)",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<axum::response::Response, ApiError> {
+    let locale =
+        crate::i18n::Locale::from_code(&auth.user.locale).unwrap_or(crate::i18n::Locale::ZhCn);
+    let d = uc::problem_report(&st.store, &auth.actor, locale, id).await?;
+    Ok(crate::download::file(d))
+}
+
 /// Start the import in the background (once); follow it with `GET /api/v1/imports/{id}`.
 #[utoipa::path(post, path = "/api/v1/imports/{id}/start", tag = "import",
     params(("id" = i64, Path, description = "Import id", minimum = 1)),

@@ -19,6 +19,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::get))
         .routes(routes!(api::settings))
         .routes(routes!(api::preview))
+        .routes(routes!(api::report))
         .routes(routes!(api::start))
         .routes(routes!(api::undo))
         .layer(DefaultBodyLimit::max(crate::extract::MAX_UPLOAD))
