@@ -273,6 +273,20 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // Imports: what an update replaced (kept for its undo) goes, and so do the uploaded
+        // files that held them (they cannot be cut row by row); the import stays as a count.
+        sqlx::query("UPDATE import_rows SET before = NULL WHERE customer_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE imports SET file_data = $1 WHERE id IN \
+             (SELECT import_id FROM import_rows WHERE customer_id = $2)",
+        )
+        .bind(Vec::<u8>::new())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         // A key account's plan names people and what was said of them: it goes whole.
         sqlx::query("DELETE FROM key_accounts WHERE customer_id = $1")
             .bind(id)

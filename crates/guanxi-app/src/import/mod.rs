@@ -191,6 +191,9 @@ pub async fn upload(
     bytes: &[u8],
 ) -> Result<ImportBatch, AppError> {
     require(actor, Permission::ImportData)?;
+    // Files past the undo window go: each holds people's data nothing needs any more.
+    let window = Utc::now().timestamp_millis() - (UNDO_DAYS + 1) * 86_400_000;
+    store.purge_import_files(window).await?;
     if bytes.len() > MAX_FILE_BYTES {
         return Err(ValidationErrors::single("file", "too_large").into());
     }
@@ -885,11 +888,14 @@ pub async fn problem_report(
             .map_err(|e| AppError::Store(StoreError::Corrupt(format!("import problems: {e}"))))?,
         None => work_out(store, actor, &b, &settings, None).await?.problems,
     };
-    let book = read_file(&store.import_file(id).await?)?;
-    let table = book
-        .sheet(b.sheet.as_deref())
-        .map(|(_, t)| t.clone())
-        .unwrap_or_default();
+    // The file itself may be gone (past the undo window, or erased): the problems stay.
+    let table = match read_file(&store.import_file(id).await?) {
+        Ok(book) => book
+            .sheet(b.sheet.as_deref())
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default(),
+        Err(_) => Table::default(),
+    };
     let mut header = vec![
         t(locale, "import.report_line").to_string(),
         t(locale, "import.report_column").to_string(),

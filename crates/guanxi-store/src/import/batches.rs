@@ -237,6 +237,21 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Drops the uploaded files of imports made before `before` (epoch ms) and no longer
+    /// waiting to be run: a file holds people's data, and past the undo window nothing needs
+    /// it (the problems are kept apart). Returns how many files went.
+    pub async fn purge_import_files(&self, before: i64) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE imports SET file_data = $1 WHERE created_at < $2 \
+             AND status IN ('done', 'failed', 'undone') AND file_data <> $1",
+        )
+        .bind(Vec::<u8>::new())
+        .bind(before)
+        .execute(&self.write)
+        .await?
+        .rows_affected())
+    }
+
     /// Customers a run of this import created and updated (non-zero only once its write
     /// committed): how a retried run knows the work is done.
     pub async fn import_rows_written(&self, id: i64) -> Result<(i64, i64)> {
@@ -351,7 +366,7 @@ impl Store {
         .await?;
         // Updated customers: their stored fields back, the contact points the import added
         // gone, each through the customer file's own update (validated, indexed, audited).
-        let updates: Vec<(i64, String, i64)> = sqlx::query_as(
+        let updates: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
             "SELECT customer_id, before, version_after FROM import_rows \
              WHERE import_id = $1 AND action = 'update' ORDER BY customer_id",
         )
@@ -365,9 +380,10 @@ impl Store {
                 Err(StoreError::NotFound) => continue,
                 Err(e) => return Err(e),
             };
-            if row.version != version_after {
+            // Changed since, or erased (what it held before is gone with the erasure).
+            let Some(before) = before.filter(|_| row.version == version_after) else {
                 continue;
-            }
+            };
             let before: serde_json::Value = serde_json::from_str(&before)
                 .map_err(|e| StoreError::Corrupt(format!("import_rows {id}/{customer}: {e}")))?;
             let fields: CustomerFields = serde_json::from_value(before["fields"].clone())

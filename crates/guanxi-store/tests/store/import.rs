@@ -24,6 +24,7 @@ on_both_backends!(
     an_imported_update_is_applied_like_an_edit,
     a_failure_mid_import_writes_nothing,
     a_recorded_import_is_undone_except_what_changed_since,
+    an_imports_personal_data_goes_with_erasure_and_age,
 );
 
 async fn admin(s: &Store) -> Actor {
@@ -441,4 +442,81 @@ async fn a_recorded_import_is_undone_except_what_changed_since(db: &TestDb) {
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(s.import_batch(batch.id).await.unwrap().status, "undone");
+}
+
+/// Privacy: an import's file and what its updates replaced hold people's data. Erasing a
+/// customer drops both for the imports that touched them (the undo then keeps that customer as
+/// it is); past the undo window the files of finished imports go.
+async fn an_imports_personal_data_goes_with_erasure_and_age(db: &TestDb) {
+    let s = &db.store;
+    let a = admin(s).await;
+    let stored = s
+        .create_customer(
+            &a,
+            valid(
+                &a,
+                json!({"kind": "individual", "name": "钱七", "city": "上海"}),
+            ),
+        )
+        .await
+        .unwrap();
+    let new = |file: &'static [u8]| NewImport {
+        entity: "customers",
+        file_name: "a.csv",
+        data: file,
+        sheet: None,
+        settings: "{}",
+        total_rows: 1,
+    };
+    let touched = s
+        .create_import(&a, new("name,city\n钱七,北京\n".as_bytes()))
+        .await
+        .unwrap();
+    let other = s.create_import(&a, new(b"name\nSomeone\n")).await.unwrap();
+    let (report, _) = progress();
+    s.import_customers(
+        &a,
+        vec![ImportWrite::Update(
+            stored.id,
+            valid(
+                &a,
+                json!({"kind": "individual", "name": "钱七", "city": "北京"}),
+            ),
+            UpdateMode::Overwrite.into(),
+        )],
+        report,
+        Some(Recording {
+            import_id: touched.id,
+            lines: vec![2],
+        }),
+    )
+    .await
+    .unwrap();
+    let done = ImportOutcome {
+        status: "done",
+        updated: 1,
+        ..Default::default()
+    };
+    s.finish_import(&a, touched.id, &done).await.unwrap();
+    s.erase_customer(&a, stored.id, "客户要求删除")
+        .await
+        .unwrap();
+    assert!(s.import_file(touched.id).await.unwrap().is_empty());
+    assert!(
+        !s.import_file(other.id).await.unwrap().is_empty(),
+        "only the imports that touched them"
+    );
+    let undone = s.undo_import(&a, touched.id).await.unwrap();
+    assert_eq!(
+        (undone.restored, undone.kept),
+        (0, 1),
+        "what it replaced is gone"
+    );
+    // Age: finished imports' files go once past the window; one still waiting to run stays.
+    s.finish_import(&a, other.id, &done).await.unwrap();
+    let waiting = s.create_import(&a, new(b"name\nX\n")).await.unwrap();
+    let later = chrono::Utc::now().timestamp_millis() + 1_000;
+    assert_eq!(s.purge_import_files(later).await.unwrap(), 1);
+    assert!(s.import_file(other.id).await.unwrap().is_empty());
+    assert!(!s.import_file(waiting.id).await.unwrap().is_empty());
 }
