@@ -81,7 +81,7 @@ impl Store {
                 let mut q = if what == "id_number" {
                     SqlBuilder::new(
                         "SELECT c.id_number, c.id, c.name FROM customers c \
-                         WHERE c.deleted_at IS NULL AND c.id_number IN (",
+                         WHERE c.deleted_at IS NULL AND c.id_number IN ",
                     )
                 } else {
                     let kinds = match what {
@@ -92,16 +92,10 @@ impl Store {
                     SqlBuilder::new(&format!(
                         "SELECT DISTINCT p.value_normalized, c.id, c.name FROM contact_points p \
                          JOIN customers c ON c.id = p.customer_id WHERE p.deleted_at IS NULL \
-                         AND c.deleted_at IS NULL AND p.kind IN {kinds} AND p.value_normalized IN ("
+                         AND c.deleted_at IS NULL AND p.kind IN {kinds} AND p.value_normalized IN "
                     ))
                 };
-                for (i, v) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        q.push(", ");
-                    }
-                    q.text(v.to_string());
-                }
-                q.push(")");
+                q.text_list(chunk);
                 push_scope(&mut q, actor);
                 q.push(" ORDER BY 2");
                 for (value, id, name) in q
@@ -153,15 +147,9 @@ impl Store {
         for chunk in names.chunks(LOOKUP_CHUNK) {
             let mut q = SqlBuilder::new(
                 "SELECT c.kind, c.name, c.employer, c.id FROM customers c \
-                 WHERE c.deleted_at IS NULL AND c.name IN (",
+                 WHERE c.deleted_at IS NULL AND c.name IN ",
             );
-            for (i, n) in chunk.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                q.text(n.to_string());
-            }
-            q.push(")");
+            q.text_list(chunk);
             push_scope(&mut q, actor);
             q.push(" ORDER BY 4");
             for (kind, name, employer, id) in q

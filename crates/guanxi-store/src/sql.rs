@@ -152,16 +152,28 @@ impl SqlBuilder {
     }
 
     /// Appends `(v1, v2, …)` with each value bound.
-    pub fn text_list(&mut self, values: &[String]) -> &mut Self {
+    pub fn text_list<S: AsRef<str>>(&mut self, values: &[S]) -> &mut Self {
         self.push("(");
         for (i, v) in values.iter().enumerate() {
             if i > 0 {
                 self.push(", ");
             }
-            self.text(v.clone());
+            self.text(v.as_ref());
         }
         self.push(")")
     }
+}
+
+/// The newest `limit` rows of `columns_from` (`<columns> FROM <table>`), newest first:
+/// everyone's, or those whose `by` column is `who` (the lists of imports and export requests).
+pub(crate) fn newest(columns_from: &str, by: &str, who: Option<i64>, limit: i64) -> SqlBuilder {
+    let mut q = SqlBuilder::new(&format!("SELECT {columns_from}"));
+    if let Some(u) = who {
+        q.push(&format!(" WHERE {by} = ")).int(u);
+    }
+    q.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .int(limit);
+    q
 }
 
 /// Escapes LIKE's wildcards so a typed `%` or `_` means itself.

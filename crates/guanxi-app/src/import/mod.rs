@@ -33,7 +33,7 @@ use guanxi_text::text::t;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-pub use plan::{check_rows, header_of, plan_rows, split_checked, Columns, DuplicateMatch, Plan};
+pub use plan::{check_rows, plan_rows, split_checked, Columns, DuplicateMatch, Plan};
 pub use read::{read_file, Table, Workbook};
 
 use crate::export::Download;
@@ -272,24 +272,39 @@ pub struct Layout {
     pub rows: Vec<Vec<String>>,
 }
 
+/// A workbook down to the sheet an import reads (the named one, else the first): its layout
+/// and its data rows, moved out of the workbook rather than copied (a file may hold 200,000).
+fn open_sheet(
+    mut book: Workbook,
+    wanted: Option<&str>,
+) -> Result<(Layout, Vec<Vec<String>>), AppError> {
+    let i = wanted
+        .and_then(|n| book.sheets.iter().position(|(s, _)| s == n))
+        .unwrap_or(0);
+    if i >= book.sheets.len() {
+        return Err(ValidationErrors::single("file", "empty_file").into());
+    }
+    let sheets = book
+        .sheets
+        .iter()
+        .map(|(n, _)| n.clone())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let (sheet, Table { headers, rows }) = book.sheets.swap_remove(i);
+    let layout = Layout {
+        sheets,
+        sheet,
+        headers,
+        rows: rows.iter().take(SAMPLE_ROWS).cloned().collect(),
+    };
+    Ok((layout, rows))
+}
+
 /// The file's layout for the mapping step.
 pub async fn layout(store: &Store, actor: &Actor, id: i64) -> Result<Layout, AppError> {
     let (b, _) = get(store, actor, id).await?;
     let book = read_file(&store.import_file(id).await?)?;
-    let (sheet, table) = book
-        .sheet(b.sheet.as_deref())
-        .ok_or_else(|| ValidationErrors::single("file", "empty_file"))?;
-    Ok(Layout {
-        sheets: book
-            .sheets
-            .iter()
-            .map(|(n, _)| n.clone())
-            .filter(|n| !n.is_empty())
-            .collect(),
-        sheet: sheet.to_string(),
-        headers: table.headers.clone(),
-        rows: table.rows.iter().take(SAMPLE_ROWS).cloned().collect(),
-    })
+    Ok(open_sheet(book, b.sheet.as_deref())?.0)
 }
 
 /// Takes a failed import back to the mapping step, to be fixed and run again.
@@ -495,8 +510,12 @@ pub struct Preview {
 
 /// Everything a run or a preview works out from the file and the settings.
 struct Worked {
-    book: Workbook,
-    sheet: String,
+    /// The sheet read, as the mapping step shows it.
+    layout: Layout,
+    /// Its data rows.
+    total: usize,
+    /// Fields mapped to columns.
+    columns: Columns,
     /// Valid rows with their plan.
     planned: Vec<(u64, guanxi_domain::customer::ValidCustomer, Plan)>,
     problems: Vec<RowError>,
@@ -512,11 +531,9 @@ async fn work_out(
     id: Option<i64>,
 ) -> Result<Worked, AppError> {
     let book = read_file(&store.import_file(batch.id).await?)?;
-    let (sheet, table) = book
-        .sheet(batch.sheet.as_deref())
-        .map(|(n, t)| (n.to_string(), t.clone()))
-        .ok_or_else(|| ValidationErrors::single("file", "empty_file"))?;
-    let columns = settings.columns(&table.headers)?;
+    let (layout, rows) = open_sheet(book, batch.sheet.as_deref())?;
+    let columns = settings.columns(&layout.headers)?;
+    let total = rows.len();
     let source = SourceChannel::parse(&settings.source)
         .map_err(|c| ValidationErrors::single("source", c))?;
     let report = |phase: &'static str, done: u64| {
@@ -526,17 +543,16 @@ async fn work_out(
                 Some(RunProgress {
                     phase,
                     done,
-                    total: table.rows.len() as u64,
+                    total: total as u64,
                 }),
             );
         }
     };
     report("checking", 0);
-    let rows: Vec<(u64, Vec<String>)> = table
-        .rows
-        .iter()
+    let rows: Vec<(u64, Vec<String>)> = rows
+        .into_iter()
         .enumerate()
-        .map(|(i, r)| (i as u64 + 2, r.clone()))
+        .map(|(i, r)| (i as u64 + 2, r))
         .collect();
     let owner = settings.owner_id.or(actor.user_id());
     let (cols, who) = (columns.clone(), actor.clone());
@@ -559,8 +575,9 @@ async fn work_out(
         .map(|((l, v), p)| (l, v, p))
         .collect();
     Ok(Worked {
-        book,
-        sheet,
+        layout,
+        total,
+        columns,
         planned,
         problems,
         invalid_lines,
@@ -572,14 +589,8 @@ async fn work_out(
 pub async fn preview(store: &Store, actor: &Actor, id: i64) -> Result<Preview, AppError> {
     let (b, settings) = get(store, actor, id).await?;
     let w = work_out(store, actor, &b, &settings, None).await?;
-    let table = w
-        .book
-        .sheet(Some(&w.sheet))
-        .map(|(_, t)| t.clone())
-        .unwrap_or_default();
-    let columns = settings.columns(&table.headers)?;
     let mut samples = Vec::new();
-    for (i, _) in table.rows.iter().take(SAMPLE_ROWS).enumerate() {
+    for i in 0..w.layout.rows.len() {
         let line = i as u64 + 2;
         let problems: Vec<RowError> = w
             .problems
@@ -591,7 +602,7 @@ pub async fn preview(store: &Store, actor: &Actor, id: i64) -> Result<Preview, A
             .planned
             .iter()
             .find(|(l, _, _)| *l == line)
-            .map(|(_, v, _)| stored_values(v, &columns))
+            .map(|(_, v, _)| stored_values(v, &w.columns))
             .unwrap_or_default();
         samples.push(SampleRow {
             line,
@@ -601,18 +612,12 @@ pub async fn preview(store: &Store, actor: &Actor, id: i64) -> Result<Preview, A
     }
     let count = |want: fn(&Plan) -> bool| w.planned.iter().filter(|(_, _, p)| want(p)).count();
     Ok(Preview {
-        sheets: w
-            .book
-            .sheets
-            .iter()
-            .map(|(n, _)| n.clone())
-            .filter(|n| !n.is_empty())
-            .collect(),
-        sheet: w.sheet.clone(),
-        headers: table.headers.clone(),
-        raw: table.rows.iter().take(SAMPLE_ROWS).cloned().collect(),
+        sheets: w.layout.sheets,
+        sheet: w.layout.sheet,
+        headers: w.layout.headers,
+        raw: w.layout.rows,
         samples,
-        total: table.rows.len(),
+        total: w.total,
         invalid: w.invalid_lines.len(),
         problems: w.problems.iter().take(LISTED).cloned().collect(),
         duplicate_count: w.matches.len(),
@@ -889,19 +894,17 @@ pub async fn problem_report(
         None => work_out(store, actor, &b, &settings, None).await?.problems,
     };
     // The file itself may be gone (past the undo window, or erased): the problems stay.
-    let table = match read_file(&store.import_file(id).await?) {
-        Ok(book) => book
-            .sheet(b.sheet.as_deref())
-            .map(|(_, t)| t.clone())
-            .unwrap_or_default(),
-        Err(_) => Table::default(),
-    };
+    let (headers, file_rows) = read_file(&store.import_file(id).await?)
+        .ok()
+        .and_then(|book| open_sheet(book, b.sheet.as_deref()).ok())
+        .map(|(layout, rows)| (layout.headers, rows))
+        .unwrap_or_default();
     let mut header = vec![
         t(locale, "import.report_line").to_string(),
         t(locale, "import.report_column").to_string(),
         t(locale, "import.report_problem").to_string(),
     ];
-    header.extend(table.headers.iter().cloned());
+    header.extend(headers);
     let rows: Vec<Vec<String>> = problems
         .iter()
         .map(|p| {
@@ -911,7 +914,7 @@ pub async fn problem_report(
                 guanxi_text::i18n::message(locale, &p.code).to_string(),
             ];
             let idx = (p.line as usize).checked_sub(2);
-            if let Some(cells) = idx.and_then(|i| table.rows.get(i)) {
+            if let Some(cells) = idx.and_then(|i| file_rows.get(i)) {
                 r.extend(cells.iter().cloned());
             }
             r

@@ -90,7 +90,7 @@ pub fn split_checked(checked: Vec<(u64, RowCheck)>) -> (Vec<(u64, ValidCustomer)
 }
 
 /// The column a match was found in, as the file names it.
-pub fn header_of(columns: &Columns, v: &ValidCustomer, field: &str) -> String {
+fn header_of(columns: &Columns, v: &ValidCustomer, field: &str) -> String {
     let name = match field
         .strip_prefix("contact_points[")
         .and_then(|r| r.split(']').next())

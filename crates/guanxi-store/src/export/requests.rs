@@ -212,17 +212,8 @@ impl Store {
         requested_by: Option<i64>,
         limit: i64,
     ) -> Result<Vec<ExportRequest>> {
-        let sql = match requested_by {
-            Some(_) => format!(
-                "SELECT {COLUMNS} WHERE requested_by = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-            ),
-            None => format!("SELECT {COLUMNS} ORDER BY created_at DESC, id DESC LIMIT $1"),
-        };
-        let mut q = sqlx::query_as(&sql);
-        if let Some(u) = requested_by {
-            q = q.bind(u);
-        }
-        Ok(q.bind(limit).fetch_all(&self.read).await?)
+        let q = crate::sql::newest(COLUMNS, "requested_by", requested_by, limit);
+        Ok(q.query_as().fetch_all(&self.read).await?)
     }
 
     /// Approves or rejects a pending request (the caller checked who may), audited, with the

@@ -175,17 +175,8 @@ impl Store {
         created_by: Option<i64>,
         limit: i64,
     ) -> Result<Vec<ImportBatch>> {
-        let sql = match created_by {
-            Some(_) => format!(
-                "SELECT {COLUMNS} WHERE created_by = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-            ),
-            None => format!("SELECT {COLUMNS} ORDER BY created_at DESC, id DESC LIMIT $1"),
-        };
-        let mut q = sqlx::query_as(&sql);
-        if let Some(u) = created_by {
-            q = q.bind(u);
-        }
-        Ok(q.bind(limit).fetch_all(&self.read).await?)
+        let q = crate::sql::newest(COLUMNS, "created_by", created_by, limit);
+        Ok(q.query_as().fetch_all(&self.read).await?)
     }
 
     /// Saves the sheet and settings of an import not yet run, at its version.

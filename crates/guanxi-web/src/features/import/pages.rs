@@ -176,9 +176,28 @@ async fn show_page(
     let (mut preview, mut sheets, mut sheet, mut columns) =
         (None, Vec::new(), String::new(), Vec::new());
     if imp.import.status == "uploaded" {
-        let layout = uc::layout(&st.store, &user.actor, id)
-            .await
-            .map_err(page_err(l))?;
+        // The dry run carries the sheet's layout; only a refused one needs it read apart.
+        let layout = match uc::preview(&st.store, &user.actor, id).await {
+            Ok(p) => {
+                let layout = uc::Layout {
+                    sheets: p.sheets.clone(),
+                    sheet: p.sheet.clone(),
+                    headers: p.headers.clone(),
+                    rows: p.raw.clone(),
+                };
+                preview = Some(p);
+                layout
+            }
+            Err(e) => {
+                let (_, errs) = form_refusal(l, e)?;
+                if errors.is_empty() {
+                    errors = field_messages(l, &errs);
+                }
+                uc::layout(&st.store, &user.actor, id)
+                    .await
+                    .map_err(page_err(l))?
+            }
+        };
         sheets = layout.sheets;
         sheet = layout.sheet;
         columns = layout
@@ -205,15 +224,6 @@ async fn show_page(
                     .unwrap_or_default(),
             })
             .collect();
-        match uc::preview(&st.store, &user.actor, id).await {
-            Ok(p) => preview = Some(p),
-            Err(e) => {
-                let (_, errs) = form_refusal(l, e)?;
-                if errors.is_empty() {
-                    errors = field_messages(l, &errs);
-                }
-            }
-        }
     }
     let mapped: Vec<String> = FIELDS
         .iter()
