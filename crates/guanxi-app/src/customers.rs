@@ -3,6 +3,7 @@
 //! a reader may see of a record with the audit of sensitive reads.
 
 use chrono::Utc;
+use guanxi_domain::custom_field::{Catalogue, FieldEntity};
 use guanxi_domain::customer::{CustomerFields, CustomerPatch};
 use guanxi_domain::masking::mask_id_number;
 use guanxi_domain::records::{Customer, IdentifyHit};
@@ -68,9 +69,14 @@ pub async fn read_customer(
     via: Option<&str>,
 ) -> Result<Customer, AppError> {
     require(actor, Permission::ReadCustomers)?;
-    let (c, sensitive) = present(actor, store.get_customer(actor, id).await?);
+    let (mut c, sensitive) = present(actor, store.get_customer(actor, id).await?);
+    let mut fields: Vec<String> = Vec::new();
     if sensitive {
-        let mut detail = json!({"fields": ["id_number"]});
+        fields.push("id_number".into());
+    }
+    fields.extend(with_custom(store, actor, &mut c, false).await?);
+    if !fields.is_empty() {
+        let mut detail = json!({"fields": fields});
         if let Some(v) = via {
             detail["via"] = json!(v);
         }
@@ -89,6 +95,40 @@ pub async fn read_customer(
     Ok(c)
 }
 
+/// Fills a customer's `custom` with the values `actor` may see (masked as [`crate::custom_field::present`]
+/// says); returns the sensitive ones shown unmasked.
+async fn with_custom(
+    store: &Store,
+    actor: &Actor,
+    c: &mut Customer,
+    in_list: bool,
+) -> Result<Vec<String>, AppError> {
+    let cat = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
+    let fields: Vec<_> = cat.visible(actor).cloned().collect();
+    let values = store
+        .custom_values(&fields, &[c.id])
+        .await?
+        .remove(&c.id)
+        .unwrap_or_default();
+    let (shown, sensitive) = crate::custom_field::present(actor, &cat, &values, in_list);
+    c.custom = shown;
+    Ok(sensitive)
+}
+
+/// The custom-field changes a create or an update sends, checked against the fields and the
+/// required ones (`current`: the record's values before, `None` on a create).
+fn custom_changes(
+    actor: &Actor,
+    cat: &Catalogue,
+    kind: guanxi_domain::vocabulary::CustomerKind,
+    values: &std::collections::BTreeMap<String, serde_json::Value>,
+    current: Option<&guanxi_store::custom_field::RecordValues>,
+) -> Result<Vec<guanxi_store::custom_field::CustomChange>, guanxi_domain::ValidationErrors> {
+    let changes = crate::custom_field::changes_from_json(actor, cat, Some(kind), values)?;
+    crate::custom_field::check_required(actor, cat, Some(kind), current, &changes)?;
+    Ok(changes)
+}
+
 /// Creates a customer. Naming an owner other than oneself needs `ReassignCustomers`. Unless
 /// `allow_duplicate`, a customer the actor can see who shares a mobile or phone, email, WeChat
 /// id or ID number stops the creation with the matches ([`AppError::PossibleDuplicate`]); one
@@ -103,16 +143,33 @@ pub async fn create_customer(
     if fields.owner_id.is_some_and(|o| o != actor.id) {
         require(actor, Permission::ReassignCustomers)?;
     }
-    let valid = fields.validate(actor.id, Utc::now())?;
+    let mut fields = fields;
+    let custom = std::mem::take(&mut fields.custom);
+    let cat = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
+    // Every problem in one answer: the fields' and the custom fields'.
+    let kind = fields.kind;
+    let (valid, changes) = match (
+        fields.validate(actor.id, Utc::now()),
+        custom_changes(actor, &cat, kind, &custom, None),
+    ) {
+        (Ok(v), Ok(c)) => (v, c),
+        (v, c) => {
+            let mut e = v.err().unwrap_or_default();
+            e.0.extend(c.err().unwrap_or_default().0);
+            return Err(e.into());
+        }
+    };
     if !allow_duplicate {
         let candidates = store.duplicate_candidates(actor, &valid).await?;
         if !candidates.is_empty() {
             return Err(AppError::PossibleDuplicate(candidates));
         }
     }
-    let c = store.create_customer(actor, valid).await?;
+    let c = store.create_customer_with(actor, valid, &changes).await?;
     crate::care::dates_changed(store).await;
-    Ok(present(actor, c).0)
+    let mut c = present(actor, c).0;
+    with_custom(store, actor, &mut c, false).await?;
+    Ok(c)
 }
 
 /// Changes a customer guarded by the version last read (a stale one is a conflict naming who
@@ -124,15 +181,33 @@ pub async fn update_customer(
     patch: CustomerPatch,
 ) -> Result<Customer, AppError> {
     require(actor, Permission::WriteCustomers)?;
+    let current = store.get_customer(actor, id).await?;
     if let Some(new_owner) = patch.owner_id {
-        let current = store.get_customer(actor, id).await?;
         if current.owner_id != Some(new_owner) {
             require(actor, Permission::ReassignCustomers)?;
         }
     }
-    let c = store.update_customer(actor, id, patch).await?;
+    let mut patch = patch;
+    let changes = match patch.custom.take() {
+        Some(values) => {
+            let cat = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
+            let fields: Vec<_> = cat.fields.clone();
+            let before = store
+                .custom_values(&fields, &[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default();
+            custom_changes(actor, &cat, current.kind, &values, Some(&before))?
+        }
+        None => Vec::new(),
+    };
+    let c = store
+        .update_customer_with(actor, id, patch, &changes)
+        .await?;
     crate::care::dates_changed(store).await;
-    Ok(present(actor, c).0)
+    let mut c = present(actor, c).0;
+    with_custom(store, actor, &mut c, false).await?;
+    Ok(c)
 }
 
 /// Deletes a customer (soft; guarded by the version last read).
@@ -158,8 +233,19 @@ pub async fn list_customers(
         .list_customers(actor, filter)
         .await
         .map_err(in_query)?;
+    let cat = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
+    let ids: Vec<i64> = page.items.iter().map(|c| c.id).collect();
+    let mut custom = crate::custom_field::present_many(store, actor, &cat, &ids).await?;
     Ok(Page {
-        items: page.items.into_iter().map(present_in_list).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|c| {
+                let mut c = present_in_list(c);
+                c.custom = custom.remove(&c.id).unwrap_or_default();
+                c
+            })
+            .collect(),
         next_cursor: page.next_cursor,
     })
 }

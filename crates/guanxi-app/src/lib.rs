@@ -12,6 +12,7 @@ pub mod audit;
 pub mod campaign;
 pub mod care;
 pub mod contacts;
+pub mod custom_field;
 pub mod customers;
 pub mod error;
 pub mod export;

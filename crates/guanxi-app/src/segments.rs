@@ -26,6 +26,26 @@ fn resolve(rule: &SegmentRule, as_of: AsOf) -> Result<SegmentFilter, AppError> {
         .map_err(|e| AppError::Invalid(rule_errors(e)))
 }
 
+/// Checks a rule's custom-field clauses against the fields `actor` may filter by (problems
+/// under `rule`).
+async fn check_custom(store: &Store, actor: &Actor, rule: &SegmentRule) -> Result<(), AppError> {
+    if !mentions_custom(rule) {
+        return Ok(());
+    }
+    let cat =
+        crate::custom_field::catalogue(store, guanxi_domain::custom_field::FieldEntity::Customer)
+            .await?;
+    rule.check_custom(&cat, actor)
+        .map_err(|e| AppError::Invalid(rule_errors(e)))
+}
+
+fn mentions_custom(rule: &SegmentRule) -> bool {
+    rule.clauses.iter().any(|c| {
+        c.field.starts_with(guanxi_domain::segment::CUSTOM_PREFIX)
+            || c.rule.as_deref().is_some_and(mentions_custom)
+    })
+}
+
 /// Resolves a saved segment's rule now. A rule saved by an older version that no longer
 /// resolves is a validation problem under `rule`, not a server error.
 async fn resolve_saved(
@@ -55,6 +75,7 @@ pub struct ListNarrowing {
 pub async fn list_narrowing(
     store: &Store,
     as_of: AsOf,
+    actor: &Actor,
     segment_id: Option<i64>,
     rule_json: Option<&str>,
 ) -> Result<ListNarrowing, AppError> {
@@ -80,6 +101,12 @@ pub async fn list_narrowing(
     let filter = match &rule {
         None => saved.as_ref().map(|s| s.1.clone()),
         Some(rule) => {
+            check_custom(store, actor, rule)
+                .await
+                .map_err(|e| match e {
+                    AppError::Invalid(v) => AppError::InvalidQuery(v),
+                    other => other,
+                })?;
             let rule = match &saved {
                 Some((seg, _)) => SegmentRule::all_of(vec![seg.rule.clone(), rule.clone()]),
                 None => rule.clone(),
@@ -247,6 +274,7 @@ pub async fn create_segment(
     input: &SegmentInput,
 ) -> Result<(Segment, i64), AppError> {
     require(actor, Permission::ManageSegments)?;
+    check_custom(store, actor, &input.rule).await?;
     let seg = store.create_segment(actor, input, as_of).await?;
     queue_sizes(store, as_of.utc_offset_hours).await?;
     sized(store, as_of, actor, seg).await
@@ -262,6 +290,7 @@ pub async fn update_segment(
     input: &SegmentInput,
 ) -> Result<(Segment, i64), AppError> {
     require(actor, Permission::ManageSegments)?;
+    check_custom(store, actor, &input.rule).await?;
     let seg = store
         .update_segment(actor, id, version, input, as_of)
         .await?;
@@ -289,6 +318,7 @@ pub async fn preview(
 ) -> Result<i64, AppError> {
     require(actor, Permission::ReadCustomers)?;
     let f = resolve(rule, as_of)?;
+    check_custom(store, actor, rule).await?;
     Ok(store.segment_size(actor, &f).await?)
 }
 

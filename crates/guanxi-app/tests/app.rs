@@ -172,14 +172,14 @@ async fn segments_are_authorised_and_sized_for_the_reader(backend: Backend) {
     );
 
     // Narrowing a list: a missing segment or a malformed rule is a query problem.
-    let r = uc::list_narrowing(s, as_of(), Some(seg.id + 100), None).await;
+    let r = uc::list_narrowing(s, as_of(), &marketer, Some(seg.id + 100), None).await;
     match r {
         Err(AppError::InvalidQuery(v)) => assert_eq!(v.0[0].field, "segment_id"),
         other => panic!("{:?}", other.err()),
     }
-    let r = uc::list_narrowing(s, as_of(), None, Some("{not json")).await;
+    let r = uc::list_narrowing(s, as_of(), &marketer, None, Some("{not json")).await;
     assert!(matches!(r, Err(AppError::InvalidQuery(_))), "{:?}", r.err());
-    let n = uc::list_narrowing(s, as_of(), Some(seg.id), None)
+    let n = uc::list_narrowing(s, as_of(), &marketer, Some(seg.id), None)
         .await
         .unwrap();
     assert_eq!(n.segment.map(|x| x.id), Some(seg.id));

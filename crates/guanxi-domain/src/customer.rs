@@ -81,6 +81,12 @@ pub struct CustomerFields {
     /// number (create only; without it such a create answers 409 with the candidates).
     #[serde(default, skip_serializing)]
     pub allow_duplicate: bool,
+    /// Custom-field values by field code (create only): text, numbers, `"1234.50"` for money,
+    /// `"2026-05-01"` for dates, a code for a choice, an array of codes for a multi-choice,
+    /// `true`/`false`, a user id. `GET /api/v1/custom-fields?entity=customer` lists the fields.
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Object)]
+    pub custom: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A customer that passed validation, with derived name renderings.
@@ -418,6 +424,10 @@ where
 pub struct CustomerPatch {
     /// The version the client last read.
     pub version: i64,
+    /// Custom-field values to set, by code (`null` clears one; absent ones stay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub custom: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// New name.
     #[serde(default)]
     pub name: Option<String>,

@@ -8,6 +8,7 @@
 pub mod campaign;
 pub mod care;
 pub mod contact;
+pub mod custom_field;
 pub mod customer;
 pub mod error;
 pub mod import;

@@ -76,6 +76,11 @@ pub struct Customer {
     pub company: Option<CompanyProfile>,
     /// Contact points (not deleted).
     pub contact_points: Vec<ContactPoint>,
+    /// Custom-field values the reader may see, by field code (sensitive ones masked for
+    /// readers without the permission); see `CustomerFields::custom` for the shapes.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom: std::collections::BTreeMap<String, serde_json::Value>,
     /// Row metadata.
     #[serde(flatten)]
     pub meta: RowMeta,

@@ -81,6 +81,9 @@ pub enum Permission {
     /// Approve or reject another user's export of more customers than the shop's threshold
     /// (managers and admins); nobody approves their own.
     ApproveExports,
+    /// Define custom fields on customers, companies, opportunities and tickets, and switch on
+    /// the shipped presets (admins: a field changes every form, list and import).
+    ManageCustomFields,
 }
 
 /// Which customers a user sees.
@@ -95,7 +98,7 @@ pub enum RecordScope {
 impl Permission {
     /// Every permission, for listings and the allow-list tests. The exhaustive `match` in the
     /// tests fails to compile when a variant is added without being listed here.
-    pub const ALL: [Permission; 26] = [
+    pub const ALL: [Permission; 27] = [
         Permission::ReadCustomers,
         Permission::WriteCustomers,
         Permission::DeleteCustomers,
@@ -122,6 +125,7 @@ impl Permission {
         Permission::ManagePipelines,
         Permission::ImportData,
         Permission::ApproveExports,
+        Permission::ManageCustomFields,
     ];
 }
 
@@ -248,6 +252,7 @@ mod tests {
                 ManagePipelines => 23,
                 ImportData => 24,
                 ApproveExports => 25,
+                ManageCustomFields => 26,
             }
         }
         for (i, p) in Permission::ALL.iter().enumerate() {
@@ -272,7 +277,8 @@ mod tests {
             [
                 Permission::ManageUsers,
                 Permission::DataSubjectRights,
-                Permission::ManageJobs
+                Permission::ManageJobs,
+                Permission::ManageCustomFields
             ]
         );
         assert!(Permission::ALL.iter().all(|p| Role::Admin.can(*p)));

@@ -422,7 +422,54 @@ pub enum Test {
     },
     /// A nested filter.
     Group(SegmentFilter),
+    /// A custom field's value (`cf.<code>` clauses).
+    Custom {
+        /// The customer field's code.
+        code: String,
+        /// What its value must be.
+        test: CustomTest,
+    },
 }
+
+/// A test on a custom field's stored value (see `custom_field::value` for how values are
+/// kept): by equality of the canonical text (or of the number, so `100.00` finds `100`), by a
+/// part of the text, by presence, or by a range of numbers or dates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomTest {
+    /// One of these values (or, for numbers, equal to one of `numbers`).
+    Equals {
+        /// Canonical texts.
+        texts: Vec<String>,
+        /// The same values read as numbers, where they are.
+        numbers: Vec<f64>,
+    },
+    /// The text contains this.
+    Contains(String),
+    /// Has any value.
+    Present,
+    /// Compares with a number (numbers, money in yuan, user ids).
+    NumberCmp(Cmp, f64),
+    /// Compares with a date, `YYYY-MM-DD` (dates compare as their text).
+    DateCmp(Cmp, String),
+}
+
+/// Operators a `cf.` clause may use; which ones fit the field's kind is checked against the
+/// catalogue ([`SegmentRule::check_custom`]).
+const CUSTOM_OPS: &[&str] = &[
+    "eq",
+    "ne",
+    "in",
+    "contains",
+    "empty",
+    "not_empty",
+    "gte",
+    "lte",
+    "has",
+    "not_has",
+];
+
+/// The prefix of a custom field's clause code: `cf.annual_income`.
+pub const CUSTOM_PREFIX: &str = "cf.";
 
 /// A window of days for which the store keeps each customer's order count and spend
 /// (`customer_purchases`), so that "spent ≥ 500 in the last 365 days" reads one index instead
@@ -626,6 +673,9 @@ fn resolve_group(
 }
 
 fn resolve_clause(c: &RuleClause, as_of: AsOf, e: &mut ValidationErrors) -> Option<Condition> {
+    if let Some(code) = c.field.strip_prefix(CUSTOM_PREFIX) {
+        return resolve_custom(code, c, e);
+    }
     let Some(spec) = field_spec(&c.field) else {
         e.push("field", "unknown_field");
         return None;
@@ -815,6 +865,129 @@ fn resolve_clause(c: &RuleClause, as_of: AsOf, e: &mut ValidationErrors) -> Opti
         }
     };
     Some(Condition { negate, test })
+}
+
+/// Resolves a `cf.<code>` clause by its operator alone; [`SegmentRule::check_custom`] checks
+/// it against the field's definition where the catalogue is at hand.
+fn resolve_custom(code: &str, c: &RuleClause, e: &mut ValidationErrors) -> Option<Condition> {
+    if crate::custom_field::check_code(code).is_err() {
+        e.push("field", "unknown_field");
+        return None;
+    }
+    let op = c.op.as_str();
+    if !CUSTOM_OPS.contains(&op) {
+        e.push("op", "unknown_op");
+        return None;
+    }
+    if !c.days.trim().is_empty() {
+        e.push("days", "not_allowed");
+    }
+    let value = c.value.trim();
+    if !matches!(op, "empty" | "not_empty") && value.is_empty() {
+        e.push("value", "required");
+        return None;
+    }
+    let negate = matches!(op, "ne" | "not_has" | "empty");
+    let test = match op {
+        "eq" | "ne" | "in" | "has" | "not_has" => {
+            let texts = if op == "in" {
+                e.field("value", split_list(value))?
+            } else {
+                vec![value.to_string()]
+            };
+            let numbers = texts
+                .iter()
+                .filter_map(|t| crate::custom_field::value::parse_number(t).ok())
+                .collect();
+            // A date typed `2026/5/1` finds the stored `2026-05-01`.
+            let mut texts = texts;
+            let dates: Vec<String> = texts
+                .iter()
+                .filter_map(|t| crate::custom_field::value::parse_date(t).ok())
+                .map(|d| d.to_string())
+                .filter(|d| !texts.contains(d))
+                .collect();
+            texts.extend(dates);
+            CustomTest::Equals { texts, numbers }
+        }
+        "contains" => CustomTest::Contains(value.to_string()),
+        "empty" | "not_empty" => CustomTest::Present,
+        _ => {
+            let cmp = cmp(op);
+            if let Ok(n) = crate::custom_field::value::parse_number(value) {
+                CustomTest::NumberCmp(cmp, n)
+            } else if let Ok(d) = crate::custom_field::value::parse_date(value) {
+                CustomTest::DateCmp(cmp, d.to_string())
+            } else if let Ok(m) = parse_money(value) {
+                CustomTest::NumberCmp(cmp, m as f64 / 100.0)
+            } else {
+                e.push("value", "not_a_number");
+                return None;
+            }
+        }
+    };
+    Some(Condition {
+        negate,
+        test: Test::Custom {
+            code: code.to_string(),
+            test,
+        },
+    })
+}
+
+impl SegmentRule {
+    /// Checks every `cf.` clause against the customer fields `actor` may filter by: the field
+    /// exists, is live and readable (a sensitive field filters only for those who may read it),
+    /// the operator fits its kind, and the value is one it can hold.
+    pub fn check_custom(
+        &self,
+        catalogue: &crate::custom_field::Catalogue,
+        actor: &crate::role::Actor,
+    ) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        for (i, c) in self.clauses.iter().enumerate() {
+            let path = format!("clauses[{i}]");
+            if let Some(rule) = c.rule.as_deref() {
+                e.take(&path, rule.check_custom(catalogue, actor));
+                continue;
+            }
+            let Some(code) = c.field.strip_prefix(CUSTOM_PREFIX) else {
+                continue;
+            };
+            let Some(def) = catalogue.by_code(code).filter(|d| d.readable_by(actor)) else {
+                e.push(format!("{path}.field"), "unknown_field");
+                continue;
+            };
+            if !def.kind.ops().contains(&c.op.as_str()) {
+                e.push(format!("{path}.op"), "unknown_op");
+                continue;
+            }
+            if matches!(c.op.as_str(), "empty" | "not_empty" | "contains") {
+                continue;
+            }
+            let values = if c.op == "in" {
+                split_list(c.value.trim()).unwrap_or_default()
+            } else {
+                vec![c.value.trim().to_string()]
+            };
+            for v in values {
+                let parsed = if def.kind.has_choices() {
+                    def.choices
+                        .iter()
+                        .any(|x| x.code == v)
+                        .then_some(())
+                        .ok_or("unknown_value")
+                } else {
+                    crate::custom_field::CustomValue::parse_text(def, &v).map(|_| ())
+                };
+                if let Err(code) = parsed {
+                    e.push(format!("{path}.value"), code);
+                    break;
+                }
+            }
+        }
+        e.finish(|| ())
+    }
 }
 
 const TEXT_COLUMNS: &[&str] = &["city", "province", "industry", "employer", "job_title"];

@@ -13,6 +13,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::audit::{bad_cursor, diff, record, AuditEvent};
 use crate::cells::{placeholders, Cell};
+use crate::custom_field::CustomChange;
 use crate::db::{to_ms, Store};
 use crate::error::{Result, StoreError};
 use crate::rows::{ContactRow, CustomerRow, CONTACT_COLUMNS, CUSTOMER_COLUMNS};
@@ -210,6 +211,15 @@ fn memberships(f: &CustomerFilter) -> Vec<Membership<'_>> {
             }),
         });
     }
+    for (code, test) in &f.custom {
+        out.push(Membership {
+            table: "custom_values v",
+            key: "v.record_id",
+            condition: Box::new(move |q: &mut SqlBuilder| {
+                crate::custom_field::push_value_condition(q, code, test);
+            }),
+        });
+    }
     if let Some(v) =
         f.q.as_deref()
             .map(guanxi_domain::name::normalize_query)
@@ -258,6 +268,8 @@ pub struct CustomerFilter {
     pub rf: Option<(i64, i64)>,
     /// A resolved segment rule (saved or being edited): only its members.
     pub segment: Option<guanxi_domain::segment::SegmentFilter>,
+    /// Custom-field conditions (field code, test), each read like a tag.
+    pub custom: Vec<(String, guanxi_domain::segment::CustomTest)>,
     /// Sort column.
     pub sort: CustomerSort,
     /// Descending.
@@ -926,9 +938,20 @@ fn short_digest(s: &str) -> String {
 impl Store {
     /// Creates a customer with its contact points; owner defaults to the actor.
     pub async fn create_customer(&self, actor: &Actor, c: ValidCustomer) -> Result<Customer> {
+        self.create_customer_with(actor, c, &[]).await
+    }
+
+    /// Creates a customer with its contact points and custom-field values, in one transaction.
+    pub async fn create_customer_with(
+        &self,
+        actor: &Actor,
+        c: ValidCustomer,
+        custom: &[CustomChange],
+    ) -> Result<Customer> {
         let now = to_ms(Utc::now());
         let mut tx = self.begin_write().await?;
         let id = self.insert_customer(&mut tx, actor, &c, now).await?;
+        crate::custom_field::write_values_in(&mut tx, actor, "customer", id, custom).await?;
         tx.commit().await?;
         self.get_customer(&Actor::system(), id).await
     }
@@ -1031,6 +1054,18 @@ impl Store {
         id: i64,
         patch: CustomerPatch,
     ) -> Result<Customer> {
+        self.update_customer_with(actor, id, patch, &[]).await
+    }
+
+    /// Applies a patch and sets custom-field values in one transaction, under the patch's
+    /// version: a form's save is one change, locked and audited together.
+    pub async fn update_customer_with(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: CustomerPatch,
+        custom: &[CustomChange],
+    ) -> Result<Customer> {
         let now = Utc::now();
         let mut tx = self.begin_write().await?;
         let row = load_row(&mut tx, actor, id).await?;
@@ -1044,6 +1079,7 @@ impl Store {
         let expected_version = patch.version;
         let merged = patch.apply(before.clone());
         write_update(&mut tx, actor, row, before, merged, expected_version, now).await?;
+        crate::custom_field::write_values_in(&mut tx, actor, "customer", id, custom).await?;
         tx.commit().await?;
         self.get_customer(&Actor::system(), id).await
     }

@@ -14,6 +14,7 @@ pub mod campaign;
 pub mod care;
 mod cells;
 pub mod contacts;
+pub mod custom_field;
 pub mod customers;
 pub mod dashboard;
 mod db;

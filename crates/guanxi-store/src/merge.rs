@@ -481,6 +481,7 @@ impl Store {
         let now_ms = to_ms(now);
         let moved = movable(&mut tx, winner, loser).await?;
         move_all(&mut tx, &moved, loser, winner, now_ms).await?;
+        crate::custom_field::move_values_in(&mut tx, loser, winner).await?;
         // The loser leaves first, so its ID number (if taken) is on one live record only.
         sqlx::query("UPDATE customers SET deleted_at = $1, deleted_by = $2, merged_into = $3, version = version + 1, updated_at = $1, updated_by = $2 WHERE id = $4")
             .bind(now_ms).bind(actor.user_id()).bind(winner).bind(loser).execute(&mut *tx).await?;

@@ -191,6 +191,7 @@ impl Store {
         .await?
         .rows_affected();
         let run = |sql: &'static str| sqlx::query(sql).bind(now).bind(id);
+        crate::custom_field::erase_values_in(&mut tx, id).await?;
         sqlx::query(
             "UPDATE customers SET name = '#' || CAST(id AS TEXT), name_pinyin = '', name_initials = '', \
              name_sort = '0', gender = NULL, birthday = NULL, birthday_lunar = $3, id_number = NULL, \

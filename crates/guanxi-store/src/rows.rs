@@ -143,6 +143,7 @@ impl CustomerRow {
             company: json(self.company.as_deref(), "company")?,
             contact_points: Vec::new(),
             allow_duplicate: false,
+            custom: Default::default(),
         })
     }
 
@@ -175,6 +176,7 @@ impl CustomerRow {
             profile: f.profile,
             company: f.company,
             contact_points,
+            custom: Default::default(),
             meta: meta(
                 self.version,
                 self.created_at,

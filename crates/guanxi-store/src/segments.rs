@@ -137,7 +137,7 @@ fn cost(t: &Test, plan: &KeptPlan) -> u8 {
         | Test::BirthdayOn { .. }
         | Test::CreatedSince(_)
         | Test::CreatedBetween { .. } => 0,
-        Test::Tag(_) => ID_LIST,
+        Test::Tag(_) | Test::Custom { .. } => ID_LIST,
         Test::ScoreIn { .. } => ID_LIST,
         Test::ScoreCmp { column, .. } if scores_index(column) => ID_LIST,
         Test::ScoreCmp { .. } | Test::Consent(_) | Test::Responded { .. } => 2,
@@ -523,6 +523,9 @@ fn push_test(q: &mut SqlBuilder, t: &Test, positive: bool, plan: &KeptPlan) {
             q.push("c.id IN (SELECT t.customer_id FROM customer_tags t WHERE t.tag = ")
                 .text(tag.clone())
                 .push(")");
+        }
+        Test::Custom { code, test } => {
+            crate::custom_field::push_custom_test(q, code, test);
         }
         Test::Consent(kind) => {
             q.push(

@@ -717,6 +717,7 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
                         source: None,
                     }],
                     allow_duplicate: false,
+                    custom: Default::default(),
                 }
             } else {
                 let chinese = rng.gen_bool(0.85);
@@ -861,6 +862,7 @@ async fn generate(store: &Store, args: &DemoArgs) -> anyhow::Result<Generated> {
                     company: None,
                     contact_points,
                     allow_duplicate: false,
+                    custom: Default::default(),
                 }
             };
             let valid = f

@@ -283,6 +283,7 @@ pub fn row_to_fields(
         company: None,
         contact_points,
         allow_duplicate: false,
+        custom: Default::default(),
     };
     // Validation paths back to the file's column names.
     let column_of = |path: &str| -> String {

@@ -206,6 +206,7 @@ impl LeadInput {
             profile: None,
             company: None,
             allow_duplicate: false,
+            custom: Default::default(),
             job_title: self
                 .job_title
                 .clone()

@@ -21,6 +21,7 @@ use guanxi_store::on_both_backends;
 
 mod care;
 mod coupons;
+mod custom_fields;
 mod customers;
 mod dashboard;
 mod import;

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod analytics;
 pub mod campaign;
 pub mod care;
+pub mod custom_field;
 pub mod customers;
 pub mod export;
 pub mod import;
@@ -55,6 +56,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(key_account::api_routes())
         .merge(import::api_routes())
         .merge(export::api_routes())
+        .merge(custom_field::api_routes())
 }
 
 /// Every area's page routes.
@@ -65,6 +67,7 @@ pub fn page_routes() -> axum::Router<AppState> {
         .merge(privacy::page_routes())
         .merge(timeline::page_routes())
         .merge(admin::page_routes())
+        .merge(custom_field::page_routes())
         .merge(analytics::page_routes())
         .merge(segments::page_routes())
         .merge(jobs::page_routes())

@@ -9,6 +9,7 @@ mod common;
 mod api;
 mod campaigns;
 mod care;
+mod custom_fields;
 mod exports;
 mod imports;
 mod key_accounts;

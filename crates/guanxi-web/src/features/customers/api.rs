@@ -94,12 +94,14 @@ pub async fn list_customers(
     let segment = guanxi_app::segments::list_narrowing(
         &st.store,
         st.as_of(),
+        &auth.actor,
         q.segment_id,
         q.rule.as_deref(),
     )
     .await?
     .filter;
     let filter = CustomerFilter {
+        custom: Vec::new(),
         segment,
         owner_id: q.owner_id,
         lifecycle_stage: q.lifecycle_stage,

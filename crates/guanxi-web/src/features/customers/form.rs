@@ -26,12 +26,14 @@ use guanxi_domain::vocabulary::{
 use guanxi_domain::{ValidationError, ValidationErrors};
 use guanxi_store::duplicates::DuplicateCandidate;
 
+use crate::features::custom_field::CustomInput;
 use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::render;
 use crate::ui::session::{optional_field, page_err, Ctx, FormData, UiError, UiUser};
 use guanxi_app::AppError;
+use guanxi_domain::custom_field::FieldDefinition;
 
 /// One input of a form.
 pub struct Field {
@@ -65,6 +67,8 @@ struct FormTpl {
     conflict: Option<Conflict>,
     /// (customer id, name, text key of what they share).
     duplicates: Vec<(i64, String, &'static str)>,
+    /// The custom fields' inputs.
+    custom: Vec<CustomInput>,
 }
 
 /// The text key saying what a duplicate candidate shares.
@@ -594,6 +598,7 @@ impl Mapped {
             company: self.company.clone(),
             contact_points: self.contact_points.clone(),
             allow_duplicate: false,
+            custom: Default::default(),
         }
     }
 
@@ -618,6 +623,7 @@ impl Mapped {
             tags: Some(self.tags.clone()),
             profile: person.map(|p| Some(p.profile.clone())),
             company: self.company.clone().map(Some),
+            custom: None,
         }
     }
 }
@@ -869,6 +875,7 @@ fn form_page(
     owners: &[(i64, String)],
     target: Option<(&Customer, i64)>,
     notice: Notice,
+    custom: Vec<CustomInput>,
     status: StatusCode,
 ) -> Response {
     let heading = match (mode, kind) {
@@ -904,6 +911,7 @@ fn form_page(
         has_errors,
         conflict: notice.conflict,
         duplicates: crate::features::merge::pages::candidate_views(notice.duplicates),
+        custom,
     };
     (status, render(user.locale, &tpl)).into_response()
 }
@@ -926,9 +934,12 @@ pub async fn new_form(
             values.insert(field.to_string(), v.chars().take(200).collect());
         }
     }
+    let kind = kind_param(&q);
+    let (defs, _) = custom_defs(&st, &user, kind, None).await?;
+    let custom = custom_inputs(&user, &defs, &owners, &|_| Vec::new(), &[]);
     Ok(form_page(
         &user,
-        kind_param(&q),
+        kind,
         Mode::Create,
         &values,
         &[],
@@ -936,6 +947,7 @@ pub async fn new_form(
         &owners,
         None,
         Notice::default(),
+        custom,
         StatusCode::OK,
     ))
 }
@@ -951,6 +963,13 @@ pub async fn create(
     let owners = user_names(&st, &user).await?;
     let ctx = user.ctx("form.new_individual");
     let mapped = map_form(kind, Mode::Create, &form, None, &ctx);
+    let (defs, _) = custom_defs(&st, &user, kind, None).await?;
+    let typed = |d: &FieldDefinition| {
+        form.all(&guanxi_app::custom_field::form_name(d))
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    };
     let retry_with = |errors: &[ValidationError], duplicates: Vec<DuplicateCandidate>, status| {
         form_page(
             &user,
@@ -965,6 +984,7 @@ pub async fn create(
                 duplicates,
                 ..Notice::default()
             },
+            custom_inputs(&user, &defs, &owners, &typed, errors),
             status,
         )
     };
@@ -974,7 +994,15 @@ pub async fn create(
         all.extend(dry_run(&mapped, user.actor.id));
         return Ok(retry(&all, StatusCode::UNPROCESSABLE_ENTITY));
     }
-    let fields = mapped.fields();
+    let mut fields = mapped.fields();
+    fields.custom = guanxi_app::custom_field::form_values(
+        &user.actor,
+        &guanxi_domain::custom_field::Catalogue {
+            fields: defs.clone(),
+        },
+        Some(kind),
+        &|name| form.all(name).into_iter().map(str::to_string).collect(),
+    );
     // "Create and merge": the new record is created, then compared with the one it duplicates.
     let merge_into = form
         .get("merge_into")
@@ -1007,6 +1035,40 @@ pub async fn create(
     }
 }
 
+/// The custom fields the form shows for a customer of `kind` (and `customer`'s values).
+async fn custom_defs(
+    st: &AppState,
+    user: &UiUser,
+    kind: CustomerKind,
+    customer: Option<&Customer>,
+) -> Result<
+    (
+        Vec<FieldDefinition>,
+        guanxi_store::custom_field::RecordValues,
+    ),
+    UiError,
+> {
+    guanxi_app::custom_field::customer_form_fields(&st.store, &user.actor, kind, customer)
+        .await
+        .map_err(page_err(user.locale))
+}
+
+fn custom_inputs(
+    user: &UiUser,
+    defs: &[FieldDefinition],
+    owners: &[(i64, String)],
+    values_of: &dyn Fn(&FieldDefinition) -> Vec<String>,
+    errors: &[ValidationError],
+) -> Vec<CustomInput> {
+    crate::features::custom_field::inputs(
+        user.locale.code(),
+        defs.iter(),
+        owners,
+        values_of,
+        errors,
+    )
+}
+
 async fn load_for_edit(st: &AppState, user: &UiUser, id: i64) -> Result<Customer, UiError> {
     let mut c = guanxi_app::customers::load_for_change(&st.store, &user.actor, id)
         .await
@@ -1027,6 +1089,14 @@ pub async fn edit_form(
     let c = load_for_edit(&st, &user, id).await?;
     let owners = user_names(&st, &user).await?;
     let values = record_values(&c);
+    let (defs, stored) = custom_defs(&st, &user, c.kind, Some(&c)).await?;
+    let custom = custom_inputs(
+        &user,
+        &defs,
+        &owners,
+        &|d| crate::features::custom_field::input_values(stored.get(&d.id)),
+        &[],
+    );
     Ok(form_page(
         &user,
         c.kind,
@@ -1037,6 +1107,7 @@ pub async fn edit_form(
         &owners,
         Some((&c, c.meta.version)),
         Notice::default(),
+        custom,
         StatusCode::OK,
     ))
 }
@@ -1056,6 +1127,13 @@ pub async fn update(
     let ctx = user.ctx("form.edit");
     let mapped = map_form(current.kind, Mode::Edit, &form, Some(&current), &ctx);
     let values = form.values();
+    let (defs, _) = custom_defs(&st, &user, current.kind, None).await?;
+    let typed = |d: &FieldDefinition| {
+        form.all(&guanxi_app::custom_field::form_name(d))
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    };
     let retry = |errors: &[ValidationError], conflict: Option<Conflict>, version: i64, status| {
         form_page(
             &user,
@@ -1070,6 +1148,7 @@ pub async fn update(
                 conflict,
                 ..Notice::default()
             },
+            custom_inputs(&user, &defs, &owners, &typed, errors),
             status,
         )
     };
@@ -1083,9 +1162,17 @@ pub async fn update(
     if patch.owner_id == current.owner_id {
         patch.owner_id = None;
     }
+    patch.custom = Some(guanxi_app::custom_field::form_values(
+        &user.actor,
+        &guanxi_domain::custom_field::Catalogue {
+            fields: defs.clone(),
+        },
+        Some(current.kind),
+        &|name| form.all(name).into_iter().map(str::to_string).collect(),
+    ));
     match guanxi_app::customers::update_customer(&st.store, &user.actor, id, patch).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=customer")).into_response()),
-        Err(AppError::Store(guanxi_store::StoreError::Invalid(e))) => {
+        Err(AppError::Invalid(e) | AppError::Store(guanxi_store::StoreError::Invalid(e))) => {
             Ok(retry(&e.0, None, version, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(AppError::Store(guanxi_store::StoreError::Conflict {

@@ -21,9 +21,18 @@ use guanxi_app::customers::LIST_COUNT_CAP;
 
 /// A column the user may show.
 struct Column {
-    key: &'static str,
-    label: &'static str,
+    key: String,
+    label: String,
     on: bool,
+}
+
+/// A custom field's filter on the list (`cf.<code>`).
+struct CustomFilterView {
+    name: String,
+    label: String,
+    /// (value, label) for a select; empty for a text input.
+    options: Vec<(String, String)>,
+    value: String,
 }
 
 /// Columns in display order, with the default selection.
@@ -73,7 +82,8 @@ struct ListTpl {
     kinds: Vec<&'static str>,
     sorts: Vec<&'static str>,
     columns: Vec<Column>,
-    headers: Vec<&'static str>,
+    headers: Vec<String>,
+    custom_filters: Vec<CustomFilterView>,
     rows: Vec<RowView>,
     next_url: String,
     first_url: String,
@@ -173,11 +183,25 @@ async fn filter_from(
         None => None,
     };
     // A saved segment and/or an ad-hoc rule (a chart's click-through: "CLV between …").
-    let narrowing =
-        guanxi_app::segments::list_narrowing(&st.store, st.as_of(), segment_id, q.get("rule"))
-            .await
-            .map_err(crate::ui::session::page_err(l))?;
+    let narrowing = guanxi_app::segments::list_narrowing(
+        &st.store,
+        st.as_of(),
+        &user.actor,
+        segment_id,
+        q.get("rule"),
+    )
+    .await
+    .map_err(crate::ui::session::page_err(l))?;
+    let custom_pairs: Vec<(String, String)> = q
+        .pairs()
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("cf.")?.to_string(), v.clone())))
+        .collect();
+    let custom = guanxi_app::custom_field::list_filters(&st.store, &user.actor, &custom_pairs)
+        .await
+        .map_err(|_| UiError::BadForm(l))?;
     let filter = CustomerFilter {
+        custom,
         segment: narrowing.filter.clone(),
         owner_id,
         lifecycle_stage: parse(q.get("stage"), LifecycleStage::parse, l)?,
@@ -224,11 +248,19 @@ pub async fn list(
         .await
         .map_err(bad_query)?;
     let chosen = q.all("col");
-    let columns: Vec<Column> = COLUMNS
+    let ctx = user.ctx("customers.title");
+    let custom_defs = guanxi_app::custom_field::visible_fields(
+        &st.store,
+        &user.actor,
+        guanxi_domain::custom_field::FieldEntity::Customer,
+    )
+    .await
+    .map_err(crate::ui::session::page_err(l))?;
+    let mut columns: Vec<Column> = COLUMNS
         .iter()
         .map(|(key, label, default)| Column {
-            key,
-            label,
+            key: key.to_string(),
+            label: ctx.t(label).to_string(),
             on: if chosen.is_empty() {
                 *default
             } else {
@@ -236,9 +268,46 @@ pub async fn list(
             },
         })
         .collect();
+    columns.extend(custom_defs.iter().map(|d| {
+        let key = guanxi_app::custom_field::form_name(d);
+        Column {
+            on: chosen.contains(&key.as_str()),
+            key,
+            label: d.label(l.code()).to_string(),
+        }
+    }));
     let owners = user_names(&st, &user).await?;
     let owner_names: HashMap<i64, &str> = owners.iter().map(|(i, n)| (*i, n.as_str())).collect();
-    let ctx = user.ctx("customers.title");
+    let custom_filters: Vec<CustomFilterView> = custom_defs
+        .iter()
+        .filter(|d| d.readable_by(&user.actor))
+        .map(|d| {
+            let name = guanxi_app::custom_field::form_name(d);
+            let any = (String::new(), ctx.t("filter.any").to_string());
+            let mut options = match crate::features::custom_field::inputs(
+                l.code(),
+                std::iter::once(d),
+                &owners,
+                &|_| Vec::new(),
+                &[],
+            )
+            .pop()
+            {
+                Some(i) if i.kind == "select" || i.kind == "multi" => i.options,
+                _ => Vec::new(),
+            };
+            if !options.is_empty() {
+                options.retain(|o| !o.0.is_empty());
+                options.insert(0, any);
+            }
+            CustomFilterView {
+                label: d.label(l.code()).to_string(),
+                value: q.get(&name).unwrap_or("").to_string(),
+                name,
+                options,
+            }
+        })
+        .collect();
     let tz = format::zone(st.utc_offset_hours);
     let show_tier = columns.iter().any(|c| c.key == "tier" && c.on);
     let tiers = if show_tier {
@@ -258,7 +327,20 @@ pub async fn list(
         let cells = columns
             .iter()
             .filter(|col| col.on)
-            .map(|col| match col.key {
+            .map(|col| match col.key.as_str() {
+                custom if custom.starts_with("cf.") => custom_defs
+                    .iter()
+                    .find(|d| d.code == custom[3..])
+                    .and_then(|d| {
+                        let v = c.custom.get(&d.code)?;
+                        Some(crate::features::custom_field::shown(
+                            d,
+                            v,
+                            l.code(),
+                            &owners,
+                        ))
+                    })
+                    .unwrap_or_default(),
                 "phone" => c
                     .first_contact(&[ContactKind::Mobile, ContactKind::Phone])
                     .map(shown_value)
@@ -304,6 +386,12 @@ pub async fn list(
     ]
     .iter()
     .filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencode(v))))
+    .chain(
+        q.pairs()
+            .iter()
+            .filter(|(k, v)| k.starts_with("cf.") && !v.trim().is_empty())
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))),
+    )
     .chain(chosen.iter().map(|c| format!("col={}", urlencode(c))))
     .collect();
     let query = base.join("&");
@@ -373,7 +461,12 @@ pub async fn list(
         saved_segment: narrowing.segment.map(|s| (s.id, s.name)),
         score_filter: score_filter.join(" · "),
         hidden_score,
-        headers: columns.iter().filter(|c| c.on).map(|c| c.label).collect(),
+        headers: columns
+            .iter()
+            .filter(|c| c.on)
+            .map(|c| c.label.clone())
+            .collect(),
+        custom_filters,
         f: Filters {
             q: q.get("q").unwrap_or("").into(),
             owner: q.get("owner").unwrap_or("").into(),

@@ -117,6 +117,7 @@ struct PageTpl {
     new_contact: NewContactForm,
     contact_kinds: Vec<&'static str>,
     sections: Vec<SectionView>,
+    custom: Vec<crate::features::custom_field::ShownField>,
     relations: Vec<RelationView>,
     graph: String,
     anniversaries: Vec<(String, String, String)>,
@@ -771,7 +772,22 @@ async fn render_page(
         .iter()
         .map(|cp| contact_view(&ctx, cp, &names, tz))
         .collect();
+    let custom_defs = guanxi_app::custom_field::visible_fields(
+        &st.store,
+        &user.actor,
+        guanxi_domain::custom_field::FieldEntity::Customer,
+    )
+    .await
+    .map_err(page_err(l))?;
+    let user_list: Vec<(i64, String)> = names.iter().map(|(i, n)| (*i, n.clone())).collect();
+    let custom = crate::features::custom_field::shown_fields(
+        custom_defs.iter().filter(|d| d.applies_to_kind(c.kind)),
+        &c.custom,
+        l.code(),
+        &user_list,
+    );
     let tpl = PageTpl {
+        custom,
         h: Header {
             id,
             name: c.name.clone(),

@@ -1,0 +1,479 @@
+//! Custom fields: definitions, values written with the customer's own change, the list's
+//! filter and segment clauses (issue #18), on both backends.
+
+use super::*;
+use guanxi_domain::custom_field::{
+    presets::preset_inputs, AppliesTo, CustomValue, FieldChoice, FieldDefinition, FieldEntity,
+    FieldInput, FieldKind,
+};
+use guanxi_domain::segment::{CustomTest, SegmentRule};
+use guanxi_store::custom_field::CustomChange;
+
+on_both_backends!(
+    custom_values_filter_the_list_and_segments,
+    definitions_are_checked_audited_and_archived,
+    erasure_and_merge_carry_custom_values,
+);
+
+fn input(code: &str, kind: FieldKind, choices: &[&str]) -> FieldInput {
+    FieldInput {
+        entity: FieldEntity::Customer,
+        applies_to: AppliesTo::All,
+        code: code.into(),
+        kind,
+        label_zh: format!("{code}中"),
+        label_en: code.into(),
+        choices: choices
+            .iter()
+            .map(|c| FieldChoice {
+                code: (*c).into(),
+                label_zh: format!("{c}中"),
+                label_en: (*c).into(),
+            })
+            .collect(),
+        required: false,
+        visible_to: vec![],
+        sensitive: false,
+        position: 0,
+    }
+}
+
+async fn field(
+    s: &Store,
+    admin: &Actor,
+    code: &str,
+    kind: FieldKind,
+    choices: &[&str],
+) -> FieldDefinition {
+    s.create_custom_field(admin, &input(code, kind, choices).validate().unwrap(), None)
+        .await
+        .unwrap()
+}
+
+fn set(def: &FieldDefinition, raw: &str) -> CustomChange {
+    CustomChange {
+        field: def.clone(),
+        value: CustomValue::parse_text(def, raw).unwrap(),
+    }
+}
+
+async fn with_values(s: &Store, admin: &Actor, name: &str, values: Vec<CustomChange>) -> i64 {
+    let c = person(s, admin, name, None).await;
+    s.update_customer_with(
+        admin,
+        c.id,
+        CustomerPatch {
+            version: c.meta.version,
+            ..Default::default()
+        },
+        &values,
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+async fn listed(s: &Store, actor: &Actor, custom: Vec<(String, CustomTest)>) -> Vec<String> {
+    let f = CustomerFilter {
+        custom,
+        limit: 200,
+        ..Default::default()
+    };
+    let mut names: Vec<String> = s
+        .list_customers(actor, &f)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    names.sort();
+    // Both plans of a SQLite page agree with the database's own.
+    let plans = if s.backend() == Backend::Sqlite { 2 } else { 0 };
+    for plan in [
+        guanxi_store::customers::ListPlan::Sparse,
+        guanxi_store::customers::ListPlan::Dense,
+    ]
+    .into_iter()
+    .take(plans)
+    {
+        let mut again: Vec<String> = s
+            .list_customers_as(actor, &f, Some(plan))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        again.sort();
+        assert_eq!(again, names, "{plan:?}");
+    }
+    names
+}
+
+fn sorted<const N: usize>(v: [&str; N]) -> Vec<String> {
+    let mut v: Vec<String> = v.into_iter().map(String::from).collect();
+    v.sort();
+    v
+}
+
+fn eq(code: &str, v: &str) -> (String, CustomTest) {
+    (
+        code.into(),
+        CustomTest::Equals {
+            texts: vec![v.into()],
+            numbers: guanxi_domain::custom_field::value::parse_number(v)
+                .ok()
+                .into_iter()
+                .collect(),
+        },
+    )
+}
+
+async fn custom_values_filter_the_list_and_segments(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let level = field(s, &admin, "level", FieldKind::Choice, &["gold", "silver"]).await;
+    let media = field(
+        s,
+        &admin,
+        "media",
+        FieldKind::MultiChoice,
+        &["tv", "wechat", "weibo"],
+    )
+    .await;
+    let income = field(s, &admin, "income", FieldKind::Money, &[]).await;
+    let since = field(s, &admin, "member_since", FieldKind::Date, &[]).await;
+    let club = field(s, &admin, "club", FieldKind::Text, &[]).await;
+    let golfer = field(s, &admin, "golfer", FieldKind::Boolean, &[]).await;
+    with_values(
+        s,
+        &admin,
+        "甲",
+        vec![
+            set(&level, "gold"),
+            set(&media, "tv,wechat"),
+            set(&income, "250000"),
+            set(&since, "2020-03-01"),
+            set(&club, "Rotary 扶轮社"),
+            set(&golfer, "是"),
+        ],
+    )
+    .await;
+    with_values(
+        s,
+        &admin,
+        "乙",
+        vec![
+            set(&level, "silver"),
+            set(&media, "wechat"),
+            set(&income, "80000.50"),
+            set(&since, "2024-11-30"),
+        ],
+    )
+    .await;
+    with_values(
+        s,
+        &admin,
+        "丙",
+        vec![set(&level, "gold"), set(&golfer, "否")],
+    )
+    .await;
+    person(s, &admin, "丁", None).await;
+
+    // The list's filter, read like a tag.
+    assert_eq!(
+        listed(s, &admin, vec![eq("level", "gold")]).await,
+        sorted(["甲", "丙"])
+    );
+    assert_eq!(
+        listed(s, &admin, vec![eq("media", "wechat")]).await,
+        sorted(["乙", "甲"])
+    );
+    assert_eq!(
+        listed(s, &admin, vec![eq("media", "wechat"), eq("level", "gold")]).await,
+        sorted(["甲"])
+    );
+    assert_eq!(
+        listed(s, &admin, vec![eq("income", "80000.5")]).await,
+        sorted(["乙"])
+    );
+    assert!(listed(s, &admin, vec![eq("nobody", "gold")])
+        .await
+        .is_empty());
+
+    // Segment clauses, every operator; the list, the count and the export agree.
+    let admin = &admin;
+    let names = |clauses: serde_json::Value| async move {
+        let rule: SegmentRule =
+            serde_json::from_value(json!({"match": "all", "clauses": clauses})).unwrap();
+        let f = rule.resolve(as_of()).unwrap();
+        let page = s
+            .list_customers(
+                admin,
+                &CustomerFilter {
+                    segment: Some(f.clone()),
+                    limit: 200,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let mut n: Vec<String> = page.items.into_iter().map(|c| c.name).collect();
+        n.sort();
+        assert_eq!(s.segment_size(admin, &f).await.unwrap(), n.len() as i64);
+        n
+    };
+    let cases: Vec<(serde_json::Value, Vec<&str>)> = vec![
+        (
+            json!([{"field": "cf.level", "op": "eq", "value": "gold"}]),
+            vec!["甲", "丙"],
+        ),
+        (
+            json!([{"field": "cf.level", "op": "ne", "value": "gold"}]),
+            vec!["丁", "乙"],
+        ),
+        (
+            json!([{"field": "cf.level", "op": "in", "value": "gold, silver"}]),
+            vec!["丙", "乙", "甲"],
+        ),
+        (json!([{"field": "cf.level", "op": "empty"}]), vec!["丁"]),
+        (
+            json!([{"field": "cf.media", "op": "has", "value": "tv"}]),
+            vec!["甲"],
+        ),
+        (
+            json!([{"field": "cf.media", "op": "not_has", "value": "tv"}]),
+            vec!["丁", "丙", "乙"],
+        ),
+        (
+            json!([{"field": "cf.income", "op": "gte", "value": "100000"}]),
+            vec!["甲"],
+        ),
+        (
+            json!([{"field": "cf.income", "op": "lte", "value": "80,000.50"}]),
+            vec!["乙"],
+        ),
+        (
+            json!([{"field": "cf.income", "op": "eq", "value": "250000.00"}]),
+            vec!["甲"],
+        ),
+        (
+            json!([{"field": "cf.member_since", "op": "gte", "value": "2021/1/1"}]),
+            vec!["乙"],
+        ),
+        (
+            json!([{"field": "cf.member_since", "op": "eq", "value": "2020/3/1"}]),
+            vec!["甲"],
+        ),
+        (
+            json!([{"field": "cf.club", "op": "contains", "value": "rotary"}]),
+            vec!["甲"],
+        ),
+        (
+            json!([{"field": "cf.golfer", "op": "eq", "value": "false"}]),
+            vec!["丙"],
+        ),
+        (
+            json!([{"field": "cf.golfer", "op": "not_empty"}]),
+            vec!["丙", "甲"],
+        ),
+        (
+            json!([{"field": "cf.level", "op": "eq", "value": "gold"},
+                   {"field": "cf.golfer", "op": "eq", "value": "true"}]),
+            vec!["甲"],
+        ),
+    ];
+    for (clauses, want) in cases {
+        let mut want: Vec<String> = want.into_iter().map(String::from).collect();
+        want.sort();
+        assert_eq!(names(clauses.clone()).await, want, "{clauses}");
+    }
+
+    // Reading back: the values as written, multi-choice included.
+    let fields = s.custom_fields(FieldEntity::Customer).await.unwrap();
+    let a = listed(s, admin, vec![eq("club", "Rotary 扶轮社")]).await;
+    assert_eq!(a, ["甲"]);
+    let id = s
+        .list_customers(
+            admin,
+            &CustomerFilter {
+                custom: vec![eq("club", "Rotary 扶轮社")],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    let v = s
+        .custom_values(&fields, &[id])
+        .await
+        .unwrap()
+        .remove(&id)
+        .unwrap();
+    assert_eq!(
+        v[&media.id],
+        CustomValue::Choices(vec!["tv".into(), "wechat".into()])
+    );
+    assert_eq!(v[&income.id], CustomValue::Money(25_000_000));
+    assert_eq!(v[&golfer.id], CustomValue::Boolean(true));
+
+    // An archived field filters nothing (its values stay).
+    s.archive_custom_field(admin, level.id, level.version, true)
+        .await
+        .unwrap();
+    assert!(listed(s, admin, vec![eq("level", "gold")]).await.is_empty());
+    let all = s.custom_values(&fields, &[id]).await.unwrap();
+    assert!(all[&id].contains_key(&level.id));
+}
+
+async fn definitions_are_checked_audited_and_archived(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let f = field(s, &admin, "level", FieldKind::Choice, &["gold"]).await;
+    // A code is unique per entity, not across entities.
+    let again = s
+        .create_custom_field(
+            &admin,
+            &input("level", FieldKind::Text, &[]).validate().unwrap(),
+            None,
+        )
+        .await;
+    assert!(
+        matches!(&again, Err(StoreError::Invalid(e)) if e.0[0].code == "taken"),
+        "{again:?}"
+    );
+    let mut on_tickets = input("level", FieldKind::Text, &[]);
+    on_tickets.entity = FieldEntity::Ticket;
+    s.create_custom_field(&admin, &on_tickets.validate().unwrap(), None)
+        .await
+        .unwrap();
+    // Update: labels and choices change; a used choice cannot be dropped; kind is fixed.
+    let mut changed = input("level", FieldKind::Choice, &["gold", "platinum"]);
+    changed.label_zh = "会员等级".into();
+    let f2 = s
+        .update_custom_field(&admin, f.id, f.version, &changed)
+        .await
+        .unwrap();
+    assert_eq!(
+        (f2.label_zh.as_str(), f2.choices.len(), f2.version),
+        ("会员等级", 2, 2)
+    );
+    let dropped = s
+        .update_custom_field(
+            &admin,
+            f.id,
+            f2.version,
+            &input("level", FieldKind::Choice, &["platinum"]),
+        )
+        .await;
+    assert!(
+        matches!(dropped, Err(StoreError::Invalid(_))),
+        "{dropped:?}"
+    );
+    let rekind = s
+        .update_custom_field(
+            &admin,
+            f.id,
+            f2.version,
+            &input("level", FieldKind::Text, &[]),
+        )
+        .await;
+    assert!(matches!(rekind, Err(StoreError::Invalid(_))), "{rekind:?}");
+    let stale = s.update_custom_field(&admin, f.id, 1, &changed).await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "{stale:?}"
+    );
+    let archived = s
+        .archive_custom_field(&admin, f.id, f2.version, true)
+        .await
+        .unwrap();
+    assert!(archived.archived);
+    // Presets all store.
+    for p in preset_inputs() {
+        s.create_custom_field(&admin, &p.validate().unwrap(), Some(p.code.as_str()))
+            .await
+            .unwrap();
+    }
+    let fields = s.custom_fields(FieldEntity::Customer).await.unwrap();
+    assert_eq!(fields.len(), preset_inputs().len() + 1);
+    assert!(fields.iter().any(|f| f.code == "health_notes"
+        && f.sensitive
+        && f.preset.as_deref() == Some("health_notes")));
+    let log = s
+        .list_audit(&AuditFilter {
+            entity: Some("custom_field".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log
+        .items
+        .iter()
+        .rev()
+        .take(4)
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(actions, ["create", "create", "update", "archive"]);
+}
+
+async fn erasure_and_merge_carry_custom_values(db: &TestDb) {
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let level = field(s, &admin, "level", FieldKind::Choice, &["gold", "silver"]).await;
+    let mut secret = input("health", FieldKind::Text, &[]);
+    secret.sensitive = true;
+    let health = s
+        .create_custom_field(&admin, &secret.validate().unwrap(), None)
+        .await
+        .unwrap();
+    let a = with_values(
+        s,
+        &admin,
+        "甲",
+        vec![set(&level, "gold"), set(&health, "过敏")],
+    )
+    .await;
+    // The sensitive change is audited without its value.
+    let log = s
+        .list_audit(&AuditFilter {
+            entity: Some("customer".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let custom = log
+        .items
+        .iter()
+        .find(|e| e.action == "update_custom")
+        .unwrap();
+    assert_eq!(custom.detail["custom.health"], "changed");
+    assert_eq!(custom.detail["custom.level"]["after"], "gold");
+    // A merge gives the winner what only the duplicate had.
+    let b = with_values(s, &admin, "甲2", vec![set(&level, "silver")]).await;
+    let winner = person(s, &admin, "甲3", None).await;
+    let loser = s.get_customer(&admin, b).await.unwrap();
+    s.merge_customers(
+        &admin,
+        winner.id,
+        winner.meta.version,
+        loser.id,
+        loser.meta.version,
+        &[],
+    )
+    .await
+    .unwrap();
+    let fields = s.custom_fields(FieldEntity::Customer).await.unwrap();
+    let v = s.custom_values(&fields, &[winner.id]).await.unwrap();
+    assert_eq!(
+        v[&winner.id][&level.id],
+        CustomValue::Choices(vec!["silver".into()])
+    );
+    // An erasure takes every value.
+    s.erase_customer(&admin, a, "客户要求").await.unwrap();
+    assert!(s.custom_values(&fields, &[a]).await.unwrap().is_empty());
+}

@@ -1,0 +1,281 @@
+//! Custom fields over HTTP on both backends (issue #18): the admin defines fields and switches
+//! on the presets; values travel in a customer's `custom` object and its forms; the 360 page
+//! and the list show them; sensitive ones are masked and their reads audited; the list filters
+//! by them and segments use them.
+
+use crate::common::TestApp;
+use crate::pages::{hidden, Browser};
+use guanxi_domain::role::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+on_both_backends!(custom_fields_from_definition_to_filter);
+
+async fn custom_fields_from_definition_to_filter(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let manager = app.user("mgr", Role::Manager, None).await;
+    let sales = app.user("svc", Role::Service, None).await;
+    // Definitions: admins only; a bad one names its fields.
+    let level = json!({"entity": "customer", "code": "level", "kind": "choice",
+        "label_zh": "会员等级", "label_en": "Level", "required": false,
+        "choices": [{"code": "gold", "label_zh": "金卡", "label_en": "Gold"},
+                    {"code": "silver", "label_zh": "银卡", "label_en": "Silver"}]});
+    let (s, _) = manager.post("/custom-fields", level.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, f) = admin.post("/custom-fields", level).await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    let (s, e) = admin
+        .post(
+            "/custom-fields",
+            json!({"entity": "customer", "code": "Bad Code", "kind": "choice",
+                   "label_zh": "", "label_en": "x"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["code", "label_zh", "choices"], "{e}");
+    let (s, p) = admin.post("/custom-fields/presets", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert!(p["added"].as_i64().unwrap() >= 20, "{p}");
+    let (_, again) = admin.post("/custom-fields/presets", json!({})).await;
+    assert_eq!(again["added"], 0);
+    // Any reader sees the live fields (a client needs codes and kinds).
+    let (s, listed) = sales.get("/custom-fields?entity=customer").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == "level"));
+
+    // Values: created with the customer, checked field by field.
+    let (s, e) = sales
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "张三",
+                   "custom": {"level": "platinum", "nope": 1, "health_notes": "x"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let mut bad: Vec<(&str, &str)> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["field"].as_str().unwrap(), x["code"].as_str().unwrap()))
+        .collect();
+    bad.sort();
+    assert_eq!(
+        bad,
+        [
+            ("custom.health_notes", "sensitive_not_allowed"),
+            ("custom.level", "unknown_value"),
+            ("custom.nope", "unknown_field")
+        ]
+    );
+    let (s, c) = manager
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "张三",
+                   "custom": {"level": "金卡", "preferred_media": ["wechat", "tv"],
+                              "annual_income": "300000", "health_notes": "花粉过敏",
+                              "native_place": "浙江宁波"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(c["custom"]["level"], "gold");
+    assert_eq!(c["custom"]["preferred_media"], json!(["tv", "wechat"]));
+    assert_eq!(c["custom"]["annual_income"], "300000.00");
+    assert_eq!(c["custom"]["health_notes"], "花粉过敏");
+    // A company-only preset does not go on a person.
+    let (s, _) = manager
+        .patch(
+            &format!("/customers/{id}"),
+            json!({"version": c["version"], "custom": {"reputation": "good"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, c2) = manager
+        .patch(
+            &format!("/customers/{id}"),
+            json!({"version": c["version"], "custom": {"native_place": null}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c2}");
+    assert!(c2["custom"].get("native_place").is_none());
+    assert_eq!(c2["custom"]["level"], "gold", "untouched values stay");
+
+    // An agent sees the sensitive values masked, a manager unmasked (and that read is audited).
+    let (s, seen) = sales.get(&format!("/customers/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(seen["custom"]["health_notes"], "******");
+    assert_eq!(seen["custom"]["annual_income"], "******");
+    assert_eq!(seen["custom"]["level"], "gold");
+    let (_, seen) = manager.get(&format!("/customers/{id}")).await;
+    assert_eq!(seen["custom"]["health_notes"], "花粉过敏");
+    let (_, log) = admin
+        .get("/audit?entity=customer&action=read_sensitive")
+        .await;
+    let reads = log["items"].as_array().unwrap();
+    assert!(
+        reads.iter().any(|r| r["detail"]["fields"]
+            .as_array()
+            .is_some_and(|f| f.contains(&json!("custom.health_notes")))),
+        "{log}"
+    );
+    // The list masks them for everyone, and filters by a field through a rule.
+    manager
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "李四", "custom": {"level": "silver"}}),
+        )
+        .await;
+    let rule = urlencoding(r#"{"clauses":[{"field":"cf.level","op":"eq","value":"gold"}]}"#);
+    let (s, page) = manager.get(&format!("/customers?rule={rule}")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["张三"]);
+    assert_eq!(page["items"][0]["custom"]["health_notes"], "******");
+    // A service agent may not filter on a sensitive field (it would tell what it holds).
+    let probe =
+        urlencoding(r#"{"clauses":[{"field":"cf.health_notes","op":"contains","value":"过敏"}]}"#);
+    let (s, _) = sales.get(&format!("/customers?rule={probe}")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // Segments take custom clauses, checked against the field's kind.
+    let (s, seg) = manager
+        .post(
+            "/segments",
+            json!({"name": "金卡", "rule": {"clauses": [
+                {"field": "cf.level", "op": "eq", "value": "gold"}]}}),
+        )
+        .await;
+    assert_eq!(
+        (s, seg["size"].as_i64()),
+        (StatusCode::CREATED, Some(1)),
+        "{seg}"
+    );
+    let (s, e) = manager
+        .post(
+            "/segments",
+            json!({"name": "坏", "rule": {"clauses": [
+                {"field": "cf.level", "op": "gte", "value": "3"}]}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["field"], "rule.clauses[0].op");
+
+    // The pages: the admin's list, the customer form with the fields, the 360 page, the list's
+    // filter and column.
+    let b = Browser::login(app, "admin").await;
+    let (s, html) = b.get("/admin/custom-fields").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"field-level\"") && html.contains("id=\"field-health_notes\""));
+    let csrf = hidden(&html, "_csrf");
+    let (s, html) = b
+        .post(
+            "/admin/custom-fields",
+            &[
+                ("_csrf", &csrf),
+                ("entity", "customer"),
+                ("code", "x"),
+                ("kind", "text"),
+                ("applies_to", "all"),
+                ("label_zh", "甲"),
+                ("label_en", "A"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"form-errors\""), "{html}");
+    let (s, _) = b
+        .post(
+            "/admin/custom-fields",
+            &[
+                ("_csrf", &csrf),
+                ("entity", "ticket"),
+                ("code", "device_serial"),
+                ("kind", "text"),
+                ("applies_to", "all"),
+                ("label_zh", "设备序列号"),
+                ("label_en", "Device serial"),
+                ("required", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, html) = b.get(&format!("/customers/{id}/edit")).await;
+    assert!(html.contains("name=\"cf.level\"") && html.contains("name=\"cf.health_notes\""));
+    assert!(
+        !html.contains("name=\"cf.reputation\""),
+        "company fields stay off a person"
+    );
+    let (_, html) = b.get(&format!("/customers/{id}")).await;
+    assert!(
+        html.contains("id=\"section-custom\"") && html.contains("Gold"),
+        "{html}"
+    );
+    let (_, html) = b
+        .get("/customers?cf.level=gold&col=cf.level&col=city")
+        .await;
+    assert!(html.contains("张三") && !html.contains("李四"));
+    assert!(html.contains("<th>会员等级</th>") || html.contains("<th>Level</th>"));
+    let (s, _) = b.get("/customers?cf.level=bronze").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // A form that clears a required field is refused with the field named.
+    let (_, f) = admin.get("/custom-fields?entity=customer").await;
+    let lvl = f
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "level")
+        .unwrap()
+        .clone();
+    let mut upd = lvl.clone();
+    upd["required"] = json!(true);
+    for k in ["id", "preset", "archived"] {
+        upd.as_object_mut().unwrap().remove(k);
+    }
+    let (s, e) = admin
+        .put(&format!("/custom-fields/{}", lvl["id"]), upd)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (_, html) = b.get(&format!("/customers/{id}/edit")).await;
+    let csrf = hidden(&html, "_csrf");
+    let version = hidden(&html, "version");
+    let (s, html) = b
+        .post(
+            &format!("/customers/{id}/edit"),
+            &[
+                ("_csrf", &csrf),
+                ("version", &version),
+                ("name", "张三"),
+                ("cf.level", ""),
+                ("lifecycle_stage", "prospect"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"e-f-cf-level\""), "{html}");
+}
+
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
