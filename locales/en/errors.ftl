@@ -80,3 +80,4 @@ code-too_many_fields = This record type has the most custom fields allowed (200)
 code-not_a_boolean = Enter yes or no.
 code-invalid_link = Enter a web address starting with http:// or https://.
 code-sensitive_not_allowed = You may not change sensitive fields.
+code-not_applicable = This field does not apply to this kind of customer.

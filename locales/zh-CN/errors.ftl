@@ -80,3 +80,4 @@ code-too_many_fields = 此类记录的自定义字段已达上限（200 个）�
 code-not_a_boolean = 请填写“是”或“否”。
 code-invalid_link = 请输入以 http:// 或 https:// 开头的网址。
 code-sensitive_not_allowed = 您无权修改敏感字段。
+code-not_applicable = 此字段不适用于该类客户。

@@ -104,6 +104,9 @@ pub struct ValidCustomer {
     pub source: Provenance,
     /// Validated contact points to create with it.
     pub contact_points: Vec<ValidContactPoint>,
+    /// Custom-field values an import checked for it, as stored, by field id (empty unless an
+    /// import set them: other writers pass their values beside the customer).
+    pub custom: Vec<(i64, Vec<crate::custom_field::StoredCell>)>,
 }
 
 impl ValidCustomer {
@@ -374,6 +377,7 @@ impl CustomerFields {
                     lifecycle_stage,
                     source,
                     contact_points,
+                    custom: Vec::new(),
                 })
             }
             _ => Err(e),

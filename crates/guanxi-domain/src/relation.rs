@@ -52,7 +52,7 @@ impl NewRelation {
                     e.push("role", "required");
                 }
             }
-            RelationKind::Spouse | RelationKind::Parent => {
+            RelationKind::Spouse | RelationKind::Parent | RelationKind::Relative => {
                 if from_kind != CustomerKind::Individual || to_kind != CustomerKind::Individual {
                     e.push("kind", "needs_individuals");
                 }

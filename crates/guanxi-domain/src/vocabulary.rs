@@ -120,6 +120,8 @@ vocabulary!(
         PrincipalOf => "principal_of",
         ReferredBy => "referred_by",
         Friend => "friend",
+        Relative => "relative",
+        Neighbour => "neighbour",
     }
 );
 

@@ -16,6 +16,8 @@ pub(crate) enum Cell {
     Bool(bool),
     /// TEXT.
     Text(Option<String>),
+    /// DOUBLE PRECISION (SQLite: REAL).
+    Float(Option<f64>),
 }
 
 impl Cell {
@@ -34,11 +36,13 @@ impl Cell {
         Option<i64>: Encode<'q, DB> + Type<DB>,
         bool: Encode<'q, DB> + Type<DB>,
         Option<String>: Encode<'q, DB> + Type<DB>,
+        Option<f64>: Encode<'q, DB> + Type<DB>,
     {
         match self {
             Self::Int(v) => q.bind(v),
             Self::Bool(v) => q.bind(v),
             Self::Text(v) => q.bind(v),
+            Self::Float(v) => q.bind(v),
         }
     }
 
@@ -48,7 +52,8 @@ impl Cell {
             Self::Int(Some(v)) => out.push_str(&v.to_string()),
             Self::Bool(v) => out.push(if *v { 't' } else { 'f' }),
             Self::Text(Some(s)) => copy_escape(s, out),
-            Self::Int(None) | Self::Text(None) => out.push_str("\\N"),
+            Self::Float(Some(v)) => out.push_str(&v.to_string()),
+            Self::Int(None) | Self::Text(None) | Self::Float(None) => out.push_str("\\N"),
         }
     }
 }
@@ -90,6 +95,9 @@ impl rusqlite::ToSql for Cell {
                 Some(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
                 None => ToSqlOutput::Borrowed(ValueRef::Null),
             },
+            Self::Float(v) => v.map_or(ToSqlOutput::Borrowed(ValueRef::Null), |v| {
+                ToSqlOutput::Borrowed(ValueRef::Real(v))
+            }),
         })
     }
 }

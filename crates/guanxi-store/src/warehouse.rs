@@ -109,7 +109,41 @@ pub struct WarehouseTotals {
     pub quantity: i64,
 }
 
+/// One custom-field value of a customer, for the warehouse.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct WarehouseCustomValue {
+    /// Customer id.
+    pub customer_id: i64,
+    /// Field code.
+    pub code: String,
+    /// Its English label.
+    pub label_en: String,
+    /// Its Chinese label.
+    pub label_zh: String,
+    /// Kind of value.
+    pub kind: String,
+    /// The canonical text (a choice's code, `2026-05-01`, `true`).
+    pub value_text: String,
+    /// The number, for numbers, money (yuan) and users.
+    pub value_number: Option<f64>,
+}
+
 impl Store {
+    /// The customer fields' values for the warehouse: live fields only, and never a sensitive
+    /// one (the warehouse is for analysis; like contact data and ID numbers, health or
+    /// religion stays out of it). One row per value (a multi-choice: one per option).
+    pub async fn warehouse_custom_values(&self) -> Result<Vec<WarehouseCustomValue>> {
+        Ok(sqlx::query_as(
+            "SELECT v.record_id AS customer_id, f.code, f.label_en, f.label_zh, f.kind, \
+             v.value_text, v.value_number FROM custom_values v \
+             JOIN custom_fields f ON f.id = v.field_id \
+             WHERE f.entity = 'customer' AND f.archived_at IS NULL AND f.sensitive = 0 \
+             ORDER BY v.record_id, f.position, f.id, v.value_text",
+        )
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     /// Every customer (deleted and merged ones flagged) with the latest scores.
     pub async fn warehouse_customers(&self) -> Result<Vec<WarehouseCustomer>> {
         Ok(sqlx::query_as(

@@ -172,7 +172,15 @@ pub async fn run(cmd: ImportCommand, store: Store) -> anyhow::Result<()> {
         .collect();
     drop(book);
     phase("read", &mut since);
-    let checked = check_rows(&records, &columns, default_source, &actor, None, Utc::now());
+    let checked = check_rows(
+        &records,
+        &columns,
+        default_source,
+        &actor,
+        None,
+        Utc::now(),
+        &[],
+    );
     phase("check", &mut since);
     drop(records);
     let (valid, mut problems) = split_checked(checked);

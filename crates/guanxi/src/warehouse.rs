@@ -1,6 +1,7 @@
 //! `guanxi export warehouse DIR`: the sales history as a star schema for DuckDB, ClickHouse,
-//! Spark or a BI tool. One fact table (`fact_order_line`, one row per order line) and five
-//! dimensions (`dim_customer`, `dim_product`, `dim_date`, `dim_channel`, `dim_store`), each
+//! Spark or a BI tool. One fact table (`fact_order_line`, one row per order line), five
+//! dimensions (`dim_customer`, `dim_product`, `dim_date`, `dim_channel`, `dim_store`) and the
+//! custom fields' values (`bridge_customer_field`, one row per value), each
 //! written as CSV and as Parquet from the same columns, plus a README describing every column
 //! (generated from the same definitions, so the documentation cannot drift from the files).
 //!
@@ -599,6 +600,55 @@ async fn write_all(store: &Store, dir: &Path, utc_offset_hours: i64) -> Result<R
                 "churn_probability",
                 Values::Float(customers.iter().map(|c| c.churn_probability).collect()),
                 "Probability of no purchase in the next 90 days.",
+            ),
+        ],
+    })?;
+    tables.push(t.finish()?);
+
+    // The admin's custom fields, one row per value: a bridge table any BI tool pivots.
+    let custom = store.warehouse_custom_values().await?;
+    let mut t = TableWriter::create(
+        dir,
+        "bridge_customer_field",
+        "One row per custom-field value of a customer (a multi-choice: one per option); \
+         sensitive fields are left out.",
+    )?;
+    t.write(&Batch {
+        columns: vec![
+            col(
+                "customer_key",
+                Values::Int(custom.iter().map(|c| Some(c.customer_id)).collect()),
+                "Customer id (joins dim_customer).",
+            ),
+            col(
+                "field_code",
+                Values::Text(custom.iter().map(|c| Some(c.code.clone())).collect()),
+                "The field's code, as the API and imports name it.",
+            ),
+            col(
+                "field_label_en",
+                Values::Text(custom.iter().map(|c| Some(c.label_en.clone())).collect()),
+                "The field's English label.",
+            ),
+            col(
+                "field_label_zh",
+                Values::Text(custom.iter().map(|c| Some(c.label_zh.clone())).collect()),
+                "The field's Chinese label.",
+            ),
+            col(
+                "field_kind",
+                Values::Text(custom.iter().map(|c| Some(c.kind.clone())).collect()),
+                "text, number, money, date, choice, multi_choice, boolean, user or link.",
+            ),
+            col(
+                "value_text",
+                Values::Text(custom.iter().map(|c| Some(c.value_text.clone())).collect()),
+                "The value as text: a choice's code, a date as YYYY-MM-DD, true/false, money as 123.45.",
+            ),
+            col(
+                "value_number",
+                Values::Float(custom.iter().map(|c| c.value_number).collect()),
+                "The value as a number, for numbers, money (yuan) and user ids.",
             ),
         ],
     })?;

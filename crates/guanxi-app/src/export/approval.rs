@@ -74,7 +74,8 @@ pub async fn export_customers(
     ask: ExportAsk<'_>,
 ) -> Result<CustomerExport, AppError> {
     require(actor, Permission::Export)?;
-    let columns = super::check_columns(&ask.columns)?;
+    let custom = super::export_fields(store, actor).await?;
+    let columns = super::check_columns(&ask.columns, &custom)?;
     let policy = store.export_policy().await?;
     let (count, capped) = store
         .count_customers(actor, ask.filter, policy.approval_threshold + 1)

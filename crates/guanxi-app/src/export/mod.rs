@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use guanxi_domain::custom_field::{CustomValue, FieldDefinition, FieldEntity};
 use guanxi_domain::masking::mask_id_number;
 use guanxi_domain::records::Customer;
 use guanxi_domain::role::{Actor, Permission};
@@ -80,12 +81,20 @@ impl ExportFormat {
     }
 }
 
-/// The chosen column codes, in file order; none chosen means all. An unknown code is a
+/// The chosen column codes, in file order (the built-in columns, then the custom fields the
+/// actor sees, `cf.<code>`); none chosen means every built-in one. An unknown code is a
 /// problem with `columns[i]`.
-pub(crate) fn check_columns(chosen: &[String]) -> Result<Vec<String>, AppError> {
+pub(crate) fn check_columns(
+    chosen: &[String],
+    custom: &[FieldDefinition],
+) -> Result<Vec<String>, AppError> {
     let mut errs = guanxi_domain::ValidationErrors::new();
+    let is_custom = |c: &str| {
+        c.strip_prefix("cf.")
+            .is_some_and(|code| custom.iter().any(|d| d.code == code))
+    };
     for (i, c) in chosen.iter().enumerate() {
-        if !EXPORT_COLUMNS.iter().any(|(code, _)| code == c) {
+        if !EXPORT_COLUMNS.iter().any(|(code, _)| code == c) && !is_custom(c) {
             errs.push(format!("columns[{i}]"), "unknown_value");
         }
     }
@@ -96,7 +105,19 @@ pub(crate) fn check_columns(chosen: &[String]) -> Result<Vec<String>, AppError> 
         .iter()
         .filter(|(code, _)| chosen.is_empty() || chosen.iter().any(|c| c == code))
         .map(|(code, _)| code.to_string())
+        .chain(
+            custom
+                .iter()
+                .map(crate::custom_field::form_name)
+                .filter(|n| chosen.contains(n)),
+        )
         .collect())
+}
+
+/// The customer fields `actor` may export as columns (the ones they see).
+pub async fn export_fields(store: &Store, actor: &Actor) -> Result<Vec<FieldDefinition>, AppError> {
+    let cat = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
+    Ok(cat.visible(actor).cloned().collect())
 }
 
 /// Exports the customers a filter selects (within the actor's scope) as CSV bytes, every
@@ -110,7 +131,7 @@ pub async fn customers_csv(
     entity: &str,
     entity_id: Option<i64>,
 ) -> Result<Vec<u8>, AppError> {
-    let all = check_columns(&[])?;
+    let all = check_columns(&[], &[])?;
     let what = Exported {
         entity,
         entity_id,
@@ -177,12 +198,42 @@ pub(crate) async fn customers_file(
         .iter()
         .map(|i| t(locale, EXPORT_COLUMNS[*i].1).to_string())
         .collect();
+    // Custom columns: a sensitive field's values unmasked only for readers who may see
+    // them (the export is audited like a read of each).
+    let fields = export_fields(store, actor).await?;
+    let custom: Vec<&FieldDefinition> = fields
+        .iter()
+        .filter(|d| columns.contains(&crate::custom_field::form_name(d)))
+        .collect();
+    let owned: Vec<FieldDefinition> = custom.iter().map(|d| (*d).clone()).collect();
+    let values = if custom.is_empty() {
+        HashMap::new()
+    } else {
+        store.custom_values(&owned, &ids).await?
+    };
+    header.extend(custom.iter().map(|d| d.label(locale.code()).to_string()));
     if what.watermark.is_some() {
         header.push(t(locale, "export.watermark").to_string());
     }
     let rows = customers.iter().map(|c| {
         let all = row(c, locale, unmasked, &scores, &owners);
         let mut cells: Vec<String> = picked.iter().map(|i| all[*i].clone()).collect();
+        for d in &custom {
+            let v = values.get(&c.id).and_then(|v| v.get(&d.id));
+            cells.push(match v {
+                None => String::new(),
+                Some(_) if d.sensitive && !unmasked => crate::custom_field::MASK.to_string(),
+                Some(CustomValue::Choices(codes)) => codes
+                    .iter()
+                    .map(|code| d.choice_label(code, locale.code()).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Some(CustomValue::Boolean(b)) => {
+                    t(locale, if *b { "common.yes" } else { "common.no" }).to_string()
+                }
+                Some(other) => other.to_input(),
+            });
+        }
         if let Some(w) = &what.watermark {
             cells.push(w.clone());
         }

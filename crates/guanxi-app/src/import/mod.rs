@@ -18,10 +18,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::Utc;
+use guanxi_domain::custom_field::{FieldDefinition, FieldEntity};
+use guanxi_domain::import::columns::header_key;
 use guanxi_domain::import::{
     suggest_fields, DuplicateChoice, RowError, UpdateMode, UpdateRule, FIELDS,
 };
 use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::segment::CUSTOM_PREFIX;
 use guanxi_domain::vocabulary::SourceChannel;
 use guanxi_domain::{ValidationError, ValidationErrors};
 use guanxi_store::import::{
@@ -110,8 +113,13 @@ impl ImportSettings {
             .unwrap_or(self.on_duplicate)
     }
 
-    /// Fields mapped to (column, header); problems as field errors on `mapping[i]`.
-    fn columns(&self, headers: &[String]) -> Result<Columns, ValidationErrors> {
+    /// Fields mapped to (column, header); problems as field errors on `mapping[i]`. A custom
+    /// field (`cf.<code>`) must be one of `custom`, the fields the importer may write.
+    fn columns(
+        &self,
+        headers: &[String],
+        custom: &[FieldDefinition],
+    ) -> Result<Columns, ValidationErrors> {
         let mut columns = Columns::new();
         let mut errs = Vec::new();
         for (i, f) in self.mapping.iter().enumerate() {
@@ -119,7 +127,7 @@ impl ImportSettings {
                 continue;
             };
             let field = format!("mapping[{i}]");
-            if !FIELDS.contains(&f) || i >= headers.len() {
+            if !is_target(f, custom) || i >= headers.len() {
                 errs.push(ValidationError::new(field, "unknown_value"));
             } else if columns
                 .insert(f.to_string(), (i, headers[i].clone()))
@@ -201,8 +209,9 @@ pub async fn upload(
     let (sheet, table) = book
         .sheet(None)
         .ok_or_else(|| ValidationErrors::single("file", "empty_file"))?;
+    let custom = import_fields(store, actor).await?;
     let settings = ImportSettings {
-        mapping: suggested(table),
+        mapping: suggested(table, &custom),
         on_duplicate: DuplicateChoice::Skip,
         update_mode: UpdateMode::Overwrite,
         update_except: Vec::new(),
@@ -232,12 +241,51 @@ pub async fn upload(
         .await?)
 }
 
-fn suggested(table: &Table) -> Vec<Option<String>> {
+/// The suggested mapping: the built-in fields by header and content, then the custom fields
+/// by their code or either label.
+fn suggested(table: &Table, custom: &[FieldDefinition]) -> Vec<Option<String>> {
     let sample: Vec<Vec<String>> = table.rows.iter().take(50).cloned().collect();
-    suggest_fields(&table.headers, &sample)
+    let mut out: Vec<Option<String>> = suggest_fields(&table.headers, &sample)
         .into_iter()
         .map(|f| f.map(str::to_string))
-        .collect()
+        .collect();
+    for (i, h) in table.headers.iter().enumerate() {
+        if out[i].is_some() {
+            continue;
+        }
+        let key = header_key(h);
+        let found = custom
+            .iter()
+            .map(crate::custom_field::form_name)
+            .find(|name| {
+                !out.contains(&Some(name.clone()))
+                    && custom.iter().any(|d| {
+                        crate::custom_field::form_name(d) == *name
+                            && [&d.code, &d.label_zh, &d.label_en]
+                                .iter()
+                                .any(|l| header_key(l) == key)
+                    })
+            });
+        out[i] = found;
+    }
+    out
+}
+
+/// Whether a mapping target is a built-in field or one of the writable custom fields.
+fn is_target(f: &str, custom: &[FieldDefinition]) -> bool {
+    FIELDS.contains(&f)
+        || f.strip_prefix(CUSTOM_PREFIX)
+            .is_some_and(|code| custom.iter().any(|d| d.code == code))
+}
+
+/// The customer fields an import may fill for `actor`: the custom fields it may write.
+pub async fn import_fields(store: &Store, actor: &Actor) -> Result<Vec<FieldDefinition>, AppError> {
+    let cat = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
+    Ok(cat
+        .visible(actor)
+        .filter(|d| d.readable_by(actor))
+        .cloned()
+        .collect())
 }
 
 /// The imports the actor sees, newest first.
@@ -409,8 +457,9 @@ pub async fn save_settings(
             old.update_mode
         }),
     };
+    let custom = import_fields(store, actor).await?;
     for (i, f) in input.update_except.iter().enumerate() {
-        if !FIELDS.contains(&f.as_str()) {
+        if !is_target(f, &custom) {
             errs.push(ValidationError::new(
                 format!("update_except[{i}]"),
                 "unknown_value",
@@ -423,7 +472,7 @@ pub async fn save_settings(
     }
     // Another sheet has other columns: its mapping starts from the suggestions.
     let mapping = if sheet_changed {
-        suggested(table)
+        suggested(table, &custom)
     } else if input.mapping.is_empty() {
         old.mapping
     } else {
@@ -439,7 +488,7 @@ pub async fn save_settings(
         source,
         owner_id: input.owner_id,
     };
-    if let Err(e) = settings.columns(&table.headers) {
+    if let Err(e) = settings.columns(&table.headers, &custom) {
         errs.extend(e.0);
     }
     if !errs.is_empty() {
@@ -516,6 +565,8 @@ struct Worked {
     total: usize,
     /// Fields mapped to columns.
     columns: Columns,
+    /// The custom fields the importer may write.
+    custom: Vec<FieldDefinition>,
     /// Valid rows with their plan.
     planned: Vec<(u64, guanxi_domain::customer::ValidCustomer, Plan)>,
     problems: Vec<RowError>,
@@ -532,7 +583,8 @@ async fn work_out(
 ) -> Result<Worked, AppError> {
     let book = read_file(&store.import_file(batch.id).await?)?;
     let (layout, rows) = open_sheet(book, batch.sheet.as_deref())?;
-    let columns = settings.columns(&layout.headers)?;
+    let custom = import_fields(store, actor).await?;
+    let columns = settings.columns(&layout.headers, &custom)?;
     let total = rows.len();
     let source = SourceChannel::parse(&settings.source)
         .map_err(|c| ValidationErrors::single("source", c))?;
@@ -555,9 +607,9 @@ async fn work_out(
         .map(|(i, r)| (i as u64 + 2, r))
         .collect();
     let owner = settings.owner_id.or(actor.user_id());
-    let (cols, who) = (columns.clone(), actor.clone());
+    let (cols, who, defs) = (columns.clone(), actor.clone(), custom.clone());
     let checked = tokio::task::spawn_blocking(move || {
-        check_rows(&rows, &cols, source, &who, owner, Utc::now())
+        check_rows(&rows, &cols, source, &who, owner, Utc::now(), &defs)
     })
     .await
     .map_err(|e| AppError::Store(StoreError::Task(e.to_string())))?;
@@ -578,6 +630,7 @@ async fn work_out(
         layout,
         total,
         columns,
+        custom,
         planned,
         problems,
         invalid_lines,
@@ -602,7 +655,7 @@ pub async fn preview(store: &Store, actor: &Actor, id: i64) -> Result<Preview, A
             .planned
             .iter()
             .find(|(l, _, _)| *l == line)
-            .map(|(_, v, _)| stored_values(v, &w.columns))
+            .map(|(_, v, _)| stored_values(v, &w.columns, &w.custom))
             .unwrap_or_default();
         samples.push(SampleRow {
             line,
@@ -629,7 +682,11 @@ pub async fn preview(store: &Store, actor: &Actor, id: i64) -> Result<Preview, A
 }
 
 /// A valid row's mapped fields as they will be stored (normalised phone, trimmed text, codes).
-fn stored_values(v: &guanxi_domain::customer::ValidCustomer, columns: &Columns) -> Vec<FieldValue> {
+fn stored_values(
+    v: &guanxi_domain::customer::ValidCustomer,
+    columns: &Columns,
+    custom: &[FieldDefinition],
+) -> Vec<FieldValue> {
     let f = &v.fields;
     let contact = |kind: &str| {
         v.contact_points
@@ -669,6 +726,17 @@ fn stored_values(v: &guanxi_domain::customer::ValidCustomer, columns: &Columns) 
                 value,
             })
         })
+        .chain(v.custom.iter().filter_map(|(id, cells)| {
+            let d = custom.iter().find(|d| d.id == *id)?;
+            Some(FieldValue {
+                field: crate::custom_field::form_name(d),
+                value: cells
+                    .iter()
+                    .map(|c| d.choice_label(&c.text, "zh").to_string())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            })
+        }))
         .collect()
 }
 
@@ -790,6 +858,16 @@ async fn write_run(
                     mode: settings.update_mode,
                     except: settings.update_except.clone(),
                 };
+                // Custom fields the importer left out of the update keep their values.
+                let mut v = v;
+                v.custom.retain(|(id, _)| {
+                    !w.custom.iter().any(|d| {
+                        d.id == *id
+                            && settings
+                                .update_except
+                                .contains(&crate::custom_field::form_name(d))
+                    })
+                });
                 updates.push(ImportWrite::Update(c, v, rule));
             }
             Plan::Skip => {}

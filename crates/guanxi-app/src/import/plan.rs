@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use guanxi_domain::custom_field::{CustomValue, FieldDefinition};
 use guanxi_domain::customer::ValidCustomer;
 use guanxi_domain::import::{row_to_fields, DuplicateChoice, RowCheck, RowError};
 use guanxi_domain::role::Actor;
@@ -52,6 +53,10 @@ pub struct DuplicateMatch {
 }
 
 /// Checks every row (file line, cells) into a customer or its problems, keeping the order.
+/// Mapped custom fields (`cf.<code>`, one of `custom`) are parsed into the customer's
+/// stored values; a value the field cannot hold, one on a field that does not apply to the
+/// row's kind, or an empty required field is a problem of that column.
+#[allow(clippy::too_many_arguments)]
 pub fn check_rows(
     rows: &[(u64, Vec<String>)],
     columns: &Columns,
@@ -59,7 +64,15 @@ pub fn check_rows(
     actor: &Actor,
     owner: Option<i64>,
     now: DateTime<Utc>,
+    custom: &[FieldDefinition],
 ) -> Vec<(u64, RowCheck)> {
+    let mapped: Vec<(&FieldDefinition, usize, &String)> = custom
+        .iter()
+        .filter_map(|d| {
+            let (i, h) = columns.get(&crate::custom_field::form_name(d))?;
+            Some((d, *i, h))
+        })
+        .collect();
     rows.par_iter()
         .map(|(line, cells)| {
             let get = |field: &str| {
@@ -67,9 +80,49 @@ pub fn check_rows(
                     .get(field)
                     .map(|(i, h)| (h.clone(), cells.get(*i).cloned().unwrap_or_default()))
             };
-            (*line, row_to_fields(&get, source, actor, owner, now))
+            let checked = row_to_fields(&get, source, actor, owner, now);
+            (*line, with_custom(checked, &mapped, cells))
         })
         .collect()
+}
+
+/// Adds a row's custom-field cells to its check.
+fn with_custom(
+    checked: RowCheck,
+    mapped: &[(&FieldDefinition, usize, &String)],
+    cells: &[String],
+) -> RowCheck {
+    if mapped.is_empty() {
+        return checked;
+    }
+    let kind = checked.as_ref().ok().map(|v| v.fields.kind);
+    let mut errs = Vec::new();
+    let mut values = Vec::new();
+    for (d, i, header) in mapped {
+        let raw = cells.get(*i).map(String::as_str).unwrap_or("");
+        match CustomValue::parse_text(d, raw) {
+            Err(code) => errs.push(((*header).clone(), code)),
+            Ok(Some(_)) if kind.is_some_and(|k| !d.applies_to_kind(k)) => {
+                errs.push(((*header).clone(), "not_applicable"))
+            }
+            Ok(Some(v)) => values.push((d.id, v.cells())),
+            Ok(None) if d.required && kind.is_some_and(|k| d.applies_to_kind(k)) => {
+                errs.push(((*header).clone(), "required"))
+            }
+            Ok(None) => {}
+        }
+    }
+    match checked {
+        Ok(mut v) if errs.is_empty() => {
+            v.custom = values;
+            Ok(v)
+        }
+        Ok(_) => Err(errs),
+        Err(mut es) => {
+            es.extend(errs);
+            Err(es)
+        }
+    }
 }
 
 /// Splits checked rows into the valid ones and every problem, by line.

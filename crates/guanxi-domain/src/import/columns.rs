@@ -191,7 +191,7 @@ const HEADERS: &[(&str, &[&str])] = &[
 
 /// A header as compared: lower case, without spaces, `_`, `-`, `:`, `：` or `*` (a template's
 /// "required" mark), and without a byte-order mark.
-fn header_key(h: &str) -> String {
+pub fn header_key(h: &str) -> String {
     h.trim_start_matches('\u{feff}')
         .chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | ':' | '：' | '*'))

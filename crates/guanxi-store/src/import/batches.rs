@@ -111,6 +111,38 @@ const COLUMNS: &str = "id, entity, file_name, sheet, settings, status, total_row
      updated, skipped, invalid, problems, error, created_by, created_at, started_at, \
      finished_at, undone_at, version FROM imports";
 
+/// Puts back the custom-field values an import's update replaced (`[field, [[text,
+/// number], …]]` per field it set; an empty list: the field had no value).
+async fn restore_custom(
+    conn: &mut sqlx::AnyConnection,
+    customer: i64,
+    before: &serde_json::Value,
+) -> Result<()> {
+    for entry in before.as_array().into_iter().flatten() {
+        let Some(field) = entry[0].as_i64() else {
+            continue;
+        };
+        sqlx::query("DELETE FROM custom_values WHERE record_id = $1 AND field_id = $2")
+            .bind(customer)
+            .bind(field)
+            .execute(&mut *conn)
+            .await?;
+        for cell in entry[1].as_array().into_iter().flatten() {
+            sqlx::query(
+                "INSERT INTO custom_values (field_id, value_text, record_id, value_number) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(field)
+            .bind(cell[0].as_str().unwrap_or_default())
+            .bind(customer)
+            .bind(cell[1].as_f64())
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Keeps an uploaded file as a new import (`uploaded`), audited.
     pub async fn create_import(&self, actor: &Actor, new: NewImport<'_>) -> Result<ImportBatch> {
@@ -381,6 +413,7 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(format!("import_rows {id}/{customer}: {e}")))?;
             let current = row.fields()?;
             write_update(&mut tx, actor, row, current, fields, version_after, now).await?;
+            restore_custom(&mut tx, customer, &before["custom"]).await?;
             let added = before["contacts_added"]
                 .as_array()
                 .cloned()

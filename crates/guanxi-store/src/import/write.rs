@@ -21,8 +21,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::Utc;
+use guanxi_domain::custom_field::StoredCell;
 use guanxi_domain::customer::{ValidContactPoint, ValidCustomer};
-use guanxi_domain::import::UpdateRule;
+use guanxi_domain::import::{UpdateMode, UpdateRule};
 use guanxi_domain::role::Actor;
 use guanxi_domain::vocabulary::ContactKind;
 use rayon::prelude::*;
@@ -74,8 +75,11 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 /// An update with the contact points the row adds and the search keys to rebuild.
 struct PlannedUpdate {
     plan: UpdatePlan,
-    /// What an undo restores: the stored fields before, as JSON.
+    /// What an undo restores: the stored fields before (and the custom-field values the
+    /// import replaces), as JSON.
     before: serde_json::Value,
+    /// Custom-field values to set, replacing those fields' stored values.
+    custom: Vec<(i64, Vec<StoredCell>)>,
     contacts: Vec<ValidContactPoint>,
     /// All search keys after the update, when they change (name changed or contacts added).
     keys: Option<Vec<(String, &'static str)>>,
@@ -251,19 +255,76 @@ async fn plan_import_update(
             .map(|cp| (cp.kind, cp.value.normalized.as_str()));
         search_keys_of(&plan.name, stored.chain(added))
     });
+    let (custom, custom_before) = plan_custom_update(conn, id, &v.custom, rule).await?;
     let before = json!({
         "fields": before_json,
         "contacts_added": contacts
             .iter()
             .map(|cp| [cp.kind.as_str(), cp.value.normalized.as_str()])
             .collect::<Vec<_>>(),
+        "custom": custom_before,
     });
     Ok(PlannedUpdate {
         plan,
         before,
+        custom,
         contacts,
         keys,
     })
+}
+
+/// The custom-field values a row lays over a stored customer: all of them when the rule
+/// overwrites, only those of fields the customer has no value in when it fills empty ones;
+/// and, for an undo, what the fields it sets held before (`[field, [[text, number], …]]`).
+async fn plan_custom_update(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    row: &[(i64, Vec<StoredCell>)],
+    rule: &UpdateRule,
+) -> Result<(Vec<(i64, Vec<StoredCell>)>, serde_json::Value)> {
+    if row.is_empty() {
+        return Ok((Vec::new(), json!([])));
+    }
+    let ids: Vec<i64> = row.iter().map(|(f, _)| *f).collect();
+    let mut q = crate::sql::SqlBuilder::new(
+        "SELECT field_id, value_text, value_number FROM custom_values WHERE record_id = ",
+    );
+    q.int(id).push(" AND field_id IN ").int_list(&ids);
+    let stored: Vec<(i64, String, Option<f64>)> = q.query_as().fetch_all(&mut *conn).await?;
+    let set: Vec<(i64, Vec<StoredCell>)> = row
+        .iter()
+        .filter(|(f, _)| rule.mode == UpdateMode::Overwrite || !stored.iter().any(|(s, ..)| s == f))
+        .cloned()
+        .collect();
+    let before: Vec<serde_json::Value> = set
+        .iter()
+        .map(|(f, _)| {
+            let cells: Vec<serde_json::Value> = stored
+                .iter()
+                .filter(|(s, ..)| s == f)
+                .map(|(_, t, n)| json!([t, n]))
+                .collect();
+            json!([f, cells])
+        })
+        .collect();
+    Ok((set, serde_json::Value::Array(before)))
+}
+
+/// The `custom_values` rows of one customer's values.
+fn custom_cells(id: i64, custom: &[(i64, Vec<StoredCell>)]) -> Vec<[Cell; 4]> {
+    custom
+        .iter()
+        .flat_map(|(f, cells)| {
+            cells.iter().map(move |c| {
+                [
+                    Cell::Int(Some(*f)),
+                    Cell::text(c.text.as_str()),
+                    Cell::Int(Some(id)),
+                    Cell::Float(c.number),
+                ]
+            })
+        })
+        .collect()
 }
 
 /// Derives a new customer's rows but for its id (see [`PreparedInsert`]).
@@ -412,6 +473,9 @@ impl Job {
             let mut contact = tx.prepare(&contact_sql())?;
             let mut key = tx.prepare(KEY_SQL)?;
             let mut audit = tx.prepare(AUDIT_SQL)?;
+            let mut custom = tx.prepare(CUSTOM_SQL)?;
+            let mut drop_custom =
+                tx.prepare("DELETE FROM custom_values WHERE record_id = $1 AND field_id = $2")?;
             for (i, p) in self.inserts.iter().enumerate() {
                 customer.execute(rusqlite::params_from_iter(&p.cells))?;
                 let id = tx.last_insert_rowid();
@@ -425,6 +489,9 @@ impl Job {
                 }
                 for k in Self::key_cells(id, &p.keys) {
                     key.execute(rusqlite::params_from_iter(&k))?;
+                }
+                for c in custom_cells(id, &p.customer.custom) {
+                    custom.execute(rusqlite::params_from_iter(&c))?;
                 }
                 audit.execute(rusqlite::params_from_iter(&d.audit))?;
                 if i % PROGRESS_EVERY == 0 {
@@ -461,6 +528,12 @@ impl Job {
                     for k in Self::key_cells(id, keys) {
                         key.execute(rusqlite::params_from_iter(&k))?;
                     }
+                }
+                for (f, _) in &u.custom {
+                    drop_custom.execute([id, *f])?;
+                }
+                for c in custom_cells(id, &u.custom) {
+                    custom.execute(rusqlite::params_from_iter(&c))?;
                 }
                 audit.execute(rusqlite::params_from_iter(&self.update_audit(u)))?;
                 if i % PROGRESS_EVERY == 0 {
@@ -500,6 +573,7 @@ impl Job {
         let mut contacts = Copy::new(&format!("contact_points ({CONTACT_INSERT_COLUMNS})"));
         let mut keys = Copy::new("customer_search_keys (search_key, customer_id, kind)");
         let mut audits = Copy::new(AUDIT_COLUMNS);
+        let mut custom = Copy::new(CUSTOM_COLUMNS);
         let mut new_keys = Vec::new();
         for (i, (p, id)) in self.inserts.iter().zip(&ids).enumerate() {
             let mut row = Vec::with_capacity(p.cells.len() + 1);
@@ -510,6 +584,9 @@ impl Job {
             d.tags.iter().for_each(|t| tags.row(t));
             d.contacts.iter().for_each(|c| contacts.row(c));
             new_keys.extend(p.keys.iter().map(|(k, kind)| (*kind, k.as_str(), *id)));
+            custom_cells(*id, &p.customer.custom)
+                .iter()
+                .for_each(|c| custom.row(c));
             audits.row(&d.audit);
             if i % PROGRESS_EVERY == 0 {
                 (self.progress)(i as u64);
@@ -523,7 +600,7 @@ impl Job {
             keys.row(&[Cell::text(k), Cell::Int(Some(id)), Cell::text(kind)]);
         }
         // Parents before children: the foreign keys are checked row by row.
-        for table in [customers, tags, contacts, keys] {
+        for table in [customers, tags, contacts, keys, custom] {
             table.send(&mut tx).await?;
         }
         self.update_postgres(&mut tx, &mut audits).await?;
@@ -567,6 +644,8 @@ impl Job {
         let mut tags = Copy::new("customer_tags (customer_id, tag)");
         let mut contacts = Copy::new(&format!("contact_points ({CONTACT_INSERT_COLUMNS})"));
         let mut keys = Copy::new("customer_search_keys (search_key, customer_id, kind)");
+        let mut custom = Copy::new(CUSTOM_COLUMNS);
+        let (mut recustomed, mut recustomed_fields) = (Vec::new(), Vec::new());
         let (mut retagged, mut rekeyed) = (Vec::new(), Vec::new());
         for (i, u) in self.updates.iter().enumerate() {
             let id = u.plan.id;
@@ -589,6 +668,13 @@ impl Job {
                 rekeyed.push(id);
                 Self::key_cells(id, k).iter().for_each(|c| keys.row(c));
             }
+            for (f, _) in &u.custom {
+                recustomed.push(id);
+                recustomed_fields.push(*f);
+            }
+            custom_cells(id, &u.custom)
+                .iter()
+                .for_each(|c| custom.row(c));
             audits.row(&self.update_audit(u));
             if i % PROGRESS_EVERY == 0 {
                 (self.progress)((self.inserts.len() + i) as u64);
@@ -631,7 +717,15 @@ impl Job {
             .bind(&rekeyed)
             .execute(&mut *tx)
             .await?;
-        for table in [tags, contacts, keys] {
+        sqlx::query(
+            "DELETE FROM custom_values v USING UNNEST($1::BIGINT[], $2::BIGINT[]) AS d(r, f) \
+             WHERE v.record_id = d.r AND v.field_id = d.f",
+        )
+        .bind(&recustomed)
+        .bind(&recustomed_fields)
+        .execute(&mut *tx)
+        .await?;
+        for table in [tags, contacts, keys, custom] {
             table.send(&mut *tx).await?;
         }
         Ok(())
@@ -692,6 +786,11 @@ const IMPORT_ROW_COLUMNS: &str =
 const IMPORT_ROW_SQL: &str = "INSERT INTO import_rows (import_id, customer_id, action, line, \
      before, version_after) VALUES ($1, $2, $3, $4, $5, $6)";
 const TAG_SQL: &str = "INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2)";
+/// The columns of `custom_values` an import writes, in [`custom_cells`]'s order.
+const CUSTOM_COLUMNS: &str = "custom_values (field_id, value_text, record_id, value_number)";
+const CUSTOM_SQL: &str =
+    "INSERT INTO custom_values (field_id, value_text, record_id, value_number) \
+     VALUES ($1, $2, $3, $4)";
 const KEY_SQL: &str =
     "INSERT INTO customer_search_keys (search_key, customer_id, kind) VALUES ($1, $2, $3) \
                        ON CONFLICT DO NOTHING";

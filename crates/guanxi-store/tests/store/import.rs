@@ -25,6 +25,7 @@ on_both_backends!(
     a_failure_mid_import_writes_nothing,
     a_recorded_import_is_undone_except_what_changed_since,
     an_imports_personal_data_goes_with_erasure_and_age,
+    imported_custom_values_are_written_and_undone,
 );
 
 async fn admin(s: &Store) -> Actor {
@@ -519,4 +520,163 @@ async fn an_imports_personal_data_goes_with_erasure_and_age(db: &TestDb) {
     assert_eq!(s.purge_import_files(later).await.unwrap(), 1);
     assert!(s.import_file(other.id).await.unwrap().is_empty());
     assert!(!s.import_file(waiting.id).await.unwrap().is_empty());
+}
+
+/// Custom-field values travel with an import: written for new customers, laid over stored
+/// ones as the mode says (fill-empty leaves a value in place), and put back by the undo.
+async fn imported_custom_values_are_written_and_undone(db: &TestDb) {
+    use guanxi_domain::custom_field::{CustomValue, FieldEntity, FieldInput, FieldKind};
+    let s = &db.store;
+    let a = admin(s).await;
+    let def = |code: &str, kind: FieldKind| FieldInput {
+        entity: FieldEntity::Customer,
+        applies_to: guanxi_domain::custom_field::AppliesTo::All,
+        code: code.into(),
+        kind,
+        label_zh: code.into(),
+        label_en: code.into(),
+        choices: vec![],
+        required: false,
+        visible_to: vec![],
+        sensitive: false,
+        position: 0,
+    };
+    let club = s
+        .create_custom_field(&a, &def("club", FieldKind::Text), None)
+        .await
+        .unwrap();
+    let income = s
+        .create_custom_field(&a, &def("income", FieldKind::Money), None)
+        .await
+        .unwrap();
+    let cells = |d: &guanxi_domain::custom_field::FieldDefinition, raw: &str| {
+        (
+            d.id,
+            CustomValue::parse_text(d, raw).unwrap().unwrap().cells(),
+        )
+    };
+    let stored = s
+        .create_customer(&a, valid(&a, json!({"kind": "individual", "name": "王五"})))
+        .await
+        .unwrap();
+    let other = s
+        .create_customer(&a, valid(&a, json!({"kind": "individual", "name": "孙八"})))
+        .await
+        .unwrap();
+    let fields = vec![club.clone(), income.clone()];
+    let keep = |id| {
+        let f = fields.clone();
+        async move {
+            s.custom_values(&f, &[id])
+                .await
+                .unwrap()
+                .remove(&id)
+                .unwrap_or_default()
+        }
+    };
+    // 王五 has a club already; 孙八 has nothing.
+    s.update_customer_with(
+        &a,
+        stored.id,
+        serde_json::from_value(json!({"version": stored.meta.version})).unwrap(),
+        &[guanxi_store::custom_field::CustomChange {
+            field: club.clone(),
+            value: Some(CustomValue::Text("扶轮社".into())),
+        }],
+    )
+    .await
+    .unwrap();
+    let batch = s
+        .create_import(
+            &a,
+            NewImport {
+                entity: "customers",
+                file_name: "c.csv",
+                data: b"name\n",
+                sheet: None,
+                settings: "{}",
+                total_rows: 3,
+            },
+        )
+        .await
+        .unwrap();
+    let with = |name: &str, custom: Vec<(i64, Vec<guanxi_domain::custom_field::StoredCell>)>| {
+        let mut v = valid(&a, json!({"kind": "individual", "name": name}));
+        v.custom = custom;
+        v
+    };
+    let (report, _) = progress();
+    s.import_customers(
+        &a,
+        vec![
+            ImportWrite::Insert(with(
+                "赵六",
+                vec![cells(&club, "狮子会"), cells(&income, "120000")],
+            )),
+            ImportWrite::Update(
+                stored.id,
+                with(
+                    "王五",
+                    vec![cells(&club, "高尔夫协会"), cells(&income, "80000")],
+                ),
+                UpdateMode::FillEmpty.into(),
+            ),
+            ImportWrite::Update(
+                other.id,
+                with("孙八", vec![cells(&club, "读书会")]),
+                UpdateMode::Overwrite.into(),
+            ),
+        ],
+        report,
+        Some(Recording {
+            import_id: batch.id,
+            lines: vec![2, 3, 4],
+        }),
+    )
+    .await
+    .unwrap();
+    let zhao = listed(s, &a, None)
+        .await
+        .into_iter()
+        .find(|c| c.name == "赵六")
+        .unwrap()
+        .id;
+    let z = keep(zhao).await;
+    assert_eq!(z[&club.id], CustomValue::Text("狮子会".into()));
+    assert_eq!(z[&income.id], CustomValue::Money(12_000_000));
+    let w = keep(stored.id).await;
+    assert_eq!(
+        w[&club.id],
+        CustomValue::Text("扶轮社".into()),
+        "fill-empty keeps it"
+    );
+    assert_eq!(
+        w[&income.id],
+        CustomValue::Money(8_000_000),
+        "and fills the empty one"
+    );
+    assert_eq!(
+        keep(other.id).await[&club.id],
+        CustomValue::Text("读书会".into())
+    );
+    s.finish_import(
+        &a,
+        batch.id,
+        &ImportOutcome {
+            status: "done",
+            inserted: 1,
+            updated: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.undo_import(&a, batch.id).await.unwrap();
+    let w = keep(stored.id).await;
+    assert_eq!(w.get(&club.id), Some(&CustomValue::Text("扶轮社".into())));
+    assert!(
+        !w.contains_key(&income.id),
+        "the filled value goes with the undo"
+    );
+    assert!(keep(other.id).await.is_empty());
 }

@@ -9,7 +9,10 @@ use guanxi_domain::role::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 
-on_both_backends!(custom_fields_from_definition_to_filter);
+on_both_backends!(
+    custom_fields_from_definition_to_filter,
+    imports_fill_custom_fields
+);
 
 async fn custom_fields_from_definition_to_filter(app: &TestApp) {
     let admin = app.user("admin", Role::Admin, None).await;
@@ -266,6 +269,66 @@ async fn custom_fields_from_definition_to_filter(app: &TestApp) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"e-f-cf-level\""), "{html}");
+}
+
+/// An import maps a column to a custom field by its label, checks each cell like a form, and
+/// writes the values with the customers.
+async fn imports_fill_custom_fields(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let (s, f) = admin
+        .post(
+            "/custom-fields",
+            json!({"entity": "customer", "code": "level", "kind": "choice",
+                "label_zh": "会员等级", "label_en": "Level",
+                "choices": [{"code": "gold", "label_zh": "金卡", "label_en": "Gold"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    let file = "姓名,城市,会员等级\n李雷,北京,金卡\n韩梅梅,上海,钻石卡\n王芳,上海,\n";
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(file.as_bytes().to_vec())
+            .file_name("c.csv")
+            .mime_str("text/csv")
+            .unwrap(),
+    );
+    let (s, b) = admin
+        .send(admin.raw(reqwest::Method::POST, "/imports").multipart(form))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    let settings: serde_json::Value =
+        serde_json::from_str(b["settings"].as_str().unwrap()).unwrap();
+    assert_eq!(settings["mapping"], json!(["name", "city", "cf.level"]));
+    let (s, p) = admin.get(&format!("/imports/{id}/preview")).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["invalid"], 1, "{p}");
+    assert_eq!(p["problems"][0]["column"], "会员等级");
+    assert_eq!(p["problems"][0]["code"], "unknown_value");
+    let (_, b) = admin.get(&format!("/imports/{id}")).await;
+    let version = b["import"]["version"]
+        .as_i64()
+        .or(b["version"].as_i64())
+        .unwrap();
+    let (s, e) = admin
+        .put(
+            &format!("/imports/{id}/settings"),
+            json!({"version": version, "skip_invalid": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, e) = admin.post(&format!("/imports/{id}/start"), json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{e}");
+    app.state.jobs.wait_idle().await;
+    let rule = urlencoding(r#"{"clauses":[{"field":"cf.level","op":"eq","value":"gold"}]}"#);
+    let (_, page) = admin.get(&format!("/customers?rule={rule}")).await;
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["李雷"], "{page}");
 }
 
 fn urlencoding(s: &str) -> String {

@@ -114,6 +114,7 @@ async fn export_loads_into_duckdb(backend: Backend) {
         "dim_date",
         "dim_channel",
         "dim_store",
+        "bridge_customer_field",
         "`amount`",
         "DECIMAL(18,2)",
     ] {

@@ -438,9 +438,12 @@ pub async fn list(
         hidden_score.push(("segment_id", seg.id.to_string()));
     }
     if let (Some(rule), Some(json)) = (&narrowing.rule, q.get("rule")) {
-        let names: HashMap<i64, String> = owners.iter().cloned().collect();
+        let words = crate::features::segments::pages::Words {
+            users: owners.iter().cloned().collect(),
+            custom: custom_defs.clone(),
+        };
         score_filter.push(crate::features::segments::pages::describe(
-            &ctx, rule, &names,
+            &ctx, rule, &words,
         ));
         hidden_score.push(("rule", json.to_string()));
     }

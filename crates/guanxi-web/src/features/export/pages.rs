@@ -25,7 +25,7 @@ use crate::ui::session::{
 struct FormTpl {
     ctx: Ctx,
     query: String,
-    columns: Vec<(&'static str, &'static str, bool)>,
+    columns: Vec<(String, String, bool)>,
     format: String,
     reason: String,
     matching: String,
@@ -74,16 +74,24 @@ async fn form_page(
     } else {
         ctx.count("export.matching", count)
     };
+    let custom = guanxi_app::export::export_fields(&st.store, &user.actor)
+        .await
+        .map_err(page_err(l))?;
     let tpl = FormTpl {
         columns: EXPORT_COLUMNS
             .iter()
             .map(|(code, key)| {
                 (
-                    *code,
-                    *key,
+                    code.to_string(),
+                    ctx.t(key).to_string(),
                     chosen.is_empty() || chosen.iter().any(|c| c == code),
                 )
             })
+            .chain(custom.iter().map(|d| {
+                let code = guanxi_app::custom_field::form_name(d);
+                let on = chosen.contains(&code);
+                (code, d.label(l.code()).to_string(), on)
+            }))
             .collect(),
         ctx,
         query: query.to_string(),

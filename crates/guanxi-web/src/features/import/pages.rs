@@ -142,12 +142,13 @@ struct ShowTpl {
     sheets: Vec<String>,
     sheet: String,
     columns: Vec<ColumnView>,
-    fields: Vec<(&'static str, String)>,
+    fields: Vec<(String, String)>,
     sources: Vec<(&'static str, String)>,
     users: Vec<(i64, String)>,
     preview: Option<Preview>,
     samples: Vec<(u64, Vec<String>, String)>,
-    mapped: Vec<String>,
+    /// The mapped fields (code, label) in the wizard's order.
+    mapped: Vec<(String, String)>,
     duplicates: Vec<DuplicateView>,
     problems: Vec<(u64, String, String)>,
     errors: Vec<String>,
@@ -225,10 +226,34 @@ async fn show_page(
             })
             .collect();
     }
-    let mapped: Vec<String> = FIELDS
+    let custom = uc::import_fields(&st.store, &user.actor)
+        .await
+        .map_err(page_err(l))?;
+    let ctx_fields = user.ctx("import.title");
+    let fields: Vec<(String, String)> = FIELDS
         .iter()
-        .filter(|f| settings.mapping.iter().any(|m| m.as_deref() == Some(**f)))
-        .map(|f| f.to_string())
+        .map(|f| {
+            (
+                f.to_string(),
+                ctx_fields.t(&format!("field.{f}")).to_string(),
+            )
+        })
+        .chain(custom.iter().map(|d| {
+            (
+                guanxi_app::custom_field::form_name(d),
+                d.label(l.code()).to_string(),
+            )
+        }))
+        .collect();
+    let mapped: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(f, _)| {
+            settings
+                .mapping
+                .iter()
+                .any(|m| m.as_deref() == Some(f.as_str()))
+        })
+        .cloned()
         .collect();
     let samples = preview
         .as_ref()
@@ -238,7 +263,7 @@ async fn show_page(
                 .map(|s| {
                     let cells = mapped
                         .iter()
-                        .map(|f| {
+                        .map(|(f, _)| {
                             s.values
                                 .iter()
                                 .find(|v| &v.field == f)
@@ -302,10 +327,7 @@ async fn show_page(
         .unwrap_or_default();
     let tpl = ShowTpl {
         status_label: ctx.label("import_status", &imp.import.status),
-        fields: FIELDS
-            .iter()
-            .map(|f| (*f, ctx.t(&format!("field.{f}")).to_string()))
-            .collect(),
+        fields,
         sources: SourceChannel::ALL
             .iter()
             .map(|s| (s.as_str(), ctx.label("source_channel", s.as_str())))

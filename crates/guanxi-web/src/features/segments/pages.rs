@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_domain::role::Permission;
 use guanxi_domain::segment::{
-    field_spec, FieldSpec, RuleClause, SegmentInput, SegmentRule, ValueKind, FIELDS,
+    field_spec, FieldSpec, RuleClause, SegmentInput, SegmentRule, ValueKind, CUSTOM_PREFIX, FIELDS,
 };
 use guanxi_domain::ValidationError;
 use guanxi_store::segments::Segment;
@@ -28,6 +28,7 @@ use crate::state::AppState;
 use crate::ui::format;
 use crate::ui::render;
 use crate::ui::session::{api_errors, page_err, Ctx, FormData, UiError, UiUser};
+use guanxi_domain::custom_field::FieldDefinition;
 
 /// The segment pages.
 pub fn routes() -> axum::Router<AppState> {
@@ -158,8 +159,47 @@ fn value_label(ctx: &Ctx, field: &str, value: &str, users: &HashMap<i64, String>
     }
 }
 
+/// What a rule's words need beyond the catalogue: the users' names and the custom fields.
+#[derive(Default)]
+pub struct Words {
+    /// User names by id.
+    pub users: HashMap<i64, String>,
+    /// The customer fields (labels and choices of `cf.` clauses).
+    pub custom: Vec<FieldDefinition>,
+}
+
+impl Words {
+    /// The names and fields the reader may see.
+    pub async fn load(st: &AppState, user: &UiUser) -> Result<Words, UiError> {
+        Ok(Words {
+            users: user_names(st, user).await?.into_iter().collect(),
+            custom: custom_fields(st, user).await?,
+        })
+    }
+
+    fn custom_field(&self, field: &str) -> Option<&FieldDefinition> {
+        let code = field.strip_prefix(CUSTOM_PREFIX)?;
+        self.custom.iter().find(|d| d.code == code)
+    }
+}
+
+/// The customer fields the reader may filter by (readable ones).
+async fn custom_fields(st: &AppState, user: &UiUser) -> Result<Vec<FieldDefinition>, UiError> {
+    Ok(guanxi_app::custom_field::visible_fields(
+        &st.store,
+        &user.actor,
+        guanxi_domain::custom_field::FieldEntity::Customer,
+    )
+    .await
+    .map_err(page_err(user.locale))?
+    .into_iter()
+    .filter(|d| d.readable_by(&user.actor))
+    .collect())
+}
+
 /// The rule in words: "城市 等于 上海 且 RFM 分群 等于 有流失风险 且 购买了商品 TEA-01（近 90 天）".
-pub fn describe(ctx: &Ctx, rule: &SegmentRule, users: &HashMap<i64, String>) -> String {
+pub fn describe(ctx: &Ctx, rule: &SegmentRule, words: &Words) -> String {
+    let users = &words.users;
     if rule.clauses.is_empty() {
         return ctx.t("segment.everyone").to_string();
     }
@@ -175,7 +215,7 @@ pub fn describe(ctx: &Ctx, rule: &SegmentRule, users: &HashMap<i64, String>) -> 
                 let inner = c
                     .rule
                     .as_deref()
-                    .map(|r| describe(ctx, r, users))
+                    .map(|r| describe(ctx, r, words))
                     .unwrap_or_default();
                 let not = if c.op == "not" {
                     ctx.t("segment.not")
@@ -184,14 +224,23 @@ pub fn describe(ctx: &Ctx, rule: &SegmentRule, users: &HashMap<i64, String>) -> 
                 };
                 return format!("{not}({inner})");
             }
-            let mut s = format!(
-                "{} {}",
-                ctx.t(&format!("segfield.{}", c.field)),
-                ctx.t(&format!("segop.{}", c.op))
-            );
+            let custom = words.custom_field(&c.field);
+            let field_label = match custom {
+                Some(d) => d.label(ctx.lang()).to_string(),
+                None => ctx.t(&format!("segfield.{}", c.field)).to_string(),
+            };
+            let mut s = format!("{} {}", field_label, ctx.t(&format!("segop.{}", c.op)));
             if !matches!(c.op.as_str(), "empty" | "not_empty") {
                 s.push(' ');
-                s.push_str(&value_label(ctx, &c.field, &c.value, users));
+                s.push_str(&match custom {
+                    Some(d) => c
+                        .value
+                        .split([',', '，', '、'])
+                        .map(|v| d.choice_label(v.trim(), ctx.lang()).to_string())
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                    None => value_label(ctx, &c.field, &c.value, users),
+                });
             }
             if field_spec(&c.field).is_some_and(|f| f.value == ValueKind::Days) {
                 s.push(' ');
@@ -236,18 +285,70 @@ fn choices(ctx: &Ctx, f: &FieldSpec, users: &[(i64, String)]) -> Vec<(String, St
     }
 }
 
+/// One field of the editor's picker: a catalogue field or a custom one (`cf.<code>`).
+struct EditorField {
+    code: String,
+    label: String,
+    ops: &'static [&'static str],
+    kind: &'static str,
+    choices: Vec<(String, String)>,
+    days: bool,
+}
+
+/// Every field the editor offers: the catalogue's, then the custom fields the reader may
+/// filter by (a choice or yes/no field picks its values, a user field its user).
+fn editor_fields(
+    ctx: &Ctx,
+    users: &[(i64, String)],
+    custom: &[FieldDefinition],
+) -> Vec<EditorField> {
+    let mut out: Vec<EditorField> = FIELDS
+        .iter()
+        .map(|f| EditorField {
+            code: f.code.to_string(),
+            label: ctx.t(&format!("segfield.{}", f.code)).to_string(),
+            ops: f.ops,
+            kind: kind_code(f.value),
+            choices: choices(ctx, f, users),
+            days: f.days,
+        })
+        .collect();
+    out.extend(custom.iter().map(|d| {
+        let input = crate::features::custom_field::inputs(
+            ctx.lang(),
+            std::iter::once(d),
+            users,
+            &|_| Vec::new(),
+            &[],
+        )
+        .pop();
+        let choices: Vec<(String, String)> = input
+            .map(|i| i.options.into_iter().filter(|o| !o.0.is_empty()).collect())
+            .unwrap_or_default();
+        EditorField {
+            code: format!("{CUSTOM_PREFIX}{}", d.code),
+            label: d.label(ctx.lang()).to_string(),
+            ops: d.kind.ops(),
+            kind: if choices.is_empty() { "text" } else { "code" },
+            choices,
+            days: false,
+        }
+    }));
+    out
+}
+
 /// The editor's catalogue as JSON for `app.js` (labels in the page language), so changing a
 /// row's field offers that field's conditions and values without a round trip.
-fn catalogue(ctx: &Ctx, users: &[(i64, String)]) -> String {
-    let fields: Vec<serde_json::Value> = FIELDS
+fn catalogue(ctx: &Ctx, fields: &[EditorField]) -> String {
+    let fields: Vec<serde_json::Value> = fields
         .iter()
         .map(|f| {
             serde_json::json!({
                 "code": f.code,
-                "label": ctx.t(&format!("segfield.{}", f.code)),
+                "label": f.label,
                 "ops": f.ops.iter().map(|o| serde_json::json!([o, ctx.t(&format!("segop.{o}"))])).collect::<Vec<_>>(),
-                "kind": kind_code(f.value),
-                "choices": choices(ctx, f, users),
+                "kind": f.kind,
+                "choices": f.choices,
                 "days": f.days,
             })
         })
@@ -265,11 +366,14 @@ fn editable_group(c: &RuleClause) -> Option<&SegmentRule> {
 fn row_view(
     ctx: &Ctx,
     c: &RuleClause,
-    users: &[(i64, String)],
+    fields: &[EditorField],
     errors: Vec<String>,
     depth: u8,
 ) -> RowView {
-    let spec = field_spec(&c.field).unwrap_or(&FIELDS[0]);
+    let spec = fields
+        .iter()
+        .find(|f| f.code == c.field)
+        .unwrap_or(&fields[0]);
     let header = editable_group(c);
     let group = if c.field == "group" && header.is_none() {
         c.rule
@@ -289,21 +393,16 @@ fn row_view(
             })
             .collect()
     };
-    let choices = choices(ctx, spec, users);
+    let choices = spec.choices.clone();
     // A code row with an `in` list keeps a text box, so several codes can be typed.
     let as_select = !choices.is_empty() && c.op != "in";
     RowView {
         fields: opts(
-            FIELDS
+            fields
                 .iter()
-                .map(|f| {
-                    (
-                        f.code.to_string(),
-                        ctx.t(&format!("segfield.{}", f.code)).to_string(),
-                    )
-                })
+                .map(|f| (f.code.clone(), f.label.clone()))
                 .collect(),
-            spec.code,
+            &spec.code,
         ),
         ops: opts(
             spec.ops
@@ -318,7 +417,7 @@ fn row_view(
             Vec::new()
         },
         value: c.value.clone(),
-        kind: kind_code(spec.value),
+        kind: spec.kind,
         days: c.days.clone(),
         days_on: spec.days,
         group,
@@ -502,21 +601,23 @@ async fn editor(
         "segment.edit"
     });
     let users = user_names(st, user).await?;
+    let custom = custom_fields(st, user).await?;
+    let fields = editor_fields(&ctx, &users, &custom);
     let flat = flatten(&input.rule);
     let paths: Vec<String> = flat.iter().map(|f| f.0.clone()).collect();
     let (per_row, rest) = split_errors(&ctx, errors, &paths);
     let rows = flat
         .iter()
         .zip(per_row)
-        .map(|((_, c, depth), e)| row_view(&ctx, c, &users, e, *depth))
+        .map(|((_, c, depth), e)| row_view(&ctx, c, &fields, e, *depth))
         .collect();
     let first = RuleClause {
         field: FIELDS[0].code.into(),
         op: FIELDS[0].ops[0].into(),
         ..Default::default()
     };
-    let blank = row_view(&ctx, &first, &users, Vec::new(), 0);
-    let blank_child = row_view(&ctx, &first, &users, Vec::new(), 1);
+    let blank = row_view(&ctx, &first, &fields, Vec::new(), 0);
+    let blank_child = row_view(&ctx, &first, &fields, Vec::new(), 1);
     let blank_group = row_view(
         &ctx,
         &RuleClause {
@@ -528,12 +629,12 @@ async fn editor(
             })),
             ..Default::default()
         },
-        &users,
+        &fields,
         Vec::new(),
         0,
     );
     let tpl = EditTpl {
-        catalogue: catalogue(&ctx, &users),
+        catalogue: catalogue(&ctx, &fields),
         id,
         version,
         name: input.name.clone(),
@@ -562,7 +663,7 @@ pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, 
         .await
         .map_err(page_err(l))?;
     let ctx = user.ctx("segment.list_title");
-    let users: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
+    let words = Words::load(&st, &user).await?;
     let tz = format::zone(st.utc_offset_hours);
     let sizes = uc::listed_sizes(&st.store, st.as_of(), &user.actor, &saved)
         .await
@@ -570,7 +671,7 @@ pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, 
     let mut rows = Vec::new();
     for (seg, listed) in saved.into_iter().zip(sizes) {
         rows.push(ListRow {
-            summary: describe(&ctx, &seg.rule, &users),
+            summary: describe(&ctx, &seg.rule, &words),
             updated: format::datetime(seg.updated_at, tz),
             id: seg.id,
             name: seg.name,
@@ -661,13 +762,13 @@ pub async fn page(
         .await
         .map_err(page_err(l))?;
     let ctx = user.ctx("segment.title");
-    let users: HashMap<i64, String> = user_names(&st, &user).await?.into_iter().collect();
+    let words = Words::load(&st, &user).await?;
     let size = uc::size_for(&st.store, st.as_of(), &user.actor, &seg)
         .await
         .map_err(page_err(l))?
         .unwrap_or(-1);
     let tpl = ViewTpl {
-        summary: describe(&ctx, &seg.rule, &users),
+        summary: describe(&ctx, &seg.rule, &words),
         updated: format::datetime(seg.updated_at, format::zone(st.utc_offset_hours)),
         can_manage: user.actor.can(Permission::ManageSegments),
         can_export: user.actor.can(Permission::Export),
@@ -901,12 +1002,12 @@ mod tests {
         .expect("rule");
         let zh = Ctx::anonymous(Locale::ZhCn, "segment.title");
         assert_eq!(
-            describe(&zh, &rule, &HashMap::new()),
+            describe(&zh, &rule, &Words::default()),
             "城市 等于 上海 且 RFM 分群 等于 有流失风险 且 商品（SKU） 买过 TEA-01（近 90 天） 且 生日 在 7 天内"
         );
         let en = Ctx::anonymous(Locale::En, "segment.title");
         assert_eq!(
-            describe(&en, &rule, &HashMap::new()),
+            describe(&en, &rule, &Words::default()),
             "City is 上海 and RFM segment is At Risk and Product (SKU) bought TEA-01 (last 90 days) and Birthday within 7 days"
         );
     }
