@@ -53,3 +53,4 @@ label-field_kind-boolean = Yes / no
 label-field_kind-user = User
 label-field_kind-link = Link
 custom_field-masked = (sensitive, hidden)
+custom_field-edit_values = Edit these fields

@@ -50,3 +50,4 @@ label-field_kind-boolean = 是/否
 label-field_kind-user = 用户
 label-field_kind-link = 链接
 custom_field-masked = （敏感信息，已隐藏）
+custom_field-edit_values = 编辑这些字段

@@ -307,6 +307,12 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     println!("Saved {saved} segments for the marketer (the list of segments shows their sizes).");
     let (members, fired) = demo_membership(store).await?;
     println!("Membership: a programme with four tiers ({members} members placed), two coupon offers, three rules ({fired} firings so far).");
+    // The customers' indexes come back before the service desk and the pipeline are loaded:
+    // those read customers as the pages do (a list walks its filter's index: the kind's, for
+    // the companies a deal goes to), and every later write is small. After the scoring,
+    // which rewrites every scored customer's stage, so the indexes are built from the final
+    // rows.
+    store.restore_set_aside_indexes().await?;
     let tickets = crate::demo_service::load(store, args.seed, g.customers).await?;
     println!("Service desk: {tickets} tickets over the last year in three queues (complaints escalate to 孙组长 service.lead).");
     let (deals, won, lost) = crate::demo_pipeline::load(store, args.seed, g.customers).await?;
@@ -314,10 +320,8 @@ pub async fn run(store: &Store, args: &DemoArgs) -> anyhow::Result<()> {
     let (leads, converted) = crate::demo_pipeline::load_leads(store, args.seed).await?;
     let key_accounts = crate::demo_pipeline::load_key_accounts(store).await?;
     println!("Leads: {leads} enquiries ({converted} converted), a capture form on /leads/forms; {key_accounts} key accounts on /key-accounts.");
-    // After the scoring, which rewrites every scored customer's stage: the indexes are built
-    // from the final rows, and on PostgreSQL the vacuum then marks the final pages
-    // all-visible, so index-only scans stay index-only.
-    store.restore_set_aside_indexes().await?;
+    // On PostgreSQL the vacuum marks the final pages all-visible, so index-only scans stay
+    // index-only.
     store.compact_rollups().await?;
     store.refresh_statistics(&[]).await?;
     Ok(())

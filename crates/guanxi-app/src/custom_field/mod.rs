@@ -333,3 +333,110 @@ pub async fn customer_form_fields(
     };
     Ok((defs, values))
 }
+
+/// Checks that `actor` may read (or, `write`, change) the opportunity or ticket `id` in
+/// their scope: its own use case reads it.
+async fn check_record(
+    store: &Store,
+    actor: &Actor,
+    entity: FieldEntity,
+    id: i64,
+    write: bool,
+) -> Result<(), AppError> {
+    match entity {
+        FieldEntity::Opportunity => {
+            crate::pipeline::get(store, actor, id).await?;
+            if write {
+                require(actor, Permission::WorkOpportunities)?;
+            }
+        }
+        FieldEntity::Ticket => {
+            crate::ticket::read_ticket(store, actor, id).await?;
+            if write {
+                require(actor, Permission::WorkTickets)?;
+            }
+        }
+        // A customer's values go with the customer's own reads and changes.
+        FieldEntity::Customer => return Err(AppError::Forbidden),
+    }
+    Ok(())
+}
+
+/// An opportunity's or a ticket's values as `actor` sees them (sensitive ones masked without
+/// the permission, an unmasked read of one audited), with the fields they see.
+pub async fn record_values(
+    store: &Store,
+    actor: &Actor,
+    entity: FieldEntity,
+    id: i64,
+) -> Result<(Vec<FieldDefinition>, BTreeMap<String, Json>), AppError> {
+    check_record(store, actor, entity, id, false).await?;
+    let cat = catalogue(store, entity).await?;
+    let defs: Vec<FieldDefinition> = cat.visible(actor).cloned().collect();
+    let values = store
+        .custom_values(&defs, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    let (shown, sensitive) = present(actor, &cat, &values, false);
+    if !sensitive.is_empty() {
+        store
+            .audit(
+                actor,
+                guanxi_store::audit::AuditEvent {
+                    action: "read_sensitive",
+                    entity: entity.as_str(),
+                    entity_id: Some(id),
+                    detail: serde_json::json!({"fields": sensitive}),
+                },
+            )
+            .await?;
+    }
+    Ok((defs, shown))
+}
+
+/// Sets an opportunity's or a ticket's values (absent ones stay, `null` clears), checked
+/// against the fields `actor` may write and the required ones; returns them as shown.
+pub async fn set_record_values(
+    store: &Store,
+    actor: &Actor,
+    entity: FieldEntity,
+    id: i64,
+    values: &BTreeMap<String, Json>,
+) -> Result<BTreeMap<String, Json>, AppError> {
+    check_record(store, actor, entity, id, true).await?;
+    let cat = catalogue(store, entity).await?;
+    let before = store
+        .custom_values(&cat.fields, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    let changes = changes_from_json(actor, &cat, None, values)?;
+    check_required(actor, &cat, None, Some(&before), &changes)?;
+    store
+        .set_custom_values(actor, entity.as_str(), id, &changes)
+        .await?;
+    Ok(record_values(store, actor, entity, id).await?.1)
+}
+
+/// The inputs' values of an opportunity's or a ticket's fields for its edit form, by field.
+pub async fn record_form_values(
+    store: &Store,
+    actor: &Actor,
+    entity: FieldEntity,
+    id: i64,
+) -> Result<(Vec<FieldDefinition>, RecordValues), AppError> {
+    check_record(store, actor, entity, id, true).await?;
+    let cat = catalogue(store, entity).await?;
+    let defs: Vec<FieldDefinition> = cat
+        .visible(actor)
+        .filter(|d| d.readable_by(actor))
+        .cloned()
+        .collect();
+    let values = store
+        .custom_values(&defs, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    Ok((defs, values))
+}

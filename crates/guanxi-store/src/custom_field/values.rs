@@ -203,3 +203,21 @@ impl Store {
         values_in(&mut conn, fields, records).await
     }
 }
+
+impl Store {
+    /// Sets a record's values in a transaction of their own, audited as `update_custom` of
+    /// `entity` (opportunities and tickets, whose own changes do not carry them). The caller
+    /// has read the record within the actor's scope.
+    pub async fn set_custom_values(
+        &self,
+        actor: &Actor,
+        entity: &str,
+        record_id: i64,
+        changes: &[CustomChange],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        write_values_in(&mut tx, actor, entity, record_id, changes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -88,6 +88,14 @@ async fn listed(s: &Store, actor: &Actor, custom: Vec<(String, CustomTest)>) -> 
         .map(|c| c.name)
         .collect();
     names.sort();
+    // The count (read from the first field's index on SQLite) agrees, capped or not.
+    assert_eq!(
+        s.count_customers(actor, &f, 100).await.unwrap(),
+        (names.len() as i64, false)
+    );
+    if names.len() > 1 {
+        assert_eq!(s.count_customers(actor, &f, 1).await.unwrap(), (1, true));
+    }
     // Both plans of a SQLite page agree with the database's own.
     let plans = if s.backend() == Backend::Sqlite { 2 } else { 0 };
     for plan in [

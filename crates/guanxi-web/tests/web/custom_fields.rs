@@ -11,7 +11,8 @@ use serde_json::json;
 
 on_both_backends!(
     custom_fields_from_definition_to_filter,
-    imports_fill_custom_fields
+    imports_fill_custom_fields,
+    deals_and_tickets_carry_their_fields
 );
 
 async fn custom_fields_from_definition_to_filter(app: &TestApp) {
@@ -329,6 +330,111 @@ async fn imports_fill_custom_fields(app: &TestApp) {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["李雷"], "{page}");
+}
+
+/// Opportunities and tickets have their own fields: set through the API and their pages,
+/// required ones enforced, scope kept.
+async fn deals_and_tickets_carry_their_fields(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let rep = app.user("rep", Role::Sales, None).await;
+    let other = app.user("rep2", Role::Sales, None).await;
+    for (entity, code, kind) in [
+        ("opportunity", "competitor", "text"),
+        ("ticket", "device_serial", "text"),
+    ] {
+        let (s, f) = admin
+            .post(
+                "/custom-fields",
+                json!({"entity": entity, "code": code, "kind": kind, "label_zh": "字段",
+                       "label_en": "Field", "required": entity == "ticket"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{f}");
+    }
+    let (_, c) = rep
+        .post(
+            "/customers",
+            json!({"kind": "company", "name": "华东贸易有限公司"}),
+        )
+        .await;
+    let (s, o) = rep
+        .post(
+            "/opportunities",
+            json!({"customer_id": c["id"], "name": "年度采购", "pipeline_id": 1,
+                   "lines": [{"sku": "A", "quantity": 2, "unit_price_minor": 10000}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let deal = o["id"].as_i64().unwrap();
+    let (s, v) = rep
+        .put(
+            &format!("/opportunities/{deal}/custom"),
+            json!({"values": {"competitor": "某竞品公司"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["values"]["competitor"], "某竞品公司");
+    let (s, _) = other.get(&format!("/opportunities/{deal}/custom")).await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "another rep's deal stays out of reach"
+    );
+    let (s, e) = rep
+        .put(
+            &format!("/opportunities/{deal}/custom"),
+            json!({"values": {"nope": 1}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["field"], "custom.nope");
+    let (_, cust) = admin
+        .post("/customers", json!({"kind": "individual", "name": "王芳"}))
+        .await;
+    let (s, t) = admin
+        .post(
+            "/tickets",
+            json!({"customer_id": cust["id"], "kind": "complaint", "channel": "phone",
+                   "subject": "屏幕碎了", "category_id": 2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let ticket = t["id"].as_i64().unwrap();
+    let (s, e) = admin
+        .put(
+            &format!("/tickets/{ticket}/custom"),
+            json!({"values": {"device_serial": null}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["code"], "required");
+    // The pages: the section on the record, its form, a save.
+    let b = Browser::login(app, "admin").await;
+    let (_, html) = b.get(&format!("/tickets/{ticket}")).await;
+    assert!(html.contains("id=\"section-custom\""), "{html}");
+    let (_, html) = b.get(&format!("/tickets/{ticket}/fields")).await;
+    assert!(html.contains("name=\"cf.device_serial\""));
+    let csrf = hidden(&html, "_csrf");
+    let (s, _) = b
+        .post(
+            &format!("/tickets/{ticket}/fields"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("cf.device_serial", "SN-2026-0042"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, html) = b.get(&format!("/tickets/{ticket}")).await;
+    assert!(html.contains("SN-2026-0042"));
+    let (s, html) = b
+        .post(
+            &format!("/tickets/{ticket}/fields"),
+            &[("_csrf", csrf.as_str()), ("cf.device_serial", "")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"e-f-cf-device_serial\""));
 }
 
 fn urlencoding(s: &str) -> String {

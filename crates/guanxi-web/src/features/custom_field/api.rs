@@ -144,3 +144,82 @@ pub async fn presets(
         added: uc::add_presets(&st.store, &auth.actor).await?,
     }))
 }
+
+/// A record's custom-field values by code.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecordValues {
+    /// Values by field code (see `GET /api/v1/custom-fields?entity=…` for the fields and
+    /// `CustomerFields::custom` for the shapes); on a change, `null` clears one and absent
+    /// ones stay.
+    #[schema(value_type = Object)]
+    pub values: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// An opportunity's custom-field values (sensitive ones masked without the permission).
+#[utoipa::path(get, path = "/api/v1/opportunities/{id}/custom", tag = "custom-fields",
+    params(("id" = i64, Path, description = "Opportunity id", minimum = 1)),
+    responses((status = 200, body = RecordValues), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn opportunity_values(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<RecordValues>, ApiError> {
+    let (_, values) =
+        uc::record_values(&st.store, &auth.actor, FieldEntity::Opportunity, id).await?;
+    Ok(Json(RecordValues { values }))
+}
+
+/// Set an opportunity's custom-field values.
+#[utoipa::path(put, path = "/api/v1/opportunities/{id}/custom", tag = "custom-fields", request_body = RecordValues,
+    params(("id" = i64, Path, description = "Opportunity id", minimum = 1)),
+    responses((status = 200, body = RecordValues), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn set_opportunity_values(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(v): JsonBody<RecordValues>,
+) -> Result<Json<RecordValues>, ApiError> {
+    let values = uc::set_record_values(
+        &st.store,
+        &auth.actor,
+        FieldEntity::Opportunity,
+        id,
+        &v.values,
+    )
+    .await?;
+    Ok(Json(RecordValues { values }))
+}
+
+/// A ticket's custom-field values (sensitive ones masked without the permission).
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/custom", tag = "custom-fields",
+    params(("id" = i64, Path, description = "Ticket id", minimum = 1)),
+    responses((status = 200, body = RecordValues), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn ticket_values(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+) -> Result<Json<RecordValues>, ApiError> {
+    let (_, values) = uc::record_values(&st.store, &auth.actor, FieldEntity::Ticket, id).await?;
+    Ok(Json(RecordValues { values }))
+}
+
+/// Set a ticket's custom-field values.
+#[utoipa::path(put, path = "/api/v1/tickets/{id}/custom", tag = "custom-fields", request_body = RecordValues,
+    params(("id" = i64, Path, description = "Ticket id", minimum = 1)),
+    responses((status = 200, body = RecordValues), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn set_ticket_values(
+    State(st): State<AppState>,
+    auth: Auth,
+    PathId(id): PathId,
+    JsonBody(v): JsonBody<RecordValues>,
+) -> Result<Json<RecordValues>, ApiError> {
+    let values =
+        uc::set_record_values(&st.store, &auth.actor, FieldEntity::Ticket, id, &v.values).await?;
+    Ok(Json(RecordValues { values }))
+}

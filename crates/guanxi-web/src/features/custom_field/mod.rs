@@ -21,6 +21,11 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::presets))
         .routes(routes!(api::get, api::update))
         .routes(routes!(api::archive))
+        .routes(routes!(
+            api::opportunity_values,
+            api::set_opportunity_values
+        ))
+        .routes(routes!(api::ticket_values, api::set_ticket_values))
 }
 
 /// The area's page routes.
@@ -33,6 +38,14 @@ pub fn page_routes() -> axum::Router<AppState> {
             get(pages::edit).post(pages::update),
         )
         .route("/admin/custom-fields/{id}/archive", post(pages::archive))
+        .route(
+            "/opportunities/{id}/fields",
+            get(pages::opportunity_fields).post(pages::save_opportunity_fields),
+        )
+        .route(
+            "/tickets/{id}/fields",
+            get(pages::ticket_fields).post(pages::save_ticket_fields),
+        )
 }
 
 /// One custom field's input on a record's form.

@@ -422,3 +422,157 @@ pub async fn archive(
     ))
     .into_response())
 }
+
+#[derive(Template)]
+#[template(path = "custom_field/record.html")]
+struct RecordTpl {
+    ctx: Ctx,
+    /// Where the record's own page is.
+    back: String,
+    /// Where the form posts.
+    action: String,
+    custom: Vec<super::CustomInput>,
+    has_errors: bool,
+}
+
+fn record_paths(entity: FieldEntity, id: i64) -> (String, String) {
+    let base = match entity {
+        FieldEntity::Opportunity => format!("/opportunities/{id}"),
+        _ => format!("/tickets/{id}"),
+    };
+    let action = format!("{base}/fields");
+    (base, action)
+}
+
+async fn record_page(
+    st: &AppState,
+    user: &UiUser,
+    entity: FieldEntity,
+    id: i64,
+    typed: Option<&FormData>,
+    errors: &[ValidationError],
+    status: StatusCode,
+) -> Result<Response, UiError> {
+    let l = user.locale;
+    let (defs, stored) = uc::record_form_values(&st.store, &user.actor, entity, id)
+        .await
+        .map_err(page_err(l))?;
+    let users = crate::features::customers::list::user_names(st, user).await?;
+    let values_of = |d: &FieldDefinition| match typed {
+        Some(form) => form
+            .all(&uc::form_name(d))
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        None => super::input_values(stored.get(&d.id)),
+    };
+    let (back, action) = record_paths(entity, id);
+    let tpl = RecordTpl {
+        ctx: user.ctx("custom_field.section"),
+        back,
+        action,
+        custom: super::inputs(l.code(), defs.iter(), &users, &values_of, errors),
+        has_errors: !errors.is_empty(),
+    };
+    Ok((status, render(l, &tpl)).into_response())
+}
+
+/// An opportunity's custom fields to edit.
+pub async fn opportunity_fields(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    record_page(
+        &st,
+        &user,
+        FieldEntity::Opportunity,
+        id,
+        None,
+        &[],
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A ticket's custom fields to edit.
+pub async fn ticket_fields(
+    State(st): State<AppState>,
+    user: UiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    record_page(
+        &st,
+        &user,
+        FieldEntity::Ticket,
+        id,
+        None,
+        &[],
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn save_record(
+    st: &AppState,
+    user: UiUser,
+    form: FormData,
+    entity: FieldEntity,
+    id: i64,
+) -> Result<Response, UiError> {
+    let l = user.locale;
+    let (defs, _) = uc::record_form_values(&st.store, &user.actor, entity, id)
+        .await
+        .map_err(page_err(l))?;
+    let values = uc::form_values(
+        &user.actor,
+        &guanxi_domain::custom_field::Catalogue { fields: defs },
+        None,
+        &|name| form.all(name).into_iter().map(str::to_string).collect(),
+    );
+    match uc::set_record_values(&st.store, &user.actor, entity, id, &values).await {
+        Ok(_) => Ok(Redirect::to(&record_paths(entity, id).0).into_response()),
+        Err(e) => {
+            let (status, errors) = form_refusal(l, e)?;
+            record_page(st, &user, entity, id, Some(&form), &errors, status).await
+        }
+    }
+}
+
+/// Saves an opportunity's custom fields.
+pub async fn save_opportunity_fields(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Submitted { user, form }: Submitted,
+) -> Result<Response, UiError> {
+    save_record(&st, user, form, FieldEntity::Opportunity, id).await
+}
+
+/// Saves a ticket's custom fields.
+pub async fn save_ticket_fields(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Submitted { user, form }: Submitted,
+) -> Result<Response, UiError> {
+    save_record(&st, user, form, FieldEntity::Ticket, id).await
+}
+
+/// The custom fields an opportunity's or a ticket's page shows (label and value), for the
+/// reader, and whether the entity has any field the reader sees (else the page shows no
+/// section).
+pub async fn shown_on_record(
+    st: &AppState,
+    user: &UiUser,
+    entity: FieldEntity,
+    id: i64,
+) -> Result<(Vec<super::ShownField>, bool), UiError> {
+    let l = user.locale;
+    let (defs, values) = uc::record_values(&st.store, &user.actor, entity, id)
+        .await
+        .map_err(page_err(l))?;
+    let users = crate::features::customers::list::user_names(st, user).await?;
+    Ok((
+        super::shown_fields(defs.iter(), &values, l.code(), &users),
+        !defs.is_empty(),
+    ))
+}

@@ -189,6 +189,10 @@ struct ChangeView {
 struct ShowTpl {
     ctx: Ctx,
     o: Opportunity,
+    /// The deal's custom fields (label, value).
+    custom: Vec<crate::features::custom_field::ShownField>,
+    can_edit_custom: bool,
+    custom_edit: String,
     stage: String,
     status: String,
     owner: String,
@@ -238,7 +242,17 @@ async fn show_page(
     };
     let reason_name =
         |r: &guanxi_store::pipeline::LostReason| localized(&ctx, &r.name, r.name_en.as_deref());
+    let (custom, has_fields) = crate::features::custom_field::pages::shown_on_record(
+        st,
+        user,
+        guanxi_domain::custom_field::FieldEntity::Opportunity,
+        id,
+    )
+    .await?;
     let tpl = ShowTpl {
+        custom,
+        can_edit_custom: has_fields && user.actor.can(Permission::WorkOpportunities),
+        custom_edit: format!("/opportunities/{id}/fields"),
         stage: name_of(Some(o.stage_id)),
         status: ctx.label("stage_kind", o.status.as_str()),
         owner: o

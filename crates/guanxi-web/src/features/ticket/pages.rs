@@ -128,6 +128,10 @@ struct ShowTpl {
     ctx: Ctx,
     flash: String,
     errors: Vec<(String, String)>,
+    /// The ticket's custom fields (label, value).
+    custom: Vec<crate::features::custom_field::ShownField>,
+    can_edit_custom: bool,
+    custom_edit: String,
     t: RowView,
     version: i64,
     kind_code: &'static str,
@@ -750,7 +754,17 @@ async fn show_page(
             .collect(),
         None => Vec::new(),
     };
+    let (custom, has_fields) = crate::features::custom_field::pages::shown_on_record(
+        st,
+        user,
+        guanxi_domain::custom_field::FieldEntity::Ticket,
+        id,
+    )
+    .await?;
     let tpl = ShowTpl {
+        custom,
+        can_edit_custom: has_fields && user.actor.can(Permission::WorkTickets),
+        custom_edit: format!("/tickets/{id}/fields"),
         flash,
         errors,
         version: t.meta.version,
