@@ -90,8 +90,9 @@ pub struct FieldInput {
     /// either; each unmasked read is audited.
     #[serde(default)]
     pub sensitive: bool,
-    /// Place on forms and pages, smallest first.
+    /// Place on forms and pages, smallest first (−100,000 to 100,000).
     #[serde(default)]
+    #[schema(minimum = -100_000, maximum = 100_000)]
     pub position: i64,
 }
 
@@ -187,7 +188,7 @@ impl FieldInput {
         } else if !choices.is_empty() {
             e.push("choices", "only_for_choice_fields");
         }
-        if self.position.abs() > 100_000 {
+        if !(-100_000..=100_000).contains(&self.position) {
             e.push("position", "out_of_range");
         }
         let mut visible_to = self.visible_to.clone();
@@ -421,6 +422,19 @@ mod tests {
             codes(t.validate().unwrap_err()),
             [("choices".into(), "only_for_choice_fields".into())]
         );
+    }
+
+    /// Regression (API fuzzing): the most negative position panicked on `abs()`.
+    #[test]
+    fn a_position_out_of_range_is_a_field_error() {
+        let mut i = input(FieldKind::Text);
+        for p in [i64::MIN, i64::MAX, 100_001] {
+            i.position = p;
+            assert_eq!(
+                codes(i.validate().unwrap_err()),
+                [("position".into(), "out_of_range".into())]
+            );
+        }
     }
 
     #[test]
