@@ -389,7 +389,20 @@ pub async fn customer_dossier(
     format: DossierFormat,
 ) -> Result<Download, AppError> {
     require(actor, Permission::DataSubjectRights)?;
-    let d = store.dossier(actor, id).await?;
+    let mut d = store.dossier(actor, id).await?;
+    // Their custom-field values too, every field (archived and sensitive ones included,
+    // unmasked): it is everything held about them.
+    let every = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
+    let values = store
+        .custom_values(&every.fields, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    d.customer.custom = every
+        .fields
+        .iter()
+        .filter_map(|f| Some((f.code.clone(), values.get(&f.id)?.to_json(f.kind))))
+        .collect();
     let format_code = match format {
         DossierFormat::Json => "json",
         DossierFormat::Xlsx => "xlsx",

@@ -132,6 +132,12 @@ async fn custom_fields_from_definition_to_filter(app: &TestApp) {
             .is_some_and(|f| f.contains(&json!("custom.health_notes")))),
         "{log}"
     );
+    // A data-subject request hands over every value, unmasked.
+    let (s, _, bytes) = admin.download(&format!("/customers/{id}/export")).await;
+    assert_eq!(s, StatusCode::OK);
+    let dossier: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(dossier["customer"]["custom"]["health_notes"], "花粉过敏");
+    assert_eq!(dossier["customer"]["custom"]["level"], "gold");
     // The list masks them for everyone, and filters by a field through a rule.
     manager
         .post(
