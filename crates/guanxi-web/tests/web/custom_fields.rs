@@ -156,6 +156,21 @@ async fn custom_fields_from_definition_to_filter(app: &TestApp) {
         .collect();
     assert_eq!(names, ["张三"]);
     assert_eq!(page["items"][0]["custom"]["health_notes"], "******");
+    // A range in a rule is read from the field's index too, with the rule's other clauses.
+    let range = urlencoding(
+        r#"{"clauses":[{"field":"cf.annual_income","op":"gte","value":"200000"},{"field":"name","op":"ne","value":"x"}]}"#,
+    );
+    let (s, page) = manager
+        .get(&format!("/customers?rule={range}&total=true"))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "name is no rule field: {page}");
+    let range = urlencoding(
+        r#"{"clauses":[{"field":"cf.annual_income","op":"gte","value":"200000"},{"field":"cf.level","op":"ne","value":"silver"}]}"#,
+    );
+    let (s, page) = manager.get(&format!("/customers?rule={range}")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["items"][0]["name"], "张三");
     // A service agent may not filter on a sensitive field (it would tell what it holds).
     let probe =
         urlencoding(r#"{"clauses":[{"field":"cf.health_notes","op":"contains","value":"过敏"}]}"#);

@@ -96,16 +96,16 @@ pub async fn list_customers(
             )]))
         }
     };
-    let segment = guanxi_app::segments::list_narrowing(
+    let narrowing = guanxi_app::segments::list_narrowing(
         &st.store,
         st.as_of(),
         &auth.actor,
         q.segment_id,
         q.rule.as_deref(),
     )
-    .await?
-    .filter;
-    let custom = match q.cf.as_deref() {
+    .await?;
+    let segment = narrowing.filter;
+    let mut custom = match q.cf.as_deref() {
         None => Vec::new(),
         Some(json) => {
             let pairs: std::collections::BTreeMap<String, serde_json::Value> =
@@ -125,6 +125,7 @@ pub async fn list_customers(
             guanxi_app::custom_field::list_filters(&st.store, &auth.actor, &pairs).await?
         }
     };
+    custom.extend(narrowing.custom);
     let filter = CustomerFilter {
         custom,
         segment,

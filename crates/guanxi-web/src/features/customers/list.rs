@@ -197,9 +197,10 @@ async fn filter_from(
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("cf.")?.to_string(), v.clone())))
         .collect();
-    let custom = guanxi_app::custom_field::list_filters(&st.store, &user.actor, &custom_pairs)
+    let mut custom = guanxi_app::custom_field::list_filters(&st.store, &user.actor, &custom_pairs)
         .await
         .map_err(|_| UiError::BadForm(l))?;
+    custom.extend(narrowing.custom.iter().cloned());
     let filter = CustomerFilter {
         custom,
         segment: narrowing.filter.clone(),
