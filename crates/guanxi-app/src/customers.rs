@@ -3,7 +3,7 @@
 //! a reader may see of a record with the audit of sensitive reads.
 
 use chrono::Utc;
-use guanxi_domain::custom_field::{Catalogue, FieldEntity};
+use guanxi_domain::custom_field::FieldEntity;
 use guanxi_domain::customer::{CustomerFields, CustomerPatch};
 use guanxi_domain::masking::mask_id_number;
 use guanxi_domain::records::{Customer, IdentifyHit};
@@ -105,28 +105,10 @@ async fn with_custom(
 ) -> Result<Vec<String>, AppError> {
     let cat = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
     let fields: Vec<_> = cat.visible(actor).cloned().collect();
-    let values = store
-        .custom_values(&fields, &[c.id])
-        .await?
-        .remove(&c.id)
-        .unwrap_or_default();
+    let values = store.record_custom_values(&fields, c.id).await?;
     let (shown, sensitive) = crate::custom_field::present(actor, &cat, &values, in_list);
     c.custom = shown;
     Ok(sensitive)
-}
-
-/// The custom-field changes a create or an update sends, checked against the fields and the
-/// required ones (`current`: the record's values before, `None` on a create).
-fn custom_changes(
-    actor: &Actor,
-    cat: &Catalogue,
-    kind: guanxi_domain::vocabulary::CustomerKind,
-    values: &std::collections::BTreeMap<String, serde_json::Value>,
-    current: Option<&guanxi_store::custom_field::RecordValues>,
-) -> Result<Vec<guanxi_store::custom_field::CustomChange>, guanxi_domain::ValidationErrors> {
-    let changes = crate::custom_field::changes_from_json(actor, cat, Some(kind), values)?;
-    crate::custom_field::check_required(actor, cat, Some(kind), current, &changes)?;
-    Ok(changes)
 }
 
 /// Creates a customer. Naming an owner other than oneself needs `ReassignCustomers`. Unless
@@ -150,7 +132,7 @@ pub async fn create_customer(
     let kind = fields.kind;
     let (valid, changes) = match (
         fields.validate(actor.id, Utc::now()),
-        custom_changes(actor, &cat, kind, &custom, None),
+        crate::custom_field::checked_changes(actor, &cat, Some(kind), &custom, None),
     ) {
         (Ok(v), Ok(c)) => (v, c),
         (v, c) => {
@@ -181,25 +163,32 @@ pub async fn update_customer(
     patch: CustomerPatch,
 ) -> Result<Customer, AppError> {
     require(actor, Permission::WriteCustomers)?;
-    let current = store.get_customer(actor, id).await?;
-    if let Some(new_owner) = patch.owner_id {
+    let mut patch = patch;
+    // The stored record only when the patch needs it: a new owner, or custom values (whose
+    // fields depend on the customer's kind).
+    let current = if patch.owner_id.is_some() || patch.custom.is_some() {
+        Some(store.get_customer(actor, id).await?)
+    } else {
+        None
+    };
+    if let (Some(new_owner), Some(current)) = (patch.owner_id, &current) {
         if current.owner_id != Some(new_owner) {
             require(actor, Permission::ReassignCustomers)?;
         }
     }
-    let mut patch = patch;
-    let changes = match patch.custom.take() {
-        Some(values) => {
+    let changes = match (patch.custom.take(), &current) {
+        (Some(values), Some(current)) => {
             let cat = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
-            let fields: Vec<_> = cat.fields.clone();
-            let before = store
-                .custom_values(&fields, &[id])
-                .await?
-                .remove(&id)
-                .unwrap_or_default();
-            custom_changes(actor, &cat, current.kind, &values, Some(&before))?
+            let before = store.record_custom_values(&cat.fields, id).await?;
+            crate::custom_field::checked_changes(
+                actor,
+                &cat,
+                Some(current.kind),
+                &values,
+                Some(&before),
+            )?
         }
-        None => Vec::new(),
+        _ => Vec::new(),
     };
     let c = store
         .update_customer_with(actor, id, patch, &changes)

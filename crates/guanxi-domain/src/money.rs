@@ -24,6 +24,14 @@ pub fn parse_money(v: &str) -> Result<i64, &'static str> {
         .ok_or("out_of_range")
 }
 
+/// Minor units as plain decimal text, `1234.50` / `-0.05`: exact to the fen, for files a
+/// program reads (CSV exports) and for stored custom-field values.
+pub fn plain_money(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let m = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", m / 100, m % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

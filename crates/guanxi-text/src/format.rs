@@ -54,13 +54,9 @@ pub fn money(minor: i64, currency: &str) -> String {
     }
 }
 
-/// Money from minor units as plain decimal text, `1234.50` / `-0.05`: for files a program
-/// reads (CSV exports), exact to the fen.
-pub fn plain_money(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", m / 100, m % 100)
-}
+/// Money from minor units as plain decimal text, `1234.50` / `-0.05`: the domain's one
+/// formatter (custom-field values are stored in it too).
+pub use guanxi_domain::money::plain_money;
 
 /// Money rounded to whole units, for dashboard tiles: `¥1,234,567`.
 pub fn money_whole(minor: i64) -> String {

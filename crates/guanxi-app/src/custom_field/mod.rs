@@ -128,10 +128,25 @@ fn applies(def: &FieldDefinition, kind: Option<CustomerKind>) -> bool {
     kind.is_none_or(|k| def.applies_to_kind(k))
 }
 
+/// The custom-field changes a create or an update sends (the API's `custom` object, a form's
+/// [`form_values`]), parsed and checked against the required fields (`current`: the record's
+/// values before, `None` on a create). One check for customers, opportunities and tickets.
+pub fn checked_changes(
+    actor: &Actor,
+    cat: &Catalogue,
+    kind: Option<CustomerKind>,
+    values: &BTreeMap<String, Json>,
+    current: Option<&RecordValues>,
+) -> Result<Vec<CustomChange>, ValidationErrors> {
+    let changes = changes_from_json(actor, cat, kind, values)?;
+    check_required(actor, cat, kind, current, &changes)?;
+    Ok(changes)
+}
+
 /// Parses the API's `custom` object against the fields `actor` may write on a record of
 /// `kind`: an unknown or hidden code, or a sensitive field without the permission, is an error
 /// under `custom.<code>`, as is a value the field cannot hold.
-pub fn changes_from_json(
+fn changes_from_json(
     actor: &Actor,
     cat: &Catalogue,
     kind: Option<CustomerKind>,
@@ -200,7 +215,7 @@ pub fn form_name(def: &FieldDefinition) -> String {
 /// Checks required fields after `changes`: on a new record (`current` is `None`) every
 /// required field the actor writes must get a value; on an existing one a required field may
 /// not be cleared (a form sends every field, so an empty required one is such a clearing).
-pub fn check_required(
+fn check_required(
     actor: &Actor,
     cat: &Catalogue,
     kind: Option<CustomerKind>,
@@ -324,11 +339,7 @@ pub async fn customer_form_fields(
         .cloned()
         .collect();
     let values = match customer {
-        Some(c) => store
-            .custom_values(&defs, &[c.id])
-            .await?
-            .remove(&c.id)
-            .unwrap_or_default(),
+        Some(c) => store.record_custom_values(&defs, c.id).await?,
         None => RecordValues::new(),
     };
     Ok((defs, values))
@@ -373,11 +384,7 @@ pub async fn record_values(
     check_record(store, actor, entity, id, false).await?;
     let cat = catalogue(store, entity).await?;
     let defs: Vec<FieldDefinition> = cat.visible(actor).cloned().collect();
-    let values = store
-        .custom_values(&defs, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
+    let values = store.record_custom_values(&defs, id).await?;
     let (shown, sensitive) = present(actor, &cat, &values, false);
     if !sensitive.is_empty() {
         store
@@ -406,13 +413,8 @@ pub async fn set_record_values(
 ) -> Result<BTreeMap<String, Json>, AppError> {
     check_record(store, actor, entity, id, true).await?;
     let cat = catalogue(store, entity).await?;
-    let before = store
-        .custom_values(&cat.fields, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    let changes = changes_from_json(actor, &cat, None, values)?;
-    check_required(actor, &cat, None, Some(&before), &changes)?;
+    let before = store.record_custom_values(&cat.fields, id).await?;
+    let changes = checked_changes(actor, &cat, None, values, Some(&before))?;
     store
         .set_custom_values(actor, entity.as_str(), id, &changes)
         .await?;
@@ -433,10 +435,6 @@ pub async fn record_form_values(
         .filter(|d| d.readable_by(actor))
         .cloned()
         .collect();
-    let values = store
-        .custom_values(&defs, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
+    let values = store.record_custom_values(&defs, id).await?;
     Ok((defs, values))
 }

@@ -393,11 +393,7 @@ pub async fn customer_dossier(
     // Their custom-field values too, every field (archived and sensitive ones included,
     // unmasked): it is everything held about them.
     let every = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
-    let values = store
-        .custom_values(&every.fields, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
+    let values = store.record_custom_values(&every.fields, id).await?;
     d.customer.custom = every
         .fields
         .iter()

@@ -254,19 +254,16 @@ fn suggested(table: &Table, custom: &[FieldDefinition]) -> Vec<Option<String>> {
             continue;
         }
         let key = header_key(h);
-        let found = custom
+        out[i] = custom
             .iter()
-            .map(crate::custom_field::form_name)
-            .find(|name| {
+            .map(|d| (d, crate::custom_field::form_name(d)))
+            .find(|(d, name)| {
                 !out.contains(&Some(name.clone()))
-                    && custom.iter().any(|d| {
-                        crate::custom_field::form_name(d) == *name
-                            && [&d.code, &d.label_zh, &d.label_en]
-                                .iter()
-                                .any(|l| header_key(l) == key)
-                    })
-            });
-        out[i] = found;
+                    && [&d.code, &d.label_zh, &d.label_en]
+                        .iter()
+                        .any(|l| header_key(l) == key)
+            })
+            .map(|(_, name)| name);
     }
     out
 }

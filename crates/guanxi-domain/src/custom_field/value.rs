@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde_json::Value as Json;
 
 use super::{FieldDefinition, FieldKind};
-use crate::money::parse_money;
+use crate::money::{parse_money, plain_money};
 
 /// Longest text value: every value is in an index, and PostgreSQL refuses index entries over
 /// 2,704 bytes (500 CJK characters are 1,500).
@@ -126,7 +126,7 @@ impl CustomValue {
             CustomValue::Number(n) => serde_json::Number::from_f64(*n)
                 .map(Json::Number)
                 .unwrap_or(Json::Null),
-            CustomValue::Money(m) => Json::String(format_money(*m)),
+            CustomValue::Money(m) => Json::String(plain_money(*m)),
             CustomValue::Date(d) => Json::String(d.to_string()),
             CustomValue::Choices(c) if kind == FieldKind::Choice => {
                 Json::String(c.first().cloned().unwrap_or_default())
@@ -143,7 +143,7 @@ impl CustomValue {
         match self {
             CustomValue::Text(s) => s.clone(),
             CustomValue::Number(n) => format_number(*n),
-            CustomValue::Money(m) => format_money(*m),
+            CustomValue::Money(m) => plain_money(*m),
             CustomValue::Date(d) => d.to_string(),
             CustomValue::Choices(c) => c.join(","),
             CustomValue::Boolean(b) => b.to_string(),
@@ -156,7 +156,7 @@ impl CustomValue {
         let one = |text: String, number: Option<f64>| vec![StoredCell { text, number }];
         match self {
             CustomValue::Number(n) => one(format_number(*n), Some(*n)),
-            CustomValue::Money(m) => one(format_money(*m), Some(*m as f64 / 100.0)),
+            CustomValue::Money(m) => one(plain_money(*m), Some(*m as f64 / 100.0)),
             CustomValue::User(id) => one(id.to_string(), Some(*id as f64)),
             CustomValue::Choices(c) => c
                 .iter()
@@ -202,16 +202,8 @@ pub fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
     } else {
-        let s = format!("{n}");
-        s
+        format!("{n}")
     }
-}
-
-/// Minor units as `1234.50`.
-pub fn format_money(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", m / 100, m % 100)
 }
 
 /// Parses a number as typed: `1,234.5`, `1234`, `-3`; finite only.
@@ -401,7 +393,7 @@ mod tests {
         );
         let money = CustomValue::Money(100_050).cells();
         assert_eq!(money[0].number, Some(1000.5));
-        assert_eq!(format_money(-5), "-0.05");
+        assert_eq!(plain_money(-5), "-0.05");
         assert_eq!(format_number(100.0), "100");
     }
 }

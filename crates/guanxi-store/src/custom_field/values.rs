@@ -202,6 +202,19 @@ impl Store {
         let mut conn = self.read.acquire().await?;
         values_in(&mut conn, fields, records).await
     }
+
+    /// One record's values of `fields` (none held: empty).
+    pub async fn record_custom_values(
+        &self,
+        fields: &[FieldDefinition],
+        record: i64,
+    ) -> Result<RecordValues> {
+        Ok(self
+            .custom_values(fields, &[record])
+            .await?
+            .remove(&record)
+            .unwrap_or_default())
+    }
 }
 
 impl Store {

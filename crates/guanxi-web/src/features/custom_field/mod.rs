@@ -72,6 +72,50 @@ pub struct CustomInput {
     pub error: &'static str,
 }
 
+/// How a field is typed in: the input's kind (`text`, `number`, `date`, `url`, `select` or
+/// `multi`) and, for a select or a multi-choice, its (value, label) options — a select's
+/// first is the blank "—". The forms, the list's filters and the segment editor share it.
+pub fn input_of(
+    d: &FieldDefinition,
+    lang: &str,
+    users: &[(i64, String)],
+) -> (&'static str, Vec<(String, String)>) {
+    let blank = || (String::new(), "—".to_string());
+    let choices = || {
+        d.choices
+            .iter()
+            .map(|c| (c.code.clone(), d.choice_label(&c.code, lang).to_string()))
+    };
+    let yes_no = if lang.starts_with("zh") {
+        [("true", "是"), ("false", "否")]
+    } else {
+        [("true", "Yes"), ("false", "No")]
+    };
+    match d.kind {
+        FieldKind::Text => ("text", vec![]),
+        FieldKind::Number | FieldKind::Money => ("number", vec![]),
+        FieldKind::Date => ("date", vec![]),
+        FieldKind::Link => ("url", vec![]),
+        FieldKind::Choice => (
+            "select",
+            std::iter::once(blank()).chain(choices()).collect(),
+        ),
+        FieldKind::MultiChoice => ("multi", choices().collect()),
+        FieldKind::Boolean => (
+            "select",
+            std::iter::once(blank())
+                .chain(yes_no.iter().map(|(v, l)| (v.to_string(), l.to_string())))
+                .collect(),
+        ),
+        FieldKind::User => (
+            "select",
+            std::iter::once(blank())
+                .chain(users.iter().map(|(id, n)| (id.to_string(), n.clone())))
+                .collect(),
+        ),
+    }
+}
+
 /// The inputs of `defs` with their values (`values_of`: the stored or typed values of one
 /// field) and the errors under `custom.<code>`. `users` are the choices of a user field.
 pub fn inputs<'a>(
@@ -81,55 +125,9 @@ pub fn inputs<'a>(
     values_of: &dyn Fn(&FieldDefinition) -> Vec<String>,
     errors: &[ValidationError],
 ) -> Vec<CustomInput> {
-    let yes_no = |lang: &str| {
-        if lang.starts_with("zh") {
-            [("true", "是"), ("false", "否")]
-        } else {
-            [("true", "Yes"), ("false", "No")]
-        }
-    };
     defs.map(|d| {
         let values = values_of(d);
-        let blank = || (String::new(), "—".to_string());
-        let (kind, options) = match d.kind {
-            FieldKind::Text => ("text", vec![]),
-            FieldKind::Number | FieldKind::Money => ("number", vec![]),
-            FieldKind::Date => ("date", vec![]),
-            FieldKind::Link => ("url", vec![]),
-            FieldKind::Choice => (
-                "select",
-                std::iter::once(blank())
-                    .chain(
-                        d.choices
-                            .iter()
-                            .map(|c| (c.code.clone(), d.choice_label(&c.code, lang).to_string())),
-                    )
-                    .collect(),
-            ),
-            FieldKind::MultiChoice => (
-                "multi",
-                d.choices
-                    .iter()
-                    .map(|c| (c.code.clone(), d.choice_label(&c.code, lang).to_string()))
-                    .collect(),
-            ),
-            FieldKind::Boolean => (
-                "select",
-                std::iter::once(blank())
-                    .chain(
-                        yes_no(lang)
-                            .iter()
-                            .map(|(v, l)| (v.to_string(), l.to_string())),
-                    )
-                    .collect(),
-            ),
-            FieldKind::User => (
-                "select",
-                std::iter::once(blank())
-                    .chain(users.iter().map(|(id, n)| (id.to_string(), n.clone())))
-                    .collect(),
-            ),
-        };
+        let (kind, options) = input_of(d, lang, users);
         let path = format!("custom.{}", d.code);
         CustomInput {
             name: guanxi_app::custom_field::form_name(d),

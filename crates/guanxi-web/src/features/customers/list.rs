@@ -285,18 +285,7 @@ pub async fn list(
         .map(|d| {
             let name = guanxi_app::custom_field::form_name(d);
             let any = (String::new(), ctx.t("filter.any").to_string());
-            let mut options = match crate::features::custom_field::inputs(
-                l.code(),
-                std::iter::once(d),
-                &owners,
-                &|_| Vec::new(),
-                &[],
-            )
-            .pop()
-            {
-                Some(i) if i.kind == "select" || i.kind == "multi" => i.options,
-                _ => Vec::new(),
-            };
+            let (_, mut options) = crate::features::custom_field::input_of(d, l.code(), &owners);
             if !options.is_empty() {
                 options.retain(|o| !o.0.is_empty());
                 options.insert(0, any);

@@ -314,17 +314,9 @@ fn editor_fields(
         })
         .collect();
     out.extend(custom.iter().map(|d| {
-        let input = crate::features::custom_field::inputs(
-            ctx.lang(),
-            std::iter::once(d),
-            users,
-            &|_| Vec::new(),
-            &[],
-        )
-        .pop();
-        let choices: Vec<(String, String)> = input
-            .map(|i| i.options.into_iter().filter(|o| !o.0.is_empty()).collect())
-            .unwrap_or_default();
+        let (_, options) = crate::features::custom_field::input_of(d, ctx.lang(), users);
+        let choices: Vec<(String, String)> =
+            options.into_iter().filter(|o| !o.0.is_empty()).collect();
         EditorField {
             code: format!("{CUSTOM_PREFIX}{}", d.code),
             label: d.label(ctx.lang()).to_string(),
