@@ -132,3 +132,64 @@ import-matched_name_company = name and employer
 duplicates-name_company = the same name and employer
 import-update_except = But treat these fields the other way (e.g. fill empty only, except overwrite the address):
 code-write_failed = Writing the import failed and nothing was imported; see the job for the cause, then run it again.
+# Imports of orders with their lines.
+import-entity = The file holds
+import-entity_customers = Customers
+import-entity_orders = Orders (one row per order line)
+import-entity_hint = An orders file has one row per order line; rows with the same order number are one order. The buyer is named by their Guanxi customer id or by a mobile, email or WeChat id already on file.
+label-import_entity-customers = Customers
+label-import_entity-orders = Orders
+import-channel = Channel of rows without one
+import-on_duplicate_order = An order number already on file
+import-choice_skip_order = Skip the order
+import-choice_fail_order = Report it as a problem
+import-matched_order_ref = order number
+import-plan_orders =
+    { $count ->
+        [one] 1 new order
+       *[other] { $n } new orders
+    }
+import-plan_order_lines =
+    { $count ->
+        [one] with 1 line
+       *[other] with { $n } lines
+    }
+import-orders_on_file =
+    { $count ->
+        [one] 1 order number is already on file
+       *[other] { $n } order numbers are already on file
+    }
+import-undo_orders_confirm = Delete the orders this import created?
+import-undone_orders_removed =
+    { $count ->
+        [one] Undone: 1 imported order deleted,
+       *[other] Undone: { $n } imported orders deleted,
+    }
+import-undone_orders_kept =
+    { $count ->
+        [one] 1 order kept because points, a coupon, a ticket or a deal refers to it.
+       *[other] { $n } orders kept because points, coupons, tickets or deals refer to them.
+    }
+field-order_ref = Order number
+field-customer_id = Customer id
+field-ordered_at = Order time
+field-channel = Channel
+field-store = Store
+field-currency = Currency
+field-sku = SKU
+field-product_name = Product name
+field-category = Category
+field-quantity = Quantity
+field-unit_price = Unit price (yuan)
+field-line_amount = Line amount (yuan)
+code-buyer_not_mapped = Choose the column that names the buyer: customer id, mobile, email or WeChat id.
+code-ordered_at_not_mapped = Choose the column with the order time.
+code-sku_not_mapped = Choose the column with the product SKU.
+code-price_not_mapped = Choose the column with the unit price or the line amount.
+code-amount_mismatch = The line amount is not quantity × unit price.
+code-amount_not_divisible = The line amount cannot be split evenly over the quantity; give the unit price.
+code-order_rows_disagree = This row has the same order number as an earlier one but another buyer, time, channel, store or currency.
+code-order_has_problems = Another row of this order has a problem, so the order is left out whole.
+code-customer_not_found = No customer you can see has this id, phone, email or WeChat id.
+code-ambiguous_customer = Several customers have this phone, email or WeChat id; name the buyer by customer id.
+code-order_on_file = An order with this number is already on file.

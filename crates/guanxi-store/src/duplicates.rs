@@ -77,37 +77,8 @@ impl Store {
                 self.name_company_hits(actor, &values, &mut found).await?;
                 continue;
             }
-            for chunk in values.chunks(LOOKUP_CHUNK) {
-                let mut q = if what == "id_number" {
-                    SqlBuilder::new(
-                        "SELECT c.id_number, c.id, c.name FROM customers c \
-                         WHERE c.deleted_at IS NULL AND c.id_number IN ",
-                    )
-                } else {
-                    let kinds = match what {
-                        "mobile" => "('mobile', 'phone')",
-                        "email" => "('email')",
-                        _ => "('wechat')",
-                    };
-                    SqlBuilder::new(&format!(
-                        "SELECT DISTINCT p.value_normalized, c.id, c.name FROM contact_points p \
-                         JOIN customers c ON c.id = p.customer_id WHERE p.deleted_at IS NULL \
-                         AND c.deleted_at IS NULL AND p.kind IN {kinds} AND p.value_normalized IN "
-                    ))
-                };
-                q.text_list(chunk);
-                push_scope(&mut q, actor);
-                q.push(" ORDER BY 2");
-                for (value, id, name) in q
-                    .query_as::<(String, i64, String)>()
-                    .fetch_all(&self.read)
-                    .await?
-                {
-                    let hits = found.entry((what, value)).or_default();
-                    if hits.len() < MAX_CANDIDATES as usize {
-                        hits.push((id, name));
-                    }
-                }
+            for (value, hits) in self.customers_by_identity(actor, what, &values).await? {
+                found.insert((what, value), hits);
             }
         }
         Ok(keys
@@ -131,6 +102,51 @@ impl Store {
                 out
             })
             .collect())
+    }
+
+    /// Customers the actor sees by an identifying value, `what` being `mobile` (a mobile or
+    /// phone), `email`, `wechat` or `id_number` and `values` normalised as stored: per value,
+    /// its customers in id order, at most ten. A few hundred values per query.
+    pub async fn customers_by_identity(
+        &self,
+        actor: &Actor,
+        what: &str,
+        values: &[&str],
+    ) -> Result<HashMap<String, Vec<(i64, String)>>> {
+        let mut found: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+        for chunk in values.chunks(LOOKUP_CHUNK) {
+            let mut q = if what == "id_number" {
+                SqlBuilder::new(
+                    "SELECT c.id_number, c.id, c.name FROM customers c \
+                     WHERE c.deleted_at IS NULL AND c.id_number IN ",
+                )
+            } else {
+                let kinds = match what {
+                    "mobile" => "('mobile', 'phone')",
+                    "email" => "('email')",
+                    _ => "('wechat')",
+                };
+                SqlBuilder::new(&format!(
+                    "SELECT DISTINCT p.value_normalized, c.id, c.name FROM contact_points p \
+                     JOIN customers c ON c.id = p.customer_id WHERE p.deleted_at IS NULL \
+                     AND c.deleted_at IS NULL AND p.kind IN {kinds} AND p.value_normalized IN "
+                ))
+            };
+            q.text_list(chunk);
+            push_scope(&mut q, actor);
+            q.push(" ORDER BY 2");
+            for (value, id, name) in q
+                .query_as::<(String, i64, String)>()
+                .fetch_all(&self.read)
+                .await?
+            {
+                let hits = found.entry(value).or_default();
+                if hits.len() < MAX_CANDIDATES as usize {
+                    hits.push((id, name));
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Customers the actor sees whose name-and-employer key ([`name_company_key`]) is one of

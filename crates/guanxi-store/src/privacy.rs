@@ -282,7 +282,9 @@ impl Store {
             .await?;
         sqlx::query(
             "UPDATE imports SET file_data = $1 WHERE id IN \
-             (SELECT import_id FROM import_rows WHERE customer_id = $2)",
+             (SELECT import_id FROM import_rows WHERE customer_id = $2) OR id IN \
+             (SELECT r.import_id FROM import_records r JOIN orders o ON o.id = r.record_id \
+              WHERE r.kind = 'order' AND o.customer_id = $2)",
         )
         .bind(Vec::<u8>::new())
         .bind(id)

@@ -11,6 +11,7 @@
 //! job ([`RUN_JOB`]) on the one durable queue: the write is one transaction, so a crash leaves
 //! all of it or none, and a retried job finds the committed rows instead of writing twice.
 
+mod orders;
 mod plan;
 pub mod read;
 
@@ -20,12 +21,13 @@ use std::sync::{Arc, LazyLock, Mutex};
 use chrono::Utc;
 use guanxi_domain::custom_field::{FieldDefinition, FieldEntity};
 use guanxi_domain::import::columns::header_key;
+use guanxi_domain::import::orders::{suggest_order_fields, ORDER_FIELDS};
 use guanxi_domain::import::{
     suggest_fields, DuplicateChoice, RowError, UpdateMode, UpdateRule, FIELDS,
 };
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::segment::CUSTOM_PREFIX;
-use guanxi_domain::vocabulary::SourceChannel;
+use guanxi_domain::vocabulary::{OrderChannel, SourceChannel};
 use guanxi_domain::{ValidationError, ValidationErrors};
 use guanxi_store::import::{
     ImportBatch, ImportOutcome, ImportWrite, NewImport, Recording, UndoCounts,
@@ -50,6 +52,9 @@ pub const UNDO_DAYS: i64 = 7;
 
 /// Largest file the wizard takes.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
+/// What an import can hold: customers, or orders with their lines (one row per line).
+pub const ENTITIES: [&str; 2] = ["customers", "orders"];
 
 /// Rows the preview shows as they will be stored.
 pub const SAMPLE_ROWS: usize = 10;
@@ -85,6 +90,20 @@ pub struct ImportSettings {
     /// Owner of the new customers (none: the importer).
     #[serde(default)]
     pub owner_id: Option<i64>,
+    /// Orders: the channel of rows without a `channel` column.
+    #[serde(default = "store_channel")]
+    pub channel: String,
+    /// Orders: the business's zone (hours east of UTC) that times without one are read in.
+    #[serde(default = "china_offset")]
+    pub utc_offset_hours: i64,
+}
+
+fn store_channel() -> String {
+    OrderChannel::Store.as_str().to_string()
+}
+
+fn china_offset() -> i64 {
+    8
 }
 
 fn skip() -> DuplicateChoice {
@@ -117,6 +136,7 @@ impl ImportSettings {
     /// field (`cf.<code>`) must be one of `custom`, the fields the importer may write.
     fn columns(
         &self,
+        entity: &str,
         headers: &[String],
         custom: &[FieldDefinition],
     ) -> Result<Columns, ValidationErrors> {
@@ -127,7 +147,7 @@ impl ImportSettings {
                 continue;
             };
             let field = format!("mapping[{i}]");
-            if !is_target(f, custom) || i >= headers.len() {
+            if !is_target(entity, f, custom) || i >= headers.len() {
                 errs.push(ValidationError::new(field, "unknown_value"));
             } else if columns
                 .insert(f.to_string(), (i, headers[i].clone()))
@@ -136,7 +156,9 @@ impl ImportSettings {
                 errs.push(ValidationError::new(field, "mapped_twice"));
             }
         }
-        if !columns.contains_key("name") {
+        if entity == "orders" {
+            errs.extend(orders::unmapped(&columns));
+        } else if !columns.contains_key("name") {
             errs.push(ValidationError::new("mapping", "name_not_mapped"));
         }
         if errs.is_empty() {
@@ -195,10 +217,18 @@ async fn visible(store: &Store, actor: &Actor, id: i64) -> Result<ImportBatch, A
 pub async fn upload(
     store: &Store,
     actor: &Actor,
-    file_name: &str,
-    bytes: &[u8],
+    file: (&str, &[u8]),
+    entity: &str,
+    utc_offset_hours: i64,
 ) -> Result<ImportBatch, AppError> {
+    let (file_name, bytes) = file;
     require(actor, Permission::ImportData)?;
+    if !ENTITIES.contains(&entity) {
+        return Err(ValidationErrors::single("entity", "unknown_value").into());
+    }
+    if entity == "orders" {
+        require(actor, Permission::WriteOrders)?;
+    }
     // Files past the undo window go: each holds people's data nothing needs any more.
     let window = Utc::now().timestamp_millis() - (UNDO_DAYS + 1) * 86_400_000;
     store.purge_import_files(window).await?;
@@ -211,7 +241,7 @@ pub async fn upload(
         .ok_or_else(|| ValidationErrors::single("file", "empty_file"))?;
     let custom = import_fields(store, actor).await?;
     let settings = ImportSettings {
-        mapping: suggested(table, &custom),
+        mapping: suggested(entity, table, &custom),
         on_duplicate: DuplicateChoice::Skip,
         update_mode: UpdateMode::Overwrite,
         update_except: Vec::new(),
@@ -219,6 +249,8 @@ pub async fn upload(
         skip_invalid: false,
         source: import_source(),
         owner_id: None,
+        channel: store_channel(),
+        utc_offset_hours,
     };
     let name: String = file_name.chars().take(200).collect();
     let name = if name.trim().is_empty() {
@@ -230,7 +262,7 @@ pub async fn upload(
         .create_import(
             actor,
             NewImport {
-                entity: "customers",
+                entity,
                 file_name: &name,
                 data: bytes,
                 sheet: (!sheet.is_empty()).then_some(sheet),
@@ -243,8 +275,14 @@ pub async fn upload(
 
 /// The suggested mapping: the built-in fields by header and content, then the custom fields
 /// by their code or either label.
-fn suggested(table: &Table, custom: &[FieldDefinition]) -> Vec<Option<String>> {
+fn suggested(entity: &str, table: &Table, custom: &[FieldDefinition]) -> Vec<Option<String>> {
     let sample: Vec<Vec<String>> = table.rows.iter().take(50).cloned().collect();
+    if entity == "orders" {
+        return suggest_order_fields(&table.headers, &sample)
+            .into_iter()
+            .map(|f| f.map(str::to_string))
+            .collect();
+    }
     let mut out: Vec<Option<String>> = suggest_fields(&table.headers, &sample)
         .into_iter()
         .map(|f| f.map(str::to_string))
@@ -269,7 +307,10 @@ fn suggested(table: &Table, custom: &[FieldDefinition]) -> Vec<Option<String>> {
 }
 
 /// Whether a mapping target is a built-in field or one of the writable custom fields.
-fn is_target(f: &str, custom: &[FieldDefinition]) -> bool {
+fn is_target(entity: &str, f: &str, custom: &[FieldDefinition]) -> bool {
+    if entity == "orders" {
+        return ORDER_FIELDS.contains(&f);
+    }
     FIELDS.contains(&f)
         || f.strip_prefix(CUSTOM_PREFIX)
             .is_some_and(|code| custom.iter().any(|d| d.code == code))
@@ -397,6 +438,10 @@ pub struct SettingsInput {
     /// Owner of new customers.
     #[serde(default)]
     pub owner_id: Option<i64>,
+    /// Orders: channel code for rows without one (`store`, `online`, `phone`, `wechat`,
+    /// `partner`).
+    #[serde(default)]
+    pub channel: Option<String>,
 }
 
 /// Saves the sheet, mapping and choices of an import not yet run, at its version; every
@@ -437,12 +482,22 @@ pub async fn save_settings(
         input.on_duplicate.as_deref(),
         old.on_duplicate,
     );
+    let orders = b.entity == "orders";
+    // An order on file is never changed or made twice: it is skipped or reported.
+    let order_choice = |errs: &mut Vec<ValidationError>, field: String, c: DuplicateChoice| {
+        if orders && !matches!(c, DuplicateChoice::Skip | DuplicateChoice::Fail) {
+            errs.push(ValidationError::new(field, "unknown_value"));
+        }
+    };
+    order_choice(&mut errs, "on_duplicate".into(), on_duplicate);
     let mut choices = BTreeMap::new();
     for (l, c) in &input.choices {
         let field = format!("choices[{l}]");
         match l.parse::<u64>() {
             Ok(line) if line >= 2 => {
-                choices.insert(line, parse(&mut errs, field, Some(c), on_duplicate));
+                let c = parse(&mut errs, field.clone(), Some(c), on_duplicate);
+                order_choice(&mut errs, field, c);
+                choices.insert(line, c);
             }
             _ => errs.push(ValidationError::new(field, "invalid_type")),
         }
@@ -456,7 +511,7 @@ pub async fn save_settings(
     };
     let custom = import_fields(store, actor).await?;
     for (i, f) in input.update_except.iter().enumerate() {
-        if !is_target(f, &custom) {
+        if !is_target(&b.entity, f, &custom) {
             errs.push(ValidationError::new(
                 format!("update_except[{i}]"),
                 "unknown_value",
@@ -467,9 +522,13 @@ pub async fn save_settings(
     if SourceChannel::parse(&source).is_err() {
         errs.push(ValidationError::new("source", "unknown_value"));
     }
+    let channel = input.channel.clone().unwrap_or(old.channel);
+    if OrderChannel::parse(&channel).is_err() {
+        errs.push(ValidationError::new("channel", "unknown_value"));
+    }
     // Another sheet has other columns: its mapping starts from the suggestions.
     let mapping = if sheet_changed {
-        suggested(table, &custom)
+        suggested(&b.entity, table, &custom)
     } else if input.mapping.is_empty() {
         old.mapping
     } else {
@@ -484,8 +543,10 @@ pub async fn save_settings(
         skip_invalid: input.skip_invalid,
         source,
         owner_id: input.owner_id,
+        channel,
+        utc_offset_hours: old.utc_offset_hours,
     };
-    if let Err(e) = settings.columns(&table.headers, &custom) {
+    if let Err(e) = settings.columns(&b.entity, &table.headers, &custom) {
         errs.extend(e.0);
     }
     if !errs.is_empty() {
@@ -550,8 +611,10 @@ pub struct Preview {
     pub inserts: usize,
     /// Customers it would update.
     pub updates: usize,
-    /// Rows it would skip as duplicates.
+    /// Rows it would skip as duplicates (orders: orders already on file).
     pub skips: usize,
+    /// Orders: the lines of the orders it would create.
+    pub order_lines: usize,
 }
 
 /// Everything a run or a preview works out from the file and the settings.
@@ -581,7 +644,7 @@ async fn work_out(
     let book = read_file(&store.import_file(batch.id).await?)?;
     let (layout, rows) = open_sheet(book, batch.sheet.as_deref())?;
     let custom = import_fields(store, actor).await?;
-    let columns = settings.columns(&layout.headers, &custom)?;
+    let columns = settings.columns(&batch.entity, &layout.headers, &custom)?;
     let total = rows.len();
     let source = SourceChannel::parse(&settings.source)
         .map_err(|c| ValidationErrors::single("source", c))?;
@@ -638,44 +701,94 @@ async fn work_out(
 /// The dry run for the wizard's preview step.
 pub async fn preview(store: &Store, actor: &Actor, id: i64) -> Result<Preview, AppError> {
     let (b, settings) = get(store, actor, id).await?;
-    let w = work_out(store, actor, &b, &settings, None).await?;
-    let mut samples = Vec::new();
-    for i in 0..w.layout.rows.len() {
-        let line = i as u64 + 2;
-        let problems: Vec<RowError> = w
-            .problems
-            .iter()
-            .filter(|p| p.line == line)
-            .cloned()
-            .collect();
-        let values = w
-            .planned
-            .iter()
-            .find(|(l, _, _)| *l == line)
-            .map(|(_, v, _)| stored_values(v, &w.columns, &w.custom))
-            .unwrap_or_default();
-        samples.push(SampleRow {
-            line,
-            values,
-            problems,
-        });
+    if b.entity == "orders" {
+        return orders::preview(store, actor, &b, &settings).await;
     }
+    let w = work_out(store, actor, &b, &settings, None).await?;
     let count = |want: fn(&Plan) -> bool| w.planned.iter().filter(|(_, _, p)| want(p)).count();
-    Ok(Preview {
-        sheets: w.layout.sheets,
-        sheet: w.layout.sheet,
-        headers: w.layout.headers,
-        raw: w.layout.rows,
-        samples,
-        total: w.total,
-        invalid: w.invalid_lines.len(),
-        problems: w.problems.iter().take(LISTED).cloned().collect(),
-        duplicate_count: w.matches.len(),
-        duplicates: w.matches.iter().take(LISTED).cloned().collect(),
+    let counts = PlanCounts {
         inserts: count(|p| *p == Plan::Insert),
         updates: count(|p| matches!(p, Plan::Update(_))),
         skips: count(|p| *p == Plan::Skip),
-    })
+        order_lines: 0,
+    };
+    let values = |line: u64| {
+        w.planned
+            .iter()
+            .find(|(l, _, _)| *l == line)
+            .map(|(_, v, _)| stored_values(v, &w.columns, &w.custom))
+            .unwrap_or_default()
+    };
+    Ok(preview_of(
+        w.layout,
+        w.total,
+        &w.problems,
+        &w.matches,
+        values,
+        counts,
+    ))
+}
+
+/// What a preview says an import would write.
+struct PlanCounts {
+    inserts: usize,
+    updates: usize,
+    skips: usize,
+    order_lines: usize,
+}
+
+/// The preview of a worked-out import: the sheet, its first lines as they will be stored
+/// (`values` of a line; none for a line with problems) with their problems, the first
+/// problems and duplicates, and the counts.
+fn preview_of(
+    layout: Layout,
+    total: usize,
+    problems: &[RowError],
+    matches: &[DuplicateMatch],
+    values: impl Fn(u64) -> Vec<FieldValue>,
+    counts: PlanCounts,
+) -> Preview {
+    let samples = (0..layout.rows.len())
+        .map(|i| {
+            let line = i as u64 + 2;
+            let problems: Vec<RowError> = problems
+                .iter()
+                .filter(|p| p.line == line)
+                .cloned()
+                .collect();
+            let values = if problems.is_empty() {
+                values(line)
+            } else {
+                Vec::new()
+            };
+            SampleRow {
+                line,
+                values,
+                problems,
+            }
+        })
+        .collect();
+    let invalid = problems
+        .iter()
+        .map(|p| p.line)
+        .collect::<BTreeSet<_>>()
+        .len();
+    Preview {
+        sheets: layout.sheets,
+        sheet: layout.sheet,
+        headers: layout.headers,
+        raw: layout.rows,
+        samples,
+        total,
+        invalid,
+        problems: problems.iter().take(LISTED).cloned().collect(),
+        duplicate_count: matches.len(),
+        duplicates: matches.iter().take(LISTED).cloned().collect(),
+        inserts: counts.inserts,
+        updates: counts.updates,
+        skips: counts.skips,
+        order_lines: counts.order_lines,
+    }
 }
 
 /// A valid row's mapped fields as they will be stored (normalised phone, trimmed text, codes).
@@ -770,7 +883,11 @@ pub async fn run(store: &Store, id: i64) -> Result<serde_json::Value, AppError> 
         .await
         .map_err(|_| ValidationErrors::single("created_by", "invalid_reference"))?;
     let actor = Actor::for_user(&user);
-    let already = store.import_rows_written(id).await?;
+    let already = if b.entity == "orders" {
+        (store.import_records_written(id).await?, 0)
+    } else {
+        store.import_rows_written(id).await?
+    };
     let outcome = if already.0 + already.1 > 0 {
         ImportOutcome {
             status: "done",
@@ -821,6 +938,9 @@ async fn write_run(
     b: &ImportBatch,
 ) -> Result<ImportOutcome, AppError> {
     let settings = ImportSettings::parse(&b.settings)?;
+    if b.entity == "orders" {
+        return orders::write_run(store, actor, b, &settings).await;
+    }
     let w = work_out(store, actor, b, &settings, Some(b.id)).await?;
     let problems = serde_json::to_string(&w.problems).ok();
     let invalid = w.invalid_lines.len() as i64;
@@ -950,6 +1070,9 @@ pub async fn undo(store: &Store, actor: &Actor, id: i64) -> Result<UndoCounts, A
         Some(d) if d > Utc::now().timestamp_millis() => {}
         _ => return Err(ValidationErrors::single("status", "not_undoable").into()),
     }
+    if b.entity == "orders" {
+        return Ok(store.undo_order_import(actor, id).await?);
+    }
     Ok(store.undo_import(actor, id).await?)
 }
 
@@ -966,6 +1089,11 @@ pub async fn problem_report(
     let problems: Vec<RowError> = match &b.problems {
         Some(p) => serde_json::from_str(p)
             .map_err(|e| AppError::Store(StoreError::Corrupt(format!("import problems: {e}"))))?,
+        None if b.entity == "orders" => {
+            orders::work_out(store, actor, &b, &settings, None)
+                .await?
+                .problems
+        }
         None => work_out(store, actor, &b, &settings, None).await?.problems,
     };
     // The file itself may be gone (past the undo window, or erased): the problems stay.

@@ -244,11 +244,21 @@ pub fn field_of_values<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<
 /// One suggestion per column: by header, else by content; a field already taken by an
 /// earlier column is not suggested twice. `rows` are the first data rows.
 pub fn suggest_fields(headers: &[String], rows: &[Vec<String>]) -> Vec<Option<&'static str>> {
+    suggest_with(headers, rows, field_of_header, |v| field_of_values(v))
+}
+
+/// [`suggest_fields`] with another entity's guesses by header and by content (orders).
+pub fn suggest_with<'r>(
+    headers: &[String],
+    rows: &'r [Vec<String>],
+    by_header: impl Fn(&str) -> Option<&'static str>,
+    by_values: impl Fn(&mut dyn Iterator<Item = &'r str>) -> Option<&'static str>,
+) -> Vec<Option<&'static str>> {
     let mut taken: Vec<&'static str> = Vec::new();
     let mut out: Vec<Option<&'static str>> = headers
         .iter()
         .map(|h| {
-            let f = field_of_header(h).filter(|f| !taken.contains(f));
+            let f = by_header(h).filter(|f| !taken.contains(f));
             if let Some(f) = f {
                 taken.push(f);
             }
@@ -259,10 +269,10 @@ pub fn suggest_fields(headers: &[String], rows: &[Vec<String>]) -> Vec<Option<&'
         if slot.is_some() {
             continue;
         }
-        let column = rows
+        let mut column = rows
             .iter()
             .map(|r| r.get(i).map(String::as_str).unwrap_or(""));
-        if let Some(f) = field_of_values(column).filter(|f| !taken.contains(f)) {
+        if let Some(f) = by_values(&mut column).filter(|f| !taken.contains(f)) {
             taken.push(f);
             *slot = Some(f);
         }

@@ -5,6 +5,7 @@
 //! application layer's.
 
 pub mod columns;
+pub mod orders;
 pub mod rows;
 
 pub use columns::{suggest_fields, FIELDS};

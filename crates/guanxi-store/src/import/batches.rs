@@ -143,6 +143,62 @@ async fn restore_custom(
     Ok(())
 }
 
+/// Marks a finished import undone, first thing in its undo's transaction: a second undo (or
+/// one of an import not done) is refused.
+pub(super) async fn mark_undone(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    id: i64,
+    at: i64,
+) -> Result<()> {
+    let n = sqlx::query(
+        "UPDATE imports SET status = 'undone', undone_at = $1, undone_by = $2, \
+         version = version + 1 WHERE id = $3 AND status = 'done'",
+    )
+    .bind(at)
+    .bind(actor.user_id())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::invalid("status", "not_undoable"));
+    }
+    Ok(())
+}
+
+/// Audits `action` on `entity` (at the time `at`) for every record an import's rows name, in
+/// one statement: `ids` is `<id column>, $6 FROM <table> WHERE …` (`$6` is the detail), with
+/// `$7` standing for the import, which the detail names (`{"undo_import": id}` for an undo's deletes,
+/// `{"import": id}` for a run's creates).
+pub(super) async fn audit_each(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    (at, action, entity): (i64, &str, &str),
+    ids: &str,
+    import_id: i64,
+) -> Result<()> {
+    let key = if action == "delete" {
+        "undo_import"
+    } else {
+        "import"
+    };
+    sqlx::query(&format!(
+        "INSERT INTO audit_log (at, actor_id, actor_name, action, entity, entity_id, detail) \
+         SELECT $1, $2, $3, $4, $5, {ids}"
+    ))
+    .bind(at)
+    .bind(actor.user_id())
+    .bind(actor.name.as_str())
+    .bind(action)
+    .bind(entity)
+    .bind(json!({ key: import_id }).to_string())
+    .bind(import_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Keeps an uploaded file as a new import (`uploaded`), audited.
     pub async fn create_import(&self, actor: &Actor, new: NewImport<'_>) -> Result<ImportBatch> {
@@ -329,19 +385,7 @@ impl Store {
         let now = Utc::now();
         let at = to_ms(now);
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE imports SET status = 'undone', undone_at = $1, undone_by = $2, \
-             version = version + 1 WHERE id = $3 AND status = 'done'",
-        )
-        .bind(at)
-        .bind(actor.user_id())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::invalid("status", "not_undoable"));
-        }
+        mark_undone(&mut tx, actor, id, at).await?;
         let total: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM import_rows WHERE import_id = $1")
                 .bind(id)
@@ -375,17 +419,13 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor_id, actor_name, action, entity, entity_id, detail) \
-             SELECT $1, $2, $3, 'delete', 'customer', customer_id, $4 FROM import_rows \
-             WHERE import_id = $5 AND action = 'insert' AND undone = 1",
+        audit_each(
+            &mut tx,
+            actor,
+            (at, "delete", "customer"),
+            "customer_id, $6 FROM import_rows WHERE import_id = $7 AND action = 'insert' AND undone = 1",
+            id,
         )
-        .bind(at)
-        .bind(actor.user_id())
-        .bind(actor.name.as_str())
-        .bind(json!({"undo_import": id}).to_string())
-        .bind(id)
-        .execute(&mut *tx)
         .await?;
         // Updated customers: their stored fields back, the contact points the import added
         // gone, each through the customer file's own update (validated, indexed, audited).

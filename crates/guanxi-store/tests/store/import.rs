@@ -26,6 +26,7 @@ on_both_backends!(
     a_recorded_import_is_undone_except_what_changed_since,
     an_imports_personal_data_goes_with_erasure_and_age,
     imported_custom_values_are_written_and_undone,
+    imported_orders_are_written_with_lines_and_undone,
 );
 
 async fn admin(s: &Store) -> Actor {
@@ -679,4 +680,162 @@ async fn imported_custom_values_are_written_and_undone(db: &TestDb) {
         "the filled value goes with the undo"
     );
     assert!(keep(other.id).await.is_empty());
+}
+
+/// Orders an import writes are stored like typed ones (lines, products, totals, the buyer's
+/// purchase figures), recorded and audited; the undo deletes them except one a ticket has come
+/// to refer to since, and puts the figures back.
+async fn imported_orders_are_written_with_lines_and_undone(db: &TestDb) {
+    use guanxi_domain::order::{NewOrder, NewOrderLine};
+    let s = &db.store;
+    let a = admin(s).await;
+    let c = s
+        .create_customer(&a, valid(&a, json!({"kind": "individual", "name": "周杰"})))
+        .await
+        .unwrap();
+    let batch = s
+        .create_import(
+            &a,
+            NewImport {
+                entity: "orders",
+                file_name: "orders.csv",
+                data: b"x\n",
+                sheet: None,
+                settings: "{}",
+                total_rows: 3,
+            },
+        )
+        .await
+        .unwrap();
+    let order = |r: &str, lines: Vec<(&str, i64, i64)>| NewOrder {
+        customer_id: c.id,
+        ordered_at: chrono::DateTime::parse_from_rfc3339("2024-03-05T02:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc),
+        currency: "CNY".into(),
+        channel: guanxi_domain::vocabulary::OrderChannel::Online,
+        store: None,
+        external_ref: Some(r.into()),
+        lines: lines
+            .into_iter()
+            .map(|(sku, quantity, unit_price_minor)| NewOrderLine {
+                sku: sku.into(),
+                product_name: Some(format!("{sku} 名")),
+                category: None,
+                quantity,
+                unit_price_minor,
+            })
+            .collect(),
+    };
+    let (report, seen) = progress();
+    let counts = s
+        .import_orders(
+            &a,
+            batch.id,
+            vec![
+                (
+                    2,
+                    order("IMP-1", vec![("TEA-1", 2, 12_850), ("CUP-1", 1, 3_000)]),
+                ),
+                (4, order("IMP-2", vec![("TEA-1", 1, 12_850)])),
+            ],
+            report,
+        )
+        .await
+        .unwrap();
+    assert_eq!((counts.orders, counts.lines), (2, 3));
+    assert_eq!(seen.load(Ordering::SeqCst), 2, "progress reached the end");
+    assert_eq!(s.import_records_written(batch.id).await.unwrap(), 2);
+    let refs = s.orders_by_ref(&["IMP-1", "IMP-2", "NOPE"]).await.unwrap();
+    assert_eq!(refs.len(), 2);
+    let (imp1, _) = refs["IMP-1"];
+    let o = s.get_order(&a, imp1).await.unwrap();
+    assert_eq!((o.total_minor, o.lines.len()), (28_700, 2));
+    let audit = s
+        .list_audit(&AuditFilter {
+            entity: Some("order".into()),
+            entity_id: Some(imp1),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.items[0].action, "create");
+    // A second write of the same numbers fails whole (numbers are unique): nothing doubles.
+    let (report, _) = progress();
+    let again = s
+        .import_orders(
+            &a,
+            batch.id,
+            vec![
+                (2, order("IMP-3", vec![("TEA-1", 1, 100)])),
+                (3, order("IMP-1", vec![("TEA-1", 1, 100)])),
+            ],
+            report,
+        )
+        .await;
+    assert!(again.is_err());
+    assert!(s.orders_by_ref(&["IMP-3"]).await.unwrap().is_empty());
+    s.finish_import(
+        &a,
+        batch.id,
+        &ImportOutcome {
+            status: "done",
+            inserted: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // A ticket about the second order: the undo keeps that one.
+    let (imp2, _) = refs["IMP-2"];
+    s.create_ticket(
+        &a,
+        guanxi_domain::ticket::NewTicket {
+            customer_id: Some(c.id),
+            contact_name: None,
+            contact_address: None,
+            kind: guanxi_domain::ticket::TicketKind::Complaint,
+            category_id: Some(2),
+            priority: None,
+            channel: guanxi_domain::vocabulary::InteractionChannel::Phone,
+            subject: "茶叶受潮".into(),
+            body: None,
+            queue_id: None,
+            order_id: Some(imp2),
+            product_sku: None,
+            severe: false,
+        }
+        .validate()
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let counts = s.undo_order_import(&a, batch.id).await.unwrap();
+    assert_eq!((counts.removed, counts.kept), (1, 1));
+    assert!(matches!(
+        s.get_order(&a, imp1).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(s.get_order(&a, imp2).await.unwrap().lines.len(), 1);
+    let left = s
+        .list_orders(
+            &a,
+            &guanxi_store::orders::OrderFilter {
+                customer_id: Some(c.id),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(left.items.len(), 1);
+    assert!(matches!(
+        s.undo_order_import(&a, batch.id).await,
+        Err(StoreError::Invalid(_))
+    ));
+    // Erasing the buyer drops the file that named them (the orders stay, as accounts).
+    assert!(!s.import_file(batch.id).await.unwrap().is_empty());
+    s.erase_customer(&a, c.id, "客户要求删除").await.unwrap();
+    assert!(s.import_file(batch.id).await.unwrap().is_empty());
 }

@@ -220,3 +220,202 @@ async fn a_gbk_csv_is_mapped_previewed_run_and_undone(app: &TestApp) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "undone once");
 }
+
+on_both_backends!(an_orders_file_becomes_orders_with_lines_and_is_undone);
+
+/// An orders file as a shop exports it (one row per line, Chinese headers): rows sharing an
+/// order number are one order, the buyer found by mobile or email among the customers the
+/// importer sees, an order number on file skipped, a row naming nobody or with a wrong amount
+/// reported; the run writes the orders with their lines; the undo deletes them.
+async fn an_orders_file_becomes_orders_with_lines_and_is_undone(app: &TestApp) {
+    let manager = app.user("mgr", Role::Manager, None).await;
+    let mut ids = Vec::new();
+    for (name, kind, value) in [
+        ("周杰", "mobile", "13711112222"),
+        ("李雷", "email", "lilei@example.com"),
+    ] {
+        let (s, c) = manager
+            .post(
+                "/customers",
+                json!({"kind": "individual", "name": name, "contact_points": [{"kind": kind, "value": value}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        ids.push(c["id"].as_i64().unwrap());
+    }
+    let (zhou, li) = (ids[0], ids[1]);
+    let (s, o) = manager
+        .post(
+            "/orders",
+            json!({"customer_id": zhou, "ordered_at": "2024-03-01T02:00:00Z", "channel": "store",
+                   "external_ref": "T-100", "lines": [{"sku": "TEA-2", "quantity": 1, "unit_price_minor": 9900}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let file = "订单号,会员手机,邮箱,下单时间,商品编码,商品名称,数量,单价,金额\n\
+         T-1,13711112222,,2024-03-05 10:00,TEA-1,龙井,2,128.50,257.00\n\
+         T-1,13711112222,,2024-03-05 10:00,CUP-1,茶杯,1,30,30\n\
+         T-2,,lilei@example.com,2024/3/6,TEA-1,龙井,1,128.5,\n\
+         T-100,13711112222,,2024-03-07,TEA-2,普洱,1,99,\n\
+         T-3,13900000000,,2024-03-08,TEA-1,,1,10,\n\
+         T-4,13711112222,,2024-03-09,TEA-1,,3,10,31\n";
+    let form = Form::new().text("entity", "orders").part(
+        "file",
+        Part::bytes(file.as_bytes().to_vec())
+            .file_name("订单.csv")
+            .mime_str("text/csv")
+            .unwrap(),
+    );
+    let (s, b) = manager
+        .send(
+            manager
+                .raw(reqwest::Method::POST, "/imports")
+                .multipart(form),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["entity"], "orders");
+    let id = b["id"].as_i64().unwrap();
+    let settings: serde_json::Value =
+        serde_json::from_str(b["settings"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        settings["mapping"],
+        json!([
+            "order_ref",
+            "mobile",
+            "email",
+            "ordered_at",
+            "sku",
+            "product_name",
+            "quantity",
+            "unit_price",
+            "line_amount"
+        ])
+    );
+    // A mapping without the product, and a choice an order cannot take, are refused.
+    let (s, e) = manager
+        .put(
+            &format!("/imports/{id}/settings"),
+            json!({"version": b["version"], "choices": {"5": "update"},
+                   "mapping": ["order_ref", "mobile", "email", "ordered_at", null, null, "quantity", "unit_price", null]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let codes: Vec<(&str, &str)> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert!(codes.contains(&("mapping", "sku_not_mapped")), "{e}");
+    assert!(codes.contains(&("choices[5]", "unknown_value")), "{e}");
+    let (s, p) = manager.get(&format!("/imports/{id}/preview")).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(
+        (
+            p["total"].as_i64(),
+            p["inserts"].as_i64(),
+            p["order_lines"].as_i64(),
+            p["skips"].as_i64(),
+            p["invalid"].as_i64()
+        ),
+        (Some(6), Some(2), Some(3), Some(1), Some(2)),
+        "{p}"
+    );
+    assert_eq!(p["duplicates"][0]["line"], 5);
+    assert_eq!(p["duplicates"][0]["matched_on"], "order_ref");
+    assert_eq!(p["duplicates"][0]["customer_id"], zhou);
+    let problems: Vec<(i64, &str, &str)> = p["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["line"].as_i64().unwrap(),
+                x["column"].as_str().unwrap(),
+                x["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        vec![
+            (6, "会员手机", "customer_not_found"),
+            (7, "金额", "amount_mismatch")
+        ]
+    );
+    assert!(
+        p["samples"][0]["values"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"field": "unit_price", "value": "128.50"})),
+        "{p}"
+    );
+    // The wizard's page shows the order options and plan.
+    let br = Browser::login(app, "mgr").await;
+    let (s, html) = br.get(&format!("/imports/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("id=\"channel\"") && html.contains("data-lines=\"3\""),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"update_mode\""), "no customer options");
+    let (s, b) = manager
+        .put(
+            &format!("/imports/{id}/settings"),
+            json!({"version": b["version"], "skip_invalid": true, "channel": "online"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _) = manager
+        .post(&format!("/imports/{id}/start"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    app.state.jobs.wait_idle().await;
+    let (_, st) = manager.get(&format!("/imports/{id}")).await;
+    let i = &st["import"];
+    assert_eq!(i["status"], "done", "{st}");
+    assert_eq!(
+        (
+            i["inserted"].as_i64(),
+            i["skipped"].as_i64(),
+            i["invalid"].as_i64()
+        ),
+        (Some(2), Some(1), Some(2))
+    );
+    let (_, mine) = manager.get(&format!("/orders?customer_id={zhou}")).await;
+    let t1 = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["external_ref"] == "T-1")
+        .cloned()
+        .unwrap_or_else(|| panic!("T-1 imported: {mine}"));
+    assert_eq!(t1["total_minor"], 28_700);
+    assert_eq!(t1["channel"], "online", "the import's channel");
+    assert_eq!(t1["lines"].as_array().map(Vec::len), Some(2));
+    assert_eq!(t1["ordered_at"], "2024-03-05T02:00:00Z", "10:00 in UTC+8");
+    let (_, lis) = manager.get(&format!("/orders?customer_id={li}")).await;
+    assert_eq!(lis["items"].as_array().map(Vec::len), Some(1), "{lis}");
+    let (_, list) = br.get("/imports").await;
+    assert!(list.contains("订单") || list.contains("Orders"), "{list}");
+    // Undo: the imported orders go, the one on file stays.
+    let (s, u) = manager
+        .post(&format!("/imports/{id}/undo"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    assert_eq!(
+        (u["removed"].as_i64(), u["kept"].as_i64()),
+        (Some(2), Some(0))
+    );
+    let (_, mine) = manager.get(&format!("/orders?customer_id={zhou}")).await;
+    let refs: Vec<&str> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["external_ref"].as_str())
+        .collect();
+    assert_eq!(refs, vec!["T-100"]);
+    let (_, lis) = manager.get(&format!("/orders?customer_id={li}")).await;
+    assert_eq!(lis["items"].as_array().map(Vec::len), Some(0));
+}

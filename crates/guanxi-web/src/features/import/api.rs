@@ -23,6 +23,10 @@ pub struct ImportUploadForm {
     /// 200,000 rows, with a header row.
     #[schema(value_type = String, format = Binary)]
     pub file: String,
+    /// What the file holds: `customers` (the default) or `orders` (one row per order line,
+    /// rows sharing an order number being one order; needs `WriteOrders` too).
+    #[serde(default)]
+    pub entity: Option<String>,
 }
 
 /// Imports the caller sees (their own; an admin's: everyone's), newest first.
@@ -35,7 +39,7 @@ pub async fn list(
     Ok(Json(uc::list(&st.store, &auth.actor).await?))
 }
 
-/// Upload a file for a customer import; its columns are mapped by suggestion (by header in
+/// Upload a file for an import of customers or of orders with their lines; its columns are mapped by suggestion (by header in
 /// Chinese or English, then by content) until the settings say otherwise. Nothing is imported
 /// until it is started.
 #[utoipa::path(post, path = "/api/v1/imports", tag = "import",
@@ -53,7 +57,19 @@ pub async fn upload(
             ValidationErrors::single("file", "required").0,
         ));
     };
-    let b = uc::upload(&st.store, &auth.actor, name, bytes).await?;
+    let entity = up
+        .fields
+        .iter()
+        .find(|(k, _)| k == "entity")
+        .map_or("customers", |(_, v)| v.as_str());
+    let b = uc::upload(
+        &st.store,
+        &auth.actor,
+        (name, bytes),
+        entity,
+        st.utc_offset_hours,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(b)))
 }
 

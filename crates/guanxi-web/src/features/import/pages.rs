@@ -11,9 +11,10 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_app::import::{self as uc, ImportSettings, ImportStatus, Preview, SettingsInput};
+use guanxi_domain::import::orders::ORDER_FIELDS;
 use guanxi_domain::import::FIELDS;
 use guanxi_domain::role::Permission;
-use guanxi_domain::vocabulary::SourceChannel;
+use guanxi_domain::vocabulary::{OrderChannel, SourceChannel};
 use guanxi_store::import::ImportBatch;
 use guanxi_text::format;
 
@@ -29,6 +30,7 @@ use crate::ui::session::{
 struct Row {
     id: i64,
     file_name: String,
+    entity: String,
     status: String,
     status_code: String,
     at: String,
@@ -42,6 +44,7 @@ fn row(ctx: &Ctx, b: &ImportBatch, tz: chrono::FixedOffset) -> Row {
     Row {
         id: b.id,
         file_name: b.file_name.clone(),
+        entity: ctx.label("import_entity", &b.entity),
         status: ctx.label("import_status", &b.status),
         status_code: b.status.clone(),
         at: format::datetime(at(b.created_at), tz),
@@ -57,6 +60,8 @@ fn row(ctx: &Ctx, b: &ImportBatch, tz: chrono::FixedOffset) -> Row {
 struct ListTpl {
     ctx: Ctx,
     imports: Vec<Row>,
+    /// Whether the user may import orders.
+    orders: bool,
     errors: Vec<String>,
 }
 
@@ -80,6 +85,7 @@ async fn list_page(
             ctx,
             imports,
             errors,
+            orders: user.actor.can(Permission::WriteOrders),
         },
     );
     *r.status_mut() = status;
@@ -99,9 +105,19 @@ pub async fn upload(
 ) -> Result<Response, UiError> {
     user.require(Permission::ImportData)?;
     let files = form.take_files();
+    let entity = form.get("entity").unwrap_or("customers").to_string();
     let result = match files.first() {
         None => Err(guanxi_domain::ValidationErrors::single("file", "required").into()),
-        Some((name, bytes)) => uc::upload(&st.store, &user.actor, name, bytes).await,
+        Some((name, bytes)) => {
+            uc::upload(
+                &st.store,
+                &user.actor,
+                (name, bytes),
+                &entity,
+                st.utc_offset_hours,
+            )
+            .await
+        }
     };
     match result {
         Ok(b) => Ok(Redirect::to(&format!("/imports/{}", b.id)).into_response()),
@@ -137,6 +153,9 @@ struct DuplicateView {
 struct ShowTpl {
     ctx: Ctx,
     st: ImportStatus,
+    /// An import of orders (else customers).
+    orders: bool,
+    channels: Vec<(&'static str, String)>,
     status_label: String,
     settings: ImportSettings,
     sheets: Vec<String>,
@@ -226,11 +245,17 @@ async fn show_page(
             })
             .collect();
     }
-    let custom = uc::import_fields(&st.store, &user.actor)
-        .await
-        .map_err(page_err(l))?;
+    let orders = imp.import.entity == "orders";
+    let custom = if orders {
+        Vec::new()
+    } else {
+        uc::import_fields(&st.store, &user.actor)
+            .await
+            .map_err(page_err(l))?
+    };
     let ctx_fields = user.ctx("import.title");
-    let fields: Vec<(String, String)> = FIELDS
+    let targets: &[&str] = if orders { ORDER_FIELDS } else { FIELDS };
+    let fields: Vec<(String, String)> = targets
         .iter()
         .map(|f| {
             (
@@ -326,13 +351,18 @@ async fn show_page(
         .map(|c| ctx.t(c).to_string())
         .unwrap_or_default();
     let tpl = ShowTpl {
+        orders,
+        channels: OrderChannel::ALL
+            .iter()
+            .map(|c| (c.as_str(), ctx.label("order_channel", c.as_str())))
+            .collect(),
         status_label: ctx.label("import_status", &imp.import.status),
         fields,
         sources: SourceChannel::ALL
             .iter()
             .map(|s| (s.as_str(), ctx.label("source_channel", s.as_str())))
             .collect(),
-        users: if imp.import.status == "uploaded" {
+        users: if imp.import.status == "uploaded" && !orders {
             user_names(st, user).await?
         } else {
             Vec::new()
@@ -408,6 +438,7 @@ pub async fn settings(
         skip_invalid: form.checked("skip_invalid"),
         source: form.get("source").map(str::to_string),
         owner_id,
+        channel: form.get("channel").map(str::to_string),
     };
     let result = match uc::save_settings(&st.store, &user.actor, id, &input).await {
         Ok(_) if form.get("action") == Some("run") => uc::start(&st.store, &user.actor, id).await,
@@ -536,6 +567,7 @@ fn vocabulary_of(field: &str) -> Option<&'static str> {
         "gender" => Some("gender"),
         "lifecycle_stage" => Some("lifecycle_stage"),
         "source_channel" => Some("source_channel"),
+        "channel" => Some("order_channel"),
         _ => None,
     }
 }
