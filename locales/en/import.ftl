@@ -193,3 +193,41 @@ code-order_has_problems = Another row of this order has a problem, so the order 
 code-customer_not_found = No customer you can see has this id, phone, email or WeChat id.
 code-ambiguous_customer = Several customers have this phone, email or WeChat id; name the buyer by customer id.
 code-order_on_file = An order with this number is already on file.
+# Imports of interactions.
+import-entity_interactions = Interactions (one row per contact)
+label-import_entity-interactions = Interactions
+import-interaction_channel = Channel of rows without one
+import-on_duplicate_interaction = The same contact already on file
+import-choice_skip_interaction = Skip the row
+import-choice_fail_interaction = Report it as a problem
+import-matched_same_interaction = same customer, time, channel and subject
+import-plan_interactions =
+    { $count ->
+        [one] 1 new interaction
+       *[other] { $n } new interactions
+    }
+import-interactions_on_file =
+    { $count ->
+        [one] 1 row is already on file
+       *[other] { $n } rows are already on file
+    }
+import-undo_records_confirm = Delete the records this import created?
+import-undone_records_removed =
+    { $count ->
+        [one] Undone: 1 imported record deleted,
+       *[other] Undone: { $n } imported records deleted,
+    }
+import-undone_records_kept =
+    { $count ->
+        [one] 1 kept because it was changed since or something refers to it.
+       *[other] { $n } kept because they were changed since or something refers to them.
+    }
+field-occurred_at = Time
+field-interaction_channel = Channel
+field-direction = Direction
+field-purpose = Purpose
+field-subject = Subject
+field-body = Notes
+code-occurred_at_not_mapped = Choose the column with the time of the contact.
+code-subject_not_mapped = Choose the column with the subject.
+code-interaction_on_file = This contact (same customer, time, channel and subject) is already on file.

@@ -11,9 +11,12 @@
 //! job ([`RUN_JOB`]) on the one durable queue: the write is one transaction, so a crash leaves
 //! all of it or none, and a retried job finds the committed rows instead of writing twice.
 
+mod buyers;
+mod interactions;
 mod orders;
 mod plan;
 pub mod read;
+mod records;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -21,13 +24,14 @@ use std::sync::{Arc, LazyLock, Mutex};
 use chrono::Utc;
 use guanxi_domain::custom_field::{FieldDefinition, FieldEntity};
 use guanxi_domain::import::columns::header_key;
+use guanxi_domain::import::interactions::{suggest_interaction_fields, INTERACTION_FIELDS};
 use guanxi_domain::import::orders::{suggest_order_fields, ORDER_FIELDS};
 use guanxi_domain::import::{
     suggest_fields, DuplicateChoice, RowError, UpdateMode, UpdateRule, FIELDS,
 };
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::segment::CUSTOM_PREFIX;
-use guanxi_domain::vocabulary::{OrderChannel, SourceChannel};
+use guanxi_domain::vocabulary::{InteractionChannel, OrderChannel, SourceChannel};
 use guanxi_domain::{ValidationError, ValidationErrors};
 use guanxi_store::import::{
     ImportBatch, ImportOutcome, ImportWrite, NewImport, Recording, UndoCounts,
@@ -38,6 +42,8 @@ use guanxi_text::text::t;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use interactions::Interactions;
+use orders::Orders;
 pub use plan::{check_rows, plan_rows, split_checked, Columns, DuplicateMatch, Plan};
 pub use read::{read_file, Table, Workbook};
 
@@ -53,8 +59,9 @@ pub const UNDO_DAYS: i64 = 7;
 /// Largest file the wizard takes.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 
-/// What an import can hold: customers, or orders with their lines (one row per line).
-pub const ENTITIES: [&str; 2] = ["customers", "orders"];
+/// What an import can hold: customers, orders with their lines (one row per line), or
+/// interactions (one row per contact).
+pub const ENTITIES: [&str; 3] = ["customers", "orders", "interactions"];
 
 /// Rows the preview shows as they will be stored.
 pub const SAMPLE_ROWS: usize = 10;
@@ -93,6 +100,9 @@ pub struct ImportSettings {
     /// Orders: the channel of rows without a `channel` column.
     #[serde(default = "store_channel")]
     pub channel: String,
+    /// Interactions: the channel of rows without one.
+    #[serde(default = "phone_channel")]
+    pub interaction_channel: String,
     /// Orders: the business's zone (hours east of UTC) that times without one are read in.
     #[serde(default = "china_offset")]
     pub utc_offset_hours: i64,
@@ -100,6 +110,10 @@ pub struct ImportSettings {
 
 fn store_channel() -> String {
     OrderChannel::Store.as_str().to_string()
+}
+
+fn phone_channel() -> String {
+    InteractionChannel::Phone.as_str().to_string()
 }
 
 fn china_offset() -> i64 {
@@ -158,6 +172,8 @@ impl ImportSettings {
         }
         if entity == "orders" {
             errs.extend(orders::unmapped(&columns));
+        } else if entity == "interactions" {
+            errs.extend(interactions::unmapped(&columns));
         } else if !columns.contains_key("name") {
             errs.push(ValidationError::new("mapping", "name_not_mapped"));
         }
@@ -226,8 +242,10 @@ pub async fn upload(
     if !ENTITIES.contains(&entity) {
         return Err(ValidationErrors::single("entity", "unknown_value").into());
     }
-    if entity == "orders" {
-        require(actor, Permission::WriteOrders)?;
+    match entity {
+        "orders" => require(actor, Permission::WriteOrders)?,
+        "interactions" => require(actor, Permission::WriteCustomers)?,
+        _ => {}
     }
     // Files past the undo window go: each holds people's data nothing needs any more.
     let window = Utc::now().timestamp_millis() - (UNDO_DAYS + 1) * 86_400_000;
@@ -250,6 +268,7 @@ pub async fn upload(
         source: import_source(),
         owner_id: None,
         channel: store_channel(),
+        interaction_channel: phone_channel(),
         utc_offset_hours,
     };
     let name: String = file_name.chars().take(200).collect();
@@ -277,11 +296,13 @@ pub async fn upload(
 /// by their code or either label.
 fn suggested(entity: &str, table: &Table, custom: &[FieldDefinition]) -> Vec<Option<String>> {
     let sample: Vec<Vec<String>> = table.rows.iter().take(50).cloned().collect();
-    if entity == "orders" {
-        return suggest_order_fields(&table.headers, &sample)
-            .into_iter()
-            .map(|f| f.map(str::to_string))
-            .collect();
+    let by_kind = match entity {
+        "orders" => Some(suggest_order_fields(&table.headers, &sample)),
+        "interactions" => Some(suggest_interaction_fields(&table.headers, &sample)),
+        _ => None,
+    };
+    if let Some(fields) = by_kind {
+        return fields.into_iter().map(|f| f.map(str::to_string)).collect();
     }
     let mut out: Vec<Option<String>> = suggest_fields(&table.headers, &sample)
         .into_iter()
@@ -308,8 +329,10 @@ fn suggested(entity: &str, table: &Table, custom: &[FieldDefinition]) -> Vec<Opt
 
 /// Whether a mapping target is a built-in field or one of the writable custom fields.
 fn is_target(entity: &str, f: &str, custom: &[FieldDefinition]) -> bool {
-    if entity == "orders" {
-        return ORDER_FIELDS.contains(&f);
+    match entity {
+        "orders" => return ORDER_FIELDS.contains(&f),
+        "interactions" => return INTERACTION_FIELDS.contains(&f),
+        _ => {}
     }
     FIELDS.contains(&f)
         || f.strip_prefix(CUSTOM_PREFIX)
@@ -442,6 +465,10 @@ pub struct SettingsInput {
     /// `partner`).
     #[serde(default)]
     pub channel: Option<String>,
+    /// Interactions: channel code for rows without one (`face_to_face`, `phone`, `sms`,
+    /// `email`, `wechat`, `web_chat`, `letter`, `note`).
+    #[serde(default)]
+    pub interaction_channel: Option<String>,
 }
 
 /// Saves the sheet, mapping and choices of an import not yet run, at its version; every
@@ -482,10 +509,11 @@ pub async fn save_settings(
         input.on_duplicate.as_deref(),
         old.on_duplicate,
     );
-    let orders = b.entity == "orders";
-    // An order on file is never changed or made twice: it is skipped or reported.
+    let records = b.entity != "customers";
+    // A record on file (an order, an interaction) is never changed or made twice by an
+    // import: it is skipped or reported.
     let order_choice = |errs: &mut Vec<ValidationError>, field: String, c: DuplicateChoice| {
-        if orders && !matches!(c, DuplicateChoice::Skip | DuplicateChoice::Fail) {
+        if records && !matches!(c, DuplicateChoice::Skip | DuplicateChoice::Fail) {
             errs.push(ValidationError::new(field, "unknown_value"));
         }
     };
@@ -526,6 +554,13 @@ pub async fn save_settings(
     if OrderChannel::parse(&channel).is_err() {
         errs.push(ValidationError::new("channel", "unknown_value"));
     }
+    let interaction_channel = input
+        .interaction_channel
+        .clone()
+        .unwrap_or(old.interaction_channel);
+    if InteractionChannel::parse(&interaction_channel).is_err() {
+        errs.push(ValidationError::new("interaction_channel", "unknown_value"));
+    }
     // Another sheet has other columns: its mapping starts from the suggestions.
     let mapping = if sheet_changed {
         suggested(&b.entity, table, &custom)
@@ -544,6 +579,7 @@ pub async fn save_settings(
         source,
         owner_id: input.owner_id,
         channel,
+        interaction_channel,
         utc_offset_hours: old.utc_offset_hours,
     };
     if let Err(e) = settings.columns(&b.entity, &table.headers, &custom) {
@@ -701,8 +737,12 @@ async fn work_out(
 /// The dry run for the wizard's preview step.
 pub async fn preview(store: &Store, actor: &Actor, id: i64) -> Result<Preview, AppError> {
     let (b, settings) = get(store, actor, id).await?;
-    if b.entity == "orders" {
-        return orders::preview(store, actor, &b, &settings).await;
+    match b.entity.as_str() {
+        "orders" => return records::preview::<Orders>(store, actor, &b, &settings).await,
+        "interactions" => {
+            return records::preview::<Interactions>(store, actor, &b, &settings).await
+        }
+        _ => {}
     }
     let w = work_out(store, actor, &b, &settings, None).await?;
     let count = |want: fn(&Plan) -> bool| w.planned.iter().filter(|(_, _, p)| want(p)).count();
@@ -883,7 +923,7 @@ pub async fn run(store: &Store, id: i64) -> Result<serde_json::Value, AppError> 
         .await
         .map_err(|_| ValidationErrors::single("created_by", "invalid_reference"))?;
     let actor = Actor::for_user(&user);
-    let already = if b.entity == "orders" {
+    let already = if b.entity != "customers" {
         (store.import_records_written(id).await?, 0)
     } else {
         store.import_rows_written(id).await?
@@ -938,8 +978,12 @@ async fn write_run(
     b: &ImportBatch,
 ) -> Result<ImportOutcome, AppError> {
     let settings = ImportSettings::parse(&b.settings)?;
-    if b.entity == "orders" {
-        return orders::write_run(store, actor, b, &settings).await;
+    match b.entity.as_str() {
+        "orders" => return records::write_run::<Orders>(store, actor, b, &settings).await,
+        "interactions" => {
+            return records::write_run::<Interactions>(store, actor, b, &settings).await
+        }
+        _ => {}
     }
     let w = work_out(store, actor, b, &settings, Some(b.id)).await?;
     let problems = serde_json::to_string(&w.problems).ok();
@@ -1070,8 +1114,8 @@ pub async fn undo(store: &Store, actor: &Actor, id: i64) -> Result<UndoCounts, A
         Some(d) if d > Utc::now().timestamp_millis() => {}
         _ => return Err(ValidationErrors::single("status", "not_undoable").into()),
     }
-    if b.entity == "orders" {
-        return Ok(store.undo_order_import(actor, id).await?);
+    if b.entity != "customers" {
+        return Ok(store.undo_record_import(actor, id).await?);
     }
     Ok(store.undo_import(actor, id).await?)
 }
@@ -1090,7 +1134,12 @@ pub async fn problem_report(
         Some(p) => serde_json::from_str(p)
             .map_err(|e| AppError::Store(StoreError::Corrupt(format!("import problems: {e}"))))?,
         None if b.entity == "orders" => {
-            orders::work_out(store, actor, &b, &settings, None)
+            records::work_out::<Orders>(store, actor, &b, &settings, None)
+                .await?
+                .problems
+        }
+        None if b.entity == "interactions" => {
+            records::work_out::<Interactions>(store, actor, &b, &settings, None)
                 .await?
                 .problems
         }

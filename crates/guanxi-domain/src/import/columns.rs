@@ -201,14 +201,49 @@ pub fn header_key(h: &str) -> String {
 
 /// The field a header names, if any.
 pub fn field_of_header(header: &str) -> Option<&'static str> {
+    field_named(FIELDS, HEADERS, header)
+}
+
+/// Header spellings per field, as each kind of file lists them.
+pub type HeaderNames = [(&'static str, &'static [&'static str])];
+
+/// The field among `fields` a header names: the field's own name, else one of its spellings
+/// in `names`, compared after [`header_key`].
+pub fn field_named(
+    fields: &[&'static str],
+    names: &HeaderNames,
+    header: &str,
+) -> Option<&'static str> {
     let key = header_key(header);
-    if let Some(f) = FIELDS.iter().find(|f| f.replace('_', "") == key) {
+    if let Some(f) = fields.iter().find(|f| f.replace('_', "") == key) {
         return Some(f);
     }
-    HEADERS
+    names
         .iter()
-        .find(|(_, names)| names.iter().any(|n| header_key(n) == key))
+        .find(|(_, spellings)| spellings.iter().any(|n| header_key(n) == key))
         .map(|(f, _)| *f)
+}
+
+/// Suggestions for a file of customers' records (orders, interactions): by header among
+/// `fields` and their `names`, else by content — a column of mobiles or emails names the
+/// customer, a column of dates is `date_field`.
+pub fn suggest_record_fields(
+    fields: &[&'static str],
+    names: &HeaderNames,
+    date_field: &'static str,
+    headers: &[String],
+    rows: &[Vec<String>],
+) -> Vec<Option<&'static str>> {
+    suggest_with(
+        headers,
+        rows,
+        |h| field_named(fields, names, h),
+        |v| match field_of_values(v)? {
+            "birthday" => Some(date_field),
+            f @ ("mobile" | "email") => Some(f),
+            _ => None,
+        },
+    )
 }
 
 /// The field a column's values suggest, when every non-empty sample (at least three) looks

@@ -4,7 +4,9 @@
 //! wizard read a file the same way; reading the bytes (CSV encodings, xlsx) and writing are the
 //! application layer's.
 
+pub mod buyer;
 pub mod columns;
+pub mod interactions;
 pub mod orders;
 pub mod rows;
 

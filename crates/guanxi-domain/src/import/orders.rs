@@ -7,12 +7,13 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
-use crate::contact::normalize;
-use crate::import::columns::{header_key, suggest_with};
+use crate::import::buyer::buyer_of;
+pub use crate::import::buyer::BuyerKey;
+use crate::import::columns::{suggest_record_fields, HeaderNames};
 use crate::import::rows::RowError;
 use crate::money::parse_money;
 use crate::order::{check_currency, NewOrder, NewOrderLine};
-use crate::vocabulary::{ContactKind, OrderChannel};
+use crate::vocabulary::OrderChannel;
 
 /// Fields a column of an orders file can fill, in the order the wizard lists them.
 pub const ORDER_FIELDS: &[&str] = &[
@@ -34,7 +35,7 @@ pub const ORDER_FIELDS: &[&str] = &[
 ];
 
 /// Header spellings per field, compared after [`header_key`].
-const ORDER_HEADERS: &[(&str, &[&str])] = &[
+const ORDER_HEADERS: &HeaderNames = &[
     (
         "order_ref",
         &[
@@ -135,41 +136,9 @@ const ORDER_HEADERS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// The field a header names, if any.
-fn field_of_header(header: &str) -> Option<&'static str> {
-    let key = header_key(header);
-    if let Some(f) = ORDER_FIELDS.iter().find(|f| f.replace('_', "") == key) {
-        return Some(f);
-    }
-    ORDER_HEADERS
-        .iter()
-        .find(|(_, names)| names.iter().any(|n| header_key(n) == key))
-        .map(|(f, _)| *f)
-}
-
-/// The field a column's values suggest: the customer file's guess, with a date column read
-/// as the order time rather than a birthday.
-fn field_of_values<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<&'static str> {
-    match crate::import::columns::field_of_values(values)? {
-        "birthday" => Some("ordered_at"),
-        f @ ("mobile" | "email") => Some(f),
-        _ => None,
-    }
-}
-
 /// One suggestion per column of an orders file: by header, else by content.
 pub fn suggest_order_fields(headers: &[String], rows: &[Vec<String>]) -> Vec<Option<&'static str>> {
-    suggest_with(headers, rows, field_of_header, |v| field_of_values(v))
-}
-
-/// Whom an order line names as its buyer: the customer's id, or an identifying value
-/// (`mobile`, `email`, `wechat`, normalised as stored) to be found on file.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum BuyerKey {
-    /// A Guanxi customer id.
-    Id(i64),
-    /// What (`mobile`, `email`, `wechat`) and the normalised value.
-    Contact(&'static str, String),
+    suggest_record_fields(ORDER_FIELDS, ORDER_HEADERS, "ordered_at", headers, rows)
 }
 
 /// One valid row of an orders file.
@@ -275,32 +244,7 @@ pub fn order_line_row(
     let category = text(&mut errs, "category", 100);
     let sku = text(&mut errs, "sku", 64);
 
-    let mut buyer = None;
-    if let Some((col, v)) = take("customer_id") {
-        match v.trim().parse::<i64>() {
-            Ok(id) if id > 0 => buyer = Some((BuyerKey::Id(id), col)),
-            _ => errs.push((col, "invalid_reference")),
-        }
-    }
-    for (field, kind) in [
-        ("mobile", ContactKind::Mobile),
-        ("email", ContactKind::Email),
-        ("wechat", ContactKind::Wechat),
-    ] {
-        let Some((col, v)) = take(field) else {
-            continue;
-        };
-        match normalize(kind, &v) {
-            Ok(n) if buyer.is_none() => {
-                buyer = Some((BuyerKey::Contact(field, n.normalized), col));
-            }
-            Ok(_) => {}
-            Err(code) => errs.push((col, code)),
-        }
-    }
-    if buyer.is_none() && !errs.iter().any(|(_, c)| *c == "invalid_reference") {
-        errs.push(("customer".into(), "buyer_not_mapped"));
-    }
+    let buyer = buyer_of(get, &mut errs);
 
     let ordered_at = match take("ordered_at") {
         None => {

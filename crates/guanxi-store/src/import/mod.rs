@@ -5,6 +5,7 @@
 
 mod batches;
 mod orders;
+mod records;
 mod write;
 
 pub use batches::*;

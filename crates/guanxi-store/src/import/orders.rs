@@ -1,19 +1,16 @@
 //! Orders imported from a file: written in one transaction with their lines (products created
 //! on first sight, timeline events projected, rollups and purchase facts kept by the order
-//! triggers), each recorded in `import_records` so that an undo within 7 days deletes exactly
-//! those orders. An order something else has come to refer to since (loyalty points, a coupon,
-//! a ticket, a won deal) is kept and counted, as a customer changed since is.
+//! triggers), each recorded in `import_records` for the undo (`records.rs`).
 
 use std::collections::HashMap;
 
 use chrono::Utc;
 use guanxi_domain::order::NewOrder;
 use guanxi_domain::role::Actor;
-use serde_json::json;
 
-use super::batches::{audit_each, mark_undone};
-use super::{Progress, UndoCounts};
-use crate::audit::entry;
+use super::batches::audit_each;
+use super::records::record_created;
+use super::Progress;
 use crate::customers::push_scope;
 use crate::db::{to_ms, Store};
 use crate::error::Result;
@@ -25,10 +22,6 @@ const LOOKUP_CHUNK: usize = 500;
 
 /// Orders written per progress report.
 const PROGRESS_EVERY: usize = 500;
-
-/// The records an import of orders made, for the statements that act on all of them.
-const IMPORTED_ORDERS: &str =
-    "SELECT record_id FROM import_records WHERE import_id = $1 AND kind = 'order' AND undone = 1";
 
 /// What an orders import wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,14 +91,7 @@ impl Store {
             let id = self
                 .insert_order(&mut tx, actor, o, total, &mut products)
                 .await?;
-            sqlx::query(
-                "INSERT INTO import_records (import_id, kind, record_id, line) VALUES ($1, 'order', $2, $3)",
-            )
-            .bind(import_id)
-            .bind(id)
-            .bind(i64::try_from(*line).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
+            record_created(&mut tx, import_id, "order", id, *line).await?;
             counts.orders += 1;
             counts.lines += o.lines.len() as u64;
             if (i + 1) % PROGRESS_EVERY == 0 {
@@ -122,80 +108,6 @@ impl Store {
         .await?;
         tx.commit().await?;
         progress(counts.orders);
-        Ok(counts)
-    }
-
-    /// Records an import created (non-zero only once its write committed): how a retried
-    /// run knows the work is done.
-    pub async fn import_records_written(&self, id: i64) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM import_records WHERE import_id = $1")
-                .bind(id)
-                .fetch_one(&self.read)
-                .await?,
-        )
-    }
-
-    /// Takes back the orders a finished import created, in one transaction, audited: each
-    /// order nothing refers to since is deleted with its lines and its timeline event; the
-    /// others are kept and counted.
-    pub async fn undo_order_import(&self, actor: &Actor, id: i64) -> Result<UndoCounts> {
-        let at = to_ms(Utc::now());
-        let mut tx = self.begin_write().await?;
-        mark_undone(&mut tx, actor, id, at).await?;
-        let total: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM import_records WHERE import_id = $1 AND kind = 'order'",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE import_records SET undone = 1 WHERE import_id = $1 AND kind = 'order' \
-             AND EXISTS (SELECT 1 FROM orders o WHERE o.id = import_records.record_id) \
-             AND NOT EXISTS (SELECT 1 FROM loyalty_entries e WHERE e.order_id = import_records.record_id) \
-             AND NOT EXISTS (SELECT 1 FROM coupons c WHERE c.order_id = import_records.record_id) \
-             AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = import_records.record_id) \
-             AND NOT EXISTS (SELECT 1 FROM opportunities p WHERE p.order_id = import_records.record_id)",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        for statement in [
-            format!("DELETE FROM order_lines WHERE order_id IN ({IMPORTED_ORDERS})"),
-            format!("DELETE FROM customer_events WHERE kind = 'order' AND ref_id IN ({IMPORTED_ORDERS})"),
-        ] {
-            sqlx::query(&statement).bind(id).execute(&mut *tx).await?;
-        }
-        audit_each(
-            &mut tx,
-            actor,
-            (at, "delete", "order"),
-            "record_id, $6 FROM import_records WHERE import_id = $7 AND kind = 'order' AND undone = 1",
-            id,
-        )
-        .await?;
-        let removed = sqlx::query(&format!(
-            "DELETE FROM orders WHERE id IN ({IMPORTED_ORDERS})"
-        ))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let counts = UndoCounts {
-            removed,
-            restored: 0,
-            kept: u64::try_from(total).unwrap_or(0).saturating_sub(removed),
-        };
-        entry(
-            &mut tx,
-            actor,
-            "undo_import",
-            "import",
-            Some(id),
-            json!({"removed": counts.removed, "kept": counts.kept}),
-        )
-        .await?;
-        tx.commit().await?;
         Ok(counts)
     }
 }

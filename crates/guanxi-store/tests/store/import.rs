@@ -27,6 +27,7 @@ on_both_backends!(
     an_imports_personal_data_goes_with_erasure_and_age,
     imported_custom_values_are_written_and_undone,
     imported_orders_are_written_with_lines_and_undone,
+    imported_interactions_are_found_again_and_undone,
 );
 
 async fn admin(s: &Store) -> Actor {
@@ -811,7 +812,7 @@ async fn imported_orders_are_written_with_lines_and_undone(db: &TestDb) {
     )
     .await
     .unwrap();
-    let counts = s.undo_order_import(&a, batch.id).await.unwrap();
+    let counts = s.undo_record_import(&a, batch.id).await.unwrap();
     assert_eq!((counts.removed, counts.kept), (1, 1));
     assert!(matches!(
         s.get_order(&a, imp1).await,
@@ -831,11 +832,99 @@ async fn imported_orders_are_written_with_lines_and_undone(db: &TestDb) {
         .unwrap();
     assert_eq!(left.items.len(), 1);
     assert!(matches!(
-        s.undo_order_import(&a, batch.id).await,
+        s.undo_record_import(&a, batch.id).await,
         Err(StoreError::Invalid(_))
     ));
     // Erasing the buyer drops the file that named them (the orders stay, as accounts).
     assert!(!s.import_file(batch.id).await.unwrap().is_empty());
     s.erase_customer(&a, c.id, "客户要求删除").await.unwrap();
     assert!(s.import_file(batch.id).await.unwrap().is_empty());
+}
+
+/// Imported interactions are on file for the next import's duplicate check, on the timeline,
+/// and taken back by the undo, except one that changed since (its customer was erased).
+async fn imported_interactions_are_found_again_and_undone(db: &TestDb) {
+    use guanxi_domain::interaction::NewInteraction;
+    use guanxi_domain::vocabulary::InteractionChannel;
+    let s = &db.store;
+    let a = admin(s).await;
+    let mut ids = Vec::new();
+    for name in ["周杰", "李雷"] {
+        let c = s
+            .create_customer(&a, valid(&a, json!({"kind": "individual", "name": name})))
+            .await
+            .unwrap();
+        ids.push(c.id);
+    }
+    let batch = s
+        .create_import(
+            &a,
+            NewImport {
+                entity: "interactions",
+                file_name: "calls.csv",
+                data: b"x\n",
+                sheet: None,
+                settings: "{}",
+                total_rows: 2,
+            },
+        )
+        .await
+        .unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2024-03-05T01:30:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let call = |subject: &str| {
+        NewInteraction {
+            channel: InteractionChannel::Phone,
+            direction: None,
+            subject: subject.into(),
+            body: Some("已安排换货".into()),
+            occurred_at: Some(at),
+            purpose: None,
+        }
+        .validate(Utc::now())
+        .unwrap()
+    };
+    let (report, _) = progress();
+    let n = s
+        .import_interactions(
+            &a,
+            batch.id,
+            vec![(2, ids[0], call("茶叶受潮")), (3, ids[1], call("咨询新品"))],
+            report,
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let ms = at.timestamp_millis();
+    assert_eq!(
+        s.interactions_on_file(&[
+            (ids[0], ms, "phone", "茶叶受潮"),
+            (ids[0], ms, "phone", "别的事"),
+            (ids[1], ms + 1, "phone", "咨询新品"),
+        ])
+        .await
+        .unwrap(),
+        vec![true, false, false]
+    );
+    s.finish_import(
+        &a,
+        batch.id,
+        &ImportOutcome {
+            status: "done",
+            inserted: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.erase_customer(&a, ids[1], "客户要求删除").await.unwrap();
+    let counts = s.undo_record_import(&a, batch.id).await.unwrap();
+    assert_eq!((counts.removed, counts.kept), (1, 1));
+    assert_eq!(
+        s.interactions_on_file(&[(ids[0], ms, "phone", "茶叶受潮")])
+            .await
+            .unwrap(),
+        vec![false]
+    );
 }

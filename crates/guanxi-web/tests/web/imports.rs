@@ -419,3 +419,130 @@ async fn an_orders_file_becomes_orders_with_lines_and_is_undone(app: &TestApp) {
     let (_, lis) = manager.get(&format!("/orders?customer_id={li}")).await;
     assert_eq!(lis["items"].as_array().map(Vec::len), Some(0));
 }
+
+on_both_backends!(a_call_log_becomes_interactions_once);
+
+/// A call log from the previous system: each row an interaction on its customer's timeline,
+/// found by customer id or mobile; a row for nobody reported; the same file imported again is
+/// all duplicates; the undo takes the interactions off the timeline.
+async fn a_call_log_becomes_interactions_once(app: &TestApp) {
+    let manager = app.user("mgr", Role::Manager, None).await;
+    let (s, c) = manager
+        .post(
+            "/customers",
+            json!({"kind": "individual", "name": "周杰", "contact_points": [{"kind": "mobile", "value": "13711112222"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let zhou = c["id"].as_i64().unwrap();
+    let file = format!(
+        "客户编号,手机,沟通时间,沟通方式,方向,目的,主题,沟通内容\n\
+         {zhou},,2024-03-05 09:30,电话,呼入,投诉,茶叶受潮,已安排换货\n\
+         ,13711112222,2024/3/6 15:00,拜访,,跟进,送新茶样,\n\
+         ,13900000000,2024-03-07,电话,,,无人,\n"
+    );
+    let upload = |bytes: Vec<u8>| {
+        Form::new().text("entity", "interactions").part(
+            "file",
+            Part::bytes(bytes)
+                .file_name("通话记录.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        )
+    };
+    let (s, b) = manager
+        .send(
+            manager
+                .raw(reqwest::Method::POST, "/imports")
+                .multipart(upload(file.clone().into_bytes())),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    let settings: serde_json::Value =
+        serde_json::from_str(b["settings"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        settings["mapping"],
+        json!([
+            "customer_id",
+            "mobile",
+            "occurred_at",
+            "interaction_channel",
+            "direction",
+            "purpose",
+            "subject",
+            "body"
+        ])
+    );
+    let (s, p) = manager.get(&format!("/imports/{id}/preview")).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(
+        (p["inserts"].as_i64(), p["invalid"].as_i64()),
+        (Some(2), Some(1)),
+        "{p}"
+    );
+    assert_eq!(p["problems"][0]["code"], "customer_not_found");
+    let (s, b) = manager
+        .put(
+            &format!("/imports/{id}/settings"),
+            json!({"version": b["version"], "skip_invalid": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _) = manager
+        .post(&format!("/imports/{id}/start"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    app.state.jobs.wait_idle().await;
+    let (_, st) = manager.get(&format!("/imports/{id}")).await;
+    assert_eq!(st["import"]["status"], "done", "{st}");
+    assert_eq!(st["import"]["inserted"], 2);
+    let interactions = |tl: serde_json::Value| -> Vec<serde_json::Value> {
+        tl.as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i["kind"] == "interaction")
+            .collect()
+    };
+    let (_, tl) = manager.get(&format!("/customers/{zhou}/timeline")).await;
+    let items = interactions(tl);
+    assert_eq!(items.len(), 2, "{items:?}");
+    let complaint = items
+        .iter()
+        .find(|i| i["title"] == "茶叶受潮")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (complaint["code"].as_str(), complaint["detail"].as_str()),
+        (Some("phone"), Some("已安排换货"))
+    );
+    assert_eq!(complaint["at"], "2024-03-05T01:30:00Z");
+    // The same file again: both contacts are on file, skipped.
+    let (_, again) = manager
+        .send(
+            manager
+                .raw(reqwest::Method::POST, "/imports")
+                .multipart(upload(file.into_bytes())),
+        )
+        .await;
+    let (_, p) = manager
+        .get(&format!("/imports/{}/preview", again["id"]))
+        .await;
+    assert_eq!(
+        (p["inserts"].as_i64(), p["skips"].as_i64()),
+        (Some(0), Some(2)),
+        "{p}"
+    );
+    assert_eq!(p["duplicates"][0]["matched_on"], "same_interaction");
+    let (s, u) = manager
+        .post(&format!("/imports/{id}/undo"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    assert_eq!(
+        (u["removed"].as_i64(), u["kept"].as_i64()),
+        (Some(2), Some(0))
+    );
+    let (_, tl) = manager.get(&format!("/customers/{zhou}/timeline")).await;
+    assert!(interactions(tl).is_empty(), "the timeline has them no more");
+}

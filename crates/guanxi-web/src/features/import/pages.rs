@@ -11,10 +11,11 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_app::import::{self as uc, ImportSettings, ImportStatus, Preview, SettingsInput};
+use guanxi_domain::import::interactions::INTERACTION_FIELDS;
 use guanxi_domain::import::orders::ORDER_FIELDS;
 use guanxi_domain::import::FIELDS;
 use guanxi_domain::role::Permission;
-use guanxi_domain::vocabulary::{OrderChannel, SourceChannel};
+use guanxi_domain::vocabulary::{InteractionChannel, OrderChannel, SourceChannel};
 use guanxi_store::import::ImportBatch;
 use guanxi_text::format;
 
@@ -62,6 +63,8 @@ struct ListTpl {
     imports: Vec<Row>,
     /// Whether the user may import orders.
     orders: bool,
+    /// Whether the user may import interactions.
+    interactions: bool,
     errors: Vec<String>,
 }
 
@@ -86,6 +89,7 @@ async fn list_page(
             imports,
             errors,
             orders: user.actor.can(Permission::WriteOrders),
+            interactions: user.actor.can(Permission::WriteCustomers),
         },
     );
     *r.status_mut() = status;
@@ -153,9 +157,10 @@ struct DuplicateView {
 struct ShowTpl {
     ctx: Ctx,
     st: ImportStatus,
-    /// An import of orders (else customers).
-    orders: bool,
+    /// What the file holds: `customers`, `orders` or `interactions`.
+    entity: String,
     channels: Vec<(&'static str, String)>,
+    interaction_channels: Vec<(&'static str, String)>,
     status_label: String,
     settings: ImportSettings,
     sheets: Vec<String>,
@@ -245,8 +250,8 @@ async fn show_page(
             })
             .collect();
     }
-    let orders = imp.import.entity == "orders";
-    let custom = if orders {
+    let entity = imp.import.entity.clone();
+    let custom = if entity != "customers" {
         Vec::new()
     } else {
         uc::import_fields(&st.store, &user.actor)
@@ -254,7 +259,11 @@ async fn show_page(
             .map_err(page_err(l))?
     };
     let ctx_fields = user.ctx("import.title");
-    let targets: &[&str] = if orders { ORDER_FIELDS } else { FIELDS };
+    let targets: &[&str] = match entity.as_str() {
+        "orders" => ORDER_FIELDS,
+        "interactions" => INTERACTION_FIELDS,
+        _ => FIELDS,
+    };
     let fields: Vec<(String, String)> = targets
         .iter()
         .map(|f| {
@@ -325,7 +334,9 @@ async fn show_page(
                         .to_string(),
                     earlier_line: d.earlier_line.map(|x| x.to_string()).unwrap_or_default(),
                     choice: d.choice.as_str().to_string(),
-                    can_update: d.candidates == 1 && d.earlier_line.is_none(),
+                    can_update: imp.import.entity == "customers"
+                        && d.candidates == 1
+                        && d.earlier_line.is_none(),
                 })
                 .collect()
         })
@@ -351,18 +362,22 @@ async fn show_page(
         .map(|c| ctx.t(c).to_string())
         .unwrap_or_default();
     let tpl = ShowTpl {
-        orders,
+        interaction_channels: InteractionChannel::ALL
+            .iter()
+            .map(|c| (c.as_str(), ctx.label("interaction_channel", c.as_str())))
+            .collect(),
         channels: OrderChannel::ALL
             .iter()
             .map(|c| (c.as_str(), ctx.label("order_channel", c.as_str())))
             .collect(),
+        entity,
         status_label: ctx.label("import_status", &imp.import.status),
         fields,
         sources: SourceChannel::ALL
             .iter()
             .map(|s| (s.as_str(), ctx.label("source_channel", s.as_str())))
             .collect(),
-        users: if imp.import.status == "uploaded" && !orders {
+        users: if imp.import.status == "uploaded" && imp.import.entity == "customers" {
             user_names(st, user).await?
         } else {
             Vec::new()
@@ -439,6 +454,7 @@ pub async fn settings(
         source: form.get("source").map(str::to_string),
         owner_id,
         channel: form.get("channel").map(str::to_string),
+        interaction_channel: form.get("interaction_channel").map(str::to_string),
     };
     let result = match uc::save_settings(&st.store, &user.actor, id, &input).await {
         Ok(_) if form.get("action") == Some("run") => uc::start(&st.store, &user.actor, id).await,
@@ -568,6 +584,9 @@ fn vocabulary_of(field: &str) -> Option<&'static str> {
         "lifecycle_stage" => Some("lifecycle_stage"),
         "source_channel" => Some("source_channel"),
         "channel" => Some("order_channel"),
+        "interaction_channel" => Some("interaction_channel"),
+        "direction" => Some("interaction_direction"),
+        "purpose" => Some("interaction_purpose"),
         _ => None,
     }
 }
