@@ -231,3 +231,38 @@ field-body = Notes
 code-occurred_at_not_mapped = Choose the column with the time of the contact.
 code-subject_not_mapped = Choose the column with the subject.
 code-interaction_on_file = This contact (same customer, time, channel and subject) is already on file.
+# Imports of sales opportunities.
+import-entity_opportunities = Opportunities (one row per deal)
+label-import_entity-opportunities = Opportunities
+import-pipeline = Pipeline of rows without one
+import-pipeline_first = The first active pipeline
+import-on_duplicate_deal = The customer already has a deal of that name
+import-choice_skip_deal = Skip the row
+import-choice_fail_deal = Report it as a problem
+import-matched_same_deal = same customer and deal name
+import-plan_deals =
+    { $count ->
+        [one] 1 new deal
+       *[other] { $n } new deals
+    }
+import-deals_on_file =
+    { $count ->
+        [one] 1 deal is already on file
+       *[other] { $n } deals are already on file
+    }
+field-deal_name = Deal name
+field-pipeline = Pipeline
+field-stage = Stage
+field-amount = Amount (yuan)
+field-probability = Probability (%)
+field-expected_close = Expected close
+field-next_step = Next step
+field-source = Source
+field-competitors = Competitors
+field-stated_needs = Needs
+code-deal_name_not_mapped = Choose the column with the deal's name.
+code-unknown_pipeline = No active pipeline has this name.
+code-no_pipeline = There is no active pipeline to put the deal in.
+code-unknown_stage = The pipeline has no stage of this name.
+code-unknown_user = No active user has this login or name.
+code-deal_on_file = This customer already has a deal of this name.

@@ -5,7 +5,7 @@
 //! doubled.
 
 use chrono::{DateTime, Utc};
-use guanxi_domain::import::buyer::{BuyerKey, BUYER_FIELDS};
+use guanxi_domain::import::buyer::BUYER_FIELDS;
 use guanxi_domain::import::interactions::{interaction_row, InteractionRow, INTERACTION_FIELDS};
 use guanxi_domain::import::orders::LineProblems;
 use guanxi_domain::import::RowError;
@@ -17,7 +17,9 @@ use guanxi_store::import::Progress;
 use guanxi_store::Store;
 
 use super::orders::zone;
-use super::records::{OnFile, RecordKind, Unit, Written};
+use super::records::{
+    mapped_values, on_file_of_customers, one_per_row, Checked, OnFile, RecordKind, Unit, Written,
+};
 use super::{Columns, FieldValue, ImportSettings};
 use crate::AppError;
 
@@ -45,12 +47,18 @@ impl RecordKind for Interactions {
     const KEY_FIELD: &'static str = "subject";
     const ON_FILE_PROBLEM: &'static str = "interaction_on_file";
     type Row = InteractionRow;
+    type Context = ();
     type Record = ValidInteraction;
+
+    async fn context(_: &Store) -> Result<(), AppError> {
+        Ok(())
+    }
 
     fn check_row(
         line: u64,
         get: &dyn Fn(&str) -> Option<(String, String)>,
         settings: &ImportSettings,
+        _: &(),
         now: DateTime<Utc>,
     ) -> Result<InteractionRow, LineProblems> {
         let channel = InteractionChannel::parse(&settings.interaction_channel)
@@ -67,25 +75,9 @@ impl RecordKind for Interactions {
     }
 
     fn group(
-        checked: Vec<(u64, Option<String>, Result<InteractionRow, LineProblems>)>,
+        checked: Vec<Checked<InteractionRow>>,
     ) -> (Vec<Unit<ValidInteraction>>, Vec<RowError>) {
-        let mut units = Vec::new();
-        let mut problems = Vec::new();
-        for (line, _, row) in checked {
-            match row {
-                Ok(r) => units.push(Unit {
-                    lines: vec![line],
-                    customer: r.customer,
-                    record: r.interaction,
-                }),
-                Err(es) => problems.extend(es.into_iter().map(|(column, code)| RowError {
-                    line,
-                    column,
-                    code: code.to_string(),
-                })),
-            }
-        }
-        (units, problems)
+        one_per_row(checked, |r| (r.customer, r.interaction))
     }
 
     fn stored_values(
@@ -94,35 +86,20 @@ impl RecordKind for Interactions {
         settings: &ImportSettings,
     ) -> Vec<FieldValue> {
         let i = &r.interaction;
-        let customer = match &r.customer.0 {
-            BuyerKey::Id(id) => ("customer_id", id.to_string()),
-            BuyerKey::Contact(what, value) => (*what, value.clone()),
-        };
-        INTERACTION_FIELDS
-            .iter()
-            .filter(|f| columns.contains_key(**f))
-            .filter_map(|f| {
-                let value = match *f {
-                    "occurred_at" => Some(
-                        i.occurred_at
-                            .with_timezone(&zone(settings.utc_offset_hours))
-                            .format("%Y-%m-%d %H:%M")
-                            .to_string(),
-                    ),
-                    "interaction_channel" => Some(i.channel.as_str().to_string()),
-                    "direction" => Some(i.direction.as_str().to_string()),
-                    "purpose" => i.purpose.map(|p| p.as_str().to_string()),
-                    "subject" => Some(i.subject.clone()),
-                    "body" => i.body.clone(),
-                    other if other == customer.0 => Some(customer.1.clone()),
-                    _ => None,
-                };
-                value.map(|value| FieldValue {
-                    field: f.to_string(),
-                    value,
-                })
-            })
-            .collect()
+        mapped_values(INTERACTION_FIELDS, columns, &r.customer.0, |f| match f {
+            "occurred_at" => Some(
+                i.occurred_at
+                    .with_timezone(&zone(settings.utc_offset_hours))
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+            ),
+            "interaction_channel" => Some(i.channel.as_str().to_string()),
+            "direction" => Some(i.direction.as_str().to_string()),
+            "purpose" => i.purpose.map(|p| p.as_str().to_string()),
+            "subject" => Some(i.subject.clone()),
+            "body" => i.body.clone(),
+            _ => None,
+        })
     }
 
     async fn on_file<'a>(
@@ -142,24 +119,7 @@ impl RecordKind for Interactions {
             })
             .collect();
         let stored = store.interactions_on_file(&keys).await?;
-        let customers: Vec<i64> = records
-            .iter()
-            .zip(&stored)
-            .filter(|(_, on_file)| **on_file)
-            .map(|((c, _), _)| *c)
-            .collect();
-        let names = store.visible_customer_names(actor, &customers).await?;
-        Ok(records
-            .iter()
-            .zip(stored)
-            .map(|((c, i), on_file)| {
-                on_file.then(|| OnFile {
-                    row_name: i.subject.clone(),
-                    customer_id: Some(*c),
-                    customer_name: names.get(c).cloned(),
-                })
-            })
-            .collect())
+        on_file_of_customers(store, actor, records, stored, |i| i.subject.clone()).await
     }
 
     async fn write<'a>(

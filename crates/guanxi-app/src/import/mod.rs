@@ -13,6 +13,7 @@
 
 mod buyers;
 mod interactions;
+mod opportunities;
 mod orders;
 mod plan;
 pub mod read;
@@ -25,6 +26,7 @@ use chrono::Utc;
 use guanxi_domain::custom_field::{FieldDefinition, FieldEntity};
 use guanxi_domain::import::columns::header_key;
 use guanxi_domain::import::interactions::{suggest_interaction_fields, INTERACTION_FIELDS};
+use guanxi_domain::import::opportunities::{suggest_opportunity_fields, OPPORTUNITY_FIELDS};
 use guanxi_domain::import::orders::{suggest_order_fields, ORDER_FIELDS};
 use guanxi_domain::import::{
     suggest_fields, DuplicateChoice, RowError, UpdateMode, UpdateRule, FIELDS,
@@ -43,6 +45,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use interactions::Interactions;
+use opportunities::Opportunities;
 use orders::Orders;
 pub use plan::{check_rows, plan_rows, split_checked, Columns, DuplicateMatch, Plan};
 pub use read::{read_file, Table, Workbook};
@@ -60,8 +63,8 @@ pub const UNDO_DAYS: i64 = 7;
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 
 /// What an import can hold: customers, orders with their lines (one row per line), or
-/// interactions (one row per contact).
-pub const ENTITIES: [&str; 3] = ["customers", "orders", "interactions"];
+/// interactions (one row per contact), or sales opportunities (one row per deal).
+pub const ENTITIES: [&str; 4] = ["customers", "orders", "interactions", "opportunities"];
 
 /// Rows the preview shows as they will be stored.
 pub const SAMPLE_ROWS: usize = 10;
@@ -100,6 +103,9 @@ pub struct ImportSettings {
     /// Orders: the channel of rows without a `channel` column.
     #[serde(default = "store_channel")]
     pub channel: String,
+    /// Opportunities: the pipeline of rows without one (none: the first active pipeline).
+    #[serde(default)]
+    pub pipeline_id: Option<i64>,
     /// Interactions: the channel of rows without one.
     #[serde(default = "phone_channel")]
     pub interaction_channel: String,
@@ -174,6 +180,8 @@ impl ImportSettings {
             errs.extend(orders::unmapped(&columns));
         } else if entity == "interactions" {
             errs.extend(interactions::unmapped(&columns));
+        } else if entity == "opportunities" {
+            errs.extend(opportunities::unmapped(&columns));
         } else if !columns.contains_key("name") {
             errs.push(ValidationError::new("mapping", "name_not_mapped"));
         }
@@ -245,6 +253,7 @@ pub async fn upload(
     match entity {
         "orders" => require(actor, Permission::WriteOrders)?,
         "interactions" => require(actor, Permission::WriteCustomers)?,
+        "opportunities" => require(actor, Permission::WorkOpportunities)?,
         _ => {}
     }
     // Files past the undo window go: each holds people's data nothing needs any more.
@@ -269,6 +278,7 @@ pub async fn upload(
         owner_id: None,
         channel: store_channel(),
         interaction_channel: phone_channel(),
+        pipeline_id: None,
         utc_offset_hours,
     };
     let name: String = file_name.chars().take(200).collect();
@@ -299,6 +309,7 @@ fn suggested(entity: &str, table: &Table, custom: &[FieldDefinition]) -> Vec<Opt
     let by_kind = match entity {
         "orders" => Some(suggest_order_fields(&table.headers, &sample)),
         "interactions" => Some(suggest_interaction_fields(&table.headers, &sample)),
+        "opportunities" => Some(suggest_opportunity_fields(&table.headers, &sample)),
         _ => None,
     };
     if let Some(fields) = by_kind {
@@ -332,6 +343,7 @@ fn is_target(entity: &str, f: &str, custom: &[FieldDefinition]) -> bool {
     match entity {
         "orders" => return ORDER_FIELDS.contains(&f),
         "interactions" => return INTERACTION_FIELDS.contains(&f),
+        "opportunities" => return OPPORTUNITY_FIELDS.contains(&f),
         _ => {}
     }
     FIELDS.contains(&f)
@@ -469,6 +481,10 @@ pub struct SettingsInput {
     /// `email`, `wechat`, `web_chat`, `letter`, `note`).
     #[serde(default)]
     pub interaction_channel: Option<String>,
+    /// Opportunities: the pipeline of rows without a `pipeline` column.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub pipeline_id: Option<i64>,
 }
 
 /// Saves the sheet, mapping and choices of an import not yet run, at its version; every
@@ -554,6 +570,16 @@ pub async fn save_settings(
     if OrderChannel::parse(&channel).is_err() {
         errs.push(ValidationError::new("channel", "unknown_value"));
     }
+    if let Some(pid) = input.pipeline_id {
+        if !store
+            .list_pipelines()
+            .await?
+            .iter()
+            .any(|p| p.id == pid && p.active)
+        {
+            errs.push(ValidationError::new("pipeline_id", "invalid_reference"));
+        }
+    }
     let interaction_channel = input
         .interaction_channel
         .clone()
@@ -580,6 +606,7 @@ pub async fn save_settings(
         owner_id: input.owner_id,
         channel,
         interaction_channel,
+        pipeline_id: input.pipeline_id.or(old.pipeline_id),
         utc_offset_hours: old.utc_offset_hours,
     };
     if let Err(e) = settings.columns(&b.entity, &table.headers, &custom) {
@@ -741,6 +768,9 @@ pub async fn preview(store: &Store, actor: &Actor, id: i64) -> Result<Preview, A
         "orders" => return records::preview::<Orders>(store, actor, &b, &settings).await,
         "interactions" => {
             return records::preview::<Interactions>(store, actor, &b, &settings).await
+        }
+        "opportunities" => {
+            return records::preview::<Opportunities>(store, actor, &b, &settings).await
         }
         _ => {}
     }
@@ -983,6 +1013,9 @@ async fn write_run(
         "interactions" => {
             return records::write_run::<Interactions>(store, actor, b, &settings).await
         }
+        "opportunities" => {
+            return records::write_run::<Opportunities>(store, actor, b, &settings).await
+        }
         _ => {}
     }
     let w = work_out(store, actor, b, &settings, Some(b.id)).await?;
@@ -1140,6 +1173,11 @@ pub async fn problem_report(
         }
         None if b.entity == "interactions" => {
             records::work_out::<Interactions>(store, actor, &b, &settings, None)
+                .await?
+                .problems
+        }
+        None if b.entity == "opportunities" => {
+            records::work_out::<Opportunities>(store, actor, &b, &settings, None)
                 .await?
                 .problems
         }

@@ -4,7 +4,7 @@
 //! made twice by an import).
 
 use chrono::{DateTime, Utc};
-use guanxi_domain::import::buyer::{BuyerKey, BUYER_FIELDS};
+use guanxi_domain::import::buyer::BUYER_FIELDS;
 use guanxi_domain::import::orders::{
     group_orders, order_line_row, LineProblems, OrderLineRow, ORDER_FIELDS,
 };
@@ -17,7 +17,7 @@ use guanxi_domain::ValidationError;
 use guanxi_store::import::Progress;
 use guanxi_store::Store;
 
-use super::records::{OnFile, RecordKind, Unit, Written};
+use super::records::{mapped_values, OnFile, RecordKind, Unit, Written};
 use super::{Columns, FieldValue, ImportSettings};
 use crate::AppError;
 
@@ -54,12 +54,18 @@ impl RecordKind for Orders {
     const KEY_FIELD: &'static str = "order_ref";
     const ON_FILE_PROBLEM: &'static str = "order_on_file";
     type Row = OrderLineRow;
+    type Context = ();
     type Record = NewOrder;
+
+    async fn context(_: &Store) -> Result<(), AppError> {
+        Ok(())
+    }
 
     fn check_row(
         line: u64,
         get: &dyn Fn(&str) -> Option<(String, String)>,
         settings: &ImportSettings,
+        _: &(),
         now: DateTime<Utc>,
     ) -> Result<OrderLineRow, LineProblems> {
         let channel = OrderChannel::parse(&settings.channel).unwrap_or(OrderChannel::Store);
@@ -95,40 +101,25 @@ impl RecordKind for Orders {
         settings: &ImportSettings,
     ) -> Vec<FieldValue> {
         let zone = zone(settings.utc_offset_hours);
-        let buyer = match &r.buyer.0 {
-            BuyerKey::Id(id) => ("customer_id", id.to_string()),
-            BuyerKey::Contact(what, value) => (*what, value.clone()),
-        };
-        ORDER_FIELDS
-            .iter()
-            .filter(|f| columns.contains_key(**f))
-            .filter_map(|f| {
-                let value = match *f {
-                    "order_ref" => r.order_ref.clone(),
-                    "ordered_at" => Some(
-                        r.ordered_at
-                            .with_timezone(&zone)
-                            .format("%Y-%m-%d %H:%M")
-                            .to_string(),
-                    ),
-                    "channel" => Some(r.channel.as_str().to_string()),
-                    "store" => r.store.clone(),
-                    "currency" => Some(r.currency.clone()),
-                    "sku" => Some(r.item.sku.clone()),
-                    "product_name" => r.item.product_name.clone(),
-                    "category" => r.item.category.clone(),
-                    "quantity" => Some(r.item.quantity.to_string()),
-                    "unit_price" => Some(plain_money(r.item.unit_price_minor)),
-                    "line_amount" => Some(plain_money(r.item.quantity * r.item.unit_price_minor)),
-                    other if other == buyer.0 => Some(buyer.1.clone()),
-                    _ => None,
-                };
-                value.map(|value| FieldValue {
-                    field: f.to_string(),
-                    value,
-                })
-            })
-            .collect()
+        mapped_values(ORDER_FIELDS, columns, &r.buyer.0, |f| match f {
+            "order_ref" => r.order_ref.clone(),
+            "ordered_at" => Some(
+                r.ordered_at
+                    .with_timezone(&zone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+            ),
+            "channel" => Some(r.channel.as_str().to_string()),
+            "store" => r.store.clone(),
+            "currency" => Some(r.currency.clone()),
+            "sku" => Some(r.item.sku.clone()),
+            "product_name" => r.item.product_name.clone(),
+            "category" => r.item.category.clone(),
+            "quantity" => Some(r.item.quantity.to_string()),
+            "unit_price" => Some(plain_money(r.item.unit_price_minor)),
+            "line_amount" => Some(plain_money(r.item.quantity * r.item.unit_price_minor)),
+            _ => None,
+        })
     }
 
     async fn on_file<'a>(

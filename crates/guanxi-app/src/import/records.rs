@@ -67,12 +67,21 @@ pub(super) trait RecordKind {
     type Row: Clone + Send + 'static;
     /// A record ready to write once its customer is known.
     type Record: Send + Sync + 'static;
+    /// What checking a row needs from the book, read once per run (a deal's pipelines and
+    /// users).
+    type Context: Send + Sync + 'static;
+
+    /// Reads the context.
+    fn context<'a>(
+        store: &'a Store,
+    ) -> impl Future<Output = Result<Self::Context, AppError>> + Send + 'a;
 
     /// Checks one row (`get(field)` gives the mapped column's header and cell).
     fn check_row(
         line: u64,
         get: &dyn Fn(&str) -> Option<(String, String)>,
         settings: &ImportSettings,
+        ctx: &Self::Context,
         now: DateTime<Utc>,
     ) -> Result<Self::Row, LineProblems>;
 
@@ -153,6 +162,7 @@ pub(super) async fn work_out<K: RecordKind>(
         }
     };
     report("checking");
+    let ctx = K::context(store).await?;
     let (cols, s, now) = (columns.clone(), settings.clone(), Utc::now());
     let checked: Vec<Checked<K::Row>> = tokio::task::spawn_blocking(move || {
         rows.into_par_iter()
@@ -163,7 +173,11 @@ pub(super) async fn work_out<K: RecordKind>(
                     cols.get(field)
                         .map(|(i, h)| (h.clone(), cells.get(*i).cloned().unwrap_or_default()))
                 };
-                (line, K::group_key(&get), K::check_row(line, &get, &s, now))
+                (
+                    line,
+                    K::group_key(&get),
+                    K::check_row(line, &get, &s, &ctx, now),
+                )
             })
             .collect()
     })
@@ -319,4 +333,91 @@ pub(super) async fn write_run<K: RecordKind>(
         problems,
         error: None,
     })
+}
+
+/// A valid row's mapped fields as they will be stored: `value(field)` for each of `fields`
+/// the mapping names, the customer's column showing the key the row names them by.
+pub(super) fn mapped_values(
+    fields: &[&str],
+    columns: &Columns,
+    customer: &BuyerKey,
+    value: impl Fn(&str) -> Option<String>,
+) -> Vec<FieldValue> {
+    let (key_field, key) = match customer {
+        BuyerKey::Id(id) => ("customer_id", id.to_string()),
+        BuyerKey::Contact(what, value) => (*what, value.clone()),
+    };
+    fields
+        .iter()
+        .filter(|f| columns.contains_key(**f))
+        .filter_map(|f| {
+            let v = if *f == key_field {
+                Some(key.clone())
+            } else {
+                value(f)
+            };
+            v.map(|value| FieldValue {
+                field: f.to_string(),
+                value,
+            })
+        })
+        .collect()
+}
+
+/// Records made one per row (an interaction, a deal): each valid row a unit, each invalid
+/// one its problems.
+pub(super) fn one_per_row<R, T>(
+    checked: Vec<Checked<R>>,
+    unit: impl Fn(R) -> ((BuyerKey, String), T),
+) -> (Vec<Unit<T>>, Vec<RowError>) {
+    let mut units = Vec::new();
+    let mut problems = Vec::new();
+    for (line, _, row) in checked {
+        match row {
+            Ok(r) => {
+                let (customer, record) = unit(r);
+                units.push(Unit {
+                    lines: vec![line],
+                    customer,
+                    record,
+                });
+            }
+            Err(es) => problems.extend(es.into_iter().map(|(column, code)| RowError {
+                line,
+                column,
+                code: code.to_string(),
+            })),
+        }
+    }
+    (units, problems)
+}
+
+/// The duplicates of records kept per customer (an interaction, a deal): per record, when
+/// `stored` says one like it is on file, the customer (found among those the importer sees)
+/// and the row's name.
+pub(super) async fn on_file_of_customers<T>(
+    store: &Store,
+    actor: &Actor,
+    records: &[(i64, &T)],
+    stored: Vec<bool>,
+    row_name: impl Fn(&T) -> String,
+) -> Result<Vec<Option<OnFile>>, AppError> {
+    let customers: Vec<i64> = records
+        .iter()
+        .zip(&stored)
+        .filter(|(_, on_file)| **on_file)
+        .map(|((c, _), _)| *c)
+        .collect();
+    let names = store.visible_customer_names(actor, &customers).await?;
+    Ok(records
+        .iter()
+        .zip(stored)
+        .map(|((c, r), on_file)| {
+            on_file.then(|| OnFile {
+                row_name: row_name(r),
+                customer_id: Some(*c),
+                customer_name: names.get(c).cloned(),
+            })
+        })
+        .collect())
 }

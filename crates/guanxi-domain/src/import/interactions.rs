@@ -248,20 +248,8 @@ pub fn interaction_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_rows::{now, row};
     use chrono::TimeZone;
-
-    fn row<'a>(cells: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<(String, String)> + 'a {
-        move |f: &str| {
-            cells
-                .iter()
-                .find(|(k, _)| *k == f)
-                .map(|(k, v)| (format!("col_{k}"), v.to_string()))
-        }
-    }
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap()
-    }
 
     #[test]
     fn a_call_log_row_becomes_an_interaction() {

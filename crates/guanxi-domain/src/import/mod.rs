@@ -7,8 +7,11 @@
 pub mod buyer;
 pub mod columns;
 pub mod interactions;
+pub mod opportunities;
 pub mod orders;
 pub mod rows;
+#[cfg(test)]
+mod test_rows;
 
 pub use columns::{suggest_fields, FIELDS};
 pub use rows::{row_to_fields, DuplicateChoice, RowCheck, RowError, UpdateMode, UpdateRule};

@@ -485,19 +485,7 @@ fn first_line(rows: &[OrderLineRow]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn row<'a>(cells: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<(String, String)> + 'a {
-        move |f: &str| {
-            cells
-                .iter()
-                .find(|(k, _)| *k == f)
-                .map(|(k, v)| (format!("col_{k}"), v.to_string()))
-        }
-    }
-
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap()
-    }
+    use crate::import::test_rows::{now, row};
 
     #[test]
     fn times_are_read_in_the_business_zone() {

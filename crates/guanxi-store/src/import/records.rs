@@ -4,8 +4,9 @@
 //! off it (lines, its timeline event); the others are kept and counted, as a customer changed
 //! since is.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use guanxi_domain::interaction::ValidInteraction;
+use guanxi_domain::pipeline::opportunity::OpportunityInput;
 use guanxi_domain::role::Actor;
 use serde_json::json;
 
@@ -14,6 +15,7 @@ use super::{Progress, UndoCounts};
 use crate::audit::entry;
 use crate::db::{to_ms, Store};
 use crate::error::Result;
+use crate::pipeline::deals::insert_opportunity;
 use crate::sql::SqlBuilder;
 
 /// Records written per progress report.
@@ -32,10 +34,13 @@ struct Undoable {
     deletable: &'static str,
     /// Rows hanging off it, deleted first: (table, column naming the record).
     children: &'static [(&'static str, &'static str)],
+    /// The `ref_id`s of its timeline events, `{ids}` standing for the records' ids (read
+    /// before the children go: a deal's events are its stage changes).
+    events: &'static str,
 }
 
 /// Every kind an import can create, in the order an undo takes them.
-const UNDOABLE: [Undoable; 2] = [
+const UNDOABLE: [Undoable; 3] = [
     Undoable {
         kind: "order",
         table: "orders",
@@ -45,6 +50,7 @@ const UNDOABLE: [Undoable; 2] = [
              AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = r) \
              AND NOT EXISTS (SELECT 1 FROM opportunities p WHERE p.order_id = r)",
         children: &[("order_lines", "order_id")],
+        events: "{ids}",
     },
     Undoable {
         kind: "interaction",
@@ -53,6 +59,20 @@ const UNDOABLE: [Undoable; 2] = [
         deletable: "EXISTS (SELECT 1 FROM interactions i WHERE i.id = r AND i.version = 1) \
              AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.interaction_id = r)",
         children: &[],
+        events: "{ids}",
+    },
+    Undoable {
+        kind: "opportunity",
+        table: "opportunities",
+        // Moved, edited or given custom values since (its version moved on), or a lead
+        // converted into it: kept.
+        deletable: "EXISTS (SELECT 1 FROM opportunities o WHERE o.id = r AND o.version = 1) \
+             AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.opportunity_id = r)",
+        children: &[
+            ("opportunity_lines", "opportunity_id"),
+            ("opportunity_stage_changes", "opportunity_id"),
+        ],
+        events: "SELECT id FROM opportunity_stage_changes WHERE opportunity_id IN ({ids})",
     },
 ];
 
@@ -119,6 +139,49 @@ impl Store {
         Ok(rows.len() as u64)
     }
 
+    /// Per (customer, deal name), whether that customer already has a deal of that name (open
+    /// or closed): the same deal imported twice is a duplicate.
+    pub async fn opportunities_on_file(&self, keys: &[(i64, &str)]) -> Result<Vec<bool>> {
+        let mut stored = std::collections::HashSet::new();
+        let customers: std::collections::BTreeSet<i64> = keys.iter().map(|k| k.0).collect();
+        let customers: Vec<i64> = customers.into_iter().collect();
+        for chunk in customers.chunks(LOOKUP_CHUNK) {
+            let mut q = SqlBuilder::new(
+                "SELECT customer_id, name FROM opportunities WHERE customer_id IN ",
+            );
+            q.int_list(chunk);
+            stored.extend(q.query_as::<(i64, String)>().fetch_all(&self.read).await?);
+        }
+        Ok(keys
+            .iter()
+            .map(|(c, n)| stored.contains(&(*c, n.to_string())))
+            .collect())
+    }
+
+    /// Writes an import's deals (first line, deal with its customer, pipeline, stage and owner
+    /// found, when it was opened) in one transaction, each created as the pipeline creates one
+    /// (checked, first stage change, timeline, audit), recorded for the undo.
+    pub async fn import_opportunities(
+        &self,
+        actor: &Actor,
+        import_id: i64,
+        rows: Vec<(u64, OpportunityInput, Option<DateTime<Utc>>)>,
+        progress: Progress,
+    ) -> Result<u64> {
+        let now = Utc::now();
+        let mut tx = self.begin_write().await?;
+        for (i, (line, deal, at)) in rows.iter().enumerate() {
+            let created = insert_opportunity(&mut tx, actor, deal, at.unwrap_or(now)).await?;
+            record_created(&mut tx, import_id, "opportunity", created.id, *line).await?;
+            if (i + 1) % PROGRESS_EVERY == 0 {
+                progress(i as u64 + 1);
+            }
+        }
+        tx.commit().await?;
+        progress(rows.len() as u64);
+        Ok(rows.len() as u64)
+    }
+
     /// Takes back the records a finished import created (see the module comment), audited.
     pub async fn undo_record_import(&self, actor: &Actor, id: i64) -> Result<UndoCounts> {
         let at = to_ms(Utc::now());
@@ -144,19 +207,20 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(&format!(
+                "DELETE FROM customer_events WHERE kind = '{}' AND ref_id IN ({})",
+                u.kind,
+                u.events.replace("{ids}", &ids)
+            ))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             for (table, column) in u.children {
                 sqlx::query(&format!("DELETE FROM {table} WHERE {column} IN ({ids})"))
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(&format!(
-                "DELETE FROM customer_events WHERE kind = '{}' AND ref_id IN ({ids})",
-                u.kind
-            ))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
             audit_each(
                 &mut tx,
                 actor,

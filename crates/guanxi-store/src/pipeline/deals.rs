@@ -428,89 +428,8 @@ impl Store {
         o: &OpportunityInput,
         at: DateTime<Utc>,
     ) -> Result<Opportunity> {
-        let now = to_ms(at);
         let mut tx = self.begin_write().await?;
-        let customer = match load_row(&mut tx, actor, o.customer_id).await {
-            Ok(c) => c,
-            Err(StoreError::NotFound) => {
-                return Err(StoreError::invalid("customer_id", "invalid_reference"))
-            }
-            Err(e) => return Err(e),
-        };
-        let pipeline = match load_pipeline(&mut tx, o.pipeline_id).await {
-            Ok(p) if p.active => p,
-            Ok(_) => return Err(StoreError::invalid("pipeline_id", "pipeline_inactive")),
-            Err(StoreError::NotFound) => {
-                return Err(StoreError::invalid("pipeline_id", "invalid_reference"))
-            }
-            Err(e) => return Err(e),
-        };
-        let stage = match o.stage_id {
-            Some(id) => pipeline
-                .stage(id)
-                .filter(|s| !s.retired)
-                .ok_or_else(|| StoreError::invalid("stage_id", "not_in_pipeline"))?,
-            None => pipeline
-                .first_open()
-                .ok_or_else(|| StoreError::invalid("stage_id", "required"))?,
-        };
-        // A loss needs its reason: it is recorded by a move, not at creation.
-        if stage.kind() == StageKind::Lost {
-            return Err(StoreError::invalid("stage_id", "lost_needs_a_move"));
-        }
-        let owner = o
-            .owner_id
-            .or(customer.owner_id)
-            .or(Some(actor.id).filter(|i| *i > 0));
-        crate::users::check_active_user(&mut tx, "owner_id", owner).await?;
-        crate::campaign::check_campaign(&mut tx, o.campaign_id).await?;
-        let status = match stage.kind() {
-            StageKind::Won => OpportunityStatus::Won,
-            _ => OpportunityStatus::Open,
-        };
-        let competitors = to_json("competitors", &o.competitors)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO opportunities (customer_id, owner_id, pipeline_id, stage_id, status, name, \
-             amount_minor, currency, probability, expected_close, next_step, competitors, \
-             stated_needs, latent_needs, source, campaign_id, stage_entered_at, last_activity_at, \
-             closed_at, version, created_at, updated_at, created_by, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $17, $18, 1, $17, $17, $19, $19) RETURNING id",
-        )
-        .bind(o.customer_id)
-        .bind(owner)
-        .bind(pipeline.id)
-        .bind(stage.id)
-        .bind(status.as_str())
-        .bind(o.name.as_str())
-        .bind(o.amount_minor)
-        .bind(o.currency.as_str())
-        .bind(o.probability)
-        .bind(o.expected_close.map(|d| d.to_string()))
-        .bind(o.next_step.as_deref())
-        .bind(competitors)
-        .bind(o.stated_needs.as_deref())
-        .bind(o.latent_needs.as_deref())
-        .bind(o.source.as_deref())
-        .bind(o.campaign_id)
-        .bind(now)
-        .bind((status == OpportunityStatus::Won).then_some(now))
-        .bind(actor.user_id())
-        .fetch_one(&mut *tx)
-        .await?;
-        insert_lines(&mut tx, id, &o.lines).await?;
-        let created = load(&mut tx, &Actor::system(), id).await?;
-        log_move(&mut tx, &created, true, stage.id, now, actor).await?;
-        entry(
-            &mut tx,
-            actor,
-            "create_opportunity",
-            "opportunity",
-            Some(id),
-            serde_json::json!({"customer_id": o.customer_id, "name": o.name,
-                "amount_minor": o.amount_minor, "stage_id": stage.id}),
-        )
-        .await?;
+        let created = insert_opportunity(&mut tx, actor, o, at).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -1180,4 +1099,97 @@ fn card(o: Opportunity) -> OpportunityCard {
         version: o.version,
         updated_at: o.updated_at,
     }
+}
+
+/// Creates a deal inside the caller's transaction, as of `at` (see
+/// [`Store::create_opportunity_at`]): an import writes many in one.
+pub(crate) async fn insert_opportunity(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    o: &OpportunityInput,
+    at: DateTime<Utc>,
+) -> Result<Opportunity> {
+    let now = to_ms(at);
+    let customer = match load_row(&mut *conn, actor, o.customer_id).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => {
+            return Err(StoreError::invalid("customer_id", "invalid_reference"))
+        }
+        Err(e) => return Err(e),
+    };
+    let pipeline = match load_pipeline(&mut *conn, o.pipeline_id).await {
+        Ok(p) if p.active => p,
+        Ok(_) => return Err(StoreError::invalid("pipeline_id", "pipeline_inactive")),
+        Err(StoreError::NotFound) => {
+            return Err(StoreError::invalid("pipeline_id", "invalid_reference"))
+        }
+        Err(e) => return Err(e),
+    };
+    let stage = match o.stage_id {
+        Some(id) => pipeline
+            .stage(id)
+            .filter(|s| !s.retired)
+            .ok_or_else(|| StoreError::invalid("stage_id", "not_in_pipeline"))?,
+        None => pipeline
+            .first_open()
+            .ok_or_else(|| StoreError::invalid("stage_id", "required"))?,
+    };
+    // A loss needs its reason: it is recorded by a move, not at creation.
+    if stage.kind() == StageKind::Lost {
+        return Err(StoreError::invalid("stage_id", "lost_needs_a_move"));
+    }
+    let owner = o
+        .owner_id
+        .or(customer.owner_id)
+        .or(Some(actor.id).filter(|i| *i > 0));
+    crate::users::check_active_user(&mut *conn, "owner_id", owner).await?;
+    crate::campaign::check_campaign(&mut *conn, o.campaign_id).await?;
+    let status = match stage.kind() {
+        StageKind::Won => OpportunityStatus::Won,
+        _ => OpportunityStatus::Open,
+    };
+    let competitors = to_json("competitors", &o.competitors)?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO opportunities (customer_id, owner_id, pipeline_id, stage_id, status, name, \
+         amount_minor, currency, probability, expected_close, next_step, competitors, \
+         stated_needs, latent_needs, source, campaign_id, stage_entered_at, last_activity_at, \
+         closed_at, version, created_at, updated_at, created_by, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $17, $18, 1, $17, $17, $19, $19) RETURNING id",
+    )
+    .bind(o.customer_id)
+    .bind(owner)
+    .bind(pipeline.id)
+    .bind(stage.id)
+    .bind(status.as_str())
+    .bind(o.name.as_str())
+    .bind(o.amount_minor)
+    .bind(o.currency.as_str())
+    .bind(o.probability)
+    .bind(o.expected_close.map(|d| d.to_string()))
+    .bind(o.next_step.as_deref())
+    .bind(competitors)
+    .bind(o.stated_needs.as_deref())
+    .bind(o.latent_needs.as_deref())
+    .bind(o.source.as_deref())
+    .bind(o.campaign_id)
+    .bind(now)
+    .bind((status == OpportunityStatus::Won).then_some(now))
+    .bind(actor.user_id())
+    .fetch_one(&mut *conn)
+    .await?;
+    insert_lines(&mut *conn, id, &o.lines).await?;
+    let created = load(&mut *conn, &Actor::system(), id).await?;
+    log_move(&mut *conn, &created, true, stage.id, now, actor).await?;
+    entry(
+        &mut *conn,
+        actor,
+        "create_opportunity",
+        "opportunity",
+        Some(id),
+        serde_json::json!({"customer_id": o.customer_id, "name": o.name,
+            "amount_minor": o.amount_minor, "stage_id": stage.id}),
+    )
+    .await?;
+    Ok(created)
 }

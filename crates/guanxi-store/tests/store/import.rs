@@ -28,6 +28,7 @@ on_both_backends!(
     imported_custom_values_are_written_and_undone,
     imported_orders_are_written_with_lines_and_undone,
     imported_interactions_are_found_again_and_undone,
+    imported_deals_start_their_history_and_are_undone,
 );
 
 async fn admin(s: &Store) -> Actor {
@@ -927,4 +928,118 @@ async fn imported_interactions_are_found_again_and_undone(db: &TestDb) {
             .unwrap(),
         vec![false]
     );
+}
+
+/// Imported deals are created as the pipeline creates one, as of their opening date, found
+/// again by customer and name, and undone except one moved since.
+async fn imported_deals_start_their_history_and_are_undone(db: &TestDb) {
+    use guanxi_domain::pipeline::opportunity::{MoveInput, OpportunityInput};
+    let s = &db.store;
+    let a = admin(s).await;
+    let c = s
+        .create_customer(
+            &a,
+            valid(&a, json!({"kind": "company", "name": "杭州茶业"})),
+        )
+        .await
+        .unwrap();
+    let pipeline = s.list_pipelines().await.unwrap().remove(0);
+    let batch = s
+        .create_import(
+            &a,
+            NewImport {
+                entity: "opportunities",
+                file_name: "deals.csv",
+                data: b"x\n",
+                sheet: None,
+                settings: "{}",
+                total_rows: 2,
+            },
+        )
+        .await
+        .unwrap();
+    let deal = |name: &str| OpportunityInput {
+        customer_id: c.id,
+        name: name.into(),
+        pipeline_id: pipeline.id,
+        stage_id: None,
+        owner_id: None,
+        amount_minor: 100_000,
+        currency: "CNY".into(),
+        probability: None,
+        expected_close: None,
+        next_step: None,
+        competitors: Vec::new(),
+        stated_needs: None,
+        latent_needs: None,
+        source: None,
+        campaign_id: None,
+        lines: Vec::new(),
+        version: None,
+    };
+    let opened = chrono::DateTime::parse_from_rfc3339("2026-10-01T02:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let (report, _) = progress();
+    let n = s
+        .import_opportunities(
+            &a,
+            batch.id,
+            vec![(2, deal("年度采购"), Some(opened)), (3, deal("礼盒"), None)],
+            report,
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(
+        s.opportunities_on_file(&[(c.id, "年度采购"), (c.id, "别的")])
+            .await
+            .unwrap(),
+        vec![true, false]
+    );
+    let all = s
+        .list_opportunities(&a, &Default::default())
+        .await
+        .unwrap()
+        .deals;
+    let yearly = all.iter().find(|d| d.name == "年度采购").unwrap();
+    let full = s.get_opportunity(&a, yearly.id).await.unwrap();
+    assert_eq!(
+        full.created_at, opened,
+        "its history starts on its opening date"
+    );
+    s.finish_import(
+        &a,
+        batch.id,
+        &ImportOutcome {
+            status: "done",
+            inserted: 2,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // The rep moves one deal on: the undo keeps it.
+    let next = pipeline.stages[1].id;
+    s.move_opportunity(
+        &a,
+        yearly.id,
+        &MoveInput {
+            stage_id: next,
+            version: full.version,
+            lost_reason_id: None,
+            lost_note: None,
+        },
+    )
+    .await
+    .unwrap();
+    let counts = s.undo_record_import(&a, batch.id).await.unwrap();
+    assert_eq!((counts.removed, counts.kept), (1, 1));
+    let left = s
+        .list_opportunities(&a, &Default::default())
+        .await
+        .unwrap()
+        .deals;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].name, "年度采购");
 }

@@ -12,6 +12,33 @@ use serde_json::json;
 
 on_both_backends!(a_gbk_csv_is_mapped_previewed_run_and_undone);
 
+/// The problems of a preview as (line, column, code).
+fn problems(p: &serde_json::Value) -> Vec<(i64, &str, &str)> {
+    p["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["line"].as_i64().unwrap(),
+                x["column"].as_str().unwrap(),
+                x["code"].as_str().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// An upload of a CSV file holding `entity`.
+fn csv_form(entity: &str, name: &str, bytes: Vec<u8>) -> Form {
+    Form::new().text("entity", entity.to_string()).part(
+        "file",
+        Part::bytes(bytes)
+            .file_name(name.to_string())
+            .mime_str("text/csv")
+            .unwrap(),
+    )
+}
+
 fn gbk(text: &str) -> Vec<u8> {
     encoding_rs::GBK.encode(text).0.into_owned()
 }
@@ -259,13 +286,7 @@ async fn an_orders_file_becomes_orders_with_lines_and_is_undone(app: &TestApp) {
          T-100,13711112222,,2024-03-07,TEA-2,普洱,1,99,\n\
          T-3,13900000000,,2024-03-08,TEA-1,,1,10,\n\
          T-4,13711112222,,2024-03-09,TEA-1,,3,10,31\n";
-    let form = Form::new().text("entity", "orders").part(
-        "file",
-        Part::bytes(file.as_bytes().to_vec())
-            .file_name("订单.csv")
-            .mime_str("text/csv")
-            .unwrap(),
-    );
+    let form = csv_form("orders", "订单.csv", file.as_bytes().to_vec());
     let (s, b) = manager
         .send(
             manager
@@ -325,20 +346,8 @@ async fn an_orders_file_becomes_orders_with_lines_and_is_undone(app: &TestApp) {
     assert_eq!(p["duplicates"][0]["line"], 5);
     assert_eq!(p["duplicates"][0]["matched_on"], "order_ref");
     assert_eq!(p["duplicates"][0]["customer_id"], zhou);
-    let problems: Vec<(i64, &str, &str)> = p["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["line"].as_i64().unwrap(),
-                x["column"].as_str().unwrap(),
-                x["code"].as_str().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        problems,
+        problems(&p),
         vec![
             (6, "会员手机", "customer_not_found"),
             (7, "金额", "amount_mismatch")
@@ -441,15 +450,7 @@ async fn a_call_log_becomes_interactions_once(app: &TestApp) {
          ,13711112222,2024/3/6 15:00,拜访,,跟进,送新茶样,\n\
          ,13900000000,2024-03-07,电话,,,无人,\n"
     );
-    let upload = |bytes: Vec<u8>| {
-        Form::new().text("entity", "interactions").part(
-            "file",
-            Part::bytes(bytes)
-                .file_name("通话记录.csv")
-                .mime_str("text/csv")
-                .unwrap(),
-        )
-    };
+    let upload = |bytes: Vec<u8>| csv_form("interactions", "通话记录.csv", bytes);
     let (s, b) = manager
         .send(
             manager
@@ -545,4 +546,141 @@ async fn a_call_log_becomes_interactions_once(app: &TestApp) {
     );
     let (_, tl) = manager.get(&format!("/customers/{zhou}/timeline")).await;
     assert!(interactions(tl).is_empty(), "the timeline has them no more");
+}
+
+on_both_backends!(a_deal_sheet_becomes_opportunities_in_their_stages);
+
+/// A sheet of deals: each row a deal in the seeded pipeline, its stage and owner found by
+/// name, opened on the date the sheet gives; an unknown stage, a lost stage and an unknown
+/// owner reported by column; the same deal again a duplicate; the undo removes the deals
+/// and their history.
+async fn a_deal_sheet_becomes_opportunities_in_their_stages(app: &TestApp) {
+    let manager = app.user("mgr", Role::Manager, None).await;
+    app.user("wang", Role::Sales, None).await;
+    let (s, c) = manager
+        .post(
+            "/customers",
+            json!({"kind": "company", "name": "杭州茶业有限公司", "contact_points": [{"kind": "email", "value": "buy@tea.example.com"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let tea = c["id"].as_i64().unwrap();
+    let file = format!(
+        "客户编号,商机名称,阶段,负责人,预计金额,赢率,预计成交日期,竞争对手,创建日期\n\
+         {tea},年度茶叶采购,商务谈判,wang,\"120,000\",70%,2027-03-31,竹叶青、八马,2026-10-01\n\
+         {tea},茶具礼盒,,,8000,,,,\n\
+         {tea},旧单,输单,,100,,,,\n\
+         {tea},新品试用,方案计划,nobody,100,,,,\n\
+         {tea},样品,飞天,,100,,,,\n"
+    );
+    let form = csv_form("opportunities", "商机.csv", file.into_bytes());
+    let (s, b) = manager
+        .send(
+            manager
+                .raw(reqwest::Method::POST, "/imports")
+                .multipart(form),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    let settings: serde_json::Value =
+        serde_json::from_str(b["settings"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        settings["mapping"],
+        json!([
+            "customer_id",
+            "deal_name",
+            "stage",
+            "owner",
+            "amount",
+            "probability",
+            "expected_close",
+            "competitors",
+            "created_at"
+        ])
+    );
+    let (s, p) = manager.get(&format!("/imports/{id}/preview")).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(
+        problems(&p),
+        vec![
+            (4, "阶段", "lost_needs_a_move"),
+            (5, "负责人", "unknown_user"),
+            (6, "阶段", "unknown_stage")
+        ]
+    );
+    assert_eq!(p["inserts"], 2, "{p}");
+    assert!(
+        p["samples"][0]["values"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"field": "amount", "value": "120000.00"})),
+        "{p}"
+    );
+    let br = Browser::login(app, "mgr").await;
+    let (s, html) = br.get(&format!("/imports/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"pipeline_id\""), "{html}");
+    let (s, b) = manager
+        .put(
+            &format!("/imports/{id}/settings"),
+            json!({"version": b["version"], "skip_invalid": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _) = manager
+        .post(&format!("/imports/{id}/start"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    app.state.jobs.wait_idle().await;
+    let (_, st) = manager.get(&format!("/imports/{id}")).await;
+    assert_eq!(st["import"]["status"], "done", "{st}");
+    assert_eq!(st["import"]["inserted"], 2);
+    let (_, deals) = manager.get("/opportunities").await;
+    let items = deals["deals"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 2, "{deals}");
+    let big = items
+        .iter()
+        .find(|d| d["name"] == "年度茶叶采购")
+        .cloned()
+        .unwrap_or_else(|| panic!("imported: {deals}"));
+    let (_, big) = manager.get(&format!("/opportunities/{}", big["id"])).await;
+    assert_eq!(big["amount_minor"], 12_000_000);
+    assert_eq!(big["own_probability"], 70);
+    assert_eq!(big["competitors"], json!(["竹叶青", "八马"]));
+    assert_eq!(
+        big["created_at"], "2026-09-30T16:00:00Z",
+        "opened on the sheet's date"
+    );
+    // The same sheet again: both deals are on file.
+    let form = csv_form(
+        "opportunities",
+        "again.csv",
+        format!("客户编号,商机名称\n{tea},年度茶叶采购\n{tea},茶具礼盒\n").into_bytes(),
+    );
+    let (_, again) = manager
+        .send(
+            manager
+                .raw(reqwest::Method::POST, "/imports")
+                .multipart(form),
+        )
+        .await;
+    let (_, p) = manager
+        .get(&format!("/imports/{}/preview", again["id"]))
+        .await;
+    assert_eq!(
+        (p["inserts"].as_i64(), p["skips"].as_i64()),
+        (Some(0), Some(2)),
+        "{p}"
+    );
+    let (s, u) = manager
+        .post(&format!("/imports/{id}/undo"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    assert_eq!(
+        (u["removed"].as_i64(), u["kept"].as_i64()),
+        (Some(2), Some(0))
+    );
+    let (_, deals) = manager.get("/opportunities").await;
+    assert_eq!(deals["deals"].as_array().map(Vec::len), Some(0), "{deals}");
 }

@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use guanxi_app::import::{self as uc, ImportSettings, ImportStatus, Preview, SettingsInput};
 use guanxi_domain::import::interactions::INTERACTION_FIELDS;
+use guanxi_domain::import::opportunities::OPPORTUNITY_FIELDS;
 use guanxi_domain::import::orders::ORDER_FIELDS;
 use guanxi_domain::import::FIELDS;
 use guanxi_domain::role::Permission;
@@ -65,6 +66,8 @@ struct ListTpl {
     orders: bool,
     /// Whether the user may import interactions.
     interactions: bool,
+    /// Whether the user may import opportunities.
+    opportunities: bool,
     errors: Vec<String>,
 }
 
@@ -90,6 +93,7 @@ async fn list_page(
             errors,
             orders: user.actor.can(Permission::WriteOrders),
             interactions: user.actor.can(Permission::WriteCustomers),
+            opportunities: user.actor.can(Permission::WorkOpportunities),
         },
     );
     *r.status_mut() = status;
@@ -161,6 +165,8 @@ struct ShowTpl {
     entity: String,
     channels: Vec<(&'static str, String)>,
     interaction_channels: Vec<(&'static str, String)>,
+    /// Active pipelines (id, name), for an opportunities import.
+    pipelines: Vec<(i64, String)>,
     status_label: String,
     settings: ImportSettings,
     sheets: Vec<String>,
@@ -262,6 +268,7 @@ async fn show_page(
     let targets: &[&str] = match entity.as_str() {
         "orders" => ORDER_FIELDS,
         "interactions" => INTERACTION_FIELDS,
+        "opportunities" => OPPORTUNITY_FIELDS,
         _ => FIELDS,
     };
     let fields: Vec<(String, String)> = targets
@@ -361,7 +368,19 @@ async fn show_page(
         .as_deref()
         .map(|c| ctx.t(c).to_string())
         .unwrap_or_default();
+    let pipelines = if entity == "opportunities" && imp.import.status == "uploaded" {
+        guanxi_app::pipeline::pipelines(&st.store, &user.actor)
+            .await
+            .map_err(page_err(l))?
+            .into_iter()
+            .filter(|p| p.active)
+            .map(|p| (p.id, p.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let tpl = ShowTpl {
+        pipelines,
         interaction_channels: InteractionChannel::ALL
             .iter()
             .map(|c| (c.as_str(), ctx.label("interaction_channel", c.as_str())))
@@ -455,6 +474,7 @@ pub async fn settings(
         owner_id,
         channel: form.get("channel").map(str::to_string),
         interaction_channel: form.get("interaction_channel").map(str::to_string),
+        pipeline_id: form.get("pipeline_id").and_then(|v| v.parse().ok()),
     };
     let result = match uc::save_settings(&st.store, &user.actor, id, &input).await {
         Ok(_) if form.get("action") == Some("run") => uc::start(&st.store, &user.actor, id).await,
