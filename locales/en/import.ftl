@@ -266,3 +266,8 @@ code-no_pipeline = There is no active pipeline to put the deal in.
 code-unknown_stage = The pipeline has no stage of this name.
 code-unknown_user = No active user has this login or name.
 code-deal_on_file = This customer already has a deal of this name.
+# Who may import.
+import-sales_may_import = Sales reps may import into their own book
+import-sales_may_import_hint = New customers are theirs; matches and buyers are looked for only among the customers they see. Managers and admins always may.
+import-save_policy = Save
+code-forbidden_owner = You can import only into your own book.

@@ -222,3 +222,8 @@ code-no_pipeline = 没有可放入商机的启用管道。
 code-unknown_stage = 该管道没有此名称的阶段。
 code-unknown_user = 没有此登录名或姓名的在职用户。
 code-deal_on_file = 该客户已有同名商机。
+# 谁可以导入。
+import-sales_may_import = 允许销售人员导入到自己名下
+import-sales_may_import_hint = 新建的客户归其本人；只在其可见的客户中查找重复和购买人。经理和管理员始终可以导入。
+import-save_policy = 保存
+code-forbidden_owner = 您只能导入到自己名下。

@@ -91,6 +91,19 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 impl StoreError {
+    /// `Ok` when a write at a version changed its row (`n` rows); else the conflict a stale
+    /// version is, naming the version now stored.
+    pub(crate) fn changed(n: u64, current: i64) -> std::result::Result<(), Self> {
+        if n == 0 {
+            Err(StoreError::Conflict {
+                current,
+                updated_by: None,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
     /// One field's problem that only the store can judge (a missing reference, a used link).
     pub(crate) fn invalid(field: &str, code: &'static str) -> Self {
         StoreError::Invalid(ValidationErrors::single(field, code))

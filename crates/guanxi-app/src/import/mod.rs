@@ -31,12 +31,12 @@ use guanxi_domain::import::orders::{suggest_order_fields, ORDER_FIELDS};
 use guanxi_domain::import::{
     suggest_fields, DuplicateChoice, RowError, UpdateMode, UpdateRule, FIELDS,
 };
-use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::role::{Actor, Permission, Role};
 use guanxi_domain::segment::CUSTOM_PREFIX;
 use guanxi_domain::vocabulary::{InteractionChannel, OrderChannel, SourceChannel};
 use guanxi_domain::{ValidationError, ValidationErrors};
 use guanxi_store::import::{
-    ImportBatch, ImportOutcome, ImportWrite, NewImport, Recording, UndoCounts,
+    ImportBatch, ImportOutcome, ImportPolicy, ImportWrite, NewImport, Recording, UndoCounts,
 };
 use guanxi_store::{Store, StoreError};
 use guanxi_text::i18n::Locale;
@@ -226,9 +226,46 @@ fn progress_of(id: i64) -> Option<RunProgress> {
     RUNNING.lock().ok().and_then(|m| m.get(&id).copied())
 }
 
+/// Whether the actor may import: managers and admins (`ImportData`), and sales reps when the
+/// admin lets them import into their own book ([`ImportPolicy`]).
+pub async fn may_import(store: &Store, actor: &Actor) -> Result<bool, AppError> {
+    if actor.can(Permission::ImportData) {
+        return Ok(true);
+    }
+    Ok(actor.role == Role::Sales
+        && actor.can(Permission::WriteCustomers)
+        && store.import_policy().await?.sales_may_import)
+}
+
+async fn require_import(store: &Store, actor: &Actor) -> Result<(), AppError> {
+    if may_import(store, actor).await? {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The import policy (any signed-in user may read it).
+pub async fn policy(store: &Store) -> Result<ImportPolicy, AppError> {
+    Ok(store.import_policy().await?)
+}
+
+/// Lets sales reps import into their own book, or not (admins), audited.
+pub async fn set_policy(
+    store: &Store,
+    actor: &Actor,
+    sales_may_import: bool,
+    version: i64,
+) -> Result<ImportPolicy, AppError> {
+    require(actor, Permission::ManageUsers)?;
+    Ok(store
+        .set_import_policy(actor, sales_may_import, version)
+        .await?)
+}
+
 /// An import the actor may see: their own, or anyone's for an admin.
 async fn visible(store: &Store, actor: &Actor, id: i64) -> Result<ImportBatch, AppError> {
-    require(actor, Permission::ImportData)?;
+    require_import(store, actor).await?;
     let b = store.import_batch(id).await?;
     if b.created_by != actor.user_id() && !actor.can(Permission::ManageUsers) {
         return Err(StoreError::NotFound.into());
@@ -246,7 +283,7 @@ pub async fn upload(
     utc_offset_hours: i64,
 ) -> Result<ImportBatch, AppError> {
     let (file_name, bytes) = file;
-    require(actor, Permission::ImportData)?;
+    require_import(store, actor).await?;
     if !ENTITIES.contains(&entity) {
         return Err(ValidationErrors::single("entity", "unknown_value").into());
     }
@@ -363,7 +400,7 @@ pub async fn import_fields(store: &Store, actor: &Actor) -> Result<Vec<FieldDefi
 
 /// The imports the actor sees, newest first.
 pub async fn list(store: &Store, actor: &Actor) -> Result<Vec<ImportBatch>, AppError> {
-    require(actor, Permission::ImportData)?;
+    require_import(store, actor).await?;
     let mine = (!actor.can(Permission::ManageUsers)).then(|| actor.user_id().unwrap_or(0));
     Ok(store.list_imports(mine, 50).await?)
 }
@@ -569,6 +606,12 @@ pub async fn save_settings(
     let channel = input.channel.clone().unwrap_or(old.channel);
     if OrderChannel::parse(&channel).is_err() {
         errs.push(ValidationError::new("channel", "unknown_value"));
+    }
+    // A rep imports into their own book: the new customers are theirs.
+    if !actor.can(Permission::ImportData)
+        && input.owner_id.is_some_and(|o| Some(o) != actor.user_id())
+    {
+        errs.push(ValidationError::new("owner_id", "forbidden_owner"));
     }
     if let Some(pid) = input.pipeline_id {
         if !store

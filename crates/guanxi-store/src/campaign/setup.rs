@@ -217,12 +217,7 @@ impl Store {
         .await
         .map_err(|e| StoreError::unique(e, "name"))?
         .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict {
-                current: before.version,
-                updated_by: None,
-            });
-        }
+        StoreError::changed(n, before.version)?;
         entry(
             &mut tx,
             actor,
@@ -278,12 +273,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict {
-                current: before.version,
-                updated_by: None,
-            });
-        }
+        StoreError::changed(n, before.version)?;
         if to == CampaignState::Cancelled {
             sqlx::query(
                 "UPDATE outbox SET state = 'cancelled', lease_until = NULL \

@@ -226,12 +226,7 @@ impl Store {
         .await
         .map_err(|e| StoreError::unique(e, "name"))?
         .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict {
-                current: before.version,
-                updated_by: None,
-            });
-        }
+        StoreError::changed(n, before.version)?;
         entry(
             &mut tx,
             actor,

@@ -140,12 +140,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict {
-                current: before.version,
-                updated_by: None,
-            });
-        }
+        StoreError::changed(n, before.version)?;
         entry(
             &mut tx,
             actor,

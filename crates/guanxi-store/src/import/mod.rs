@@ -5,9 +5,11 @@
 
 mod batches;
 mod orders;
+mod policy;
 mod records;
 mod write;
 
 pub use batches::*;
 pub use orders::*;
+pub use policy::ImportPolicy;
 pub use write::*;

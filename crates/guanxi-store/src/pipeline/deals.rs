@@ -538,12 +538,7 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict {
-                current: current.version,
-                updated_by: None,
-            });
-        }
+        StoreError::changed(n, current.version)?;
         log_move(&mut tx, &current, false, stage.id, now, actor).await?;
         entry(
             &mut tx,

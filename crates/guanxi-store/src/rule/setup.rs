@@ -243,12 +243,7 @@ impl Store {
         .await
         .map_err(|e| StoreError::unique(e, "name"))?
         .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict {
-                current: before.version,
-                updated_by: None,
-            });
-        }
+        StoreError::changed(n, before.version)?;
         if retrigger {
             let cursor = start_cursor(&mut tx, &r.trigger).await?;
             sqlx::query("UPDATE rules SET cursor = $1, checked_at = NULL WHERE id = $2")

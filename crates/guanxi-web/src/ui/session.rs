@@ -33,6 +33,8 @@ pub struct UiUser {
     pub locale: Locale,
     /// Path and query of this request (for "back to" links).
     pub path: String,
+    /// May import from files (managers and admins; sales reps when the admin allows).
+    pub may_import: bool,
 }
 
 impl UiUser {
@@ -52,7 +54,17 @@ impl UiUser {
             can_sensitive: self.actor.can(Permission::ViewSensitive),
             can_dsr: self.actor.can(Permission::DataSubjectRights),
             can_merge: crate::features::merge::pages::can_merge(self),
+            can_import: self.may_import,
             role: Some(self.actor.role),
+        }
+    }
+
+    /// Fails with the 403 page unless the user may import (see [`UiUser::may_import`]).
+    pub fn require_import(&self) -> Result<(), UiError> {
+        if self.may_import {
+            Ok(())
+        } else {
+            Err(UiError::Forbidden(self.locale))
         }
     }
 
@@ -134,8 +146,14 @@ impl FromRequestParts<AppState> for UiUser {
             }
         };
         let locale = Locale::from_code(&session.user.locale).unwrap_or(Locale::ZhCn);
+        let actor = Actor::for_user(&session.user);
+        // One read of the one-row policy, and only for a user the role alone does not let in.
+        let may_import = guanxi_app::import::may_import(&st.store, &actor)
+            .await
+            .unwrap_or(false);
         Ok(UiUser {
-            actor: Actor::for_user(&session.user),
+            may_import,
+            actor,
             user: session.user,
             csrf: session.csrf_token,
             locale,
@@ -178,6 +196,8 @@ pub struct Ctx {
     pub can_dsr: bool,
     /// May merge duplicates (writes one record, deletes the other).
     pub can_merge: bool,
+    /// May import from files.
+    pub can_import: bool,
     /// The signed-in user's role (none before sign-in), for [`Ctx::can`].
     pub role: Option<guanxi_domain::role::Role>,
 }
@@ -198,6 +218,7 @@ impl Ctx {
             can_audit: false,
             can_sensitive: false,
             can_dsr: false,
+            can_import: false,
             can_merge: false,
             role: None,
         }

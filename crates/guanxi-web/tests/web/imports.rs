@@ -684,3 +684,84 @@ async fn a_deal_sheet_becomes_opportunities_in_their_stages(app: &TestApp) {
     let (_, deals) = manager.get("/opportunities").await;
     assert_eq!(deals["deals"].as_array().map(Vec::len), Some(0), "{deals}");
 }
+
+on_both_backends!(a_rep_imports_into_their_own_book_only_when_allowed);
+
+/// Sales reps import only when the admin allows, and only into their own book: the new
+/// customers are theirs, another owner is refused; the policy is audited and versioned.
+async fn a_rep_imports_into_their_own_book_only_when_allowed(app: &TestApp) {
+    let admin = app.user("boss", Role::Admin, None).await;
+    let rep = app.user("rep", Role::Sales, None).await;
+    let other = app.user("rep2", Role::Sales, None).await;
+    let upload = || {
+        csv_form(
+            "customers",
+            "mine.csv",
+            "姓名,手机\n钱七,13700000007\n".into(),
+        )
+    };
+    let (s, _) = rep
+        .send(
+            rep.raw(reqwest::Method::POST, "/imports")
+                .multipart(upload()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "not by default");
+    let br = Browser::login(app, "rep").await;
+    let (_, home) = br.get("/").await;
+    assert!(!home.contains("id=\"nav-imports\""), "no link either");
+    let (_, p) = rep.get("/import-policy").await;
+    assert_eq!(p["sales_may_import"], false);
+    let (s, _) = rep
+        .put(
+            "/import-policy",
+            json!({"sales_may_import": true, "version": p["version"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "only an admin sets it");
+    let (s, p) = admin
+        .put(
+            "/import-policy",
+            json!({"sales_may_import": true, "version": p["version"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    let (s, _) = admin
+        .put(
+            "/import-policy",
+            json!({"sales_may_import": false, "version": 1}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "at the version read");
+    let (_, home) = br.get("/").await;
+    assert!(home.contains("id=\"nav-imports\""), "{home}");
+    let (s, b) = rep
+        .send(
+            rep.raw(reqwest::Method::POST, "/imports")
+                .multipart(upload()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let id = b["id"].as_i64().unwrap();
+    let (s, e) = rep
+        .put(
+            &format!("/imports/{id}/settings"),
+            json!({"version": b["version"], "owner_id": other.user_id}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["code"], "forbidden_owner");
+    let (s, _) = rep.post(&format!("/imports/{id}/start"), json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    app.state.jobs.wait_idle().await;
+    let (_, st) = rep.get(&format!("/imports/{id}")).await;
+    assert_eq!(st["import"]["status"], "done", "{st}");
+    let (_, found) = rep.get("/customers/identify?q=13700000007").await;
+    let c = found[0]["customer_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{found}"));
+    let (_, c) = rep.get(&format!("/customers/{c}")).await;
+    assert_eq!(c["owner_id"], rep.user_id, "the rep's own");
+    let (_, audit) = admin.get("/audit?entity=import_policy").await;
+    assert!(audit.to_string().contains("sales_may_import"), "{audit}");
+}

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use guanxi_app::import::{self as uc, ImportStatus, Preview, SettingsInput};
 use guanxi_domain::ValidationErrors;
-use guanxi_store::import::{ImportBatch, UndoCounts};
+use guanxi_store::import::{ImportBatch, ImportPolicy, UndoCounts};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -169,4 +169,41 @@ pub async fn undo(
     PathId(id): PathId,
 ) -> Result<Json<UndoCounts>, ApiError> {
     Ok(Json(uc::undo(&st.store, &auth.actor, id).await?))
+}
+
+/// Who besides managers and admins may import: sales reps into their own book, when the
+/// admin allows.
+#[utoipa::path(get, path = "/api/v1/import-policy", tag = "import",
+    responses((status = 200, body = ImportPolicy)))]
+pub async fn policy(
+    State(st): State<AppState>,
+    _auth: Auth,
+) -> Result<Json<ImportPolicy>, ApiError> {
+    Ok(Json(uc::policy(&st.store).await?))
+}
+
+/// A new import policy, at its version.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportPolicyInput {
+    /// Sales reps may import into their own book.
+    pub sales_may_import: bool,
+    /// The version last read.
+    #[schema(minimum = 1)]
+    pub version: i64,
+}
+
+/// Set the import policy (admins), audited.
+#[utoipa::path(put, path = "/api/v1/import-policy", tag = "import", request_body = ImportPolicyInput,
+    responses((status = 200, body = ImportPolicy), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn set_policy(
+    State(st): State<AppState>,
+    auth: Auth,
+    JsonBody(p): JsonBody<ImportPolicyInput>,
+) -> Result<Json<ImportPolicy>, ApiError> {
+    Ok(Json(
+        uc::set_policy(&st.store, &auth.actor, p.sales_may_import, p.version).await?,
+    ))
 }

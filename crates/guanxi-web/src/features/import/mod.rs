@@ -22,6 +22,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::report))
         .routes(routes!(api::start))
         .routes(routes!(api::undo))
+        .routes(routes!(api::policy, api::set_policy))
         .layer(DefaultBodyLimit::max(crate::extract::MAX_UPLOAD))
 }
 
@@ -34,6 +35,7 @@ pub fn page_routes() -> axum::Router<AppState> {
                 .post(pages::upload)
                 .layer(DefaultBodyLimit::max(crate::extract::MAX_UPLOAD)),
         )
+        .route("/imports/policy", post(pages::set_policy))
         .route("/imports/{id}", get(pages::show))
         .route("/imports/{id}/settings", post(pages::settings))
         .route("/imports/{id}/progress", get(pages::progress))

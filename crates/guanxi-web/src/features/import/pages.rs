@@ -68,6 +68,8 @@ struct ListTpl {
     interactions: bool,
     /// Whether the user may import opportunities.
     opportunities: bool,
+    /// The import policy, for an admin to change.
+    policy: Option<guanxi_store::import::ImportPolicy>,
     errors: Vec<String>,
 }
 
@@ -79,6 +81,11 @@ async fn list_page(
 ) -> Result<Response, UiError> {
     let ctx = user.ctx("import.title");
     let tz = format::zone(st.utc_offset_hours);
+    let policy = if user.actor.can(Permission::ManageUsers) {
+        Some(uc::policy(&st.store).await.map_err(page_err(user.locale))?)
+    } else {
+        None
+    };
     let imports = uc::list(&st.store, &user.actor)
         .await
         .map_err(page_err(user.locale))?
@@ -94,6 +101,7 @@ async fn list_page(
             orders: user.actor.can(Permission::WriteOrders),
             interactions: user.actor.can(Permission::WriteCustomers),
             opportunities: user.actor.can(Permission::WorkOpportunities),
+            policy,
         },
     );
     *r.status_mut() = status;
@@ -102,7 +110,7 @@ async fn list_page(
 
 /// The imports and the upload form.
 pub async fn list(State(st): State<AppState>, user: UiUser) -> Result<Response, UiError> {
-    user.require(Permission::ImportData)?;
+    user.require_import()?;
     list_page(&st, &user, Vec::new(), StatusCode::OK).await
 }
 
@@ -111,7 +119,7 @@ pub async fn upload(
     State(st): State<AppState>,
     Submitted { user, mut form }: Submitted,
 ) -> Result<Response, UiError> {
-    user.require(Permission::ImportData)?;
+    user.require_import()?;
     let files = form.take_files();
     let entity = form.get("entity").unwrap_or("customers").to_string();
     let result = match files.first() {
@@ -396,7 +404,10 @@ async fn show_page(
             .iter()
             .map(|s| (s.as_str(), ctx.label("source_channel", s.as_str())))
             .collect(),
-        users: if imp.import.status == "uploaded" && imp.import.entity == "customers" {
+        users: if imp.import.status == "uploaded"
+            && imp.import.entity == "customers"
+            && user.actor.can(Permission::ImportData)
+        {
             user_names(st, user).await?
         } else {
             Vec::new()
@@ -558,6 +569,29 @@ pub async fn undo(
         )
     });
     after(&st, &user, id, done).await
+}
+
+/// Lets sales reps import into their own book, or not (admins), from the imports page.
+pub async fn set_policy(
+    State(st): State<AppState>,
+    Submitted { user, form }: Submitted,
+) -> Result<Response, UiError> {
+    let l = user.locale;
+    let version = form.version(l)?;
+    match uc::set_policy(
+        &st.store,
+        &user.actor,
+        form.checked("sales_may_import"),
+        version,
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/imports").into_response()),
+        Err(e) => {
+            let (status, errs) = form_refusal(l, e)?;
+            list_page(&st, &user, field_messages(l, &errs), status).await
+        }
+    }
 }
 
 /// Takes a failed import back to its mapping, to fix and run again.
