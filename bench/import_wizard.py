@@ -54,11 +54,14 @@ def write_csv(path, rows, book, dup, seed):
     return dups
 
 
-def multipart(client, path, file_path):
+def multipart(client, path, file_path, entity=None):
+    """POSTs the file (and what it holds, when given) as the upload form does."""
     boundary = uuid.uuid4().hex
     with open(file_path, "rb") as f:
         data = f.read()
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.csv\"\r\n"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"entity\"\r\n\r\n{entity}\r\n"
+            if entity else "")
+    body = (head + f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.csv\"\r\n"
             f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
     req = urllib.request.Request(client.base + "/api/v1" + path, data=body, method="POST")
     req.add_header("content-type", f"multipart/form-data; boundary={boundary}")
@@ -67,16 +70,31 @@ def multipart(client, path, file_path):
         return json.loads(r.read())
 
 
-def wizard(a, url, rows, dups):
+def serve_as_admin(a, url):
+    """A release server on `url` and a client signed in as a new admin."""
     env = {**os.environ, "GUANXI_DATABASE_URL": url, "RUST_LOG": "warn"}
     p = subprocess.run([a.bin, "user", "add", "bench.admin", "--role", "admin", "--password-stdin"],
                        input=PASSWORD + "\n", text=True, capture_output=True, env=env)
     if p.returncode != 0:
         sys.exit(p.stderr)
     server, base = start_server(a.bin, env)
+    c = Client(base)
+    c.login("bench.admin", PASSWORD)
+    return server, c
+
+
+def wait_done(c, import_id):
+    """Polls the import until it has ended; its status."""
+    while True:
+        st = c.api("GET", f"/imports/{import_id}")
+        if st["import"]["status"] not in ("queued", "running"):
+            return st
+        time.sleep(0.05)
+
+
+def wizard(a, url, rows, dups):
+    server, c = serve_as_admin(a, url)
     try:
-        c = Client(base)
-        c.login("bench.admin", PASSWORD)
         t0 = time.perf_counter()
         b = multipart(c, "/imports", a.csv)
         t_upload = time.perf_counter()
@@ -86,11 +104,7 @@ def wizard(a, url, rows, dups):
         if p["duplicate_count"] != dups or p["updates"] != dups:
             sys.exit(f"preview found {p['duplicate_count']} duplicates ({p['updates']} updates), expected {dups}")
         c.api("POST", f"/imports/{b['id']}/start")
-        while True:
-            st = c.api("GET", f"/imports/{b['id']}")
-            if st["import"]["status"] not in ("queued", "running"):
-                break
-            time.sleep(0.05)
+        st = wait_done(c, b["id"])
         t_done = time.perf_counter()
         i = st["import"]
         if i["status"] != "done" or i["inserted"] != rows - dups or i["updated"] != dups:

@@ -50,3 +50,5 @@ code-not_pending = This request has already been decided.
 code-own_request = Nobody approves their own export.
 code-not_approved = This export is not approved, or has already been downloaded.
 code-needs_approval = This export is larger than the shop allows without approval; export it from the customer list, which asks a manager.
+code-made_on_page = This export was requested on the pages; download it there.
+code-made_over_api = This export was requested over the API; download it there.

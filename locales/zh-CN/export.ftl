@@ -50,3 +50,5 @@ code-not_pending = 此申请已经处理过了。
 code-own_request = 不能审批自己的导出申请。
 code-not_approved = 此导出未获批准，或已经下载过。
 code-needs_approval = 此次导出超过了无需审批的上限；请从客户列表导出，系统会请经理审批。
+code-made_on_page = 该导出是在页面上申请的，请在页面上下载。
+code-made_over_api = 该导出是通过 API 申请的，请通过 API 下载。

@@ -49,6 +49,11 @@ pub const EXPORT_COLUMNS: &[(&str, &str)] = &[
     ("id_number", "field.id_number"),
 ];
 
+/// The prefix of an export request's stored query when it was asked over the API (the list
+/// API's query string follows); the pages' own query strings have other parameter names, so
+/// each side downloads its own requests.
+pub const API_QUERY: &str = "api:";
+
 /// The file format of a customer export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {

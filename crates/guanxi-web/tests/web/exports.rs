@@ -201,3 +201,102 @@ async fn a_mass_export_waits_for_approval_and_is_watermarked(app: &TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK);
 }
+
+on_both_backends!(the_list_is_exported_over_the_api_with_the_same_guard);
+
+/// The list's own query exported over the API: the file at once within the threshold (the
+/// chosen columns, formula-safe); above it a request with a reason, approved by a manager,
+/// downloaded once over the API, watermarked; the page does not download an API request.
+async fn the_list_is_exported_over_the_api_with_the_same_guard(app: &TestApp) {
+    let admin = app.user("admin", Role::Admin, None).await;
+    let manager = app.user("mgr", Role::Manager, None).await;
+    let mkt = app.user("mkt", Role::Marketing, None).await;
+    for (name, city) in [("=1+1", "上海"), ("李雷", "上海"), ("王芳", "北京")] {
+        let (s, c) = manager
+            .post(
+                "/customers",
+                json!({"kind": "individual", "name": name, "city": city}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+    }
+    let (_, p) = admin.get("/export-policy").await;
+    admin
+        .put(
+            "/export-policy",
+            json!({"approval_threshold": 1, "version": p["version"]}),
+        )
+        .await;
+    let export = |query: &str, body: serde_json::Value| {
+        mkt.raw(reqwest::Method::POST, &format!("/customers/export?{query}"))
+            .json(&body)
+    };
+    let r = export(
+        "city=%E5%8C%97%E4%BA%AC",
+        json!({"columns": ["name", "city"]}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csv = r.text().await.unwrap();
+    assert!(csv.contains("王芳") && !csv.contains("李雷"), "{csv}");
+    let r = export("city=%E4%B8%8A%E6%B5%B7", json!({"format": "pdf"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an unknown format"
+    );
+    let r = export("city=%E4%B8%8A%E6%B5%B7", json!({"columns": ["name"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "above it: a reason"
+    );
+    let r = export(
+        "city=%E4%B8%8A%E6%B5%B7",
+        json!({"columns": ["name"], "reason": "上海店周年庆短信"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let req: serde_json::Value = r.json().await.unwrap();
+    let id = req["id"].as_i64().unwrap();
+    assert_eq!(req["row_count"], 2);
+    let (s, _, _) = mkt.download(&format!("/exports/{id}/file")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "not before approval");
+    let (s, _) = manager
+        .post(&format!("/exports/{id}/decision"), json!({"approve": true}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let b = Browser::login(app, "mkt").await;
+    let r = b
+        .http
+        .get(format!("{}/exports/{id}/file", b.root))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "made over the API"
+    );
+    let (s, kind, bytes) = mkt.download(&format!("/exports/{id}/file")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let csv = String::from_utf8(bytes).unwrap();
+    assert!(
+        csv.contains("李雷") && csv.contains("'=1+1"),
+        "formula-safe: {csv}"
+    );
+    assert!(csv.contains("mkt"), "watermarked with the requester: {csv}");
+    let (s, _, _) = mkt.download(&format!("/exports/{id}/file")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "once");
+}

@@ -79,6 +79,30 @@ pub async fn list_customers(
     QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<(axum::http::HeaderMap, Json<Page<Customer>>), ApiError> {
     auth.require(Permission::ReadCustomers)?;
+    let total = q.total;
+    let filter = filter_of(&st, &auth.actor, q).await?;
+    let page = uc::list_customers(&st.store, &auth.actor, &filter).await?;
+    let mut headers = axum::http::HeaderMap::new();
+    if total == Some(true) {
+        let (n, capped) =
+            uc::count_customers(&st.store, &auth.actor, &filter, LIST_COUNT_CAP).await?;
+        headers.insert("x-total-count", n.into());
+        headers.insert(
+            "x-total-count-capped",
+            axum::http::HeaderValue::from_static(if capped { "true" } else { "false" }),
+        );
+    }
+    Ok((headers, Json(page)))
+}
+
+/// The customers a list query selects, as the store's filter: the list's own filters, a saved
+/// segment or an ad-hoc rule, custom-field values, sort and page (the export takes the same
+/// query).
+pub(crate) async fn filter_of(
+    st: &AppState,
+    actor: &guanxi_domain::role::Actor,
+    q: ListQuery,
+) -> Result<CustomerFilter, ApiError> {
     let sort = match q.sort.as_deref() {
         None => CustomerSort::default(),
         Some(s) => CustomerSort::parse(s).ok_or_else(|| {
@@ -99,7 +123,7 @@ pub async fn list_customers(
     let narrowing = guanxi_app::segments::list_narrowing(
         &st.store,
         st.as_of(),
-        &auth.actor,
+        actor,
         q.segment_id,
         q.rule.as_deref(),
     )
@@ -122,7 +146,7 @@ pub async fn list_customers(
                     (k, v)
                 })
                 .collect();
-            guanxi_app::custom_field::list_filters(&st.store, &auth.actor, &pairs).await?
+            guanxi_app::custom_field::list_filters(&st.store, actor, &pairs).await?
         }
     };
     custom.extend(narrowing.custom);
@@ -145,18 +169,7 @@ pub async fn list_customers(
         cursor: q.cursor,
         limit: crate::extract::page_limit(q.limit, 50, 200)?,
     };
-    let page = uc::list_customers(&st.store, &auth.actor, &filter).await?;
-    let mut headers = axum::http::HeaderMap::new();
-    if q.total == Some(true) {
-        let (n, capped) =
-            uc::count_customers(&st.store, &auth.actor, &filter, LIST_COUNT_CAP).await?;
-        headers.insert("x-total-count", n.into());
-        headers.insert(
-            "x-total-count-capped",
-            axum::http::HeaderValue::from_static(if capped { "true" } else { "false" }),
-        );
-    }
-    Ok((headers, Json(page)))
+    Ok(filter)
 }
 
 /// Create a customer (with contact points).

@@ -18,6 +18,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::requests))
         .routes(routes!(api::decide))
         .routes(routes!(api::policy, api::set_policy))
+        .routes(routes!(api::export_customers))
+        .routes(routes!(api::file))
 }
 
 /// The area's page routes.

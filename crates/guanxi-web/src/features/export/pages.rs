@@ -316,6 +316,11 @@ pub async fn file(
     let r = uc::request(&st.store, &user.actor, id)
         .await
         .map_err(page_err(l))?;
+    if r.query.starts_with(guanxi_app::export::API_QUERY) {
+        let errs = guanxi_domain::ValidationErrors::single("id", "made_over_api");
+        let (status, errs) = form_refusal(l, errs.into())?;
+        return list_page(&st, &user, None, field_messages(l, &errs), status).await;
+    }
     let filter = filter_of_query(&st, &user, &r.query).await?;
     match uc::download_approved(&st.store, &user.actor, l, id, &filter).await {
         Ok(d) => Ok(crate::download::file(d)),
