@@ -10,6 +10,16 @@ export GUANXI_TEST_PG_URL="$PG_URL"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "disk space for the build"
+# The debug build of every test target takes about 6 GB here; a full disk shows up as a linker
+# "Bus error" deep in cargo's output, so say it plainly first.
+avail_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
+echo "$((avail_kb / 1024 / 1024)) GB free"
+if [ "${avail_kb:-0}" -lt $((3 * 1024 * 1024)) ]; then
+  echo "ERROR: less than 3 GB of disk is free here; a build from scratch takes about 6 GB." >&2
+  exit 1
+fi
+
 step "PostgreSQL at $PG_URL"
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
