@@ -69,8 +69,9 @@ def seed_on_file(a, url, csv_path, dup, now_ms):
         con.executescript("BEGIN;" + sql + "COMMIT;")
         con.close()
     else:
-        subprocess.run(["psql", "-q", url.split("?")[0], "-c",
-                        "SET search_path = guanxi_import_bench;" + sql], check=True, capture_output=True)
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url.split("?")[0]],
+                       input="SET search_path = guanxi_import_bench;\nBEGIN;\n" + sql + "COMMIT;\n",
+                       text=True, check=True, capture_output=True)
     return len(refs)
 
 

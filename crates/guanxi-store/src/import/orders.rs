@@ -9,12 +9,13 @@ use guanxi_domain::order::NewOrder;
 use guanxi_domain::role::Actor;
 
 use super::batches::audit_each;
-use super::records::record_created;
+use super::records::record_created_many;
 use super::Progress;
 use crate::customers::push_scope;
 use crate::db::{to_ms, Store};
 use crate::error::Result;
-use crate::orders::ProductCache;
+use crate::events::{project, Rows};
+use crate::orders::{insert_order_lines, insert_order_rows, ProductCache, ORDER_EVENTS};
 use crate::sql::SqlBuilder;
 
 /// Values looked up per query.
@@ -85,18 +86,36 @@ impl Store {
         let now = Utc::now();
         let mut counts = OrderImportCounts::default();
         let mut products = ProductCache::default();
+        let now_ms = to_ms(now);
         let mut tx = self.begin_write().await?;
-        for (i, (line, o)) in orders.iter().enumerate() {
-            let total = o.validate(now)?;
-            let id = self
-                .insert_order(&mut tx, actor, o, total, &mut products)
-                .await?;
-            record_created(&mut tx, import_id, "order", id, *line).await?;
-            counts.orders += 1;
-            counts.lines += o.lines.len() as u64;
-            if (i + 1) % PROGRESS_EVERY == 0 {
-                progress(i as u64 + 1);
+        let mut done = 0u64;
+        // Orders a chunk at a time: their rows, lines, timeline events and undo records a
+        // statement (or a few) per chunk.
+        for chunk in orders.chunks(PROGRESS_EVERY) {
+            let totals: Vec<(&NewOrder, i64)> = chunk
+                .iter()
+                .map(|(_, o)| Ok((o, o.validate(now)?)))
+                .collect::<Result<_>>()?;
+            let ids = insert_order_rows(&mut tx, self.backend(), actor, &totals, now_ms).await?;
+            let written: Vec<(i64, &NewOrder)> = ids
+                .iter()
+                .copied()
+                .zip(totals.iter().map(|(o, _)| *o))
+                .collect();
+            insert_order_lines(&mut tx, &mut products, &written, now_ms).await?;
+            project(&mut tx, &ORDER_EVENTS, Rows::Ids(&ids)).await?;
+            let records: Vec<(i64, u64)> = ids
+                .iter()
+                .zip(chunk)
+                .map(|(id, (line, _))| (*id, *line))
+                .collect();
+            record_created_many(&mut tx, import_id, "order", &records).await?;
+            for (_, o) in chunk {
+                counts.orders += 1;
+                counts.lines += o.lines.len() as u64;
             }
+            done += chunk.len() as u64;
+            progress(done);
         }
         audit_each(
             &mut tx,

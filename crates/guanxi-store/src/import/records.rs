@@ -277,3 +277,30 @@ pub(super) async fn record_created(
     .await?;
     Ok(())
 }
+
+/// Records many created records of one kind (id, file line) in one statement.
+pub(super) async fn record_created_many(
+    conn: &mut sqlx::AnyConnection,
+    import_id: i64,
+    kind: &str,
+    records: &[(i64, u64)],
+) -> Result<()> {
+    for chunk in records.chunks(500) {
+        let mut q = SqlBuilder::new(
+            "INSERT INTO import_records (import_id, kind, record_id, line) VALUES ",
+        );
+        for (n, (id, line)) in chunk.iter().enumerate() {
+            q.push(if n == 0 { "(" } else { ", (" });
+            q.int(import_id)
+                .push(", ")
+                .text(kind)
+                .push(", ")
+                .int(*id)
+                .push(", ")
+                .int(i64::try_from(*line).unwrap_or(i64::MAX))
+                .push(")");
+        }
+        q.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
