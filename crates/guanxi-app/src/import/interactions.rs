@@ -5,38 +5,23 @@
 //! doubled.
 
 use chrono::{DateTime, Utc};
-use guanxi_domain::import::buyer::BUYER_FIELDS;
-use guanxi_domain::import::interactions::{interaction_row, InteractionRow, INTERACTION_FIELDS};
+use guanxi_domain::import::interactions::{
+    interaction_row, suggest_interaction_fields, InteractionRow, INTERACTION_FIELDS,
+};
 use guanxi_domain::import::orders::LineProblems;
 use guanxi_domain::import::RowError;
 use guanxi_domain::interaction::ValidInteraction;
 use guanxi_domain::role::Actor;
 use guanxi_domain::vocabulary::InteractionChannel;
-use guanxi_domain::ValidationError;
 use guanxi_store::import::Progress;
 use guanxi_store::Store;
 
-use super::orders::zone;
 use super::records::{
     mapped_values, on_file_of_customers, one_per_row, Checked, OnFile, RecordKind, Unit, Written,
 };
 use super::{Columns, FieldValue, ImportSettings};
 use crate::AppError;
-
-/// What a mapping of an interactions file lacks, as errors on `mapping`.
-pub(super) fn unmapped(columns: &Columns) -> Vec<ValidationError> {
-    let mut errs = Vec::new();
-    if !BUYER_FIELDS.iter().any(|f| columns.contains_key(*f)) {
-        errs.push(ValidationError::new("mapping", "buyer_not_mapped"));
-    }
-    if !columns.contains_key("occurred_at") {
-        errs.push(ValidationError::new("mapping", "occurred_at_not_mapped"));
-    }
-    if !columns.contains_key("subject") {
-        errs.push(ValidationError::new("mapping", "subject_not_mapped"));
-    }
-    errs
-}
+use guanxi_text::format;
 
 /// Interactions on the customers' timelines.
 pub(super) struct Interactions;
@@ -46,6 +31,15 @@ impl RecordKind for Interactions {
     const MATCHED_ON: &'static str = "same_interaction";
     const KEY_FIELD: &'static str = "subject";
     const ON_FILE_PROBLEM: &'static str = "interaction_on_file";
+    const FIELDS: &'static [&'static str] = INTERACTION_FIELDS;
+    const REQUIRED: &'static [(&'static [&'static str], &'static str)] = &[
+        (&["occurred_at"], "occurred_at_not_mapped"),
+        (&["subject"], "subject_not_mapped"),
+    ];
+
+    fn suggest(headers: &[String], rows: &[Vec<String>]) -> Vec<Option<&'static str>> {
+        suggest_interaction_fields(headers, rows)
+    }
     type Row = InteractionRow;
     type Context = ();
     type Record = ValidInteraction;
@@ -87,12 +81,10 @@ impl RecordKind for Interactions {
     ) -> Vec<FieldValue> {
         let i = &r.interaction;
         mapped_values(INTERACTION_FIELDS, columns, &r.customer.0, |f| match f {
-            "occurred_at" => Some(
-                i.occurred_at
-                    .with_timezone(&zone(settings.utc_offset_hours))
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
-            ),
+            "occurred_at" => Some(format::datetime(
+                i.occurred_at,
+                format::zone(settings.utc_offset_hours),
+            )),
             "interaction_channel" => Some(i.channel.as_str().to_string()),
             "direction" => Some(i.direction.as_str().to_string()),
             "purpose" => i.purpose.map(|p| p.as_str().to_string()),

@@ -25,9 +25,6 @@ use std::sync::{Arc, LazyLock, Mutex};
 use chrono::Utc;
 use guanxi_domain::custom_field::{FieldDefinition, FieldEntity};
 use guanxi_domain::import::columns::header_key;
-use guanxi_domain::import::interactions::{suggest_interaction_fields, INTERACTION_FIELDS};
-use guanxi_domain::import::opportunities::{suggest_opportunity_fields, OPPORTUNITY_FIELDS};
-use guanxi_domain::import::orders::{suggest_order_fields, ORDER_FIELDS};
 use guanxi_domain::import::{
     suggest_fields, DuplicateChoice, RowError, UpdateMode, UpdateRule, FIELDS,
 };
@@ -176,12 +173,8 @@ impl ImportSettings {
                 errs.push(ValidationError::new(field, "mapped_twice"));
             }
         }
-        if entity == "orders" {
-            errs.extend(orders::unmapped(&columns));
-        } else if entity == "interactions" {
-            errs.extend(interactions::unmapped(&columns));
-        } else if entity == "opportunities" {
-            errs.extend(opportunities::unmapped(&columns));
+        if let Some(kind) = record_kind(entity) {
+            errs.extend(kind.unmapped(&columns));
         } else if !columns.contains_key("name") {
             errs.push(ValidationError::new("mapping", "name_not_mapped"));
         }
@@ -343,14 +336,11 @@ pub async fn upload(
 /// by their code or either label.
 fn suggested(entity: &str, table: &Table, custom: &[FieldDefinition]) -> Vec<Option<String>> {
     let sample: Vec<Vec<String>> = table.rows.iter().take(50).cloned().collect();
-    let by_kind = match entity {
-        "orders" => Some(suggest_order_fields(&table.headers, &sample)),
-        "interactions" => Some(suggest_interaction_fields(&table.headers, &sample)),
-        "opportunities" => Some(suggest_opportunity_fields(&table.headers, &sample)),
-        _ => None,
-    };
-    if let Some(fields) = by_kind {
-        return fields.into_iter().map(|f| f.map(str::to_string)).collect();
+    if let Some(kind) = record_kind(entity) {
+        return (kind.suggest)(&table.headers, &sample)
+            .into_iter()
+            .map(|f| f.map(str::to_string))
+            .collect();
     }
     let mut out: Vec<Option<String>> = suggest_fields(&table.headers, &sample)
         .into_iter()
@@ -375,13 +365,20 @@ fn suggested(entity: &str, table: &Table, custom: &[FieldDefinition]) -> Vec<Opt
     out
 }
 
+/// The mapping step's view of a customer-record kind (none for customers).
+fn record_kind(entity: &str) -> Option<records::KindTable> {
+    match entity {
+        "orders" => Some(records::KindTable::of::<Orders>()),
+        "interactions" => Some(records::KindTable::of::<Interactions>()),
+        "opportunities" => Some(records::KindTable::of::<Opportunities>()),
+        _ => None,
+    }
+}
+
 /// Whether a mapping target is a built-in field or one of the writable custom fields.
 fn is_target(entity: &str, f: &str, custom: &[FieldDefinition]) -> bool {
-    match entity {
-        "orders" => return ORDER_FIELDS.contains(&f),
-        "interactions" => return INTERACTION_FIELDS.contains(&f),
-        "opportunities" => return OPPORTUNITY_FIELDS.contains(&f),
-        _ => {}
+    if let Some(kind) = record_kind(entity) {
+        return kind.fields.contains(&f);
     }
     FIELDS.contains(&f)
         || f.strip_prefix(CUSTOM_PREFIX)

@@ -5,8 +5,9 @@
 //! customer already on file is a duplicate, skipped or reported.
 
 use chrono::{DateTime, Utc};
-use guanxi_domain::import::buyer::BUYER_FIELDS;
-use guanxi_domain::import::opportunities::{opportunity_row, OpportunityRow, OPPORTUNITY_FIELDS};
+use guanxi_domain::import::opportunities::{
+    opportunity_row, suggest_opportunity_fields, OpportunityRow, OPPORTUNITY_FIELDS,
+};
 use guanxi_domain::import::orders::LineProblems;
 use guanxi_domain::import::RowError;
 use guanxi_domain::money::plain_money;
@@ -14,29 +15,16 @@ use guanxi_domain::pipeline::opportunity::OpportunityInput;
 use guanxi_domain::pipeline::stage::StageKind;
 use guanxi_domain::records::User;
 use guanxi_domain::role::Actor;
-use guanxi_domain::ValidationError;
 use guanxi_store::import::Progress;
 use guanxi_store::pipeline::Pipeline;
 use guanxi_store::Store;
 
-use super::orders::zone;
 use super::records::{
     mapped_values, on_file_of_customers, one_per_row, Checked, OnFile, RecordKind, Unit, Written,
 };
 use super::{Columns, FieldValue, ImportSettings};
 use crate::AppError;
-
-/// What a mapping of an opportunities file lacks, as errors on `mapping`.
-pub(super) fn unmapped(columns: &Columns) -> Vec<ValidationError> {
-    let mut errs = Vec::new();
-    if !BUYER_FIELDS.iter().any(|f| columns.contains_key(*f)) {
-        errs.push(ValidationError::new("mapping", "buyer_not_mapped"));
-    }
-    if !columns.contains_key("deal_name") {
-        errs.push(ValidationError::new("mapping", "deal_name_not_mapped"));
-    }
-    errs
-}
+use guanxi_text::format;
 
 /// The pipelines and users a deal's names are found among.
 pub(super) struct Book {
@@ -168,6 +156,13 @@ impl RecordKind for Opportunities {
     const MATCHED_ON: &'static str = "same_deal";
     const KEY_FIELD: &'static str = "deal_name";
     const ON_FILE_PROBLEM: &'static str = "deal_on_file";
+    const FIELDS: &'static [&'static str] = OPPORTUNITY_FIELDS;
+    const REQUIRED: &'static [(&'static [&'static str], &'static str)] =
+        &[(&["deal_name"], "deal_name_not_mapped")];
+
+    fn suggest(headers: &[String], rows: &[Vec<String>]) -> Vec<Option<&'static str>> {
+        suggest_opportunity_fields(headers, rows)
+    }
     type Row = DealRow;
     type Context = Book;
     type Record = (OpportunityInput, Option<DateTime<Utc>>);
@@ -237,7 +232,7 @@ impl RecordKind for Opportunities {
 
     fn stored_values(d: &DealRow, columns: &Columns, settings: &ImportSettings) -> Vec<FieldValue> {
         let i = &d.row.input;
-        let zone = zone(settings.utc_offset_hours);
+        let zone = format::zone(settings.utc_offset_hours);
         mapped_values(
             OPPORTUNITY_FIELDS,
             columns,
@@ -255,10 +250,7 @@ impl RecordKind for Opportunities {
                 "source" => i.source.clone(),
                 "competitors" => Some(i.competitors.join("、")).filter(|c| !c.is_empty()),
                 "stated_needs" => i.stated_needs.clone(),
-                "created_at" => d
-                    .row
-                    .created_at
-                    .map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()),
+                "created_at" => d.row.created_at.map(|t| format::datetime(t, zone)),
                 _ => None,
             },
         )

@@ -4,46 +4,21 @@
 //! made twice by an import).
 
 use chrono::{DateTime, Utc};
-use guanxi_domain::import::buyer::BUYER_FIELDS;
 use guanxi_domain::import::orders::{
-    group_orders, order_line_row, LineProblems, OrderLineRow, ORDER_FIELDS,
+    group_orders, order_line_row, suggest_order_fields, LineProblems, OrderLineRow, ORDER_FIELDS,
 };
 use guanxi_domain::import::RowError;
 use guanxi_domain::money::plain_money;
 use guanxi_domain::order::NewOrder;
 use guanxi_domain::role::Actor;
 use guanxi_domain::vocabulary::OrderChannel;
-use guanxi_domain::ValidationError;
 use guanxi_store::import::Progress;
 use guanxi_store::Store;
+use guanxi_text::format;
 
 use super::records::{mapped_values, OnFile, RecordKind, Unit, Written};
 use super::{Columns, FieldValue, ImportSettings};
 use crate::AppError;
-
-/// What a mapping of an orders file lacks, as errors on `mapping`.
-pub(super) fn unmapped(columns: &Columns) -> Vec<ValidationError> {
-    let mut errs = Vec::new();
-    if !BUYER_FIELDS.iter().any(|f| columns.contains_key(*f)) {
-        errs.push(ValidationError::new("mapping", "buyer_not_mapped"));
-    }
-    if !columns.contains_key("ordered_at") {
-        errs.push(ValidationError::new("mapping", "ordered_at_not_mapped"));
-    }
-    if !columns.contains_key("sku") {
-        errs.push(ValidationError::new("mapping", "sku_not_mapped"));
-    }
-    if !columns.contains_key("unit_price") && !columns.contains_key("line_amount") {
-        errs.push(ValidationError::new("mapping", "price_not_mapped"));
-    }
-    errs
-}
-
-/// The business's zone, `hours` east of UTC.
-pub(super) fn zone(hours: i64) -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(i32::try_from(hours * 3600).unwrap_or(0))
-        .unwrap_or_else(|| chrono::Offset::fix(&Utc))
-}
 
 /// Orders with their lines.
 pub(super) struct Orders;
@@ -53,6 +28,16 @@ impl RecordKind for Orders {
     const MATCHED_ON: &'static str = "order_ref";
     const KEY_FIELD: &'static str = "order_ref";
     const ON_FILE_PROBLEM: &'static str = "order_on_file";
+    const FIELDS: &'static [&'static str] = ORDER_FIELDS;
+    const REQUIRED: &'static [(&'static [&'static str], &'static str)] = &[
+        (&["ordered_at"], "ordered_at_not_mapped"),
+        (&["sku"], "sku_not_mapped"),
+        (&["unit_price", "line_amount"], "price_not_mapped"),
+    ];
+
+    fn suggest(headers: &[String], rows: &[Vec<String>]) -> Vec<Option<&'static str>> {
+        suggest_order_fields(headers, rows)
+    }
     type Row = OrderLineRow;
     type Context = ();
     type Record = NewOrder;
@@ -100,15 +85,10 @@ impl RecordKind for Orders {
         columns: &Columns,
         settings: &ImportSettings,
     ) -> Vec<FieldValue> {
-        let zone = zone(settings.utc_offset_hours);
+        let zone = format::zone(settings.utc_offset_hours);
         mapped_values(ORDER_FIELDS, columns, &r.buyer.0, |f| match f {
             "order_ref" => r.order_ref.clone(),
-            "ordered_at" => Some(
-                r.ordered_at
-                    .with_timezone(&zone)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
-            ),
+            "ordered_at" => Some(format::datetime(r.ordered_at, zone)),
             "channel" => Some(r.channel.as_str().to_string()),
             "store" => r.store.clone(),
             "currency" => Some(r.currency.clone()),

@@ -9,10 +9,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use guanxi_domain::import::buyer::BuyerKey;
+use guanxi_domain::import::buyer::{BuyerKey, BUYER_FIELDS};
 use guanxi_domain::import::orders::LineProblems;
 use guanxi_domain::import::{DuplicateChoice, RowError};
 use guanxi_domain::role::Actor;
+use guanxi_domain::ValidationError;
 use guanxi_store::import::{ImportBatch, ImportOutcome, Progress};
 use guanxi_store::{Store, StoreError};
 use rayon::prelude::*;
@@ -63,6 +64,14 @@ pub(super) trait RecordKind {
     const KEY_FIELD: &'static str;
     /// The problem of a duplicate whose choice is `fail`.
     const ON_FILE_PROBLEM: &'static str;
+    /// The fields a column can fill, in the wizard's order.
+    const FIELDS: &'static [&'static str];
+    /// Besides a column naming the customer: per requirement, the fields one of which must be
+    /// mapped, and the problem when none is.
+    const REQUIRED: &'static [(&'static [&'static str], &'static str)];
+
+    /// One suggested field per column (by header, else by content).
+    fn suggest(headers: &[String], rows: &[Vec<String>]) -> Vec<Option<&'static str>>;
     /// A valid row.
     type Row: Clone + Send + 'static;
     /// A record ready to write once its customer is known.
@@ -117,6 +126,40 @@ pub(super) trait RecordKind {
         records: Vec<(u64, i64, Self::Record)>,
         progress: Progress,
     ) -> impl Future<Output = Result<Written, AppError>> + Send + 'a;
+}
+
+/// Suggests one field per column from the headers and the first rows.
+pub(super) type Suggest = fn(&[String], &[Vec<String>]) -> Vec<Option<&'static str>>;
+
+/// What the mapping step needs of a kind, without its type: its fields, what must be mapped,
+/// its suggestions.
+pub(super) struct KindTable {
+    /// The fields a column can fill.
+    pub fields: &'static [&'static str],
+    required: &'static [(&'static [&'static str], &'static str)],
+    /// One suggested field per column.
+    pub suggest: Suggest,
+}
+
+impl KindTable {
+    /// The kind `K`'s table.
+    pub fn of<K: RecordKind>() -> Self {
+        Self {
+            fields: K::FIELDS,
+            required: K::REQUIRED,
+            suggest: K::suggest,
+        }
+    }
+
+    /// What a mapping lacks, as errors on `mapping`: a column naming the customer, and each
+    /// of the kind's requirements.
+    pub fn unmapped(&self, columns: &Columns) -> Vec<ValidationError> {
+        std::iter::once((&BUYER_FIELDS[..], "buyer_not_mapped"))
+            .chain(self.required.iter().copied())
+            .filter(|(any_of, _)| !any_of.iter().any(|f| columns.contains_key(*f)))
+            .map(|(_, code)| ValidationError::new("mapping", code))
+            .collect()
+    }
 }
 
 /// Everything a run or a preview of a record import works out.
