@@ -8,6 +8,7 @@ use guanxi_domain::customer::{CustomerFields, CustomerPatch};
 use guanxi_domain::masking::mask_id_number;
 use guanxi_domain::records::{Customer, IdentifyHit};
 use guanxi_domain::role::{Actor, Permission};
+use guanxi_domain::ValidationErrors;
 use guanxi_store::audit::AuditEvent;
 use guanxi_store::customers::CustomerFilter;
 use guanxi_store::{Page, Store};
@@ -130,17 +131,10 @@ pub async fn create_customer(
     let cat = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
     // Every problem in one answer: the fields' and the custom fields'.
     let kind = fields.kind;
-    let (valid, changes) = match (
+    let (valid, changes) = ValidationErrors::both(
         fields.validate(actor.id, Utc::now()),
         crate::custom_field::checked_changes(actor, &cat, Some(kind), &custom, None),
-    ) {
-        (Ok(v), Ok(c)) => (v, c),
-        (v, c) => {
-            let mut e = v.err().unwrap_or_default();
-            e.0.extend(c.err().unwrap_or_default().0);
-            return Err(e.into());
-        }
-    };
+    )?;
     if !allow_duplicate {
         let candidates = store.duplicate_candidates(actor, &valid).await?;
         if !candidates.is_empty() {

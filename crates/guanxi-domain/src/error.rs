@@ -94,4 +94,20 @@ impl ValidationErrors {
     pub fn single(field: impl Into<String>, code: &'static str) -> Self {
         Self(vec![ValidationError::new(field, code)])
     }
+
+    /// Two independent checks of one input (a record's fields and its custom fields) as one
+    /// answer: both values, or every problem either found, so the form shows them all at once.
+    pub fn both<A, B>(
+        a: Result<A, ValidationErrors>,
+        b: Result<B, ValidationErrors>,
+    ) -> Result<(A, B), ValidationErrors> {
+        match (a, b) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            (a, b) => {
+                let mut e = a.err().unwrap_or_default();
+                e.0.extend(b.err().unwrap_or_default().0);
+                Err(e)
+            }
+        }
+    }
 }

@@ -224,7 +224,7 @@ fn memberships(f: &CustomerFilter) -> Vec<Membership<'_>> {
             table: "custom_values v",
             key: "v.record_id",
             condition: Box::new(move |q: &mut SqlBuilder| {
-                crate::custom_field::push_value_condition(q, code, test);
+                crate::custom_field::push_value_condition(q, "customer", code, test);
             }),
         });
     }
@@ -1147,14 +1147,14 @@ impl Store {
                     "SELECT COUNT(*) FROM (SELECT DISTINCT c.id FROM custom_values v \
                      CROSS JOIN customers c ON c.id = v.record_id WHERE ",
                 );
-                crate::custom_field::push_value_condition(&mut q, code, test);
+                crate::custom_field::push_value_condition(&mut q, "customer", code, test);
                 q.push(" AND c.deleted_at IS NULL");
                 push_scope(&mut q, actor);
                 for (code, test) in rest {
                     q.push(
                         " AND EXISTS (SELECT 1 FROM custom_values v WHERE v.record_id = c.id AND ",
                     );
-                    crate::custom_field::push_value_condition(&mut q, code, test);
+                    crate::custom_field::push_value_condition(&mut q, "customer", code, test);
                     q.push(")");
                 }
                 q.push(" LIMIT ").int(cap + 1).push(") t");

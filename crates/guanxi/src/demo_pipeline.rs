@@ -108,6 +108,7 @@ pub async fn load(
                 unit_price_minor: price,
             }],
             version: None,
+            custom: Default::default(),
         }
         .validate()
         .map_err(|e| anyhow::anyhow!("demo deal: {e:?}"))?;
@@ -278,6 +279,7 @@ pub async fn load_leads(store: &Store, seed: u64) -> anyhow::Result<(usize, usiz
                 campaign_id: None,
                 lines: vec![],
                 version: None,
+                custom: Default::default(),
             }
             .validate()
             .map_err(|e| anyhow::anyhow!("demo lead deal: {e:?}"))?;

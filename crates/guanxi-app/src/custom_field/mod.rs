@@ -104,6 +104,18 @@ pub async fn catalogue(store: &Store, entity: FieldEntity) -> Result<Catalogue, 
     })
 }
 
+/// What reading (or, `write`, changing) a record of `entity` needs: its values go with it.
+fn entity_permission(entity: FieldEntity, write: bool) -> Permission {
+    match (entity, write) {
+        (FieldEntity::Customer, false) => Permission::ReadCustomers,
+        (FieldEntity::Customer, true) => Permission::WriteCustomers,
+        (FieldEntity::Opportunity, false) => Permission::ReadOpportunities,
+        (FieldEntity::Opportunity, true) => Permission::WorkOpportunities,
+        (FieldEntity::Ticket, false) => Permission::ReadTickets,
+        (FieldEntity::Ticket, true) => Permission::WorkTickets,
+    }
+}
+
 /// The live fields `actor` sees on an entity, for forms, columns, filters and the API's
 /// discovery: definitions are not secret, but a field hidden from a role is not shown to it.
 pub async fn visible_fields(
@@ -111,14 +123,7 @@ pub async fn visible_fields(
     actor: &Actor,
     entity: FieldEntity,
 ) -> Result<Vec<FieldDefinition>, AppError> {
-    require(
-        actor,
-        match entity {
-            FieldEntity::Customer => Permission::ReadCustomers,
-            FieldEntity::Opportunity => Permission::ReadOpportunities,
-            FieldEntity::Ticket => Permission::ReadTickets,
-        },
-    )?;
+    require(actor, entity_permission(entity, false))?;
     let cat = catalogue(store, entity).await?;
     Ok(cat.visible(actor).cloned().collect())
 }
@@ -280,13 +285,38 @@ pub async fn present_many(
         .collect())
 }
 
-/// The customer list's custom-field filters from its query (`cf.<code>=<value>`): each field
-/// must be one `actor` may read, and the value one it can hold (a choice's code or label, a
-/// date as typed); a multi-choice matches customers who chose that option. Problems are query
-/// problems naming `cf.<code>`.
+/// Fills the `custom` of a page of deals or tickets with the values `actor` sees (sensitive
+/// ones masked, as in every list): `set` puts one record's values on it.
+pub async fn fill_list<T>(
+    store: &Store,
+    actor: &Actor,
+    entity: FieldEntity,
+    rows: &mut [T],
+    id_of: impl Fn(&T) -> i64,
+    set: impl Fn(&mut T, BTreeMap<String, Json>),
+) -> Result<(), AppError> {
+    let cat = catalogue(store, entity).await?;
+    if rows.is_empty() || cat.visible(actor).next().is_none() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = rows.iter().map(&id_of).collect();
+    let mut values = present_many(store, actor, &cat, &ids).await?;
+    for r in rows {
+        if let Some(v) = values.remove(&id_of(r)) {
+            set(r, v);
+        }
+    }
+    Ok(())
+}
+
+/// A list's custom-field filters from its query (`cf.<code>=<value>`; customers, deals or
+/// tickets by `entity`): each field must be one `actor` may read, and the value one it can
+/// hold (a choice's code or label, a date as typed); a multi-choice matches the records that
+/// chose that option. Problems are query problems naming `cf.<code>`.
 pub async fn list_filters(
     store: &Store,
     actor: &Actor,
+    entity: FieldEntity,
     pairs: &[(String, String)],
 ) -> Result<Vec<(String, guanxi_domain::segment::CustomTest)>, AppError> {
     let pairs: Vec<&(String, String)> =
@@ -294,7 +324,7 @@ pub async fn list_filters(
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
-    let cat = catalogue(store, FieldEntity::Customer).await?;
+    let cat = catalogue(store, entity).await?;
     let mut e = ValidationErrors::new();
     let mut out = Vec::new();
     for (code, raw) in pairs {
@@ -345,6 +375,22 @@ pub async fn customer_form_fields(
     Ok((defs, values))
 }
 
+/// The fields a new opportunity's or ticket's form shows `actor` (those they may write, in
+/// order), so that a required field is given when the record is opened.
+pub async fn new_record_fields(
+    store: &Store,
+    actor: &Actor,
+    entity: FieldEntity,
+) -> Result<Vec<FieldDefinition>, AppError> {
+    require(actor, entity_permission(entity, true))?;
+    let cat = catalogue(store, entity).await?;
+    Ok(cat
+        .visible(actor)
+        .filter(|d| d.readable_by(actor))
+        .cloned()
+        .collect())
+}
+
 /// Checks that `actor` may read (or, `write`, change) the opportunity or ticket `id` in
 /// their scope: its own use case reads it.
 async fn check_record(
@@ -357,18 +403,15 @@ async fn check_record(
     match entity {
         FieldEntity::Opportunity => {
             crate::pipeline::get(store, actor, id).await?;
-            if write {
-                require(actor, Permission::WorkOpportunities)?;
-            }
         }
         FieldEntity::Ticket => {
             crate::ticket::read_ticket(store, actor, id).await?;
-            if write {
-                require(actor, Permission::WorkTickets)?;
-            }
         }
         // A customer's values go with the customer's own reads and changes.
         FieldEntity::Customer => return Err(AppError::Forbidden),
+    }
+    if write {
+        require(actor, entity_permission(entity, true))?;
     }
     Ok(())
 }

@@ -243,6 +243,7 @@ pub async fn convert(
                 campaign_id: lead.campaign_id,
                 lines: Vec::new(),
                 version: None,
+                custom: Default::default(),
             };
             Some(o.validate().map_err(|e| prefixed("opportunity", e))?)
         }

@@ -4,6 +4,7 @@
 //! the scope and writes the audit entry with each change.
 
 use chrono::{Datelike, NaiveDate};
+use guanxi_domain::custom_field::FieldEntity;
 use guanxi_domain::pipeline::{MoveInput, OpportunityInput, PipelineInput};
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::ValidationErrors;
@@ -12,7 +13,7 @@ use guanxi_store::pipeline::{
 };
 use guanxi_store::Store;
 
-use crate::{require, AppError};
+use crate::{custom_field, require, AppError};
 
 /// Longest forecast, in months.
 pub const MAX_FORECAST_MONTHS: u32 = 24;
@@ -97,15 +98,20 @@ pub async fn lost_reasons(store: &Store, actor: &Actor) -> Result<Vec<LostReason
     Ok(store.lost_reasons().await?)
 }
 
-/// Creates a deal for a customer the actor sees.
+/// Creates a deal for a customer the actor sees, with its custom fields (the required ones
+/// must be given); every problem of the deal and of its fields is named in one answer.
 pub async fn create(
     store: &Store,
     actor: &Actor,
     input: &OpportunityInput,
 ) -> Result<Opportunity, AppError> {
     require(actor, Permission::WorkOpportunities)?;
-    let o = input.validate()?;
-    Ok(store.create_opportunity(actor, &o).await?)
+    let cat = custom_field::catalogue(store, FieldEntity::Opportunity).await?;
+    let (o, custom) = ValidationErrors::both(
+        input.validate(),
+        custom_field::checked_changes(actor, &cat, None, &input.custom, None),
+    )?;
+    Ok(store.create_opportunity_with(actor, &o, &custom).await?)
 }
 
 /// Changes a deal's fields at the version the client read. Handing it to another owner
@@ -117,14 +123,30 @@ pub async fn update(
     input: &OpportunityInput,
 ) -> Result<Opportunity, AppError> {
     require(actor, Permission::WorkOpportunities)?;
-    let o = input.validate()?;
-    if let Some(owner) = o.owner_id {
-        let current = store.get_opportunity(actor, id).await?;
+    let current = if input.owner_id.is_some() || !input.custom.is_empty() {
+        Some(store.get_opportunity(actor, id).await?)
+    } else {
+        None
+    };
+    // Custom values sent change those fields only (the rest stay): checked against what is
+    // stored, so a required field may not be cleared.
+    let custom = match &current {
+        Some(_) if !input.custom.is_empty() => {
+            let cat = custom_field::catalogue(store, FieldEntity::Opportunity).await?;
+            let before = store.record_custom_values(&cat.fields, id).await?;
+            custom_field::checked_changes(actor, &cat, None, &input.custom, Some(&before))
+        }
+        _ => Ok(Vec::new()),
+    };
+    let (o, custom) = ValidationErrors::both(input.validate(), custom)?;
+    if let (Some(owner), Some(current)) = (o.owner_id, &current) {
         if current.owner_id != Some(owner) && owner != actor.id {
             require(actor, Permission::ReassignCustomers)?;
         }
     }
-    Ok(store.update_opportunity(actor, id, &o).await?)
+    Ok(store
+        .update_opportunity_with(actor, id, &o, &custom)
+        .await?)
 }
 
 /// A deals query as given (the page's form or the API's query string).
@@ -201,17 +223,28 @@ pub fn deal_filter(
             .filter(|s| !s.is_empty())
             .map(str::to_string),
         before,
+        custom: Vec::new(),
     })
 }
 
-/// A page of the deals the actor sees.
+/// A page of the deals the actor sees, with their custom values.
 pub async fn list(
     store: &Store,
     actor: &Actor,
     filter: &guanxi_store::pipeline::DealFilter,
 ) -> Result<guanxi_store::pipeline::DealPage, AppError> {
     require(actor, Permission::ReadOpportunities)?;
-    Ok(store.list_opportunities(actor, filter).await?)
+    let mut page = store.list_opportunities(actor, filter).await?;
+    custom_field::fill_list(
+        store,
+        actor,
+        FieldEntity::Opportunity,
+        &mut page.deals,
+        |d| d.id,
+        |d, v| d.custom = v,
+    )
+    .await?;
+    Ok(page)
 }
 
 /// One deal within the actor's scope.

@@ -4,6 +4,7 @@
 //! the audit entry with the change).
 
 use chrono::Utc;
+use guanxi_domain::custom_field::FieldEntity;
 use guanxi_domain::role::{Actor, Permission};
 use guanxi_domain::ticket::attachment::{check_attachments, TicketAttachment};
 use guanxi_domain::ticket::records::{
@@ -31,11 +32,18 @@ const MAX_QUEUE_NAME: usize = 100;
 const MAX_SKILLS: usize = 20;
 const MAX_SKILL: usize = 40;
 
-/// Opens a ticket (an agent on the phone, the API, the phone system's screen pop).
+/// Opens a ticket (an agent on the phone, the API, the phone system's screen pop) with its
+/// custom fields (the required ones must be given); every problem named in one answer.
 pub async fn open_ticket(store: &Store, actor: &Actor, t: NewTicket) -> Result<Ticket, AppError> {
     require(actor, Permission::WorkTickets)?;
-    let t = t.validate()?;
-    Ok(store.create_ticket(actor, t).await?)
+    let mut t = t;
+    let values = std::mem::take(&mut t.custom);
+    let cat = crate::custom_field::catalogue(store, FieldEntity::Ticket).await?;
+    let (t, custom) = ValidationErrors::both(
+        t.validate(),
+        crate::custom_field::checked_changes(actor, &cat, None, &values, None),
+    )?;
+    Ok(store.create_ticket_with(actor, t, &custom).await?)
 }
 
 /// A ticket with its thread and history.
@@ -44,14 +52,24 @@ pub async fn read_ticket(store: &Store, actor: &Actor, id: i64) -> Result<Ticket
     Ok(store.ticket_detail(actor, id).await?)
 }
 
-/// One page of the tickets the actor may see.
+/// One page of the tickets the actor may see, with their custom values.
 pub async fn list_tickets(
     store: &Store,
     actor: &Actor,
     f: &TicketFilter,
 ) -> Result<TicketPage, AppError> {
     require(actor, Permission::ReadTickets)?;
-    Ok(store.list_tickets(actor, f).await?)
+    let mut page = store.list_tickets(actor, f).await?;
+    crate::custom_field::fill_list(
+        store,
+        actor,
+        FieldEntity::Ticket,
+        &mut page.items,
+        |t| t.id,
+        |t, v| t.custom = v,
+    )
+    .await?;
+    Ok(page)
 }
 
 /// Moves a ticket (status, priority, category, complaint step, remedy, resolution).

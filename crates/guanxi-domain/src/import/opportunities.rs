@@ -232,6 +232,7 @@ pub fn opportunity_row(
         campaign_id: None,
         lines: Vec::new(),
         version: None,
+        custom: Default::default(),
     };
     match customer {
         Some(customer) if errs.is_empty() => Ok(OpportunityRow {

@@ -102,6 +102,13 @@ pub struct OpportunityInput {
     #[serde(default)]
     #[schema(minimum = 1)]
     pub version: Option<i64>,
+    /// Custom-field values by field code, as for a customer (`"1234.50"` for money,
+    /// `"2026-05-01"` for dates, a choice's code, an array of codes, `true`/`false`, a user
+    /// id); on an update the codes sent change, the rest stay and `null` clears.
+    /// `GET /api/v1/custom-fields?entity=opportunity` lists the fields.
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Object)]
+    pub custom: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 fn cny() -> String {

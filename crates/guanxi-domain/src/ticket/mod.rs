@@ -138,6 +138,11 @@ pub struct NewTicket {
     /// A severe complaint escalates at once.
     #[serde(default)]
     pub severe: bool,
+    /// Custom-field values by field code, as for a customer.
+    /// `GET /api/v1/custom-fields?entity=ticket` lists the fields.
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Object)]
+    pub custom: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A ticket that passed validation, defaults applied.
@@ -405,6 +410,7 @@ mod tests {
             order_id: None,
             product_sku: None,
             severe: false,
+            custom: Default::default(),
         }
     }
 

@@ -98,6 +98,11 @@ pub struct Ticket {
     pub escalated_to: Option<i64>,
     /// Row metadata.
     pub meta: RowMeta,
+    /// Custom-field values by field code, as the reader sees them (lists mask sensitive
+    /// ones); filled by the ticket list, `GET /tickets/{id}/custom` for one ticket.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub custom: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// One message or note on a ticket's thread.

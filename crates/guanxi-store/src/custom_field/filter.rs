@@ -1,19 +1,23 @@
 //! Custom-field conditions in SQL: every value is bound, and the field is found by its code
-//! within the customer fields by a subquery SQLite and PostgreSQL both evaluate once.
+//! within its entity's fields by a subquery SQLite and PostgreSQL both evaluate once.
 
 use guanxi_domain::segment::CustomTest;
 
 use crate::sql::{like_pattern, Arg, SqlBuilder};
 
-/// The condition on one `custom_values v` row: the live customer field `code` holds a value
-/// that passes `test`. The list's membership filter and [`push_custom_test`] share it.
-pub(crate) fn push_value_condition(q: &mut SqlBuilder, code: &str, test: &CustomTest) {
-    q.push(
-        "v.field_id = (SELECT cf.id FROM custom_fields cf WHERE cf.entity = 'customer' \
-         AND cf.code = ",
-    )
-    .text(code)
-    .push(" AND cf.archived_at IS NULL)");
+/// The condition on one `custom_values v` row: the live field `code` of `entity` holds a
+/// value that passes `test`. The lists' membership filters and [`push_custom_test`] share it.
+pub(crate) fn push_value_condition(
+    q: &mut SqlBuilder,
+    entity: &str,
+    code: &str,
+    test: &CustomTest,
+) {
+    q.push("v.field_id = (SELECT cf.id FROM custom_fields cf WHERE cf.entity = ")
+        .text(entity)
+        .push(" AND cf.code = ")
+        .text(code)
+        .push(" AND cf.archived_at IS NULL)");
     match test {
         CustomTest::Equals { texts, numbers } => {
             q.push(" AND (v.value_text IN ").text_list(texts);
@@ -48,7 +52,28 @@ pub(crate) fn push_value_condition(q: &mut SqlBuilder, code: &str, test: &Custom
 
 /// A segment condition on customer `c`: its id is among the records whose value passes.
 pub(crate) fn push_custom_test(q: &mut SqlBuilder, code: &str, test: &CustomTest) {
-    q.push("c.id IN (SELECT v.record_id FROM custom_values v WHERE ");
-    push_value_condition(q, code, test);
+    push_member(q, "c.id", "customer", code, test);
+}
+
+/// `<key> IN (…)`: the records of `entity` whose field `code` passes `test`.
+fn push_member(q: &mut SqlBuilder, key: &str, entity: &str, code: &str, test: &CustomTest) {
+    q.push(&format!(
+        "{key} IN (SELECT v.record_id FROM custom_values v WHERE "
+    ));
+    push_value_condition(q, entity, code, test);
     q.push(")");
+}
+
+/// ` AND <key> IN (…)` per filter: the records of `entity` (`key`: the list's id column, such
+/// as `o.id`) whose field passes its test — a deal or ticket list's custom-field filters.
+pub(crate) fn push_record_filters(
+    q: &mut SqlBuilder,
+    key: &str,
+    entity: &str,
+    filters: &[(String, CustomTest)],
+) {
+    for (code, test) in filters {
+        q.push(" AND ");
+        push_member(q, key, entity, code, test);
+    }
 }

@@ -5,7 +5,7 @@
 mod filter;
 mod values;
 
-pub(crate) use filter::{push_custom_test, push_value_condition};
+pub(crate) use filter::{push_custom_test, push_record_filters, push_value_condition};
 pub(crate) use values::{erase_values_in, move_values_in, write_values_in};
 pub use values::{CustomChange, RecordValues};
 

@@ -20,6 +20,7 @@ use sqlx::AnyConnection;
 
 use super::setup::{load_pipeline, Pipeline, Stage};
 use crate::audit::entry;
+use crate::custom_field::{write_values_in, CustomChange};
 use crate::customers::{load_row, push_owner_scope};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
@@ -143,6 +144,11 @@ pub struct OpportunityCard {
     pub version: i64,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// Custom-field values by field code, as the reader sees them (sensitive ones masked);
+    /// filled by the deals list.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
+    pub custom: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// One stage's column: its sums over every deal in it the reader sees, and the newest cards.
@@ -417,7 +423,22 @@ impl Store {
         actor: &Actor,
         o: &OpportunityInput,
     ) -> Result<Opportunity> {
-        self.create_opportunity_at(actor, o, Utc::now()).await
+        self.create_opportunity_with(actor, o, &[]).await
+    }
+
+    /// [`Store::create_opportunity`] with its custom-field values (checked by the caller),
+    /// written in the same transaction: a deal is never on file without a required field.
+    pub async fn create_opportunity_with(
+        &self,
+        actor: &Actor,
+        o: &OpportunityInput,
+        custom: &[CustomChange],
+    ) -> Result<Opportunity> {
+        let mut tx = self.begin_write().await?;
+        let created = insert_opportunity(&mut tx, actor, o, Utc::now()).await?;
+        write_values_in(&mut tx, actor, "opportunity", created.id, custom).await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     /// [`Store::create_opportunity`] as of `at`: a deal's history loaded from before (the
@@ -564,6 +585,18 @@ impl Store {
         id: i64,
         o: &OpportunityInput,
     ) -> Result<Opportunity> {
+        self.update_opportunity_with(actor, id, o, &[]).await
+    }
+
+    /// [`Store::update_opportunity`] with custom-field changes (checked by the caller) under
+    /// the same version and transaction.
+    pub async fn update_opportunity_with(
+        &self,
+        actor: &Actor,
+        id: i64,
+        o: &OpportunityInput,
+        custom: &[CustomChange],
+    ) -> Result<Opportunity> {
         let Some(version) = o.version else {
             return Err(StoreError::invalid("version", "required"));
         };
@@ -629,6 +662,7 @@ impl Store {
             changes(&current, &updated),
         )
         .await?;
+        write_values_in(&mut tx, actor, "opportunity", id, custom).await?;
         tx.commit().await?;
         Ok(updated)
     }
@@ -991,7 +1025,7 @@ impl Store {
 }
 
 /// Which deals the list shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DealFilter {
     /// One pipeline.
     pub pipeline_id: Option<i64>,
@@ -1009,6 +1043,8 @@ pub struct DealFilter {
     pub source: Option<String>,
     /// Changed before this `(updated_at, id)` (the next page).
     pub before: Option<(i64, i64)>,
+    /// Custom-field values the deals must hold, by field code (checked by the caller).
+    pub custom: Vec<(String, guanxi_domain::segment::CustomTest)>,
 }
 
 /// One page of deals, the most recently changed first.
@@ -1051,6 +1087,7 @@ impl Store {
         if let Some(src) = &f.source {
             q.push(" AND o.source = ").text(src.clone());
         }
+        crate::custom_field::push_record_filters(&mut q, "o.id", "opportunity", &f.custom);
         push_owner_scope(&mut q, actor, "o.owner_id");
         if let Some((at, id)) = f.before {
             q.older_than("o.updated_at, o.id", at, id);
@@ -1093,6 +1130,7 @@ fn card(o: Opportunity) -> OpportunityCard {
         last_activity_at: o.last_activity_at,
         version: o.version,
         updated_at: o.updated_at,
+        custom: Default::default(),
     }
 }
 

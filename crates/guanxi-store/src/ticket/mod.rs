@@ -30,6 +30,7 @@ use guanxi_domain::ValidationErrors;
 use serde_json::json;
 use sqlx::AnyConnection;
 
+use crate::custom_field::{write_values_in, CustomChange};
 use crate::customers::{load_row, push_owner_scope};
 use crate::db::{from_ms, to_ms, Store};
 use crate::error::{Result, StoreError};
@@ -188,7 +189,7 @@ pub enum TicketState {
 }
 
 /// The conditions of a ticket list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TicketFilter {
     /// Whose tickets.
     pub view: TicketView,
@@ -204,6 +205,8 @@ pub struct TicketFilter {
     pub limit: i64,
     /// Rows to skip.
     pub offset: i64,
+    /// Custom-field values the tickets must hold, by field code (checked by the caller).
+    pub custom: Vec<(String, guanxi_domain::segment::CustomTest)>,
 }
 
 /// One page of tickets.
@@ -322,6 +325,7 @@ impl Store {
         if let Some(c) = f.category_id {
             q.push(" AND t.category_id = ").int(c);
         }
+        crate::custom_field::push_record_filters(&mut q, "t.id", "ticket", &f.custom);
         if let Some(words) = f.q.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
             let pattern = like_pattern(words);
             q.push(" AND (LOWER(t.subject) LIKE ")
@@ -353,6 +357,17 @@ impl Store {
     /// SLA clock, routes it to a free agent of its queue (or leaves it waiting), and sends a
     /// severe complaint up the ladder at once.
     pub async fn create_ticket(&self, actor: &Actor, t: ValidTicket) -> Result<Ticket> {
+        self.create_ticket_with(actor, t, &[]).await
+    }
+
+    /// [`Store::create_ticket`] with its custom-field values (checked by the caller), written
+    /// in the same transaction.
+    pub async fn create_ticket_with(
+        &self,
+        actor: &Actor,
+        t: ValidTicket,
+        custom: &[CustomChange],
+    ) -> Result<Ticket> {
         let now = Utc::now();
         let now_ms = to_ms(now);
         let mut tx = self.begin_write().await?;
@@ -454,6 +469,7 @@ impl Store {
                    "queue_id": queue_id, "severe": t.severe}),
         )
         .await?;
+        write_values_in(&mut tx, actor, "ticket", id, custom).await?;
         apply_sla(&mut tx, id, now).await?;
         route_waiting(&mut tx, self.backend(), queue_id, now).await?;
         if t.severe && t.kind == TicketKind::Complaint {

@@ -151,6 +151,7 @@ impl TicketRow {
                 self.created_by,
                 self.updated_by,
             ),
+            custom: Default::default(),
         })
     }
 }

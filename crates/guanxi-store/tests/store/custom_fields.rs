@@ -13,6 +13,7 @@ on_both_backends!(
     custom_values_filter_the_list_and_segments,
     definitions_are_checked_audited_and_archived,
     erasure_and_merge_carry_custom_values,
+    deals_and_tickets_are_written_and_filtered_with_their_fields,
 );
 
 fn input(code: &str, kind: FieldKind, choices: &[&str]) -> FieldInput {
@@ -484,4 +485,181 @@ async fn erasure_and_merge_carry_custom_values(db: &TestDb) {
     // An erasure takes every value.
     s.erase_customer(&admin, a, "客户要求").await.unwrap();
     assert!(s.custom_values(&fields, &[a]).await.unwrap().is_empty());
+}
+
+/// A deal's and a ticket's values are written with the record (in its transaction, audited),
+/// and their lists filter on them — by their own entity's field, never a customer field of
+/// the same code — within the reader's scope.
+async fn deals_and_tickets_are_written_and_filtered_with_their_fields(db: &TestDb) {
+    use guanxi_domain::pipeline::OpportunityInput;
+    use guanxi_domain::ticket::{NewTicket, TicketKind};
+    use guanxi_store::pipeline::DealFilter;
+    use guanxi_store::ticket::{TicketFilter, TicketState, TicketView};
+    let s = &db.store;
+    let admin = user(s, "admin", Role::Admin, None).await;
+    let rep = user(s, "rep", Role::Sales, None).await;
+    let other = user(s, "rep2", Role::Sales, None).await;
+    let of = |entity: FieldEntity, code: &str| FieldInput {
+        entity,
+        ..input(code, FieldKind::Choice, &["east", "north"])
+    };
+    let customer_region = s
+        .create_custom_field(
+            &admin,
+            &of(FieldEntity::Customer, "region").validate().unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let deal_region = s
+        .create_custom_field(
+            &admin,
+            &of(FieldEntity::Opportunity, "region").validate().unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let ticket_region = s
+        .create_custom_field(
+            &admin,
+            &of(FieldEntity::Ticket, "region").validate().unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let c = person(s, &rep, "赵敏", None).await;
+    // The customer holds "north" in its own field of the same code.
+    s.update_customer_with(
+        &admin,
+        c.id,
+        CustomerPatch {
+            version: c.meta.version,
+            ..Default::default()
+        },
+        &[set(&customer_region, "north")],
+    )
+    .await
+    .unwrap();
+    let deal = |name: &str| {
+        serde_json::from_value::<OpportunityInput>(json!({
+            "customer_id": c.id, "name": name, "pipeline_id": 1, "amount_minor": 1000
+        }))
+        .unwrap()
+        .validate()
+        .unwrap()
+    };
+    let east = s
+        .create_opportunity_with(&rep, &deal("东区"), &[set(&deal_region, "east")])
+        .await
+        .unwrap();
+    s.create_opportunity_with(&rep, &deal("北区"), &[set(&deal_region, "north")])
+        .await
+        .unwrap();
+    let bare = s.create_opportunity(&rep, &deal("未填")).await.unwrap();
+    let deals = |actor: Actor, v: &'static str| async move {
+        let f = DealFilter {
+            custom: vec![eq("region", v)],
+            ..Default::default()
+        };
+        let mut names: Vec<String> = s
+            .list_opportunities(&actor, &f)
+            .await
+            .unwrap()
+            .deals
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(deals(rep.clone(), "east").await, vec!["东区"]);
+    assert_eq!(deals(rep.clone(), "north").await, vec!["北区"]);
+    assert!(
+        deals(other.clone(), "north").await.is_empty(),
+        "out of scope"
+    );
+    // An update changes the values sent under the deal's version; the rest stay.
+    let moved = s
+        .update_opportunity_with(
+            &rep,
+            east.id,
+            &OpportunityInput {
+                version: Some(east.version),
+                ..deal("东区")
+            },
+            &[set(&deal_region, "north")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.version, east.version + 1);
+    assert_eq!(deals(rep.clone(), "north").await, sorted(["东区", "北区"]));
+    let stored = s
+        .record_custom_values(std::slice::from_ref(&deal_region), bare.id)
+        .await
+        .unwrap();
+    assert!(stored.is_empty());
+    let audited = s
+        .list_audit(&AuditFilter {
+            action: Some("update_custom".into()),
+            entity: Some("opportunity".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(audited, 3, "two creates and the update");
+    // Tickets: the same, in the desk's list.
+    let ticket = |subject: &str| {
+        NewTicket {
+            customer_id: Some(c.id),
+            contact_name: None,
+            contact_address: None,
+            kind: TicketKind::Enquiry,
+            category_id: None,
+            priority: None,
+            channel: guanxi_domain::vocabulary::InteractionChannel::Phone,
+            subject: subject.into(),
+            body: None,
+            queue_id: None,
+            order_id: None,
+            product_sku: None,
+            severe: false,
+            custom: Default::default(),
+        }
+        .validate()
+        .unwrap()
+    };
+    s.create_ticket_with(&admin, ticket("东区报修"), &[set(&ticket_region, "east")])
+        .await
+        .unwrap();
+    s.create_ticket(&admin, ticket("未分区")).await.unwrap();
+    let reader = &admin;
+    let tickets = |v: &'static str| async move {
+        s.list_tickets(
+            reader,
+            &TicketFilter {
+                view: TicketView::All,
+                state: TicketState::All,
+                kind: None,
+                category_id: None,
+                q: None,
+                limit: 50,
+                offset: 0,
+                custom: vec![eq("region", v)],
+            },
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|t| t.subject)
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(tickets("east").await, vec!["东区报修"]);
+    assert!(
+        tickets("north").await.is_empty(),
+        "the customer's field is not the ticket's"
+    );
 }

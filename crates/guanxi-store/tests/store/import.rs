@@ -807,6 +807,7 @@ async fn imported_orders_are_written_with_lines_and_undone(db: &TestDb) {
             order_id: Some(imp2),
             product_sku: None,
             severe: false,
+            custom: Default::default(),
         }
         .validate()
         .unwrap(),
@@ -976,6 +977,7 @@ async fn imported_deals_start_their_history_and_are_undone(db: &TestDb) {
         campaign_id: None,
         lines: Vec::new(),
         version: None,
+        custom: Default::default(),
     };
     let opened = chrono::DateTime::parse_from_rfc3339("2026-10-01T02:00:00Z")
         .unwrap()

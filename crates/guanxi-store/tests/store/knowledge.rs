@@ -182,6 +182,7 @@ async fn votes_views_and_ticket_links(db: &TestDb) {
                 order_id: None,
                 product_sku: None,
                 severe: false,
+                custom: Default::default(),
             }
             .validate()
             .unwrap(),

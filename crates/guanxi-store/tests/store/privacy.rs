@@ -144,6 +144,7 @@ async fn a_customer_gets_everything_held_and_erasure_leaves_only_the_books(db: &
                 order_id: None,
                 product_sku: None,
                 severe: false,
+                custom: Default::default(),
             }
             .validate()
             .unwrap(),

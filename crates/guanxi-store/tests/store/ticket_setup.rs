@@ -35,6 +35,7 @@ fn complaint(customer: i64) -> NewTicket {
         order_id: None,
         product_sku: None,
         severe: false,
+        custom: Default::default(),
     }
 }
 

@@ -361,6 +361,7 @@ fn complaint(customer: i64, subject: &str) -> NewTicket {
         order_id: None,
         product_sku: None,
         severe: false,
+        custom: Default::default(),
     }
 }
 
@@ -832,6 +833,7 @@ async fn take_next_gives_the_oldest_most_urgent_ticket_once(db: &TestDb) {
                 q: None,
                 limit: 50,
                 offset: 0,
+                custom: Vec::new(),
             },
         )
         .await
@@ -905,6 +907,7 @@ async fn agents_see_their_queues_and_reps_their_customers(db: &TestDb) {
         q: None,
         limit: 50,
         offset: 0,
+        custom: Vec::new(),
     };
     let seen: Vec<i64> = s
         .list_tickets(&agent, &all)

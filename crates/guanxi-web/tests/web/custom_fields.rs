@@ -353,8 +353,9 @@ async fn imports_fill_custom_fields(app: &TestApp) {
     assert_eq!(names, ["李雷"], "{page}");
 }
 
-/// Opportunities and tickets have their own fields: set through the API and their pages,
-/// required ones enforced, scope kept.
+/// Opportunities and tickets have their own fields: given when the record is opened (API and
+/// form, required ones enforced there), set later through the API and their pages, filtered on
+/// and shown as columns in their lists, scope kept.
 async fn deals_and_tickets_carry_their_fields(app: &TestApp) {
     let admin = app.user("admin", Role::Admin, None).await;
     let rep = app.user("rep", Role::Sales, None).await;
@@ -372,17 +373,49 @@ async fn deals_and_tickets_carry_their_fields(app: &TestApp) {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{f}");
     }
+    let (s, f) = admin
+        .post(
+            "/custom-fields",
+            json!({"entity": "opportunity", "code": "region", "kind": "choice",
+                   "label_zh": "区域", "label_en": "Region",
+                   "choices": [{"code": "east", "label_zh": "华东", "label_en": "East"},
+                               {"code": "north", "label_zh": "华北", "label_en": "North"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
     let (_, c) = rep
         .post(
             "/customers",
             json!({"kind": "company", "name": "华东贸易有限公司"}),
         )
         .await;
+    // A bad value on create names the field, with the deal's own problems, and saves nothing.
+    let (s, e) = rep
+        .post(
+            "/opportunities",
+            json!({"customer_id": c["id"], "name": " ", "pipeline_id": 1,
+                   "custom": {"region": "south"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let fields: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"name") && fields.contains(&"custom.region"),
+        "{e}"
+    );
+    let (_, none) = rep.get("/opportunities").await;
+    assert_eq!(none["deals"].as_array().unwrap().len(), 0);
     let (s, o) = rep
         .post(
             "/opportunities",
             json!({"customer_id": c["id"], "name": "年度采购", "pipeline_id": 1,
-                   "lines": [{"sku": "A", "quantity": 2, "unit_price_minor": 10000}]}),
+                   "lines": [{"sku": "A", "quantity": 2, "unit_price_minor": 10000}],
+                   "custom": {"region": "east"}}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
@@ -395,12 +428,54 @@ async fn deals_and_tickets_carry_their_fields(app: &TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["values"]["competitor"], "某竞品公司");
+    assert_eq!(v["values"]["region"], "east", "set on create");
+    // A full update may carry custom values too; those not sent stay.
+    let (s, u) = rep
+        .put(
+            &format!("/opportunities/{deal}"),
+            json!({"customer_id": c["id"], "name": "年度采购（二期）", "pipeline_id": 1,
+                   "version": o["version"], "custom": {"region": "north"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    let (_, v) = rep.get(&format!("/opportunities/{deal}/custom")).await;
+    assert_eq!(v["values"]["region"], "north");
+    assert_eq!(v["values"]["competitor"], "某竞品公司");
+    // The list filters on them and carries them.
+    let cf = |v: serde_json::Value| urlencoding(&v.to_string());
+    let (s, page) = rep
+        .get(&format!(
+            "/opportunities?cf={}",
+            cf(json!({"region": "north"}))
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert_eq!(page["deals"][0]["id"], deal);
+    assert_eq!(page["deals"][0]["custom"]["region"], "north");
+    let (_, page) = rep
+        .get(&format!(
+            "/opportunities?cf={}",
+            cf(json!({"region": "east"}))
+        ))
+        .await;
+    assert_eq!(page["deals"].as_array().unwrap().len(), 0);
+    let (s, e) = rep
+        .get(&format!("/opportunities?cf={}", cf(json!({"nope": "x"}))))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     let (s, _) = other.get(&format!("/opportunities/{deal}/custom")).await;
     assert_eq!(
         s,
         StatusCode::NOT_FOUND,
         "another rep's deal stays out of reach"
     );
+    let (_, theirs) = other
+        .get(&format!(
+            "/opportunities?cf={}",
+            cf(json!({"region": "north"}))
+        ))
+        .await;
+    assert_eq!(theirs["deals"].as_array().unwrap().len(), 0);
     let (s, e) = rep
         .put(
             &format!("/opportunities/{deal}/custom"),
@@ -412,12 +487,17 @@ async fn deals_and_tickets_carry_their_fields(app: &TestApp) {
     let (_, cust) = admin
         .post("/customers", json!({"kind": "individual", "name": "王芳"}))
         .await;
+    let opened = |custom: serde_json::Value| {
+        json!({"customer_id": cust["id"], "kind": "complaint", "channel": "phone",
+               "subject": "屏幕碎了", "category_id": 2, "custom": custom})
+    };
+    // A required ticket field is required when the ticket is opened.
+    let (s, e) = admin.post("/tickets", opened(json!({}))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["fields"][0]["field"], "custom.device_serial");
+    assert_eq!(e["fields"][0]["code"], "required");
     let (s, t) = admin
-        .post(
-            "/tickets",
-            json!({"customer_id": cust["id"], "kind": "complaint", "channel": "phone",
-                   "subject": "屏幕碎了", "category_id": 2}),
-        )
+        .post("/tickets", opened(json!({"device_serial": "SN-1"})))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     let ticket = t["id"].as_i64().unwrap();
@@ -429,6 +509,15 @@ async fn deals_and_tickets_carry_their_fields(app: &TestApp) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert_eq!(e["fields"][0]["code"], "required");
+    let (s, list) = admin
+        .get(&format!(
+            "/tickets?view=all&cf={}",
+            cf(json!({"device_serial": "SN-1"}))
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert_eq!(list[0]["id"], ticket);
+    assert_eq!(list[0]["custom"]["device_serial"], "SN-1");
     // The pages: the section on the record, its form, a save.
     let b = Browser::login(app, "admin").await;
     let (_, html) = b.get(&format!("/tickets/{ticket}")).await;
@@ -456,6 +545,94 @@ async fn deals_and_tickets_carry_their_fields(app: &TestApp) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"e-f-cf-device_serial\""));
+    // The desk filters on the field and shows its column.
+    let (s, html) = b
+        .get("/tickets?view=all&cf.device_serial=SN-2026-0042")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(&format!("id=\"ticket-{ticket}\"")), "{html}");
+    assert!(html.contains("<td>SN-2026-0042</td>"), "{html}");
+    let (_, html) = b.get("/tickets?view=all&cf.device_serial=SN-0").await;
+    assert!(!html.contains(&format!("id=\"ticket-{ticket}\"")));
+    // The new-ticket form asks for the required field and names it when it is left empty.
+    let (_, html) = b.get("/tickets/new").await;
+    assert!(html.contains("name=\"cf.device_serial\""), "{html}");
+    let csrf = hidden(&html, "_csrf");
+    let cust_id = cust["id"].to_string();
+    let ticket_form = |serial: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("customer_id", cust_id.clone()),
+            ("kind", "enquiry".to_string()),
+            ("priority", "normal".to_string()),
+            ("channel", "phone".to_string()),
+            ("subject", "路由器不亮".to_string()),
+            ("cf.device_serial", serial.to_string()),
+        ]
+    };
+    let form = ticket_form("");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, html) = b.post("/tickets", &pairs).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"e-f-cf-device_serial\""), "{html}");
+    assert!(html.contains("路由器不亮"), "the form keeps what was typed");
+    let form = ticket_form("SN-7");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, _) = b.post("/tickets", &pairs).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, list) = admin
+        .get(&format!(
+            "/tickets?view=all&cf={}",
+            cf(json!({"device_serial": "SN-7"}))
+        ))
+        .await;
+    assert_eq!(list[0]["subject"], "路由器不亮");
+    // The new-deal form carries the deal's fields; the deals page filters and shows them.
+    let rb = Browser::login(app, "rep").await;
+    let (_, html) = rb.get("/opportunities/new").await;
+    assert!(html.contains("name=\"cf.region\""), "{html}");
+    let csrf = hidden(&html, "_csrf");
+    let cid = c["id"].to_string();
+    let (s, html) = rb
+        .post(
+            "/opportunities",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("customer_id", cid.as_str()),
+                ("name", "门店升级"),
+                ("pipeline_id", "1"),
+                ("cf.region", "south"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"e-f-cf-region\""), "{html}");
+    let (s, _) = rb
+        .post(
+            "/opportunities",
+            &[
+                ("_csrf", csrf.as_str()),
+                ("customer_id", cid.as_str()),
+                ("name", "门店升级"),
+                ("pipeline_id", "1"),
+                ("cf.region", "east"),
+                ("cf.competitor", "本地茶庄"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, html) = rb.get("/opportunities?cf.region=east").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("门店升级") && !html.contains("年度采购"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>本地茶庄</td>") && html.contains("<td>East</td>"),
+        "{html}"
+    );
+    let (_, html) = rb.get("/opportunities").await;
+    assert!(html.contains("门店升级") && html.contains("年度采购（二期）"));
 }
 
 fn urlencoding(s: &str) -> String {

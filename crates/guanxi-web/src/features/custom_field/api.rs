@@ -223,3 +223,39 @@ pub async fn set_ticket_values(
         uc::set_record_values(&st.store, &auth.actor, FieldEntity::Ticket, id, &v.values).await?;
     Ok(Json(RecordValues { values }))
 }
+
+/// The API's `cf` parameter, a JSON object by field code (`{"level": "gold", "vip": true}`),
+/// as `(code, value)` pairs; anything but an object is a query problem naming `cf`.
+fn query_pairs(cf: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let Some(json) = cf else {
+        return Ok(Vec::new());
+    };
+    let pairs: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_str(json)
+        .map_err(|_| {
+        ApiError::BadQuery(vec![guanxi_domain::ValidationError::new(
+            "cf",
+            "malformed_json",
+        )])
+    })?;
+    Ok(pairs
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .collect())
+}
+
+/// The filters an API list's `cf` parameter asks for on `entity`, checked for the caller.
+pub async fn list_filters(
+    st: &AppState,
+    actor: &guanxi_domain::role::Actor,
+    entity: FieldEntity,
+    cf: Option<&str>,
+) -> Result<Vec<(String, guanxi_domain::segment::CustomTest)>, ApiError> {
+    let pairs = query_pairs(cf)?;
+    Ok(guanxi_app::custom_field::list_filters(&st.store, actor, entity, &pairs).await?)
+}

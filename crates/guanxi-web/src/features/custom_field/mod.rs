@@ -3,6 +3,7 @@
 //! or a list cell. Use cases: `guanxi_app::custom_field`.
 
 pub mod api;
+pub mod list;
 pub mod pages;
 
 use axum::routing::{get, post};
@@ -147,6 +148,73 @@ pub fn inputs<'a>(
         }
     })
     .collect()
+}
+
+/// A new opportunity's or ticket's custom fields on its form: the fields the user may write,
+/// their inputs (empty, or as typed with their problems under `custom.<code>`), and what the
+/// form sent as the use case's `custom` object.
+pub struct NewRecordFields {
+    defs: Vec<FieldDefinition>,
+}
+
+impl NewRecordFields {
+    /// The fields of `entity` the user may write.
+    pub async fn of(
+        st: &AppState,
+        user: &crate::ui::session::UiUser,
+        entity: guanxi_domain::custom_field::FieldEntity,
+    ) -> Result<Self, crate::ui::session::UiError> {
+        let defs = guanxi_app::custom_field::new_record_fields(&st.store, &user.actor, entity)
+            .await
+            .map_err(crate::ui::session::page_err(user.locale))?;
+        Ok(Self { defs })
+    }
+
+    /// The form's values as the use case reads them (every field, so an empty required one
+    /// is named).
+    pub fn sent(
+        &self,
+        user: &crate::ui::session::UiUser,
+        form: &crate::ui::session::FormData,
+    ) -> std::collections::BTreeMap<String, Json> {
+        guanxi_app::custom_field::form_values(
+            &user.actor,
+            &guanxi_domain::custom_field::Catalogue {
+                fields: self.defs.clone(),
+            },
+            None,
+            &|name| form.all(name).into_iter().map(str::to_string).collect(),
+        )
+    }
+
+    /// The inputs: empty, or as `typed` with `errors`.
+    pub async fn inputs(
+        &self,
+        st: &AppState,
+        user: &crate::ui::session::UiUser,
+        typed: Option<&crate::ui::session::FormData>,
+        errors: &[ValidationError],
+    ) -> Result<Vec<CustomInput>, crate::ui::session::UiError> {
+        if self.defs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users = crate::features::customers::list::user_names(st, user).await?;
+        let values_of = |d: &FieldDefinition| match typed {
+            Some(form) => form
+                .all(&guanxi_app::custom_field::form_name(d))
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(inputs(
+            user.locale.code(),
+            self.defs.iter(),
+            &users,
+            &values_of,
+            errors,
+        ))
+    }
 }
 
 /// A stored value as a form shows it (a multi-choice as its codes).

@@ -129,26 +129,13 @@ pub(crate) async fn filter_of(
     )
     .await?;
     let segment = narrowing.filter;
-    let mut custom = match q.cf.as_deref() {
-        None => Vec::new(),
-        Some(json) => {
-            let pairs: std::collections::BTreeMap<String, serde_json::Value> =
-                serde_json::from_str(json).map_err(|_| {
-                    ApiError::BadQuery(vec![ValidationError::new("cf", "malformed_json")])
-                })?;
-            let pairs: Vec<(String, String)> = pairs
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    (k, v)
-                })
-                .collect();
-            guanxi_app::custom_field::list_filters(&st.store, actor, &pairs).await?
-        }
-    };
+    let mut custom = crate::features::custom_field::api::list_filters(
+        st,
+        actor,
+        guanxi_domain::custom_field::FieldEntity::Customer,
+        q.cf.as_deref(),
+    )
+    .await?;
     custom.extend(narrowing.custom);
     let filter = CustomerFilter {
         custom,

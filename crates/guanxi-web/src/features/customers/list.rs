@@ -26,15 +26,6 @@ struct Column {
     on: bool,
 }
 
-/// A custom field's filter on the list (`cf.<code>`).
-struct CustomFilterView {
-    name: String,
-    label: String,
-    /// (value, label) for a select; empty for a text input.
-    options: Vec<(String, String)>,
-    value: String,
-}
-
 /// Columns in display order, with the default selection.
 const COLUMNS: &[(&str, &str, bool)] = &[
     ("phone", "field.phone", true),
@@ -83,7 +74,7 @@ struct ListTpl {
     sorts: Vec<&'static str>,
     columns: Vec<Column>,
     headers: Vec<String>,
-    custom_filters: Vec<CustomFilterView>,
+    custom_filters: Vec<crate::features::custom_field::list::CustomFilterView>,
     rows: Vec<RowView>,
     next_url: String,
     first_url: String,
@@ -192,14 +183,14 @@ async fn filter_from(
     )
     .await
     .map_err(crate::ui::session::page_err(l))?;
-    let custom_pairs: Vec<(String, String)> = q
-        .pairs()
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix("cf.")?.to_string(), v.clone())))
-        .collect();
-    let mut custom = guanxi_app::custom_field::list_filters(&st.store, &user.actor, &custom_pairs)
-        .await
-        .map_err(|_| UiError::BadForm(l))?;
+    let mut custom = guanxi_app::custom_field::list_filters(
+        &st.store,
+        &user.actor,
+        guanxi_domain::custom_field::FieldEntity::Customer,
+        &crate::features::custom_field::list::page_pairs(q),
+    )
+    .await
+    .map_err(|_| UiError::BadForm(l))?;
     custom.extend(narrowing.custom.iter().cloned());
     let filter = CustomerFilter {
         custom,
@@ -250,13 +241,13 @@ pub async fn list(
         .map_err(bad_query)?;
     let chosen = q.all("col");
     let ctx = user.ctx("customers.title");
-    let custom_defs = guanxi_app::custom_field::visible_fields(
-        &st.store,
-        &user.actor,
+    let custom_fields = crate::features::custom_field::list::ListFields::of(
+        &st,
+        &user,
         guanxi_domain::custom_field::FieldEntity::Customer,
     )
-    .await
-    .map_err(crate::ui::session::page_err(l))?;
+    .await?;
+    let custom_defs = &custom_fields.defs;
     let mut columns: Vec<Column> = COLUMNS
         .iter()
         .map(|(key, label, default)| Column {
@@ -279,25 +270,7 @@ pub async fn list(
     }));
     let owners = user_names(&st, &user).await?;
     let owner_names: HashMap<i64, &str> = owners.iter().map(|(i, n)| (*i, n.as_str())).collect();
-    let custom_filters: Vec<CustomFilterView> = custom_defs
-        .iter()
-        .filter(|d| d.readable_by(&user.actor))
-        .map(|d| {
-            let name = guanxi_app::custom_field::form_name(d);
-            let any = (String::new(), ctx.t("filter.any").to_string());
-            let (_, mut options) = crate::features::custom_field::input_of(d, l.code(), &owners);
-            if !options.is_empty() {
-                options.retain(|o| !o.0.is_empty());
-                options.insert(0, any);
-            }
-            CustomFilterView {
-                label: d.label(l.code()).to_string(),
-                value: q.get(&name).unwrap_or("").to_string(),
-                name,
-                options,
-            }
-        })
-        .collect();
+    let custom_filters = custom_fields.inputs(&user, &ctx, &q);
     let tz = format::zone(st.utc_offset_hours);
     let show_tier = columns.iter().any(|c| c.key == "tier" && c.on);
     let tiers = if show_tier {
@@ -321,15 +294,7 @@ pub async fn list(
                 custom if custom.starts_with("cf.") => custom_defs
                     .iter()
                     .find(|d| d.code == custom[3..])
-                    .and_then(|d| {
-                        let v = c.custom.get(&d.code)?;
-                        Some(crate::features::custom_field::shown(
-                            d,
-                            v,
-                            l.code(),
-                            &owners,
-                        ))
-                    })
+                    .map(|d| custom_fields.cell(&user, d, &c.custom))
                     .unwrap_or_default(),
                 "phone" => c
                     .first_contact(&[ContactKind::Mobile, ContactKind::Phone])

@@ -189,9 +189,13 @@ pub struct DealQuery {
     pub source: Option<String>,
     /// The `next` cursor of the previous page.
     pub before: Option<String>,
+    /// Custom-field values the deals must hold, as a JSON object by field code
+    /// (`{"region": "east"}`; a multi-choice matches the deals that chose that option).
+    pub cf: Option<String>,
 }
 
-/// The deals the caller sees, filtered, most recently changed first (50 a page).
+/// The deals the caller sees, filtered, most recently changed first (50 a page), each with
+/// its custom values (`custom`, sensitive ones masked).
 #[utoipa::path(get, path = "/api/v1/opportunities", tag = "pipeline", params(DealQuery),
     responses((status = 200, body = guanxi_store::pipeline::DealPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(
@@ -199,7 +203,7 @@ pub async fn list(
     auth: Auth,
     QueryParams(q): QueryParams<DealQuery>,
 ) -> Result<Json<guanxi_store::pipeline::DealPage>, ApiError> {
-    let f = uc::deal_filter(
+    let mut f = uc::deal_filter(
         &uc::DealParams {
             pipeline_id: q.pipeline_id,
             stage_id: q.stage_id,
@@ -213,6 +217,13 @@ pub async fn list(
         auth.actor.id,
     )
     .map_err(guanxi_app::AppError::InvalidQuery)?;
+    f.custom = crate::features::custom_field::api::list_filters(
+        &st,
+        &auth.actor,
+        guanxi_domain::custom_field::FieldEntity::Opportunity,
+        q.cf.as_deref(),
+    )
+    .await?;
     Ok(Json(uc::list(&st.store, &auth.actor, &f).await?))
 }
 

@@ -1,5 +1,6 @@
 //! The deals list (`/opportunities`): every deal the reader sees, filtered by pipeline, stage,
-//! status, owner, close dates and source, the most recently changed first, 50 a page.
+//! status, owner, close dates, source and custom fields, the most recently changed first, 50 a
+//! page, with a column per custom field.
 
 use std::collections::HashMap;
 
@@ -8,10 +9,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use guanxi_app::pipeline as uc;
+use guanxi_domain::custom_field::FieldEntity;
 use guanxi_domain::pipeline::OpportunityStatus;
 use guanxi_domain::ValidationError;
 use guanxi_text::format;
 
+use crate::features::custom_field::list::{CustomFilterView, ListFields};
 use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::render;
@@ -29,6 +32,8 @@ struct DealRow {
     amount: String,
     weighted: String,
     close: String,
+    /// One cell per custom field.
+    custom: Vec<String>,
 }
 
 #[derive(Template)]
@@ -44,6 +49,9 @@ struct DealsTpl {
     stages: Vec<(i64, String)>,
     statuses: Vec<(String, String)>,
     users: Vec<(i64, String)>,
+    custom_filters: Vec<CustomFilterView>,
+    /// The custom fields' column headings.
+    custom_headings: Vec<String>,
 }
 
 impl DealsTpl {
@@ -83,7 +91,11 @@ pub async fn list(
     if !errs.is_empty() {
         return Err(bad(&errs));
     }
-    let f = uc::deal_filter(&query, user.actor.id).map_err(|e| bad(&e.0))?;
+    let mut f = uc::deal_filter(&query, user.actor.id).map_err(|e| bad(&e.0))?;
+    let fields = ListFields::of(&st, &user, FieldEntity::Opportunity).await?;
+    f.custom = fields
+        .filters(&st, &user, FieldEntity::Opportunity, &q)
+        .await?;
     let page = uc::list(&st.store, &user.actor, &f)
         .await
         .map_err(page_err(l))?;
@@ -128,6 +140,7 @@ pub async fn list(
                 amount: format::money(d.amount_minor, &d.currency),
                 weighted: format::money(d.weighted_minor, &d.currency),
                 close: d.expected_close.map(|c| c.to_string()).unwrap_or_default(),
+                custom: fields.cells(&user, &d.custom),
             })
             .collect(),
         query: query_string,
@@ -144,6 +157,8 @@ pub async fn list(
             .map(|s| (s.as_str().to_string(), ctx.label("stage_kind", s.as_str())))
             .collect(),
         users,
+        custom_filters: fields.inputs(&user, &ctx, &q),
+        custom_headings: fields.headings(&user),
         v,
         ctx,
     };

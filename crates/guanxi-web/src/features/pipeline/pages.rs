@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, Months, NaiveDate};
 use guanxi_app::pipeline as uc;
+use guanxi_domain::custom_field::FieldEntity;
 use guanxi_domain::money::parse_money;
 use guanxi_domain::pipeline::{LineInput, MoveInput, OpportunityInput};
 use guanxi_domain::role::Permission;
@@ -18,6 +19,7 @@ use guanxi_domain::ValidationError;
 use guanxi_store::pipeline::{Board, Opportunity, Pipeline, Stage};
 use guanxi_text::format;
 
+use crate::features::custom_field::{CustomInput, NewRecordFields};
 use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::render;
@@ -401,6 +403,8 @@ struct NewTpl {
     v: HashMap<String, String>,
     rows: Vec<usize>,
     errors: Vec<String>,
+    /// A new deal's custom fields (an edit changes them on their own form).
+    custom: Vec<CustomInput>,
 }
 
 impl NewTpl {
@@ -419,6 +423,7 @@ async fn new_page(
     editing: Option<i64>,
     v: HashMap<String, String>,
     errors: Vec<String>,
+    custom: Vec<CustomInput>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
     let pipelines = uc::pipelines(&st.store, &user.actor)
@@ -442,6 +447,7 @@ async fn new_page(
         v,
         rows: (0..LINE_ROWS).collect(),
         errors,
+        custom,
     };
     let mut r = render(user.locale, &tpl);
     *r.status_mut() = status;
@@ -459,7 +465,11 @@ pub async fn new(
     if let Some(c) = q.get("customer_id") {
         v.insert("customer_id".to_string(), c.to_string());
     }
-    new_page(&st, &user, None, v, Vec::new(), StatusCode::OK).await
+    let custom = NewRecordFields::of(&st, &user, FieldEntity::Opportunity)
+        .await?
+        .inputs(&st, &user, None, &[])
+        .await?;
+    new_page(&st, &user, None, v, Vec::new(), custom, StatusCode::OK).await
 }
 
 /// A stored deal as the form's fields.
@@ -520,6 +530,7 @@ pub async fn edit(
         Some(id),
         form_values(&o),
         Vec::new(),
+        Vec::new(),
         StatusCode::OK,
     )
     .await
@@ -557,7 +568,7 @@ pub async fn save(
             crate::ui::text::t(user.locale, "pipeline.edit_conflict").to_string(),
         );
     }
-    new_page(&st, &user, Some(id), v, msgs, status).await
+    new_page(&st, &user, Some(id), v, msgs, Vec::new(), status).await
 }
 
 /// Reads the new-deal form; what is not a number, an amount or a date is named.
@@ -639,6 +650,7 @@ fn opportunity_of(form: &FormData) -> Result<OpportunityInput, Vec<ValidationErr
         campaign_id: None,
         lines,
         version: None,
+        custom: Default::default(),
     })
 }
 
@@ -648,21 +660,29 @@ pub async fn create(
     Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
     user.require(Permission::WorkOpportunities)?;
-    let result = match opportunity_of(&form) {
-        Ok(o) => match uc::create(&st.store, &user.actor, &o).await {
-            Ok(d) => return Ok(Redirect::to(&format!("/opportunities/{}", d.id)).into_response()),
-            Err(e) => form_refusal(user.locale, e)?.1,
-        },
-        Err(errs) => errs,
+    let fields = NewRecordFields::of(&st, &user, FieldEntity::Opportunity).await?;
+    let (status, result) = match opportunity_of(&form) {
+        Ok(mut o) => {
+            o.custom = fields.sent(&user, &form);
+            match uc::create(&st.store, &user.actor, &o).await {
+                Ok(d) => {
+                    return Ok(Redirect::to(&format!("/opportunities/{}", d.id)).into_response())
+                }
+                Err(e) => form_refusal(user.locale, e)?,
+            }
+        }
+        Err(errs) => (StatusCode::UNPROCESSABLE_ENTITY, errs),
     };
     let v: HashMap<String, String> = form.pairs().iter().cloned().collect();
+    let custom = fields.inputs(&st, &user, Some(&form), &result).await?;
     new_page(
         &st,
         &user,
         None,
         v,
         field_messages(user.locale, &result),
-        StatusCode::UNPROCESSABLE_ENTITY,
+        custom,
+        status,
     )
     .await
 }

@@ -68,6 +68,9 @@ pub struct TicketQuery {
     /// Rows to skip (default 0).
     #[param(minimum = 0)]
     pub offset: Option<i64>,
+    /// Custom-field values the tickets must hold, as a JSON object by field code
+    /// (`{"device": "router"}`); each ticket carries its values in `custom`.
+    pub cf: Option<String>,
 }
 
 impl TicketQuery {
@@ -115,6 +118,7 @@ impl TicketQuery {
             q: self.q,
             limit: crate::extract::page_limit(self.limit, 50, 200)?,
             offset,
+            custom: Vec::new(),
         })
     }
 }
@@ -129,7 +133,15 @@ pub async fn list(
     auth: Auth,
     QueryParams(q): QueryParams<TicketQuery>,
 ) -> Result<Response, ApiError> {
-    let filter = q.filter(&auth)?;
+    let cf = q.cf.clone();
+    let mut filter = q.filter(&auth)?;
+    filter.custom = crate::features::custom_field::api::list_filters(
+        &st,
+        &auth.actor,
+        guanxi_domain::custom_field::FieldEntity::Ticket,
+        cf.as_deref(),
+    )
+    .await?;
     let page = uc::list_tickets(&st.store, &auth.actor, &filter).await?;
     Ok((
         [(

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
+use guanxi_domain::custom_field::FieldEntity;
 use guanxi_domain::money::parse_money;
 use guanxi_domain::role::Permission;
 use guanxi_domain::ticket::records::{TargetState, Ticket, TicketCategory};
@@ -25,6 +26,8 @@ use guanxi_text::i18n::message;
 
 use guanxi_app::ticket as uc;
 
+use crate::features::custom_field::list::{page_pairs, CustomFilterView, ListFields};
+use crate::features::custom_field::{CustomInput, NewRecordFields};
 use crate::features::customers::list::user_names;
 use crate::state::AppState;
 use crate::ui::format;
@@ -50,6 +53,8 @@ pub struct RowView {
     breached: bool,
     paused: bool,
     severe: bool,
+    /// One cell per custom field (the desk's columns).
+    custom: Vec<String>,
 }
 
 /// One SLA target as the ticket page shows it.
@@ -85,6 +90,9 @@ struct DeskTpl {
     tabs: Vec<QueueTab>,
     rows: Vec<RowView>,
     next_url: String,
+    custom_filters: Vec<CustomFilterView>,
+    /// The custom fields' column headings.
+    custom_headings: Vec<String>,
 }
 
 #[derive(Template)]
@@ -96,6 +104,8 @@ struct NewTpl {
     categories: Vec<(i64, String)>,
     queues: Vec<(i64, String)>,
     customer_name: String,
+    /// The ticket's custom fields.
+    custom: Vec<CustomInput>,
 }
 
 impl NewTpl {
@@ -302,6 +312,7 @@ fn row(ctx: &Ctx, t: &Ticket, names: &HashMap<i64, String>, tz: chrono::FixedOff
             || t.resolution.breached_at.is_some(),
         paused: t.paused,
         severe: t.severe,
+        custom: Vec::new(),
     }
 }
 
@@ -376,6 +387,8 @@ async fn desk_page(
     let words = q.get("q").unwrap_or("").to_string();
     let kind = q.get("kind").and_then(|k| TicketKind::parse(k).ok());
     let category = q.get("category").and_then(|c| c.parse::<i64>().ok());
+    let fields = ListFields::of(st, user, FieldEntity::Ticket).await?;
+    let custom = fields.filters(st, user, FieldEntity::Ticket, q).await?;
     let list = uc::list_tickets(
         &st.store,
         &user.actor,
@@ -387,6 +400,7 @@ async fn desk_page(
             q: Some(words.clone()).filter(|w| !w.is_empty()),
             limit: PAGE,
             offset: (page - 1) * PAGE,
+            custom,
         },
     )
     .await
@@ -410,7 +424,16 @@ async fn desk_page(
     let rows = list
         .items
         .iter()
-        .map(|t| row(&ctx, t, &names, tz))
+        .map(|t| RowView {
+            custom: fields.cells(user, &t.custom),
+            ..row(&ctx, t, &names, tz)
+        })
+        .collect();
+    // The next page keeps the custom-field filters.
+    let cf_query: String = page_pairs(q)
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("&cf.{k}={}", crate::ui::session::urlencode(v)))
         .collect();
     let tpl = DeskTpl {
         flash,
@@ -431,10 +454,12 @@ async fn desk_page(
             .collect(),
         rows,
         next_url: if list.more {
-            link(view_code, queue, state_code, &words, &extra, page + 1)
+            link(view_code, queue, state_code, &words, &extra, page + 1) + &cf_query
         } else {
             String::new()
         },
+        custom_filters: fields.inputs(user, &ctx, q),
+        custom_headings: fields.headings(user),
         q: words,
         extra,
         ctx,
@@ -570,6 +595,10 @@ pub async fn new_form(
         v.insert(k.into(), q.get(k).unwrap_or(d).to_string());
     }
     let (categories, queues) = choices(&st, &user).await?;
+    let custom = NewRecordFields::of(&st, &user, FieldEntity::Ticket)
+        .await?
+        .inputs(&st, &user, None, &[])
+        .await?;
     Ok(render(
         user.locale,
         &NewTpl {
@@ -579,6 +608,7 @@ pub async fn new_form(
             categories,
             queues,
             customer_name,
+            custom,
         },
     ))
 }
@@ -617,6 +647,7 @@ pub async fn create(
     Submitted { user, form }: Submitted,
 ) -> Result<Response, UiError> {
     user.require(Permission::WorkTickets)?;
+    let fields = NewRecordFields::of(&st, &user, FieldEntity::Ticket).await?;
     let mut errs = Vec::new();
     let kind = coded(&form, &mut errs, "kind", TicketKind::parse);
     let channel = coded(&form, &mut errs, "channel", InteractionChannel::parse);
@@ -647,6 +678,7 @@ pub async fn create(
                 order_id,
                 product_sku: form.get("product_sku").map(String::from),
                 severe: form.checked("severe"),
+                custom: fields.sent(&user, &form),
             };
             uc::open_ticket(&st.store, &user.actor, t)
                 .await
@@ -658,6 +690,7 @@ pub async fn create(
         Ok(t) => Ok(Redirect::to(&format!("/tickets/{}", t.id)).into_response()),
         Err(Some(errs)) => {
             let (categories, queues) = choices(&st, &user).await?;
+            let custom = fields.inputs(&st, &user, Some(&form), &errs).await?;
             let tpl = NewTpl {
                 ctx: user.ctx("ticket.new"),
                 errors: localized_errors(user.locale, &errs),
@@ -665,6 +698,7 @@ pub async fn create(
                 categories,
                 queues,
                 customer_name: String::new(),
+                custom,
             };
             let mut r = render(user.locale, &tpl);
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
