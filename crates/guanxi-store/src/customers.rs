@@ -537,10 +537,10 @@ pub(crate) async fn write_update(
 /// A condition on another table (tier, tag, search words …) is written as `c.id IN (…)` by
 /// default, which reads that table's matches by its index first — right when they are few,
 /// or on PostgreSQL, which turns either form into the same semi-join. `dense` writes them as
-/// a correlated `EXISTS` instead: one primary-key probe per customer walked, for the
-/// [`ListPlan::Dense`] page that walks the sort's index (building the list of 300,000 members
-/// of a common tag first would cost more than the page).
-fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter, dense: bool) {
+/// a correlated test instead (see [`Walk`]): one primary-key probe per customer walked, for
+/// the [`ListPlan::Dense`] page that walks the sort's index (building the list of 300,000
+/// members of a common tag first would cost more than the page).
+fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter, dense: Option<Walk>) {
     push_scope(q, actor);
     for own in own_columns(f) {
         q.push(&format!(" AND c.{} = ", own.column)).arg(own.value);
@@ -551,7 +551,16 @@ fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter, dense
         crate::segments::push_segment(q, sf, &crate::segments::KeptPlan::default());
     }
     for m in memberships(f) {
-        if dense {
+        if dense == Some(Walk::Probe) {
+            q.push(&format!(
+                " AND (SELECT 1 FROM {} WHERE {} = c.id AND ",
+                m.table, m.key
+            ));
+            (m.condition)(q);
+            q.push(" LIMIT 1) IS NOT NULL");
+            continue;
+        }
+        if dense.is_some() {
             q.push(&format!(
                 " AND EXISTS (SELECT 1 FROM {} WHERE {} = c.id AND ",
                 m.table, m.key
@@ -565,6 +574,18 @@ fn push_list_filter(q: &mut SqlBuilder, actor: &Actor, f: &CustomerFilter, dense
         (m.condition)(q);
         q.push(")");
     }
+}
+
+/// How a dense page's walk tests a membership (a tag, a score, a custom value) per customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// `EXISTS (…)`: SQLite probes it per row of the walked index.
+    Exists,
+    /// A correlated `(SELECT 1 … LIMIT 1) IS NOT NULL`: PostgreSQL cannot turn it into a join,
+    /// so it walks the sort's index as told. With `EXISTS` it estimated a custom value's
+    /// matches blind (the field is a subquery) and read all 19,500 "gold" values and sorted
+    /// them for a page sorted by name: 174 ms.
+    Probe,
 }
 
 /// Loads one live customer row within scope, or NotFound.
@@ -1137,16 +1158,21 @@ impl Store {
         cap: i64,
     ) -> Result<(i64, bool)> {
         check_score_filters(f)?;
-        // On SQLite a page filtered on custom fields only is counted from its first field's
-        // index, each entry's customer checked by id, up to the cap: `c.id IN (…)` would
-        // first list every match (600,000 of a million: 75 ms) to count ten thousand of them,
-        // and a walk of the customers crosses fifty rows per match of a 2 % value.
-        if custom_only(f) && self.backend() == crate::db::Backend::Sqlite {
+        // A page filtered on custom fields only is counted from its first field's index, each
+        // entry's customer checked by id, up to the cap: `c.id IN (…)` would first list every
+        // match (600,000 of a million: 75 ms on SQLite; PostgreSQL hashed them, 0.8 s) to
+        // count ten thousand of them, and a walk of the customers crosses fifty rows per match
+        // of a 2 % value. SQLite is told the join order; PostgreSQL finds it.
+        if custom_only(f) {
             if let Some(((code, test), rest)) = f.custom.split_first() {
-                let mut q = SqlBuilder::new(
+                let join = match self.backend() {
+                    crate::db::Backend::Sqlite => "CROSS JOIN",
+                    crate::db::Backend::Postgres => "JOIN",
+                };
+                let mut q = SqlBuilder::new(&format!(
                     "SELECT COUNT(*) FROM (SELECT DISTINCT c.id FROM custom_values v \
-                     CROSS JOIN customers c ON c.id = v.record_id WHERE ",
-                );
+                     {join} customers c ON c.id = v.record_id WHERE "
+                ));
                 crate::custom_field::push_value_condition(&mut q, "customer", code, test);
                 q.push(" AND c.deleted_at IS NULL");
                 push_scope(&mut q, actor);
@@ -1165,7 +1191,7 @@ impl Store {
         let mut q = SqlBuilder::new(
             "SELECT COUNT(*) FROM (SELECT 1 FROM customers c WHERE c.deleted_at IS NULL",
         );
-        push_list_filter(&mut q, actor, f, false);
+        push_list_filter(&mut q, actor, f, None);
         q.push(" LIMIT ").int(cap + 1).push(") t");
         let (n,): (i64,) = q.query_as().fetch_one(&self.read).await?;
         Ok((n.min(cap), n > cap))
@@ -1194,12 +1220,15 @@ impl Store {
         check_score_filters(f)?;
         let limit = f.limit.clamp(1, 200);
         let mut conn = self.read.acquire().await?;
-        let mut rows = page_rows(&mut conn, actor, f, plan, limit).await?;
+        let sqlite = self.backend() == crate::db::Backend::Sqlite;
+        let mut rows = page_rows(&mut conn, sqlite, actor, f, plan, limit).await?;
         // A short dense page is either the last one or a filter the walk's window missed
         // (its matches gathered at the far end of the sort order): the filter's own index
         // gives the true page either way.
         if plan == Some(ListPlan::Dense) && rows.len() as i64 <= limit {
-            rows = page_rows(&mut conn, actor, f, Some(ListPlan::Sparse), limit).await?;
+            // PostgreSQL reads those matches its own way.
+            let sparse = sqlite.then_some(ListPlan::Sparse);
+            rows = page_rows(&mut conn, sqlite, actor, f, sparse, limit).await?;
         }
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
@@ -1221,8 +1250,11 @@ impl Store {
         })
     }
 
-    /// The plan a customer-list page takes on SQLite (`None` on PostgreSQL, whose planner
-    /// chooses with statistics): see [`ListPlan`].
+    /// The plan a customer-list page takes on SQLite: see [`ListPlan`]. PostgreSQL's planner
+    /// chooses with statistics (`None`) except for a page filtered on custom fields only: it
+    /// cannot tell how common a value is (the field is found by a subquery) and hashed the
+    /// 600,000 customers of a common value for a page of fifty (0.8 s), so from
+    /// [`CUSTOM_DENSE_MATCHES`] matches such a page walks the sort's order there too.
     ///
     /// The probe counts each filter's matches alone, up to [`DENSE_MATCHES`], from that
     /// filter's own index, and takes the fewest: an upper bound of the page's matches that
@@ -1232,14 +1264,15 @@ impl Store {
     /// dense walk's window bounds the cost and the page is read sparse after all. A segment's
     /// rule has no index to count by alone, so a list with one counts its matches together.
     pub async fn list_plan(&self, actor: &Actor, f: &CustomerFilter) -> Result<Option<ListPlan>> {
-        if self.backend() != crate::db::Backend::Sqlite {
+        let sqlite = self.backend() == crate::db::Backend::Sqlite;
+        if !sqlite && !custom_only(f) {
             return Ok(None);
         }
         let n: i64 = if f.segment.is_some() {
             let mut probe = SqlBuilder::new(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM customers c WHERE c.deleted_at IS NULL",
             );
-            push_list_filter(&mut probe, actor, f, false);
+            push_list_filter(&mut probe, actor, f, None);
             probe.push(" LIMIT ").int(DENSE_MATCHES).push(") t");
             probe.query_scalar().fetch_one(&self.read).await?
         } else {
@@ -1255,7 +1288,7 @@ impl Store {
                 ));
             };
             let close = |probe: &mut SqlBuilder| {
-                probe.push(" LIMIT ").int(DENSE_MATCHES).push(")");
+                probe.push(" LIMIT ").int(DENSE_MATCHES).push(") m");
             };
             if actor.scope == RecordScope::OwnAndTeam {
                 term(&mut probe, "customers c");
@@ -1286,11 +1319,13 @@ impl Store {
         } else {
             DENSE_MATCHES
         };
-        Ok(Some(if n >= dense_at {
-            ListPlan::Dense
+        Ok(if n >= dense_at {
+            Some(ListPlan::Dense)
+        } else if sqlite {
+            Some(ListPlan::Sparse)
         } else {
-            ListPlan::Sparse
-        }))
+            None
+        })
     }
 
     /// What the database will do for a customer-list page under `plan` (SQLite's
@@ -1307,15 +1342,18 @@ impl Store {
         let window = plan
             .filter(|p| *p == ListPlan::Dense)
             .map(|_| ("0".to_string(), 0));
-        let mut q = list_query(actor, f, plan, window)?;
+        let sqlite = self.backend() == crate::db::Backend::Sqlite;
+        let mut q = list_query(sqlite, actor, f, plan, window)?;
         push_order(&mut q, f, plan, 50);
         q.explain(&self.read, self.backend()).await
     }
 }
 
-/// A customer-list page's query up to its `ORDER BY`: columns, the plan's hint, the scope,
-/// every filter and the cursor.
+/// A customer-list page's query up to its `ORDER BY`: columns, the plan's hint (`sqlite`:
+/// PostgreSQL takes none, a dense page's bounded walk is its own plan there), the scope, every
+/// filter and the cursor.
 fn list_query(
+    sqlite: bool,
     actor: &Actor,
     f: &CustomerFilter,
     plan: Option<ListPlan>,
@@ -1325,6 +1363,7 @@ fn list_query(
     // what lets a page use them.
     let live = "c.deleted_at IS NULL";
     let hint = match (plan, walk_index(f)) {
+        _ if !sqlite => String::new(),
         (Some(ListPlan::Dense), Some(index)) => format!(" INDEXED BY {index}"),
         // The id order is the table's own: walk it, not an index.
         (Some(ListPlan::Dense), None) => " NOT INDEXED".to_string(),
@@ -1353,7 +1392,9 @@ fn list_query(
         push_sort_value(&mut q, f, value)?;
         q.push(", ").int(id).push(")");
     }
-    push_list_filter(&mut q, actor, f, plan == Some(ListPlan::Dense));
+    let walk =
+        (plan == Some(ListPlan::Dense)).then_some(if sqlite { Walk::Exists } else { Walk::Probe });
+    push_list_filter(&mut q, actor, f, walk);
     Ok(q)
 }
 
@@ -1408,36 +1449,42 @@ fn sort_expr(f: &CustomerFilter, plan: Option<ListPlan>) -> String {
 /// The rows of one list page under `plan`.
 async fn page_rows(
     conn: &mut AnyConnection,
+    sqlite: bool,
     actor: &Actor,
     f: &CustomerFilter,
     plan: Option<ListPlan>,
     limit: i64,
 ) -> Result<Vec<CustomerRow>> {
     let window_end = match plan {
-        Some(ListPlan::Dense) => window_end(conn, f).await?,
+        Some(ListPlan::Dense) => window_end(conn, sqlite, f).await?,
         _ => None,
     };
-    let mut q = list_query(actor, f, plan, window_end)?;
+    let mut q = list_query(sqlite, actor, f, plan, window_end)?;
     push_order(&mut q, f, plan, limit);
     Ok(q.query_as().fetch_all(&mut *conn).await?)
 }
 
 /// The `(sort value, id)` of the [`WALK_WINDOW`]th customer from the cursor on, in the page's
 /// order, from the walked index of live customers alone; `None` when fewer remain.
-async fn window_end(conn: &mut AnyConnection, f: &CustomerFilter) -> Result<Option<(String, i64)>> {
+async fn window_end(
+    conn: &mut AnyConnection,
+    sqlite: bool,
+    f: &CustomerFilter,
+) -> Result<Option<(String, i64)>> {
     let col = f.sort.column();
     let hint = match walk_index(f) {
-        Some(index) => format!(" INDEXED BY {index}"),
-        None => String::new(),
+        Some(index) if sqlite => format!(" INDEXED BY {index}"),
+        _ => String::new(),
     };
-    let value = if f.sort.is_text() {
-        col.to_string()
+    // PostgreSQL's sort indexes hold every customer (SQLite's, the live ones only): there the
+    // window counts deleted customers too, which keeps it an index-only read (a window of live
+    // ones took the owners' partial index and a sort of every customer: 0.96 s).
+    let live = if sqlite {
+        " WHERE c.deleted_at IS NULL"
     } else {
-        format!("CAST({col} AS TEXT)")
+        " WHERE 1 = 1"
     };
-    let mut q = SqlBuilder::new(&format!(
-        "SELECT {value}, c.id FROM customers c{hint} WHERE c.deleted_at IS NULL"
-    ));
+    let mut q = SqlBuilder::new(&format!("SELECT {col}, c.id FROM customers c{hint}{live}"));
     if let Some(own) = walked_column(f) {
         q.push(&format!(" AND c.{} = ", own.column)).arg(own.value);
     }
@@ -1446,9 +1493,18 @@ async fn window_end(conn: &mut AnyConnection, f: &CustomerFilter) -> Result<Opti
     q.push(&format!(
         " ORDER BY {col} {dir}, c.id {dir} LIMIT 1 OFFSET {WALK_WINDOW}"
     ));
-    Ok(q.query_as::<(String, i64)>()
-        .fetch_optional(&mut *conn)
-        .await?)
+    // The sort value is read as stored (a cast in the select list made PostgreSQL sort every
+    // customer rather than walk the index: 1.3 s) and carried as text like a cursor's.
+    Ok(if f.sort.is_text() {
+        q.query_as::<(String, i64)>()
+            .fetch_optional(&mut *conn)
+            .await?
+    } else {
+        q.query_as::<(i64, i64)>()
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|(v, id)| (v.to_string(), id))
+    })
 }
 
 /// The keyset condition of a page after the first: past the cursor's `(sort value, id)`.

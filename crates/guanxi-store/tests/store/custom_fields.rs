@@ -97,15 +97,17 @@ async fn listed(s: &Store, actor: &Actor, custom: Vec<(String, CustomTest)>) -> 
     if names.len() > 1 {
         assert_eq!(s.count_customers(actor, &f, 1).await.unwrap(), (1, true));
     }
-    // Both plans of a SQLite page agree with the database's own.
-    let plans = if s.backend() == Backend::Sqlite { 2 } else { 0 };
-    for plan in [
-        guanxi_store::customers::ListPlan::Sparse,
-        guanxi_store::customers::ListPlan::Dense,
-    ]
-    .into_iter()
-    .take(plans)
-    {
+    // Both plans of a SQLite page agree with the database's own, and so does PostgreSQL's
+    // walk of the sort's order (its plan from a few thousand matches).
+    let plans = if s.backend() == Backend::Sqlite {
+        vec![
+            guanxi_store::customers::ListPlan::Sparse,
+            guanxi_store::customers::ListPlan::Dense,
+        ]
+    } else {
+        vec![guanxi_store::customers::ListPlan::Dense]
+    };
+    for plan in plans {
         let mut again: Vec<String> = s
             .list_customers_as(actor, &f, Some(plan))
             .await
