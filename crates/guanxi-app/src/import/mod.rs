@@ -296,7 +296,7 @@ pub async fn upload(
     let (sheet, table) = book
         .sheet(None)
         .ok_or_else(|| ValidationErrors::single("file", "empty_file"))?;
-    let custom = import_fields(store, actor).await?;
+    let custom = import_fields(store, actor, entity).await?;
     let settings = ImportSettings {
         mapping: suggested(entity, table, &custom),
         on_duplicate: DuplicateChoice::Skip,
@@ -336,13 +336,11 @@ pub async fn upload(
 /// by their code or either label.
 fn suggested(entity: &str, table: &Table, custom: &[FieldDefinition]) -> Vec<Option<String>> {
     let sample: Vec<Vec<String>> = table.rows.iter().take(50).cloned().collect();
-    if let Some(kind) = record_kind(entity) {
-        return (kind.suggest)(&table.headers, &sample)
-            .into_iter()
-            .map(|f| f.map(str::to_string))
-            .collect();
-    }
-    let mut out: Vec<Option<String>> = suggest_fields(&table.headers, &sample)
+    let built_in = match record_kind(entity) {
+        Some(kind) => (kind.suggest)(&table.headers, &sample),
+        None => suggest_fields(&table.headers, &sample),
+    };
+    let mut out: Vec<Option<String>> = built_in
         .into_iter()
         .map(|f| f.map(str::to_string))
         .collect();
@@ -377,17 +375,29 @@ fn record_kind(entity: &str) -> Option<records::KindTable> {
 
 /// Whether a mapping target is a built-in field or one of the writable custom fields.
 fn is_target(entity: &str, f: &str, custom: &[FieldDefinition]) -> bool {
-    if let Some(kind) = record_kind(entity) {
-        return kind.fields.contains(&f);
-    }
-    FIELDS.contains(&f)
+    let built_in = match record_kind(entity) {
+        Some(kind) => kind.fields,
+        None => FIELDS,
+    };
+    built_in.contains(&f)
         || f.strip_prefix(CUSTOM_PREFIX)
             .is_some_and(|code| custom.iter().any(|d| d.code == code))
 }
 
-/// The customer fields an import may fill for `actor`: the custom fields it may write.
-pub async fn import_fields(store: &Store, actor: &Actor) -> Result<Vec<FieldDefinition>, AppError> {
-    let cat = crate::custom_field::catalogue(store, FieldEntity::Customer).await?;
+/// The custom fields an import of `entity` may fill for `actor` (those it may write): the
+/// customers' for a file of customers, the deals' for a file of opportunities, none for
+/// orders and interactions, which have no fields of their own.
+pub async fn import_fields(
+    store: &Store,
+    actor: &Actor,
+    entity: &str,
+) -> Result<Vec<FieldDefinition>, AppError> {
+    let entity = match entity {
+        "customers" => FieldEntity::Customer,
+        "opportunities" => FieldEntity::Opportunity,
+        _ => return Ok(Vec::new()),
+    };
+    let cat = crate::custom_field::catalogue(store, entity).await?;
     Ok(cat
         .visible(actor)
         .filter(|d| d.readable_by(actor))
@@ -587,7 +597,7 @@ pub async fn save_settings(
             old.update_mode
         }),
     };
-    let custom = import_fields(store, actor).await?;
+    let custom = import_fields(store, actor, &b.entity).await?;
     for (i, f) in input.update_except.iter().enumerate() {
         if !is_target(&b.entity, f, &custom) {
             errs.push(ValidationError::new(
@@ -746,7 +756,7 @@ async fn work_out(
 ) -> Result<Worked, AppError> {
     let book = read_file(&store.import_file(batch.id).await?)?;
     let (layout, rows) = open_sheet(book, batch.sheet.as_deref())?;
-    let custom = import_fields(store, actor).await?;
+    let custom = import_fields(store, actor, &batch.entity).await?;
     let columns = settings.columns(&batch.entity, &layout.headers, &custom)?;
     let total = rows.len();
     let source = SourceChannel::parse(&settings.source)

@@ -5,6 +5,7 @@
 //! customer already on file is a duplicate, skipped or reported.
 
 use chrono::{DateTime, Utc};
+use guanxi_domain::custom_field::{CustomValue, FieldDefinition, FieldEntity};
 use guanxi_domain::import::opportunities::{
     opportunity_row, suggest_opportunity_fields, OpportunityRow, OPPORTUNITY_FIELDS,
 };
@@ -15,6 +16,7 @@ use guanxi_domain::pipeline::opportunity::OpportunityInput;
 use guanxi_domain::pipeline::stage::StageKind;
 use guanxi_domain::records::User;
 use guanxi_domain::role::Actor;
+use guanxi_store::custom_field::CustomChange;
 use guanxi_store::import::Progress;
 use guanxi_store::pipeline::Pipeline;
 use guanxi_store::Store;
@@ -26,10 +28,12 @@ use super::{Columns, FieldValue, ImportSettings};
 use crate::AppError;
 use guanxi_text::format;
 
-/// The pipelines and users a deal's names are found among.
+/// The pipelines and users a deal's names are found among, and the deals' custom fields a
+/// column may fill (the mapping step checked which ones the importer may write).
 pub(super) struct Book {
     pipelines: Vec<Pipeline>,
     users: Vec<User>,
+    custom: Vec<FieldDefinition>,
 }
 
 /// A read row with what was found for it: the deal ready to create (its customer still to
@@ -40,6 +44,80 @@ pub(super) struct DealRow {
     pipeline: String,
     stage: String,
     owner: String,
+    /// The custom values its mapped `cf.<code>` columns hold.
+    custom: Vec<CustomChange>,
+}
+
+/// A row's deal, checked as one entered in the pipeline (its custom values apart).
+fn check_deal(
+    line: u64,
+    get: &dyn Fn(&str) -> Option<(String, String)>,
+    settings: &ImportSettings,
+    book: &Book,
+    now: DateTime<Utc>,
+) -> Result<DealRow, LineProblems> {
+    let mut row = opportunity_row(line, get, settings.utc_offset_hours, now)?;
+    let Found {
+        pipeline_id,
+        stage_id,
+        owner_id,
+        names: [pipeline, stage, owner],
+    } = resolve(&row, settings, book)?;
+    // The deal is checked as one entered in the pipeline, its customer standing in until
+    // found (any id passes the check; the write checks the real one).
+    let input = OpportunityInput {
+        customer_id: 1,
+        pipeline_id,
+        stage_id,
+        owner_id,
+        ..row.input.clone()
+    };
+    match input.validate() {
+        Ok(mut valid) => {
+            valid.customer_id = 0;
+            row.input = valid;
+            Ok(DealRow {
+                row,
+                pipeline,
+                stage,
+                owner,
+                custom: Vec::new(),
+            })
+        }
+        Err(e) => Err(e
+            .0
+            .into_iter()
+            .map(|x| (column_of(&row, get, &x.field), x.message_key))
+            .collect()),
+    }
+}
+
+/// The custom values of a row's mapped `cf.<code>` columns, each cell read as a form reads
+/// it; a cell the field cannot hold is a problem in its column. An empty cell sets nothing.
+fn custom_values(
+    get: &dyn Fn(&str) -> Option<(String, String)>,
+    fields: &[FieldDefinition],
+) -> Result<Vec<CustomChange>, LineProblems> {
+    let mut out = Vec::new();
+    let mut errs = Vec::new();
+    for def in fields {
+        let Some((header, cell)) = get(&crate::custom_field::form_name(def)) else {
+            continue;
+        };
+        match CustomValue::parse_text(def, &cell) {
+            Ok(Some(v)) => out.push(CustomChange {
+                field: def.clone(),
+                value: Some(v),
+            }),
+            Ok(None) => {}
+            Err(code) => errs.push((header, code)),
+        }
+    }
+    if errs.is_empty() {
+        Ok(out)
+    } else {
+        Err(errs)
+    }
 }
 
 /// The file's column of a field the deal's check names.
@@ -165,12 +243,15 @@ impl RecordKind for Opportunities {
     }
     type Row = DealRow;
     type Context = Book;
-    type Record = (OpportunityInput, Option<DateTime<Utc>>);
+    type Record = (OpportunityInput, Option<DateTime<Utc>>, Vec<CustomChange>);
 
     async fn context(store: &Store) -> Result<Book, AppError> {
         Ok(Book {
             pipelines: store.list_pipelines().await?,
             users: store.list_users().await?,
+            custom: crate::custom_field::catalogue(store, FieldEntity::Opportunity)
+                .await?
+                .fields,
         })
     }
 
@@ -181,37 +262,20 @@ impl RecordKind for Opportunities {
         book: &Book,
         now: DateTime<Utc>,
     ) -> Result<DealRow, LineProblems> {
-        let mut row = opportunity_row(line, get, settings.utc_offset_hours, now)?;
-        let Found {
-            pipeline_id,
-            stage_id,
-            owner_id,
-            names: [pipeline, stage, owner],
-        } = resolve(&row, settings, book)?;
-        // The deal is checked as one entered in the pipeline, its customer standing in until
-        // found (any id passes the check; the write checks the real one).
-        let input = OpportunityInput {
-            customer_id: 1,
-            pipeline_id,
-            stage_id,
-            owner_id,
-            ..row.input.clone()
-        };
-        match input.validate() {
-            Ok(mut valid) => {
-                valid.customer_id = 0;
-                row.input = valid;
-                Ok(DealRow {
-                    row,
-                    pipeline,
-                    stage,
-                    owner,
-                })
+        // Every problem of the row at once: the deal's and its custom fields'.
+        match (
+            check_deal(line, get, settings, book, now),
+            custom_values(get, &book.custom),
+        ) {
+            (Ok(mut deal), Ok(custom)) => {
+                deal.custom = custom;
+                Ok(deal)
             }
-            Err(e) => Err(e
-                .0
+            (deal, custom) => Err(deal
+                .err()
+                .unwrap_or_default()
                 .into_iter()
-                .map(|x| (column_of(&row, get, &x.field), x.message_key))
+                .chain(custom.err().unwrap_or_default())
                 .collect()),
         }
     }
@@ -226,14 +290,14 @@ impl RecordKind for Opportunities {
 
     fn group(checked: Vec<Checked<DealRow>>) -> (Vec<Unit<Self::Record>>, Vec<RowError>) {
         one_per_row(checked, |d| {
-            (d.row.customer, (d.row.input, d.row.created_at))
+            (d.row.customer, (d.row.input, d.row.created_at, d.custom))
         })
     }
 
     fn stored_values(d: &DealRow, columns: &Columns, settings: &ImportSettings) -> Vec<FieldValue> {
         let i = &d.row.input;
         let zone = format::zone(settings.utc_offset_hours);
-        mapped_values(
+        let mut values = mapped_values(
             OPPORTUNITY_FIELDS,
             columns,
             &d.row.customer.0,
@@ -253,7 +317,15 @@ impl RecordKind for Opportunities {
                 "created_at" => d.row.created_at.map(|t| format::datetime(t, zone)),
                 _ => None,
             },
-        )
+        );
+        values.extend(d.custom.iter().filter_map(|c| {
+            let v = c.value.as_ref()?;
+            Some(FieldValue {
+                field: crate::custom_field::form_name(&c.field),
+                value: v.to_input(),
+            })
+        }));
+        values
     }
 
     async fn on_file<'a>(
@@ -263,10 +335,10 @@ impl RecordKind for Opportunities {
     ) -> Result<Vec<Option<OnFile>>, AppError> {
         let keys: Vec<(i64, &str)> = records
             .iter()
-            .map(|(c, (i, _))| (*c, i.name.as_str()))
+            .map(|(c, (i, _, _))| (*c, i.name.as_str()))
             .collect();
         let stored = store.opportunities_on_file(&keys).await?;
-        on_file_of_customers(store, actor, records, stored, |(i, _)| i.name.clone()).await
+        on_file_of_customers(store, actor, records, stored, |(i, _, _)| i.name.clone()).await
     }
 
     async fn write<'a>(
@@ -278,9 +350,9 @@ impl RecordKind for Opportunities {
     ) -> Result<Written, AppError> {
         let deals = records
             .into_iter()
-            .map(|(line, customer, (mut deal, at))| {
+            .map(|(line, customer, (mut deal, at, custom))| {
                 deal.customer_id = customer;
-                (line, deal, at)
+                (line, deal, at, custom)
             })
             .collect();
         let records = store

@@ -190,7 +190,8 @@ pub(super) async fn work_out<K: RecordKind>(
 ) -> Result<Worked<K>, AppError> {
     let book = read_file(&store.import_file(batch.id).await?)?;
     let (layout, rows) = open_sheet(book, batch.sheet.as_deref())?;
-    let columns = settings.columns(K::ENTITY, &layout.headers, &[])?;
+    let custom = super::import_fields(store, actor, K::ENTITY).await?;
+    let columns = settings.columns(K::ENTITY, &layout.headers, &custom)?;
     let total = rows.len();
     let report = |phase: &'static str| {
         if let Some(id) = id {

@@ -12,4 +12,5 @@ mod write;
 pub use batches::*;
 pub use orders::*;
 pub use policy::ImportPolicy;
+pub use records::ImportedDeal;
 pub use write::*;

@@ -34,6 +34,8 @@ struct Undoable {
     deletable: &'static str,
     /// Rows hanging off it, deleted first: (table, column naming the record).
     children: &'static [(&'static str, &'static str)],
+    /// The custom-field entity whose values it carries (removed with it), if any.
+    custom_entity: Option<&'static str>,
     /// The `ref_id`s of its timeline events, `{ids}` standing for the records' ids (read
     /// before the children go: a deal's events are its stage changes).
     events: &'static str,
@@ -50,6 +52,7 @@ const UNDOABLE: [Undoable; 3] = [
              AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = r) \
              AND NOT EXISTS (SELECT 1 FROM opportunities p WHERE p.order_id = r)",
         children: &[("order_lines", "order_id")],
+        custom_entity: None,
         events: "{ids}",
     },
     Undoable {
@@ -59,6 +62,7 @@ const UNDOABLE: [Undoable; 3] = [
         deletable: "EXISTS (SELECT 1 FROM interactions i WHERE i.id = r AND i.version = 1) \
              AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.interaction_id = r)",
         children: &[],
+        custom_entity: None,
         events: "{ids}",
     },
     Undoable {
@@ -72,9 +76,19 @@ const UNDOABLE: [Undoable; 3] = [
             ("opportunity_lines", "opportunity_id"),
             ("opportunity_stage_changes", "opportunity_id"),
         ],
+        custom_entity: Some("opportunity"),
         events: "SELECT id FROM opportunity_stage_changes WHERE opportunity_id IN ({ids})",
     },
 ];
+
+/// A deal an import writes: its file line, the deal, when it was opened (as of the file, or
+/// now) and its custom values.
+pub type ImportedDeal = (
+    u64,
+    OpportunityInput,
+    Option<DateTime<Utc>>,
+    Vec<crate::custom_field::CustomChange>,
+);
 
 impl Store {
     /// Records an import created (non-zero only once its write committed): how a retried
@@ -165,13 +179,15 @@ impl Store {
         &self,
         actor: &Actor,
         import_id: i64,
-        rows: Vec<(u64, OpportunityInput, Option<DateTime<Utc>>)>,
+        rows: Vec<ImportedDeal>,
         progress: Progress,
     ) -> Result<u64> {
         let now = Utc::now();
         let mut tx = self.begin_write().await?;
-        for (i, (line, deal, at)) in rows.iter().enumerate() {
+        for (i, (line, deal, at, custom)) in rows.iter().enumerate() {
             let created = insert_opportunity(&mut tx, actor, deal, at.unwrap_or(now)).await?;
+            crate::custom_field::write_values_in(&mut tx, actor, "opportunity", created.id, custom)
+                .await?;
             record_created(&mut tx, import_id, "opportunity", created.id, *line).await?;
             if (i + 1) % PROGRESS_EVERY == 0 {
                 progress(i as u64 + 1);
@@ -220,6 +236,16 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+            }
+            if let Some(entity) = u.custom_entity {
+                // `record_id` is shared by every entity: only this one's fields.
+                sqlx::query(&format!(
+                    "DELETE FROM custom_values WHERE record_id IN ({ids}) AND field_id IN \
+                     (SELECT f.id FROM custom_fields f WHERE f.entity = '{entity}')"
+                ))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             }
             audit_each(
                 &mut tx,

@@ -982,17 +982,61 @@ async fn imported_deals_start_their_history_and_are_undone(db: &TestDb) {
     let opened = chrono::DateTime::parse_from_rfc3339("2026-10-01T02:00:00Z")
         .unwrap()
         .with_timezone(&Utc);
+    // A deal's custom value travels with it, and the undo takes it back with the deal.
+    let region = s
+        .create_custom_field(
+            &a,
+            &guanxi_domain::custom_field::FieldInput {
+                entity: guanxi_domain::custom_field::FieldEntity::Opportunity,
+                applies_to: guanxi_domain::custom_field::AppliesTo::All,
+                code: "region".into(),
+                kind: guanxi_domain::custom_field::FieldKind::Text,
+                label_zh: "区域".into(),
+                label_en: "Region".into(),
+                choices: Vec::new(),
+                required: false,
+                visible_to: Vec::new(),
+                sensitive: false,
+                position: 0,
+            }
+            .validate()
+            .unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let east = guanxi_store::custom_field::CustomChange {
+        field: region.clone(),
+        value: guanxi_domain::custom_field::CustomValue::parse_text(&region, "华东").unwrap(),
+    };
     let (report, _) = progress();
     let n = s
         .import_opportunities(
             &a,
             batch.id,
-            vec![(2, deal("年度采购"), Some(opened)), (3, deal("礼盒"), None)],
+            vec![
+                (2, deal("年度采购"), Some(opened), Vec::new()),
+                (3, deal("礼盒"), None, vec![east]),
+            ],
             report,
         )
         .await
         .unwrap();
     assert_eq!(n, 2);
+    let gift = s
+        .list_opportunities(&a, &Default::default())
+        .await
+        .unwrap()
+        .deals
+        .into_iter()
+        .find(|d| d.name == "礼盒")
+        .unwrap()
+        .id;
+    let values = |id: i64| {
+        let field = region.clone();
+        async move { s.record_custom_values(&[field], id).await.unwrap() }
+    };
+    assert_eq!(values(gift).await.len(), 1);
     assert_eq!(
         s.opportunities_on_file(&[(c.id, "年度采购"), (c.id, "别的")])
             .await
@@ -1044,4 +1088,8 @@ async fn imported_deals_start_their_history_and_are_undone(db: &TestDb) {
         .deals;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].name, "年度采购");
+    assert!(
+        values(gift).await.is_empty(),
+        "its custom value went with it"
+    );
 }

@@ -551,12 +551,24 @@ async fn a_call_log_becomes_interactions_once(app: &TestApp) {
 on_both_backends!(a_deal_sheet_becomes_opportunities_in_their_stages);
 
 /// A sheet of deals: each row a deal in the seeded pipeline, its stage and owner found by
-/// name, opened on the date the sheet gives; an unknown stage, a lost stage and an unknown
-/// owner reported by column; the same deal again a duplicate; the undo removes the deals
-/// and their history.
+/// name, opened on the date the sheet gives, a deal's custom field filled from its column
+/// (matched by label); an unknown stage, a lost stage, an unknown owner and a value the
+/// field cannot hold reported by column; the same deal again a duplicate; the undo removes
+/// the deals, their history and their values.
 async fn a_deal_sheet_becomes_opportunities_in_their_stages(app: &TestApp) {
     let manager = app.user("mgr", Role::Manager, None).await;
+    let admin = app.user("boss", Role::Admin, None).await;
     app.user("wang", Role::Sales, None).await;
+    let (s, f) = admin
+        .post(
+            "/custom-fields",
+            json!({"entity": "opportunity", "code": "region", "kind": "choice",
+                   "label_zh": "区域", "label_en": "Region",
+                   "choices": [{"code": "east", "label_zh": "华东", "label_en": "East"},
+                               {"code": "north", "label_zh": "华北", "label_en": "North"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
     let (s, c) = manager
         .post(
             "/customers",
@@ -566,12 +578,12 @@ async fn a_deal_sheet_becomes_opportunities_in_their_stages(app: &TestApp) {
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let tea = c["id"].as_i64().unwrap();
     let file = format!(
-        "客户编号,商机名称,阶段,负责人,预计金额,赢率,预计成交日期,竞争对手,创建日期\n\
-         {tea},年度茶叶采购,商务谈判,wang,\"120,000\",70%,2027-03-31,竹叶青、八马,2026-10-01\n\
-         {tea},茶具礼盒,,,8000,,,,\n\
-         {tea},旧单,输单,,100,,,,\n\
-         {tea},新品试用,方案计划,nobody,100,,,,\n\
-         {tea},样品,飞天,,100,,,,\n"
+        "客户编号,商机名称,阶段,负责人,预计金额,赢率,预计成交日期,竞争对手,创建日期,区域\n\
+         {tea},年度茶叶采购,商务谈判,wang,\"120,000\",70%,2027-03-31,竹叶青、八马,2026-10-01,华东\n\
+         {tea},茶具礼盒,,,8000,,,,,\n\
+         {tea},旧单,输单,,100,,,,,火星\n\
+         {tea},新品试用,方案计划,nobody,100,,,,,\n\
+         {tea},样品,飞天,,100,,,,,\n"
     );
     let form = csv_form("opportunities", "商机.csv", file.into_bytes());
     let (s, b) = manager
@@ -596,7 +608,8 @@ async fn a_deal_sheet_becomes_opportunities_in_their_stages(app: &TestApp) {
             "probability",
             "expected_close",
             "competitors",
-            "created_at"
+            "created_at",
+            "cf.region"
         ])
     );
     let (s, p) = manager.get(&format!("/imports/{id}/preview")).await;
@@ -605,6 +618,7 @@ async fn a_deal_sheet_becomes_opportunities_in_their_stages(app: &TestApp) {
         problems(&p),
         vec![
             (4, "阶段", "lost_needs_a_move"),
+            (4, "区域", "unknown_value"),
             (5, "负责人", "unknown_user"),
             (6, "阶段", "unknown_stage")
         ]
@@ -615,6 +629,13 @@ async fn a_deal_sheet_becomes_opportunities_in_their_stages(app: &TestApp) {
             .as_array()
             .unwrap()
             .contains(&json!({"field": "amount", "value": "120000.00"})),
+        "{p}"
+    );
+    assert!(
+        p["samples"][0]["values"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"field": "cf.region", "value": "east"})),
         "{p}"
     );
     let br = Browser::login(app, "mgr").await;
@@ -652,6 +673,10 @@ async fn a_deal_sheet_becomes_opportunities_in_their_stages(app: &TestApp) {
         big["created_at"], "2026-09-30T16:00:00Z",
         "opened on the sheet's date"
     );
+    let (_, v) = manager
+        .get(&format!("/opportunities/{}/custom", big["id"]))
+        .await;
+    assert_eq!(v["values"], json!({"region": "east"}), "{v}");
     // The same sheet again: both deals are on file.
     let form = csv_form(
         "opportunities",

@@ -265,13 +265,9 @@ async fn show_page(
             .collect();
     }
     let entity = imp.import.entity.clone();
-    let custom = if entity != "customers" {
-        Vec::new()
-    } else {
-        uc::import_fields(&st.store, &user.actor)
-            .await
-            .map_err(page_err(l))?
-    };
+    let custom = uc::import_fields(&st.store, &user.actor, &entity)
+        .await
+        .map_err(page_err(l))?;
     let ctx_fields = user.ctx("import.title");
     let targets: &[&str] = match entity.as_str() {
         "orders" => ORDER_FIELDS,
