@@ -31,26 +31,31 @@ pub fn page_pairs(q: &FormData) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A list page's custom fields: those the reader sees on `entity`, and the users a user
-/// field names.
+/// A list page's custom fields: those the reader sees on one entity, and the users a user
+/// field names (the page's own directory, read once for the page).
 pub struct ListFields {
+    entity: FieldEntity,
     /// The fields, in order.
     pub defs: Vec<FieldDefinition>,
     users: Vec<(i64, String)>,
 }
 
 impl ListFields {
-    /// The fields of `entity` the user sees.
-    pub async fn of(st: &AppState, user: &UiUser, entity: FieldEntity) -> Result<Self, UiError> {
+    /// The fields of `entity` the user sees; `users`: the active users as (id, name).
+    pub async fn of(
+        st: &AppState,
+        user: &UiUser,
+        entity: FieldEntity,
+        users: &[(i64, String)],
+    ) -> Result<Self, UiError> {
         let defs = guanxi_app::custom_field::visible_fields(&st.store, &user.actor, entity)
             .await
             .map_err(page_err(user.locale))?;
-        let users = if defs.is_empty() {
-            Vec::new()
-        } else {
-            crate::features::customers::list::user_names(st, user).await?
-        };
-        Ok(Self { defs, users })
+        Ok(Self {
+            entity,
+            defs,
+            users: users.to_vec(),
+        })
     }
 
     /// The filters the page's query asks for (a bad one: the page answers 400 naming it).
@@ -58,10 +63,9 @@ impl ListFields {
         &self,
         st: &AppState,
         user: &UiUser,
-        entity: FieldEntity,
         q: &FormData,
     ) -> Result<Vec<(String, CustomTest)>, UiError> {
-        guanxi_app::custom_field::list_filters(&st.store, &user.actor, entity, &page_pairs(q))
+        guanxi_app::custom_field::list_filters(&st.store, &user.actor, self.entity, &page_pairs(q))
             .await
             .map_err(page_err(user.locale))
     }

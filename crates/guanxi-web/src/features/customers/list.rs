@@ -241,10 +241,12 @@ pub async fn list(
         .map_err(bad_query)?;
     let chosen = q.all("col");
     let ctx = user.ctx("customers.title");
+    let owners = user_names(&st, &user).await?;
     let custom_fields = crate::features::custom_field::list::ListFields::of(
         &st,
         &user,
         guanxi_domain::custom_field::FieldEntity::Customer,
+        &owners,
     )
     .await?;
     let custom_defs = &custom_fields.defs;
@@ -268,7 +270,6 @@ pub async fn list(
             label: d.label(l.code()).to_string(),
         }
     }));
-    let owners = user_names(&st, &user).await?;
     let owner_names: HashMap<i64, &str> = owners.iter().map(|(i, n)| (*i, n.as_str())).collect();
     let custom_filters = custom_fields.inputs(&user, &ctx, &q);
     let tz = format::zone(st.utc_offset_hours);

@@ -92,17 +92,15 @@ pub async fn list(
         return Err(bad(&errs));
     }
     let mut f = uc::deal_filter(&query, user.actor.id).map_err(|e| bad(&e.0))?;
-    let fields = ListFields::of(&st, &user, FieldEntity::Opportunity).await?;
-    f.custom = fields
-        .filters(&st, &user, FieldEntity::Opportunity, &q)
-        .await?;
+    let users = user_names(&st, &user).await?;
+    let fields = ListFields::of(&st, &user, FieldEntity::Opportunity, &users).await?;
+    f.custom = fields.filters(&st, &user, &q).await?;
     let page = uc::list(&st.store, &user.actor, &f)
         .await
         .map_err(page_err(l))?;
     let pipelines = uc::pipelines(&st.store, &user.actor)
         .await
         .map_err(page_err(l))?;
-    let users = user_names(&st, &user).await?;
     let names: HashMap<i64, String> = users.iter().cloned().collect();
     let ctx = user.ctx("pipeline.deals");
     let stage_names: HashMap<i64, String> = pipelines

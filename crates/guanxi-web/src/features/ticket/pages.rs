@@ -387,8 +387,9 @@ async fn desk_page(
     let words = q.get("q").unwrap_or("").to_string();
     let kind = q.get("kind").and_then(|k| TicketKind::parse(k).ok());
     let category = q.get("category").and_then(|c| c.parse::<i64>().ok());
-    let fields = ListFields::of(st, user, FieldEntity::Ticket).await?;
-    let custom = fields.filters(st, user, FieldEntity::Ticket, q).await?;
+    let users = user_names(st, user).await?;
+    let fields = ListFields::of(st, user, FieldEntity::Ticket, &users).await?;
+    let custom = fields.filters(st, user, q).await?;
     let list = uc::list_tickets(
         &st.store,
         &user.actor,
@@ -405,7 +406,7 @@ async fn desk_page(
     )
     .await
     .map_err(&err)?;
-    let names: HashMap<i64, String> = user_names(st, user).await?.into_iter().collect();
+    let names: HashMap<i64, String> = users.into_iter().collect();
     let is_agent = user.actor.can(Permission::WorkTickets);
     let me = if is_agent {
         Some(uc::my_state(&st.store, &user.actor).await.map_err(&err)?)
