@@ -44,6 +44,7 @@ pub mod rule;
 pub mod scores;
 pub mod segment_sizes;
 pub mod segments;
+mod setting_row;
 mod sql;
 pub mod survey;
 pub mod tasks;

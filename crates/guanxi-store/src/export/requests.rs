@@ -9,6 +9,7 @@ use crate::audit::entry;
 use crate::db::{to_ms, Store};
 use crate::error::{Result, StoreError};
 use crate::notification::{notify_in, NewNotification};
+use crate::setting_row::{set_setting, SettingChange};
 
 /// The shop's export policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, sqlx::FromRow)]
@@ -129,25 +130,18 @@ impl Store {
     ) -> Result<ExportPolicy> {
         let mut tx = self.begin_write().await?;
         let before = self.export_policy().await?;
-        let n = sqlx::query(
-            "UPDATE export_policy SET approval_threshold = $1, version = version + 1, \
-             updated_at = $2, updated_by = $3 WHERE id = 1 AND version = $4",
-        )
-        .bind(threshold)
-        .bind(to_ms(Utc::now()))
-        .bind(actor.user_id())
-        .bind(version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        StoreError::changed(n, before.version)?;
-        entry(
+        set_setting(
             &mut tx,
             actor,
-            "update",
-            "export_policy",
-            None,
-            json!({"approval_threshold": {"before": before.approval_threshold, "after": threshold}}),
+            SettingChange {
+                table: "export_policy",
+                column: "approval_threshold",
+                value: threshold,
+                version,
+                current: before.version,
+                detail: &json!({"approval_threshold":
+                    {"before": before.approval_threshold, "after": threshold}}),
+            },
         )
         .await?;
         tx.commit().await?;

@@ -2,15 +2,14 @@
 //! choice; by default only managers and admins import). One row, changed at its version and
 //! audited.
 
-use chrono::Utc;
 use guanxi_domain::role::Actor;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::entry;
-use crate::db::{to_ms, Store};
-use crate::error::{Result, StoreError};
+use crate::db::Store;
+use crate::error::Result;
 use crate::rows::Flag;
+use crate::setting_row::{set_setting, SettingChange};
 
 /// Who besides managers and admins may import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema, sqlx::FromRow)]
@@ -42,25 +41,18 @@ impl Store {
     ) -> Result<ImportPolicy> {
         let before = self.import_policy().await?;
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query(
-            "UPDATE import_policy SET sales_may_import = $1, version = version + 1, \
-             updated_at = $2, updated_by = $3 WHERE id = 1 AND version = $4",
-        )
-        .bind(i32::from(sales_may_import))
-        .bind(to_ms(Utc::now()))
-        .bind(actor.user_id())
-        .bind(version)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        StoreError::changed(n, before.version)?;
-        entry(
+        set_setting(
             &mut tx,
             actor,
-            "update",
-            "import_policy",
-            None,
-            json!({"sales_may_import": {"before": before.sales_may_import, "after": sales_may_import}}),
+            SettingChange {
+                table: "import_policy",
+                column: "sales_may_import",
+                value: i64::from(sales_may_import),
+                version,
+                current: before.version,
+                detail: &json!({"sales_may_import":
+                    {"before": before.sales_may_import, "after": sales_may_import}}),
+            },
         )
         .await?;
         tx.commit().await?;
